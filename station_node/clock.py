@@ -1,0 +1,53 @@
+"""The station's clock. Services ask `now()`; tests and simulations install a ManualClock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from flask import Flask, current_app, has_app_context
+
+
+class SystemClock:
+    """Wall-clock UTC time (naive, as stored)."""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class ManualClock:
+    """A clock that moves only when told to: for dispatch timelines and faster-than-real runs."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self._now = start or SystemClock().now()
+        self._lock = threading.Lock()
+
+    def now(self) -> dt.datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: dt.datetime) -> None:
+        with self._lock:
+            self._now = when
+
+    def advance(self, seconds: float) -> dt.datetime:
+        with self._lock:
+            self._now += dt.timedelta(seconds=seconds)
+            return self._now
+
+
+_system = SystemClock()
+
+
+def install(app: Flask, clock: SystemClock | ManualClock) -> None:
+    """Make `clock` the time source of every service called inside this app."""
+    app.extensions["kuaigong_clock"] = clock
+
+
+def now() -> dt.datetime:
+    """Current UTC time from the app's clock (system time outside an app)."""
+    if has_app_context():
+        clock = current_app.extensions.get("kuaigong_clock")
+        if clock is not None:
+            return clock.now()
+    return _system.now()

@@ -1,0 +1,30 @@
+"""Default settings of a station; instance config, then KUAIGONG_STATION_* env override them."""
+
+from __future__ import annotations
+
+# Where the station keeps its database, keys and instance config. Set by `kuaigong station run --data`.
+DATA_DIR = "instance"
+# SQLite file inside DATA_DIR unless an absolute path is given.
+DATABASE = "station.sqlite"
+# Station identity; replaced at enrolment with the hub.
+STATION_ID = "station-local"
+STATION_NAME = "零工驿站"
+
+# Bodies larger than this are refused with 413.
+MAX_CONTENT_LENGTH = 256 * 1024
+
+# Dispatch timings (seconds).
+OFFER_TIMEOUT_SECONDS = 20
+ESCALATE_AFTER_SECONDS = 45
+DISPATCH_TARGET_SECONDS = 60
+# How many workers receive an offer at the same time in the cascade, per open place.
+OFFER_PARALLEL_PER_PLACE = 1
+# A late cancellation is one made less than this many hours before the start.
+LATE_CANCEL_HOURS = 12
+
+# Language of the user interfaces.
+BABEL_DEFAULT_LOCALE = "zh_CN"
+LANGUAGES = ["zh_CN", "en"]
+
+WTF_CSRF_TIME_LIMIT = None
+SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,0 +1,1 @@
+"""Sync protocol: canonical entries, hash chains, signed checkpoints. Pure: no I/O."""
