@@ -1,1 +1,1 @@
-"""Benchmarks. Each module has `run() -> str` returning a Markdown section; see bench/report.py."""
+"""Benchmarks. Each module has `main()` that measures, prints and writes its section of docs/benchmarks.md."""

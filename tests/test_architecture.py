@@ -1,0 +1,38 @@
+"""The packages depend only in the directions ARCHITECTURE.md allows."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FORBIDDEN = {
+    "station_node": {"central_hub"},
+    "central_hub": {"station_node", "devices"},
+    "sync_protocol": {"station_node", "central_hub", "devices", "flask", "peewee", "requests"},
+    "devices": {"station_node", "central_hub", "flask", "peewee"},
+}
+
+
+def _imported_roots(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    roots: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_imports_only_what_it_may(package: str) -> None:
+    offending = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        bad = _imported_roots(path) & FORBIDDEN[package]
+        if bad:
+            offending.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
+    assert not offending, "\n".join(offending)
