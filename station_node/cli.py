@@ -13,19 +13,20 @@ DEFAULT_DATA = "station-data"
 
 
 class _KuaigongGroup(click.Group):
-    """Finds the command groups the installed packages declare (station, hub, device, demo)."""
-
-    def _plugins(self) -> dict[str, click.Command]:
-        found: dict[str, click.Command] = {}
-        for ep in entry_points(group="kuaigong.commands"):
-            found[ep.name] = ep.load()
-        return found
+    """Finds the command groups the installed packages declare (station, hub, demo)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+        declared = {ep.name for ep in entry_points(group="kuaigong.commands")}
+        return sorted(set(super().list_commands(ctx)) | declared)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return super().get_command(ctx, cmd_name) or self._plugins().get(cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        for ep in entry_points(group="kuaigong.commands", name=cmd_name):
+            loaded: click.Command = ep.load()
+            return loaded
+        return None
 
 
 @click.group(cls=_KuaigongGroup)
@@ -135,3 +136,7 @@ def run_command(data: str, host: str, port: int, threads: int) -> None:
         waitress.serve(app, host=host, port=port, threads=threads, ident="kuaigong-station")
     finally:
         scheduler.shutdown(wait=False)
+
+
+if __name__ == "__main__":
+    main()
