@@ -1,0 +1,131 @@
+"""`kuaigong hub ...`: set up, run and feed the central hub."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+DEFAULT_DATA = "hub-data"
+
+data_option = click.option(
+    "--data",
+    default=DEFAULT_DATA,
+    show_default=True,
+    envvar="KUAIGONG_HUB_DATA_DIR",
+    help="Folder holding the hub's keys, config and (by default) its SQLite database.",
+)
+
+
+def _app(data: str) -> Flask:
+    from central_hub import create_app, db
+
+    app = create_app({"DATA_DIR": str(Path(data).resolve())})
+    db.migrate(app.config.get("DATABASE_SCHEMA", ""))
+    return app
+
+
+@click.group()
+def hub() -> None:
+    """Run and manage the city hub (市级枢纽)."""
+
+
+@hub.command("init")
+@data_option
+def init_command(data: str) -> None:
+    """Create the data folder, the database tables and the hub's keys."""
+    from central_hub import db, keys
+
+    app = _app(data)
+    keys.ensure_keys(app)
+    with app.app_context():
+        click.echo(f"hub data in {app.config['DATA_DIR']}; database {db.database_url(app.config)}")
+        click.echo(f"hub public key {keys.hub_public_key()}")
+
+
+@hub.command("create-admin")
+@data_option
+@click.argument("username")
+@click.option("--name", "display_name", default=None, help="Name shown on the pages.")
+@click.option("--role", type=click.Choice(["admin", "auditor"]), default="admin", show_default=True)
+@click.option("--password", default=None, help="Password (prompted when omitted).")
+def create_admin_command(data: str, username: str, display_name: str | None, role: str,
+                         password: str | None) -> None:
+    """Create a hub admin (or a read-only auditor)."""
+    from central_hub import db
+    from central_hub.errors import HubError
+    from central_hub.services import admins
+
+    app = _app(data)
+    if password is None:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    with app.app_context(), db.database.connection_context():
+        try:
+            admin = admins.create_admin(username, display_name or username, role, password)
+        except HubError as exc:
+            click.echo(f"错误 error: {exc.message('zh')} / {exc.message_en}", err=True)
+            sys.exit(2)
+    click.echo(f"created {admin.role} {admin.username}")
+
+
+@hub.command("import-bundle")
+@data_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_bundle_command(data: str, path: str) -> None:
+    """Apply a station's bundle file (USB stick); importing it twice changes nothing."""
+    from central_hub import db
+    from central_hub.errors import HubError
+    from central_hub.services import bundles
+
+    app = _app(data)
+    with app.app_context(), db.database.connection_context():
+        try:
+            result = bundles.import_bundle(Path(path).read_bytes())
+        except HubError as exc:
+            click.echo(f"错误 error: {exc.message('zh')} / {exc.message_en}", err=True)
+            sys.exit(2)
+    click.echo(f"station {result['station']}: {result['summary']}")
+
+
+@hub.command("export-bundle")
+@data_option
+@click.argument("station_id")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--after", default=0, show_default=True, type=int,
+              help="Hub-log seq the station already holds.")
+def export_bundle_command(data: str, station_id: str, path: str, after: int) -> None:
+    """Write the hub log (and the station's latest receipt) to a bundle file for the station."""
+    from central_hub import db
+    from central_hub.errors import HubError
+    from central_hub.services import bundles
+
+    app = _app(data)
+    with app.app_context(), db.database.connection_context():
+        try:
+            blob, count = bundles.export_bundle(station_id, after)
+        except HubError as exc:
+            click.echo(f"错误 error: {exc.message('zh')} / {exc.message_en}", err=True)
+            sys.exit(2)
+    Path(path).write_bytes(blob)
+    click.echo(f"wrote {count} hub-log entries for {station_id} to {path}")
+
+
+@hub.command("run")
+@data_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def run_command(data: str, host: str, port: int, threads: int) -> None:
+    """Serve the hub (admin pages and station API) with waitress."""
+    import waitress
+
+    from central_hub import keys
+
+    app = _app(data)
+    keys.ensure_keys(app)
+    click.echo(f"hub serving on http://{host}:{port}/ (data: {app.config['DATA_DIR']})", err=False)
+    sys.stdout.flush()
+    waitress.serve(app, host=host, port=port, threads=threads, ident="kuaigong-hub",
+                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"])

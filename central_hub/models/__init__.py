@@ -1,0 +1,85 @@
+"""The hub's tables, split by concern; `ALL_MODELS` is what migration 1 creates."""
+
+from __future__ import annotations
+
+from central_hub.models.accounts import ROLES, Admin, IdAccess
+from central_hub.models.base import BaseModel, JSONField, utcnow
+from central_hub.models.hublog import HubLogEntry, HubState
+from central_hub.models.reconcile import KINDS, Issue
+from central_hub.models.records import (
+    REPLICATED,
+    Assignment,
+    Complaint,
+    Employer,
+    FieldLoss,
+    Ignored,
+    Job,
+    Person,
+    Worker,
+)
+from central_hub.models.rules import RULE_KINDS, CityRule
+from central_hub.models.stations import (
+    AppliedEntry,
+    EnrolmentCode,
+    Evidence,
+    HeldBatch,
+    Receipt,
+    Station,
+    StationKey,
+)
+
+ALL_MODELS: list[type[BaseModel]] = [
+    Admin,
+    IdAccess,
+    Station,
+    EnrolmentCode,
+    StationKey,
+    AppliedEntry,
+    Receipt,
+    HeldBatch,
+    Evidence,
+    Person,
+    Worker,
+    Employer,
+    Job,
+    Assignment,
+    Complaint,
+    FieldLoss,
+    Ignored,
+    HubState,
+    HubLogEntry,
+    Issue,
+    CityRule,
+]
+
+__all__ = [
+    "ALL_MODELS",
+    "KINDS",
+    "REPLICATED",
+    "ROLES",
+    "RULE_KINDS",
+    "Admin",
+    "AppliedEntry",
+    "Assignment",
+    "BaseModel",
+    "CityRule",
+    "Complaint",
+    "Employer",
+    "EnrolmentCode",
+    "Evidence",
+    "FieldLoss",
+    "HeldBatch",
+    "HubLogEntry",
+    "HubState",
+    "IdAccess",
+    "Ignored",
+    "Issue",
+    "JSONField",
+    "Job",
+    "Person",
+    "Receipt",
+    "Station",
+    "StationKey",
+    "Worker",
+    "utcnow",
+]

@@ -1,0 +1,111 @@
+"""Records replicated from the stations' change logs, merged per kind of data.
+
+Ids are the stations' own globally unique ids (text); no foreign keys between replicated
+records, because entries of different stations arrive in any order. `data` holds every field
+last applied, `stamps` the (hlc, station) that wrote each field (per-field last writer wins).
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from central_hub.models.base import BaseModel, JSONField, utcnow
+
+
+class Person(BaseModel):
+    """One human, keyed by the city's keyed ID hash; never the plaintext ID number."""
+
+    id_hash = peewee.CharField(primary_key=True, max_length=64)
+    id_masked = peewee.CharField(max_length=18, null=True)
+    id_sealed = peewee.TextField(null=True)  # the ID number sealed to the hub key (hex)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class _Replicated(BaseModel):
+    id = peewee.CharField(primary_key=True, max_length=64)
+    station = peewee.CharField(max_length=32, index=True)  # the station that created it
+    data = JSONField(default=dict)
+    stamps = JSONField(default=dict)
+    deleted = peewee.BooleanField(default=False)
+    created_at = peewee.DateTimeField(null=True, index=True)  # station's time of creation
+    received_at = peewee.DateTimeField(default=utcnow)
+
+
+class Worker(_Replicated):
+    id_hash = peewee.CharField(max_length=64, null=True, index=True)
+    name = peewee.CharField(max_length=64, default="")
+    status = peewee.CharField(max_length=16, default="active")
+
+
+class Employer(_Replicated):
+    kind = peewee.CharField(max_length=16, default="")
+    name = peewee.CharField(max_length=128, default="")
+    credit_code = peewee.CharField(max_length=18, null=True, index=True)
+    id_hash = peewee.CharField(max_length=64, null=True, index=True)
+    blocked = peewee.BooleanField(default=False)
+
+
+class Job(_Replicated):
+    title = peewee.CharField(max_length=100, default="")
+    category = peewee.CharField(max_length=32, default="")
+    status = peewee.CharField(max_length=16, default="open", index=True)
+    headcount = peewee.IntegerField(default=0)
+    posted_at = peewee.DateTimeField(null=True, index=True)
+    dispatch_started_at = peewee.DateTimeField(null=True)
+    filled_at = peewee.DateTimeField(null=True)
+    starts_at = peewee.DateTimeField(null=True)
+    ends_at = peewee.DateTimeField(null=True)
+
+
+class Assignment(_Replicated):
+    job_id = peewee.CharField(max_length=64, index=True)
+    worker_id = peewee.CharField(max_length=64, index=True)
+    id_hash = peewee.CharField(max_length=64, null=True, index=True)
+    status = peewee.CharField(max_length=16, default="confirmed")
+    starts_at = peewee.DateTimeField(null=True)
+    ends_at = peewee.DateTimeField(null=True)
+    confirmed_at = peewee.DateTimeField(null=True)
+
+
+class Complaint(_Replicated):
+    kind = peewee.CharField(max_length=32, default="")
+    status = peewee.CharField(max_length=16, default="open")
+    resolved_at = peewee.DateTimeField(null=True)
+
+
+class FieldLoss(BaseModel):
+    """A field value that lost last-writer-wins: kept so admins see both values and the winner."""
+
+    entity = peewee.CharField(max_length=32)
+    entity_id = peewee.CharField(max_length=64)
+    field = peewee.CharField(max_length=64)
+    winner_value = JSONField(null=True)
+    winner_station = peewee.CharField(max_length=32)
+    winner_hlc = peewee.BigIntegerField()
+    loser_value = JSONField(null=True)
+    loser_station = peewee.CharField(max_length=32)
+    loser_hlc = peewee.BigIntegerField()
+    at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("entity", "entity_id"), False),)
+
+
+class Ignored(BaseModel):
+    """An entry accepted into the chain whose change the hub did not apply, and why."""
+
+    station = peewee.CharField(max_length=32)
+    seq = peewee.IntegerField()
+    entity = peewee.CharField(max_length=32)
+    entity_id = peewee.CharField(max_length=64)
+    reason = peewee.CharField(max_length=64)
+    at = peewee.DateTimeField(default=utcnow)
+
+
+REPLICATED: dict[str, type[_Replicated]] = {
+    "worker": Worker,
+    "employer": Employer,
+    "job": Job,
+    "assignment": Assignment,
+    "complaint": Complaint,
+}

@@ -1,0 +1,20 @@
+"""City-wide rules the hub sends to every station through its log."""
+
+from __future__ import annotations
+
+import peewee
+
+from central_hub.models.accounts import Admin
+from central_hub.models.base import BaseModel, JSONField, utcnow
+
+RULE_KINDS = ("blocked_employer", "blocked_intermediary", "announcement", "service_rules")
+
+
+class CityRule(BaseModel):
+    kind = peewee.CharField(max_length=32, index=True)
+    title = peewee.CharField(max_length=200)
+    body = JSONField(default=dict)
+    active = peewee.BooleanField(default=True)
+    created_by = peewee.ForeignKeyField(Admin, null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    hub_seq = peewee.IntegerField(null=True)

@@ -1,0 +1,119 @@
+"""The reconciliation queue: merge proposals, booking conflicts, field conflicts, forks and
+rejected batches. Every decision is an entry in the hub-signed log for the stations concerned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from central_hub import clock, db
+from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
+from central_hub.models import KINDS, Admin, Assignment, Issue, Station, Worker
+from central_hub.services import hublog
+
+DECISIONS: dict[str, tuple[str, ...]] = {
+    "merge": ("confirm", "reject"),
+    "booking": ("keep",),  # keep one assignment (`keep` names it); the others are cancelled
+    "field": ("accept_winner", "use_loser"),
+    "fork": ("unfreeze", "reset_epoch"),
+    "rejected": ("unfreeze", "reset_epoch"),
+}
+
+
+def open_issue(kind: str, dedupe: str, subject: str, stations: list[str],
+               details: dict[str, Any]) -> None:
+    """Queue an item (inside the caller's transaction); the same `dedupe` key is queued once."""
+    assert kind in KINDS
+    Issue.insert(
+        kind=kind, dedupe=dedupe[:200], subject=subject[:64], stations=sorted(set(stations)),
+        details=details, created_at=clock.now(), status="open",
+    ).on_conflict_ignore().execute()
+
+
+def queue(status: str = "open", kind: str | None = None, limit: int = 200) -> list[Issue]:
+    """Items of the queue, oldest first."""
+    query = Issue.select().where(Issue.status == status)
+    if kind:
+        query = query.where(Issue.kind == kind)
+    return list(query.order_by(Issue.id).limit(limit))
+
+
+def get_issue(issue_id: Any) -> Issue:
+    """One queue item or a 404 error."""
+    try:
+        issue = Issue.get_or_none(Issue.id == int(issue_id))
+    except (TypeError, ValueError):
+        issue = None
+    if issue is None:
+        raise NotFound(f"待处理事项 {issue_id}", f"Queue item {issue_id}")
+    return issue
+
+
+def decide(issue_id: Any, decision: str, note: str, actor: Admin | None,
+           keep: str | None = None) -> Issue:
+    """Record an admin's decision on a queue item and put it in the hub log."""
+    if actor is not None and actor.role != "admin":
+        raise Forbidden("read_only", "审计员只能查看，不能做决定", "Auditors may only read")
+    with db.atomic():
+        issue = db.locked(Issue.select().where(Issue.id == get_issue(issue_id).id)).get()
+        errs = FieldErrors()
+        if decision not in DECISIONS[issue.kind]:
+            errs.add("decision", "invalid", "请选择一个有效的处理决定",
+                     "Choose one of the offered decisions")
+        ids = [a["id"] for a in issue.details.get("assignments", [])]
+        if issue.kind == "booking" and keep not in ids:
+            errs.add("keep", "invalid", "请选择保留哪一个派工", "Choose which booking stands")
+        errs.raise_if_any()
+        if issue.status != "open":
+            raise Conflict("already_decided", "该事项已处理过", "This item was already decided")
+        fields: dict[str, Any] = {"issue": issue.id, "kind": issue.kind, "decision": decision,
+                                  "note": (note or "")[:500],
+                                  "by": actor.username if actor else "hub"}
+        entity, entity_id = _apply(issue, decision, keep, fields)
+        entry = hublog.append(entity, entity_id, "decide", fields, targets=issue.stations or None)
+        Issue.update(status="decided", decision=decision, note=(note or "")[:500],
+                     decided_by=actor, decided_at=clock.now(), hub_seq=entry.seq).where(
+            Issue.id == issue.id).execute()
+        return Issue.get_by_id(issue.id)
+
+
+def _apply(issue: Issue, decision: str, keep: str | None,
+           fields: dict[str, Any]) -> tuple[str, str]:
+    """The decision's effect at the hub; returns the hub-log entity it concerns."""
+    d = issue.details
+    if issue.kind == "merge":
+        fields.update(id_hash=issue.subject, workers=d.get("workers", []))
+        return "person", issue.subject
+    if issue.kind == "booking":
+        cancel = [a["id"] for a in d["assignments"] if a["id"] != keep]
+        Assignment.update(status="cancelled").where(Assignment.id.in_(cancel)).execute()
+        fields.update(keep=keep, cancel=cancel, id_hash=issue.subject)
+        return "assignment", keep or ""
+    if issue.kind == "field":
+        fields.update(entity=d["entity"], entity_id=d["entity_id"], field=d["field"])
+        if decision == "use_loser" and d["entity"] == "worker":
+            worker = Worker.get_or_none(Worker.id == d["entity_id"])
+            if worker is not None:
+                data = dict(worker.data, **{d["field"]: d["loser_value"]})
+                Worker.update(data=data).where(Worker.id == worker.id).execute()
+            fields["value"] = d["loser_value"]
+        else:
+            fields["value"] = d["winner_value"]
+        return d["entity"], d["entity_id"]
+    station = Station.get_by_id(issue.stations[0])
+    if decision == "reset_epoch":
+        Station.update(epoch=station.epoch + 1, head_seq=0, head_hash="", frozen=False,
+                       frozen_reason=None, frozen_at=None).where(Station.id == station.id).execute()
+        fields.update(epoch=station.epoch + 1)
+    else:
+        Station.update(frozen=False, frozen_reason=None, frozen_at=None).where(
+            Station.id == station.id).execute()
+        fields.update(epoch=station.epoch, head_seq=station.head_seq)
+    return "station", station.id
+
+
+def open_counts() -> dict[str, int]:
+    """How many open items of each kind."""
+    counts = dict.fromkeys(KINDS, 0)
+    for issue in Issue.select(Issue.kind).where(Issue.status == "open"):
+        counts[issue.kind] += 1
+    return counts

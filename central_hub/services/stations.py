@@ -1,0 +1,237 @@
+"""Stations: create, enrol with a one-time code, revoke and rotate keys, freeze and thaw."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from central_hub import clock, db, keys
+from central_hub.errors import Conflict, FieldErrors, HubError, NotFound
+from central_hub.models import Admin, EnrolmentCode, Station, StationKey
+from central_hub.services import hublog
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over the phone
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    station: Station
+    code: str
+    expires_at: dt.datetime
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
+
+
+def key_id(public_key_hex: str) -> str:
+    """A station key's id: the first 16 hex digits of SHA-256 of its raw bytes."""
+    return hashlib.sha256(bytes.fromhex(public_key_hex)).hexdigest()[:16]
+
+
+def _new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+
+
+def _text(data: dict[str, Any], name: str, zh: str, en: str, errs: FieldErrors, limit: int) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        errs.add(name, "required", f"请填写{zh}", f"{en} is required")
+        return ""
+    if len(value.strip()) > limit:
+        errs.add(name, "too_long", f"{zh}最多 {limit} 个字", f"{en} is longer than {limit} characters")
+    return value.strip()
+
+
+def _issue(station: Station, purpose: str, actor: Admin | None) -> IssuedCode:
+    code = _new_code()
+    expires = clock.now() + dt.timedelta(hours=current_app.config["ENROLMENT_CODE_HOURS"])
+    EnrolmentCode.create(
+        code_hash=_code_hash(code), station=station, purpose=purpose,
+        expires_at=expires, created_by=actor, created_at=clock.now(),
+    )
+    return IssuedCode(station, code, expires)
+
+
+def create_station(data: dict[str, Any], actor: Admin | None) -> IssuedCode:
+    """Create a station (name, district, community) and its one-time enrolment code."""
+    errs = FieldErrors()
+    name = _text(data, "name", "驿站名称", "Station name", errs, 100)
+    district = _text(data, "district", "区县", "District", errs, 64)
+    community = _text(data, "community", "社区", "Community", errs, 64)
+    errs.raise_if_any()
+    with db.atomic():
+        station = Station.create(
+            id="st" + secrets.token_hex(5), name=name, district=district,
+            community=community, created_at=clock.now(),
+        )
+        return _issue(station, "enrol", actor)
+
+
+def get_station(station_id: str) -> Station:
+    """The station with this id, or a 404 error."""
+    station = Station.get_or_none(Station.id == str(station_id))
+    if station is None:
+        raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
+    return station
+
+
+def issue_rotation_code(station_id: str, actor: Admin | None) -> IssuedCode:
+    """A fresh one-time code with which the station enrols a new key (the old one retires)."""
+    with db.atomic():
+        station = get_station(station_id)
+        return _issue(station, "rotate", actor)
+
+
+def _parse_public_key(value: Any, errs: FieldErrors) -> str:
+    if not isinstance(value, str):
+        errs.add("public_key", "required", "缺少驿站公钥", "The station's public key is missing")
+        return ""
+    try:
+        raw = bytes.fromhex(value.strip())
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        errs.add("public_key", "invalid", "驿站公钥须为 32 字节 Ed25519 公钥的十六进制",
+                 "The public key must be 32 bytes of Ed25519, hex-encoded")
+        return ""
+    return raw.hex()
+
+
+def enroll(data: dict[str, Any]) -> dict[str, Any]:
+    """Register a station's Ed25519 public key with a one-time code; answer the hub's keys."""
+    errs = FieldErrors()
+    code = data.get("code")
+    if not isinstance(code, str) or not code.strip():
+        errs.add("code", "required", "缺少注册码", "The enrolment code is missing")
+    public_key = _parse_public_key(data.get("public_key"), errs)
+    errs.raise_if_any()
+    now = clock.now()
+    with db.atomic():
+        row = db.locked(
+            EnrolmentCode.select().where(EnrolmentCode.code_hash == _code_hash(str(code)))
+        ).get_or_none()
+        if row is None:
+            raise HubError("enrolment_code_unknown", "注册码不存在，请核对后重试",
+                           "This enrolment code does not exist", status=403)
+        if row.used_at is not None:
+            raise HubError("enrolment_code_used", "注册码已使用过，每个注册码只能用一次；请向市级管理员重新申请",
+                           "This enrolment code was already used; ask the hub for a new one",
+                           status=409)
+        if row.expires_at <= now:
+            raise HubError("enrolment_code_expired", "注册码已过期，请向市级管理员重新申请",
+                           "This enrolment code has expired; ask the hub for a new one", status=410)
+        if StationKey.select().where(StationKey.key_id == key_id(public_key)).exists():
+            raise Conflict("key_in_use", "该公钥已登记过，请生成新的密钥",
+                           "This public key is already registered; make a new key")
+        station = row.station
+        EnrolmentCode.update(used_at=now).where(EnrolmentCode.id == row.id).execute()
+        retired = _retire_active_keys(station, now, "rotated")
+        StationKey.create(station=station, key_id=key_id(public_key), public_key=public_key,
+                          created_at=now)
+        Station.update(status="active", enrolled_at=station.enrolled_at or now).where(
+            Station.id == station.id).execute()
+        hublog.append("station_key", station.id, "enroll",
+                      {"key_id": key_id(public_key), "public_key": public_key,
+                       "retired": retired, "from_seq": station.head_seq + 1})
+    return {
+        "station_id": station.id,
+        "station_name": station.name,
+        "district": station.district,
+        "community": station.community,
+        "key_id": key_id(public_key),
+        "hub_id": current_app.config["HUB_ID"],
+        "hub_public_key": keys.hub_public_key(),
+        "id_hash_key": keys.id_hash_key().hex(),
+        "seal_public_key": keys.seal_public_key(),
+        "epoch": station.epoch,
+        "head_seq": station.head_seq,
+        "head_hash": station.head_hash,
+    }
+
+
+def _retire_active_keys(station: Station, now: dt.datetime, status: str) -> list[str]:
+    active = list(StationKey.select().where(
+        (StationKey.station == station) & (StationKey.status == "active")))
+    for key in active:
+        StationKey.update(status=status if status != "rotated" else "retired", revoked_at=now,
+                          revoked_after_seq=station.head_seq).where(StationKey.id == key.id).execute()
+    return [k.key_id for k in active]
+
+
+def revoke_key(station_id: str, reason: str, after_seq: Any, actor: Admin | None) -> StationKey:
+    """Revoke a station's active key: entries after `after_seq` (default: the accepted head) signed
+    with it are refused. The station must enrol a new key with a rotation code."""
+    errs = FieldErrors()
+    reason = (reason or "").strip()
+    if not reason:
+        errs.add("reason", "required", "请填写吊销原因", "Give the reason for revoking")
+    point: int | None = None
+    if after_seq not in (None, ""):
+        try:
+            point = int(after_seq)
+            if point < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            errs.add("after_seq", "invalid", "吊销点须为非负整数", "The revocation point must be a whole number ≥ 0")
+    errs.raise_if_any()
+    now = clock.now()
+    with db.atomic():
+        station = db.locked(Station.select().where(Station.id == str(station_id))).get_or_none()
+        if station is None:
+            raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
+        key = StationKey.get_or_none((StationKey.station == station) & (StationKey.status == "active"))
+        if key is None:
+            raise Conflict("no_active_key", "该驿站没有有效密钥可吊销",
+                           "This station has no active key to revoke")
+        point = station.head_seq if point is None else point
+        StationKey.update(status="revoked", revoked_at=now, revoked_after_seq=point,
+                          reason=reason[:200]).where(StationKey.id == key.id).execute()
+        hublog.append("station_key", station.id, "revoke",
+                      {"key_id": key.key_id, "after_seq": point, "reason": reason[:200]})
+        return StationKey.get_by_id(key.id)
+
+
+def freeze(station: Station, reason: str) -> None:
+    """Stop accepting a station's entries until an admin resolves the cause (caller's transaction)."""
+    Station.update(frozen=True, frozen_reason=reason[:200], frozen_at=clock.now()).where(
+        Station.id == station.id).execute()
+
+
+def unfreeze(station_id: str, actor: Admin | None) -> Station:
+    """Accept a frozen station's entries again."""
+    with db.atomic():
+        station = get_station(station_id)
+        Station.update(frozen=False, frozen_reason=None, frozen_at=None).where(
+            Station.id == station.id).execute()
+        hublog.append("station", station.id, "unfreeze",
+                      {"by": actor.username if actor else "hub"}, targets=[station.id])
+        return get_station(station_id)
+
+
+def key_status(station: Station) -> str:
+    """'active', 'revoked', 'retired' or 'none' for the station's newest key."""
+    key = StationKey.select().where(StationKey.station == station).order_by(
+        StationKey.id.desc()).first()
+    return key.status if key else "none"
+
+
+def station_rows() -> list[dict[str, Any]]:
+    """Every station with what the watch page shows."""
+    limit_ms = current_app.config["CLOCK_OFFSET_LIMIT_SECONDS"] * 1000
+    out = []
+    for st in Station.select().order_by(Station.district, Station.name):
+        offset = st.clock_offset_ms
+        out.append({
+            "station": st,
+            "key_status": key_status(st),
+            "clock_flag": offset is not None and abs(offset) > limit_ms,
+            "offset_s": None if offset is None else round(offset / 1000),
+        })
+    return out

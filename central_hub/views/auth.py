@@ -1,0 +1,84 @@
+"""Signing in and out, and the guards every admin page uses (admin may change, auditor reads)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from central_hub.errors import Forbidden
+from central_hub.models import Admin
+from central_hub.services import admins
+
+bp = Blueprint("auth", __name__)
+csrf = CSRFProtect()
+
+
+class LoginForm(FlaskForm):
+    username = StringField("username", validators=[DataRequired()])
+    password = PasswordField("password", validators=[DataRequired()])
+
+
+@bp.before_app_request
+def _load_admin() -> None:
+    admin_id = session.get("admin_id")
+    g.admin = Admin.get_or_none((Admin.id == admin_id) & Admin.active) if admin_id else None
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Send visitors who are not signed in to the login page."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.get("admin") is None:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Only the admin role may change things; auditors get a 403 naming why."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.admin.role != "admin":
+            raise Forbidden("read_only", "审计员只能查看，不能修改", "Auditors may only read")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        admin = admins.authenticate(form.username.data or "", form.password.data or "")
+        if admin is not None:
+            session.clear()
+            session["admin_id"] = admin.id
+            target = request.args.get("next") or ""
+            return redirect(target if target.startswith("/") and not target.startswith("//")
+                            else url_for("stations.index"))
+        error = "bad_credentials"
+    elif request.method == "POST":
+        error = "missing"
+    status = 401 if error else 200
+    return render_template("login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():  # type: ignore[no-untyped-def]
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,54 @@
+"""Station pages: watch every station, create and enrol one, revoke and rotate its keys."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+
+from central_hub.models import AppliedEntry, Evidence, Receipt, StationKey
+from central_hub.services import reconcile
+from central_hub.services import stations as service
+from central_hub.views.auth import admin_required, login_required
+
+bp = Blueprint("stations", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    return render_template("stations.html", rows=service.station_rows(),
+                           counts=reconcile.open_counts())
+
+
+@bp.post("/stations")
+@admin_required
+def create():  # type: ignore[no-untyped-def]
+    issued = service.create_station(request.form.to_dict(), g.admin)
+    return render_template("code_issued.html", issued=issued), 201
+
+
+@bp.get("/stations/<station_id>")
+@login_required
+def show(station_id: str):  # type: ignore[no-untyped-def]
+    station = service.get_station(station_id)
+    keys = StationKey.select().where(StationKey.station == station).order_by(StationKey.id.desc())
+    evidence = Evidence.select().where(Evidence.station == station).order_by(Evidence.id.desc()).limit(20)
+    receipt = Receipt.select().where(Receipt.station == station).order_by(Receipt.id.desc()).first()
+    applied = AppliedEntry.select().where(AppliedEntry.station == station).count()
+    return render_template("station.html", station=station, keys=list(keys),
+                           evidence=list(evidence), receipt=receipt, applied=applied,
+                           key_status=service.key_status(station))
+
+
+@bp.post("/stations/<station_id>/revoke")
+@admin_required
+def revoke(station_id: str):  # type: ignore[no-untyped-def]
+    service.revoke_key(station_id, request.form.get("reason", ""), request.form.get("after_seq"),
+                       g.admin)
+    return redirect(url_for("stations.show", station_id=station_id))
+
+
+@bp.post("/stations/<station_id>/rotate")
+@admin_required
+def rotate(station_id: str):  # type: ignore[no-untyped-def]
+    issued = service.issue_rotation_code(station_id, g.admin)
+    return render_template("code_issued.html", issued=issued), 201
