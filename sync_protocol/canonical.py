@@ -1,0 +1,105 @@
+"""Canonical bytes: a domain tag, then sorted-key, compact, UTF-8 JSON holding no floats.
+
+One value has exactly one byte form: `tag + json` where tag is ``kg1/<kind> `` (protocol
+version 1). Decoding accepts only that form, so a receiver can hash and verify the bytes it got
+and still know every other party would have produced the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sync_protocol.errors import LocalProtocolError, Reason, RemoteProtocolError
+
+VERSION = 1
+INT_MIN = -(2**63)
+INT_MAX = 2**63 - 1
+
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(f"floats are not allowed: {text}")
+
+
+_DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
+# A run of 19+ digits may be an integer outside 64 bits; only then walk the value.
+_LONG_DIGITS = re.compile(r"\d{19,}")
+
+
+def tag(kind: str) -> bytes:
+    """The domain tag that starts every `kind` message: ``kg1/<kind> ``."""
+    return f"kg{VERSION}/{kind} ".encode()
+
+
+def _check(value: Any, path: str) -> None:
+    kind = type(value)
+    if value is None or kind is bool or kind is str:
+        return
+    if kind is int:
+        if not INT_MIN <= value <= INT_MAX:
+            raise ValueError(f"{path}: integer outside 64 bits")
+        return
+    if kind is list:
+        for i, item in enumerate(value):
+            _check(item, f"{path}[{i}]")
+        return
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise ValueError(f"{path}: object keys must be strings")
+            _check(item, f"{path}.{key}")
+        return
+    raise ValueError(f"{path}: {kind.__name__} is not allowed (integers, strings, bools, null, lists, objects)")
+
+
+def encode(kind: str, obj: dict[str, Any]) -> bytes:
+    """Canonical bytes of `obj` tagged as `kind`; raises LocalProtocolError on floats etc."""
+    try:
+        _check(obj, kind)
+        return tag(kind) + _ENCODER.encode(obj).encode("utf-8")
+    except (ValueError, TypeError, UnicodeEncodeError, RecursionError) as exc:
+        raise LocalProtocolError(Reason.MALFORMED, f"cannot encode {kind}: {exc}") from exc
+
+
+def encode_body(obj: dict[str, Any]) -> str:
+    """Canonical JSON text of an already-checked object (the hot path of entry encoding)."""
+    return _ENCODER.encode(obj)
+
+
+def decode(kind: str, data: bytes) -> dict[str, Any]:
+    """The object inside canonical `kind` bytes; RemoteProtocolError(MALFORMED) otherwise."""
+    prefix = tag(kind)
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise LocalProtocolError(Reason.MALFORMED, f"{kind}: expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if not data.startswith(prefix):
+        raise RemoteProtocolError(Reason.MALFORMED, f"not a {kind}: wrong tag")
+    return decode_body(kind, data[len(prefix):])
+
+
+def decode_body(kind: str, body: bytes) -> dict[str, Any]:
+    """Decode and check canonical JSON text that follows a tag already matched."""
+    try:
+        text = body.decode("utf-8")
+        obj = _DECODER.decode(text)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError too
+        raise RemoteProtocolError(Reason.MALFORMED, f"{kind}: not JSON: {exc}") from None
+    if type(obj) is not dict:
+        raise RemoteProtocolError(Reason.MALFORMED, f"{kind}: not a JSON object")
+    try:
+        canonical = _ENCODER.encode(obj) == text
+    except (ValueError, RecursionError):
+        canonical = False
+    if not canonical:
+        raise RemoteProtocolError(Reason.MALFORMED, f"{kind}: bytes are not canonical")
+    if _LONG_DIGITS.search(text):
+        try:
+            _check(obj, kind)
+        except (ValueError, RecursionError) as exc:
+            raise RemoteProtocolError(Reason.MALFORMED, f"{kind}: {exc}") from None
+    return obj

@@ -1,0 +1,144 @@
+"""Change entries: one per local change, hashed and chained by the previous entry's hash.
+
+Canonical bytes (see docs/sync-protocol.md)::
+
+    kg1/entry {"entity":"worker","entity_id":"w1","epoch":1,"fields":{...},"hlc":[1732800000000,0],
+               "op":"update","origin":"st-a","prev":"<64 hex>","seq":7,"station":"st-a"}
+
+(on one line). The entry hash is SHA-256 of exactly those bytes, tag included, as 64 lowercase
+hex digits. The first entry of a log has ``prev`` = 64 zeros (`GENESIS_HASH`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, NamedTuple
+
+from sync_protocol import canonical
+from sync_protocol.errors import LocalProtocolError, Reason, RemoteProtocolError
+from sync_protocol.hlc import COUNTER_MAX, Hlc
+
+GENESIS_HASH = "0" * 64
+OPS = frozenset({"create", "update", "delete", "rotate", "revoke"})
+ROTATION_ENTITY = "station_key"  # op "rotate": entity_id = new key id, fields {"public_key": hex}
+MAX_SEQ = 2**63 - 1
+MAX_EPOCH = 2**31 - 1
+ENTRY_TAG = canonical.tag("entry")
+_KEYS = ("entity", "entity_id", "epoch", "fields", "hlc", "op", "origin", "prev", "seq", "station")
+_NAME = re.compile(r"[\x21-\x7e]{1,64}")  # station ids, origins, entity ids: printable ASCII
+_ENTITY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+class Entry(NamedTuple):
+    """One change in one log; field names follow the station's ChangeEntry row."""
+
+    station: str
+    epoch: int
+    seq: int
+    prev: str
+    hlc_wall: int
+    hlc_counter: int
+    entity: str
+    entity_id: str
+    op: str
+    fields: dict[str, Any]
+    origin: str
+
+    @property
+    def hlc(self) -> Hlc:
+        """The entry's HLC stamp."""
+        return Hlc(self.hlc_wall, self.hlc_counter)
+
+
+def make_entry(
+    station: str,
+    epoch: int,
+    seq: int,
+    prev_hash: str | None,
+    hlc: Hlc | tuple[int, int],
+    entity: str,
+    entity_id: str | int,
+    op: str,
+    fields: dict[str, Any],
+    origin: str | None = None,
+) -> Entry:
+    """A checked Entry; `prev_hash` None means the first entry of the log."""
+    wall, counter = hlc
+    entry = Entry(
+        station, epoch, seq, GENESIS_HASH if prev_hash is None else prev_hash,
+        wall, counter, entity, str(entity_id), op, fields, station if origin is None else origin,
+    )
+    try:
+        _validate(entry)
+    except RemoteProtocolError as exc:
+        raise LocalProtocolError(exc.reason, exc.detail) from None
+    return entry
+
+
+def encode_entry(entry: Entry) -> bytes:
+    """The canonical bytes of `entry` (build it with make_entry so it is checked)."""
+    obj = {
+        "entity": entry.entity, "entity_id": entry.entity_id, "epoch": entry.epoch,
+        "fields": entry.fields, "hlc": [entry.hlc_wall, entry.hlc_counter], "op": entry.op,
+        "origin": entry.origin, "prev": entry.prev, "seq": entry.seq, "station": entry.station,
+    }
+    try:
+        canonical._check(entry.fields, "fields")
+        return ENTRY_TAG + canonical.encode_body(obj).encode("utf-8")
+    except (ValueError, TypeError, UnicodeEncodeError, RecursionError) as exc:
+        raise LocalProtocolError(Reason.MALFORMED, f"cannot encode entry: {exc}") from None
+
+
+def entry_hash(data: bytes) -> str:
+    """SHA-256 of the exact entry bytes, 64 lowercase hex digits."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode_entry(data: bytes) -> Entry:
+    """The Entry in canonical bytes; RemoteProtocolError(MALFORMED) for anything else."""
+    obj = canonical.decode("entry", data)
+    return _from_obj(obj)
+
+
+def _from_obj(obj: dict[str, Any]) -> Entry:
+    if tuple(obj) != _KEYS:
+        raise RemoteProtocolError(Reason.MALFORMED, f"entry keys must be exactly {', '.join(_KEYS)}")
+    hlc = obj["hlc"]
+    if type(hlc) is not list or len(hlc) != 2:
+        raise RemoteProtocolError(Reason.MALFORMED, "entry hlc must be [wall_ms, counter]")
+    entry = Entry(
+        obj["station"], obj["epoch"], obj["seq"], obj["prev"], hlc[0], hlc[1], obj["entity"],
+        obj["entity_id"], obj["op"], obj["fields"], obj["origin"],
+    )
+    _validate(entry)
+    return entry
+
+
+def _validate(e: Entry) -> None:
+    problem = None
+    if type(e.station) is not str or not _NAME.fullmatch(e.station):
+        problem = "station must be 1-64 printable ASCII characters"
+    elif type(e.origin) is not str or not _NAME.fullmatch(e.origin):
+        problem = "origin must be 1-64 printable ASCII characters"
+    elif type(e.epoch) is not int or not 1 <= e.epoch <= MAX_EPOCH:
+        problem = "epoch must be an integer >= 1"
+    elif type(e.seq) is not int or not 1 <= e.seq <= MAX_SEQ:
+        problem = "seq must be an integer >= 1"
+    elif type(e.prev) is not str or not _HEX64.fullmatch(e.prev):
+        problem = "prev must be 64 lowercase hex digits"
+    elif type(e.hlc_wall) is not int or not 0 <= e.hlc_wall <= MAX_SEQ:
+        problem = "hlc wall must be an integer >= 0 (milliseconds)"
+    elif type(e.hlc_counter) is not int or not 0 <= e.hlc_counter <= COUNTER_MAX:
+        problem = "hlc counter must be an integer >= 0"
+    elif type(e.entity) is not str or not _ENTITY.fullmatch(e.entity):
+        problem = "entity must match [a-z][a-z0-9_]{0,31}"
+    elif type(e.entity_id) is not str or not _NAME.fullmatch(e.entity_id):
+        problem = "entity_id must be 1-64 printable ASCII characters"
+    elif type(e.op) is not str or e.op not in OPS:
+        problem = f"op must be one of {', '.join(sorted(OPS))}"
+    elif type(e.fields) is not dict:
+        problem = "fields must be an object"
+    if problem is not None:
+        raise RemoteProtocolError(Reason.MALFORMED, f"entry: {problem}")
