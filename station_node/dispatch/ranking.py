@@ -1,0 +1,190 @@
+"""Who may take a job (eligibility, with reasons) and in which order (a score of named parts).
+
+Order, strongest first:
+- present at the station today: +1000, so present workers always get offers before absent ones;
+- fairness rotation: +10 per hour since the worker last got work, up to +400 (never = +400),
+  so whoever just got work goes to the back of the line;
+- reliability: -60 per no-show and -30 per late cancellation (together at most -300), and
+  the average rating around 3 stars: (avg - 3) × 20, from -40 to +40;
+- priority group (with recorded consent): +50.
+Ties go to whoever got work least recently, then to whoever arrived at the station first
+today, then to whoever registered first (then the id), so the order is stable and explainable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from station_node.dispatch.facts import JobFacts, Ranked, Reason, WorkerFacts
+
+PRESENT_POINTS = 1000
+ROTATION_POINTS_PER_HOUR = 10
+ROTATION_MAX_POINTS = 400
+NO_SHOW_POINTS = -60
+LATE_CANCEL_POINTS = -30
+RELIABILITY_FLOOR = -300
+RATING_POINTS_PER_STAR = 20
+PRIORITY_GROUP_POINTS = 50
+
+_DAY_NAMES_ZH = "一二三四五六日"
+_DAY_NAMES_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _fmt(when: dt.datetime | None) -> str:
+    return when.strftime("%m-%d %H:%M") if when else "-"
+
+
+def _overlaps(a_start: dt.datetime, a_end: dt.datetime, b_start: dt.datetime, b_end: dt.datetime) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def _minutes(hhmm: str) -> int | None:
+    try:
+        hours, minutes = hhmm.split(":")
+        return int(hours) * 60 + int(minutes)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _availability_reasons(job: JobFacts, worker: WorkerFacts) -> list[Reason]:
+    """Day-of-week (0 = Monday) and time-window checks against the job's local start and end."""
+    avail = worker.availability or {}
+    start, end = job.local_starts_at, job.local_ends_at
+    if job.time_flexible or start is None:
+        return []
+    reasons: list[Reason] = []
+    days = avail.get("days")
+    if days and start.weekday() not in days:
+        day = start.weekday()
+        reasons.append(Reason(
+            "unavailable_day", 0,
+            f"星期{_DAY_NAMES_ZH[day]}不在可工作日内",
+            f"{_DAY_NAMES_EN[day]} is not one of the worker's days",
+        ))
+    window_from, window_to = _minutes(avail.get("from", "")), _minutes(avail.get("to", ""))
+    if window_from is not None and window_to is not None and end is not None:
+        if window_to <= window_from:
+            window_to += 24 * 60  # an overnight window, e.g. 22:00–06:00
+        job_from = start.hour * 60 + start.minute
+        job_to = job_from + int((end - start).total_seconds() // 60)
+        if job_from < window_from or job_to > window_to:
+            reasons.append(Reason(
+                "unavailable_time", 0,
+                f"工作时间 {start:%H:%M}–{end:%H:%M} 不在可工作时段 {avail['from']}–{avail['to']} 内",
+                f"{start:%H:%M}–{end:%H:%M} is outside the hours {avail['from']}–{avail['to']}",
+            ))
+    return reasons
+
+
+def check_eligibility(job: JobFacts, worker: WorkerFacts, *, manual: bool = False) -> list[Reason]:
+    """Why `worker` may not take `job` (empty when they may).
+
+    `manual` is a staff assignment by hand: it skips skills, area, availability and earlier
+    declines, but never a blocked account, an overlapping booking or a second assignment.
+    """
+    reasons: list[Reason] = []
+    if not worker.active:
+        reasons.append(Reason("blocked", 0, "账号已停用", "the worker's account is blocked"))
+    if worker.id in job.assigned_worker_ids:
+        reasons.append(Reason("already_assigned", 0, "已确认此工作", "already confirmed on this job"))
+    if not manual:
+        missing = sorted(job.skills - worker.skills)
+        if missing:
+            reasons.append(Reason(
+                "skills_missing", 0,
+                "缺少所需技能：" + "、".join(missing),
+                "lacks the required skills: " + ", ".join(missing),
+            ))
+        if worker.areas and job.community not in worker.areas:
+            reasons.append(Reason(
+                "outside_area", 0,
+                f"工作地点（{job.community}）不在本人的服务区域内",
+                f"the job's community ({job.community}) is not one of the worker's areas",
+            ))
+        reasons.extend(_availability_reasons(job, worker))
+        if worker.id in job.declined_worker_ids:
+            reasons.append(Reason("declined", 0, "已拒绝或未回复此工作的派单",
+                                  "declined or let this job's offer lapse"))
+    if job.timed:
+        assert job.starts_at is not None and job.ends_at is not None
+        for booking in worker.bookings:
+            if booking.job_id == job.id or booking.starts_at is None or booking.ends_at is None:
+                continue
+            if _overlaps(job.starts_at, job.ends_at, booking.starts_at, booking.ends_at):
+                reasons.append(Reason(
+                    "overlapping_booking", 0,
+                    f"该时段已有工作（{_fmt(booking.starts_at)}–{_fmt(booking.ends_at)} UTC）",
+                    f"already booked {_fmt(booking.starts_at)}–{_fmt(booking.ends_at)} UTC",
+                ))
+                break
+    return reasons
+
+
+def _rotation(worker: WorkerFacts, now: dt.datetime) -> Reason:
+    if worker.last_assigned_at is None:
+        return Reason("rotation", ROTATION_MAX_POINTS, "从未派到过工作，排在前面",
+                      "has never been given work: front of the line")
+    hours = max(0, int((now - worker.last_assigned_at).total_seconds() // 3600))
+    points = min(ROTATION_MAX_POINTS, hours * ROTATION_POINTS_PER_HOUR)
+    return Reason(
+        "rotation", points,
+        f"距上次派到工作 {hours} 小时（每小时 +{ROTATION_POINTS_PER_HOUR}，最多 +{ROTATION_MAX_POINTS}）",
+        f"{hours} h since last given work (+{ROTATION_POINTS_PER_HOUR}/h, at most +{ROTATION_MAX_POINTS})",
+    )
+
+
+def score(worker: WorkerFacts, now: dt.datetime) -> list[Reason]:
+    """The named parts of an eligible worker's score; the score is the sum of their points."""
+    parts: list[Reason] = []
+    if worker.present:
+        parts.append(Reason("present", PRESENT_POINTS, "今天已在驿站签到", "checked in at the station today"))
+    else:
+        parts.append(Reason("not_present", 0, "今天未在驿站签到", "not checked in at the station today"))
+    parts.append(_rotation(worker, now))
+    penalty = worker.no_show_count * NO_SHOW_POINTS + worker.late_cancel_count * LATE_CANCEL_POINTS
+    if penalty:
+        parts.append(Reason(
+            "reliability", max(RELIABILITY_FLOOR, penalty),
+            f"爽约 {worker.no_show_count} 次，临时取消 {worker.late_cancel_count} 次",
+            f"{worker.no_show_count} no-shows, {worker.late_cancel_count} late cancellations",
+        ))
+    if worker.rating_count:
+        # (average - 3) × 20 in integers, rounded half away from zero.
+        twice = 2 * RATING_POINTS_PER_STAR * (worker.rating_sum - 3 * worker.rating_count)
+        points = (abs(twice) + worker.rating_count) // (2 * worker.rating_count)
+        points = points if twice >= 0 else -points
+        average = f"{worker.rating_sum / worker.rating_count:.1f}"
+        parts.append(Reason("rating", points, f"平均评分 {average} 星（{worker.rating_count} 次）",
+                            f"average rating {average} stars ({worker.rating_count} ratings)"))
+    if worker.priority_groups:
+        groups = "、".join(worker.priority_groups)
+        parts.append(Reason("priority_group", PRIORITY_GROUP_POINTS, f"重点群体（{groups}），已同意",
+                            f"priority group ({', '.join(worker.priority_groups)}), with consent"))
+    return parts
+
+
+def _tie_break(points: int, worker: WorkerFacts) -> tuple:
+    early, late = dt.datetime.min, dt.datetime.max
+    return (-points, worker.last_assigned_at or early, worker.checked_in_at or late,
+            worker.registered_at or late, worker.id)
+
+
+def rank(job: JobFacts, workers: Iterable[WorkerFacts], now: dt.datetime) -> list[Ranked]:
+    """Rank every given worker for `job`: eligible ones first, best score first; then the rest."""
+    eligible: list[tuple[int, WorkerFacts, list[Reason]]] = []
+    ineligible: list[Ranked] = []
+    for worker in workers:
+        why_not = check_eligibility(job, worker)
+        if why_not:
+            ineligible.append(Ranked(worker.id, False, 0, 0, tuple(why_not)))
+            continue
+        parts = score(worker, now)
+        eligible.append((sum(p.points for p in parts), worker, parts))
+    eligible.sort(key=lambda item: _tie_break(item[0], item[1]))
+    ranked = [
+        Ranked(worker.id, True, total, place, tuple(parts))
+        for place, (total, worker, parts) in enumerate(eligible, start=1)
+    ]
+    ineligible.sort(key=lambda r: r.worker_id)
+    return ranked + ineligible

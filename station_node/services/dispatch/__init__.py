@@ -1,0 +1,383 @@
+"""Dispatch use cases: rank workers for a job, grab, offer cascade, manual assignment, board.
+
+Decisions come from the pure engine in `station_node.dispatch`; this module reads rows into
+its facts, writes the outcome and its change-log entries in one transaction. Every
+confirmation goes through `_confirm`, which re-reads the job under SQLite's write lock
+(BEGIN IMMEDIATE), so concurrent grabs, offers and staff assignments never exceed a job's
+headcount nor give one worker two overlapping bookings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import peewee
+
+from station_node import changelog, clock, db
+from station_node.dispatch import (
+    CascadeJob,
+    CascadePlan,
+    CascadeSettings,
+    OfferView,
+    check_eligibility,
+    plan,
+    rank,
+)
+from station_node.dispatch.cascade import LIVE_JOB_STATUSES, parallel_offers
+from station_node.errors import Conflict, Forbidden, NotFound
+from station_node.models import Assignment, Job, Offer, Ranking, Staff, Worker, new_id
+from station_node.services.dispatch.board import board, explain, job_state, pending_offers
+from station_node.services.dispatch.facts import (
+    HOLDING,
+    WORKER_COLUMNS,
+    bookings_overlapping,
+    clashing,
+    consented_ids,
+    is_timed,
+    job_facts,
+    present_ids,
+    ranking_pool,
+    settings,
+    worker_facts,
+)
+
+__all__ = [
+    "accept_offer", "assign", "assignment_id", "board", "decline_offer", "explain", "grab",
+    "job_state", "pending_offers", "reopen", "start_dispatch", "tick",
+]
+
+_RANKING_BATCH = 400
+
+
+def assignment_id(job_id: str, worker_id: str) -> str:
+    """The assignment's id: derived from its job and worker, the same on every station and the hub."""
+    return hashlib.sha256(f"{job_id}:{worker_id}".encode()).hexdigest()[:32]
+
+
+# ---------------------------------------------------------------- ranking
+
+
+def _rank_and_store(job: Job, now: dt.datetime) -> tuple[int, int]:
+    """Rank the pool for `job`, replace its stored Ranking rows, log them; (eligible, ineligible)."""
+    present = present_ids()
+    workers = worker_facts(ranking_pool(job, present), present, consented_ids(), bookings_overlapping(job))
+    ranked = rank(job_facts(job), workers, now)
+    Ranking.delete().where(Ranking.job == job.id).execute()
+    rows = [
+        {"job": job.id, "worker": r.worker_id, "rank": r.rank, "score": r.score,
+         "eligible": r.eligible, "reasons": r.reasons_as_dicts(), "ranked_at": now}
+        for r in ranked
+    ]
+    for start in range(0, len(rows), _RANKING_BATCH):
+        Ranking.insert_many(rows[start:start + _RANKING_BATCH]).execute()
+    changelog.record("ranking", job.id, "create", {
+        "job_id": job.id,
+        "ranked_at": now,
+        "rows": [[r.worker_id, r.rank, r.score, r.eligible, [c.code for c in r.reasons]] for r in ranked],
+    })
+    eligible = sum(1 for r in ranked if r.eligible)
+    return eligible, len(ranked) - eligible
+
+
+# ---------------------------------------------------------------- cascade
+
+
+def _cascade_job(job: Job) -> CascadeJob:
+    return CascadeJob(job.id, job.dispatch_mode, job.status, job.headcount, job.confirmed_count,
+                      job.dispatch_started_at, job.escalated_at)
+
+
+def _candidates(job: Job, limit: int, now: dt.datetime) -> list[tuple[str, int]]:
+    """The next eligible workers for an offer, best ranked first: still active, not offered this
+    job before, not holding another live offer, not booked on this job or in its window."""
+    if limit <= 0:
+        return []
+    other_offer = Offer.alias()
+    offered = other_offer.select(peewee.SQL("1")).where(
+        (other_offer.worker == Ranking.worker)
+        & (
+            ((other_offer.job == job.id) & (other_offer.status != "withdrawn"))
+            | ((other_offer.status == "pending") & (other_offer.expires_at > now))
+        )
+    )
+    booking = Assignment.alias()
+    clash = booking.job == job.id
+    if is_timed(job):
+        clash = clash | clashing(booking, job)
+    booked = booking.select(peewee.SQL("1")).where((booking.worker == Ranking.worker) & clash)
+    query = (
+        Ranking.select(Ranking.worker, Ranking.rank)
+        .join(Worker, on=(Ranking.worker == Worker.id))
+        .where(
+            (Ranking.job == job.id) & (Ranking.eligible == True)  # noqa: E712
+            & (Worker.status == "active")
+            & ~peewee.fn.EXISTS(offered) & ~peewee.fn.EXISTS(booked)
+        )
+        .order_by(Ranking.rank)
+        .limit(limit)
+    )
+    return [(r.worker_id, r.rank) for r in query]
+
+
+def _offer_views(job_id: str) -> list[OfferView]:
+    query = Offer.select(Offer.id, Offer.worker, Offer.status, Offer.expires_at).where(
+        (Offer.job == job_id) & (Offer.status == "pending")
+    )
+    return [OfferView(o.id, o.worker_id, o.status, o.expires_at) for o in query]
+
+
+def _set_job(job: Job, now: dt.datetime, **changes: Any) -> None:
+    """Update the job row and log the changed fields."""
+    for name, value in changes.items():
+        setattr(job, name, value)
+    job.updated_at = now
+    Job.update(updated_at=now, **changes).where(Job.id == job.id).execute()
+    changelog.record("job", job.id, "update", changes)
+
+
+def _close_offer(offer_id: str, status: str, now: dt.datetime) -> None:
+    Offer.update(status=status, answered_at=now).where(Offer.id == offer_id).execute()
+    changelog.record("offer", offer_id, "update", {"status": status, "answered_at": now})
+
+
+def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
+    """Run one cascade step for `job` inside the caller's transaction and apply it."""
+    offers = _offer_views(job.id)
+    live_out = sum(1 for o in offers if o.expires_at > now)
+    wanted = parallel_offers(_cascade_job(job), now, cfg) - live_out
+    candidates = _candidates(job, wanted, now)
+    ranks = dict(candidates)
+    step = plan(_cascade_job(job), offers, [w for w, _ in candidates], now, cfg)
+    for offer_id in step.expire:
+        Offer.update(status="expired").where(Offer.id == offer_id).execute()
+        changelog.record("offer", offer_id, "update", {"status": "expired"})
+    for worker_id in step.offer_to:
+        offer = Offer.create(id=new_id(), job=job.id, worker=worker_id, rank=ranks[worker_id],
+                             status="pending", sent_at=now, expires_at=step.expires_at)
+        changelog.record("offer", offer.id, "create", {
+            "job_id": job.id, "worker_id": worker_id, "rank": offer.rank, "status": "pending",
+            "sent_at": now, "expires_at": step.expires_at,
+        })
+    if step.escalate:
+        _set_job(job, now, status="escalated", escalated_at=now)
+    return step
+
+
+# ---------------------------------------------------------------- confirmation
+
+
+def _job_or_404(job_id: str) -> Job:
+    job = Job.get_or_none(Job.id == str(job_id))
+    if job is None:
+        raise NotFound("工作", "job")
+    return job
+
+
+def _worker_or_404(worker_id: str) -> Worker:
+    worker = Worker.get_or_none(Worker.id == str(worker_id))
+    if worker is None:
+        raise NotFound("工人", "worker")
+    return worker
+
+
+def _job_not_open(job: Job) -> Conflict:
+    return Conflict("job_not_open", f"此工作当前不在派工中（状态：{job.status}）",
+                    f"the job is not open for dispatch (status: {job.status})", job_status=job.status)
+
+
+def _confirm(job_id: str, worker_id: str, via: str, actor: Staff | None) -> Assignment:
+    """Confirm one worker on one job; the only place an Assignment is created.
+
+    Must run inside a `db.atomic()` write transaction (BEGIN IMMEDIATE): the job is re-read
+    under the write lock, so its place count and the worker's bookings cannot change under us.
+    """
+    now = clock.now()
+    job = _job_or_404(job_id)
+    if job.status not in LIVE_JOB_STATUSES:
+        if job.status == "filled":
+            raise Conflict("job_full", f"名额已满：此工作 {job.headcount} 人已招满",
+                           f"the job is full ({job.headcount} places)", headcount=job.headcount)
+        raise _job_not_open(job)
+    worker = _worker_or_404(worker_id)
+    if Assignment.get_or_none(Assignment.id == assignment_id(job.id, worker.id)) is not None:
+        raise Conflict("already_assigned", "该工人已确认过此工作", "the worker is already on this job")
+    if job.confirmed_count >= job.headcount:
+        raise Conflict("job_full", f"名额已满：此工作 {job.headcount} 人已招满",
+                       f"the job is full ({job.headcount} places)", headcount=job.headcount)
+    row = Worker.select(*WORKER_COLUMNS).where(Worker.id == worker.id).dicts().get()
+    facts = worker_facts([row], {}, set(), bookings_overlapping(job, worker.id))[0]
+    why_not = check_eligibility(job_facts(job), facts, manual=via != "grab")
+    clash = [r for r in why_not if r.code == "overlapping_booking"]
+    if clash:
+        raise Conflict("overlapping_booking", "该工人在此时段已有其他工作：" + clash[0].detail_zh,
+                       "the worker is already booked at that time: " + clash[0].detail_en)
+    if why_not:
+        raise Conflict("not_eligible", "不符合此工作的要求：" + "；".join(r.detail_zh for r in why_not),
+                       "not eligible for this job: " + "; ".join(r.detail_en for r in why_not),
+                       reasons=[r.as_dict() for r in why_not])
+
+    assignment = Assignment.create(
+        id=assignment_id(job.id, worker.id), job=job.id, worker=worker.id, via=via,
+        status="confirmed", starts_at=job.starts_at, ends_at=job.ends_at, confirmed_at=now,
+        assigned_by=actor.id if actor is not None else None, updated_at=now,
+    )
+    changelog.record("assignment", assignment.id, "create", {
+        "job_id": job.id, "worker_id": worker.id, "via": via, "status": "confirmed",
+        "starts_at": job.starts_at, "ends_at": job.ends_at, "confirmed_at": now,
+        "assigned_by": actor.id if actor is not None else None,
+    })
+    Worker.update(last_assigned_at=now, updated_at=now).where(Worker.id == worker.id).execute()
+    changelog.record("worker", worker.id, "update", {"last_assigned_at": now})
+    for offer in Offer.select(Offer.id).where(
+        (Offer.job == job.id) & (Offer.worker == worker.id) & (Offer.status == "pending")
+    ):
+        _close_offer(offer.id, "accepted", now)
+
+    confirmed = job.confirmed_count + 1
+    if confirmed >= job.headcount:
+        _set_job(job, now, confirmed_count=confirmed, status="filled", filled_at=now)
+        for offer in Offer.select(Offer.id).where((Offer.job == job.id) & (Offer.status == "pending")):
+            _close_offer(offer.id, "withdrawn", now)
+    else:
+        _set_job(job, now, confirmed_count=confirmed)
+    return assignment
+
+
+# ---------------------------------------------------------------- public use cases
+
+
+def start_dispatch(job: Job) -> dict[str, Any]:
+    """Rank workers for a newly open job, store the reasons, send the first offers (offer mode).
+
+    Runs inside the caller's transaction (post_job, release_job); returns the dispatch state.
+    """
+    with db.atomic():
+        now = clock.now()
+        fresh = _job_or_404(job.id)
+        if fresh.status not in LIVE_JOB_STATUSES:
+            raise _job_not_open(fresh)
+        eligible, ineligible = _rank_and_store(fresh, now)
+        _set_job(fresh, now, dispatch_started_at=now, escalated_at=None, status="open")
+        step = _cascade(fresh, now, settings())
+        for name in ("dispatch_started_at", "escalated_at", "status", "updated_at"):
+            setattr(job, name, getattr(fresh, name))
+    return {"job_id": job.id, "mode": job.dispatch_mode, "status": job.status,
+            "eligible": eligible, "ineligible": ineligible, "offered": list(step.offer_to)}
+
+
+def grab(job_id: str, worker_id: str, actor: Staff | None) -> Assignment:
+    """A worker grabs a grab-mode job (抢单); valid grabs win in order up to the headcount."""
+    with db.atomic():
+        job = _job_or_404(job_id)
+        if job.dispatch_mode != "grab":
+            raise Conflict("not_eligible", "此工作由驿站派单，不能抢单，请等待派单通知",
+                           "this job is offered by the station, not open to grabs")
+        return _confirm(job.id, worker_id, "grab", actor)
+
+
+def assign(job_id: str, worker_id: str, actor: Staff | None) -> Assignment:
+    """Staff confirm a worker by hand: skills and area may be skipped, headcount and overlap never."""
+    with db.atomic():
+        return _confirm(str(job_id), str(worker_id), "manual", actor)
+
+
+def _pending_offer(offer_id: str, worker_id: str | None, now: dt.datetime) -> Offer:
+    offer = Offer.get_or_none(Offer.id == str(offer_id))
+    if offer is None:
+        raise NotFound("派单", "offer")
+    if worker_id is not None and offer.worker_id != str(worker_id):
+        raise Forbidden("not_your_offer", "这不是给您的派单", "this offer was made to someone else")
+    if offer.status != "pending" or offer.expires_at <= now:
+        status = "expired" if offer.status == "pending" else offer.status
+        raise Conflict("offer_closed", "此派单已结束（已过期、已回复或名额已满）",
+                       "this offer is closed (expired, answered or the job is full)", offer_status=status)
+    return offer
+
+
+def accept_offer(offer_id: str, worker_id: str | None, actor: Staff | None) -> Assignment:
+    """The offered worker accepts before the deadline and is confirmed on the job."""
+    refused: Conflict | None = None
+    with db.atomic():
+        now = clock.now()
+        offer = _pending_offer(offer_id, worker_id, now)
+        try:
+            with db.atomic():
+                assignment = _confirm(offer.job_id, offer.worker_id, "offer", actor)
+        except Conflict as exc:
+            # The offer cannot be honoured (booked meanwhile, job no longer open): close it
+            # and pass the place on, then tell the worker why.
+            _close_offer(offer.id, "withdrawn", now)
+            _cascade(_job_or_404(offer.job_id), now, settings())
+            refused = exc
+    if refused is not None:
+        raise refused
+    return assignment
+
+
+def decline_offer(offer_id: str, worker_id: str | None, actor: Staff | None) -> Offer:
+    """The offered worker says no; the next ranked worker gets an offer at once."""
+    with db.atomic():
+        now = clock.now()
+        offer = _pending_offer(offer_id, worker_id, now)
+        _close_offer(offer.id, "declined", now)
+        job = _job_or_404(offer.job_id)
+        if job.status in LIVE_JOB_STATUSES:
+            _cascade(job, now, settings())
+    offer.status, offer.answered_at = "declined", now
+    return offer
+
+
+def tick() -> dict[str, int]:
+    """One beat of the engine: expire overdue offers, send the next ones, escalate late jobs."""
+    now = clock.now()
+    cfg = settings()
+    totals = {"jobs": 0, "expired": 0, "offered": 0, "escalated": 0}
+    live_jobs = list(Job.select().where(Job.status.in_(LIVE_JOB_STATUSES)))
+    pending: dict[str, list[OfferView]] = {}
+    for o in Offer.select(Offer.id, Offer.job, Offer.worker, Offer.status, Offer.expires_at).where(
+        Offer.status == "pending"
+    ):
+        pending.setdefault(o.job_id, []).append(OfferView(o.id, o.worker_id, o.status, o.expires_at))
+    for job in live_jobs:
+        totals["jobs"] += 1
+        offers = pending.get(job.id, [])
+        live_out = sum(1 for o in offers if o.expires_at > now)
+        wants_more = parallel_offers(_cascade_job(job), now, cfg) > live_out
+        quiet = plan(_cascade_job(job), offers, [], now, cfg)
+        if quiet.idle and not (wants_more and _candidates(job, 1, now)):
+            continue
+        with db.atomic():
+            fresh = Job.get_by_id(job.id)
+            if fresh.status not in LIVE_JOB_STATUSES:
+                continue
+            step = _cascade(fresh, now, cfg)
+        totals["expired"] += len(step.expire)
+        totals["offered"] += len(step.offer_to)
+        totals["escalated"] += int(step.escalate)
+    return totals
+
+
+def reopen(job: Job) -> Job:
+    """A place came free (a cancellation): recount live places and dispatch again if not started."""
+    with db.atomic():
+        now = clock.now()
+        fresh = _job_or_404(job.id)
+        holding = Assignment.select().where(
+            (Assignment.job == fresh.id) & Assignment.status.in_(HOLDING)
+        ).count()
+        if holding != fresh.confirmed_count:
+            _set_job(fresh, now, confirmed_count=holding)
+        not_started = fresh.starts_at is None or fresh.starts_at > now
+        if fresh.status == "filled" and holding < fresh.headcount and not_started:
+            _set_job(fresh, now, status="open", filled_at=None, escalated_at=None,
+                     dispatch_started_at=now)
+            _rank_and_store(fresh, now)
+            _cascade(fresh, now, settings())
+        elif fresh.status in LIVE_JOB_STATUSES:
+            _cascade(fresh, now, settings())
+        for name in ("confirmed_count", "status", "filled_at", "escalated_at",
+                     "dispatch_started_at", "updated_at"):
+            setattr(job, name, getattr(fresh, name))
+    return job

@@ -1,0 +1,159 @@
+"""Read-only views of dispatch: the live board, a job's state, a worker's offers, and the
+stored reasons behind a ranking ("why him and not me")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from station_node import clock
+from station_node.dispatch import check_eligibility, score
+from station_node.dispatch.board import board_row
+from station_node.dispatch.cascade import LIVE_JOB_STATUSES
+from station_node.errors import NotFound
+from station_node.models import Assignment, Job, Offer, Ranking, Worker
+from station_node.services.dispatch.facts import (
+    HOLDING,
+    WORKER_COLUMNS,
+    bookings_overlapping,
+    config_value,
+    consented_ids,
+    job_facts,
+    present_ids,
+    worker_facts,
+)
+
+BOARD_RECENT_SECONDS = 600
+_JOB_COLUMNS = (
+    Job.id, Job.title, Job.community, Job.dispatch_mode, Job.status, Job.headcount,
+    Job.confirmed_count, Job.dispatch_started_at, Job.escalated_at, Job.filled_at,
+)
+
+
+def _rows(jobs: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
+    ids = [j["id"] for j in jobs]
+    offers: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    assignments: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    if ids:
+        for o in (
+            Offer.select(Offer.id, Offer.job, Offer.worker, Offer.status, Offer.expires_at, Worker.name)
+            .join(Worker, on=(Offer.worker == Worker.id))
+            .where(Offer.job.in_(ids))
+            .order_by(Offer.sent_at, Offer.rank)
+            .dicts()
+        ):
+            offers[o["job"]].append({**o, "worker_id": o["worker"]})
+        for a in (
+            Assignment.select(Assignment.job, Assignment.worker, Assignment.via,
+                              Assignment.confirmed_at, Worker.name)
+            .join(Worker, on=(Assignment.worker == Worker.id))
+            .where(Assignment.job.in_(ids) & Assignment.status.in_(HOLDING))
+            .order_by(Assignment.confirmed_at)
+            .dicts()
+        ):
+            assignments[a["job"]].append({**a, "worker_id": a["worker"]})
+    target = int(config_value("DISPATCH_TARGET_SECONDS", 60))
+    return [board_row(j, offers[j["id"]], assignments[j["id"]], now, target) for j in jobs]
+
+
+def board() -> list[dict[str, Any]]:
+    """The live dispatch board: open and escalated jobs, then jobs filled in the last 10 minutes."""
+    now = clock.now()
+    recent = now - dt.timedelta(seconds=BOARD_RECENT_SECONDS)
+    jobs = list(
+        Job.select(*_JOB_COLUMNS)
+        .where(Job.status.in_(LIVE_JOB_STATUSES) | ((Job.status == "filled") & (Job.filled_at >= recent)))
+        .order_by(Job.dispatch_started_at.desc(nulls="LAST"), Job.id)
+        .dicts()
+    )
+    rows = _rows(jobs, now)
+    order = {"escalated": 0, "open": 1, "filled": 2}
+    rows.sort(key=lambda r: order.get(r["status"], 3))
+    return rows
+
+
+def job_state(job_id: str) -> dict[str, Any]:
+    """One job's dispatch state, as a board row (for the job's page and the API)."""
+    job = Job.select(*_JOB_COLUMNS).where(Job.id == str(job_id)).dicts().first()
+    if job is None:
+        raise NotFound("工作", "job")
+    return _rows([job], clock.now())[0]
+
+
+def pending_offers(worker_id: str) -> list[dict[str, Any]]:
+    """Offers waiting for this worker's answer, with the job and the seconds left."""
+    now = clock.now()
+    query = (
+        Offer.select(Offer.id, Offer.expires_at, Job.id.alias("job_id"), Job.title, Job.community,
+                     Job.address, Job.starts_at, Job.ends_at, Job.pay_fen, Job.pay_unit)
+        .join(Job, on=(Offer.job == Job.id))
+        .where((Offer.worker == str(worker_id)) & (Offer.status == "pending") & (Offer.expires_at > now))
+        .order_by(Offer.expires_at)
+        .dicts()
+    )
+    return [
+        {**row, "offer_id": row.pop("id"),
+         "seconds_left": max(0, int((row["expires_at"] - now).total_seconds()))}
+        for row in query
+    ]
+
+
+def _outcomes(job_id: str) -> dict[str, str]:
+    """What happened to each worker on this job: offered, declined, expired, confirmed …"""
+    found: dict[str, str] = {}
+    for o in Offer.select(Offer.worker, Offer.status).where(Offer.job == job_id).order_by(Offer.sent_at):
+        found[o.worker_id] = {"pending": "offered"}.get(o.status, o.status)
+    for a in Assignment.select(Assignment.worker, Assignment.status).where(Assignment.job == job_id):
+        found[a.worker_id] = "confirmed" if a.status in HOLDING else a.status
+    return found
+
+
+def _live_explanation(job: Job, worker_id: str) -> dict[str, Any]:
+    """Reasons computed now for a worker the stored ranking did not cover (outside its pool)."""
+    row = Worker.select(*WORKER_COLUMNS).where(Worker.id == str(worker_id)).dicts().first()
+    if row is None:
+        raise NotFound("工人", "worker")
+    now = clock.now()
+    present = {k: v for k, v in present_ids().items() if k == row["id"]}
+    facts = worker_facts([row], present, consented_ids() & {row["id"]},
+                         bookings_overlapping(job, row["id"]))[0]
+    why_not = check_eligibility(job_facts(job), facts)
+    reasons = why_not or score(facts, now)
+    return {
+        "worker_id": row["id"], "name": row["name"], "rank": 0,
+        "score": 0 if why_not else sum(r.points for r in reasons), "eligible": not why_not,
+        "reasons": [r.as_dict() for r in reasons], "ranked_at": None, "live": True,
+    }
+
+
+def explain(job_id: str, worker_id: str | None = None) -> list[dict[str, Any]]:
+    """The stored ranking of a job with every reason: eligible workers in order, then the rest.
+
+    With `worker_id`, only that worker's entry — computed now (`"live": true`) when the stored
+    ranking did not include them.
+    """
+    job = Job.get_or_none(Job.id == str(job_id))
+    if job is None:
+        raise NotFound("工作", "job")
+    query = (
+        Ranking.select(Ranking.worker, Ranking.rank, Ranking.score, Ranking.eligible,
+                       Ranking.reasons, Ranking.ranked_at, Worker.name)
+        .join(Worker, on=(Ranking.worker == Worker.id))
+        .where(Ranking.job == job.id)
+        .order_by(Ranking.eligible.desc(), Ranking.rank, Worker.name)
+    )
+    if worker_id is not None:
+        query = query.where(Ranking.worker == str(worker_id))
+    outcomes = _outcomes(job.id)
+    rows = [
+        {"worker_id": r["worker"], "name": r["name"], "rank": r["rank"], "score": r["score"],
+         "eligible": r["eligible"], "reasons": r["reasons"],
+         "ranked_at": r["ranked_at"].replace(microsecond=0).isoformat() + "Z", "live": False,
+         "outcome": outcomes.get(r["worker"])}
+        for r in query.dicts()
+    ]
+    if worker_id is not None and not rows:
+        entry = _live_explanation(job, str(worker_id))
+        entry["outcome"] = outcomes.get(entry["worker_id"])
+        rows = [entry]
+    return rows

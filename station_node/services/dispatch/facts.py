@@ -1,0 +1,152 @@
+"""Reading the station's rows into the dispatch engine's plain facts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import peewee
+from flask import current_app, has_app_context
+
+from station_node.dispatch import Booking, CascadeSettings, JobFacts, WorkerFacts
+from station_node.models import Assignment, Job, Offer, Presence, PriorityConsent, Worker
+from station_node.services import local_today, utc_offset_hours
+
+BOOKED = ("confirmed", "checked_in")  # assignments that hold the worker's time
+HOLDING = ("confirmed", "checked_in", "completed", "settled")  # assignments that take a place
+
+
+def config_value(key: str, default: Any) -> Any:
+    return current_app.config.get(key, default) if has_app_context() else default
+
+
+def settings() -> CascadeSettings:
+    timeout = int(config_value("OFFER_TIMEOUT_SECONDS", 20))
+    return CascadeSettings(
+        offer_timeout_seconds=timeout,
+        escalate_after_seconds=int(config_value("ESCALATE_AFTER_SECONDS", 45)),
+        parallel_per_place=int(config_value("OFFER_PARALLEL_PER_PLACE", 1)),
+        widen_after_seconds=int(config_value("OFFER_WIDEN_AFTER_SECONDS", timeout)),
+        max_parallel_per_place=int(config_value("OFFER_MAX_PARALLEL_PER_PLACE", 3)),
+    )
+
+
+def local_time(when: dt.datetime | None) -> dt.datetime | None:
+    """A stored UTC time as station wall-clock time (naive)."""
+    return None if when is None else when + dt.timedelta(hours=utc_offset_hours())
+
+
+def today() -> dt.date:
+    """Today at the station: the day of the present pool."""
+    return local_today()
+
+
+def is_timed(job: Job) -> bool:
+    return not job.time_flexible and job.starts_at is not None and job.ends_at is not None
+
+
+def clashing(model: type[Assignment], job: Job) -> peewee.Expression:
+    """Assignments of `model` (an alias) whose booked window overlaps the job's."""
+    return (
+        model.status.in_(BOOKED)
+        & (model.starts_at < job.ends_at)
+        & (model.ends_at > job.starts_at)
+    )
+
+
+def job_facts(job: Job) -> JobFacts:
+    assigned = {a.worker_id for a in Assignment.select(Assignment.worker).where(Assignment.job == job.id)}
+    declined = {
+        o.worker_id
+        for o in Offer.select(Offer.worker).where(
+            (Offer.job == job.id) & Offer.status.in_(("declined", "expired"))
+        )
+    }
+    return JobFacts(
+        id=job.id,
+        community=job.community,
+        skills=frozenset(job.skills or ()),
+        starts_at=job.starts_at,
+        ends_at=job.ends_at,
+        local_starts_at=local_time(job.starts_at),
+        local_ends_at=local_time(job.ends_at),
+        time_flexible=bool(job.time_flexible),
+        assigned_worker_ids=frozenset(assigned),
+        declined_worker_ids=frozenset(declined),
+    )
+
+
+WORKER_COLUMNS = (
+    Worker.id, Worker.name, Worker.skills, Worker.areas, Worker.availability, Worker.status,
+    Worker.priority_groups, Worker.last_assigned_at, Worker.no_show_count,
+    Worker.late_cancel_count, Worker.rating_sum, Worker.rating_count, Worker.created_at,
+)
+
+
+def worker_facts(
+    rows: list[dict[str, Any]], present: dict[str, dt.datetime], consented: set[str],
+    bookings: dict[str, list[Booking]],
+) -> list[WorkerFacts]:
+    return [
+        WorkerFacts(
+            id=r["id"],
+            name=r["name"],
+            skills=frozenset(r["skills"] or ()),
+            areas=frozenset(r["areas"] or ()),
+            availability=r["availability"] or {},
+            active=r["status"] == "active",
+            priority_groups=tuple(r["priority_groups"] or ()) if r["id"] in consented else (),
+            last_assigned_at=r["last_assigned_at"],
+            no_show_count=r["no_show_count"],
+            late_cancel_count=r["late_cancel_count"],
+            rating_sum=r["rating_sum"],
+            rating_count=r["rating_count"],
+            present=r["id"] in present,
+            checked_in_at=present.get(r["id"]),
+            registered_at=r["created_at"],
+            bookings=tuple(bookings.get(r["id"], ())),
+        )
+        for r in rows
+    ]
+
+
+def present_ids() -> dict[str, dt.datetime]:
+    """Workers checked in at the station today (and not gone), with their arrival time."""
+    query = Presence.select(Presence.worker, Presence.checked_in_at).where(
+        (Presence.day == today()) & Presence.checked_out_at.is_null()
+    )
+    return {p.worker_id: p.checked_in_at for p in query}
+
+
+def consented_ids() -> set[str]:
+    query = PriorityConsent.select(PriorityConsent.worker).where(PriorityConsent.withdrawn_at.is_null())
+    return {c.worker_id for c in query}
+
+
+def bookings_overlapping(job: Job, worker_id: str | None = None) -> dict[str, list[Booking]]:
+    """Live bookings that overlap the job's window, by worker (none for flexible jobs)."""
+    if not is_timed(job):
+        return {}
+    query = Assignment.select(
+        Assignment.worker, Assignment.job, Assignment.starts_at, Assignment.ends_at
+    ).where(clashing(Assignment, job) & (Assignment.job != job.id))
+    if worker_id is not None:
+        query = query.where(Assignment.worker == worker_id)
+    found: dict[str, list[Booking]] = {}
+    for a in query:
+        found.setdefault(a.worker_id, []).append(Booking(a.job_id, a.starts_at, a.ends_at))
+    return found
+
+
+def ranking_pool(job: Job, present: dict[str, dt.datetime]) -> list[dict[str, Any]]:
+    """Workers worth ranking: those who work in the job's community (or anywhere), and everyone
+    present today. Others are told `outside_area` on request by `explain(job_id, worker_id)`."""
+    listed = peewee.NodeList((
+        peewee.SQL("EXISTS (SELECT 1 FROM json_each("), Worker.areas,
+        peewee.SQL(") WHERE json_each.value = "), peewee.Value(job.community), peewee.SQL(")"),
+    ), glue="")
+    in_area = (peewee.fn.json_array_length(Worker.areas) == 0) | listed
+    where = (in_area | Worker.id.in_(list(present))) if present else in_area
+    return list(Worker.select(*WORKER_COLUMNS).where(where).dicts())
+
+

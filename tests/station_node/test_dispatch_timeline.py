@@ -1,0 +1,214 @@
+"""Each dispatch mode's timeline against a real SQLite file, with the clock in the test's hands."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from dispatch_conftest import JOB_END, JOB_START, add_job, add_worker, clock_at_t0, engine_app
+
+from station_node.errors import Conflict, Forbidden
+from station_node.models import Assignment, ChangeEntry, Job, Offer, Ranking, Worker
+from station_node.services import dispatch
+
+__all__ = ["clock_at_t0", "engine_app"]  # fixtures used by name
+
+
+def pending(job: Job) -> list[str]:
+    query = Offer.select(Offer.worker).where((Offer.job == job.id) & (Offer.status == "pending"))
+    return sorted(Worker.get_by_id(o.worker_id).name for o in query)
+
+
+def offer_of(job: Job, name: str) -> Offer:
+    return Offer.select().join(Worker).where((Offer.job == job.id) & (Worker.name == name)).get()
+
+
+def test_offer_timeout_at_20_seconds_moves_to_the_next_worker(clock_at_t0):
+    for name in ("甲", "乙", "丙"):
+        add_worker(name, present=name != "丙")
+    job = add_job(headcount=1)
+    assert pending(job) == ["甲"]  # equal points: registered first
+    clock_at_t0.advance(19)
+    assert dispatch.tick()["expired"] == 0 and pending(job) == ["甲"]
+    clock_at_t0.advance(1)
+    result = dispatch.tick()
+    assert result["expired"] == 1
+    # After 20 s the cascade widens to two offers for the place: the next two in rank order.
+    assert pending(job) == ["丙", "乙"] and offer_of(job, "乙").rank == 2
+    with pytest.raises(Conflict) as closed:
+        dispatch.accept_offer(offer_of(job, "甲").id, None, None)
+    assert closed.value.code == "offer_closed"
+
+
+def test_decline_sends_the_next_offer_at_once_and_accept_fills(clock_at_t0):
+    a, b = add_worker("甲", present=True), add_worker("乙", present=True)
+    job = add_job(headcount=1)
+    assert pending(job) == ["甲"]  # equal points: registered first
+    offer = offer_of(job, "甲")
+    with pytest.raises(Forbidden):
+        dispatch.decline_offer(offer.id, b.id, None)
+    clock_at_t0.advance(3)
+    declined = dispatch.decline_offer(offer.id, a.id, None)
+    assert declined.status == "declined"
+    assert pending(job) == ["乙"]
+    clock_at_t0.advance(4)
+    assignment = dispatch.accept_offer(offer_of(job, "乙").id, b.id, None)
+    assert assignment.via == "offer" and assignment.worker_id == b.id
+    job = Job.get_by_id(job.id)
+    assert (job.status, job.confirmed_count, job.filled_at) == ("filled", 1, clock_at_t0.now())
+    assert Worker.get_by_id(b.id).last_assigned_at == clock_at_t0.now()
+    row = dispatch.board()[0]
+    assert row["confirmed"][0]["name"] == "乙" and row["declined"][0]["name"] == "甲"
+    assert row["seconds_since_start"] == 7 and row["status"] == "filled"
+
+
+def test_escalation_at_45_seconds_shows_on_the_board(clock_at_t0):
+    for i in range(6):
+        add_worker(f"工{i}", present=True)
+    job = add_job(headcount=1)
+    for _ in range(44):
+        clock_at_t0.advance(1)
+        dispatch.tick()
+    assert Job.get_by_id(job.id).escalated_at is None
+    clock_at_t0.advance(1)
+    assert dispatch.tick()["escalated"] == 1
+    job = Job.get_by_id(job.id)
+    assert job.status == "escalated" and job.escalated_at == clock_at_t0.now()
+    row = dispatch.board()[0]
+    assert row["escalated"] and row["seconds_since_start"] == 45 and row["seconds_left"] == 15
+    assert len(row["expired"]) == 3  # 1 at 0 s, 2 at 20 s; 3 more out since 40 s
+    assert len(row["offered"]) == 3
+    # Staff assign by hand; an escalated job still fills.
+    staff_pick = add_worker("王五", skills=[], areas=["别处"])
+    assignment = dispatch.assign(job.id, staff_pick.id, None)
+    assert assignment.via == "manual"
+    job = Job.get_by_id(job.id)
+    assert job.status == "filled"
+    assert Offer.select().where((Offer.job == job.id) & (Offer.status == "pending")).count() == 0
+    assert Offer.select().where((Offer.job == job.id) & (Offer.status == "withdrawn")).count() == 3
+
+
+def test_no_one_left_to_offer_escalates_at_once(clock_at_t0):
+    add_worker("甲", skills=["moving"])
+    job = add_job(headcount=1)
+    assert Job.get_by_id(job.id).status == "escalated"
+
+
+def test_grab_up_to_headcount_then_job_full(clock_at_t0):
+    workers = [add_worker(f"抢{i}") for i in range(4)]
+    job = add_job(headcount=3, dispatch_mode="grab")
+    assert Offer.select().where(Offer.job == job.id).count() == 0
+    for w in workers[:3]:
+        clock_at_t0.advance(1)
+        assert dispatch.grab(job.id, w.id, None).via == "grab"
+    with pytest.raises(Conflict) as full:
+        dispatch.grab(job.id, workers[3].id, None)
+    assert full.value.code == "job_full" and full.value.status == 409
+    assert "已招满" in full.value.message_zh
+    job = Job.get_by_id(job.id)
+    assert job.confirmed_count == 3 and job.status == "filled"
+    with pytest.raises(Conflict) as again:
+        dispatch.grab(job.id, workers[0].id, None)
+    assert again.value.code in {"job_full", "already_assigned"}
+
+
+def test_grab_refuses_the_ineligible_the_doubly_booked_and_offer_jobs(clock_at_t0):
+    able, unskilled = add_worker("甲"), add_worker("乙", skills=["moving"])
+    job = add_job(headcount=5, dispatch_mode="grab")
+    with pytest.raises(Conflict) as why:
+        dispatch.grab(job.id, unskilled.id, None)
+    assert why.value.code == "not_eligible" and "cleaning" in why.value.message_zh
+    dispatch.grab(job.id, able.id, None)
+    with pytest.raises(Conflict) as twice:
+        dispatch.grab(job.id, able.id, None)
+    assert twice.value.code == "already_assigned"
+    later = add_job(headcount=1, dispatch_mode="grab",
+                    starts_at=JOB_START + dt.timedelta(hours=4), ends_at=JOB_END + dt.timedelta(hours=4))
+    with pytest.raises(Conflict) as overlap:
+        dispatch.grab(later.id, able.id, None)
+    assert overlap.value.code == "overlapping_booking"
+    offered = add_job(headcount=1)
+    with pytest.raises(Conflict) as mode:
+        dispatch.grab(offered.id, unskilled.id, None)
+    assert mode.value.code == "not_eligible"
+
+
+def test_manual_assignment_never_breaks_headcount_or_overlap(clock_at_t0):
+    a, b = add_worker("甲", skills=[]), add_worker("乙", skills=[])
+    job = add_job(headcount=1, dispatch_mode="grab")
+    dispatch.assign(job.id, a.id, None)
+    with pytest.raises(Conflict) as full:
+        dispatch.assign(job.id, b.id, None)
+    assert full.value.code == "job_full"
+    clash = add_job(headcount=2, dispatch_mode="grab", starts_at=JOB_START + dt.timedelta(hours=1),
+                    ends_at=JOB_START + dt.timedelta(hours=3))
+    with pytest.raises(Conflict) as overlap:
+        dispatch.assign(clash.id, a.id, None)
+    assert overlap.value.code == "overlapping_booking"
+    flexible = add_job(headcount=1, dispatch_mode="grab", starts_at=None, ends_at=None, time_flexible=True)
+    assert dispatch.assign(flexible.id, a.id, None).job_id == flexible.id
+    closed = add_job(headcount=1, status="held", start=False)
+    with pytest.raises(Conflict) as held:
+        dispatch.assign(closed.id, b.id, None)
+    assert held.value.code == "job_not_open"
+
+
+def test_ranking_is_stored_with_reasons_and_explained(clock_at_t0):
+    add_worker("老李", present=True, last_assigned_at=clock_at_t0.now() - dt.timedelta(hours=2))
+    add_worker("小王", present=True)
+    add_worker("外区", areas=["呼家楼社区"], present=True)
+    far = add_worker("远方", areas=["呼家楼社区"])
+    job = add_job(headcount=1, dispatch_mode="grab")
+    rows = dispatch.explain(job.id)
+    assert [(r["name"], r["rank"], r["eligible"]) for r in rows] == [
+        ("小王", 1, True), ("老李", 2, True), ("外区", 0, False)]
+    assert {r["code"] for r in rows[0]["reasons"]} == {"present", "rotation"}
+    assert rows[0]["score"] == 1400 and rows[1]["score"] == 1020
+    assert rows[2]["reasons"][0]["code"] == "outside_area" and rows[2]["reasons"][0]["detail_zh"]
+    assert Ranking.select().where(Ranking.job == job.id).count() == 3
+    # A worker outside the stored pool is explained on request, computed now.
+    (live,) = dispatch.explain(job.id, far.id)
+    assert live["live"] and live["reasons"][0]["code"] == "outside_area"
+
+
+def test_every_dispatch_write_is_in_the_change_log(clock_at_t0):
+    a = add_worker("甲", present=True)
+    job = add_job(headcount=1)
+    offer = offer_of(job, "甲")
+    dispatch.accept_offer(offer.id, a.id, None)
+    logged = {(e.entity, e.entity_id, e.op) for e in ChangeEntry.select()}
+    assignment = Assignment.get()
+    assert ("ranking", job.id, "create") in logged
+    assert ("offer", offer.id, "create") in logged and ("offer", offer.id, "update") in logged
+    assert ("assignment", assignment.id, "create") in logged
+    assert ("job", job.id, "update") in logged and ("worker", a.id, "update") in logged
+    assert assignment.id == dispatch.assignment_id(job.id, a.id)
+    last_job = (ChangeEntry.select().where((ChangeEntry.entity == "job") & (ChangeEntry.entity_id == job.id))
+                .order_by(ChangeEntry.seq.desc()).get())
+    assert last_job.fields["status"] == "filled"
+
+
+def test_reopen_after_a_cancellation_offers_the_place_again(clock_at_t0):
+    a, b = add_worker("甲", present=True), add_worker("乙", present=True)
+    job = add_job(headcount=1)
+    dispatch.accept_offer(offer_of(job, "甲").id, a.id, None)
+    assert Job.get_by_id(job.id).status == "filled"
+    clock_at_t0.advance(60)
+    Assignment.update(status="cancelled").execute()  # what cancel_assignment does before reopen
+    job = dispatch.reopen(Job.get_by_id(job.id))
+    assert (job.status, job.confirmed_count, job.dispatch_started_at) == ("open", 0, clock_at_t0.now())
+    assert pending(job) == ["乙"]
+    assert dispatch.pending_offers(b.id)[0]["job_id"] == job.id
+
+
+def test_accepting_after_a_clashing_booking_withdraws_the_offer_and_passes_it_on(clock_at_t0):
+    a = add_worker("甲", present=True)
+    add_worker("乙")
+    job = add_job(headcount=1)
+    other = add_job(headcount=1, dispatch_mode="grab")
+    dispatch.grab(other.id, a.id, None)  # same window, taken meanwhile
+    with pytest.raises(Conflict) as clash:
+        dispatch.accept_offer(offer_of(job, "甲").id, a.id, None)
+    assert clash.value.code == "overlapping_booking"
+    assert offer_of(job, "甲").status == "withdrawn"
+    assert pending(job) == ["乙"]
