@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
 
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app)
     _init_extensions(app)
     _register_views(app)
