@@ -1,0 +1,217 @@
+"""An assignment after confirmation: check-in, no-show, cancellation, completion, pay, ratings.
+
+Allowed moves (anything else is a Conflict naming the current state):
+
+    confirmed ──check_in──▶ checked_in ──complete──▶ completed ──settle──▶ settled
+        │  └──────────────complete──────────────────▲                        │
+        ├──cancel──▶ cancelled                                     confirm_pay (worker)
+        └──no_show──▶ no_show                 ratings both ways once completed or settled
+
+The station records pay; it never holds money. Each move updates the worker's reliability
+counters where it should, and the job closes once all its assignments are finished.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+
+from station_node import catalog, changelog, clock, db
+from station_node.errors import Conflict, FieldErrors, Forbidden
+from station_node.models import Assignment, Job, Staff, Worker
+from station_node.services import get_or_404
+from station_node.validation import clean_choice, clean_int, clean_text
+
+LIVE = ("confirmed", "checked_in", "completed")  # still has something to happen
+FINISHED = ("settled", "no_show", "cancelled")
+CANCELLED_BY = {"worker": ("劳动者", "Worker"), "employer": ("雇主", "Employer"), "staff": ("工作人员", "Staff")}
+RATED_BY = {"worker": ("劳动者", "Worker"), "employer": ("雇主", "Employer")}
+MAX_QUANTITY = 100_000
+MAX_SETTLED_FEN = 100_000_000
+_STATE_ZH = {
+    "confirmed": "已确认", "checked_in": "已到岗", "completed": "已完工", "settled": "已结算",
+    "no_show": "未到岗", "cancelled": "已取消",
+}
+
+
+def _load(assignment_id: str) -> Assignment:
+    return get_or_404(Assignment, assignment_id, "该派工记录", "Assignment")
+
+
+def _require_status(assignment: Assignment, allowed: tuple[str, ...], action_zh: str, action_en: str) -> None:
+    if assignment.status not in allowed:
+        now_zh = _STATE_ZH.get(assignment.status, assignment.status)
+        raise Conflict(
+            "illegal_transition",
+            f"当前状态为“{now_zh}”，不能{action_zh}",
+            f"Cannot {action_en} an assignment that is {assignment.status}",
+            status=assignment.status,
+            allowed_from=list(allowed),
+        )
+
+
+def _save(assignment: Assignment, **changes: Any) -> None:
+    now = clock.now()
+    for key, value in changes.items():
+        setattr(assignment, key, value)
+    assignment.updated_at = now
+    assignment.save()
+    changelog.record("assignment", assignment.id, "update", changes | {"updated_at": now})
+
+
+def _bump_worker(worker_id: str, **increments: int) -> Worker:
+    worker = Worker.get_by_id(worker_id)
+    changes: dict[str, Any] = {}
+    for field, delta in increments.items():
+        changes[field] = getattr(worker, field) + delta
+        setattr(worker, field, changes[field])
+    worker.updated_at = clock.now()
+    worker.save()
+    changelog.record("worker", worker.id, "update", changes | {"updated_at": worker.updated_at})
+    return worker
+
+
+def _close_job_if_done(job_id: str) -> None:
+    """Close the job when none of its assignments has anything left to happen."""
+    job = Job.get_by_id(job_id)
+    if job.status not in ("open", "escalated", "filled"):
+        return
+    statuses = [a.status for a in Assignment.select(Assignment.status).where(Assignment.job == job)]
+    if not statuses or any(s in LIVE for s in statuses) or "settled" not in statuses:
+        return
+    now = clock.now()
+    over = job.ends_at is not None and job.ends_at <= now
+    if job.status != "filled" and not over:
+        return  # places are still being filled
+    job.status, job.updated_at = "closed", now
+    job.save()
+    changelog.record("job", job.id, "update", {"status": "closed", "updated_at": now})
+
+
+def _free_place(job: Job) -> None:
+    from station_node.services import dispatch
+
+    dispatch.reopen(job)
+
+
+def check_in_assignment(assignment_id: str, actor: Staff | None) -> Assignment:
+    """The worker arrived on site."""
+    with db.atomic():
+        assignment = _load(assignment_id)
+        _require_status(assignment, ("confirmed",), "登记到岗", "check in")
+        _save(assignment, status="checked_in", checked_in_at=clock.now())
+    return assignment
+
+
+def mark_no_show(assignment_id: str, actor: Staff | None) -> Assignment:
+    """The worker did not come: counts against their reliability."""
+    with db.atomic():
+        assignment = _load(assignment_id)
+        _require_status(assignment, ("confirmed",), "登记未到岗", "mark as no-show")
+        job = assignment.job
+        if job.starts_at is not None and clock.now() < job.starts_at:
+            raise Conflict("not_started", "工作还没开始，不能登记未到岗", "The job has not started yet")
+        _save(assignment, status="no_show")
+        _bump_worker(assignment.worker_id, no_show_count=1)
+        _free_place(job)
+        _close_job_if_done(job.id)
+    return assignment
+
+
+def cancel_assignment(assignment_id: str, by: str, reason: str, actor: Staff | None) -> Assignment:
+    """Cancel before the work starts; late (< LATE_CANCEL_HOURS ahead) worker cancels count."""
+    errs = FieldErrors()
+    who = clean_choice(by, errs, "by", "取消方", "Cancelled by", CANCELLED_BY)
+    text = clean_text(reason, errs, "reason", "取消原因", "Reason", max_len=200)
+    errs.raise_if_any()
+    if who == "staff" and actor is None:
+        raise Forbidden("staff_only", "只有工作人员可以以驿站名义取消", "Only staff can cancel for the station")
+    with db.atomic():
+        assignment = _load(assignment_id)
+        _require_status(assignment, ("confirmed",), "取消", "cancel")
+        job = assignment.job
+        now = clock.now()
+        hours = int(current_app.config.get("LATE_CANCEL_HOURS", 12))
+        late = job.starts_at is not None and job.starts_at - now < dt.timedelta(hours=hours)
+        _save(assignment, status="cancelled", cancelled_by=who, cancel_late=late, cancel_reason=text)
+        if who == "worker" and late:
+            _bump_worker(assignment.worker_id, late_cancel_count=1)
+        _free_place(job)
+        _close_job_if_done(job.id)
+    return assignment
+
+
+def complete_assignment(assignment_id: str, quantity: Any, actor: Staff | None) -> Assignment:
+    """The work is done: quantity in the job's unit (tenths of hours, days, pieces; 1 for a whole job)."""
+    with db.atomic():
+        assignment = _load(assignment_id)
+        _require_status(assignment, ("confirmed", "checked_in"), "登记完工", "complete")
+        job = assignment.job
+        errs = FieldErrors()
+        if quantity in (None, "") and job.pay_unit in ("job", "day"):
+            quantity = 1
+        amount = clean_int(quantity, errs, "quantity", "工作量", "Quantity", minimum=1, maximum=MAX_QUANTITY)
+        errs.raise_if_any()
+        _save(assignment, status="completed", quantity=amount, completed_at=clock.now())
+        _bump_worker(assignment.worker_id, completed_count=1)
+    return assignment
+
+
+def expected_pay_fen(assignment: Assignment) -> int | None:
+    """What the job's rate gives for the recorded quantity (hours are stored in tenths)."""
+    if assignment.quantity is None:
+        return None
+    job = assignment.job
+    if job.pay_unit == "hour":
+        return job.pay_fen * assignment.quantity // 10
+    if job.pay_unit == "job":
+        return job.pay_fen
+    return job.pay_fen * assignment.quantity
+
+
+def settle_assignment(assignment_id: str, pay_fen: Any, pay_method: Any, actor: Staff | None) -> Assignment:
+    """Record the pay the employer gave the worker (the station itself never holds money)."""
+    errs = FieldErrors()
+    amount = clean_int(pay_fen, errs, "pay_fen", "实付金额（分）", "Amount paid (fen)", minimum=1, maximum=MAX_SETTLED_FEN)
+    method = clean_choice(pay_method, errs, "pay_method", "支付方式", "Payment method", catalog.PAY_METHODS)
+    errs.raise_if_any()
+    with db.atomic():
+        assignment = _load(assignment_id)
+        _require_status(assignment, ("completed",), "登记结算", "settle")
+        _save(assignment, status="settled", pay_fen=amount, pay_method=method, paid_at=clock.now())
+        _close_job_if_done(assignment.job_id)
+    return assignment
+
+
+def confirm_pay(assignment_id: str, worker: Worker | str | None) -> Assignment:
+    """The worker confirms they received the pay recorded for them."""
+    worker_id = worker.id if isinstance(worker, Worker) else worker
+    with db.atomic():
+        assignment = _load(assignment_id)
+        if worker_id is not None and worker_id != assignment.worker_id:
+            raise Forbidden("not_your_assignment", "这不是您的派工记录", "This assignment is not yours")
+        _require_status(assignment, ("settled",), "确认收款", "confirm pay for")
+        if assignment.worker_confirmed_pay_at is not None:
+            raise Conflict("already_confirmed", "已经确认过收款", "Pay receipt is already confirmed")
+        _save(assignment, worker_confirmed_pay_at=clock.now())
+    return assignment
+
+
+def rate_assignment(assignment_id: str, by: str, stars: Any, actor: Staff | None) -> Assignment:
+    """A rating of 1..5: by the worker of the employer, or by the employer of the worker; once each."""
+    errs = FieldErrors()
+    who = clean_choice(by, errs, "by", "评价方", "Rated by", RATED_BY)
+    value = clean_int(stars, errs, "stars", "评分", "Stars", minimum=1, maximum=5)
+    errs.raise_if_any()
+    with db.atomic():
+        assignment = _load(assignment_id)
+        _require_status(assignment, ("completed", "settled"), "评价", "rate")
+        field = "rating_of_employer" if who == "worker" else "rating_of_worker"
+        if getattr(assignment, field) is not None:
+            raise Conflict("already_rated", "已经评价过了", "This side has already rated", field=field)
+        _save(assignment, **{field: value})
+        if field == "rating_of_worker":
+            _bump_worker(assignment.worker_id, rating_sum=value, rating_count=1)
+    return assignment

@@ -1,0 +1,222 @@
+"""Posting a job: full validation, screening, and the start of dispatch — or a hold for review.
+
+A job that screening flags is stored with status "held" and its reasons and is never
+dispatched until a staff member releases it; release and rejection record who and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+
+from station_node import catalog, changelog, clock, db
+from station_node.errors import Conflict, FieldError, FieldErrors, InvalidInput
+from station_node.models import Assignment, Employer, Job, Offer, Staff
+from station_node.services import get_or_404, require_staff, utc_offset_hours
+from station_node.services.screening import screen_job
+from station_node.validation import (
+    clean_bool,
+    clean_choice,
+    clean_codes,
+    clean_datetime,
+    clean_int,
+    clean_text,
+)
+
+MAX_HEADCOUNT = 500
+PAST_GRACE = dt.timedelta(minutes=30)  # a job may start a little before it is typed in
+MAX_DURATION = dt.timedelta(days=366)
+_LOGGED = (
+    "employer_id", "title", "category", "description", "skills", "headcount", "pay_fen",
+    "pay_unit", "address", "community", "starts_at", "ends_at", "time_flexible", "term",
+    "urgency", "insurance_required", "source", "source_department", "dispatch_mode", "status",
+    "screening_reasons", "posted_at",
+)
+
+
+def _clean_window(data: Mapping[str, Any], errs: FieldErrors, now: dt.datetime) -> dict[str, Any]:
+    flexible = clean_bool(data.get("time_flexible"), errs, "time_flexible", "时间灵活", "Time flexible", default=False)
+    if flexible:
+        return {"time_flexible": True, "starts_at": None, "ends_at": None}
+    offset = utc_offset_hours()
+    starts = clean_datetime(data.get("starts_at"), errs, "starts_at", "开始时间", "Start time", utc_offset_hours=offset)
+    ends = clean_datetime(data.get("ends_at"), errs, "ends_at", "结束时间", "End time", utc_offset_hours=offset)
+    if starts and starts < now - PAST_GRACE:
+        errs.add("starts_at", "in_the_past", "开始时间已经过去", "The start time is in the past")
+    if starts and ends:
+        if ends <= starts:
+            errs.add("ends_at", "end_before_start", "结束时间应晚于开始时间", "The end time must be after the start time")
+        elif ends - starts > MAX_DURATION:
+            errs.add("ends_at", "too_long_window", "工作时间跨度不能超过一年", "A job cannot span more than a year")
+    return {"time_flexible": False, "starts_at": starts, "ends_at": ends}
+
+
+def clean_job(data: Mapping[str, Any], now: dt.datetime) -> tuple[dict[str, Any], Employer | None]:
+    """Check a posting's every field; raise InvalidInput naming each bad one."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput([FieldError("body", "wrong_type", "提交的内容应为表单或 JSON 对象", "The body must be a form or JSON object")])
+    errs = FieldErrors()
+    employer = None
+    employer_id = data.get("employer_id")
+    if employer_id in (None, ""):
+        errs.add("employer_id", "required", "请选择雇主", "Choose the employer")
+    elif not isinstance(employer_id, str) or (employer := Employer.get_or_none(Employer.id == employer_id)) is None:
+        errs.add("employer_id", "unknown_employer", "找不到该雇主，请先登记", "Unknown employer; register it first")
+    out: dict[str, Any] = {
+        "title": clean_text(data.get("title"), errs, "title", "工作名称", "Title", max_len=100),
+        "category": clean_choice(data.get("category"), errs, "category", "行业类别", "Category", catalog.CATEGORIES),
+        "description": clean_text(data.get("description"), errs, "description", "工作内容", "Description", max_len=2000, required=False) or "",
+        "skills": clean_codes(data.get("skills"), errs, "skills", "技能", "Skills", catalog.SKILLS, required=False),
+        "headcount": clean_int(data.get("headcount"), errs, "headcount", "招聘人数", "Headcount", minimum=1, maximum=MAX_HEADCOUNT),
+        "pay_unit": clean_choice(data.get("pay_unit"), errs, "pay_unit", "计酬方式", "Pay unit", catalog.PAY_UNITS),
+        "address": clean_text(data.get("address"), errs, "address", "工作地点", "Address", max_len=200),
+        "community": clean_choice(data.get("community"), errs, "community", "所在社区", "Community", {a: a for a in catalog.areas()}),
+        "term": clean_choice(data.get("term"), errs, "term", "用工期限", "Term", catalog.TERMS, default="short"),
+        "urgency": clean_choice(data.get("urgency"), errs, "urgency", "紧急程度", "Urgency", catalog.URGENCIES, default="normal"),
+        "insurance_required": clean_bool(data.get("insurance_required"), errs, "insurance_required", "需要保险", "Insurance required", default=True),
+        "source": clean_choice(data.get("source"), errs, "source", "信息来源", "Source", catalog.SOURCES, default="walk_in"),
+        "dispatch_mode": clean_choice(data.get("dispatch_mode"), errs, "dispatch_mode", "派工方式", "Dispatch mode", catalog.DISPATCH_MODES, default="offer"),
+    }
+    cap = catalog.MAX_PAY_FEN.get(out["pay_unit"] or "", max(catalog.MAX_PAY_FEN.values()))
+    out["pay_fen"] = clean_int(data.get("pay_fen"), errs, "pay_fen", "报酬（分）", "Pay (fen)", minimum=1, maximum=cap)
+    out["source_department"] = None
+    if out["source"] == "department":
+        out["source_department"] = clean_text(data.get("source_department"), errs, "source_department", "派单部门", "Department", max_len=100)
+    out.update(_clean_window(data, errs, now))
+    errs.raise_if_any()
+    return out, employer
+
+
+def post_job(data: Mapping[str, Any], actor: Staff | None) -> Job:
+    """Post a job: held with reasons if screening flags it, else open with dispatch started."""
+    now = clock.now()
+    fields, employer = clean_job(data, now)
+    assert employer is not None
+    reasons = screen_job(fields, employer)
+    with db.atomic():
+        employer = get_or_404(Employer, employer.id, "该雇主", "Employer")
+        reasons = screen_job(fields, employer)  # the block may have changed meanwhile
+        job = Job.create(
+            employer=employer,
+            status="held" if reasons else "open",
+            screening_reasons=reasons,
+            posted_by=actor,
+            posted_at=now,
+            updated_at=now,
+            **fields,
+        )
+        changelog.record(
+            "job",
+            job.id,
+            "create",
+            {k: getattr(job, k) for k in _LOGGED} | {"posted_by": actor.username if actor else None},
+        )
+        if not reasons:
+            _start_dispatch(job)
+    return job
+
+
+def _start_dispatch(job: Job) -> None:
+    from station_node.services import dispatch
+
+    dispatch.start_dispatch(job)
+
+
+def _held_job(job_id: str) -> Job:
+    job = get_or_404(Job, job_id, "该工作", "Job")
+    if job.status != "held":
+        raise Conflict(
+            "job_not_held",
+            f"该工作不在待审核状态（当前：{job.status}）",
+            f"The job is not waiting for review (status: {job.status})",
+            job_status=job.status,
+        )
+    return job
+
+
+def _review(job: Job, actor: Staff, status: str, extra: dict[str, Any]) -> None:
+    now = clock.now()
+    job.status, job.reviewed_by, job.reviewed_at, job.updated_at = status, actor, now, now
+    for key, value in extra.items():
+        setattr(job, key, value)
+    job.save()
+    changelog.record(
+        "job",
+        job.id,
+        "update",
+        {"status": status, "reviewed_by": actor.username, "reviewed_at": now, "updated_at": now} | extra,
+    )
+
+
+def release_job(job_id: str, actor: Staff | None) -> Job:
+    """Staff reviewed a held job and let it through: it opens and dispatch starts."""
+    staff = require_staff(actor)
+    with db.atomic():
+        job = _held_job(job_id)
+        if not job.time_flexible and job.ends_at is not None and job.ends_at <= clock.now():
+            raise Conflict("job_expired", "该工作的时间已过，无法发布", "The job's time has already passed")
+        _review(job, staff, "open", {})
+        _start_dispatch(job)
+    return job
+
+
+def reject_job(job_id: str, actor: Staff | None, reason: str) -> Job:
+    """Staff reviewed a held job and refused it; the reason is kept with the screening reasons."""
+    staff = require_staff(actor)
+    errs = FieldErrors()
+    text = clean_text(reason, errs, "reason", "不予发布的原因", "Reason", max_len=200)
+    errs.raise_if_any()
+    with db.atomic():
+        job = _held_job(job_id)
+        note = {"code": "rejected_by_staff", "message_zh": text, "message_en": text}
+        _review(job, staff, "rejected", {"screening_reasons": [*job.screening_reasons, note]})
+    return job
+
+
+def cancel_job(job_id: str, actor: Staff | None, reason: str) -> Job:
+    """Withdraw a job before work starts: pending offers withdrawn, confirmed workers released."""
+    staff = require_staff(actor)
+    errs = FieldErrors()
+    text = clean_text(reason, errs, "reason", "取消原因", "Reason", max_len=200)
+    errs.raise_if_any()
+    with db.atomic():
+        job = get_or_404(Job, job_id, "该工作", "Job")
+        if job.status in ("cancelled", "closed", "rejected"):
+            raise Conflict("job_finished", "该工作已结束或已取消", "The job is already finished or cancelled", job_status=job.status)
+        started = Assignment.select().where(
+            (Assignment.job == job) & Assignment.status.in_(("checked_in", "completed", "settled"))
+        )
+        if started.exists():
+            raise Conflict("job_in_progress", "已有劳动者到岗，不能取消整项工作；请逐个处理", "Workers have already started; handle each assignment instead")
+        now = clock.now()
+        for offer in Offer.select().where((Offer.job == job) & (Offer.status == "pending")):
+            offer.status, offer.answered_at = "withdrawn", now
+            offer.save()
+            changelog.record("offer", offer.id, "update", {"status": "withdrawn", "answered_at": now})
+        late_by = job.starts_at is not None and job.starts_at - now < _late_window()
+        for assignment in Assignment.select().where((Assignment.job == job) & (Assignment.status == "confirmed")):
+            assignment.status, assignment.cancelled_by = "cancelled", "employer"
+            assignment.cancel_late, assignment.cancel_reason, assignment.updated_at = late_by, text, now
+            assignment.save()
+            changelog.record(
+                "assignment",
+                assignment.id,
+                "update",
+                {"status": "cancelled", "cancelled_by": "employer", "cancel_late": late_by, "cancel_reason": text, "updated_at": now},
+            )
+        job.status, job.confirmed_count, job.updated_at = "cancelled", 0, now
+        job.save()
+        changelog.record(
+            "job",
+            job.id,
+            "update",
+            {"status": "cancelled", "confirmed_count": 0, "cancel_reason": text, "cancelled_by": staff.username, "updated_at": now},
+        )
+    return job
+
+
+def _late_window() -> dt.timedelta:
+    return dt.timedelta(hours=int(current_app.config.get("LATE_CANCEL_HOURS", 12)))
