@@ -3,10 +3,37 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
 
 
 def register(app: Flask) -> None:
-    """Attach every blueprint and the shared error handlers to the app."""
-    from station_node.views import api
+    """Attach language, CSRF protection, the error handlers and every blueprint to the app."""
+    from station_node import i18n
+    from station_node.views import (
+        api,
+        api_assignments,
+        api_jobs,
+        api_workers,
+        board,
+        console,
+        console_jobs,
+        console_workers,
+        errors,
+        kiosk,
+        language,
+        templating,
+    )
 
-    app.register_blueprint(api.bp)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as UTF-8, not \uXXXX
+    i18n.init_app(app)
+    csrf.init_app(app)
+    errors.register(app)
+    templating.register(app)
+    for module in (api, api_workers, api_jobs, api_assignments):
+        # Bearer-token clients carry no cookie to forge; session callers are checked in auth.
+        csrf.exempt(module.bp)
+        app.register_blueprint(module.bp)
+    for module in (language, console, console_workers, console_jobs, kiosk, board):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,76 @@
+// Live dispatch board: fetch the board rows every second and redraw them (no libraries).
+(function () {
+  "use strict";
+  var root = document.getElementById("board");
+  if (!root) { return; }
+  var labels = JSON.parse(root.getAttribute("data-labels"));
+  var source = root.getAttribute("data-source");
+  var jobUrl = root.getAttribute("data-job-url");
+  var status = document.getElementById("board-status");
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function people(list, cls, withSeconds) {
+    var span = el("span");
+    if (!list || list.length === 0) { span.textContent = "—"; return span; }
+    list.forEach(function (p) {
+      var text = p.name + (withSeconds && p.seconds_left !== undefined ? " (" + p.seconds_left + "s)" : "");
+      span.appendChild(el("span", "person " + cls, text));
+    });
+    return span;
+  }
+
+  function row(r) {
+    var open = r.status !== "filled";
+    var art = el("article", "board-row" + (r.escalated && open ? " escalated" : "") + (open ? "" : " filled"));
+    art.setAttribute("data-job", r.job_id);
+    var head = el("header");
+    var h2 = el("h2");
+    var link = el("a", null, r.title);
+    link.href = jobUrl.replace("JOB", r.job_id);
+    h2.appendChild(link);
+    head.appendChild(h2);
+    head.appendChild(el("span", "community", r.community));
+    head.appendChild(el("span", "mode", labels[r.mode] || r.mode));
+    head.appendChild(el("span", "count", r.confirmed_count + "/" + r.headcount));
+    head.appendChild(el("span", "timer", r.seconds_since_start + "s"));
+    if (r.escalated && open) { head.appendChild(el("strong", "tag alert", labels.escalated)); }
+    art.appendChild(head);
+    var p = el("p");
+    p.appendChild(document.createTextNode(labels.offered + "："));
+    p.appendChild(people(r.offered, "offered", true));
+    p.appendChild(document.createTextNode(" · " + labels.declined + "："));
+    p.appendChild(people((r.declined || []).concat(r.expired || []), "declined", false));
+    p.appendChild(document.createTextNode(" · " + labels.confirmed + "："));
+    p.appendChild(people(r.confirmed, "confirmed", false));
+    art.appendChild(p);
+    if (open) {
+      var assign = el("a", "button", labels.assign);
+      assign.href = link.href + "#ranking";
+      art.appendChild(assign);
+    }
+    return art;
+  }
+
+  function draw(rows) {
+    var frag = document.createDocumentFragment();
+    if (rows.length === 0) { frag.appendChild(el("p", "panel empty", labels.empty)); }
+    rows.forEach(function (r) { frag.appendChild(row(r)); });
+    root.replaceChildren(frag);
+    status.textContent = labels.updated + " " + new Date().toLocaleTimeString();
+  }
+
+  function refresh() {
+    fetch(source, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (res) { if (!res.ok) { throw new Error(res.status); } return res.json(); })
+      .then(function (data) { draw(data.rows || []); })
+      .catch(function () { status.textContent = labels.offline; })
+      .finally(function () { window.setTimeout(refresh, 1000); });
+  }
+  window.setTimeout(refresh, 1000);
+}());

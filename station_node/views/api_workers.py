@@ -1,0 +1,126 @@
+"""API: workers and employers — register, look up, check in, block."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from station_node import auth
+from station_node.errors import NotFound
+from station_node.models import Assignment, Employer, Worker
+from station_node.views import serializers
+from station_node.views.api import body, text_field
+
+bp = Blueprint("api_workers", __name__, url_prefix="/api/v1")
+
+
+def _worker(worker_id: str) -> Worker:
+    worker = Worker.get_or_none(Worker.id == worker_id)
+    if worker is None:
+        raise NotFound("该工人", "Worker")
+    return worker
+
+
+def _employer(employer_id: str) -> Employer:
+    employer = Employer.get_or_none(Employer.id == employer_id)
+    if employer is None:
+        raise NotFound("该用工方", "Employer")
+    return employer
+
+
+@bp.post("/workers")
+@auth.api_staff
+def register_worker() -> Any:
+    """Register a worker (201)."""
+    from station_node.services.registration import register_worker as register
+
+    worker = register(body(), auth.current_staff())
+    return jsonify(worker=serializers.worker(worker)), 201
+
+
+@bp.get("/workers")
+@auth.api_staff
+def list_workers() -> Any:
+    """Workers, newest first; ?q= searches name or mobile."""
+    query = Worker.select().order_by(Worker.created_at.desc())
+    q = request.args.get("q", "").strip()[:64]
+    if q:
+        query = query.where(Worker.name.contains(q) | Worker.mobile.contains(q))
+    return jsonify(workers=[serializers.worker(w) for w in query.limit(200)])
+
+
+@bp.get("/workers/<worker_id>")
+@auth.api_staff_or_worker
+def show_worker(worker_id: str) -> Any:
+    """One worker with their assignments (a worker may see only themselves)."""
+    auth.require_self(worker_id)
+    worker = _worker(worker_id)
+    rows = Assignment.select().where(Assignment.worker == worker).order_by(Assignment.confirmed_at.desc())
+    return jsonify(
+        worker=serializers.worker(worker),
+        assignments=[serializers.assignment(a) for a in rows.limit(100)],
+    )
+
+
+@bp.post("/workers/<worker_id>/checkin")
+@auth.api_staff
+def check_in(worker_id: str) -> Any:
+    """Put the worker in today's present pool."""
+    from station_node.services.registration import check_in_worker
+
+    presence = check_in_worker(_worker(worker_id).id, auth.current_staff())
+    return jsonify(
+        worker_id=worker_id,
+        day=serializers.when(presence.day),
+        checked_in_at=serializers.when(presence.checked_in_at),
+    )
+
+
+@bp.post("/workers/<worker_id>/token")
+@auth.api_staff
+def issue_token(worker_id: str) -> Any:
+    """Issue the worker's own token (for the kiosk or a phone); shown once (201)."""
+    from station_node.services.staff import issue_worker_token
+
+    token = issue_worker_token(_worker(worker_id).id, auth.current_staff())
+    return jsonify(worker_id=worker_id, token=token), 201
+
+
+@bp.post("/employers")
+@auth.api_staff
+def register_employer() -> Any:
+    """Register an employer: a person or an organisation (201)."""
+    from station_node.services.registration import register_employer as register
+
+    employer = register(body(), auth.current_staff())
+    return jsonify(employer=serializers.employer(employer)), 201
+
+
+@bp.get("/employers/<employer_id>")
+@auth.api_staff
+def show_employer(employer_id: str) -> Any:
+    """One employer."""
+    return jsonify(employer=serializers.employer(_employer(employer_id)))
+
+
+@bp.post("/employers/<employer_id>/block")
+@auth.api_admin
+def block_employer(employer_id: str) -> Any:
+    """Block an employer (admin): their postings are held for review."""
+    from station_node.services.registration import block_employer as block
+
+    data = body()
+    reason = text_field(data, "reason", "原因", "Reason", required=False, max_len=200)
+    block(_employer(employer_id).id, reason or "", auth.current_staff())
+    return jsonify(employer=serializers.employer(_employer(employer_id)))
+
+
+@bp.post("/employers/<employer_id>/unblock")
+@auth.api_admin
+def unblock_employer(employer_id: str) -> Any:
+    """Lift an employer's block (admin)."""
+    from station_node.services.registration import unblock_employer as unblock
+
+    unblock(_employer(employer_id).id, auth.current_staff())
+    return jsonify(employer=serializers.employer(_employer(employer_id)))

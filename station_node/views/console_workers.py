@@ -1,0 +1,198 @@
+"""Staff console: workers (search, register, their page, check-in) and employers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from station_node import auth, catalog
+from station_node.errors import InvalidInput, KuaigongError
+from station_node.i18n import lang
+from station_node.models import Assignment, Employer, IdAccess, Presence, Worker
+from station_node.services import local_today
+from station_node.views import forms
+
+bp = Blueprint("console_workers", __name__, url_prefix="/console")
+
+
+def _search(q: str) -> Any:
+    query = Worker.select().order_by(Worker.created_at.desc())
+    if q:
+        query = query.where(Worker.name.contains(q) | Worker.mobile.contains(q))
+    return query.limit(200)
+
+
+def _back(default: str) -> Any:
+    return redirect(request.form.get("back") or default)
+
+
+def _do(action: Any, ok_text: str) -> None:
+    """Run a button's service call; flash its outcome (a refusal is shown, never a 500)."""
+    try:
+        action()
+        flash(ok_text, "ok")
+    except KuaigongError as exc:
+        flash(exc.message(lang()), "error")
+
+
+@bp.get("/workers")
+@auth.console_login
+def workers() -> Any:
+    """Workers, newest first, with search by name or mobile."""
+    q = request.args.get("q", "").strip()[:64]
+    return render_template("console/workers.html", rows=_search(q), q=q)
+
+
+@bp.route("/workers/new", methods=["GET", "POST"])
+@auth.console_login
+def new_worker() -> Any:
+    """Register a worker; bad fields come back marked, values kept (422)."""
+    from station_node.services.registration import register_worker
+
+    values = request.form if request.method == "POST" else MultiDict()
+    errors: dict[str, str] = {}
+    error = None
+    if request.method == "POST":
+        try:
+            worker = register_worker(forms.worker_data(values), g.staff)
+        except InvalidInput as exc:
+            errors, error = forms.field_messages(exc)
+        except KuaigongError as exc:
+            error = exc.message(lang())
+        else:
+            flash(_("已登记工人：%(name)s", name=worker.name), "ok")
+            return redirect(url_for("console_workers.worker", worker_id=worker.id))
+    page = render_template(
+        "console/worker_form.html", values=values, errors=errors, error=error, areas=[(a, a) for a in catalog.areas()]
+    )
+    return page, (422 if error else 200)
+
+
+def _worker_page(worker_id: str, revealed: str | None = None, token: str | None = None) -> Any:
+    row = Worker.get_or_none(Worker.id == worker_id) or abort(404)
+    assignments = (
+        Assignment.select().where(Assignment.worker == row).order_by(Assignment.confirmed_at.desc()).limit(50)
+    )
+    present = Presence.get_or_none((Presence.worker == row) & (Presence.day == local_today()))
+    accesses = IdAccess.select().where((IdAccess.entity == "worker") & (IdAccess.entity_id == row.id))
+    page = render_template(
+        "console/worker.html", worker=row, assignments=assignments, present=present,
+        accesses=accesses.order_by(IdAccess.at.desc()).limit(20), revealed=revealed, token=token,
+    )
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/workers/<worker_id>")
+@auth.console_login
+def worker(worker_id: str) -> Any:
+    """A worker's page: masked ID, reliability, assignments, today's check-in."""
+    return _worker_page(worker_id)
+
+
+@bp.post("/workers/<worker_id>/checkin")
+@auth.console_login
+def check_in(worker_id: str) -> Any:
+    """Check the worker in to today's present pool."""
+    from station_node.services.registration import check_in_worker
+
+    _do(lambda: check_in_worker(worker_id, g.staff), _("已签到"))
+    return _back(url_for("console_workers.worker", worker_id=worker_id))
+
+
+@bp.post("/workers/<worker_id>/reveal")
+@auth.console_admin
+def reveal(worker_id: str) -> Any:
+    """Admins see the full ID number for a stated purpose; the look is logged."""
+    from station_node.services.registration import reveal_id_number
+
+    try:
+        number = reveal_id_number("worker", worker_id, g.staff, request.form.get("purpose", "").strip())
+    except KuaigongError as exc:
+        flash(exc.message(lang()), "error")
+        return redirect(url_for("console_workers.worker", worker_id=worker_id))
+    return _worker_page(worker_id, revealed=number)
+
+
+@bp.post("/workers/<worker_id>/token")
+@auth.console_login
+def token(worker_id: str) -> Any:
+    """Issue the worker a personal token for the kiosk; shown once on the page."""
+    from station_node.services.staff import issue_worker_token
+
+    try:
+        value = issue_worker_token(worker_id, g.staff)
+    except KuaigongError as exc:
+        flash(exc.message(lang()), "error")
+        return redirect(url_for("console_workers.worker", worker_id=worker_id))
+    return _worker_page(worker_id, token=value)
+
+
+@bp.get("/presence")
+@auth.console_login
+def presence() -> Any:
+    """Today's present pool, with search to check more workers in."""
+    q = request.args.get("q", "").strip()[:64]
+    today = local_today()
+    rows = (
+        Presence.select(Presence, Worker).join(Worker).where(Presence.day == today)
+        .order_by(Presence.checked_in_at.desc())
+    )
+    return render_template("console/presence.html", rows=rows, found=_search(q) if q else [], q=q)
+
+
+@bp.get("/employers")
+@auth.console_login
+def employers() -> Any:
+    """Employers, newest first, with search by name."""
+    q = request.args.get("q", "").strip()[:64]
+    query = Employer.select().order_by(Employer.created_at.desc())
+    if q:
+        query = query.where(Employer.name.contains(q) | Employer.contact_name.contains(q))
+    return render_template("console/employers.html", rows=query.limit(200), q=q)
+
+
+@bp.route("/employers/new", methods=["GET", "POST"])
+@auth.console_login
+def new_employer() -> Any:
+    """Register an employer (person or organisation); bad fields come back marked (422)."""
+    from station_node.services.registration import register_employer
+
+    values = request.form if request.method == "POST" else MultiDict({"kind": "person"})
+    errors: dict[str, str] = {}
+    error = None
+    if request.method == "POST":
+        try:
+            employer = register_employer(forms.employer_data(values), g.staff)
+        except InvalidInput as exc:
+            errors, error = forms.field_messages(exc)
+        except KuaigongError as exc:
+            error = exc.message(lang())
+        else:
+            flash(_("已登记用工方：%(name)s", name=employer.name), "ok")
+            return redirect(url_for("console_workers.employers"))
+    page = render_template("console/employer_form.html", values=values, errors=errors, error=error)
+    return page, (422 if error else 200)
+
+
+@bp.post("/employers/<employer_id>/block")
+@auth.console_admin
+def block(employer_id: str) -> Any:
+    """Block an employer (admin): their postings are held for review."""
+    from station_node.services.registration import block_employer
+
+    reason = request.form.get("reason", "").strip()
+    _do(lambda: block_employer(employer_id, reason, g.staff), _("已停用该用工方"))
+    return redirect(url_for("console_workers.employers"))
+
+
+@bp.post("/employers/<employer_id>/unblock")
+@auth.console_admin
+def unblock(employer_id: str) -> Any:
+    """Lift an employer's block (admin)."""
+    from station_node.services.registration import unblock_employer
+
+    _do(lambda: unblock_employer(employer_id, g.staff), _("已恢复该用工方"))
+    return redirect(url_for("console_workers.employers"))

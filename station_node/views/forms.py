@@ -1,0 +1,139 @@
+"""Console forms: posted form fields → the plain dicts services take, and service errors → fields.
+
+Services do all validation; these functions only reshape (checkbox lists, availability,
+consent, yuan → fen) and map each service field name back to the form input that shows it.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from station_node.errors import FieldError, KuaigongError
+from station_node.i18n import lang
+
+# service field name → the form input its message is shown next to
+FIELD_ALIASES = {
+    "availability": "avail_from",
+    "availability.days": "avail_days",
+    "availability.from": "avail_from",
+    "availability.to": "avail_to",
+    "consent": "consent_given",
+    "consent.given": "consent_given",
+    "consent.purpose": "consent_purpose",
+    "pay_fen": "pay_yuan",
+    "employer": "employer_id",
+}
+
+_INDEX = re.compile(r"\[\d+\]|\.\d+$")
+
+
+def _words(form: MultiDict[str, str], name: str) -> list[str]:
+    return [v for v in form.getlist(name) if v]
+
+
+def _checked(form: MultiDict[str, str], name: str) -> bool:
+    return form.get(name) in ("1", "on", "true", "yes")
+
+
+def worker_data(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The registration dict of the worker form."""
+    data: dict[str, Any] = {
+        "name": form.get("name", "").strip(),
+        "id_number": form.get("id_number", "").strip(),
+        "mobile": form.get("mobile", "").strip(),
+        "skills": _words(form, "skills"),
+        "areas": _words(form, "areas"),
+        "priority_groups": _words(form, "priority_groups"),
+    }
+    days = _words(form, "avail_days")
+    start, end = form.get("avail_from", "").strip(), form.get("avail_to", "").strip()
+    if days or start or end:
+        data["availability"] = {
+            "days": [int(d) if d.isdigit() else d for d in days],
+            "from": start,
+            "to": end,
+        }
+    if data["priority_groups"] or _checked(form, "consent_given"):
+        data["consent"] = {
+            "given": _checked(form, "consent_given"),
+            "purpose": form.get("consent_purpose", "").strip(),
+        }
+    return data
+
+
+def employer_data(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The registration dict of the employer form (only the kind's own identifier is sent)."""
+    kind = form.get("kind", "")
+    data = {
+        key: form.get(key, "").strip()
+        for key in ("kind", "name", "contact_name", "mobile", "address")
+    }
+    if kind == "organisation":
+        data["credit_code"] = form.get("credit_code", "").strip()
+    else:
+        data["id_number"] = form.get("id_number", "").strip()
+    return data
+
+
+def yuan_to_fen(text: str) -> int | None:
+    """'123.45' → 12345; None when it is not an amount with at most two decimals."""
+    try:
+        amount = Decimal(text.strip().lstrip("¥￥"))
+    except (InvalidOperation, ValueError):
+        return None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")) or abs(amount) > 10**9:
+        return None
+    return int(amount * 100)
+
+
+def job_data(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
+    """The posting dict of the job form, plus errors only the form can find (unreadable yuan)."""
+    data: dict[str, Any] = {
+        key: form.get(key, "").strip()
+        for key in (
+            "employer_id", "title", "category", "description", "headcount", "pay_unit",
+            "address", "community", "term", "urgency", "source", "source_department",
+            "dispatch_mode",
+        )
+    }
+    data["skills"] = _words(form, "skills")
+    data["time_flexible"] = _checked(form, "time_flexible")
+    data["insurance_required"] = _checked(form, "insurance_required")
+    if not data["time_flexible"]:
+        data["starts_at"] = form.get("starts_at", "").strip()
+        data["ends_at"] = form.get("ends_at", "").strip()
+    if not data["source_department"]:
+        data.pop("source_department")
+    own: list[FieldError] = []
+    raw_pay = form.get("pay_yuan", "").strip()
+    fen = yuan_to_fen(raw_pay) if raw_pay else None
+    if raw_pay and fen is None:
+        own.append(FieldError("pay_yuan", "invalid_amount", "工资金额格式不正确，例如 180 或 25.50", "Pay must be an amount like 180 or 25.50"))
+    # An unreadable amount goes on as -1, which the service refuses with everything else wrong.
+    data["pay_fen"] = fen if fen is not None or not raw_pay else -1
+    return data, own
+
+
+def field_messages(
+    error: KuaigongError, own: list[FieldError] | None = None
+) -> tuple[dict[str, str], str]:
+    """Each form input's message, and the error's general message, in the page's language."""
+    language = lang()
+    messages: dict[str, str] = {}
+    own_names = {item.field for item in own or []}
+    for item in (own or []) + list(error.fields):
+        name = _INDEX.sub("", item.field)
+        name = FIELD_ALIASES.get(name, name)
+        if name in own_names and item not in (own or []):
+            continue  # the form's own reading of this input says it better
+        text = item.message_zh if language == "zh" else item.message_en
+        if name in messages:
+            if text not in messages[name]:
+                messages[name] += "；" + text if language == "zh" else "; " + text
+        else:
+            messages[name] = text
+    return messages, error.message(language)

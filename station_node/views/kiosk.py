@@ -1,0 +1,135 @@
+"""The self-service kiosk (自助服务一体机): residents see open jobs, sign in, grab, answer offers.
+
+Large type, few steps. A resident signs in with ID number + mobile (or their personal token);
+the kiosk forgets them after a few idle minutes or when they press 退出.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from station_node.errors import KuaigongError
+from station_node.i18n import lang
+from station_node.models import Assignment, Job, Offer, Worker
+from station_node.views.language import safe_next
+
+bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+
+IDLE_SECONDS = 180
+
+
+def _signed_in() -> Worker | None:
+    """The resident using the kiosk now, or None (idle sessions expire)."""
+    worker_id, seen = session.get("kiosk_worker"), session.get("kiosk_seen", 0)
+    if worker_id is None or time.time() - seen > IDLE_SECONDS:
+        session.pop("kiosk_worker", None)
+        return None
+    worker = Worker.get_or_none((Worker.id == worker_id) & (Worker.status == "active"))
+    if worker is not None:
+        session["kiosk_seen"] = time.time()
+    return worker
+
+
+def _open_jobs() -> Any:
+    return Job.select().where(Job.status.in_(("open", "escalated"))).order_by(Job.urgency.desc(), Job.posted_at.desc()).limit(50)
+
+
+def _attempt(action: Any, ok_text: str) -> bool:
+    try:
+        action()
+    except KuaigongError as exc:
+        flash(exc.message(lang()), "error")
+        return False
+    flash(ok_text, "ok")
+    return True
+
+
+@bp.get("/")
+def home() -> Any:
+    """Open jobs in large type, and the sign-in button or the signed-in resident's name."""
+    return render_template("kiosk/home.html", jobs=_open_jobs(), worker=_signed_in())
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin() -> Any:
+    """Sign in with ID number and mobile, or with a personal token."""
+    from station_node.services.registration import find_worker_by_id_number
+    from station_node.services.staff import authenticate_worker_token
+
+    error = None
+    if request.method == "POST":
+        token = request.form.get("token", "").strip()
+        id_number = request.form.get("id_number", "").strip().upper()
+        mobile = request.form.get("mobile", "").strip()
+        worker = authenticate_worker_token(token) if token else None
+        if worker is None and id_number and mobile:
+            found = find_worker_by_id_number(id_number)
+            worker = found if found is not None and found.mobile == mobile else None
+        if worker is not None and worker.status == "active":
+            session["kiosk_worker"], session["kiosk_seen"] = worker.id, time.time()
+            return redirect(safe_next(request.args.get("then")) if request.args.get("then") else url_for("kiosk.mine"))
+        error = _("身份证号或手机号不对，请再试一次，或请工作人员帮忙")
+    return render_template("kiosk/signin.html", error=error), (401 if error else 200)
+
+
+@bp.post("/signout")
+def signout() -> Any:
+    """Forget the resident on this kiosk."""
+    session.pop("kiosk_worker", None)
+    return redirect(url_for("kiosk.home"))
+
+
+@bp.post("/jobs/<job_id>/grab")
+def grab(job_id: str) -> Any:
+    """Grab a place on a job for the signed-in resident."""
+    from station_node.services import dispatch
+
+    worker = _signed_in()
+    if worker is None:
+        return redirect(url_for("kiosk.signin"))
+    ok = _attempt(lambda: dispatch.grab(job_id, worker.id, None), _("抢单成功！请按时到岗"))
+    return redirect(url_for("kiosk.mine" if ok else "kiosk.home"))
+
+
+@bp.get("/mine")
+def mine() -> Any:
+    """The resident's offers to answer and their jobs."""
+    worker = _signed_in()
+    if worker is None:
+        return redirect(url_for("kiosk.signin"))
+    offers = Offer.select().where((Offer.worker == worker) & (Offer.status == "pending"))
+    jobs = Assignment.select().where(Assignment.worker == worker).order_by(Assignment.confirmed_at.desc())
+    return render_template("kiosk/mine.html", worker=worker, offers=offers, assignments=jobs.limit(20))
+
+
+@bp.post("/offers/<offer_id>/<answer>")
+def answer_offer(offer_id: str, answer: str) -> Any:
+    """Accept or decline an offer made to the signed-in resident."""
+    from station_node.services import dispatch
+
+    worker = _signed_in()
+    if worker is None:
+        return redirect(url_for("kiosk.signin"))
+    if answer == "accept":
+        _attempt(lambda: dispatch.accept_offer(offer_id, worker.id, None), _("已接单！请按时到岗"))
+    elif answer == "decline":
+        _attempt(lambda: dispatch.decline_offer(offer_id, worker.id, None), _("已谢绝"))
+    return redirect(url_for("kiosk.mine"))
+
+
+@bp.post("/assignments/<assignment_id>/confirm-pay")
+def confirm_pay(assignment_id: str) -> Any:
+    """The resident confirms they received their pay."""
+    from station_node.services.assignments import confirm_pay as confirm
+
+    worker = _signed_in()
+    if worker is None:
+        return redirect(url_for("kiosk.signin"))
+    row = Assignment.get_or_none((Assignment.id == assignment_id) & (Assignment.worker == worker))
+    if row is not None:
+        _attempt(lambda: confirm(row.id, worker), _("已确认收到工资"))
+    return redirect(url_for("kiosk.mine"))

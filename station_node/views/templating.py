@@ -1,0 +1,100 @@
+"""What every template can use: money and time formats, catalog labels, status names."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+
+from station_node import catalog
+from station_node.i18n import lang
+
+# Status words shown on pages, in both languages (codes stay in the API).
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "held": ("待审核", "Held for review"),
+    "open": ("派工中", "Dispatching"),
+    "escalated": ("超时待人工派工", "Escalated to staff"),
+    "filled": ("已满员", "Filled"),
+    "closed": ("已结束", "Closed"),
+    "cancelled": ("已取消", "Cancelled"),
+    "rejected": ("已驳回", "Rejected"),
+    "confirmed": ("已确认", "Confirmed"),
+    "checked_in": ("已到岗", "Checked in"),
+    "completed": ("已完工", "Completed"),
+    "settled": ("已结算", "Paid"),
+    "no_show": ("未到岗", "No-show"),
+    "pending": ("等待回复", "Waiting"),
+    "accepted": ("已接受", "Accepted"),
+    "declined": ("已拒绝", "Declined"),
+    "expired": ("已超时", "Timed out"),
+    "withdrawn": ("已撤回", "Withdrawn"),
+    "active": ("正常", "Active"),
+    "blocked": ("已停用", "Blocked"),
+    "staff": ("工作人员", "Staff"),
+    "admin": ("管理员", "Admin"),
+    "M": ("男", "Male"),
+    "F": ("女", "Female"),
+}
+
+TABLES: dict[str, catalog.Labels] = {
+    "skill": catalog.SKILLS,
+    "category": catalog.CATEGORIES,
+    "pay_unit": catalog.PAY_UNITS,
+    "source": catalog.SOURCES,
+    "dispatch_mode": catalog.DISPATCH_MODES,
+    "term": catalog.TERMS,
+    "urgency": catalog.URGENCIES,
+    "pay_method": catalog.PAY_METHODS,
+    "employer_kind": catalog.EMPLOYER_KINDS,
+    "priority_group": catalog.PRIORITY_GROUPS,
+    "status": STATUS_LABELS,
+}
+
+
+def money(fen: int | None) -> str:
+    """Integer fen as yuan: 12345 → '¥123.45'."""
+    if fen is None:
+        return "—"
+    yuan, rest = divmod(int(fen), 100)
+    return f"¥{yuan}.{rest:02d}" if rest else f"¥{yuan}"
+
+
+def local(value: dt.datetime | None, form: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time in the station's time zone."""
+    if value is None:
+        return "—"
+    from station_node.services import utc_offset_hours
+
+    return (value + dt.timedelta(hours=utc_offset_hours())).strftime(form)
+
+
+def label(code: str | None, table: str) -> str:
+    """The catalog label of a code in the page's language."""
+    if code is None:
+        return "—"
+    return catalog.label(TABLES[table], code, lang())
+
+
+def labels(codes: list[str] | None, table: str) -> str:
+    """Several codes' labels joined with the language's list separator."""
+    sep = "、" if lang() == "zh" else ", "
+    return sep.join(label(c, table) for c in codes or []) or "—"
+
+
+def message(item: dict[str, Any]) -> str:
+    """A bilingual reason dict (message_zh/_en, detail_zh/_en, or message) in the page's language."""
+    side = "en" if lang() == "en" else "zh"
+    for key in (f"message_{side}", f"detail_{side}", "message", "detail", "code"):
+        if item.get(key):
+            return str(item[key])
+    return ""
+
+
+def register(app: Flask) -> None:
+    """Install the filters and globals."""
+    app.jinja_env.filters.update(money=money, local=local, label=label, labels=labels, message=message)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"choices": lambda table: catalog.choices(TABLES[table], lang())}
