@@ -99,10 +99,11 @@ def entry_hash(data: bytes) -> str:
 def decode_entry(data: bytes) -> Entry:
     """The Entry in canonical bytes; RemoteProtocolError(MALFORMED) for anything else."""
     obj = canonical.decode("entry", data)
-    return _from_obj(obj)
+    return from_json(obj)
 
 
-def _from_obj(obj: dict[str, Any]) -> Entry:
+def from_json(obj: dict[str, Any]) -> Entry:
+    """The Entry in a decoded canonical object; RemoteProtocolError(MALFORMED) if it is not one."""
     if tuple(obj) != _KEYS:
         raise RemoteProtocolError(Reason.MALFORMED, f"entry keys must be exactly {', '.join(_KEYS)}")
     hlc = obj["hlc"]

@@ -60,9 +60,14 @@ class HybridClock:
             self.last = Hlc(last.wall, last.counter + 1)
         return self.last
 
-    def receive(self, remote: Hlc, wall_ms: int) -> Hlc:
-        """Fold in a peer's stamp; RemoteProtocolError(CLOCK_DRIFT) when it is too far ahead."""
-        check_drift(remote, wall_ms, self.max_drift_ms)
+    def receive(self, remote: Hlc, wall_ms: int, *, trusted: bool = False) -> Hlc:
+        """Fold in a peer's stamp; RemoteProtocolError(CLOCK_DRIFT) when it is too far ahead.
+
+        `trusted` skips the drift check: a station takes the hub's time from verified receipts
+        even when its own wall clock is far off (that is how a clock reset to 1970 is caught up).
+        """
+        if not trusted:
+            check_drift(remote, wall_ms, self.max_drift_ms)
         last = self.last
         wall = max(last.wall, remote.wall, wall_ms)
         if wall == last.wall and wall == remote.wall:
