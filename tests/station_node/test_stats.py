@@ -68,3 +68,31 @@ def test_empty_station_and_ranges(app, manual_clock, make_employer):
     assert week["time_to_fill"]["within_60s_share"] == 1.0
     recent = range_stats(T0 - dt.timedelta(hours=1), None)
     assert recent["time_to_fill"]["within_60s_share"] == 0.0
+
+
+def test_demo_station_seeds_once_and_its_figures_add_up(app):
+    from station_node import demo
+    from station_node.models import ChangeEntry, Employer, Presence
+    from station_node.services.staff import authenticate_password, authenticate_token
+
+    lines = demo.seed(app)
+    token = lines[-1].rsplit(" ", 1)[-1]
+    admin = authenticate_token(token)
+    assert admin is not None and admin.role == "admin"
+    assert authenticate_password("admin", "kuaigong").id == admin.id
+    assert Worker.select().count() == demo.WORKER_COUNT
+    assert Employer.select().count() == 8
+    assert Presence.select().count() == 15
+    held = list(Job.select().where(Job.status == "held"))
+    assert [j.title for j in held] == ["写字楼保安（高薪急招）"]
+    assert {r["code"] for r in held[0].screening_reasons} >= {"asks_for_money", "withholds_id_card"}
+    assert Job.select().where(Job.dispatch_started_at.is_null(False)).count() == 9
+    stats = station_stats()["all_time"]
+    assert stats["registrations"] == {"workers": 40, "employers": 8}
+    assert stats["postings"]["total"] == 10 and stats["postings"]["by_status"]["held"] == 1
+    seqs = [e.seq for e in ChangeEntry.select().order_by(ChangeEntry.seq)]
+    assert seqs == list(range(1, len(seqs) + 1))
+
+    again = demo.seed(app)
+    assert "admin / kuaigong" in again[-1]
+    assert Worker.select().count() == demo.WORKER_COUNT and Job.select().count() == 10

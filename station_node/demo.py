@@ -1,0 +1,193 @@
+"""Sample data for a demonstration station: workers, employers and jobs a real station would see.
+
+Everything goes through the services (validation, screening, dispatch, change log), so the
+demo exercises the same paths as real use. ID numbers are generated with a correct check
+character; the data differ per station id so several demo stations do not look the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import zlib
+from typing import Any
+
+from flask import Flask
+from stdnum.cn import ric, uscc
+
+from station_node import catalog
+from station_node.errors import Conflict
+from station_node.identity import ensure_keys
+from station_node.models import Staff, Worker
+from station_node.services import local_now, local_today
+from station_node.services.posting import post_job
+from station_node.services.registration import check_in_worker, register_employer, register_worker
+from station_node.services.staff import create_staff
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "kuaigong"
+WORKER_COUNT = 40
+
+# Districts whose codes stdnum accepts for births from the 1950s on (Beijing, Tianjin, Shanghai).
+_AREA_CODES = ("110105", "110105", "110105", "110101", "110102", "110106", "110108", "120101", "310104")
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韩冯邓曹彭"
+_MALE = ("建国", "志强", "伟", "磊", "军", "勇", "海涛", "晓东", "国庆", "德明", "永刚", "春生", "立新", "长江", "宏伟")
+_FEMALE = ("秀英", "桂兰", "丽娟", "淑芬", "红梅", "美玲", "晓燕", "玉兰", "春花", "静", "敏", "雪梅", "凤霞", "丽华", "桂芳")
+_MOBILE_PREFIXES = ("138", "139", "135", "136", "150", "151", "158", "186", "187", "188", "177", "199")
+_PROFILES = (
+    ["cleaning", "housekeeping"],
+    ["cleaning", "elderly_care"],
+    ["elderly_care", "cooking"],
+    ["moving", "loading"],
+    ["moving", "sorting", "delivery"],
+    ["construction_labour", "masonry"],
+    ["carpentry", "painting"],
+    ["electrician", "plumbing", "repair"],
+    ["kitchen_help", "waiting"],
+    ["cooking", "kitchen_help"],
+    ["security", "event_staff"],
+    ["flyering", "promotion"],
+    ["gardening", "farming"],
+    ["tutoring", "data_entry"],
+    ["sewing", "housekeeping"],
+)
+
+
+def _id_number(rng: random.Random, male: bool, today: dt.date) -> str:
+    birth = dt.date(1962, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 42))
+    birth = min(birth, dt.date(today.year - 18, 1, 1))
+    seq = rng.randrange(1, 499) * 2 + (1 if male else 0)
+    body = f"{rng.choice(_AREA_CODES)}{birth:%Y%m%d}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def _credit_code(rng: random.Random) -> str:
+    body = f"9111010{rng.randrange(5, 6)}MA0{rng.randrange(0, 10**6):06d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def _mobile(rng: random.Random) -> str:
+    return rng.choice(_MOBILE_PREFIXES) + f"{rng.randrange(0, 10**8):08d}"
+
+
+def _worker(rng: random.Random, today: dt.date, communities: list[str]) -> dict[str, Any]:
+    male = rng.random() < 0.55
+    number = _id_number(rng, male, today)
+    age = today.year - int(number[6:10])
+    groups: list[str] = []
+    if age >= 50 and rng.random() < 0.5:
+        groups.append("older_worker")
+    if rng.random() < 0.2:
+        groups.append(rng.choice(["migrant_worker", "unemployed", "new_employment_form", "veteran", "disability", "low_income"]))
+    data: dict[str, Any] = {
+        "name": rng.choice(_SURNAMES) + rng.choice(_MALE if male else _FEMALE),
+        "id_number": number,
+        "mobile": _mobile(rng),
+        "skills": rng.choice(_PROFILES),
+        "areas": rng.sample(communities, k=rng.randint(1, 3)),
+        "availability": rng.choice(
+            [
+                {"days": [0, 1, 2, 3, 4], "from": "08:00", "to": "18:00"},
+                {"days": [0, 1, 2, 3, 4, 5, 6], "from": "07:00", "to": "20:00"},
+                {"days": [5, 6], "from": "09:00", "to": "17:00"},
+            ]
+        ),
+        "priority_groups": groups,
+    }
+    if groups:
+        data["consent"] = {"given": True, "purpose": "用于优先推荐岗位和就业帮扶统计"}
+    return data
+
+
+def _employers(rng: random.Random, today: dt.date) -> list[dict[str, Any]]:
+    orgs = [
+        ("团结湖物业管理有限公司", "周经理", "团结湖路甲8号"),
+        ("双井街道社区养老服务驿站", "孙站长", "双井街道广渠路22号"),
+        ("快送物流（北京）有限公司", "郑主管", "劲松南路5号院分拣中心"),
+        ("麦子店餐饮管理有限公司", "梁厨师长", "麦子店街37号"),
+        ("三里屯会展服务有限公司", "唐经理", "三里屯路19号"),
+        ("高薪速聘人力资源咨询有限公司", "韩先生", "八里庄西里100号"),
+    ]
+    out: list[dict[str, Any]] = [
+        {"kind": "organisation", "name": name, "credit_code": _credit_code(rng), "contact_name": contact,
+         "mobile": _mobile(rng), "address": f"北京市朝阳区{address}"}
+        for name, contact, address in orgs
+    ]
+    for name, address in (("刘女士", "劲松八区12号楼3单元"), ("陈先生", "六里屯北里6号楼")):
+        out.append({"kind": "person", "name": name, "id_number": _id_number(rng, name.endswith("先生"), today),
+                    "mobile": _mobile(rng), "address": f"北京市朝阳区{address}"})
+    return out
+
+
+def _jobs(employers: list[Any], communities: list[str]) -> list[dict[str, Any]]:
+    base = (local_now() + dt.timedelta(days=1)).date()
+
+    def at(day: int, hhmm: str) -> str:
+        return f"{base + dt.timedelta(days=day)}T{hhmm}"
+
+    prop, care, logistics, catering, events, agency, mrs_liu, mr_chen = employers
+    c = communities
+    rows = [
+        (prop, "小区楼道保洁", "property", ["cleaning"], 3, 2500, "hour", c[0], at(0, "08:00"), at(0, "12:00"), "offer", "楼道、地库清扫，工具由物业提供，当天结算。"),
+        (care, "助老陪护（上门）", "elderly_care", ["elderly_care"], 2, 22000, "day", c[6], at(0, "08:30"), at(0, "17:30"), "offer", "陪同社区老人就医、买菜，需耐心细致。"),
+        (logistics, "快递分拣装车", "logistics", ["sorting", "loading"], 6, 2800, "hour", c[7], at(0, "18:00"), at(0, "23:00"), "grab", "夜班分拣，能搬20公斤以上包裹，提供晚餐。"),
+        (catering, "餐厅午市帮厨", "catering", ["kitchen_help"], 2, 2500, "hour", c[1], at(0, "10:00"), at(0, "14:00"), "offer", "洗切配菜、清洁后厨，包一顿午饭。"),
+        (events, "会展搭建小工", "major_project", ["moving", "construction_labour"], 8, 30000, "day", c[4], at(1, "07:00"), at(1, "19:00"), "grab", "展位搭建与撤展搬运，现场有安全员，统一购买快工保险。"),
+        (mr_chen, "旧房墙面刷漆", "construction", ["painting"], 1, 180000, "job", c[2], at(1, "08:00"), at(3, "18:00"), "offer", "两居室墙面翻新，材料由业主提供，三天内完成。"),
+        (mrs_liu, "家庭深度保洁", "household", ["cleaning", "housekeeping"], 1, 15000, "job", c[7], None, None, "offer", "三室一厅开荒保洁，本周内任选一天。"),
+        (prop, "社区绿化修剪", "property", ["gardening"], 2, 18000, "day", c[3], at(2, "07:30"), at(2, "16:30"), "offer", "修剪绿篱、清理落叶，工具由物业提供。"),
+        (events, "商场促销派发传单", "advertising", ["flyering", "promotion"], 4, 2500, "hour", c[4], at(1, "10:00"), at(1, "16:00"), "grab", "在商场门口派发传单，站立工作。"),
+        (agency, "写字楼保安（高薪急招）", "property", ["security"], 5, 9000, "hour", c[5], at(0, "08:00"), at(0, "20:00"), "offer", "入职需交押金300元，服装费自理，身份证原件由公司统一保管。"),
+    ]
+    out = []
+    for employer, title, category, skills, headcount, pay, unit, community, starts, ends, mode, text in rows:
+        job: dict[str, Any] = {
+            "employer_id": employer.id, "title": title, "category": category, "skills": skills,
+            "headcount": headcount, "pay_fen": pay, "pay_unit": unit, "address": f"北京市朝阳区{community}",
+            "community": community, "description": text, "dispatch_mode": mode,
+            "source": "phone" if employer is mrs_liu else "walk_in",
+            "urgency": "urgent" if mode == "grab" else "normal",
+        }
+        if starts is None:
+            job["time_flexible"] = True
+        else:
+            job.update(starts_at=starts, ends_at=ends)
+        out.append(job)
+    out[1].update(source="department", source_department="朝阳区民政局养老服务科")
+    return out
+
+
+def seed(app: Flask) -> list[str]:
+    """Fill an empty station with sample data; on a station that has data, change nothing."""
+    ensure_keys(app)
+    if Staff.select().where(Staff.username == ADMIN_USERNAME).exists() or Worker.select().exists():
+        return [
+            "站点已有数据，未重复写入示例数据 (station already has data; nothing seeded)",
+            f"工作人员登录 (staff login): {ADMIN_USERNAME} / {ADMIN_PASSWORD}",
+        ]
+    rng = random.Random(zlib.crc32(str(app.config.get("STATION_ID", "station")).encode()))
+    today = local_today()
+    communities = catalog.areas()
+    while len(communities) < 8:
+        communities = communities + communities
+    admin, token = create_staff(ADMIN_USERNAME, "驿站管理员", "admin", ADMIN_PASSWORD)
+
+    workers = []
+    while len(workers) < WORKER_COUNT:
+        try:
+            workers.append(register_worker(_worker(rng, today, communities), admin))
+        except Conflict:
+            continue  # the same generated ID twice: draw another
+    for worker in rng.sample(workers, k=15):
+        check_in_worker(worker.id, admin)
+
+    employers = [register_employer(data, admin) for data in _employers(rng, today)]
+    jobs = [post_job(data, admin) for data in _jobs(employers, communities)]
+    held = [job for job in jobs if job.status == "held"]
+    return [
+        f"示例数据已写入 (sample data): {len(workers)} 名劳动者 workers, {len(employers)} 家雇主 employers, "
+        f"{len(jobs)} 个工作 jobs（{len(held)} 个待审核 held for review）",
+        "今日签到 (checked in today): 15",
+        f"工作人员登录 (staff login): {ADMIN_USERNAME} / {ADMIN_PASSWORD}",
+        f"管理员 API 令牌 (admin API token): {token}",
+    ]
