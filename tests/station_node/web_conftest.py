@@ -1,0 +1,178 @@
+"""Fixtures for the station's web tests (API, console, browser): a real app on a SQLite file in
+tmp_path, staff with tokens, and valid request bodies. Import the fixtures by name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from stdnum.cn import ric, uscc
+from werkzeug.test import TestResponse
+
+from station_node import create_app, db
+from station_node.identity import ensure_keys
+
+FAST_PASSWORDS = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+ADMIN_PASSWORD = "station-admin-1"
+STAFF_PASSWORD = "station-staff-1"
+
+_seq = itertools.count(1)
+
+
+def id_number(birth: str = "19850101", seq: int | None = None, area: str = "110105") -> str:
+    """A valid resident ID number (check character by ISO 7064 MOD 11-2)."""
+    body = f"{area}{birth}{(seq if seq is not None else next(_seq) % 999 + 1):03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def credit_code(n: int | None = None) -> str:
+    """A valid unified social credit code."""
+    body = f"91110105MA0{(n if n is not None else next(_seq)):06d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def worker_body(**over: Any) -> dict[str, Any]:
+    """A valid worker registration."""
+    n = next(_seq)
+    body: dict[str, Any] = {
+        "name": f"李{n}",
+        "id_number": id_number(seq=n % 999 + 1),
+        "mobile": f"139{n:08d}",
+        "skills": ["cleaning", "moving"],
+        "areas": ["团结湖社区"],
+    }
+    body.update(over)
+    return body
+
+
+def employer_body(**over: Any) -> dict[str, Any]:
+    """A valid organisation employer."""
+    body: dict[str, Any] = {
+        "kind": "organisation",
+        "name": f"团结湖物业服务有限公司{next(_seq)}",
+        "credit_code": credit_code(),
+        "contact_name": "赵经理",
+        "mobile": "13912345678",
+        "address": "北京市朝阳区团结湖路1号",
+    }
+    body.update(over)
+    return body
+
+
+def job_body(employer_id: str, **over: Any) -> dict[str, Any]:
+    """A valid job tomorrow 08:00-17:00 station time (UTC+8)."""
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8) + dt.timedelta(days=1)).date()
+    body: dict[str, Any] = {
+        "employer_id": employer_id,
+        "title": "小区保洁",
+        "category": "property",
+        "description": "楼道和地库清扫，工具由物业提供",
+        "skills": ["cleaning"],
+        "headcount": 1,
+        "pay_fen": 2500,
+        "pay_unit": "hour",
+        "address": "团结湖北里3号楼",
+        "community": "团结湖社区",
+        "starts_at": f"{tomorrow}T08:00",
+        "ends_at": f"{tomorrow}T17:00",
+        "source": "walk_in",
+        "dispatch_mode": "grab",
+    }
+    body.update(over)
+    return body
+
+
+class Api:
+    """A test client speaking JSON with a bearer token."""
+
+    def __init__(self, client: FlaskClient, token: str | None) -> None:
+        self.client, self.token = client, token
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return headers | (extra or {})
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> TestResponse:
+        return self.client.get("/api/v1" + path, headers=self._headers(headers))
+
+    def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any) -> TestResponse:
+        if json is not None:
+            kw["json"] = json
+        return self.client.post("/api/v1" + path, headers=self._headers(headers), **kw)
+
+    def as_(self, token: str | None) -> Api:
+        return Api(self.client, token)
+
+
+def make_web_app(tmp_path: Any, **config: Any) -> Flask:
+    """The station app on a fresh database in tmp_path, migrated, keys made."""
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, **FAST_PASSWORDS, **config})
+    db.migrate()
+    ensure_keys(app)
+    return app
+
+
+def create_staff(app: Flask, username: str, role: str, password: str) -> str:
+    """A staff account through the service; returns its API token."""
+    from station_node.services.staff import create_staff as create
+
+    with app.app_context(), db.database.connection_context():
+        _, token = create(username=username, display_name=f"{username}（测试）", role=role, password=password)
+    return token
+
+
+@pytest.fixture
+def web_app(tmp_path: Any) -> Iterator[Flask]:
+    """The station app for web tests (no context held open: each request opens its own)."""
+    app = make_web_app(tmp_path)
+    yield app
+    if not db.database.is_closed():
+        db.database.close()
+
+
+@pytest.fixture
+def admin_token(web_app: Flask) -> str:
+    return create_staff(web_app, "admin", "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def staff_token(web_app: Flask) -> str:
+    return create_staff(web_app, "clerk", "staff", STAFF_PASSWORD)
+
+
+@pytest.fixture
+def api(web_app: Flask, admin_token: str) -> Api:
+    """JSON client authenticated as the station admin."""
+    return Api(web_app.test_client(), admin_token)
+
+
+@pytest.fixture
+def employer_id(api: Api) -> str:
+    response = api.post("/employers", employer_body())
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["employer"]["id"]
+
+
+@pytest.fixture
+def worker_ids(api: Api) -> list[str]:
+    """Three registered workers, checked in today."""
+    ids = []
+    for _ in range(3):
+        response = api.post("/workers", worker_body())
+        assert response.status_code == 201, response.get_json()
+        worker_id = response.get_json()["worker"]["id"]
+        assert api.post(f"/workers/{worker_id}/checkin").status_code == 200
+        ids.append(worker_id)
+    return ids
+
+
+def worker_token(api: Api, worker_id: str) -> str:
+    """Issue a worker's own token through the API."""
+    response = api.post(f"/workers/{worker_id}/token")
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["token"]
