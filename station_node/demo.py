@@ -172,7 +172,7 @@ def seed(app: Flask) -> list[str]:
         communities = communities + communities
     admin, token = create_staff(ADMIN_USERNAME, "驿站管理员", "admin", ADMIN_PASSWORD)
 
-    workers = []
+    workers: list[Worker] = []
     while len(workers) < WORKER_COUNT:
         try:
             workers.append(register_worker(_worker(rng, today, communities), admin))

@@ -221,7 +221,8 @@ def clean_resident_id(
         )
         return None
     except InvalidComponent:
-        return _id_component_error(errs, field, number)
+        _id_component_error(errs, field, number)
+        return None
     except ValidationError:
         errs.add(field, "id_format", "身份证号码格式不正确", "The ID number is not well formed")
         return None
@@ -248,9 +249,8 @@ def _id_component_error(errs: FieldErrors, field: str, number: str) -> None:
         ric.get_birth_date(number)
     except InvalidComponent:
         errs.add(field, "id_birth_date", "身份证号码中的出生日期不存在", "The birth date in the ID number does not exist")
-        return None
+        return
     errs.add(field, "id_area", "身份证号码的地区码无效", "The ID number's area code is not valid")
-    return None
 
 
 def age_on(birth: dt.date, today: dt.date) -> int:

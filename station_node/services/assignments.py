@@ -212,6 +212,6 @@ def rate_assignment(assignment_id: str, by: str, stars: Any, actor: Staff | None
         if getattr(assignment, field) is not None:
             raise Conflict("already_rated", "已经评价过了", "This side has already rated", field=field)
         _save(assignment, **{field: value})
-        if field == "rating_of_worker":
+        if field == "rating_of_worker" and value is not None:
             _bump_worker(assignment.worker_id, rating_sum=value, rating_count=1)
     return assignment

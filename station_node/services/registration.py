@@ -203,7 +203,8 @@ def update_worker(worker_id: str, data: Mapping[str, Any], actor: Staff | None) 
 
 def _withdraw_consents(worker: Worker) -> None:
     now = clock.now()
-    for consent in worker.consents.where(PriorityConsent.withdrawn_at.is_null()):
+    active = (PriorityConsent.worker == worker) & PriorityConsent.withdrawn_at.is_null()
+    for consent in PriorityConsent.select().where(active):
         consent.withdrawn_at = now
         consent.save()
         changelog.record("priority_consent", consent.id, "update", {"withdrawn_at": now})
@@ -347,7 +348,8 @@ def reveal_id_number(entity: str, entity_id: str, actor: Staff | None, purpose: 
     """Decrypt a worker's or employer's ID number for staff, logging who looked and why."""
     staff = require_staff(actor)
     errs = FieldErrors()
-    model = {"worker": Worker, "employer": Employer}.get(entity) if isinstance(entity, str) else None
+    models: dict[str, type[Worker] | type[Employer]] = {"worker": Worker, "employer": Employer}
+    model = models.get(entity) if isinstance(entity, str) else None
     if model is None:
         errs.add("entity", "unknown_choice", "只能查看劳动者或雇主的证件号", "Entity must be worker or employer")
     reason = clean_text(purpose, errs, "purpose", "查看用途", "Purpose", max_len=200)

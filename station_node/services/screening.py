@@ -129,8 +129,8 @@ def screen_job(data: Mapping[str, Any], employer: Any) -> list[dict[str, Any]]:
         )
 
     pay = _as_int(data.get("pay_fen"))
-    category, unit = data.get("category"), data.get("pay_unit")
-    rate = catalog.going_rate_fen(category, unit) if isinstance(category, str) and isinstance(unit, str) else None
+    category, unit = str(data.get("category") or ""), str(data.get("pay_unit") or "")
+    rate = catalog.going_rate_fen(category, unit)
     if pay is not None and rate and pay > catalog.BAIT_PAY_FACTOR * rate:
         unit_zh = catalog.label(catalog.PAY_UNITS, unit)
         unit_en = catalog.label(catalog.PAY_UNITS, unit, "en")

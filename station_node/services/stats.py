@@ -32,6 +32,10 @@ def _within(field: peewee.Field, since: dt.datetime | None, until: dt.datetime |
     return cond
 
 
+def _tuples(query: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in query.tuples()]
+
+
 def _percentile(values: list[float], share: float) -> float | None:
     """Nearest-rank percentile (the value at least `share` of the values do not exceed)."""
     if not values:
@@ -48,17 +52,15 @@ def range_stats(since: dt.datetime | None, until: dt.datetime | None, now: dt.da
     """The station's figures for records made in [since, until) (None: unbounded)."""
     now = now or clock.now()
     by_status = dict.fromkeys(JOB_STATUSES, 0)
-    for status, count in (
+    for status, count in _tuples(
         Job.select(Job.status, peewee.fn.COUNT(Job.id))
         .where(_within(Job.posted_at, since, until))
         .group_by(Job.status)
-        .tuples()
     ):
         by_status[status] = count
-    dispatched = list(
+    dispatched = _tuples(
         Job.select(Job.dispatch_started_at, Job.filled_at, Job.status)
         .where(_within(Job.dispatch_started_at, since, until))
-        .tuples()
     )
     seconds = [
         (filled - started).total_seconds() for started, filled, _ in dispatched if filled is not None
@@ -69,11 +71,12 @@ def range_stats(since: dt.datetime | None, until: dt.datetime | None, now: dt.da
         if row[1] is not None or (now - row[0]).total_seconds() >= TARGET_SECONDS
     ]
     fast = sum(1 for s in seconds if s <= TARGET_SECONDS)
-    assignments = dict(
-        Assignment.select(Assignment.status, peewee.fn.COUNT(Assignment.id))
-        .where(_within(Assignment.confirmed_at, since, until))
-        .group_by(Assignment.status)
-        .tuples()
+    assignments: dict[str, int] = dict(
+        _tuples(
+            Assignment.select(Assignment.status, peewee.fn.COUNT(Assignment.id))
+            .where(_within(Assignment.confirmed_at, since, until))
+            .group_by(Assignment.status)
+        )
     )
     showed = sum(assignments.get(s, 0) for s in SHOWED_UP)
     no_shows = assignments.get("no_show", 0)
