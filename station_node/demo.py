@@ -35,21 +35,18 @@ _MALE = ("建国", "志强", "伟", "磊", "军", "勇", "海涛", "晓东", "�
 _FEMALE = ("秀英", "桂兰", "丽娟", "淑芬", "红梅", "美玲", "晓燕", "玉兰", "春花", "静", "敏", "雪梅", "凤霞", "丽华", "桂芳")
 _MOBILE_PREFIXES = ("138", "139", "135", "136", "150", "151", "158", "186", "187", "188", "177", "199")
 _PROFILES = (
-    ["cleaning", "housekeeping"],
+    ["cleaning", "housekeeping", "gardening"],
     ["cleaning", "elderly_care"],
-    ["elderly_care", "cooking"],
-    ["moving", "loading"],
-    ["moving", "sorting", "delivery"],
-    ["construction_labour", "masonry"],
-    ["carpentry", "painting"],
+    ["elderly_care", "cooking", "housekeeping"],
+    ["moving", "loading", "sorting"],
+    ["sorting", "delivery", "loading"],
+    ["painting", "construction_labour", "moving"],
+    ["kitchen_help", "waiting", "cleaning"],
+    ["flyering", "promotion", "event_staff"],
+    ["security", "event_staff", "moving"],
+    ["gardening", "farming", "moving"],
     ["electrician", "plumbing", "repair"],
-    ["kitchen_help", "waiting"],
-    ["cooking", "kitchen_help"],
-    ["security", "event_staff"],
-    ["flyering", "promotion"],
-    ["gardening", "farming"],
-    ["tutoring", "data_entry"],
-    ["sewing", "housekeeping"],
+    ["tutoring", "data_entry", "flyering"],
 )
 
 
@@ -84,12 +81,14 @@ def _worker(rng: random.Random, today: dt.date, communities: list[str]) -> dict[
         "id_number": number,
         "mobile": _mobile(rng),
         "skills": rng.choice(_PROFILES),
-        "areas": rng.sample(communities, k=rng.randint(1, 3)),
+        # most live near the station's busiest four communities; a few range further
+        "areas": rng.sample(communities[:4], k=rng.randint(2, 4)) + rng.sample(communities[4:], k=rng.randint(0, 1)),
         "availability": rng.choice(
             [
-                {"days": [0, 1, 2, 3, 4], "from": "08:00", "to": "18:00"},
+                {"days": [0, 1, 2, 3, 4, 5, 6], "from": "06:00", "to": "23:30"},
+                {"days": [0, 1, 2, 3, 4, 5, 6], "from": "06:00", "to": "23:30"},
                 {"days": [0, 1, 2, 3, 4, 5, 6], "from": "07:00", "to": "20:00"},
-                {"days": [5, 6], "from": "09:00", "to": "17:00"},
+                {"days": [0, 1, 2, 3, 4], "from": "07:00", "to": "18:00"},
             ]
         ),
         "priority_groups": groups,
@@ -129,14 +128,14 @@ def _jobs(employers: list[Any], communities: list[str]) -> list[dict[str, Any]]:
     c = communities
     rows = [
         (prop, "小区楼道保洁", "property", ["cleaning"], 3, 2500, "hour", c[0], at(0, "08:00"), at(0, "12:00"), "offer", "楼道、地库清扫，工具由物业提供，当天结算。"),
-        (care, "助老陪护（上门）", "elderly_care", ["elderly_care"], 2, 22000, "day", c[6], at(0, "08:30"), at(0, "17:30"), "offer", "陪同社区老人就医、买菜，需耐心细致。"),
-        (logistics, "快递分拣装车", "logistics", ["sorting", "loading"], 6, 2800, "hour", c[7], at(0, "18:00"), at(0, "23:00"), "grab", "夜班分拣，能搬20公斤以上包裹，提供晚餐。"),
+        (care, "助老陪护（上门）", "elderly_care", ["elderly_care"], 2, 22000, "day", c[2], at(0, "08:30"), at(0, "17:30"), "offer", "陪同社区老人就医、买菜，需耐心细致。"),
+        (logistics, "快递分拣装车", "logistics", ["sorting"], 6, 2800, "hour", c[3], at(0, "18:00"), at(0, "22:00"), "grab", "夜班分拣，能搬20公斤以上包裹，提供晚餐。"),
         (catering, "餐厅午市帮厨", "catering", ["kitchen_help"], 2, 2500, "hour", c[1], at(0, "10:00"), at(0, "14:00"), "offer", "洗切配菜、清洁后厨，包一顿午饭。"),
-        (events, "会展搭建小工", "major_project", ["moving", "construction_labour"], 8, 30000, "day", c[4], at(1, "07:00"), at(1, "19:00"), "grab", "展位搭建与撤展搬运，现场有安全员，统一购买快工保险。"),
-        (mr_chen, "旧房墙面刷漆", "construction", ["painting"], 1, 180000, "job", c[2], at(1, "08:00"), at(3, "18:00"), "offer", "两居室墙面翻新，材料由业主提供，三天内完成。"),
-        (mrs_liu, "家庭深度保洁", "household", ["cleaning", "housekeeping"], 1, 15000, "job", c[7], None, None, "offer", "三室一厅开荒保洁，本周内任选一天。"),
+        (events, "会展搭建小工", "major_project", ["moving"], 8, 30000, "day", c[0], at(1, "07:00"), at(1, "19:00"), "grab", "展位搭建与撤展搬运，现场有安全员，统一购买快工保险。"),
+        (mr_chen, "旧房墙面刷漆", "construction", ["painting"], 1, 180000, "job", c[2], at(1, "08:00"), at(1, "18:00"), "offer", "一居室墙面翻新，材料由业主提供，一天完成。"),
+        (mrs_liu, "家庭深度保洁", "household", ["cleaning", "housekeeping"], 1, 15000, "job", c[1], None, None, "offer", "三室一厅开荒保洁，本周内任选一天。"),
         (prop, "社区绿化修剪", "property", ["gardening"], 2, 18000, "day", c[3], at(2, "07:30"), at(2, "16:30"), "offer", "修剪绿篱、清理落叶，工具由物业提供。"),
-        (events, "商场促销派发传单", "advertising", ["flyering", "promotion"], 4, 2500, "hour", c[4], at(1, "10:00"), at(1, "16:00"), "grab", "在商场门口派发传单，站立工作。"),
+        (events, "商场促销派发传单", "advertising", ["flyering"], 4, 2500, "hour", c[2], at(1, "10:00"), at(1, "16:00"), "grab", "在商场门口派发传单，站立工作。"),
         (agency, "写字楼保安（高薪急招）", "property", ["security"], 5, 9000, "hour", c[5], at(0, "08:00"), at(0, "20:00"), "offer", "入职需交押金300元，服装费自理，身份证原件由公司统一保管。"),
     ]
     out = []
