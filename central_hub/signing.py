@@ -1,68 +1,71 @@
-"""How the hub encodes and signs what it sends: hub-log entries, their checkpoints, receipts.
-
-PROVISIONAL: these follow SYNC.md (sorted-key UTF-8 JSON, SHA-256, Ed25519) and are replaced
-by `sync_protocol`'s own encoders once that library is in place.
-"""
+"""The hub's side of `sync_protocol`: its signing key, its log entries, receipts and key rings."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask, current_app
+
+import sync_protocol as sp
 from central_hub import keys
+from central_hub.models import Station, StationKey
+from sync_protocol.receipts import Receipt, sign_receipt
+from sync_protocol.signed import check_signed, parse_signed
 
-HUB_ORIGIN = "hub"
-
-
-@dataclass(frozen=True)
-class Encoded:
-    raw: str
-    entry_hash: str
+HUB_EPOCH = 1
 
 
-def _canonical(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+def hub_id(app: Flask | None = None) -> str:
+    """The hub's name in its own log and in receipts."""
+    return str((app or current_app).config["HUB_ID"])
 
 
-def encode_hub_entry(
-    *,
-    seq: int,
-    prev_hash: str,
-    hlc: int,
-    entity: str,
-    entity_id: str,
-    op: str,
-    fields: dict[str, Any],
-    targets: list[str] | None,
-) -> Encoded:
-    """Canonical bytes and hash of one hub-log entry."""
-    body = {
-        "tag": "kuaigong/hub-entry/v1",
-        "station": HUB_ORIGIN,
-        "epoch": 1,
-        "seq": seq,
-        "prev": prev_hash,
-        "hlc": hlc,
-        "entity": entity,
-        "entity_id": entity_id,
-        "op": op,
-        "fields": dict(fields, targets=targets) if targets else fields,
-        "origin": HUB_ORIGIN,
-    }
-    raw = _canonical(body)
-    return Encoded(raw=raw.decode(), entry_hash=hashlib.sha256(raw).hexdigest())
+def hub_key(app: Flask | None = None) -> sp.SigningKey:
+    """The hub's Ed25519 signing key (from DATA_DIR/keys)."""
+    return sp.SigningKey.from_seed(keys._raw("hub_ed25519.key", app))
 
 
-def hub_checkpoint(seq: int, head_hash: str, hlc: int) -> dict[str, Any]:
-    """A hub-signed checkpoint naming `head_hash` as the log's head at `seq`."""
-    body = {"tag": "kuaigong/hub-checkpoint/v1", "station": HUB_ORIGIN, "epoch": 1,
-            "seq": seq, "head": head_hash, "hlc": hlc, "key": keys.hub_public_key()}
-    return dict(body, signature=keys.sign(_canonical(body)))
+def encode_hub_entry(*, seq: int, prev_hash: str, hlc: tuple[int, int], entity: str,
+                     entity_id: str, op: str, fields: dict[str, Any]) -> tuple[bytes, str]:
+    """Canonical bytes and hash of one hub-log entry (a sync_protocol entry of the hub's log)."""
+    entry = sp.make_entry(hub_id(), HUB_EPOCH, seq, prev_hash or None, hlc, entity, entity_id,
+                          op, fields, hub_id())
+    raw = sp.encode_entry(entry)
+    return raw, sp.entry_hash(raw)
 
 
-def sign_receipt(body: dict[str, Any]) -> dict[str, Any]:
-    """A receipt with the hub's signature over its canonical bytes."""
-    body = dict(body, tag="kuaigong/receipt/v1", key=keys.hub_public_key())
-    return dict(body, signature=keys.sign(_canonical(body)))
+def hub_batch(raws: list[bytes], hlc: tuple[int, int]) -> bytes:
+    """A hub-signed batch of contiguous hub-log entries."""
+    return sp.sign_batch(raws, hub_key(), sp.Hlc(*hlc))
+
+
+def receipt(station: Station, hub_seq: int, hub_time_ms: int) -> bytes:
+    """The signed receipt for what the hub holds of `station`'s log."""
+    body = Receipt(station.id, station.epoch, station.head_seq,
+                   station.head_hash or sp.GENESIS_HASH, hub_id(), hub_seq, hub_time_ms)
+    return sign_receipt(body, hub_key())
+
+
+def key_ring(station: Station) -> sp.KeyRing:
+    """Every key the station ever registered, with the part of its log each may sign."""
+    records = []
+    for row in StationKey.select().where(StationKey.station == station):
+        until = (row.valid_until_epoch, row.valid_until_seq) if row.valid_until_seq is not None \
+            else sp.keys.FOREVER
+        revoked = (row.revoked_after_epoch or station.epoch, row.revoked_after_seq) \
+            if row.status == "revoked" else None
+        records.append(sp.KeyRecord(row.key_id, bytes.fromhex(row.public_key), station.id,
+                                    (row.valid_from_epoch, row.valid_from_seq), until, revoked))
+    return sp.KeyRing(records)
+
+
+def check_station_request(kind: str, data: bytes, station: Station) -> dict[str, Any] | str:
+    """The object of a station-signed request, or the refusal reason as a string."""
+    try:
+        signed = parse_signed(kind, data)
+    except sp.ProtocolError as exc:
+        return exc.reason.value
+    if signed.obj.get("station") != station.id:
+        return sp.Reason.WRONG_STATION.value
+    refusal = check_signed(signed, key_ring(station), station.id, (station.epoch, station.head_seq + 1))
+    return refusal.value if refusal is not None else signed.obj

@@ -13,11 +13,13 @@ class HubState(BaseModel):
     key = peewee.CharField(primary_key=True, max_length=32)
     seq = peewee.IntegerField(default=0)
     head = peewee.CharField(max_length=64, default="")
+    hlc_wall = peewee.BigIntegerField(default=0)
+    hlc_counter = peewee.IntegerField(default=0)
 
 
 class HubLogEntry(BaseModel):
-    """One hub decision. `raw` is the exact canonical bytes served; `targets` the stations it
-    concerns (null: every station)."""
+    """One hub decision. `raw` is the exact canonical entry bytes served (sync_protocol format,
+    station = the hub's id); `targets` the stations it concerns (null: every station)."""
 
     seq = peewee.IntegerField(primary_key=True)
     entry_hash = peewee.CharField(max_length=64)
@@ -28,5 +30,4 @@ class HubLogEntry(BaseModel):
     fields = JSONField(default=dict)
     targets = JSONField(null=True)
     raw = peewee.TextField()
-    checkpoint = JSONField(null=True)  # the signed checkpoint naming this entry as head
     created_at = peewee.DateTimeField(default=utcnow)

@@ -22,7 +22,9 @@ class Station(BaseModel):
     epoch = peewee.IntegerField(default=1)
     head_seq = peewee.IntegerField(default=0)
     head_hash = peewee.CharField(max_length=64, default="")
-    head_hlc = peewee.BigIntegerField(default=0)
+    head_hlc = peewee.BigIntegerField(default=0)  # wall ms of the newest accepted entry
+    head_hlc_counter = peewee.IntegerField(default=0)
+    head_checkpoint = peewee.BlobField(null=True)  # the signed checkpoint of the accepted head
     # Health, as last seen.
     frozen = peewee.BooleanField(default=False)
     frozen_reason = peewee.CharField(max_length=200, null=True)
@@ -58,6 +60,12 @@ class StationKey(BaseModel):
     key_id = peewee.CharField(max_length=64, unique=True)
     public_key = peewee.CharField(max_length=64)  # 32 bytes, hex
     status = peewee.CharField(max_length=16, default="active")  # active | retired | revoked
+    # The part of the station's log this key may sign: (epoch, seq) positions, inclusive.
+    valid_from_epoch = peewee.IntegerField(default=1)
+    valid_from_seq = peewee.IntegerField(default=0)
+    valid_until_epoch = peewee.IntegerField(null=True)
+    valid_until_seq = peewee.IntegerField(null=True)
+    revoked_after_epoch = peewee.IntegerField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     revoked_at = peewee.DateTimeField(null=True)
     revoked_after_seq = peewee.IntegerField(null=True)  # the revocation point

@@ -19,33 +19,27 @@ def append(
     fields: dict[str, Any],
     targets: list[str] | None = None,
 ) -> HubLogEntry:
-    """Add one entry to the hub log (inside the caller's transaction) and sign the new head."""
+    """Add one entry to the hub log, inside the caller's transaction.
+
+    `op` is a sync_protocol op (create, update, delete, revoke, rotate); what the decision was
+    is in `fields`. `targets` (the stations concerned; None: all) travels in fields too.
+    """
     state = db.locked(HubState.select().where(HubState.key == "hub_log")).get()
     seq = state.seq + 1
-    encoded = signing.encode_hub_entry(
-        seq=seq,
-        prev_hash=state.head,
-        hlc=clock.now_ms(),
-        entity=entity,
-        entity_id=str(entity_id),
-        op=op,
-        fields=fields,
-        targets=targets,
+    wall = clock.now_ms()
+    hlc = (wall, 0) if wall > state.hlc_wall else (state.hlc_wall, state.hlc_counter + 1)
+    body = dict(fields, targets=targets) if targets else dict(fields)
+    raw, entry_hash = signing.encode_hub_entry(
+        seq=seq, prev_hash=state.head, hlc=hlc, entity=entity, entity_id=str(entity_id),
+        op=op, fields=body,
     )
     row = HubLogEntry.create(
-        seq=seq,
-        entry_hash=encoded.entry_hash,
-        prev_hash=state.head,
-        entity=entity,
-        entity_id=str(entity_id),
-        op=op,
-        fields=fields,
-        targets=targets,
-        raw=encoded.raw,
-        checkpoint=signing.hub_checkpoint(seq, encoded.entry_hash, clock.now_ms()),
+        seq=seq, entry_hash=entry_hash, prev_hash=state.head, entity=entity,
+        entity_id=str(entity_id), op=op, fields=body, targets=targets, raw=raw.decode("utf-8"),
         created_at=clock.now(),
     )
-    HubState.update(seq=seq, head=encoded.entry_hash).where(HubState.key == "hub_log").execute()
+    HubState.update(seq=seq, head=entry_hash, hlc_wall=hlc[0], hlc_counter=hlc[1]).where(
+        HubState.key == "hub_log").execute()
     return row
 
 
@@ -103,3 +97,9 @@ def delivery(seq: int) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def head_hlc() -> tuple[int, int]:
+    """The HLC of the hub log's newest entry."""
+    state = HubState.get(HubState.key == "hub_log")
+    return state.hlc_wall, state.hlc_counter

@@ -1,17 +1,258 @@
-"""Ingest of station pushes and hub-log pulls (filled in on top of sync_protocol)."""
+"""Ingest: verify a station's signed batch with sync_protocol and apply it atomically with its
+idempotency records and the station's new head; serve the hub-signed log.
+
+All state is in the database. The station row is locked (SELECT ... FOR UPDATE on PostgreSQL,
+the single write lock on SQLite) for the whole verify-and-apply, so two hub processes taking
+pushes of one station serialise, and the second sees the first's head: a replay, never a
+double apply. (station, epoch, seq) is unique besides.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from central_hub.errors import HubError
+import peewee
+from flask import current_app
+
+import sync_protocol as sp
+from central_hub import clock, db, signing
+from central_hub.errors import HubError, NotFound
+from central_hub.models import AppliedEntry, Evidence, HeldBatch, HubLogEntry, Receipt, Station
+from central_hub.services import hublog, merge, reconcile, stations
+from central_hub.services.rejections import refusal_error
+from sync_protocol.receipts import Rejection, sign_rejection
+from sync_protocol.verifier import Apply, ChainHead, Fork, Gap, Rejected, Replay, verify_batch
+
+# Refusals that only the station's own valid key can cause: freeze it and show an admin.
+FREEZING = {sp.Reason.BROKEN_CHAIN, sp.Reason.REVOKED_KEY}
+EVIDENCE_BYTES = 256 * 1024
+MAX_HELD_DRAIN = 50
 
 
-def push(station_id: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
-    """Verify and apply a station's signed batch; answer a signed receipt."""
-    raise HubError("not_ready", "尚未实现", "Not implemented yet", status=503)
+def _limits() -> sp.Limits:
+    return sp.Limits(max_batch_bytes=current_app.config["MAX_PUSH_BYTES"])
 
 
-def pull(station_id: str, after: Any, limit: Any, headers: dict[str, str], path: str) -> dict[str, Any]:
-    """Hub-log entries after `after`, for a station."""
-    raise HubError("not_ready", "尚未实现", "Not implemented yet", status=503)
+def _head(station: Station) -> ChainHead:
+    checkpoint = bytes(station.head_checkpoint) if station.head_checkpoint is not None else None
+    return ChainHead(station.id, station.epoch, station.head_seq,
+                     station.head_hash or sp.GENESIS_HASH, checkpoint, station.frozen)
+
+
+def _hash_at(station: Station) -> Any:
+    def hash_at(epoch: int, seq: int) -> str | None:
+        row = AppliedEntry.get_or_none((AppliedEntry.station == station.id)
+                                       & (AppliedEntry.epoch == epoch) & (AppliedEntry.seq == seq))
+        return row.entry_hash if row else None
+
+    return hash_at
+
+
+def _int_header(headers: dict[str, str], name: str) -> int | None:
+    try:
+        return int(headers.get(name, ""))
+    except ValueError:
+        return None
+
+
+def push(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[dict[str, Any], int]:
+    """Verify and apply one signed batch; answer (JSON body, HTTP status) with a signed receipt."""
+    for attempt in range(3):
+        try:
+            with db.atomic():
+                return _push_once(station_id, body, headers)
+        except peewee.IntegrityError:
+            # Another hub process committed the same entries first; verifying again sees a replay.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _push_once(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[dict[str, Any], int]:
+    now, now_ms = clock.now(), clock.now_ms()
+    station = db.locked(Station.select().where(Station.id == str(station_id))).get_or_none()
+    if station is None:
+        raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
+    if station.status == "pending":
+        raise HubError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
+                       status=403)
+    verdict = verify_batch(body, _head(station), signing.key_ring(station), now_ms,
+                           hash_at=_hash_at(station), limits=_limits())
+    contact: dict[str, Any] = {"last_contact_at": now}
+    pending = _int_header(headers, "X-Kuaigong-Pending")
+    if pending is not None and pending >= 0:
+        contact["pending_reported"] = pending
+    wall = _int_header(headers, "X-Kuaigong-Wall")
+    if wall is not None:
+        contact["clock_offset_ms"] = wall - now_ms
+
+    if isinstance(verdict, Apply):
+        applied = _apply(station, verdict, now)
+        if wall is None:
+            contact["clock_offset_ms"] = verdict.clock_skew_ms
+        applied += _drain_held(station_id, now_ms)
+        Station.update(last_sync_at=now, last_error=None, **contact).where(
+            Station.id == station_id).execute()
+        return _answer("apply", station_id, now_ms, applied=applied), 200
+    if isinstance(verdict, Replay):
+        Station.update(last_sync_at=now, **contact).where(Station.id == station_id).execute()
+        return _answer("replay", station_id, now_ms, applied=0), 200
+    if isinstance(verdict, Gap):
+        first = verdict.missing_to + 1
+        last = sp.parse_batch(verdict.batch, _limits()).checkpoint.checkpoint.seq
+        HeldBatch.insert(station=station_id, epoch=station.epoch, first_seq=first, last_seq=last,
+                         body=verdict.batch, received_at=now).on_conflict_ignore().execute()
+        Station.update(**contact).where(Station.id == station_id).execute()
+        return _answer("gap", station_id, now_ms, missing_from=verdict.missing_from,
+                       missing_to=verdict.missing_to), 202
+    if isinstance(verdict, Fork):
+        _fork(station, verdict, now)
+        Station.update(last_error="fork", last_error_at=now, **contact).where(
+            Station.id == station_id).execute()
+        error = refusal_error(sp.Reason.FORK, f"seq {verdict.evidence.seq}")
+        return _refusal(station_id, error, now_ms), error.status
+    assert isinstance(verdict, Rejected)
+    _rejected(station, verdict, body, now)
+    Station.update(last_error=verdict.reason.value, last_error_at=now, **contact).where(
+        Station.id == station_id).execute()
+    error = refusal_error(verdict.reason, verdict.detail)
+    return _refusal(station_id, error, now_ms), error.status
+
+
+def _apply(station: Station, verdict: Apply, now: Any) -> int:
+    applied = merge.apply_entries(station, verdict.entries)
+    last = verdict.entries[-1].entry
+    Station.update(
+        epoch=verdict.head.epoch, head_seq=verdict.head.seq, head_hash=verdict.head.head,
+        head_checkpoint=verdict.head.checkpoint, head_hlc=last.hlc_wall,
+        head_hlc_counter=last.hlc_counter,
+    ).where(Station.id == station.id).execute()
+    for record in verdict.rotations:
+        stations.record_rotation(station.id, record, verdict.keys)
+    return applied
+
+
+def _drain_held(station_id: str, now_ms: int) -> int:
+    """Apply held batches that now follow the head; drop those already covered."""
+    applied = 0
+    for _ in range(MAX_HELD_DRAIN):
+        station = Station.get_by_id(station_id)
+        held = HeldBatch.select().where(
+            (HeldBatch.station == station_id) & (HeldBatch.epoch == station.epoch)
+            & (HeldBatch.first_seq <= station.head_seq + 1)).order_by(HeldBatch.first_seq).first()
+        if held is None:
+            return applied
+        HeldBatch.delete().where(HeldBatch.id == held.id).execute()
+        verdict = verify_batch(bytes(held.body), _head(station), signing.key_ring(station), now_ms,
+                               hash_at=_hash_at(station), limits=_limits())
+        if isinstance(verdict, Apply):
+            applied += _apply(station, verdict, clock.now())
+    return applied
+
+
+def _answer(verdict: str, station_id: str, now_ms: int, **extra: Any) -> dict[str, Any]:
+    station = Station.get_by_id(station_id)
+    hub_seq = hublog.head()[0]
+    receipt = signing.receipt(station, hub_seq, now_ms)
+    Receipt.insert(station=station.id, epoch=station.epoch, seq=station.head_seq,
+                   head_hash=station.head_hash or sp.GENESIS_HASH, hub_seq=hub_seq,
+                   body={"receipt": receipt.decode()}, created_at=clock.now()
+                   ).on_conflict_ignore().execute()
+    return {"verdict": verdict, "station": station.id, "epoch": station.epoch,
+            "accepted_seq": station.head_seq, "head": station.head_hash or sp.GENESIS_HASH,
+            "hub_seq": hub_seq, "hub_time": now_ms, "receipt": receipt.decode(), **extra}
+
+
+def _refusal(station_id: str, error: HubError, now_ms: int) -> dict[str, Any]:
+    body = _answer(error.details.get("verdict", "rejected"), station_id, now_ms)
+    rejection = sign_rejection(Rejection(station_id, signing.hub_id(), sp.Reason(error.code),
+                                         error.message_en, body["hub_seq"], now_ms),
+                               signing.hub_key())
+    return {**body, "error": error.as_dict(), "rejection": rejection.decode()}
+
+
+def _fork(station: Station, verdict: Fork, now: Any) -> None:
+    ev = verdict.evidence
+    details = {"seq": ev.seq, "epoch": ev.epoch, "accepted_hash": ev.accepted_hash,
+               "conflicting_hash": ev.conflicting_hash,
+               "accepted_checkpoint": (ev.accepted_checkpoint or b"").decode("utf-8", "replace"),
+               "conflicting_checkpoint": ev.conflicting_checkpoint.decode("utf-8", "replace")}
+    evidence = Evidence.create(station=station.id, kind="fork", reason="fork", details=details,
+                               body=ev.conflicting_batch[:EVIDENCE_BYTES], created_at=now)
+    stations.freeze(station, f"fork at {ev.epoch}/{ev.seq}")
+    reconcile.open_issue("fork", f"fork:{station.id}:{ev.epoch}:{ev.seq}:{ev.conflicting_hash}",
+                         station.id, [station.id],
+                         {**details, "reason": "fork", "evidence": evidence.id})
+
+
+def _rejected(station: Station, verdict: Rejected, body: bytes, now: Any) -> None:
+    details = {"reason": verdict.reason.value, "detail": verdict.detail[:500]}
+    freezing = verdict.reason in FREEZING
+    evidence = Evidence.create(station=station.id, kind="rejected", reason=verdict.reason.value,
+                               details=details, body=body[:EVIDENCE_BYTES] if freezing else None,
+                               created_at=now)
+    if freezing and not station.frozen:
+        stations.freeze(station, f"{verdict.reason.value}: {verdict.detail[:150]}")
+        reconcile.open_issue("rejected", f"rejected:{station.id}:{evidence.id}", station.id,
+                             [station.id], {**details, "evidence": evidence.id})
+
+
+def pull(station_id: str, after: Any, limit: Any, headers: dict[str, str]) -> dict[str, Any]:
+    """Hub-log entries after `after` as one hub-signed batch, for a station that signed the ask."""
+    station = stations.get_station(station_id)
+    now_ms = clock.now_ms()
+    after_seq = _after(after)
+    _authenticate_pull(station, headers, after_seq, now_ms)
+    page = current_app.config["HUB_LOG_PAGE"]
+    try:
+        count = min(page, max(1, int(limit))) if limit not in (None, "") else page
+    except (TypeError, ValueError):
+        count = page
+    head_seq, _ = hublog.head()
+    if after_seq > head_seq:
+        raise HubError("after_beyond_head", f"after={after_seq} 超出中心日志末尾 {head_seq}",
+                       f"after={after_seq} is past the hub log's head {head_seq}", status=409)
+    rows = list(HubLogEntry.select().where(HubLogEntry.seq > after_seq)
+                .order_by(HubLogEntry.seq).limit(count))
+    batch = None
+    if rows:
+        state_hlc = hublog.head_hlc()
+        hlc = max(state_hlc, (now_ms, 0))
+        batch = signing.hub_batch([r.raw.encode("utf-8") for r in rows], hlc).decode("utf-8")
+    served = rows[-1].seq if rows else after_seq
+    hublog.record_pull(station, after_seq, served)
+    return {"hub": signing.hub_id(), "station": station.id, "after": after_seq, "count": len(rows),
+            "last_seq": served, "hub_seq": head_seq, "more": served < head_seq,
+            "hub_time": now_ms, "batch": batch}
+
+
+def _after(value: Any) -> int:
+    try:
+        after = int(value)
+        if after < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise HubError("invalid_after", "after 须为非负整数（已持有的中心日志序号）",
+                       "after must be a whole number ≥ 0 (the hub-log seq already held)",
+                       status=422) from None
+    return after
+
+
+def _authenticate_pull(station: Station, headers: dict[str, str], after: int, now_ms: int) -> None:
+    token = headers.get("X-Kuaigong-Auth", "")
+    try:
+        data = bytes.fromhex(token)
+    except ValueError:
+        data = b""
+    if not data:
+        raise HubError("auth_required", "缺少驿站签名（X-Kuaigong-Auth）",
+                       "The station's signature (X-Kuaigong-Auth) is missing", status=401)
+    result = signing.check_station_request("pull", data, station)
+    if isinstance(result, str):
+        raise refusal_error(sp.Reason(result), "pull request")
+    skew = current_app.config["REQUEST_SKEW_SECONDS"] * 1000
+    if result.get("after") != after or not isinstance(result.get("time"), int) \
+            or abs(result["time"] - now_ms) > skew:
+        raise HubError("stale_request", "签名的请求已过期或与参数不符，请重新签名",
+                       "The signed request is stale or does not match its parameters; sign it again",
+                       status=401)

@@ -69,7 +69,7 @@ def decide(issue_id: Any, decision: str, note: str, actor: Admin | None,
                                   "note": (note or "")[:500],
                                   "by": actor.username if actor else "hub"}
         entity, entity_id = _apply(issue, decision, keep, fields)
-        entry = hublog.append(entity, entity_id, "decide", fields, targets=issue.stations or None)
+        entry = hublog.append(entity, entity_id, "update", fields, targets=issue.stations or None)
         Issue.update(status="decided", decision=decision, note=(note or "")[:500],
                      decided_by=actor, decided_at=clock.now(), hub_seq=entry.seq).where(
             Issue.id == issue.id).execute()

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app
 
+import sync_protocol as sp
 from central_hub import clock, db, keys
 from central_hub.errors import Conflict, FieldErrors, HubError, NotFound
 from central_hub.models import Admin, EnrolmentCode, Station, StationKey
@@ -30,8 +31,8 @@ def _code_hash(code: str) -> str:
 
 
 def key_id(public_key_hex: str) -> str:
-    """A station key's id: the first 16 hex digits of SHA-256 of its raw bytes."""
-    return hashlib.sha256(bytes.fromhex(public_key_hex)).hexdigest()[:16]
+    """A station key's id, as sync_protocol derives it from the raw public key."""
+    return sp.key_id(bytes.fromhex(public_key_hex))
 
 
 def _new_code() -> str:
@@ -132,13 +133,14 @@ def enroll(data: dict[str, Any]) -> dict[str, Any]:
                            "This public key is already registered; make a new key")
         station = row.station
         EnrolmentCode.update(used_at=now).where(EnrolmentCode.id == row.id).execute()
-        retired = _retire_active_keys(station, now, "rotated")
+        retired = _retire_active_keys(station, now)
         StationKey.create(station=station, key_id=key_id(public_key), public_key=public_key,
-                          created_at=now)
+                          created_at=now, valid_from_epoch=station.epoch,
+                          valid_from_seq=station.head_seq + 1 if retired else 0)
         Station.update(status="active", enrolled_at=station.enrolled_at or now).where(
             Station.id == station.id).execute()
-        hublog.append("station_key", station.id, "enroll",
-                      {"key_id": key_id(public_key), "public_key": public_key,
+        hublog.append("station_key", key_id(public_key), "create",
+                      {"station": station.id, "public_key": public_key,
                        "retired": retired, "from_seq": station.head_seq + 1})
     return {
         "station_id": station.id,
@@ -148,20 +150,22 @@ def enroll(data: dict[str, Any]) -> dict[str, Any]:
         "key_id": key_id(public_key),
         "hub_id": current_app.config["HUB_ID"],
         "hub_public_key": keys.hub_public_key(),
+        "hub_key_id": sp.key_id(bytes.fromhex(keys.hub_public_key())),
         "id_hash_key": keys.id_hash_key().hex(),
         "seal_public_key": keys.seal_public_key(),
         "epoch": station.epoch,
         "head_seq": station.head_seq,
-        "head_hash": station.head_hash,
+        "head_hash": station.head_hash or sp.GENESIS_HASH,
+        "hub_seq": hublog.head()[0],
     }
 
 
-def _retire_active_keys(station: Station, now: dt.datetime, status: str) -> list[str]:
+def _retire_active_keys(station: Station, now: dt.datetime) -> list[str]:
     active = list(StationKey.select().where(
         (StationKey.station == station) & (StationKey.status == "active")))
     for key in active:
-        StationKey.update(status=status if status != "rotated" else "retired", revoked_at=now,
-                          revoked_after_seq=station.head_seq).where(StationKey.id == key.id).execute()
+        StationKey.update(status="retired", revoked_at=now, valid_until_epoch=station.epoch,
+                          valid_until_seq=station.head_seq).where(StationKey.id == key.id).execute()
     return [k.key_id for k in active]
 
 
@@ -192,9 +196,10 @@ def revoke_key(station_id: str, reason: str, after_seq: Any, actor: Admin | None
                            "This station has no active key to revoke")
         point = station.head_seq if point is None else point
         StationKey.update(status="revoked", revoked_at=now, revoked_after_seq=point,
-                          reason=reason[:200]).where(StationKey.id == key.id).execute()
-        hublog.append("station_key", station.id, "revoke",
-                      {"key_id": key.key_id, "after_seq": point, "reason": reason[:200]})
+                          revoked_after_epoch=station.epoch, reason=reason[:200]).where(StationKey.id == key.id).execute()
+        hublog.append("station_key", key.key_id, "revoke",
+                      {"station": station.id, "epoch": station.epoch, "after_seq": point,
+                       "reason": reason[:200]})
         return StationKey.get_by_id(key.id)
 
 
@@ -210,8 +215,9 @@ def unfreeze(station_id: str, actor: Admin | None) -> Station:
         station = get_station(station_id)
         Station.update(frozen=False, frozen_reason=None, frozen_at=None).where(
             Station.id == station.id).execute()
-        hublog.append("station", station.id, "unfreeze",
-                      {"by": actor.username if actor else "hub"}, targets=[station.id])
+        hublog.append("station", station.id, "update",
+                      {"frozen": False, "by": actor.username if actor else "hub"},
+                      targets=[station.id])
         return get_station(station_id)
 
 
@@ -235,3 +241,20 @@ def station_rows() -> list[dict[str, Any]]:
             "offset_s": None if offset is None else round(offset / 1000),
         })
     return out
+
+
+def record_rotation(station_id: str, record: sp.KeyRecord, ring: sp.KeyRing) -> None:
+    """Store a key rotation the station signed in its log (inside the ingest transaction)."""
+    now = clock.now()
+    for kid, rec in ring.items():
+        if kid == record.key_id or rec.valid_until == sp.keys.FOREVER:
+            continue
+        StationKey.update(status="retired", revoked_at=now, valid_until_epoch=rec.valid_until[0],
+                          valid_until_seq=rec.valid_until[1]).where(
+            (StationKey.key_id == kid) & (StationKey.status == "active")).execute()
+    StationKey.insert(station=station_id, key_id=record.key_id, public_key=record.public_key.hex(),
+                      created_at=now, valid_from_epoch=record.valid_from[0],
+                      valid_from_seq=record.valid_from[1]).on_conflict_ignore().execute()
+    hublog.append("station_key", record.key_id, "create",
+                  {"station": station_id, "public_key": record.public_key.hex(),
+                   "from_seq": record.valid_from[1], "rotated_by_station": True})

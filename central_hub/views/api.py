@@ -59,12 +59,11 @@ def enroll():  # type: ignore[no-untyped-def]
 
 @bp.post("/stations/<station_id>/push")
 def push(station_id: str):  # type: ignore[no-untyped-def]
-    result = ingest.push(station_id, read_body(), dict(request.headers))
-    return jsonify(result), 200
+    result, status = ingest.push(station_id, read_body(), dict(request.headers))
+    return jsonify(result), status
 
 
 @bp.get("/stations/<station_id>/hub-log")
 def hub_log(station_id: str):  # type: ignore[no-untyped-def]
     return jsonify(ingest.pull(station_id, request.args.get("after", "0"),
-                               request.args.get("limit"), dict(request.headers),
-                               request.full_path.rstrip("?"))), 200
+                               request.args.get("limit"), dict(request.headers))), 200

@@ -92,3 +92,53 @@ def login(client: FlaskClient, username: str = "chen") -> None:
 def post_form(client: FlaskClient, path: str, data: dict[str, Any]) -> Any:
     """POST a form the way the browser does, with a CSRF token from the stations page."""
     return client.post(path, data={**data, "csrf_token": csrf_token(client, "/")})
+
+
+class StationLog:
+    """A station's signed change log, built with sync_protocol the way a station builds it."""
+
+    def __init__(self, station_id: str, key: Any = None, wall_ms: int = 1_780_000_000_000) -> None:
+        import sync_protocol as sp
+
+        self.sp = sp
+        self.station_id = station_id
+        self.key = key or sp.SigningKey.generate()
+        self.raws: list[bytes] = []
+        self.wall = wall_ms
+        self.epoch = 1
+
+    def add(self, entity: str, entity_id: str, op: str, fields: dict[str, Any],
+            wall: int | None = None) -> bytes:
+        """Append one entry; returns its canonical bytes."""
+        sp = self.sp
+        self.wall = wall if wall is not None else self.wall + 1000
+        prev = sp.entry_hash(self.raws[-1]) if self.raws else None
+        entry = sp.make_entry(self.station_id, self.epoch, len(self.raws) + 1, prev, (self.wall, 0),
+                              entity, entity_id, op, fields)
+        self.raws.append(sp.encode_entry(entry))
+        return self.raws[-1]
+
+    def batch(self, first: int, last: int, key: Any = None) -> bytes:
+        """Signed batch of entries first..last (1-based, inclusive)."""
+        return self.sp.sign_batch(self.raws[first - 1:last], key or self.key,
+                                  self.sp.Hlc(self.wall, 1))
+
+    def pull_auth(self, after: int, time_ms: int) -> str:
+        """The X-Kuaigong-Auth header for a hub-log pull."""
+        from sync_protocol.signed import sign
+
+        return sign("pull", {"after": after, "station": self.station_id, "time": time_ms},
+                    self.key).hex()
+
+
+def enrol_station(app: Flask, name: str = "东城驿站", key: Any = None) -> StationLog:
+    """Create a station and enrol a fresh key through the real API; return its log."""
+    from central_hub.services import stations
+
+    with app.test_request_context(), db.database.connection_context():
+        issued = stations.create_station({"name": name, "district": "东城区", "community": name}, None)
+    log = StationLog(issued.station.id, key)
+    answer = app.test_client().post("/api/v1/enroll", json={
+        "code": issued.code, "public_key": log.key.public_key.hex()})
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    return log

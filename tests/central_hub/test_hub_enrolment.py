@@ -55,7 +55,7 @@ def test_a_code_enrols_once_and_answers_the_hubs_keys(app: Flask, admin_client: 
         assert Station.get_by_id(station_id).status == "active"
         assert [k.public_key for k in StationKey.select()] == [key]
         logged = HubLogEntry.get(HubLogEntry.entity == "station_key")
-        assert logged.op == "enroll" and logged.fields["public_key"] == key
+        assert logged.op == "create" and logged.fields["public_key"] == key
 
 
 def test_an_expired_code_is_refused_and_nothing_is_registered(app: Flask,
