@@ -56,6 +56,13 @@ def text_field(
     return value
 
 
+@bp.before_app_request
+def _refuse_malformed_bodies() -> None:
+    """Every API write must carry a JSON object or nothing, even where the body is not used."""
+    if request.path.startswith("/api/") and request.method in ("POST", "PUT", "PATCH"):
+        body()
+
+
 @bp.get("/healthz")
 def healthz() -> Any:
     """Liveness and database check for the station's monitor."""
