@@ -175,3 +175,13 @@ def test_each_move_logs_its_rows_in_one_gap_free_run(staff, booked):
     assert entries[1].fields["completed_count"] == 1
     assert entries[0].hlc_wall <= entries[1].hlc_wall
     assert Assignment.get_by_id(a.id).status == "completed"
+
+
+def test_quantity_defaults_to_the_window_and_is_capped_by_it(staff, booked):
+    _, _, a = booked  # a 9-hour job paid by the hour
+    with pytest.raises(InvalidInput) as caught:
+        lifecycle.complete_assignment(a.id, 12345, staff)
+    assert {f.field: f.code for f in caught.value.fields} == {"quantity": "too_large"}
+    with pytest.raises(InvalidInput):
+        lifecycle.complete_assignment(a.id, "8.5", staff)
+    assert lifecycle.complete_assignment(a.id, None, staff).quantity == 90
