@@ -247,7 +247,7 @@ def _authenticate_pull(station: Station, headers: dict[str, str], after: int, no
     if not data:
         raise HubError("auth_required", "缺少驿站签名（X-Kuaigong-Auth）",
                        "The station's signature (X-Kuaigong-Auth) is missing", status=401)
-    result = signing.check_station_request("pull", data, station)
+    result = signing.check_station_request("request", data, station)
     if isinstance(result, str):
         raise refusal_error(sp.Reason(result), "pull request")
     skew = current_app.config["REQUEST_SKEW_SECONDS"] * 1000

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from central_hub import clock, db
+from central_hub import clock, db, signing
 from central_hub.models import (
     REPLICATED,
     AppliedEntry,
@@ -28,6 +28,7 @@ from central_hub.models import (
     Worker,
 )
 from central_hub.services import reconcile
+from sync_protocol.merge import Version, rank
 
 OWNER_ONLY = {"job", "assignment"}
 ACTIVE_BOOKINGS = ("confirmed", "checked_in")
@@ -99,7 +100,7 @@ def _ignore(station_id: str, e: Any, reason: str) -> int:
 
 def _apply(station_id: str, e: Any) -> int:
     model = REPLICATED[e.entity]
-    stamp = [e.hlc_wall, e.hlc_counter, station_id]
+    stamp = [e.hlc_wall, e.hlc_counter, e.origin]
     row = db.locked(model.select().where(model.id == e.entity_id)).get_or_none()
     if row is None and e.entity == "assignment" and e.op != "delete":
         job = Job.get_or_none(Job.id == str(e.fields.get("job_id")))
@@ -134,12 +135,13 @@ def _apply(station_id: str, e: Any) -> int:
 
 def _merge_field(entity: str, entity_id: str, name: str, value: Any, stamp: list[Any],
                  data: dict[str, Any], stamps: dict[str, Any]) -> None:
-    """Per-field last writer wins on (wall, counter, station); the loser is kept."""
+    """Per-field last writer wins on sync_protocol's rank (hub first, HLC, origin); the loser
+    is kept."""
     current = stamps.get(name)
     if current is None:
         data[name], stamps[name] = value, stamp
         return
-    incoming_wins = tuple(stamp) > tuple(current)
+    incoming_wins = _rank(stamp) > _rank(current)
     winner, loser = (stamp, current) if incoming_wins else (current, stamp)
     win_value, lose_value = (value, data.get(name)) if incoming_wins else (data.get(name), value)
     if incoming_wins:
@@ -156,6 +158,11 @@ def _merge_field(entity: str, entity_id: str, name: str, value: Any, stamp: list
          "winner_station": winner[2], "winner_hlc": winner[0], "loser_value": lose_value,
          "loser_station": loser[2], "loser_hlc": loser[0]},
     )
+
+
+def _rank(stamp: list[Any]) -> tuple[bool, int, int, str]:
+    wall, counter, origin = stamp
+    return rank(Version(None, wall, counter, origin), signing.hub_id())
 
 
 def _lock_person(id_hash: str, data: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from central_hub import clock, db
+from central_hub import clock, db, signing
 from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
 from central_hub.models import KINDS, Admin, Assignment, Issue, Station, Worker
 from central_hub.services import hublog
@@ -94,7 +94,8 @@ def _apply(issue: Issue, decision: str, keep: str | None,
             worker = Worker.get_or_none(Worker.id == d["entity_id"])
             if worker is not None:
                 data = dict(worker.data, **{d["field"]: d["loser_value"]})
-                Worker.update(data=data).where(Worker.id == worker.id).execute()
+                stamps = dict(worker.stamps, **{d["field"]: [clock.now_ms(), 0, signing.hub_id()]})
+                Worker.update(data=data, stamps=stamps).where(Worker.id == worker.id).execute()
             fields["value"] = d["loser_value"]
         else:
             fields["value"] = d["winner_value"]

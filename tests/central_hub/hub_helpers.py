@@ -127,7 +127,7 @@ class StationLog:
         """The X-Kuaigong-Auth header for a hub-log pull."""
         from sync_protocol.signed import sign
 
-        return sign("pull", {"after": after, "station": self.station_id, "time": time_ms},
+        return sign("request", {"after": after, "station": self.station_id, "time": time_ms},
                     self.key).hex()
 
 
