@@ -147,16 +147,16 @@ def cancel_assignment(assignment_id: str, by: str, reason: str, actor: Staff | N
 def complete_assignment(assignment_id: str, quantity: Any, actor: Staff | None) -> Assignment:
     """The work is done: quantity in the job's unit (tenths of hours, days, pieces; 1 for a whole job).
 
-    Left empty, hours and days default to the job's own window; no more than the window (plus
-    two hours of overtime) is accepted.
+    Staff enter what was actually worked; no more than the job's window (plus two hours of
+    overtime for hourly pay) is accepted.
     """
     with db.atomic():
         assignment = _load(assignment_id)
         _require_status(assignment, ("confirmed", "checked_in"), "登记完工", "complete")
         job = assignment.job
         errs = FieldErrors()
-        if quantity in (None, ""):
-            quantity = _scheduled_quantity(job)
+        if quantity in (None, "") and job.pay_unit == "job":
+            quantity = 1  # the only quantity a whole-job price has
         amount = clean_int(quantity, errs, "quantity", "工作量", "Quantity", minimum=1, maximum=_max_quantity(job))
         errs.raise_if_any()
         _save(assignment, status="completed", quantity=amount, completed_at=clock.now())
@@ -168,18 +168,6 @@ def _window_hours(job: Job) -> float | None:
     if job.starts_at is None or job.ends_at is None:
         return None
     return (job.ends_at - job.starts_at).total_seconds() / 3600
-
-
-def _scheduled_quantity(job: Job) -> int | None:
-    """The quantity the job's own window implies (None when it must be entered: pieces)."""
-    hours = _window_hours(job)
-    if job.pay_unit == "job":
-        return 1
-    if job.pay_unit == "day":
-        return max(1, math.ceil(hours / 24)) if hours is not None else 1
-    if job.pay_unit == "hour" and hours is not None:
-        return max(1, round(hours * 10))
-    return None
 
 
 def _max_quantity(job: Job) -> int:

@@ -177,11 +177,14 @@ def test_each_move_logs_its_rows_in_one_gap_free_run(staff, booked):
     assert Assignment.get_by_id(a.id).status == "completed"
 
 
-def test_quantity_defaults_to_the_window_and_is_capped_by_it(staff, booked):
+def test_quantity_is_required_and_capped_by_the_window(staff, booked):
     _, _, a = booked  # a 9-hour job paid by the hour
     with pytest.raises(InvalidInput) as caught:
         lifecycle.complete_assignment(a.id, 12345, staff)
     assert {f.field: f.code for f in caught.value.fields} == {"quantity": "too_large"}
     with pytest.raises(InvalidInput):
         lifecycle.complete_assignment(a.id, "8.5", staff)
-    assert lifecycle.complete_assignment(a.id, None, staff).quantity == 90
+    with pytest.raises(InvalidInput) as caught:
+        lifecycle.complete_assignment(a.id, None, staff)
+    assert {f.field: f.code for f in caught.value.fields} == {"quantity": "required"}
+    assert lifecycle.complete_assignment(a.id, 110, staff).quantity == 110  # 9 h + 2 h overtime
