@@ -1,17 +1,69 @@
-"""Bundle files for stations with no link (filled in on top of sync_protocol)."""
+"""Bundle files (USB stick) for stations with no link at all, in both directions.
+
+Import verifies every batch exactly as a push would (so importing a bundle twice only replays);
+export packs the station's latest receipt and the hub log after a given seq.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import sync_protocol as sp
+from central_hub import clock, db, signing
 from central_hub.errors import HubError
+from central_hub.models import HubLogEntry, Station
+from central_hub.services import hublog, ingest, stations
+from central_hub.services.rejections import refusal_error
+from sync_protocol.bundles import read_bundle, write_bundle
+
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+HUB_LOG_PER_PART = 500
 
 
 def import_bundle(blob: bytes) -> dict[str, Any]:
-    """Apply every batch in a station's bundle."""
-    raise HubError("not_ready", "尚未实现", "Not implemented yet", status=503)
+    """Apply every batch of a station's bundle; returns the station and a count per verdict."""
+    try:
+        bundle = read_bundle(blob, MAX_BUNDLE_BYTES)
+    except sp.BundleError as exc:
+        raise refusal_error(exc.reason, exc.detail) from None
+    header = bundle.header
+    if header.direction != "to_hub":
+        raise HubError("wrong_direction", "该数据包是发给驿站的，不是发给中心的",
+                       "This bundle is meant for a station, not for the hub", status=422)
+    if header.hub != signing.hub_id():
+        raise HubError("wrong_hub", f"该数据包是发给 {header.hub} 的", f"This bundle is for hub {header.hub}",
+                       status=422)
+    stations.get_station(header.station)
+    verdicts: dict[str, int] = {}
+    errors: list[dict[str, Any]] = []
+    for part in bundle.parts:
+        if part.kind != "batch":
+            continue
+        answer, _status = ingest.push(header.station, part.data, {})
+        verdicts[answer["verdict"]] = verdicts.get(answer["verdict"], 0) + 1
+        if "error" in answer:
+            errors.append(answer["error"])
+    with db.database.connection_context():
+        station = Station.get_by_id(header.station)
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())) or "no batches"
+    return {"station": header.station, "verdicts": verdicts, "errors": errors,
+            "accepted_seq": station.head_seq, "summary": f"{summary}; accepted up to {station.head_seq}"}
 
 
 def export_bundle(station_id: str, after: int) -> tuple[bytes, int]:
-    """The hub log after `after` as a bundle for the station."""
-    raise HubError("not_ready", "尚未实现", "Not implemented yet", status=503)
+    """A bundle for the station: its latest receipt and every hub-log entry after `after`."""
+    station = stations.get_station(station_id)
+    if after < 0:
+        raise HubError("invalid_after", "after 须为非负整数", "after must be a whole number ≥ 0", status=422)
+    now_ms = clock.now_ms()
+    hub_seq, _ = hublog.head()
+    parts: list[tuple[str, bytes]] = [("receipt", signing.receipt(station, hub_seq, now_ms))]
+    rows = list(HubLogEntry.select().where(HubLogEntry.seq > after).order_by(HubLogEntry.seq))
+    hlc = max(hublog.head_hlc(), (now_ms, 0))
+    for start in range(0, len(rows), HUB_LOG_PER_PART):
+        chunk = rows[start:start + HUB_LOG_PER_PART]
+        parts.append(("hub_batch", signing.hub_batch([r.raw.encode("utf-8") for r in chunk], hlc)))
+    first = rows[0].seq if rows else after
+    last = rows[-1].seq if rows else after
+    blob = write_bundle(station.id, signing.hub_id(), "to_station", station.epoch, first, last, parts)
+    return blob, len(rows)
