@@ -7,7 +7,15 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
-from web_conftest import ADMIN_PASSWORD, STAFF_PASSWORD, Api, id_number, job_body, worker_body, worker_token
+from web_conftest import (
+    ADMIN_PASSWORD,
+    STAFF_PASSWORD,
+    Api,
+    id_number,
+    job_body,
+    worker_body,
+    worker_token,
+)
 
 from station_node import db
 from station_node.models import IdAccess, Job, Worker
