@@ -56,6 +56,13 @@ def text_field(
     return value
 
 
+def required_text(data: dict[str, Any], name: str, zh: str, en: str, max_len: int = 64) -> str:
+    """Like text_field, for a field that must be there."""
+    value = text_field(data, name, zh, en, required=True, max_len=max_len)
+    assert value is not None  # text_field raised otherwise
+    return value
+
+
 @bp.before_app_request
 def _refuse_malformed_bodies() -> None:
     """Every API write must carry a JSON object or nothing, even where the body is not used."""

@@ -10,7 +10,7 @@ from station_node import auth
 from station_node.errors import FieldError, InvalidInput, NotFound
 from station_node.models import Assignment, Job, Offer
 from station_node.views import serializers
-from station_node.views.api import body, text_field
+from station_node.views.api import body, required_text, text_field
 
 bp = Blueprint("api_jobs", __name__, url_prefix="/api/v1")
 
@@ -109,7 +109,7 @@ def reject(job_id: str) -> Any:
     """Reject a held job with a reason."""
     from station_node.services.posting import reject_job
 
-    reason = text_field(body(), "reason", "原因", "Reason", max_len=200)
+    reason = required_text(body(), "reason", "原因", "Reason", max_len=200)
     reject_job(_job(job_id).id, auth.current_staff(), reason)
     return jsonify(job=serializers.job(_job(job_id)))
 
@@ -120,7 +120,7 @@ def cancel(job_id: str) -> Any:
     """Cancel a job with a reason."""
     from station_node.services.posting import cancel_job
 
-    reason = text_field(body(), "reason", "原因", "Reason", max_len=200)
+    reason = required_text(body(), "reason", "原因", "Reason", max_len=200)
     cancel_job(_job(job_id).id, auth.current_staff(), reason)
     return jsonify(job=serializers.job(_job(job_id)))
 
@@ -137,7 +137,7 @@ def grab(job_id: str) -> Any:
         auth.require_self(text_field(data, "worker_id", "工人编号", "worker_id", required=False))
         worker_id = worker.id
     else:
-        worker_id = text_field(data, "worker_id", "工人编号", "worker_id")
+        worker_id = required_text(data, "worker_id", "工人编号", "worker_id")
     assignment = dispatch.grab(_job(job_id).id, worker_id, auth.current_staff())
     return jsonify(assignment=serializers.assignment(assignment)), 201
 
@@ -148,7 +148,7 @@ def assign(job_id: str) -> Any:
     """Staff assign a worker by hand (201); the same guards as a grab."""
     from station_node.services import dispatch
 
-    worker_id = text_field(body(), "worker_id", "工人编号", "worker_id")
+    worker_id = required_text(body(), "worker_id", "工人编号", "worker_id")
     assignment = dispatch.assign(_job(job_id).id, worker_id, auth.current_staff())
     return jsonify(assignment=serializers.assignment(assignment)), 201
 

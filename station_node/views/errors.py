@@ -40,10 +40,8 @@ def _answer(error: KuaigongError) -> Any:
     if "fields" not in body:
         body["fields"] = []
     if _wants_json():
-        response = jsonify(error=body)
-    else:
-        response = render_template("error.html", error=body, status=error.status)
-    return response, error.status
+        return jsonify(error=body), error.status
+    return render_template("error.html", error=body, status=error.status), error.status
 
 
 def _from_http(exc: HTTPException) -> KuaigongError:
