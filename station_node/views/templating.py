@@ -60,6 +60,13 @@ def money(fen: int | None) -> str:
     return f"¥{yuan}.{rest:02d}" if rest else f"¥{yuan}"
 
 
+def pay(job: Any) -> str:
+    """A job's pay with its unit: '180 元/天' or '180 yuan per day' (the unit names the currency)."""
+    yuan, rest = divmod(int(job.pay_fen), 100)
+    amount = f"{yuan}.{rest:02d}" if rest else str(yuan)
+    return f"{amount} {label(job.pay_unit, 'pay_unit')}"
+
+
 def local(value: dt.datetime | None, form: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC time in the station's time zone."""
     if value is None:
@@ -93,7 +100,7 @@ def message(item: dict[str, Any]) -> str:
 
 def register(app: Flask) -> None:
     """Install the filters and globals."""
-    app.jinja_env.filters.update(money=money, local=local, label=label, labels=labels, message=message)
+    app.jinja_env.filters.update(money=money, pay=pay, local=local, label=label, labels=labels, message=message)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
