@@ -4,7 +4,9 @@ Each open place has `parallel_per_place` offers out at once. Offers that pass th
 expire and the next ranked workers get one. The longer a job waits, the wider the cascade:
 after every `widen_after_seconds` one more offer per open place goes out (up to
 `max_parallel_per_place`), so a job still reaches its headcount inside the 60-second target
-when the first workers are slow or silent. A job not full `escalate_after_seconds` after its
+when the first workers are slow or silent. The station widens every half offer timeout by
+default (10 s): in the morning-rush benchmark that lifts the share of jobs confirmed within
+60 s from about 93–98 % to 97–100 %, at the price of more late "already filled" answers. A job not full `escalate_after_seconds` after its
 dispatch started — or one with nobody left to offer — is escalated to staff.
 """
 
@@ -21,7 +23,7 @@ class CascadeSettings:
     offer_timeout_seconds: int = 20
     escalate_after_seconds: int = 45
     parallel_per_place: int = 1
-    widen_after_seconds: int = 20
+    widen_after_seconds: int = 10
     max_parallel_per_place: int = 3
 
 

@@ -24,17 +24,21 @@ def offer_of(job: Job, name: str) -> Offer:
 
 
 def test_offer_timeout_at_20_seconds_moves_to_the_next_worker(clock_at_t0):
-    for name in ("甲", "乙", "丙"):
-        add_worker(name, present=name != "丙")
+    for name in ("甲", "乙", "丙", "丁"):
+        add_worker(name, present=name != "丁")
     job = add_job(headcount=1)
     assert pending(job) == ["甲"]  # equal points: registered first
-    clock_at_t0.advance(19)
-    assert dispatch.tick()["expired"] == 0 and pending(job) == ["甲"]
-    clock_at_t0.advance(1)
-    result = dispatch.tick()
-    assert result["expired"] == 1
-    # After 20 s the cascade widens to two offers for the place: the next two in rank order.
-    assert pending(job) == ["丙", "乙"] and offer_of(job, "乙").rank == 2
+    clock_at_t0.advance(9)
+    assert dispatch.tick()["offered"] == 0 and pending(job) == ["甲"]
+    clock_at_t0.advance(1)  # 10 s without an answer: a second offer for the place
+    assert dispatch.tick()["offered"] == 1 and pending(job) == ["乙", "甲"]
+    clock_at_t0.advance(9)
+    assert dispatch.tick() == {"jobs": 1, "expired": 0, "offered": 0, "escalated": 0}
+    clock_at_t0.advance(1)  # 20 s: 甲's offer lapses; the next workers, present ones first
+    assert dispatch.tick()["expired"] == 1
+    assert offer_of(job, "甲").status == "expired"
+    assert [offer_of(job, n).rank for n in ("乙", "丙", "丁")] == [2, 3, 4]
+    assert sorted(pending(job)) == sorted(["乙", "丙", "丁"])
     with pytest.raises(Conflict) as closed:
         dispatch.accept_offer(offer_of(job, "甲").id, None, None)
     assert closed.value.code == "offer_closed"
@@ -76,8 +80,8 @@ def test_escalation_at_45_seconds_shows_on_the_board(clock_at_t0):
     assert job.status == "escalated" and job.escalated_at == clock_at_t0.now()
     row = dispatch.board()[0]
     assert row["escalated"] and row["seconds_since_start"] == 45 and row["seconds_left"] == 15
-    assert len(row["expired"]) == 3  # 1 at 0 s, 2 at 20 s; 3 more out since 40 s
-    assert len(row["offered"]) == 3
+    # Offers at 0, 10, 20, 20, 30, 40 s (widening every 10 s); four have lapsed by 45 s.
+    assert len(row["expired"]) == 4 and len(row["offered"]) == 2
     # Staff assign by hand; an escalated job still fills.
     staff_pick = add_worker("王五", skills=[], areas=["别处"])
     assignment = dispatch.assign(job.id, staff_pick.id, None)
@@ -85,7 +89,7 @@ def test_escalation_at_45_seconds_shows_on_the_board(clock_at_t0):
     job = Job.get_by_id(job.id)
     assert job.status == "filled"
     assert Offer.select().where((Offer.job == job.id) & (Offer.status == "pending")).count() == 0
-    assert Offer.select().where((Offer.job == job.id) & (Offer.status == "withdrawn")).count() == 3
+    assert Offer.select().where((Offer.job == job.id) & (Offer.status == "withdrawn")).count() == 2
 
 
 def test_no_one_left_to_offer_escalates_at_once(clock_at_t0):

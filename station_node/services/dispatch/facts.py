@@ -26,7 +26,7 @@ def settings() -> CascadeSettings:
         offer_timeout_seconds=timeout,
         escalate_after_seconds=int(config_value("ESCALATE_AFTER_SECONDS", 45)),
         parallel_per_place=int(config_value("OFFER_PARALLEL_PER_PLACE", 1)),
-        widen_after_seconds=int(config_value("OFFER_WIDEN_AFTER_SECONDS", timeout)),
+        widen_after_seconds=int(config_value("OFFER_WIDEN_AFTER_SECONDS", max(1, timeout // 2))),
         max_parallel_per_place=int(config_value("OFFER_MAX_PARALLEL_PER_PLACE", 3)),
     )
 

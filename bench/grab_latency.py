@@ -1,0 +1,213 @@
+"""Grab latency: 100 concurrent clients grabbing over HTTP on a board of 200 open jobs.
+
+The station runs as its own process (waitress on 127.0.0.1:0, 8 threads, the dispatch
+scheduler ticking every second), on a database prepared beforehand through the services:
+300 registered workers with their own tokens, 200 open grab-mode jobs of 3 places each on
+50 different shifts (4 jobs per shift, so a worker can hold one job per shift). 100 client
+threads, each a worker with a keep-alive connection, grab random jobs from the board with a
+short pause between tries. Reports p50/p99 latency and proves no job got more workers than
+its headcount and no worker two overlapping jobs.
+
+Run: `.venv/bin/python -m bench.grab_latency`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import requests
+
+from bench.dispatch_rush import COMMUNITIES, id_number
+from bench.report import write_section
+
+CLIENTS = 100
+JOBS = 200
+HEADCOUNT = 3
+WORKERS = 300
+GRABS_PER_CLIENT = 20
+PAUSE_SECONDS = (0.05, 0.5)  # between one client's tries (a person tapping "grab" again)
+
+
+def _prepare(data_dir: str) -> tuple[list[str], dict[str, str]]:
+    """Create the station's data: workers with tokens and open grab jobs; (job ids, tokens)."""
+    from station_node import create_app, db
+    from station_node.identity import ensure_keys
+    from station_node.services import registration, staff
+    from station_node.services.posting import post_job
+
+    app = create_app({"DATA_DIR": data_dir})
+    db.migrate()
+    ensure_keys(app)
+    with app.app_context(), db.database.connection_context():
+        admin, _ = staff.create_staff("bench", "压测员", "admin", "bench-password-1")
+        tokens: dict[str, str] = {}
+        for n in range(WORKERS):
+            worker = registration.register_worker({
+                "name": f"工人{n:03d}", "id_number": id_number(n), "mobile": f"139{n:08d}",
+                "skills": ["cleaning", "moving"], "areas": COMMUNITIES,
+            }, admin)
+            tokens[worker.id] = staff.issue_worker_token(worker.id, admin)
+        employer = registration.register_employer({
+            "kind": "person", "name": "王先生", "id_number": id_number(9999), "contact_name": "王先生",
+            "mobile": "13912345678", "address": "朝阳区团结湖路1号",
+        }, admin)
+        jobs: list[str] = []
+        today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()
+        for i in range(JOBS):
+            day = today + dt.timedelta(days=1 + i // 8)
+            start, end = ("08:00", "12:00") if (i // 4) % 2 == 0 else ("13:00", "17:00")
+            job = post_job({
+                "employer_id": employer.id, "title": f"搬家帮手{i}", "category": "logistics",
+                "skills": ["moving"], "headcount": HEADCOUNT, "pay_fen": 2500, "pay_unit": "hour",
+                "address": "朝阳区某小区", "community": COMMUNITIES[i % len(COMMUNITIES)],
+                "starts_at": f"{day}T{start}", "ends_at": f"{day}T{end}", "source": "kiosk",
+                "dispatch_mode": "grab",
+            }, admin)
+            jobs.append(job.id)
+    return jobs, tokens
+
+
+def serve(data_dir: str) -> None:
+    """The station process: print the port, then serve until stdin closes."""
+    import waitress
+
+    from station_node import create_app
+    from station_node.scheduler import start_scheduler
+
+    app = create_app({"DATA_DIR": data_dir})
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
+    scheduler = start_scheduler(app)
+    print(server.effective_port, flush=True)
+    threading.Thread(target=server.run, daemon=True).start()
+    sys.stdin.read()
+    scheduler.shutdown(wait=False)
+    server.close()
+
+
+def _client(base: str, token: str, jobs: list[str], seed: int, barrier: threading.Barrier,
+            out: list[tuple[float, int, str]]) -> None:
+    rng = random.Random(seed)
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {token}"
+    barrier.wait()
+    for _ in range(GRABS_PER_CLIENT):
+        job_id = rng.choice(jobs)
+        began = time.perf_counter()
+        response = http.post(f"{base}/jobs/{job_id}/grab", json={}, timeout=30)
+        took = time.perf_counter() - began
+        code = "ok" if response.status_code == 201 else response.json().get("error", {}).get("code", "?")
+        out.append((took, response.status_code, code))
+        time.sleep(rng.uniform(*PAUSE_SECONDS))
+
+
+def _check(data_dir: str) -> dict[str, int]:
+    """Count what the database holds after the run: the proof of no over-assignment."""
+    from station_node import create_app, db
+    from station_node.models import Assignment, Job
+
+    app = create_app({"DATA_DIR": data_dir})
+    with app.app_context(), db.database.connection_context():
+        jobs = list(Job.select())
+        over = sum(1 for j in jobs if Assignment.select().where(Assignment.job == j.id).count() > j.headcount)
+        mismatched = sum(
+            1 for j in jobs if Assignment.select().where(Assignment.job == j.id).count() != j.confirmed_count
+        )
+        live = list(Assignment.select().where(Assignment.status.in_(("confirmed", "checked_in"))))
+        by_worker: dict[str, list[Assignment]] = {}
+        for a in live:
+            by_worker.setdefault(a.worker_id, []).append(a)
+        overlapping = sum(
+            1 for held in by_worker.values() for i, a in enumerate(held) for b in held[i + 1:]
+            if a.starts_at < b.ends_at and b.starts_at < a.ends_at
+        )
+        return {"assignments": len(live), "jobs_over_headcount": over, "count_mismatches": mismatched,
+                "overlapping_pairs": overlapping, "full_jobs": sum(1 for j in jobs if j.status == "filled")}
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))] * 1000
+
+
+def run() -> dict[str, Any]:
+    """Prepare, serve in a child process, grab from 100 threads, check; return the figures."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        jobs, tokens = _prepare(data_dir)
+        child = subprocess.Popen([sys.executable, "-m", "bench.grab_latency", "--serve", data_dir],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout is not None
+            base = f"http://127.0.0.1:{int(child.stdout.readline())}/api/v1"
+            results: list[tuple[float, int, str]] = []
+            barrier = threading.Barrier(CLIENTS)
+            workers = list(tokens)[:CLIENTS]
+            threads = [threading.Thread(target=_client, args=(base, tokens[w], jobs, i, barrier, results))
+                       for i, w in enumerate(workers)]
+            began = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - began
+        finally:
+            assert child.stdin is not None
+            child.stdin.close()
+            child.wait(timeout=30)
+        proof = _check(data_dir)
+    latencies = [r[0] for r in results]
+    won = [r[0] for r in results if r[1] == 201]
+    return {
+        "requests": len(results), "wall_seconds": wall, "codes": Counter(r[2] for r in results),
+        "p50_ms": _pct(latencies, 0.50), "p99_ms": _pct(latencies, 0.99), "max_ms": max(latencies) * 1000,
+        "won_p50_ms": _pct(won, 0.50) if won else None, "won_p99_ms": _pct(won, 0.99) if won else None,
+        "created": sum(1 for r in results if r[1] == 201), "errors_5xx": sum(1 for r in results if r[1] >= 500),
+        **proof,
+    }
+
+
+def main() -> None:
+    f = run()
+    goal = "met" if f["p99_ms"] <= 100 else "MISSED"
+    codes = ", ".join(f"{code} {n}" for code, n in f["codes"].most_common())
+    body = f"""
+{CLIENTS} concurrent clients over HTTP (one keep-alive connection each, worker bearer tokens) to
+a station process (waitress, 8 threads, scheduler ticking) holding {WORKERS} workers and a board of
+{JOBS} open grab-mode jobs × {HEADCOUNT} places on 50 shifts. Each client grabs
+{GRABS_PER_CLIENT} random jobs, pausing {PAUSE_SECONDS[0]}–{PAUSE_SECONDS[1]} s between tries; all
+start at the same instant.
+
+| figure | value |
+| --- | --- |
+| grab requests | {f['requests']} in {f['wall_seconds']:.1f} s ({f['requests'] / f['wall_seconds']:.0f}/s) |
+| **latency p50 / p99** (all answers) | **{f['p50_ms']:.1f} ms / {f['p99_ms']:.1f} ms** (goal p99 ≤ 100 ms: {goal}) |
+| latency p50 / p99 of successful grabs | {f['won_p50_ms']:.1f} ms / {f['won_p99_ms']:.1f} ms |
+| slowest answer | {f['max_ms']:.1f} ms |
+| answers by code | {codes} |
+| server errors (5xx) | {f['errors_5xx']} |
+
+Proof of no over-assignment, read from the database afterwards:
+
+| check | value |
+| --- | --- |
+| successful grabs (201) / live assignments in the database | {f['created']} / {f['assignments']} |
+| jobs with more assignments than headcount | {f['jobs_over_headcount']} |
+| jobs whose confirmed count differs from their assignments | {f['count_mismatches']} |
+| pairs of overlapping assignments held by one worker | {f['overlapping_pairs']} |
+| jobs filled | {f['full_jobs']} of {JOBS} |
+"""
+    write_section("Dispatch: grab latency", body)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        serve(sys.argv[2])
+    else:
+        main()
