@@ -31,6 +31,9 @@ TARGET_JOBS = 50_000
 DISPATCH_TARGET_SECONDS = 60
 HOTLINE = "12333"
 
+# werkzeug password hash method for admin accounts.
+PASSWORD_HASH_METHOD = "scrypt"
+
 BABEL_DEFAULT_LOCALE = "zh_CN"
 LANGUAGES = ["zh_CN", "en"]
 WTF_CSRF_TIME_LIMIT = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from central_hub import clock, db
@@ -32,7 +33,8 @@ def create_admin(username: str, display_name: str, role: str, password: str) -> 
             username=username,
             display_name=(display_name or username).strip()[:64],
             role=role,
-            password_hash=generate_password_hash(password),
+            password_hash=generate_password_hash(
+                password, method=current_app.config["PASSWORD_HASH_METHOD"]),
         )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import sync_protocol as sp
 from central_hub import clock, db, signing
 from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
 from central_hub.models import KINDS, Admin, Assignment, Issue, Station, Worker
 from central_hub.services import hublog
+from sync_protocol.receipts import EpochReset, sign_reset
 
 DECISIONS: dict[str, tuple[str, ...]] = {
     "merge": ("confirm", "reject"),
@@ -102,9 +104,15 @@ def _apply(issue: Issue, decision: str, keep: str | None,
         return d["entity"], d["entity_id"]
     station = Station.get_by_id(issue.stations[0])
     if decision == "reset_epoch":
-        Station.update(epoch=station.epoch + 1, head_seq=0, head_hash="", frozen=False,
-                       frozen_reason=None, frozen_at=None).where(Station.id == station.id).execute()
-        fields.update(epoch=station.epoch + 1)
+        # The station continues in a new epoch right after what the hub holds (SYNC.md rule 9).
+        base_hash = station.head_hash or sp.GENESIS_HASH
+        reset = EpochReset(station.id, signing.hub_id(), station.epoch + 1, station.head_seq,
+                           base_hash, sp.Hlc(station.head_hlc, station.head_hlc_counter),
+                           hublog.head()[0] + 1, clock.now_ms())
+        Station.update(epoch=station.epoch + 1, frozen=False, frozen_reason=None,
+                       frozen_at=None).where(Station.id == station.id).execute()
+        fields.update(epoch=station.epoch + 1, base_seq=station.head_seq, base_hash=base_hash,
+                      reset=sign_reset(reset, signing.hub_key()).decode())
     else:
         Station.update(frozen=False, frozen_reason=None, frozen_at=None).where(
             Station.id == station.id).execute()

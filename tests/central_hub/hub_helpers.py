@@ -56,7 +56,8 @@ def drop_schema(schema: str) -> None:
 def make_app(tmp_path: Any, engine: str, **extra: Any) -> tuple[Flask, str]:
     """A migrated hub app on `engine` ('sqlite' or 'postgres'); returns it and its PG schema."""
     schema = ""
-    config: dict[str, Any] = {"DATA_DIR": str(tmp_path / "hub"), "TESTING": True, **extra}
+    config: dict[str, Any] = {"DATA_DIR": str(tmp_path / "hub"), "TESTING": True,
+                              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **extra}
     if engine == "postgres":
         pg_or_skip()
         schema = f"hubtest_{os.getpid()}_{secrets.token_hex(4)}"
@@ -68,7 +69,7 @@ def make_app(tmp_path: Any, engine: str, **extra: Any) -> tuple[Flask, str]:
 
 def add_admin(app: Flask, username: str = "chen", role: str = "admin") -> None:
     """Create an admin account directly through the service."""
-    with app.app_context(), db.database.connection_context():
+    with app.test_request_context(), db.database.connection_context():
         admins.create_admin(username, username, role, PASSWORD)
 
 

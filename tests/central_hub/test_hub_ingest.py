@@ -121,7 +121,8 @@ def test_another_stations_credentials_are_rejected(app: Flask, station: StationL
         assert not Station.get_by_id(station.station_id).frozen
 
 
-def test_a_fork_freezes_the_station_and_queues_the_evidence(app: Flask, station: StationLog) -> None:
+def test_a_fork_freezes_the_station_and_queues_the_evidence(app: Flask, station: StationLog,
+                                                           admin_client) -> None:
     station.wall = _now_ms(app) - 60_000
     station.add("worker", "w1", "create", worker_fields("王芳"))
     assert push(app, station, station.batch(1, 1)).status_code == 200
@@ -136,6 +137,11 @@ def test_a_fork_freezes_the_station_and_queues_the_evidence(app: Flask, station:
     station.add("worker", "w2", "create", worker_fields("李强", "b" * 64))
     blocked = push(app, station, station.batch(2, 2))
     assert blocked.status_code == 423 and blocked.get_json()["error"]["code"] == "frozen"
+    watch = admin_client.get("/").get_data(as_text=True)
+    assert "已冻结" in watch and "fork at 1/1" in watch
+    evidence = admin_client.get(f"/reconcile/{issue.id}").get_data(as_text=True)
+    assert "kg1/checkpoint" in evidence
+    assert admin_client.get(f"/stations/{station.station_id}").status_code == 200
 
 
 def test_bad_bodies_get_named_4xx(app: Flask, station: StationLog) -> None:
@@ -145,3 +151,33 @@ def test_bad_bodies_get_named_4xx(app: Flask, station: StationLog) -> None:
     assert cut.status_code == 400 and cut.get_json()["error"]["code"] == "bad_gzip"
     unknown = app.test_client().post("/api/v1/stations/nosuch/push", data=b"x")
     assert unknown.status_code == 404
+
+
+def test_reset_epoch_lets_a_forked_station_continue(app: Flask, station: StationLog,
+                                                    admin_client) -> None:
+    from hub_helpers import post_form
+
+    from central_hub.models import HubLogEntry
+    from sync_protocol.receipts import verify_reset
+
+    station.wall = _now_ms(app) - 60_000
+    station.add("worker", "w1", "create", worker_fields("王芳"))
+    assert push(app, station, station.batch(1, 1)).status_code == 200
+    forked = StationLog(station.station_id, station.key, station.wall - 500)
+    forked.add("worker", "w1", "create", worker_fields("王芳芳"))
+    forked.add("worker", "w9", "create", worker_fields("多出", "9" * 64))
+    assert push(app, station, forked.batch(1, 2)).status_code == 409
+    with app.app_context(), db.database.connection_context():
+        issue = Issue.get(Issue.kind == "fork")
+    assert post_form(admin_client, f"/reconcile/{issue.id}/decide",
+                     {"decision": "reset_epoch"}).status_code == 302
+    with app.app_context(), db.database.connection_context():
+        entry = HubLogEntry.get_by_id(Issue.get_by_id(issue.id).hub_seq)
+    reset = verify_reset(entry.fields["reset"].encode(), hub_ring(app), "hub", station.station_id)
+    assert (reset.epoch, reset.base_seq, reset.base_hash) == (2, 1, sp.entry_hash(station.raws[0]))
+    # the station continues in epoch 2 after its base
+    station.epoch = 2
+    station.add("worker", "w2", "create", worker_fields("李强", "b" * 64))
+    answer = push(app, station, station.batch(2, 2))
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert (answer.get_json()["epoch"], answer.get_json()["accepted_seq"]) == (2, 2)

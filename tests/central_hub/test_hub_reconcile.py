@@ -80,6 +80,12 @@ def test_queue_shows_one_merge_one_booking_and_the_field_conflict(app: Flask,
         assert Job.get_by_id("e-j1").title == "保洁"  # owner-station only
     page = admin_client.get("/reconcile/").get_data(as_text=True)
     assert "同一人员在多个驿站登记" in page and "同一人员时间重叠的派工" in page
+    with app.app_context(), db.database.connection_context():
+        ids = {i.kind: i.id for i in Issue.select()}
+    field_page = admin_client.get(f"/reconcile/{ids['field']}").get_data(as_text=True)
+    assert "13900000001" in field_page and "13900000002" in field_page
+    merge_page = admin_client.get(f"/reconcile/{ids['merge']}").get_data(as_text=True)
+    assert merge_page.count("110105********002X") == 2
 
 
 def test_decisions_enter_the_hub_log_and_stations_pull_them(app: Flask,
