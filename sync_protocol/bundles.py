@@ -19,14 +19,13 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from sync_protocol import canonical
-from sync_protocol.entries import MAX_EPOCH, MAX_SEQ
+from sync_protocol.entries import MAX_EPOCH, MAX_SEQ, is_name
 from sync_protocol.errors import BundleError, LocalProtocolError, Reason, RemoteProtocolError
 
 KINDS = frozenset({"batch", "hub_batch", "receipt", "reset", "reject", "hello"})
 DIRECTIONS = frozenset({"to_hub", "to_station"})
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_NAME = re.compile(r"[\x21-\x7e]{1,64}")
 _END_TAG = canonical.tag("end")
 
 
@@ -109,7 +108,7 @@ def _parse(body: bytes) -> Bundle:
     ints_ok = all(type(h.get(k)) is int and 0 <= h[k] <= MAX_SEQ for k in ("first", "last", "parts"))
     if (tuple(h) != keys or not ints_ok or h["direction"] not in DIRECTIONS
             or type(h["epoch"]) is not int or not 1 <= h["epoch"] <= MAX_EPOCH
-            or not all(type(h[k]) is str and _NAME.fullmatch(h[k]) for k in ("hub", "station"))):
+            or not all(is_name(h[k]) for k in ("hub", "station"))):
         raise RemoteProtocolError(Reason.MALFORMED, "bad header")
     header = BundleHeader(h["station"], h["hub"], h["direction"], h["epoch"], h["first"], h["last"], h["parts"])
     parts = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from sync_protocol.entries import MAX_EPOCH, MAX_SEQ
+from sync_protocol.entries import MAX_EPOCH, MAX_SEQ, is_name
 from sync_protocol.errors import Reason, RemoteProtocolError
 from sync_protocol.hlc import COUNTER_MAX, Hlc
 from sync_protocol.keys import SigningKey
@@ -21,7 +21,6 @@ from sync_protocol.signed import Signed, parse_signed, parse_signed_lines, sign
 
 _KEYS = ("epoch", "head", "hlc", "key", "seq", "station")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_NAME = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 class Checkpoint(NamedTuple):
@@ -70,7 +69,7 @@ def _checked(signed: Signed) -> SignedCheckpoint:
         raise RemoteProtocolError(Reason.MALFORMED, f"checkpoint keys must be {', '.join(_KEYS)}")
     station, epoch, seq, head, hlc = obj["station"], obj["epoch"], obj["seq"], obj["head"], obj["hlc"]
     ok = (
-        type(station) is str and _NAME.fullmatch(station)
+        is_name(station)
         and type(epoch) is int and 1 <= epoch <= MAX_EPOCH
         and type(seq) is int and 1 <= seq <= MAX_SEQ
         and type(head) is str and _HEX64.fullmatch(head)

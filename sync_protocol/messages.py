@@ -9,14 +9,11 @@ with a signed receipt and a pull with a batch of its own signed log.
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 from sync_protocol import canonical
-from sync_protocol.entries import MAX_EPOCH, MAX_SEQ
+from sync_protocol.entries import MAX_EPOCH, MAX_SEQ, is_name
 from sync_protocol.errors import Reason, RemoteProtocolError
-
-_NAME = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 class Hello(NamedTuple):
@@ -63,7 +60,7 @@ def parse_pull(data: bytes) -> Pull:
 def _shape(obj: dict, keys: tuple[str, ...], **ranges: tuple[int, int]) -> None:
     if tuple(obj) != keys:
         raise RemoteProtocolError(Reason.MALFORMED, f"expected exactly the keys {', '.join(keys)}")
-    if type(obj["station"]) is not str or not _NAME.fullmatch(obj["station"]):
+    if not is_name(obj["station"]):
         raise RemoteProtocolError(Reason.MALFORMED, "station must be 1-64 printable ASCII characters")
     for name, (low, high) in ranges.items():
         if type(obj[name]) is not int or not low <= obj[name] <= high:

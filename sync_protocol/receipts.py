@@ -22,7 +22,6 @@ from sync_protocol.signed import check_signed, parse_signed, sign
 
 HUB_EPOCH = 1  # the hub's own log has a single epoch
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_NAME = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 @dataclass(frozen=True)

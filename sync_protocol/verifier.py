@@ -16,7 +16,14 @@ from typing import NamedTuple
 
 from sync_protocol import canonical
 from sync_protocol.batches import DEFAULT_LIMITS, Limits, parse_batch
-from sync_protocol.entries import ENTRY_TAG, GENESIS_HASH, ROTATION_ENTITY, Entry, from_json
+from sync_protocol.entries import (
+    ENTRY_TAG,
+    GENESIS_HASH,
+    ROTATION_ENTITY,
+    Entry,
+    envelope,
+    from_json,
+)
 from sync_protocol.errors import LocalProtocolError, Reason, RemoteProtocolError
 from sync_protocol.keys import KeyRecord, KeyRing, key_id
 from sync_protocol.signed import check_signed
@@ -173,14 +180,29 @@ def _chain(lines: tuple[bytes, ...], station: str, epoch: int, last_seq: int, he
     """Decode, hash and link every entry line; RemoteProtocolError on the first problem."""
     tag_len = len(ENTRY_TAG)
     sha256 = hashlib.sha256
-    decode_body = canonical.decode_body
+    decode, encode = canonical.FAST_DECODER.decode, canonical.ENCODER.encode
+    check_scalars = canonical.check_scalars
     out: list[AcceptedEntry] = []
     prev_hash = None
     expected_seq = last_seq - len(lines) + 1
     for raw in lines:
         if raw[:tag_len] != ENTRY_TAG:
             raise RemoteProtocolError(Reason.MALFORMED, f"line for seq {expected_seq} is not an entry")
-        entry = from_json(decode_body("entry", raw[tag_len:]))
+        try:  # decode once; the canonical check re-encodes only `fields` (see entries.envelope)
+            text = raw[tag_len:].decode("utf-8")
+            obj = decode(text)
+        except (ValueError, RecursionError):
+            raise RemoteProtocolError(Reason.MALFORMED, f"entry for seq {expected_seq} is not JSON") from None
+        if type(obj) is not dict:
+            raise RemoteProtocolError(Reason.MALFORMED, f"entry for seq {expected_seq} is not an object")
+        entry = from_json(obj)  # checks the envelope's integer ranges
+        try:
+            check_scalars(entry.fields, "fields")  # and the fields' (no float, 64-bit ints)
+            canonical_form = envelope(entry, encode(entry.fields)) == text
+        except (ValueError, RecursionError):
+            canonical_form = False
+        if not canonical_form:
+            raise RemoteProtocolError(Reason.MALFORMED, f"entry {entry.seq} is not in canonical form")
         if entry.station != station:
             raise RemoteProtocolError(Reason.WRONG_STATION, f"entry {entry.seq} names station {entry.station!r}")
         if entry.epoch != epoch:

@@ -36,7 +36,7 @@ def test_entry_bytes_are_sorted_compact_tagged_utf8() -> None:
     assert entry_hash(raw) == hashlib.sha256(raw).hexdigest()
 
 
-@pytest.mark.parametrize("mutate", [
+MUTATIONS = [
     lambda b: b.replace(b'"seq":1', b'"seq": 1'),  # whitespace
     lambda b: b.replace(b'"pay_fen":25000', b'"pay_fen":25000.0'),  # float
     lambda b: b.replace(b'"pay_fen":25000', b'"pay_fen":2.5e4'),  # exponent
@@ -57,7 +57,13 @@ def test_entry_bytes_are_sorted_compact_tagged_utf8() -> None:
     lambda b: b[:-1],
     lambda b: b.replace(b'"hlc":[1732800000000,0]', b'"hlc":[1732800000000,0,1]'),
     lambda b: b.replace(b'"origin":"st-a",', b''),
-])
+    lambda b: b.replace(b'"entity":"worker"', b'"entity":"worker","entity":"worker"'),
+    lambda b: b.replace(b'"fields":{', b'"fields":{"name":"x",'),
+    lambda b: b.replace(b'"w1"', b'"w\\"1"'),
+]
+
+
+@pytest.mark.parametrize("mutate", MUTATIONS)
 def test_non_canonical_entries_are_refused(mutate) -> None:
     bad = mutate(encode_entry(ENTRY))
     assert bad != encode_entry(ENTRY)

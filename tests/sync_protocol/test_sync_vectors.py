@@ -86,3 +86,10 @@ def test_receipt_reset_and_bundle_vectors() -> None:
     assert (reset.epoch, reset.base_seq) == (2, 2)
     bundle = read_bundle(_v("bundle.kgb"))
     assert bundle.parts[0].data == _v("chain.batch")
+
+
+@pytest.mark.parametrize("name", ["entry.kg", "chain.batch", "checkpoint.kg", "receipt.kg", "reset.kg",
+                                  "rotation.batch", "bundle.kgb"])
+def test_the_spec_shows_the_vectors_exactly(name: str) -> None:
+    spec = (VECTORS.parent.parent / "docs" / "sync-protocol.md").read_text(encoding="utf-8")
+    assert _v(name).decode() in spec

@@ -6,16 +6,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sync_helpers import T0, entries, head, ring, seed_key, writer
+from test_sync_canonical import ENTRY, MUTATIONS
 
 from sync_protocol import (
     Apply,
     ChainHead,
     Fork,
     Gap,
+    Hlc,
     Limits,
     Reason,
     Rejected,
     Replay,
+    encode_entry,
+    entry_hash,
     sign_checkpoint,
     verify_batch,
 )
@@ -180,3 +184,13 @@ def test_hash_at_is_required_for_stale_batches() -> None:
     v = verify_batch(w.sign(raws, NOW), head("st-a"), KEYS, NOW)
     with pytest.raises(LocalProtocolError):
         verify_batch(w.sign(raws[:2], NOW), v.head, KEYS, NOW)
+
+
+@pytest.mark.parametrize("index", range(len(MUTATIONS)))
+def test_the_verifier_refuses_non_canonical_entries_even_when_signed(index: int) -> None:
+    """A station that signs non-canonical bytes still gets MALFORMED (or another refusal)."""
+    raw = MUTATIONS[index](encode_entry(ENTRY))
+    checkpoint = sign_checkpoint("st-a", 1, 1, entry_hash(raw), Hlc(NOW, 0), KEY)
+    v = verify_batch(checkpoint + raw + b"\n", head("st-a"), KEYS, NOW)
+    assert isinstance(v, Rejected), v
+    assert v.reason in (Reason.MALFORMED, Reason.WRONG_STATION, Reason.WRONG_EPOCH, Reason.BROKEN_CHAIN)
