@@ -1,4 +1,6 @@
-"""Shared fixtures for the station tests: a real app on a SQLite file in tmp_path, and factories."""
+"""Shared fixtures for the station tests: a real app on a SQLite file in tmp_path, factories,
+and for the web tests (API, console, browser) an app without a held context, staff tokens and
+a JSON client (their helpers live in web_helpers.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,15 @@ from typing import Any
 import pytest
 from flask import Flask
 from stdnum.cn import ric
+from web_helpers import (
+    ADMIN_PASSWORD,
+    STAFF_PASSWORD,
+    Api,
+    create_staff,
+    employer_body,
+    make_web_app,
+    worker_body,
+)
 
 from station_node import clock, create_app, db
 from station_node.identity import ensure_keys
@@ -194,3 +205,51 @@ def counts() -> Callable[[], dict[str, int]]:
 def id_number() -> Callable[..., str]:
     """Build a valid resident ID number: id_number(area=, birth="YYYYMMDD", seq=)."""
     return make_id_number
+
+
+# --- web tests: the app as a server sees it, staff tokens, a JSON client ---
+
+
+@pytest.fixture
+def web_app(tmp_path: Any) -> Iterator[Flask]:
+    """The station app for web tests (no context held open: each request opens its own)."""
+    app = make_web_app(tmp_path)
+    yield app
+    if not db.database.is_closed():
+        db.database.close()
+
+
+@pytest.fixture
+def admin_token(web_app: Flask) -> str:
+    return create_staff(web_app, "admin", "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def staff_token(web_app: Flask) -> str:
+    return create_staff(web_app, "clerk", "staff", STAFF_PASSWORD)
+
+
+@pytest.fixture
+def api(web_app: Flask, admin_token: str) -> Api:
+    """JSON client authenticated as the station admin."""
+    return Api(web_app.test_client(), admin_token)
+
+
+@pytest.fixture
+def employer_id(api: Api) -> str:
+    response = api.post("/employers", employer_body())
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["employer"]["id"]
+
+
+@pytest.fixture
+def worker_ids(api: Api) -> list[str]:
+    """Three registered workers, checked in today."""
+    ids = []
+    for _ in range(3):
+        response = api.post("/workers", worker_body())
+        assert response.status_code == 201, response.get_json()
+        worker_id = response.get_json()["worker"]["id"]
+        assert api.post(f"/workers/{worker_id}/checkin").status_code == 200
+        ids.append(worker_id)
+    return ids

@@ -6,12 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from web_conftest import Api, job_body, worker_body, worker_token
+from web_helpers import Api, job_body, worker_body, worker_token
 
 from station_node import clock
-
-pytest_plugins = ["web_conftest"]
-
 
 MASKED = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
 
@@ -212,7 +209,7 @@ def test_english_errors_on_request(api: Api):
 
 
 def test_session_api_calls_need_the_csrf_header(web_app, admin_token):
-    from web_conftest import ADMIN_PASSWORD
+    from web_helpers import ADMIN_PASSWORD
 
     client = web_app.test_client()
     web_app.config["WTF_CSRF_ENABLED"] = False

@@ -6,12 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from web_conftest import Api, employer_body, job_body, worker_body
+from web_helpers import Api, employer_body, job_body, worker_body
 
 from station_node import db
 from station_node.models import ChangeEntry, Employer, Job, Worker
-
-pytest_plugins = ["web_conftest"]
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

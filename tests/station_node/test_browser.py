@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_conftest import ADMIN_PASSWORD, create_staff, employer_body, id_number, make_web_app
+from web_helpers import ADMIN_PASSWORD, create_staff, employer_body, id_number, make_web_app
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
-from web_conftest import (
+from web_helpers import (
     ADMIN_PASSWORD,
     STAFF_PASSWORD,
     Api,
@@ -19,8 +19,6 @@ from web_conftest import (
 
 from station_node import db
 from station_node.models import IdAccess, Job, Worker
-
-pytest_plugins = ["web_conftest"]
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -1,14 +1,13 @@
-"""Fixtures for the station's web tests (API, console, browser): a real app on a SQLite file in
-tmp_path, staff with tokens, and valid request bodies. Import the fixtures by name."""
+"""What the station's web tests (API, console, browser) share besides fixtures: valid request
+bodies, a JSON client with a bearer token, and builders for the app and staff accounts.
+The fixtures built on these live in conftest.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from stdnum.cn import ric, uscc
@@ -124,51 +123,6 @@ def create_staff(app: Flask, username: str, role: str, password: str) -> str:
     with app.app_context(), db.database.connection_context():
         _, token = create(username=username, display_name=f"{username}（测试）", role=role, password=password)
     return token
-
-
-@pytest.fixture
-def web_app(tmp_path: Any) -> Iterator[Flask]:
-    """The station app for web tests (no context held open: each request opens its own)."""
-    app = make_web_app(tmp_path)
-    yield app
-    if not db.database.is_closed():
-        db.database.close()
-
-
-@pytest.fixture
-def admin_token(web_app: Flask) -> str:
-    return create_staff(web_app, "admin", "admin", ADMIN_PASSWORD)
-
-
-@pytest.fixture
-def staff_token(web_app: Flask) -> str:
-    return create_staff(web_app, "clerk", "staff", STAFF_PASSWORD)
-
-
-@pytest.fixture
-def api(web_app: Flask, admin_token: str) -> Api:
-    """JSON client authenticated as the station admin."""
-    return Api(web_app.test_client(), admin_token)
-
-
-@pytest.fixture
-def employer_id(api: Api) -> str:
-    response = api.post("/employers", employer_body())
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["employer"]["id"]
-
-
-@pytest.fixture
-def worker_ids(api: Api) -> list[str]:
-    """Three registered workers, checked in today."""
-    ids = []
-    for _ in range(3):
-        response = api.post("/workers", worker_body())
-        assert response.status_code == 201, response.get_json()
-        worker_id = response.get_json()["worker"]["id"]
-        assert api.post(f"/workers/{worker_id}/checkin").status_code == 200
-        ids.append(worker_id)
-    return ids
 
 
 def worker_token(api: Api, worker_id: str) -> str:
