@@ -9,8 +9,11 @@ headcount nor give one worker two overlapping bookings.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import peewee
@@ -49,6 +52,29 @@ __all__ = [
 ]
 
 _RANKING_BATCH = 400
+_write_gate = threading.Lock()
+
+
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    """A write transaction (BEGIN IMMEDIATE), queued first on a lock shared by this process.
+
+    Correctness comes from SQLite's write lock alone. The queue is for speed: a thread waiting
+    here starts the moment the writer before it commits, where one waiting inside SQLite's busy
+    handler sleeps in steps of up to 100 ms. Inside an outer transaction (post_job calling
+    start_dispatch) it is a plain savepoint.
+    """
+    if db.database.in_transaction():
+        with db.atomic():
+            yield
+        return
+    queued = _write_gate.acquire(timeout=10)
+    try:
+        with db.atomic():
+            yield
+    finally:
+        if queued:
+            _write_gate.release()
 
 
 def assignment_id(job_id: str, worker_id: str) -> str:
@@ -168,8 +194,16 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
 # ---------------------------------------------------------------- confirmation
 
 
+# The job columns dispatch reads: a narrow select keeps the grab path quick.
+_JOB_COLUMNS = (
+    Job.id, Job.status, Job.dispatch_mode, Job.headcount, Job.confirmed_count, Job.community,
+    Job.skills, Job.starts_at, Job.ends_at, Job.time_flexible, Job.dispatch_started_at,
+    Job.escalated_at, Job.filled_at, Job.updated_at,
+)
+
+
 def _job_or_404(job_id: str) -> Job:
-    job = Job.get_or_none(Job.id == str(job_id))
+    job = Job.select(*_JOB_COLUMNS).where(Job.id == str(job_id)).first()
     if job is None:
         raise NotFound("工作", "job")
     return job
@@ -187,28 +221,36 @@ def _job_not_open(job: Job) -> Conflict:
                     f"the job is not open for dispatch (status: {job.status})", job_status=job.status)
 
 
-def _confirm(job_id: str, worker_id: str, via: str, actor: Staff | None) -> Assignment:
+def _full(job: Job) -> Conflict:
+    return Conflict("job_full", f"名额已满：此工作 {job.headcount} 人已招满",
+                    f"the job is full ({job.headcount} places)", headcount=job.headcount)
+
+
+def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> Assignment:
     """Confirm one worker on one job; the only place an Assignment is created.
 
-    Must run inside a `db.atomic()` write transaction (BEGIN IMMEDIATE): the job is re-read
-    under the write lock, so its place count and the worker's bookings cannot change under us.
+    Must run inside a `db.atomic()` write transaction (BEGIN IMMEDIATE): the job is read under
+    the write lock, so its place count and the worker's bookings cannot change under us. This
+    is the hot path of a grab, so it keeps to a handful of queries.
     """
     now = clock.now()
-    job = _job_or_404(job_id)
+    if not isinstance(job, Job):
+        job = _job_or_404(job)
     if job.status not in LIVE_JOB_STATUSES:
-        if job.status == "filled":
-            raise Conflict("job_full", f"名额已满：此工作 {job.headcount} 人已招满",
-                           f"the job is full ({job.headcount} places)", headcount=job.headcount)
-        raise _job_not_open(job)
-    worker = _worker_or_404(worker_id)
-    if Assignment.get_or_none(Assignment.id == assignment_id(job.id, worker.id)) is not None:
+        raise _full(job) if job.status == "filled" else _job_not_open(job)
+    row = Worker.select(*WORKER_COLUMNS).where(Worker.id == str(worker_id)).dicts().first()
+    if row is None:
+        raise NotFound("工人", "worker")
+    assigned = {a.worker_id for a in Assignment.select(Assignment.worker).where(Assignment.job == job.id)}
+    if row["id"] in assigned:
         raise Conflict("already_assigned", "该工人已确认过此工作", "the worker is already on this job")
     if job.confirmed_count >= job.headcount:
-        raise Conflict("job_full", f"名额已满：此工作 {job.headcount} 人已招满",
-                       f"the job is full ({job.headcount} places)", headcount=job.headcount)
-    row = Worker.select(*WORKER_COLUMNS).where(Worker.id == worker.id).dicts().get()
-    facts = worker_facts([row], {}, set(), bookings_overlapping(job, worker.id))[0]
-    why_not = check_eligibility(job_facts(job), facts, manual=via != "grab")
+        raise _full(job)
+    facts = worker_facts([row], {}, set(), bookings_overlapping(job, row["id"]))[0]
+    # Declines matter only to the ranking: a grab-mode job has no offers, and staff or an
+    # offered worker confirming skip them.
+    why_not = check_eligibility(job_facts(job, assigned=assigned, declined=set()), facts,
+                                manual=via != "grab")
     clash = [r for r in why_not if r.code == "overlapping_booking"]
     if clash:
         raise Conflict("overlapping_booking", "该工人在此时段已有其他工作：" + clash[0].detail_zh,
@@ -218,28 +260,32 @@ def _confirm(job_id: str, worker_id: str, via: str, actor: Staff | None) -> Assi
                        "not eligible for this job: " + "; ".join(r.detail_en for r in why_not),
                        reasons=[r.as_dict() for r in why_not])
 
+    worker_id = row["id"]
     assignment = Assignment.create(
-        id=assignment_id(job.id, worker.id), job=job.id, worker=worker.id, via=via,
+        id=assignment_id(job.id, worker_id), job=job.id, worker=worker_id, via=via,
         status="confirmed", starts_at=job.starts_at, ends_at=job.ends_at, confirmed_at=now,
         assigned_by=actor.id if actor is not None else None, updated_at=now,
     )
     changelog.record("assignment", assignment.id, "create", {
-        "job_id": job.id, "worker_id": worker.id, "via": via, "status": "confirmed",
+        "job_id": job.id, "worker_id": worker_id, "via": via, "status": "confirmed",
         "starts_at": job.starts_at, "ends_at": job.ends_at, "confirmed_at": now,
         "assigned_by": actor.id if actor is not None else None,
     })
-    Worker.update(last_assigned_at=now, updated_at=now).where(Worker.id == worker.id).execute()
-    changelog.record("worker", worker.id, "update", {"last_assigned_at": now})
-    for offer in Offer.select(Offer.id).where(
-        (Offer.job == job.id) & (Offer.worker == worker.id) & (Offer.status == "pending")
-    ):
-        _close_offer(offer.id, "accepted", now)
+    Worker.update(last_assigned_at=now, updated_at=now).where(Worker.id == worker_id).execute()
+    changelog.record("worker", worker_id, "update", {"last_assigned_at": now})
+    offers = job.dispatch_mode == "offer"
+    if offers:
+        for offer in Offer.select(Offer.id).where(
+            (Offer.job == job.id) & (Offer.worker == worker_id) & (Offer.status == "pending")
+        ):
+            _close_offer(offer.id, "accepted", now)
 
     confirmed = job.confirmed_count + 1
     if confirmed >= job.headcount:
         _set_job(job, now, confirmed_count=confirmed, status="filled", filled_at=now)
-        for offer in Offer.select(Offer.id).where((Offer.job == job.id) & (Offer.status == "pending")):
-            _close_offer(offer.id, "withdrawn", now)
+        if offers:
+            for offer in Offer.select(Offer.id).where((Offer.job == job.id) & (Offer.status == "pending")):
+                _close_offer(offer.id, "withdrawn", now)
     else:
         _set_job(job, now, confirmed_count=confirmed)
     return assignment
@@ -253,7 +299,7 @@ def start_dispatch(job: Job) -> dict[str, Any]:
 
     Runs inside the caller's transaction (post_job, release_job); returns the dispatch state.
     """
-    with db.atomic():
+    with _writing():
         now = clock.now()
         fresh = _job_or_404(job.id)
         if fresh.status not in LIVE_JOB_STATUSES:
@@ -269,17 +315,17 @@ def start_dispatch(job: Job) -> dict[str, Any]:
 
 def grab(job_id: str, worker_id: str, actor: Staff | None) -> Assignment:
     """A worker grabs a grab-mode job (抢单); valid grabs win in order up to the headcount."""
-    with db.atomic():
+    with _writing():
         job = _job_or_404(job_id)
         if job.dispatch_mode != "grab":
             raise Conflict("not_eligible", "此工作由驿站派单，不能抢单，请等待派单通知",
                            "this job is offered by the station, not open to grabs")
-        return _confirm(job.id, worker_id, "grab", actor)
+        return _confirm(job, worker_id, "grab", actor)
 
 
 def assign(job_id: str, worker_id: str, actor: Staff | None) -> Assignment:
     """Staff confirm a worker by hand: skills and area may be skipped, headcount and overlap never."""
-    with db.atomic():
+    with _writing():
         return _confirm(str(job_id), str(worker_id), "manual", actor)
 
 
@@ -299,7 +345,7 @@ def _pending_offer(offer_id: str, worker_id: str | None, now: dt.datetime) -> Of
 def accept_offer(offer_id: str, worker_id: str | None, actor: Staff | None) -> Assignment:
     """The offered worker accepts before the deadline and is confirmed on the job."""
     refused: Conflict | None = None
-    with db.atomic():
+    with _writing():
         now = clock.now()
         offer = _pending_offer(offer_id, worker_id, now)
         try:
@@ -318,7 +364,7 @@ def accept_offer(offer_id: str, worker_id: str | None, actor: Staff | None) -> A
 
 def decline_offer(offer_id: str, worker_id: str | None, actor: Staff | None) -> Offer:
     """The offered worker says no; the next ranked worker gets an offer at once."""
-    with db.atomic():
+    with _writing():
         now = clock.now()
         offer = _pending_offer(offer_id, worker_id, now)
         _close_offer(offer.id, "declined", now)
@@ -334,7 +380,7 @@ def tick() -> dict[str, int]:
     now = clock.now()
     cfg = settings()
     totals = {"jobs": 0, "expired": 0, "offered": 0, "escalated": 0}
-    live_jobs = list(Job.select().where(Job.status.in_(LIVE_JOB_STATUSES)))
+    live_jobs = list(Job.select(*_JOB_COLUMNS).where(Job.status.in_(LIVE_JOB_STATUSES)))
     pending: dict[str, list[OfferView]] = {}
     for o in Offer.select(Offer.id, Offer.job, Offer.worker, Offer.status, Offer.expires_at).where(
         Offer.status == "pending"
@@ -348,8 +394,8 @@ def tick() -> dict[str, int]:
         quiet = plan(_cascade_job(job), offers, [], now, cfg)
         if quiet.idle and not (wants_more and _candidates(job, 1, now)):
             continue
-        with db.atomic():
-            fresh = Job.get_by_id(job.id)
+        with _writing():
+            fresh = _job_or_404(job.id)
             if fresh.status not in LIVE_JOB_STATUSES:
                 continue
             step = _cascade(fresh, now, cfg)
@@ -361,7 +407,7 @@ def tick() -> dict[str, int]:
 
 def reopen(job: Job) -> Job:
     """A place came free (a cancellation): recount live places and dispatch again if not started."""
-    with db.atomic():
+    with _writing():
         now = clock.now()
         fresh = _job_or_404(job.id)
         holding = Assignment.select().where(

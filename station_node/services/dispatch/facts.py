@@ -54,14 +54,17 @@ def clashing(model: type[Assignment], job: Job) -> peewee.Expression:
     )
 
 
-def job_facts(job: Job) -> JobFacts:
-    assigned = {a.worker_id for a in Assignment.select(Assignment.worker).where(Assignment.job == job.id)}
-    declined = {
-        o.worker_id
-        for o in Offer.select(Offer.worker).where(
-            (Offer.job == job.id) & Offer.status.in_(("declined", "expired"))
-        )
-    }
+def job_facts(job: Job, assigned: set[str] | None = None, declined: set[str] | None = None) -> JobFacts:
+    """The job's facts; `assigned` and `declined` worker ids are read unless given."""
+    if assigned is None:
+        assigned = {a.worker_id for a in Assignment.select(Assignment.worker).where(Assignment.job == job.id)}
+    if declined is None:
+        declined = {
+            o.worker_id
+            for o in Offer.select(Offer.worker).where(
+                (Offer.job == job.id) & Offer.status.in_(("declined", "expired"))
+            )
+        }
     return JobFacts(
         id=job.id,
         community=job.community,
