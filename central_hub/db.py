@@ -6,6 +6,7 @@ Nothing here keeps state between requests: several hub processes may share one P
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -84,6 +85,30 @@ def locked(query: peewee.Select) -> peewee.Select:
     SQLite has none, and needs none: `atomic()` already holds its single write lock.
     """
     return query if is_sqlite() else query.for_update()
+
+
+def insert_rows(model: type[peewee.Model], rows: list[dict[str, Any]]) -> None:
+    """Insert many rows with one prepared statement (executemany), skipping duplicates.
+
+    The hot path of ingest: peewee's query builder costs more than the database for wide
+    multi-row inserts, so values go through each field's `db_value` and straight to the driver.
+    """
+    if not rows:
+        return
+    fields = [model._meta.fields[name] for name in rows[0]]
+    mark = "?" if is_sqlite() else "%s"
+    table = model._meta.table_name
+    sql = (f'INSERT INTO "{table}" ({", ".join(f.column_name for f in fields)}) '
+           f'VALUES ({", ".join([mark] * len(fields))}) ON CONFLICT DO NOTHING')
+    sqlite = is_sqlite()
+
+    def value(field: peewee.Field, raw: Any) -> Any:
+        out = field.db_value(raw)
+        return str(out) if sqlite and isinstance(out, dt.datetime) else out
+
+    params = [[value(f, row[f.name]) for f in fields] for row in rows]
+    cursor = database.cursor()
+    cursor.executemany(sql, params)
 
 
 class SchemaVersion(peewee.Model):
