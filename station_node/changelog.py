@@ -1,25 +1,39 @@
 """The one place that appends to the station's change log.
 
 A service calls `record` inside its own transaction, right after it changes a row, so the
-entry and the change commit (or roll back) together. Sequence numbers are gap-free (+1 from
-the last entry); timestamps are a hybrid logical clock (wall milliseconds + counter) that never
-goes backwards even if the wall clock does.
+entry and the change commit (or roll back) together. Each entry is a `sync_protocol` entry:
+gap-free seq (+1 in its epoch), the previous entry's hash, a hybrid logical clock stamp that
+never goes backwards (nor below the hub's time from the last receipt), and the SHA-256 of its
+canonical bytes, stored beside it so an entry altered later in the database is detected.
+
+A station whose database is behind the hub's newest receipt (restored from an old backup)
+refuses to append until the hub signs an epoch reset (see station_node.sync).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 
+import sync_protocol as sp
 from station_node import clock
+from station_node.errors import Conflict
 from station_node.models import ChangeEntry
+
+_origin: contextvars.ContextVar[str | None] = contextvars.ContextVar("kuaigong_origin", default=None)
+SEALED_ENTITIES = ("worker", "employer")
 
 
 def _station_id() -> str:
     if has_app_context():
-        return str(current_app.config["STATION_ID"])
+        from station_node.sync import state
+
+        return state.station_id()
     return "station-local"
 
 
@@ -44,27 +58,95 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@contextlib.contextmanager
+def relaying(origin: str) -> Iterator[None]:
+    """Entries recorded inside keep `origin` (e.g. the hub, when applying its decisions)."""
+    token = _origin.set(origin)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
+
+
+def protocol_seq(row: ChangeEntry, bases: dict[str, int]) -> int:
+    """The entry's seq in its epoch (row seqs run on across epochs)."""
+    return int(row.seq) - int(bases.get(str(row.epoch), 0))
+
+
+def encode_row(row: ChangeEntry, station: str, bases: dict[str, int]) -> bytes:
+    """The canonical bytes of a stored entry, rebuilt from its columns."""
+    entry = sp.make_entry(station, row.epoch, protocol_seq(row, bases), row.prev_hash or None,
+                          (row.hlc_wall, row.hlc_counter), row.entity, row.entity_id, row.op,
+                          row.fields, row.origin)
+    return sp.encode_entry(entry)
+
+
+def _refuse_if_restored(epoch: int, head_seq: int, head_hash: str) -> None:
+    from station_node.sync import state
+
+    receipt = state.acked().receipt
+    if receipt is None or receipt.station != _station_id():
+        return
+    check = sp.check_restore(epoch, head_seq, head_hash, receipt)
+    if not check.may_append:
+        raise Conflict(
+            "log_behind_receipt",
+            "本站数据库落后于中心已确认的记录（可能从旧备份恢复），为避免数据分叉暂停登记新数据；"
+            "请联系市级管理员签发新纪元（epoch）后再继续",
+            "This station's database is behind what the hub already holds (restored from an old "
+            "backup?); writing is paused until the hub signs an epoch reset",
+            reason=check.reason, hub_seq=receipt.seq, local_seq=head_seq,
+        )
+
+
+def _sealed(entity: str, entity_id: str, op: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Add a copy of the ID number sealed to the hub key where the hub may need it."""
+    if entity not in SEALED_ENTITIES or op != "create" and "id_hash" not in fields:
+        return fields
+    if not fields.get("id_hash") or "id_sealed" in fields:
+        return fields
+    from station_node.sync import sealing
+
+    sealed = sealing.sealed_copy(entity, entity_id)
+    return fields if sealed is None else {**fields, "id_sealed": sealed}
+
+
 def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -> ChangeEntry:
     """Append one change entry; call inside the transaction that made the change."""
+    from station_node.sync import state
+
     last = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).first()
-    wall = _wall_ms()
-    if last is None:
-        seq, epoch, hlc_wall, counter = 1, 1, wall, 0
+    log = state.log_state() if has_app_context() else {"epoch": 1, "bases": {"1": 0}}
+    epoch, bases = int(log["epoch"]), log["bases"]
+    if last is not None and last.epoch == epoch:
+        seq, prev = protocol_seq(last, bases) + 1, last.entry_hash
     else:
-        seq, epoch = last.seq + 1, last.epoch
-        if wall > last.hlc_wall:
-            hlc_wall, counter = wall, 0
-        else:
-            hlc_wall, counter = last.hlc_wall, last.hlc_counter + 1
+        seq, prev = 1, None
+    station = _station_id()
+    floor = (0, 0)
+    if has_app_context():
+        _refuse_if_restored(epoch, seq - 1, prev or sp.GENESIS_HASH)
+        floor = state.acked().hlc_floor
+    high = max(floor, (last.hlc_wall, last.hlc_counter) if last is not None else (0, 0))
+    stamp = sp.HybridClock(station, sp.Hlc(*high)).send(_wall_ms())
+    plain = _plain(fields)
+    if has_app_context():
+        plain = _sealed(entity, str(entity_id), op, plain)
+    origin = _origin.get() or station
+    entry = sp.make_entry(station, epoch, seq, prev, stamp, entity, str(entity_id), op, plain, origin)
+    raw = sp.encode_entry(entry)
     return ChangeEntry.create(
-        seq=seq,
+        seq=(last.seq + 1) if last is not None else 1,
         epoch=epoch,
-        hlc_wall=hlc_wall,
-        hlc_counter=counter,
+        hlc_wall=stamp.wall,
+        hlc_counter=stamp.counter,
         entity=entity,
         entity_id=str(entity_id),
         op=op,
-        fields=_plain(fields),
-        origin=_station_id(),
-        prev_hash=last.entry_hash if last else None,
+        fields=plain,
+        origin=origin,
+        prev_hash=entry.prev,
+        entry_hash=sp.entry_hash(raw),
+        created_at=clock.now(),
     )
+

@@ -126,16 +126,119 @@ def run_command(data: str, host: str, port: int, threads: int) -> None:
     from station_node import db
     from station_node.identity import ensure_keys
     from station_node.scheduler import start_scheduler
+    from station_node.sync.jobs import check_on_start
 
     app = _app(data)
     db.migrate()
     ensure_keys(app)
+    start = check_on_start(app)
+    if start.get("enrolled") and not start.get("may_append"):
+        click.echo("警告 warning: 本站数据库落后于中心回执（可能从旧备份恢复），暂停写入，等待中心签发新纪元 / "
+                   "the database is behind the hub's receipt; writing is paused until an epoch reset", err=True)
+    if start.get("altered"):
+        click.echo(f"警告 warning: 第 {start['altered']} 条变更记录被改动过 / entry {start['altered']} was altered",
+                   err=True)
     scheduler = start_scheduler(app)
     click.echo(f"station serving on http://{host}:{port}/ (data: {app.config['DATA_DIR']})")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="kuaigong-station")
     finally:
         scheduler.shutdown(wait=False)
+
+
+def _sync_failed(exc: Exception) -> None:
+    from station_node.errors import KuaigongError
+
+    if isinstance(exc, KuaigongError):
+        click.echo(f"错误 error [{exc.code}]: {exc.message_zh} / {exc.message_en}", err=True)
+        sys.exit(2)
+    raise exc
+
+
+@station.command("enroll")
+@data_option
+@click.argument("hub_url")
+@click.argument("code")
+def enroll_command(data: str, hub_url: str, code: str) -> None:
+    """Enrol with the hub: make the station key, register it with CODE, pin the hub's keys."""
+    from station_node import db
+    from station_node.errors import KuaigongError
+    from station_node.identity import ensure_keys
+    from station_node.sync.enrolment import enroll
+
+    app = _app(data)
+    db.migrate()
+    ensure_keys(app)
+    try:
+        answer = enroll(app, hub_url, code)
+    except KuaigongError as exc:
+        _sync_failed(exc)
+        return
+    verb = "rotated key of" if answer["rotated"] else "enrolled as"
+    click.echo(f"{verb} station {answer['station_id']} ({answer.get('station_name', '')}) "
+               f"with hub {answer['hub_id']}; key {answer['key_id']}; "
+               f"ID hashes moved to the city key: {answer['rehashed']}")
+
+
+@station.command("sync")
+@data_option
+def sync_command(data: str) -> None:
+    """Sync with the hub once, now: push unsent entries, pull the hub log."""
+    from station_node import db
+    from station_node.errors import KuaigongError
+    from station_node.sync.client import sync_once
+
+    app = _app(data)
+    db.migrate()
+    try:
+        out = sync_once(app)
+    except KuaigongError as exc:
+        _sync_failed(exc)
+        return
+    click.echo(f"pushed {out.pushed} entries in {out.batches} batches; hub holds up to "
+               f"{out.accepted_seq}; pulled {out.pulled} hub-log entries (hub seq {out.hub_seq})"
+               + (f"; writing paused: {out.blocked}" if out.blocked else ""))
+
+
+@station.command("export-bundle")
+@data_option
+@click.argument("path", type=click.Path(dir_okay=False))
+def export_bundle_command(data: str, path: str) -> None:
+    """Write the entries the hub has not acknowledged to a bundle file (USB stick)."""
+    from station_node import db
+    from station_node.errors import KuaigongError
+    from station_node.sync.bundles import export_bundle
+
+    app = _app(data)
+    db.migrate()
+    try:
+        out = export_bundle(app, path)
+    except KuaigongError as exc:
+        _sync_failed(exc)
+        return
+    click.echo(f"wrote {out['entries']} entries ({out['first']}..{out['last']}) in "
+               f"{out['batches']} signed batches to {path}")
+
+
+@station.command("import-bundle")
+@data_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def import_bundle_command(data: str, path: str) -> None:
+    """Apply a bundle from the hub (receipt and hub log); importing it twice changes nothing."""
+    from station_node import db
+    from station_node.errors import KuaigongError
+    from station_node.sync.bundles import import_bundle
+
+    app = _app(data)
+    db.migrate()
+    try:
+        out = import_bundle(app, path)
+    except KuaigongError as exc:
+        _sync_failed(exc)
+        return
+    click.echo(f"hub holds our log up to {out['accepted_seq']}; applied {out['hub_entries']} "
+               f"hub-log entries (hub seq {out['hub_seq']})"
+               + (f"; writing paused: {out['blocked']}" if out["blocked"] else ""))
 
 
 if __name__ == "__main__":

@@ -73,9 +73,16 @@ def _create_all() -> None:
     database.create_tables(models.ALL_MODELS)
 
 
+def _create_sync_tables() -> None:
+    from station_node.sync import models as sync_models
+
+    sync_models.create_tables()
+
+
 # Numbered migrations, applied in order, each once. Append; never edit a released one.
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _create_all),
+    (2, _create_sync_tables),
 ]
 
 

@@ -37,5 +37,8 @@ def start_scheduler(app: Flask, interval_seconds: float = 1.0) -> BackgroundSche
         coalesce=True,
         misfire_grace_time=5,
     )
+    from station_node.sync.jobs import add_sync_job
+
+    add_sync_job(scheduler, app)  # only when enrolled; runs on its own thread, never blocks ticks
     scheduler.start()
     return scheduler

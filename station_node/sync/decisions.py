@@ -1,0 +1,171 @@
+"""Applying the hub-signed log here: city rules, merge and booking decisions, epoch resets.
+
+Each verified hub entry is applied in one transaction together with its HubEntry row (so it
+is applied once), through the station's services, with the change-log origin set to the hub.
+While the log is behind the hub's receipt (restored backup) only our epoch reset is applied;
+the rest waits ("deferred") and is applied right after the reset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+import sync_protocol as sp
+from station_node import changelog, db
+from station_node.errors import KuaigongError
+from station_node.models import Assignment, ChangeEntry, Employer, Staff
+from station_node.sync import outbox, state
+from station_node.sync.models import CityRule, HubEntry
+
+DEFERRED = "deferred"
+
+
+def hub_actor() -> Staff:
+    """The hub acting through the station's services (not a stored account)."""
+    return Staff(username="hub", display_name="市级中心", role="admin", active=True)
+
+
+def hub_head(hub: str) -> sp.ChainHead:
+    """How far we hold the hub's log."""
+    last = HubEntry.select().order_by(HubEntry.seq.desc()).first()
+    if last is None:
+        return sp.ChainHead(hub)
+    return sp.ChainHead(hub, 1, last.seq, last.entry_hash)
+
+
+def hash_at(epoch: int, seq: int) -> str | None:
+    """The hash of hub-log entry `seq` we hold (for verifying replays)."""
+    row = HubEntry.get_or_none(HubEntry.seq == seq)
+    return row.entry_hash if row else None
+
+
+def _concerns(fields: dict[str, Any], station: str) -> bool:
+    targets = fields.get("targets")
+    return not targets or station in targets
+
+
+def apply_entry(item: sp.AcceptedEntry, blocked: bool) -> str:
+    """Apply one verified hub entry (once); returns what it did here."""
+    e = item.entry
+    enr = state.enrolment()
+    assert enr is not None
+    with db.atomic():
+        if HubEntry.get_or_none(HubEntry.seq == e.seq) is not None:
+            return "replay"
+        is_reset = e.entity == "station" and e.entity_id == enr.station_id \
+            and e.fields.get("decision") == "reset_epoch"
+        if blocked and not is_reset:
+            outcome = DEFERRED
+        else:
+            outcome = _effect(e, enr.station_id, enr.hub_id)
+        HubEntry.create(seq=e.seq, entry_hash=item.hash, entity=e.entity, entity_id=e.entity_id,
+                        op=e.op, fields=e.fields, outcome=outcome[:200])
+    return outcome
+
+
+def run_deferred() -> int:
+    """Apply hub entries that waited while the log was blocked; returns how many."""
+    enr = state.enrolment()
+    assert enr is not None
+    done = 0
+    for row in HubEntry.select().where(HubEntry.outcome == DEFERRED).order_by(HubEntry.seq):
+        entry = sp.make_entry(enr.hub_id, 1, row.seq, None, (0, 0), row.entity, row.entity_id,
+                              row.op, row.fields, enr.hub_id)
+        with db.atomic():
+            outcome = _effect(entry, enr.station_id, enr.hub_id)
+            HubEntry.update(outcome=outcome[:200]).where(HubEntry.seq == row.seq).execute()
+        done += 1
+    return done
+
+
+def _effect(e: sp.Entry, station: str, hub: str) -> str:
+    if not _concerns(e.fields, station):
+        return "not for this station"
+    try:
+        with changelog.relaying(hub):
+            return _dispatch(e, station)
+    except KuaigongError as exc:
+        return f"skipped: {exc.code}"
+
+
+def _dispatch(e: sp.Entry, station: str) -> str:
+    f = e.fields
+    if e.entity == "city_rule":
+        return _city_rule(e)
+    if e.entity == "assignment" and f.get("kind") == "booking":
+        return _booking(f)
+    if e.entity == "person" and f.get("kind") == "merge":
+        return f"merge {f.get('decision')}"
+    if e.entity == "station" and e.entity_id == station:
+        return _station(f)
+    if e.entity == "station_key" and f.get("station") == station:
+        if e.op == "revoke":
+            state.update_status(key_revoked={"reason": f.get("reason"), "after_seq": f.get("after_seq")})
+            return "our key revoked"
+        return "key registered"
+    return "noted"
+
+
+def _city_rule(e: sp.Entry) -> str:
+    f = e.fields
+    if e.op == "delete":
+        CityRule.update(active=False).where(CityRule.id == e.entity_id).execute()
+        return "rule withdrawn"
+    CityRule.insert(id=e.entity_id, kind=str(f.get("kind")), body=f, active=True, hub_seq=e.seq
+                    ).on_conflict_replace().execute()
+    if f.get("kind") in ("blocked_employer", "blocked_intermediary") and f.get("credit_code"):
+        from station_node.services import registration
+
+        blocked = 0
+        for employer in Employer.select().where((Employer.credit_code == f["credit_code"])
+                                                & ~Employer.blocked):
+            registration.block_employer(employer.id, f"市级规则：{f.get('reason') or ''}"[:200],
+                                        hub_actor())
+            blocked += 1
+        return f"rule stored; {blocked} employer(s) blocked"
+    return "rule stored"
+
+
+def _booking(f: dict[str, Any]) -> str:
+    from station_node.services import assignments
+
+    cancelled = 0
+    for assignment_id in f.get("cancel") or []:
+        row = Assignment.get_or_none(Assignment.id == assignment_id)
+        if row is None or row.status != "confirmed":
+            continue
+        assignments.cancel_assignment(row.id, "staff",
+                                      "市级中心裁定：同一人在两个驿站的派工时间冲突，保留另一项派工",
+                                      hub_actor())
+        cancelled += 1
+    return f"booking decided; {cancelled} cancelled here"
+
+
+def _station(f: dict[str, Any]) -> str:
+    if f.get("decision") == "reset_epoch" and isinstance(f.get("epoch"), int):
+        return _reset(int(f["epoch"]))
+    if f.get("frozen") is False or f.get("decision") == "unfreeze":
+        state.update_status(rejection=None)
+        return "unfrozen"
+    return "noted"
+
+
+def _reset(epoch: int) -> str:
+    """The hub signed a new epoch for us: continue appending in it from seq 1."""
+    h = outbox.head()
+    if epoch <= h.epoch:
+        return "reset already applied"
+    enr = state.enrolment()
+    assert enr is not None
+    last = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).first()
+    state.start_epoch(epoch, last.seq if last is not None else 0)
+    acked = state.acked()
+    hub_time = acked.receipt.hub_time if acked.receipt else 0
+    hub_seq = acked.receipt.hub_seq if acked.receipt else 0
+    state.replace_receipt(sp.Receipt(enr.station_id, epoch, 0, sp.GENESIS_HASH, enr.hub_id,
+                                     hub_seq, hub_time))
+    state.update_status(rejection=None, blocked=None)
+    current_app.logger.warning("hub reset our log to epoch %s", epoch)
+    return f"epoch reset to {epoch}"

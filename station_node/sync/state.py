@@ -1,0 +1,193 @@
+"""What the sync client keeps, and where.
+
+Files in DATA_DIR (never in the database, so an old database backup cannot roll them back):
+
+- keys/station_ed25519.key — the station's signing seed (0600);
+- sync/enrolment.json — the hub's address, our station id, the pinned hub keys;
+- sync/acked.json — the newest hub-signed receipt and the HLC floor (the hub's latest time);
+- sync/status.json — what the console shows (reachable, last success, last error, rejection).
+
+In the database (StationState "sync.log"): the log's epoch and, per epoch, the local row seq
+just before it, so an entry's protocol seq is its row seq minus its epoch's base.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+import sync_protocol as sp
+from station_node.models import StationState
+
+KEY_FILE = "station_ed25519.key"
+_cache: dict[str, tuple[int, Any]] = {}
+_lock = threading.Lock()
+
+
+def data_dir(app: Flask | None = None) -> Path:
+    """The station's data folder."""
+    return Path((app or current_app).config["DATA_DIR"])
+
+
+def _path(name: str, app: Flask | None = None) -> Path:
+    return data_dir(app) / "sync" / name
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Replace a JSON file atomically (write, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(value, fh, ensure_ascii=False, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _cache.pop(str(path), None)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's value (None when missing), cached until the file changes."""
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    hit = _cache.get(str(path))
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    value = json.loads(path.read_text(encoding="utf-8"))
+    _cache[str(path)] = (mtime, value)
+    return value
+
+
+# -- enrolment -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Enrolment:
+    """The station's enrolment with a hub: our id and the hub's pinned keys."""
+
+    hub_url: str
+    station_id: str
+    station_name: str
+    hub_id: str
+    hub_public_key: str
+    seal_public_key: str
+    key_id: str
+
+    def hub_keys(self) -> sp.KeyRing:
+        """The pinned hub key as a key ring for verifying hub-signed bytes."""
+        return sp.KeyRing([sp.KeyRecord.of(bytes.fromhex(self.hub_public_key), self.hub_id)])
+
+
+def enrolment(app: Flask | None = None) -> Enrolment | None:
+    """The station's enrolment, or None before `kuaigong station enroll`."""
+    value = read_json(_path("enrolment.json", app))
+    if not value:
+        return None
+    return Enrolment(**{k: value[k] for k in Enrolment.__dataclass_fields__})
+
+
+def save_enrolment(enr: Enrolment, app: Flask | None = None) -> None:
+    """Pin the hub and our identity."""
+    write_json(_path("enrolment.json", app), enr.__dict__)
+
+
+def station_id(app: Flask | None = None) -> str:
+    """Our id in the change log: the hub's id for us once enrolled, the configured one before."""
+    enr = enrolment(app)
+    return enr.station_id if enr else str((app or current_app).config["STATION_ID"])
+
+
+def signing_key(app: Flask | None = None) -> sp.SigningKey | None:
+    """The station's Ed25519 key (None before enrolment)."""
+    path = data_dir(app) / "keys" / KEY_FILE
+    if not path.exists():
+        return None
+    return sp.SigningKey.from_seed(path.read_bytes())
+
+
+def save_signing_key(key: sp.SigningKey, app: Flask | None = None) -> None:
+    """Keep the key's seed in DATA_DIR/keys/ (0600), replacing any older key."""
+    folder = data_dir(app) / "keys"
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / (KEY_FILE + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key.seed())
+    os.replace(tmp, folder / KEY_FILE)
+
+
+# -- what the hub holds (newest receipt) and the clock floor -----------------------------------
+@dataclass(frozen=True)
+class Acked:
+    """The newest verified receipt (what the hub holds of our log) and our HLC floor."""
+
+    receipt: sp.Receipt | None
+    hlc_floor: tuple[int, int]
+
+
+def acked(app: Flask | None = None) -> Acked:
+    """What the hub acknowledged last."""
+    value = read_json(_path("acked.json", app)) or {}
+    r = value.get("receipt")
+    receipt = sp.Receipt(r["station"], r["epoch"], r["seq"], r["head"], r["hub"], r["hub_seq"],
+                         r["hub_time"]) if r else None
+    floor = value.get("hlc_floor") or [0, 0]
+    return Acked(receipt, (int(floor[0]), int(floor[1])))
+
+
+def save_acked(receipt: sp.Receipt | None, hlc_floor: tuple[int, int], app: Flask | None = None) -> None:
+    """Store the newest receipt and HLC floor (never moving either backwards)."""
+    with _lock:
+        old = acked(app)
+        if old.receipt is not None and receipt is not None:
+            a, b = old.receipt, receipt
+            if (b.epoch, b.seq, b.hub_seq) < (a.epoch, a.seq, a.hub_seq):
+                receipt = a
+        elif receipt is None:
+            receipt = old.receipt
+        floor = max(old.hlc_floor, hlc_floor)
+        write_json(_path("acked.json", app), {
+            "receipt": receipt.__dict__ if receipt else None, "hlc_floor": list(floor)})
+
+
+def replace_receipt(receipt: sp.Receipt, app: Flask | None = None) -> None:
+    """After an epoch reset: the receipt of the new epoch's base replaces the old one."""
+    with _lock:
+        old = acked(app)
+        write_json(_path("acked.json", app), {"receipt": receipt.__dict__,
+                                              "hlc_floor": list(old.hlc_floor)})
+
+
+# -- console status ------------------------------------------------------------------------------
+def status(app: Flask | None = None) -> dict[str, Any]:
+    """The last sync's outcome as the console shows it."""
+    return dict(read_json(_path("status.json", app)) or {})
+
+
+def update_status(app: Flask | None = None, **changes: Any) -> dict[str, Any]:
+    """Merge `changes` into the status file."""
+    with _lock:
+        value = status(app)
+        value.update(changes)
+        write_json(_path("status.json", app), value)
+        return value
+
+
+# -- the log's epoch (in the database: it is part of the log) ---------------------------------
+def log_state() -> dict[str, Any]:
+    """{"epoch": n, "bases": {"1": 0, ...}} — the current epoch and each epoch's base row seq."""
+    row = StationState.get_or_none(StationState.key == "sync.log")
+    return row.value if row else {"epoch": 1, "bases": {"1": 0}}
+
+
+def start_epoch(epoch: int, base_row_seq: int) -> None:
+    """Begin appending in `epoch` after local row `base_row_seq` (caller's transaction)."""
+    value = log_state()
+    value = {"epoch": epoch, "bases": {**value["bases"], str(epoch): base_row_seq}}
+    StationState.insert(key="sync.log", value=value).on_conflict_replace().execute()
