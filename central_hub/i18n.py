@@ -13,7 +13,7 @@ def current_language() -> str:
     """'zh_CN' or 'en' for this request."""
     asked = request.args.get("lang")
     languages = current_app.config["LANGUAGES"]
-    if asked in languages:
+    if asked is not None and asked in languages:
         session["lang"] = asked
         return asked
     saved = session.get("lang")

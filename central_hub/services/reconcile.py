@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from peewee import fn
+
 import sync_protocol as sp
 from central_hub import clock, db, signing
 from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
@@ -123,6 +125,8 @@ def _apply(issue: Issue, decision: str, keep: str | None,
 def open_counts() -> dict[str, int]:
     """How many open items of each kind."""
     counts = dict.fromkeys(KINDS, 0)
-    for issue in Issue.select(Issue.kind).where(Issue.status == "open"):
-        counts[issue.kind] += 1
+    query = Issue.select(Issue.kind, fn.COUNT(Issue.id)).where(Issue.status == "open").group_by(
+        Issue.kind)
+    for kind, n in query.tuples():
+        counts[kind] = n
     return counts
