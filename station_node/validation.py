@@ -175,9 +175,10 @@ def clean_codes(
         if required:
             errs.add(field, "required", f"请至少选择一项{zh}", f"Choose at least one {en.lower()}")
         return []
-    items = _as_list(value)
+    # Only a real list: a lone string ("cleaning" or "a,b") is a client sending the wrong type.
+    items = list(value) if isinstance(value, list | tuple) else None
     if items is None or not all(isinstance(v, str) for v in items):
-        _wrong_type(errs, field, zh, en)
+        errs.add(field, "wrong_type", f"{zh}应为列表，每项一个", f"{en} must be a list, one item each")
         return []
     allowed = set(options)
     unknown = [v for v in items if v not in allowed]
@@ -288,14 +289,17 @@ def clean_credit_code(value: Any, errs: FieldErrors, field: str = "credit_code")
 
 
 def clean_mobile(value: Any, errs: FieldErrors, field: str = "mobile") -> str | None:
-    """A mainland mobile number, 11 digits 1[3-9]…; +86 / 86 / 0086 and separators removed."""
+    """A mainland mobile number, 11 digits 1[3-9]…; +86 / 86 / 0086 and separators removed.
+
+    Only text: a number sent as a JSON number is refused (it loses leading zeros and "+").
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         _required(errs, field, "手机号码", "Mobile number")
         return None
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        _wrong_type(errs, field, "手机号码", "Mobile number")
+    if not isinstance(value, str):
+        errs.add(field, "wrong_type", "手机号码应以文字提交（如 \"13812345678\"），不能是数字类型", "The mobile number must be sent as text (e.g. \"13812345678\"), not as a number")
         return None
-    digits = re.sub(r"[\s\-()（）]", "", str(value))
+    digits = re.sub(r"[\s\-()（）]", "", value)
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == 11 + len(prefix):
             digits = digits[len(prefix) :]

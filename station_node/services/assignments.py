@@ -31,6 +31,17 @@ CANCELLED_BY = {"worker": ("劳动者", "Worker"), "employer": ("雇主", "Emplo
 RATED_BY = {"worker": ("劳动者", "Worker"), "employer": ("雇主", "Employer")}
 MAX_QUANTITY = 100_000
 MAX_SETTLED_FEN = 100_000_000
+# Who may no longer cancel once the work has started, and what to do instead.
+_AFTER_START = {
+    "employer": (
+        "工作已经开始，用工方不能再取消派工：劳动者已到岗的，请登记完工并按实际工作量结算；未到岗的，请登记未到岗",
+        "The work has started, so the employer can no longer cancel: record completion and pay for the work done, or mark a no-show",
+    ),
+    "worker": (
+        "工作已经开始，不能再取消；未能到岗请联系驿站工作人员",
+        "The work has started and can no longer be cancelled; contact the station staff",
+    ),
+}
 _STATE_ZH = {
     "confirmed": "已确认", "checked_in": "已到岗", "completed": "已完工", "settled": "已结算",
     "no_show": "未到岗", "cancelled": "已取消",
@@ -122,7 +133,12 @@ def mark_no_show(assignment_id: str, actor: Staff | None) -> Assignment:
 
 
 def cancel_assignment(assignment_id: str, by: str, reason: str, actor: Staff | None) -> Assignment:
-    """Cancel before the work starts; late (< LATE_CANCEL_HOURS ahead) worker cancels count."""
+    """Cancel before the work starts; late (< LATE_CANCEL_HOURS ahead) worker cancels count.
+
+    Once the start time has passed, neither side can cancel (Conflict `job_started`): a worker
+    who did not come is a no-show, one who came is completed and paid for what was worked.
+    Only staff may still cancel then, as the station's own recorded decision (site unsafe …).
+    """
     errs = FieldErrors()
     who = clean_choice(by, errs, "by", "取消方", "Cancelled by", CANCELLED_BY)
     text = clean_text(reason, errs, "reason", "取消原因", "Reason", max_len=200)
@@ -134,6 +150,9 @@ def cancel_assignment(assignment_id: str, by: str, reason: str, actor: Staff | N
         _require_status(assignment, ("confirmed",), "取消", "cancel")
         job = assignment.job
         now = clock.now()
+        if who in _AFTER_START and job.starts_at is not None and job.starts_at <= now:
+            zh, en = _AFTER_START[who]
+            raise Conflict("job_started", zh, en, starts_at=job.starts_at.isoformat() + "Z")
         hours = int(current_app.config.get("LATE_CANCEL_HOURS", 12))
         late = job.starts_at is not None and job.starts_at - now < dt.timedelta(hours=hours)
         _save(assignment, status="cancelled", cancelled_by=who, cancel_late=late, cancel_reason=text)

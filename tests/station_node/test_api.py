@@ -166,7 +166,10 @@ def test_no_show_and_cancel(web_app, api: Api, employer_id, worker_ids):
     clock.install(web_app, clock.ManualClock(started))
     assert api.post(f"/assignments/{a['id']}/no-show").get_json()["assignment"]["status"] == "no_show"
     assert api.get(f"/workers/{worker_ids[0]}").get_json()["worker"]["reliability"]["no_shows"] == 1
-    cancelled = api.post(f"/assignments/{b['id']}/cancel", {"by": "employer", "reason": "活干完了"})
+    refused = api.post(f"/assignments/{b['id']}/cancel", {"by": "employer", "reason": "活干完了"})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "job_started"
+    assert "用工方不能再取消" in refused.get_json()["error"]["message"]
+    cancelled = api.post(f"/assignments/{b['id']}/cancel", {"by": "staff", "reason": "工地停工"})
     assert cancelled.status_code == 200
     assert cancelled.get_json()["assignment"]["status"] == "cancelled"
 

@@ -137,6 +137,32 @@ def test_late_employer_cancellation_does_not_count_against_the_worker(staff, man
         lifecycle.cancel_assignment(a.id, "staff", "驿站取消", None)
 
 
+def test_after_the_start_only_staff_can_cancel(staff, manual_clock, booked, counts):
+    job, worker, a = booked
+    manual_clock.advance(23 * HOUR + 60)  # a minute after the start, the worker not checked in
+    before = counts()
+    for side in ("employer", "worker"):
+        with pytest.raises(Conflict) as caught:
+            lifecycle.cancel_assignment(a.id, side, "不需要了", staff)
+        assert caught.value.code == "job_started" and caught.value.status == 409
+        assert "工作已经开始" in caught.value.message_zh
+    assert "登记未到岗" in caught.value.message_zh or "工作人员" in caught.value.message_zh
+    assert counts() == before and _fresh(a).status == "confirmed"
+    # the station itself may still call it off, as a recorded decision that costs the worker nothing
+    cancelled = lifecycle.cancel_assignment(a.id, "staff", "工地停电，当天停工", staff)
+    assert (cancelled.status, cancelled.cancelled_by, cancelled.cancel_late) == ("cancelled", "staff", True)
+    assert _fresh(worker).late_cancel_count == 0
+
+
+def test_employer_cancelling_after_the_start_gets_the_way_forward(staff, manual_clock, booked):
+    _, _, a = booked
+    manual_clock.advance(24 * HOUR)
+    with pytest.raises(Conflict) as caught:
+        lifecycle.cancel_assignment(a.id, "employer", "活干完了", staff)
+    assert "用工方不能再取消" in caught.value.message_zh and "登记完工" in caught.value.message_zh
+    assert lifecycle.mark_no_show(a.id, staff).status == "no_show"  # the way the message points to
+
+
 def test_no_show_only_after_the_start(staff, manual_clock, booked):
     job, worker, a = booked
     with pytest.raises(Conflict) as caught:

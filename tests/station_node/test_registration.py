@@ -63,7 +63,7 @@ def test_every_bad_field_is_named_and_nothing_is_written(app, staff, counts):
                 "id_number": EXAMPLE[:-1] + "1",
                 "mobile": "12345",
                 "skills": ["cleaning", "juggling"],
-                "areas": "火星社区",
+                "areas": ["火星社区"],
                 "availability": {"days": [1], "from": "9am"},
                 "priority_groups": ["disability", "royalty"],
             },
@@ -81,6 +81,23 @@ def test_every_bad_field_is_named_and_nothing_is_written(app, staff, counts):
     assert caught.value.status == 422
     assert "身份证号码校验位不正确" in caught.value.message_zh
     assert counts() == before
+
+
+def test_a_number_for_a_mobile_and_a_string_for_a_list_are_the_wrong_type(app, staff, worker_data, make_employer, counts):
+    before = counts()
+    with pytest.raises(InvalidInput) as caught:
+        reg.register_worker(worker_data(mobile=13812345678, skills="cleaning", areas="团结湖社区"), staff)
+    assert _fields(caught.value) == {"mobile": "wrong_type", "skills": "wrong_type", "areas": "wrong_type"}
+    assert "列表" in caught.value.message_zh
+    with pytest.raises(InvalidInput) as caught:
+        make_employer(mobile=13912345678)
+    assert _fields(caught.value) == {"mobile": "wrong_type"}
+    assert counts() == before
+    worker = reg.register_worker(worker_data(mobile="13812345678"), staff)
+    with pytest.raises(InvalidInput) as caught:
+        reg.update_worker(worker.id, {"skills": "moving", "mobile": 13812345679}, staff)
+    assert _fields(caught.value) == {"skills": "wrong_type", "mobile": "wrong_type"}
+    assert Worker.get_by_id(worker.id).mobile == "13812345678"
 
 
 def test_wrong_body_type_is_a_field_error(app, staff):

@@ -88,7 +88,6 @@ def test_credit_codes_use_the_standard_check():
         ("+86 138 1234 5678", "13812345678"),
         ("8613812345678", "13812345678"),
         ("0086-138-1234-5678", "13812345678"),
-        (19912345678, "19912345678"),
     ],
 )
 def test_mobile_numbers_are_normalised(raw, clean):
@@ -100,6 +99,11 @@ def test_mobile_numbers_are_normalised(raw, clean):
 @pytest.mark.parametrize("raw", ["12812345678", "1381234567", "138123456789", "abc", "+1 2025550100"])
 def test_bad_mobile_numbers_are_refused(raw):
     assert [e.code for e in v.mobile_errors(raw)] == ["bad_mobile"]
+
+
+@pytest.mark.parametrize("raw", [13812345678, 13812345678.0, True, ["13812345678"]])
+def test_a_mobile_number_that_is_not_text_is_the_wrong_type(raw):
+    assert [e.code for e in v.mobile_errors(raw)] == ["wrong_type"]
 
 
 @pytest.mark.parametrize(
@@ -131,13 +135,15 @@ def test_text_codes_booleans_and_choices():
     assert _codes(errs) == ["too_long", "wrong_type"]
     errs = FieldErrors()
     options = {"a": 1, "b": 2}
-    assert v.clean_codes("a, b，a", errs, "s", "技能", "Skills", options, required=True) == ["a", "b"]
+    assert v.clean_codes(["a", "b", "a"], errs, "s", "技能", "Skills", options, required=True) == ["a", "b"]
     assert v.clean_codes(["a", "zzz"], errs, "s", "技能", "Skills", options, required=True) == []
     assert "zzz" in errs.errors[0].message_zh
+    assert v.clean_codes("a, b", errs, "s", "技能", "Skills", options, required=True) == []
+    assert v.clean_codes("a", errs, "s", "技能", "Skills", options, required=True) == []
     assert v.clean_bool("on", errs, "b", "是否", "Flag", default=False) is True
     assert v.clean_bool("maybe", errs, "b", "是否", "Flag", default=False) is False
     assert v.clean_choice("c", errs, "c", "方式", "Mode", options) is None
-    assert _codes(errs) == ["unknown_code", "not_boolean", "unknown_choice"]
+    assert _codes(errs) == ["unknown_code", "wrong_type", "wrong_type", "not_boolean", "unknown_choice"]
 
 
 def test_datetimes_local_or_with_offset_become_naive_utc():
