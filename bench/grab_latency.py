@@ -33,7 +33,7 @@ JOBS = 200
 HEADCOUNT = 3
 WORKERS = 300
 GRABS_PER_CLIENT = 20
-PAUSE_SECONDS = (0.05, 0.5)  # between one client's tries (a person tapping "grab" again)
+PAUSE_SECONDS = (0.5, 1.5)  # between one client's tries: a person reading the answer, tapping again
 
 
 def _prepare(data_dir: str) -> tuple[list[str], dict[str, str]]:
@@ -56,7 +56,7 @@ def _prepare(data_dir: str) -> tuple[list[str], dict[str, str]]:
             }, admin)
             tokens[worker.id] = staff.issue_worker_token(worker.id, admin)
         employer = registration.register_employer({
-            "kind": "person", "name": "王先生", "id_number": id_number(9999), "contact_name": "王先生",
+            "kind": "person", "name": "王先生", "id_number": id_number(WORKERS + 1), "contact_name": "王先生",
             "mobile": "13912345678", "address": "朝阳区团结湖路1号",
         }, admin)
         jobs: list[str] = []
@@ -77,13 +77,16 @@ def _prepare(data_dir: str) -> tuple[list[str], dict[str, str]]:
 
 def serve(data_dir: str) -> None:
     """The station process: print the port, then serve until stdin closes."""
+    import logging
+
     import waitress
 
     from station_node import create_app
     from station_node.scheduler import start_scheduler
 
     app = create_app({"DATA_DIR": data_dir})
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=8, connection_limit=200)
     scheduler = start_scheduler(app)
     print(server.effective_port, flush=True)
     threading.Thread(target=server.run, daemon=True).start()

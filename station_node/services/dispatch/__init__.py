@@ -202,18 +202,22 @@ _JOB_COLUMNS = (
 )
 
 
+def _select_sql(model: type[peewee.Model], columns: tuple[peewee.Field, ...], where: str) -> str:
+    names = ", ".join(f'"{c.column_name}"' for c in columns)
+    return f'SELECT {names} FROM "{model._meta.table_name}" WHERE {where}'
+
+
+# Hot-path reads as fixed SQL (peewee would rebuild the same statement on every grab).
+_JOB_BY_ID = _select_sql(Job, _JOB_COLUMNS, '"id" = ?')
+_WORKER_BY_ID = _select_sql(Worker, WORKER_COLUMNS, '"id" = ?')
+_WORKERS_ON_JOB = 'SELECT "worker_id" FROM "assignment" WHERE "job_id" = ?'
+
+
 def _job_or_404(job_id: str) -> Job:
-    job = Job.select(*_JOB_COLUMNS).where(Job.id == str(job_id)).first()
+    job = next(iter(Job.raw(_JOB_BY_ID, str(job_id))), None)
     if job is None:
         raise NotFound("工作", "job")
     return job
-
-
-def _worker_or_404(worker_id: str) -> Worker:
-    worker = Worker.get_or_none(Worker.id == str(worker_id))
-    if worker is None:
-        raise NotFound("工人", "worker")
-    return worker
 
 
 def _job_not_open(job: Job) -> Conflict:
@@ -238,10 +242,10 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
         job = _job_or_404(job)
     if job.status not in LIVE_JOB_STATUSES:
         raise _full(job) if job.status == "filled" else _job_not_open(job)
-    row = Worker.select(*WORKER_COLUMNS).where(Worker.id == str(worker_id)).dicts().first()
+    row = next(iter(Worker.raw(_WORKER_BY_ID, str(worker_id)).dicts()), None)
     if row is None:
         raise NotFound("工人", "worker")
-    assigned = {a.worker_id for a in Assignment.select(Assignment.worker).where(Assignment.job == job.id)}
+    assigned = {r[0] for r in db.database.execute_sql(_WORKERS_ON_JOB, (job.id,))}
     if row["id"] in assigned:
         raise Conflict("already_assigned", "该工人已确认过此工作", "the worker is already on this job")
     if job.confirmed_count >= job.headcount:
@@ -315,12 +319,24 @@ def start_dispatch(job: Job) -> dict[str, Any]:
 
 def grab(job_id: str, worker_id: str, actor: Staff | None) -> Assignment:
     """A worker grabs a grab-mode job (抢单); valid grabs win in order up to the headcount."""
+    # Most grabs in a rush hit a job that has just filled: answer those from a plain read,
+    # without queueing for the write lock. A job never refills behind a reader's back except
+    # through a cancellation, and then this grab simply lost the race, as it would have anyway.
+    _grabbable(_job_or_404(job_id))
     with _writing():
         job = _job_or_404(job_id)
-        if job.dispatch_mode != "grab":
-            raise Conflict("not_eligible", "此工作由驿站派单，不能抢单，请等待派单通知",
-                           "this job is offered by the station, not open to grabs")
+        _grabbable(job)
         return _confirm(job, worker_id, "grab", actor)
+
+
+def _grabbable(job: Job) -> None:
+    if job.dispatch_mode != "grab":
+        raise Conflict("not_eligible", "此工作由驿站派单，不能抢单，请等待派单通知",
+                       "this job is offered by the station, not open to grabs")
+    if job.status == "filled" or (job.status in LIVE_JOB_STATUSES and job.confirmed_count >= job.headcount):
+        raise _full(job)
+    if job.status not in LIVE_JOB_STATUSES:
+        raise _job_not_open(job)
 
 
 def assign(job_id: str, worker_id: str, actor: Staff | None) -> Assignment:

@@ -8,6 +8,7 @@ from typing import Any
 import peewee
 from flask import current_app, has_app_context
 
+from station_node.db import database
 from station_node.dispatch import Booking, CascadeSettings, JobFacts, WorkerFacts
 from station_node.models import Assignment, Job, Offer, Presence, PriorityConsent, Worker
 from station_node.services import local_today, utc_offset_hours
@@ -126,15 +127,25 @@ def consented_ids() -> set[str]:
     return {c.worker_id for c in query}
 
 
+_BOOKINGS_OF_WORKER = (
+    'SELECT "job_id", "starts_at", "ends_at" FROM "assignment" WHERE "worker_id" = ? '
+    'AND "status" IN (?, ?) AND "starts_at" < ? AND "ends_at" > ? AND "job_id" != ?'
+)
+
+
 def bookings_overlapping(job: Job, worker_id: str | None = None) -> dict[str, list[Booking]]:
     """Live bookings that overlap the job's window, by worker (none for flexible jobs)."""
     if not is_timed(job):
         return {}
+    if worker_id is not None:  # one worker, on the grab path: fixed SQL
+        column = Assignment.starts_at
+        params = (worker_id, *BOOKED, column.db_value(job.ends_at), column.db_value(job.starts_at), job.id)
+        rows = database.execute_sql(_BOOKINGS_OF_WORKER, params).fetchall()
+        held = [Booking(j, column.python_value(a), column.python_value(b)) for j, a, b in rows]
+        return {worker_id: held} if held else {}
     query = Assignment.select(
         Assignment.worker, Assignment.job, Assignment.starts_at, Assignment.ends_at
     ).where(clashing(Assignment, job) & (Assignment.job != job.id))
-    if worker_id is not None:
-        query = query.where(Assignment.worker == worker_id)
     found: dict[str, list[Booking]] = {}
     for a in query:
         found.setdefault(a.worker_id, []).append(Booking(a.job_id, a.starts_at, a.ends_at))
