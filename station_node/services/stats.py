@@ -17,6 +17,7 @@ import peewee
 from station_node import clock
 from station_node.models import Assignment, Employer, Job, Worker
 from station_node.services import utc_offset_hours
+from station_node.services.complaints import complaint_counts
 
 JOB_STATUSES = ("held", "open", "escalated", "filled", "closed", "cancelled", "rejected")
 SHOWED_UP = ("checked_in", "completed", "settled")
@@ -104,7 +105,7 @@ def range_stats(since: dt.datetime | None, until: dt.datetime | None, now: dt.da
 
 
 def station_stats(now: dt.datetime | None = None) -> dict[str, Any]:
-    """Today's figures (station local day) and all-time figures."""
+    """Today's figures (station local day), all-time figures, and complaints open and resolved."""
     now = now or clock.now()
     offset = dt.timedelta(hours=utc_offset_hours())
     local_midnight = dt.datetime.combine((now + offset).date(), dt.time())
@@ -113,4 +114,5 @@ def station_stats(now: dt.datetime | None = None) -> dict[str, Any]:
         "generated_at": now,
         "today": range_stats(start_of_day, start_of_day + dt.timedelta(days=1), now),
         "all_time": range_stats(None, None, now),
+        "complaints": complaint_counts(),  # as they stand now: open and resolved
     }

@@ -14,14 +14,17 @@ def register(app: Flask) -> None:
     from station_node.views import (
         api,
         api_assignments,
+        api_complaints,
         api_jobs,
         api_workers,
         board,
         console,
+        console_complaints,
         console_jobs,
         console_workers,
         errors,
         kiosk,
+        kiosk_complaints,
         language,
         templating,
     )
@@ -31,9 +34,9 @@ def register(app: Flask) -> None:
     csrf.init_app(app)
     errors.register(app)
     templating.register(app)
-    for module in (api, api_workers, api_jobs, api_assignments):
+    for module in (api, api_workers, api_jobs, api_assignments, api_complaints):
         # Bearer-token clients carry no cookie to forge; session callers are checked in auth.
         csrf.exempt(module.bp)
         app.register_blueprint(module.bp)
-    for module in (language, console, console_workers, console_jobs, kiosk, board):
+    for module in (language, console, console_workers, console_jobs, console_complaints, kiosk, kiosk_complaints, board):
         app.register_blueprint(module.bp)
