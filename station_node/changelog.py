@@ -121,7 +121,8 @@ def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -
     if last is not None and last.epoch == epoch:
         seq, prev = protocol_seq(last, bases) + 1, last.entry_hash
     else:
-        seq, prev = 1, None
+        base_seq, base_hash = state.epoch_start(log, epoch)
+        seq, prev = base_seq + 1, base_hash
     station = _station_id()
     floor = (0, 0)
     if has_app_context():

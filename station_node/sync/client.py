@@ -125,7 +125,10 @@ def _round(enr: state.Enrolment, key: sp.SigningKey, client: HubClient) -> Outco
         outcome.blocked = check.reason
         state.update_status(blocked=check.reason)
     _pull(enr, session, client, outcome, blocked=not check.may_append)
-    receipt = session.receipt
+    receipt = state.acked().receipt  # an epoch reset pulled just now replaces the session's
+    h = outbox.head()
+    check = sp.check_restore(h.epoch, h.seq, h.hash, receipt)
+    outcome.blocked = None if check.may_append else check.reason
     outcome.accepted_seq = receipt.seq if receipt else 0
     outcome.hub_seq = session.hub_head.seq
     return outcome

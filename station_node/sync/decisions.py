@@ -145,27 +145,32 @@ def _booking(f: dict[str, Any]) -> str:
 
 def _station(f: dict[str, Any]) -> str:
     if f.get("decision") == "reset_epoch" and isinstance(f.get("epoch"), int):
-        return _reset(int(f["epoch"]))
+        return _reset(f)
     if f.get("frozen") is False or f.get("decision") == "unfreeze":
         state.update_status(rejection=None)
         return "unfrozen"
     return "noted"
 
 
-def _reset(epoch: int) -> str:
-    """The hub signed a new epoch for us: continue appending in it from seq 1."""
-    h = outbox.head()
-    if epoch <= h.epoch:
-        return "reset already applied"
+def _reset(f: dict[str, Any]) -> str:
+    """The hub signed a new epoch for us: append in it right after what the hub holds."""
     enr = state.enrolment()
     assert enr is not None
+    h = outbox.head()
+    if int(f["epoch"]) <= h.epoch:
+        return "reset already applied"
+    try:
+        reset = sp.verify_reset(str(f.get("reset") or "").encode(), enr.hub_keys(), enr.hub_id,
+                                enr.station_id)
+    except sp.ProtocolError as exc:
+        return f"reset refused: {exc.reason.value}"
+    if reset.epoch <= h.epoch:
+        return "reset already applied"
     last = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).first()
-    state.start_epoch(epoch, last.seq if last is not None else 0)
-    acked = state.acked()
-    hub_time = acked.receipt.hub_time if acked.receipt else 0
-    hub_seq = acked.receipt.hub_seq if acked.receipt else 0
-    state.replace_receipt(sp.Receipt(enr.station_id, epoch, 0, sp.GENESIS_HASH, enr.hub_id,
-                                     hub_seq, hub_time))
+    state.start_epoch(reset.epoch, last.seq if last is not None else 0, reset.base_seq, reset.base_hash)
+    state.replace_receipt(sp.Receipt(enr.station_id, reset.epoch, reset.base_seq, reset.base_hash,
+                                     enr.hub_id, reset.hub_seq, reset.hub_time))
+    state.save_acked(None, max(tuple(reset.hlc_floor), (reset.hub_time, 0)))  # type: ignore[arg-type]
     state.update_status(rejection=None, blocked=None)
-    current_app.logger.warning("hub reset our log to epoch %s", epoch)
-    return f"epoch reset to {epoch}"
+    current_app.logger.warning("hub reset our log to epoch %s after seq %s", reset.epoch, reset.base_seq)
+    return f"epoch reset to {reset.epoch}"

@@ -24,6 +24,8 @@ class Head:
     seq: int
     hash: str
     bases: dict[str, int]
+    start_seq: int = 0  # the epoch continues after this seq and hash (a hub-signed reset)
+    start_hash: str = sp.GENESIS_HASH
 
 
 def head() -> Head:
@@ -32,8 +34,10 @@ def head() -> Head:
     epoch, bases = int(log["epoch"]), log["bases"]
     last = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).first()
     if last is None or last.epoch != epoch:
-        return Head(epoch, 0, sp.GENESIS_HASH, bases)
-    return Head(epoch, changelog.protocol_seq(last, bases), last.entry_hash, bases)
+        base_seq, base_hash = state.epoch_start(log, epoch)
+        return Head(epoch, base_seq, base_hash, bases, base_seq, base_hash)
+    return Head(epoch, changelog.protocol_seq(last, bases), last.entry_hash, bases,
+                *state.epoch_start(log, epoch))
 
 
 def altered(seq: int, detail: str) -> SyncError:
@@ -51,8 +55,11 @@ def entries(h: Head, first: int, last: int, station: str) -> list[bytes]:
     rows = (ChangeEntry.select().where((ChangeEntry.seq >= base + first) & (ChangeEntry.seq <= base + last))
             .order_by(ChangeEntry.seq))
     out: list[bytes] = []
-    before = ChangeEntry.get_or_none(ChangeEntry.seq == base + first - 1) if first > 1 else None
-    prev = before.entry_hash if before is not None else None
+    if first - 1 == h.start_seq:
+        prev: str | None = h.start_hash
+    else:
+        before = ChangeEntry.get_or_none(ChangeEntry.seq == base + first - 1)
+        prev = before.entry_hash if before is not None else None
     for row in rows:
         seq = row.seq - base
         if row.epoch != h.epoch:
@@ -77,6 +84,6 @@ def verify_all(station: str) -> int:
     """Check every entry of the current epoch; returns how many were checked."""
     h = head()
     checked = 0
-    for start in range(1, h.seq + 1, 2000):
+    for start in range(h.start_seq + 1, h.seq + 1, 2000):
         checked += len(entries(h, start, min(h.seq, start + 1999), station))
     return checked

@@ -181,13 +181,24 @@ def update_status(app: Flask | None = None, **changes: Any) -> dict[str, Any]:
 
 # -- the log's epoch (in the database: it is part of the log) ---------------------------------
 def log_state() -> dict[str, Any]:
-    """{"epoch": n, "bases": {"1": 0, ...}} — the current epoch and each epoch's base row seq."""
+    """{"epoch": n, "bases": {"1": 0, ...}, "starts": {"2": [seq, hash]}}.
+
+    An entry's protocol seq is its row seq minus its epoch's base; an epoch after a reset starts
+    right after (seq, hash) of the hub-signed reset (the first entry has that hash as prev).
+    """
     row = StationState.get_or_none(StationState.key == "sync.log")
-    return row.value if row else {"epoch": 1, "bases": {"1": 0}}
+    return row.value if row else {"epoch": 1, "bases": {"1": 0}, "starts": {}}
 
 
-def start_epoch(epoch: int, base_row_seq: int) -> None:
-    """Begin appending in `epoch` after local row `base_row_seq` (caller's transaction)."""
+def epoch_start(log: dict[str, Any], epoch: int) -> tuple[int, str]:
+    """The (seq, hash) an epoch continues from: (0, genesis) for the first one."""
+    start = (log.get("starts") or {}).get(str(epoch))
+    return (int(start[0]), str(start[1])) if start else (0, sp.GENESIS_HASH)
+
+
+def start_epoch(epoch: int, last_row_seq: int, base_seq: int, base_hash: str) -> None:
+    """Append in `epoch` after (base_seq, base_hash), from local row last_row_seq + 1 (caller's transaction)."""
     value = log_state()
-    value = {"epoch": epoch, "bases": {**value["bases"], str(epoch): base_row_seq}}
+    value = {"epoch": epoch, "bases": {**value["bases"], str(epoch): last_row_seq - base_seq},
+             "starts": {**(value.get("starts") or {}), str(epoch): [base_seq, base_hash]}}
     StationState.insert(key="sync.log", value=value).on_conflict_replace().execute()
