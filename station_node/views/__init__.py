@@ -40,3 +40,6 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp)
     for module in (language, console, console_workers, console_jobs, console_complaints, kiosk, kiosk_complaints, board):
         app.register_blueprint(module.bp)
+    from station_node.views import sync_status  # the link with the hub (station_node.sync)
+
+    app.register_blueprint(sync_status.bp)
