@@ -96,18 +96,19 @@ def serve(data_dir: str) -> None:
 
 
 def _client(base: str, token: str, jobs: list[str], seed: int, barrier: threading.Barrier,
-            out: list[tuple[float, int, str]]) -> None:
+            out: list[tuple[float, int, str, float]]) -> None:
     rng = random.Random(seed)
     http = requests.Session()
     http.headers["Authorization"] = f"Bearer {token}"
     barrier.wait()
+    start = time.perf_counter()
     for _ in range(GRABS_PER_CLIENT):
         job_id = rng.choice(jobs)
         began = time.perf_counter()
         response = http.post(f"{base}/jobs/{job_id}/grab", json={}, timeout=30)
         took = time.perf_counter() - began
         code = "ok" if response.status_code == 201 else response.json().get("error", {}).get("code", "?")
-        out.append((took, response.status_code, code))
+        out.append((took, response.status_code, code, began - start))
         time.sleep(rng.uniform(*PAUSE_SECONDS))
 
 
@@ -149,7 +150,7 @@ def run() -> dict[str, Any]:
         try:
             assert child.stdout is not None
             base = f"http://127.0.0.1:{int(child.stdout.readline())}/api/v1"
-            results: list[tuple[float, int, str]] = []
+            results: list[tuple[float, int, str, float]] = []
             barrier = threading.Barrier(CLIENTS)
             workers = list(tokens)[:CLIENTS]
             threads = [threading.Thread(target=_client, args=(base, tokens[w], jobs, i, barrier, results))
@@ -167,11 +168,19 @@ def run() -> dict[str, Any]:
         proof = _check(data_dir)
     latencies = [r[0] for r in results]
     won = [r[0] for r in results if r[1] == 201]
+    # The rush: until 90 % of the places are taken; then mostly "full" answers.
+    wins = sorted(r[3] for r in results if r[1] == 201)
+    last_win = wins[int(0.9 * (len(wins) - 1))] if wins else 0.0
+    rush = [r[0] for r in results if r[3] <= last_win]
+    after = [r[0] for r in results if r[3] > last_win]
     return {
         "requests": len(results), "wall_seconds": wall, "codes": Counter(r[2] for r in results),
         "p50_ms": _pct(latencies, 0.50), "p99_ms": _pct(latencies, 0.99), "max_ms": max(latencies) * 1000,
         "won_p50_ms": _pct(won, 0.50) if won else None, "won_p99_ms": _pct(won, 0.99) if won else None,
-        "created": sum(1 for r in results if r[1] == 201), "errors_5xx": sum(1 for r in results if r[1] >= 500),
+        "rush_seconds": last_win, "rush_requests": len(rush),
+        "rush_p50_ms": _pct(rush, 0.50) if rush else None, "rush_p99_ms": _pct(rush, 0.99) if rush else None,
+        "after_p50_ms": _pct(after, 0.50) if after else None, "after_p99_ms": _pct(after, 0.99) if after else None,
+        "samples": results, "created": sum(1 for r in results if r[1] == 201), "errors_5xx": sum(1 for r in results if r[1] >= 500),
         **proof,
     }
 
@@ -192,6 +201,8 @@ start at the same instant.
 | grab requests | {f['requests']} in {f['wall_seconds']:.1f} s ({f['requests'] / f['wall_seconds']:.0f}/s) |
 | **latency p50 / p99** (all answers) | **{f['p50_ms']:.1f} ms / {f['p99_ms']:.1f} ms** (goal p99 ≤ 100 ms: {goal}) |
 | latency p50 / p99 of successful grabs | {f['won_p50_ms']:.1f} ms / {f['won_p99_ms']:.1f} ms |
+| during the rush (until 90 % of places were taken, {f['rush_seconds']:.1f} s, {f['rush_requests']} requests): p50 / p99 | {f['rush_p50_ms']:.1f} ms / {f['rush_p99_ms']:.1f} ms |
+| after that: p50 / p99 | {f['after_p50_ms']:.1f} ms / {f['after_p99_ms']:.1f} ms |
 | slowest answer | {f['max_ms']:.1f} ms |
 | answers by code | {codes} |
 | server errors (5xx) | {f['errors_5xx']} |
