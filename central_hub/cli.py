@@ -70,6 +70,29 @@ def create_admin_command(data: str, username: str, display_name: str | None, rol
     click.echo(f"created {admin.role} {admin.username}")
 
 
+@hub.command("add-station")
+@data_option
+@click.option("--name", required=True, help="Station name, e.g. 东湖街道零工驿站.")
+@click.option("--district", required=True, help="District (区县).")
+@click.option("--community", required=True, help="Community (社区).")
+def add_station_command(data: str, name: str, district: str, community: str) -> None:
+    """Create a station and print its id and one-time enrolment code."""
+    from central_hub import db
+    from central_hub.errors import HubError
+    from central_hub.services import stations
+
+    app = _app(data)
+    with app.app_context(), db.database.connection_context():
+        try:
+            issued = stations.create_station(
+                {"name": name, "district": district, "community": community}, None
+            )
+        except HubError as exc:
+            click.echo(f"错误 error: {exc.message('zh')} / {exc.message_en}", err=True)
+            sys.exit(2)
+    click.echo(f"station {issued.station.id} code {issued.code} expires {issued.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
 @hub.command("import-bundle")
 @data_option
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
