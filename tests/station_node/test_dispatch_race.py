@@ -11,7 +11,7 @@ import pytest
 import requests
 import waitress
 from dispatch_conftest import JOB_END, JOB_START, add_job, add_worker, clock_at_t0, engine_app
-from flask import Flask, jsonify, request
+from flask import Flask
 
 from station_node import db
 from station_node.errors import KuaigongError
@@ -90,51 +90,44 @@ def test_threads_grabbing_two_overlapping_jobs_never_over_assign(engine_app: Fla
     _no_overlaps()
 
 
-def _grab_app(data_dir: str) -> Flask:
-    """A minimal HTTP front for `dispatch.grab` (POST /jobs/<id>/grab {"worker_id"})."""
-    from dispatch_conftest import make_app
-
-    app = make_app(data_dir)
-
-    @app.post("/jobs/<job_id>/grab")
-    def grab(job_id: str) -> Any:
-        try:
-            assignment = dispatch.grab(job_id, (request.get_json() or {}).get("worker_id"), None)
-        except KuaigongError as exc:
-            return jsonify(exc.as_dict()), exc.status
-        return jsonify(id=assignment.id), 201
-
-    return app
-
-
 @pytest.fixture
-def grab_server(tmp_path):
-    app = _grab_app(str(tmp_path))
+def station_server(tmp_path):
+    """The whole station app (the real API) served by waitress on 127.0.0.1:0."""
+    from station_node import create_app
+
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    db.migrate()
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=16)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        yield app, f"http://127.0.0.1:{server.effective_port}"
+        yield app, f"http://127.0.0.1:{server.effective_port}/api/v1"
     finally:
         server.close()
         thread.join(timeout=5)
 
 
-def test_grabs_over_a_real_http_server_fill_exactly_the_headcount(grab_server):
-    app, base = grab_server
+def test_grabs_through_the_station_api_fill_exactly_the_headcount(station_server):
+    from station_node.services.staff import create_staff, issue_worker_token
+
+    app, base = station_server
     with app.app_context(), db.database.connection_context():
-        workers = [add_worker(f"客{i}").id for i in range(THREADS)]
+        admin, _ = create_staff("race", "抢单测试", "admin", "password-1")
+        tokens = [issue_worker_token(add_worker(f"客{i}").id, admin) for i in range(THREADS)]
         job = add_job(headcount=3, dispatch_mode="grab")
 
-    def post(worker_id: str) -> Any:
-        return lambda: requests.post(f"{base}/jobs/{job.id}/grab", json={"worker_id": worker_id}, timeout=30)
+    def post(token: str) -> Any:
+        return lambda: requests.post(f"{base}/jobs/{job.id}/grab", json={},
+                                     headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
-    responses = _run_together([post(w) for w in workers])
+    responses = _run_together([post(t) for t in tokens])
     assert not [r for r in responses if isinstance(r, Exception)], responses
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 3, 409: THREADS - 3}, statuses
-    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"job_full"}
-    assert "已招满" in next(r.json()["message"] for r in responses if r.status_code == 409)
+    refusals = [r.json()["error"] for r in responses if r.status_code == 409]
+    assert {e["code"] for e in refusals} == {"job_full"}
+    assert "已招满" in refusals[0]["message"]
     with app.app_context(), db.database.connection_context():
         assert Assignment.select().where(Assignment.job == job.id).count() == 3
         assert Job.get_by_id(job.id).confirmed_count == 3
