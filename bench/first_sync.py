@@ -90,7 +90,7 @@ def _fill(app: Any) -> int:
                                   "updated_at": now})
             Employer.insert_many(employers).execute()
             for e in employers:
-                changelog.record("employer", e["id"], "create", {k: v for k, v in e.items() if k != "id"})
+                changelog.record("employer", str(e["id"]), "create", {k: v for k, v in e.items() if k != "id"})
         seen: set[str] = set()
         for chunk in range(0, WORKERS, 1000):
             rows = []
@@ -109,7 +109,7 @@ def _fill(app: Any) -> int:
             with db.atomic():
                 Worker.insert_many(rows).execute()
                 for r in rows:
-                    changelog.record("worker", r["id"], "create", {
+                    changelog.record("worker", str(r["id"]), "create", {
                         k: r[k] for k in ("name", "id_hash", "id_masked", "mobile", "skills", "areas",
                                           "availability", "created_at")})
         for chunk in range(0, JOBS, 1000):
@@ -125,7 +125,7 @@ def _fill(app: Any) -> int:
             with db.atomic():
                 Job.insert_many(rows).execute()
                 for r in rows:
-                    changelog.record("job", r["id"], "create", {
+                    changelog.record("job", str(r["id"]), "create", {
                         **{k: v for k, v in r.items() if k not in ("id", "employer")},
                         "employer_id": r["employer"]})
         return ChangeEntry.select().count()

@@ -116,7 +116,7 @@ def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -
     from station_node.sync import state
 
     last = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).first()
-    log = state.log_state() if has_app_context() else {"epoch": 1, "bases": {"1": 0}}
+    log: dict[str, Any] = state.log_state() if has_app_context() else {"epoch": 1, "bases": {"1": 0}}
     epoch, bases = int(log["epoch"]), log["bases"]
     if last is not None and last.epoch == epoch:
         seq, prev = protocol_seq(last, bases) + 1, last.entry_hash

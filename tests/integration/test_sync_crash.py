@@ -25,10 +25,11 @@ def _applied(hub: HubProcess, station_id: str) -> tuple[int, int, int]:
     return len(seqs), len(set(seqs)), head
 
 
-def test_hub_killed_mid_apply_then_sync_resumes(tmp_path: Path, make_station: Any,
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_hub_killed_mid_apply_then_sync_resumes(tmp_path: Path, make_station: Any, engine: str,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(client, "PUSH_LIMITS", sp.Limits(max_entries=10, max_batch_bytes=64 * 1024))
-    hub = HubProcess(tmp_path).start(env={"KUAIGONG_TEST_DIE_ON_APPLY": "3"})
+    hub = HubProcess(tmp_path, engine).start(env={"KUAIGONG_TEST_DIE_ON_APPLY": "3"})
     try:
         st = make_station("east")
         _, code = hub.new_code("east")
