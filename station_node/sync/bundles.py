@@ -45,7 +45,7 @@ def export_bundle(app: Flask, path: str | Path) -> dict[str, Any]:
         parts: list[tuple[str, bytes]] = []
         if h.seq > accepted:
             raws = outbox.entries(h, accepted + 1, h.seq, enr.station_id)
-            for run in sp.chunk(raws, client.PUSH_LIMITS):
+            for run in client.runs(raws, accepted + 1):
                 parts.append(("batch", session.build_push(run, client.wall_ms())))
         blob = sp.write_bundle(enr.station_id, enr.hub_id, "to_hub", h.epoch, accepted + 1, h.seq, parts)
     _write(Path(path), blob)

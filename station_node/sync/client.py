@@ -157,6 +157,17 @@ def _store_reply(session: sp.StationSession, body: dict[str, Any], outcome: Outc
     return receipt
 
 
+def runs(raws: list[bytes], first: int) -> list[list[bytes]]:
+    """Split entries into batches the hub accepts; an entry too large for any batch is an error."""
+    try:
+        return [list(run) for run in sp.chunk(raws, PUSH_LIMITS)]
+    except sp.LocalProtocolError as exc:
+        raise SyncError("entry_oversized",
+                        f"第 {first} 条起有一条变更记录超过单条上限（{PUSH_LIMITS.max_entry_bytes} 字节），无法上传；请联系技术支持",
+                        f"An entry from {first} on is larger than {PUSH_LIMITS.max_entry_bytes} bytes and "
+                        f"cannot be sent ({exc.detail})", status=409) from None
+
+
 def _push(enr: state.Enrolment, session: sp.StationSession, client: HubClient, outcome: Outcome) -> None:
     while True:
         h = outbox.head()
@@ -164,7 +175,7 @@ def _push(enr: state.Enrolment, session: sp.StationSession, client: HubClient, o
         if planned is None:
             return
         raws = outbox.entries(h, planned[0], planned[1], enr.station_id)
-        for run in sp.chunk(raws, PUSH_LIMITS):
+        for run in runs(raws, planned[0]):
             before = session.receipt.seq if session.receipt else 0
             batch = session.build_push(run, wall_ms())
             _status, body = client.push(enr.station_id, batch, h.seq - before, wall_ms())
