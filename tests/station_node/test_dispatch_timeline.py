@@ -203,6 +203,9 @@ def test_reopen_after_a_cancellation_offers_the_place_again(clock_at_t0):
     assert (job.status, job.confirmed_count, job.dispatch_started_at) == ("open", 0, clock_at_t0.now())
     assert pending(job) == ["乙"]
     assert dispatch.pending_offers(b.id)[0]["job_id"] == job.id
+    with pytest.raises(Conflict) as again:  # who cancelled is not confirmed on the job again
+        dispatch.assign(job.id, a.id, None)
+    assert again.value.code == "not_eligible"
 
 
 def test_accepting_after_a_clashing_booking_withdraws_the_offer_and_passes_it_on(clock_at_t0):

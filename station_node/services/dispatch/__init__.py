@@ -210,7 +210,7 @@ def _select_sql(model: type[peewee.Model], columns: tuple[peewee.Field, ...], wh
 # Hot-path reads as fixed SQL (peewee would rebuild the same statement on every grab).
 _JOB_BY_ID = _select_sql(Job, _JOB_COLUMNS, '"id" = ?')
 _WORKER_BY_ID = _select_sql(Worker, WORKER_COLUMNS, '"id" = ?')
-_WORKERS_ON_JOB = 'SELECT "worker_id" FROM "assignment" WHERE "job_id" = ?'
+_WORKERS_ON_JOB = 'SELECT "worker_id", "status" FROM "assignment" WHERE "job_id" = ?'
 
 
 def _job_or_404(job_id: str) -> Job:
@@ -245,7 +245,11 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
     row = next(iter(Worker.raw(_WORKER_BY_ID, str(worker_id)).dicts()), None)
     if row is None:
         raise NotFound("工人", "worker")
-    assigned = {r[0] for r in db.database.execute_sql(_WORKERS_ON_JOB, (job.id,))}
+    on_job = dict(db.database.execute_sql(_WORKERS_ON_JOB, (job.id,)).fetchall())
+    assigned = set(on_job)
+    if on_job.get(row["id"]) in ("cancelled", "no_show"):
+        raise Conflict("not_eligible", "该工人此前已取消或未到岗，不能再次确认此工作",
+                       "the worker cancelled or did not show up for this job before")
     if row["id"] in assigned:
         raise Conflict("already_assigned", "该工人已确认过此工作", "the worker is already on this job")
     if job.confirmed_count >= job.headcount:

@@ -1,0 +1,55 @@
+"""The background beat: the scheduler runs the dispatch tick by itself, in its own thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from dispatch_conftest import add_job, add_worker, clock_at_t0, engine_app
+
+from station_node.models import Offer
+from station_node.scheduler import run_tick, start_scheduler
+
+__all__ = ["clock_at_t0", "engine_app"]  # fixtures used by name
+
+
+def _in_thread(call: Any) -> Any:
+    """Run `call` on a fresh thread, as the server does: an app context pushed and popped on
+    the test's own thread would close the test's database connection on the way out."""
+    out: list[Any] = []
+    thread = threading.Thread(target=lambda: out.append(call()))
+    thread.start()
+    thread.join()
+    return out[0]
+
+
+def test_the_scheduler_expires_offers_and_cascades_without_being_asked(engine_app, clock_at_t0):
+    add_worker("甲", present=True)
+    add_worker("乙", present=True)
+    job = add_job(headcount=1)
+    clock_at_t0.advance(25)  # past the first offer's deadline
+    scheduler = _in_thread(lambda: start_scheduler(engine_app, interval_seconds=0.05))
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            statuses = sorted(o.status for o in Offer.select().where(Offer.job == job.id))
+            if statuses == ["expired", "pending"]:
+                break
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert statuses == ["expired", "pending"]
+
+
+def test_a_failing_tick_is_logged_and_the_beat_goes_on(engine_app, clock_at_t0, monkeypatch, caplog):
+    from station_node.services import dispatch
+
+    def broken() -> dict[str, int]:
+        raise RuntimeError("disk unplugged")
+
+    monkeypatch.setattr(dispatch, "tick", broken)
+    assert _in_thread(lambda: run_tick(engine_app)) is None
+    assert "dispatch tick failed" in caplog.text
+    monkeypatch.undo()
+    assert _in_thread(lambda: run_tick(engine_app)) == {"jobs": 0, "expired": 0, "offered": 0, "escalated": 0}
