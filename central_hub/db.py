@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ SQLITE_PRAGMAS = {
     "synchronous": "normal",
     "cache_size": -32000,
 }
+IN_CHUNK = 5000  # values per IN (...) test: far below SQLite's 32,766 variables
+PAGE_ROWS = 1000  # rows per multi-row statement on PostgreSQL
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -87,28 +89,72 @@ def locked(query: peewee.Select) -> peewee.Select:
     return query if is_sqlite() else query.for_update()
 
 
-def insert_rows(model: type[peewee.Model], rows: list[dict[str, Any]]) -> None:
-    """Insert many rows with one prepared statement (executemany), skipping duplicates.
+def dbtime(value: dt.datetime | None) -> Any:
+    """A naive UTC datetime as the engine stores it (text on SQLite, as is on PostgreSQL)."""
+    if value is None or not is_sqlite():
+        return value
+    return str(value)
 
-    The hot path of ingest: peewee's query builder costs more than the database for wide
-    multi-row inserts, so values go through each field's `db_value` and straight to the driver.
+
+def member(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """SQL for `column` ∈ `values` and its parameters (PostgreSQL: one array parameter)."""
+    if is_sqlite():
+        return f'"{column}" IN ({",".join("?" * len(values))})', list(values)
+    return f'"{column}" = ANY(%s)', [list(values)]
+
+
+def fetch_in(sql: str, column: str, values: Sequence[Any], params: Sequence[Any] = (),
+             lock: bool = False) -> list[tuple[Any, ...]]:
+    """Rows of `sql` (`{in}` marks where `column` ∈ `values` goes, `{p}` each further parameter),
+    in chunks of at most `IN_CHUNK` values; `lock` adds FOR UPDATE on PostgreSQL."""
+    out: list[tuple[Any, ...]] = []
+    mark = "?" if is_sqlite() else "%s"
+    for i in range(0, len(values), IN_CHUNK):
+        test, args = member(column, values[i:i + IN_CHUNK])
+        text = sql.format(**{"in": test, "p": mark})
+        if lock and not is_sqlite():
+            text += " FOR UPDATE"
+        out.extend(database.execute_sql(text, [*args, *params]).fetchall())
+    return out
+
+
+def insert_values(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                  conflict: str = "DO NOTHING") -> None:
+    """Insert many rows of ready database values in one go, `ON CONFLICT <conflict>`.
+
+    The hot path of ingest: no query builder, no per-field conversion. SQLite gets one prepared
+    statement run with executemany; PostgreSQL gets multi-row VALUES pages (execute_values).
     """
     if not rows:
         return
-    fields = [model._meta.fields[name] for name in rows[0]]
-    mark = "?" if is_sqlite() else "%s"
-    table = model._meta.table_name
-    sql = (f'INSERT INTO "{table}" ({", ".join(f.column_name for f in fields)}) '
-           f'VALUES ({", ".join([mark] * len(fields))}) ON CONFLICT DO NOTHING')
-    sqlite = is_sqlite()
-
-    def value(field: peewee.Field, raw: Any) -> Any:
-        out = field.db_value(raw)
-        return str(out) if sqlite and isinstance(out, dt.datetime) else out
-
-    params = [[value(f, row[f.name]) for f in fields] for row in rows]
+    names = ", ".join(f'"{c}"' for c in columns)
     cursor = database.cursor()
-    cursor.executemany(sql, params)
+    if is_sqlite():
+        marks = ", ".join("?" * len(columns))
+        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT {conflict}',
+                           rows)
+        return
+    from psycopg2.extras import execute_values
+
+    execute_values(cursor, f'INSERT INTO "{table}" ({names}) VALUES %s ON CONFLICT {conflict}',
+                   rows, page_size=PAGE_ROWS)
+
+
+def update_values(table: str, key: str, columns: Sequence[str],
+                  rows: Sequence[Sequence[Any]]) -> None:
+    """`UPDATE table SET columns… WHERE key = …` for many rows; each row is (values…, key)."""
+    if not rows:
+        return
+    cursor = database.cursor()
+    if is_sqlite():
+        sets = ", ".join(f'"{c}" = ?' for c in columns)
+        cursor.executemany(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', rows)
+        return
+    from psycopg2.extras import execute_batch
+
+    sets = ", ".join(f'"{c}" = %s' for c in columns)
+    execute_batch(cursor, f'UPDATE "{table}" SET {sets} WHERE "{key}" = %s', rows,
+                  page_size=PAGE_ROWS)
 
 
 class SchemaVersion(peewee.Model):

@@ -41,8 +41,14 @@ def hub_batch(raws: list[bytes], hlc: tuple[int, int]) -> bytes:
 
 def receipt(station: Station, hub_seq: int, hub_time_ms: int) -> bytes:
     """The signed receipt for what the hub holds of `station`'s log."""
-    body = Receipt(station.id, station.epoch, station.head_seq,
-                   station.head_hash or sp.GENESIS_HASH, hub_id(), hub_seq, hub_time_ms)
+    return receipt_for(station.id, station.epoch, station.head_seq,
+                       station.head_hash or sp.GENESIS_HASH, hub_seq, hub_time_ms)
+
+
+def receipt_for(station_id: str, epoch: int, seq: int, head_hash: str, hub_seq: int,
+                hub_time_ms: int) -> bytes:
+    """The signed receipt for a station's accepted head (epoch, seq, head hash)."""
+    body = Receipt(station_id, epoch, seq, head_hash, hub_id(), hub_seq, hub_time_ms)
     return sign_receipt(body, hub_key())
 
 

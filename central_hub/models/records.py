@@ -2,7 +2,8 @@
 
 Ids are the stations' own globally unique ids (text); no foreign keys between replicated
 records, because entries of different stations arrive in any order. `data` holds every field
-last applied, `stamps` the (hlc, station) that wrote each field (per-field last writer wins).
+last applied, `stamps` the (hlc, station) that wrote each field (per-field last writer wins);
+a record one create entry alone wrote stores {"*": stamp} (see `services.merge.field_stamps`).
 """
 
 from __future__ import annotations

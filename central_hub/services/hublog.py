@@ -49,6 +49,14 @@ def head() -> tuple[int, str]:
     return state.seq, state.head
 
 
+def seq() -> int:
+    """The hub log's last seq (one narrow read: every push answer carries it)."""
+    p = db.database.param
+    row = db.database.execute_sql(
+        f'SELECT "seq" FROM "{HubState._meta.table_name}" WHERE "key" = {p}', ("hub_log",)).fetchone()
+    return int(row[0]) if row else 0
+
+
 def entries_after(station: Station, after: int, limit: int) -> list[HubLogEntry]:
     """Entries after `after` that concern `station` (or every station), oldest first."""
     rows = (

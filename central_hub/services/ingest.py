@@ -87,13 +87,14 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[d
         contact["clock_offset_ms"] = wall - now_ms
 
     if isinstance(verdict, Apply):
-        applied = _apply(station, verdict, now)
         if wall is None:
             contact["clock_offset_ms"] = verdict.clock_skew_ms
-        applied += _drain_held(station_id, now_ms)
-        Station.update(last_sync_at=now, last_error=None, **contact).where(
-            Station.id == station_id).execute()
-        return _answer("apply", station_id, now_ms, applied=applied), 200
+        applied = _apply(station, verdict, now, last_sync_at=now, last_error=None, **contact)
+        head: tuple[int, int, str] | None = (verdict.head.epoch, verdict.head.seq, verdict.head.head)
+        if _has_held(station_id):
+            applied += _drain_held(station_id, now_ms)
+            head = None
+        return _answer("apply", station_id, now_ms, head, applied=applied), 200
     if isinstance(verdict, Replay):
         Station.update(last_sync_at=now, **contact).where(Station.id == station_id).execute()
         return _answer("replay", station_id, now_ms, applied=0), 200
@@ -119,17 +120,25 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[d
     return _refusal(station_id, error, now_ms), error.status
 
 
-def _apply(station: Station, verdict: Apply, now: Any) -> int:
+def _apply(station: Station, verdict: Apply, now: Any, **contact: Any) -> int:
+    """Apply the entries and move the station's head (with `contact` fields) in one update."""
     applied = merge.apply_entries(station, verdict.entries)
     last = verdict.entries[-1].entry
     Station.update(
         epoch=verdict.head.epoch, head_seq=verdict.head.seq, head_hash=verdict.head.head,
         head_checkpoint=verdict.head.checkpoint, head_hlc=last.hlc_wall,
-        head_hlc_counter=last.hlc_counter,
+        head_hlc_counter=last.hlc_counter, **contact,
     ).where(Station.id == station.id).execute()
     for record in verdict.rotations:
         stations.record_rotation(station.id, record, verdict.keys)
     return applied
+
+
+def _has_held(station_id: str) -> bool:
+    p = db.database.param
+    return db.database.execute_sql(
+        f'SELECT 1 FROM "{HeldBatch._meta.table_name}" WHERE "station_id" = {p} LIMIT 1',
+        (station_id,)).fetchone() is not None
 
 
 def _drain_held(station_id: str, now_ms: int) -> int:
@@ -150,17 +159,23 @@ def _drain_held(station_id: str, now_ms: int) -> int:
     return applied
 
 
-def _answer(verdict: str, station_id: str, now_ms: int, **extra: Any) -> dict[str, Any]:
-    station = Station.get_by_id(station_id)
-    hub_seq = hublog.head()[0]
-    receipt = signing.receipt(station, hub_seq, now_ms)
-    Receipt.insert(station=station.id, epoch=station.epoch, seq=station.head_seq,
-                   head_hash=station.head_hash or sp.GENESIS_HASH, hub_seq=hub_seq,
+def _answer(verdict: str, station_id: str, now_ms: int,
+            head: tuple[int, int, str] | None = None, **extra: Any) -> dict[str, Any]:
+    """The reply with a signed receipt of the station's head (`head` = (epoch, seq, hash) when
+    the caller just wrote it; else read)."""
+    if head is None:
+        row = Station.select(Station.epoch, Station.head_seq, Station.head_hash).where(
+            Station.id == station_id).get()
+        head = (row.epoch, row.head_seq, row.head_hash or sp.GENESIS_HASH)
+    epoch, seq, head_hash = head
+    hub_seq = hublog.seq()
+    receipt = signing.receipt_for(station_id, epoch, seq, head_hash, hub_seq, now_ms)
+    Receipt.insert(station=station_id, epoch=epoch, seq=seq, head_hash=head_hash, hub_seq=hub_seq,
                    body={"receipt": receipt.decode()}, created_at=clock.now()
                    ).on_conflict_ignore().execute()
-    return {"verdict": verdict, "station": station.id, "epoch": station.epoch,
-            "accepted_seq": station.head_seq, "head": station.head_hash or sp.GENESIS_HASH,
-            "hub_seq": hub_seq, "hub_time": now_ms, "receipt": receipt.decode(), **extra}
+    return {"verdict": verdict, "station": station_id, "epoch": epoch, "accepted_seq": seq,
+            "head": head_hash, "hub_seq": hub_seq, "hub_time": now_ms,
+            "receipt": receipt.decode(), **extra}
 
 
 def _refusal(station_id: str, error: HubError, now_ms: int) -> dict[str, Any]:

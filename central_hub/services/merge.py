@@ -1,39 +1,29 @@
 """Applying accepted station entries to the hub's records, by kind of data (SYNC.md rule 8):
 
-- profile fields: last writer wins per field on (HLC, station); the loser is kept (FieldLoss)
-  and, when two stations disagree, queued for an admin;
+- profile fields: last writer wins per field on sync_protocol's rank (hub first, HLC, station);
+  the loser is kept (FieldLoss) and, when two stations disagree, queued for an admin;
 - jobs and assignments: only the station that posted the job changes them;
-- the same keyed ID hash at two stations: a merge proposal;
-- one person booked into overlapping jobs at two stations: a booking conflict.
+- the same keyed ID hash at two stations, one person booked into overlapping jobs at two
+  stations: see `services.people`.
 
-Runs inside the ingest transaction. Rows that two hub processes could race on are locked first
-(the person row for merges and bookings, the record row for field merges).
+Set-based, inside the ingest transaction: a batch's records are read in one query per kind
+(locked on PostgreSQL, in id order), merged in memory entry by entry (order matters within a
+batch), then written with one multi-row insert per kind for new records and one batched update
+per kind for changed ones. Each record's JSON is encoded once per batch, never per field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
-from peewee import fn
-
 from central_hub import clock, db, signing
-from central_hub.models import (
-    REPLICATED,
-    AppliedEntry,
-    Assignment,
-    FieldLoss,
-    Ignored,
-    Job,
-    Person,
-    Station,
-    Worker,
-)
-from central_hub.services import reconcile
+from central_hub.models import REPLICATED, AppliedEntry, FieldLoss, Ignored
+from central_hub.services import people, reconcile
 from sync_protocol.merge import Version, rank
 
 OWNER_ONLY = {"job", "assignment"}
-ACTIVE_BOOKINGS = ("confirmed", "checked_in")
 _BOOKING_FIELDS = {"status", "starts_at", "ends_at", "worker_id"}
 # Columns kept beside `data` so the city view can query them: column -> (field, type).
 _COLUMNS: dict[str, dict[str, str]] = {
@@ -49,6 +39,12 @@ _COLUMNS: dict[str, dict[str, str]] = {
 }
 _CREATED = {"worker": "created_at", "employer": "created_at", "job": "posted_at",
             "assignment": "confirmed_at", "complaint": "created_at"}
+ALL_FIELDS = "*"  # in stored stamps: the stamp of every field without one of its own
+_BASE = ("id", "station", "data", "stamps", "deleted", "created_at", "received_at")
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+_DECODE = json.JSONDecoder().decode
+_APPLIED_COLUMNS = tuple(AppliedEntry._meta.fields[name].column_name for name in (
+    "station", "epoch", "seq", "entry_hash", "entity", "entity_id", "op", "hlc", "applied_at"))
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -74,237 +70,258 @@ def _cast(kind: str, value: Any) -> Any:
     return None if value is None else str(value)[:200]
 
 
-def _columns(entity: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {col: _cast(kind, data.get(col)) for col, kind in _COLUMNS[entity].items() if col in data}
+def _time_value(value: Any, sqlite: bool) -> Any:
+    """A change-log time as the engine stores it (text on SQLite), or None."""
+    parsed = parse_time(value)
+    return str(parsed) if sqlite and parsed is not None else parsed
 
 
-def apply_entries(station: Station, accepted: Any) -> int:
-    """Record and apply a verified run of entries; returns how many changed a record.
+def _extra_columns(entity: str) -> tuple[str, ...]:
+    return (*_COLUMNS[entity], "id_hash") if entity == "assignment" else tuple(_COLUMNS[entity])
 
-    Set-based: the batch's records are read in one query per kind, merged in memory entry by
-    entry (order matters within a batch), then written back with one insert per kind plus one
-    update per changed existing record.
+
+# Each query column of a new row takes the model's default when the entry does not name it.
+_DEFAULTS = {entity: {col: REPLICATED[entity]._meta.fields[col].default for col in _COLUMNS[entity]}
+             for entity in REPLICATED}
+
+
+def fields_text(raw: bytes) -> str | None:
+    """The JSON text of an entry's `fields`, cut from its verified canonical bytes.
+
+    Canonical entries are sorted-key compact JSON (docs/sync-protocol.md): `"fields":` is the
+    first such key and `,"hlc":[` follows the object; no string value can hold either with bare
+    quotes. Whatever does not look like that returns None and is encoded instead.
     """
+    start, end = raw.find(b'"fields":{'), raw.rfind(b'},"hlc":[')
+    if start < 0 or end < start:
+        return None
+    return raw[start + 9:end + 1].decode("utf-8")
+
+
+def field_stamps(data: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """The per-field stamps of a record from their stored form ({"*": stamp} covers every field
+    that has no stamp of its own)."""
+    if ALL_FIELDS not in stored:
+        return stored
+    stamps = dict.fromkeys(data, stored[ALL_FIELDS])
+    stamps.update((k, v) for k, v in stored.items() if k != ALL_FIELDS)
+    return stamps
+
+
+class Record:
+    """One replicated record as a batch sees it; `text` is its data's JSON while one create
+    entry alone wrote it (the entry's own bytes), else None."""
+
+    __slots__ = ("data", "deleted", "id_hash", "new", "stamp", "stamps", "station", "text")
+
+    def __init__(self, station: str, data: dict[str, Any], stamps: dict[str, Any], deleted: bool,
+                 new: bool, id_hash: str | None = None) -> None:
+        self.station, self.data, self.stamps = station, data, stamps
+        self.deleted, self.new, self.id_hash = deleted, new, id_hash
+        self.text: str | None = None
+        self.stamp: list[Any] | None = None
+
+
+def apply_entries(station: Any, accepted: Any) -> int:
+    """Record and apply a verified run of entries; returns how many changed a record."""
     now = clock.now()
-    db.insert_rows(AppliedEntry, [
-        {"station": station.id, "epoch": a.entry.epoch, "seq": a.entry.seq, "entry_hash": a.hash,
-         "entity": a.entry.entity, "entity_id": a.entry.entity_id, "op": a.entry.op,
-         "hlc": a.entry.hlc_wall, "applied_at": now}
-        for a in accepted
+    stamp = db.dbtime(now)
+    db.insert_values(AppliedEntry._meta.table_name, _APPLIED_COLUMNS, [
+        (station.id, e.epoch, e.seq, a.hash, e.entity, e.entity_id, e.op, e.hlc_wall, stamp)
+        for a in accepted for e in (a.entry,)
     ])
-    entries = [a.entry for a in accepted if a.entry.entity in REPLICATED]
+    entries = [a for a in accepted if a.entry.entity in REPLICATED]
     if not entries:
         return 0
-    batch = _Batch(station.id, entries)
-    changed = sum(batch.apply(e) for e in entries)
+    batch = Batch(station.id, [a.entry for a in entries], now)
+    changed = sum(batch.apply(a.entry, a.raw) for a in entries)
+    batch.resolve_booking_people()
     batch.write()
-    _check_identities(station.id, batch.touched("worker"))
-    _check_bookings(station.id, batch.touched("assignment"))
+    people.check_identities(station.id, batch.identities())
+    people.check_bookings(station.id, batch.bookings())
     return changed
 
 
-class _Batch:
+class Batch:
     """The records one batch touches, loaded once, merged in memory, written once."""
 
-    def __init__(self, station_id: str, entries: list[Any]) -> None:
-        self.station_id = station_id
-        self.rows: dict[tuple[str, str], dict[str, Any]] = {}
-        self.new: set[tuple[str, str]] = set()
+    def __init__(self, station_id: str, entries: list[Any], now: dt.datetime) -> None:
+        self.station_id, self.now, self.hub = station_id, now, signing.hub_id()
+        self.rows: dict[tuple[str, str], Record] = {}
         self.dirty: set[tuple[str, str]] = set()
         self.watch: dict[str, set[str]] = {"worker": set(), "assignment": set()}
+        self.losses: list[dict[str, Any]] = []
+        self.ignored: list[dict[str, Any]] = []
         wanted: dict[str, set[str]] = {}
         for e in entries:
             wanted.setdefault(e.entity, set()).add(e.entity_id)
-        for entity, ids in wanted.items():
-            model = REPLICATED[entity]
-            for row in db.locked(model.select(model.id, model.station, model.data, model.stamps)
-                                 .where(model.id.in_(sorted(ids))).order_by(model.id)):
-                self.rows[(entity, row.id)] = {"station": row.station, "data": row.data,
-                                               "stamps": row.stamps, "deleted": False}
-        job_ids = {str(e.fields.get("job_id")) for e in entries
-                   if e.entity == "assignment" and e.op == "create"} - wanted.get("job", set())
-        self.job_owner = {j.id: j.station for j in Job.select(Job.id, Job.station).where(
-            Job.id.in_(sorted(job_ids)))} if job_ids else {}
+        for entity in REPLICATED:  # a fixed order of kinds and ids: row locks never deadlock
+            if entity in wanted:
+                self._load(entity, sorted(wanted[entity]))
+        job_ids = sorted({str(e.fields.get("job_id")) for e in entries
+                          if e.entity == "assignment" and e.op == "create"}
+                         - wanted.get("job", set()))
+        self.job_owner = dict(db.fetch_in('SELECT "id", "station" FROM "job" WHERE {in}',
+                                          "id", job_ids)) if job_ids else {}
 
-    def apply(self, e: Any) -> int:
-        """Merge one entry into the batch's records."""
+    def _load(self, entity: str, ids: list[str]) -> None:
+        model = REPLICATED[entity]
+        extra = ', "id_hash"' if entity == "assignment" else ""
+        sql = (f'SELECT "id", "station", "data", "stamps", "deleted"{extra} '
+               f'FROM "{model._meta.table_name}" WHERE {{in}} ORDER BY "id"')
+        for row in db.fetch_in(sql, "id", ids, lock=True):
+            data = _DECODE(row[2])
+            self.rows[(entity, row[0])] = Record(row[1], data, field_stamps(data, _DECODE(row[3])),
+                                                 bool(row[4]), False, row[5] if extra else None)
+
+    def apply(self, e: Any, raw: bytes = b"") -> int:
+        """Merge one entry (and its canonical bytes) into the batch's records."""
         key = (e.entity, e.entity_id)
         stamp = [e.hlc_wall, e.hlc_counter, e.origin]
-        row = self.rows.get(key)
-        if row is None:
+        rec = self.rows.get(key)
+        if rec is None:
             if e.op == "delete":
-                return _ignore(self.station_id, e, "unknown_record")
+                return self._ignore(e, "unknown_record")
             if e.entity == "assignment":
                 owner = self._job_owner(str(e.fields.get("job_id")))
                 if owner is not None and owner != self.station_id:
-                    return _ignore(self.station_id, e, "not_job_owner")
-            data = dict(e.fields)
-            self.rows[key] = {"station": self.station_id, "data": data,
-                              "stamps": dict.fromkeys(data, stamp), "deleted": False}
-            self.new.add(key)
+                    return self._ignore(e, "not_job_owner")
+            rec = self.rows[key] = Record(self.station_id, dict(e.fields),
+                                          dict.fromkeys(e.fields, stamp), False, True)
+            rec.text, rec.stamp = fields_text(raw), stamp
         else:
-            if e.entity in OWNER_ONLY and row["station"] != self.station_id:
-                return _ignore(self.station_id, e, "not_owner")
+            rec.text = rec.stamp = None
+            if e.entity in OWNER_ONLY and rec.station != self.station_id:
+                return self._ignore(e, "not_owner")
             if e.op == "delete":
-                row["deleted"] = True
+                rec.deleted = True
             for name, value in e.fields.items():
-                _merge_field(e.entity, e.entity_id, name, value, stamp, row["data"], row["stamps"])
-            self.dirty.add(key)
+                self._merge_field(e.entity, e.entity_id, name, value, stamp, rec)
+            if not rec.new:
+                self.dirty.add(key)
         if e.entity == "worker" and (e.op == "create" or "id_hash" in e.fields):
             self.watch["worker"].add(e.entity_id)
-        elif e.entity == "assignment" and (e.op == "create" or _BOOKING_FIELDS & set(e.fields)):
+        elif e.entity == "assignment" and (e.op == "create" or not _BOOKING_FIELDS.isdisjoint(e.fields)):
             self.watch["assignment"].add(e.entity_id)
         return 1
 
     def _job_owner(self, job_id: str) -> str | None:
-        row = self.rows.get(("job", job_id))
-        return row["station"] if row is not None else self.job_owner.get(job_id)
+        rec = self.rows.get(("job", job_id))
+        return rec.station if rec is not None else self.job_owner.get(job_id)
+
+    def _ignore(self, e: Any, reason: str) -> int:
+        self.ignored.append({"station": self.station_id, "seq": e.seq, "entity": e.entity,
+                             "entity_id": e.entity_id, "reason": reason, "at": self.now})
+        return 0
+
+    def _merge_field(self, entity: str, entity_id: str, name: str, value: Any, stamp: list[Any],
+                     rec: Record) -> None:
+        """Per-field last writer wins on sync_protocol's rank; the loser is kept."""
+        current = rec.stamps.get(name)
+        if current is None:
+            rec.data[name], rec.stamps[name] = value, stamp
+            return
+        incoming_wins = self._rank(stamp) > self._rank(current)
+        winner, loser = (stamp, current) if incoming_wins else (current, stamp)
+        win_value, lose_value = (value, rec.data.get(name)) if incoming_wins else (rec.data.get(name), value)
+        if incoming_wins:
+            rec.data[name], rec.stamps[name] = value, stamp
+        if winner[2] == loser[2] or win_value == lose_value:
+            return
+        self.losses.append({
+            "entity": entity, "entity_id": entity_id, "field": name, "winner_value": win_value,
+            "winner_station": winner[2], "winner_hlc": winner[0], "loser_value": lose_value,
+            "loser_station": loser[2], "loser_hlc": loser[0], "loser_counter": loser[1]})
+
+    def _rank(self, stamp: list[Any]) -> tuple[bool, int, int, str]:
+        wall, counter, origin = stamp
+        return rank(Version(None, wall, counter, origin), self.hub)
+
+    def resolve_booking_people(self) -> None:
+        """Give each booking the keyed ID hash of its worker (from this batch or the hub)."""
+        watched = [self.rows[("assignment", a)] for a in sorted(self.watch["assignment"])]
+        wanted = {str(r.data.get("worker_id")) for r in watched if r.data.get("worker_id")}
+        hashes: dict[str, Any] = {}
+        for wid in wanted:
+            worker = self.rows.get(("worker", wid))
+            if worker is not None:
+                hashes[wid] = worker.data.get("id_hash")
+        rest = sorted(wanted - set(hashes))
+        if rest:
+            hashes.update(db.fetch_in('SELECT "id", "id_hash" FROM "worker" WHERE {in}', "id", rest))
+        for rec in watched:
+            found = hashes.get(str(rec.data.get("worker_id")))
+            if found:
+                rec.id_hash = str(found)
 
     def write(self) -> None:
-        """Insert the new records (one statement per kind) and update the changed ones."""
-        received = clock.now()
-        for entity, model in REPLICATED.items():
-            fresh = [
-                {"id": eid, "station": row["station"], "data": row["data"], "stamps": row["stamps"],
-                 "deleted": row["deleted"], "received_at": received,
-                 "created_at": parse_time(row["data"].get(_CREATED[entity])),
-                 **_defaults(entity, row["data"])}
-                for (kind, eid), row in self.rows.items() if kind == entity and (kind, eid) in self.new
-            ]
-            db.insert_rows(model, fresh)
-        for entity, eid in sorted(self.dirty - self.new):
-            row, model = self.rows[(entity, eid)], REPLICATED[entity]
-            model.update(data=row["data"], stamps=row["stamps"], deleted=row["deleted"],
-                         **_columns(entity, row["data"])).where(model.id == eid).execute()
+        """Insert the new records (one statement per kind), update the changed ones, and store
+        the field losses, their queue items and the ignored entries."""
+        sqlite = db.is_sqlite()
+        received = db.dbtime(self.now)
+        by_kind: dict[str, list[tuple[str, Record]]] = {}
+        for (kind, eid), rec in self.rows.items():
+            if rec.new or (kind, eid) in self.dirty:
+                by_kind.setdefault(kind, []).append((eid, rec))
+        origins: dict[str, str] = {}
+        for entity, recs in by_kind.items():
+            cols, created = _extra_columns(entity), _CREATED[entity]
+            plan = [(c, t, _DEFAULTS[entity][c]) for c, t in _COLUMNS[entity].items()]
+            fresh, changed = [], []
+            for eid, rec in recs:
+                data = rec.data
+                values = [(_time_value(data[c], sqlite) if t == "time" else _cast(t, data[c]))
+                          if c in data else default for c, t, default in plan]
+                if entity == "assignment":
+                    values.append(rec.id_hash)
+                if not rec.new:
+                    changed.append((_ENCODE(data), _ENCODE(rec.stamps), rec.deleted, *values, eid))
+                    continue
+                if rec.stamp is not None:  # one entry wrote every field: {"*": stamp}
+                    wall, counter, origin = rec.stamp
+                    if origin not in origins:
+                        origins[origin] = _ENCODE(origin)
+                    stamps = f'{{"{ALL_FIELDS}":[{int(wall)},{int(counter)},{origins[origin]}]}}'
+                else:
+                    stamps = _ENCODE(rec.stamps)
+                fresh.append((eid, rec.station, rec.text or _ENCODE(data), stamps, rec.deleted,
+                              _time_value(data.get(created), sqlite), received, *values))
+            table = REPLICATED[entity]._meta.table_name
+            db.insert_values(table, (*_BASE, *cols), fresh)
+            db.update_values(table, "id", ("data", "stamps", "deleted", *cols), changed)
+        if self.ignored:
+            Ignored.insert_many(self.ignored).execute()
+        if self.losses:
+            self._write_losses()
 
-    def touched(self, entity: str) -> list[str]:
-        """Ids of `entity` records whose identity or booking may have changed."""
-        return sorted(self.watch[entity])
+    def _write_losses(self) -> None:
+        FieldLoss.insert_many([{k: v for k, v in loss.items() if k != "loser_counter"}
+                               | {"at": self.now} for loss in self.losses]).execute()
+        reconcile.open_issues([
+            ("field", f"field:{x['entity']}:{x['entity_id']}:{x['field']}:{x['loser_station']}:"
+                      f"{x['loser_hlc']}:{x['loser_counter']}", x["entity_id"],
+             [x["winner_station"], x["loser_station"]],
+             {k: v for k, v in x.items() if k != "loser_counter"})
+            for x in self.losses])
 
+    def identities(self) -> dict[str, dict[str, Any]]:
+        """Keyed ID hash → the worker's data, for live workers whose identity may be new."""
+        out: dict[str, dict[str, Any]] = {}
+        for wid in sorted(self.watch["worker"]):
+            rec = self.rows[("worker", wid)]
+            id_hash = _cast("str", rec.data.get("id_hash"))
+            if id_hash and not rec.deleted:
+                out[id_hash] = rec.data
+        return out
 
-def _defaults(entity: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Every query column of a new row (absent fields get the column's default)."""
-    fields = REPLICATED[entity]._meta.fields
-    given = _columns(entity, data)
-    return {col: given[col] if col in given else fields[col].default for col in _COLUMNS[entity]}
+    def bookings(self) -> list[people.Booking]:
+        """The live bookings of this batch whose person or times may have changed."""
+        out = []
+        for aid in sorted(self.watch["assignment"]):
+            rec = self.rows[("assignment", aid)]
+            if rec.id_hash and not rec.deleted and rec.data.get("status") in people.ACTIVE_BOOKINGS:
+                out.append(people.Booking(aid, rec.station, str(rec.data.get("job_id")),
+                                          rec.id_hash, parse_time(rec.data.get("starts_at")),
+                                          parse_time(rec.data.get("ends_at"))))
+        return out
 
-
-def _ignore(station_id: str, e: Any, reason: str) -> int:
-    Ignored.create(station=station_id, seq=e.seq, entity=e.entity, entity_id=e.entity_id,
-                   reason=reason, at=clock.now())
-    return 0
-
-
-def _merge_field(entity: str, entity_id: str, name: str, value: Any, stamp: list[Any],
-                 data: dict[str, Any], stamps: dict[str, Any]) -> None:
-    """Per-field last writer wins on sync_protocol's rank (hub first, HLC, origin); the loser
-    is kept."""
-    current = stamps.get(name)
-    if current is None:
-        data[name], stamps[name] = value, stamp
-        return
-    incoming_wins = _rank(stamp) > _rank(current)
-    winner, loser = (stamp, current) if incoming_wins else (current, stamp)
-    win_value, lose_value = (value, data.get(name)) if incoming_wins else (data.get(name), value)
-    if incoming_wins:
-        data[name], stamps[name] = value, stamp
-    if winner[2] == loser[2] or win_value == lose_value:
-        return
-    FieldLoss.create(entity=entity, entity_id=entity_id, field=name, winner_value=win_value,
-                     winner_station=winner[2], winner_hlc=winner[0], loser_value=lose_value,
-                     loser_station=loser[2], loser_hlc=loser[0], at=clock.now())
-    reconcile.open_issue(
-        "field", f"field:{entity}:{entity_id}:{name}:{loser[2]}:{loser[0]}:{loser[1]}", entity_id,
-        [winner[2], loser[2]],
-        {"entity": entity, "entity_id": entity_id, "field": name, "winner_value": win_value,
-         "winner_station": winner[2], "winner_hlc": winner[0], "loser_value": lose_value,
-         "loser_station": loser[2], "loser_hlc": loser[0]},
-    )
-
-
-def _rank(stamp: list[Any]) -> tuple[bool, int, int, str]:
-    wall, counter, origin = stamp
-    return rank(Version(None, wall, counter, origin), signing.hub_id())
-
-
-def _lock_persons(id_hashes: list[str], masked: dict[str, Any]) -> None:
-    """Create and lock the person rows (sorted, so two hub processes never deadlock)."""
-    rows = [{"id_hash": h, "id_masked": masked.get(h, {}).get("id_masked"),
-             "id_sealed": masked.get(h, {}).get("id_sealed"), "created_at": clock.now()}
-            for h in id_hashes]
-    db.insert_rows(Person, rows)
-    list(db.locked(Person.select(Person.id_hash).where(Person.id_hash.in_(id_hashes))
-                   .order_by(Person.id_hash)).tuples())
-
-
-def _check_identities(station_id: str, worker_ids: list[str]) -> None:
-    """The same keyed ID hash at another station: propose a merge."""
-    if not worker_ids:
-        return
-    mine = dict(Worker.select(Worker.id_hash, Worker.data).where(
-        Worker.id.in_(worker_ids) & Worker.id_hash.is_null(False)).tuples())
-    if not mine:
-        return
-    hashes = sorted(mine)
-    _lock_persons(hashes, mine)
-    shared = [h for h, n in Worker.select(Worker.id_hash, fn.COUNT(fn.DISTINCT(Worker.station)))
-              .where(Worker.id_hash.in_(hashes) & ~Worker.deleted).group_by(Worker.id_hash)
-              .tuples() if n > 1]
-    same: dict[str, list[Worker]] = {}
-    if shared:
-        for w in Worker.select().where(Worker.id_hash.in_(shared) & ~Worker.deleted).order_by(
-                Worker.station, Worker.id):
-            same.setdefault(w.id_hash, []).append(w)
-    for id_hash, workers in same.items():
-        stations = sorted({w.station for w in workers})
-        reconcile.open_issue(
-            "merge", f"merge:{id_hash}:{','.join(stations)}", id_hash, stations,
-            {"workers": [{"id": w.id, "station": w.station, "name": w.name,
-                          "id_masked": w.data.get("id_masked")} for w in workers]},
-        )
-
-
-def _overlaps(a: Assignment, b: Assignment) -> bool:
-    if None in (a.starts_at, a.ends_at, b.starts_at, b.ends_at):
-        return False
-    return a.starts_at < b.ends_at and b.starts_at < a.ends_at
-
-
-def _check_bookings(station_id: str, assignment_ids: list[str]) -> None:
-    """One person booked into overlapping jobs at two stations: a booking conflict."""
-    if not assignment_ids:
-        return
-    bookings = list(Assignment.select().where(Assignment.id.in_(assignment_ids)))
-    hashes = {w.id: w.id_hash for w in Worker.select(Worker.id, Worker.id_hash).where(
-        Worker.id.in_(sorted({b.worker_id for b in bookings})))}
-    for b in bookings:
-        if hashes.get(b.worker_id) and b.id_hash != hashes[b.worker_id]:
-            b.id_hash = hashes[b.worker_id]
-            Assignment.update(id_hash=b.id_hash).where(Assignment.id == b.id).execute()
-    active = [b for b in bookings if b.id_hash and b.status in ACTIVE_BOOKINGS]
-    if not active:
-        return
-    people = sorted({b.id_hash for b in active})
-    _lock_persons(people, {})
-    others: dict[str, list[Assignment]] = {}
-    for o in Assignment.select().where(
-            Assignment.id_hash.in_(people) & (Assignment.station != station_id)
-            & Assignment.status.in_(ACTIVE_BOOKINGS) & ~Assignment.deleted):
-        others.setdefault(o.id_hash, []).append(o)
-    for booking in active:
-        clashes = [o for o in others.get(booking.id_hash, []) if _overlaps(booking, o)]
-        if clashes:
-            _open_booking(booking.id_hash, [booking, *clashes])
-
-
-def _open_booking(id_hash: str, group: list[Assignment]) -> None:
-    group = sorted(group, key=lambda a: a.id)
-    jobs = {j.id: j.title for j in Job.select(Job.id, Job.title).where(
-        Job.id.in_([a.job_id for a in group]))}
-    reconcile.open_issue(
-        "booking", "booking:" + ",".join(a.id for a in group)[:180], id_hash,
-        [a.station for a in group],
-        {"assignments": [{"id": a.id, "station": a.station, "job_id": a.job_id,
-                          "job_title": jobs.get(a.job_id), "starts_at": str(a.starts_at),
-                          "ends_at": str(a.ends_at)} for a in group]},
-    )

@@ -33,6 +33,19 @@ def open_issue(kind: str, dedupe: str, subject: str, stations: list[str],
     ).on_conflict_ignore().execute()
 
 
+def open_issues(items: list[tuple[str, str, str, list[str], dict[str, Any]]]) -> None:
+    """Queue many items (kind, dedupe, subject, stations, details) with one insert, in dedupe
+    order (two hub processes wait on each other the same way round)."""
+    now = clock.now()
+    rows = {dedupe[:200]: {"kind": kind, "dedupe": dedupe[:200], "subject": subject[:64],
+                           "stations": sorted(set(stations)), "details": details,
+                           "created_at": now, "status": "open"}
+            for kind, dedupe, subject, stations, details in items}
+    assert all(row["kind"] in KINDS for row in rows.values())
+    if rows:
+        Issue.insert_many([rows[k] for k in sorted(rows)]).on_conflict_ignore().execute()
+
+
 def queue(status: str = "open", kind: str | None = None, limit: int = 200) -> list[Issue]:
     """Items of the queue, oldest first."""
     query = Issue.select().where(Issue.status == status)
