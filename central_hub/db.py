@@ -177,10 +177,24 @@ def _seed_hub_state() -> None:
     HubState.insert(key="hub_log", seq=0, head="").on_conflict_ignore().execute()
 
 
+def _indexes_for_city_and_ingest() -> None:
+    """Fewer, better indexes: one (station, created_at) per replicated table for per-station
+    counts over a period instead of separate ones; none that a unique index already covers."""
+    for name in ("applied_entry_station_id", *(f"{t}_station" for t in _REPLICATED_TABLES),
+                 *(f"{t}_created_at" for t in _REPLICATED_TABLES), "job_status", "job_posted_at"):
+        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    for table in _REPLICATED_TABLES:
+        database.execute_sql(f'CREATE INDEX IF NOT EXISTS "{table}_station_created_at" '
+                             f'ON "{table}" ("station", "created_at")')
+
+
+_REPLICATED_TABLES = ("worker", "employer", "job", "assignment", "complaint")
+
 # Numbered migrations, applied in order, each once. Append; never edit a released one.
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _create_all),
     (2, _seed_hub_state),
+    (3, _indexes_for_city_and_ingest),
 ]
 
 

@@ -24,12 +24,16 @@ class Person(BaseModel):
 
 class _Replicated(BaseModel):
     id = peewee.CharField(primary_key=True, max_length=64)
-    station = peewee.CharField(max_length=32, index=True)  # the station that created it
+    station = peewee.CharField(max_length=32)  # the station that created it
     data = JSONField(default=dict)
     stamps = JSONField(default=dict)
     deleted = peewee.BooleanField(default=False)
-    created_at = peewee.DateTimeField(null=True, index=True)  # station's time of creation
+    created_at = peewee.DateTimeField(null=True)  # station's time of creation
     received_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        # Per-station counts over a period (city view, evaluation); see db migration 3.
+        indexes = ((("station", "created_at"), False),)
 
 
 class Worker(_Replicated):
@@ -49,9 +53,9 @@ class Employer(_Replicated):
 class Job(_Replicated):
     title = peewee.CharField(max_length=100, default="")
     category = peewee.CharField(max_length=32, default="")
-    status = peewee.CharField(max_length=16, default="open", index=True)
+    status = peewee.CharField(max_length=16, default="open")
     headcount = peewee.IntegerField(default=0)
-    posted_at = peewee.DateTimeField(null=True, index=True)
+    posted_at = peewee.DateTimeField(null=True)
     dispatch_started_at = peewee.DateTimeField(null=True)
     filled_at = peewee.DateTimeField(null=True)
     starts_at = peewee.DateTimeField(null=True)

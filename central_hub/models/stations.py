@@ -75,7 +75,7 @@ class StationKey(BaseModel):
 class AppliedEntry(BaseModel):
     """Idempotency record: one row per accepted station entry, written with its effects."""
 
-    station = peewee.ForeignKeyField(Station, on_delete="CASCADE")
+    station = peewee.ForeignKeyField(Station, on_delete="CASCADE", index=False)
     epoch = peewee.IntegerField()
     seq = peewee.IntegerField()
     entry_hash = peewee.CharField(max_length=64)

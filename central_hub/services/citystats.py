@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-from collections import defaultdict
 from typing import Any
 
 from flask import current_app
 from peewee import fn
 
+from central_hub import db
 from central_hub.models import Assignment, Complaint, Job, Station, Worker
 
 EVALUATION_COLUMNS: list[tuple[str, str, str]] = [
@@ -27,47 +26,65 @@ EVALUATION_COLUMNS: list[tuple[str, str, str]] = [
 ]
 
 
-def _fill_seconds(job_row: Any) -> int | None:
-    start = job_row.dispatch_started_at or job_row.posted_at
-    if job_row.filled_at is None or start is None:
-        return None
-    return max(0, int((job_row.filled_at - start).total_seconds()))
+def _seconds_sql() -> str:
+    """SQL for a filled job's whole seconds from the start of dispatch (or posting) to full."""
+    start = "COALESCE(dispatch_started_at, posted_at)"
+    if db.is_sqlite():
+        return f"MAX(0, CAST(strftime('%s', filled_at) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER))"
+    return f"GREATEST(0, FLOOR(EXTRACT(EPOCH FROM (filled_at - {start}))))::bigint"
 
 
-def _fill_times(where: Any = None) -> dict[str, list[int]]:
-    query = Job.select(Job.station, Job.posted_at, Job.dispatch_started_at, Job.filled_at).where(
-        Job.filled_at.is_null(False) & ~Job.deleted)
-    if where is not None:
-        query = query.where(where)
-    out: dict[str, list[int]] = defaultdict(list)
-    for row in query.namedtuples():
-        seconds = _fill_seconds(row)
-        if seconds is not None:
-            out[row.station].append(seconds)
-    return out
+def _fill_times(start: dt.datetime | None = None, end: dt.datetime | None = None
+                ) -> dict[str, dict[str, Any]]:
+    """Per station, from its filled jobs (filled within [start, end) when given), all in SQL:
+    fills, median and p90 seconds to fill, and how many filled within the dispatch target."""
+    p = db.database.param
+    params: list[Any] = []
+    period = ""
+    if start is not None and end is not None:
+        period = f" AND filled_at >= {p} AND filled_at < {p}"
+        params = [db.dbtime(start), db.dbtime(end)]
+    target = int(current_app.config["DISPATCH_TARGET_SECONDS"])
+    sql = f"""
+        WITH f AS (
+            SELECT station, {_seconds_sql()} AS s FROM "job"
+            WHERE filled_at IS NOT NULL AND COALESCE(dispatch_started_at, posted_at) IS NOT NULL
+              AND NOT deleted{period}),
+        r AS (
+            SELECT station, s, ROW_NUMBER() OVER (PARTITION BY station ORDER BY s) - 1 AS i,
+                   COUNT(*) OVER (PARTITION BY station) AS n FROM f)
+        SELECT station, MAX(n),
+               AVG(CASE WHEN i = (n - 1) / 2 OR i = n / 2 THEN s END),
+               MAX(CASE WHEN i = n * 9 / 10 THEN s END),
+               SUM(CASE WHEN s <= {target} THEN 1 ELSE 0 END)
+        FROM r GROUP BY station"""
+    return {station: {"fills": int(n), "median": int(median), "p90": int(p90),
+                      "within": int(within)}
+            for station, n, median, p90, within in db.database.execute_sql(sql, params).fetchall()}
 
 
 def city_view() -> dict[str, Any]:
     """Registered workers and jobs against the 2027 targets, fill rate, fill seconds per station,
     complaints."""
     cfg = current_app.config
-    people = (Worker.select(fn.COUNT(fn.DISTINCT(Worker.id_hash))).where(~Worker.deleted).scalar() or 0)
-    no_hash = Worker.select().where(Worker.id_hash.is_null() & ~Worker.deleted).count()
-    workers = people + no_hash
-    jobs = Job.select().where(~Job.deleted).count()
-    dispatchable = Job.select().where(~Job.deleted & Job.status.not_in(["held", "rejected"])).count()
-    filled = Job.select().where(~Job.deleted & Job.filled_at.is_null(False)).count()
+    people, no_hash = db.database.execute_sql(
+        'SELECT COUNT(DISTINCT id_hash), COALESCE(SUM(CASE WHEN id_hash IS NULL THEN 1 ELSE 0 END), 0) '
+        'FROM "worker" WHERE NOT deleted').fetchone()
+    workers = int(people or 0) + int(no_hash or 0)
+    jobs, dispatchable, filled = (int(x or 0) for x in db.database.execute_sql(
+        "SELECT COUNT(*), SUM(CASE WHEN status NOT IN ('held', 'rejected') THEN 1 ELSE 0 END), "
+        'SUM(CASE WHEN filled_at IS NOT NULL THEN 1 ELSE 0 END) FROM "job" WHERE NOT deleted'
+    ).fetchone())
     times = _fill_times()
     stations = []
     for st in Station.select().order_by(Station.district, Station.name):
-        secs = sorted(times.get(st.id, []))
+        t = times.get(st.id)
         stations.append({
             "station": st,
-            "fills": len(secs),
-            "median": int(statistics.median(secs)) if secs else None,
-            "p90": secs[min(len(secs) - 1, int(len(secs) * 0.9))] if secs else None,
-            "within": round(100 * sum(s <= cfg["DISPATCH_TARGET_SECONDS"] for s in secs) / len(secs))
-            if secs else None,
+            "fills": t["fills"] if t else 0,
+            "median": t["median"] if t else None,
+            "p90": t["p90"] if t else None,
+            "within": round(100 * t["within"] / t["fills"]) if t else None,
         })
     complaints = {row.status: row.n for row in Complaint.select(
         Complaint.status, fn.COUNT(Complaint.id).alias("n")).where(~Complaint.deleted).group_by(
@@ -104,17 +121,16 @@ def _count_by_station(model: Any, column: Any, start: dt.datetime, end: dt.datet
 def evaluation(year: int) -> list[dict[str, Any]]:
     """One row per station: the annual evaluation figures for `year`."""
     start, end = _year_bounds(year)
-    target = current_app.config["DISPATCH_TARGET_SECONDS"]
     regs = _count_by_station(Worker, Worker.created_at, start, end)
     posts = _count_by_station(Job, Job.posted_at, start, end)
     no_shows = _count_by_station(Assignment, Assignment.confirmed_at, start, end,
                                  Assignment.status == "no_show")
     resolved = _count_by_station(Complaint, Complaint.resolved_at, start, end,
                                  Complaint.status == "resolved")
-    times = _fill_times((Job.filled_at >= start) & (Job.filled_at < end))
+    times = _fill_times(start, end)
     rows = []
     for st in Station.select().order_by(Station.district, Station.name):
-        secs = times.get(st.id, [])
+        t = times.get(st.id)
         rows.append({
             "station_id": st.id,
             "name": st.name,
@@ -122,10 +138,9 @@ def evaluation(year: int) -> list[dict[str, Any]]:
             "community": st.community,
             "registrations": regs.get(st.id, 0),
             "postings": posts.get(st.id, 0),
-            "fills": len(secs),
-            "median_dispatch_seconds": int(statistics.median(secs)) if secs else None,
-            "share_within_60s": round(100 * sum(s <= target for s in secs) / len(secs), 1)
-            if secs else None,
+            "fills": t["fills"] if t else 0,
+            "median_dispatch_seconds": t["median"] if t else None,
+            "share_within_60s": round(100 * t["within"] / t["fills"], 1) if t else None,
             "no_shows": no_shows.get(st.id, 0),
             "complaints_resolved": resolved.get(st.id, 0),
         })
