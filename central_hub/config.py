@@ -18,6 +18,10 @@ ENROLMENT_CODE_HOURS = 24
 # Largest push body accepted (bytes, after gzip is undone as well as before).
 MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 MAX_PUSH_BYTES = 16 * 1024 * 1024
+# Out-of-order batches held per station until the gap before them closes: beyond either cap a
+# push that would be held is refused (`held_batches_full`, HTTP 429) instead of growing without end.
+MAX_HELD_BATCHES = 64
+MAX_HELD_BYTES = 64 * 1024 * 1024
 # Most hub-log entries served by one pull.
 HUB_LOG_PAGE = 500
 # A station whose wall clock is off by more than this is flagged on the stations page.

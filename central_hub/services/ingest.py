@@ -9,10 +9,14 @@ double apply. (station, epoch, seq) is unique besides.
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from typing import Any
 
 import peewee
 from flask import current_app
+from peewee import fn
 
 import sync_protocol as sp
 from central_hub import clock, db, signing
@@ -101,6 +105,11 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[d
     if isinstance(verdict, Gap):
         first = verdict.missing_to + 1
         last = sp.parse_batch(verdict.batch, _limits()).checkpoint.checkpoint.seq
+        full = _backlog_full(station, first, last, len(verdict.batch), verdict)
+        if full is not None:
+            Station.update(last_error=full.code, last_error_at=now, **contact).where(
+                Station.id == station_id).execute()
+            return _refusal(station_id, full, now_ms, sp.Reason.NOT_ALLOWED), full.status
         HeldBatch.insert(station=station_id, epoch=station.epoch, first_seq=first, last_seq=last,
                          body=verdict.batch, received_at=now).on_conflict_ignore().execute()
         Station.update(**contact).where(Station.id == station_id).execute()
@@ -120,9 +129,36 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[d
     return _refusal(station_id, error, now_ms), error.status
 
 
+def _backlog_full(station: Station, first: int, last: int, size: int, gap: Gap) -> HubError | None:
+    """The typed refusal when holding one more out-of-order batch would pass the station's cap
+    (MAX_HELD_BATCHES batches or MAX_HELD_BYTES bytes); None when it may be held."""
+    held = HeldBatch.select(HeldBatch.first_seq, HeldBatch.last_seq, fn.LENGTH(HeldBatch.body)).where(
+        (HeldBatch.station == station.id) & (HeldBatch.epoch == station.epoch)).tuples()
+    rows = list(held)
+    if any((a, b) == (first, last) for a, b, _ in rows):
+        return None  # already held: a resend changes nothing
+    cap, cap_bytes = current_app.config["MAX_HELD_BATCHES"], current_app.config["MAX_HELD_BYTES"]
+    held_bytes = sum(n or 0 for _, _, n in rows)
+    if len(rows) < cap and held_bytes + size <= cap_bytes:
+        return None
+    missing = (gap.missing_from, min([first, *(a for a, _, _ in rows)]) - 1)  # before all held
+    return HubError(
+        "held_batches_full",
+        f"中心已暂存本站 {len(rows)} 个乱序批次（{held_bytes} 字节），已达上限 {cap} 个 / {cap_bytes} "
+        f"字节；请先补发第 {missing[0]}–{missing[1]} 条",
+        f"The hub already holds {len(rows)} out-of-order batches ({held_bytes} bytes) of this "
+        f"station, the cap is {cap} / {cap_bytes} bytes; send entries {missing[0]}–{missing[1]} first",
+        details={"verdict": "rejected", "held": len(rows), "held_bytes": held_bytes,
+                 "max_held": cap, "max_held_bytes": cap_bytes,
+                 "missing_from": missing[0], "missing_to": missing[1],
+                 "detail": f"held_batches_full: send {missing[0]}-{missing[1]} first"},
+        status=429)
+
+
 def _apply(station: Station, verdict: Apply, now: Any, **contact: Any) -> int:
     """Apply the entries and move the station's head (with `contact` fields) in one update."""
     applied = merge.apply_entries(station, verdict.entries)
+    _test_pause()
     last = verdict.entries[-1].entry
     Station.update(
         epoch=verdict.head.epoch, head_seq=verdict.head.seq, head_hash=verdict.head.head,
@@ -178,11 +214,24 @@ def _answer(verdict: str, station_id: str, now_ms: int,
             "receipt": receipt.decode(), **extra}
 
 
-def _refusal(station_id: str, error: HubError, now_ms: int) -> dict[str, Any]:
+def _test_pause() -> None:
+    """Tests only: with KUAIGONG_HUB_TEST_APPLY_DELAY=<seconds> set, say so on stderr and wait
+    inside the push's transaction, after its entries are written and before the commit, so a
+    test can kill the process in the middle of an apply."""
+    delay = os.environ.get("KUAIGONG_HUB_TEST_APPLY_DELAY")
+    if delay:
+        print("kuaigong-hub: applying (test delay)", file=sys.stderr, flush=True)
+        time.sleep(float(delay))
+
+
+def _refusal(station_id: str, error: HubError, now_ms: int,
+             reason: sp.Reason | None = None) -> dict[str, Any]:
+    """The refusal reply: receipt, error, and a signed rejection with `reason` (default: the
+    error's code as a sync_protocol reason)."""
     body = _answer(error.details.get("verdict", "rejected"), station_id, now_ms)
-    rejection = sign_rejection(Rejection(station_id, signing.hub_id(), sp.Reason(error.code),
-                                         error.message_en, body["hub_seq"], now_ms),
-                               signing.hub_key())
+    detail = error.message_en if reason is None else f"{error.code}: {error.message_en}"
+    rejection = sign_rejection(Rejection(station_id, signing.hub_id(), reason or sp.Reason(error.code),
+                                         detail, body["hub_seq"], now_ms), signing.hub_key())
     return {**body, "error": error.as_dict(), "rejection": rejection.decode()}
 
 
