@@ -236,16 +236,25 @@ def _figures(station: Station, posted: list[str], tally: Tally, setup: float, si
     }
 
 
+SEEDS = (20250506, 1, 2)
+
+
 def main() -> None:
-    figures = run()
+    runs = [run(seed=seed) for seed in SEEDS]
+    figures = runs[0]
     t: Tally = figures["tally"]
+    others = "\n".join(
+        f"| {seed} | {f['jobs']} / {f['places']} | {f['filled_within_60s']} / {f['fillable']} = "
+        f"{f['share_within_60s']:.1%} | {f['median_seconds']} | {f['p90_seconds']} | {f['over_assigned_jobs']} |"
+        for seed, f in zip(SEEDS, runs, strict=True)
+    )
     goal = "met" if figures["share_within_60s"] >= 0.95 else "MISSED"
     body = f"""
 Through the real HTTP API (waitress on 127.0.0.1:0, staff and worker bearer tokens); the
 station's clock is a ManualClock moved one second at a time, with the dispatch tick run each
 simulated second. 300 workers registered and checked in (2–4 of 8 skills, 3–8 of 8
 communities), 60 offer-mode jobs (headcount 1–4, one skill, four shifts tomorrow) posted at
-random moments over 10 minutes. Each offer: 15 % silence, 15 % decline, 70 % accept, answered
+random moments over 10 minutes (first table: seed {SEEDS[0]}). Each offer: 15 % silence, 15 % decline, 70 % accept, answered
 after 2–30 s (answers after the 20 s deadline find the offer closed).
 
 | figure | value |
@@ -261,6 +270,17 @@ after 2–30 s (answers after the 20 s deadline find the offer closed).
 | other refusals | {t.refused or 'none'} |
 | jobs with more assignments than headcount | {figures['over_assigned_jobs']} |
 | wall time: setup / simulation | {figures['setup_seconds']:.1f} s / {figures['sim_seconds']:.1f} s |
+
+The same rush with other random seeds (other jobs, answers and delays):
+
+| seed | jobs / places | within 60 s | median s | p90 s | over-assigned jobs |
+| --- | --- | --- | --- | --- | --- |
+{others}
+
+The cascade offers one worker per open place, and one more per place every 10 s without an
+answer (up to 3): that is what keeps slow and silent workers from holding a job past 60 s, and
+why many answers arrive after the place was taken ("answered too late" above; those workers
+are told the job is filled).
 """
     write_section("Dispatch: morning rush", body)
 

@@ -36,7 +36,7 @@ GRABS_PER_CLIENT = 20
 PAUSE_SECONDS = (0.5, 1.5)  # between one client's tries: a person reading the answer, tapping again
 
 
-def _prepare(data_dir: str) -> tuple[list[str], dict[str, str]]:
+def _prepare(data_dir: str, workers: int = WORKERS, jobs_wanted: int = JOBS) -> tuple[list[str], dict[str, str]]:
     """Create the station's data: workers with tokens and open grab jobs; (job ids, tokens)."""
     from station_node import create_app, db
     from station_node.identity import ensure_keys
@@ -49,19 +49,19 @@ def _prepare(data_dir: str) -> tuple[list[str], dict[str, str]]:
     with app.app_context(), db.database.connection_context():
         admin, _ = staff.create_staff("bench", "压测员", "admin", "bench-password-1")
         tokens: dict[str, str] = {}
-        for n in range(WORKERS):
+        for n in range(workers):
             worker = registration.register_worker({
                 "name": f"工人{n:03d}", "id_number": id_number(n), "mobile": f"139{n:08d}",
                 "skills": ["cleaning", "moving"], "areas": COMMUNITIES,
             }, admin)
             tokens[worker.id] = staff.issue_worker_token(worker.id, admin)
         employer = registration.register_employer({
-            "kind": "person", "name": "王先生", "id_number": id_number(WORKERS + 1), "contact_name": "王先生",
+            "kind": "person", "name": "王先生", "id_number": id_number(workers + 1), "contact_name": "王先生",
             "mobile": "13912345678", "address": "朝阳区团结湖路1号",
         }, admin)
         jobs: list[str] = []
         today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()
-        for i in range(JOBS):
+        for i in range(jobs_wanted):
             day = today + dt.timedelta(days=1 + i // 8)
             start, end = ("08:00", "12:00") if (i // 4) % 2 == 0 else ("13:00", "17:00")
             job = post_job({
@@ -136,6 +136,39 @@ def _check(data_dir: str) -> dict[str, int]:
                 "overlapping_pairs": overlapping, "full_jobs": sum(1 for j in jobs if j.status == "filled")}
 
 
+def _service_costs() -> dict[str, float]:
+    """Where a successful grab's time goes inside the station process (no HTTP): ms per grab."""
+    from station_node import changelog, create_app, db
+    from station_node.services import dispatch
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        jobs, tokens = _prepare(data_dir, workers=30, jobs_wanted=40)
+        app = create_app({"DATA_DIR": data_dir})
+        logged = [0.0]
+        record = changelog.record
+
+        def timed_record(*args: Any, **kw: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return record(*args, **kw)
+            finally:
+                logged[0] += time.perf_counter() - began
+
+        changelog.record = timed_record  # type: ignore[assignment]
+        try:
+            with app.app_context(), db.database.connection_context():
+                workers = list(tokens)
+                began = time.perf_counter()
+                for i, job_id in enumerate(jobs):
+                    for k in range(HEADCOUNT):
+                        dispatch.grab(job_id, workers[(i * HEADCOUNT + k) % len(workers)], None)
+                total = time.perf_counter() - began
+        finally:
+            changelog.record = record  # type: ignore[assignment]
+        n = len(jobs) * HEADCOUNT
+        return {"grab_ms": total / n * 1000, "changelog_ms": logged[0] / n * 1000}
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))] * 1000
@@ -187,6 +220,7 @@ def run() -> dict[str, Any]:
 
 def main() -> None:
     f = run()
+    costs = _service_costs()
     goal = "met" if f["p99_ms"] <= 100 else "MISSED"
     codes = ", ".join(f"{code} {n}" for code, n in f["codes"].most_common())
     body = f"""
@@ -216,6 +250,15 @@ Proof of no over-assignment, read from the database afterwards:
 | jobs whose confirmed count differs from their assignments | {f['count_mismatches']} |
 | pairs of overlapping assignments held by one worker | {f['overlapping_pairs']} |
 | jobs filled | {f['full_jobs']} of {JOBS} |
+
+Where the time goes: one successful grab costs {costs['grab_ms']:.1f} ms inside the station
+process without HTTP (measured separately, one thread), of which {costs['changelog_ms']:.1f} ms
+is writing its three change-log entries (assignment, worker, job); the HTTP layer (waitress,
+Flask, token look-up, JSON) adds several ms more. Writes are serialised (one SQLite writer,
+queued on an in-process lock), and the process is one Python interpreter, so while places are
+still open the station confirms at most about a hundred grabs a second; the opening second,
+when all 100 clients tap at once, queues for that long. Answers for jobs already full are
+read-only and do not wait for the write lock.
 """
     write_section("Dispatch: grab latency", body)
 
