@@ -36,7 +36,7 @@ def lock_persons(known: dict[str, dict[str, Any]]) -> None:
     """Create the persons (keyed ID hash → masked and sealed number, when given) or fill in what
     they lack; on PostgreSQL this also row-locks them, in hash order."""
     now = db.dbtime(clock.now())
-    rows = [(h, _text(known[h].get("id_masked"), 18), _text(known[h].get("id_sealed"), 2000), now)
+    rows = [(h, _text(known[h].get("id_masked"), 18), _text(known[h].get("id_sealed")), now)
             for h in sorted(known)]
     table = Person._meta.table_name
     db.insert_values(table, ("id_hash", "id_masked", "id_sealed", "created_at"), rows, (
@@ -44,7 +44,7 @@ def lock_persons(known: dict[str, dict[str, Any]]) -> None:
         f'id_sealed = COALESCE(excluded.id_sealed, "{table}".id_sealed)'))
 
 
-def _text(value: Any, limit: int) -> str | None:
+def _text(value: Any, limit: int | None = None) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
 

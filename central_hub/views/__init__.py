@@ -36,9 +36,9 @@ def render_error(error: HubError):  # type: ignore[no-untyped-def]
 
 def register(app: Flask) -> None:
     """Attach every blueprint and the error handlers."""
-    from central_hub.views import api, auth, city, reconcile, rules, stations
+    from central_hub.views import api, auth, city, people, reconcile, rules, stations
 
-    for module in (auth, stations, reconcile, city, rules, api):
+    for module in (auth, stations, reconcile, people, city, rules, api):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(HubError)
