@@ -22,6 +22,7 @@ from flask import has_app_context
 
 import sync_protocol as sp
 from station_node import clock
+from station_node.db import database
 from station_node.errors import Conflict
 from station_node.models import ChangeEntry
 
@@ -81,11 +82,9 @@ def encode_row(row: ChangeEntry, station: str, bases: dict[str, int]) -> bytes:
     return sp.encode_entry(entry)
 
 
-def _refuse_if_restored(epoch: int, head_seq: int, head_hash: str) -> None:
-    from station_node.sync import state
-
-    receipt = state.acked().receipt
-    if receipt is None or receipt.station != _station_id():
+def _refuse_if_restored(receipt: sp.Receipt | None, station: str, epoch: int, head_seq: int,
+                        head_hash: str) -> None:
+    if receipt is None or receipt.station != station:
         return
     check = sp.check_restore(epoch, head_seq, head_hash, receipt)
     if not check.may_append:
@@ -111,43 +110,57 @@ def _sealed(entity: str, entity_id: str, op: str, fields: dict[str, Any]) -> dic
     return fields if sealed is None else {**fields, "id_sealed": sealed}
 
 
+_TABLE = ChangeEntry._meta.table_name
+# The chain head, read inside the caller's write transaction: one index step on the primary key.
+_HEAD = (f'SELECT "seq", "epoch", "entry_hash", "hlc_wall", "hlc_counter" FROM "{_TABLE}" '
+         'ORDER BY "seq" DESC LIMIT 1')
+_FIELDS = ChangeEntry._meta.fields
+_INSERT = (f'INSERT INTO "{_TABLE}" ("seq", "epoch", "hlc_wall", "hlc_counter", "entity", "entity_id", '
+           '"op", "fields", "origin", "prev_hash", "entry_hash", "created_at") '
+           'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+
+
 def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -> ChangeEntry:
-    """Append one change entry; call inside the transaction that made the change."""
+    """Append one change entry; call inside the transaction that made the change.
+
+    Nothing is cached between calls but what the files in DATA_DIR say (re-checked by one
+    stat each): the head of the chain is read from the database every time, inside the
+    caller's transaction, so a restored database or another writer is always seen.
+    """
     from station_node.sync import state
 
-    last = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).first()
-    log: dict[str, Any] = state.log_state() if has_app_context() else {"epoch": 1, "bases": {"1": 0}}
+    last = database.execute_sql(_HEAD).fetchone()  # (seq, epoch, hash, wall, counter) | None
+    in_app = has_app_context()
+    log: dict[str, Any] = state.log_state() if in_app else {"epoch": 1, "bases": {"1": 0}}
     epoch, bases = int(log["epoch"]), log["bases"]
-    if last is not None and last.epoch == epoch:
-        seq, prev = protocol_seq(last, bases) + 1, last.entry_hash
+    if last is not None and last[1] == epoch:
+        seq, prev = last[0] - int(bases.get(str(epoch), 0)) + 1, last[2]
     else:
         base_seq, base_hash = state.epoch_start(log, epoch)
         seq, prev = base_seq + 1, base_hash
     station = _station_id()
     floor = (0, 0)
-    if has_app_context():
-        _refuse_if_restored(epoch, seq - 1, prev or sp.GENESIS_HASH)
-        floor = state.acked().hlc_floor
-    high = max(floor, (last.hlc_wall, last.hlc_counter) if last is not None else (0, 0))
+    if in_app:
+        acked = state.acked()
+        _refuse_if_restored(acked.receipt, station, epoch, seq - 1, prev or sp.GENESIS_HASH)
+        floor = acked.hlc_floor
+    high = max(floor, (last[3], last[4]) if last is not None else (0, 0))
     stamp = sp.HybridClock(station, sp.Hlc(*high)).send(_wall_ms())
     plain = _plain(fields)
-    if has_app_context():
+    if in_app:
         plain = _sealed(entity, str(entity_id), op, plain)
     origin = _origin.get() or station
     entry = sp.make_entry(station, epoch, seq, prev, stamp, entity, str(entity_id), op, plain, origin)
-    raw = sp.encode_entry(entry)
-    return ChangeEntry.create(
-        seq=(last.seq + 1) if last is not None else 1,
-        epoch=epoch,
-        hlc_wall=stamp.wall,
-        hlc_counter=stamp.counter,
-        entity=entity,
-        entity_id=str(entity_id),
-        op=op,
-        fields=plain,
-        origin=origin,
-        prev_hash=entry.prev,
-        entry_hash=sp.entry_hash(raw),
-        created_at=clock.now(),
+    digest = sp.entry_hash(sp.encode_entry(entry))
+    row = ChangeEntry(
+        seq=(last[0] + 1) if last is not None else 1, epoch=epoch, hlc_wall=stamp.wall,
+        hlc_counter=stamp.counter, entity=entity, entity_id=entry.entity_id, op=op, fields=plain,
+        origin=origin, prev_hash=entry.prev, entry_hash=digest, created_at=clock.now(),
     )
-
+    database.execute_sql(_INSERT, [
+        row.seq, epoch, stamp.wall, stamp.counter, entity, entry.entity_id, op,
+        _FIELDS["fields"].db_value(plain), origin, entry.prev, digest,
+        _FIELDS["created_at"].db_value(row.created_at),
+    ])
+    row._dirty.clear()
+    return row

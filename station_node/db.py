@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import peewee
 from flask import Flask
@@ -56,6 +58,44 @@ def atomic() -> peewee._atomic:
     if isinstance(db, peewee.SqliteDatabase):
         return db.atomic(lock_type="IMMEDIATE")
     return database.atomic()
+
+
+# -- fixed SQL for hot paths ------------------------------------------------------------------
+# peewee builds a statement anew on every call (about as costly as running it on SQLite); the
+# grab path and the change log write the same few statements over and over, so they keep the
+# text and convert values with the fields' own db_value, exactly as peewee would.
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(model: type[peewee.Model], names: tuple[str, ...]) -> str:
+    meta = model._meta
+    columns = ", ".join(f'"{meta.fields[n].column_name}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    return f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks})'
+
+
+@functools.lru_cache(maxsize=256)
+def _update_sql(model: type[peewee.Model], names: tuple[str, ...]) -> str:
+    meta = model._meta
+    sets = ", ".join(f'"{meta.fields[n].column_name}" = ?' for n in names)
+    return f'UPDATE "{meta.table_name}" SET {sets} WHERE "{meta.primary_key.column_name}" = ?'
+
+
+def _params(model: type[peewee.Model], values: Mapping[str, Any]) -> list[Any]:
+    fields = model._meta.fields
+    return [fields[name].db_value(value) for name, value in values.items()]
+
+
+def insert_row(model: type[peewee.Model], values: Mapping[str, Any]) -> None:
+    """Insert one row of `model` (field name → value) with a cached statement."""
+    database.execute_sql(_insert_sql(model, tuple(values)), _params(model, values))
+
+
+def update_row(model: type[peewee.Model], key: Any, values: Mapping[str, Any]) -> int:
+    """Update the row of `model` with primary key `key`; returns the rows changed (0 or 1)."""
+    params = _params(model, values)
+    params.append(model._meta.primary_key.db_value(key))
+    return int(database.execute_sql(_update_sql(model, tuple(values)), params).rowcount)
 
 
 class SchemaVersion(peewee.Model):

@@ -16,18 +16,21 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
 import sync_protocol as sp
+from station_node.db import database
 from station_node.models import StationState
 
 KEY_FILE = "station_ed25519.key"
-_cache: dict[str, tuple[int, Any]] = {}
-_lock = threading.Lock()
+T = TypeVar("T")
+_cache: dict[tuple[str, str], tuple[tuple[int, int, int] | None, Any]] = {}
+_lock = threading.RLock()
 
 
 def data_dir(app: Flask | None = None) -> Path:
@@ -49,21 +52,44 @@ def write_json(path: Path, value: Any) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    _cache.pop(str(path), None)
+    _forget(path)
+
+
+def _forget(path: Path) -> None:
+    with _lock:
+        for key in [k for k in _cache if k[0] == str(path)]:
+            _cache.pop(key, None)
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """What changes whenever the file is replaced or rewritten, by us or another process."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _cached(path: Path, kind: str, build: Callable[[Any], T]) -> T:
+    """`build(value of the JSON file)` (None when missing), kept until the file changes.
+
+    One stat per call: the change log asks for the enrolment and the receipt on every entry.
+    """
+    sig = _signature(path)
+    key = (str(path), kind)
+    hit = _cache.get(key)
+    if hit is not None and hit[0] == sig:
+        return hit[1]  # type: ignore[no-any-return]
+    value = None if sig is None else json.loads(path.read_text(encoding="utf-8"))
+    built = build(value)
+    if sig is not None and _signature(path) == sig:  # not replaced while we read it
+        _cache[key] = (sig, built)
+    return built
 
 
 def read_json(path: Path) -> Any:
     """A JSON file's value (None when missing), cached until the file changes."""
-    try:
-        mtime = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return None
-    hit = _cache.get(str(path))
-    if hit is not None and hit[0] == mtime:
-        return hit[1]
-    value = json.loads(path.read_text(encoding="utf-8"))
-    _cache[str(path)] = (mtime, value)
-    return value
+    return _cached(path, "json", lambda value: value)
 
 
 # -- enrolment -------------------------------------------------------------------------------
@@ -86,7 +112,10 @@ class Enrolment:
 
 def enrolment(app: Flask | None = None) -> Enrolment | None:
     """The station's enrolment, or None before `kuaigong station enroll`."""
-    value = read_json(_path("enrolment.json", app))
+    return _cached(_path("enrolment.json", app), "enrolment", _enrolment_of)
+
+
+def _enrolment_of(value: Any) -> Enrolment | None:
     if not value:
         return None
     return Enrolment(**{k: value[k] for k in Enrolment.__dataclass_fields__})
@@ -133,7 +162,11 @@ class Acked:
 
 def acked(app: Flask | None = None) -> Acked:
     """What the hub acknowledged last."""
-    value = read_json(_path("acked.json", app)) or {}
+    return _cached(_path("acked.json", app), "acked", _acked_of)
+
+
+def _acked_of(value: Any) -> Acked:
+    value = value or {}
     r = value.get("receipt")
     receipt = sp.Receipt(r["station"], r["epoch"], r["seq"], r["head"], r["hub"], r["hub_seq"],
                          r["hub_time"]) if r else None
@@ -180,14 +213,17 @@ def update_status(app: Flask | None = None, **changes: Any) -> dict[str, Any]:
 
 
 # -- the log's epoch (in the database: it is part of the log) ---------------------------------
+_LOG_STATE = f'SELECT "value" FROM "{StationState._meta.table_name}" WHERE "key" = ?'
+
+
 def log_state() -> dict[str, Any]:
     """{"epoch": n, "bases": {"1": 0, ...}, "starts": {"2": [seq, hash]}}.
 
     An entry's protocol seq is its row seq minus its epoch's base; an epoch after a reset starts
     right after (seq, hash) of the hub-signed reset (the first entry has that hash as prev).
     """
-    row = StationState.get_or_none(StationState.key == "sync.log")
-    return row.value if row else {"epoch": 1, "bases": {"1": 0}, "starts": {}}
+    found = database.execute_sql(_LOG_STATE, ("sync.log",)).fetchone()
+    return json.loads(found[0]) if found else {"epoch": 1, "bases": {"1": 0}, "starts": {}}
 
 
 def epoch_start(log: dict[str, Any], epoch: int) -> tuple[int, str]:

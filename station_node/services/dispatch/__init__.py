@@ -159,7 +159,7 @@ def _set_job(job: Job, now: dt.datetime, **changes: Any) -> None:
     for name, value in changes.items():
         setattr(job, name, value)
     job.updated_at = now
-    Job.update(updated_at=now, **changes).where(Job.id == job.id).execute()
+    db.update_row(Job, job.id, {"updated_at": now, **changes})
     changelog.record("job", job.id, "update", changes)
 
 
@@ -269,17 +269,19 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
                        reasons=[r.as_dict() for r in why_not])
 
     worker_id = row["id"]
-    assignment = Assignment.create(
+    assignment = Assignment(
         id=assignment_id(job.id, worker_id), job=job.id, worker=worker_id, via=via,
         status="confirmed", starts_at=job.starts_at, ends_at=job.ends_at, confirmed_at=now,
         assigned_by=actor.id if actor is not None else None, updated_at=now,
     )
+    db.insert_row(Assignment, assignment.__data__)  # what Assignment.create would write
+    assignment._dirty.clear()
     changelog.record("assignment", assignment.id, "create", {
         "job_id": job.id, "worker_id": worker_id, "via": via, "status": "confirmed",
         "starts_at": job.starts_at, "ends_at": job.ends_at, "confirmed_at": now,
         "assigned_by": actor.id if actor is not None else None,
     })
-    Worker.update(last_assigned_at=now, updated_at=now).where(Worker.id == worker_id).execute()
+    db.update_row(Worker, worker_id, {"last_assigned_at": now, "updated_at": now})
     changelog.record("worker", worker_id, "update", {"last_assigned_at": now})
     offers = job.dispatch_mode == "offer"
     if offers:
