@@ -8,6 +8,8 @@ a record one create entry alone wrote stores {"*": stamp} (see `services.merge.f
 
 from __future__ import annotations
 
+from typing import Any
+
 import peewee
 
 from central_hub.models.base import BaseModel, JSONField, utcnow
@@ -30,14 +32,11 @@ class _Replicated(BaseModel):
     deleted = peewee.BooleanField(default=False)
     created_at = peewee.DateTimeField(null=True)  # station's time of creation
     received_at = peewee.DateTimeField(default=utcnow)
-
-    class Meta:
-        # Per-station counts over a period (city view, evaluation); see db migration 3.
-        indexes = ((("station", "created_at"), False),)
+    # Indexes: see central_hub.db migrations 3 and 4 (partial, over live records).
 
 
 class Worker(_Replicated):
-    id_hash = peewee.CharField(max_length=64, null=True, index=True)
+    id_hash = peewee.CharField(max_length=64, null=True)
     name = peewee.CharField(max_length=64, default="")
     status = peewee.CharField(max_length=16, default="active")
 
@@ -58,6 +57,15 @@ class Job(_Replicated):
     posted_at = peewee.DateTimeField(null=True)
     dispatch_started_at = peewee.DateTimeField(null=True)
     filled_at = peewee.DateTimeField(null=True)
+    # Whole seconds from dispatch start (else posting) to full: kept in step with those times by
+    # ingest (services.merge) and by `save`, for the city view.
+    fill_seconds = peewee.IntegerField(null=True)
+
+    def save(self, *args: Any, **kwargs: Any) -> Any:
+        start = self.dispatch_started_at or self.posted_at
+        self.fill_seconds = (max(0, int((self.filled_at - start).total_seconds()))
+                             if self.filled_at is not None and start is not None else None)
+        return super().save(*args, **kwargs)
     starts_at = peewee.DateTimeField(null=True)
     ends_at = peewee.DateTimeField(null=True)
 

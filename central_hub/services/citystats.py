@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import current_app
-from peewee import fn
+from peewee import SQL, fn
 
 from central_hub import db
 from central_hub.models import Assignment, Complaint, Job, Station, Worker
@@ -26,14 +26,6 @@ EVALUATION_COLUMNS: list[tuple[str, str, str]] = [
 ]
 
 
-def _seconds_sql() -> str:
-    """SQL for a filled job's whole seconds from the start of dispatch (or posting) to full."""
-    start = "COALESCE(dispatch_started_at, posted_at)"
-    if db.is_sqlite():
-        return f"MAX(0, CAST(strftime('%s', filled_at) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER))"
-    return f"GREATEST(0, FLOOR(EXTRACT(EPOCH FROM (filled_at - {start}))))::bigint"
-
-
 def _fill_times(start: dt.datetime | None = None, end: dt.datetime | None = None
                 ) -> dict[str, dict[str, Any]]:
     """Per station, from its filled jobs (filled within [start, end) when given), all in SQL:
@@ -45,14 +37,13 @@ def _fill_times(start: dt.datetime | None = None, end: dt.datetime | None = None
         period = f" AND filled_at >= {p} AND filled_at < {p}"
         params = [db.dbtime(start), db.dbtime(end)]
     target = int(current_app.config["DISPATCH_TARGET_SECONDS"])
+    # Reads the index (station, fill_seconds, filled_at) over live filled jobs, already in order.
     sql = f"""
-        WITH f AS (
-            SELECT station, {_seconds_sql()} AS s FROM "job"
-            WHERE filled_at IS NOT NULL AND COALESCE(dispatch_started_at, posted_at) IS NOT NULL
-              AND NOT deleted{period}),
-        r AS (
-            SELECT station, s, ROW_NUMBER() OVER (PARTITION BY station ORDER BY s) - 1 AS i,
-                   COUNT(*) OVER (PARTITION BY station) AS n FROM f)
+        WITH r AS (
+            SELECT station, fill_seconds AS s,
+                   ROW_NUMBER() OVER (PARTITION BY station ORDER BY fill_seconds) - 1 AS i,
+                   COUNT(*) OVER (PARTITION BY station) AS n
+            FROM "job" WHERE NOT deleted AND fill_seconds IS NOT NULL{period})
         SELECT station, MAX(n),
                AVG(CASE WHEN i = (n - 1) / 2 OR i = n / 2 THEN s END),
                MAX(CASE WHEN i = n * 9 / 10 THEN s END),
@@ -67,9 +58,12 @@ def city_view() -> dict[str, Any]:
     """Registered workers and jobs against the 2027 targets, fill rate, fill seconds per station,
     complaints."""
     cfg = current_app.config
-    people, no_hash = db.database.execute_sql(
-        'SELECT COUNT(DISTINCT id_hash), COALESCE(SUM(CASE WHEN id_hash IS NULL THEN 1 ELSE 0 END), 0) '
-        'FROM "worker" WHERE NOT deleted').fetchone()
+    # One person registered at several stations counts once; both read only the live-id index.
+    people = db.database.execute_sql(
+        'SELECT COUNT(*) FROM (SELECT DISTINCT id_hash FROM "worker" '
+        "WHERE NOT deleted AND id_hash IS NOT NULL) AS p").fetchone()[0]
+    no_hash = db.database.execute_sql(
+        'SELECT COUNT(*) FROM "worker" WHERE NOT deleted AND id_hash IS NULL').fetchone()[0]
     workers = int(people or 0) + int(no_hash or 0)
     jobs, dispatchable, filled = (int(x or 0) for x in db.database.execute_sql(
         "SELECT COUNT(*), SUM(CASE WHEN status NOT IN ('held', 'rejected') THEN 1 ELSE 0 END), "
@@ -111,7 +105,7 @@ def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
 
 def _count_by_station(model: Any, column: Any, start: dt.datetime, end: dt.datetime,
                       extra: Any = None) -> dict[str, int]:
-    query = model.select(model.station, fn.COUNT(model.id).alias("n")).where(
+    query = model.select(model.station, fn.COUNT(SQL("*")).alias("n")).where(
         (column >= start) & (column < end) & ~model.deleted)
     if extra is not None:
         query = query.where(extra)

@@ -16,8 +16,9 @@ def person_view(id_hash: str) -> dict[str, Any]:
     """A person as admins see them: masked number, their records at each station, who opened
     the sealed number and why (newest first). Never the number itself."""
     person = Person.get_or_none(Person.id_hash == str(id_hash))
-    workers = list(Worker.select(Worker.id, Worker.station, Worker.name, Worker.data, Worker.deleted)
-                   .where(Worker.id_hash == str(id_hash)).order_by(Worker.station, Worker.id))
+    workers = list(Worker.select(Worker.id, Worker.station, Worker.name, Worker.data)
+                   .where((Worker.id_hash == str(id_hash)) & ~Worker.deleted)
+                   .order_by(Worker.station, Worker.id))
     if person is None and not workers:
         raise NotFound(f"人员 {str(id_hash)[:16]}…", f"Person {str(id_hash)[:16]}…")
     masked = (person.id_masked if person else None) or next(
@@ -54,7 +55,8 @@ def reveal_id_number(id_hash: str, actor: Admin | None, purpose: Any) -> str:
     errs.raise_if_any()
     with db.atomic():
         person = Person.get_or_none(Person.id_hash == str(id_hash))
-        workers = list(Worker.select(Worker.data).where(Worker.id_hash == str(id_hash)))
+        workers = list(Worker.select(Worker.data).where(
+            (Worker.id_hash == str(id_hash)) & ~Worker.deleted))
         if person is None and not workers:
             raise NotFound(f"人员 {str(id_hash)[:16]}…", f"Person {str(id_hash)[:16]}…")
         sealed = _sealed_copy(str(id_hash), person, workers)

@@ -77,7 +77,20 @@ def _time_value(value: Any, sqlite: bool) -> Any:
 
 
 def _extra_columns(entity: str) -> tuple[str, ...]:
-    return (*_COLUMNS[entity], "id_hash") if entity == "assignment" else tuple(_COLUMNS[entity])
+    return (*_COLUMNS[entity], *_DERIVED.get(entity, ()))
+
+
+def fill_seconds(data: dict[str, Any]) -> int | None:
+    """A job's whole seconds from the start of dispatch (else posting) to full, or None."""
+    filled = parse_time(data.get("filled_at"))
+    start = parse_time(data.get("dispatch_started_at")) or parse_time(data.get("posted_at"))
+    if filled is None or start is None:
+        return None
+    return max(0, int((filled - start).total_seconds()))
+
+
+# Columns a batch derives rather than copies: an assignment's person, a job's fill seconds.
+_DERIVED = {"assignment": ("id_hash",), "job": ("fill_seconds",)}
 
 
 # Each query column of a new row takes the model's default when the entry does not name it.
@@ -274,6 +287,8 @@ class Batch:
                           if c in data else default for c, t, default in plan]
                 if entity == "assignment":
                     values.append(rec.id_hash)
+                elif entity == "job":
+                    values.append(fill_seconds(data))
                 if not rec.new:
                     changed.append((_ENCODE(data), _ENCODE(rec.stamps), rec.deleted, *values, eid))
                     continue
