@@ -1,14 +1,22 @@
-"""The station database: one SQLite file in WAL mode, opened per request, migrated by number."""
+"""The station database: one SQLite file in WAL mode, migrated by number.
+
+Each request (and each `connection_context`) takes a connection from a small pool and gives it
+back afterwards. Opening a SQLite connection costs more than a grab: the pragmas run again, the
+schema is parsed again and the page cache starts empty, so connections are kept and reused by
+whichever thread asks next (never by two at once). `close_all()` really closes them, e.g.
+before the database file is replaced.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import peewee
 from flask import Flask
+from playhouse.pool import PooledSqliteDatabase
 
 database = peewee.DatabaseProxy()
 
@@ -21,11 +29,26 @@ SQLITE_PRAGMAS = {
 }
 
 
+POOL_SIZE = 32  # connections at most: server threads, the scheduler, sync, the CLI
+POOL_WAIT_SECONDS = 10
+
+
 def open_database(path: str | Path) -> peewee.SqliteDatabase:
     """Open (creating if needed) the station's SQLite file and bind the proxy to it."""
-    db = peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=10)
+    close_all()
+    db = PooledSqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, max_connections=POOL_SIZE,
+                              timeout=POOL_WAIT_SECONDS, check_same_thread=False)
     database.initialize(db)
     return db
+
+
+def close_all() -> None:
+    """Close every pooled connection of the bound database (before its file is moved or replaced)."""
+    db = database.obj
+    if isinstance(db, PooledSqliteDatabase):
+        db.close_all()
+    elif db is not None and not db.is_closed():
+        db.close()
 
 
 def database_path(app: Flask) -> Path:
@@ -84,6 +107,41 @@ def _update_sql(model: type[peewee.Model], names: tuple[str, ...]) -> str:
 def _params(model: type[peewee.Model], values: Mapping[str, Any]) -> list[Any]:
     fields = model._meta.fields
     return [fields[name].db_value(value) for name, value in values.items()]
+
+
+@functools.lru_cache(maxsize=256)
+def _select_sql(model: type[peewee.Model], names: tuple[str, ...], key: str) -> str:
+    meta = model._meta
+    columns = ", ".join(f'"{meta.fields[n].column_name}"' for n in names)
+    return f'SELECT {columns} FROM "{meta.table_name}" WHERE "{meta.fields[key].column_name}" = ? LIMIT 1'
+
+
+M = TypeVar("M", bound=peewee.Model)
+
+
+def get_row(model: type[M], key: str, value: Any, names: tuple[str, ...] | None = None) -> M | None:
+    """The row of `model` whose field `key` equals `value` (a unique field), or None.
+
+    Only the fields `names` are read when given (all of them otherwise); the instance is built
+    as peewee builds query results, without defaults and with nothing marked dirty.
+    """
+    values = get_values(model, key, value, names)
+    if values is None:
+        return None
+    row = model(__no_default__=1, **values)
+    row._dirty.clear()
+    return row
+
+
+def get_values(model: type[peewee.Model], key: str, value: Any,
+               names: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+    """Like `get_row`, as a dict of field name → Python value."""
+    fields = model._meta.fields
+    names = names or tuple(model._meta.sorted_field_names)
+    found = database.execute_sql(_select_sql(model, names, key), (fields[key].db_value(value),)).fetchone()
+    if found is None:
+        return None
+    return {n: fields[n].python_value(v) for n, v in zip(names, found, strict=True)}
 
 
 def insert_row(model: type[peewee.Model], values: Mapping[str, Any]) -> None:

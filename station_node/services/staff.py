@@ -113,7 +113,7 @@ def authenticate_token(token: str) -> Staff | None:
     """The active staff member holding this API token, else None."""
     if not isinstance(token, str) or not token:
         return None
-    staff = Staff.get_or_none(Staff.token_hash == _token_hash(token))
+    staff = db.get_row(Staff, "token_hash", _token_hash(token))  # on every API call: fixed SQL
     return staff if staff is not None and staff.active else None
 
 
@@ -133,5 +133,5 @@ def authenticate_worker_token(token: str) -> Worker | None:
     """The active worker holding this personal token, else None."""
     if not isinstance(token, str) or not token:
         return None
-    worker = Worker.get_or_none(Worker.user_token_hash == _token_hash(token))
+    worker = db.get_row(Worker, "user_token_hash", _token_hash(token))  # every kiosk tap: fixed SQL
     return worker if worker is not None and worker.status == "active" else None

@@ -138,7 +138,7 @@ def grab(job_id: str) -> Any:
         worker_id = worker.id
     else:
         worker_id = required_text(data, "worker_id", "工人编号", "worker_id")
-    assignment = dispatch.grab(_job(job_id).id, worker_id, auth.current_staff())
+    assignment = dispatch.grab(job_id, worker_id, auth.current_staff())  # 404 for an unknown job
     return jsonify(assignment=serializers.assignment(assignment)), 201
 
 

@@ -232,9 +232,7 @@ class Station:
         """Bind the station database proxy to this station's file."""
         from station_node import db
 
-        if not db.database.is_closed():
-            db.database.close()
-        db.open_database(db.database_path(self.app))
+        db.open_database(db.database_path(self.app))  # closes the connections of the one before
 
     @contextlib.contextmanager
     def ctx(self) -> Iterator[None]:
@@ -328,5 +326,4 @@ class Station:
     def close(self) -> None:
         from station_node import db
 
-        if not db.database.is_closed():
-            db.database.close()
+        db.close_all()

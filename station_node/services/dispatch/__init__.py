@@ -202,19 +202,14 @@ _JOB_COLUMNS = (
 )
 
 
-def _select_sql(model: type[peewee.Model], columns: tuple[peewee.Field, ...], where: str) -> str:
-    names = ", ".join(f'"{c.column_name}"' for c in columns)
-    return f'SELECT {names} FROM "{model._meta.table_name}" WHERE {where}'
-
-
 # Hot-path reads as fixed SQL (peewee would rebuild the same statement on every grab).
-_JOB_BY_ID = _select_sql(Job, _JOB_COLUMNS, '"id" = ?')
-_WORKER_BY_ID = _select_sql(Worker, WORKER_COLUMNS, '"id" = ?')
+_JOB_FIELDS = tuple(c.name for c in _JOB_COLUMNS)
+_WORKER_FIELDS = tuple(c.name for c in WORKER_COLUMNS)
 _WORKERS_ON_JOB = 'SELECT "worker_id", "status" FROM "assignment" WHERE "job_id" = ?'
 
 
 def _job_or_404(job_id: str) -> Job:
-    job = next(iter(Job.raw(_JOB_BY_ID, str(job_id))), None)
+    job = db.get_row(Job, "id", str(job_id), _JOB_FIELDS)
     if job is None:
         raise NotFound("工作", "job")
     return job
@@ -242,7 +237,7 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
         job = _job_or_404(job)
     if job.status not in LIVE_JOB_STATUSES:
         raise _full(job) if job.status == "filled" else _job_not_open(job)
-    row = next(iter(Worker.raw(_WORKER_BY_ID, str(worker_id)).dicts()), None)
+    row = db.get_values(Worker, "id", str(worker_id), _WORKER_FIELDS)
     if row is None:
         raise NotFound("工人", "worker")
     on_job = dict(db.database.execute_sql(_WORKERS_ON_JOB, (job.id,)).fetchall())
