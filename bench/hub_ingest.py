@@ -15,6 +15,7 @@ import sync_protocol as sp
 
 ENTRIES = int(os.environ.get("BENCH_HUB_ENTRIES", "20000"))
 PER_BATCH = 500
+ROUNDS = int(os.environ.get("BENCH_HUB_ROUNDS", "3"))
 PG_URL = os.environ.get("KUAIGONG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -102,13 +103,18 @@ def main() -> None:
         if engine == "postgres" and not _pg_ok():
             print("PostgreSQL unreachable: skipped", file=sys.stderr)
             continue
-        with tempfile.TemporaryDirectory() as tmp:
-            results.append(_run(engine, Path(tmp)))
+        rounds = []
+        for _ in range(ROUNDS):  # a fresh database each round; the best round counts
+            with tempfile.TemporaryDirectory() as tmp:
+                rounds.append(_run(engine, Path(tmp)))
+        results.append({"engine": engine, "ingest_s": min(r["ingest_s"] for r in rounds),
+                        "raw_s": min(r["raw_s"] for r in rounds)})
     lines = [
         f"{ENTRIES} worker entries in signed batches of {PER_BATCH}, pushed through "
         "`central_hub.services.ingest.push` (verify with sync_protocol, apply, idempotency rows, "
         "head, signed receipt; one transaction per batch). Raw: `executemany` of the same "
-        "idempotency and worker rows into temporary tables of the same engine, one transaction.",
+        "idempotency and worker rows into temporary tables of the same engine, one transaction. "
+        f"Best of {ROUNDS} rounds, each on a fresh database (the machine is shared).",
         "",
         "| engine | hub ingest entries/s | raw executemany rows/s | ratio |",
         "| --- | ---: | ---: | ---: |",

@@ -118,6 +118,28 @@ def fetch_in(sql: str, column: str, values: Sequence[Any], params: Sequence[Any]
     return out
 
 
+_PREPARED: dict[tuple[str, bool], str] = {}
+
+
+def prepared(name: str, build: Callable[[], Any]) -> str:
+    """The SQL text of the query `build()` makes, compiled once per engine kind under `name`;
+    run it with the same parameters in the same order (hot, per-push queries)."""
+    key = (name, is_sqlite())
+    sql = _PREPARED.get(key)
+    if sql is None:
+        sql = _PREPARED[key] = build().sql()[0]
+    return sql
+
+
+def update_row(table: str, key: str, key_value: Any, fields: dict[str, Any]) -> None:
+    """`UPDATE table SET fields… WHERE key = key_value` with ready values (datetimes converted)."""
+    mark = database.param
+    names = sorted(fields)
+    sets = ", ".join(f'"{n}" = {mark}' for n in names)
+    values = [dbtime(v) if isinstance(v, dt.datetime) else v for v in (fields[n] for n in names)]
+    database.execute_sql(f'UPDATE "{table}" SET {sets} WHERE "{key}" = {mark}', [*values, key_value])
+
+
 def insert_values(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
                   conflict: str = "DO NOTHING") -> None:
     """Insert many rows of ready database values in one go, `ON CONFLICT <conflict>`.

@@ -42,14 +42,23 @@ def ensure_keys(app: Flask) -> Path:
     return folder
 
 
+# Key files read once per process and path (every push signs a receipt); they never change
+# while a hub runs — new keys need a restart.
+_READ: dict[Path, bytes] = {}
+
+
 def _raw(name: str, app: Flask | None = None) -> bytes:
     app = app or current_app
     path = Path(app.config["DATA_DIR"]) / "keys" / name
+    data = _READ.get(path)
+    if data is not None:
+        return data
     if not path.exists():
         ensure_keys(app)
     data = path.read_bytes()
     if len(data) != 32:
         raise RuntimeError(f"hub key file {path} is damaged: {len(data)} bytes, expected 32")
+    _READ[path] = data
     return data
 
 

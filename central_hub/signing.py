@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, current_app
 
 import sync_protocol as sp
-from central_hub import keys
+from central_hub import db, keys
 from central_hub.models import Station, StationKey
 from sync_protocol.receipts import Receipt, sign_receipt
 from sync_protocol.signed import check_signed, parse_signed
@@ -55,7 +55,8 @@ def receipt_for(station_id: str, epoch: int, seq: int, head_hash: str, hub_seq: 
 def key_ring(station: Station) -> sp.KeyRing:
     """Every key the station ever registered, with the part of its log each may sign."""
     records = []
-    for row in StationKey.select().where(StationKey.station == station):
+    sql = db.prepared("station_keys", lambda: StationKey.select().where(StationKey.station == ""))
+    for row in StationKey.raw(sql, station.id):
         until = (row.valid_until_epoch, row.valid_until_seq) if row.valid_until_seq is not None \
             else sp.keys.FOREVER
         revoked = (row.revoked_after_epoch or station.epoch, row.revoked_after_seq) \

@@ -9,6 +9,7 @@ double apply. (station, epoch, seq) is unique besides.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -28,6 +29,7 @@ from sync_protocol.receipts import Rejection, sign_rejection
 from sync_protocol.verifier import Apply, ChainHead, Fork, Gap, Rejected, Replay, verify_batch
 
 # Refusals that only the station's own valid key can cause: freeze it and show an admin.
+_RECEIPT_COLUMNS = ("station_id", "epoch", "seq", "head_hash", "hub_seq", "body", "created_at")
 FREEZING = {sp.Reason.BROKEN_CHAIN, sp.Reason.REVOKED_KEY}
 EVIDENCE_BYTES = 256 * 1024
 MAX_HELD_DRAIN = 50
@@ -74,7 +76,8 @@ def push(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[dict[st
 
 def _push_once(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[dict[str, Any], int]:
     now, now_ms = clock.now(), clock.now_ms()
-    station = db.locked(Station.select().where(Station.id == str(station_id))).get_or_none()
+    station = next(iter(Station.raw(db.prepared("station_locked", lambda: db.locked(
+        Station.select().where(Station.id == ""))), str(station_id))), None)
     if station is None:
         raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
     if station.status == "pending":
@@ -160,11 +163,10 @@ def _apply(station: Station, verdict: Apply, now: Any, **contact: Any) -> int:
     applied = merge.apply_entries(station, verdict.entries)
     _test_pause()
     last = verdict.entries[-1].entry
-    Station.update(
-        epoch=verdict.head.epoch, head_seq=verdict.head.seq, head_hash=verdict.head.head,
-        head_checkpoint=verdict.head.checkpoint, head_hlc=last.hlc_wall,
-        head_hlc_counter=last.hlc_counter, **contact,
-    ).where(Station.id == station.id).execute()
+    db.update_row(Station._meta.table_name, "id", station.id, {
+        "epoch": verdict.head.epoch, "head_seq": verdict.head.seq, "head_hash": verdict.head.head,
+        "head_checkpoint": verdict.head.checkpoint, "head_hlc": last.hlc_wall,
+        "head_hlc_counter": last.hlc_counter, **contact})
     for record in verdict.rotations:
         stations.record_rotation(station.id, record, verdict.keys)
     return applied
@@ -206,9 +208,9 @@ def _answer(verdict: str, station_id: str, now_ms: int,
     epoch, seq, head_hash = head
     hub_seq = hublog.seq()
     receipt = signing.receipt_for(station_id, epoch, seq, head_hash, hub_seq, now_ms)
-    Receipt.insert(station=station_id, epoch=epoch, seq=seq, head_hash=head_hash, hub_seq=hub_seq,
-                   body={"receipt": receipt.decode()}, created_at=clock.now()
-                   ).on_conflict_ignore().execute()
+    db.insert_values(Receipt._meta.table_name, _RECEIPT_COLUMNS, [(
+        station_id, epoch, seq, head_hash, hub_seq, json.dumps({"receipt": receipt.decode()}),
+        db.dbtime(clock.now()))])
     return {"verdict": verdict, "station": station_id, "epoch": epoch, "accepted_seq": seq,
             "head": head_hash, "hub_seq": hub_seq, "hub_time": now_ms,
             "receipt": receipt.decode(), **extra}

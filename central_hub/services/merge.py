@@ -52,11 +52,12 @@ def parse_time(value: Any) -> dt.datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(value)  # Python ≥ 3.11 reads a trailing "Z" too
     except ValueError:
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        offset = parsed.utcoffset()
+        parsed = (parsed - offset if offset else parsed).replace(tzinfo=None)
     return parsed
 
 
