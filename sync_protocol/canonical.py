@@ -8,6 +8,8 @@ and still know every other party would have produced the same bytes.
 from __future__ import annotations
 
 import json
+import json.encoder
+from collections.abc import Callable
 from typing import Any
 
 from sync_protocol.errors import LocalProtocolError, Reason, RemoteProtocolError
@@ -81,9 +83,34 @@ def encode(kind: str, obj: dict[str, Any]) -> bytes:
         raise LocalProtocolError(Reason.MALFORMED, f"cannot encode {kind}: {exc}") from exc
 
 
+def chunk_encoder() -> Callable[[Any, int], Any]:
+    """ENCODER's C encoder itself: `enc(obj, 0)` gives chunks of obj's canonical text.
+
+    Calling ENCODER.encode builds a new C encoder each time, which costs as much as encoding
+    an entry's fields; hot paths build one here and join its chunks. Same settings as ENCODER
+    but no circular-reference markers, so a cycle ends in RecursionError, which every caller
+    already treats as "cannot encode". Floats are written, not refused: callers check scalars
+    first or hold decoded values, which have none. Falls back to ENCODER's Python encoder
+    where the C accelerator is missing.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return lambda obj, _level: ENCODER.iterencode(obj)
+    quote = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
+    return make(None, ENCODER.default, quote, None, ":", ",", True, False, False)  # type: ignore[no-any-return]
+
+
+_CHUNKS = chunk_encoder()
+
+
+def encode_text(obj: Any) -> str:
+    """Canonical JSON text of already-checked `obj` (ENCODER.encode, faster)."""
+    return "".join(_CHUNKS(obj, 0))
+
+
 def encode_body(obj: dict[str, Any]) -> str:
     """Canonical JSON text of an already-checked object (the hot path of entry encoding)."""
-    return ENCODER.encode(obj)
+    return encode_text(obj)
 
 
 def decode(kind: str, data: bytes) -> dict[str, Any]:

@@ -85,6 +85,13 @@ def encode_entry(entry: Entry) -> bytes:
         raise LocalProtocolError(Reason.MALFORMED, f"cannot encode entry: {exc}") from None
 
 
+# The canonical JSON of an entry, to be filled with its *validated* values in key order (below).
+ENVELOPE = (
+    '{"entity":"%s","entity_id":"%s","epoch":%d,"fields":%s,"hlc":[%d,%d],"op":"%s",'
+    '"origin":"%s","prev":"%s","seq":%d,"station":"%s"}'
+)
+
+
 def envelope(e: Entry, fields_json: str) -> str:
     """The canonical JSON text of a *validated* entry, given its fields' canonical JSON.
 
@@ -92,11 +99,8 @@ def envelope(e: Entry, fields_json: str) -> str:
     character JSON escapes, and integers print as themselves. Building it directly saves
     re-encoding the whole entry on the hot path.
     """
-    return (
-        f'{{"entity":"{e.entity}","entity_id":"{e.entity_id}","epoch":{e.epoch},'
-        f'"fields":{fields_json},"hlc":[{e.hlc_wall},{e.hlc_counter}],"op":"{e.op}",'
-        f'"origin":"{e.origin}","prev":"{e.prev}","seq":{e.seq},"station":"{e.station}"}}'
-    )
+    return ENVELOPE % (e.entity, e.entity_id, e.epoch, fields_json, e.hlc_wall, e.hlc_counter,
+                       e.op, e.origin, e.prev, e.seq, e.station)
 
 
 def entry_hash(data: bytes) -> str:

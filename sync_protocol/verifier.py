@@ -10,25 +10,39 @@ raises only LocalProtocolError, for mistakes of its caller.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_, methodcaller, mod
+from typing import Any, NamedTuple
 
 from sync_protocol import canonical
 from sync_protocol.batches import DEFAULT_LIMITS, Limits, parse_batch
 from sync_protocol.entries import (
+    _ENTITIES_SEEN,
+    _HEX64,
+    _KEYS,
     ENTRY_TAG,
+    ENVELOPE,
     GENESIS_HASH,
+    OPS,
     ROTATION_ENTITY,
     Entry,
+    _entity_ok,
     envelope,
     from_json,
 )
 from sync_protocol.errors import LocalProtocolError, Reason, RemoteProtocolError
+from sync_protocol.hlc import COUNTER_MAX
 from sync_protocol.keys import KeyRecord, KeyRing, key_id
 from sync_protocol.signed import check_signed
 
 HashAt = Callable[[int, int], "str | None"]  # (epoch, seq) -> accepted entry hash
+_TAG_LEN = len(ENTRY_TAG)
+_ENTRY_SEP = "\n" + ENTRY_TAG.decode()  # between two entry lines
+_LINE = f"{ENTRY_TAG.decode()}{ENVELOPE}\n"  # one entry line, filled with validated values
+_FIELDS_ENCODER = canonical.chunk_encoder()
+_join, _hexdigest, _op_of = "".join, methodcaller("hexdigest"), attrgetter("entry.op")
 
 
 @dataclass(frozen=True)
@@ -151,7 +165,10 @@ def _verify(data: bytes, head: ChainHead, keys: KeyRing, now_ms: int, hash_at: H
         return Rejected(Reason.WRONG_EPOCH, f"batch epoch {cp.epoch}, accepted epoch {head.epoch}")
     if cp.hlc.wall > now_ms + limits.max_drift_ms:
         return Rejected(Reason.CLOCK_DRIFT, f"checkpoint HLC is {cp.hlc.wall - now_ms} ms ahead")
-    accepted = _chain(batch.entries, cp.station, cp.epoch, cp.seq, cp.head, (cp.hlc.wall, cp.hlc.counter))
+    cp_hlc = (cp.hlc.wall, cp.hlc.counter)
+    accepted = _chain_batch(data, batch.entries, cp.station, cp.epoch, cp.seq, cp.head, cp_hlc)
+    if accepted is None:  # something is wrong: find the first problem, entry by entry
+        accepted = _chain(batch.entries, cp.station, cp.epoch, cp.seq, cp.head, cp_hlc)
     first = accepted[0].entry
 
     if cp.seq <= head.seq:  # everything already held: replay or fork
@@ -173,6 +190,107 @@ def _verify(data: bytes, head: ChainHead, keys: KeyRing, now_ms: int, hash_at: H
     new_keys, rotations = _rotations(new, keys, cp.key)
     new_head = ChainHead(head.station, cp.epoch, cp.seq, cp.head, signed_cp.to_bytes())
     return Apply(tuple(new), new_head, new_keys, rotations, cp.hlc.wall - now_ms)
+
+
+def _chain_batch(data: bytes, lines: tuple[bytes, ...], station: str, epoch: int, last_seq: int,
+                 head: str, cp_hlc: tuple[int, int]) -> list[AcceptedEntry] | None:
+    """Every entry line of a well-formed batch at once; None when anything is off.
+
+    One JSON decode for the whole batch (the received lines joined into one array) proposes
+    each entry's values. They are checked a column at a time, then every line is rebuilt from
+    them in canonical form, with this batch's station, epoch, seq and hash links filled in, and
+    the rebuilt text must equal the received text exactly. Everything the rebuild writes
+    without escaping is checked first (names, entity, op, prev, integers), so a rebuilt line is
+    the canonical encoding of the Entry returned for it, and an accepted line is exactly that
+    entry's canonical bytes. Any doubt returns None: `_chain` then judges the batch entry by
+    entry and names the first bad one.
+    """
+    n = len(lines)
+    first_seq = last_seq - n + 1
+    if first_seq < 1:
+        return None
+    try:
+        region = data[len(data) - sum(map(len, lines)) - n:]
+        text = region.decode("utf-8")
+        objs = canonical.FAST_DECODER.decode("[" + text[_TAG_LEN:-1].replace(_ENTRY_SEP, ",") + "]")
+        if type(objs) is not list or len(objs) != n or set(map(type, objs)) != {dict}:
+            return None
+        if set(map(len, objs)) != {len(_KEYS)}:
+            return None
+        entities, ids, _, fields, hlcs, ops, origins, prevs, _, _ = zip(*map(dict.values, objs), strict=True)
+        if set(map(type, hlcs)) != {list} or set(map(len, hlcs)) != {2}:
+            return None
+        walls, counters = zip(*hlcs, strict=True)
+        if (set(map(type, walls)) != {int} or set(map(type, counters)) != {int}
+                or min(walls) < 0 or not 0 <= min(counters) <= max(counters) <= COUNTER_MAX
+                or max(zip(walls, counters, strict=True)) > cp_hlc
+                or set(map(type, fields)) != {dict}
+                or not OPS.issuperset(ops)
+                or not (_ENTITIES_SEEN.issuperset(entities) or all(map(_entity_ok, set(entities))))
+                or not _names(ids)
+                or not (set(origins) == {station} or _names(origins))
+                or type(prevs[0]) is not str or not _HEX64.fullmatch(prevs[0])):
+            return None
+        hashes = list(map(_hexdigest, map(hashlib.sha256, lines)))
+        if hashes[-1] != head:
+            return None
+        links = [prevs[0], *hashes[:-1]]
+        seqs, stations, epochs = range(first_seq, last_seq + 1), repeat(station), repeat(epoch)
+        field_texts = map(_join, map(_FIELDS_ENCODER, fields, repeat(0)))
+        rebuilt = map(mod, repeat(_LINE), zip(entities, ids, epochs, field_texts, walls, counters, ops,
+                                               origins, links, seqs, stations, strict=False))
+        if "".join(rebuilt) != text:
+            return None
+        if region.translate(_NUMBER_CLASSES).find(_LONG_NUMBER) >= 0 and not _ints_in_range(fields):
+            return None
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
+        return None
+    entries = map(tuple.__new__, repeat(Entry), zip(stations, epochs, seqs, links, walls, counters,
+                                                    entities, ids, ops, fields, origins, strict=False))
+    return list(map(tuple.__new__, repeat(AcceptedEntry), zip(entries, lines, hashes, strict=True)))
+
+
+def _number_classes() -> bytes:
+    """A bytes.translate table: digits to 0, what may come right before a JSON number to +."""
+    table = bytearray(b"x" * 256)
+    for c in b"0123456789":
+        table[c] = ord("0")
+    for c in b":[,-":
+        table[c] = ord("+")
+    return bytes(table)
+
+
+# A JSON number starts after ":", "[", "," or "-"; one of 18 digits or fewer fits in 64 bits.
+# Finding no such run of 19 digits in the translated bytes proves every integer is in range.
+_NUMBER_CLASSES, _LONG_NUMBER = _number_classes(), b"+" + b"0" * 19
+
+
+def _ints_in_range(objects: Sequence[dict[str, Any]]) -> bool:
+    """True when every integer inside `objects` (decoded JSON) is within 64 bits."""
+    values = list(chain.from_iterable(map(dict.values, objects)))
+    while values:
+        kinds = list(map(type, values))
+        present = set(kinds)
+        if int in present:
+            ints = list(compress(values, map(is_, kinds, repeat(int))))
+            if min(ints) < canonical.INT_MIN or max(ints) > canonical.INT_MAX:
+                return False
+        nested: list[Any] = []
+        if dict in present:
+            dicts = compress(values, map(is_, kinds, repeat(dict)))
+            nested.extend(chain.from_iterable(map(dict.values, dicts)))
+        if list in present:
+            nested.extend(chain.from_iterable(compress(values, map(is_, kinds, repeat(list)))))
+        values = nested
+    return True
+
+
+def _names(names: Sequence[str]) -> bool:
+    """`is_name` for every item, with a few calls over all of them joined by spaces."""
+    joined = " ".join(names)  # TypeError when one is not a string
+    return (joined.isascii() and joined.isprintable() and joined.count(" ") == len(names) - 1
+            and '"' not in joined and "\\" not in joined and 0 < min(map(len, names))
+            and max(map(len, names)) <= 64)
 
 
 def _chain(lines: tuple[bytes, ...], station: str, epoch: int, last_seq: int, head: str,
@@ -234,6 +352,8 @@ def _fork(head: ChainHead, seq: int, held: str, theirs: str, checkpoint: bytes, 
 
 def _rotations(new: list[AcceptedEntry], keys: KeyRing, signer: str) -> tuple[KeyRing, tuple[KeyRecord, ...]]:
     """Apply a key rotation entry: it must end its batch, signed by the key it replaces."""
+    if "rotate" not in set(map(_op_of, new)):
+        return keys, ()
     for i, item in enumerate(new):
         e = item.entry
         if e.entity != ROTATION_ENTITY or e.op != "rotate":
