@@ -200,13 +200,16 @@ class Batch:
                 owner = self._job_owner(str(e.fields.get("job_id")))
                 if owner is not None and owner != self.station_id:
                     return self._ignore(e, "not_job_owner")
-            rec = self.rows[key] = Record(self.station_id, dict(e.fields),
-                                          dict.fromkeys(e.fields, stamp), False, True)
+            # Written by this one entry so far: its fields and one stamp stand for the record
+            # (copied only if a later entry of the batch merges into it).
+            rec = self.rows[key] = Record(self.station_id, e.fields, {}, False, True)
             rec.text, rec.stamp = fields_text(raw), stamp
         else:
-            rec.text = rec.stamp = None
             if e.entity in OWNER_ONLY and rec.station != self.station_id:
                 return self._ignore(e, "not_owner")
+            if rec.stamp is not None:
+                rec.data, rec.stamps = dict(rec.data), dict.fromkeys(rec.data, rec.stamp)
+                rec.text = rec.stamp = None
             if e.op == "delete":
                 rec.deleted = True
             for name, value in e.fields.items():
