@@ -16,7 +16,6 @@ import random
 import re
 import secrets
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -73,7 +72,9 @@ def _build(rng: random.Random) -> dict[str, int]:
                          for n, s in enumerate(stations)]).execute()
 
     base = ("id", "station", "data", "stamps", "deleted", "created_at", "received_at")
-    people, workers, worker_hash = [], [], []
+    people: list[tuple[Any, ...]] = []
+    workers: list[tuple[Any, ...]] = []
+    worker_hash: list[str] = []
     for i in range(WORKERS):
         station = stations[i % STATIONS]
         if i >= WORKERS - SHARED:  # the same person as an earlier worker, at another station
@@ -100,9 +101,9 @@ def _build(rng: random.Random) -> dict[str, int]:
         filled = posted + dt.timedelta(seconds=int(rng.lognormvariate(3.6, 0.8))) \
             if status == "filled" else None
         starts = posted + dt.timedelta(days=1)
-        data = {"title": "保洁", "category": "cleaning", "status": status, "headcount": 1,
-                "posted_at": posted.isoformat() + "Z"}
-        jobs.append((f"j{j}", station, json.dumps(data, ensure_ascii=False), _stamps(station, 0),
+        job = {"title": "保洁", "category": "cleaning", "status": status, "headcount": 1,
+               "posted_at": posted.isoformat() + "Z"}
+        jobs.append((f"j{j}", station, json.dumps(job, ensure_ascii=False), _stamps(station, 0),
                      False, posted, now, "保洁", "cleaning", status, 1, posted, posted, filled,
                      starts, starts + dt.timedelta(hours=4),
                      int((filled - posted).total_seconds()) if filled else None))
@@ -153,9 +154,9 @@ def _vacuum(schema: str) -> None:
 
 
 def _serve(app: Any) -> tuple[Any, str]:
-    import waitress
+    from waitress.server import create_server
 
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    server: Any = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     return server, f"http://127.0.0.1:{server.effective_port}"
 
@@ -243,4 +244,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
