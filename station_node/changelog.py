@@ -42,8 +42,8 @@ def _wall_ms() -> int:
     return int(clock.now().replace(tzinfo=dt.UTC).timestamp() * 1000)
 
 
-def _plain(value: Any) -> Any:
-    """Turn dates, datetimes and bytes into JSON-ready values; the log holds no floats."""
+def plain(value: Any) -> Any:
+    """What `record` logs of a value: dates, datetimes and bytes as text; the log holds no floats."""
     if isinstance(value, dt.datetime):
         return value.replace(microsecond=0).isoformat() + "Z"
     if isinstance(value, dt.date):
@@ -53,9 +53,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     return value
 
 
@@ -146,20 +146,20 @@ def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -
         floor = acked.hlc_floor
     high = max(floor, (last[3], last[4]) if last is not None else (0, 0))
     stamp = sp.HybridClock(station, sp.Hlc(*high)).send(_wall_ms())
-    plain = _plain(fields)
+    values = plain(fields)
     if in_app:
-        plain = _sealed(entity, str(entity_id), op, plain)
+        values = _sealed(entity, str(entity_id), op, values)
     origin = _origin.get() or station
-    entry = sp.make_entry(station, epoch, seq, prev, stamp, entity, str(entity_id), op, plain, origin)
+    entry = sp.make_entry(station, epoch, seq, prev, stamp, entity, str(entity_id), op, values, origin)
     digest = sp.entry_hash(sp.encode_entry(entry))
     row = ChangeEntry(
         seq=(last[0] + 1) if last is not None else 1, epoch=epoch, hlc_wall=stamp.wall,
-        hlc_counter=stamp.counter, entity=entity, entity_id=entry.entity_id, op=op, fields=plain,
+        hlc_counter=stamp.counter, entity=entity, entity_id=entry.entity_id, op=op, fields=values,
         origin=origin, prev_hash=entry.prev, entry_hash=digest, created_at=clock.now(),
     )
     database.execute_sql(_INSERT, [
         row.seq, epoch, stamp.wall, stamp.counter, entity, entry.entity_id, op,
-        _FIELDS["fields"].db_value(plain), origin, entry.prev, digest,
+        _FIELDS["fields"].db_value(values), origin, entry.prev, digest,
         _FIELDS["created_at"].db_value(row.created_at),
     ])
     row._dirty.clear()

@@ -9,7 +9,6 @@ before the database file is replaced.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -89,31 +88,32 @@ def atomic() -> peewee._atomic:
 # text and convert values with the fields' own db_value, exactly as peewee would.
 
 
-@functools.lru_cache(maxsize=256)
-def _insert_sql(model: type[peewee.Model], names: tuple[str, ...]) -> str:
-    meta = model._meta
-    columns = ", ".join(f'"{meta.fields[n].column_name}"' for n in names)
-    marks = ", ".join("?" for _ in names)
-    return f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks})'
+_statements: dict[tuple[Any, ...], str] = {}
 
 
-@functools.lru_cache(maxsize=256)
-def _update_sql(model: type[peewee.Model], names: tuple[str, ...]) -> str:
+def _statement(kind: str, model: type[peewee.Model], names: tuple[str, ...], key: str = "") -> str:
+    """The SQL text of an insert, update or select of `names`, made once per shape."""
+    found = _statements.get((kind, model, names, key))
+    if found is not None:
+        return found
     meta = model._meta
-    sets = ", ".join(f'"{meta.fields[n].column_name}" = ?' for n in names)
-    return f'UPDATE "{meta.table_name}" SET {sets} WHERE "{meta.primary_key.column_name}" = ?'
+    columns = [f'"{meta.fields[n].column_name}"' for n in names]
+    if kind == "insert":
+        text = (f'INSERT INTO "{meta.table_name}" ({", ".join(columns)}) '
+                f'VALUES ({", ".join("?" for _ in names)})')
+    elif kind == "update":
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        text = f'UPDATE "{meta.table_name}" SET {sets} WHERE "{meta.primary_key.column_name}" = ?'
+    else:
+        text = (f'SELECT {", ".join(columns)} FROM "{meta.table_name}" '
+                f'WHERE "{meta.fields[key].column_name}" = ? LIMIT 1')
+    _statements[(kind, model, names, key)] = text
+    return text
 
 
 def _params(model: type[peewee.Model], values: Mapping[str, Any]) -> list[Any]:
     fields = model._meta.fields
     return [fields[name].db_value(value) for name, value in values.items()]
-
-
-@functools.lru_cache(maxsize=256)
-def _select_sql(model: type[peewee.Model], names: tuple[str, ...], key: str) -> str:
-    meta = model._meta
-    columns = ", ".join(f'"{meta.fields[n].column_name}"' for n in names)
-    return f'SELECT {columns} FROM "{meta.table_name}" WHERE "{meta.fields[key].column_name}" = ? LIMIT 1'
 
 
 M = TypeVar("M", bound=peewee.Model)
@@ -138,7 +138,7 @@ def get_values(model: type[peewee.Model], key: str, value: Any,
     """Like `get_row`, as a dict of field name → Python value."""
     fields = model._meta.fields
     names = names or tuple(model._meta.sorted_field_names)
-    found = database.execute_sql(_select_sql(model, names, key), (fields[key].db_value(value),)).fetchone()
+    found = database.execute_sql(_statement("select", model, names, key), (fields[key].db_value(value),)).fetchone()
     if found is None:
         return None
     return {n: fields[n].python_value(v) for n, v in zip(names, found, strict=True)}
@@ -146,14 +146,14 @@ def get_values(model: type[peewee.Model], key: str, value: Any,
 
 def insert_row(model: type[peewee.Model], values: Mapping[str, Any]) -> None:
     """Insert one row of `model` (field name → value) with a cached statement."""
-    database.execute_sql(_insert_sql(model, tuple(values)), _params(model, values))
+    database.execute_sql(_statement("insert", model, tuple(values)), _params(model, values))
 
 
 def update_row(model: type[peewee.Model], key: Any, values: Mapping[str, Any]) -> int:
     """Update the row of `model` with primary key `key`; returns the rows changed (0 or 1)."""
     params = _params(model, values)
     params.append(model._meta.primary_key.db_value(key))
-    return int(database.execute_sql(_update_sql(model, tuple(values)), params).rowcount)
+    return int(database.execute_sql(_statement("update", model, tuple(values)), params).rowcount)
 
 
 class SchemaVersion(peewee.Model):

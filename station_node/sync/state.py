@@ -13,6 +13,7 @@ just before it, so an entry's protocol seq is its row seq minus its epoch's base
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -39,7 +40,12 @@ def data_dir(app: Flask | None = None) -> Path:
 
 
 def _path(name: str, app: Flask | None = None) -> Path:
-    return data_dir(app) / "sync" / name
+    return _sync_file(str((app or current_app).config["DATA_DIR"]), name)
+
+
+@functools.lru_cache(maxsize=64)
+def _sync_file(folder: str, name: str) -> Path:
+    return Path(folder) / "sync" / name
 
 
 def write_json(path: Path, value: Any) -> None:

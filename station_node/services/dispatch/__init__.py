@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +25,7 @@ from station_node.dispatch import (
     CascadePlan,
     CascadeSettings,
     OfferView,
+    Ranked,
     check_eligibility,
     plan,
     rank,
@@ -52,6 +54,8 @@ __all__ = [
 ]
 
 _RANKING_BATCH = 400
+RANKING_LOGGED = 100  # eligible workers per ranking entry, best first
+RANKING_ENTRY_BYTES = 48 * 1024  # fields of one ranking entry; sync_protocol takes 64 KiB an entry
 _write_gate = threading.Lock()
 
 
@@ -98,13 +102,33 @@ def _rank_and_store(job: Job, now: dt.datetime) -> tuple[int, int]:
     ]
     for start in range(0, len(rows), _RANKING_BATCH):
         Ranking.insert_many(rows[start:start + _RANKING_BATCH]).execute()
-    changelog.record("ranking", job.id, "create", {
-        "job_id": job.id,
-        "ranked_at": now,
-        "rows": [[r.worker_id, r.rank, r.score, r.eligible, [c.code for c in r.reasons]] for r in ranked],
-    })
+    changelog.record("ranking", job.id, "create", ranking_entry(job.id, ranked, now))
     eligible = sum(1 for r in ranked if r.eligible)
     return eligible, len(ranked) - eligible
+
+
+def ranking_entry(job_id: str, ranked: list[Ranked], now: dt.datetime) -> dict[str, Any]:
+    """What the change log (and so the hub) gets of a ranking: bounded, whatever the pool size.
+
+    The hub audits the order of dispatch, not every worker's line: the first RANKING_LOGGED
+    eligible workers with their score and reason codes (who was first in line, and why), how
+    many were ranked and eligible, and how many were left out for each reason. Each offer's
+    own entry carries its rank, so offers further down are still visible. The full ranking
+    with every reason stays in the station's Ranking table (`explain`, "why not me").
+    """
+    eligible = [r for r in ranked if r.eligible]
+    left_out: dict[str, int] = {}
+    for r in ranked:
+        if not r.eligible:
+            for code in {c.code for c in r.reasons}:
+                left_out[code] = left_out.get(code, 0) + 1
+    top = [[r.worker_id, r.rank, r.score, [c.code for c in r.reasons]] for r in eligible[:RANKING_LOGGED]]
+    fields = {"job_id": job_id, "ranked_at": now, "ranked": len(ranked), "eligible": len(eligible),
+              "ineligible_by_reason": left_out, "top": top}
+    while top and len(json.dumps(changelog.plain(fields), ensure_ascii=False)) > RANKING_ENTRY_BYTES:
+        del top[-max(1, len(top) // 4):]  # only with very long ids or reason lists
+    fields["top_count"] = len(top)
+    return fields
 
 
 # ---------------------------------------------------------------- cascade
