@@ -247,6 +247,12 @@ def _fill_seconds() -> None:
                          "WHERE NOT deleted AND fill_seconds IS NOT NULL")
 
 
+def _postings_index() -> None:
+    """Postings per station over a year read an index of live jobs by posting time."""
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "job_live_station_posted_at" ON "job" '
+                         '("station", "posted_at") WHERE NOT deleted')
+
+
 # Numbered migrations, applied in order, each once. Append; never edit a released one.
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _create_all),
@@ -254,6 +260,7 @@ MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (3, _indexes_for_city_and_ingest),
     (4, _live_indexes),
     (5, _fill_seconds),
+    (6, _postings_index),
 ]
 
 
