@@ -103,3 +103,57 @@ def test_two_hub_processes_apply_every_entry_exactly_once(tmp_path: Path) -> Non
         if not db.database.is_closed():
             db.database.close()
         drop_schema(schema)
+
+
+@pytest.mark.postgres
+def test_the_same_people_pushed_through_two_hub_processes_at_once_get_one_merge_each(
+        tmp_path: Path) -> None:
+    from central_hub.models import Issue
+
+    app, schema = make_app(tmp_path, "postgres")
+    procs: list[subprocess.Popen] = []
+    try:
+        logs = [enrol_station(app, f"驿站{i}") for i in range(2)]
+        with app.app_context():
+            start = clock.now_ms() - 600_000
+        batches: list[list[bytes]] = []
+        for n, log in enumerate(logs):
+            log.wall = start + n
+            for i in range(BATCHES * PER_BATCH):  # both stations register the same people
+                log.add("worker", f"{log.station_id}-{i}", "create",
+                        {"name": f"工{i}", "id_hash": f"{i:064x}", "id_masked": "110105********002X"})
+            batches.append([log.batch(b * PER_BATCH + 1, (b + 1) * PER_BATCH) for b in range(BATCHES)])
+        db.database.close()
+        urls = []
+        for _ in range(2):
+            proc, url = _serve(tmp_path / "hub", schema)
+            procs.append(proc)
+            urls.append(url)
+        failures: list[str] = []
+
+        def send(index: int) -> None:
+            session = requests.Session()
+            for body in batches[index]:
+                r = session.post(f"{urls[index]}/api/v1/stations/{logs[index].station_id}/push",
+                                 data=body, timeout=30)
+                if r.status_code != 200:
+                    failures.append(f"{r.status_code} {r.text[:200]}")
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert failures == []
+        with app.app_context(), db.database.connection_context():
+            merges = list(Issue.select().where(Issue.kind == "merge"))
+            assert sorted(m.subject for m in merges) == sorted(
+                f"{i:064x}" for i in range(BATCHES * PER_BATCH))  # none missed, none twice
+            assert all(sorted(m.stations) == sorted(log.station_id for log in logs) for m in merges)
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+        if not db.database.is_closed():
+            db.database.close()
+        drop_schema(schema)
