@@ -14,6 +14,7 @@ today, then to whoever registered first (then the id), so the order is stable an
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 from station_node.dispatch.facts import JobFacts, Ranked, Reason, WorkerFacts
@@ -39,11 +40,16 @@ def _overlaps(a_start: dt.datetime, a_end: dt.datetime, b_start: dt.datetime, b_
     return a_start < b_end and b_start < a_end
 
 
-def _minutes(hhmm: str) -> int | None:
+def _minutes(hhmm: object) -> int | None:
+    return _parse_minutes(hhmm) if isinstance(hhmm, str) else None
+
+
+@functools.lru_cache(maxsize=1024)  # a handful of distinct times, parsed for every ranked worker
+def _parse_minutes(hhmm: str) -> int | None:
     try:
         hours, minutes = hhmm.split(":")
         return int(hours) * 60 + int(minutes)
-    except (AttributeError, ValueError):
+    except ValueError:
         return None
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from station_node import auth
 from station_node.errors import FieldError, InvalidInput, NotFound
-from station_node.models import Assignment, Job, Offer
+from station_node.models import Assignment, Job, Offer, Ranking
 from station_node.views import serializers
 from station_node.views.api import body, required_text, text_field
 
@@ -16,6 +16,7 @@ bp = Blueprint("api_jobs", __name__, url_prefix="/api/v1")
 
 JOB_STATUSES = ("held", "open", "escalated", "filled", "closed", "cancelled", "rejected")
 LIVE = ("open", "escalated")
+RANKING_IN_ANSWER = 50  # ranking rows in the answer to a posting or release
 
 
 def _job(job_id: str) -> Job:
@@ -31,8 +32,12 @@ def _public(state: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in state.items() if k not in people}
 
 
-def job_detail(job: Job, with_explanation: bool) -> dict[str, Any]:
-    """A job with its offers and assignments; staff also get the ranking's reasons."""
+def job_detail(job: Job, with_explanation: bool, ranking_limit: int | None = None) -> dict[str, Any]:
+    """A job with its offers and assignments; staff also get the ranking's reasons.
+
+    `ranking_limit` shortens the ranking to its first rows (the answer to a posting: a large
+    station ranks thousands of workers; GET /jobs/<id> has them all).
+    """
     from station_node.services import dispatch
 
     detail: dict[str, Any] = {"job": serializers.job(job)}
@@ -40,7 +45,9 @@ def job_detail(job: Job, with_explanation: bool) -> dict[str, Any]:
         state = dispatch.job_state(job.id)
         detail["dispatch_state"] = serializers.plain(state if with_explanation else _public(state))
     if with_explanation:
-        detail["ranking"] = serializers.plain(dispatch.explain(job.id))
+        detail["ranking"] = serializers.plain(dispatch.explain(job.id, limit=ranking_limit))
+        if ranking_limit is not None:
+            detail["ranking_total"] = Ranking.select().where(Ranking.job == job.id).count()
         detail["offers"] = [serializers.offer(o) for o in job.offers.order_by(Offer.sent_at)]
         detail["assignments"] = [
             serializers.assignment(a) for a in job.assignments.order_by(Assignment.confirmed_at)
@@ -55,7 +62,7 @@ def post_job() -> Any:
     from station_node.services.posting import post_job as post
 
     job = post(body(), auth.current_staff())
-    return jsonify(job_detail(Job.get_by_id(job.id), with_explanation=True)), 201
+    return jsonify(job_detail(Job.get_by_id(job.id), True, RANKING_IN_ANSWER)), 201
 
 
 @bp.get("/jobs")
@@ -100,7 +107,7 @@ def release(job_id: str) -> Any:
     from station_node.services.posting import release_job
 
     job = release_job(_job(job_id).id, auth.current_staff())
-    return jsonify(job_detail(Job.get_by_id(job.id), with_explanation=True))
+    return jsonify(job_detail(Job.get_by_id(job.id), True, RANKING_IN_ANSWER))
 
 
 @bp.post("/jobs/<job_id>/reject")

@@ -53,7 +53,8 @@ __all__ = [
     "job_state", "pending_offers", "reopen", "start_dispatch", "tick",
 ]
 
-_RANKING_BATCH = 400
+_INSERT_RANKING = (f'INSERT INTO "{Ranking._meta.table_name}" ("job_id", "worker_id", "rank", "score", '
+                   '"eligible", "reasons", "ranked_at") VALUES (?, ?, ?, ?, ?, ?, ?)')
 RANKING_LOGGED = 100  # eligible workers per ranking entry, best first
 RANKING_ENTRY_BYTES = 48 * 1024  # fields of one ranking entry; sync_protocol takes 64 KiB an entry
 _write_gate = threading.Lock()
@@ -95,13 +96,13 @@ def _rank_and_store(job: Job, now: dt.datetime) -> tuple[int, int]:
     workers = worker_facts(ranking_pool(job, present), present, consented_ids(), bookings_overlapping(job))
     ranked = rank(job_facts(job), workers, now)
     Ranking.delete().where(Ranking.job == job.id).execute()
-    rows = [
-        {"job": job.id, "worker": r.worker_id, "rank": r.rank, "score": r.score,
-         "eligible": r.eligible, "reasons": r.reasons_as_dicts(), "ranked_at": now}
-        for r in ranked
-    ]
-    for start in range(0, len(rows), _RANKING_BATCH):
-        Ranking.insert_many(rows[start:start + _RANKING_BATCH]).execute()
+    # One prepared statement for the whole pool (thousands of rows at a large station); the
+    # values converted as the fields would, reasons as the same compact JSON.
+    at = Ranking.ranked_at.db_value(now)
+    encode = Ranking.reasons.db_value
+    db.database.cursor().executemany(_INSERT_RANKING, (
+        (job.id, r.worker_id, r.rank, r.score, r.eligible, encode(r.reasons_as_dicts()), at)
+        for r in ranked))
     changelog.record("ranking", job.id, "create", ranking_entry(job.id, ranked, now))
     eligible = sum(1 for r in ranked if r.eligible)
     return eligible, len(ranked) - eligible

@@ -126,10 +126,10 @@ def _live_explanation(job: Job, worker_id: str) -> dict[str, Any]:
     }
 
 
-def explain(job_id: str, worker_id: str | None = None) -> list[dict[str, Any]]:
+def explain(job_id: str, worker_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """The stored ranking of a job with every reason: eligible workers in order, then the rest.
 
-    With `worker_id`, only that worker's entry — computed now (`"live": true`) when the stored
+    `limit` keeps the first rows only. With `worker_id`, only that worker's entry — computed now (`"live": true`) when the stored
     ranking did not include them.
     """
     job = Job.get_or_none(Job.id == str(job_id))
@@ -144,6 +144,8 @@ def explain(job_id: str, worker_id: str | None = None) -> list[dict[str, Any]]:
     )
     if worker_id is not None:
         query = query.where(Ranking.worker == str(worker_id))
+    if limit is not None:
+        query = query.limit(limit)
     outcomes = _outcomes(job.id)
     rows = [
         {"worker_id": r["worker"], "name": r["name"], "rank": r["rank"], "score": r["score"],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
 from typing import Any
 
 import peewee
@@ -10,7 +12,7 @@ from flask import current_app, has_app_context
 
 from station_node.db import database
 from station_node.dispatch import Booking, CascadeSettings, JobFacts, WorkerFacts
-from station_node.models import Assignment, Job, Offer, Presence, PriorityConsent, Worker
+from station_node.models import Assignment, Job, JSONField, Offer, Presence, PriorityConsent, Worker
 from station_node.services import local_today, utc_offset_hours
 
 BOOKED = ("confirmed", "checked_in")  # assignments that hold the worker's time
@@ -161,6 +163,37 @@ def ranking_pool(job: Job, present: dict[str, dt.datetime]) -> list[dict[str, An
     ), glue="")
     in_area = (peewee.fn.json_array_length(Worker.areas) == 0) | listed
     where = (in_area | Worker.id.in_(list(present))) if present else in_area
-    return list(Worker.select(*WORKER_COLUMNS).where(where).dicts())
+    sql, params = Worker.select(*WORKER_COLUMNS).where(where).sql()
+    cursor = database.execute_sql(sql, params)
+    parsed: dict[str, Any] = {}  # skills, areas and hours repeat across a pool: decode each text once
+    convert = [_converter(c, parsed) for c in WORKER_COLUMNS]
+    names = [c.name for c in WORKER_COLUMNS]
+    return [{n: f(v) for n, f, v in zip(names, convert, row, strict=True)} for row in cursor]
+
+
+def _converter(field: peewee.Field, parsed: dict[str, Any]) -> Callable[[Any], Any]:
+    """A fast python_value for a pool of thousands of rows (read-only values: JSON decoded once
+    per distinct text, ISO datetimes, integers and text as SQLite returns them)."""
+    if isinstance(field, JSONField):
+        def decoded(v: Any) -> Any:
+            if v is None:
+                return None
+            found = parsed.get(v)
+            if found is None:
+                found = parsed[v] = json.loads(v)
+            return found
+        return decoded
+    if isinstance(field, peewee.IntegerField | peewee.CharField):
+        return lambda v: v
+    if isinstance(field, peewee.DateTimeField):
+        def when(v: Any) -> Any:
+            if not isinstance(v, str):
+                return field.python_value(v)
+            try:
+                return dt.datetime.fromisoformat(v)
+            except ValueError:
+                return field.python_value(v)
+        return when
+    return field.python_value
 
 
