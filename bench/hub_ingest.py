@@ -50,16 +50,16 @@ def _run(engine: str, data: Path) -> dict[str, Any]:
             issued = stations.create_station({"name": "基准", "district": "区", "community": "社区"}, None)
             stations.enroll({"code": issued.code, "public_key": key.public_key.hex()})
             batches = _batches(issued.station.id, key, clock.now_ms() - 3_600_000)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for body in batches:
                 answer, status = ingest.push(issued.station.id, body, {})
                 assert status == 200, answer
-            ingest_s = time.perf_counter() - started
+            ingest_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu
             rows = [(e.station_id, e.epoch, e.seq, e.entry_hash, e.entity, e.entity_id, e.op, e.hlc)
                     for e in AppliedEntry.select()]
             workers = [(w.id, w.station, w.id_hash, w.name) for w in Worker.select()]
             raw_s = _raw_insert(rows, workers)
-        return {"engine": engine, "ingest_s": ingest_s, "raw_s": raw_s}
+        return {"engine": engine, "ingest_s": ingest_s, "cpu_s": cpu_s, "raw_s": raw_s}
     finally:
         if engine == "postgres":
             with db.database.connection_context():
@@ -108,6 +108,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 rounds.append(_run(engine, Path(tmp)))
         results.append({"engine": engine, "ingest_s": min(r["ingest_s"] for r in rounds),
+                        "cpu_s": min(r["cpu_s"] for r in rounds),
                         "raw_s": min(r["raw_s"] for r in rounds)})
     lines = [
         f"{ENTRIES} worker entries in signed batches of {PER_BATCH}, pushed through "
@@ -116,15 +117,19 @@ def main() -> None:
         "idempotency and worker rows into temporary tables of the same engine, one transaction. "
         f"Best of {ROUNDS} rounds, each on a fresh database (the machine is shared).",
         "",
-        "| engine | hub ingest entries/s | raw executemany entries/s (2 rows each) | ratio |",
-        "| --- | ---: | ---: | ---: |",
+        "| engine | hub ingest entries/s | per CPU-second of the hub process | "
+        "raw executemany entries/s (2 rows each) | ratio |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         ingest_rate = ENTRIES / r["ingest_s"]
         raw_rate = ENTRIES / r["raw_s"]
-        lines.append(f"| {r['engine']} | {ingest_rate:,.0f} | {raw_rate:,.0f} | "
-                     f"{ingest_rate / raw_rate:.2f} |")
-    lines += ["", "Goal: ≥ 20,000 entries/s on SQLite."]
+        lines.append(f"| {r['engine']} | {ingest_rate:,.0f} | {ENTRIES / r['cpu_s']:,.0f} | "
+                     f"{raw_rate:,.0f} | {ingest_rate / raw_rate:.2f} |")
+    lines += ["", "Goal: ≥ 20,000 entries/s on SQLite. \"Per CPU-second\" divides by the hub "
+              "process's own CPU time: on SQLite that is all the work (the engine runs in-process), "
+              "so it shows the rate without the other jobs sharing the two cores; on PostgreSQL the "
+              "server's work is not in it."]
     write_section("hub_ingest", "\n".join(lines))
 
 
