@@ -253,6 +253,13 @@ def _postings_index() -> None:
                          '("station", "posted_at") WHERE NOT deleted')
 
 
+def _clock_allowances() -> None:
+    """Admins' allowances for stations whose clock ran ahead (accept with hub time)."""
+    from central_hub.models import ClockAllowance
+
+    database.create_tables([ClockAllowance])
+
+
 # Numbered migrations, applied in order, each once. Append; never edit a released one.
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _create_all),
@@ -261,6 +268,7 @@ MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (4, _live_indexes),
     (5, _fill_seconds),
     (6, _postings_index),
+    (7, _clock_allowances),
 ]
 
 

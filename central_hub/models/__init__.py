@@ -20,6 +20,7 @@ from central_hub.models.records import (
 from central_hub.models.rules import RULE_KINDS, CityRule
 from central_hub.models.stations import (
     AppliedEntry,
+    ClockAllowance,
     EnrolmentCode,
     Evidence,
     HeldBatch,
@@ -50,6 +51,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     HubLogEntry,
     Issue,
     CityRule,
+    ClockAllowance,
 ]
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "Assignment",
     "BaseModel",
     "CityRule",
+    "ClockAllowance",
     "Complaint",
     "Employer",
     "EnrolmentCode",

@@ -127,3 +127,18 @@ class Evidence(BaseModel):
     details = JSONField(default=dict)
     body = peewee.BlobField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
+
+
+class ClockAllowance(BaseModel):
+    """An admin's "accept with hub time" for a station whose clock ran ahead (SYNC.md rule 7):
+    its batches up to `up_to_seq` of `epoch` pass without the drift refusal, and their stamps
+    merge as no later than when the hub first heard of them (`marks`: [[seq, hub ms], ...],
+    ascending: entries up to that seq existed at that hub time)."""
+
+    station = peewee.ForeignKeyField(Station, primary_key=True, on_delete="CASCADE")
+    epoch = peewee.IntegerField()
+    up_to_seq = peewee.IntegerField()
+    marks = JSONField(default=list)
+    issue = peewee.IntegerField(null=True)  # the queue item that granted it (the latest)
+    granted_by = peewee.ForeignKeyField(Admin, null=True)
+    granted_at = peewee.DateTimeField(default=utcnow)

@@ -11,7 +11,7 @@ import sync_protocol as sp
 from central_hub import clock, db, signing
 from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
 from central_hub.models import KINDS, Admin, Assignment, Issue, Station, Worker
-from central_hub.services import hublog
+from central_hub.services import drift, hublog
 from sync_protocol.receipts import EpochReset, sign_reset
 
 DECISIONS: dict[str, tuple[str, ...]] = {
@@ -20,6 +20,8 @@ DECISIONS: dict[str, tuple[str, ...]] = {
     "field": ("accept_winner", "use_loser"),
     "fork": ("unfreeze", "reset_epoch"),
     "rejected": ("unfreeze", "reset_epoch"),
+    "restored": ("reset_epoch", "dismiss"),  # restored from backup (services.restores)
+    "clock": ("accept_hub_time",),  # a clock far ahead (services.drift); open = keep refusing
 }
 
 
@@ -85,7 +87,7 @@ def decide(issue_id: Any, decision: str, note: str, actor: Admin | None,
         fields: dict[str, Any] = {"issue": issue.id, "kind": issue.kind, "decision": decision,
                                   "note": (note or "")[:500],
                                   "by": actor.username if actor else "hub"}
-        entity, entity_id = _apply(issue, decision, keep, fields)
+        entity, entity_id = _apply(issue, decision, keep, fields, actor)
         entry = hublog.append(entity, entity_id, "update", fields, targets=issue.stations or None)
         Issue.update(status="decided", decision=decision, note=(note or "")[:500],
                      decided_by=actor, decided_at=clock.now(), hub_seq=entry.seq).where(
@@ -93,8 +95,8 @@ def decide(issue_id: Any, decision: str, note: str, actor: Admin | None,
         return Issue.get_by_id(issue.id)
 
 
-def _apply(issue: Issue, decision: str, keep: str | None,
-           fields: dict[str, Any]) -> tuple[str, str]:
+def _apply(issue: Issue, decision: str, keep: str | None, fields: dict[str, Any],
+           actor: Admin | None) -> tuple[str, str]:
     """The decision's effect at the hub; returns the hub-log entity it concerns."""
     d = issue.details
     if issue.kind == "merge":
@@ -117,8 +119,12 @@ def _apply(issue: Issue, decision: str, keep: str | None,
         else:
             fields["value"] = d["winner_value"]
         return d["entity"], d["entity_id"]
+    if issue.kind == "clock":
+        return drift.accept(issue, actor, fields)
     station = Station.get_by_id(issue.stations[0])
-    if decision == "reset_epoch":
+    if decision == "dismiss":
+        fields.update(epoch=station.epoch, head_seq=station.head_seq)
+    elif decision == "reset_epoch":
         # The station continues in a new epoch right after what the hub holds (SYNC.md rule 9).
         base_hash = station.head_hash or sp.GENESIS_HASH
         reset = EpochReset(station.id, signing.hub_id(), station.epoch + 1, station.head_seq,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
-from central_hub.models import AppliedEntry, Evidence, Receipt, StationKey
-from central_hub.services import reconcile
+from central_hub.models import AppliedEntry, ClockAllowance, Evidence, Issue, Receipt, StationKey
+from central_hub.services import reconcile, restores
 from central_hub.services import stations as service
 from central_hub.views.auth import admin_required, login_required
 
@@ -34,9 +34,19 @@ def show(station_id: str):  # type: ignore[no-untyped-def]
     evidence = Evidence.select().where(Evidence.station == station).order_by(Evidence.id.desc()).limit(20)
     receipt = Receipt.select().where(Receipt.station == station).order_by(Receipt.id.desc()).first()
     applied = AppliedEntry.select().where(AppliedEntry.station == station).count()
+    issues = Issue.select().where((Issue.subject == station.id) & (Issue.status == "open")
+                                  & Issue.kind.in_(("fork", "rejected", "restored", "clock")))
     return render_template("station.html", station=station, keys=list(keys),
                            evidence=list(evidence), receipt=receipt, applied=applied,
-                           key_status=service.key_status(station))
+                           key_status=service.key_status(station), issues=list(issues),
+                           allowance=ClockAllowance.get_or_none(ClockAllowance.station == station.id))
+
+
+@bp.post("/stations/<station_id>/restart")
+@admin_required
+def restart(station_id: str):  # type: ignore[no-untyped-def]
+    issue = restores.restart_station(station_id, request.form.get("reason", ""), g.admin)
+    return redirect(url_for("reconcile.show", issue_id=issue.id))
 
 
 @bp.post("/stations/<station_id>/revoke")

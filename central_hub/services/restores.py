@@ -1,0 +1,85 @@
+"""Stations restored from an old backup (SYNC.md rule 9).
+
+A restored station finds its database head behind its last receipt and refuses to append until
+a hub-signed epoch reset arrives in the hub log. It sends nothing, so nothing at the hub would
+ever ask for that reset: an admin restarts the station in a new epoch from its page
+(`restart_station`), and the hub notices the restore by itself when the station's signed
+hub-log pull shows it (`note_pull`): it asks from before what it had already acknowledged (its
+database lost hub-log entries it held), or it reports a head behind what the hub accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from central_hub import clock, db
+from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
+from central_hub.models import Admin, Issue, Station
+from central_hub.services import reconcile
+
+HEAD_HEADER = "X-Kuaigong-Head"  # optional on a pull: "<epoch>:<seq>" of the station's log
+
+
+def _reported_head(headers: dict[str, str]) -> tuple[int, int] | None:
+    value = headers.get(HEAD_HEADER, "")
+    epoch, _, seq = value.partition(":")
+    try:
+        head = (int(epoch), int(seq))
+    except ValueError:
+        return None
+    return head if head[0] >= 1 and head[1] >= 0 else None
+
+
+def note_pull(station: Station, after: int, headers: dict[str, str]) -> None:
+    """Open (once per accepted head) a "restored from backup" item when an authenticated pull
+    shows the station's database went back in time."""
+    signals: dict[str, Any] = {}
+    if station.hub_seq_acked > after:
+        signals["hub_log"] = {"acknowledged": station.hub_seq_acked, "asked_after": after}
+    head = _reported_head(headers)
+    if head is not None and head < (station.epoch, station.head_seq):
+        signals["head"] = {"reported": list(head), "accepted": [station.epoch, station.head_seq]}
+    if not signals or station.status != "active":
+        return
+    with db.atomic():
+        reconcile.open_issue("restored", f"restored:{station.id}:{station.epoch}:{station.head_seq}",
+                             station.id, [station.id],
+                             {"reason": "restored_from_backup", "signal": "pull", **signals,
+                              "epoch": station.epoch, "head_seq": station.head_seq,
+                              "detected_ms": clock.now_ms()})
+
+
+def restart_station(station_id: str, reason: str, actor: Admin | None) -> Issue:
+    """An admin restarts a station in a new epoch (restored from backup): the hub-signed reset
+    goes into the hub log for the station to pull; an open "restored" item is decided with it."""
+    if actor is not None and actor.role != "admin":
+        raise Forbidden("read_only", "审计员只能查看，不能做决定", "Auditors may only read")
+    reason = (reason or "").strip()
+    errs = FieldErrors()
+    if not reason:
+        errs.add("reason", "required", "请填写原因（例如：一体机从某日的备份恢复）",
+                 "Give the reason (for example: the kiosk was restored from a backup of some date)")
+    elif len(reason) > 500:
+        errs.add("reason", "too_long", "原因最多 500 个字", "The reason is longer than 500 characters")
+    errs.raise_if_any()
+    with db.atomic():
+        station = db.locked(Station.select().where(Station.id == str(station_id))).get_or_none()
+        if station is None:
+            raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
+        if station.status != "active":
+            raise Conflict("not_enrolled", "该驿站尚未注册密钥，无需重置纪元",
+                           "This station has not enrolled a key; there is no log to restart")
+        issue = Issue.select().where((Issue.kind == "restored") & (Issue.subject == station.id)
+                                     & (Issue.status == "open")).order_by(Issue.id).first()
+        if issue is None:
+            reconcile.open_issue("restored", f"restored:{station.id}:{station.epoch}:"
+                                 f"{station.head_seq}:admin", station.id, [station.id],
+                                 {"reason": "restored_from_backup", "signal": "admin",
+                                  "epoch": station.epoch, "head_seq": station.head_seq,
+                                  "detected_ms": clock.now_ms()})
+            issue = Issue.get(Issue.dedupe == f"restored:{station.id}:{station.epoch}:"
+                                             f"{station.head_seq}:admin")
+            if issue.status != "open":
+                raise Conflict("already_decided", "该驿站已在此处重置过纪元",
+                               "This station was already restarted at this point")
+        return reconcile.decide(issue.id, "reset_epoch", reason, actor)
