@@ -4,9 +4,10 @@ The station runs as its own process (waitress on 127.0.0.1:0, 8 threads, the dis
 scheduler ticking every second), on a database prepared beforehand through the services:
 300 registered workers with their own tokens, 200 open grab-mode jobs of 3 places each on
 50 different shifts (4 jobs per shift, so a worker can hold one job per shift). 100 client
-threads, each a worker with a keep-alive connection, grab random jobs from the board with a
-short pause between tries. Reports p50/p99 latency and proves no job got more workers than
-its headcount and no worker two overlapping jobs.
+threads, each a worker with a keep-alive connection, load the board, tap their first grab at
+the same instant, then grab random jobs with a human pause between taps. Reports p50/p99 over
+the whole run and over the opening burst, and proves no job got more workers than its
+headcount and no worker two overlapping jobs.
 
 Run: `.venv/bin/python -m bench.grab_latency`.
 """
@@ -14,6 +15,7 @@ Run: `.venv/bin/python -m bench.grab_latency`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import subprocess
 import sys
@@ -21,9 +23,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from http.client import HTTPConnection
 from typing import Any
-
-import requests
 
 from bench.dispatch_rush import COMMUNITIES, id_number
 from bench.report import write_section
@@ -95,21 +96,32 @@ def serve(data_dir: str) -> None:
     server.close()
 
 
-def _client(base: str, token: str, jobs: list[str], seed: int, barrier: threading.Barrier,
-            out: list[tuple[float, int, str, float]]) -> None:
+def _client(port: int, token: str, jobs: list[str], seed: int, barrier: threading.Barrier,
+            out: list[tuple[float, int, str, float, int]]) -> None:
+    """One worker's phone: a keep-alive connection, GRABS_PER_CLIENT taps on random jobs.
+
+    Plain http.client keeps the load generator light: it shares the machine's two cores with
+    the station, and time spent in a heavier client would be counted as the station's.
+    """
     rng = random.Random(seed)
-    http = requests.Session()
-    http.headers["Authorization"] = f"Bearer {token}"
+    http = HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    http.request("GET", "/api/v1/jobs?status=open", headers=headers)  # the board, on screen first
+    board = http.getresponse()
+    assert board.status == 200 and json.loads(board.read())["jobs"], "the worker sees no open jobs"
     barrier.wait()
     start = time.perf_counter()
-    for _ in range(GRABS_PER_CLIENT):
+    for tap in range(GRABS_PER_CLIENT):
         job_id = rng.choice(jobs)
         began = time.perf_counter()
-        response = http.post(f"{base}/jobs/{job_id}/grab", json={}, timeout=30)
+        http.request("POST", f"/api/v1/jobs/{job_id}/grab", body=b"{}", headers=headers)
+        response = http.getresponse()
+        payload = response.read()
         took = time.perf_counter() - began
-        code = "ok" if response.status_code == 201 else response.json().get("error", {}).get("code", "?")
-        out.append((took, response.status_code, code, began - start))
+        code = "ok" if response.status == 201 else json.loads(payload).get("error", {}).get("code", "?")
+        out.append((took, response.status, code, began - start, tap))
         time.sleep(rng.uniform(*PAUSE_SECONDS))
+    http.close()
 
 
 def _check(data_dir: str) -> dict[str, int]:
@@ -182,11 +194,11 @@ def run() -> dict[str, Any]:
                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             assert child.stdout is not None
-            base = f"http://127.0.0.1:{int(child.stdout.readline())}/api/v1"
-            results: list[tuple[float, int, str, float]] = []
+            port = int(child.stdout.readline())
+            results: list[tuple[float, int, str, float, int]] = []
             barrier = threading.Barrier(CLIENTS)
             workers = list(tokens)[:CLIENTS]
-            threads = [threading.Thread(target=_client, args=(base, tokens[w], jobs, i, barrier, results))
+            threads = [threading.Thread(target=_client, args=(port, tokens[w], jobs, i, barrier, results))
                        for i, w in enumerate(workers)]
             began = time.perf_counter()
             for t in threads:
@@ -204,12 +216,15 @@ def run() -> dict[str, Any]:
     # The rush: until 90 % of the places are taken; then mostly "full" answers.
     wins = sorted(r[3] for r in results if r[1] == 201)
     last_win = wins[int(0.9 * (len(wins) - 1))] if wins else 0.0
+    opening = [r[0] for r in results if r[4] == 0]  # every client's first tap, all at one instant
     rush = [r[0] for r in results if r[3] <= last_win]
     after = [r[0] for r in results if r[3] > last_win]
     return {
         "requests": len(results), "wall_seconds": wall, "codes": Counter(r[2] for r in results),
         "p50_ms": _pct(latencies, 0.50), "p99_ms": _pct(latencies, 0.99), "max_ms": max(latencies) * 1000,
         "won_p50_ms": _pct(won, 0.50) if won else None, "won_p99_ms": _pct(won, 0.99) if won else None,
+        "opening_requests": len(opening), "opening_p50_ms": _pct(opening, 0.50),
+        "opening_p99_ms": _pct(opening, 0.99), "opening_max_ms": max(opening) * 1000,
         "rush_seconds": last_win, "rush_requests": len(rush),
         "rush_p50_ms": _pct(rush, 0.50) if rush else None, "rush_p99_ms": _pct(rush, 0.99) if rush else None,
         "after_p50_ms": _pct(after, 0.50) if after else None, "after_p99_ms": _pct(after, 0.99) if after else None,
@@ -221,19 +236,26 @@ def run() -> dict[str, Any]:
 def main() -> None:
     f = run()
     costs = _service_costs()
-    goal = "met" if f["p99_ms"] <= 100 else "MISSED"
     codes = ", ".join(f"{code} {n}" for code, n in f["codes"].most_common())
+    whole_goal = "met" if f["p99_ms"] <= 100 else "MISSED"
+    opening_goal = "met" if f["opening_p99_ms"] <= 100 else "MISSED"
     body = f"""
-{CLIENTS} concurrent clients over HTTP (one keep-alive connection each, worker bearer tokens) to
-a station process (waitress, 8 threads, scheduler ticking) holding {WORKERS} workers and a board of
-{JOBS} open grab-mode jobs × {HEADCOUNT} places on 50 shifts. Each client grabs
-{GRABS_PER_CLIENT} random jobs, pausing {PAUSE_SECONDS[0]}–{PAUSE_SECONDS[1]} s between tries; all
-start at the same instant.
+{CLIENTS} concurrent clients over HTTP to a station process (waitress, 8 threads, scheduler
+ticking) holding {WORKERS} workers and a board of {JOBS} open grab-mode jobs × {HEADCOUNT} places
+on 50 shifts. Each client is one worker's phone: its own keep-alive connection and bearer
+token; it first loads the board (`GET /api/v1/jobs?status=open`, not timed), then all
+{CLIENTS} tap their first grab at the same instant (a barrier: the worst case, every phone
+tapping in the same millisecond), then each taps {GRABS_PER_CLIENT - 1} more random jobs,
+pausing {PAUSE_SECONDS[0]}–{PAUSE_SECONDS[1]} s between taps (reading the answer, tapping
+again) — about {CLIENTS} taps a second in all. The clients use plain `http.client` in one
+process on the same two cores as the station; latency is measured from sending the request
+to reading the whole answer.
 
 | figure | value |
 | --- | --- |
 | grab requests | {f['requests']} in {f['wall_seconds']:.1f} s ({f['requests'] / f['wall_seconds']:.0f}/s) |
-| **latency p50 / p99** (all answers) | **{f['p50_ms']:.1f} ms / {f['p99_ms']:.1f} ms** (goal p99 ≤ 100 ms: {goal}) |
+| **latency p50 / p99, whole run** (all answers) | **{f['p50_ms']:.1f} ms / {f['p99_ms']:.1f} ms** (goal p99 ≤ 100 ms: {whole_goal}) |
+| **opening burst** ({f['opening_requests']} first taps at one instant): p50 / p99 / slowest | **{f['opening_p50_ms']:.1f} ms / {f['opening_p99_ms']:.1f} ms** / {f['opening_max_ms']:.1f} ms (≤ 100 ms: {opening_goal}) |
 | latency p50 / p99 of successful grabs | {f['won_p50_ms']:.1f} ms / {f['won_p99_ms']:.1f} ms |
 | during the rush (until 90 % of places were taken, {f['rush_seconds']:.1f} s, {f['rush_requests']} requests): p50 / p99 | {f['rush_p50_ms']:.1f} ms / {f['rush_p99_ms']:.1f} ms |
 | after that: p50 / p99 | {f['after_p50_ms']:.1f} ms / {f['after_p99_ms']:.1f} ms |
@@ -253,12 +275,16 @@ Proof of no over-assignment, read from the database afterwards:
 
 Where the time goes: one successful grab costs {costs['grab_ms']:.1f} ms inside the station
 process without HTTP (measured separately, one thread), of which {costs['changelog_ms']:.1f} ms
-is writing its three change-log entries (assignment, worker, job); the HTTP layer (waitress,
-Flask, token look-up, JSON) adds several ms more. Writes are serialised (one SQLite writer,
-queued on an in-process lock), and the process is one Python interpreter, so while places are
-still open the station confirms at most about a hundred grabs a second; the opening second,
-when all 100 clients tap at once, queues for that long. Answers for jobs already full are
-read-only and do not wait for the write lock.
+is writing its three change-log entries (assignment, worker, job: the chain head is read by one
+index step inside the grab's transaction, the enrolment and receipt files are parsed once per
+file version). Requests take pooled database connections, and the token, job and worker
+reads are fixed SQL. Writes are serialised (one SQLite writer, queued on an in-process lock)
+and the process is one Python interpreter on a shared two-core machine, so the opening burst
+— {CLIENTS} grabs arriving in the same millisecond — is answered one after another: the last
+of them waits for all those before it, which is what the whole-run p99 (5 % of the run's
+requests are that burst) mostly shows. Once the taps are spread by people's own pace, answers
+come in a few milliseconds. Answers for jobs already full are read-only and do not wait for
+the write lock.
 """
     write_section("Dispatch: grab latency", body)
 

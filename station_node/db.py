@@ -24,7 +24,7 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "busy_timeout": 10000,
     "synchronous": "normal",
-    "cache_size": -16000,
+    "cache_size": -2000,
 }
 
 
@@ -177,10 +177,16 @@ def _create_sync_tables() -> None:
     sync_models.create_tables()
 
 
+def _index_ranking_order() -> None:
+    """The offer cascade asks for a job's best-ranked free worker: walk the ranking in order."""
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "ranking_job_id_rank" ON "ranking" ("job_id", "rank")')
+
+
 # Numbered migrations, applied in order, each once. Append; never edit a released one.
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _create_all),
     (2, _create_sync_tables),
+    (3, _index_ranking_order),
 ]
 
 
