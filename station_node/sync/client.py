@@ -56,7 +56,10 @@ def session_for(enr: state.Enrolment, key: sp.SigningKey) -> sp.StationSession:
     acked = state.acked()
     receipt = acked.receipt if acked.receipt and acked.receipt.station == enr.station_id else None
     last = outbox.head()
-    clock_ = sp.HybridClock(enr.station_id, sp.Hlc(*max(acked.hlc_floor, (0, 0))))
+    # Never below the hub's latest time nor our newest entry's stamp: a station whose clock ran
+    # ahead and was set right keeps its entries' future stamps, and a checkpoint must not sign
+    # earlier than the entries under it.
+    clock_ = sp.HybridClock(enr.station_id, sp.Hlc(*max(acked.hlc_floor, outbox.newest_hlc())))
     session = sp.StationSession(enr.station_id, enr.hub_id, key, enr.hub_keys(), clock_,
                                 receipt=receipt, hub_head=decisions.hub_head(enr.hub_id),
                                 limits=PUSH_LIMITS)
@@ -200,11 +203,12 @@ def _pull(enr: state.Enrolment, session: sp.StationSession, client: HubClient, o
           blocked: bool) -> None:
     for _ in range(10_000):
         after = session.hub_head.seq
+        h = outbox.head()  # told to the hub, which notices a station whose database went back
         hub_now = client.hub_time_ms or wall_ms()
         auth = sign("request", {"after": after, "station": enr.station_id, "time": hub_now},
                     session.key).hex()
         try:
-            page = client.pull(enr.station_id, after, PULL_PAGE, auth)
+            page = client.pull(enr.station_id, after, PULL_PAGE, auth, head=(h.epoch, h.seq))
         except HubRefused as exc:
             if exc.code == "after_beyond_head":
                 raise SyncError("hub_log_ahead", "本站记录的中心日志比中心还新：中心可能换了数据库，请联系管理员",

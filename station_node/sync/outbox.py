@@ -40,6 +40,13 @@ def head() -> Head:
                 *state.epoch_start(log, epoch))
 
 
+def newest_hlc() -> tuple[int, int]:
+    """The HLC of our newest entry ((0, 0) before the first): a batch is never signed before it."""
+    row = (ChangeEntry.select(ChangeEntry.hlc_wall, ChangeEntry.hlc_counter)
+           .order_by(ChangeEntry.seq.desc()).first())
+    return (int(row.hlc_wall), int(row.hlc_counter)) if row is not None else (0, 0)
+
+
 def altered(seq: int, detail: str) -> SyncError:
     """The error for an entry changed after it was logged."""
     return SyncError("entry_altered",

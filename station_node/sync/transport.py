@@ -16,6 +16,7 @@ import requests
 from station_node.errors import KuaigongError
 
 CONNECT_TIMEOUT = 5.0
+HEAD_HEADER = "X-Kuaigong-Head"  # our log's head on a pull: the hub notices a restored station
 READ_TIMEOUT = 30.0
 
 
@@ -117,11 +118,14 @@ class HubClient:
             self.hub_time_ms = data["hub_time"]
         return response.status_code, data
 
-    def pull(self, station: str, after: int, limit: int, auth_hex: str) -> dict[str, Any]:
-        """GET the hub log after `after` (signed ask)."""
+    def pull(self, station: str, after: int, limit: int, auth_hex: str,
+             head: tuple[int, int] | None = None) -> dict[str, Any]:
+        """GET the hub log after `after` (signed ask); `head` (epoch, seq) is our log's head."""
+        headers = {"X-Kuaigong-Auth": auth_hex}
+        if head is not None:
+            headers[HEAD_HEADER] = f"{head[0]}:{head[1]}"
         response = self._call("GET", f"/stations/{station}/hub-log",
-                              params={"after": after, "limit": limit},
-                              headers={"X-Kuaigong-Auth": auth_hex})
+                              params={"after": after, "limit": limit}, headers=headers)
         if response.status_code != 200:
             raise _refused(response)
         data = self._json(response)

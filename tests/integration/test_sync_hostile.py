@@ -138,11 +138,15 @@ def _backup(st: Station, to: Path) -> None:
 
 
 def test_station_restored_from_old_backup(sqlite_hub: Hub, enrolled: Any, tmp_path: Path) -> None:
+    from central_hub.models import Issue
+    from central_hub.models import Station as HubStation
+    from central_hub.services import restores
     from station_node import db
 
     st = enrolled(sqlite_hub, "east")
     st.worker()
     st.sync()
+    st.sync()  # everything of the hub log it holds is acknowledged before the backup
     _backup(st, tmp_path / "old.sqlite")
     st.worker()
     st.worker()
@@ -162,24 +166,21 @@ def test_station_restored_from_old_backup(sqlite_hub: Hub, enrolled: Any, tmp_pa
     out = st.sync()
     assert out.blocked == "behind_receipt" and out.pushed == 0
     assert _applied(sqlite_hub, st.station_id) == held
-
-    # The hub admin signs a new epoch; the station learns it from the hub log and goes on.
-    from central_hub.services import reconcile
-
+    # Its pull asked for the hub log it holds, but told its head (X-Kuaigong-Head): queued.
     with sqlite_hub.ctx():
-        reconcile.open_issue("rejected", f"restored:{st.station_id}", st.station_id, [st.station_id],
-                             {"reason": "restored_from_backup"})
-        from central_hub.models import Issue
+        [issue] = Issue.select().where(Issue.kind == "restored")
+    assert issue.status == "open" and "hub_log" not in issue.details
+    assert issue.details["head"] == {"reported": [1, held[1] - 2], "accepted": [1, held[1]]}
 
-        issue = Issue.get(Issue.dedupe == f"restored:{st.station_id}")
-        reconcile.decide(issue.id, "reset_epoch", "从备份恢复", None)
+    # The hub admin restarts it in a new epoch; the station learns it from the hub log, goes on.
+    with sqlite_hub.ctx():
+        decided = restores.restart_station(st.station_id, "一体机从备份恢复", None)
+    assert (decided.id, decided.status, decided.decision) == (issue.id, "decided", "reset_epoch")
     out = st.sync()
     assert out.blocked is None
     st.worker()
     out = st.sync()
     assert out.pushed == 1  # the one new registration, first of epoch 2
-    from central_hub.models import Station as HubStation
-
     with sqlite_hub.ctx():
         hub_station = HubStation.get_by_id(st.station_id)
         assert (hub_station.epoch, hub_station.head_seq) == (2, held[1] + 1)
