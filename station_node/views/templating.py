@@ -67,12 +67,21 @@ def pay(job: Any) -> str:
     return f"{amount} {label(job.pay_unit, 'pay_unit')}"
 
 
+# Named date formats whose words differ by language: (Chinese, English).
+DATE_FORMS: dict[str, tuple[str, str]] = {
+    "day": ("%m月%d日", "%b %d"),
+    "day_time": ("%m月%d日 %H:%M", "%b %d %H:%M"),
+}
+
+
 def local(value: dt.datetime | None, form: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time in the station's time zone."""
+    """A stored UTC time in the station's time zone; `form` is a strftime format or a DATE_FORMS name."""
     if value is None:
         return "—"
     from station_node.services import utc_offset_hours
 
+    if form in DATE_FORMS:
+        form = DATE_FORMS[form][lang() == "en"]
     return (value + dt.timedelta(hours=utc_offset_hours())).strftime(form)
 
 
