@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from station_node.dispatch.reasons import render
+
 
 @dataclass(frozen=True)
 class Booking:
@@ -65,20 +67,31 @@ class WorkerFacts:
 
 @dataclass(frozen=True)
 class Reason:
-    """One named part of a ranking decision: a score component or a reason for ineligibility."""
+    """One named part of a ranking decision: a score component or a reason for ineligibility.
+
+    Kept as a code, its points and the parameters of its sentence; the Chinese and English
+    sentences are rendered from them when read (`station_node.dispatch.reasons`).
+    """
 
     code: str
     points: int
-    detail_zh: str
-    detail_en: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def detail_zh(self) -> str:
+        return render(self.code, self.params)[0]
+
+    @property
+    def detail_en(self) -> str:
+        return render(self.code, self.params)[1]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "points": self.points,
-            "detail_zh": self.detail_zh,
-            "detail_en": self.detail_en,
-        }
+        zh, en = render(self.code, self.params)
+        return {"code": self.code, "points": self.points, "detail_zh": zh, "detail_en": en}
+
+    def stored(self) -> list[Any]:
+        """The lean stored form: [code, points] or [code, points, {parameters}]."""
+        return [self.code, self.points, self.params] if self.params else [self.code, self.points]
 
 
 @dataclass(frozen=True)
@@ -93,3 +106,7 @@ class Ranked:
 
     def reasons_as_dicts(self) -> list[dict[str, Any]]:
         return [r.as_dict() for r in self.reasons]
+
+    def reasons_stored(self) -> list[list[Any]]:
+        """The reasons in their lean stored form (codes and parameters)."""
+        return [r.stored() for r in self.reasons]

@@ -18,22 +18,25 @@ import functools
 from collections.abc import Iterable
 
 from station_node.dispatch.facts import JobFacts, Ranked, Reason, WorkerFacts
+from station_node.dispatch.reasons import ROTATION_MAX_POINTS, ROTATION_POINTS_PER_HOUR
 
 PRESENT_POINTS = 1000
-ROTATION_POINTS_PER_HOUR = 10
-ROTATION_MAX_POINTS = 400
 NO_SHOW_POINTS = -60
 LATE_CANCEL_POINTS = -30
 RELIABILITY_FLOOR = -300
 RATING_POINTS_PER_STAR = 20
 PRIORITY_GROUP_POINTS = 50
 
-_DAY_NAMES_ZH = "一二三四五六日"
-_DAY_NAMES_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_BLOCKED = Reason("blocked", 0)
+_ALREADY_ASSIGNED = Reason("already_assigned", 0)
+_DECLINED = Reason("declined", 0)
+_PRESENT = Reason("present", PRESENT_POINTS)
+_NOT_PRESENT = Reason("not_present", 0)
+_NEVER_ASSIGNED = Reason("rotation", ROTATION_MAX_POINTS)
 
 
-def _fmt(when: dt.datetime | None) -> str:
-    return when.strftime("%m-%d %H:%M") if when else "-"
+def _iso(when: dt.datetime | None) -> str | None:
+    return when.isoformat(timespec="minutes") if when else None
 
 
 def _overlaps(a_start: dt.datetime, a_end: dt.datetime, b_start: dt.datetime, b_end: dt.datetime) -> bool:
@@ -62,12 +65,7 @@ def _availability_reasons(job: JobFacts, worker: WorkerFacts) -> list[Reason]:
     reasons: list[Reason] = []
     days = avail.get("days")
     if days and start.weekday() not in days:
-        day = start.weekday()
-        reasons.append(Reason(
-            "unavailable_day", 0,
-            f"星期{_DAY_NAMES_ZH[day]}不在可工作日内",
-            f"{_DAY_NAMES_EN[day]} is not one of the worker's days",
-        ))
+        reasons.append(Reason("unavailable_day", 0, {"day": start.weekday()}))
     window_from, window_to = _minutes(avail.get("from", "")), _minutes(avail.get("to", ""))
     if window_from is not None and window_to is not None and end is not None:
         if window_to <= window_from:
@@ -75,11 +73,9 @@ def _availability_reasons(job: JobFacts, worker: WorkerFacts) -> list[Reason]:
         job_from = start.hour * 60 + start.minute
         job_to = job_from + int((end - start).total_seconds() // 60)
         if job_from < window_from or job_to > window_to:
-            reasons.append(Reason(
-                "unavailable_time", 0,
-                f"工作时间 {start:%H:%M}–{end:%H:%M} 不在可工作时段 {avail['from']}–{avail['to']} 内",
-                f"{start:%H:%M}–{end:%H:%M} is outside the hours {avail['from']}–{avail['to']}",
-            ))
+            reasons.append(Reason("unavailable_time", 0, {
+                "start": f"{start:%H:%M}", "end": f"{end:%H:%M}", "from": avail["from"], "to": avail["to"],
+            }))
     return reasons
 
 
@@ -91,82 +87,55 @@ def check_eligibility(job: JobFacts, worker: WorkerFacts, *, manual: bool = Fals
     """
     reasons: list[Reason] = []
     if not worker.active:
-        reasons.append(Reason("blocked", 0, "账号已停用", "the worker's account is blocked"))
+        reasons.append(_BLOCKED)
     if worker.id in job.assigned_worker_ids:
-        reasons.append(Reason("already_assigned", 0, "已确认此工作", "already confirmed on this job"))
+        reasons.append(_ALREADY_ASSIGNED)
     if not manual:
-        missing = sorted(job.skills - worker.skills)
-        if missing:
-            reasons.append(Reason(
-                "skills_missing", 0,
-                "缺少所需技能：" + "、".join(missing),
-                "lacks the required skills: " + ", ".join(missing),
-            ))
+        if not job.skills <= worker.skills:
+            reasons.append(Reason("skills_missing", 0, {"skills": sorted(job.skills - worker.skills)}))
         if worker.areas and job.community not in worker.areas:
-            reasons.append(Reason(
-                "outside_area", 0,
-                f"工作地点（{job.community}）不在本人的服务区域内",
-                f"the job's community ({job.community}) is not one of the worker's areas",
-            ))
-        reasons.extend(_availability_reasons(job, worker))
+            reasons.append(Reason("outside_area", 0, {"community": job.community}))
+        if worker.availability:
+            reasons.extend(_availability_reasons(job, worker))
         if worker.id in job.declined_worker_ids:
-            reasons.append(Reason("declined", 0, "已拒绝或未回复此工作的派单",
-                                  "declined or let this job's offer lapse"))
+            reasons.append(_DECLINED)
     if job.timed:
         assert job.starts_at is not None and job.ends_at is not None
         for booking in worker.bookings:
             if booking.job_id == job.id or booking.starts_at is None or booking.ends_at is None:
                 continue
             if _overlaps(job.starts_at, job.ends_at, booking.starts_at, booking.ends_at):
-                reasons.append(Reason(
-                    "overlapping_booking", 0,
-                    f"该时段已有工作（{_fmt(booking.starts_at)}–{_fmt(booking.ends_at)} UTC）",
-                    f"already booked {_fmt(booking.starts_at)}–{_fmt(booking.ends_at)} UTC",
-                ))
+                reasons.append(Reason("overlapping_booking", 0, {
+                    "from": _iso(booking.starts_at), "to": _iso(booking.ends_at),
+                }))
                 break
     return reasons
 
 
 def _rotation(worker: WorkerFacts, now: dt.datetime) -> Reason:
     if worker.last_assigned_at is None:
-        return Reason("rotation", ROTATION_MAX_POINTS, "从未派到过工作，排在前面",
-                      "has never been given work: front of the line")
+        return _NEVER_ASSIGNED
     hours = max(0, int((now - worker.last_assigned_at).total_seconds() // 3600))
     points = min(ROTATION_MAX_POINTS, hours * ROTATION_POINTS_PER_HOUR)
-    return Reason(
-        "rotation", points,
-        f"距上次派到工作 {hours} 小时（每小时 +{ROTATION_POINTS_PER_HOUR}，最多 +{ROTATION_MAX_POINTS}）",
-        f"{hours} h since last given work (+{ROTATION_POINTS_PER_HOUR}/h, at most +{ROTATION_MAX_POINTS})",
-    )
+    return Reason("rotation", points, {"hours": hours})
 
 
 def score(worker: WorkerFacts, now: dt.datetime) -> list[Reason]:
     """The named parts of an eligible worker's score; the score is the sum of their points."""
-    parts: list[Reason] = []
-    if worker.present:
-        parts.append(Reason("present", PRESENT_POINTS, "今天已在驿站签到", "checked in at the station today"))
-    else:
-        parts.append(Reason("not_present", 0, "今天未在驿站签到", "not checked in at the station today"))
-    parts.append(_rotation(worker, now))
+    parts: list[Reason] = [_PRESENT if worker.present else _NOT_PRESENT, _rotation(worker, now)]
     penalty = worker.no_show_count * NO_SHOW_POINTS + worker.late_cancel_count * LATE_CANCEL_POINTS
     if penalty:
-        parts.append(Reason(
-            "reliability", max(RELIABILITY_FLOOR, penalty),
-            f"爽约 {worker.no_show_count} 次，临时取消 {worker.late_cancel_count} 次",
-            f"{worker.no_show_count} no-shows, {worker.late_cancel_count} late cancellations",
-        ))
+        parts.append(Reason("reliability", max(RELIABILITY_FLOOR, penalty), {
+            "no_shows": worker.no_show_count, "late_cancels": worker.late_cancel_count,
+        }))
     if worker.rating_count:
         # (average - 3) × 20 in integers, rounded half away from zero.
         twice = 2 * RATING_POINTS_PER_STAR * (worker.rating_sum - 3 * worker.rating_count)
         points = (abs(twice) + worker.rating_count) // (2 * worker.rating_count)
         points = points if twice >= 0 else -points
-        average = f"{worker.rating_sum / worker.rating_count:.1f}"
-        parts.append(Reason("rating", points, f"平均评分 {average} 星（{worker.rating_count} 次）",
-                            f"average rating {average} stars ({worker.rating_count} ratings)"))
+        parts.append(Reason("rating", points, {"sum": worker.rating_sum, "count": worker.rating_count}))
     if worker.priority_groups:
-        groups = "、".join(worker.priority_groups)
-        parts.append(Reason("priority_group", PRIORITY_GROUP_POINTS, f"重点群体（{groups}），已同意",
-                            f"priority group ({', '.join(worker.priority_groups)}), with consent"))
+        parts.append(Reason("priority_group", PRIORITY_GROUP_POINTS, {"groups": list(worker.priority_groups)}))
     return parts
 
 

@@ -91,18 +91,23 @@ def assignment_id(job_id: str, worker_id: str) -> str:
 
 
 def _rank_and_store(job: Job, now: dt.datetime) -> tuple[int, int]:
-    """Rank the pool for `job`, replace its stored Ranking rows, log them; (eligible, ineligible)."""
+    """Rank the pool for `job`, replace its stored Ranking rows, log them; (eligible, ineligible).
+
+    Rows are stored for every eligible worker and for the ineligible ones present at the
+    station today, each with its reasons as codes and parameters (rendered in both languages
+    when read). Anyone else is explained on request, worked out as at this ranking's time.
+    """
     present = present_ids()
-    workers = worker_facts(ranking_pool(job, present), present, consented_ids(), bookings_overlapping(job))
+    workers = ranking_pool(job, present, consented_ids(), bookings_overlapping(job))
     ranked = rank(job_facts(job), workers, now)
     Ranking.delete().where(Ranking.job == job.id).execute()
-    # One prepared statement for the whole pool (thousands of rows at a large station); the
-    # values converted as the fields would, reasons as the same compact JSON.
-    at = Ranking.ranked_at.db_value(now)
-    encode = Ranking.reasons.db_value
-    db.database.cursor().executemany(_INSERT_RANKING, (
-        (job.id, r.worker_id, r.rank, r.score, r.eligible, encode(r.reasons_as_dicts()), at)
-        for r in ranked))
+    # One prepared statement for all rows (peewee's insert_many builds its SQL value by value:
+    # for a thousand rows that alone took longer than the rest of a posting), values converted
+    # by the fields' own db_value as insert_many would.
+    at, encode = Ranking.ranked_at.db_value(now), Ranking.reasons.db_value
+    db.database.cursor().executemany(_INSERT_RANKING, [
+        (job.id, r.worker_id, r.rank, r.score, r.eligible, encode(r.reasons_stored()), at)
+        for r in ranked if r.eligible or r.worker_id in present])
     changelog.record("ranking", job.id, "create", ranking_entry(job.id, ranked, now))
     eligible = sum(1 for r in ranked if r.eligible)
     return eligible, len(ranked) - eligible

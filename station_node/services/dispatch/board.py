@@ -6,20 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from peewee import fn
+
 from station_node import clock
-from station_node.dispatch import check_eligibility, score
+from station_node.dispatch import Booking, JobFacts, WorkerFacts, check_eligibility, score
 from station_node.dispatch.board import board_row
 from station_node.dispatch.cascade import LIVE_JOB_STATUSES
+from station_node.dispatch.reasons import stored_as_dicts
 from station_node.errors import NotFound
-from station_node.models import Assignment, Job, Offer, Ranking, Worker
+from station_node.models import Assignment, Job, Offer, Presence, PriorityConsent, Ranking, Worker
 from station_node.services.dispatch.facts import (
     HOLDING,
     WORKER_COLUMNS,
-    bookings_overlapping,
+    bookings_with_time,
     config_value,
-    consented_ids,
     job_facts,
-    present_ids,
+    local_day,
     worker_facts,
 )
 
@@ -108,29 +110,64 @@ def _outcomes(job_id: str) -> dict[str, str]:
     return found
 
 
+def _facts_as_of(job: Job, row: dict[str, Any], at: dt.datetime) -> tuple[JobFacts, WorkerFacts]:
+    """The job's and the worker's facts as they stood at `at`, as far as the rows still tell.
+
+    Presence, consent, bookings, earlier assignments and this job's declines are taken as of
+    `at`; the worker's skills, areas, hours, account status and reliability counters are
+    today's (no history of them is kept).
+    """
+    wid = row["id"]
+    presence = Presence.select(Presence.checked_in_at).where(
+        (Presence.worker == wid) & (Presence.day == local_day(at)) & (Presence.checked_in_at <= at)
+        & (Presence.checked_out_at.is_null() | (Presence.checked_out_at > at))
+    ).scalar()
+    consented = PriorityConsent.select().where(
+        (PriorityConsent.worker == wid) & (PriorityConsent.consented_at <= at)
+        & (PriorityConsent.withdrawn_at.is_null() | (PriorityConsent.withdrawn_at > at))
+    ).exists()
+    if row["last_assigned_at"] is not None and row["last_assigned_at"] > at:  # got work since
+        row = {**row, "last_assigned_at": Assignment.select(fn.MAX(Assignment.confirmed_at)).where(
+            (Assignment.worker == wid) & (Assignment.confirmed_at <= at)).scalar()}
+    bookings = {w: [b for b in held if b.confirmed_at is None or b.confirmed_at <= at]
+                for w, held in bookings_with_time(job, wid).items()}
+    facts = worker_facts([row], {wid: presence} if presence else {}, {wid} if consented else set(),
+                         {w: [Booking(b.job_id, b.starts_at, b.ends_at) for b in held]
+                          for w, held in bookings.items()})[0]
+    assigned = {a for (a,) in Assignment.select(Assignment.worker).where(
+        (Assignment.job == job.id) & (Assignment.confirmed_at <= at)).tuples()}
+    declined = {o for (o,) in Offer.select(Offer.worker).where(
+        (Offer.job == job.id) & Offer.status.in_(("declined", "expired")) & (Offer.sent_at < at)).tuples()}
+    return job_facts(job, assigned=assigned, declined=declined), facts
+
+
 def _live_explanation(job: Job, worker_id: str) -> dict[str, Any]:
-    """Reasons computed now for a worker the stored ranking did not cover (outside its pool)."""
+    """Reasons worked out on request for a worker the stored ranking does not hold: as at the
+    ranking's time (`as_of`) where the rows still tell, today's worker details otherwise."""
     row = Worker.select(*WORKER_COLUMNS).where(Worker.id == str(worker_id)).dicts().first()
     if row is None:
         raise NotFound("工人", "worker")
     now = clock.now()
-    present = {k: v for k, v in present_ids().items() if k == row["id"]}
-    facts = worker_facts([row], present, consented_ids() & {row["id"]},
-                         bookings_overlapping(job, row["id"]))[0]
-    why_not = check_eligibility(job_facts(job), facts)
-    reasons = why_not or score(facts, now)
+    at = job.dispatch_started_at or now
+    if row["created_at"] is not None and row["created_at"] > at:
+        at = now  # registered after the ranking: as things stand now
+    job_then, facts = _facts_as_of(job, row, at)
+    why_not = check_eligibility(job_then, facts)
+    reasons = why_not or score(facts, at)
     return {
         "worker_id": row["id"], "name": row["name"], "rank": 0,
         "score": 0 if why_not else sum(r.points for r in reasons), "eligible": not why_not,
         "reasons": [r.as_dict() for r in reasons], "ranked_at": None, "live": True,
+        "as_of": at.replace(microsecond=0).isoformat() + "Z",
     }
 
 
 def explain(job_id: str, worker_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
     """The stored ranking of a job with every reason: eligible workers in order, then the rest.
 
-    `limit` keeps the first rows only. With `worker_id`, only that worker's entry — computed now (`"live": true`) when the stored
-    ranking did not include them.
+    `limit` keeps the first rows only. With `worker_id`, only that worker's entry: worked out
+    on request (`"live": true`, `"as_of"` the ranking's time) when the stored ranking does not
+    hold them (it holds the eligible workers and those present at the station then).
     """
     job = Job.get_or_none(Job.id == str(job_id))
     if job is None:
@@ -149,7 +186,7 @@ def explain(job_id: str, worker_id: str | None = None, limit: int | None = None)
     outcomes = _outcomes(job.id)
     rows = [
         {"worker_id": r["worker"], "name": r["name"], "rank": r["rank"], "score": r["score"],
-         "eligible": r["eligible"], "reasons": r["reasons"],
+         "eligible": r["eligible"], "reasons": stored_as_dicts(r["reasons"]),
          "ranked_at": r["ranked_at"].replace(microsecond=0).isoformat() + "Z", "live": False,
          "outcome": outcomes.get(r["worker"])}
         for r in query.dicts()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import peewee
@@ -121,7 +122,7 @@ def present_ids() -> dict[str, dt.datetime]:
     query = Presence.select(Presence.worker, Presence.checked_in_at).where(
         (Presence.day == today()) & Presence.checked_out_at.is_null()
     )
-    return {p.worker_id: p.checked_in_at for p in query}
+    return dict(query.tuples())
 
 
 def consented_ids() -> set[str]:
@@ -154,21 +155,82 @@ def bookings_overlapping(job: Job, worker_id: str | None = None) -> dict[str, li
     return found
 
 
-def ranking_pool(job: Job, present: dict[str, dt.datetime]) -> list[dict[str, Any]]:
-    """Workers worth ranking: those who work in the job's community (or anywhere), and everyone
-    present today. Others are told `outside_area` on request by `explain(job_id, worker_id)`."""
-    listed = peewee.NodeList((
-        peewee.SQL("EXISTS (SELECT 1 FROM json_each("), Worker.areas,
-        peewee.SQL(") WHERE json_each.value = "), peewee.Value(job.community), peewee.SQL(")"),
-    ), glue="")
-    in_area = (peewee.fn.json_array_length(Worker.areas) == 0) | listed
-    where = (in_area | Worker.id.in_(list(present))) if present else in_area
-    sql, params = Worker.select(*WORKER_COLUMNS).where(where).sql()
-    cursor = database.execute_sql(sql, params)
-    parsed: dict[str, Any] = {}  # skills, areas and hours repeat across a pool: decode each text once
-    convert = [_converter(c, parsed) for c in WORKER_COLUMNS]
-    names = [c.name for c in WORKER_COLUMNS]
-    return [{n: f(v) for n, f, v in zip(names, convert, row, strict=True)} for row in cursor]
+@dataclass(frozen=True)
+class TimedBooking:
+    """A booking with when it was confirmed (to tell what was booked at a past moment)."""
+
+    job_id: str
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    confirmed_at: dt.datetime | None
+
+
+def bookings_with_time(job: Job, worker_id: str) -> dict[str, list[TimedBooking]]:
+    """One worker's live bookings overlapping the job's window, with their confirmation time."""
+    if not is_timed(job):
+        return {}
+    query = Assignment.select(Assignment.job, Assignment.starts_at, Assignment.ends_at,
+                              Assignment.confirmed_at).where(
+        clashing(Assignment, job) & (Assignment.job != job.id) & (Assignment.worker == worker_id))
+    held = [TimedBooking(a.job_id, a.starts_at, a.ends_at, a.confirmed_at) for a in query]
+    return {worker_id: held} if held else {}
+
+
+def local_day(at: dt.datetime) -> dt.date:
+    """The station's calendar day at a stored UTC moment (the day of that present pool)."""
+    moment = local_time(at)
+    assert moment is not None
+    return moment.date()
+
+
+def ranking_pool(job: Job, present: dict[str, dt.datetime], consented: set[str],
+                 bookings: dict[str, list[Booking]]) -> list[WorkerFacts]:
+    """Facts of the workers worth ranking: active ones who work in the job's community (or
+    anywhere), and everyone present today. Others are told why not on request by
+    `explain(job_id, worker_id)`.
+
+    A large station ranks thousands of workers per posting, so this reads plain tuples of the
+    needed columns (no model objects), decodes each distinct JSON text once and builds the
+    facts straight from them.
+    """
+    # The areas are a JSON list of strings: the community as a JSON string inside the text
+    # (in either escaping) is a cheap test that lets through every worker who lists it; the
+    # engine checks the decoded list exactly.
+    in_area = Worker.areas == "[]"
+    for spelled in {json.dumps(job.community, ensure_ascii=False), json.dumps(job.community)}:
+        in_area = in_area | (peewee.fn.instr(Worker.areas, spelled) > 0)
+    active = Worker.status == "active"
+    queries = [Worker.select(*WORKER_COLUMNS).where(active & in_area).sql()]
+    if present:  # the present ones outside the area, by primary key
+        queries.append(Worker.select(*WORKER_COLUMNS).where(
+            active & Worker.id.in_(list(present)) & ~in_area).sql())
+    sets: dict[str | None, frozenset[str]] = {None: frozenset()}
+    objects: dict[str | None, Any] = {None: None}
+
+    def as_set(text: str | None) -> frozenset[str]:
+        found = sets.get(text)
+        if found is None:
+            found = sets[text] = frozenset(json.loads(text))  # type: ignore[arg-type]
+        return found
+
+    def decoded(text: str | None) -> Any:
+        if text in objects:
+            return objects[text]
+        found = objects[text] = json.loads(text)  # type: ignore[arg-type]
+        return found
+
+    when = _converter(Worker.last_assigned_at, {})
+    facts: list[WorkerFacts] = []
+    rows = [row for sql, params in queries for row in database.execute_sql(sql, params)]
+    for (wid, name, skills, areas, hours, status, groups, last, no_shows, late, rating_sum,
+         rating_count, created) in rows:
+        facts.append(WorkerFacts(
+            wid, name, as_set(skills), as_set(areas), decoded(hours) or {}, status == "active",
+            tuple(decoded(groups) or ()) if wid in consented else (), when(last), no_shows, late,
+            rating_sum, rating_count, wid in present, present.get(wid), when(created),
+            tuple(bookings.get(wid, ())),
+        ))
+    return facts
 
 
 def _converter(field: peewee.Field, parsed: dict[str, Any]) -> Callable[[Any], Any]:
