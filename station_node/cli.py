@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from flask import Flask
 
 DEFAULT_DATA = "station-data"
+T = TypeVar("T")
 
 
 class _KuaigongGroup(click.Group):
@@ -146,13 +149,18 @@ def run_command(data: str, host: str, port: int, threads: int) -> None:
         scheduler.shutdown(wait=False)
 
 
-def _sync_failed(exc: Exception) -> None:
+def _sync_step(data: str, step: Callable[[Flask], T]) -> T:
+    """Open the station in DATA (migrated) and run one sync step; a refusal exits 2 with its reason."""
+    from station_node import db
     from station_node.errors import KuaigongError
 
-    if isinstance(exc, KuaigongError):
+    app = _app(data)
+    db.migrate()
+    try:
+        return step(app)
+    except KuaigongError as exc:
         click.echo(f"错误 error [{exc.code}]: {exc.message_zh} / {exc.message_en}", err=True)
         sys.exit(2)
-    raise exc
 
 
 @station.command("enroll")
@@ -161,19 +169,14 @@ def _sync_failed(exc: Exception) -> None:
 @click.argument("code")
 def enroll_command(data: str, hub_url: str, code: str) -> None:
     """Enrol with the hub: make the station key, register it with CODE, pin the hub's keys."""
-    from station_node import db
-    from station_node.errors import KuaigongError
     from station_node.identity import ensure_keys
     from station_node.sync.enrolment import enroll
 
-    app = _app(data)
-    db.migrate()
-    ensure_keys(app)
-    try:
-        answer = enroll(app, hub_url, code)
-    except KuaigongError as exc:
-        _sync_failed(exc)
-        return
+    def _enroll(app: Flask) -> dict[str, Any]:
+        ensure_keys(app)
+        return enroll(app, hub_url, code)
+
+    answer = _sync_step(data, _enroll)
     verb = "rotated key of" if answer["rotated"] else "enrolled as"
     click.echo(f"{verb} station {answer['station_id']} ({answer.get('station_name', '')}) "
                f"with hub {answer['hub_id']}; key {answer['key_id']}; "
@@ -184,17 +187,9 @@ def enroll_command(data: str, hub_url: str, code: str) -> None:
 @data_option
 def sync_command(data: str) -> None:
     """Sync with the hub once, now: push unsent entries, pull the hub log."""
-    from station_node import db
-    from station_node.errors import KuaigongError
     from station_node.sync.client import sync_once
 
-    app = _app(data)
-    db.migrate()
-    try:
-        out = sync_once(app)
-    except KuaigongError as exc:
-        _sync_failed(exc)
-        return
+    out = _sync_step(data, sync_once)
     click.echo(f"pushed {out.pushed} entries in {out.batches} batches; hub holds up to "
                f"{out.accepted_seq}; pulled {out.pulled} hub-log entries (hub seq {out.hub_seq})"
                + (f"; writing paused: {out.blocked}" if out.blocked else ""))
@@ -205,17 +200,9 @@ def sync_command(data: str) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def export_bundle_command(data: str, path: str) -> None:
     """Write the entries the hub has not acknowledged to a bundle file (USB stick)."""
-    from station_node import db
-    from station_node.errors import KuaigongError
     from station_node.sync.bundles import export_bundle
 
-    app = _app(data)
-    db.migrate()
-    try:
-        out = export_bundle(app, path)
-    except KuaigongError as exc:
-        _sync_failed(exc)
-        return
+    out = _sync_step(data, lambda app: export_bundle(app, path))
     click.echo(f"wrote {out['entries']} entries ({out['first']}..{out['last']}) in "
                f"{out['batches']} signed batches to {path}")
 
@@ -225,17 +212,9 @@ def export_bundle_command(data: str, path: str) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_bundle_command(data: str, path: str) -> None:
     """Apply a bundle from the hub (receipt and hub log); importing it twice changes nothing."""
-    from station_node import db
-    from station_node.errors import KuaigongError
     from station_node.sync.bundles import import_bundle
 
-    app = _app(data)
-    db.migrate()
-    try:
-        out = import_bundle(app, path)
-    except KuaigongError as exc:
-        _sync_failed(exc)
-        return
+    out = _sync_step(data, lambda app: import_bundle(app, path))
     click.echo(f"hub holds our log up to {out['accepted_seq']}; applied {out['hub_entries']} "
                f"hub-log entries (hub seq {out['hub_seq']})"
                + (f"; writing paused: {out['blocked']}" if out["blocked"] else ""))

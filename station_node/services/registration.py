@@ -210,24 +210,30 @@ def _withdraw_consents(worker: Worker) -> None:
         changelog.record("priority_consent", consent.id, "update", {"withdrawn_at": now})
 
 
-def set_worker_status(worker_id: str, blocked: bool, reason: str | None, actor: Staff | None) -> Worker:
-    """Block a worker from dispatch (with a reason) or make them active again."""
+def _block_reason(reason: str | None, blocked: bool, actor: Staff | None) -> str | None:
+    """Staff only: the reason kept with a block (required to block, dropped when lifting)."""
     require_staff(actor)
     errs = FieldErrors()
     text = clean_text(reason, errs, "reason", "原因", "Reason", max_len=200, required=blocked)
     errs.raise_if_any()
+    return text if blocked else None
+
+
+def _update(row: Worker | Employer, entity: str, changes: dict[str, Any]) -> None:
+    """Set `changes` and updated_at on a row, save it and log them (caller's transaction)."""
+    changes = {**changes, "updated_at": clock.now()}
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.save()
+    changelog.record(entity, row.id, "update", changes)
+
+
+def set_worker_status(worker_id: str, blocked: bool, reason: str | None, actor: Staff | None) -> Worker:
+    """Block a worker from dispatch (with a reason) or make them active again."""
+    text = _block_reason(reason, blocked, actor)
     with db.atomic():
         worker = get_or_404(Worker, worker_id, "该劳动者", "Worker")
-        worker.status = "blocked" if blocked else "active"
-        worker.block_reason = text if blocked else None
-        worker.updated_at = clock.now()
-        worker.save()
-        changelog.record(
-            "worker",
-            worker.id,
-            "update",
-            {"status": worker.status, "block_reason": worker.block_reason, "updated_at": worker.updated_at},
-        )
+        _update(worker, "worker", {"status": "blocked" if blocked else "active", "block_reason": text})
     return worker
 
 
@@ -288,22 +294,10 @@ def register_employer(data: Mapping[str, Any], actor: Staff | None) -> Employer:
 
 
 def _set_employer_block(employer_id: str, blocked: bool, reason: str | None, actor: Staff | None) -> Employer:
-    require_staff(actor)
-    errs = FieldErrors()
-    text = clean_text(reason, errs, "reason", "原因", "Reason", max_len=200, required=blocked)
-    errs.raise_if_any()
+    text = _block_reason(reason, blocked, actor)
     with db.atomic():
         employer = get_or_404(Employer, employer_id, "该雇主", "Employer")
-        employer.blocked = blocked
-        employer.block_reason = text if blocked else None
-        employer.updated_at = clock.now()
-        employer.save()
-        changelog.record(
-            "employer",
-            employer.id,
-            "update",
-            {"blocked": blocked, "block_reason": employer.block_reason, "updated_at": employer.updated_at},
-        )
+        _update(employer, "employer", {"blocked": blocked, "block_reason": text})
     return employer
 
 

@@ -7,12 +7,13 @@ thin views: parse the body → call a service → serialize.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
+import peewee
 from flask import Blueprint, jsonify, request
 
 from station_node import auth
-from station_node.errors import FieldError, InvalidInput, KuaigongError
+from station_node.errors import FieldError, InvalidInput, KuaigongError, NotFound
 from station_node.views import serializers
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -61,6 +62,17 @@ def required_text(data: dict[str, Any], name: str, zh: str, en: str, max_len: in
     value = text_field(data, name, zh, en, required=True, max_len=max_len)
     assert value is not None  # text_field raised otherwise
     return value
+
+
+M = TypeVar("M", bound=peewee.Model)
+
+
+def found(model: type[M], row_id: str, what_zh: str, what_en: str) -> M:
+    """The row with this id, or 404 naming what was looked for."""
+    row = model.get_or_none(model._meta.primary_key == row_id)
+    if row is None:
+        raise NotFound(what_zh, what_en)
+    return row  # type: ignore[no-any-return]
 
 
 @bp.before_app_request

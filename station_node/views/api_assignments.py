@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, jsonify
 
 from station_node import auth
-from station_node.errors import FieldError, InvalidInput, NotFound
-from station_node.models import Assignment
+from station_node.errors import FieldError, InvalidInput
+from station_node.models import Assignment, Staff
 from station_node.views import serializers
-from station_node.views.api import body, text_field
+from station_node.views.api import body, found, text_field
 
 bp = Blueprint("api_assignments", __name__, url_prefix="/api/v1/assignments")
 
 
 def _assignment(assignment_id: str) -> Assignment:
-    row = Assignment.get_or_none(Assignment.id == assignment_id)
-    if row is None:
-        raise NotFound("该派工记录", "Assignment")
-    return row
+    return found(Assignment, assignment_id, "该派工记录", "Assignment")
 
 
 def _answer(assignment_id: str) -> Any:
@@ -43,14 +41,26 @@ def _own(assignment_id: str) -> Assignment:
     return row
 
 
+def _party(assignment_id: str) -> tuple[dict[str, Any], Assignment, str]:
+    """The body, the caller's own assignment and who acts (see `_side`)."""
+    data = body()
+    row = _own(assignment_id)
+    return data, row, _side(data)
+
+
+def _staff_act(assignment_id: str, action: Callable[[str, Staff | None], Any]) -> Any:
+    """Run a staff action on the assignment; answer the assignment as it is after."""
+    action(_assignment(assignment_id).id, auth.current_staff())
+    return _answer(assignment_id)
+
+
 @bp.post("/<assignment_id>/checkin")
 @auth.api_staff
 def check_in(assignment_id: str) -> Any:
     """The worker arrived on site."""
     from station_node.services.assignments import check_in_assignment
 
-    check_in_assignment(_assignment(assignment_id).id, auth.current_staff())
-    return _answer(assignment_id)
+    return _staff_act(assignment_id, check_in_assignment)
 
 
 @bp.post("/<assignment_id>/no-show")
@@ -59,8 +69,7 @@ def no_show(assignment_id: str) -> Any:
     """The worker did not come; it counts against their reliability and frees the place."""
     from station_node.services.assignments import mark_no_show
 
-    mark_no_show(_assignment(assignment_id).id, auth.current_staff())
-    return _answer(assignment_id)
+    return _staff_act(assignment_id, mark_no_show)
 
 
 @bp.post("/<assignment_id>/complete")
@@ -104,9 +113,7 @@ def rate(assignment_id: str) -> Any:
     """A rating 1..5: {"by": worker|employer, "stars"}; a worker token rates the employer."""
     from station_node.services.assignments import rate_assignment
 
-    data = body()
-    row = _own(assignment_id)
-    by = _side(data)
+    data, row, by = _party(assignment_id)
     if by == "staff":
         raise InvalidInput([FieldError("by", "invalid_choice", "评价方只能是 worker 或 employer", "by must be worker or employer")])
     rate_assignment(row.id, by, data.get("stars"), auth.current_staff())
@@ -119,9 +126,7 @@ def cancel(assignment_id: str) -> Any:
     """Cancel: {"by": worker|employer|staff, "reason"}; late when close to the start."""
     from station_node.services.assignments import cancel_assignment
 
-    data = body()
-    row = _own(assignment_id)
-    by = _side(data)
+    data, row, by = _party(assignment_id)
     reason = text_field(data, "reason", "原因", "Reason", required=False, max_len=200)
     cancel_assignment(row.id, by, reason or "", auth.current_staff())
     return _answer(assignment_id)

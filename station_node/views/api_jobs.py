@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, jsonify, request
 
 from station_node import auth
 from station_node.errors import FieldError, InvalidInput, NotFound
-from station_node.models import Assignment, Job, Offer, Ranking
+from station_node.models import Assignment, Job, Offer, Ranking, Staff
 from station_node.views import serializers
-from station_node.views.api import body, required_text, text_field
+from station_node.views.api import body, found, required_text, text_field
 
 bp = Blueprint("api_jobs", __name__, url_prefix="/api/v1")
 
@@ -20,10 +21,7 @@ RANKING_IN_ANSWER = 50  # ranking rows in the answer to a posting or release
 
 
 def _job(job_id: str) -> Job:
-    job = Job.get_or_none(Job.id == job_id)
-    if job is None:
-        raise NotFound("该岗位", "Job")
-    return job
+    return found(Job, job_id, "该岗位", "Job")
 
 
 def _public(state: dict[str, Any]) -> dict[str, Any]:
@@ -110,15 +108,20 @@ def release(job_id: str) -> Any:
     return jsonify(job_detail(Job.get_by_id(job.id), True, RANKING_IN_ANSWER))
 
 
+def _with_reason(job_id: str, action: Callable[[str, Staff | None, str], Any]) -> Any:
+    """Run a staff action that needs {"reason"} on the job; answer the job as it is after."""
+    reason = required_text(body(), "reason", "原因", "Reason", max_len=200)
+    action(_job(job_id).id, auth.current_staff(), reason)
+    return jsonify(job=serializers.job(_job(job_id)))
+
+
 @bp.post("/jobs/<job_id>/reject")
 @auth.api_staff
 def reject(job_id: str) -> Any:
     """Reject a held job with a reason."""
     from station_node.services.posting import reject_job
 
-    reason = required_text(body(), "reason", "原因", "Reason", max_len=200)
-    reject_job(_job(job_id).id, auth.current_staff(), reason)
-    return jsonify(job=serializers.job(_job(job_id)))
+    return _with_reason(job_id, reject_job)
 
 
 @bp.post("/jobs/<job_id>/cancel")
@@ -127,9 +130,7 @@ def cancel(job_id: str) -> Any:
     """Cancel a job with a reason."""
     from station_node.services.posting import cancel_job
 
-    reason = required_text(body(), "reason", "原因", "Reason", max_len=200)
-    cancel_job(_job(job_id).id, auth.current_staff(), reason)
-    return jsonify(job=serializers.job(_job(job_id)))
+    return _with_reason(job_id, cancel_job)
 
 
 @bp.post("/jobs/<job_id>/grab")
@@ -161,9 +162,7 @@ def assign(job_id: str) -> Any:
 
 
 def _offer_for_caller(offer_id: str) -> tuple[Offer, str | None]:
-    offer = Offer.get_or_none(Offer.id == offer_id)
-    if offer is None:
-        raise NotFound("该派单", "Offer")
+    offer = found(Offer, offer_id, "该派单", "Offer")
     if auth.current_staff() is not None:
         return offer, None
     auth.require_self(offer.worker_id)

@@ -7,26 +7,19 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from station_node import auth
-from station_node.errors import NotFound
 from station_node.models import Assignment, Employer, Worker
 from station_node.views import serializers
-from station_node.views.api import body, text_field
+from station_node.views.api import body, found, text_field
 
 bp = Blueprint("api_workers", __name__, url_prefix="/api/v1")
 
 
 def _worker(worker_id: str) -> Worker:
-    worker = Worker.get_or_none(Worker.id == worker_id)
-    if worker is None:
-        raise NotFound("该工人", "Worker")
-    return worker
+    return found(Worker, worker_id, "该工人", "Worker")
 
 
 def _employer(employer_id: str) -> Employer:
-    employer = Employer.get_or_none(Employer.id == employer_id)
-    if employer is None:
-        raise NotFound("该用工方", "Employer")
-    return employer
+    return found(Employer, employer_id, "该用工方", "Employer")
 
 
 @bp.post("/workers")

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from station_node import auth, catalog
-from station_node.errors import InvalidInput, KuaigongError
+from station_node.errors import KuaigongError
 from station_node.i18n import lang
 from station_node.models import Complaint, Employer, Job, Worker
 from station_node.services import complaints
@@ -52,19 +52,12 @@ def new_complaint() -> Any:
         values: MultiDict[str, str] = request.form
     else:
         values = MultiDict({k: request.args[k] for k in _PREFILL if request.args.get(k)})
-    errors: dict[str, str] = {}
-    error = None
-    if request.method == "POST":
-        data = {k: values.get(k, "").strip() for k in (*_PREFILL, "text")}
-        try:
-            row = complaints.file_complaint(data, g.staff)
-        except InvalidInput as exc:
-            errors, error = forms.field_messages(exc)
-        except KuaigongError as exc:
-            error = exc.message(lang())
-        else:
-            flash(_("已登记投诉"), "ok")
-            return redirect(url_for("console_complaints.complaint", complaint_id=row.id))
+    data = {k: values.get(k, "").strip() for k in (*_PREFILL, "text")}
+    row, errors, error = (forms.submit(lambda: complaints.file_complaint(data, g.staff))
+                          if request.method == "POST" else forms.blank())
+    if row is not None:
+        flash(_("已登记投诉"), "ok")
+        return redirect(url_for("console_complaints.complaint", complaint_id=row.id))
     page = render_template(
         "console/complaints_new.html", values=values, errors=errors, error=error,
         employers=Employer.select().order_by(Employer.name).limit(500),

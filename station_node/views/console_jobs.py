@@ -10,8 +10,6 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from station_node import auth, catalog, clock
-from station_node.errors import InvalidInput, KuaigongError
-from station_node.i18n import lang
 from station_node.models import Assignment, Employer, Job, Offer, Worker
 from station_node.views import forms
 from station_node.views.console_workers import _do
@@ -46,20 +44,13 @@ def new_job() -> Any:
     from station_node.services.posting import post_job
 
     values = request.form if request.method == "POST" else MultiDict(JOB_DEFAULTS)
-    errors: dict[str, str] = {}
-    error = None
-    if request.method == "POST":
-        data, own = forms.job_data(values)
-        try:
-            job = post_job(data, g.staff)
-        except InvalidInput as exc:
-            errors, error = forms.field_messages(exc, own)
-        except KuaigongError as exc:
-            error = exc.message(lang())
-        else:
-            held = job.status == "held"
-            flash(_("岗位已暂扣待审核") if held else _("岗位已发布，开始派工"), "warn" if held else "ok")
-            return redirect(_job_url(job.id))
+    data, own = forms.job_data(values)
+    job, errors, error = (forms.submit(lambda: post_job(data, g.staff), own)
+                          if request.method == "POST" else forms.blank())
+    if job is not None:
+        held = job.status == "held"
+        flash(_("岗位已暂扣待审核") if held else _("岗位已发布，开始派工"), "warn" if held else "ok")
+        return redirect(_job_url(job.id))
     employers = Employer.select().where(Employer.blocked == False).order_by(Employer.name)  # noqa: E712
     page = render_template(
         "console/job_form.html", values=values, errors=errors, error=error,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -9,7 +10,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from station_node import auth, catalog
-from station_node.errors import InvalidInput, KuaigongError
+from station_node.errors import KuaigongError
 from station_node.i18n import lang
 from station_node.models import Assignment, Employer, IdAccess, Presence, Worker
 from station_node.services import local_today
@@ -53,18 +54,11 @@ def new_worker() -> Any:
     from station_node.services.registration import register_worker
 
     values = request.form if request.method == "POST" else MultiDict()
-    errors: dict[str, str] = {}
-    error = None
-    if request.method == "POST":
-        try:
-            worker = register_worker(forms.worker_data(values), g.staff)
-        except InvalidInput as exc:
-            errors, error = forms.field_messages(exc)
-        except KuaigongError as exc:
-            error = exc.message(lang())
-        else:
-            flash(_("已登记工人：%(name)s", name=worker.name), "ok")
-            return redirect(url_for("console_workers.worker", worker_id=worker.id))
+    worker, errors, error = (forms.submit(lambda: register_worker(forms.worker_data(values), g.staff))
+                             if request.method == "POST" else forms.blank())
+    if worker is not None:
+        flash(_("已登记工人：%(name)s", name=worker.name), "ok")
+        return redirect(url_for("console_workers.worker", worker_id=worker.id))
     page = render_template(
         "console/worker_form.html", values=values, errors=errors, error=error, areas=[(a, a) for a in catalog.areas()]
     )
@@ -83,6 +77,16 @@ def _worker_page(worker_id: str, revealed: str | None = None, token: str | None 
         accesses=accesses.order_by(IdAccess.at.desc()).limit(20), revealed=revealed, token=token,
     )
     return page, 200, {"Cache-Control": "no-store"}
+
+
+def _show_once(worker_id: str, name: str, make: Callable[[], str]) -> Any:
+    """The worker's page showing `make()` once as `name` (full ID number, token); a refusal is flashed."""
+    try:
+        value = make()
+    except KuaigongError as exc:
+        flash(exc.message(lang()), "error")
+        return redirect(url_for("console_workers.worker", worker_id=worker_id))
+    return _worker_page(worker_id, **{name: value})
 
 
 @bp.get("/workers/<worker_id>")
@@ -108,12 +112,8 @@ def reveal(worker_id: str) -> Any:
     """Admins see the full ID number for a stated purpose; the look is logged."""
     from station_node.services.registration import reveal_id_number
 
-    try:
-        number = reveal_id_number("worker", worker_id, g.staff, request.form.get("purpose", "").strip())
-    except KuaigongError as exc:
-        flash(exc.message(lang()), "error")
-        return redirect(url_for("console_workers.worker", worker_id=worker_id))
-    return _worker_page(worker_id, revealed=number)
+    purpose = request.form.get("purpose", "").strip()
+    return _show_once(worker_id, "revealed", lambda: reveal_id_number("worker", worker_id, g.staff, purpose))
 
 
 @bp.post("/workers/<worker_id>/token")
@@ -122,12 +122,7 @@ def token(worker_id: str) -> Any:
     """Issue the worker a personal token for the kiosk; shown once on the page."""
     from station_node.services.staff import issue_worker_token
 
-    try:
-        value = issue_worker_token(worker_id, g.staff)
-    except KuaigongError as exc:
-        flash(exc.message(lang()), "error")
-        return redirect(url_for("console_workers.worker", worker_id=worker_id))
-    return _worker_page(worker_id, token=value)
+    return _show_once(worker_id, "token", lambda: issue_worker_token(worker_id, g.staff))
 
 
 @bp.get("/presence")
@@ -161,18 +156,11 @@ def new_employer() -> Any:
     from station_node.services.registration import register_employer
 
     values = request.form if request.method == "POST" else MultiDict({"kind": "person"})
-    errors: dict[str, str] = {}
-    error = None
-    if request.method == "POST":
-        try:
-            employer = register_employer(forms.employer_data(values), g.staff)
-        except InvalidInput as exc:
-            errors, error = forms.field_messages(exc)
-        except KuaigongError as exc:
-            error = exc.message(lang())
-        else:
-            flash(_("已登记用工方：%(name)s", name=employer.name), "ok")
-            return redirect(url_for("console_workers.employers"))
+    employer, errors, error = (forms.submit(lambda: register_employer(forms.employer_data(values), g.staff))
+                               if request.method == "POST" else forms.blank())
+    if employer is not None:
+        flash(_("已登记用工方：%(name)s", name=employer.name), "ok")
+        return redirect(url_for("console_workers.employers"))
     page = render_template("console/employer_form.html", values=values, errors=errors, error=error)
     return page, (422 if error else 200)
 

@@ -7,12 +7,13 @@ consent, yuan → fen) and map each service field name back to the form input th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
-from station_node.errors import FieldError, KuaigongError
+from station_node.errors import FieldError, InvalidInput, KuaigongError
 from station_node.i18n import lang
 
 # service field name → the form input its message is shown next to
@@ -137,3 +138,25 @@ def field_messages(
         else:
             messages[name] = text
     return messages, error.message(language)
+
+
+T = TypeVar("T")
+
+
+def blank() -> tuple[None, dict[str, str], None]:
+    """A form not sent yet: no result, no messages."""
+    return None, {}, None
+
+
+def submit(call: Callable[[], T], own: list[FieldError] | None = None) -> tuple[T | None, dict[str, str], str | None]:
+    """Run a form's service call: (its result, each input's message, the general message).
+
+    A refusal comes back as messages for the page (shown with the values kept), never a 500.
+    """
+    try:
+        return call(), {}, None
+    except InvalidInput as exc:
+        errors, error = field_messages(exc, own)
+        return None, errors, error
+    except KuaigongError as exc:
+        return None, {}, exc.message(lang())

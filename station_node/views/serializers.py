@@ -114,44 +114,29 @@ def job(row: Job) -> dict[str, Any]:
     }
 
 
+def _columns(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The named columns of a row, times and dates as ISO text."""
+    values = {name: getattr(row, name) for name in names}
+    return {k: when(v) if isinstance(v, dt.datetime | dt.date) else v for k, v in values.items()}
+
+
+_OFFER = ("id", "job_id", "worker_id", "rank", "status", "sent_at", "expires_at", "answered_at")
+_ASSIGNMENT = (
+    "id", "job_id", "worker_id", "via", "status", "starts_at", "ends_at", "confirmed_at",
+    "checked_in_at", "completed_at", "quantity", "pay_fen", "pay_method", "paid_at",
+    "worker_confirmed_pay_at", "cancelled_by", "cancel_late", "cancel_reason",
+    "rating_of_worker", "rating_of_employer",
+)
+
+
 def offer(row: Offer) -> dict[str, Any]:
     """One offer in the cascade."""
-    return {
-        "id": row.id,
-        "job_id": row.job_id,
-        "worker_id": row.worker_id,
-        "rank": row.rank,
-        "status": row.status,
-        "sent_at": when(row.sent_at),
-        "expires_at": when(row.expires_at),
-        "answered_at": when(row.answered_at),
-    }
+    return _columns(row, _OFFER)
 
 
 def assignment(row: Assignment) -> dict[str, Any]:
     """A confirmed worker on a job and how far it has gone (check-in, completion, pay, ratings)."""
-    return {
-        "id": row.id,
-        "job_id": row.job_id,
-        "worker_id": row.worker_id,
-        "via": row.via,
-        "status": row.status,
-        "starts_at": when(row.starts_at),
-        "ends_at": when(row.ends_at),
-        "confirmed_at": when(row.confirmed_at),
-        "checked_in_at": when(row.checked_in_at),
-        "completed_at": when(row.completed_at),
-        "quantity": row.quantity,
-        "pay_fen": row.pay_fen,
-        "pay_method": row.pay_method,
-        "paid_at": when(row.paid_at),
-        "worker_confirmed_pay_at": when(row.worker_confirmed_pay_at),
-        "cancelled_by": row.cancelled_by,
-        "cancel_late": row.cancel_late,
-        "cancel_reason": row.cancel_reason,
-        "rating_of_worker": row.rating_of_worker,
-        "rating_of_employer": row.rating_of_employer,
-    }
+    return _columns(row, _ASSIGNMENT)
 
 
 def ranking(row: Ranking) -> dict[str, Any]:
