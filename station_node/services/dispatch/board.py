@@ -149,8 +149,6 @@ def _live_explanation(job: Job, worker_id: str) -> dict[str, Any]:
         raise NotFound("工人", "worker")
     now = clock.now()
     at = job.dispatch_started_at or now
-    if row["created_at"] is not None and row["created_at"] > at:
-        at = now  # registered after the ranking: as things stand now
     job_then, facts = _facts_as_of(job, row, at)
     why_not = check_eligibility(job_then, facts)
     reasons = why_not or score(facts, at)
