@@ -33,10 +33,12 @@ def _reported_head(headers: dict[str, str]) -> tuple[int, int] | None:
 def note_pull(station: Station, after: int, headers: dict[str, str]) -> None:
     """Open (once per accepted head) a "restored from backup" item when an authenticated pull
     shows the station's database went back in time."""
+    head = _reported_head(headers)
+    if head is not None and head[0] < station.epoch:
+        return  # a reset to a newer epoch is on its way to the station; it has not applied it yet
     signals: dict[str, Any] = {}
     if station.hub_seq_acked > after:
         signals["hub_log"] = {"acknowledged": station.hub_seq_acked, "asked_after": after}
-    head = _reported_head(headers)
     if head is not None and head < (station.epoch, station.head_seq):
         signals["head"] = {"reported": list(head), "accepted": [station.epoch, station.head_seq]}
     if not signals or station.status != "active":

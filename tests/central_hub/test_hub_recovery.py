@@ -131,6 +131,11 @@ def test_a_pull_that_shows_a_restore_queues_it_once(sqlite_app: Flask) -> None:
         assert Station.get_by_id(east.station_id).epoch == 1
         assert Station.get_by_id(west.station_id).epoch == 2
 
+    # Until it applies the reset, the station still reports its old epoch's head: that is the
+    # reset on its way, not another restore.
+    assert _pull(app, west, 0, **{"X-Kuaigong-Head": "1:1"}).status_code == 200
+    assert len(_issues(app, "restored")) == 2
+
 
 def test_a_clock_far_ahead_is_queued_once_and_accepted_with_hub_time(app: Flask) -> None:
     start = dt.datetime(2026, 5, 4, 8, 0)
