@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from station_node import catalog
+from station_node.services import complaints
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -94,6 +95,11 @@ def _paths() -> dict[str, Any]:
         "/offers/{offer_id}/accept": {"post": _op("Accept an offer", 201, "AssignmentEnvelope", errors=(401, 403, 404, 409))},
         "/offers/{offer_id}/decline": {"post": _op("Decline an offer", 200, None, errors=(401, 403, 404, 409))},
         "/board": {"get": _op("Live dispatch board rows", 200, None, errors=(401, 403))},
+        "/complaints": {
+            "post": _op("File a complaint (staff, or a worker token for itself)", 201, None, "ComplaintInput", (400, 401, 403, 404, 413, 422)),
+            "get": _op("List complaints, open first (?status=; a worker token sees its own)", 200, None, errors=(401, 422)),
+        },
+        "/complaints/{complaint_id}/resolve": {"post": _op("Resolve a complaint (staff)", 200, None, "ResolutionInput", (400, 401, 403, 404, 409, 422))},
     }
     for action, (summary, body) in lifecycle.items():
         paths[f"/assignments/{{assignment_id}}/{action}"] = {
@@ -202,6 +208,11 @@ def _schemas() -> dict[str, Any]:
             "ranking": {"type": "array", "description": "Staff only: each worker's rank, score and reasons"},
             "my_ranking": {"type": "array", "description": "Worker token: the worker's own entry"},
         }},
+        "ComplaintInput": {"type": "object", "required": ["by", "kind", "text"], "properties": {
+            "by": {"type": "string", "enum": ["worker", "employer", "resident"]},
+            "kind": _codes(complaints.KINDS), "text": {"type": "string", "minLength": 5, "maxLength": 1000},
+            "job_id": text, "worker_id": text, "employer_id": text}},
+        "ResolutionInput": {"type": "object", "required": ["resolution"], "properties": {"resolution": {"type": "string", "maxLength": 1000}}},
         "Stats": {"type": "object", "properties": {"today": {"type": "object"}, "all_time": {"type": "object"}}},
     }
 

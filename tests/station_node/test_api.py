@@ -24,6 +24,19 @@ def test_healthz_and_openapi_need_no_login(web_app):
     assert "Error" in doc["components"]["schemas"]
 
 
+def test_openapi_documents_every_api_route_and_method(web_app):
+    doc = web_app.test_client().get("/api/v1/openapi.json").get_json()
+    missing = []
+    for rule in web_app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if method.lower() not in doc["paths"].get(path, {}):
+                missing.append(f"{method} {path}")
+    assert not missing, missing
+
+
 def test_worker_registration_shows_the_id_number_only_masked(api: Api):
     body = worker_body(name="王秀英")
     response = api.post("/workers", body)
