@@ -110,3 +110,15 @@ class Ranked:
     def reasons_stored(self) -> list[list[Any]]:
         """The reasons in their lean stored form (codes and parameters)."""
         return [r.stored() for r in self.reasons]
+
+
+@dataclass(frozen=True)
+class RankedPool:
+    """A ranking of a pool: `rows` hold the best `stored` eligible workers in order (of
+    `eligible` in all), then the `ineligible` ones; `left_out` counts them by reason code."""
+
+    rows: list[Ranked]
+    eligible: int
+    ineligible: int
+    stored: int
+    left_out: dict[str, int]

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
 from collections.abc import Iterable
 
-from station_node.dispatch.facts import JobFacts, Ranked, Reason, WorkerFacts
+from station_node.dispatch.facts import JobFacts, Ranked, RankedPool, Reason, WorkerFacts
 from station_node.dispatch.reasons import ROTATION_MAX_POINTS, ROTATION_POINTS_PER_HOUR
 
 PRESENT_POINTS = 1000
@@ -120,46 +121,97 @@ def _rotation(worker: WorkerFacts, now: dt.datetime) -> Reason:
     return Reason("rotation", points, {"hours": hours})
 
 
+def _rotation_points(worker: WorkerFacts, now: dt.datetime) -> int:
+    if worker.last_assigned_at is None:
+        return ROTATION_MAX_POINTS
+    hours = max(0, int((now - worker.last_assigned_at).total_seconds() // 3600))
+    return min(ROTATION_MAX_POINTS, hours * ROTATION_POINTS_PER_HOUR)
+
+
+def _reliability_points(worker: WorkerFacts) -> int:
+    penalty = worker.no_show_count * NO_SHOW_POINTS + worker.late_cancel_count * LATE_CANCEL_POINTS
+    return max(RELIABILITY_FLOOR, penalty) if penalty else 0
+
+
+def _rating_points(worker: WorkerFacts) -> int:
+    """(average - 3) × 20 in integers, rounded half away from zero; 0 without ratings."""
+    if not worker.rating_count:
+        return 0
+    twice = 2 * RATING_POINTS_PER_STAR * (worker.rating_sum - 3 * worker.rating_count)
+    points = (abs(twice) + worker.rating_count) // (2 * worker.rating_count)
+    return points if twice >= 0 else -points
+
+
+def points(worker: WorkerFacts, now: dt.datetime) -> int:
+    """An eligible worker's score without its named parts: the sum of `score`'s points."""
+    return ((PRESENT_POINTS if worker.present else 0) + _rotation_points(worker, now)
+            + _reliability_points(worker) + _rating_points(worker)
+            + (PRIORITY_GROUP_POINTS if worker.priority_groups else 0))
+
+
 def score(worker: WorkerFacts, now: dt.datetime) -> list[Reason]:
     """The named parts of an eligible worker's score; the score is the sum of their points."""
     parts: list[Reason] = [_PRESENT if worker.present else _NOT_PRESENT, _rotation(worker, now)]
-    penalty = worker.no_show_count * NO_SHOW_POINTS + worker.late_cancel_count * LATE_CANCEL_POINTS
+    penalty = _reliability_points(worker)
     if penalty:
-        parts.append(Reason("reliability", max(RELIABILITY_FLOOR, penalty), {
+        parts.append(Reason("reliability", penalty, {
             "no_shows": worker.no_show_count, "late_cancels": worker.late_cancel_count,
         }))
     if worker.rating_count:
-        # (average - 3) × 20 in integers, rounded half away from zero.
-        twice = 2 * RATING_POINTS_PER_STAR * (worker.rating_sum - 3 * worker.rating_count)
-        points = (abs(twice) + worker.rating_count) // (2 * worker.rating_count)
-        points = points if twice >= 0 else -points
-        parts.append(Reason("rating", points, {"sum": worker.rating_sum, "count": worker.rating_count}))
+        parts.append(Reason("rating", _rating_points(worker),
+                            {"sum": worker.rating_sum, "count": worker.rating_count}))
     if worker.priority_groups:
         parts.append(Reason("priority_group", PRIORITY_GROUP_POINTS, {"groups": list(worker.priority_groups)}))
     return parts
 
 
-def _tie_break(points: int, worker: WorkerFacts) -> tuple:
-    early, late = dt.datetime.min, dt.datetime.max
-    return (-points, worker.last_assigned_at or early, worker.checked_in_at or late,
-            worker.registered_at or late, worker.id)
+_EARLY, _LATE = dt.datetime.min, dt.datetime.max
 
 
-def rank(job: JobFacts, workers: Iterable[WorkerFacts], now: dt.datetime) -> list[Ranked]:
-    """Rank every given worker for `job`: eligible ones first, best score first; then the rest."""
-    eligible: list[tuple[int, WorkerFacts, list[Reason]]] = []
+def _tie_break(total: int, worker: WorkerFacts) -> tuple:
+    return (-total, worker.last_assigned_at or _EARLY, worker.checked_in_at or _LATE,
+            worker.registered_at or _LATE, worker.id)
+
+
+def rank_best(job: JobFacts, workers: Iterable[WorkerFacts], now: dt.datetime,
+              keep: int | None = None) -> RankedPool:
+    """Rank every given worker for `job`; the rows hold the best `keep` eligible workers (all
+    when None) in order, then every ineligible one with its reasons.
+
+    Every eligible worker's score is worked out to sort them, but the named parts (the
+    reasons) only for the ones kept: a large station has thousands eligible and stores a few
+    hundred.
+    """
+    eligible: list[tuple[tuple, WorkerFacts]] = []
     ineligible: list[Ranked] = []
+    left_out: dict[str, int] = {}
     for worker in workers:
         why_not = check_eligibility(job, worker)
         if why_not:
             ineligible.append(Ranked(worker.id, False, 0, 0, tuple(why_not)))
+            for code in {r.code for r in why_not}:
+                left_out[code] = left_out.get(code, 0) + 1
             continue
-        parts = score(worker, now)
-        eligible.append((sum(p.points for p in parts), worker, parts))
-    eligible.sort(key=lambda item: _tie_break(item[0], item[1]))
-    ranked = [
-        Ranked(worker.id, True, total, place, tuple(parts))
-        for place, (total, worker, parts) in enumerate(eligible, start=1)
-    ]
-    ineligible.sort(key=lambda r: r.worker_id)
-    return ranked + ineligible
+        eligible.append((_tie_break(points(worker, now), worker), worker))
+    count = len(eligible)
+    if keep is not None and keep < count:
+        best = heapq.nsmallest(keep, eligible, key=_first)
+    else:
+        best = sorted(eligible, key=_first)
+    rows = [Ranked(worker.id, True, -key[0], place, tuple(score(worker, now)))
+            for place, (key, worker) in enumerate(best, start=1)]
+    ineligible.sort(key=_worker_id)
+    return RankedPool(rows + ineligible, count, len(ineligible), len(rows), left_out)
+
+
+def _first(item: tuple[tuple, WorkerFacts]) -> tuple:
+    return item[0]
+
+
+def _worker_id(r: Ranked) -> str:
+    return r.worker_id
+
+
+def rank(job: JobFacts, workers: Iterable[WorkerFacts], now: dt.datetime) -> list[Ranked]:
+    """Rank every given worker for `job`: eligible ones first, best score first; then the rest."""
+    return rank_best(job, workers, now).rows

@@ -1,5 +1,5 @@
 """A ranking's change-log entry stays within sync_protocol's per-entry limit at any pool size,
-while the station keeps the ranking of the eligible workers with every reason."""
+while the station stores the best eligible workers with every reason and counts the rest."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sync_protocol as sp
 from station_node import changelog, db
 from station_node.models import ChangeEntry, Ranking, Worker, new_id
 from station_node.services.dispatch import RANKING_LOGGED
+from station_node.services.dispatch.facts import RANKING_STORED
 from station_node.sync import client, outbox
 
 ABLE, UNSKILLED = 1_800, 600
@@ -36,9 +37,10 @@ def test_a_ranking_over_2000_workers_logs_entries_under_the_limit(
     _bulk_workers()
     job = add_job(dispatch_mode="grab")
 
-    # The station stores the eligible workers (none of these is present today); the log
-    # still counts the whole pool ranked and why the others were left out.
-    assert Ranking.select().where(Ranking.job == job.id).count() == ABLE
+    # The station stores the best RANKING_STORED eligible workers (none of these is present
+    # today); the log still counts the whole pool and why the others were left out (those
+    # without the skill are counted by the pool query, not ranked).
+    assert Ranking.select().where(Ranking.job == job.id).count() == RANKING_STORED < ABLE
     rows = list(ChangeEntry.select().where(ChangeEntry.entity == "ranking").order_by(ChangeEntry.seq))
     assert rows
     limit = sp.Limits().max_entry_bytes
@@ -48,6 +50,7 @@ def test_a_ranking_over_2000_workers_logs_entries_under_the_limit(
     fields = rows[-1].fields
     assert (fields["job_id"], fields["ranked"], fields["eligible"]) == (job.id, ABLE + UNSKILLED, ABLE)
     assert fields["ineligible_by_reason"] == {"skills_missing": UNSKILLED}
+    assert fields["stored"] == RANKING_STORED
     assert fields["top_count"] == len(fields["top"]) == RANKING_LOGGED
     stored = list(Ranking.select(Ranking.worker, Ranking.rank, Ranking.score).where(
         (Ranking.job == job.id) & Ranking.eligible).order_by(Ranking.rank).limit(RANKING_LOGGED).tuples())

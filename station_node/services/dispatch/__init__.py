@@ -26,13 +26,14 @@ from station_node.dispatch import (
     CascadeSettings,
     OfferView,
     Ranked,
+    RankedPool,
     check_eligibility,
     plan,
-    rank,
+    rank_best,
 )
 from station_node.dispatch.cascade import LIVE_JOB_STATUSES, parallel_offers
 from station_node.errors import Conflict, Forbidden, NotFound
-from station_node.models import Assignment, Job, Offer, Ranking, Staff, Worker, new_id
+from station_node.models import Assignment, ChangeEntry, Job, Offer, Ranking, Staff, Worker, new_id
 from station_node.services.dispatch.board import board, explain, job_state, pending_offers
 from station_node.services.dispatch.facts import (
     HOLDING,
@@ -42,9 +43,11 @@ from station_node.services.dispatch.facts import (
     consented_ids,
     is_timed,
     job_facts,
+    missing_skills_count,
     present_ids,
     ranking_pool,
     settings,
+    stored_limit,
     worker_facts,
 )
 
@@ -90,47 +93,94 @@ def assignment_id(job_id: str, worker_id: str) -> str:
 # ---------------------------------------------------------------- ranking
 
 
+def _store(job_id: str, ranked: list[Ranked], now: dt.datetime, offset: int = 0) -> None:
+    """Insert Ranking rows for `ranked` (eligible ranks shifted by `offset`).
+
+    One prepared statement for all rows (peewee's insert_many builds its SQL value by value),
+    values converted by the fields' own db_value as insert_many would.
+    """
+    at, encode = Ranking.ranked_at.db_value(now), Ranking.reasons.db_value
+    db.database.cursor().executemany(_INSERT_RANKING, [
+        (job_id, r.worker_id, r.rank + offset if r.eligible else 0, r.score, r.eligible,
+         encode(r.reasons_stored()), at)
+        for r in ranked])
+
+
 def _rank_and_store(job: Job, now: dt.datetime) -> tuple[int, int]:
     """Rank the pool for `job`, replace its stored Ranking rows, log them; (eligible, ineligible).
 
-    Rows are stored for every eligible worker and for the ineligible ones present at the
-    station today, each with its reasons as codes and parameters (rendered in both languages
-    when read). Anyone else is explained on request, worked out as at this ranking's time.
+    Rows are stored for the best RANKING_STORED eligible workers and for the ineligible ones
+    present at the station today, each with its reasons as codes and parameters (rendered in
+    both languages when read). Workers in the area without the job's skills are only counted.
+    Anyone else is explained on request, worked out as at this ranking's time; the cascade
+    ranks the rest again and stores the next ones if the stored workers run out.
     """
     present = present_ids()
     workers = ranking_pool(job, present, consented_ids(), bookings_overlapping(job))
-    ranked = rank(job_facts(job), workers, now)
+    unskilled = missing_skills_count(job, present)
+    keep = stored_limit()
+    ranked = rank_best(job_facts(job), workers, now, keep=keep)
     Ranking.delete().where(Ranking.job == job.id).execute()
-    # One prepared statement for all rows (peewee's insert_many builds its SQL value by value:
-    # for a thousand rows that alone took longer than the rest of a posting), values converted
-    # by the fields' own db_value as insert_many would.
-    at, encode = Ranking.ranked_at.db_value(now), Ranking.reasons.db_value
-    db.database.cursor().executemany(_INSERT_RANKING, [
-        (job.id, r.worker_id, r.rank, r.score, r.eligible, encode(r.reasons_stored()), at)
-        for r in ranked if r.eligible or r.worker_id in present])
-    changelog.record("ranking", job.id, "create", ranking_entry(job.id, ranked, now))
-    eligible = sum(1 for r in ranked if r.eligible)
-    return eligible, len(ranked) - eligible
+    _store(job.id, [r for r in ranked.rows if r.eligible or r.worker_id in present], now)
+    changelog.record("ranking", job.id, "create", ranking_entry(job.id, ranked, now, unskilled=unskilled))
+    return ranked.eligible, ranked.ineligible + unskilled
 
 
-def ranking_entry(job_id: str, ranked: list[Ranked], now: dt.datetime) -> dict[str, Any]:
+def _ranking_cut(job_id: str) -> bool:
+    """Whether the job's latest ranking (or top-up) found more eligible workers than it stored.
+
+    Read from its change-log entry; a job with no entry at hand is taken as cut (a top-up
+    then finds out and logs the answer).
+    """
+    entry = (ChangeEntry.select(ChangeEntry.fields)
+             .where((ChangeEntry.entity == "ranking") & (ChangeEntry.entity_id == job_id))
+             .order_by(ChangeEntry.seq.desc()).first())
+    if entry is None:
+        return True
+    fields = entry.fields or {}
+    eligible = int(fields.get("eligible") or 0)
+    return eligible > int(fields.get("stored", eligible))
+
+
+def _top_up(job: Job, now: dt.datetime) -> bool:
+    """The stored ranking ran out with places still open: rank the workers not stored yet live
+    (those offered, declined or assigned are stored or ineligible) and store the next
+    RANKING_STORED after the last stored rank. True when any were stored."""
+    if not _ranking_cut(job.id):
+        return False
+    present = present_ids()
+    workers = ranking_pool(job, present, consented_ids(), bookings_overlapping(job), unranked_only=True)
+    unskilled = missing_skills_count(job, present, unranked_only=True)
+    ranked = rank_best(job_facts(job), workers, now, keep=stored_limit())
+    last = Ranking.select(peewee.fn.MAX(Ranking.rank)).where(Ranking.job == job.id).scalar() or 0
+    _store(job.id, [r for r in ranked.rows if r.eligible], now, offset=last)
+    changelog.record("ranking", job.id, "update",
+                     ranking_entry(job.id, ranked, now, unskilled=unskilled, after_rank=last))
+    return ranked.stored > 0
+
+
+def ranking_entry(job_id: str, ranked: RankedPool, now: dt.datetime, *, unskilled: int = 0,
+                  after_rank: int = 0) -> dict[str, Any]:
     """What the change log (and so the hub) gets of a ranking: bounded, whatever the pool size.
 
     The hub audits the order of dispatch, not every worker's line: the first RANKING_LOGGED
     eligible workers with their score and reason codes (who was first in line, and why), how
-    many were ranked and eligible, and how many were left out for each reason. Each offer's
-    own entry carries its rank, so offers further down are still visible. The full ranking
-    with every reason stays in the station's Ranking table (`explain`, "why not me").
+    many were ranked, eligible and stored, and how many were left out for each reason
+    (`unskilled`: workers in the area without the job's skills, counted by the pool query and
+    not ranked, so only their missing skills are counted). Each offer's own entry carries its
+    rank, so offers further down are still visible. A top-up (`after_rank` > 0, op update)
+    logs the next workers stored, ranked after the stored ones.
     """
-    eligible = [r for r in ranked if r.eligible]
-    left_out: dict[str, int] = {}
-    for r in ranked:
-        if not r.eligible:
-            for code in {c.code for c in r.reasons}:
-                left_out[code] = left_out.get(code, 0) + 1
-    top = [[r.worker_id, r.rank, r.score, [c.code for c in r.reasons]] for r in eligible[:RANKING_LOGGED]]
-    fields = {"job_id": job_id, "ranked_at": now, "ranked": len(ranked), "eligible": len(eligible),
-              "ineligible_by_reason": left_out, "top": top}
+    left_out = dict(ranked.left_out)
+    if unskilled:
+        left_out["skills_missing"] = left_out.get("skills_missing", 0) + unskilled
+    top = [[r.worker_id, r.rank + after_rank, r.score, [c.code for c in r.reasons]]
+           for r in ranked.rows[:min(RANKING_LOGGED, ranked.stored)]]
+    fields = {"job_id": job_id, "ranked_at": now, "ranked": ranked.eligible + ranked.ineligible + unskilled,
+              "eligible": ranked.eligible, "stored": ranked.stored, "ineligible_by_reason": left_out,
+              "top": top}
+    if after_rank:
+        fields["after_rank"] = after_rank
     while top and len(json.dumps(changelog.plain(fields), ensure_ascii=False)) > RANKING_ENTRY_BYTES:
         del top[-max(1, len(top) // 4):]  # only with very long ids or reason lists
     fields["top_count"] = len(top)
@@ -204,6 +254,8 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
     live_out = sum(1 for o in offers if o.expires_at > now)
     wanted = parallel_offers(_cascade_job(job), now, cfg) - live_out
     candidates = _candidates(job, wanted, now)
+    if len(candidates) < wanted and _top_up(job, now):
+        candidates = _candidates(job, wanted, now)
     ranks = dict(candidates)
     step = plan(_cascade_job(job), offers, [w for w, _ in candidates], now, cfg)
     for offer_id in step.expire:
@@ -439,7 +491,7 @@ def tick() -> dict[str, int]:
         live_out = sum(1 for o in offers if o.expires_at > now)
         wants_more = parallel_offers(_cascade_job(job), now, cfg) > live_out
         quiet = plan(_cascade_job(job), offers, [], now, cfg)
-        if quiet.idle and not (wants_more and _candidates(job, 1, now)):
+        if quiet.idle and not (wants_more and (_candidates(job, 1, now) or _ranking_cut(job.id))):
             continue
         with _writing():
             fresh = _job_or_404(job.id)

@@ -13,15 +13,31 @@ from flask import current_app, has_app_context
 
 from station_node.db import database
 from station_node.dispatch import Booking, CascadeSettings, JobFacts, WorkerFacts
-from station_node.models import Assignment, Job, JSONField, Offer, Presence, PriorityConsent, Worker
+from station_node.models import (
+    Assignment,
+    Job,
+    JSONField,
+    Offer,
+    Presence,
+    PriorityConsent,
+    Ranking,
+    Worker,
+)
 from station_node.services import local_today, utc_offset_hours
 
 BOOKED = ("confirmed", "checked_in")  # assignments that hold the worker's time
 HOLDING = ("confirmed", "checked_in", "completed", "settled")  # assignments that take a place
+RANKING_STORED = 200  # eligible workers stored per ranking (and per top-up), best first
 
 
 def config_value(key: str, default: Any) -> Any:
     return current_app.config.get(key, default) if has_app_context() else default
+
+
+def stored_limit() -> int:
+    """How many eligible workers a ranking stores (RANKING_STORED), best first; the cascade
+    ranks the rest live and stores the next ones when these run out."""
+    return max(1, int(config_value("RANKING_STORED", RANKING_STORED)))
 
 
 def settings() -> CascadeSettings:
@@ -117,12 +133,18 @@ def worker_facts(
     ]
 
 
+def _here_today() -> peewee.Expression:
+    return (Presence.day == today()) & Presence.checked_out_at.is_null()
+
+
 def present_ids() -> dict[str, dt.datetime]:
     """Workers checked in at the station today (and not gone), with their arrival time."""
-    query = Presence.select(Presence.worker, Presence.checked_in_at).where(
-        (Presence.day == today()) & Presence.checked_out_at.is_null()
-    )
-    return dict(query.tuples())
+    return dict(Presence.select(Presence.worker, Presence.checked_in_at).where(_here_today()).tuples())
+
+
+def _present_today() -> peewee.Expression:
+    """The worker is checked in today, as a subquery (no list of ids to bind)."""
+    return Worker.id.in_(Presence.select(Presence.worker).where(_here_today()))
 
 
 def consented_ids() -> set[str]:
@@ -183,27 +205,65 @@ def local_day(at: dt.datetime) -> dt.date:
     return moment.date()
 
 
+def _contains(column: peewee.Field, value: str) -> peewee.Expression:
+    """A JSON list of strings in `column` holds `value`: the value as a JSON string inside the
+    text, in either escaping. Lets through every row that holds it (and, at worst, a few that
+    merely mention it); the engine checks the decoded list exactly."""
+    found: peewee.Expression | None = None
+    for spelled in {json.dumps(value, ensure_ascii=False), json.dumps(value)}:
+        test = peewee.fn.instr(column, spelled) > 0
+        found = test if found is None else found | test
+    assert found is not None
+    return found
+
+
+def _pool_filters(job: Job) -> tuple[peewee.Expression, peewee.Expression]:
+    """(works in the job's community or anywhere, may hold all its skills) as SQL tests."""
+    in_area = (Worker.areas == "[]") | _contains(Worker.areas, job.community)
+    skilled: peewee.Expression = peewee.SQL("1")
+    for skill in sorted(set(job.skills or ())):
+        skilled = skilled & _contains(Worker.skills, skill)
+    return in_area, skilled
+
+
+def _not_ranked_for(job_id: str) -> peewee.Expression:
+    """Workers not yet holding a stored Ranking row for this job."""
+    return Worker.id.not_in(Ranking.select(Ranking.worker).where(Ranking.job == job_id))
+
+
+def missing_skills_count(job: Job, present: dict[str, dt.datetime], *, unranked_only: bool = False) -> int:
+    """Active workers in the job's area who lack one of its skills and are not present today:
+    the ones `ranking_pool` leaves out, counted in one query instead of being ranked."""
+    if not job.skills:
+        return 0
+    in_area, skilled = _pool_filters(job)
+    where = (Worker.status == "active") & in_area & ~skilled
+    if present:
+        where &= ~_present_today()
+    if unranked_only:
+        where &= _not_ranked_for(job.id)
+    return int(Worker.select(peewee.fn.COUNT(Worker.id)).where(where).scalar() or 0)
+
+
 def ranking_pool(job: Job, present: dict[str, dt.datetime], consented: set[str],
-                 bookings: dict[str, list[Booking]]) -> list[WorkerFacts]:
+                 bookings: dict[str, list[Booking]], *, unranked_only: bool = False) -> list[WorkerFacts]:
     """Facts of the workers worth ranking: active ones who work in the job's community (or
-    anywhere), and everyone present today. Others are told why not on request by
-    `explain(job_id, worker_id)`.
+    anywhere) and may hold all its skills, and everyone present today. Others are counted
+    (`missing_skills_count`) and told why not on request by `explain(job_id, worker_id)`.
+    `unranked_only` leaves out workers already holding a stored row for the job (a top-up).
 
     A large station ranks thousands of workers per posting, so this reads plain tuples of the
     needed columns (no model objects), decodes each distinct JSON text once and builds the
     facts straight from them.
     """
-    # The areas are a JSON list of strings: the community as a JSON string inside the text
-    # (in either escaping) is a cheap test that lets through every worker who lists it; the
-    # engine checks the decoded list exactly.
-    in_area = Worker.areas == "[]"
-    for spelled in {json.dumps(job.community, ensure_ascii=False), json.dumps(job.community)}:
-        in_area = in_area | (peewee.fn.instr(Worker.areas, spelled) > 0)
+    in_area, skilled = _pool_filters(job)
     active = Worker.status == "active"
-    queries = [Worker.select(*WORKER_COLUMNS).where(active & in_area).sql()]
-    if present:  # the present ones outside the area, by primary key
+    if unranked_only:
+        active &= _not_ranked_for(job.id)
+    queries = [Worker.select(*WORKER_COLUMNS).where(active & in_area & skilled).sql()]
+    if present:  # the present ones outside the area or without the skills, by primary key
         queries.append(Worker.select(*WORKER_COLUMNS).where(
-            active & Worker.id.in_(list(present)) & ~in_area).sql())
+            active & _present_today() & ~(in_area & skilled)).sql())
     sets: dict[str | None, frozenset[str]] = {None: frozenset()}
     objects: dict[str | None, Any] = {None: None}
 
