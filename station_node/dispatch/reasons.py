@@ -96,6 +96,11 @@ _RENDER: dict[str, Callable[[Mapping[str, Any]], Texts]] = {
     "unavailable_time": _time,
     "declined": lambda p: ("已拒绝或未回复此工作的派单", "declined or let this job's offer lapse"),
     "overlapping_booking": _booking,
+    "ranked_below": lambda p: (
+        f"符合条件，但有 {p.get('ahead', 0)} 名工人得分不低于本人，排在前面（排名只保存前 {p.get('stored', 0)} 名）",
+        f"eligible, but {p.get('ahead', 0)} workers scored as high or higher and were ahead "
+        f"(the ranking stores the best {p.get('stored', 0)})",
+    ),
 }
 
 

@@ -16,7 +16,10 @@ from station_node.dispatch import (
     WorkerFacts,
     check_eligibility,
     plan,
+    points,
     rank,
+    rank_best,
+    score,
 )
 
 NOW = dt.datetime(2025, 5, 6, 1, 0)
@@ -141,6 +144,29 @@ def test_ranks_are_dense_and_scores_never_increase(specs):
     assert [r.rank for r in ranked] == list(range(1, len(workers) + 1))
     assert all(a.score >= b.score for a, b in zip(ranked, ranked[1:], strict=False))
     assert all(r.score == sum(p.points for p in r.reasons) for r in ranked)
+
+
+
+@given(st.lists(st.tuples(st.integers(0, 200), st.booleans(), st.integers(0, 6), st.integers(0, 3),
+                          st.integers(0, 5), st.booleans(), st.booleans()), min_size=1, max_size=12),
+       st.integers(1, 12))
+def test_keeping_the_best_few_ranks_them_as_the_whole_ranking_does(specs, keep):
+    workers = [
+        worker(f"w{i}", last_assigned_at=None if hours == 0 else NOW - dt.timedelta(hours=hours),
+               present=present, no_show_count=no_shows, late_cancel_count=late, rating_count=ratings,
+               rating_sum=ratings * 4 - i % 3 if ratings else 0, priority_groups=("veteran",) if group else (),
+               areas=frozenset({"团结湖社区" if able else "别处"}))
+        for i, (hours, present, no_shows, late, ratings, group, able) in enumerate(specs)
+    ]
+    for w in workers:
+        assert points(w, NOW) == sum(p.points for p in score(w, NOW))
+    whole = rank(JOB, workers, NOW)
+    best = rank_best(JOB, workers, NOW, keep=keep)
+    eligible = [r for r in whole if r.eligible]
+    assert best.rows[:best.stored] == eligible[:keep]
+    assert best.rows[best.stored:] == [r for r in whole if not r.eligible]
+    assert (best.eligible, best.ineligible) == (len(eligible), len(whole) - len(eligible))
+    assert best.left_out == ({"outside_area": best.ineligible} if best.ineligible else {})
 
 
 # ------------------------------------------------------------------ cascade plan

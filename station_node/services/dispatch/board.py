@@ -9,7 +9,7 @@ from typing import Any
 from peewee import fn
 
 from station_node import clock
-from station_node.dispatch import Booking, JobFacts, WorkerFacts, check_eligibility, score
+from station_node.dispatch import Booking, JobFacts, Reason, WorkerFacts, check_eligibility, score
 from station_node.dispatch.board import board_row
 from station_node.dispatch.cascade import LIVE_JOB_STATUSES
 from station_node.dispatch.reasons import stored_as_dicts
@@ -152,20 +152,29 @@ def _live_explanation(job: Job, worker_id: str) -> dict[str, Any]:
     job_then, facts = _facts_as_of(job, row, at)
     why_not = check_eligibility(job_then, facts)
     reasons = why_not or score(facts, at)
-    return {
-        "worker_id": row["id"], "name": row["name"], "rank": 0,
-        "score": 0 if why_not else sum(r.points for r in reasons), "eligible": not why_not,
-        "reasons": [r.as_dict() for r in reasons], "ranked_at": None, "live": True,
-        "as_of": at.replace(microsecond=0).isoformat() + "Z",
+    total = 0 if why_not else sum(r.points for r in reasons)
+    entry: dict[str, Any] = {
+        "worker_id": row["id"], "name": row["name"], "rank": 0, "score": total,
+        "eligible": not why_not, "reasons": [r.as_dict() for r in reasons], "ranked_at": None,
+        "live": True, "as_of": at.replace(microsecond=0).isoformat() + "Z",
     }
+    if not why_not:  # eligible, below the best ones the ranking stores
+        stored = Ranking.select().where((Ranking.job == job.id) & Ranking.eligible)
+        ahead = stored.where(Ranking.score >= total).count()
+        entry["ahead"] = ahead
+        entry["reasons"].append(Reason("ranked_below", 0, {"ahead": ahead, "stored": stored.count()}).as_dict())
+    return entry
 
 
 def explain(job_id: str, worker_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """The stored ranking of a job with every reason: eligible workers in order, then the rest.
+    """The stored ranking of a job with every reason: the best eligible workers in order, then
+    the ineligible ones present at the station.
 
     `limit` keeps the first rows only. With `worker_id`, only that worker's entry: worked out
     on request (`"live": true`, `"as_of"` the ranking's time) when the stored ranking does not
-    hold them (it holds the eligible workers and those present at the station then).
+    hold them (it holds the best RANKING_STORED eligible workers and those present at the
+    station then); an eligible worker below those gets their score and reasons, `ahead` (how
+    many stored workers scored as high or higher) and a `ranked_below` reason saying so.
     """
     job = Job.get_or_none(Job.id == str(job_id))
     if job is None:
