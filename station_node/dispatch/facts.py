@@ -1,4 +1,10 @@
-"""Plain facts the engine decides on: read from the database by the service layer, frozen here."""
+"""Plain facts the engine decides on: read from the database by the service layer.
+
+The few per job are frozen dataclasses. The ones made by the thousand for every posting
+(a worker's facts, a ranked worker, a reason) are slotted dataclasses, not frozen — a frozen
+dataclass sets each field through `object.__setattr__`, which made building 1,200 workers'
+facts cost 5 ms instead of 0.6 ms — and the engine treats them as read-only all the same.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +49,7 @@ class JobFacts:
         return not self.time_flexible and self.starts_at is not None and self.ends_at is not None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WorkerFacts:
     """What the engine needs to know about one worker (priority groups only with consent)."""
 
@@ -65,7 +71,7 @@ class WorkerFacts:
     bookings: tuple[Booking, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Reason:
     """One named part of a ranking decision: a score component or a reason for ineligibility.
 
@@ -94,7 +100,7 @@ class Reason:
         return [self.code, self.points, self.params] if self.params else [self.code, self.points]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Ranked:
     """One worker's place for one job. `rank` counts from 1 among eligible workers; 0 = ineligible."""
 
@@ -112,7 +118,7 @@ class Ranked:
         return [r.stored() for r in self.reasons]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RankedPool:
     """A ranking of a pool: `rows` hold the best `stored` eligible workers in order (of
     `eligible` in all), then the `ineligible` ones; `left_out` counts them by reason code."""

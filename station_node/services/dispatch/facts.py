@@ -245,6 +245,12 @@ def missing_skills_count(job: Job, present: dict[str, dt.datetime], *, unranked_
     return int(Worker.select(peewee.fn.COUNT(Worker.id)).where(where).scalar() or 0)
 
 
+# Skills and areas lists as stored text → decoded set, kept across postings: a station's
+# workers share a few thousand distinct lists, and the sets are immutable.
+_TEXT_SETS: dict[str | None, frozenset[str]] = {}
+_TEXT_SETS_MAX = 50_000
+
+
 def ranking_pool(job: Job, present: dict[str, dt.datetime], consented: set[str],
                  bookings: dict[str, list[Booking]], *, unranked_only: bool = False) -> list[WorkerFacts]:
     """Facts of the workers worth ranking: active ones who work in the job's community (or
@@ -254,7 +260,7 @@ def ranking_pool(job: Job, present: dict[str, dt.datetime], consented: set[str],
 
     A large station ranks thousands of workers per posting, so this reads plain tuples of the
     needed columns (no model objects), decodes each distinct JSON text once and builds the
-    facts straight from them.
+    facts straight from them (skills and areas lists decoded once per distinct text for good).
     """
     in_area, skilled = _pool_filters(job)
     active = Worker.status == "active"
@@ -264,13 +270,15 @@ def ranking_pool(job: Job, present: dict[str, dt.datetime], consented: set[str],
     if present:  # the present ones outside the area or without the skills, by primary key
         queries.append(Worker.select(*WORKER_COLUMNS).where(
             active & _present_today() & ~(in_area & skilled)).sql())
-    sets: dict[str | None, frozenset[str]] = {None: frozenset()}
+    sets = _TEXT_SETS
+    if len(sets) > _TEXT_SETS_MAX:
+        sets.clear()
     objects: dict[str | None, Any] = {None: None}
 
     def as_set(text: str | None) -> frozenset[str]:
         found = sets.get(text)
         if found is None:
-            found = sets[text] = frozenset(json.loads(text))  # type: ignore[arg-type]
+            found = sets[text] = frozenset(json.loads(text) if text is not None else ())
         return found
 
     def decoded(text: str | None) -> Any:
