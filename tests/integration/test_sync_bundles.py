@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from sync_helpers import Hub, Station
+from integration_helpers import Hub, Station
 
 from central_hub.cli import hub as hub_cli
 from station_node.cli import station as station_cli

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sync_helpers import Hub
+from integration_helpers import Hub
 from test_sync_recovery import _admin, _applied, _csrf, _issues
 
 import sync_protocol as sp

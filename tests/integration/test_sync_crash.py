@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync_helpers import HubProcess
+from integration_helpers import HubProcess
 
 import sync_protocol as sp
 from station_node.sync import client

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from cutting_proxy import CuttingProxy
-from sync_helpers import Hub, Station
+from integration_helpers import Hub, Station
 
 import sync_protocol as sp
 from station_node import clock

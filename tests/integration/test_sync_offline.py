@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sync_helpers import Hub, id_number
+from integration_helpers import Hub, id_number
 
 
 def _hub_counts(hub: Hub) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sync_helpers import Hub, Station
+from integration_helpers import Hub, Station
 
 from station_node import clock
 from station_node.errors import Conflict
