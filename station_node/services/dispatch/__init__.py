@@ -15,7 +15,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import peewee
 
@@ -48,6 +48,7 @@ from station_node.services.dispatch.facts import (
     ranking_pool,
     settings,
     stored_limit,
+    stored_time,
     worker_facts,
 )
 
@@ -190,12 +191,12 @@ def ranking_entry(job_id: str, ranked: RankedPool, now: dt.datetime, *, unskille
 # ---------------------------------------------------------------- cascade
 
 
-def _cascade_job(job: Job) -> CascadeJob:
+def _cascade_job(job: Job | _LiveJob) -> CascadeJob:
     return CascadeJob(job.id, job.dispatch_mode, job.status, job.headcount, job.confirmed_count,
                       job.dispatch_started_at, job.escalated_at)
 
 
-def _candidates(job: Job, limit: int, now: dt.datetime) -> list[tuple[str, int]]:
+def _candidates(job: Job | _LiveJob, limit: int, now: dt.datetime) -> list[tuple[str, int]]:
     """The next eligible workers for an offer, best ranked first: still active, not offered this
     job before, not holding another live offer, not booked on this job or in its window."""
     if limit <= 0:
@@ -474,17 +475,46 @@ def decline_offer(offer_id: str, worker_id: str | None, actor: Staff | None) -> 
     return offer
 
 
+class _LiveJob(NamedTuple):
+    """What the beat needs of a live job (read as plain values: it reads them all every second)."""
+
+    id: str
+    dispatch_mode: str
+    status: str
+    headcount: int
+    confirmed_count: int
+    time_flexible: bool
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    dispatch_started_at: dt.datetime | None
+    escalated_at: dt.datetime | None
+
+
+_LIVE_JOBS = ('SELECT "id", "dispatch_mode", "status", "headcount", "confirmed_count", "time_flexible", '
+              '"starts_at", "ends_at", "dispatch_started_at", "escalated_at" FROM "job" WHERE "status" IN (?, ?)')
+_PENDING_OFFERS = 'SELECT "id", "job_id", "worker_id", "expires_at" FROM "offer" WHERE "status" = ?'
+
+
+def _live_jobs_and_offers(now: dt.datetime) -> tuple[list[_LiveJob], dict[str, list[OfferView]]]:
+    """Every live job and the pending offers by job, as plain values."""
+    jobs = [
+        _LiveJob(i, mode, status, head, confirmed, bool(flexible), stored_time(start), stored_time(end),
+                 stored_time(started), stored_time(escalated))
+        for i, mode, status, head, confirmed, flexible, start, end, started, escalated
+        in db.database.execute_sql(_LIVE_JOBS, LIVE_JOB_STATUSES)
+    ]
+    pending: dict[str, list[OfferView]] = {}
+    for offer_id, job_id, worker_id, expires in db.database.execute_sql(_PENDING_OFFERS, ("pending",)):
+        pending.setdefault(job_id, []).append(OfferView(offer_id, worker_id, "pending", stored_time(expires) or now))
+    return jobs, pending
+
+
 def tick() -> dict[str, int]:
     """One beat of the engine: expire overdue offers, send the next ones, escalate late jobs."""
     now = clock.now()
     cfg = settings()
     totals = {"jobs": 0, "expired": 0, "offered": 0, "escalated": 0}
-    live_jobs = list(Job.select(*_JOB_COLUMNS).where(Job.status.in_(LIVE_JOB_STATUSES)))
-    pending: dict[str, list[OfferView]] = {}
-    for o in Offer.select(Offer.id, Offer.job, Offer.worker, Offer.status, Offer.expires_at).where(
-        Offer.status == "pending"
-    ):
-        pending.setdefault(o.job_id, []).append(OfferView(o.id, o.worker_id, o.status, o.expires_at))
+    live_jobs, pending = _live_jobs_and_offers(now)
     for job in live_jobs:
         totals["jobs"] += 1
         offers = pending.get(job.id, [])

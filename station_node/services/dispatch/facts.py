@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import peewee
 from flask import current_app, has_app_context
@@ -61,11 +61,22 @@ def today() -> dt.date:
     return local_today()
 
 
-def is_timed(job: Job) -> bool:
+class Window(Protocol):
+    """A job's time window: a Job row or any plain value with these attributes."""
+
+    @property
+    def time_flexible(self) -> bool: ...
+    @property
+    def starts_at(self) -> dt.datetime | None: ...
+    @property
+    def ends_at(self) -> dt.datetime | None: ...
+
+
+def is_timed(job: Window) -> bool:
     return not job.time_flexible and job.starts_at is not None and job.ends_at is not None
 
 
-def clashing(model: type[Assignment], job: Job) -> peewee.Expression:
+def clashing(model: type[Assignment], job: Window) -> peewee.Expression:
     """Assignments of `model` (an alias) whose booked window overlaps the job's."""
     return (
         model.status.in_(BOOKED)
@@ -327,3 +338,7 @@ def _converter(field: peewee.Field, parsed: dict[str, Any]) -> Callable[[Any], A
     return field.python_value
 
 
+
+
+stored_time: Callable[[Any], dt.datetime | None] = _converter(Job.starts_at, {})
+"""A stored datetime column's value (ISO text from SQLite) as a naive datetime, quickly."""
