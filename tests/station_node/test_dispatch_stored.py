@@ -97,3 +97,18 @@ def test_a_ranking_within_the_limit_never_ranks_again(engine_app: Flask, clock_a
         dispatch.decline_offer(_pending(job).id, None, None)
     assert Job.get_by_id(job.id).status == "escalated"
     assert [op for op, _ in _ranking_entries(job)] == ["create"]
+
+
+def test_the_pool_holds_workers_without_an_area_limit_and_counts_the_unskilled(
+        engine_app: Flask, clock_at_t0) -> None:  # noqa: F811
+    anywhere = add_worker("哪里都行", areas=[])
+    add_worker("别处", areas=["呼家楼社区"])  # outside the area: neither ranked nor counted
+    add_worker("缺技能", skills=["moving"], areas=[])  # counted as missing the skill
+    add_worker("缺技能在场", skills=["moving"], present=True)  # present: ranked, stored ineligible
+    job = add_job(headcount=1, dispatch_mode="grab")
+
+    stored = {Worker.get_by_id(r.worker_id).name: r.eligible for r in Ranking.select().where(Ranking.job == job.id)}
+    assert stored == {"哪里都行": True, "缺技能在场": False}
+    ((_, entry),) = _ranking_entries(job)
+    assert (entry["ranked"], entry["eligible"], entry["ineligible_by_reason"]) == (3, 1, {"skills_missing": 2})
+    assert dispatch.explain(job.id, anywhere.id)[0]["rank"] == 1

@@ -43,7 +43,6 @@ from station_node.services.dispatch.facts import (
     consented_ids,
     is_timed,
     job_facts,
-    missing_skills_count,
     present_ids,
     ranking_pool,
     settings,
@@ -117,10 +116,9 @@ def _rank_and_store(job: Job, now: dt.datetime) -> tuple[int, int]:
     ranks the rest again and stores the next ones if the stored workers run out.
     """
     present = present_ids()
-    workers = ranking_pool(job, present, consented_ids(), bookings_overlapping(job))
-    unskilled = missing_skills_count(job, present)
-    keep = stored_limit()
-    ranked = rank_best(job_facts(job), workers, now, keep=keep)
+    pool = ranking_pool(job, present, consented_ids(), bookings_overlapping(job))
+    unskilled = pool.unskilled
+    ranked = rank_best(job_facts(job), pool.workers, now, keep=stored_limit())
     Ranking.delete().where(Ranking.job == job.id).execute()
     _store(job.id, [r for r in ranked.rows if r.eligible or r.worker_id in present], now)
     changelog.record("ranking", job.id, "create", ranking_entry(job.id, ranked, now, unskilled=unskilled))
@@ -150,9 +148,9 @@ def _top_up(job: Job, now: dt.datetime) -> bool:
     if not _ranking_cut(job.id):
         return False
     present = present_ids()
-    workers = ranking_pool(job, present, consented_ids(), bookings_overlapping(job), unranked_only=True)
-    unskilled = missing_skills_count(job, present, unranked_only=True)
-    ranked = rank_best(job_facts(job), workers, now, keep=stored_limit())
+    pool = ranking_pool(job, present, consented_ids(), bookings_overlapping(job), unranked_only=True)
+    unskilled = pool.unskilled
+    ranked = rank_best(job_facts(job), pool.workers, now, keep=stored_limit())
     last = Ranking.select(peewee.fn.MAX(Ranking.rank)).where(Ranking.job == job.id).scalar() or 0
     _store(job.id, [r for r in ranked.rows if r.eligible], now, offset=last)
     changelog.record("ranking", job.id, "update",

@@ -20,7 +20,6 @@ from station_node.models import (
     Offer,
     Presence,
     PriorityConsent,
-    Ranking,
     Worker,
 )
 from station_node.services import local_today, utc_offset_hours
@@ -153,11 +152,6 @@ def present_ids() -> dict[str, dt.datetime]:
     return dict(Presence.select(Presence.worker, Presence.checked_in_at).where(_here_today()).tuples())
 
 
-def _present_today() -> peewee.Expression:
-    """The worker is checked in today, as a subquery (no list of ids to bind)."""
-    return Worker.id.in_(Presence.select(Presence.worker).where(_here_today()))
-
-
 def consented_ids() -> set[str]:
     query = PriorityConsent.select(PriorityConsent.worker).where(PriorityConsent.withdrawn_at.is_null())
     return {c.worker_id for c in query}
@@ -216,71 +210,75 @@ def local_day(at: dt.datetime) -> dt.date:
     return moment.date()
 
 
-def _contains(column: peewee.Field, value: str) -> peewee.Expression:
-    """A JSON list of strings in `column` holds `value`: the value as a JSON string inside the
-    text, in either escaping. Lets through every row that holds it (and, at worst, a few that
-    merely mention it); the engine checks the decoded list exactly."""
-    found: peewee.Expression | None = None
-    for spelled in {json.dumps(value, ensure_ascii=False), json.dumps(value)}:
-        test = peewee.fn.instr(column, spelled) > 0
-        found = test if found is None else found | test
-    assert found is not None
-    return found
-
-
-def _pool_filters(job: Job) -> tuple[peewee.Expression, peewee.Expression]:
-    """(works in the job's community or anywhere, may hold all its skills) as SQL tests."""
-    in_area = (Worker.areas == "[]") | _contains(Worker.areas, job.community)
-    skilled: peewee.Expression = peewee.SQL("1")
-    for skill in sorted(set(job.skills or ())):
-        skilled = skilled & _contains(Worker.skills, skill)
-    return in_area, skilled
-
-
-def _not_ranked_for(job_id: str) -> peewee.Expression:
-    """Workers not yet holding a stored Ranking row for this job."""
-    return Worker.id.not_in(Ranking.select(Ranking.worker).where(Ranking.job == job_id))
-
-
-def missing_skills_count(job: Job, present: dict[str, dt.datetime], *, unranked_only: bool = False) -> int:
-    """Active workers in the job's area who lack one of its skills and are not present today:
-    the ones `ranking_pool` leaves out, counted in one query instead of being ranked."""
-    if not job.skills:
-        return 0
-    in_area, skilled = _pool_filters(job)
-    where = (Worker.status == "active") & in_area & ~skilled
-    if present:
-        where &= ~_present_today()
-    if unranked_only:
-        where &= _not_ranked_for(job.id)
-    return int(Worker.select(peewee.fn.COUNT(Worker.id)).where(where).scalar() or 0)
-
-
 # Skills and areas lists as stored text → decoded set, kept across postings: a station's
 # workers share a few thousand distinct lists, and the sets are immutable.
 _TEXT_SETS: dict[str | None, frozenset[str]] = {}
 _TEXT_SETS_MAX = 50_000
+_COLUMNS = ", ".join(f'"worker"."{c.column_name}"' for c in WORKER_COLUMNS)
+_NO_COLUMNS = ", ".join(["NULL"] * (len(WORKER_COLUMNS) - 2))
+
+
+def _contains(column: str, value: str, params: list[Any]) -> str:
+    """SQL: the JSON list of strings in `column` holds `value` — the value as a JSON string
+    inside the text, in either escaping. Lets through every row that holds it (at worst a few
+    that merely mention it); the engine checks the decoded list exactly."""
+    spellings = sorted({json.dumps(value, ensure_ascii=False), json.dumps(value)})
+    params.extend(spellings)
+    return "(" + " OR ".join(f'instr("worker"."{column}", ?) > 0' for _ in spellings) + ")"
+
+
+def _pool_query(job: Job, unranked_only: bool) -> tuple[str, list[Any]]:
+    """One statement, one scan of the workers: the pool's rows (active, in the job's area or
+    anywhere, with its skills), then the present ones who are not, then a row (id NULL)
+    counting the rest of the area (without the skills, not present)."""
+    skilled_params: list[Any] = []
+    skilled = " AND ".join(_contains("skills", skill, skilled_params)
+                           for skill in sorted(set(job.skills or ()))) or "1"
+    area_params: list[Any] = []
+    in_area = f'("worker"."areas" = \'[]\' OR {_contains("areas", job.community, area_params)})'
+    here = ('"worker"."id" IN (SELECT "worker_id" FROM "presence" WHERE "day" = ? '
+            'AND "checked_out_at" IS NULL)')
+    here_params = [today().isoformat()]
+    unranked, unranked_params = "1", []
+    if unranked_only:
+        unranked = '"worker"."id" NOT IN (SELECT "worker_id" FROM "ranking" WHERE "job_id" = ?)'
+        unranked_params = [job.id]
+    sql = (
+        f'WITH "area" AS MATERIALIZED (SELECT "worker"."rowid" AS "r", {skilled} AS "ok", {here} AS "here" '
+        f'FROM "worker" WHERE "worker"."status" = \'active\' AND {in_area} AND {unranked}) '
+        f'SELECT {_COLUMNS} FROM "area" JOIN "worker" ON "worker"."rowid" = "area"."r" WHERE "area"."ok" '
+        f'UNION ALL SELECT {_COLUMNS} FROM "worker" WHERE "worker"."status" = \'active\' AND {here} '
+        f'AND {unranked} AND "worker"."rowid" NOT IN (SELECT "r" FROM "area" WHERE "ok") '
+        f'UNION ALL SELECT NULL, (SELECT COUNT(*) FROM "area" WHERE NOT "ok" AND NOT "here"), {_NO_COLUMNS}'
+    )
+    params = [*skilled_params, *here_params, *area_params, *unranked_params,
+              *here_params, *unranked_params]
+    return sql, params
+
+
+@dataclass
+class Pool:
+    """The workers worth ranking for a job, and how many in its area were left out for
+    lacking its skills (active, not present today: counted, not ranked)."""
+
+    workers: list[WorkerFacts]
+    unskilled: int
 
 
 def ranking_pool(job: Job, present: dict[str, dt.datetime], consented: set[str],
-                 bookings: dict[str, list[Booking]], *, unranked_only: bool = False) -> list[WorkerFacts]:
+                 bookings: dict[str, list[Booking]], *, unranked_only: bool = False) -> Pool:
     """Facts of the workers worth ranking: active ones who work in the job's community (or
-    anywhere) and may hold all its skills, and everyone present today. Others are counted
-    (`missing_skills_count`) and told why not on request by `explain(job_id, worker_id)`.
-    `unranked_only` leaves out workers already holding a stored row for the job (a top-up).
+    anywhere) and may hold all its skills, and everyone present today; with the count of the
+    active workers in the area without the skills (not present), who are not ranked. They and
+    anyone else are told why not on request by `explain(job_id, worker_id)`. `unranked_only`
+    leaves out workers already holding a stored row for the job (a top-up).
 
-    A large station ranks thousands of workers per posting, so this reads plain tuples of the
-    needed columns (no model objects), decodes each distinct JSON text once and builds the
-    facts straight from them (skills and areas lists decoded once per distinct text for good).
+    A large station has thousands of workers in a job's area, so this is one statement with
+    one scan of the workers, read as plain tuples of the needed columns (no model objects);
+    skills and areas lists are decoded once per distinct text for good, the facts built
+    straight from the values.
     """
-    in_area, skilled = _pool_filters(job)
-    active = Worker.status == "active"
-    if unranked_only:
-        active &= _not_ranked_for(job.id)
-    queries = [Worker.select(*WORKER_COLUMNS).where(active & in_area & skilled).sql()]
-    if present:  # the present ones outside the area or without the skills, by primary key
-        queries.append(Worker.select(*WORKER_COLUMNS).where(
-            active & _present_today() & ~(in_area & skilled)).sql())
+    sql, params = _pool_query(job, unranked_only)
     sets = _TEXT_SETS
     if len(sets) > _TEXT_SETS_MAX:
         sets.clear()
@@ -300,16 +298,19 @@ def ranking_pool(job: Job, present: dict[str, dt.datetime], consented: set[str],
 
     when = _converter(Worker.last_assigned_at, {})
     facts: list[WorkerFacts] = []
-    rows = [row for sql, params in queries for row in database.execute_sql(sql, params)]
+    unskilled = 0
     for (wid, name, skills, areas, hours, status, groups, last, no_shows, late, rating_sum,
-         rating_count, created) in rows:
+         rating_count, created) in database.execute_sql(sql, params).fetchall():
+        if wid is None:
+            unskilled = int(name or 0)
+            continue
         facts.append(WorkerFacts(
             wid, name, as_set(skills), as_set(areas), decoded(hours) or {}, status == "active",
             tuple(decoded(groups) or ()) if wid in consented else (), when(last), no_shows, late,
             rating_sum, rating_count, wid in present, present.get(wid), when(created),
             tuple(bookings.get(wid, ())),
         ))
-    return facts
+    return Pool(facts, unskilled)
 
 
 def _converter(field: peewee.Field, parsed: dict[str, Any]) -> Callable[[Any], Any]:
