@@ -5,15 +5,20 @@ encrypted ID numbers, 2–4 skills and 1–3 communities each, 300 checked in to
 employers; 5,000 jobs, most of them past and closed, 100 still open). The station then runs as
 its own process (waitress on 127.0.0.1:0, 8 threads, the dispatch scheduler ticking), so the
 memory measured is the station's alone, and one staff client posts jobs through the real API
-(`POST /api/v1/jobs` with a bearer token): screening, ranking of the pool with stored reasons,
-change-log entries, first offers in offer mode, and the 201 answer. Reports p50/p99 of the
-post latency and the station process's resident memory (VmRSS, and VmHWM for the peak).
+(`POST /api/v1/jobs` with a bearer token): screening, ranking of the pool (workers in the job's
+community with its skills, and everyone present today; those in the community without the
+skills only counted), Ranking rows with reasons stored for the best RANKING_STORED eligible
+workers and the ineligible ones present today, change-log entries, first offers in offer mode,
+and the 201 answer. Reports p50/p99 of the post latency, how many workers each posting ranked,
+counted and stored (read from the ranking change-log entries afterwards), and the station
+process's resident memory (VmRSS, and VmHWM for the peak).
 
 Run: `.venv/bin/python -m bench.post_latency`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import random
@@ -27,6 +32,7 @@ from typing import Any
 
 from bench.dispatch_rush import CATEGORY_OF, COMMUNITIES, SHIFTS, SKILLS
 from bench.report import write_section
+from station_node.services.dispatch.facts import RANKING_STORED
 
 WORKERS = 10_000
 JOBS = 5_000
@@ -130,6 +136,21 @@ def _memory_kib(pid: int) -> dict[str, int]:
     return found
 
 
+def _ranking_entries(data_dir: str) -> dict[str, float]:
+    """Means over the postings' ranking change-log entries: workers ranked by the engine,
+    counted only (in the community without the skills), eligible, and eligible rows stored."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(Path(data_dir) / "station.sqlite")) as conn:
+        rows = [json.loads(f) for (f,) in conn.execute(
+            "SELECT fields FROM change_entry WHERE entity = 'ranking' AND op = 'create'")]
+    n = max(1, len(rows))
+    counted = [int(r.get("counted_unskilled") or 0) for r in rows]
+    return {"ranked": sum(int(r["ranked"]) - c for r, c in zip(rows, counted, strict=True)) / n,
+            "counted": sum(counted) / n, "eligible": sum(int(r["eligible"]) for r in rows) / n,
+            "stored": sum(int(r.get("stored", r["eligible"])) for r in rows) / n}
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))] * 1000
@@ -178,7 +199,10 @@ def run() -> dict[str, Any]:
             assert child.stdin is not None
             child.stdin.close()
             child.wait(timeout=30)
+        pool = _ranking_entries(data_dir)
     return {
+        "pool_ranked_mean": pool["ranked"], "pool_counted_mean": pool["counted"],
+        "pool_eligible_mean": pool["eligible"], "stored_mean": pool["stored"],
         "setup_seconds": setup, "posts": len(latencies), "statuses": statuses,
         "p50_ms": _pct(latencies, 0.50), "p99_ms": _pct(latencies, 0.99), "max_ms": max(latencies) * 1000,
         "ranked_mean": sum(ranked) / len(ranked), "answer_kib_mean": sum(answer_bytes) / len(answer_bytes) / 1024,
@@ -200,15 +224,20 @@ each, {PRESENT} checked in today), {EMPLOYERS} employers and {JOBS:,} jobs ({OPE
 closed), written in bulk beforehand. One staff client (bearer token, keep-alive connection)
 posts {POSTS} jobs one after another through `POST /api/v1/jobs` — half grab mode, half offer
 mode, one skill, headcount 1–4, tomorrow's shifts — each screened, ranked over the pool of
-workers in its community or present today (reasons stored per worker), logged, first offers
-sent, answered 201 with the job, its dispatch state and ranking.
+workers in its community with its skill and those present today (workers in the community
+without the skill are counted in the same query, not ranked), Ranking rows with reasons
+stored for the best {RANKING_STORED} eligible workers and the ineligible ones present today (the offer
+cascade ranks the rest again if those run out; anyone else is explained on request), logged,
+first offers sent, answered 201 with the job, its dispatch state and the first 50 ranking rows.
 
 | figure | value |
 | --- | --- |
 | **post latency p50 / p99** | **{f['p50_ms']:.1f} ms / {f['p99_ms']:.1f} ms** (goal p99 ≤ 100 ms: {latency_goal}) |
 | slowest post | {f['max_ms']:.1f} ms |
 | postings by outcome | {statuses} |
-| workers ranked per posting, reasons stored for each (mean) / answer size (mean) | {f['ranked_mean']:.0f} / {f['answer_kib_mean']:.0f} KiB |
+| workers per posting (mean): ranked / counted only (no skill) / eligible | {f['pool_ranked_mean']:.0f} / {f['pool_counted_mean']:.0f} / {f['pool_eligible_mean']:.0f} |
+| Ranking rows stored per posting (mean): eligible / all (with the ineligible present today) | {f['stored_mean']:.0f} / {f['ranked_mean']:.0f} |
+| answer size (mean) | {f['answer_kib_mean']:.0f} KiB |
 | **station RSS**: idle after start / after the postings / peak (VmHWM) | {f['rss_idle_mib']:.0f} MiB / {f['rss_after_mib']:.0f} MiB / **{f['rss_peak_mib']:.0f} MiB** (goal ≤ 150 MB: {memory_goal}) |
 | making the base data (not measured above) | {f['setup_seconds']:.1f} s |
 """

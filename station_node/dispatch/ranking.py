@@ -185,8 +185,22 @@ def rank_best(job: JobFacts, workers: Iterable[WorkerFacts], now: dt.datetime,
     eligible: list[tuple[tuple, WorkerFacts]] = []
     ineligible: list[Ranked] = []
     left_out: dict[str, int] = {}
+    # Whether the job's time fits, by availability dict (the pool shares one per distinct
+    # text); each dict is held here so its id stays its own while the cache lives.
+    hours_fit: dict[int, tuple[dict, bool]] = {}
+    skills, community = job.skills, job.community
+    unwanted = job.assigned_worker_ids | job.declined_worker_ids
     for worker in workers:
-        why_not = check_eligibility(job, worker)
+        # The common case decided quickly; anything else goes through check_eligibility.
+        hours = worker.availability
+        plainly = (worker.active and not worker.bookings and worker.id not in unwanted
+                   and skills <= worker.skills and (not worker.areas or community in worker.areas))
+        if plainly and hours:
+            known = hours_fit.get(id(hours))
+            if known is None:
+                known = hours_fit[id(hours)] = (hours, not _availability_reasons(job, worker))
+            plainly = known[1]
+        why_not = [] if plainly else check_eligibility(job, worker)
         if why_not:
             ineligible.append(Ranked(worker.id, False, 0, 0, tuple(why_not)))
             for code in {r.code for r in why_not}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from hypothesis import given
@@ -147,26 +148,45 @@ def test_ranks_are_dense_and_scores_never_increase(specs):
 
 
 
+HOURS = [{}, {"days": [0, 1, 2, 3, 4]}, {"days": [5, 6]}, {"from": "07:00", "to": "22:00"},
+         {"from": "09:00", "to": "12:00"}, {"days": [2], "from": "22:00", "to": "18:00"}]
+SHARED_HOURS = [dict(h) for h in HOURS]  # one object per distinct text, as the pool read gives them
+
+
 @given(st.lists(st.tuples(st.integers(0, 200), st.booleans(), st.integers(0, 6), st.integers(0, 3),
-                          st.integers(0, 5), st.booleans(), st.booleans()), min_size=1, max_size=12),
+                          st.integers(0, 5), st.booleans(), st.booleans(), st.integers(0, 5),
+                          st.sampled_from(["ok", "blocked", "unskilled", "booked", "declined", "assigned"])),
+                min_size=1, max_size=12),
        st.integers(1, 12))
 def test_keeping_the_best_few_ranks_them_as_the_whole_ranking_does(specs, keep):
+    job = dataclasses.replace(JOB, declined_worker_ids=frozenset({"w0", "w4"}),
+                              assigned_worker_ids=frozenset({"w1"}))
     workers = [
         worker(f"w{i}", last_assigned_at=None if hours == 0 else NOW - dt.timedelta(hours=hours),
                present=present, no_show_count=no_shows, late_cancel_count=late, rating_count=ratings,
                rating_sum=ratings * 4 - i % 3 if ratings else 0, priority_groups=("veteran",) if group else (),
-               areas=frozenset({"团结湖社区" if able else "别处"}))
-        for i, (hours, present, no_shows, late, ratings, group, able) in enumerate(specs)
+               areas=frozenset({"团结湖社区" if able else "别处"}), availability=SHARED_HOURS[window],
+               active=trait != "blocked",
+               skills=frozenset({"moving"} if trait == "unskilled" else {"cleaning"}),
+               bookings=(Booking("other", START, END),) if trait == "booked" else ())
+        for i, (hours, present, no_shows, late, ratings, group, able, window, trait) in enumerate(specs)
     ]
     for w in workers:
         assert points(w, NOW) == sum(p.points for p in score(w, NOW))
-    whole = rank(JOB, workers, NOW)
-    best = rank_best(JOB, workers, NOW, keep=keep)
+    whole = rank(job, workers, NOW)
+    assert {r.worker_id for r in whole if r.eligible} == {w.id for w in workers if not check_eligibility(job, w)}
+    assert all(r.reasons == tuple(check_eligibility(job, w)) for r, w in
+               ((r, next(w for w in workers if w.id == r.worker_id)) for r in whole if not r.eligible))
+    best = rank_best(job, workers, NOW, keep=keep)
     eligible = [r for r in whole if r.eligible]
     assert best.rows[:best.stored] == eligible[:keep]
     assert best.rows[best.stored:] == [r for r in whole if not r.eligible]
     assert (best.eligible, best.ineligible) == (len(eligible), len(whole) - len(eligible))
-    assert best.left_out == ({"outside_area": best.ineligible} if best.ineligible else {})
+    codes_left_out: dict[str, int] = {}
+    for r in whole[len(eligible):]:
+        for code in {c.code for c in r.reasons}:
+            codes_left_out[code] = codes_left_out.get(code, 0) + 1
+    assert best.left_out == codes_left_out
 
 
 # ------------------------------------------------------------------ cascade plan

@@ -164,9 +164,9 @@ def ranking_entry(job_id: str, ranked: RankedPool, now: dt.datetime, *, unskille
 
     The hub audits the order of dispatch, not every worker's line: the first RANKING_LOGGED
     eligible workers with their score and reason codes (who was first in line, and why), how
-    many were ranked, eligible and stored, and how many were left out for each reason
-    (`unskilled`: workers in the area without the job's skills, counted by the pool query and
-    not ranked, so only their missing skills are counted). Each offer's own entry carries its
+    many were in the pool (`ranked`), eligible and stored, and how many were left out for each
+    reason (`unskilled`, logged as `counted_unskilled`: workers in the area without the job's
+    skills, counted by the pool query and not ranked, so only their missing skills count). Each offer's own entry carries its
     rank, so offers further down are still visible. A top-up (`after_rank` > 0, op update)
     logs the next workers stored, ranked after the stored ones.
     """
@@ -177,7 +177,7 @@ def ranking_entry(job_id: str, ranked: RankedPool, now: dt.datetime, *, unskille
            for r in ranked.rows[:min(RANKING_LOGGED, ranked.stored)]]
     fields = {"job_id": job_id, "ranked_at": now, "ranked": ranked.eligible + ranked.ineligible + unskilled,
               "eligible": ranked.eligible, "stored": ranked.stored, "ineligible_by_reason": left_out,
-              "top": top}
+              "counted_unskilled": unskilled, "top": top}
     if after_rank:
         fields["after_rank"] = after_rank
     while top and len(json.dumps(changelog.plain(fields), ensure_ascii=False)) > RANKING_ENTRY_BYTES:
