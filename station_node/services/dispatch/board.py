@@ -179,24 +179,28 @@ def explain(job_id: str, worker_id: str | None = None, limit: int | None = None)
     job = Job.get_or_none(Job.id == str(job_id))
     if job is None:
         raise NotFound("工作", "job")
-    query = (
-        Ranking.select(Ranking.worker, Ranking.rank, Ranking.score, Ranking.eligible,
-                       Ranking.reasons, Ranking.ranked_at, Worker.name)
-        .join(Worker, on=(Ranking.worker == Worker.id))
-        .where(Ranking.job == job.id)
-        .order_by(Ranking.eligible.desc(), Ranking.rank, Worker.name)
-    )
-    if worker_id is not None:
-        query = query.where(Ranking.worker == str(worker_id))
-    if limit is not None:
-        query = query.limit(limit)
+    def stored(eligible: bool, count: int | None) -> list[dict[str, Any]]:
+        query = (
+            Ranking.select(Ranking.worker, Ranking.rank, Ranking.score, Ranking.eligible,
+                           Ranking.reasons, Ranking.ranked_at, Worker.name)
+            .join(Worker, on=(Ranking.worker == Worker.id))
+            .where((Ranking.job == job.id) & (Ranking.eligible == eligible))
+            .order_by(Ranking.rank, Worker.name)  # by the (job, rank) index for the eligible
+        )
+        if worker_id is not None:
+            query = query.where(Ranking.worker == str(worker_id))
+        return list(query.limit(count).dicts()) if count is not None else list(query.dicts())
+
+    found = stored(True, limit)
+    if limit is None or len(found) < limit:
+        found += stored(False, None if limit is None else limit - len(found))
     outcomes = _outcomes(job.id)
     rows = [
         {"worker_id": r["worker"], "name": r["name"], "rank": r["rank"], "score": r["score"],
          "eligible": r["eligible"], "reasons": stored_as_dicts(r["reasons"]),
          "ranked_at": r["ranked_at"].replace(microsecond=0).isoformat() + "Z", "live": False,
          "outcome": outcomes.get(r["worker"])}
-        for r in query.dicts()
+        for r in found
     ]
     if worker_id is not None and not rows:
         entry = _live_explanation(job, str(worker_id))
