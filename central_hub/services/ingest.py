@@ -95,6 +95,8 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[d
         contact["clock_offset_ms"] = wall - now_ms
 
     if isinstance(verdict, Apply):
+        if pending is not None:  # the station counted this batch among those still waiting
+            contact["pending_reported"] = max(0, pending - len(verdict.entries))
         if wall is None:
             contact["clock_offset_ms"] = verdict.clock_skew_ms
         applied = _apply(station, verdict, now, last_sync_at=now, last_error=None, **contact)

@@ -38,7 +38,7 @@ def show(station_id: str):  # type: ignore[no-untyped-def]
                                   & Issue.kind.in_(("fork", "rejected", "restored", "clock")))
     return render_template("station.html", station=station, keys=list(keys),
                            evidence=list(evidence), receipt=receipt, applied=applied,
-                           key_status=service.key_status(station), issues=list(issues),
+                           key_status_code=service.key_status(station), issues=list(issues),
                            allowance=ClockAllowance.get_or_none(ClockAllowance.station == station.id))
 
 

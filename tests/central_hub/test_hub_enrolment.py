@@ -114,4 +114,4 @@ def test_revoke_then_rotate_keys(app: Flask, admin_client: FlaskClient) -> None:
         statuses = {k.public_key: k.status for k in StationKey.select()}
         assert statuses == {first_key: "revoked", second_key: "active"}
     watch = admin_client.get("/").get_data(as_text=True)
-    assert station_id in watch and "active" in watch
+    assert station_id in watch and "正常" in watch and "有效" in watch
