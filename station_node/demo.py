@@ -15,15 +15,23 @@ from typing import Any
 from flask import Flask
 from stdnum.cn import ric, uscc
 
-from station_node import catalog
-from station_node.errors import Conflict
+from station_node import catalog, clock
+from station_node.errors import Conflict, KuaigongError
 from station_node.identity import ensure_keys
-from station_node.models import Staff, Worker
-from station_node.services import local_now, local_today
+from station_node.models import Employer, Job, Staff, Worker
+from station_node.services import assignments, dispatch, local_now, local_today, utc_offset_hours
+from station_node.services.complaints import file_complaint
 from station_node.services.posting import post_job
 from station_node.services.registration import check_in_worker, register_employer, register_worker
 from station_node.services.staff import create_staff
 
+# One resident registered at every demo station (the standard's own example ID number): the hub
+# proposes merging the registrations, and the evening shift each station books them on is an
+# overlapping booking for a hub admin to decide.
+SHARED_RESIDENT: dict[str, Any] = {
+    "name": "张秀英", "id_number": "11010519491231002X", "mobile": "13911112222",
+    "skills": ["sorting", "loading", "moving"],
+}
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "kuaigong"
 WORKER_COUNT = 40
@@ -183,10 +191,64 @@ def seed(app: Flask) -> list[str]:
     employers = [register_employer(data, admin) for data in _employers(rng, today)]
     jobs = [post_job(data, admin) for data in _jobs(employers, communities)]
     held = [job for job in jobs if job.status == "held"]
+    shared = register_worker({**SHARED_RESIDENT, "areas": communities[:4]}, admin)
+    evening_shift = next(job for job in jobs if job.category == "logistics")
+    try:
+        dispatch.grab(evening_shift.id, shared.id, admin)
+    except KuaigongError:
+        pass  # the shift filled already: the demo goes on without the booking
+    finished = _history(app, admin, workers, employers[0], communities)
+    agency = employers[5]  # the one whose "security guard" posting screening holds
+    file_complaint({
+        "by": "resident", "kind": "fee_demanded", "employer_id": agency.id,
+        "text": "打电话问保安的活，对方说先交300元押金、身份证原件交给公司保管才能上岗。",
+    }, admin)
     return [
         f"示例数据已写入 (sample data): {len(workers)} 名劳动者 workers, {len(employers)} 家雇主 employers, "
         f"{len(jobs)} 个工作 jobs（{len(held)} 个待审核 held for review）",
         "今日签到 (checked in today): 15",
+        f"前天完成的工作 (finished the day before yesterday): {len(finished)} 份派工 assignments",
         f"工作人员登录 (staff login): {ADMIN_USERNAME} / {ADMIN_PASSWORD}",
         f"管理员 API 令牌 (admin API token): {token}",
     ]
+
+
+def _history(app: Flask, admin: Staff, workers: list[Worker], employer: Employer,
+             communities: list[str]) -> list[Any]:
+    """A job from the day before yesterday, lived through the services on a hand-moved clock:
+    posted, filled, worked, paid and rated (one worker did not come), so the figures have data."""
+    previous = app.extensions.get("kuaigong_clock")
+    day = local_today() - dt.timedelta(days=2)
+    utc = -dt.timedelta(hours=utc_offset_hours())
+    moved = clock.ManualClock(dt.datetime.combine(day, dt.time(7, 30)) + utc)
+    clock.install(app, moved)
+    try:
+        job: Job = post_job({
+            "employer_id": employer.id, "title": "社区文化节场地清扫", "category": "property",
+            "skills": ["cleaning"], "headcount": 3, "pay_fen": 2500, "pay_unit": "hour",
+            "address": f"北京市朝阳区{communities[0]}", "community": communities[0],
+            "description": "文化节结束后清扫广场和活动室，工具由物业提供。",
+            "starts_at": f"{day}T09:00", "ends_at": f"{day}T12:00", "dispatch_mode": "offer",
+            "source": "walk_in",
+        }, admin)
+        done = []
+        for worker in workers[:3]:
+            moved.advance(17)
+            done.append(dispatch.assign(job.id, worker.id, admin))
+        moved.set(dt.datetime.combine(day, dt.time(9, 5)) + utc)
+        for a in done[:2]:
+            assignments.check_in_assignment(a.id, admin)
+        assignments.mark_no_show(done[2].id, admin)
+        moved.set(dt.datetime.combine(day, dt.time(12, 10)) + utc)
+        finished = [assignments.complete_assignment(a.id, 30, admin) for a in done[:2]]
+        for a in finished:
+            assignments.settle_assignment(a.id, assignments.expected_pay_fen(a), "transfer", admin)
+            assignments.confirm_pay(a.id, a.worker_id)
+            assignments.rate_assignment(a.id, "employer", 5, admin)
+            assignments.rate_assignment(a.id, "worker", 4, admin)
+        return finished
+    finally:
+        if previous is None:
+            app.extensions.pop("kuaigong_clock", None)
+        else:
+            clock.install(app, previous)

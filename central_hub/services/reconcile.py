@@ -35,17 +35,45 @@ def open_issue(kind: str, dedupe: str, subject: str, stations: list[str],
     ).on_conflict_ignore().execute()
 
 
+# Kinds about one person: a further station showing the same person joins the open item
+# instead of queueing another (the caller holds the person's lock).
+PER_PERSON = ("merge", "booking")
+
+
 def open_issues(items: list[tuple[str, str, str, list[str], dict[str, Any]]]) -> None:
     """Queue many items (kind, dedupe, subject, stations, details) with one insert, in dedupe
-    order (two hub processes wait on each other the same way round)."""
+    order (two hub processes wait on each other the same way round). An open merge or booking
+    item about the same person is widened to the new stations and details instead."""
     now = clock.now()
     rows = {dedupe[:200]: {"kind": kind, "dedupe": dedupe[:200], "subject": subject[:64],
                            "stations": sorted(set(stations)), "details": details,
                            "created_at": now, "status": "open"}
             for kind, dedupe, subject, stations, details in items}
     assert all(row["kind"] in KINDS for row in rows.values())
+    for key, row in list(rows.items()):
+        if row["kind"] not in PER_PERSON:
+            continue
+        for current in Issue.select().where((Issue.kind == row["kind"]) & (Issue.status == "open")
+                                            & (Issue.subject == row["subject"])):
+            details = _widened(row["kind"], current.details, row["details"])
+            if details is not None:
+                Issue.update(stations=sorted(set(current.stations) | set(row["stations"])),
+                             details=details).where(Issue.id == current.id).execute()
+                del rows[key]
+                break
     if rows:
         Issue.insert_many([rows[k] for k in sorted(rows)]).on_conflict_ignore().execute()
+
+
+def _widened(kind: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any] | None:
+    """The details of an open per-person item with a new station's records added, or None when
+    the new records are another matter (a booking clash at other hours)."""
+    field = "workers" if kind == "merge" else "assignments"
+    known = {r["id"]: r for r in old.get(field, [])}
+    fresh = {r["id"]: r for r in new.get(field, [])}
+    if kind == "booking" and not known.keys() & fresh.keys():
+        return None
+    return {**old, field: [(known | fresh)[i] for i in sorted(known | fresh)]}
 
 
 def queue(status: str = "open", kind: str | None = None, limit: int = 200) -> list[Issue]:

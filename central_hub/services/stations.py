@@ -75,6 +75,11 @@ def create_station(data: dict[str, Any], actor: Admin | None) -> IssuedCode:
         return _issue(station, "enrol", actor)
 
 
+def names() -> dict[str, str]:
+    """Every station's name by its id, for pages that list station ids."""
+    return dict(Station.select(Station.id, Station.name).tuples())
+
+
 def get_station(station_id: str) -> Station:
     """The station with this id, or a 404 error."""
     station = Station.get_or_none(Station.id == str(station_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from central_hub.models import KINDS, Evidence, FieldLoss
-from central_hub.services import hublog
+from central_hub.services import hublog, stations
 from central_hub.services import reconcile as service
 from central_hub.views.auth import admin_required, login_required
 
@@ -19,7 +19,8 @@ def index():  # type: ignore[no-untyped-def]
     kind = kind if kind in KINDS else None
     status = "decided" if request.args.get("status") == "decided" else "open"
     return render_template("reconcile.html", issues=service.queue(status, kind),
-                           counts=service.open_counts(), kind=kind, status=status)
+                           counts=service.open_counts(), kind=kind, status=status,
+                           station_names=stations.names())
 
 
 @bp.get("/<int:issue_id>")

@@ -80,12 +80,42 @@ def test_queue_shows_one_merge_one_booking_and_the_field_conflict(app: Flask,
         assert Job.get_by_id("e-j1").title == "保洁"  # owner-station only
     page = admin_client.get("/reconcile/").get_data(as_text=True)
     assert "同一人员在多个驿站登记" in page and "同一人员时间重叠的派工" in page
+    assert "东城驿站、西城驿站" in page or "西城驿站、东城驿站" in page  # names, not ids
     with app.app_context(), db.database.connection_context():
         ids = {i.kind: i.id for i in Issue.select()}
     field_page = admin_client.get(f"/reconcile/{ids['field']}").get_data(as_text=True)
     assert "13900000001" in field_page and "13900000002" in field_page
     merge_page = admin_client.get(f"/reconcile/{ids['merge']}").get_data(as_text=True)
     assert merge_page.count("110105********002X") == 2
+
+
+def test_a_third_station_joins_the_open_items_about_the_same_person(app: Flask) -> None:
+    east, west = two_stations_offline(app)
+    north = enrol_station(app, "北城驿站")
+    north.wall = east.wall + 20
+    north.add("worker", "n-w1", "create", worker("王芳"))
+    north.add("job", "n-j1", "create", job("送餐", "2026-03-05T11:00:00Z", "2026-03-05T13:00:00Z"))
+    north.add("assignment", "n-a1", "create", booking("n-j1", "n-w1", "2026-03-05T11:00:00Z",
+                                                      "2026-03-05T13:00:00Z"))
+    # and a booking of the same person at other hours: another matter, its own item
+    north.add("job", "n-j2", "create", job("夜班", "2026-03-06T20:00:00Z", "2026-03-06T22:00:00Z"))
+    west.add("job", "w-j2", "create", job("夜班", "2026-03-06T21:00:00Z", "2026-03-06T23:00:00Z"))
+    west.add("assignment", "w-a2", "create", booking("w-j2", "w-w1", "2026-03-06T21:00:00Z",
+                                                     "2026-03-06T23:00:00Z"))
+    north.add("assignment", "n-a2", "create", booking("n-j2", "n-w1", "2026-03-06T20:00:00Z",
+                                                      "2026-03-06T22:00:00Z"))
+    answer = app.test_client().post(f"/api/v1/stations/{west.station_id}/push",
+                                    data=west.batch(len(west.raws) - 1, len(west.raws)))
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    push_all(app, north)
+    with app.app_context(), db.database.connection_context():
+        [merge] = Issue.select().where(Issue.kind == "merge")
+        assert sorted(merge.stations) == sorted([east.station_id, west.station_id, north.station_id])
+        assert sorted(w["id"] for w in merge.details["workers"]) == ["e-w1", "n-w1", "w-w1"]
+        bookings = sorted(Issue.select().where(Issue.kind == "booking"),
+                          key=lambda i: len(i.details["assignments"]))
+        assert [sorted(a["id"] for a in i.details["assignments"]) for i in bookings] == [
+            ["n-a2", "w-a2"], ["e-a1", "n-a1", "w-a1"]]
 
 
 def test_decisions_enter_the_hub_log_and_stations_pull_them(app: Flask,

@@ -80,19 +80,29 @@ def test_demo_station_seeds_once_and_its_figures_add_up(app):
     admin = authenticate_token(token)
     assert admin is not None and admin.role == "admin"
     assert authenticate_password("admin", "kuaigong").id == admin.id
-    assert Worker.select().count() == demo.WORKER_COUNT
+    assert Worker.select().count() == demo.WORKER_COUNT + 1  # and the resident every demo station has
     assert Employer.select().count() == 8
     assert Presence.select().count() == 15
     held = list(Job.select().where(Job.status == "held"))
     assert [j.title for j in held] == ["写字楼保安（高薪急招）"]
     assert {r["code"] for r in held[0].screening_reasons} >= {"asks_for_money", "withholds_id_card"}
-    assert Job.select().where(Job.dispatch_started_at.is_null(False)).count() == 9
+    assert Job.select().where(Job.dispatch_started_at.is_null(False)).count() == 10
     stats = station_stats()["all_time"]
-    assert stats["registrations"] == {"workers": 40, "employers": 8}
-    assert stats["postings"]["total"] == 10 and stats["postings"]["by_status"]["held"] == 1
+    assert stats["registrations"] == {"workers": 41, "employers": 8}
+    assert stats["postings"]["total"] == 11 and stats["postings"]["by_status"]["held"] == 1
+    # the job lived through two days ago: filled by hand, two paid and rated, one no-show
+    past = Job.get(Job.title == "社区文化节场地清扫")
+    states = sorted(a.status for a in past.assignments)
+    assert states == ["no_show", "settled", "settled"], states
+    assert all(a.worker_confirmed_pay_at and a.rating_of_worker == 5 for a in past.assignments
+               if a.status == "settled")
+    assert 0 < stats["no_show_rate"] < 1
+    shared = Worker.get(Worker.name == demo.SHARED_RESIDENT["name"])
+    assert [a.job.category for a in shared.assignments] == ["logistics"]
+    assert station_stats()["complaints"]["open"] == 1
     seqs = [e.seq for e in ChangeEntry.select().order_by(ChangeEntry.seq)]
     assert seqs == list(range(1, len(seqs) + 1))
 
     again = demo.seed(app)
     assert "admin / kuaigong" in again[-1]
-    assert Worker.select().count() == demo.WORKER_COUNT and Job.select().count() == 10
+    assert Worker.select().count() == demo.WORKER_COUNT + 1 and Job.select().count() == 11
