@@ -45,7 +45,7 @@ def open_issues(items: list[tuple[str, str, str, list[str], dict[str, Any]]]) ->
     order (two hub processes wait on each other the same way round). An open merge or booking
     item about the same person is widened to the new stations and details instead."""
     now = clock.now()
-    rows = {dedupe[:200]: {"kind": kind, "dedupe": dedupe[:200], "subject": subject[:64],
+    rows: dict[str, dict[str, Any]] = {dedupe[:200]: {"kind": kind, "dedupe": dedupe[:200], "subject": subject[:64],
                            "stations": sorted(set(stations)), "details": details,
                            "created_at": now, "status": "open"}
             for kind, dedupe, subject, stations, details in items}
