@@ -37,10 +37,10 @@ from station_node.errors import Conflict, Forbidden, NotFound
 from station_node.models import Assignment, ChangeEntry, Job, Offer, Ranking, Staff, Worker, new_id
 from station_node.services.dispatch.board import board, explain, job_state, pending_offers
 from station_node.services.dispatch.facts import (
+    BOOKED,
     HOLDING,
     WORKER_COLUMNS,
     bookings_overlapping,
-    clashing,
     consented_ids,
     is_timed,
     job_facts,
@@ -215,36 +215,36 @@ def _cascade_job(job: Job | _LiveJob) -> CascadeJob:
                       job.dispatch_started_at, job.escalated_at)
 
 
+_CANDIDATES = (
+    'SELECT "r"."worker_id", "r"."rank" FROM "ranking" AS "r" JOIN "worker" AS "w" ON "w"."id" = "r"."worker_id" '
+    'WHERE "r"."job_id" = ? AND "r"."eligible" = 1 AND "w"."status" = \'active\' '
+    'AND NOT EXISTS (SELECT 1 FROM "offer" AS "o" WHERE "o"."worker_id" = "r"."worker_id" AND '
+    '(("o"."job_id" = ? AND "o"."status" != \'withdrawn\') OR ("o"."status" = \'pending\' AND "o"."expires_at" > ?))) '
+    'AND NOT EXISTS (SELECT 1 FROM "assignment" AS "a" WHERE "a"."worker_id" = "r"."worker_id" AND '
+    '("a"."job_id" = ?{clash})) ORDER BY "r"."rank" LIMIT ?'
+)
+_CANDIDATES_FLEXIBLE = _CANDIDATES.format(clash="")
+_CANDIDATES_TIMED = _CANDIDATES.format(
+    clash=' OR ("a"."status" IN (?, ?) AND "a"."starts_at" < ? AND "a"."ends_at" > ?)')
+
+
 def _candidates(job: Job | _LiveJob, limit: int, now: dt.datetime) -> list[tuple[str, int]]:
     """The next eligible workers for an offer, best ranked first: still active, not offered this
-    job before, not holding another live offer, not booked on this job or in its window."""
+    job before, not holding another live offer, not booked on this job or in its window.
+
+    Fixed SQL: the offer cascade asks this for every live job on every beat that needs more.
+    """
     if limit <= 0:
         return []
-    other_offer = Offer.alias()
-    offered = other_offer.select(peewee.SQL("1")).where(
-        (other_offer.worker == Ranking.worker)
-        & (
-            ((other_offer.job == job.id) & (other_offer.status != "withdrawn"))
-            | ((other_offer.status == "pending") & (other_offer.expires_at > now))
-        )
-    )
-    booking = Assignment.alias()
-    clash = booking.job == job.id
+    at = Offer.expires_at.db_value(now)
     if is_timed(job):
-        clash = clash | clashing(booking, job)
-    booked = booking.select(peewee.SQL("1")).where((booking.worker == Ranking.worker) & clash)
-    query = (
-        Ranking.select(Ranking.worker, Ranking.rank)
-        .join(Worker, on=(Ranking.worker == Worker.id))
-        .where(
-            (Ranking.job == job.id) & (Ranking.eligible == True)  # noqa: E712
-            & (Worker.status == "active")
-            & ~peewee.fn.EXISTS(offered) & ~peewee.fn.EXISTS(booked)
-        )
-        .order_by(Ranking.rank)
-        .limit(limit)
-    )
-    return [(r.worker_id, r.rank) for r in query]
+        when = Assignment.starts_at.db_value
+        params: tuple[Any, ...] = (job.id, job.id, at, job.id, *BOOKED, when(job.ends_at),
+                                   when(job.starts_at), limit)
+        sql = _CANDIDATES_TIMED
+    else:
+        params, sql = (job.id, job.id, at, job.id, limit), _CANDIDATES_FLEXIBLE
+    return [(w, r) for w, r in db.database.execute_sql(sql, params)]
 
 
 def _offer_views(job_id: str) -> list[OfferView]:
