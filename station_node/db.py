@@ -25,6 +25,10 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 10000,
     "synchronous": "normal",
     "cache_size": -2000,
+    # Commits never stop to copy the WAL into the database (that stall was the slowest postings'
+    # tail); the scheduler checkpoints in the background instead (`checkpoint`), and this is
+    # only the safety net should it not run.
+    "wal_autocheckpoint": 20000,
 }
 
 
@@ -204,3 +208,10 @@ def migrate() -> list[int]:
                 SchemaVersion.create(version=number)
             applied.append(number)
     return applied
+
+
+def checkpoint() -> None:
+    """Copy what the WAL holds into the database file without waiting for anyone (PASSIVE)."""
+    db = database.obj
+    if isinstance(db, peewee.SqliteDatabase):
+        db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")

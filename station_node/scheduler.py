@@ -10,6 +10,7 @@ from flask import Flask
 from station_node import db
 
 log = logging.getLogger(__name__)
+CHECKPOINT_SECONDS = 5
 
 
 def run_tick(app: Flask) -> dict[str, int] | None:
@@ -22,6 +23,15 @@ def run_tick(app: Flask) -> dict[str, int] | None:
         except Exception:  # keep beating: one bad tick must not stop dispatch
             log.exception("dispatch tick failed")
             return None
+
+
+def run_checkpoint(app: Flask) -> None:
+    """Fold the write-ahead log into the database file, off the request path."""
+    with app.app_context(), db.database.connection_context():
+        try:
+            db.checkpoint()
+        except Exception:  # a busy or failed checkpoint is retried on the next beat
+            log.exception("WAL checkpoint failed")
 
 
 def start_scheduler(app: Flask, interval_seconds: float = 1.0) -> BackgroundScheduler:
@@ -37,6 +47,8 @@ def start_scheduler(app: Flask, interval_seconds: float = 1.0) -> BackgroundSche
         coalesce=True,
         misfire_grace_time=5,
     )
+    scheduler.add_job(run_checkpoint, "interval", seconds=CHECKPOINT_SECONDS, args=[app],
+                      id="wal-checkpoint", max_instances=1, coalesce=True)
     from station_node.sync.jobs import add_sync_job
 
     add_sync_job(scheduler, app)  # only when enrolled; runs on its own thread, never blocks ticks

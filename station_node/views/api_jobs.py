@@ -17,7 +17,7 @@ bp = Blueprint("api_jobs", __name__, url_prefix="/api/v1")
 
 JOB_STATUSES = ("held", "open", "escalated", "filled", "closed", "cancelled", "rejected")
 LIVE = ("open", "escalated")
-RANKING_IN_ANSWER = 50  # ranking rows in the answer to a posting or release
+RANKING_IN_ANSWER = 10  # ranking rows in the answer to a posting or release (GET shows all)
 
 
 def _job(job_id: str) -> Job:

@@ -53,3 +53,21 @@ def test_a_failing_tick_is_logged_and_the_beat_goes_on(engine_app, clock_at_t0, 
     assert "dispatch tick failed" in caplog.text
     monkeypatch.undo()
     assert _in_thread(lambda: run_tick(engine_app)) == {"jobs": 0, "expired": 0, "offered": 0, "escalated": 0}
+
+
+def test_the_checkpoint_beat_moves_the_log_into_the_database_file(app):
+    from station_node import db
+    from station_node.models import StationState
+    from station_node.scheduler import run_checkpoint
+
+    path = db.database_path(app)
+    db.checkpoint()
+    before = path.stat().st_size
+    with db.atomic():  # enough rows to need new pages; commits never copy them themselves
+        StationState.insert_many([{"key": f"k{i}", "value": {"text": "x" * 200}}
+                                  for i in range(2000)]).execute()
+    assert path.stat().st_size == before
+    beat = threading.Thread(target=run_checkpoint, args=(app,))  # the scheduler's own thread
+    beat.start()
+    beat.join()
+    assert path.stat().st_size > before + 200_000
