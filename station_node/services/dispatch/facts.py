@@ -143,13 +143,17 @@ def worker_facts(
     ]
 
 
-def _here_today() -> peewee.Expression:
-    return (Presence.day == today()) & Presence.checked_out_at.is_null()
+_PRESENT = ('SELECT "worker_id", "checked_in_at" FROM "presence" '
+            'WHERE "day" = ? AND "checked_out_at" IS NULL')
 
 
 def present_ids() -> dict[str, dt.datetime]:
-    """Workers checked in at the station today (and not gone), with their arrival time."""
-    return dict(Presence.select(Presence.worker, Presence.checked_in_at).where(_here_today()).tuples())
+    """Workers checked in at the station today (and not gone), with their arrival time.
+
+    Fixed SQL, times converted by a cached converter: every posting asks this.
+    """
+    rows = database.execute_sql(_PRESENT, (Presence.day.db_value(today()),)).fetchall()
+    return {w: stored_time(at) or dt.datetime.min for w, at in rows}
 
 
 def consented_ids() -> set[str]:
