@@ -124,3 +124,32 @@ def test_integers_at_the_64_bit_edges() -> None:
     fast, precise = _both(w.sign(raws, NOW))
     assert fast is not None and fast == precise
     assert isinstance(verify_batch(w.sign(raws, NOW), head("st-a"), KEYS, NOW), Apply)
+
+
+def test_envelope_values_of_other_json_types_are_refused_by_both_paths() -> None:
+    """Booleans, strings and nulls where the envelope holds integers, and a key more or less."""
+    w = writer("st-a", KEY)
+    raws = [w.append("worker", f"w{i}", "update", {"n": i}, T0 + i).raw for i in range(3)]
+    hlc = b'"hlc":[%d,0]' % (T0 + 1)
+    for old, new in [(hlc, b'"hlc":[%d,false]' % (T0 + 1)), (b'"hlc":[%d,' % (T0 + 1), b'"hlc":[true,'),
+                     (hlc, b'"hlc":["%d",0]' % (T0 + 1)), (hlc, b'"hlc":[null,0]'),
+                     (b'"epoch":1', b'"epoch":true'), (b'"seq":2', b'"seq":"2"'),
+                     (b'{"entity"', b'{"a":1,"entity"'), (b',"station":"st-a"}', b"}"),
+                     (b'"fields":{"n":1}', b'"fields":"n"'), (b'"fields":{"n":1}', b'"fields":[1]')]:
+        lines = [raws[0], raws[1].replace(old, new), raws[2]]
+        assert lines[1] != raws[1], old
+        fast, precise = _both(_signed(lines, 3))
+        assert fast is None and isinstance(precise, RemoteProtocolError), new
+    lines = [raws[0], b"kg1/entry [1,2]", raws[2]]
+    fast, precise = _both(_signed(lines, 3))
+    assert fast is None and isinstance(precise, RemoteProtocolError)
+
+
+def test_a_percent_sign_in_the_station_name_is_written_as_itself() -> None:
+    w = writer("st%d", seed_key("st%d"))
+    raws = [w.append("worker", f"w{i}", "update", {"n": i}, T0 + i).raw for i in range(3)]
+    batch = parse_batch(w.sign(raws, NOW))
+    cp = batch.checkpoint.checkpoint
+    args = (batch.entries, cp.station, cp.epoch, cp.seq, cp.head, (cp.hlc.wall, cp.hlc.counter))
+    fast = _chain_batch(w.sign(raws, NOW), *args)
+    assert fast is not None and fast == _chain(*args) and fast[0].entry.station == "st%d"
