@@ -96,7 +96,7 @@ def post_job(data: Mapping[str, Any], actor: Staff | None) -> Job:
     fields, employer = clean_job(data, now)
     assert employer is not None
     reasons = screen_job(fields, employer)
-    with db.atomic():
+    with db.writing():
         employer = get_or_404(Employer, employer.id, "该雇主", "Employer")
         reasons = screen_job(fields, employer)  # the block may have changed meanwhile
         job = Job.create(

@@ -14,7 +14,6 @@ import datetime as dt
 import gc
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -62,29 +61,7 @@ _INSERT_RANKING = (f'INSERT INTO "{Ranking._meta.table_name}" ("job_id", "worker
                    '"eligible", "reasons", "ranked_at") VALUES (?, ?, ?, ?, ?, ?, ?)')
 RANKING_LOGGED = 100  # eligible workers per ranking entry, best first
 RANKING_ENTRY_BYTES = 48 * 1024  # fields of one ranking entry; sync_protocol takes 64 KiB an entry
-_write_gate = threading.Lock()
-
-
-@contextlib.contextmanager
-def _writing() -> Iterator[None]:
-    """A write transaction (BEGIN IMMEDIATE), queued first on a lock shared by this process.
-
-    Correctness comes from SQLite's write lock alone. The queue is for speed: a thread waiting
-    here starts the moment the writer before it commits, where one waiting inside SQLite's busy
-    handler sleeps in steps of up to 100 ms. Inside an outer transaction (post_job calling
-    start_dispatch) it is a plain savepoint.
-    """
-    if db.database.in_transaction():
-        with db.atomic():
-            yield
-        return
-    queued = _write_gate.acquire(timeout=10)
-    try:
-        with db.atomic():
-            yield
-    finally:
-        if queued:
-            _write_gate.release()
+_writing = db.writing  # the process's write queue: see db.writing
 
 
 def assignment_id(job_id: str, worker_id: str) -> str:
