@@ -33,6 +33,7 @@ from typing import Any
 from bench.dispatch_rush import CATEGORY_OF, COMMUNITIES, SHIFTS, SKILLS
 from bench.report import write_section
 from station_node.services.dispatch.facts import RANKING_STORED
+from station_node.views.api_jobs import RANKING_IN_ANSWER
 
 WORKERS = 10_000
 JOBS = 5_000
@@ -228,7 +229,7 @@ workers in its community with its skill and those present today (workers in the 
 without the skill are counted in the same query, not ranked), Ranking rows with reasons
 stored for the best {RANKING_STORED} eligible workers and the ineligible ones present today (the offer
 cascade ranks the rest again if those run out; anyone else is explained on request), logged,
-first offers sent, answered 201 with the job, its dispatch state and the first 50 ranking rows.
+first offers sent, answered 201 with the job, its dispatch state and the first {RANKING_IN_ANSWER} ranking rows.
 
 | figure | value |
 | --- | --- |
