@@ -71,3 +71,22 @@ def test_the_checkpoint_beat_moves_the_log_into_the_database_file(app):
     beat.start()
     beat.join()
     assert path.stat().st_size > before + 200_000
+
+
+def test_the_checkpoint_beat_starts_the_log_over_so_commits_never_checkpoint(app):
+    """After the beat copied everything, the WAL holds only the beat's own one-page commit: the
+    next commit appends to a fresh log instead of one that grows until commits checkpoint."""
+    from station_node import db
+    from station_node.models import StationState
+
+    with db.atomic():
+        StationState.insert_many([{"key": f"k{i}", "value": {"text": "x" * 200}}
+                                  for i in range(2000)]).execute()
+    version = db.database.execute_sql("PRAGMA user_version").fetchone()[0]
+    db.checkpoint()
+    busy, frames, copied = db.database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert (busy, frames, copied) == (0, 1, 1)
+    assert db.database.execute_sql("PRAGMA user_version").fetchone()[0] == version  # no data changed
+    assert StationState.select().count() == 2000
+    db.checkpoint()  # nothing new: the log is left as it is
+    assert db.database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1] == 1
