@@ -52,7 +52,10 @@ def parse_time(value: Any) -> dt.datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value)  # Python ≥ 3.11 reads a trailing "Z" too
+        if value[-1] == "Z":  # the change log's own form: UTC, read as naive at once
+            parsed = dt.datetime.fromisoformat(value[:-1])
+            return parsed if parsed.tzinfo is None else None  # "…+08:00Z" is no time
+        parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
     if parsed.tzinfo is not None:
