@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 
 from hypothesis import given, settings
@@ -153,3 +154,29 @@ def test_a_percent_sign_in_the_station_name_is_written_as_itself() -> None:
     args = (batch.entries, cp.station, cp.epoch, cp.seq, cp.head, (cp.hlc.wall, cp.hlc.counter))
     fast = _chain_batch(w.sign(raws, NOW), *args)
     assert fast is not None and fast == _chain(*args) and fast[0].entry.station == "st%d"
+
+
+def test_text_after_an_entry_object_or_before_it_is_refused() -> None:
+    """The one-pass scan reads each line's object in place: anything around it must not pass."""
+    w = writer("st-a", KEY)
+    raws = [w.append("worker", f"w{i}", "update", {"n": i}, T0 + i).raw for i in range(3)]
+    tag = b"kg1/entry "
+    last = raws[2]  # the checkpoint signs whatever the last line is, so only its form is wrong
+    for bad in (last + b" ", last + b"{}", tag + b" " + last[len(tag):], tag + last):
+        fast, precise = _both(_signed([raws[0], raws[1], bad], 3))
+        assert fast is None and isinstance(precise, RemoteProtocolError)
+        assert precise.reason is Reason.MALFORMED
+
+
+def test_verify_batch_leaves_the_garbage_collector_as_it_found_it() -> None:
+    w = writer("st-a", KEY)
+    data = w.sign([w.append("worker", "w1", "update", {"n": 1}, T0).raw], NOW)
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            assert isinstance(verify_batch(data, head("st-a"), KEYS, NOW), Apply)
+            assert isinstance(verify_batch(b"garbage", head("st-a"), KEYS, NOW), Rejected)
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
