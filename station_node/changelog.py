@@ -164,3 +164,19 @@ def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -
     ])
     row._dirty.clear()
     return row
+
+
+def rechain(station: str, local_origin: str, bases: dict[str, int]) -> int:
+    """At enrolment: re-chain the entries logged before it (none was sent) under the station id
+    the hub gave, with the local origin renamed to it. Returns how many entries were rewritten."""
+    rows = list(ChangeEntry.select().order_by(ChangeEntry.seq))
+    prev = None
+    with database.atomic():
+        for row in rows:
+            if row.origin == local_origin:
+                row.origin = station
+            row.prev_hash = prev or sp.GENESIS_HASH
+            prev = row.entry_hash = sp.entry_hash(encode_row(row, station, bases))
+            ChangeEntry.update(origin=row.origin, prev_hash=row.prev_hash, entry_hash=prev).where(
+                ChangeEntry.seq == row.seq).execute()
+    return len(rows)

@@ -19,7 +19,7 @@ from flask import Flask
 
 import sync_protocol as sp
 from station_node import changelog, db, identity
-from station_node.models import ChangeEntry, Employer, Worker
+from station_node.models import Employer, Worker
 from station_node.sync import sealing, state
 from station_node.sync.transport import HubClient, SyncError
 
@@ -68,22 +68,7 @@ def enroll(app: Flask, hub_url: str, code: str, client: HubClient | None = None)
 
 def _rechain(station: str, app: Flask) -> int:
     """Rewrite entries logged before enrolment under our new id (none of them was sent)."""
-    rows = list(ChangeEntry.select().order_by(ChangeEntry.seq))
-    if not rows:
-        return 0
-    local = state.station_id(app)
-    bases = state.log_state()["bases"]
-    prev = None
-    with db.atomic():
-        for row in rows:
-            if row.origin == local:
-                row.origin = station
-            row.prev_hash = prev or sp.GENESIS_HASH
-            raw = changelog.encode_row(row, station, bases)
-            prev = row.entry_hash = sp.entry_hash(raw)
-            ChangeEntry.update(origin=row.origin, prev_hash=row.prev_hash, entry_hash=prev).where(
-                ChangeEntry.seq == row.seq).execute()
-    return len(rows)
+    return changelog.rechain(station, state.station_id(app), state.log_state()["bases"])
 
 
 def _adopt_city_hash_key(app: Flask, city_key: bytes) -> None:
