@@ -213,11 +213,26 @@ def _index_ranking_order() -> None:
     database.execute_sql('CREATE INDEX IF NOT EXISTS "ranking_job_id_rank" ON "ranking" ("job_id", "rank")')
 
 
+def _add_column(table: str, column: str, kind: str) -> None:
+    """Add a nullable column unless the table has it already (a database made by step 1 from
+    today's models does)."""
+    present = {c.name for c in database.get_columns(table)}
+    if column not in present:
+        database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')
+
+
+def _record_complaint_staff() -> None:
+    """Who took a complaint at the desk and who resolved it, beside what was done."""
+    _add_column("complaint", "taken_by", "VARCHAR(64)")
+    _add_column("complaint", "resolved_by", "VARCHAR(64)")
+
+
 # Numbered migrations, applied in order, each once. Append; never edit a released one.
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _create_all),
     (2, _create_sync_tables),
     (3, _index_ranking_order),
+    (4, _record_complaint_staff),
 ]
 
 

@@ -238,6 +238,8 @@ class Complaint(BaseModel):
     resolution = peewee.TextField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     resolved_at = peewee.DateTimeField(null=True)
+    taken_by = peewee.CharField(max_length=64, null=True)  # staff username; None: the kiosk
+    resolved_by = peewee.CharField(max_length=64, null=True)  # staff username
 
 
 class IdAccess(BaseModel):

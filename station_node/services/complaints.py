@@ -38,7 +38,7 @@ STATUSES: catalog.Labels = {"open": ("待处理", "Open"), "resolved": ("已办�
 BLOCK_WORTHY = ("fee_demanded", "id_card_withheld")
 TEXT_MIN, TEXT_MAX = 5, 1000
 RESOLUTION_MIN = 2
-_LOGGED = ("by", "kind", "text", "job_id", "worker_id", "employer_id", "status", "created_at")
+_LOGGED = ("by", "kind", "text", "job_id", "worker_id", "employer_id", "status", "created_at", "taken_by")
 
 
 def _sized_text(value: Any, errs: FieldErrors, field: str, zh: str, en: str, minimum: int) -> str | None:
@@ -84,12 +84,10 @@ def file_complaint(data: Mapping[str, Any], actor: Staff | None) -> Complaint:
     now = clock.now()
     with db.atomic():
         complaint = Complaint.create(
-            by=by, kind=kind, text=text, job=job, worker=worker, employer=employer, created_at=now
+            by=by, kind=kind, text=text, job=job, worker=worker, employer=employer, created_at=now,
+            taken_by=actor.username if actor else None,
         )
-        fields = {f: getattr(complaint, f) for f in _LOGGED}
-        changelog.record(
-            "complaint", complaint.id, "create", fields | {"taken_by": actor.username if actor else None}
-        )
+        changelog.record("complaint", complaint.id, "create", {f: getattr(complaint, f) for f in _LOGGED})
     return complaint
 
 
@@ -105,6 +103,7 @@ def resolve_complaint(complaint_id: str, resolution: Any, actor: Staff | None) -
             raise Conflict("already_resolved", "这条投诉已经办结", "This complaint is already resolved")
         now = clock.now()
         complaint.status, complaint.resolution, complaint.resolved_at = "resolved", text, now
+        complaint.resolved_by = staff.username
         complaint.save()
         changelog.record(
             "complaint",

@@ -31,6 +31,8 @@ def complaint(row: Complaint) -> dict[str, Any]:
         "resolution": row.resolution,
         "created_at": serializers.when(row.created_at),
         "resolved_at": serializers.when(row.resolved_at),
+        "taken_by": row.taken_by,
+        "resolved_by": row.resolved_by,
         "consider_blocking_employer": suggests_blocking(row),
     }
 

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from station_node import auth, catalog
 from station_node.errors import KuaigongError
 from station_node.i18n import lang
-from station_node.models import Complaint, Employer, Job, Worker
+from station_node.models import Complaint, Employer, Job, Staff, Worker
 from station_node.services import complaints
 from station_node.views import forms
 
@@ -73,8 +73,11 @@ def new_complaint() -> Any:
 def complaint(complaint_id: str) -> Any:
     """One complaint: who, about what, the resolve form, and the prompt to consider a block."""
     row = Complaint.get_or_none(Complaint.id == complaint_id) or abort(404)
+    names = dict(Staff.select(Staff.username, Staff.display_name)
+                 .where(Staff.username.in_([row.taken_by, row.resolved_by])).tuples())
     return render_template(
-        "console/complaints_show.html", c=row, block=complaints.suggests_blocking(row), **labels()
+        "console/complaints_show.html", c=row, block=complaints.suggests_blocking(row),
+        staff_names=names, **labels()
     )
 
 

@@ -42,6 +42,7 @@ def test_a_complaint_about_a_job_names_its_employer_and_is_logged(app, staff, ma
     assert entry.fields["kind"] == "unpaid_wages" and entry.fields["status"] == "open"
     assert entry.fields["employer_id"] == job.employer_id and entry.fields["taken_by"] == staff.username
     assert entry.fields["created_at"].endswith("Z")
+    assert Complaint.get_by_id(row.id).taken_by == staff.username
 
 
 def test_every_bad_field_is_named_and_nothing_is_written(app, staff, make_employer, make_job):
@@ -83,6 +84,8 @@ def test_staff_resolve_once_with_what_was_done(app, staff):
         service.resolve_complaint("missing", "已整改", staff)
     done = service.resolve_complaint(row.id, "已通知用工方加装护栏，复查合格", staff)
     assert done.status == "resolved" and done.resolved_at is not None
+    stored = Complaint.get_by_id(row.id)
+    assert (stored.taken_by, stored.resolved_by) == (None, staff.username)  # taken at the kiosk
     assert _log(row.id)[-1].fields | {"resolved_at": None} == {
         "status": "resolved", "resolution": "已通知用工方加装护栏，复查合格", "resolved_at": None, "resolved_by": staff.username,
     }
@@ -214,6 +217,9 @@ def test_console_take_down_show_prompt_and_resolve(web_app, api: Api, employer_i
     done = console.post(f"/console/complaints/{complaint_id}/resolve", data={"csrf_token": token, "resolution": "已协调退还身份证"})
     after = console.get(done.headers["Location"]).get_data(as_text=True)
     assert "投诉已办结" in after and "已协调退还身份证" in after and "f-resolution" not in after
+    assert "<dt>受理</dt><dd>admin（测试）</dd>" in after and "<dt>办结人</dt><dd>admin（测试）</dd>" in after
+    shown_api = api.get("/complaints?status=resolved").get_json()["complaints"][0]
+    assert (shown_api["taken_by"], shown_api["resolved_by"]) == ("admin", "admin")
     stats = console.get("/console/stats").get_data(as_text=True)
     assert 'id="complaint-figures"' in stats and "已办结 <strong>1</strong>" in stats
     assert console.get("/console/complaints/missing").status_code == 404
@@ -258,6 +264,25 @@ def test_kiosk_resident_complains_about_their_own_job(web_app, api: Api, employe
         rows = {c.kind: c for c in Complaint.select()}
         assert (rows["unpaid_wages"].by, rows["unpaid_wages"].worker_id) == ("worker", worker_id)
         assert (rows["unpaid_wages"].job_id, rows["unpaid_wages"].employer_id) == (job["id"], employer_id)
+        assert rows["unpaid_wages"].taken_by is None  # the kiosk, not a member of staff
         assert rows["other"].job_id is None  # a job that is not theirs is not attached
     api.post(f"/complaints/{rows['unpaid_wages'].id}/resolve", {"resolution": "用工方已补发工资"})
     assert "用工方已补发工资" in kiosk.get("/kiosk/complain").get_data(as_text=True)
+
+
+# --- an older database ---------------------------------------------------------------------
+
+
+def test_a_database_from_before_staff_were_recorded_gains_the_columns_and_keeps_its_rows(app, staff):
+    """Migration 4 on a database whose complaint table has no taken_by / resolved_by yet."""
+    row = service.file_complaint({"by": "resident", "kind": "other", "text": "旧库里的投诉"}, staff)
+    with db.atomic():  # the table as release 1 made it
+        db.database.execute_sql('ALTER TABLE "complaint" DROP COLUMN "taken_by"')
+        db.database.execute_sql('ALTER TABLE "complaint" DROP COLUMN "resolved_by"')
+        db.database.execute_sql('DELETE FROM "schema_version" WHERE "version" = 4')
+    assert {"taken_by", "resolved_by"}.isdisjoint(c.name for c in db.database.get_columns("complaint"))
+    assert db.migrate() == [4]
+    assert db.migrate() == []
+    kept = Complaint.get_by_id(row.id)
+    assert (kept.text, kept.taken_by, kept.resolved_by) == ("旧库里的投诉", None, None)
+    assert service.resolve_complaint(row.id, "已答复居民", staff).resolved_by == staff.username
