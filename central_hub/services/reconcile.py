@@ -128,7 +128,11 @@ def _apply(issue: Issue, decision: str, keep: str | None, fields: dict[str, Any]
     """The decision's effect at the hub; returns the hub-log entity it concerns."""
     d = issue.details
     if issue.kind == "merge":
-        fields.update(id_hash=issue.subject, workers=d.get("workers", []))
+        workers = d.get("workers", [])
+        names = dict(Station.select(Station.id, Station.name).where(
+            Station.id.in_([w["station"] for w in workers])).tuples())
+        fields.update(id_hash=issue.subject,
+                      workers=[w | {"station_name": names.get(w["station"], w["station"])} for w in workers])
         return "person", issue.subject
     if issue.kind == "booking":
         cancel = [a["id"] for a in d["assignments"] if a["id"] != keep]

@@ -1,4 +1,4 @@
-"""Applying the hub-signed log here: city rules, merge and booking decisions, epoch resets.
+"""Applying the hub-signed log here: city rules, merge, booking and field decisions, epoch resets.
 
 Each verified hub entry is applied in one transaction together with its HubEntry row (so it
 is applied once), through the station's services, with the change-log origin set to the hub.
@@ -8,6 +8,8 @@ the rest waits ("deferred") and is applied right after the reset.
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -15,7 +17,7 @@ from flask import current_app
 import sync_protocol as sp
 from station_node import changelog, db
 from station_node.errors import KuaigongError
-from station_node.models import Assignment, ChangeEntry, Employer, Staff
+from station_node.models import Assignment, ChangeEntry, Employer, Staff, Worker
 from station_node.sync import outbox, state
 from station_node.sync.models import CityRule, HubEntry
 
@@ -97,7 +99,9 @@ def _dispatch(e: sp.Entry, station: str) -> str:
     if e.entity == "assignment" and f.get("kind") == "booking":
         return _booking(f)
     if e.entity == "person" and f.get("kind") == "merge":
-        return f"merge {f.get('decision')}"
+        return _merge(e.entity_id, f)
+    if f.get("kind") == "field":
+        return _field(e)
     if e.entity == "station" and e.entity_id == station:
         return _station(f)
     if e.entity == "station_key" and f.get("station") == station:
@@ -141,6 +145,57 @@ def _booking(f: dict[str, Any]) -> str:
                                       hub_actor())
         cancelled += 1
     return f"booking decided; {cancelled} cancelled here"
+
+
+def _merge(id_hash: str, f: dict[str, Any]) -> str:
+    """A person decision is shown on the worker's page (`person_decisions`); nothing changes."""
+    worker = Worker.get_or_none(Worker.id_hash == id_hash)
+    held = f"worker {worker.id}" if worker is not None else "no worker here"
+    return f"merge {f.get('decision')}: {held}"
+
+
+# Profile fields a hub decision may set here, through the same checks as the desk's edits.
+# Priority groups need the worker's own consent at the desk; counts and status are the
+# station's own record of what happened here.
+DECIDABLE_WORKER_FIELDS = ("name", "mobile", "skills", "areas", "availability")
+
+
+def _field(e: sp.Entry) -> str:
+    """A field conflict decided at the hub: the decided value stands here too (SYNC.md rule 8)."""
+    from station_node.services import registration
+
+    name = e.fields.get("field")
+    if e.entity != "worker" or Worker.get_or_none(Worker.id == e.entity_id) is None:
+        return f"field decided: {e.entity} {e.entity_id} is not held here"
+    if name not in DECIDABLE_WORKER_FIELDS:
+        return f"field decided: {name} is not set from the hub"
+    registration.update_worker(e.entity_id, {name: e.fields.get("value")}, hub_actor())
+    return f"field decided: worker {name} set"
+
+
+@dataclass(frozen=True)
+class PersonDecision:
+    """The hub's word on whether the records of one ID number at several stations are one person."""
+
+    confirmed: bool
+    note: str
+    elsewhere: list[str]  # the other stations' names
+    at: datetime.datetime
+
+
+def person_decisions(worker: Worker) -> list[PersonDecision]:
+    """What the hub decided about this worker's ID number at several stations, newest first."""
+    enr = state.enrolment()
+    ours = enr.station_id if enr is not None else None
+    rows = HubEntry.select().where((HubEntry.entity == "person") & (HubEntry.entity_id == worker.id_hash))
+    out = []
+    for row in rows.order_by(HubEntry.seq.desc()):
+        f = row.fields
+        elsewhere = [str(w.get("station_name") or w.get("station")) for w in f.get("workers") or []
+                     if isinstance(w, dict) and w.get("station") != ours]
+        out.append(PersonDecision(f.get("decision") == "confirm", str(f.get("note") or ""),
+                                  elsewhere, row.applied_at))
+    return out
 
 
 def _station(f: dict[str, Any]) -> str:

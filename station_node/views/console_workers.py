@@ -14,6 +14,7 @@ from station_node.errors import KuaigongError
 from station_node.i18n import lang
 from station_node.models import Assignment, Employer, IdAccess, Presence, Worker
 from station_node.services import local_today
+from station_node.sync import decisions
 from station_node.views import forms
 
 bp = Blueprint("console_workers", __name__, url_prefix="/console")
@@ -75,6 +76,7 @@ def _worker_page(worker_id: str, revealed: str | None = None, token: str | None 
     page = render_template(
         "console/worker.html", worker=row, assignments=assignments, present=present,
         accesses=accesses.order_by(IdAccess.at.desc()).limit(20), revealed=revealed, token=token,
+        person_decisions=decisions.person_decisions(row),
     )
     return page, 200, {"Cache-Control": "no-store"}
 

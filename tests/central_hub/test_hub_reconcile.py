@@ -149,6 +149,9 @@ def test_decisions_enter_the_hub_log_and_stations_pull_them(app: Flask,
     assert isinstance(verdict, Apply)
     ops = [(a.entry.entity, a.entry.fields.get("decision")) for a in verdict.entries]
     assert ("assignment", "keep") in ops and ("person", "confirm") in ops
+    [person] = [a.entry for a in verdict.entries if a.entry.entity == "person"]
+    assert sorted((w["id"], w["station_name"]) for w in person.fields["workers"]) == [
+        ("e-w1", "东城驿站"), ("w-w1", "西城驿站")]  # stations show each other by name
 
     page = admin_client.get(f"/reconcile/{clash}").get_data(as_text=True)
     rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", page)
