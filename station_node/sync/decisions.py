@@ -198,6 +198,47 @@ def person_decisions(worker: Worker) -> list[PersonDecision]:
     return out
 
 
+def recent(limit: int = 20) -> list[HubEntry]:
+    """The hub entries applied here most recently, newest first."""
+    return list(HubEntry.select().order_by(HubEntry.seq.desc()).limit(limit))
+
+
+RULE_KINDS = ("blocked_employer", "blocked_intermediary", "announcement", "service_rules", "hotline")
+
+
+def decision_code(row: HubEntry) -> str:
+    """What a hub entry is, as a code the console labels (templating.HUB_DECISIONS)."""
+    f: dict[str, Any] = row.fields if isinstance(row.fields, dict) else {}
+    if row.entity == "city_rule":
+        if row.op == "delete":
+            return "rule:withdrawn"
+        return f"rule:{f['kind']}" if f.get("kind") in RULE_KINDS else "rule:other"
+    if row.entity == "station_key":
+        return "key:revoked" if row.op == "revoke" else "key:registered"
+    if row.entity == "station":
+        return f"station:{f.get('decision') or ('unfreeze' if f.get('frozen') is False else 'other')}"
+    if f.get("kind") in ("merge", "booking", "field"):
+        return f"{f['kind']}:{f.get('decision')}"
+    return "other"
+
+
+_NOTHING_HERE = ("not held here", "not set from the hub", "no worker here", "; 0 cancelled here",
+                 "key registered", "noted", "already applied")
+
+
+def outcome_code(outcome: str) -> str:
+    """How applying a hub entry went here: applied | nothing_here | not_ours | refused | deferred."""
+    if outcome == DEFERRED:
+        return "deferred"
+    if outcome == "not for this station":
+        return "not_ours"
+    if outcome.startswith("skipped") or outcome.startswith("reset refused"):
+        return "refused"
+    if outcome.endswith(_NOTHING_HERE):
+        return "nothing_here"
+    return "applied"
+
+
 def _station(f: dict[str, Any]) -> str:
     if f.get("decision") == "reset_epoch" and isinstance(f.get("epoch"), int):
         return _reset(f)

@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from station_node import auth
-from station_node.sync import client, state
+from station_node.sync import client, decisions, state
 from station_node.sync.models import CityRule
 
 bp = Blueprint("sync_status", __name__)
@@ -49,6 +49,8 @@ def _view() -> dict[str, Any]:
         "blocked": status.get("blocked"),
         "key_revoked": status.get("key_revoked"),
         "rules": list(CityRule.select().where(CityRule.active).order_by(CityRule.hub_seq.desc())),
+        "decisions": [(row, decisions.decision_code(row), decisions.outcome_code(row.outcome))
+                      for row in decisions.recent()],
     }
 
 

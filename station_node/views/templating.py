@@ -37,6 +37,37 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "F": ("女", "Female"),
 }
 
+# The hub's decisions as the sync page lists them (station_node.sync.decisions.decision_code).
+HUB_DECISIONS: dict[str, tuple[str, str]] = {
+    "rule:blocked_employer": ("市级规则：停用用工方", "City rule: employer blocked"),
+    "rule:blocked_intermediary": ("市级规则：停用中介", "City rule: intermediary blocked"),
+    "rule:announcement": ("市级公告", "City announcement"),
+    "rule:service_rules": ("服务规则", "Service rules"),
+    "rule:hotline": ("服务热线", "Hotline"),
+    "rule:other": ("市级规则", "City rule"),
+    "rule:withdrawn": ("撤销市级规则", "City rule withdrawn"),
+    "key:registered": ("登记驿站签名密钥", "Station signing key registered"),
+    "key:revoked": ("吊销驿站签名密钥", "Station signing key revoked"),
+    "merge:confirm": ("确认是同一人", "Same person confirmed"),
+    "merge:reject": ("认定不是同一人", "Not the same person"),
+    "booking:keep": ("派工时间冲突裁定", "Overlapping bookings decided"),
+    "field:accept_winner": ("信息冲突裁定：采用较新的修改", "Field conflict: the later change stands"),
+    "field:use_loser": ("信息冲突裁定：采用被覆盖的值", "Field conflict: the overwritten value restored"),
+    "station:reset_epoch": ("签发新纪元", "New epoch signed"),
+    "station:unfreeze": ("解除冻结", "Unfrozen"),
+    "station:dismiss": ("备份恢复提醒已核实", "Backup restore dismissed"),
+    "station:accept_hub_time": ("按中心时间接收", "Accepted with hub time"),
+    "station:other": ("关于本站的决定", "Decision about this station"),
+    "other": ("其他", "Other"),
+}
+HUB_OUTCOMES: dict[str, tuple[str, str]] = {
+    "applied": ("已在本站执行", "Applied here"),
+    "nothing_here": ("本站无需改动", "Nothing to change here"),
+    "not_ours": ("与本站无关", "Not for this station"),
+    "refused": ("未能执行", "Could not be applied"),
+    "deferred": ("等待新纪元后执行", "Waits for the new epoch"),
+}
+
 TABLES: dict[str, catalog.Labels] = {
     "skill": catalog.SKILLS,
     "category": catalog.CATEGORIES,
@@ -49,6 +80,8 @@ TABLES: dict[str, catalog.Labels] = {
     "employer_kind": catalog.EMPLOYER_KINDS,
     "priority_group": catalog.PRIORITY_GROUPS,
     "status": STATUS_LABELS,
+    "hub_decision": HUB_DECISIONS,
+    "hub_outcome": HUB_OUTCOMES,
 }
 
 

@@ -5,6 +5,7 @@ origin), and a person decision is shown on the worker's page."""
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 from flask import Flask
@@ -113,3 +114,27 @@ def test_a_person_decision_is_shown_on_the_workers_page(web_app: Flask, api: Api
 
     # a decision about someone not registered here changes nothing and says so
     assert _apply(web_app, "person", "f" * 64, confirm | {"id_hash": "f" * 64}) == "merge confirm: no worker here"
+
+
+def test_the_sync_page_lists_the_hubs_decisions_and_what_they_did_here(web_app: Flask, api: Api) -> None:
+    _enrol(web_app)
+    worker_id = api.post("/workers", worker_body()).get_json()["worker"]["id"]
+    console = _console(web_app)
+    assert 'id="hub-decisions"' not in console.get("/console/sync").get_data(as_text=True)
+
+    _apply(web_app, "city_rule", "r1", {"kind": "blocked_employer", "name": "某某劳务", "credit_code": "x",
+                                        "reason": "收取押金"})
+    _apply(web_app, "worker", worker_id, _field(worker_id, "mobile", "13900000005"))
+    _apply(web_app, "worker", worker_id, _field(worker_id, "mobile", "12"))
+    _apply(web_app, "person", "e" * 64, {"kind": "merge", "decision": "confirm", "note": "", "workers": [],
+                                         "targets": ["st-west", "st-north"]})
+    page = console.get("/console/sync").get_data(as_text=True)
+    table = page[page.index('id="hub-decisions"'):]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table))
+    # newest first: what each is, and what it did here
+    assert text.index("确认是同一人") < text.index("信息冲突裁定：采用被覆盖的值") < text.index("市级规则：停用用工方")
+    assert "与本站无关" in text and "未能执行" in text and "已在本站执行" in text
+    assert "市级规则：停用用工方：收取押金" in text
+    english = console.get("/console/sync?lang=en").get_data(as_text=True)
+    assert "Decisions from the city hub" in english and "City rule: employer blocked" in english
+    assert "Could not be applied" in english and "Not for this station" in english
