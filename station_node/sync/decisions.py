@@ -21,7 +21,14 @@ from station_node.models import Assignment, ChangeEntry, Employer, Staff, Worker
 from station_node.sync import outbox, state
 from station_node.sync.models import CityRule, HubEntry
 
-DEFERRED = "deferred"
+# What applying a hub entry did here, the first word of its stored outcome (see `_did`).
+APPLIED, NOTHING_HERE, NOT_OURS, REFUSED, DEFERRED = "applied", "nothing_here", "not_ours", "refused", "deferred"
+OUTCOMES = (APPLIED, NOTHING_HERE, NOT_OURS, REFUSED, DEFERRED)
+
+
+def _did(code: str, detail: str) -> str:
+    """An outcome to store: its code, then what exactly happened (for whoever reads the row)."""
+    return f"{code}: {detail}"
 
 
 def hub_actor() -> Staff:
@@ -84,12 +91,12 @@ def run_deferred() -> int:
 
 def _effect(e: sp.Entry, station: str, hub: str) -> str:
     if not _concerns(e.fields, station):
-        return "not for this station"
+        return _did(NOT_OURS, "not for this station")
     try:
         with changelog.relaying(hub):
             return _dispatch(e, station)
     except KuaigongError as exc:
-        return f"skipped: {exc.code}"
+        return _did(REFUSED, f"skipped, {exc.code}")
 
 
 def _dispatch(e: sp.Entry, station: str) -> str:
@@ -107,16 +114,16 @@ def _dispatch(e: sp.Entry, station: str) -> str:
     if e.entity == "station_key" and f.get("station") == station:
         if e.op == "revoke":
             state.update_status(key_revoked={"reason": f.get("reason"), "after_seq": f.get("after_seq")})
-            return "our key revoked"
-        return "key registered"
-    return "noted"
+            return _did(APPLIED, "our key revoked")
+        return _did(NOTHING_HERE, "key registered")
+    return _did(NOTHING_HERE, "noted")
 
 
 def _city_rule(e: sp.Entry) -> str:
     f = e.fields
     if e.op == "delete":
         CityRule.update(active=False).where(CityRule.id == e.entity_id).execute()
-        return "rule withdrawn"
+        return _did(APPLIED, "rule withdrawn")
     CityRule.insert(id=e.entity_id, kind=str(f.get("kind")), body=f, active=True, hub_seq=e.seq
                     ).on_conflict_replace().execute()
     if f.get("kind") in ("blocked_employer", "blocked_intermediary") and f.get("credit_code"):
@@ -128,8 +135,8 @@ def _city_rule(e: sp.Entry) -> str:
             registration.block_employer(employer.id, f"市级规则：{f.get('reason') or ''}"[:200],
                                         hub_actor())
             blocked += 1
-        return f"rule stored; {blocked} employer(s) blocked"
-    return "rule stored"
+        return _did(APPLIED, f"rule stored, {blocked} employer(s) blocked")
+    return _did(APPLIED, "rule stored")
 
 
 def _booking(f: dict[str, Any]) -> str:
@@ -144,14 +151,15 @@ def _booking(f: dict[str, Any]) -> str:
                                       "市级中心裁定：同一人在两个驿站的派工时间冲突，保留另一项派工",
                                       hub_actor())
         cancelled += 1
-    return f"booking decided; {cancelled} cancelled here"
+    return _did(APPLIED if cancelled else NOTHING_HERE, f"booking decided, {cancelled} cancelled here")
 
 
 def _merge(id_hash: str, f: dict[str, Any]) -> str:
     """A person decision is shown on the worker's page (`person_decisions`); nothing changes."""
     worker = Worker.get_or_none(Worker.id_hash == id_hash)
-    held = f"worker {worker.id}" if worker is not None else "no worker here"
-    return f"merge {f.get('decision')}: {held}"
+    if worker is None:
+        return _did(NOTHING_HERE, f"merge {f.get('decision')}, no worker here")
+    return _did(APPLIED, f"merge {f.get('decision')}, worker {worker.id}")
 
 
 # Profile fields a hub decision may set here, through the same checks as the desk's edits.
@@ -166,11 +174,11 @@ def _field(e: sp.Entry) -> str:
 
     name = e.fields.get("field")
     if e.entity != "worker" or Worker.get_or_none(Worker.id == e.entity_id) is None:
-        return f"field decided: {e.entity} {e.entity_id} is not held here"
+        return _did(NOTHING_HERE, f"field decided, {e.entity} {e.entity_id} is not held here")
     if name not in DECIDABLE_WORKER_FIELDS:
-        return f"field decided: {name} is not set from the hub"
+        return _did(NOTHING_HERE, f"field decided, {name} is not set from the hub")
     registration.update_worker(e.entity_id, {name: e.fields.get("value")}, hub_actor())
-    return f"field decided: worker {name} set"
+    return _did(APPLIED, f"field decided, worker {name} set")
 
 
 @dataclass(frozen=True)
@@ -222,21 +230,10 @@ def decision_code(row: HubEntry) -> str:
     return "other"
 
 
-_NOTHING_HERE = ("not held here", "not set from the hub", "no worker here", "; 0 cancelled here",
-                 "key registered", "noted", "already applied")
-
-
 def outcome_code(outcome: str) -> str:
-    """How applying a hub entry went here: applied | nothing_here | not_ours | refused | deferred."""
-    if outcome == DEFERRED:
-        return "deferred"
-    if outcome == "not for this station":
-        return "not_ours"
-    if outcome.startswith("skipped") or outcome.startswith("reset refused"):
-        return "refused"
-    if outcome.endswith(_NOTHING_HERE):
-        return "nothing_here"
-    return "applied"
+    """How applying a hub entry went here: the code its outcome starts with (`_did`)."""
+    code = outcome.partition(":")[0]
+    return code if code in OUTCOMES else APPLIED
 
 
 def _station(f: dict[str, Any]) -> str:
@@ -244,8 +241,8 @@ def _station(f: dict[str, Any]) -> str:
         return _reset(f)
     if f.get("frozen") is False or f.get("decision") == "unfreeze":
         state.update_status(rejection=None)
-        return "unfrozen"
-    return "noted"
+        return _did(APPLIED, "unfrozen")
+    return _did(NOTHING_HERE, "noted")
 
 
 def _reset(f: dict[str, Any]) -> str:
@@ -254,14 +251,14 @@ def _reset(f: dict[str, Any]) -> str:
     assert enr is not None
     h = outbox.head()
     if int(f["epoch"]) <= h.epoch:
-        return "reset already applied"
+        return _did(NOTHING_HERE, "reset already applied")
     try:
         reset = sp.verify_reset(str(f.get("reset") or "").encode(), enr.hub_keys(), enr.hub_id,
                                 enr.station_id)
     except sp.ProtocolError as exc:
-        return f"reset refused: {exc.reason.value}"
+        return _did(REFUSED, f"reset refused, {exc.reason.value}")
     if reset.epoch <= h.epoch:
-        return "reset already applied"
+        return _did(NOTHING_HERE, "reset already applied")
     last = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).first()
     state.start_epoch(reset.epoch, last.seq if last is not None else 0, reset.base_seq, reset.base_hash)
     state.replace_receipt(sp.Receipt(enr.station_id, reset.epoch, reset.base_seq, reset.base_hash,
@@ -269,4 +266,4 @@ def _reset(f: dict[str, Any]) -> str:
     state.save_acked(None, max(tuple(reset.hlc_floor), (reset.hub_time, 0)))  # type: ignore[arg-type]
     state.update_status(rejection=None, blocked=None)
     current_app.logger.warning("hub reset our log to epoch %s after seq %s", reset.epoch, reset.base_seq)
-    return f"epoch reset to {reset.epoch}"
+    return _did(APPLIED, f"epoch reset to {reset.epoch}")

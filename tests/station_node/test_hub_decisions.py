@@ -56,32 +56,32 @@ def test_a_decided_field_is_set_here_through_the_desks_checks(web_app: Flask, ap
     worker_id = api.post("/workers", worker_body(mobile="13900000001")).get_json()["worker"]["id"]
 
     assert _apply(web_app, "worker", worker_id, _field(worker_id, "mobile", "13900000002")) \
-        == "field decided: worker mobile set"
+        == "applied: field decided, worker mobile set"
     assert _worker(web_app, worker_id).mobile == "13900000002"
     with web_app.app_context(), db.database.connection_context():
         last = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).get()
         assert (last.entity_id, last.fields["mobile"], last.origin) == (worker_id, "13900000002", HUB)
         applied = HubEntry.select().order_by(HubEntry.seq.desc()).get()
-        assert applied.outcome == "field decided: worker mobile set"
+        assert applied.outcome == "applied: field decided, worker mobile set"
 
     before = _log_size(web_app)
     # a value the desk would refuse is refused here too; nothing is written but the hub entry
     bad = _apply(web_app, "worker", worker_id, _field(worker_id, "mobile", "12"))
-    assert bad.startswith("skipped: ") and _worker(web_app, worker_id).mobile == "13900000002"
+    assert bad.startswith("refused: skipped, ") and _worker(web_app, worker_id).mobile == "13900000002"
     # priority groups need the worker's own consent; counts are this station's own record
     assert _apply(web_app, "worker", worker_id, _field(worker_id, "priority_groups", ["disabled"])) \
-        == "field decided: priority_groups is not set from the hub"
+        == "nothing_here: field decided, priority_groups is not set from the hub"
     assert _apply(web_app, "worker", worker_id, _field(worker_id, "no_show_count", 0)) \
-        == "field decided: no_show_count is not set from the hub"
+        == "nothing_here: field decided, no_show_count is not set from the hub"
     # a record held at another station only
     assert _apply(web_app, "worker", "w-elsewhere", _field("w-elsewhere", "mobile", "13900000003")) \
-        == "field decided: worker w-elsewhere is not held here"
+        == "nothing_here: field decided, worker w-elsewhere is not held here"
     assert _log_size(web_app) == before
     assert _worker(web_app, worker_id).priority_groups == []
 
     # accepting the other station's value sets it here just the same; the same value is no change
     assert _apply(web_app, "worker", worker_id, _field(worker_id, "areas", ["麦子店社区"], "accept_winner")) \
-        == "field decided: worker areas set"
+        == "applied: field decided, worker areas set"
     assert _worker(web_app, worker_id).areas == ["麦子店社区"]
     size = _log_size(web_app)
     _apply(web_app, "worker", worker_id, _field(worker_id, "areas", ["麦子店社区"], "accept_winner"))
@@ -99,13 +99,13 @@ def test_a_person_decision_is_shown_on_the_workers_page(web_app: Flask, api: Api
 
     confirm = {"issue": 3, "kind": "merge", "decision": "confirm", "note": "证件一致", "by": "admin",
                "id_hash": id_hash, "workers": others, "targets": [US, "st-west"]}
-    assert _apply(web_app, "person", id_hash, confirm) == f"merge confirm: worker {worker_id}"
+    assert _apply(web_app, "person", id_hash, confirm) == f"applied: merge confirm, worker {worker_id}"
     page = console.get(f"/console/workers/{worker_id}").get_data(as_text=True)
     assert 'id="city-person"' in page and "市级中心已确认：此人也在 西城驿站 登记，是同一人。" in page
     assert "说明：证件一致" in page and "东城驿站" not in page  # only the other stations are named
 
     reject = confirm | {"issue": 4, "decision": "reject", "note": ""}
-    assert _apply(web_app, "person", id_hash, reject) == f"merge reject: worker {worker_id}"
+    assert _apply(web_app, "person", id_hash, reject) == f"applied: merge reject, worker {worker_id}"
     page = console.get(f"/console/workers/{worker_id}").get_data(as_text=True)
     newest = page.index("不是同一人")
     assert newest < page.index("是同一人。") and "请核对此人的身份证件" in page  # newest first
@@ -113,7 +113,7 @@ def test_a_person_decision_is_shown_on_the_workers_page(web_app: Flask, api: Api
     assert "The city hub confirmed" in english and "not the same person" in english
 
     # a decision about someone not registered here changes nothing and says so
-    assert _apply(web_app, "person", "f" * 64, confirm | {"id_hash": "f" * 64}) == "merge confirm: no worker here"
+    assert _apply(web_app, "person", "f" * 64, confirm | {"id_hash": "f" * 64}) == "nothing_here: merge confirm, no worker here"
 
 
 def test_the_sync_page_lists_the_hubs_decisions_and_what_they_did_here(web_app: Flask, api: Api) -> None:
