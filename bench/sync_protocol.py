@@ -160,8 +160,19 @@ def _rates(n: int, run: Callable[[], float]) -> tuple[float, float, float]:
     return statistics.median(rates), max(rates), min(rates)
 
 
+def _one_core() -> str:
+    """Keep this process on one CPU (the last it may use), as the figure is for one core; says
+    which, or why not."""
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned to a CPU (this system cannot)"
+    cpu = max(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return f"pinned to CPU {cpu}"
+
+
 def main() -> None:
     """Measure, print and write the sync_protocol section of docs/benchmarks.md."""
+    pinned = _one_core()
     key = SigningKey.from_seed(hashlib.sha256(b"kuaigong bench key").digest())
     keys = KeyRing([KeyRecord.of(key.public_key, STATION)])
     n = BATCH * BATCHES
@@ -187,8 +198,9 @@ def main() -> None:
     body = f"""
 {BATCHES} batches of {BATCH} entries ({n:,} entries, {total_bytes / n:.0f} bytes per entry on
 average: worker registrations and job postings one in ten each, the rest offers, assignments
-and status changes), one thread, CPU time of this process (the machine is shared), median and
-best and slowest of {REPEATS} runs after one warm-up run. Load average when measured: {os.getloadavg()[0]:.2f}.
+and status changes), one thread {pinned}, CPU time of this process (the machine is
+shared), median, best and slowest of {REPEATS} runs after one warm-up run. Load average when
+measured: {os.getloadavg()[0]:.2f}.
 
 | measure | entries/s (median) | best | slowest | goal | |
 | --- | ---: | ---: | ---: | ---: | --- |
