@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from hub_helpers import add_admin, drop_schema, login, make_app
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "support"))  # pg_helpers
+
+from hub_helpers import add_admin, login, make_app  # noqa: E402
+from pg_helpers import drop_schema  # noqa: E402
 
 from central_hub import db
 

@@ -7,50 +7,14 @@ import re
 import secrets
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pg_helpers import PG_URL, pg_or_skip
 
 from central_hub import create_app, db
 from central_hub.services import admins
 
-PG_URL = os.environ.get("KUAIGONG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "kuaigong-admin-1"
-
-
-def _pg_reachable() -> str | None:
-    try:
-        import psycopg2
-
-        psycopg2.connect(PG_URL, connect_timeout=3).close()
-    except Exception as exc:  # any failure to reach the server
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return None
-
-
-_PG_PROBLEM: list[str | None] = []
-
-
-def pg_or_skip() -> None:
-    """Skip (or, under CI, fail) when the PostgreSQL server cannot be reached."""
-    if not _PG_PROBLEM:
-        _PG_PROBLEM.append(_pg_reachable())
-    if _PG_PROBLEM[0]:
-        message = f"PostgreSQL at {PG_URL} unreachable: {_PG_PROBLEM[0]}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def drop_schema(schema: str) -> None:
-    """Remove a test schema and everything in it."""
-    import psycopg2
-
-    conn = psycopg2.connect(PG_URL)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    conn.close()
 
 
 def make_app(tmp_path: Any, engine: str, **extra: Any) -> tuple[Flask, str]:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from hub_helpers import PG_URL, drop_schema, enrol_station, make_app
+from hub_helpers import enrol_station, make_app
+from pg_helpers import PG_URL, drop_schema
 
 from central_hub import clock, db
 from central_hub.models import AppliedEntry, Station, Worker

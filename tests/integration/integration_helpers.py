@@ -21,42 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import waitress
 from flask import Flask
+from pg_helpers import PG_URL, drop_schema, pg_or_skip
 from stdnum.cn import ric, uscc
 
-PG_URL = os.environ.get("KUAIGONG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-_PG: list[str | None] = []
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def pg_or_skip() -> None:
-    """Skip when PostgreSQL is unreachable — but fail under CI, where it must be there."""
-    if not _PG:
-        try:
-            import psycopg2
-
-            psycopg2.connect(PG_URL, connect_timeout=3).close()
-            _PG.append(None)
-        except Exception as exc:  # any failure to reach the server
-            _PG.append(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
-    if _PG[0]:
-        message = f"PostgreSQL at {PG_URL} unreachable: {_PG[0]}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def drop_schema(schema: str) -> None:
-    """Remove a PostgreSQL test schema."""
-    import psycopg2
-
-    conn = psycopg2.connect(PG_URL)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    conn.close()
 
 
 def hub_config(tmp: Path, engine: str) -> tuple[dict[str, Any], str]:
