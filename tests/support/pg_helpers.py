@@ -1,5 +1,5 @@
-"""The PostgreSQL the hub and end-to-end tests run against: where it is, skip-or-fail when it is not there,
-and dropping a test's own schema."""
+"""The PostgreSQL the hub and end-to-end tests run against: where it is, skip (or fail under
+CI) when it is not there, and dropping a test's own schema."""
 
 from __future__ import annotations
 
