@@ -227,12 +227,20 @@ def _record_complaint_staff() -> None:
     _add_column("complaint", "resolved_by", "VARCHAR(64)")
 
 
+def _create_screening_phrases() -> None:
+    """The phrases station admins add to screening's vocabulary."""
+    from station_node import models
+
+    database.create_tables([models.ScreeningPhrase])
+
+
 # Numbered migrations, applied in order, each once. Append; never edit a released one.
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _create_all),
     (2, _create_sync_tables),
     (3, _index_ranking_order),
     (4, _record_complaint_staff),
+    (5, _create_screening_phrases),
 ]
 
 

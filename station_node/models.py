@@ -279,6 +279,20 @@ class StationState(BaseModel):
     value = JSONField()
 
 
+class ScreeningPhrase(BaseModel):
+    """A phrase a station admin added to screening's vocabulary (stored normalised, one per kind)."""
+
+    id = peewee.CharField(primary_key=True, max_length=32, default=new_id)
+    kind = peewee.CharField(max_length=32)  # screening.PHRASE_KINDS
+    phrase = peewee.CharField(max_length=64)  # normalised as screening matches it
+    typed = peewee.CharField(max_length=64)  # as the admin typed it
+    added_by = peewee.CharField(max_length=64)  # staff username
+    added_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("kind", "phrase"), True),)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Staff,
     Worker,
@@ -293,4 +307,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     IdAccess,
     ChangeEntry,
     StationState,
+    ScreeningPhrase,
 ]
