@@ -234,6 +234,13 @@ def _create_screening_phrases() -> None:
     database.create_tables([models.ScreeningPhrase])
 
 
+def _create_signin_throttle() -> None:
+    """Failed sign-ins per account and per address, kept across restarts."""
+    from station_node.models import SigninThrottle
+
+    database.create_tables([SigninThrottle])
+
+
 # Numbered migrations, applied in order, each once. Append; never edit a released one.
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _create_all),
@@ -241,6 +248,7 @@ MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (3, _index_ranking_order),
     (4, _record_complaint_staff),
     (5, _create_screening_phrases),
+    (6, _create_signin_throttle),
 ]
 
 

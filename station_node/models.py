@@ -293,6 +293,22 @@ class ScreeningPhrase(BaseModel):
         indexes = ((("kind", "phrase"), True),)
 
 
+class SigninThrottle(BaseModel):
+    """Failed sign-ins counted per account (username, keyed ID hash) and per client address."""
+
+    kind = peewee.CharField(max_length=16)  # console | kiosk
+    scope = peewee.CharField(max_length=16)  # account | address
+    key = peewee.CharField(max_length=64)  # username, keyed ID hash, or client address
+    label = peewee.CharField(max_length=64)  # what staff see: username, masked ID, address
+    failures = peewee.IntegerField(default=0)
+    last_failure_at = peewee.DateTimeField(null=True)
+    blocked_until = peewee.DateTimeField(null=True)
+    locked = peewee.BooleanField(default=False)  # the block is the long lock, not a short delay
+
+    class Meta:
+        indexes = ((("kind", "scope", "key"), True),)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Staff,
     Worker,
@@ -308,4 +324,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     ChangeEntry,
     StationState,
     ScreeningPhrase,
+    SigninThrottle,
 ]
