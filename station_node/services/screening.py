@@ -8,10 +8,16 @@ offers bait pay far above the going rate, or comes from a blocked employer. Pure
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from station_node import catalog
+from station_node.screening.normalise import normalise, normalise_text
+
+__all__ = ["PHRASE_KINDS", "normalise_text", "screen_job"]
+
+# The kinds of phrase the vocabulary holds (and staff or city rules may add to).
+PHRASE_KINDS = ("asks_for_money", "withholds_id_card", "training_trap", "bait_wording")
 
 # Words that ask workers for money. A negation just before ("免", "不收", "无需") clears it.
 _MONEY_ZH = (
@@ -85,12 +91,28 @@ def _employer_block(employer: Any) -> tuple[bool, str | None]:
     return bool(getattr(employer, "blocked", False)), getattr(employer, "block_reason", None)
 
 
-def screen_job(data: Mapping[str, Any], employer: Any) -> list[dict[str, Any]]:
+def _extra_reasons(text: str, extra_phrases: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    norm = normalise(text)
+    found: dict[str, list[str]] = {}
+    for item in extra_phrases:
+        kind, phrase = item.get("kind"), normalise_text(str(item.get("phrase") or ""))
+        if kind in PHRASE_KINDS and phrase and phrase in norm.text:
+            found.setdefault(str(kind), []).append(phrase)
+    return [
+        _reason(kind, f"招聘信息含有需审核的用语（{'、'.join(words)}）",
+                f"The posting uses wording held for review ({', '.join(words)})", matched=words)
+        for kind, words in found.items()
+    ]
+
+
+def screen_job(
+    data: Mapping[str, Any], employer: Any, extra_phrases: Iterable[Mapping[str, Any]] = ()
+) -> list[dict[str, Any]]:
     """The reasons to hold this posting for review ([] when it may be dispatched at once)."""
     text = " ".join(
         str(data.get(key) or "") for key in ("title", "description", "address", "requirements")
     )
-    reasons: list[dict[str, Any]] = []
+    reasons: list[dict[str, Any]] = _extra_reasons(text, extra_phrases)
 
     money = _money_words(text)
     if money:
