@@ -8,6 +8,7 @@ No database, no Flask: time and options come in as arguments.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -15,12 +16,27 @@ from typing import Any
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 
+from station_node.characters import (
+    bidi_controls,
+    control_characters,
+    describe,
+    fold_width,
+    foreign_digits,
+    normalise_credit_code,
+    normalise_id_number,
+    normalise_mobile,
+    tidy_text,
+)
 from station_node.errors import FieldError, FieldErrors
+
+__all__ = ["normalise_credit_code", "normalise_id_number", "normalise_mobile"]
 
 WORKER_MIN_AGE = 16
 EMPLOYER_MIN_AGE = 18
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_MAX_DIGITS = 18  # longer digit strings are out of any field's range: no int() of 400 digits
 _TRUE = {"1", "true", "yes", "on", "y", "t", "是"}
 _FALSE = {"0", "false", "no", "off", "n", "f", "", "否"}
 
@@ -42,8 +58,13 @@ def clean_text(
     *,
     max_len: int,
     required: bool = True,
+    multiline: bool = False,
 ) -> str | None:
-    """A trimmed single text value of at most `max_len` characters (None when blank and optional)."""
+    """A trimmed text value of at most `max_len` characters (None when blank and optional).
+
+    Invisible characters (zero-width, soft hyphen, fillers) are dropped; direction controls
+    and control characters are refused. Line breaks and tabs stay only when `multiline`.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             _required(errs, field, zh, en)
@@ -51,9 +72,12 @@ def clean_text(
     if not isinstance(value, str):
         _wrong_type(errs, field, zh, en)
         return None
-    text = value.strip()
-    if "\x00" in text:
-        errs.add(field, "bad_characters", f"{zh}含有无效字符", f"{en} contains invalid characters")
+    if _refused_characters(value, errs, field, zh, en):
+        return None
+    text = tidy_text(value, multiline=multiline)
+    if not text:
+        if required:
+            _required(errs, field, zh, en)
         return None
     if len(text) > max_len:
         errs.add(
@@ -64,6 +88,39 @@ def clean_text(
         )
         return None
     return text
+
+
+def _refused_characters(value: str, errs: FieldErrors, field: str, zh: str, en: str) -> bool:
+    """Add an error and say True when `value` holds a direction control or a control character."""
+    bidi = bidi_controls(value)
+    if bidi:
+        errs.add(
+            field,
+            "bidi_characters",
+            f"{zh}含有改变文字方向的隐藏字符（{describe(bidi)}），请删除后重新输入",
+            f"{en} contains hidden text-direction characters ({describe(bidi)}); please type it again without them",
+        )
+        return True
+    controls = control_characters(value)
+    if controls:
+        errs.add(
+            field,
+            "bad_characters",
+            f"{zh}含有无效的控制字符（{describe(controls)}），请删除后重新输入",
+            f"{en} contains invalid control characters ({describe(controls)})",
+        )
+        return True
+    return False
+
+
+def _foreign_digit_error(errs: FieldErrors, field: str, zh: str, en: str, chars: list[str]) -> None:
+    shown = "".join(dict.fromkeys(chars))[:5]
+    errs.add(
+        field,
+        "non_ascii_digit",
+        f"{zh}只能用阿拉伯数字0–9填写，不能用“{shown}”这样的字符",
+        f"{en} must use the digits 0-9 only, not characters like '{shown}'",
+    )
 
 
 def clean_int(
@@ -77,22 +134,14 @@ def clean_int(
     maximum: int,
     required: bool = True,
 ) -> int | None:
-    """A whole number in [minimum, maximum]; digit strings are accepted, fractions are not."""
+    """A whole number in [minimum, maximum]; strings of 0-9 (full-width too) are accepted,
+    fractions, other digits (², ١, ①, 三), NaN/Infinity and out-of-range sizes are not."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             _required(errs, field, zh, en)
         return None
-    number: int | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,15}", value.strip()):
-        number = int(value.strip())
+    number = _whole_number(value, errs, field, zh, en, minimum=minimum, maximum=maximum)
     if number is None:
-        errs.add(field, "not_integer", f"{zh}必须是整数", f"{en} must be a whole number")
         return None
     if number < minimum:
         errs.add(
@@ -103,6 +152,32 @@ def clean_int(
         errs.add(field, "too_large", f"{zh}不能大于{maximum}", f"{en} must be at most {maximum}")
         return None
     return number
+
+
+def _whole_number(
+    value: Any, errs: FieldErrors, field: str, zh: str, en: str, *, minimum: int, maximum: int
+) -> int | None:
+    """The int a JSON number or typed string stands for, or None with the reason added."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            errs.add(field, "not_a_number", f"{zh}不是有效的数字", f"{en} is not a valid number")
+            return None
+        if value.is_integer():
+            return int(value)
+    if isinstance(value, str):
+        text = fold_width(value).strip()
+        strange = foreign_digits(text)
+        if strange:
+            _foreign_digit_error(errs, field, zh, en, strange)
+            return None
+        if _WHOLE.fullmatch(text):
+            if len(text.lstrip("+-").lstrip("0")) > _MAX_DIGITS:
+                return minimum - 1 if text.startswith("-") else maximum + 1
+            return int(text)
+    errs.add(field, "not_integer", f"{zh}必须是整数", f"{en} must be a whole number")
+    return None
 
 
 def clean_bool(value: Any, errs: FieldErrors, field: str, zh: str, en: str, *, default: bool) -> bool:
@@ -200,14 +275,17 @@ def clean_resident_id(
     today: dt.date,
     min_age: int = WORKER_MIN_AGE,
 ) -> str | None:
-    """A mainland resident ID number (GB 11643), checked by stdnum.cn.ric, of someone old enough."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        _required(errs, field, "身份证号码", "ID number")
+    """A mainland resident ID number (GB 11643) of someone old enough, in its one stored form.
+
+    Normalised first (`normalise_id_number`), so a full-width or spaced number is the same
+    person; any digit other than 0-9 left after that is refused, then stdnum.cn.ric checks it.
+    """
+    number = _identifier(value, errs, field, "身份证号码", "ID number", normalise_id_number)
+    if number is None:
         return None
-    if not isinstance(value, str):
-        _wrong_type(errs, field, "身份证号码", "ID number")
+    if not number.isascii():
+        errs.add(field, "id_format", "身份证号码格式不正确", "The ID number is not well formed")
         return None
-    number = "".join(value.split()).upper()
     try:
         ric.validate(number)
     except InvalidLength:
@@ -269,16 +347,38 @@ def sex_of(id_number: str) -> str:
     return "M" if int(ric.compact(id_number)[16]) % 2 else "F"
 
 
-def clean_credit_code(value: Any, errs: FieldErrors, field: str = "credit_code") -> str | None:
-    """An organisation's unified social credit code (GB 32100), checked by stdnum.cn.uscc."""
+def _identifier(
+    value: Any, errs: FieldErrors, field: str, zh: str, en: str, normalise: Any
+) -> str | None:
+    """A typed identifier normalised, or None with an error: blank, not text, or a foreign digit."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        _required(errs, field, "统一社会信用代码", "Unified social credit code")
+        _required(errs, field, zh, en)
         return None
     if not isinstance(value, str):
-        _wrong_type(errs, field, "统一社会信用代码", "Unified social credit code")
+        _wrong_type(errs, field, zh, en)
+        return None
+    number = str(normalise(value))
+    strange = foreign_digits(number)
+    if strange:
+        _foreign_digit_error(errs, field, zh, en, strange)
+        return None
+    if not number:
+        _required(errs, field, zh, en)
+        return None
+    return number
+
+
+def clean_credit_code(value: Any, errs: FieldErrors, field: str = "credit_code") -> str | None:
+    """An organisation's unified social credit code (GB 32100), normalised
+    (`normalise_credit_code`), then checked by stdnum.cn.uscc."""
+    code = _identifier(value, errs, field, "统一社会信用代码", "Unified social credit code", normalise_credit_code)
+    if code is None:
+        return None
+    if not code.isascii():
+        errs.add(field, "credit_code_format", "统一社会信用代码格式不正确", "The credit code is not well formed")
         return None
     try:
-        return str(uscc.validate(value))
+        return str(uscc.validate(code))
     except InvalidLength:
         errs.add(field, "credit_code_length", "统一社会信用代码应为18位", "The credit code must have 18 characters")
     except InvalidChecksum:
@@ -289,21 +389,17 @@ def clean_credit_code(value: Any, errs: FieldErrors, field: str = "credit_code")
 
 
 def clean_mobile(value: Any, errs: FieldErrors, field: str = "mobile") -> str | None:
-    """A mainland mobile number, 11 digits 1[3-9]…; +86 / 86 / 0086 and separators removed.
+    """A mainland mobile number, 11 digits 1[3-9]…, normalised (`normalise_mobile`: full-width
+    folded, +86 / 86 / 0086 and separators removed).
 
     Only text: a number sent as a JSON number is refused (it loses leading zeros and "+").
     """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        _required(errs, field, "手机号码", "Mobile number")
-        return None
-    if not isinstance(value, str):
+    if value is not None and not isinstance(value, str):
         errs.add(field, "wrong_type", "手机号码应以文字提交（如 \"13812345678\"），不能是数字类型", "The mobile number must be sent as text (e.g. \"13812345678\"), not as a number")
         return None
-    digits = re.sub(r"[\s\-()（）]", "", value)
-    for prefix in ("+86", "0086", "86"):
-        if digits.startswith(prefix) and len(digits) == 11 + len(prefix):
-            digits = digits[len(prefix) :]
-            break
+    digits = _identifier(value, errs, field, "手机号码", "Mobile number", normalise_mobile)
+    if digits is None:
+        return None
     if not _MOBILE.match(digits):
         errs.add(field, "bad_mobile", "手机号码应为以1开头的11位数字", "A mobile number has 11 digits starting with 1[3-9]")
         return None
