@@ -42,7 +42,7 @@ _LOGGED = ("by", "kind", "text", "job_id", "worker_id", "employer_id", "status",
 
 
 def _sized_text(value: Any, errs: FieldErrors, field: str, zh: str, en: str, minimum: int) -> str | None:
-    text = clean_text(value, errs, field, zh, en, max_len=TEXT_MAX)
+    text = clean_text(value, errs, field, zh, en, max_len=TEXT_MAX, multiline=True)
     if text is not None and len(text) < minimum:
         errs.add(field, "too_short", f"{zh}至少{minimum}个字", f"{en} must be at least {minimum} characters")
         return None
