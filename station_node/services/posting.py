@@ -7,6 +7,7 @@ dispatched until a staff member releases it; release and rejection record who an
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from flask import current_app
 from station_node import catalog, changelog, clock, db
 from station_node.errors import Conflict, FieldError, FieldErrors, InvalidInput
 from station_node.models import Assignment, Employer, Job, Offer, Staff
-from station_node.services import get_or_404, require_staff, utc_offset_hours
+from station_node.services import get_or_404, require_staff, utc_offset_hours, vocabulary
 from station_node.services.screening import screen_job
 from station_node.validation import (
     clean_bool,
@@ -68,7 +69,7 @@ def clean_job(data: Mapping[str, Any], now: dt.datetime) -> tuple[dict[str, Any]
     out: dict[str, Any] = {
         "title": clean_text(data.get("title"), errs, "title", "工作名称", "Title", max_len=100),
         "category": clean_choice(data.get("category"), errs, "category", "行业类别", "Category", catalog.CATEGORIES),
-        "description": clean_text(data.get("description"), errs, "description", "工作内容", "Description", max_len=2000, required=False) or "",
+        "description": clean_text(data.get("description"), errs, "description", "工作内容", "Description", max_len=2000, required=False, multiline=True) or "",
         "skills": clean_codes(data.get("skills"), errs, "skills", "技能", "Skills", catalog.SKILLS, required=False),
         "headcount": clean_int(data.get("headcount"), errs, "headcount", "招聘人数", "Headcount", minimum=1, maximum=MAX_HEADCOUNT),
         "pay_unit": clean_choice(data.get("pay_unit"), errs, "pay_unit", "计酬方式", "Pay unit", catalog.PAY_UNITS),
@@ -95,10 +96,13 @@ def post_job(data: Mapping[str, Any], actor: Staff | None) -> Job:
     now = clock.now()
     fields, employer = clean_job(data, now)
     assert employer is not None
-    reasons = screen_job(fields, employer)
+    phrases = vocabulary.active_phrases()
+    reasons = _screen(fields, employer, phrases)
     with db.writing():
+        was_blocked = employer.blocked
         employer = get_or_404(Employer, employer.id, "该雇主", "Employer")
-        reasons = screen_job(fields, employer)  # the block may have changed meanwhile
+        if employer.blocked != was_blocked:  # blocked or unblocked meanwhile
+            reasons = _screen(fields, employer, phrases)
         job = Job.create(
             employer=employer,
             status="held" if reasons else "open",
@@ -117,6 +121,16 @@ def post_job(data: Mapping[str, Any], actor: Staff | None) -> Job:
         if not reasons:
             _start_dispatch(job)
     return job
+
+
+def _screen(fields: dict[str, Any], employer: Employer, phrases: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Screening's reasons, with the station's and the city's extra phrases."""
+    if _TAKES_PHRASES:
+        return screen_job(fields, employer, extra_phrases=phrases)
+    return [*screen_job(fields, employer), *vocabulary.match_extra(fields, phrases)]
+
+
+_TAKES_PHRASES = "extra_phrases" in inspect.signature(screen_job).parameters
 
 
 def _start_dispatch(job: Job) -> None:
@@ -156,6 +170,9 @@ def release_job(job_id: str, actor: Staff | None) -> Job:
     staff = require_staff(actor)
     with db.atomic():
         job = _held_job(job_id)
+        if job.employer.blocked:
+            raise Conflict("employer_blocked", "该用工方仍在暂停中，请先解除暂停再发布其工作",
+                           "The employer is still blocked; lift the block before releasing its job")
         if not job.time_flexible and job.ends_at is not None and job.ends_at <= clock.now():
             raise Conflict("job_expired", "该工作的时间已过，无法发布", "The job's time has already passed")
         _review(job, staff, "open", {})

@@ -14,7 +14,7 @@ import peewee
 from station_node import catalog, changelog, clock, db, identity
 from station_node.errors import Conflict, FieldError, FieldErrors, InvalidInput
 from station_node.models import Employer, IdAccess, Presence, PriorityConsent, Staff, Worker
-from station_node.services import get_or_404, local_today, require_staff
+from station_node.services import employer_blocks, get_or_404, local_today, require_staff
 from station_node.validation import (
     EMPLOYER_MIN_AGE,
     WORKER_MIN_AGE,
@@ -261,6 +261,7 @@ def register_employer(data: Mapping[str, Any], actor: Staff | None) -> Employer:
     address = clean_text(data.get("address"), errs, "address", "地址", "Address", max_len=200)
     errs.raise_if_any()
     id_hash = identity.hash_id(number) if number else None
+    city_block = employer_blocks.city_block(credit_code, id_hash)
     now = clock.now()
     with db.atomic():
         clash = Employer.get_or_none(
@@ -283,10 +284,13 @@ def register_employer(data: Mapping[str, Any], actor: Staff | None) -> Employer:
             contact_name=contact_name,
             mobile=mobile,
             address=address,
+            blocked=city_block is not None,
+            block_reason=city_block,
             created_at=now,
             updated_at=now,
         )
-        fields = ("kind", "name", "id_hash", "id_masked", "credit_code", "contact_name", "mobile", "address", "blocked")
+        fields = ("kind", "name", "id_hash", "id_masked", "credit_code", "contact_name", "mobile", "address",
+                  "blocked", "block_reason")
         changelog.record(
             "employer", employer.id, "create", {f: getattr(employer, f) for f in fields} | {"created_at": now}
         )
@@ -295,19 +299,22 @@ def register_employer(data: Mapping[str, Any], actor: Staff | None) -> Employer:
 
 def _set_employer_block(employer_id: str, blocked: bool, reason: str | None, actor: Staff | None) -> Employer:
     text = _block_reason(reason, blocked, actor)
-    with db.atomic():
+    with db.writing():
         employer = get_or_404(Employer, employer_id, "该雇主", "Employer")
         _update(employer, "employer", {"blocked": blocked, "block_reason": text})
+        if blocked:
+            employer_blocks.hold_open_jobs(employer)
     return employer
 
 
 def block_employer(employer_id: str, reason: str, actor: Staff | None) -> Employer:
-    """Block an employer: their new postings are held for review. A reason is required."""
+    """Block an employer: its open jobs are held for review at once (pending offers withdrawn)
+    and its new postings are held too. A reason is required."""
     return _set_employer_block(employer_id, True, reason, actor)
 
 
 def unblock_employer(employer_id: str, actor: Staff | None, reason: str | None = None) -> Employer:
-    """Lift an employer's block."""
+    """Lift an employer's block; its held jobs stay held until staff release them."""
     return _set_employer_block(employer_id, False, reason, actor)
 
 

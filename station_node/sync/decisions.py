@@ -126,17 +126,33 @@ def _city_rule(e: sp.Entry) -> str:
         return _did(APPLIED, "rule withdrawn")
     CityRule.insert(id=e.entity_id, kind=str(f.get("kind")), body=f, active=True, hub_seq=e.seq
                     ).on_conflict_replace().execute()
-    if f.get("kind") in ("blocked_employer", "blocked_intermediary") and f.get("credit_code"):
-        from station_node.services import registration
-
-        blocked = 0
-        for employer in Employer.select().where((Employer.credit_code == f["credit_code"])
-                                                & ~Employer.blocked):
-            registration.block_employer(employer.id, f"市级规则：{f.get('reason') or ''}"[:200],
-                                        hub_actor())
-            blocked += 1
-        return _did(APPLIED, f"rule stored, {blocked} employer(s) blocked")
+    if f.get("kind") in ("blocked_employer", "blocked_intermediary"):
+        return _block_employers(f)
+    if f.get("kind") == "screening_phrase":
+        return _did(APPLIED, "rule stored, screening uses the phrase from now on")
     return _did(APPLIED, "rule stored")
+
+
+def _block_employers(f: dict[str, Any]) -> str:
+    """Block the employers held here whose credit code or keyed ID hash the rule names; their
+    live jobs are held at once (registration.block_employer)."""
+    from station_node.services import registration
+
+    code = str(f.get("credit_code") or "").strip().upper()
+    id_hash = str(f.get("id_hash") or "")
+    match = []
+    if code:
+        match.append(Employer.credit_code == code)
+    if id_hash:
+        match.append(Employer.id_hash == id_hash)
+    if not match:
+        return _did(APPLIED, "rule stored")
+    named = match[0] if len(match) == 1 else (match[0] | match[1])
+    blocked = 0
+    for employer in Employer.select(Employer.id).where(named & ~Employer.blocked):
+        registration.block_employer(employer.id, f"市级规则：{f.get('reason') or ''}"[:200], hub_actor())
+        blocked += 1
+    return _did(APPLIED, f"rule stored, {blocked} employer(s) blocked")
 
 
 def _booking(f: dict[str, Any]) -> str:
@@ -211,7 +227,8 @@ def recent(limit: int = 20) -> list[HubEntry]:
     return list(HubEntry.select().order_by(HubEntry.seq.desc()).limit(limit))
 
 
-RULE_KINDS = ("blocked_employer", "blocked_intermediary", "announcement", "service_rules", "hotline")
+RULE_KINDS = ("blocked_employer", "blocked_intermediary", "announcement", "service_rules", "hotline",
+              "screening_phrase")
 
 
 def decision_code(row: HubEntry) -> str:

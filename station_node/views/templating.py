@@ -44,6 +44,7 @@ HUB_DECISIONS: dict[str, tuple[str, str]] = {
     "rule:announcement": ("市级公告", "City announcement"),
     "rule:service_rules": ("服务规则", "Service rules"),
     "rule:hotline": ("服务热线", "Hotline"),
+    "rule:screening_phrase": ("市级规则：筛查词语", "City rule: screening phrase"),
     "rule:other": ("市级规则", "City rule"),
     "rule:withdrawn": ("撤销市级规则", "City rule withdrawn"),
     "key:registered": ("登记驿站签名密钥", "Station signing key registered"),

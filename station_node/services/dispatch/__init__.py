@@ -35,6 +35,7 @@ from station_node.dispatch import (
 from station_node.dispatch.cascade import LIVE_JOB_STATUSES, parallel_offers
 from station_node.errors import Conflict, Forbidden, NotFound
 from station_node.models import Assignment, ChangeEntry, Job, Offer, Ranking, Staff, Worker, new_id
+from station_node.services import employer_blocks
 from station_node.services.dispatch.board import board, explain, job_state, pending_offers
 from station_node.services.dispatch.facts import (
     BOOKED,
@@ -296,8 +297,22 @@ def _job_or_404(job_id: str) -> Job:
 
 
 def _job_not_open(job: Job) -> Conflict:
+    if job.status == "held":
+        return Conflict("job_held", "此工作正在等待驿站工作人员审核，暂不接受抢单或派单",
+                        "the job is waiting for staff review and takes no grabs or offers", job_status=job.status)
     return Conflict("job_not_open", f"此工作当前不在派工中（状态：{job.status}）",
                     f"the job is not open for dispatch (status: {job.status})", job_status=job.status)
+
+
+_SCREENED_STATUSES = (*LIVE_JOB_STATUSES, "held")  # where a blocked employer is named
+
+
+def _employer_blocked(job_id: str) -> bool:
+    try:
+        employer_blocks.refuse_if_blocked(job_id)
+    except Conflict:
+        return True
+    return False
 
 
 def _full(job: Job) -> Conflict:
@@ -315,6 +330,8 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
     now = clock.now()
     if not isinstance(job, Job):
         job = _job_or_404(job)
+    if job.status in _SCREENED_STATUSES:
+        employer_blocks.refuse_if_blocked(job.id)
     if job.status not in LIVE_JOB_STATUSES:
         raise _full(job) if job.status == "filled" else _job_not_open(job)
     row = db.get_values(Worker, "id", str(worker_id), _WORKER_FIELDS)
@@ -411,6 +428,8 @@ def grab(job_id: str, worker_id: str, actor: Staff | None) -> Assignment:
 
 
 def _grabbable(job: Job) -> None:
+    if job.status in _SCREENED_STATUSES:
+        employer_blocks.refuse_if_blocked(job.id)
     if job.dispatch_mode != "grab":
         raise Conflict("not_eligible", "此工作由驿站派单，不能抢单，请等待派单通知",
                        "this job is offered by the station, not open to grabs")
@@ -543,7 +562,12 @@ def reopen(job: Job) -> Job:
         if holding != fresh.confirmed_count:
             _set_job(fresh, now, confirmed_count=holding)
         not_started = fresh.starts_at is None or fresh.starts_at > now
-        if fresh.status == "filled" and holding < fresh.headcount and not_started:
+        if _employer_blocked(fresh.id):  # no new offers: the job waits for staff review
+            if fresh.status == "filled" and holding < fresh.headcount and not_started:
+                full = Job.get_by_id(fresh.id)
+                employer_blocks.hold_job(fresh.id, full.screening_reasons, full.employer.block_reason)
+                fresh = _job_or_404(fresh.id)
+        elif fresh.status == "filled" and holding < fresh.headcount and not_started:
             _set_job(fresh, now, status="open", filled_at=None, escalated_at=None,
                      dispatch_started_at=now)
             _rank_and_store(fresh, now)
