@@ -1,15 +1,130 @@
-"""Sealed ID numbers: the hub shows a person's number masked; an admin (not an auditor) may open
-the copy a station sealed to the hub's key, stating why. Every opening is logged (IdAccess)."""
+"""ID numbers at the hub: one form of a typed number, its keyed hash and the person it names;
+shown masked; an admin (not an auditor) may open the copy a station sealed to the hub's key,
+stating why. Every opening is logged (IdAccess).
+
+The typed-identifier rules are the station's (station_node/characters.py), kept identical here
+because the apps never import each other: full-width forms folded to ASCII (not NFKC: ² is not
+2), the spaces, hyphens and invisible characters people type removed, upper-case; any digit
+other than 0-9 is refused. Both apps' tests feed the same cases.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
 
 from central_hub import clock, db, keys
 from central_hub.errors import Conflict, FieldErrors, Forbidden, HubError, NotFound
 from central_hub.models import Admin, IdAccess, Person, Worker
 
 PURPOSE_MAX = 200
+_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u034f\u2061\u2062\u2063\u2064"
+                       "\u115f\u1160\u3164\uffa0\u17b4\u17b5")
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+_MOBILE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212()]+")
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII forms to ASCII, the ideographic space to a space; nothing else changes."""
+    return text.translate(_WIDTH)
+
+
+def _visible(text: str) -> str:
+    return "".join(ch for ch in text if ch not in _INVISIBLE
+                   and (unicodedata.category(ch) != "Cf" or ch in _BIDI))
+
+
+def normalise_id_number(text: str) -> str:
+    """A typed resident ID number as hashed: folded, no spaces or hyphens, upper-case X."""
+    return _SEPARATORS.sub("", _visible(fold_width(text))).upper()
+
+
+def normalise_mobile(text: str) -> str:
+    """A typed mainland mobile: folded, no spaces, hyphens or brackets, without +86 / 0086 / 86."""
+    digits = _MOBILE_SEPARATORS.sub("", _visible(fold_width(text)))
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) == 11 + len(prefix):
+            return digits[len(prefix):]
+    return digits
+
+
+def normalise_credit_code(text: str) -> str:
+    """A typed unified social credit code: folded, no spaces or hyphens, upper-case."""
+    return _SEPARATORS.sub("", _visible(fold_width(text))).upper()
+
+
+def foreign_digits(text: str) -> list[str]:
+    """The digit-like characters in `text` that are not 0-9 (١, ², ①, Ⅷ, 三 …), in order."""
+    return [ch for ch in text if ch not in "0123456789" and (ch.isnumeric() or ch.isdigit())]
+
+
+def _typed(value: Any, errs: FieldErrors, field: str, zh: str, en: str, normalise: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        errs.add(field, "required", f"请填写{zh}", f"{en} is required")
+        return None
+    number = str(normalise(value))
+    strange = "".join(dict.fromkeys(foreign_digits(number)))[:5]
+    if strange:
+        errs.add(field, "non_ascii_digit", f"{zh}只能用阿拉伯数字0–9填写，不能用“{strange}”这样的字符",
+                 f"{en} must use the digits 0-9 only, not characters like '{strange}'")
+        return None
+    return number
+
+
+def clean_id_number(value: Any, errs: FieldErrors, field: str = "id_number") -> str | None:
+    """A typed resident ID number in its one form, checked by stdnum.cn.ric; None with an error."""
+    number = _typed(value, errs, field, "身份证号码", "ID number", normalise_id_number)
+    if number is None:
+        return None
+    try:
+        if not number.isascii():
+            raise ValidationError()
+        ric.validate(number)
+    except ValidationError:
+        errs.add(field, "id_invalid", "身份证号码不正确（应为18位，校验位须正确），请核对",
+                 "The ID number is not valid (18 characters with a correct check character)")
+        return None
+    return number
+
+
+def clean_credit_code(value: Any, errs: FieldErrors, field: str = "credit_code") -> str | None:
+    """A typed unified social credit code in its one form, checked by stdnum.cn.uscc."""
+    code = _typed(value, errs, field, "统一社会信用代码", "Credit code", normalise_credit_code)
+    if code is None:
+        return None
+    try:
+        if not code.isascii():
+            raise ValidationError()
+        return str(uscc.validate(code))
+    except ValidationError:
+        errs.add(field, "credit_code_invalid", "统一社会信用代码不正确（应为18位，校验位须正确）",
+                 "The credit code is not valid (18 characters with a correct check character)")
+        return None
+
+
+def hash_id_number(id_number: str) -> str:
+    """The city's keyed hash of a typed ID number, as every station computes it for that person."""
+    return keys.hash_id(normalise_id_number(id_number))
+
+
+def find_person(id_number: Any) -> str:
+    """The keyed hash of the person a typed ID number names; InvalidInput when it is not a valid
+    number, NotFound when no station has registered them."""
+    errs = FieldErrors()
+    number = clean_id_number(id_number, errs)
+    errs.raise_if_any()
+    id_hash = hash_id_number(str(number))
+    known = Person.get_or_none(Person.id_hash == id_hash) or Worker.get_or_none(
+        (Worker.id_hash == id_hash) & ~Worker.deleted)
+    if known is None:
+        raise NotFound("该身份证号码对应的人员（尚无驿站登记）", "A person with this ID number (no station has registered them)")
+    return id_hash
 
 
 def person_view(id_hash: str) -> dict[str, Any]:

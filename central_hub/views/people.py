@@ -1,14 +1,28 @@
-"""A person's page: masked ID number, their records at each station, and opening the sealed
+"""Finding a person by a typed ID number (sent by POST, so it stays out of logs and history);
+a person's page: masked ID number, their records at each station, and opening the sealed
 number (admins only, with a purpose; shown once, never cached)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from central_hub.services import idnumbers
 from central_hub.views.auth import admin_required, login_required
 
 bp = Blueprint("people", __name__, url_prefix="/people")
+
+
+@bp.get("/")
+@login_required
+def lookup():  # type: ignore[no-untyped-def]
+    return render_template("people_lookup.html")
+
+
+@bp.post("/")
+@login_required
+def find():  # type: ignore[no-untyped-def]
+    id_hash = idnumbers.find_person(request.form.get("id_number"))
+    return redirect(url_for("people.show", id_hash=id_hash), 303)
 
 
 @bp.get("/<id_hash>")
