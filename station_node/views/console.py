@@ -33,18 +33,29 @@ def healthz() -> Any:
 
 @bp.route("/console/login", methods=["GET", "POST"])
 def login() -> Any:
-    """Staff sign in with username and password."""
+    """Staff sign in with username and password; failures are limited per account and address."""
+    from station_node.services import signin_limits
     from station_node.services.staff import authenticate_password
 
-    error = None
+    error, status, retry = None, 200, None
     if request.method == "POST":
-        staff = authenticate_password(request.form.get("username", "").strip(), request.form.get("password", ""))
-        if staff is not None:
-            auth.log_in(staff)
-            return redirect(safe_next(request.args.get("next")) if request.args.get("next") else url_for("console.home"))
-        error = _("用户名或密码不正确")
-    status = 401 if error else 200
-    return render_template("console/login.html", error=error, username=request.form.get("username", "")), status
+        username = request.form.get("username", "").strip()
+        try:
+            attempt = signin_limits.begin("console", (username, username) if username else None, request.remote_addr)
+        except signin_limits.TooManyAttempts as exc:
+            error, status, retry = exc.message(lang()), 429, exc.retry_after
+        else:
+            staff = authenticate_password(username, request.form.get("password", ""))
+            if staff is not None:
+                signin_limits.succeeded(attempt)
+                auth.log_in(staff)
+                return redirect(safe_next(request.args.get("next")) if request.args.get("next") else url_for("console.home"))
+            wait = signin_limits.failed(attempt)
+            error, status = _("用户名或密码不正确"), 401
+            if wait is not None:
+                error, retry = _("用户名或密码不正确。") + wait.message(lang()), wait.retry_after
+    page = render_template("console/login.html", error=error, username=request.form.get("username", ""))
+    return page, status, ({"Retry-After": str(retry)} if retry else {})
 
 
 @bp.post("/console/logout")
@@ -106,3 +117,27 @@ def staff() -> Any:
         "console/staff.html", rows=rows, values=values, errors=errors, error=error, token=token
     ), status
 
+
+
+@bp.get("/console/signin-locks")
+@auth.console_admin
+def signin_locks() -> Any:
+    """Admins see the accounts and addresses that must wait or are locked, and the audit trail."""
+    from station_node.services import signin_limits
+
+    return render_template("console/signin_locks.html", rows=signin_limits.blocked_rows(),
+                           trail=signin_limits.audit_trail(), now=clock.now())
+
+
+@bp.post("/console/signin-locks/<int:row_id>/unlock")
+@auth.console_admin
+def unlock_signin(row_id: int) -> Any:
+    """An admin lifts a sign-in block; the unlock is logged under their name."""
+    from station_node.services import signin_limits
+
+    try:
+        row = signin_limits.unlock(row_id, auth.current_staff())  # type: ignore[arg-type]
+        flash(_("已解锁：%(label)s", label=row.label), "ok")
+    except KuaigongError as exc:
+        flash(exc.message(lang()), "error")
+    return redirect(url_for("console.signin_locks"))

@@ -7,6 +7,7 @@ the kiosk forgets them after a few idle minutes or when they press 退出.
 from __future__ import annotations
 
 import time
+import unicodedata
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -56,24 +57,47 @@ def home() -> Any:
 
 @bp.route("/signin", methods=["GET", "POST"])
 def signin() -> Any:
-    """Sign in with ID number and mobile, or with a personal token."""
+    """Sign in with ID number and mobile, or with a personal token; failures are limited."""
+    error, status, retry = None, 200, None
+    if request.method == "POST":
+        worker, error, status, retry = _try_signin()
+        if worker is not None:
+            session["kiosk_worker"], session["kiosk_seen"] = worker.id, time.time()
+            return redirect(safe_next(request.args.get("then")) if request.args.get("then") else url_for("kiosk.mine"))
+    headers = {"Retry-After": str(retry)} if retry else {}
+    return render_template("kiosk/signin.html", error=error), status, headers
+
+
+def _try_signin() -> tuple[Worker | None, str | None, int, int | None]:
+    """The resident these credentials name (counted against the ID number and this kiosk)."""
+    from station_node import identity
+    from station_node.services import signin_limits
     from station_node.services.registration import find_worker_by_id_number
     from station_node.services.staff import authenticate_worker_token
 
-    error = None
-    if request.method == "POST":
-        token = request.form.get("token", "").strip()
-        id_number = request.form.get("id_number", "").strip().upper()
-        mobile = request.form.get("mobile", "").strip()
-        worker = authenticate_worker_token(token) if token else None
-        if worker is None and id_number and mobile:
-            found = find_worker_by_id_number(id_number)
-            worker = found if found is not None and found.mobile == mobile else None
-        if worker is not None and worker.status == "active":
-            session["kiosk_worker"], session["kiosk_seen"] = worker.id, time.time()
-            return redirect(safe_next(request.args.get("then")) if request.args.get("then") else url_for("kiosk.mine"))
-        error = _("身份证号或手机号不对，请再试一次，或请工作人员帮忙")
-    return render_template("kiosk/signin.html", error=error), (401 if error else 200)
+    token = request.form.get("token", "").strip()
+    id_number = request.form.get("id_number", "").strip()[:64]
+    mobile = "".join(unicodedata.normalize("NFKC", request.form.get("mobile", "")).split())
+    wrong = _("身份证号或手机号不对，请再试一次，或请工作人员帮忙")
+    if not token and not (id_number and mobile):
+        return None, wrong, 401, None
+    account = None if token else (identity.hash_id(id_number), identity.mask_id(id_number))
+    try:
+        attempt = signin_limits.begin("kiosk", account, request.remote_addr)
+    except signin_limits.TooManyAttempts as exc:
+        return None, exc.message(lang()), 429, exc.retry_after
+    if token:
+        worker = authenticate_worker_token(token)
+    else:
+        found = find_worker_by_id_number(id_number)
+        worker = found if found is not None and found.mobile == mobile else None
+    if worker is not None and worker.status == "active":
+        signin_limits.succeeded(attempt)
+        return worker, None, 200, None
+    wait = signin_limits.failed(attempt)
+    if wait is None:
+        return None, wrong, 401, None
+    return None, _("身份证号或手机号不对。") + wait.message(lang()), 401, wait.retry_after
 
 
 @bp.post("/signout")

@@ -1,0 +1,220 @@
+"""Sign-in that cannot be guessed: failures counted per account and per client address.
+
+Every attempt is counted before the credentials are checked (`begin`), so parallel guesses
+cannot slip past the limit; a success takes its count back (`succeeded`). After a few failures
+the next attempts must wait a growing delay (30 s, 60 s, 120 s), then the account or address is
+locked for 15 minutes; while blocked, even the right credentials are refused. The kiosk is one
+address shared by every resident, so an address may fail more often than one account before it
+waits. Locks and unlocks go into the change log, where the console's audit trail reads them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import peewee
+from flask import current_app, has_app_context
+
+from station_node import changelog, clock, db
+from station_node.errors import KuaigongError
+from station_node.models import ChangeEntry, SigninThrottle, Staff
+from station_node.services import get_or_404, utc_offset_hours
+
+log = logging.getLogger(__name__)
+
+AUDIT_ENTITY = "signin_lock"
+KINDS = {"console": ("控制台", "console"), "kiosk": ("自助服务一体机", "kiosk")}
+SCOPES = {"account": ("账号", "account"), "address": ("设备地址", "client address")}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How many failures pass freely, when the delays start and when the long lock comes."""
+
+    free: int  # failures answered at once; the next ones wait
+    lock_after: int  # this many failures lock for `lock_seconds`
+    first_delay: int = 30  # seconds; doubles with each further failure
+    lock_seconds: int = 15 * 60
+    forget_after: int = 24 * 3600  # a quiet spell this long wipes the count
+
+    def block_for(self, failures: int) -> tuple[int, bool]:
+        """Seconds to refuse further attempts after this many failures, and whether it is the lock."""
+        if failures >= self.lock_after:
+            return self.lock_seconds, True
+        if failures >= self.free:
+            return self.first_delay * 2 ** (failures - self.free), False
+        return 0, False
+
+
+ACCOUNT = Policy(free=5, lock_after=8)
+ADDRESS = Policy(free=20, lock_after=23, forget_after=15 * 60)
+
+
+def policy(scope: str) -> Policy:
+    """The policy for a scope, with SIGNIN_ACCOUNT_POLICY / SIGNIN_ADDRESS_POLICY overrides."""
+    base = ACCOUNT if scope == "account" else ADDRESS
+    if has_app_context():
+        over = current_app.config.get(f"SIGNIN_{scope.upper()}_POLICY")
+        if isinstance(over, dict):
+            return Policy(**{**base.__dict__, **over})
+    return base
+
+
+class TooManyAttempts(KuaigongError):
+    """Sign-in refused until a delay or lock passes (429)."""
+
+    def __init__(self, until: dt.datetime, locked: bool, kind: str, now: dt.datetime) -> None:
+        local = (until + dt.timedelta(hours=utc_offset_hours())).strftime("%H:%M:%S")
+        wait = max(1, int((until - now).total_seconds() + 0.999))
+        minutes = (wait + 59) // 60
+        when_zh = f"{minutes} 分钟" if wait >= 60 else f"{wait} 秒"
+        when_en = f"{minutes} minute{'s' if minutes > 1 else ''}" if wait >= 60 else f"{wait} seconds"
+        what_zh = "已暂时锁定" if locked else "请稍候再试"
+        what_en = "Sign-in is locked for now" if locked else "Please wait before trying again"
+        if kind == "kiosk":
+            zh = (f"登录失败次数太多，{what_zh}。请在 {when_zh}后（{local} 以后）再试，"
+                  "或请服务台工作人员帮您登录。")
+            en = (f"Too many failed sign-ins. {what_en}: try again in {when_en} (after {local} "
+                  "station time), or ask the staff at the desk for help.")
+        else:
+            zh = f"登录失败次数太多，{what_zh}。请在 {when_zh}后（{local} 以后）再试，或请驿站管理员解锁。"
+            en = (f"Too many failed sign-ins. {what_en}: try again in {when_en} (after {local} "
+                  "station time), or ask a station admin to unlock it.")
+        super().__init__("too_many_attempts", zh, en, status=429,
+                         details={"retry_after": wait, "locked": locked})
+        self.retry_after = wait
+
+
+@dataclass
+class Attempt:
+    """One counted sign-in attempt, to be settled with `succeeded` or `failed`."""
+
+    kind: str
+    keys: dict[str, str]  # scope -> key
+    before: dict[str, tuple[int, dt.datetime | None, dt.datetime | None, bool]] = field(default_factory=dict)
+    after: dict[str, tuple[int, dt.datetime | None, bool]] = field(default_factory=dict)
+
+
+def _row(kind: str, scope: str, key: str, label: str) -> SigninThrottle:
+    SigninThrottle.insert(kind=kind, scope=scope, key=key, label=label[:64]).on_conflict_ignore().execute()
+    return SigninThrottle.get((SigninThrottle.kind == kind) & (SigninThrottle.scope == scope)
+                              & (SigninThrottle.key == key))
+
+
+def address_key(address: str | None) -> str:
+    """The client address as stored (a placeholder when the server does not know it)."""
+    return (address or "unknown")[:64]
+
+
+def begin(kind: str, account: tuple[str, str] | None, address: str | None) -> Attempt:
+    """Count an attempt against the account (key, label) and the address, or refuse it (429)."""
+    now = clock.now()
+    targets = {"address": (address_key(address), address_key(address))}
+    if account is not None:
+        targets["account"] = (account[0][:64], account[1])
+    attempt = Attempt(kind, {scope: key for scope, (key, _label) in targets.items()})
+    with db.atomic():
+        rows = {scope: _row(kind, scope, key, label) for scope, (key, label) in targets.items()}
+        blocked = [r for r in rows.values() if r.blocked_until is not None and r.blocked_until > now]
+        if blocked:
+            until = max(r.blocked_until for r in blocked)
+            raise TooManyAttempts(until, any(r.locked for r in blocked), kind, now)
+        for scope, row in rows.items():
+            attempt.before[scope] = (row.failures, row.last_failure_at, row.blocked_until, row.locked)
+            rule = policy(scope)
+            if row.last_failure_at is not None and (now - row.last_failure_at).total_seconds() > rule.forget_after:
+                row.failures = 0
+            row.failures += 1
+            row.last_failure_at = now
+            seconds, row.locked = rule.block_for(row.failures)
+            row.blocked_until = now + dt.timedelta(seconds=seconds) if seconds else None
+            row.save()
+            attempt.after[scope] = (row.failures, row.blocked_until, row.locked)
+    return attempt
+
+
+def succeeded(attempt: Attempt) -> None:
+    """The credentials were right: clear the account's count and take back the address's."""
+    with db.atomic():
+        if "account" in attempt.keys:
+            SigninThrottle.delete().where(_where(attempt.kind, "account", attempt.keys["account"])).execute()
+        row = SigninThrottle.get_or_none(_where(attempt.kind, "address", attempt.keys["address"]))
+        if row is None:
+            return
+        failures, last, until, locked = attempt.before["address"]
+        if row.failures == attempt.after["address"][0]:  # no other attempt since ours: as before
+            row.failures, row.last_failure_at, row.blocked_until, row.locked = failures, last, until, locked
+        else:
+            row.failures = max(0, row.failures - 1)
+        row.save()
+
+
+def failed(attempt: Attempt) -> TooManyAttempts | None:
+    """The credentials were wrong: log a lock this failure started; say how long to wait, if at all."""
+    now = clock.now()
+    waits = [(until, locked) for _n, until, locked in attempt.after.values() if until is not None]
+    for scope, (failures, until, locked) in attempt.after.items():
+        if locked and until is not None:  # `begin` refuses while blocked: every lock here is new
+            _audit_lock(attempt.kind, scope, attempt.keys[scope], failures, until)
+    if not waits:
+        return None
+    until, _ = max(waits)
+    return TooManyAttempts(until, any(locked for _u, locked in waits), attempt.kind, now)
+
+
+def _where(kind: str, scope: str, key: str) -> peewee.Expression:
+    return (SigninThrottle.kind == kind) & (SigninThrottle.scope == scope) & (SigninThrottle.key == key)
+
+
+def _entity_id(row: SigninThrottle) -> str:
+    return f"{row.kind}-{row.scope}-{row.id}"
+
+
+def _record(row: SigninThrottle, fields: dict[str, object]) -> None:
+    """Append an audit entry; a station whose log is paused still keeps the lock itself."""
+    try:
+        with db.atomic():
+            changelog.record(AUDIT_ENTITY, _entity_id(row), "update", {
+                "kind": row.kind, "scope": row.scope, "label": row.label, **fields})
+    except KuaigongError as exc:
+        log.warning("sign-in audit entry not written: %s", exc)
+
+
+def _audit_lock(kind: str, scope: str, key: str, failures: int, until: dt.datetime) -> None:
+    row = SigninThrottle.get_or_none(_where(kind, scope, key))
+    if row is not None:
+        reason = f"{failures} failed sign-ins"
+        _record(row, {"event": "locked", "failures": failures, "until": until, "reason": reason})
+
+
+def blocked_rows() -> list[SigninThrottle]:
+    """Accounts and addresses that must wait or are locked now, the longest block first."""
+    now = clock.now()
+    query = SigninThrottle.select().where(SigninThrottle.blocked_until > now)
+    return list(query.order_by(SigninThrottle.blocked_until.desc()))
+
+
+def unlock(row_id: int, actor: Staff) -> SigninThrottle:
+    """A station admin lifts a block and clears the count; the unlock is logged with their name."""
+    with db.atomic():
+        row = get_or_404(SigninThrottle, row_id, "该登录限制", "Sign-in block")
+        SigninThrottle.delete().where(SigninThrottle.id == row.id).execute()
+        changelog.record(AUDIT_ENTITY, _entity_id(row), "update", {
+            "kind": row.kind, "scope": row.scope, "label": row.label, "event": "unlocked",
+            "by": actor.username, "failures": row.failures, "until": row.blocked_until})
+    return row
+
+
+def audit_trail(limit: int = 50) -> list[dict[str, object]]:
+    """The latest lock and unlock entries of the change log, newest first."""
+    rows = (ChangeEntry.select().where(ChangeEntry.entity == AUDIT_ENTITY)
+            .order_by(ChangeEntry.seq.desc()).limit(limit))
+    trail = []
+    for row in rows:
+        entry = {"at": row.created_at, **row.fields}
+        if isinstance(entry.get("until"), str):
+            entry["until"] = dt.datetime.fromisoformat(str(entry["until"]).rstrip("Z"))
+        trail.append(entry)
+    return trail
