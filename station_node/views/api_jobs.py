@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 
 from station_node import auth
 from station_node.errors import FieldError, InvalidInput, NotFound
-from station_node.models import Assignment, Job, Offer, Ranking, Staff
+from station_node.models import Assignment, Job, Offer, Ranking, Staff, Worker
 from station_node.views import serializers
 from station_node.views.api import body, found, required_text, text_field
 
@@ -198,7 +198,8 @@ def pending_offers(worker_id: str) -> Any:
     from station_node.services import dispatch
 
     auth.require_self(worker_id)
-    return jsonify(offers=serializers.plain(dispatch.pending_offers(worker_id)))
+    worker = found(Worker, worker_id, "该工人", "Worker")
+    return jsonify(offers=serializers.plain(dispatch.pending_offers(worker.id)))
 
 
 @bp.get("/board")

@@ -13,7 +13,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from station_node.errors import KuaigongError
+from station_node.errors import FieldError, KuaigongError
 from station_node.i18n import lang
 
 # status → (code, Chinese, English) for errors raised by Flask/werkzeug itself.
@@ -47,7 +47,8 @@ def _answer(error: KuaigongError) -> Any:
 def _from_http(exc: HTTPException) -> KuaigongError:
     status = exc.code or 500
     code, zh, en = HTTP_MESSAGES.get(status, (f"http_{status}", exc.name, exc.name))
-    return KuaigongError(code, zh, en, status=status)
+    fields = [FieldError("body", code, zh, en)] if status in (413, 415) else []
+    return KuaigongError(code, zh, en, fields=fields, status=status)
 
 
 def register(app: Flask) -> None:

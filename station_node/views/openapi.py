@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from station_node import catalog
-from station_node.services import complaints
+from station_node.services import complaints, vocabulary
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -88,8 +88,8 @@ def _paths() -> dict[str, Any]:
         },
         "/jobs/{job_id}": {"get": _op("A job with its dispatch state; staff also get the ranking with reasons", 200, "JobDetail")},
         "/jobs/{job_id}/release": {"post": _op("Release a held job after review", 200, "JobDetail", errors=(401, 403, 404, 409))},
-        "/jobs/{job_id}/reject": {"post": _op("Reject a held job", 200, None, "ReasonInput", (400, 401, 403, 404, 409, 422))},
-        "/jobs/{job_id}/cancel": {"post": _op("Cancel a job", 200, None, "ReasonInput", (400, 401, 403, 404, 409, 422))},
+        "/jobs/{job_id}/reject": {"post": _op("Reject a held job", 200, None, "RequiredReasonInput", (400, 401, 403, 404, 409, 422))},
+        "/jobs/{job_id}/cancel": {"post": _op("Cancel a job", 200, None, "RequiredReasonInput", (400, 401, 403, 404, 409, 422))},
         "/jobs/{job_id}/grab": {"post": _op("Grab a place (worker token: for itself; staff: worker_id)", 201, "AssignmentEnvelope", "GrabInput", (400, 401, 403, 404, 409, 422))},
         "/jobs/{job_id}/assign": {"post": _op("Assign a worker by hand", 201, "AssignmentEnvelope", "GrabInput", (400, 401, 403, 404, 409, 422))},
         "/offers/{offer_id}/accept": {"post": _op("Accept an offer", 201, "AssignmentEnvelope", errors=(401, 403, 404, 409))},
@@ -100,6 +100,14 @@ def _paths() -> dict[str, Any]:
             "get": _op("List complaints, open first (?status=; a worker token sees its own)", 200, None, errors=(401, 422)),
         },
         "/complaints/{complaint_id}/resolve": {"post": _op("Resolve a complaint (staff)", 200, None, "ResolutionInput", (400, 401, 403, 404, 409, 422))},
+    }
+    paths["/screening/phrases"] = {
+        "get": _op("Screening vocabulary: the station's phrases and the city's", 200, "PhraseList", errors=(401, 403)),
+        "post": _op("Add a screening phrase (admin); stored normalised, once per kind", 201, "PhraseEnvelope",
+                    "PhraseInput", (400, 401, 403, 413, 422)),
+    }
+    paths["/screening/phrases/{phrase_id}"] = {
+        "delete": _op("Remove a screening phrase (admin)", 200, "PhraseEnvelope", errors=(401, 403, 404)),
     }
     for action, (summary, body) in lifecycle.items():
         paths[f"/assignments/{{assignment_id}}/{action}"] = {
@@ -164,7 +172,7 @@ def _schemas() -> dict[str, Any]:
         "JobInput": {
             "type": "object",
             "required": ["employer_id", "title", "category", "headcount", "pay_fen", "pay_unit",
-                         "address", "community", "source"],
+                         "address", "community"],
             "properties": {
                 "employer_id": text, "title": {"type": "string", "maxLength": 100},
                 "category": _codes(catalog.CATEGORIES), "description": text,
@@ -184,6 +192,7 @@ def _schemas() -> dict[str, Any]:
         },
         "GrabInput": {"type": "object", "properties": {"worker_id": {"type": "string", "description": "Required for staff; a worker token grabs for itself"}}},
         "ReasonInput": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}},
+        "RequiredReasonInput": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 200}}},
         "CompleteInput": {"type": "object", "required": ["quantity"], "properties": {"quantity": {"type": "integer", "minimum": 1}}},
         "SettleInput": {"type": "object", "required": ["pay_fen", "pay_method"], "properties": {
             "pay_fen": {"type": "integer", "minimum": 1}, "pay_method": _codes(catalog.PAY_METHODS)}},
@@ -213,6 +222,19 @@ def _schemas() -> dict[str, Any]:
             "kind": _codes(complaints.KINDS), "text": {"type": "string", "minLength": 5, "maxLength": 1000},
             "job_id": text, "worker_id": text, "employer_id": text}},
         "ResolutionInput": {"type": "object", "required": ["resolution"], "properties": {"resolution": {"type": "string", "maxLength": 1000}}},
+        "PhraseInput": {"type": "object", "required": ["kind", "phrase"], "properties": {
+            "kind": {"type": "string", "enum": list(vocabulary.PHRASE_KINDS)},
+            "phrase": {"type": "string", "maxLength": vocabulary.TYPED_MAX,
+                       "description": "2-32 characters once spaces and punctuation are removed"}}},
+        "Phrase": {"type": "object", "required": ["id", "kind", "phrase"], "properties": {
+            "id": text, "kind": text, "phrase": {"type": "string", "description": "normalised"}, "typed": text,
+            "added_by": text, "added_at": text}},
+        "PhraseEnvelope": {"type": "object", "required": ["phrase"], "properties": {"phrase": _ref("Phrase")}},
+        "PhraseList": {"type": "object", "required": ["phrases", "city"], "properties": {
+            "phrases": {"type": "array", "items": _ref("Phrase")},
+            "city": {"type": "array", "description": "The city's phrases from the hub's rules", "items": {
+                "type": "object", "properties": {"kind": text, "phrase": text, "rule_id": text}}},
+            "kinds": {"type": "array", "items": text}}},
         "Stats": {"type": "object", "properties": {"today": {"type": "object"}, "all_time": {"type": "object"}}},
     }
 
