@@ -37,6 +37,7 @@ _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 _MAX_DIGITS = 18  # longer digit strings are out of any field's range: no int() of 400 digits
+MAX_LEAD = dt.timedelta(days=365)  # how far ahead a job may start
 _TRUE = {"1", "true", "yes", "on", "y", "t", "是"}
 _FALSE = {"0", "false", "no", "off", "n", "f", "", "否"}
 
@@ -459,11 +460,37 @@ def clean_datetime(
     else:
         _wrong_type(errs, field, zh, en)
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed - dt.timedelta(hours=utc_offset_hours)
-    else:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    try:
+        if parsed.tzinfo is None:
+            parsed = parsed - dt.timedelta(hours=utc_offset_hours)
+        else:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00 or 9999-12-31T23:59 across the time zone
+        errs.add(field, "out_of_range", f"{zh}超出了可用的日期范围", f"{en} is outside the usable range of dates")
+        return None
     return parsed.replace(microsecond=0)
+
+
+def refuse_far_future(
+    when: dt.datetime | None,
+    now: dt.datetime,
+    errs: FieldErrors,
+    field: str,
+    zh: str,
+    en: str,
+    *,
+    utc_offset_hours: int,
+) -> None:
+    """Add an error when `when` (naive UTC) is more than MAX_LEAD after `now` (naive UTC)."""
+    if when is None or when <= now + MAX_LEAD:
+        return
+    latest = (now + MAX_LEAD + dt.timedelta(hours=utc_offset_hours)).date().isoformat()
+    errs.add(
+        field,
+        "too_far_ahead",
+        f"{zh}不能晚于一年以后（最晚为 {latest}）",
+        f"{en} cannot be more than a year ahead (latest {latest})",
+    )
 
 
 def resident_id_errors(value: Any, today: dt.date, min_age: int = WORKER_MIN_AGE) -> list[FieldError]:

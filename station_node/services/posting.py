@@ -25,6 +25,7 @@ from station_node.validation import (
     clean_datetime,
     clean_int,
     clean_text,
+    refuse_far_future,
 )
 
 MAX_HEADCOUNT = 500
@@ -47,6 +48,7 @@ def _clean_window(data: Mapping[str, Any], errs: FieldErrors, now: dt.datetime) 
     ends = clean_datetime(data.get("ends_at"), errs, "ends_at", "结束时间", "End time", utc_offset_hours=offset)
     if starts and starts < now - PAST_GRACE:
         errs.add("starts_at", "in_the_past", "开始时间已经过去", "The start time is in the past")
+    refuse_far_future(starts, now, errs, "starts_at", "开始时间", "Start time", utc_offset_hours=offset)
     if starts and ends:
         if ends <= starts:
             errs.add("ends_at", "end_before_start", "结束时间应晚于开始时间", "The end time must be after the start time")
