@@ -260,6 +260,13 @@ def _clock_allowances() -> None:
     database.create_tables([ClockAllowance])
 
 
+def _signin_limits() -> None:
+    """Failed sign-ins per username and address, and the audit of locks, shared by all processes."""
+    from central_hub.models import SigninEvent, SigninThrottle
+
+    database.create_tables([SigninThrottle, SigninEvent])
+
+
 # Numbered migrations, applied in order, each once. Append; never edit a released one.
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _create_all),
@@ -269,6 +276,7 @@ MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (5, _fill_seconds),
     (6, _postings_index),
     (7, _clock_allowances),
+    (8, _signin_limits),
 ]
 
 

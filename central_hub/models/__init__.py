@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from central_hub.models.accounts import ROLES, Admin, IdAccess
+from central_hub.models.accounts import ROLES, Admin, IdAccess, SigninEvent, SigninThrottle
 from central_hub.models.base import BaseModel, JSONField, utcnow
 from central_hub.models.hublog import HubLogEntry, HubState
 from central_hub.models.reconcile import KINDS, Issue
@@ -52,6 +52,8 @@ ALL_MODELS: list[type[BaseModel]] = [
     Issue,
     CityRule,
     ClockAllowance,
+    SigninThrottle,
+    SigninEvent,
 ]
 
 __all__ = [
@@ -81,6 +83,8 @@ __all__ = [
     "Job",
     "Person",
     "Receipt",
+    "SigninEvent",
+    "SigninThrottle",
     "Station",
     "StationKey",
     "Worker",

@@ -1,4 +1,4 @@
-"""Hub admins and the log of who opened a sealed ID number."""
+"""Hub admins, the log of who opened a sealed ID number, and sign-in limits with their audit."""
 
 from __future__ import annotations
 
@@ -27,4 +27,31 @@ class IdAccess(BaseModel):
     admin = peewee.ForeignKeyField(Admin)
     id_hash = peewee.CharField(max_length=64)
     purpose = peewee.CharField(max_length=200)
+    at = peewee.DateTimeField(default=utcnow)
+
+
+class SigninThrottle(BaseModel):
+    """Failed hub sign-ins counted per typed username and per client address (all processes)."""
+
+    scope = peewee.CharField(max_length=16)  # account | address
+    key = peewee.CharField(max_length=64)  # the typed username, or the client address
+    failures = peewee.IntegerField(default=0)
+    last_failure_at = peewee.DateTimeField(null=True)
+    blocked_until = peewee.DateTimeField(null=True)
+    locked = peewee.BooleanField(default=False)  # the block is the long lock, not a short delay
+
+    class Meta:
+        indexes = ((("scope", "key"), True),)
+
+
+class SigninEvent(BaseModel):
+    """The audit of sign-in locks: locked (why, until) and unlocked (by whom)."""
+
+    event = peewee.CharField(max_length=16)  # locked | unlocked
+    scope = peewee.CharField(max_length=16)
+    key = peewee.CharField(max_length=64)
+    failures = peewee.IntegerField(default=0)
+    until = peewee.DateTimeField(null=True)
+    reason = peewee.CharField(max_length=200, default="")
+    by = peewee.CharField(max_length=64, null=True)  # the admin who unlocked
     at = peewee.DateTimeField(default=utcnow)
