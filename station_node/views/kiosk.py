@@ -7,7 +7,6 @@ the kiosk forgets them after a few idle minutes or when they press 退出.
 from __future__ import annotations
 
 import time
-import unicodedata
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -74,10 +73,11 @@ def _try_signin() -> tuple[Worker | None, str | None, int, int | None]:
     from station_node.services import signin_limits
     from station_node.services.registration import find_worker_by_id_number
     from station_node.services.staff import authenticate_worker_token
+    from station_node.validation import normalise_mobile
 
     token = request.form.get("token", "").strip()
     id_number = request.form.get("id_number", "").strip()[:64]
-    mobile = "".join(unicodedata.normalize("NFKC", request.form.get("mobile", "")).split())
+    mobile = normalise_mobile(request.form.get("mobile", ""))
     wrong = _("身份证号或手机号不对，请再试一次，或请工作人员帮忙")
     if not token and not (id_number and mobile):
         return None, wrong, 401, None
