@@ -7,7 +7,6 @@ dispatched until a staff member releases it; release and rejection record who an
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -127,12 +126,7 @@ def post_job(data: Mapping[str, Any], actor: Staff | None) -> Job:
 
 def _screen(fields: dict[str, Any], employer: Employer, phrases: list[dict[str, str]]) -> list[dict[str, Any]]:
     """Screening's reasons, with the station's and the city's extra phrases."""
-    if _TAKES_PHRASES:
-        return screen_job(fields, employer, extra_phrases=phrases)
-    return [*screen_job(fields, employer), *vocabulary.match_extra(fields, phrases)]
-
-
-_TAKES_PHRASES = "extra_phrases" in inspect.signature(screen_job).parameters
+    return screen_job(fields, employer, extra_phrases=phrases)
 
 
 def _start_dispatch(job: Job) -> None:

@@ -8,7 +8,6 @@ punctuation gone, traditional → simplified, case-folded), once per kind.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,10 +20,7 @@ from station_node.services import require_staff, screening
 from station_node.sync.models import CityRule
 from station_node.validation import clean_text
 
-# What a phrase may flag; screening's own list once it exports one.
-PHRASE_KINDS: tuple[str, ...] = tuple(
-    getattr(screening, "PHRASE_KINDS", ("asks_for_money", "withholds_id_card", "training_trap", "bait_wording"))
-)
+PHRASE_KINDS: tuple[str, ...] = screening.PHRASE_KINDS  # what a phrase may flag
 KIND_LABELS: dict[str, tuple[str, str]] = {
     "asks_for_money": ("向劳动者收钱（押金、各类费用）", "Asks workers for money (deposits, fees)"),
     "withholds_id_card": ("扣押身份证或证件", "Keeps workers' ID cards"),
@@ -37,14 +33,8 @@ PHRASE_MIN, PHRASE_MAX = 2, 32  # characters once normalised: one character woul
 
 
 def normalise(text: str) -> str:
-    """A phrase as screening matches it (screening's own normalisation when it has one)."""
-    own = getattr(screening, "normalise_text", None)
-    if own is not None:
-        out = own(text)
-        if isinstance(out, str):
-            return out
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PZCS")
+    """A phrase as screening matches it."""
+    return screening.normalise_text(text)
 
 
 def require_admin(actor: Staff | None) -> Staff:
@@ -135,7 +125,8 @@ def city_phrases() -> list[dict[str, str]]:
         kind, typed = body.get("phrase_kind"), body.get("phrase")
         phrase = normalise(typed) if isinstance(typed, str) else ""
         if kind in PHRASE_KINDS and PHRASE_MIN <= len(phrase) <= PHRASE_MAX:
-            out.append({"kind": str(kind), "phrase": phrase, "typed": str(typed), "rule_id": str(rule.id)})
+            out.append({"kind": str(kind), "phrase": phrase, "typed": str(body.get("typed") or typed),
+                        "rule_id": str(rule.id)})
     return out
 
 
@@ -157,17 +148,3 @@ def kind_label(kind: str, language: str = "zh") -> str:
     zh, en = KIND_LABELS.get(kind, (kind, kind))
     return en if language == "en" else zh
 
-
-def match_extra(data: Mapping[str, Any], phrases: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """Reasons for extra phrases found in a posting, for a screening that does not take them."""
-    text = normalise(" ".join(str(data.get(k) or "") for k in ("title", "description", "address", "requirements")))
-    found: dict[str, list[str]] = {}
-    for item in phrases:
-        if item["phrase"] and item["phrase"] in text:
-            found.setdefault(item["kind"], []).append(item["phrase"])
-    return [
-        {"code": kind, "matched": words,
-         "message_zh": f"招聘信息含有筛查词库中的词语（{'、'.join(words)}）：{kind_label(kind)}",
-         "message_en": f"The posting has phrases from the screening vocabulary ({', '.join(words)}): {kind_label(kind, 'en')}"}
-        for kind, words in found.items()
-    ]

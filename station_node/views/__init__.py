@@ -16,11 +16,13 @@ def register(app: Flask) -> None:
         api_assignments,
         api_complaints,
         api_jobs,
+        api_screening,
         api_workers,
         board,
         console,
         console_complaints,
         console_jobs,
+        console_screening,
         console_workers,
         errors,
         kiosk,
@@ -34,11 +36,12 @@ def register(app: Flask) -> None:
     csrf.init_app(app)
     errors.register(app)
     templating.register(app)
-    for module in (api, api_workers, api_jobs, api_assignments, api_complaints):
+    for module in (api, api_workers, api_jobs, api_assignments, api_complaints, api_screening):
         # Bearer-token clients carry no cookie to forge; session callers are checked in auth.
         csrf.exempt(module.bp)
         app.register_blueprint(module.bp)
-    for module in (language, console, console_workers, console_jobs, console_complaints, kiosk, kiosk_complaints, board):
+    for module in (language, console, console_workers, console_jobs, console_complaints, console_screening, kiosk,
+                   kiosk_complaints, board):
         app.register_blueprint(module.bp)
     from station_node.views import sync_status  # the link with the hub (station_node.sync)
 
