@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
+from station_node.characters import fold_width
 from station_node.errors import FieldError, InvalidInput, KuaigongError
 from station_node.i18n import lang
 
@@ -30,6 +31,7 @@ FIELD_ALIASES = {
 }
 
 _INDEX = re.compile(r"\[\d+\]|\.\d+$")
+_AMOUNT = re.compile(r"[+-]?[0-9]{1,10}(\.[0-9]{1,2})?")
 
 
 def _words(form: MultiDict[str, str], name: str) -> list[str]:
@@ -54,7 +56,7 @@ def worker_data(form: MultiDict[str, str]) -> dict[str, Any]:
     start, end = form.get("avail_from", "").strip(), form.get("avail_to", "").strip()
     if days or start or end:
         data["availability"] = {
-            "days": [int(d) if d.isdigit() else d for d in days],
+            "days": days,  # strings: clean_int reads "3" and refuses "³" with the field named
             "from": start,
             "to": end,
         }
@@ -81,14 +83,12 @@ def employer_data(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 def yuan_to_fen(text: str) -> int | None:
-    """'123.45' → 12345; None when it is not an amount with at most two decimals."""
-    try:
-        amount = Decimal(text.strip().lstrip("¥￥"))
-    except (InvalidOperation, ValueError):
+    """'123.45' (or full-width '１２３．４５') → 12345; None when it is not an amount of 0-9
+    digits with at most two decimals (not '²', '١٢', '1e30' or 'NaN')."""
+    amount = fold_width(text).strip().lstrip("¥￥")
+    if not _AMOUNT.fullmatch(amount):
         return None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")) or abs(amount) > 10**9:
-        return None
-    return int(amount * 100)
+    return int(Decimal(amount) * 100)
 
 
 def job_data(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
