@@ -1,9 +1,16 @@
 """City-wide rules: blocked employers and intermediaries, announcements, service rules and the
-hotline. Each one is a hub-log entry every station applies."""
+hotline, and screening phrases. Each one is a hub-log entry every station applies.
+
+A block may name the employer's credit code and/or its resident ID number; the number is kept
+only as the city's keyed hash (as stations hash it), never in the rule. A screening phrase is
+stored as typed and normalised (full-width folded, case-folded, spaces and punctuation gone);
+each station normalises it again with its own screening.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from flask import current_app
@@ -11,9 +18,11 @@ from flask import current_app
 from central_hub import clock, db
 from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
 from central_hub.models import RULE_KINDS, Admin, CityRule, Employer
-from central_hub.services import hublog
+from central_hub.models.rules import PHRASE_KINDS
+from central_hub.services import hublog, idnumbers
 
-_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_ID_HASH = re.compile(r"^[0-9a-f]{64}$")
+PHRASE_TYPED_MAX, PHRASE_MIN, PHRASE_MAX = 64, 2, 32
 _HOTLINE = re.compile(r"^\d{3,12}$")
 
 
@@ -42,12 +51,11 @@ def _validate(kind: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     body: dict[str, Any]
     if kind in ("blocked_employer", "blocked_intermediary"):
         name = text("name", "名称", "Name", 128)
-        credit = text("credit_code", "统一社会信用代码", "Credit code", 18, required=False).upper()
-        if credit and not _USCC.match(credit):
-            errs.add("credit_code", "invalid", "统一社会信用代码格式不正确",
-                     "The unified social credit code is not valid")
         reason = text("reason", "原因", "Reason", 200)
-        body, title = {"name": name, "credit_code": credit or None, "reason": reason}, name
+        body, title = {"name": name, **_block_keys(data, errs), "reason": reason}, name
+    elif kind == "screening_phrase":
+        body = _phrase_body(data, errs)
+        title = str(body.get("phrase") or "")
     elif kind == "announcement":
         title = text("title", "标题", "Title", 200)
         body = {"title": title, "text": text("text", "内容", "Text", 2000)}
@@ -59,6 +67,62 @@ def _validate(kind: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         title = "服务规则"
     errs.raise_if_any()
     return title, body
+
+
+def _given(data: dict[str, Any], name: str) -> bool:
+    value = data.get(name)
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _block_keys(data: dict[str, Any], errs: FieldErrors) -> dict[str, Any]:
+    """The credit code and the keyed hash of the ID number a block names (each optional)."""
+    out: dict[str, Any] = {"credit_code": None}
+    if _given(data, "credit_code"):
+        out["credit_code"] = idnumbers.clean_credit_code(data.get("credit_code"), errs)
+    if _given(data, "id_number"):
+        number = idnumbers.clean_id_number(data.get("id_number"), errs)
+        if number is not None:
+            out["id_hash"] = idnumbers.hash_id_number(number)
+    elif _given(data, "id_hash"):
+        typed = data.get("id_hash")
+        if isinstance(typed, str) and _ID_HASH.match(typed.strip().lower()):
+            out["id_hash"] = typed.strip().lower()
+        else:
+            errs.add("id_hash", "invalid", "证件号哈希应为64位十六进制", "The ID hash must be 64 hexadecimal digits")
+    return out
+
+
+def normalise_phrase(text: str) -> str:
+    """A phrase with full-width forms folded, case folded, spaces, punctuation and symbols gone."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PZCS")
+
+
+def _phrase_body(data: dict[str, Any], errs: FieldErrors) -> dict[str, Any]:
+    kind = data.get("phrase_kind")
+    if not isinstance(kind, str) or kind not in PHRASE_KINDS:
+        errs.add("phrase_kind", "required" if not kind else "invalid", "请选择词语类别", "Choose the kind of phrase")
+    typed = data.get("phrase")
+    typed = typed.strip() if isinstance(typed, str) else ""
+    phrase = normalise_phrase(typed)
+    if not typed:
+        errs.add("phrase", "required", "请填写词语", "Phrase is required")
+    elif len(typed) > PHRASE_TYPED_MAX:
+        errs.add("phrase", "too_long", f"词语最多 {PHRASE_TYPED_MAX} 个字", f"The phrase is longer than {PHRASE_TYPED_MAX}")
+    elif not phrase:
+        errs.add("phrase", "empty_after_normalising", "去掉空格和标点后词语为空",
+                 "The phrase is empty without its spaces and punctuation")
+    elif not PHRASE_MIN <= len(phrase) <= PHRASE_MAX:
+        errs.add("phrase", "length", f"词语去掉空格和标点后应为 {PHRASE_MIN}–{PHRASE_MAX} 个字",
+                 f"The phrase must be {PHRASE_MIN}-{PHRASE_MAX} characters without spaces and punctuation")
+    elif isinstance(kind, str) and _active_phrase(kind, phrase):
+        errs.add("phrase", "duplicate", f"全市词库中已有该词语（{phrase}）", f"The city vocabulary already has this phrase ({phrase})")
+    return {"phrase_kind": kind, "phrase": phrase, "typed": typed}
+
+
+def _active_phrase(kind: str, phrase: str) -> bool:
+    rules = CityRule.select(CityRule.body).where((CityRule.kind == "screening_phrase") & CityRule.active)
+    return any(r.body.get("phrase_kind") == kind and r.body.get("phrase") == phrase for r in rules)
 
 
 def add_rule(kind: str, data: dict[str, Any], actor: Admin | None) -> CityRule:
@@ -73,6 +137,8 @@ def add_rule(kind: str, data: dict[str, Any], actor: Admin | None) -> CityRule:
                 (CityRule.kind == "service_rules") & (CityRule.id != rule.id)).execute()
         if kind == "blocked_employer" and body.get("credit_code"):
             Employer.update(blocked=True).where(Employer.credit_code == body["credit_code"]).execute()
+        if kind == "blocked_employer" and body.get("id_hash"):
+            Employer.update(blocked=True).where(Employer.id_hash == body["id_hash"]).execute()
         entry = hublog.append("city_rule", str(rule.id), "create", {"kind": kind, **body})
         CityRule.update(hub_seq=entry.seq).where(CityRule.id == rule.id).execute()
         return CityRule.get_by_id(rule.id)
