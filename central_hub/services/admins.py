@@ -1,4 +1,4 @@
-"""Hub admin accounts: create, sign in."""
+"""Hub admin accounts: create, sign in (limited per username and address, see signin_limits)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from central_hub import clock, db
 from central_hub.errors import Conflict, FieldErrors
 from central_hub.models import ROLES, Admin
+from central_hub.services import signin_limits
 
 MIN_PASSWORD = 8
+_DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
 
 
 def create_admin(username: str, display_name: str, role: str, password: str) -> Admin:
@@ -41,8 +43,23 @@ def create_admin(username: str, display_name: str, role: str, password: str) -> 
 def authenticate(username: str, password: str) -> Admin | None:
     """The active admin with these credentials, or None."""
     admin = Admin.get_or_none(Admin.username == (username or "").strip())
-    if admin is None or not admin.active or not check_password_hash(admin.password_hash, password or ""):
+    if admin is None:
+        check_password_hash(_DUMMY_HASH, password or "")  # the same work either way
+        return None
+    if not admin.active or not check_password_hash(admin.password_hash, password or ""):
         return None
     with db.atomic():
         Admin.update(last_login_at=clock.now()).where(Admin.id == admin.id).execute()
+    return admin
+
+
+def sign_in(username: str, password: str, address: str | None) -> Admin:
+    """The admin with these credentials; raises TooManyAttempts (429) while the username or the
+    address is blocked (even for the right password), WrongCredentials (401) otherwise."""
+    username = (username or "").strip()
+    attempt = signin_limits.begin(username, address)
+    admin = authenticate(username, password)
+    if admin is None:
+        raise signin_limits.failed(attempt)
+    signin_limits.succeeded(attempt)
     return admin

@@ -13,8 +13,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from central_hub.errors import Forbidden
+from central_hub.i18n import lang_code
 from central_hub.models import Admin
-from central_hub.services import admins
+from central_hub.services import admins, signin_limits
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
@@ -59,20 +60,38 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
-    error = None
+    error, status, headers = None, 200, {}
     if form.validate_on_submit():
-        admin = admins.authenticate(form.username.data or "", form.password.data or "")
-        if admin is not None:
+        try:
+            admin = admins.sign_in(form.username.data or "", form.password.data or "", request.remote_addr)
+        except (signin_limits.TooManyAttempts, signin_limits.WrongCredentials) as exc:
+            error, status = exc.message(lang_code()), exc.status
+            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+        else:
             session.clear()
             session["admin_id"] = admin.id
             target = request.args.get("next") or ""
             return redirect(target if target.startswith("/") and not target.startswith("//")
                             else url_for("stations.index"))
-        error = "bad_credentials"
     elif request.method == "POST":
-        error = "missing"
-    status = 401 if error else 200
-    return render_template("login.html", form=form, error=error), status
+        error, status = "missing", 401
+    return render_template("login.html", form=form, error=error), status, headers
+
+
+@bp.get("/signin-locks")
+@login_required
+def signin_locks():  # type: ignore[no-untyped-def]
+    """Usernames and addresses waiting or locked now, and the audit of locks and unlocks."""
+    return render_template("signin_locks.html", rows=signin_limits.blocked_rows(),
+                           trail=signin_limits.audit_trail())
+
+
+@bp.post("/signin-locks/<int:row_id>/unlock")
+@admin_required
+def unlock_signin(row_id: int):  # type: ignore[no-untyped-def]
+    """An admin lifts a block; the unlock is audited under their name."""
+    signin_limits.unlock(row_id, g.admin)
+    return redirect(url_for("auth.signin_locks"))
 
 
 @bp.post("/logout")

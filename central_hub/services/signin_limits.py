@@ -1,0 +1,187 @@
+"""Hub sign-in that cannot be guessed: failures counted per typed username and per address.
+
+The counts live in the database, so every hub process behind the balancer sees the same ones;
+each attempt is counted under a row lock before the password is checked (`begin`), so parallel
+guesses through several processes cannot slip past the limit, and a success takes its count
+back (`succeeded`). After 5 failures the next attempt waits 30 s, 60 s, 120 s, then the account
+(or address) is locked for 15 minutes, refusing even the right password. Locks and unlocks are
+written to `SigninEvent`, the audit hub admins read on the sign-in protection page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import peewee
+from flask import current_app, has_app_context
+
+from central_hub import clock, db
+from central_hub.errors import HubError, NotFound
+from central_hub.models import Admin, SigninEvent, SigninThrottle
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How many failures pass freely, when the delays start and when the long lock comes."""
+
+    free: int
+    lock_after: int
+    first_delay: int = 30
+    lock_seconds: int = 15 * 60
+    forget_after: int = 24 * 3600
+
+    def block_for(self, failures: int) -> tuple[int, bool]:
+        """Seconds to refuse further attempts after this many failures, and whether it is the lock."""
+        if failures >= self.lock_after:
+            return self.lock_seconds, True
+        if failures >= self.free:
+            return self.first_delay * 2 ** (failures - self.free), False
+        return 0, False
+
+
+ACCOUNT = Policy(free=5, lock_after=8)
+ADDRESS = Policy(free=20, lock_after=23, forget_after=15 * 60)
+
+
+def policy(scope: str) -> Policy:
+    """The policy for a scope, with SIGNIN_ACCOUNT_POLICY / SIGNIN_ADDRESS_POLICY overrides."""
+    base = ACCOUNT if scope == "account" else ADDRESS
+    if has_app_context():
+        over = current_app.config.get(f"SIGNIN_{scope.upper()}_POLICY")
+        if isinstance(over, dict):
+            return Policy(**{**base.__dict__, **over})
+    return base
+
+
+def _wait_text(until: dt.datetime, locked: bool, now: dt.datetime) -> tuple[str, str, int]:
+    offset = int(current_app.config.get("UTC_OFFSET_HOURS", 8)) if has_app_context() else 8
+    local = (until + dt.timedelta(hours=offset)).strftime("%H:%M:%S")
+    wait = max(1, int((until - now).total_seconds() + 0.999))
+    minutes = (wait + 59) // 60
+    when_zh = f"{minutes} 分钟" if wait >= 60 else f"{wait} 秒"
+    when_en = f"{minutes} minute{'s' if minutes > 1 else ''}" if wait >= 60 else f"{wait} seconds"
+    zh = (f"登录失败次数太多，{'已暂时锁定' if locked else '请稍候再试'}。请在 {when_zh}后"
+          f"（北京时间 {local} 以后）再试，或请其他管理员解锁。")
+    en = (f"Too many failed sign-ins. {'Sign-in is locked for now' if locked else 'Please wait'}: "
+          f"try again in {when_en} (after {local}, UTC+{offset}), or ask another admin to unlock it.")
+    return zh, en, wait
+
+
+class TooManyAttempts(HubError):
+    """Sign-in refused until a delay or lock passes (429)."""
+
+    def __init__(self, until: dt.datetime, locked: bool, now: dt.datetime) -> None:
+        zh, en, wait = _wait_text(until, locked, now)
+        super().__init__("too_many_attempts", zh, en, status=429, details={"retry_after": wait, "locked": locked})
+        self.retry_after = wait
+
+
+class WrongCredentials(HubError):
+    """The username or password was wrong (401); says how long to wait when a delay began."""
+
+    def __init__(self, wait: TooManyAttempts | None = None) -> None:
+        zh, en = "用户名或密码不正确", "Wrong username or password"
+        if wait is not None:
+            zh, en = f"{zh}。{wait.message_zh}", f"{en}. {wait.message_en}"
+        super().__init__("bad_credentials", zh, en, status=401)
+        self.retry_after = wait.retry_after if wait is not None else None
+
+
+@dataclass
+class Attempt:
+    """One counted sign-in attempt, to be settled with `succeeded` or `failed`."""
+
+    keys: dict[str, str]
+    before: dict[str, tuple[int, dt.datetime | None, dt.datetime | None, bool]] = field(default_factory=dict)
+    after: dict[str, tuple[int, dt.datetime | None, bool]] = field(default_factory=dict)
+
+
+def _where(scope: str, key: str) -> peewee.Expression:
+    return (SigninThrottle.scope == scope) & (SigninThrottle.key == key)
+
+
+def _locked_row(scope: str, key: str) -> SigninThrottle:
+    SigninThrottle.insert(scope=scope, key=key).on_conflict_ignore().execute()
+    return db.locked(SigninThrottle.select().where(_where(scope, key))).get()
+
+
+def begin(username: str, address: str | None) -> Attempt:
+    """Count an attempt against the typed username and the address, or refuse it (429)."""
+    now = clock.now()
+    keys = {"account": username[:64], "address": (address or "unknown")[:64]}
+    if not keys["account"]:
+        del keys["account"]
+    attempt = Attempt(keys)
+    with db.atomic():
+        rows = {scope: _locked_row(scope, key) for scope, key in sorted(keys.items())}
+        blocked = [r for r in rows.values() if r.blocked_until is not None and r.blocked_until > now]
+        if blocked:
+            raise TooManyAttempts(max(r.blocked_until for r in blocked), any(r.locked for r in blocked), now)
+        for scope, row in rows.items():
+            attempt.before[scope] = (row.failures, row.last_failure_at, row.blocked_until, row.locked)
+            rule = policy(scope)
+            if row.last_failure_at is not None and (now - row.last_failure_at).total_seconds() > rule.forget_after:
+                row.failures = 0
+            row.failures += 1
+            row.last_failure_at = now
+            seconds, row.locked = rule.block_for(row.failures)
+            row.blocked_until = now + dt.timedelta(seconds=seconds) if seconds else None
+            row.save()
+            attempt.after[scope] = (row.failures, row.blocked_until, row.locked)
+    return attempt
+
+
+def succeeded(attempt: Attempt) -> None:
+    """The password was right: clear the account's count and take back the address's."""
+    with db.atomic():
+        if "account" in attempt.keys:
+            SigninThrottle.delete().where(_where("account", attempt.keys["account"])).execute()
+        row = db.locked(SigninThrottle.select().where(_where("address", attempt.keys["address"]))).first()
+        if row is None:
+            return
+        failures, last, until, locked = attempt.before["address"]
+        if row.failures == attempt.after["address"][0]:  # no other attempt since ours: as before
+            row.failures, row.last_failure_at, row.blocked_until, row.locked = failures, last, until, locked
+        else:
+            row.failures = max(0, row.failures - 1)
+        row.save()
+
+
+def failed(attempt: Attempt) -> WrongCredentials:
+    """The password was wrong: audit a lock this failure started; the error to show."""
+    now = clock.now()
+    waits = [(until, locked) for _n, until, locked in attempt.after.values() if until is not None]
+    with db.atomic():
+        for scope, (failures, until, locked) in sorted(attempt.after.items()):
+            if locked and until is not None:  # `begin` refuses while blocked: every lock here is new
+                SigninEvent.create(event="locked", scope=scope, key=attempt.keys[scope], failures=failures,
+                                   until=until, reason=f"{failures} failed sign-ins", at=now)
+    if not waits:
+        return WrongCredentials()
+    until, _ = max(waits)
+    return WrongCredentials(TooManyAttempts(until, any(locked for _u, locked in waits), now))
+
+
+def blocked_rows() -> list[SigninThrottle]:
+    """Usernames and addresses that must wait or are locked now, the longest block first."""
+    now = clock.now()
+    query = SigninThrottle.select().where(SigninThrottle.blocked_until > now)
+    return list(query.order_by(SigninThrottle.blocked_until.desc(), SigninThrottle.id))
+
+
+def unlock(row_id: int, actor: Admin) -> SigninThrottle:
+    """An admin lifts a block and clears its count; the unlock is audited with their name."""
+    with db.atomic():
+        row = db.locked(SigninThrottle.select().where(SigninThrottle.id == row_id)).first()
+        if row is None:
+            raise NotFound("该登录限制（可能已解除）", "Sign-in block (already lifted?)")
+        SigninThrottle.delete().where(SigninThrottle.id == row.id).execute()
+        SigninEvent.create(event="unlocked", scope=row.scope, key=row.key, failures=row.failures,
+                           until=row.blocked_until, by=actor.username, at=clock.now())
+    return row
+
+
+def audit_trail(limit: int = 50) -> list[SigninEvent]:
+    """The latest locks and unlocks, newest first."""
+    return list(SigninEvent.select().order_by(SigninEvent.id.desc()).limit(limit))
