@@ -16,6 +16,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the hub app: defaults → instance config.py → KUAIGONG_HUB_* env → test_config."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object("central_hub.config")
+    # Admin forms are small: limits well below the push body limit (config.MAX_CONTENT_LENGTH).
+    app.config.update(MAX_FORM_MEMORY_SIZE=64 * 1024, MAX_FORM_PARTS=200)
     data_dir = (test_config or {}).get("DATA_DIR") or os.environ.get("KUAIGONG_HUB_DATA_DIR")
     if data_dir:
         app.config["DATA_DIR"] = data_dir

@@ -13,6 +13,7 @@ import contextlib
 import gc
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -58,10 +59,9 @@ def _hash_at(station: Station) -> Any:
 
 
 def _int_header(headers: dict[str, str], name: str) -> int | None:
-    try:
-        return int(headers.get(name, ""))
-    except ValueError:
-        return None
+    """A whole-number header in ASCII digits that a database column can hold; else None."""
+    text = headers.get(name, "").strip()
+    return int(text) if re.fullmatch(r"-?[0-9]{1,17}", text) else None
 
 
 @contextlib.contextmanager
