@@ -410,3 +410,14 @@ def test_a_hub_decision_cannot_set_a_spoofing_name(web_app: Flask, api: Api, pin
     assert outcome.startswith("refused")
     with web_app.app_context(), db.database.connection_context():
         assert Worker.get_by_id(worker_id).name == "王芳"
+
+
+def test_the_console_search_finds_a_worker_however_the_number_is_typed(
+        web_app: Flask, api: Api, pinned: Any) -> None:
+    number = id_number(birth="19660606", seq=29)
+    assert api.post("/workers", worker_body(name="孙丽", id_number=number, mobile="13500135000")).status_code == 201
+    assert api.post("/workers", worker_body(name="钱军")).status_code == 201
+    console = _console(web_app)
+    for typed in (_full_width("135 0013"), "+86 135-0013-5000", _full_width(number.lower()), number):
+        page = console.get("/console/workers", query_string={"q": typed}).get_data(as_text=True)
+        assert "孙丽" in page and "钱军" not in page, typed
