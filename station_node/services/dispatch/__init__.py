@@ -428,7 +428,7 @@ def grab(job_id: str, worker_id: str, actor: Staff | None) -> Assignment:
 
 
 def _grabbable(job: Job) -> None:
-    if job.status in _SCREENED_STATUSES:
+    if job.status == "held":  # say so when the employer's block is why (_confirm checks live jobs)
         employer_blocks.refuse_if_blocked(job.id)
     if job.dispatch_mode != "grab":
         raise Conflict("not_eligible", "此工作由驿站派单，不能抢单，请等待派单通知",
