@@ -298,7 +298,7 @@ def _job_or_404(job_id: str) -> Job:
 
 def _job_not_open(job: Job) -> Conflict:
     if job.status == "held":
-        return Conflict("job_held", "此工作正在等待驿站工作人员审核，暂不接受抢单或派单",
+        return Conflict("job_not_open", "此工作正在等待驿站工作人员审核，暂不接受抢单或派单",
                         "the job is waiting for staff review and takes no grabs or offers", job_status=job.status)
     return Conflict("job_not_open", f"此工作当前不在派工中（状态：{job.status}）",
                     f"the job is not open for dispatch (status: {job.status})", job_status=job.status)
