@@ -92,7 +92,12 @@ def test_a_city_phrase_holds_a_matching_posting_after_one_sync(tmp_path: Path, h
 
     admin = _hub_admin(hub_process)
     _add_rule(admin, hub_process, {"kind": "screening_phrase", "phrase_kind": "bait_wording", "phrase": "锦鲤岗位"})
-    st.sync()
+    from station_node.services import vocabulary
+
+    with st.ctx():  # the station's own phrase travels up in its change log like any change
+        vocabulary.add_phrase({"kind": "training_trap", "phrase": "学技术包分配"}, st.staff)
+    out = st.sync()
+    assert out.accepted_seq == st.entries()
     held = _post(st, employer, posting)
     assert held["status"] == "held" and "bait_wording" in _codes(held)
 
