@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # Marks that end a clause: a negation before one does not reach a fee after it.
-_CLAUSE_MARKS = frozenset("，。；;！!？?\n\r\u2028\u2029,.、：:|/\\~～…—")
+_CLAUSE_MARKS = frozenset("，。；;！!？?\n\r\u2028\u2029,.：:|/\\~～…—")
 # Symbols kept as text because they carry meaning for screening (money).
 _KEPT_SYMBOLS = frozenset("¥$€£%")
 _DROPPED_MARKS = frozenset({"Cf", "Mn", "Me", "Cc", "Co", "Cs", "Cn"})
@@ -36,6 +36,12 @@ class Normalised:
         if start >= end or not self.origin:
             return ""
         return self.source[self.origin[start] : self.origin[end - 1] + 1]
+
+    def separator(self, start: int, end: int) -> str:
+        """The original characters dropped between text[start - 1] and text[end]."""
+        if start <= 0 or end >= len(self.text):
+            return ""
+        return self.source[self.origin[start - 1] + 1 : self.origin[end]]
 
     def clause_start(self, at: int) -> int:
         """Where the clause holding text[at] starts."""

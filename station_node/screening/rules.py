@@ -1,0 +1,144 @@
+"""The screening rules: which phrases found in a posting's text are reasons to hold it.
+
+Each finding names its kind, the vocabulary phrase that matched (as listed) and the posting's
+own words it matched, so staff can see why a posting was held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from station_node.screening.match import Hit, Text, find
+from station_node.screening.normalise import normalise
+from station_node.screening.scope import Scope
+from station_node.screening.vocabulary import Phrase, Vocabulary, compile_phrase, vocabulary
+
+_CARD_GAP = 10  # characters between an ID document and the verb that keeps it (身份证…交由…保管)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason to hold: its kind, the phrase as listed, and the posting's own words."""
+
+    kind: str
+    phrase: str
+    quote: str
+    homophone: bool = False
+
+
+class _Screen:
+    def __init__(self, source: str, vocab: Vocabulary, extra: Mapping[str, tuple[Phrase, ...]]) -> None:
+        self.text = Text(normalise(source))
+        self.vocab = vocab
+        self.extra = extra
+        self.scope = Scope(self.text, vocab)
+        self.findings: list[Finding] = []
+
+    def _add(self, kind: str, hit: Hit, start: int | None = None, end: int | None = None) -> None:
+        quote = self.text.norm.quote(hit.start if start is None else start, hit.end if end is None else end)
+        self.findings.append(Finding(kind, hit.phrase.text, quote, hit.homophone))
+
+    def _cleared(self, hit: Hit) -> bool:
+        scope = self.scope
+        return (
+            scope.negated_before(hit.start)
+            or scope.negated_after(hit.end)
+            or scope.employer_pays(hit.start, hit.end)
+        )
+
+    def money(self) -> None:
+        vocab, scope = self.vocab, self.scope
+        phrases = (*vocab.money, *self.extra.get("asks_for_money", ()))
+        for hit in find(self.text, phrases, vocab.money_exceptions):
+            if hit.homophone and not scope.money_context(hit.start, hit.end):
+                continue
+            amount = scope.amount_beside(hit.start, hit.end)
+            if amount:
+                self._add("asks_for_money", hit, min(amount[0], hit.start), max(amount[1], hit.end))
+            elif not self._cleared(hit):
+                self._add("asks_for_money", hit)
+        for hit in find(self.text, vocab.pays_before_amount, vocab.money_exceptions):
+            amount = scope.amount_beside(hit.start, hit.end)
+            if amount and amount[0] == hit.start and not scope.negated_before(hit.start):
+                self._add("asks_for_money", hit, hit.start, amount[1])
+
+    def cards(self) -> None:
+        vocab, scope, text = self.vocab, self.scope, self.text
+        documents = [
+            h for h in find(text, vocab.documents)
+            if not any(text.text.startswith(w, h.end) for w in vocab.not_the_card)
+        ]
+        if not documents:
+            return
+        before = find(text, vocab.keeping_before, vocab.card_exceptions)
+        after = find(text, vocab.keeping_after, vocab.card_exceptions)
+        for doc in documents:
+            clause = (text.norm.clause_start(doc.start), text.norm.clause_end(doc.start))
+            for verb in before:
+                gap = text.text[verb.end : doc.start]
+                if clause[0] <= verb.start and verb.end <= doc.start and len(gap) <= 6 and (
+                    not gap or scope.tokenise(gap) is not None
+                ) and not scope.negated_before(verb.start):
+                    self._add("withholds_id_card", verb, verb.start, doc.end)
+            for verb in after:
+                if doc.end <= verb.start <= doc.end + _CARD_GAP and verb.end <= clause[1] and not (
+                    scope.negated_before(verb.start, floor=doc.end)
+                ):
+                    self._add("withholds_id_card", verb, doc.start, verb.end)
+        for hit in find(text, self.extra.get("withholds_id_card", ())):
+            if not scope.negated_before(hit.start):
+                self._add("withholds_id_card", hit)
+
+    def training(self) -> None:
+        vocab, scope = self.vocab, self.scope
+        always = (*vocab.training_always, *self.extra.get("training_trap", ()))
+        for hit in find(self.text, always):
+            if not scope.negated_before(hit.start):
+                self._add("training_trap", hit)
+        if any(f.kind == "training_trap" for f in self.findings):
+            return
+        money = [h for h in find(self.text, vocab.training_money) if not self._cleared(h)]
+        if not money:
+            return
+        for cue in find(self.text, vocab.training):
+            if not any(m.start < cue.end and cue.start < m.end for m in money):
+                first = money[0]
+                self._add("training_trap", cue, min(cue.start, first.start), max(cue.end, first.end))
+                return
+
+    def bait(self) -> None:
+        phrases = (*self.vocab.bait, *self.extra.get("bait_wording", ()))
+        for hit in find(self.text, phrases, self.vocab.bait_exceptions):
+            if not self.scope.negated_before(hit.start):
+                self._add("bait_wording", hit)
+
+
+def compile_extra(extra_phrases: Iterable[Mapping[str, Any]], kinds: Iterable[str]) -> dict[str, tuple[Phrase, ...]]:
+    """Extra phrases ({"kind", "phrase"}) by kind, compiled; unknown kinds and blanks are skipped."""
+    known = set(kinds)
+    out: dict[str, list[Phrase]] = {}
+    for item in extra_phrases:
+        kind = item.get("kind")
+        phrase = compile_phrase(str(item.get("phrase") or ""))
+        if kind in known and phrase is not None:
+            out.setdefault(str(kind), []).append(phrase)
+    return {kind: tuple(phrases) for kind, phrases in out.items()}
+
+
+def screen_text(source: str, extra: Mapping[str, tuple[Phrase, ...]] | None = None) -> list[Finding]:
+    """Every finding in this text, in the order money, ID cards, training, bait."""
+    screen = _Screen(source, vocabulary(), extra or {})
+    screen.money()
+    screen.cards()
+    screen.training()
+    screen.bait()
+    seen: set[tuple[str, str, str]] = set()
+    unique: list[Finding] = []
+    for finding in screen.findings:
+        key = (finding.kind, finding.phrase, finding.quote)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique

@@ -1,0 +1,184 @@
+"""What a negation reaches, whether the employer bears a cost, and money amounts beside a word.
+
+A negator clears a fee only when what stands between them belongs to that fee: fillers
+(任何, 额外, 的 …) and other fees of the same list (不收押金、保证金). After a paying verb
+(不收…, 无需缴纳…) it also reaches across a few words naming the fee (不收车辆押金). Anything
+else between — another object (无需经验押金), a contrast (免押金但需交保证金), a clause
+break (不用加班，押金300) — leaves the fee standing. After the fee, a negator clears it only
+when it closes the clause (押金全免, 押金：无) and does not start a clause about something else
+(押金，无需经验). A money amount right beside a fee (押金200元) is a demand whatever precedes.
+"""
+
+from __future__ import annotations
+
+from station_node.screening.match import AMOUNT, Text, amount_at, nonzero
+from station_node.screening.vocabulary import Vocabulary
+
+_MODIFIER_MAX = 4  # characters naming the fee between a paying verb and it: 不收(车辆)押金
+
+
+class Scope:
+    """Negation and cost questions about one posting's normalised text."""
+
+    def __init__(self, text: Text, vocab: Vocabulary) -> None:
+        self.text = text
+        self.vocab = vocab
+        self._tokens: dict[str, str] = {}
+        for word in vocab.contrast:
+            self._tokens[word] = "contrast"
+        for word in vocab.fillers:
+            self._tokens[word] = "filler"
+        for word in vocab.pay_verbs:
+            self._tokens[word] = "pay"
+        for word in vocab.money_words:
+            self._tokens[word] = "fee"
+        self._longest = max(len(w) for w in self._tokens)
+        self._linking = vocab.fillers | vocab.pay_verbs | frozenset({"共", "约", "合计", "每人", "每月"})
+
+    def tokenise(self, gap: str) -> list[str] | None:
+        """Split `gap` into known words, longest first (None if something else is there)."""
+        out: list[str] = []
+        i = 0
+        while i < len(gap):
+            for size in range(min(self._longest, len(gap) - i), 0, -1):
+                if gap[i : i + size] in self._tokens:
+                    out.append(gap[i : i + size])
+                    i += size
+                    break
+            else:
+                return None
+        return out
+
+    def _reaches(self, negator: str, gap: str) -> bool:
+        """Whether `negator` reaches across `gap` to the word right after it."""
+        tokens = self.tokenise(gap)
+        if tokens is not None:
+            after_fee = False
+            for token in tokens:
+                kind = self._tokens[token]
+                if after_fee and (token in self.vocab.contrast or kind == "pay"):
+                    return False
+                if kind == "contrast" and token not in self.vocab.fillers:
+                    return False
+                after_fee = after_fee or kind == "fee"
+            return True
+        rest = gap
+        if negator.isascii():  # "no agency fee": an English negator reaches across two words
+            words = [w for w in rest.split(" ") if w and w not in self.vocab.fillers]
+            blockers = self.vocab.contrast | self.vocab.pay_verbs
+            return len(words) <= 2 and not any(w in blockers for w in words)
+        if not any(negator.endswith(verb) for verb in self.vocab.pay_verbs):
+            rest = self._strip_fillers(rest)
+            verb = self._prefix(rest, self.vocab.pay_verbs)
+            if not verb:
+                return False
+            rest = rest[len(verb) :]
+        rest = self._strip_fillers(rest)
+        while rest and self._suffix(rest, self.vocab.fillers):
+            rest = rest[: -len(self._suffix(rest, self.vocab.fillers))]
+        if len(rest) > _MODIFIER_MAX:
+            return False
+        blockers = self.vocab.contrast | self.vocab.pay_verbs | self.vocab.negators_before
+        return not any(word in rest for word in blockers if len(word) <= len(rest))
+
+    def _strip_fillers(self, rest: str) -> str:
+        while rest and (word := self._prefix(rest, self.vocab.fillers)):
+            rest = rest[len(word) :]
+        return rest
+
+    @staticmethod
+    def _prefix(text: str, words: frozenset[str]) -> str:
+        return max((w for w in words if text.startswith(w)), key=len, default="")
+
+    @staticmethod
+    def _suffix(text: str, words: frozenset[str]) -> str:
+        return max((w for w in words if text.endswith(w)), key=len, default="")
+
+    def negated_before(self, start: int, floor: int = 0, words: frozenset[str] | None = None) -> bool:
+        """Whether a negator earlier in the clause (not before `floor`) reaches text[start]."""
+        text = self.text.text
+        begin = max(self.text.norm.clause_start(start), floor)
+        window = text[begin:start]
+        if not window:
+            return False
+        for word in words if words is not None else self.vocab.negators_before:
+            at = window.find(word)
+            while at >= 0:
+                if self._reaches(word, window[at + len(word) :]):
+                    return True
+                at = window.find(word, at + 1)
+        return False
+
+    def _skip_list(self, at: int) -> int:
+        """Past fillers and further fees of a list after text[at] (押金、保证金全免)."""
+        text = self.text.text
+        while at < len(text):
+            word = self._prefix(text[at:], self.vocab.fillers | self.vocab.money_words)
+            if not word:
+                break
+            at += len(word)
+        return at
+
+    def negated_after(self, end: int) -> bool:
+        """Whether the fee ending at `end` is declared void right after it (押金全免, 押金0元)."""
+        text, norm = self.text.text, self.text.norm
+        at = self._skip_list(end)
+        amount = amount_at(text, at)
+        if amount and amount.group(0) and not nonzero(amount.group(0)):
+            return True
+        word = self._prefix(text[at:], self.vocab.negators_after)
+        if not word:
+            return False
+        if self.text.crosses_break(end, at):
+            return False
+        after = at + len(word)
+        rest = text[after : norm.clause_end(after - 1)] if after < len(text) else ""
+        return not rest or self.tokenise(rest) is not None
+
+    def employer_pays(self, start: int, end: int) -> bool:
+        """Whether the cost named at text[start:end] is borne by the employer (体检费公司报销)."""
+        if self.negated_before(start, words=self.vocab.employer_before):
+            return True
+        text = self.text.text
+        at = end
+        while at < len(text):
+            word = self._prefix(text[at:], self.vocab.money_words | frozenset({"用", "由", "全部", "全额", "均", "都"}))
+            if not word:
+                break
+            at += len(word)
+        if self.text.crosses_break(end, at):
+            return False
+        return bool(self._prefix(text[at:], self.vocab.employer_after))
+
+    def amount_beside(self, start: int, end: int) -> tuple[int, int] | None:
+        """The span of a nonzero money amount right beside text[start:end] (押金200元, 二百元押金)."""
+        text, breaks = self.text.text, self.text.norm.breaks
+        at = end
+        for _ in range(2):
+            word = self._prefix(text[at:], self._linking)
+            if not word:
+                break
+            at += len(word)
+        amount = amount_at(text, at)
+        labelled = end not in breaks or self.text.norm.separator(end, end).strip() in (":", "：")
+        if amount and nonzero(amount.group(0)) and at - end <= 3 and labelled and not any(end < b <= at for b in breaks):
+            return start, amount.end()
+        begin = self.text.norm.clause_start(start)
+        for match in AMOUNT.finditer(text, begin, start):
+            unit = match.group(0)[-1:] in "元块圆¥" or match.group(0)[:1] in "¥$"
+            between = text[match.end() : start]
+            if unit and nonzero(match.group(0)) and len(between) <= 2 and all(c in "钱的" for c in between):
+                return match.start(), end
+        return None
+
+    def money_context(self, start: int, end: int) -> bool:
+        """Whether the clause around text[start:end] speaks of paying (a paying verb or an amount)."""
+        text, norm = self.text.text, self.text.norm
+        begin, finish = norm.clause_start(start), norm.clause_end(max(start, end - 1))
+        before = text[max(begin, start - 3) : start]
+        if any(verb in before for verb in self.vocab.pay_verbs):
+            return True
+        return any(
+            nonzero(m.group(0)) and (m.group(0)[-1:] in "元块圆¥" or m.group(0)[:1] in "¥$" or m.start() == end)
+            for m in AMOUNT.finditer(text, begin, finish)
+        )

@@ -1,0 +1,135 @@
+"""Screening's vocabulary: the shipped phrase lists (vocabulary.json) compiled for matching.
+
+The lists are data, written in simplified Chinese; each phrase is normalised the same way as
+the posting text. A `*` inside a phrase stands for a short gap within one clause. Phrases added
+at run time (by station admins or city rules) are compiled the same way and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from station_node.screening.normalise import is_han, normalise_text
+from station_node.screening.pinyin import syllables_of
+
+GAP_HAN = 6  # characters a `*` may stand for between Chinese words
+GAP_LATIN = 30  # and between English words
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One vocabulary phrase, normalised, with what matching it needs."""
+
+    text: str  # as listed (normalised parts joined by `*`)
+    parts: tuple[str, ...]
+    pattern: re.Pattern[str] | None  # for phrases with gaps
+    syllables: tuple[str, ...] | None  # pinyin, when homophones of it are looked for
+
+    @property
+    def latin(self) -> bool:
+        """Whether the phrase starts or ends with an English letter (matched as whole words)."""
+        return _latin(self.parts[0][:1]) or _latin(self.parts[-1][-1:])
+
+
+def _latin(char: str) -> bool:
+    return bool(char) and char.isascii() and char.isalpha()
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_phrase(text: str) -> Phrase | None:
+    """A phrase ready for matching (None when nothing is left after normalising)."""
+    parts = tuple(p for p in (normalise_text(part) for part in text.split("*")) if p)
+    if not parts:
+        return None
+    pattern = None
+    if len(parts) > 1:
+        gap = GAP_LATIN if any(_latin(p[:1]) for p in parts) else GAP_HAN
+        pattern = re.compile(f".{{0,{gap}}}?".join(re.escape(p) for p in parts))
+    syllables = None
+    if len(parts) == 1 and len(parts[0]) >= 2 and all(is_han(c) for c in parts[0]):
+        syllables = syllables_of(parts[0])
+    return Phrase("*".join(parts), parts, pattern, syllables)
+
+
+def compile_phrases(texts: Iterable[str]) -> tuple[Phrase, ...]:
+    """Compile a list of phrases, dropping empty and repeated ones."""
+    seen: dict[str, Phrase] = {}
+    for text in texts:
+        phrase = compile_phrase(text)
+        if phrase is not None:
+            seen.setdefault(phrase.text, phrase)
+    return tuple(seen.values())
+
+
+def _words(texts: Iterable[str]) -> frozenset[str]:
+    return frozenset(w for w in (normalise_text(t) if t.strip() else t for t in texts) if w)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Every list screening reads, compiled."""
+
+    money: tuple[Phrase, ...]
+    money_words: frozenset[str]  # the fee words that may stand in a list (押金、保证金)
+    pay_verbs: frozenset[str]
+    pays_before_amount: tuple[Phrase, ...]
+    money_exceptions: tuple[str, ...]
+    documents: tuple[Phrase, ...]
+    keeping_before: tuple[Phrase, ...]
+    keeping_after: tuple[Phrase, ...]
+    not_the_card: tuple[str, ...]
+    card_exceptions: tuple[str, ...]
+    training_always: tuple[Phrase, ...]
+    training: tuple[Phrase, ...]
+    training_money: tuple[Phrase, ...]
+    bait: tuple[Phrase, ...]
+    bait_exceptions: tuple[str, ...]
+    negators_before: frozenset[str]
+    negators_after: frozenset[str]
+    fillers: frozenset[str]
+    contrast: frozenset[str]
+    employer_before: frozenset[str]
+    employer_after: frozenset[str]
+
+
+def _texts(section: dict[str, Any], key: str) -> list[str]:
+    return [str(item) for item in section.get(key, [])]
+
+
+@functools.cache
+def vocabulary() -> Vocabulary:
+    """The shipped vocabulary (read and compiled once)."""
+    raw = json.loads(resources.files("station_node.screening").joinpath("vocabulary.json").read_text("utf-8"))
+    money, card = raw["asks_for_money"], raw["withholds_id_card"]
+    training, bait = raw["training_trap"], raw["bait_wording"]
+    negation, employer = raw["negation"], raw["employer_pays"]
+    money_phrases = compile_phrases(_texts(money, "phrases"))
+    return Vocabulary(
+        money=money_phrases,
+        money_words=frozenset(p.text for p in money_phrases if len(p.parts) == 1),
+        pay_verbs=_words(_texts(money, "pay_verbs")),
+        pays_before_amount=compile_phrases(_texts(money, "pays_before_amount")),
+        money_exceptions=tuple(_words(_texts(money, "exceptions"))),
+        documents=compile_phrases(_texts(card, "documents")),
+        keeping_before=compile_phrases(_texts(card, "keeping_before")),
+        keeping_after=compile_phrases(_texts(card, "keeping_after")),
+        not_the_card=tuple(_words(_texts(card, "not_the_card"))),
+        card_exceptions=tuple(_words(_texts(card, "exceptions"))),
+        training_always=compile_phrases(_texts(training, "always")),
+        training=compile_phrases(_texts(training, "training")),
+        training_money=compile_phrases(_texts(training, "money")),
+        bait=compile_phrases(_texts(bait, "always")),
+        bait_exceptions=tuple(_words(_texts(bait, "exceptions"))),
+        negators_before=_words(_texts(negation, "before")),
+        negators_after=_words(_texts(negation, "after")),
+        fillers=_words(_texts(negation, "fillers")) | {" "},
+        contrast=_words(_texts(negation, "contrast")),
+        employer_before=_words(_texts(employer, "before")),
+        employer_after=_words(_texts(employer, "after")),
+    )
