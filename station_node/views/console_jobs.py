@@ -13,6 +13,7 @@ from station_node import auth, catalog, clock
 from station_node.models import Assignment, Employer, Job, Offer, Worker
 from station_node.views import forms
 from station_node.views.console_workers import _do
+from station_node.views.language import safe_next
 
 bp = Blueprint("console_jobs", __name__, url_prefix="/console")
 
@@ -117,7 +118,8 @@ def job_action(job_id: str, action: str) -> Any:
     if action not in actions:
         abort(404)
     _do(*actions[action])
-    return redirect(request.form.get("back") or _job_url(job_id))
+    back = request.form.get("back")
+    return redirect(safe_next(back) if back else _job_url(job_id))
 
 
 @bp.post("/assignments/<assignment_id>/<action>")

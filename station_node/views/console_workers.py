@@ -17,6 +17,7 @@ from station_node.services import local_today
 from station_node.sync import decisions
 from station_node.validation import normalise_mobile
 from station_node.views import forms
+from station_node.views.language import safe_next
 
 bp = Blueprint("console_workers", __name__, url_prefix="/console")
 
@@ -32,7 +33,8 @@ def _search(q: str) -> Any:
 
 
 def _back(default: str) -> Any:
-    return redirect(request.form.get("back") or default)
+    back = request.form.get("back")
+    return redirect(safe_next(back) if back else default)
 
 
 def _do(action: Any, ok_text: str) -> None:

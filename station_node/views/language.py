@@ -19,6 +19,8 @@ def safe_next(target: str | None) -> str:
     parts = urlparse(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return "/"  # "/\\host" is another host to a browser; a line break would split the header
     return target
 
 
