@@ -68,6 +68,17 @@ def _wait_text(until: dt.datetime, locked: bool, now: dt.datetime) -> tuple[str,
     return zh, en, wait
 
 
+def client_address(remote_addr: str | None, forwarded_for: str | None) -> str:
+    """The address attempts are counted against. Behind the balancer, set SIGNIN_PROXY_HOPS to
+    the number of proxies in front of the hub: the address that many hops back in
+    X-Forwarded-For is taken (entries further left are the client's own word, never trusted)."""
+    hops = int(current_app.config.get("SIGNIN_PROXY_HOPS", 0)) if has_app_context() else 0
+    chain = [part.strip() for part in (forwarded_for or "").split(",") if part.strip()]
+    if hops > 0 and len(chain) >= hops:
+        return chain[-hops][:64]
+    return (remote_addr or "unknown")[:64]
+
+
 class TooManyAttempts(HubError):
     """Sign-in refused until a delay or lock passes (429)."""
 

@@ -63,7 +63,8 @@ def login():  # type: ignore[no-untyped-def]
     error, status, headers = None, 200, {}
     if form.validate_on_submit():
         try:
-            admin = admins.sign_in(form.username.data or "", form.password.data or "", request.remote_addr)
+            address = signin_limits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"))
+            admin = admins.sign_in(form.username.data or "", form.password.data or "", address)
         except (signin_limits.TooManyAttempts, signin_limits.WrongCredentials) as exc:
             error, status = exc.message(lang_code()), exc.status
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}

@@ -130,6 +130,23 @@ def test_one_address_across_many_usernames(app: Flask, pinned) -> None:
     assert Door(app, "203.0.113.6").log_in("chen", PASSWORD).status_code == 302
 
 
+def test_behind_the_balancer_clients_are_told_apart_by_the_proxy_s_word(app: Flask, pinned) -> None:
+    add_admin(app)
+    app.config["SIGNIN_PROXY_HOPS"] = 1
+    door = Door(app, "10.0.0.1")  # the balancer
+
+    def through(client_address: str, forged: str = "") -> Any:
+        forwarded = f"{forged}, {client_address}" if forged else client_address
+        return door.client.post("/login", headers={"X-Forwarded-For": forwarded},
+                                data={"username": f"u-{client_address}-{forged}", "password": "x-password",
+                                      "csrf_token": door.token})
+
+    codes = [through("198.51.100.7", forged=f"10.9.9.{n}").status_code for n in range(21)]
+    assert codes == [401] * 20 + [429], "a forged left entry does not give a fresh address"
+    assert through("198.51.100.8").status_code == 401, "another client behind the same balancer"
+    assert {r.key for r in _rows(app) if r.scope == "address"} == {"198.51.100.7", "198.51.100.8"}
+
+
 def test_an_admin_unlocks_an_auditor_only_reads(app: Flask, pinned) -> None:
     add_admin(app)
     add_admin(app, "wu")
