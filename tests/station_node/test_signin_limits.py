@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -225,3 +226,15 @@ def test_locks_survive_a_restart(web_app: Flask, pinned, admin_token, tmp_path):
     clock.install(again, pinned)
     assert Console(again).log_in("admin", ADMIN_PASSWORD).status_code == 429
 
+
+
+def test_parallel_guesses_are_checked_only_five_times(web_app: Flask, pinned, resident):
+    kiosks = [Kiosk(web_app) for _ in range(6)]
+
+    def guess(n: int) -> int:
+        return kiosks[n % len(kiosks)].sign_in(resident["id_number"], f"1350000{n:04d}").status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(guess, range(24)))
+    assert codes.count(401) == 5 and codes.count(429) == 19, codes
+    assert next(r for r in _rows(web_app) if r.scope == "account").failures == 5
