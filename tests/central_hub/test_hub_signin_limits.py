@@ -19,7 +19,7 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from hub_helpers import PASSWORD, add_admin, csrf_token, make_app
+from hub_helpers import PASSWORD, add_admin, csrf_token, enrol_station, make_app
 from pg_helpers import drop_schema
 
 from central_hub import clock, db
@@ -232,3 +232,19 @@ def test_parallel_guesses_through_two_processes_check_only_five(two_hubs) -> Non
                                                           "csrf_token": token}, timeout=30)
     assert right.status_code == 429
     assert next(r for r in _rows(app) if r.key == "chen").failures == 5
+
+
+def test_a_station_s_lock_and_unlock_entries_are_taken_in_its_log(app: Flask) -> None:
+    clock.install(app, clock.ManualClock(T0))
+    log = enrol_station(app)
+    log.wall = int(T0.replace(tzinfo=dt.UTC).timestamp() * 1000) - 60_000
+    common = {"kind": "kiosk", "scope": "account", "label": "110105********002X"}
+    log.add("signin_lock", "kiosk-account-1", "update",
+            {**common, "event": "locked", "failures": 8, "until": "2025-05-06T01:18:30Z",
+             "reason": "8 failed sign-ins"})
+    log.add("signin_lock", "kiosk-account-1", "update",
+            {**common, "event": "unlocked", "by": "wang", "failures": 8, "until": "2025-05-06T01:18:30Z"})
+    answer = app.test_client().post(f"/api/v1/stations/{log.station_id}/push", data=log.batch(1, 2),
+                                    content_type="application/x-kuaigong-batch")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert (answer.get_json()["verdict"], answer.get_json()["accepted_seq"]) == ("apply", 2)
