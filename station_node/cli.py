@@ -220,5 +220,21 @@ def import_bundle_command(data: str, path: str) -> None:
                + (f"; writing paused: {out['blocked']}" if out["blocked"] else ""))
 
 
+@station.command("normalise-ids")
+@data_option
+def normalise_ids_command(data: str) -> None:
+    """Bring stored ID numbers typed full-width (before they were normalised) to one form."""
+    from station_node import db
+    from station_node.services.registration import normalise_stored_id_numbers
+
+    app = _app(data)
+    db.migrate()
+    with app.app_context(), db.database.connection_context():
+        done = normalise_stored_id_numbers()
+    click.echo(f"ID numbers brought to one form: {len(done['changed'])}")
+    for record in done["clashes"]:
+        click.echo(f"same person registered twice, left for staff: {record}")
+
+
 if __name__ == "__main__":
     main()

@@ -244,6 +244,30 @@ def find_worker_by_id_number(id_number: str) -> Worker | None:
     return Worker.get_or_none(Worker.id_hash == identity.hash_id(id_number))
 
 
+def normalise_stored_id_numbers() -> dict[str, list[str]]:
+    """Bring ID numbers stored before typed numbers were normalised (full-width digits were
+    accepted and kept) to their one form — cipher, keyed hash, mask — and log each change.
+    A record whose normal form another record already holds is left as it is and named under
+    "clashes": the same person registered twice, for staff to resolve."""
+    done: dict[str, list[str]] = {"changed": [], "clashes": []}
+    models: list[tuple[str, type[Worker] | type[Employer]]] = [("worker", Worker), ("employer", Employer)]
+    with db.atomic():
+        for entity, model in models:
+            for row in model.select().where(model.id_cipher.is_null(False)).order_by(model.id):
+                stored = identity.decrypt_id(row.id_cipher)
+                number = identity.normalise_id(stored)
+                new_hash = identity.hash_id(number)
+                if number == stored and new_hash == row.id_hash:
+                    continue
+                if model.get_or_none((model.id_hash == new_hash) & (model.id != row.id)) is not None:
+                    done["clashes"].append(f"{entity}:{row.id}")
+                    continue
+                row.id_cipher = identity.encrypt_id(number)
+                _update(row, entity, {"id_hash": new_hash, "id_masked": identity.mask_id(number)})
+                done["changed"].append(f"{entity}:{row.id}")
+    return done
+
+
 def register_employer(data: Mapping[str, Any], actor: Staff | None) -> Employer:
     """Register a person (resident ID) or organisation (credit code) that offers work."""
     data = _as_mapping(data)

@@ -421,3 +421,46 @@ def test_the_console_search_finds_a_worker_however_the_number_is_typed(
     for typed in (_full_width("135 0013"), "+86 135-0013-5000", _full_width(number.lower()), number):
         page = console.get("/console/workers", query_string={"q": typed}).get_data(as_text=True)
         assert "孙丽" in page and "钱军" not in page, typed
+
+
+# --- numbers stored before typed numbers were normalised ---
+
+
+def _store_as_typed_before(app: Flask, worker_id: str, typed: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Store `typed` the way registration kept it before: only spaces removed, upper-cased."""
+    with monkeypatch.context() as patch, app.app_context(), db.database.connection_context():
+        patch.setattr(identity, "normalise_id_number", lambda text: "".join(text.split()).upper())
+        Worker.update(id_cipher=identity.encrypt_id(typed), id_hash=identity.hash_id(typed),
+                      id_masked=identity.mask_id(typed)).where(Worker.id == worker_id).execute()
+
+
+def test_numbers_stored_full_width_are_brought_to_one_form_and_clashes_named(
+        web_app: Flask, api: Api, pinned: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from station_node.cli import main
+    from station_node.models import ChangeEntry
+
+    number, twin = id_number(birth="19700101", seq=31), id_number(birth="19700101", seq=32)
+    old = api.post("/workers", worker_body()).get_json()["worker"]["id"]
+    dup = api.post("/workers", worker_body()).get_json()["worker"]["id"]
+    ascii_twin = api.post("/workers", worker_body(id_number=twin)).get_json()["worker"]["id"]
+    _store_as_typed_before(web_app, old, number[:10] + _full_width(number[10:]), monkeypatch)
+    _store_as_typed_before(web_app, dup, _full_width(twin[:6]) + twin[6:], monkeypatch)
+    assert api.post("/workers", worker_body(id_number=number)).status_code == 201  # the old hash missed it
+    with web_app.app_context(), db.database.connection_context():
+        Worker.delete().where(Worker.id_hash == identity.hash_id(number)).execute()
+        before = ChangeEntry.select().count()
+    db.database.close()
+
+    result = CliRunner().invoke(main, ["station", "normalise-ids", "--data", web_app.config["DATA_DIR"]])
+    assert result.exit_code == 0, result.output
+    assert "one form: 1" in result.output and f"worker:{dup}" in result.output
+
+    with web_app.app_context(), db.database.connection_context():
+        row = Worker.get_by_id(old)
+        assert identity.decrypt_id(row.id_cipher) == number and row.id_hash == identity.hash_id(number)
+        assert row.id_masked == identity.mask_id(number) and ChangeEntry.select().count() == before + 1
+        assert Worker.get_by_id(ascii_twin).id_hash == identity.hash_id(twin)
+    clash = api.post("/workers", worker_body(id_number=_full_width(number)))
+    assert clash.status_code == 409 and clash.get_json()["error"]["details"]["worker_id"] == old
