@@ -125,6 +125,7 @@ def begin(username: str, address: str | None) -> Attempt:
         del keys["account"]
     attempt = Attempt(keys)
     with db.atomic():
+        _forget_old(now)
         rows = {scope: _locked_row(scope, key) for scope, key in sorted(keys.items())}
         blocked = [r for r in rows.values() if r.blocked_until is not None and r.blocked_until > now]
         if blocked:
@@ -172,6 +173,14 @@ def failed(attempt: Attempt) -> WrongCredentials:
         return WrongCredentials()
     until, _ = max(waits)
     return WrongCredentials(TooManyAttempts(until, any(locked for _u, locked in waits), now))
+
+
+def _forget_old(now: dt.datetime) -> None:
+    """Drop counts nobody added to for a day and that block nothing (typed names pile up otherwise)."""
+    cutoff = now - dt.timedelta(seconds=max(policy("account").forget_after, policy("address").forget_after))
+    SigninThrottle.delete().where(
+        (SigninThrottle.last_failure_at.is_null() | (SigninThrottle.last_failure_at < cutoff))
+        & (SigninThrottle.blocked_until.is_null() | (SigninThrottle.blocked_until <= now))).execute()
 
 
 def blocked_rows() -> list[SigninThrottle]:

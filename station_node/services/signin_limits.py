@@ -116,6 +116,7 @@ def begin(kind: str, account: tuple[str, str] | None, address: str | None) -> At
         targets["account"] = (account[0][:64], account[1])
     attempt = Attempt(kind, {scope: key for scope, (key, _label) in targets.items()})
     with db.atomic():
+        _forget_old(now)
         rows = {scope: _row(kind, scope, key, label) for scope, (key, label) in targets.items()}
         blocked = [r for r in rows.values() if r.blocked_until is not None and r.blocked_until > now]
         if blocked:
@@ -187,6 +188,14 @@ def _audit_lock(kind: str, scope: str, key: str, failures: int, until: dt.dateti
     if row is not None:
         reason = f"{failures} failed sign-ins"
         _record(row, {"event": "locked", "failures": failures, "until": until, "reason": reason})
+
+
+def _forget_old(now: dt.datetime) -> None:
+    """Drop counts nobody added to for a day and that block nothing (typed names pile up otherwise)."""
+    cutoff = now - dt.timedelta(seconds=max(policy("account").forget_after, policy("address").forget_after))
+    SigninThrottle.delete().where(
+        (SigninThrottle.last_failure_at.is_null() | (SigninThrottle.last_failure_at < cutoff))
+        & (SigninThrottle.blocked_until.is_null() | (SigninThrottle.blocked_until <= now))).execute()
 
 
 def blocked_rows() -> list[SigninThrottle]:

@@ -238,3 +238,14 @@ def test_parallel_guesses_are_checked_only_five_times(web_app: Flask, pinned, re
         codes = list(pool.map(guess, range(24)))
     assert codes.count(401) == 5 and codes.count(429) == 19, codes
     assert next(r for r in _rows(web_app) if r.scope == "account").failures == 5
+
+
+def test_counts_nobody_added_to_for_a_day_are_forgotten(web_app: Flask, pinned, admin_token):
+    door = Console(web_app, "10.3.3.3")
+    for n in range(30):
+        door.log_in(f"typed{n}", "password-x")
+        pinned.advance(60)
+    assert len(_rows(web_app)) > 20
+    pinned.advance(25 * 3600)
+    assert door.log_in("admin", "wrong-pass").status_code == 401
+    assert sorted((r.scope, r.label) for r in _rows(web_app)) == [("account", "admin"), ("address", "10.3.3.3")]
