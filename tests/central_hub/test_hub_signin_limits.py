@@ -171,6 +171,17 @@ def test_an_admin_unlocks_an_auditor_only_reads(app: Flask, pinned) -> None:
     assert again.status_code == 404
 
 
+
+def test_counts_nobody_added_to_for_a_day_are_forgotten(app: Flask, pinned) -> None:
+    add_admin(app)
+    door = Door(app, "10.3.3.3")
+    for n in range(10):
+        door.log_in(f"typed{n}", "password-x")
+    pinned.advance(25 * 3600)
+    assert door.log_in("chen", "wrong-pass").status_code == 401
+    assert sorted((r.scope, r.key, r.failures) for r in _rows(app)) == [
+        ("account", "chen", 1), ("address", "10.3.3.3", 1)]
+
 # --- several hub processes on one PostgreSQL ---
 
 
