@@ -408,11 +408,11 @@ def clean_mobile(value: Any, errs: FieldErrors, field: str = "mobile") -> str | 
 
 
 def clean_hhmm(value: Any, errs: FieldErrors, field: str, zh: str, en: str) -> str | None:
-    """A time of day "HH:MM" (24-hour)."""
-    if not isinstance(value, str) or not _HHMM.match(value.strip()):
+    """A time of day "HH:MM" (24-hour; full-width digits are folded)."""
+    if not isinstance(value, str) or not _HHMM.match(fold_width(value).strip()):
         errs.add(field, "bad_time", f"{zh}应为 时:分（如 08:30）", f"{en} must be HH:MM (e.g. 08:30)")
         return None
-    return value.strip()
+    return fold_width(value).strip()
 
 
 def clean_availability(value: Any, errs: FieldErrors, field: str = "availability") -> dict[str, Any]:
@@ -453,7 +453,7 @@ def clean_datetime(
         parsed = value
     elif isinstance(value, str):
         try:
-            parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            parsed = dt.datetime.fromisoformat(fold_width(value).strip().replace("Z", "+00:00"))
         except ValueError:
             errs.add(field, "bad_datetime", f"{zh}应为日期时间（如 2025-05-01T08:00）", f"{en} must be a date and time like 2025-05-01T08:00")
             return None

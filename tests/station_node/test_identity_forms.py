@@ -224,6 +224,26 @@ def test_a_start_more_than_a_year_ahead_is_refused() -> None:
     assert _codes(errs) == [("starts_at", "too_far_ahead")] and "2026-05-06" in errs.errors[0].message_zh
 
 
+def test_times_and_dates_typed_full_width_are_read_and_other_digits_refused() -> None:
+    errs = FieldErrors()
+    assert v.clean_hhmm("０８：３０", errs, "from", "开始时间", "Start time") == "08:30"
+    assert v.clean_datetime("２０２５－０５－０７Ｔ０８：００", errs, "starts_at", "开始时间", "Start time",
+                            utc_offset_hours=8) == dt.datetime(2025, 5, 7, 0, 0)
+    assert not errs
+    assert v.clean_hhmm("0８:3⁰", errs, "from", "开始时间", "Start time") is None
+    assert v.clean_datetime("٢٠٢٥-05-07T08:00", errs, "starts_at", "开始时间", "Start time", utc_offset_hours=8) is None
+    assert _codes(errs) == [("from", "bad_time"), ("starts_at", "bad_datetime")]
+
+
+@pytest.mark.parametrize(("typed", "fen"), [("180", 18000), ("25.50", 2550), ("１８０．５", 18050), ("¥30", 3000),
+                                            ("²", None), ("١٢", None), ("1e30", None), ("NaN", None),
+                                            ("12.555", None), ("9" * 400, None)])
+def test_the_console_reads_yuan_only_in_0_to_9(typed: str, fen: int | None) -> None:
+    from station_node.views.forms import yuan_to_fen
+
+    assert yuan_to_fen(typed) == fen
+
+
 def test_dates_at_the_ends_of_the_calendar_are_errors_not_overflows() -> None:
     for typed in ("0001-01-01T00:00", "9999-12-31T23:59-08:00"):
         errs = FieldErrors()
