@@ -72,8 +72,9 @@ def login():  # type: ignore[no-untyped-def]
             session.clear()
             session["admin_id"] = admin.id
             target = request.args.get("next") or ""
-            return redirect(target if target.startswith("/") and not target.startswith("//")
-                            else url_for("stations.index"))
+            same_site = (target.startswith("/") and not target.startswith("//") and "\\" not in target
+                         and target.isprintable())  # "/\\host" is another host; a line break splits headers
+            return redirect(target if same_site else url_for("stations.index"))
     elif request.method == "POST":
         error, status = "missing", 401
     return render_template("login.html", form=form, error=error), status, headers

@@ -232,3 +232,19 @@ def test_one_hostile_field_in_an_otherwise_valid_form(walk: tuple[Flask, FlaskCl
             for value in ONE_AT_A_TIME:
                 _post(app, client, url, {"csrf_token": token, **form, name: value}, failures)
     assert not failures, "\n".join(failures[:40])
+
+
+@pytest.mark.parametrize("target", ["/\r\nLocation: http://evil.example/", "/\\evil.example/", "//evil.example/",
+                                    "http://evil.example/", "/\x00", "/console/\x7f"])
+def test_sign_in_never_sends_staff_elsewhere(tmp_path: Any, target: str) -> None:
+    app = make_web_app(tmp_path)
+    clock.install(app, clock.ManualClock(T0))
+    create_staff(app, "admin", "admin", ADMIN_PASSWORD)
+    client = app.test_client()
+    response = client.post("/console/login", query_string={"next": target}, data={
+        "username": "admin", "password": ADMIN_PASSWORD, "csrf_token": _csrf(client, "/console/login")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    location = response.headers["Location"]
+    assert "evil" not in location and "\n" not in location and location.startswith("/"), location
+    switched = client.get("/lang/en", query_string={"next": target})
+    assert switched.status_code == 302 and "evil" not in switched.headers["Location"]
