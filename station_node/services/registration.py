@@ -27,6 +27,7 @@ from station_node.validation import (
     clean_mobile,
     clean_resident_id,
     clean_text,
+    normalise_mobile,
     sex_of,
 )
 
@@ -242,6 +243,17 @@ def find_worker_by_id_number(id_number: str) -> Worker | None:
     if not isinstance(id_number, str) or not id_number.strip():
         return None
     return Worker.get_or_none(Worker.id_hash == identity.hash_id(id_number))
+
+
+def search_workers(q: str, limit: int = 200) -> peewee.ModelSelect:
+    """Workers, newest first, whose name or mobile holds `q` (the mobile read however typed:
+    full-width, +86, spaces) or whose whole ID number is `q` (matched by its keyed hash)."""
+    query = Worker.select().order_by(Worker.created_at.desc())
+    if q:
+        mobile = normalise_mobile(q) or q
+        query = query.where(Worker.name.contains(q) | Worker.mobile.contains(mobile)
+                            | (Worker.id_hash == identity.hash_id(q)))
+    return query.limit(limit)
 
 
 def normalise_stored_id_numbers() -> dict[str, list[str]]:

@@ -35,12 +35,11 @@ def register_worker() -> Any:
 @bp.get("/workers")
 @auth.api_staff
 def list_workers() -> Any:
-    """Workers, newest first; ?q= searches name or mobile."""
-    query = Worker.select().order_by(Worker.created_at.desc())
+    """Workers, newest first; ?q= searches name or mobile (however typed), or a whole ID number."""
+    from station_node.services.registration import search_workers
+
     q = request.args.get("q", "").strip()[:64]
-    if q:
-        query = query.where(Worker.name.contains(q) | Worker.mobile.contains(q))
-    return jsonify(workers=[serializers.worker(w) for w in query.limit(200)])
+    return jsonify(workers=[serializers.worker(w) for w in search_workers(q)])
 
 
 @bp.get("/workers/<worker_id>")

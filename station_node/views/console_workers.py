@@ -9,13 +9,12 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from station_node import auth, catalog, identity
+from station_node import auth, catalog
 from station_node.errors import KuaigongError
 from station_node.i18n import lang
 from station_node.models import Assignment, Employer, IdAccess, Presence, Worker
 from station_node.services import local_today
 from station_node.sync import decisions
-from station_node.validation import normalise_mobile
 from station_node.views import forms
 from station_node.views.language import safe_next
 
@@ -23,13 +22,9 @@ bp = Blueprint("console_workers", __name__, url_prefix="/console")
 
 
 def _search(q: str) -> Any:
-    """Workers by part of a name or mobile, or by a whole ID number (its keyed hash), however typed."""
-    query = Worker.select().order_by(Worker.created_at.desc())
-    if q:
-        mobile = normalise_mobile(q) or q
-        query = query.where(Worker.name.contains(q) | Worker.mobile.contains(mobile)
-                            | (Worker.id_hash == identity.hash_id(q)))
-    return query.limit(200)
+    from station_node.services.registration import search_workers
+
+    return search_workers(q)
 
 
 def _back(default: str) -> Any:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
@@ -441,6 +442,8 @@ def test_the_console_search_finds_a_worker_however_the_number_is_typed(
     for typed in (_full_width("135 0013"), "+86 135-0013-5000", _full_width(number.lower()), number):
         page = console.get("/console/workers", query_string={"q": typed}).get_data(as_text=True)
         assert "孙丽" in page and "钱军" not in page, typed
+        found = api.get("/workers?" + urlencode({"q": typed})).get_json()["workers"]
+        assert [w["name"] for w in found] == ["孙丽"], typed
 
 
 # --- numbers stored before typed numbers were normalised ---
