@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench browser clean
+.PHONY: demo test test-clock lint bench browser faketime clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,27 @@ browser:
 	  else echo "no /usr/bin/chromium and not root: browser tests will skip (or fail under CI)"; fi; \
 	fi
 
+# Debian's faketime (libfaketime) for the clock runs of `make test-clock`.
+faketime:
+	@if [ ! -x /usr/bin/faketime ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null) \
+	      || echo "faketime could not be installed: the clock runs will skip (or fail under CI)"; \
+	  else echo "no /usr/bin/faketime and not root: the clock runs will skip (or fail under CI)"; fi; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser faketime lint
 	$(BIN)/pytest
+	@$(MAKE) --no-print-directory test-clock
+
+# The suites again with the clock pinned by faketime to each day of a week and to Saturday
+# 23:59:30 UTC, in other time zones (see .ci/clock_runs): no test may depend on the real date.
+test-clock: $(STAMP) faketime
+	PYTEST=$(BIN)/pytest .ci/clock_runs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
+from typing import Protocol
 
 from flask import Flask, current_app, has_app_context
+
+
+class Clock(Protocol):
+    """Anything that tells the time: naive UTC."""
+
+    def now(self) -> dt.datetime: ...
 
 
 class SystemClock:
@@ -36,10 +44,21 @@ class ManualClock:
             return self._now
 
 
+class RunningClock:
+    """Time that starts at `start` and runs at real speed: a pinned date whose seconds pass."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self._start = start
+        self._origin = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        return self._start + dt.timedelta(seconds=time.monotonic() - self._origin)
+
+
 _system = SystemClock()
 
 
-def install(app: Flask, clock: SystemClock | ManualClock) -> None:
+def install(app: Flask, clock: Clock) -> None:
     """Make `clock` the time source of every service called inside this app."""
     app.extensions["kuaigong_clock"] = clock
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import peewee
 
+from station_node import clock
 from station_node.db import database
 
 
@@ -23,8 +24,8 @@ def new_id() -> str:
 
 
 def utcnow() -> dt.datetime:
-    """Naive UTC now, the form every timestamp column stores."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """Naive UTC now from the app's clock, the form every timestamp column stores."""
+    return clock.now()
 
 
 class JSONField(peewee.TextField):

@@ -8,12 +8,13 @@ from typing import Any
 
 import peewee
 
+from central_hub import clock
 from central_hub.db import database
 
 
 def utcnow() -> dt.datetime:
-    """Naive UTC now, the form every timestamp column stores."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """Naive UTC now from the app's clock, the form every timestamp column stores."""
+    return clock.now()
 
 
 class JSONField(peewee.TextField):

@@ -48,7 +48,7 @@ def wall_ms() -> int:
 
 
 def _now_text() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    return clock.now().replace(microsecond=0, tzinfo=dt.UTC).isoformat()
 
 
 def session_for(enr: state.Enrolment, key: sp.SigningKey) -> sp.StationSession:

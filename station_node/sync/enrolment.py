@@ -10,7 +10,6 @@ under the station id the hub assigned.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from flask import Flask
 
 import sync_protocol as sp
-from station_node import changelog, db, identity
+from station_node import changelog, clock, db, identity
 from station_node.models import Employer, Worker
 from station_node.sync import sealing, state
 from station_node.sync.transport import HubClient, SyncError
@@ -89,7 +88,7 @@ def _rehash() -> int:
     enr = state.enrolment()
     seal_key = enr.seal_public_key if enr else ""
     changed = 0
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = clock.now()
     models: list[tuple[str, Any]] = [("worker", Worker), ("employer", Employer)]
     with db.atomic():
         for entity, model in models:

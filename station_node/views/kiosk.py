@@ -6,12 +6,13 @@ the kiosk forgets them after a few idle minutes or when they press 退出.
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from station_node import clock
 from station_node.errors import KuaigongError
 from station_node.i18n import lang
 from station_node.models import Assignment, Job, Offer, Worker
@@ -22,15 +23,20 @@ bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 IDLE_SECONDS = 180
 
 
+def _seconds() -> float:
+    """The app's clock as seconds since the Unix epoch (sessions store plain numbers)."""
+    return clock.now().replace(tzinfo=dt.UTC).timestamp()
+
+
 def _signed_in() -> Worker | None:
     """The resident using the kiosk now, or None (idle sessions expire)."""
     worker_id, seen = session.get("kiosk_worker"), session.get("kiosk_seen", 0)
-    if worker_id is None or time.time() - seen > IDLE_SECONDS:
+    if worker_id is None or _seconds() - seen > IDLE_SECONDS:
         session.pop("kiosk_worker", None)
         return None
     worker = Worker.get_or_none((Worker.id == worker_id) & (Worker.status == "active"))
     if worker is not None:
-        session["kiosk_seen"] = time.time()
+        session["kiosk_seen"] = _seconds()
     return worker
 
 
@@ -61,7 +67,7 @@ def signin() -> Any:
     if request.method == "POST":
         worker, error, status, retry = _try_signin()
         if worker is not None:
-            session["kiosk_worker"], session["kiosk_seen"] = worker.id, time.time()
+            session["kiosk_worker"], session["kiosk_seen"] = worker.id, _seconds()
             return redirect(safe_next(request.args.get("then")) if request.args.get("then") else url_for("kiosk.mine"))
     headers = {"Retry-After": str(retry)} if retry else {}
     return render_template("kiosk/signin.html", error=error), status, headers

@@ -240,6 +240,13 @@ class Station:
             assert enr is not None
             return enr.station_id
 
+    def today(self) -> dt.date:
+        """The station's calendar date by its own clock (never the test machine's zone)."""
+        from station_node.services import local_today
+
+        with self.app.app_context():
+            return local_today()
+
     # -- work at the station ------------------------------------------------------------------
     def worker(self, number: str | None = None, name: str = "张三", **over: Any) -> str:
         from station_node.services.registration import register_worker

@@ -23,7 +23,7 @@ from station_node.sync.transport import SyncError
 
 def test_clock_set_right_after_running_ahead_is_not_stuck(sqlite_hub: Hub, enrolled: Any) -> None:
     st = enrolled(sqlite_hub, "east")
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = clock.SystemClock().now()  # the hub server reads this clock
     clock.install(st.app, clock.ManualClock(now + dt.timedelta(days=365)))
     worker_id = st.worker()
     with pytest.raises(SyncError) as caught:

@@ -234,7 +234,7 @@ def test_station_clock_in_1970_stays_above_the_hubs_time(sqlite_hub: Hub, enroll
 
 def test_station_clock_a_year_ahead_cannot_win_conflicts(sqlite_hub: Hub, enrolled: Any) -> None:
     st = enrolled(sqlite_hub, "east")
-    ahead = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=365)
+    ahead = clock.SystemClock().now() + dt.timedelta(days=365)  # the hub server reads this clock
     clock.install(st.app, clock.ManualClock(ahead))
     st.worker()
     with pytest.raises(SyncError) as caught:

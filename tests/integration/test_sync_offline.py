@@ -26,7 +26,7 @@ def _hub_counts(hub: Hub) -> dict[str, Any]:
 
 def test_offline_stations_meet_at_the_hub(hub: Hub, enrolled: Any) -> None:
     a, b, c = enrolled(hub, "east"), enrolled(hub, "west"), enrolled(hub, "north")
-    day = dt.date.today() + dt.timedelta(days=3)
+    day = a.today() + dt.timedelta(days=3)
     same_person = id_number(7, "19750505")
 
     # Offline: each station registers and dispatches on its own.

@@ -137,7 +137,7 @@ def test_clock_a_year_ahead_accepted_with_hub_time(sqlite_hub: Hub, enrolled: An
     from station_node import changelog, db
 
     ahead, right = enrolled(sqlite_hub, "east"), enrolled(sqlite_hub, "west")
-    future = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=365)
+    future = clock.SystemClock().now() + dt.timedelta(days=365)  # the hub server reads this clock
     clock.install(ahead.app, clock.ManualClock(future))
     worker_id = ahead.worker(mobile="13800000001")
     with pytest.raises(SyncError) as caught:

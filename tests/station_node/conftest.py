@@ -17,6 +17,7 @@ from stdnum.cn import ric
 from web_helpers import (
     ADMIN_PASSWORD,
     STAFF_PASSWORD,
+    T0,
     Api,
     create_staff,
     employer_body,
@@ -28,8 +29,9 @@ from station_node import clock, create_app, db
 from station_node.identity import ensure_keys
 from station_node.models import ChangeEntry, Employer, Job, Staff, Worker
 
-# A fixed "now" for tests that pin the clock: 2025-05-06 09:00 station time (UTC+8).
-T0 = dt.datetime(2025, 5, 6, 1, 0, 0)
+# T0 (from web_helpers): every test app's clock starts at 2025-05-06 09:00 station time (UTC+8),
+# a Tuesday, whatever the real date; `manual_clock` holds it there.
+__all__ = ["T0"]
 
 
 def make_id_number(area: str = "110105", birth: str = "19800101", seq: int = 1) -> str:
@@ -40,7 +42,8 @@ def make_id_number(area: str = "110105", birth: str = "19800101", seq: int = 1) 
 
 @pytest.fixture
 def app(tmp_path) -> Iterator[Flask]:
-    """The station app on a fresh database, inside an app context with an open connection."""
+    """The station app on a fresh database, inside an app context with an open connection; its
+    clock starts at T0 and runs on (`manual_clock` holds it instead)."""
     app = create_app(
         {
             "DATA_DIR": str(tmp_path),
@@ -48,6 +51,7 @@ def app(tmp_path) -> Iterator[Flask]:
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
+    clock.install(app, clock.RunningClock(T0))
     db.migrate()
     ensure_keys(app)
     with app.app_context(), db.database.connection_context():
@@ -147,7 +151,8 @@ def make_employer(app: Flask, staff: Staff) -> Callable[..., Employer]:
 
 @pytest.fixture
 def job_data() -> Callable[..., dict[str, Any]]:
-    """Valid job input starting tomorrow 08:00-17:00 station time; keywords override fields."""
+    """Valid job input starting tomorrow by the app's clock (after T0: a Wednesday), 08:00-17:00
+    station time; keywords override fields."""
 
     def build(employer: Employer, **over: Any) -> dict[str, Any]:
         from station_node.services import local_now

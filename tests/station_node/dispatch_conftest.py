@@ -38,6 +38,8 @@ def add_worker(name: str | None = None, *, present: bool = False, consent: bool 
         "skills": ["cleaning"],
         "areas": ["团结湖社区"],
         "availability": {},
+        # registered in the order made, even on a clock held still (ties go to the first)
+        "created_at": clock.now() + dt.timedelta(microseconds=n),
     }
     values.update(fields)
     with db.atomic():
@@ -94,6 +96,7 @@ def make_app(data_dir: str, **config: Any) -> Flask:
         app = station_node.create_app({"DATA_DIR": data_dir, "TESTING": True, **config})
     finally:
         station_node._register_views = real
+    clock.install(app, clock.RunningClock(T0))  # the real date never matters; clock_at_t0 holds it
     db.migrate()
     return app
 

@@ -5,14 +5,20 @@ under CI."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from web_helpers import ADMIN_PASSWORD, create_staff, employer_body, id_number, make_web_app
+from web_helpers import (
+    ADMIN_PASSWORD,
+    create_staff,
+    employer_body,
+    id_number,
+    make_web_app,
+    station_date,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +67,7 @@ def test_log_in_register_post_and_watch_the_board(station, tmp_path: Path):
 
     url, employer_name = station
     shots = Path(os.environ.get("KUAIGONG_SCREENSHOTS", tmp_path))
-    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8, days=1)).date()
+    tomorrow = station_date(1)  # the served app's clock starts at T0, whatever the real date
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:

@@ -13,8 +13,13 @@ from flask.testing import FlaskClient
 from stdnum.cn import ric, uscc
 from werkzeug.test import TestResponse
 
-from station_node import create_app, db
+from station_node import clock, create_app, db
 from station_node.identity import ensure_keys
+
+# Every test app's clock starts here, whatever the real date: Tuesday 2025-05-06 09:00 station
+# time (UTC+8). Dates in requests derive from it (station_date), never from the real clock.
+T0 = dt.datetime(2025, 5, 6, 1, 0, 0)
+STATION_UTC_OFFSET = dt.timedelta(hours=8)
 
 FAST_PASSWORDS = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
 ADMIN_PASSWORD = "station-admin-1"
@@ -63,9 +68,14 @@ def employer_body(**over: Any) -> dict[str, Any]:
     return body
 
 
+def station_date(days: int = 0, now: dt.datetime = T0) -> dt.date:
+    """The station's calendar date `days` after that of `now` (UTC; default the pinned T0)."""
+    return (now + STATION_UTC_OFFSET).date() + dt.timedelta(days=days)
+
+
 def job_body(employer_id: str, **over: Any) -> dict[str, Any]:
-    """A valid job tomorrow 08:00-17:00 station time (UTC+8)."""
-    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8) + dt.timedelta(days=1)).date()
+    """A valid job tomorrow (after T0: a Wednesday) 08:00-17:00 station time (UTC+8)."""
+    tomorrow = station_date(1)
     body: dict[str, Any] = {
         "employer_id": employer_id,
         "title": "小区保洁",
@@ -109,8 +119,10 @@ class Api:
 
 
 def make_web_app(tmp_path: Any, **config: Any) -> Flask:
-    """The station app on a fresh database in tmp_path, migrated, keys made."""
+    """The station app on a fresh database in tmp_path, migrated, keys made, its clock
+    started at T0 (it runs on from there; tests that move time install a ManualClock)."""
     app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, **FAST_PASSWORDS, **config})
+    clock.install(app, clock.RunningClock(T0))
     db.migrate()
     ensure_keys(app)
     return app
