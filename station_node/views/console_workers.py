@@ -163,6 +163,8 @@ def new_employer() -> Any:
                                if request.method == "POST" else forms.blank())
     if employer is not None:
         flash(_("已登记用工方：%(name)s", name=employer.name), "ok")
+        if employer.blocked:
+            flash(_("该用工方在全市禁止名单上，已自动停用（%(why)s），其发布的岗位须经审核", why=employer.block_reason), "error")
         return redirect(url_for("console_workers.employers"))
     page = render_template("console/employer_form.html", values=values, errors=errors, error=error)
     return page, (422 if error else 200)

@@ -14,7 +14,7 @@ import pytest
 from dispatch_conftest import JOB_END, JOB_START, T0, add_job, add_worker, clock_at_t0, engine_app
 from flask import Flask
 from stdnum.cn import ric, uscc
-from web_helpers import Api, employer_body, worker_body
+from web_helpers import ADMIN_PASSWORD, Api, employer_body, worker_body
 
 import sync_protocol as sp
 from station_node import clock, identity
@@ -95,9 +95,9 @@ def test_a_block_holds_live_jobs_withdraws_offers_and_refuses_grabs_and_offers(
     with pytest.raises(Conflict) as assign:
         dispatch.assign(offered.id, workers[0].id, admin)
     assert assign.value.code == "employer_blocked"
-    with pytest.raises(Conflict) as accept:
+    with pytest.raises(Conflict) as accept:  # the withdrawn offer says why
         dispatch.accept_offer(first_offer.id, first_offer.worker_id, None)
-    assert accept.value.code == "offer_closed"
+    assert accept.value.code == "employer_blocked" and "暂停抢单和派单" in accept.value.message("zh")
 
     clock_at_t0.advance(3600)  # the engine's beats send nothing for it
     dispatch.tick()
@@ -248,3 +248,26 @@ def test_api_block_holds_the_job_and_a_grab_is_told_why(web_app: Flask, api: Api
     assert api.get(f"/jobs/{job['id']}").get_json()["job"]["status"] == "held"
     assert api.post(f"/jobs/{job['id']}/release").get_json()["job"]["status"] == "open"
     assert api.post(f"/jobs/{job['id']}/grab", {"worker_id": worker}).status_code == 201
+
+
+def test_the_console_warns_when_a_registration_hits_the_citys_block_list(web_app: Flask, admin_token: str) -> None:
+    import re
+
+    from station_node import db
+
+    clock.install(web_app, clock.ManualClock(T0))
+    code = _credit_code()
+    with web_app.app_context(), db.database.connection_context():
+        _enrol()
+        _apply("91", {"kind": "blocked_employer", "name": "黑中介", "credit_code": code, "reason": "收取押金"})
+    client = web_app.test_client()
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    login = client.get("/console/login").get_data(as_text=True)
+    client.post("/console/login", data={"username": "admin", "password": ADMIN_PASSWORD,
+                                        "csrf_token": token.search(login).group(1)})  # type: ignore[union-attr]
+    form = client.get("/console/employers/new").get_data(as_text=True)
+    page = client.post("/console/employers/new", follow_redirects=True, data={
+        "kind": "organisation", "name": "黑中介（新址）", "credit_code": code, "contact_name": "李经理",
+        "mobile": "13912345678", "address": "团结湖路1号", "csrf_token": token.search(form).group(1),  # type: ignore[union-attr]
+    }).get_data(as_text=True)
+    assert "该用工方在全市禁止名单上，已自动停用（市级规则：收取押金）" in page

@@ -452,6 +452,8 @@ def _pending_offer(offer_id: str, worker_id: str | None, now: dt.datetime) -> Of
     if worker_id is not None and offer.worker_id != str(worker_id):
         raise Forbidden("not_your_offer", "这不是给您的派单", "this offer was made to someone else")
     if offer.status != "pending" or offer.expires_at <= now:
+        if offer.status == "withdrawn":
+            employer_blocks.refuse_if_blocked(offer.job_id)  # say why, when the block is why
         status = "expired" if offer.status == "pending" else offer.status
         raise Conflict("offer_closed", "此派单已结束（已过期、已回复或名额已满）",
                        "this offer is closed (expired, answered or the job is full)", offer_status=status)
