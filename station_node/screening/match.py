@@ -9,13 +9,12 @@ sound alike do not count.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from station_node.screening.normalise import Normalised
-from station_node.screening.pinyin import Syllable, stream
-from station_node.screening.vocabulary import Phrase
+from station_node.screening.pinyin import Syllable, primary, stream
+from station_node.screening.vocabulary import Phrase, PhraseSet
 
 _HAN_NUMERALS = "零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟"
 AMOUNT = re.compile(
@@ -47,13 +46,13 @@ class Text:
         return self.norm.text
 
     def syllables(self) -> tuple[list[Syllable], dict[str, list[int]]]:
-        """The text's syllables and, for each reading, the syllables that have it."""
+        """The text's syllables and, for each reading, which syllables have it (built once)."""
         if self._syllables is None or self._index is None:
             self._syllables = stream(self.norm.text)
-            index: dict[str, list[int]] = defaultdict(list)
+            index: dict[str, list[int]] = {}
             for n, syllable in enumerate(self._syllables):
                 for reading in syllable.readings:
-                    index[reading].append(n)
+                    index.setdefault(reading, []).append(n)
             self._index = index
         return self._syllables, self._index
 
@@ -71,22 +70,19 @@ def _word_bounded(text: str, start: int, end: int) -> bool:
     return not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha())
 
 
-def _plain_hits(text: Text, phrase: Phrase) -> list[Hit]:
-    hits: list[Hit] = []
+def _plain_hits(text: Text, phrases: PhraseSet) -> list[Hit]:
     source = text.text
-    if phrase.pattern is None:
-        needle = phrase.parts[0]
-        at = source.find(needle)
-        while at >= 0:
-            hits.append(Hit(phrase, at, at + len(needle)))
-            at = source.find(needle, at + 1)
-    elif phrase.parts[0] in source:
-        for match in phrase.pattern.finditer(source):
-            if not text.crosses_break(match.start(), match.end()):
-                hits.append(Hit(phrase, match.start(), match.end()))
-    if phrase.latin:
-        hits = [h for h in hits if _word_bounded(source, h.start, h.end)]
-    return hits
+    hits: list[Hit] = []
+    if phrases.plain is not None:
+        for match in phrases.plain.finditer(source):
+            found = match.group(1)
+            hits.append(Hit(phrases.by_text[found], match.start(), match.start() + len(found)))
+    for phrase in phrases.gapped:
+        if phrase.parts[0] in source:
+            for match in phrase.pattern.finditer(source) if phrase.pattern else ():
+                if not text.crosses_break(match.start(), match.end()):
+                    hits.append(Hit(phrase, match.start(), match.end()))
+    return [h for h in hits if not h.phrase.latin or _word_bounded(source, h.start, h.end)]
 
 
 def _adjacent(before: Syllable, after: Syllable) -> bool:
@@ -94,40 +90,46 @@ def _adjacent(before: Syllable, after: Syllable) -> bool:
     return gap == 0 or (gap == 1 and (before.typed or after.typed))
 
 
-def _homophone_hits(text: Text, phrase: Phrase, taken: set[int]) -> list[Hit]:
-    wanted = phrase.syllables
-    if not wanted:
+def _homophone_hits(text: Text, phrases: PhraseSet, plain: list[Hit]) -> list[Hit]:
+    if not phrases.by_first_syllable:
         return []
+    taken = {(h.phrase.text, h.start) for h in plain}
     syllables, index = text.syllables()
     hits: list[Hit] = []
-    size = len(wanted)
-    for first in index.get(wanted[0], ()):
-        if first + size > len(syllables):
-            continue
-        run = syllables[first : first + size]
-        if not all(wanted[k] in run[k].readings for k in range(1, size)):
-            continue
-        if not all(_adjacent(run[k], run[k + 1]) for k in range(size - 1)):
-            continue
-        start, end = run[0].start, run[-1].end
-        if start in taken:
-            continue
-        own = phrase.parts[0]
-        changed = sum(1 for k, s in enumerate(run) if not s.typed and text.text[s.start] != own[k])
-        if changed * 2 <= size:
-            hits.append(Hit(phrase, start, end, homophone=True))
+    for head, heading in phrases.by_first_syllable.items():
+        for first in index.get(head, ()):
+            for phrase in heading:
+                hit = _homophone_at(text, syllables, first, phrase)
+                if hit is not None and (phrase.text, hit.start) not in taken:
+                    hits.append(hit)
     return hits
 
 
-def find(text: Text, phrases: Iterable[Phrase], exceptions: Iterable[str] = ()) -> list[Hit]:
+def _homophone_at(text: Text, syllables: list[Syllable], first: int, phrase: Phrase) -> Hit | None:
+    wanted = phrase.syllables or ()
+    size = len(wanted)
+    run = syllables[first : first + size]
+    if len(run) < size or not all(wanted[k] in run[k].readings for k in range(1, size)):
+        return None
+    if not all(_adjacent(run[k], run[k + 1]) for k in range(size - 1)):
+        return None
+    own = phrase.parts[0]
+    changed = [k for k, s in enumerate(run) if not s.typed and text.text[s.start] != own[k]]
+    if not changed and not any(s.typed for s in run) or len(changed) * 2 > size:
+        return None
+    # a character standing in for another must be read that way first (大 is da, not dai)
+    if any(primary(text.text[run[k].start]) != wanted[k] for k in changed):
+        return None
+    if text.crosses_break(run[0].start, run[-1].end):
+        return None
+    return Hit(phrase, run[0].start, run[-1].end, homophone=True)
+
+
+def find(text: Text, phrases: PhraseSet, exceptions: Iterable[str] = ()) -> list[Hit]:
     """Every hit of these phrases, plain or homophone, outside the exception words."""
+    hits = _plain_hits(text, phrases)
+    hits.extend(_homophone_hits(text, phrases, hits))
     excluded = _exception_spans(text.text, exceptions)
-    hits: list[Hit] = []
-    for phrase in phrases:
-        plain = _plain_hits(text, phrase)
-        hits.extend(plain)
-        if phrase.syllables:
-            hits.extend(_homophone_hits(text, phrase, {h.start for h in plain}))
     if excluded:
         hits = [h for h in hits if not any(s <= h.start < e for s, e in excluded)]
     hits.sort(key=lambda h: (h.start, -(h.end - h.start)))

@@ -20,6 +20,8 @@ _CLAUSE_MARKS = frozenset("，。；;！!？?\n\r\u2028\u2029,.：:|/\\~～…�
 # Symbols kept as text because they carry meaning for screening (money).
 _KEPT_SYMBOLS = frozenset("¥$€£%")
 _DROPPED_MARKS = frozenset({"Cf", "Mn", "Me", "Cc", "Co", "Cs", "Cn"})
+# Blank letters that render as nothing (Hangul fillers), dropped like zero-width characters.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 
 @dataclass(frozen=True)
@@ -80,12 +82,12 @@ def _widen(source: str) -> tuple[list[str], list[int]]:
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(source):
-        if char.isascii() and char.isprintable():
+        if char.isascii() and char.isprintable() or "\u4e00" <= char <= "\u9fff":
             chars.append(char.lower())
             origin.append(index)
             continue
         for piece in unicodedata.normalize("NFKC", char).casefold():
-            if unicodedata.category(piece) in _DROPPED_MARKS and piece not in "\n\r":
+            if unicodedata.category(piece) in _DROPPED_MARKS and piece not in "\n\r" or piece in _BLANK_LETTERS:
                 continue
             chars.append(piece)
             origin.append(index)

@@ -13,7 +13,14 @@ from typing import Any
 from station_node.screening.match import Hit, Text, find
 from station_node.screening.normalise import normalise
 from station_node.screening.scope import Scope
-from station_node.screening.vocabulary import Phrase, Vocabulary, compile_phrase, vocabulary
+from station_node.screening.vocabulary import (
+    Phrase,
+    PhraseSet,
+    Vocabulary,
+    compile_phrase,
+    phrase_set,
+    vocabulary,
+)
 
 _CARD_GAP = 10  # characters between an ID document and the verb that keeps it (身份证…交由…保管)
 
@@ -26,6 +33,8 @@ class Finding:
     phrase: str
     quote: str
     homophone: bool = False
+    start: int = 0  # where in the normalised text
+    end: int = 0
 
 
 class _Screen:
@@ -37,20 +46,27 @@ class _Screen:
         self.findings: list[Finding] = []
 
     def _add(self, kind: str, hit: Hit, start: int | None = None, end: int | None = None) -> None:
-        quote = self.text.norm.quote(hit.start if start is None else start, hit.end if end is None else end)
-        self.findings.append(Finding(kind, hit.phrase.text, quote, hit.homophone))
+        start = hit.start if start is None else start
+        end = hit.end if end is None else end
+        quote = self.text.norm.quote(start, end)
+        self.findings.append(Finding(kind, hit.phrase.text, quote, hit.homophone, start, end))
+
+    def _with_extra(self, base: PhraseSet, kind: str) -> PhraseSet:
+        extra = self.extra.get(kind, ())
+        return phrase_set((*base.phrases, *extra)) if extra else base
 
     def _cleared(self, hit: Hit) -> bool:
         scope = self.scope
         return (
             scope.negated_before(hit.start)
             or scope.negated_after(hit.end)
+            or scope.warns(hit.start)
             or scope.employer_pays(hit.start, hit.end)
         )
 
     def money(self) -> None:
         vocab, scope = self.vocab, self.scope
-        phrases = (*vocab.money, *self.extra.get("asks_for_money", ()))
+        phrases = self._with_extra(vocab.money, "asks_for_money")
         for hit in find(self.text, phrases, vocab.money_exceptions):
             if hit.homophone and not scope.money_context(hit.start, hit.end):
                 continue
@@ -76,6 +92,11 @@ class _Screen:
         after = find(text, vocab.keeping_after, vocab.card_exceptions)
         for doc in documents:
             clause = (text.norm.clause_start(doc.start), text.norm.clause_end(doc.start))
+            rest = text.text[doc.end : clause[1]]
+            if any(w in rest for w in vocab.only_checked) and not any(w in rest for w in vocab.kept):
+                continue
+            if scope.warns(doc.start):
+                continue
             for verb in before:
                 gap = text.text[verb.end : doc.start]
                 if clause[0] <= verb.start and verb.end <= doc.start and len(gap) <= 6 and (
@@ -84,18 +105,19 @@ class _Screen:
                     self._add("withholds_id_card", verb, verb.start, doc.end)
             for verb in after:
                 if doc.end <= verb.start <= doc.end + _CARD_GAP and verb.end <= clause[1] and not (
-                    scope.negated_before(verb.start, floor=doc.end)
+                    scope.negated_before(verb.start, floor=doc.end) or scope.negated_before(doc.start)
                 ):
                     self._add("withholds_id_card", verb, doc.start, verb.end)
-        for hit in find(text, self.extra.get("withholds_id_card", ())):
+        for hit in find(text, phrase_set(self.extra.get("withholds_id_card", ()))):
             if not scope.negated_before(hit.start):
                 self._add("withholds_id_card", hit)
 
     def training(self) -> None:
         vocab, scope = self.vocab, self.scope
-        always = (*vocab.training_always, *self.extra.get("training_trap", ()))
-        for hit in find(self.text, always):
-            if not scope.negated_before(hit.start):
+        for hit in find(self.text, self._with_extra(vocab.training_always, "training_trap")):
+            if hit.homophone and not find(self.text, vocab.training_money):
+                continue
+            if not scope.negated_before(hit.start) and not scope.warns(hit.start):
                 self._add("training_trap", hit)
         if any(f.kind == "training_trap" for f in self.findings):
             return
@@ -109,9 +131,9 @@ class _Screen:
                 return
 
     def bait(self) -> None:
-        phrases = (*self.vocab.bait, *self.extra.get("bait_wording", ()))
+        phrases = self._with_extra(self.vocab.bait, "bait_wording")
         for hit in find(self.text, phrases, self.vocab.bait_exceptions):
-            if not self.scope.negated_before(hit.start):
+            if not self.scope.negated_before(hit.start) and not self.scope.warns(hit.start):
                 self._add("bait_wording", hit)
 
 
@@ -134,11 +156,14 @@ def screen_text(source: str, extra: Mapping[str, tuple[Phrase, ...]] | None = No
     screen.cards()
     screen.training()
     screen.bait()
-    seen: set[tuple[str, str, str]] = set()
-    unique: list[Finding] = []
-    for finding in screen.findings:
-        key = (finding.kind, finding.phrase, finding.quote)
-        if key not in seen:
-            seen.add(key)
-            unique.append(finding)
-    return unique
+    return _widest(screen.findings)
+
+
+def _widest(findings: list[Finding]) -> list[Finding]:
+    """One finding per stretch of text: those inside a wider one of the same kind are dropped."""
+    ordered = sorted(findings, key=lambda f: (f.start - f.end, f.homophone))
+    kept: list[Finding] = []
+    for finding in ordered:
+        if not any(k.kind == finding.kind and k.start <= finding.start and finding.end <= k.end for k in kept):
+            kept.append(finding)
+    return sorted(kept, key=lambda f: (f.start, f.end))

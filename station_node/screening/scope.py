@@ -11,10 +11,26 @@ when it closes the clause (押金全免, 押金：无) and does not start a clau
 
 from __future__ import annotations
 
+import functools
+
 from station_node.screening.match import AMOUNT, Text, amount_at, nonzero
 from station_node.screening.vocabulary import Vocabulary
 
+_WORD_MAX = 16  # the longest listed word, in characters
 _MODIFIER_MAX = 4  # characters naming the fee between a paying verb and it: 不收(车辆)押金
+
+
+@functools.lru_cache(maxsize=4)
+def _tables(vocab: Vocabulary) -> tuple[dict[str, str], frozenset[str], tuple[str, ...]]:
+    """Word classes for reading gaps, words linking a fee to its amount, words a modifier lacks."""
+    tokens: dict[str, str] = {}
+    for kind, words in (
+        ("contrast", vocab.contrast), ("filler", vocab.fillers), ("pay", vocab.pay_verbs), ("fee", vocab.money_words)
+    ):
+        tokens.update(dict.fromkeys(words, kind))
+    linking = vocab.fillers | vocab.pay_verbs | frozenset({"共", "约", "合计", "每人", "每月"})
+    blockers = tuple(vocab.contrast | vocab.pay_verbs | vocab.negators_before)
+    return tokens, linking, blockers
 
 
 class Scope:
@@ -23,17 +39,8 @@ class Scope:
     def __init__(self, text: Text, vocab: Vocabulary) -> None:
         self.text = text
         self.vocab = vocab
-        self._tokens: dict[str, str] = {}
-        for word in vocab.contrast:
-            self._tokens[word] = "contrast"
-        for word in vocab.fillers:
-            self._tokens[word] = "filler"
-        for word in vocab.pay_verbs:
-            self._tokens[word] = "pay"
-        for word in vocab.money_words:
-            self._tokens[word] = "fee"
+        self._tokens, self._linking, self._blockers = _tables(vocab)
         self._longest = max(len(w) for w in self._tokens)
-        self._linking = vocab.fillers | vocab.pay_verbs | frozenset({"共", "约", "合计", "每人", "每月"})
 
     def tokenise(self, gap: str) -> list[str] | None:
         """Split `gap` into known words, longest first (None if something else is there)."""
@@ -78,8 +85,7 @@ class Scope:
             rest = rest[: -len(self._suffix(rest, self.vocab.fillers))]
         if len(rest) > _MODIFIER_MAX:
             return False
-        blockers = self.vocab.contrast | self.vocab.pay_verbs | self.vocab.negators_before
-        return not any(word in rest for word in blockers if len(word) <= len(rest))
+        return not any(word in rest for word in self._blockers if len(word) <= len(rest))
 
     def _strip_fillers(self, rest: str) -> str:
         while rest and (word := self._prefix(rest, self.vocab.fillers)):
@@ -88,11 +94,17 @@ class Scope:
 
     @staticmethod
     def _prefix(text: str, words: frozenset[str]) -> str:
-        return max((w for w in words if text.startswith(w)), key=len, default="")
+        for size in range(min(_WORD_MAX, len(text)), 0, -1):
+            if text[:size] in words:
+                return text[:size]
+        return ""
 
     @staticmethod
     def _suffix(text: str, words: frozenset[str]) -> str:
-        return max((w for w in words if text.endswith(w)), key=len, default="")
+        for size in range(min(_WORD_MAX, len(text)), 0, -1):
+            if text[-size:] in words:
+                return text[-size:]
+        return ""
 
     def negated_before(self, start: int, floor: int = 0, words: frozenset[str] | None = None) -> bool:
         """Whether a negator earlier in the clause (not before `floor`) reaches text[start]."""
@@ -134,6 +146,12 @@ class Scope:
         after = at + len(word)
         rest = text[after : norm.clause_end(after - 1)] if after < len(text) else ""
         return not rest or self.tokenise(rest) is not None
+
+    def warns(self, start: int) -> bool:
+        """Whether the clause holding text[start] warns workers against such demands (…都是骗子)."""
+        norm = self.text.norm
+        clause = self.text.text[norm.clause_start(start) : norm.clause_end(start)]
+        return any(word in clause for word in self.vocab.warnings)
 
     def employer_pays(self, start: int, end: int) -> bool:
         """Whether the cost named at text[start:end] is borne by the employer (体检费公司报销)."""

@@ -31,10 +31,7 @@ class Phrase:
     pattern: re.Pattern[str] | None  # for phrases with gaps
     syllables: tuple[str, ...] | None  # pinyin, when homophones of it are looked for
 
-    @property
-    def latin(self) -> bool:
-        """Whether the phrase starts or ends with an English letter (matched as whole words)."""
-        return _latin(self.parts[0][:1]) or _latin(self.parts[-1][-1:])
+    latin: bool  # starts or ends with an English letter (matched as whole words)
 
 
 def _latin(char: str) -> bool:
@@ -54,7 +51,42 @@ def compile_phrase(text: str) -> Phrase | None:
     syllables = None
     if len(parts) == 1 and len(parts[0]) >= 2 and all(is_han(c) for c in parts[0]):
         syllables = syllables_of(parts[0])
-    return Phrase("*".join(parts), parts, pattern, syllables)
+    latin = _latin(parts[0][:1]) or _latin(parts[-1][-1:])
+    return Phrase("*".join(parts), parts, pattern, syllables, latin)
+
+
+@dataclass(frozen=True)
+class PhraseSet:
+    """Phrases indexed for one pass over a text: one pattern for the plain ones, pinyin heads."""
+
+    phrases: tuple[Phrase, ...]
+    plain: re.Pattern[str] | None  # every gap-free phrase, longest first, found at each position
+    by_text: dict[str, Phrase]
+    gapped: tuple[Phrase, ...]
+    by_first_syllable: dict[str, tuple[Phrase, ...]]
+
+    def __hash__(self) -> int:
+        return hash(self.phrases)
+
+
+@functools.lru_cache(maxsize=256)
+def phrase_set(phrases: tuple[Phrase, ...]) -> PhraseSet:
+    """Index these phrases for matching."""
+    single = sorted((p for p in phrases if p.pattern is None), key=lambda p: -len(p.parts[0]))
+    plain = None
+    if single:
+        plain = re.compile("(?=(" + "|".join(re.escape(p.parts[0]) for p in single) + "))")
+    heads: dict[str, list[Phrase]] = {}
+    for phrase in phrases:
+        if phrase.syllables:
+            heads.setdefault(phrase.syllables[0], []).append(phrase)
+    return PhraseSet(
+        phrases,
+        plain,
+        {p.parts[0]: p for p in single},
+        tuple(p for p in phrases if p.pattern is not None),
+        {head: tuple(found) for head, found in heads.items()},
+    )
 
 
 def compile_phrases(texts: Iterable[str]) -> tuple[Phrase, ...]:
@@ -75,25 +107,28 @@ def _words(texts: Iterable[str]) -> frozenset[str]:
 class Vocabulary:
     """Every list screening reads, compiled."""
 
-    money: tuple[Phrase, ...]
+    money: PhraseSet
     money_words: frozenset[str]  # the fee words that may stand in a list (押金、保证金)
     pay_verbs: frozenset[str]
-    pays_before_amount: tuple[Phrase, ...]
+    pays_before_amount: PhraseSet
     money_exceptions: tuple[str, ...]
-    documents: tuple[Phrase, ...]
-    keeping_before: tuple[Phrase, ...]
-    keeping_after: tuple[Phrase, ...]
+    documents: PhraseSet
+    keeping_before: PhraseSet
+    keeping_after: PhraseSet
     not_the_card: tuple[str, ...]
+    only_checked: tuple[str, ...]
+    kept: tuple[str, ...]
     card_exceptions: tuple[str, ...]
-    training_always: tuple[Phrase, ...]
-    training: tuple[Phrase, ...]
-    training_money: tuple[Phrase, ...]
-    bait: tuple[Phrase, ...]
+    training_always: PhraseSet
+    training: PhraseSet
+    training_money: PhraseSet
+    bait: PhraseSet
     bait_exceptions: tuple[str, ...]
     negators_before: frozenset[str]
     negators_after: frozenset[str]
     fillers: frozenset[str]
     contrast: frozenset[str]
+    warnings: tuple[str, ...]
     employer_before: frozenset[str]
     employer_after: frozenset[str]
 
@@ -109,27 +144,30 @@ def vocabulary() -> Vocabulary:
     money, card = raw["asks_for_money"], raw["withholds_id_card"]
     training, bait = raw["training_trap"], raw["bait_wording"]
     negation, employer = raw["negation"], raw["employer_pays"]
-    money_phrases = compile_phrases(_texts(money, "phrases"))
+    money_phrases = phrase_set(compile_phrases(_texts(money, "phrases")))
     return Vocabulary(
         money=money_phrases,
-        money_words=frozenset(p.text for p in money_phrases if len(p.parts) == 1),
+        money_words=frozenset(p.text for p in money_phrases.phrases if len(p.parts) == 1),
         pay_verbs=_words(_texts(money, "pay_verbs")),
-        pays_before_amount=compile_phrases(_texts(money, "pays_before_amount")),
+        pays_before_amount=phrase_set(compile_phrases(_texts(money, "pays_before_amount"))),
         money_exceptions=tuple(_words(_texts(money, "exceptions"))),
-        documents=compile_phrases(_texts(card, "documents")),
-        keeping_before=compile_phrases(_texts(card, "keeping_before")),
-        keeping_after=compile_phrases(_texts(card, "keeping_after")),
+        documents=phrase_set(compile_phrases(_texts(card, "documents"))),
+        keeping_before=phrase_set(compile_phrases(_texts(card, "keeping_before"))),
+        keeping_after=phrase_set(compile_phrases(_texts(card, "keeping_after"))),
         not_the_card=tuple(_words(_texts(card, "not_the_card"))),
+        only_checked=tuple(_words(_texts(card, "only_checked"))),
+        kept=tuple(_words(_texts(card, "kept"))),
         card_exceptions=tuple(_words(_texts(card, "exceptions"))),
-        training_always=compile_phrases(_texts(training, "always")),
-        training=compile_phrases(_texts(training, "training")),
-        training_money=compile_phrases(_texts(training, "money")),
-        bait=compile_phrases(_texts(bait, "always")),
+        training_always=phrase_set(compile_phrases(_texts(training, "always"))),
+        training=phrase_set(compile_phrases(_texts(training, "training"))),
+        training_money=phrase_set(compile_phrases(_texts(training, "money"))),
+        bait=phrase_set(compile_phrases(_texts(bait, "always"))),
         bait_exceptions=tuple(_words(_texts(bait, "exceptions"))),
         negators_before=_words(_texts(negation, "before")),
         negators_after=_words(_texts(negation, "after")),
         fillers=_words(_texts(negation, "fillers")) | {" "},
         contrast=_words(_texts(negation, "contrast")),
+        warnings=tuple(_words(_texts(negation, "warnings"))),
         employer_before=_words(_texts(employer, "before")),
         employer_after=_words(_texts(employer, "after")),
     )

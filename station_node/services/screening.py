@@ -122,3 +122,11 @@ def screen_job(
             )
         )
     return reasons
+
+
+def warm_up() -> None:
+    """Load the vocabulary, pinyin and converter tables now, not in the first posting's request."""
+    screen_text("入職需交押 金¥300 ya jin，身份证交由公司保管")
+
+
+warm_up()
