@@ -413,6 +413,8 @@ def test_the_console_form_registers_a_full_width_number_once(
     assert first.status_code == 302, first.get_data(as_text=True)
     again = console.post("/console/workers/new", data={**form, "id_number": number.lower()})
     assert again.status_code in (409, 422) and "已登记" in again.get_data(as_text=True)
+    young = console.post("/console/workers/new", data={**form, "id_number": id_number(birth="20100101", seq=30)})
+    assert young.status_code == 422 and "未满16周岁" in young.get_data(as_text=True)
     days = console.post("/console/workers/new", data={**form, "id_number": id_number(seq=28), "avail_days": "³",
                                                       "avail_from": "08:00", "avail_to": "18:00"})
     assert 400 <= days.status_code < 500
