@@ -103,7 +103,7 @@ def screen_job(
 ) -> list[dict[str, Any]]:
     """The reasons to hold this posting for review ([] when it may be dispatched at once)."""
     text = "\n".join(str(data.get(key) or "") for key in _FIELDS)
-    findings = screen_text(text, compile_extra(extra_phrases, PHRASE_KINDS))
+    findings = screen_text(text, compile_extra(extra_phrases or (), PHRASE_KINDS))
     reasons: list[dict[str, Any]] = []
     for kind in PHRASE_KINDS:
         of_kind = [f for f in findings if f.kind == kind]
