@@ -154,3 +154,23 @@ def test_sign_in_never_sends_an_admin_elsewhere(tmp_path: Any, target: str) -> N
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     location = response.headers["Location"]
     assert "evil" not in location and "\n" not in location and location.startswith("/"), location
+
+
+QUERY = ["q", "status", "year", "lang", "next", "page", "after", "limit", "day", "kind", "station", "district"]
+
+
+def test_hostile_query_strings_on_every_page(walk: tuple[Flask, FlaskClient, dict[str, str]]) -> None:
+    """Every GET route (pages, CSV/XLSX exports, API) with hostile values in the usual query names."""
+    app, client, ids = walk
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()) or rule.rule in SKIP:
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(rf"<(?:[^:>]+:)?{name}>", ids.get(name, "nonexistent"), url)
+        for value in HOSTILE:
+            response = client.get(url, query_string={name: value for name in QUERY})
+            if response.status_code >= 500 or "evil" in response.headers.get("Location", ""):
+                failures.append(f"{url} {value[:20]!r}: {response.status_code}")
+    assert not failures, "\n".join(failures[:40])

@@ -248,3 +248,23 @@ def test_sign_in_never_sends_staff_elsewhere(tmp_path: Any, target: str) -> None
     assert "evil" not in location and "\n" not in location and location.startswith("/"), location
     switched = client.get("/lang/en", query_string={"next": target})
     assert switched.status_code == 302 and "evil" not in switched.headers["Location"]
+
+
+QUERY = ["q", "status", "year", "lang", "next", "then", "page", "after", "limit", "day", "kind", "date"]
+
+
+def test_hostile_query_strings_on_every_page(walk: tuple[Flask, FlaskClient, dict[str, str]]) -> None:
+    """Every GET route (pages, board, kiosk, API) with hostile values in the usual query names."""
+    app, client, ids = walk
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()):
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(rf"<(?:[^:>]+:)?{name}>", ids.get(name, "en" if name == "code" else "nonexistent"), url)
+        for value in HOSTILE[2:]:
+            response = client.get(url, query_string={name: value for name in QUERY})
+            if response.status_code >= 500 or "evil" in response.headers.get("Location", ""):
+                failures.append(f"{url} {value[:20]!r}: {response.status_code}")
+    assert not failures, "\n".join(failures[:40])
