@@ -86,12 +86,23 @@ def _widen(source: str) -> tuple[list[str], list[int]]:
             chars.append(char.lower())
             origin.append(index)
             continue
-        for piece in unicodedata.normalize("NFKC", char).casefold():
+        for piece in _latin_base(unicodedata.normalize("NFKC", char).casefold()):
             if unicodedata.category(piece) in _DROPPED_MARKS and piece not in "\n\r" or piece in _BLANK_LETTERS:
                 continue
             chars.append(piece)
             origin.append(index)
     return chars, origin
+
+
+def _latin_base(text: str) -> str:
+    """Latin letters without their accents or tone marks (yā jīn → ya jin); others unchanged."""
+    if text.isascii() or not any(unicodedata.category(c).startswith("L") for c in text):
+        return text
+    out = []
+    for char in text:
+        base = unicodedata.normalize("NFD", char)[0]
+        out.append(base if base.isascii() and base.isalpha() and not char.isascii() else char)
+    return "".join(out)
 
 
 def _simplify(chars: list[str]) -> list[str]:

@@ -95,7 +95,7 @@ class _Screen:
             rest = text.text[doc.end : clause[1]]
             if any(w in rest for w in vocab.only_checked) and not any(w in rest for w in vocab.kept):
                 continue
-            if scope.warns(doc.start):
+            if scope.warns(doc.start) or any(w in rest for w in vocab.card_exceptions):
                 continue
             for verb in before:
                 gap = text.text[verb.end : doc.start]
@@ -125,7 +125,8 @@ class _Screen:
         if not money:
             return
         for cue in find(self.text, vocab.training):
-            if not any(m.start < cue.end and cue.start < m.end for m in money):
+            # 培训 inside the word 培训费 is the fee, not a second sign
+            if not any(m.start <= cue.start and cue.end <= m.end and m.phrase.pattern is None for m in money):
                 first = money[0]
                 self._add("training_trap", cue, min(cue.start, first.start), max(cue.end, first.end))
                 return
