@@ -8,7 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from central_hub.errors import HubError
+from central_hub.errors import FieldError, HubError
 from central_hub.i18n import lang_code
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,8 @@ def register(app: Flask) -> None:
     def _http(error: HTTPException):  # type: ignore[no-untyped-def]
         status = error.code or 400
         code, zh, en = _HTTP_MESSAGES.get(status, ("http_error", "请求无法处理", "The request cannot be handled"))
-        return render_error(HubError(code, zh, en, status=status))
+        fields = [FieldError("body", code, zh, en)] if status in (413, 415) else []
+        return render_error(HubError(code, zh, en, fields=fields, status=status))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # type: ignore[no-untyped-def]

@@ -223,3 +223,13 @@ def test_push_headers_of_any_shape_never_break_the_push(hub: Flask, value: str) 
 def test_form_limits_are_set(hub: Flask) -> None:
     assert 0 < hub.config["MAX_FORM_MEMORY_SIZE"] <= 64 * 1024
     assert 0 < hub.config["MAX_FORM_PARTS"] <= 200
+
+
+def test_an_enormous_push_is_413_naming_the_body(hub: Flask) -> None:
+    log, _ = _station(hub)
+    response = hub.test_client().post(f"/api/v1/stations/{log.station_id}/push", data=b"x" * (5 * 1024 * 1024),
+                                      content_type="application/x-kuaigong-batch")
+    assert response.status_code == 413
+    error = response.get_json()["error"]
+    assert CHINESE.search(error["message"]) and error["message_en"]
+    assert [f["field"] for f in error["fields"]] == ["body"]
