@@ -122,6 +122,7 @@ class _Screen:
         if any(f.kind == "training_trap" for f in self.findings):
             return
         money = [h for h in find(self.text, vocab.training_money) if not self._cleared(h)]
+        money += [h for h in find(self.text, vocab.training_priced) if scope.amount_beside(h.start, h.end)]
         if not money:
             return
         for cue in find(self.text, vocab.training):

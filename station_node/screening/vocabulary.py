@@ -122,6 +122,7 @@ class Vocabulary:
     training_always: PhraseSet
     training: PhraseSet
     training_money: PhraseSet
+    training_priced: PhraseSet
     bait: PhraseSet
     bait_exceptions: tuple[str, ...]
     negators_before: frozenset[str]
@@ -161,6 +162,7 @@ def vocabulary() -> Vocabulary:
         training_always=phrase_set(compile_phrases(_texts(training, "always"))),
         training=phrase_set(compile_phrases(_texts(training, "training"))),
         training_money=phrase_set(compile_phrases(_texts(training, "money"))),
+        training_priced=phrase_set(compile_phrases(_texts(training, "priced"))),
         bait=phrase_set(compile_phrases(_texts(bait, "always"))),
         bait_exceptions=tuple(_words(_texts(bait, "exceptions"))),
         negators_before=_words(_texts(negation, "before")),
