@@ -1,9 +1,10 @@
 """Finding vocabulary phrases in normalised text: as written, or as a homophone of them.
 
 A plain hit is the phrase itself (its parts in order, gaps within one clause). Where the plain
-text does not hold it, the phrase's pinyin is looked for; such a hit keeps at least half of the
-phrase's own characters, or is typed in pinyin letters, so two unrelated words that merely
-sound alike do not count.
+text does not hold it, the phrase's pinyin is looked for; each stand-in character must usually
+be read that way, the hit stays within one clause, and it keeps at least half of the phrase's
+own characters (or is typed in pinyin letters) unless the caller checks its context itself,
+so two unrelated words that merely sound alike do not count.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _adjacent(before: Syllable, after: Syllable) -> bool:
     return gap == 0 or (gap == 1 and (before.typed or after.typed))
 
 
-def _homophone_hits(text: Text, phrases: PhraseSet, plain: list[Hit]) -> list[Hit]:
+def _homophone_hits(text: Text, phrases: PhraseSet, plain: list[Hit], loose: bool) -> list[Hit]:
     if not phrases.by_first_syllable:
         return []
     taken = {(h.phrase.text, h.start) for h in plain}
@@ -99,13 +100,13 @@ def _homophone_hits(text: Text, phrases: PhraseSet, plain: list[Hit]) -> list[Hi
     for head, heading in phrases.by_first_syllable.items():
         for first in index.get(head, ()):
             for phrase in heading:
-                hit = _homophone_at(text, syllables, first, phrase)
+                hit = _homophone_at(text, syllables, first, phrase, loose)
                 if hit is not None and (phrase.text, hit.start) not in taken:
                     hits.append(hit)
     return hits
 
 
-def _homophone_at(text: Text, syllables: list[Syllable], first: int, phrase: Phrase) -> Hit | None:
+def _homophone_at(text: Text, syllables: list[Syllable], first: int, phrase: Phrase, loose: bool) -> Hit | None:
     wanted = phrase.syllables or ()
     size = len(wanted)
     run = syllables[first : first + size]
@@ -115,7 +116,7 @@ def _homophone_at(text: Text, syllables: list[Syllable], first: int, phrase: Phr
         return None
     own = phrase.parts[0]
     changed = [k for k, s in enumerate(run) if not s.typed and text.text[s.start] != own[k]]
-    if not changed and not any(s.typed for s in run) or len(changed) * 2 > size:
+    if not changed and not any(s.typed for s in run) or len(changed) * 2 > size and not loose:
         return None
     # a character standing in for another must be read that way first (大 is da, not dai)
     if any(primary(text.text[run[k].start]) != wanted[k] for k in changed):
@@ -125,10 +126,13 @@ def _homophone_at(text: Text, syllables: list[Syllable], first: int, phrase: Phr
     return Hit(phrase, run[0].start, run[-1].end, homophone=True)
 
 
-def find(text: Text, phrases: PhraseSet, exceptions: Iterable[str] = ()) -> list[Hit]:
-    """Every hit of these phrases, plain or homophone, outside the exception words."""
+def find(text: Text, phrases: PhraseSet, exceptions: Iterable[str] = (), loose: bool = False) -> list[Hit]:
+    """Every hit of these phrases, plain or homophone, outside the exception words.
+
+    `loose`: a homophone may change every character (the caller checks its context instead).
+    """
     hits = _plain_hits(text, phrases)
-    hits.extend(_homophone_hits(text, phrases, hits))
+    hits.extend(_homophone_hits(text, phrases, hits, loose))
     excluded = _exception_spans(text.text, exceptions)
     if excluded:
         hits = [h for h in hits if not any(s <= h.start < e for s, e in excluded)]

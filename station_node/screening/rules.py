@@ -67,7 +67,7 @@ class _Screen:
     def money(self) -> None:
         vocab, scope = self.vocab, self.scope
         phrases = self._with_extra(vocab.money, "asks_for_money")
-        for hit in find(self.text, phrases, vocab.money_exceptions):
+        for hit in find(self.text, phrases, vocab.money_exceptions, loose=True):
             if hit.homophone and not scope.money_context(hit.start, hit.end):
                 continue
             amount = scope.amount_beside(hit.start, hit.end)
