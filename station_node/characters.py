@@ -29,6 +29,26 @@ INVISIBLE = frozenset(
     "\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u034f\u2061\u2062\u2063\u2064"
     "\u115f\u1160\u3164\uffa0\u17b4\u17b5"
 )
+_BIDI_RE = re.compile("[" + "".join(sorted(BIDI)) + "]")
+# Control characters (C0 but tab and line breaks, DEL, C1 but NEL) and lone surrogates.
+_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
+
+
+def _invisible_class() -> re.Pattern[str]:
+    """One character class of INVISIBLE and every other format character (Cf) but BIDI; format
+    characters live below U+20000 and in the tag block U+E0000–U+E0FFF."""
+    codes = [*range(0x20000), *range(0xE0000, 0xE1000)]
+    chars = {chr(c) for c in codes if unicodedata.category(chr(c)) == "Cf"} - BIDI | INVISIBLE
+    ranges: list[list[int]] = []
+    for code in sorted(map(ord, chars)):
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+
+
+_INVISIBLE_RE = _invisible_class()
 # Line and tab characters: kept (as \n and \t) in multi-line text, a space in one-line text.
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
@@ -42,7 +62,7 @@ def fold_width(text: str) -> str:
 
 
 def _drop_invisible(text: str) -> str:
-    return "".join(ch for ch in text if not is_invisible(ch))
+    return _INVISIBLE_RE.sub("", text)
 
 
 def normalise_id_number(text: str) -> str:
@@ -76,14 +96,13 @@ def is_invisible(ch: str) -> bool:
 
 def bidi_controls(text: str) -> list[str]:
     """The direction controls in `text`, in order."""
-    return [ch for ch in text if ch in BIDI]
+    return _BIDI_RE.findall(text)
 
 
 def control_characters(text: str) -> list[str]:
     """Control characters (C0, DEL, C1) and lone surrogates, except the line breaks and tabs
     that `tidy_text` turns into \\n, \\t or a space."""
-    text = _LINE_BREAKS.sub("\n", text)
-    return [ch for ch in text if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cs")]
+    return _CONTROL_RE.findall(text)
 
 
 def tidy_text(text: str, *, multiline: bool) -> str:

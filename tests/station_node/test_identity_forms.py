@@ -96,6 +96,21 @@ def test_a_mobile_must_be_text_and_blank_after_cleaning_is_required() -> None:
     assert _codes(errs) == [("id_number", "required")]
 
 
+def test_the_character_classes_follow_unicode_on_every_code_point() -> None:
+    import unicodedata
+
+    from station_node import characters as c
+
+    breaks = set("\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029")
+    for code in range(0x110000):
+        ch = chr(code)
+        category = unicodedata.category(ch)
+        assert c.bidi_controls(ch) == ([ch] if ch in c.BIDI else []), hex(code)
+        assert bool(c.control_characters(ch)) == (category in ("Cc", "Cs") and ch not in breaks), hex(code)
+        invisible = ch in c.INVISIBLE or (category == "Cf" and ch not in c.BIDI)
+        assert (c.tidy_text(f"a{ch}b", multiline=True) == "ab") == invisible == c.is_invisible(ch), hex(code)
+
+
 # --- pure: whole numbers ---
 
 
