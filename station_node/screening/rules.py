@@ -22,6 +22,7 @@ from station_node.screening.vocabulary import (
     vocabulary,
 )
 
+_TRAINING_REACH = 40  # characters between training and the fee or loan that makes it a trap
 _CARD_GAP = 10  # characters between an ID document and the verb that keeps it (身份证…交由…保管)
 
 
@@ -123,14 +124,33 @@ class _Screen:
             return
         money = [h for h in find(self.text, vocab.training_money) if not self._cleared(h)]
         money += [h for h in find(self.text, vocab.training_priced) if scope.amount_beside(h.start, h.end)]
+        cues = find(self.text, vocab.training)
+        loans = find(self.text, vocab.training_loans)
+        if loans:
+            about = [*cues, *money]
+            money += [h for h in loans if not self._cleared(h) and self._loan_for_training(h, about)]
         if not money:
             return
-        for cue in find(self.text, vocab.training):
+        for cue in cues:
             # 培训 inside the word 培训费 is the fee, not a second sign
-            if not any(m.start <= cue.start and cue.end <= m.end and m.phrase.pattern is None for m in money):
-                first = money[0]
+            if any(m.start <= cue.start and cue.end <= m.end and m.phrase.pattern is None for m in money):
+                continue
+            near = [m for m in money if abs(m.start - cue.start) <= _TRAINING_REACH]
+            if near:
+                first = min(near, key=lambda m: abs(m.start - cue.start))
                 self._add("training_trap", cue, min(cue.start, first.start), max(cue.end, first.end))
                 return
+
+    def _loan_for_training(self, loan: Hit, about: list[Hit]) -> bool:
+        """An instalment or loan in the clause of the training, or near it and about nothing else."""
+        norm = self.text.norm
+        start = norm.clause_start(loan.start)
+        if any(norm.clause_start(a.start) == start for a in about):
+            return True
+        clause = self.text.text[start : norm.clause_end(loan.start)]
+        if any(word in clause for word in self.vocab.loans_for_other_things):
+            return False
+        return any(abs(a.start - loan.start) <= _TRAINING_REACH for a in about)
 
     def bait(self) -> None:
         phrases = self._with_extra(self.vocab.bait, "bait_wording")

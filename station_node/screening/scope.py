@@ -12,10 +12,13 @@ when it closes the clause (押金全免, 押金：无) and does not start a clau
 from __future__ import annotations
 
 import functools
+import re
 
 from station_node.screening.match import AMOUNT, Text, amount_at, nonzero
 from station_node.screening.vocabulary import Vocabulary
 
+# A label's value dashed out (押金：— / 押金：／), up to the end of its line.
+_EMPTY_VALUE = re.compile(r"^[ \t\u3000]*[:：][ \t\u3000]*[-—–─－/／×✗]+[ \t\u3000]*(?:[\n\r]|$)")
 _WORD_MAX = 16  # the longest listed word, in characters
 _MODIFIER_MAX = 4  # characters naming the fee between a paying verb and it: 不收(车辆)押金
 
@@ -134,6 +137,8 @@ class Scope:
     def negated_after(self, end: int) -> bool:
         """Whether the fee ending at `end` is declared void right after it (押金全免, 押金0元)."""
         text, norm = self.text.text, self.text.norm
+        if _EMPTY_VALUE.match(norm.separator(end, end) if end < len(text) else norm.source[norm.origin[end - 1] + 1 :]):
+            return True  # a form's field dashed out: 押金：—
         at = self._skip_list(end)
         amount = amount_at(text, at)
         if amount and amount.group(0) and not nonzero(amount.group(0)):

@@ -123,6 +123,8 @@ class Vocabulary:
     training: PhraseSet
     training_money: PhraseSet
     training_priced: PhraseSet
+    training_loans: PhraseSet
+    loans_for_other_things: tuple[str, ...]
     bait: PhraseSet
     bait_exceptions: tuple[str, ...]
     negators_before: frozenset[str]
@@ -163,6 +165,8 @@ def vocabulary() -> Vocabulary:
         training=phrase_set(compile_phrases(_texts(training, "training"))),
         training_money=phrase_set(compile_phrases(_texts(training, "money"))),
         training_priced=phrase_set(compile_phrases(_texts(training, "priced"))),
+        training_loans=phrase_set(compile_phrases(_texts(training, "loans"))),
+        loans_for_other_things=tuple(_words(_texts(training, "loans_for_other_things"))),
         bait=phrase_set(compile_phrases(_texts(bait, "always"))),
         bait_exceptions=tuple(_words(_texts(bait, "exceptions"))),
         negators_before=_words(_texts(negation, "before")),
