@@ -165,6 +165,13 @@ def test_the_postings_that_slipped_through_are_held_and_quoted(text, code, quote
         ("homophone 保正金", "保正金300元，月底退"),
         ("pinyin typed", "需交 ya jin 200元"),
         ("pinyin run together", "YAJIN 300元"),
+        ("pinyin with tone marks", "需交 yā jīn 200元"),
+        ("every character a homophone, beside an amount", "需交鸭今200元"),
+        ("fee collected on the employer's behalf", "体检统一安排，费用150元由我们代收"),
+        ("uniform paid by the worker", "工作服自费150元，干满三个月退一半"),
+        ("worker buys the uniform", "上岗前需购买公司工服两套共260元"),
+        ("amount after a paying verb", "入职需缴纳一千元"),
+        ("Hangul filler inside", "押\u3164金300元"),
     ],
 )
 def test_disguised_money_words_are_still_found(disguise, text):
@@ -212,10 +219,26 @@ def test_scam_wording(text, held):
         "先培训後上崗，培訓費分期付款",
         "零基础包教包会，学费先付后就业，可贷款",
         "入职前需参加付费培训，学费2980元",
+        "先到培训中心学习一个月，费用5800元，学完安排工作",
+        "包教包会，可办理贷款",
     ],
 )
 def test_training_traps_in_disguise(text):
     assert "training_trap" in _codes(_job(description=text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "外卖骑手，岗前培训半天，电动车可分期购买也可租用",
+        "岗前培训，工资合计5000元",
+        "培训期间，交通费用每天20元补贴",
+        "带薪培训，奖金分期发放",
+        "培训费用全部由公司承担，考证费公司报销",
+    ],
+)
+def test_training_with_money_about_something_else_passes(text):
+    assert _codes(_job(description=text)) == []
 
 
 # --- what a negation reaches ----------------------------------------------------------------
@@ -242,6 +265,12 @@ def test_training_traps_in_disguise(text):
         "押运员，需持押运证",
         "停车场收费员",
         "No deposit, no agency fee",
+        "Deposit not required",
+        "押金：—",
+        "是否收取押金：否",
+        "公司为员工购买工服",
+        "驿站代收快递，每件1元",
+        "提醒：凡收取押金、报名费的招聘均属违法，请拨打12333举报",
     ],
 )
 def test_a_negation_that_reaches_the_fee_clears_it(text):
@@ -260,6 +289,9 @@ def test_a_negation_that_reaches_the_fee_clears_it(text):
         "需交押金，不交不安排",
         "体检费、服装费由员工承担，入职先交",
         "There is no overtime. Deposit 200 yuan",
+        "押金200元，谨防诈骗",
+        "押金：\n300元",
+        "不收押金（仅收工服费100）",
     ],
 )
 def test_a_negation_about_something_else_leaves_the_fee_standing(text):
