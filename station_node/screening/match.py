@@ -19,7 +19,7 @@ from station_node.screening.vocabulary import Phrase, PhraseSet
 
 _HAN_NUMERALS = "零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟"
 AMOUNT = re.compile(
-    rf"[¥$]\d+(?:\.\d+)?|\d+(?:\.\d+)?(?:元|块|圆|rmb|yuan|¥)?|[{_HAN_NUMERALS}]+(?:元|块|圆)"
+    rf"(?:[¥$]|rmb|cny)\d+(?:\.\d+)?|\d+(?:\.\d+)?(?:元|块|圆|rmb|yuan|cny|¥)?|[{_HAN_NUMERALS}]+(?:元|块|圆)"
 )
 
 
@@ -159,3 +159,8 @@ def nonzero(amount: str) -> bool:
     """Whether an amount is more than nothing (0元 and 零元 are not)."""
     digits = [c for c in amount if c.isdigit() or c in _HAN_NUMERALS]
     return any(c not in "0零〇" for c in digits)
+
+
+def has_unit(amount: str) -> bool:
+    """Whether an amount says it is money (元, 块, ¥, rmb …), not a bare number."""
+    return amount.endswith(("元", "块", "圆", "¥", "rmb", "yuan", "cny")) or amount.startswith(("¥", "$", "rmb", "cny"))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 
-from station_node.screening.match import AMOUNT, Text, amount_at, nonzero
+from station_node.screening.match import AMOUNT, Text, amount_at, has_unit, nonzero
 from station_node.screening.vocabulary import Vocabulary
 
 # A label's value dashed out (押金：— / 押金：／), up to the end of its line.
@@ -188,7 +188,7 @@ class Scope:
             return start, amount.end()
         begin = self.text.norm.clause_start(start)
         for match in AMOUNT.finditer(text, begin, start):
-            unit = match.group(0)[-1:] in "元块圆¥" or match.group(0)[:1] in "¥$"
+            unit = has_unit(match.group(0))
             between = text[match.end() : start]
             if unit and nonzero(match.group(0)) and len(between) <= 2 and all(c in "钱的" for c in between):
                 return match.start(), end
@@ -202,6 +202,6 @@ class Scope:
         if any(verb in before for verb in self.vocab.pay_verbs):
             return True
         return any(
-            nonzero(m.group(0)) and (m.group(0)[-1:] in "元块圆¥" or m.group(0)[:1] in "¥$" or m.start() == end)
+            nonzero(m.group(0)) and (has_unit(m.group(0)) or m.start() == end)
             for m in AMOUNT.finditer(text, begin, finish)
         )
