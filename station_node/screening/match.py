@@ -59,7 +59,7 @@ class Text:
 
     def crosses_break(self, start: int, end: int) -> bool:
         """Whether a clause break lies strictly inside text[start:end]."""
-        return any(start < b < end for b in self.norm.breaks)
+        return self.norm.crosses_break(start, end)
 
 
 def _word_bounded(text: str, start: int, end: int) -> bool:
@@ -109,6 +109,8 @@ def _homophone_hits(text: Text, phrases: PhraseSet, plain: list[Hit], loose: boo
 def _homophone_at(text: Text, syllables: list[Syllable], first: int, phrase: Phrase, loose: bool) -> Hit | None:
     wanted = phrase.syllables or ()
     size = len(wanted)
+    if first + 1 >= len(syllables) or wanted[1] not in syllables[first + 1].readings:
+        return None
     run = syllables[first : first + size]
     if len(run) < size or not all(wanted[k] in run[k].readings for k in range(1, size)):
         return None

@@ -10,6 +10,7 @@ negation never reaches across clauses even though `押，金` still reads as 押
 
 from __future__ import annotations
 
+import bisect
 import functools
 import unicodedata
 from dataclasses import dataclass
@@ -45,13 +46,27 @@ class Normalised:
             return ""
         return self.source[self.origin[start - 1] + 1 : self.origin[end]]
 
+    @functools.cached_property
+    def _ordered_breaks(self) -> list[int]:
+        return sorted(self.breaks)
+
     def clause_start(self, at: int) -> int:
         """Where the clause holding text[at] starts."""
-        return max((b for b in self.breaks if b <= at), default=0)
+        ordered = self._ordered_breaks
+        n = bisect.bisect_right(ordered, at)
+        return ordered[n - 1] if n else 0
 
     def clause_end(self, at: int) -> int:
         """Where the clause holding text[at] ends (exclusive)."""
-        return min((b for b in self.breaks if b > at), default=len(self.text))
+        ordered = self._ordered_breaks
+        n = bisect.bisect_right(ordered, at)
+        return ordered[n] if n < len(ordered) else len(self.text)
+
+    def crosses_break(self, start: int, end: int) -> bool:
+        """Whether a clause break lies strictly inside text[start:end]."""
+        ordered = self._ordered_breaks
+        n = bisect.bisect_right(ordered, start)
+        return n < len(ordered) and ordered[n] < end
 
 
 @functools.cache

@@ -6,6 +6,7 @@ own words it matched, so staff can see why a posting was held.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from station_node.screening.vocabulary import (
 
 _TRAINING_REACH = 40  # characters between training and the fee or loan that makes it a trap
 _CARD_GAP = 10  # characters between an ID document and the verb that keeps it (身份证…交由…保管)
+_FINDINGS_KEPT = 20  # findings of one kind worth showing staff
 
 
 @dataclass(frozen=True)
@@ -82,36 +84,45 @@ class _Screen:
                 self._add("asks_for_money", hit, hit.start, amount[1])
 
     def cards(self) -> None:
-        vocab, scope, text = self.vocab, self.scope, self.text
+        vocab, text = self.vocab, self.text
         documents = [
             h for h in find(text, vocab.documents)
             if not any(text.text.startswith(w, h.end) for w in vocab.not_the_card)
         ]
-        if not documents:
-            return
-        before = find(text, vocab.keeping_before, vocab.card_exceptions)
-        after = find(text, vocab.keeping_after, vocab.card_exceptions)
-        for doc in documents:
-            clause = (text.norm.clause_start(doc.start), text.norm.clause_end(doc.start))
-            rest = text.text[doc.end : clause[1]]
-            if any(w in rest for w in vocab.only_checked) and not any(w in rest for w in vocab.kept):
-                continue
-            if scope.warns(doc.start) or any(w in rest for w in vocab.card_exceptions):
-                continue
-            for verb in before:
-                gap = text.text[verb.end : doc.start]
-                if clause[0] <= verb.start and verb.end <= doc.start and len(gap) <= 6 and (
-                    not gap or scope.tokenise(gap) is not None
-                ) and not scope.negated_before(verb.start):
-                    self._add("withholds_id_card", verb, verb.start, doc.end)
-            for verb in after:
-                if doc.end <= verb.start <= doc.end + _CARD_GAP and verb.end <= clause[1] and not (
-                    scope.negated_before(verb.start, floor=doc.end) or scope.negated_before(doc.start)
-                ):
-                    self._add("withholds_id_card", verb, doc.start, verb.end)
+        if documents:
+            before = find(text, vocab.keeping_before, vocab.card_exceptions)
+            after = find(text, vocab.keeping_after, vocab.card_exceptions)
+            starts_before, starts_after = [h.start for h in before], [h.start for h in after]
+            for doc in documents:
+                self._card(
+                    doc,
+                    _near(before, starts_before, doc.start - _CARD_GAP, doc.start),
+                    _near(after, starts_after, doc.end, doc.end + _CARD_GAP),
+                )
         for hit in find(text, phrase_set(self.extra.get("withholds_id_card", ()))):
-            if not scope.negated_before(hit.start):
+            if not self.scope.negated_before(hit.start):
                 self._add("withholds_id_card", hit)
+
+    def _card(self, doc: Hit, before: list[Hit], after: list[Hit]) -> None:
+        """Whether a keeping verb before or after this document, in its clause, keeps it."""
+        vocab, scope, text = self.vocab, self.scope, self.text
+        clause = (text.norm.clause_start(doc.start), text.norm.clause_end(doc.start))
+        rest = text.text[doc.end : min(clause[1], doc.end + 30)]
+        if any(w in rest for w in vocab.only_checked) and not any(w in rest for w in vocab.kept):
+            return
+        if scope.warns(doc.start) or any(w in rest for w in vocab.card_exceptions):
+            return
+        for verb in before:
+            gap = text.text[verb.end : doc.start]
+            if clause[0] <= verb.start and verb.end <= doc.start and len(gap) <= 6 and (
+                not gap or scope.tokenise(gap) is not None
+            ) and not scope.negated_before(verb.start):
+                self._add("withholds_id_card", verb, verb.start, doc.end)
+        for verb in after:
+            if verb.end <= clause[1] and not (
+                scope.negated_before(verb.start, floor=doc.end) or scope.negated_before(doc.start)
+            ):
+                self._add("withholds_id_card", verb, doc.start, verb.end)
 
     def training(self) -> None:
         vocab, scope = self.vocab, self.scope
@@ -181,9 +192,20 @@ def screen_text(source: str, extra: Mapping[str, tuple[Phrase, ...]] | None = No
     return _widest(screen.findings)
 
 
+def _near(hits: list[Hit], starts: list[int], low: int, high: int) -> list[Hit]:
+    """The hits (sorted by start; `starts` theirs) starting between low and high."""
+    return hits[bisect.bisect_left(starts, low) : bisect.bisect_right(starts, high)]
+
+
 def _widest(findings: list[Finding]) -> list[Finding]:
     """One finding per stretch of text: those inside a wider one of the same kind are dropped."""
-    ordered = sorted(findings, key=lambda f: (f.start - f.end, f.homophone))
+    per_kind: dict[str, int] = {}
+    bounded = []
+    for finding in sorted(findings, key=lambda f: f.start):
+        per_kind[finding.kind] = per_kind.get(finding.kind, 0) + 1
+        if per_kind[finding.kind] <= _FINDINGS_KEPT:
+            bounded.append(finding)
+    ordered = sorted(bounded, key=lambda f: (f.start - f.end, f.homophone))
     kept: list[Finding] = []
     for finding in ordered:
         if not any(k.kind == finding.kind and k.start <= finding.start and finding.end <= k.end for k in kept):

@@ -19,13 +19,17 @@ from station_node.screening.vocabulary import Vocabulary
 
 # A label's value dashed out (押金：— / 押金：／), up to the end of its line.
 _EMPTY_VALUE = re.compile(r"^[ \t\u3000]*[:：][ \t\u3000]*[-—–─－/／×✗]+[ \t\u3000]*(?:[\n\r]|$)")
+_REACH = 30  # characters a negation, warning or amount is looked for around a word
 _WORD_MAX = 16  # the longest listed word, in characters
 _MODIFIER_MAX = 4  # characters naming the fee between a paying verb and it: 不收(车辆)押金
 
 
 @functools.lru_cache(maxsize=4)
-def _tables(vocab: Vocabulary) -> tuple[dict[str, str], frozenset[str], tuple[str, ...]]:
-    """Word classes for reading gaps, words linking a fee to its amount, words a modifier lacks."""
+def _tables(
+    vocab: Vocabulary,
+) -> tuple[dict[str, str], frozenset[str], tuple[str, ...], frozenset[str], frozenset[str]]:
+    """Word classes for reading gaps; words linking a fee to its amount, that a modifier lacks,
+    that continue a list of fees, and that lead from a fee to who bears it."""
     tokens: dict[str, str] = {}
     for kind, words in (
         ("contrast", vocab.contrast), ("filler", vocab.fillers), ("pay", vocab.pay_verbs), ("fee", vocab.money_words)
@@ -33,7 +37,18 @@ def _tables(vocab: Vocabulary) -> tuple[dict[str, str], frozenset[str], tuple[st
         tokens.update(dict.fromkeys(words, kind))
     linking = vocab.fillers | vocab.pay_verbs | frozenset({"共", "约", "合计", "每人", "每月"})
     blockers = tuple(vocab.contrast | vocab.pay_verbs | vocab.negators_before)
-    return tokens, linking, blockers
+    listing = vocab.fillers | vocab.money_words
+    bearing = vocab.money_words | frozenset({"用", "由", "全部", "全额", "均", "都"})
+    return tokens, linking, blockers, listing, bearing
+
+
+@functools.lru_cache(maxsize=16)
+def _heads(words: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """The words by their first character, for looking them up at each position."""
+    heads: dict[str, list[str]] = {}
+    for word in words:
+        heads.setdefault(word[0], []).append(word)
+    return {char: tuple(found) for char, found in heads.items()}
 
 
 class Scope:
@@ -42,8 +57,9 @@ class Scope:
     def __init__(self, text: Text, vocab: Vocabulary) -> None:
         self.text = text
         self.vocab = vocab
-        self._tokens, self._linking, self._blockers = _tables(vocab)
+        self._tokens, self._linking, self._blockers, self._listing, self._bearing = _tables(vocab)
         self._longest = max(len(w) for w in self._tokens)
+        self._reached: dict[tuple[str, str], bool] = {}
 
     def tokenise(self, gap: str) -> list[str] | None:
         """Split `gap` into known words, longest first (None if something else is there)."""
@@ -61,6 +77,12 @@ class Scope:
 
     def _reaches(self, negator: str, gap: str) -> bool:
         """Whether `negator` reaches across `gap` to the word right after it."""
+        key = (negator, gap)
+        if key not in self._reached:
+            self._reached[key] = self._reaches_uncached(negator, gap)
+        return self._reached[key]
+
+    def _reaches_uncached(self, negator: str, gap: str) -> bool:
         tokens = self.tokenise(gap)
         if tokens is not None:
             after_fee = False
@@ -77,7 +99,7 @@ class Scope:
             words = [w for w in rest.split(" ") if w and w not in self.vocab.fillers]
             blockers = self.vocab.contrast | self.vocab.pay_verbs
             return len(words) <= 2 and not any(w in blockers for w in words)
-        if not any(negator.endswith(verb) for verb in self.vocab.pay_verbs):
+        if not self._suffix(negator, self.vocab.pay_verbs):
             rest = self._strip_fillers(rest)
             verb = self._prefix(rest, self.vocab.pay_verbs)
             if not verb:
@@ -96,10 +118,10 @@ class Scope:
         return rest
 
     @staticmethod
-    def _prefix(text: str, words: frozenset[str]) -> str:
-        for size in range(min(_WORD_MAX, len(text)), 0, -1):
-            if text[:size] in words:
-                return text[:size]
+    def _prefix(text: str, words: frozenset[str], at: int = 0) -> str:
+        for size in range(min(_WORD_MAX, len(text) - at), 0, -1):
+            if text[at : at + size] in words:
+                return text[at : at + size]
         return ""
 
     @staticmethod
@@ -112,23 +134,21 @@ class Scope:
     def negated_before(self, start: int, floor: int = 0, words: frozenset[str] | None = None) -> bool:
         """Whether a negator earlier in the clause (not before `floor`) reaches text[start]."""
         text = self.text.text
-        begin = max(self.text.norm.clause_start(start), floor)
+        begin = max(self.text.norm.clause_start(start), floor, start - _REACH)
         window = text[begin:start]
-        if not window:
-            return False
-        for word in words if words is not None else self.vocab.negators_before:
-            at = window.find(word)
-            while at >= 0:
-                if self._reaches(word, window[at + len(word) :]):
+        heads = _heads(words if words is not None else self.vocab.negators_before)
+        for at in range(len(window) - 1, -1, -1):  # the nearest negator first
+            for word in heads.get(window[at], ()):
+                if window.startswith(word, at) and self._reaches(word, window[at + len(word) :]):
                     return True
-                at = window.find(word, at + 1)
         return False
 
     def _skip_list(self, at: int) -> int:
         """Past fillers and further fees of a list after text[at] (押金、保证金全免)."""
         text = self.text.text
-        while at < len(text):
-            word = self._prefix(text[at:], self.vocab.fillers | self.vocab.money_words)
+        limit = min(len(text), at + _REACH)
+        while at < limit:
+            word = self._prefix(text, self._listing, at)
             if not word:
                 break
             at += len(word)
@@ -143,19 +163,20 @@ class Scope:
         amount = amount_at(text, at)
         if amount and amount.group(0) and not nonzero(amount.group(0)):
             return True
-        word = self._prefix(text[at:], self.vocab.negators_after)
+        word = self._prefix(text, self.vocab.negators_after, at)
         if not word:
             return False
         if self.text.crosses_break(end, at):
             return False
         after = at + len(word)
-        rest = text[after : norm.clause_end(after - 1)] if after < len(text) else ""
+        rest = text[after : min(norm.clause_end(after - 1), after + _REACH)] if after < len(text) else ""
         return not rest or self.tokenise(rest) is not None
 
     def warns(self, start: int) -> bool:
         """Whether the clause holding text[start] warns workers against such demands (…都是骗子)."""
         norm = self.text.norm
-        clause = self.text.text[norm.clause_start(start) : norm.clause_end(start)]
+        begin = max(norm.clause_start(start), start - _REACH)
+        clause = self.text.text[begin : min(norm.clause_end(start), start + _REACH)]
         return any(word in clause for word in self.vocab.warnings)
 
     def employer_pays(self, start: int, end: int) -> bool:
@@ -163,22 +184,22 @@ class Scope:
         if self.negated_before(start, words=self.vocab.employer_before):
             return True
         text = self.text.text
-        at = end
-        while at < len(text):
-            word = self._prefix(text[at:], self.vocab.money_words | frozenset({"用", "由", "全部", "全额", "均", "都"}))
+        at, limit = end, min(len(text), end + _REACH)
+        while at < limit:
+            word = self._prefix(text, self._bearing, at)
             if not word:
                 break
             at += len(word)
         if self.text.crosses_break(end, at):
             return False
-        return bool(self._prefix(text[at:], self.vocab.employer_after))
+        return bool(self._prefix(text, self.vocab.employer_after, at))
 
     def amount_beside(self, start: int, end: int) -> tuple[int, int] | None:
         """The span of a nonzero money amount right beside text[start:end] (押金200元, 二百元押金)."""
         text, breaks = self.text.text, self.text.norm.breaks
         at = end
         for _ in range(2):
-            word = self._prefix(text[at:], self._linking)
+            word = self._prefix(text, self._linking, at)
             if not word:
                 break
             at += len(word)
@@ -186,7 +207,7 @@ class Scope:
         labelled = end not in breaks or self.text.norm.separator(end, end).strip() in (":", "：")
         if amount and nonzero(amount.group(0)) and at - end <= 3 and labelled and not any(end < b <= at for b in breaks):
             return start, amount.end()
-        begin = self.text.norm.clause_start(start)
+        begin = max(self.text.norm.clause_start(start), start - 12)
         for match in AMOUNT.finditer(text, begin, start):
             unit = has_unit(match.group(0))
             between = text[match.end() : start]
@@ -197,7 +218,8 @@ class Scope:
     def money_context(self, start: int, end: int) -> bool:
         """Whether the clause around text[start:end] speaks of paying (a paying verb or an amount)."""
         text, norm = self.text.text, self.text.norm
-        begin, finish = norm.clause_start(start), norm.clause_end(max(start, end - 1))
+        begin = max(norm.clause_start(start), start - _REACH)
+        finish = min(norm.clause_end(max(start, end - 1)), end + _REACH)
         before = text[max(begin, start - 3) : start]
         if any(verb in before for verb in self.vocab.pay_verbs):
             return True

@@ -399,6 +399,18 @@ def test_screening_is_fast():
     assert statistics.median(times) < 0.005
 
 
+def test_a_long_posting_dense_with_fee_words_stays_within_the_request_budget():
+    dense = ("不收押金不收保证金无需体检费免服装费" * 120)[:2000]
+    mixed = ("押金ya jin身份证shen fen zheng交由" * 80)[:2000]
+    for text in (dense, mixed):
+        screen_job(_job(description=text), OK_EMPLOYER)
+        start = time.process_time()
+        screen_job(_job(description=text), OK_EMPLOYER)
+        assert time.process_time() - start < 0.1  # the posting request's p99 budget
+    assert _codes(_job(description=dense)) == []
+    assert _codes(_job(description=dense + "，押金200元")) == ["asks_for_money"]
+
+
 # --- over HTTP: a disguised posting is held and never dispatched -----------------------------
 
 
