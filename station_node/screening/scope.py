@@ -19,7 +19,7 @@ from station_node.screening.vocabulary import Vocabulary
 
 # A label's value dashed out (押金：— / 押金：／), up to the end of its line.
 _EMPTY_VALUE = re.compile(r"^[ \t\u3000]*[:：][ \t\u3000]*[-—–─－/／×✗]+[ \t\u3000]*(?:[\n\r]|$)")
-_REACH = 30  # characters a negation, warning or amount is looked for around a word
+_REACH = 48  # characters a negation, warning or amount is looked for around a word
 _WORD_MAX = 16  # the longest listed word, in characters
 _MODIFIER_MAX = 4  # characters naming the fee between a paying verb and it: 不收(车辆)押金
 
