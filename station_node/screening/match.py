@@ -137,7 +137,8 @@ def find(text: Text, phrases: PhraseSet, exceptions: Iterable[str] = (), loose: 
     hits.extend(_homophone_hits(text, phrases, hits, loose))
     excluded = _exception_spans(text.text, exceptions)
     if excluded:
-        hits = [h for h in hits if not any(s <= h.start < e for s, e in excluded)]
+        # an exception word at either end of a hit: 押运 in 押…工资, 物业费 in 缴纳…费
+        hits = [h for h in hits if not any(s <= h.start < e or s < h.end <= e for s, e in excluded)]
     hits.sort(key=lambda h: (h.start, -(h.end - h.start)))
     return hits
 

@@ -54,9 +54,13 @@ class _Screen:
         quote = self.text.norm.quote(start, end)
         self.findings.append(Finding(kind, hit.phrase.text, quote, hit.homophone, start, end))
 
-    def _with_extra(self, base: PhraseSet, kind: str) -> PhraseSet:
+    def _hits(self, base: PhraseSet, kind: str, exceptions: tuple[str, ...] = (), loose: bool = False) -> list[Hit]:
+        """Hits of the shipped phrases (outside their exception words) and of the extra ones."""
+        hits = find(self.text, base, exceptions, loose)
         extra = self.extra.get(kind, ())
-        return phrase_set((*base.phrases, *extra)) if extra else base
+        if extra:
+            hits = sorted((*hits, *find(self.text, phrase_set(extra), (), loose)), key=lambda h: h.start)
+        return hits
 
     def _cleared(self, hit: Hit) -> bool:
         scope = self.scope
@@ -69,8 +73,7 @@ class _Screen:
 
     def money(self) -> None:
         vocab, scope = self.vocab, self.scope
-        phrases = self._with_extra(vocab.money, "asks_for_money")
-        for hit in find(self.text, phrases, vocab.money_exceptions, loose=True):
+        for hit in self._hits(vocab.money, "asks_for_money", vocab.money_exceptions, loose=True):
             if hit.homophone and not scope.money_context(hit.start, hit.end):
                 continue
             amount = scope.amount_beside(hit.start, hit.end)
@@ -126,7 +129,7 @@ class _Screen:
 
     def training(self) -> None:
         vocab, scope = self.vocab, self.scope
-        for hit in find(self.text, self._with_extra(vocab.training_always, "training_trap")):
+        for hit in self._hits(vocab.training_always, "training_trap"):
             if hit.homophone and not find(self.text, vocab.training_money):
                 continue
             if not scope.negated_before(hit.start) and not scope.warns(hit.start):
@@ -164,8 +167,7 @@ class _Screen:
         return any(abs(a.start - loan.start) <= _TRAINING_REACH for a in about)
 
     def bait(self) -> None:
-        phrases = self._with_extra(self.vocab.bait, "bait_wording")
-        for hit in find(self.text, phrases, self.vocab.bait_exceptions):
+        for hit in self._hits(self.vocab.bait, "bait_wording", self.vocab.bait_exceptions):
             if not self.scope.negated_before(hit.start) and not self.scope.warns(hit.start):
                 self._add("bait_wording", hit)
 

@@ -192,7 +192,24 @@ class Scope:
             at += len(word)
         if self.text.crosses_break(end, at):
             return False
-        return bool(self._prefix(text, self.vocab.employer_after, at))
+        if self._prefix(text, self.vocab.employer_after, at):
+            return True
+        return self._borne_by_someone_else(at)
+
+    def _borne_by_someone_else(self, at: int) -> bool:
+        """由学校承担, 店里报销: someone other than the worker bears the cost."""
+        text, vocab = self.text.text, self.vocab
+        stop = min(self.text.norm.clause_end(at), at + 8)
+        for verb in vocab.bearing_verbs:
+            found = text.find(verb, at, stop)
+            if found <= at:
+                continue
+            bearer = text[at:found]
+            if any(w in bearer for w in vocab.not_the_employer):
+                continue
+            if bearer.startswith("由") and len(bearer) > 1 or any(w in bearer for w in vocab.bearers):
+                return True
+        return False
 
     def amount_beside(self, start: int, end: int) -> tuple[int, int] | None:
         """The span of a nonzero money amount right beside text[start:end] (押金200元, 二百元押金)."""

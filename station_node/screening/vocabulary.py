@@ -134,6 +134,9 @@ class Vocabulary:
     warnings: tuple[str, ...]
     employer_before: frozenset[str]
     employer_after: frozenset[str]
+    bearing_verbs: tuple[str, ...]
+    bearers: tuple[str, ...]
+    not_the_employer: tuple[str, ...]
 
 
 def _texts(section: dict[str, Any], key: str) -> list[str]:
@@ -176,4 +179,7 @@ def vocabulary() -> Vocabulary:
         warnings=tuple(_words(_texts(negation, "warnings"))),
         employer_before=_words(_texts(employer, "before")),
         employer_after=_words(_texts(employer, "after")),
+        bearing_verbs=tuple(_words(_texts(employer, "bearing_verbs"))),
+        bearers=tuple(_words(_texts(employer, "bearers"))),
+        not_the_employer=tuple(_words(_texts(employer, "not_the_employer"))),
     )

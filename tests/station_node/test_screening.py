@@ -171,6 +171,7 @@ def test_the_postings_that_slipped_through_are_held_and_quoted(text, code, quote
         ("uniform paid by the worker", "工作服自费150元，干满三个月退一半"),
         ("worker buys the uniform", "上岗前需购买公司工服两套共260元"),
         ("amount after a paying verb", "入职需缴纳一千元"),
+        ("any fee after a paying verb", "需交健康证办理费120元给公司统一办理"),
         ("Hangul filler inside", "押\u3164金300元"),
     ],
 )
@@ -186,6 +187,8 @@ def test_disguised_money_words_are_still_found(disguise, text):
         "身\u200b份\u200b证原件押在公司",
         "入职扣押身分证",
         "证件暂扣，满三个月归还",
+        "入职后需将身份证原件暂存公司，年底返还",
+        "工地统一管理身份证",
         "报到时交身份证原件，由人事代为保管",
     ],
 )
@@ -270,6 +273,10 @@ def test_training_with_money_about_something_else_passes(text):
         "押金：—",
         "是否收取押金：否",
         "公司为员工购买工服",
+        "体检费用由学校承担",
+        "押金？不存在的，干一天结一天",
+        "上门提醒业主缴纳物业费",
+        "负责收取停车费",
         "驿站代收快递，每件1元",
         "提醒：凡收取押金、报名费的招聘均属违法，请拨打12333举报",
     ],
@@ -292,6 +299,7 @@ def test_a_negation_that_reaches_the_fee_clears_it(text):
         "There is no overtime. Deposit 200 yuan",
         "押金200元，谨防诈骗",
         "押金：\n300元",
+        "体检费由求职者自理",
         "不收押金（仅收工服费100）",
     ],
 )
