@@ -99,7 +99,7 @@ class Scope:
             words = [w for w in rest.split(" ") if w and w not in self.vocab.fillers]
             blockers = self.vocab.contrast | self.vocab.pay_verbs
             return len(words) <= 2 and not any(w in blockers for w in words)
-        if not self._suffix(negator, self.vocab.pay_verbs):
+        if not self._suffix(negator, self.vocab.pay_verbs) and negator not in self.vocab.charging:
             rest = self._strip_fillers(rest)
             verb = self._prefix(rest, self.vocab.pay_verbs)
             if not verb:

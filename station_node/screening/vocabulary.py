@@ -131,6 +131,7 @@ class Vocabulary:
     negators_after: frozenset[str]
     fillers: frozenset[str]
     contrast: frozenset[str]
+    charging: frozenset[str]
     warnings: tuple[str, ...]
     employer_before: frozenset[str]
     employer_after: frozenset[str]
@@ -176,6 +177,7 @@ def vocabulary() -> Vocabulary:
         negators_after=_words(_texts(negation, "after")),
         fillers=_words(_texts(negation, "fillers")) | {" "},
         contrast=_words(_texts(negation, "contrast")),
+        charging=_words(_texts(negation, "charging")),
         warnings=tuple(_words(_texts(negation, "warnings"))),
         employer_before=_words(_texts(employer, "before")),
         employer_after=_words(_texts(employer, "after")),

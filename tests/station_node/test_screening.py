@@ -189,6 +189,7 @@ def test_disguised_money_words_are_still_found(disguise, text):
         "证件暂扣，满三个月归还",
         "入职后需将身份证原件暂存公司，年底返还",
         "工地统一管理身份证",
+        "建筑工地，身份证统一放在项目部，完工后发还",
         "报到时交身份证原件，由人事代为保管",
     ],
 )
@@ -204,6 +205,8 @@ def test_disguised_id_card_keeping_is_found(text):
         ("動動手指，月入過萬輕鬆", True),
         ("躺 赚", True),
         ("兼职打字员", True),
+        ("手机点赞，一单5元，日结不拖欠", True),
+        ("急招打字员，在家兼职，每天2小时", True),
         ("网络兼职，手机就能做", True),
         ("日结，多劳多得，工作轻松", False),
         ("高薪诚聘厨师，月薪8000", False),
@@ -224,6 +227,7 @@ def test_scam_wording(text, held):
         "入职前需参加付费培训，学费2980元",
         "先到培训中心学习一个月，费用5800元，学完安排工作",
         "包教包会，可办理贷款",
+        "零基础学美甲，学完包工作，学费支持分期",
     ],
 )
 def test_training_traps_in_disguise(text):
@@ -274,6 +278,7 @@ def test_training_with_money_about_something_else_passes(text):
         "是否收取押金：否",
         "公司为员工购买工服",
         "体检费用由学校承担",
+        "公司配电动车，免车辆押金，五险一金",
         "押金？不存在的，干一天结一天",
         "上门提醒业主缴纳物业费",
         "负责收取停车费",
