@@ -79,10 +79,13 @@ def _plain_hits(text: Text, phrases: PhraseSet) -> list[Hit]:
             found = match.group(1)
             hits.append(Hit(phrases.by_text[found], match.start(), match.start() + len(found)))
     for phrase in phrases.gapped:
-        if phrase.parts[0] in source:
-            for match in phrase.pattern.finditer(source) if phrase.pattern else ():
-                if not text.crosses_break(match.start(), match.end()):
-                    hits.append(Hit(phrase, match.start(), match.end()))
+        if phrase.pattern is None or phrase.parts[0] not in source:
+            continue
+        at = 0  # every start, so a match refused for crossing a clause does not hide a later one
+        while (match := phrase.pattern.search(source, at)) is not None:
+            if not text.crosses_break(match.start(), match.end()):
+                hits.append(Hit(phrase, match.start(), match.end()))
+            at = match.start() + 1
     return [h for h in hits if not h.phrase.latin or _word_bounded(source, h.start, h.end)]
 
 
