@@ -75,9 +75,9 @@ def _plain_hits(text: Text, phrases: PhraseSet) -> list[Hit]:
     source = text.text
     hits: list[Hit] = []
     if phrases.plain is not None:
-        for match in phrases.plain.finditer(source):
-            found = match.group(1)
-            hits.append(Hit(phrases.by_text[found], match.start(), match.start() + len(found)))
+        for head in phrases.plain.finditer(source):
+            found = head.group(1)
+            hits.append(Hit(phrases.by_text[found], head.start(), head.start() + len(found)))
     for phrase in phrases.gapped:
         if phrase.pattern is None or phrase.parts[0] not in source:
             continue
