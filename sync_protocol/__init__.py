@@ -16,8 +16,25 @@ on a USB stick.
 
 from __future__ import annotations
 
-from sync_protocol.batches import DEFAULT_LIMITS, Batch, Limits, chunk, parse_batch, sign_batch
+from sync_protocol.batches import (
+    DEFAULT_LIMITS,
+    Batch,
+    Limits,
+    chunk,
+    entries_digest,
+    parse_batch,
+    sign_batch,
+)
 from sync_protocol.bundles import Bundle, BundleHeader, BundlePart, read_bundle, write_bundle
+from sync_protocol.calls import (
+    CALL_HEADER,
+    Call,
+    SignedCall,
+    body_matches,
+    check_call,
+    parse_call,
+    sign_call,
+)
 from sync_protocol.checkpoints import (
     Checkpoint,
     SignedCheckpoint,
@@ -98,7 +115,9 @@ __all__ = [
     "SigningKey", "KeyRecord", "KeyRing", "key_id", "verify_signature",
     # checkpoints and batches
     "Checkpoint", "SignedCheckpoint", "sign_checkpoint", "parse_checkpoint",
-    "Batch", "Limits", "sign_batch", "parse_batch", "chunk", "LogWriter",
+    "Batch", "Limits", "sign_batch", "parse_batch", "chunk", "entries_digest", "LogWriter",
+    # signed calls (a station's HTTP request, checked before its body is read)
+    "CALL_HEADER", "Call", "SignedCall", "sign_call", "parse_call", "check_call", "body_matches",
     # verdicts
     "ChainHead", "AcceptedEntry", "Verdict", "Apply", "Replay", "Fork", "ForkEvidence", "Gap",
     "Rejected", "verify_batch",

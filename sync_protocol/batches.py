@@ -9,11 +9,14 @@ Bytes::
     kg1/entry {...}\n      (seq = checkpoint seq; its hash = checkpoint head)
 
 Entries are contiguous, and each names the previous one's hash, so the single signature on the
-checkpoint covers every byte of the batch.
+checkpoint covers every byte of the batch. A covering checkpoint (the form `sign_batch` writes)
+also names the SHA-256 of the entry lines, so the signature proves which entry bytes the signer
+sent even when they do not chain (`entries_digest`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -49,8 +52,16 @@ class Batch(NamedTuple):
         return self.checkpoint.to_bytes() + b"".join(e + b"\n" for e in self.entries)
 
 
-def sign_batch(entries: Sequence[bytes], key: SigningKey, hlc: Hlc) -> bytes:
-    """Sign a run of contiguous entries of one log (canonical bytes, oldest first)."""
+def entries_digest(entry_lines: bytes) -> str:
+    """SHA-256 hex of a batch's entry lines (every byte after the signature line)."""
+    return hashlib.sha256(entry_lines).hexdigest()
+
+
+def sign_batch(entries: Sequence[bytes], key: SigningKey, hlc: Hlc, *, covering: bool = True) -> bytes:
+    """Sign a run of contiguous entries of one log (canonical bytes, oldest first).
+
+    The checkpoint covers the entry bytes (`entries_digest`) unless `covering` is False, which
+    writes the older form that only names the head (kept for the version 1 test vectors)."""
     if not entries:
         raise LocalProtocolError(Reason.MALFORMED, "a batch holds at least one entry")
     first, last = decode_entry(entries[0]), decode_entry(entries[-1])
@@ -59,8 +70,11 @@ def sign_batch(entries: Sequence[bytes], key: SigningKey, hlc: Hlc) -> bytes:
     ):
         raise LocalProtocolError(Reason.BROKEN_CHAIN, "entries must be contiguous in one epoch")
     hlc = max(Hlc(*hlc), last.hlc)  # a checkpoint is never stamped before its last entry
-    checkpoint = sign_checkpoint(last.station, last.epoch, last.seq, entry_hash(entries[-1]), hlc, key)
-    return checkpoint + b"".join(bytes(e) + b"\n" for e in entries)
+    body = b"".join(bytes(e) + b"\n" for e in entries)
+    digest = entries_digest(body) if covering else None
+    checkpoint = sign_checkpoint(last.station, last.epoch, last.seq, entry_hash(entries[-1]), hlc, key,
+                                 digest)
+    return checkpoint + body
 
 
 def parse_batch(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Batch:

@@ -5,6 +5,11 @@ Bytes::
     kg1/checkpoint {"epoch":1,"head":"<64 hex>","hlc":[wall,counter],"key":"<32 hex>","seq":500,"station":"st-a"}
     kg1/sig <128 hex>
 
+A checkpoint that also names ``"entries"`` (SHA-256 hex of every entry line of its batch, each
+with its newline) covers the batch's exact entry bytes, so a batch whose entries do not match
+it was not sent by the signer, and one whose entries match but break the chain is the signer's
+own, provably. Receivers accept both forms; senders write the covering form.
+
 Two valid checkpoints with the same station, epoch and seq but different heads prove a fork.
 """
 
@@ -20,6 +25,7 @@ from sync_protocol.keys import SigningKey
 from sync_protocol.signed import Signed, parse_signed, parse_signed_lines, sign
 
 _KEYS = ("epoch", "head", "hlc", "key", "seq", "station")
+_COVERING_KEYS = ("entries", *_KEYS)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -32,6 +38,7 @@ class Checkpoint(NamedTuple):
     head: str
     hlc: Hlc
     key: str
+    entries: str | None = None  # SHA-256 of the batch's entry lines, when the checkpoint covers them
 
 
 class SignedCheckpoint(NamedTuple):
@@ -46,10 +53,13 @@ class SignedCheckpoint(NamedTuple):
 
 
 def sign_checkpoint(
-    station: str, epoch: int, seq: int, head: str, hlc: Hlc, key: SigningKey
+    station: str, epoch: int, seq: int, head: str, hlc: Hlc, key: SigningKey,
+    entries: str | None = None,
 ) -> bytes:
-    """The signed checkpoint bytes (two lines)."""
-    obj = {"epoch": epoch, "head": head, "hlc": list(hlc), "seq": seq, "station": station}
+    """The signed checkpoint bytes (two lines); `entries` (64 hex) covers the batch's entry lines."""
+    obj: dict[str, object] = {"epoch": epoch, "head": head, "hlc": list(hlc), "seq": seq, "station": station}
+    if entries is not None:
+        obj["entries"] = entries
     return sign("checkpoint", obj, key)
 
 
@@ -65,8 +75,9 @@ def parse_checkpoint_lines(body: bytes, sig_line: bytes) -> SignedCheckpoint:
 
 def _checked(signed: Signed) -> SignedCheckpoint:
     obj = signed.obj
-    if tuple(obj) != _KEYS:
-        raise RemoteProtocolError(Reason.MALFORMED, f"checkpoint keys must be {', '.join(_KEYS)}")
+    if tuple(obj) != _KEYS and tuple(obj) != _COVERING_KEYS:
+        raise RemoteProtocolError(Reason.MALFORMED, f"checkpoint keys must be [entries,] {', '.join(_KEYS)}")
+    entries = obj.get("entries")
     station, epoch, seq, head, hlc = obj["station"], obj["epoch"], obj["seq"], obj["head"], obj["hlc"]
     ok = (
         is_name(station)
@@ -76,7 +87,8 @@ def _checked(signed: Signed) -> SignedCheckpoint:
         and type(hlc) is list and len(hlc) == 2
         and type(hlc[0]) is int and 0 <= hlc[0] <= MAX_SEQ
         and type(hlc[1]) is int and 0 <= hlc[1] <= COUNTER_MAX
+        and (entries is None or (type(entries) is str and _HEX64.fullmatch(entries)))
     )
     if not ok:
         raise RemoteProtocolError(Reason.MALFORMED, "checkpoint: a field has the wrong type or range")
-    return SignedCheckpoint(Checkpoint(station, epoch, seq, head, Hlc(*hlc), obj["key"]), signed)
+    return SignedCheckpoint(Checkpoint(station, epoch, seq, head, Hlc(*hlc), obj["key"], entries), signed)

@@ -58,6 +58,6 @@ class LogWriter:
         return self.append(ROTATION_ENTITY, new_key.key_id, "rotate",
                            {"public_key": new_key.public_key.hex()}, wall_ms)
 
-    def sign(self, entries: Sequence[bytes], wall_ms: int) -> bytes:
+    def sign(self, entries: Sequence[bytes], wall_ms: int, *, covering: bool = True) -> bytes:
         """A signed batch of `entries` (contiguous, oldest first) stamped now."""
-        return sign_batch(entries, self.key, self.clock.send(wall_ms))
+        return sign_batch(entries, self.key, self.clock.send(wall_ms), covering=covering)

@@ -34,8 +34,8 @@ from sync_protocol.entries import (
 )
 from sync_protocol.errors import LocalProtocolError, Reason, RemoteProtocolError
 from sync_protocol.hlc import COUNTER_MAX
-from sync_protocol.keys import KeyRecord, KeyRing, key_id
-from sync_protocol.signed import check_signed
+from sync_protocol.keys import KeyRecord, KeyRing, key_id, verify_signature
+from sync_protocol.signed import Signed, check_signed
 
 HashAt = Callable[[int, int], "str | None"]  # (epoch, seq) -> accepted entry hash
 _TAG_LEN = len(ENTRY_TAG)
@@ -120,10 +120,17 @@ class Gap:
 
 @dataclass(frozen=True)
 class Rejected:
-    """Refused; `reason` is machine-readable, `detail` says what exactly."""
+    """Refused; `reason` is machine-readable, `detail` says what exactly.
+
+    `proven` is True only when the refused bytes are provably the log owner's: the checkpoint's
+    signature verifies with a key of that log and, for a problem in the entries, the checkpoint
+    covers their exact bytes. Only a proven refusal may count against the owner (freeze it,
+    keep evidence); anyone can send an unproven one.
+    """
 
     reason: Reason
     detail: str
+    proven: bool = False
 
 
 Verdict = Apply | Replay | Fork | Gap | Rejected
@@ -167,15 +174,25 @@ def _verify(data: bytes, head: ChainHead, keys: KeyRing, now_ms: int, hash_at: H
         return Rejected(Reason.FROZEN, f"{head.station} is frozen after a fork")
     refusal = check_signed(signed_cp.signed, keys, head.station, (cp.epoch, cp.seq))
     if refusal is not None:
-        return Rejected(refusal, f"checkpoint {cp.epoch}/{cp.seq} signed by key {cp.key}")
+        return Rejected(refusal, f"checkpoint {cp.epoch}/{cp.seq} signed by key {cp.key}",
+                        _signed_by_owner(signed_cp.signed, keys, head.station))
     if cp.epoch != head.epoch:
-        return Rejected(Reason.WRONG_EPOCH, f"batch epoch {cp.epoch}, accepted epoch {head.epoch}")
+        return Rejected(Reason.WRONG_EPOCH, f"batch epoch {cp.epoch}, accepted epoch {head.epoch}", True)
     if cp.hlc.wall > now_ms + limits.max_drift_ms:
-        return Rejected(Reason.CLOCK_DRIFT, f"checkpoint HLC is {cp.hlc.wall - now_ms} ms ahead")
+        return Rejected(Reason.CLOCK_DRIFT, f"checkpoint HLC is {cp.hlc.wall - now_ms} ms ahead", True)
+    # Proven: the checkpoint signs these exact entry bytes (a covering checkpoint). A batch whose
+    # entries are not the signed ones is anyone's; one whose signed entries break the chain is
+    # the owner's own.
+    proven = cp.entries is not None and _entry_region(data, batch.entries) == cp.entries
     cp_hlc = (cp.hlc.wall, cp.hlc.counter)
-    accepted = _chain_batch(data, batch.entries, cp.station, cp.epoch, cp.seq, cp.head, cp_hlc)
-    if accepted is None:  # something is wrong: find the first problem, entry by entry
-        accepted = _chain(batch.entries, cp.station, cp.epoch, cp.seq, cp.head, cp_hlc)
+    try:
+        accepted = _chain_batch(data, batch.entries, cp.station, cp.epoch, cp.seq, cp.head, cp_hlc)
+        if accepted is None:  # something is wrong: find the first problem, entry by entry
+            accepted = _chain(batch.entries, cp.station, cp.epoch, cp.seq, cp.head, cp_hlc)
+    except RemoteProtocolError as exc:
+        return Rejected(exc.reason, exc.detail, proven)
+    if cp.entries is not None and not proven:
+        return Rejected(Reason.ALTERED, "the entries are not the ones the checkpoint signs")
     first = accepted[0].entry
 
     if cp.seq <= head.seq:  # everything already held: replay or fork
@@ -194,9 +211,24 @@ def _verify(data: bytes, head: ChainHead, keys: KeyRing, now_ms: int, hash_at: H
         if first.prev != head.head:
             return _fork(head, head.seq, head.head, first.prev, signed_cp.to_bytes(), data)
         new = accepted
-    new_keys, rotations = _rotations(new, keys, cp.key)
+    try:
+        new_keys, rotations = _rotations(new, keys, cp.key)
+    except RemoteProtocolError as exc:
+        return Rejected(exc.reason, exc.detail, True)  # the chain holds: the signer's own entries
     new_head = ChainHead(head.station, cp.epoch, cp.seq, cp.head, signed_cp.to_bytes())
     return Apply(tuple(new), new_head, new_keys, rotations, cp.hlc.wall - now_ms)
+
+
+def _entry_region(data: bytes, lines: tuple[bytes, ...]) -> str:
+    """SHA-256 hex of the entry lines at the end of `data` (each with its newline)."""
+    return hashlib.sha256(data[len(data) - sum(map(len, lines)) - len(lines):]).hexdigest()
+
+
+def _signed_by_owner(signed: Signed, keys: KeyRing, owner: str) -> bool:
+    """True when a key of `owner` (even one retired or revoked) made this signature."""
+    record = keys.get(signed.obj["key"])
+    return (record is not None and record.owner == owner
+            and verify_signature(record.public_key, signed.signature, signed.body))
 
 
 def _chain_batch(data: bytes, lines: tuple[bytes, ...], station: str, epoch: int, last_seq: int,

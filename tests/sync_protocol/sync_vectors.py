@@ -19,12 +19,17 @@ from sync_protocol import (  # noqa: E402
     EpochReset,
     Hlc,
     Receipt,
+    SigningKey,
     encode_entry,
     make_entry,
+    sign_batch,
+    sign_checkpoint,
     sign_receipt,
     sign_reset,
     write_bundle,
 )
+from sync_protocol.batches import entries_digest  # noqa: E402
+from sync_protocol.calls import sign_call  # noqa: E402
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 
@@ -54,7 +59,7 @@ def build() -> dict[str, bytes]:
         w.append("assignment", "a-j0001-w0001", "create", {"job_id": "j-0001", "worker_id": "w-0001",
                                                           "status": "confirmed"}, T0 + 2000).raw,
     ]
-    chain = w.sign(raws, T0 + 3000)
+    chain = w.sign(raws, T0 + 3000, covering=False)
     out["chain.batch"] = chain
     out["checkpoint.kg"] = b"".join(line + b"\n" for line in chain.split(b"\n")[:2])
 
@@ -65,7 +70,7 @@ def build() -> dict[str, bytes]:
     fork_w.seq, fork_w.head = 2, hashlib.sha256(raws[1]).hexdigest()
     fork_w.clock.receive(Hlc(T0 + 1000, 0), T0 + 1000)
     fork_raws = raws[:2] + [fork_w.append("job", "j-0001", "update", {"status": "cancelled"}, T0 + 2500).raw]
-    fork = fork_w.sign(fork_raws, T0 + 3000)
+    fork = fork_w.sign(fork_raws, T0 + 3000, covering=False)
     out["fork.batch"] = fork
     out["fork-accepted.checkpoint"] = out["checkpoint.kg"]
     out["fork-conflicting.checkpoint"] = b"".join(line + b"\n" for line in fork.split(b"\n")[:2])
@@ -73,16 +78,33 @@ def build() -> dict[str, bytes]:
     rot = writer("st-a", st_a)
     rot_raws = [rot.append("worker", "w-0002", "update", {"mobile": "13900139000"}, T0).raw,
                 rot.rotate(st_a2, T0 + 100).raw]
-    out["rotation.batch"] = rot.sign(rot_raws, T0 + 200)
+    out["rotation.batch"] = rot.sign(rot_raws, T0 + 200, covering=False)
     rot.key = st_a2
     after = [rot.append("worker", "w-0002", "update", {"name": "李四"}, T0 + 300).raw]
-    out["after-rotation.batch"] = rot.sign(after, T0 + 400)
+    out["after-rotation.batch"] = rot.sign(after, T0 + 400, covering=False)
 
     head3 = hashlib.sha256(raws[2]).hexdigest()
     out["receipt.kg"] = sign_receipt(Receipt("st-a", 1, 3, head3, HUB, 7, T0 + 5000), hub)
     out["reset.kg"] = sign_reset(EpochReset("st-a", HUB, 2, 2, hashlib.sha256(raws[1]).hexdigest(),
                                             Hlc(T0 + 2000, 0), 8, T0 + 6000), hub)
     out["bundle.kgb"] = write_bundle("st-a", HUB, "to_hub", 1, 1, 3, [("batch", chain)])
+    out.update(_covering(raws, st_a))
+    return out
+
+
+def _covering(raws: list[bytes], key: SigningKey) -> dict[str, bytes]:
+    """Vectors of the covering checkpoint and the signed call (docs/sync-protocol.md, section 12)."""
+    out: dict[str, bytes] = {}
+    covered = sign_batch(raws, key, Hlc(T0 + 3000, 0))
+    out["covered.batch"] = covered
+    out["covered-altered.batch"] = covered.replace("搬家帮工".encode(), "搬家帮手".encode())
+    lines = [raws[0], raws[2]]  # entry 2 left out: the signer's own batch breaks its chain
+    body = b"".join(line + b"\n" for line in lines)
+    out["covered-broken.batch"] = sign_checkpoint(
+        "st-a", 1, 3, hashlib.sha256(raws[2]).hexdigest(), Hlc(T0 + 3000, 0), key,
+        entries_digest(body)) + body
+    header = sign_call("st-a", "POST", "/stations/st-a/push", covered, T0 + 3000, "0f" * 16, key)
+    out["call.kg"] = bytes.fromhex(header)
     return out
 
 
