@@ -69,6 +69,7 @@ class _Screen:
             or scope.negated_after(hit.end)
             or scope.warns(hit.start)
             or scope.employer_pays(hit.start, hit.end)
+            or scope.customers_pay(hit.start, hit.end)
         )
 
     def money(self) -> None:
@@ -76,7 +77,11 @@ class _Screen:
         for hit in self._hits(vocab.money, "asks_for_money", vocab.money_exceptions, loose=True):
             if hit.homophone and not scope.money_context(hit.start, hit.end):
                 continue
+            if scope.customers_pay(hit.start, hit.end):
+                continue
             amount = scope.amount_beside(hit.start, hit.end)
+            if scope.paid_to_worker(min(amount[0], hit.start) if amount else hit.start, hit.phrase.text):
+                continue
             if amount:
                 self._add("asks_for_money", hit, min(amount[0], hit.start), max(amount[1], hit.end))
             elif not self._cleared(hit):
@@ -93,8 +98,9 @@ class _Screen:
             if not any(text.text.startswith(w, h.end) for w in vocab.not_the_card)
         ]
         if documents:
-            before = find(text, vocab.keeping_before, vocab.card_exceptions)
-            after = find(text, vocab.keeping_after, vocab.card_exceptions)
+            skip = (*vocab.card_exceptions, *vocab.not_keeping)
+            before = find(text, vocab.keeping_before, skip)
+            after = find(text, vocab.keeping_after, skip)
             starts_before, starts_after = [h.start for h in before], [h.start for h in after]
             for doc in documents:
                 self._card(
@@ -110,6 +116,9 @@ class _Screen:
         """Whether a keeping verb before or after this document, in its clause, keeps it."""
         vocab, scope, text = self.vocab, self.scope, self.text
         clause = (text.norm.clause_start(doc.start), text.norm.clause_end(doc.start))
+        if doc.end == clause[1] < len(text.text):
+            # the document as its own topic (身份证，进场交给班组长): its verb is in the next clause
+            clause = (clause[0], text.norm.clause_end(doc.end))
         rest = text.text[doc.end : min(clause[1], doc.end + 30)]
         if any(w in rest for w in vocab.only_checked) and not any(w in rest for w in vocab.kept):
             return

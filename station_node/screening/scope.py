@@ -22,6 +22,7 @@ _EMPTY_VALUE = re.compile(r"^[ \t\u3000]*[:：][ \t\u3000]*[-—–─－/／×�
 _REACH = 48  # characters a negation, warning or amount is looked for around a word
 _WORD_MAX = 16  # the longest listed word, in characters
 _MODIFIER_MAX = 4  # characters naming the fee between a paying verb and it: 不收(车辆)押金
+_CUSTOMER_REACH = 16  # characters before a fee where a customer who pays it is looked for
 
 
 @functools.lru_cache(maxsize=4)
@@ -244,3 +245,24 @@ class Scope:
             nonzero(m.group(0)) and (has_unit(m.group(0)) or m.start() == end)
             for m in AMOUNT.finditer(text, begin, finish)
         )
+
+    def customers_pay(self, start: int, end: int) -> bool:
+        """Whether the fee at text[start:end] is one the worker collects from customers (向客户收取押金)."""
+        text, vocab = self.text.text, self.vocab
+        window = text[max(self.text.norm.clause_start(start), start - _CUSTOMER_REACH) : end]
+        if not window or any(word in window for word in vocab.not_duties):
+            return False
+        collected = [window.rfind(verb) for verb in vocab.collecting]
+        last = max(collected)
+        if last < 0:
+            return False
+        if any(word in window for word in vocab.customers):
+            return True
+        return any(0 <= window.find(word) < last for word in vocab.duties)
+
+    def paid_to_worker(self, start: int, phrase: str) -> bool:
+        """Whether a cost at text[start] is paid to the worker (另加20元工具费); never a deposit."""
+        if any(word in phrase for word in ("押", "保证", "抵")):
+            return False
+        before = self.text.text[max(self.text.norm.clause_start(start), start - 4) : start]
+        return any(before.endswith(word) for word in self.vocab.to_worker)

@@ -112,6 +112,10 @@ class Vocabulary:
     pay_verbs: frozenset[str]
     pays_before_amount: PhraseSet
     money_exceptions: tuple[str, ...]
+    customers: tuple[str, ...]  # who pays fees the worker collects (客户, 住户)
+    duties: tuple[str, ...]
+    not_duties: tuple[str, ...]
+    collecting: tuple[str, ...]
     documents: PhraseSet
     keeping_before: PhraseSet
     keeping_after: PhraseSet
@@ -119,6 +123,7 @@ class Vocabulary:
     only_checked: tuple[str, ...]
     kept: tuple[str, ...]
     card_exceptions: tuple[str, ...]
+    not_keeping: tuple[str, ...]
     training_always: PhraseSet
     training: PhraseSet
     training_money: PhraseSet
@@ -138,6 +143,7 @@ class Vocabulary:
     bearing_verbs: tuple[str, ...]
     bearers: tuple[str, ...]
     not_the_employer: tuple[str, ...]
+    to_worker: tuple[str, ...]
 
 
 def _texts(section: dict[str, Any], key: str) -> list[str]:
@@ -151,6 +157,7 @@ def vocabulary() -> Vocabulary:
     money, card = raw["asks_for_money"], raw["withholds_id_card"]
     training, bait = raw["training_trap"], raw["bait_wording"]
     negation, employer = raw["negation"], raw["employer_pays"]
+    customers = raw["collected_from_customers"]
     money_phrases = phrase_set(compile_phrases(_texts(money, "phrases")))
     return Vocabulary(
         money=money_phrases,
@@ -158,6 +165,10 @@ def vocabulary() -> Vocabulary:
         pay_verbs=_words(_texts(money, "pay_verbs")),
         pays_before_amount=phrase_set(compile_phrases(_texts(money, "pays_before_amount"))),
         money_exceptions=tuple(_words(_texts(money, "exceptions"))),
+        customers=tuple(_words(_texts(customers, "payers"))),
+        duties=tuple(_words(_texts(customers, "duties"))),
+        not_duties=tuple(_words(_texts(customers, "not_duties"))),
+        collecting=tuple(_words(_texts(customers, "collecting"))),
         documents=phrase_set(compile_phrases(_texts(card, "documents"))),
         keeping_before=phrase_set(compile_phrases(_texts(card, "keeping_before"))),
         keeping_after=phrase_set(compile_phrases(_texts(card, "keeping_after"))),
@@ -165,6 +176,7 @@ def vocabulary() -> Vocabulary:
         only_checked=tuple(_words(_texts(card, "only_checked"))),
         kept=tuple(_words(_texts(card, "kept"))),
         card_exceptions=tuple(_words(_texts(card, "exceptions"))),
+        not_keeping=tuple(_words(_texts(card, "not_keeping"))),
         training_always=phrase_set(compile_phrases(_texts(training, "always"))),
         training=phrase_set(compile_phrases(_texts(training, "training"))),
         training_money=phrase_set(compile_phrases(_texts(training, "money"))),
@@ -184,4 +196,5 @@ def vocabulary() -> Vocabulary:
         bearing_verbs=tuple(_words(_texts(employer, "bearing_verbs"))),
         bearers=tuple(_words(_texts(employer, "bearers"))),
         not_the_employer=tuple(_words(_texts(employer, "not_the_employer"))),
+        to_worker=tuple(_words(_texts(employer, "to_worker"))),
     )
