@@ -1,7 +1,11 @@
 """Applying accepted station entries to the hub's records, by kind of data (SYNC.md rule 8):
 
 - profile fields: last writer wins per field on sync_protocol's rank (hub first, HLC, station);
-  the loser is kept (FieldLoss) and, when two stations disagree, queued for an admin;
+  the loser is kept (FieldLoss) and, when two stations disagree, queued for an admin; a hub
+  decision (a city rule, or a station relaying one) outranks the older value it replaced without
+  a conflict;
+- city block rules hold on every employer record a batch touches (`services.city_blocks`): a
+  station's create or unblock is outranked by the hub, never queued, and told the rule again;
 - jobs and assignments: only the station that posted the job changes them;
 - the same keyed ID hash at two stations, one person booked into overlapping jobs at two
   stations: see `services.people`.
@@ -20,7 +24,7 @@ from typing import Any
 
 from central_hub import clock, db, signing
 from central_hub.models import REPLICATED, AppliedEntry, FieldLoss, Ignored
-from central_hub.services import people, reconcile
+from central_hub.services import city_blocks, people, reconcile
 from sync_protocol.merge import Version, rank
 
 OWNER_ONLY = {"job", "assignment"}
@@ -153,9 +157,12 @@ def apply_entries(station: Any, accepted: Any) -> int:
     batch = Batch(station.id, [a.entry for a in entries], now)
     changed = sum(batch.apply(a.entry, a.raw) for a in entries)
     batch.resolve_booking_people()
+    restate = batch.hold_city_blocks()
     batch.write()
     people.check_identities(station.id, batch.identities())
     people.check_bookings(station.id, batch.bookings())
+    if restate:  # last: the hub-log head is the last lock an ingest takes
+        city_blocks.restate(restate, station.id)
     return changed
 
 
@@ -169,6 +176,7 @@ class Batch:
         self.watch: dict[str, set[str]] = {"worker": set(), "assignment": set()}
         self.losses: list[dict[str, Any]] = []
         self.ignored: list[dict[str, Any]] = []
+        self.unblocks: dict[str, tuple[list[Any], Any]] = {}  # employer -> a station's unblock
         wanted: dict[str, set[str]] = {}
         for e in entries:
             wanted.setdefault(e.entity, set()).add(e.entity_id)
@@ -210,15 +218,15 @@ class Batch:
         else:
             if e.entity in OWNER_ONLY and rec.station != self.station_id:
                 return self._ignore(e, "not_owner")
-            if rec.stamp is not None:
-                rec.data, rec.stamps = dict(rec.data), dict.fromkeys(rec.data, rec.stamp)
-                rec.text = rec.stamp = None
+            self._expand(rec)
             if e.op == "delete":
                 rec.deleted = True
             for name, value in e.fields.items():
                 self._merge_field(e.entity, e.entity_id, name, value, stamp, rec)
             if not rec.new:
                 self.dirty.add(key)
+            if e.entity == "employer" and e.fields.get("blocked") is False and e.origin != self.hub:
+                self.unblocks[e.entity_id] = (stamp, e.fields.get("block_reason"))
         if e.entity == "worker" and (e.op == "create" or "id_hash" in e.fields):
             self.watch["worker"].add(e.entity_id)
         elif e.entity == "assignment" and (e.op == "create" or not _BOOKING_FIELDS.isdisjoint(e.fields)):
@@ -248,6 +256,9 @@ class Batch:
             rec.data[name], rec.stamps[name] = value, stamp
         if winner[2] == loser[2] or win_value == lose_value:
             return
+        if winner[2] == self.hub and (entity == "employer" and name in city_blocks.BLOCK_FIELDS
+                                      or loser[:2] <= winner[:2]):
+            return  # the hub's decision over what it replaced (or a city block): not a conflict
         self.losses.append({
             "entity": entity, "entity_id": entity_id, "field": name, "winner_value": win_value,
             "winner_station": winner[2], "winner_hlc": winner[0], "loser_value": lose_value,
@@ -256,6 +267,44 @@ class Batch:
     def _rank(self, stamp: list[Any]) -> tuple[bool, int, int, str]:
         wall, counter, origin = stamp
         return rank(Version(None, wall, counter, origin), self.hub)
+
+    def hold_city_blocks(self) -> dict[int, city_blocks.Block]:
+        """Keep the city's blocks on the employers of this batch as the hub's decision; returns
+        the rules to tell the pushing station again (it tried to unblock what they block)."""
+        touched = [(eid, rec) for (kind, eid), rec in self.rows.items()
+                   if kind == "employer" and (rec.new or (kind, eid) in self.dirty)]
+        blocks = city_blocks.active_blocks() if touched else []
+        restate: dict[int, city_blocks.Block] = {}
+        for eid, rec in touched:
+            block = city_blocks.block_for(rec.data, blocks)
+            tried = self.unblocks.get(eid)
+            stamps = rec.stamps if rec.stamp is None else {"*": rec.stamp}
+            if block is None:
+                if tried is not None and city_blocks.held(rec.data, stamps):
+                    # No rule blocks it any more: the station's later unblock stands.
+                    self._expand(rec)
+                    rec.data.update(blocked=False, block_reason=tried[1])
+                    rec.stamps.update(blocked=tried[0], block_reason=tried[0])
+                    if not rec.new:
+                        self.dirty.add(("employer", eid))
+                continue
+            if tried is not None:
+                restate[block.rule_id] = block
+            if not city_blocks.held(rec.data, stamps):
+                self._expand(rec)
+                stamp = city_blocks.hub_stamp()
+                rec.data.update(blocked=True, block_reason=block.reason)
+                rec.stamps.update(blocked=stamp, block_reason=stamp)
+                if not rec.new:
+                    self.dirty.add(("employer", eid))
+        return restate
+
+    @staticmethod
+    def _expand(rec: Record) -> None:
+        """Give a record one entry wrote alone its own data and per-field stamps."""
+        if rec.stamp is not None:
+            rec.data, rec.stamps = dict(rec.data), dict.fromkeys(rec.data, rec.stamp)
+            rec.text = rec.stamp = None
 
     def resolve_booking_people(self) -> None:
         """Give each booking the keyed ID hash of its worker (from this batch or the hub)."""

@@ -17,9 +17,9 @@ from flask import current_app
 
 from central_hub import clock, db
 from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
-from central_hub.models import RULE_KINDS, Admin, CityRule, Employer
+from central_hub.models import RULE_KINDS, Admin, CityRule
 from central_hub.models.rules import PHRASE_KINDS
-from central_hub.services import hublog, idnumbers
+from central_hub.services import city_blocks, hublog, idnumbers
 
 _ID_HASH = re.compile(r"^[0-9a-f]{64}$")
 PHRASE_TYPED_MAX, PHRASE_MIN, PHRASE_MAX = 64, 2, 32
@@ -135,10 +135,8 @@ def add_rule(kind: str, data: dict[str, Any], actor: Admin | None) -> CityRule:
         if kind == "service_rules":
             CityRule.update(active=False).where(
                 (CityRule.kind == "service_rules") & (CityRule.id != rule.id)).execute()
-        if kind == "blocked_employer" and body.get("credit_code"):
-            Employer.update(blocked=True).where(Employer.credit_code == body["credit_code"]).execute()
-        if kind == "blocked_employer" and body.get("id_hash"):
-            Employer.update(blocked=True).where(Employer.id_hash == body["id_hash"]).execute()
+        if kind in city_blocks.BLOCK_KINDS:  # the hub's decision, not one side of a conflict
+            city_blocks.block_matching(kind, body)
         entry = hublog.append("city_rule", str(rule.id), "create", {"kind": kind, **body})
         CityRule.update(hub_seq=entry.seq).where(CityRule.id == rule.id).execute()
         return CityRule.get_by_id(rule.id)
