@@ -70,6 +70,7 @@ class _Screen:
             or scope.warns(hit.start)
             or scope.employer_pays(hit.start, hit.end)
             or scope.customers_pay(hit.start, hit.end)
+            or scope.borne_before(hit.start)
         )
 
     def money(self) -> None:
@@ -86,10 +87,33 @@ class _Screen:
                 self._add("asks_for_money", hit, min(amount[0], hit.start), max(amount[1], hit.end))
             elif not self._cleared(hit):
                 self._add("asks_for_money", hit)
+        self._wages()
         for hit in find(self.text, vocab.pays_before_amount, vocab.money_exceptions):
             amount = scope.amount_beside(hit.start, hit.end)
             if amount and amount[0] == hit.start and not scope.negated_before(hit.start):
                 self._add("asks_for_money", hit, hit.start, amount[1])
+
+    def _wages(self) -> None:
+        """Wages held back (工资押半个月, 押一个月工资): a wage word and a withholding verb in one clause."""
+        vocab, text = self.vocab, self.text
+        verbs = find(text, vocab.wage_verbs, vocab.wage_exceptions)
+        if not verbs:
+            return
+        wages = find(text, vocab.wages)
+        wage_then_verb, verb_then_wage = vocab.wage_gaps
+        for verb in verbs:
+            if self.scope.negated_before(verb.start) or self.scope.warns(verb.start):
+                continue
+            for wage in wages:
+                if wage.end <= verb.start <= wage.end + wage_then_verb:
+                    span = (wage.start, verb.end)
+                elif verb.end <= wage.start <= verb.end + verb_then_wage:
+                    span = (verb.start, wage.end)
+                else:
+                    continue
+                if not text.crosses_break(*span):
+                    self._add("asks_for_money", verb, *span)
+                    break
 
     def cards(self) -> None:
         vocab, text = self.vocab, self.text

@@ -247,18 +247,38 @@ class Scope:
         )
 
     def customers_pay(self, start: int, end: int) -> bool:
-        """Whether the fee at text[start:end] is one the worker collects from customers (向客户收取押金)."""
-        text, vocab = self.text.text, self.vocab
-        window = text[max(self.text.norm.clause_start(start), start - _CUSTOMER_REACH) : end]
+        """Whether the fee at text[start:end] is one the worker handles for customers (向客户收取押金)."""
+        text, vocab, norm = self.text.text, self.vocab, self.text.norm
+        after = text[end : min(norm.clause_end(max(start, end - 1)), end + 6)]
+        while after and (verb := next((v for v in vocab.collecting if after.startswith(v)), "")):
+            after = after[len(verb) :]
+        if after.startswith(vocab.titles):
+            return True  # 押金退还专员, 缴费窗口
+        window = text[max(norm.clause_start(start), start - _CUSTOMER_REACH) : min(norm.clause_end(start), end + 4)]
         if not window or any(word in window for word in vocab.not_duties):
             return False
-        collected = [window.rfind(verb) for verb in vocab.collecting]
-        last = max(collected)
+        last = max(window.rfind(verb) for verb in vocab.collecting)
         if last < 0:
             return False
         if any(word in window for word in vocab.customers):
             return True
         return any(0 <= window.find(word) < last for word in vocab.duties)
+
+    def borne_before(self, start: int) -> bool:
+        """Whether a bearer named before the cost bears it (学校承担教师资格证考试培训费用)."""
+        text, vocab = self.text.text, self.vocab
+        window = text[max(self.text.norm.clause_start(start), start - _CUSTOMER_REACH) : start]
+        for bearer in vocab.bearers:
+            at = window.find(bearer)
+            while at >= 0:
+                rest = window[at + len(bearer) :]
+                verb = next((v for v in vocab.bearing_verbs if rest.startswith(v) or rest.startswith("统一" + v)), "")
+                if verb:
+                    gap = rest[rest.index(verb) + len(verb) :]
+                    if not any(w in gap for w in (*vocab.not_the_employer, *vocab.contrast, *vocab.pay_verbs)):
+                        return True
+                at = window.find(bearer, at + 1)
+        return False
 
     def paid_to_worker(self, start: int, phrase: str) -> bool:
         """Whether a cost at text[start] is paid to the worker (另加20元工具费); never a deposit."""

@@ -116,6 +116,11 @@ class Vocabulary:
     duties: tuple[str, ...]
     not_duties: tuple[str, ...]
     collecting: tuple[str, ...]
+    titles: tuple[str, ...]  # a fee naming a job or counter (押金退还专员)
+    wages: PhraseSet
+    wage_verbs: PhraseSet
+    wage_exceptions: tuple[str, ...]
+    wage_gaps: tuple[int, int]  # characters from wage word to verb, and from verb to wage word
     documents: PhraseSet
     keeping_before: PhraseSet
     keeping_after: PhraseSet
@@ -157,7 +162,7 @@ def vocabulary() -> Vocabulary:
     money, card = raw["asks_for_money"], raw["withholds_id_card"]
     training, bait = raw["training_trap"], raw["bait_wording"]
     negation, employer = raw["negation"], raw["employer_pays"]
-    customers = raw["collected_from_customers"]
+    customers, wages = raw["collected_from_customers"], raw["withheld_wages"]
     money_phrases = phrase_set(compile_phrases(_texts(money, "phrases")))
     return Vocabulary(
         money=money_phrases,
@@ -169,6 +174,11 @@ def vocabulary() -> Vocabulary:
         duties=tuple(_words(_texts(customers, "duties"))),
         not_duties=tuple(_words(_texts(customers, "not_duties"))),
         collecting=tuple(_words(_texts(customers, "collecting"))),
+        titles=tuple(_words(_texts(customers, "titles"))),
+        wages=phrase_set(compile_phrases(_texts(wages, "wages"))),
+        wage_verbs=phrase_set(compile_phrases(_texts(wages, "verbs"))),
+        wage_exceptions=tuple(_words(_texts(wages, "verb_exceptions"))),
+        wage_gaps=(int(wages.get("wage_then_verb", 8)), int(wages.get("verb_then_wage", 6))),
         documents=phrase_set(compile_phrases(_texts(card, "documents"))),
         keeping_before=phrase_set(compile_phrases(_texts(card, "keeping_before"))),
         keeping_after=phrase_set(compile_phrases(_texts(card, "keeping_after"))),
