@@ -1,6 +1,11 @@
-"""The sync beat: every 30 s while the hub answers, exponential back-off with jitter while it
-does not. Runs on the scheduler's own thread with its own database connection and short
-transactions, so dispatch and the console never wait for the network."""
+"""The sync beat: every 30 s while the hub answers, back-off with jitter while it does not.
+
+The back-off is capped at 90 s, so however long and often the hub was down, a station is never
+more than 90 s from its next try; while the hub cannot be reached the beat also probes its
+health endpoint (one small GET) every 10 s and runs a full round as soon as the hub answers. A
+station is back in sync within seconds of the hub's return, never 30 minutes later. Runs on the
+scheduler's own thread with its own database connection and short transactions, so dispatch and
+the console never wait for the network."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -15,12 +21,13 @@ from flask import Flask
 
 from station_node import db
 from station_node.sync import client, outbox, state
-from station_node.sync.transport import HubUnreachable, SyncError
+from station_node.sync.transport import HubClient, HubUnreachable, SyncError
 
 log = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 30.0
-MAX_BACKOFF_SECONDS = 30 * 60.0
+MAX_BACKOFF_SECONDS = 90.0
+PROBE_SECONDS = 10.0
 _EXTENSION = "kuaigong_sync_job"
 
 
@@ -28,13 +35,20 @@ class SyncBeat:
     """Decides when the next round runs; `tick` is called often and syncs when due."""
 
     def __init__(self, app: Flask, interval: float = INTERVAL_SECONDS,
-                 max_backoff: float = MAX_BACKOFF_SECONDS, rng: random.Random | None = None) -> None:
+                 max_backoff: float = MAX_BACKOFF_SECONDS, rng: random.Random | None = None,
+                 probe_every: float = PROBE_SECONDS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.interval = interval
-        self.max_backoff = max_backoff
+        self.max_backoff = max(max_backoff, interval)
+        self.probe_every = probe_every
         self.failures = 0
+        self.unreachable = False  # the last round found no hub: probe it between rounds
         self.next_at = 0.0
+        self.next_probe_at = 0.0
+        self.rounds = self.probes = 0
         self.rng = rng or random.Random()
+        self._monotonic = monotonic
         self._running = threading.Lock()
 
     def delay(self) -> float:
@@ -45,24 +59,40 @@ class SyncBeat:
         return self.interval + self.rng.uniform(0, ceiling - self.interval)
 
     def tick(self, now: float | None = None) -> client.Outcome | None:
-        """Run a round if one is due (and none is running)."""
-        now = time.monotonic() if now is None else now
-        if now < self.next_at or not self._running.acquire(blocking=False):
+        """Run a round if one is due, or if the hub answers a probe again (and none is running)."""
+        given = now is not None
+        now = self._monotonic() if now is None else now
+        if not self._running.acquire(blocking=False):
             return None
         try:
-            return self._round()
+            if now < self.next_at and not self._hub_is_back(now):
+                return None
+            outcome = self._round()
+            self.next_at = (now if given else self._monotonic()) + self.delay()
+            self.next_probe_at = (now if given else self._monotonic()) + self.probe_every
+            return outcome
         finally:
-            self.next_at = time.monotonic() + self.delay()
             self._running.release()
 
+    def _hub_is_back(self, now: float) -> bool:
+        """While the hub is unreachable: probe it when a probe is due; True when it answers."""
+        if not self.unreachable or now < self.next_probe_at:
+            return False
+        self.next_probe_at = now + self.probe_every
+        self.probes += 1
+        return probe(self.app)
+
     def _round(self) -> client.Outcome | None:
+        self.rounds += 1
+        self.unreachable = False
         try:
             outcome = client.sync_once(self.app)
         except HubUnreachable as exc:
             self.failures += 1
+            self.unreachable = True
             log.info("hub unreachable (%s); retry in about %.0f s", exc.message_en, self.delay())
             return None
-        except SyncError as exc:
+        except SyncError as exc:  # the hub answered and refused: no probing, plain back-off
             self.failures += 1
             log.warning("sync stopped: %s", exc)
             return None
@@ -79,12 +109,29 @@ class SyncBeat:
         threading.Thread(target=self.tick, name="kuaigong-sync-now", daemon=True).start()
 
 
+def probe(app: Flask) -> bool:
+    """True when the enrolled hub answers its health endpoint (any answer: it is there)."""
+    with app.app_context(), db.database.connection_context():
+        enr = state.enrolment()
+    if enr is None:
+        return False
+    try:
+        HubClient(enr.hub_url).health()
+    except HubUnreachable:
+        return False
+    except SyncError:
+        return True
+    return True
+
+
 def beat(app: Flask) -> SyncBeat:
     """The app's sync beat (made on first use)."""
     found: SyncBeat | None = app.extensions.get(_EXTENSION)
     if found is None:
-        found = app.extensions[_EXTENSION] = SyncBeat(app, float(app.config.get(
-            "SYNC_INTERVAL_SECONDS", INTERVAL_SECONDS)))
+        found = app.extensions[_EXTENSION] = SyncBeat(
+            app, float(app.config.get("SYNC_INTERVAL_SECONDS", INTERVAL_SECONDS)),
+            float(app.config.get("SYNC_MAX_BACKOFF_SECONDS", MAX_BACKOFF_SECONDS)),
+            probe_every=float(app.config.get("SYNC_PROBE_SECONDS", PROBE_SECONDS)))
     return found
 
 
