@@ -24,7 +24,8 @@ from station_node.screening.vocabulary import (
 )
 
 _TRAINING_REACH = 40  # characters between training and the fee or loan that makes it a trap
-_CARD_GAP = 10  # characters between an ID document and the verb that keeps it (身份证…交由…保管)
+_CARD_GAP = 10  # characters between a keeping verb and the ID document after it (扣押…身份证)
+_CARD_GAP_AFTER = 14  # and between the document and a verb after it (身份证…由人事部统一存档保管)
 _FINDINGS_KEPT = 20  # findings of one kind worth showing staff
 
 
@@ -69,7 +70,7 @@ class _Screen:
             or scope.negated_after(hit.end)
             or scope.warns(hit.start)
             or scope.employer_pays(hit.start, hit.end)
-            or scope.customers_pay(hit.start, hit.end)
+            or scope.customers_pay(hit.start, hit.end, _lead(hit))
             or scope.borne_before(hit.start)
         )
 
@@ -78,7 +79,7 @@ class _Screen:
         for hit in self._hits(vocab.money, "asks_for_money", vocab.money_exceptions, loose=True):
             if hit.homophone and not scope.money_context(hit.start, hit.end):
                 continue
-            if scope.customers_pay(hit.start, hit.end):
+            if scope.customers_pay(hit.start, hit.end, _lead(hit)):
                 continue
             amount = scope.amount_beside(hit.start, hit.end)
             if scope.paid_to_worker(min(amount[0], hit.start) if amount else hit.start, hit.phrase.text):
@@ -130,7 +131,7 @@ class _Screen:
                 self._card(
                     doc,
                     _near(before, starts_before, doc.start - _CARD_GAP, doc.start),
-                    _near(after, starts_after, doc.end, doc.end + _CARD_GAP),
+                    _near(after, starts_after, doc.end, doc.end + _CARD_GAP_AFTER),
                 )
         for hit in find(text, phrase_set(self.extra.get("withholds_id_card", ()))):
             if not self.scope.negated_before(hit.start):
@@ -143,6 +144,9 @@ class _Screen:
         if doc.end == clause[1] < len(text.text):
             # the document as its own topic (身份证，进场交给班组长): its verb is in the next clause
             clause = (clause[0], text.norm.clause_end(doc.end))
+        elif clause[1] < len(text.text) and text.text.startswith(vocab.anaphors, clause[1]):
+            # named again (工资卡统一办理，卡由线长统一保管): the next clause's verbs keep it too
+            clause = (clause[0], text.norm.clause_end(clause[1]))
         rest = text.text[doc.end : min(clause[1], doc.end + 30)]
         if any(w in rest for w in vocab.only_checked) and not any(w in rest for w in vocab.kept):
             return
@@ -200,9 +204,21 @@ class _Screen:
         return any(abs(a.start - loan.start) <= _TRAINING_REACH for a in about)
 
     def bait(self) -> None:
-        for hit in self._hits(self.vocab.bait, "bait_wording", self.vocab.bait_exceptions):
-            if not self.scope.negated_before(hit.start) and not self.scope.warns(hit.start):
+        vocab, scope = self.vocab, self.scope
+        for hit in self._hits(vocab.bait, "bait_wording", vocab.bait_exceptions):
+            if not scope.negated_before(hit.start) and not scope.warns(hit.start):
                 self._add("bait_wording", hit)
+        if any(f.kind == "bait_wording" for f in self.findings):
+            return
+        homes = [h for h in find(self.text, vocab.bait_home, vocab.bait_exceptions) if not scope.negated_before(h.start)]
+        if not homes:
+            return
+        for task in find(self.text, vocab.bait_tasks):
+            near = [h for h in homes if abs(h.start - task.start) <= vocab.bait_pair_reach]
+            if near and not scope.negated_before(task.start) and not scope.warns(task.start):
+                home = near[0]
+                self._add("bait_wording", task, min(home.start, task.start), max(home.end, task.end))
+                return
 
 
 def compile_extra(extra_phrases: Iterable[Mapping[str, Any]], kinds: Iterable[str]) -> dict[str, tuple[Phrase, ...]]:
@@ -225,6 +241,11 @@ def screen_text(source: str, extra: Mapping[str, tuple[Phrase, ...]] | None = No
     screen.training()
     screen.bait()
     return _widest(screen.findings)
+
+
+def _lead(hit: Hit) -> int:
+    """Characters of a gapped phrase's first part (收取 in 收取…费), 0 for a plain word."""
+    return len(hit.phrase.parts[0]) if hit.phrase.pattern is not None else 0
 
 
 def _near(hits: list[Hit], starts: list[int], low: int, high: int) -> list[Hit]:

@@ -246,15 +246,20 @@ class Scope:
             for m in AMOUNT.finditer(text, begin, finish)
         )
 
-    def customers_pay(self, start: int, end: int) -> bool:
-        """Whether the fee at text[start:end] is one the worker handles for customers (向客户收取押金)."""
+    def customers_pay(self, start: int, end: int, lead: int = 0) -> bool:
+        """Whether the fee at text[start:end] is one the worker handles for customers (向客户收取押金).
+
+        `lead`: characters at the start of the hit that are a verb of its own (收取 in 收取…费).
+        """
         text, vocab, norm = self.text.text, self.vocab, self.text.norm
         after = text[end : min(norm.clause_end(max(start, end - 1)), end + 6)]
         while after and (verb := next((v for v in vocab.collecting if after.startswith(v)), "")):
             after = after[len(verb) :]
         if after.startswith(vocab.titles):
             return True  # 押金退还专员, 缴费窗口
-        window = text[max(norm.clause_start(start), start - _CUSTOMER_REACH) : min(norm.clause_end(start), end + 4)]
+        begin = max(norm.clause_start(start), start - _CUSTOMER_REACH)
+        # the fee's own words are blanked: 管理 in 会员管理费 collects nothing
+        window = text[begin : start + lead] + "\0" * (end - start - lead) + text[end : min(norm.clause_end(start), end + 4)]
         if not window or any(word in window for word in vocab.not_duties):
             return False
         last = max(window.rfind(verb) for verb in vocab.collecting)

@@ -129,6 +129,7 @@ class Vocabulary:
     kept: tuple[str, ...]
     card_exceptions: tuple[str, ...]
     not_keeping: tuple[str, ...]
+    anaphors: tuple[str, ...]  # the document named again at the start of the next clause (卡由…)
     training_always: PhraseSet
     training: PhraseSet
     training_money: PhraseSet
@@ -137,6 +138,9 @@ class Vocabulary:
     loans_for_other_things: tuple[str, ...]
     bait: PhraseSet
     bait_exceptions: tuple[str, ...]
+    bait_home: PhraseSet
+    bait_tasks: PhraseSet
+    bait_pair_reach: int
     negators_before: frozenset[str]
     negators_after: frozenset[str]
     fillers: frozenset[str]
@@ -187,6 +191,7 @@ def vocabulary() -> Vocabulary:
         kept=tuple(_words(_texts(card, "kept"))),
         card_exceptions=tuple(_words(_texts(card, "exceptions"))),
         not_keeping=tuple(_words(_texts(card, "not_keeping"))),
+        anaphors=tuple(sorted(_words(_texts(card, "anaphors")), key=len, reverse=True)),
         training_always=phrase_set(compile_phrases(_texts(training, "always"))),
         training=phrase_set(compile_phrases(_texts(training, "training"))),
         training_money=phrase_set(compile_phrases(_texts(training, "money"))),
@@ -195,6 +200,9 @@ def vocabulary() -> Vocabulary:
         loans_for_other_things=tuple(_words(_texts(training, "loans_for_other_things"))),
         bait=phrase_set(compile_phrases(_texts(bait, "always"))),
         bait_exceptions=tuple(_words(_texts(bait, "exceptions"))),
+        bait_home=phrase_set(compile_phrases(_texts(bait, "home"))),
+        bait_tasks=phrase_set(compile_phrases(_texts(bait, "tasks"))),
+        bait_pair_reach=int(bait.get("pair_reach", 40)),
         negators_before=_words(_texts(negation, "before")),
         negators_after=_words(_texts(negation, "after")),
         fillers=_words(_texts(negation, "fillers")) | {" "},
