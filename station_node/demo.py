@@ -2,20 +2,23 @@
 
 Everything goes through the services (validation, screening, dispatch, change log), so the
 demo exercises the same paths as real use. ID numbers are generated with a correct check
-character; the data differ per station id so several demo stations do not look the same.
+character; the data are drawn from the station's enrolled id (`seed_key`), so stations seeded
+one after another are different stations with different residents — only `SHARED_RESIDENT` is
+registered at each on purpose, so the hub shows one merge and one booking conflict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 import zlib
 from typing import Any
 
 from flask import Flask
 from stdnum.cn import ric, uscc
 
-from station_node import catalog, clock
+from station_node import catalog, clock, config
 from station_node.errors import Conflict, KuaigongError
 from station_node.identity import ensure_keys
 from station_node.models import Employer, Job, Staff, Worker
@@ -164,6 +167,18 @@ def _jobs(employers: list[Any], communities: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def seed_key(app: Flask) -> str:
+    """What a station's demo data are drawn from: its enrolled id (the hub's id for it), else an
+    id configured for it, else a random one — never one id shared by every station."""
+    from station_node.sync import state
+
+    enr = state.enrolment(app)
+    if enr is not None:
+        return enr.station_id
+    configured = str(app.config.get("STATION_ID") or "")
+    return configured if configured and configured != config.STATION_ID else secrets.token_hex(8)
+
+
 def seed(app: Flask) -> list[str]:
     """Fill an empty station with sample data; on a station that has data, change nothing."""
     ensure_keys(app)
@@ -172,7 +187,8 @@ def seed(app: Flask) -> list[str]:
             "站点已有数据，未重复写入示例数据 (station already has data; nothing seeded)",
             f"工作人员登录 (staff login): {ADMIN_USERNAME} / {ADMIN_PASSWORD}",
         ]
-    rng = random.Random(zlib.crc32(str(app.config.get("STATION_ID", "station")).encode()))
+    key = seed_key(app)
+    rng = random.Random(zlib.crc32(key.encode()))
     today = local_today()
     communities = catalog.areas()
     while len(communities) < 8:
@@ -209,6 +225,7 @@ def seed(app: Flask) -> list[str]:
         "今日签到 (checked in today): 15",
         f"前天完成的工作 (finished the day before yesterday): {len(finished)} 份派工 assignments",
         f"工作人员登录 (staff login): {ADMIN_USERNAME} / {ADMIN_PASSWORD}",
+        f"示例数据按本站编号生成 (drawn for station): {key}",
         f"管理员 API 令牌 (admin API token): {token}",
     ]
 

@@ -1,0 +1,61 @@
+"""`kuaigong station seed-demo` at two enrolled stations gives two different sets of residents
+(issue 9 §6): the data are drawn from the enrolled station id, not from the default id every
+station has, which flooded the hub's queue with false merges. The one resident shared on
+purpose (the demo's merge) stays. Each station's clock is pinned at T0."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from web_helpers import T0
+
+from station_node import clock, create_app, db, demo
+from station_node.identity import decrypt_id, ensure_keys
+from station_node.models import Worker
+from station_node.sync import state
+
+
+@pytest.fixture(autouse=True)
+def _closed() -> Iterator[None]:
+    yield
+    db.close_all()
+
+
+def _station(tmp_path: Path, name: str, station_id: str | None) -> Flask:
+    app = create_app({"DATA_DIR": str(tmp_path / name), "TESTING": True,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    clock.install(app, clock.ManualClock(T0))
+    db.open_database(db.database_path(app))
+    db.migrate()
+    ensure_keys(app)
+    if station_id is not None:
+        with app.app_context():
+            state.save_enrolment(state.Enrolment("http://127.0.0.1:9", station_id, name, "hub", "00" * 32, "", "k"))
+    return app
+
+
+def _seeded(app: Flask) -> tuple[set[str], list[str]]:
+    """Seed the station; its residents' ID numbers and the summary it printed."""
+    db.open_database(db.database_path(app))
+    with app.app_context(), db.database.connection_context():
+        summary = demo.seed(app)
+        return {decrypt_id(w.id_cipher) for w in Worker.select()}, summary
+
+
+def test_two_enrolled_stations_get_different_residents_but_the_one_shared_on_purpose(tmp_path: Path) -> None:
+    east, summary = _seeded(_station(tmp_path, "east", "st1a2b3c4d5e"))
+    west, _ = _seeded(_station(tmp_path, "west", "st9f8e7d6c5b"))
+    assert len(east) == len(west) == demo.WORKER_COUNT + 1
+    assert east & west == {demo.SHARED_RESIDENT["id_number"]}
+    assert "示例数据按本站编号生成 (drawn for station): st1a2b3c4d5e" in summary
+    again, _ = _seeded(_station(tmp_path, "east-again", "st1a2b3c4d5e"))
+    assert again == east  # the same station id draws the same residents
+
+
+def test_stations_not_enrolled_with_the_default_id_do_not_share_residents(tmp_path: Path) -> None:
+    one, _ = _seeded(_station(tmp_path, "one", None))
+    two, _ = _seeded(_station(tmp_path, "two", None))
+    assert one & two == {demo.SHARED_RESIDENT["id_number"]}
