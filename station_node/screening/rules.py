@@ -144,8 +144,11 @@ class _Screen:
         if doc.end == clause[1] < len(text.text):
             # the document as its own topic (身份证，进场交给班组长): its verb is in the next clause
             clause = (clause[0], text.norm.clause_end(doc.end))
-        elif clause[1] < len(text.text) and text.text.startswith(vocab.anaphors, clause[1]):
-            # named again (工资卡统一办理，卡由线长统一保管): the next clause's verbs keep it too
+        elif clause[1] < len(text.text) and (
+            text.text.startswith(vocab.anaphors, clause[1]) or self._taken_in_charge(doc.end, clause[1])
+        ):
+            # named again (工资卡统一办理，卡由线长统一保管), or taken in charge (护照由公司统一办理，
+            # 到达后统一收回保管): the next clause's verbs keep it too
             clause = (clause[0], text.norm.clause_end(clause[1]))
         rest = text.text[doc.end : min(clause[1], doc.end + 30)]
         if any(w in rest for w in vocab.only_checked) and not any(w in rest for w in vocab.kept):
@@ -163,6 +166,12 @@ class _Screen:
                 scope.negated_before(verb.start, floor=doc.end) or scope.negated_before(doc.start)
             ):
                 self._add("withholds_id_card", verb, doc.start, verb.end)
+
+    def _taken_in_charge(self, start: int, end: int) -> bool:
+        """Whether text[start:end] puts a document in the employer's hands (由公司统一办理)."""
+        rest = self.text.text[start:end]
+        at = rest.find("由")
+        return at >= 0 and any(rest.startswith(bearer, at + 1) for bearer in self.vocab.bearers)
 
     def training(self) -> None:
         vocab, scope = self.vocab, self.scope

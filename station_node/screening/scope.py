@@ -259,7 +259,7 @@ class Scope:
             return True  # 押金退还专员, 缴费窗口
         begin = max(norm.clause_start(start), start - _CUSTOMER_REACH)
         # the fee's own words are blanked: 管理 in 会员管理费 collects nothing
-        window = text[begin : start + lead] + "\0" * (end - start - lead) + text[end : min(norm.clause_end(start), end + 4)]
+        window = text[begin : start + lead] + "\0" * (end - start - lead) + text[end : min(norm.clause_end(start), end + 12)]
         if not window or any(word in window for word in vocab.not_duties):
             return False
         last = max(window.rfind(verb) for verb in vocab.collecting)
