@@ -107,3 +107,12 @@ def restate(blocks: dict[int, Block], station_id: str) -> None:
         block = blocks[rule_id]
         hublog.append("city_rule", str(rule_id), "update", {"kind": block.kind, **block.body},
                       targets=[station_id])
+
+
+def rules_the_field(details: dict[str, Any]) -> bool:
+    """True when a field item is about an employer's block that an active rule holds (an item
+    queued before rules stood as the hub's decision): the station's value may not be chosen."""
+    if details.get("entity") != "employer" or details.get("field") not in BLOCK_FIELDS:
+        return False
+    row = Employer.get_or_none(Employer.id == str(details.get("entity_id")))
+    return row is not None and block_for(row.data or {}, active_blocks()) is not None

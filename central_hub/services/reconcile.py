@@ -11,7 +11,7 @@ import sync_protocol as sp
 from central_hub import clock, db, signing
 from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
 from central_hub.models import KINDS, Admin, Assignment, Issue, Station, Worker
-from central_hub.services import drift, hublog
+from central_hub.services import city_blocks, drift, hublog
 from sync_protocol.receipts import EpochReset, sign_reset
 
 DECISIONS: dict[str, tuple[str, ...]] = {
@@ -109,6 +109,9 @@ def decide(issue_id: Any, decision: str, note: str, actor: Admin | None,
         ids = [a["id"] for a in issue.details.get("assignments", [])]
         if issue.kind == "booking" and keep not in ids:
             errs.add("keep", "invalid", "请选择保留哪一个派工", "Choose which booking stands")
+        if issue.kind == "field" and decision == "use_loser" and city_blocks.rules_the_field(issue.details):
+            errs.add("decision", "city_rule", "该用工方由市级规则停用，不能选用驿站的值；如需解除请撤销该规则",
+                     "A city rule blocks this employer: the station's value cannot be chosen; withdraw the rule instead")
         errs.raise_if_any()
         if issue.status != "open":
             raise Conflict("already_decided", "该事项已处理过", "This item was already decided")

@@ -157,3 +157,34 @@ def test_an_employer_registered_before_the_station_knew_the_rule_is_blocked_by_t
     assert state["blocked"][late] == (False, False)
     assert state["field_items"] == []
     assert _station_employer(west, late)[0] is False
+
+
+def test_a_field_item_queued_before_about_a_rule_blocked_employer_cannot_unblock_it(
+        hub: Hub, make_station: Any, monkeypatch: Any) -> None:
+    """An item such as this hub queued before the fix (the rule's block against the station's
+    create): choosing the station's value is refused with a 4xx naming the decision, the hub's
+    record stays blocked; the rule's own value may be accepted."""
+    import pytest
+
+    from central_hub.errors import InvalidInput
+    from central_hub.models import Admin, Employer, Issue
+    from central_hub.services import reconcile
+
+    (east,) = _pinned(hub, make_station, monkeypatch, "east")
+    employer = east.employer(CODE)
+    east.sync()
+    _add_block(hub)
+    with hub.ctx():
+        for field, hub_value in (("blocked", True), ("block_reason", "市级规则：收取押金")):
+            reconcile.open_issue("field", f"legacy:{field}", employer, [east.station_id, "hub"], {
+                "entity": "employer", "entity_id": employer, "field": field, "winner_value": hub_value,
+                "winner_station": "hub", "loser_value": None if field == "block_reason" else False,
+                "loser_station": east.station_id})
+        admin = Admin.get(Admin.username == "chen")
+        items = list(Issue.select().where(Issue.kind == "field").order_by(Issue.id))
+        with pytest.raises(InvalidInput) as refused:
+            reconcile.decide(items[0].id, "use_loser", "", admin)
+        assert [(e.field, e.code) for e in refused.value.fields] == [("decision", "city_rule")]
+        assert Issue.get_by_id(items[0].id).status == "open"
+        assert reconcile.decide(items[1].id, "accept_winner", "", admin).status == "decided"
+        assert Employer.get_by_id(employer).blocked
