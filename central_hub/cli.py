@@ -110,6 +110,11 @@ def import_bundle_command(data: str, path: str) -> None:
             click.echo(f"错误 error: {exc.message('zh')} / {exc.message_en}", err=True)
             sys.exit(2)
     click.echo(f"station {result['station']}: {result['summary']}")
+    for error in result.get("errors") or []:
+        click.echo(f"错误 error [{error.get('code')}]: {error.get('message')} / {error.get('message_en', '')}",
+                   err=True)
+    if result.get("errors"):
+        sys.exit(2)  # something in the bundle was refused
 
 
 @hub.command("export-bundle")

@@ -6,8 +6,9 @@ gap-free seq (+1 in its epoch), the previous entry's hash, a hybrid logical cloc
 never goes backwards (nor below the hub's time from the last receipt), and the SHA-256 of its
 canonical bytes, stored beside it so an entry altered later in the database is detected.
 
-A station whose database is behind the hub's newest receipt (restored from an old backup)
-refuses to append until the hub signs an epoch reset (see station_node.sync).
+A station whose database is behind the hub's newest receipt (restored from an old backup) goes
+on appending and notes where it went on: those entries wait for the hub's signed epoch reset,
+which carries them into the new epoch (see station_node.sync.backup).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from flask import has_app_context
 import sync_protocol as sp
 from station_node import clock
 from station_node.db import database
-from station_node.errors import Conflict
 from station_node.models import ChangeEntry
 
 _origin: contextvars.ContextVar[str | None] = contextvars.ContextVar("kuaigong_origin", default=None)
@@ -82,20 +82,20 @@ def encode_row(row: ChangeEntry, station: str, bases: dict[str, int]) -> bytes:
     return sp.encode_entry(entry)
 
 
-def _refuse_if_restored(receipt: sp.Receipt | None, station: str, epoch: int, head_seq: int,
-                        head_hash: str) -> None:
+def _note_if_restored(receipt: sp.Receipt | None, station: str, epoch: int, head_seq: int,
+                      head_hash: str) -> None:
+    """A head behind the hub's receipt (restored backup): note where the log goes on; keep writing.
+
+    The station keeps serving its users; its sync holds these entries back until the hub signs
+    an epoch reset, which carries them into the new epoch (station_node.sync.backup).
+    """
     if receipt is None or receipt.station != station:
         return
     check = sp.check_restore(epoch, head_seq, head_hash, receipt)
     if not check.may_append:
-        raise Conflict(
-            "log_behind_receipt",
-            "本站数据库落后于中心已确认的记录（可能从旧备份恢复），为避免数据分叉暂停登记新数据；"
-            "请联系市级管理员签发新纪元（epoch）后再继续",
-            "This station's database is behind what the hub already holds (restored from an old "
-            "backup?); writing is paused until the hub signs an epoch reset",
-            reason=check.reason, hub_seq=receipt.seq, local_seq=head_seq,
-        )
+        from station_node.sync import state
+
+        state.mark_restored(epoch, head_seq, head_hash, check.reason)
 
 
 def _sealed(entity: str, entity_id: str, op: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +142,7 @@ def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -
     floor = (0, 0)
     if in_app:
         acked = state.acked()
-        _refuse_if_restored(acked.receipt, station, epoch, seq - 1, prev or sp.GENESIS_HASH)
+        _note_if_restored(acked.receipt, station, epoch, seq - 1, prev or sp.GENESIS_HASH)
         floor = acked.hlc_floor
     high = max(floor, (last[3], last[4]) if last is not None else (0, 0))
     stamp = sp.HybridClock(station, sp.Hlc(*high)).send(_wall_ms())

@@ -136,8 +136,9 @@ def run_command(data: str, host: str, port: int, threads: int) -> None:
     ensure_keys(app)
     start = check_on_start(app)
     if start.get("enrolled") and not start.get("may_append"):
-        click.echo("警告 warning: 本站数据库落后于中心回执（可能从旧备份恢复），暂停写入，等待中心签发新纪元 / "
-                   "the database is behind the hub's receipt; writing is paused until an epoch reset", err=True)
+        click.echo("警告 warning: 本站数据库落后于中心回执（可能从旧备份恢复）：照常登记，新数据待中心签发新纪元后上传 / "
+                   "the database is behind the hub's receipt (restored?): serving as usual; new entries wait "
+                   "for the hub's epoch reset", err=True)
     if start.get("altered"):
         click.echo(f"警告 warning: 第 {start['altered']} 条变更记录被改动过 / entry {start['altered']} was altered",
                    err=True)
@@ -218,6 +219,33 @@ def import_bundle_command(data: str, path: str) -> None:
     click.echo(f"hub holds our log up to {out['accepted_seq']}; applied {out['hub_entries']} "
                f"hub-log entries (hub seq {out['hub_seq']})"
                + (f"; writing paused: {out['blocked']}" if out["blocked"] else ""))
+
+
+@station.command("backup")
+@data_option
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(data: str, path: str) -> None:
+    """Back the station up to one file (safe while it runs): database, keys, enrolment, receipt."""
+    from station_node.sync.backup import backup
+
+    out = _sync_step(data, lambda app: backup(app, path))
+    click.echo(f"backed up station {out['station']} (log row {out['head']['row_seq']}) to {path}")
+
+
+@station.command("restore")
+@data_option
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def restore_command(data: str, path: str) -> None:
+    """Restore the station from a backup file (stop the station first); nothing made later is lost."""
+    from station_node.sync.backup import restore
+
+    out = _sync_step(data, lambda app: restore(app, path))
+    click.echo(f"restored {path}: log head {out['epoch']}:{out['head_seq']}, the hub holds "
+               f"{out['receipt_seq']}; files added: {', '.join(out['written']) or 'none'}")
+    if out["behind_hub"]:
+        click.echo("本站数据库比中心已收到的旧：照常登记；新登记的数据待中心签发新纪元后自动上传 / "
+                   "the database is older than what the hub holds: serve as usual; new entries reach "
+                   "the hub after its epoch reset")
 
 
 @station.command("normalise-ids")

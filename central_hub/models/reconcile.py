@@ -7,7 +7,7 @@ import peewee
 from central_hub.models.accounts import Admin
 from central_hub.models.base import BaseModel, JSONField, utcnow
 
-KINDS = ("merge", "booking", "field", "fork", "rejected", "restored", "clock")
+KINDS = ("merge", "booking", "field", "fork", "rejected", "restored", "clock", "altered")
 
 
 class Issue(BaseModel):

@@ -1,5 +1,6 @@
-"""The reconciliation queue: merge proposals, booking conflicts, field conflicts, forks and
-rejected batches. Every decision is an entry in the hub-signed log for the stations concerned."""
+"""The reconciliation queue: merge proposals, booking conflicts, field conflicts, forks,
+rejected batches and stations' integrity alerts. Every decision is an entry in the hub-signed
+log for the stations concerned."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ DECISIONS: dict[str, tuple[str, ...]] = {
     "rejected": ("unfreeze", "reset_epoch"),
     "restored": ("reset_epoch", "dismiss"),  # restored from backup (services.restores)
     "clock": ("accept_hub_time",),  # a clock far ahead (services.drift); open = keep refusing
+    "altered": ("acknowledge",),  # a station's signed alert: a logged entry changed (services.alerts)
 }
 
 
@@ -157,7 +159,7 @@ def _apply(issue: Issue, decision: str, keep: str | None, fields: dict[str, Any]
     if issue.kind == "clock":
         return drift.accept(issue, actor, fields)
     station = Station.get_by_id(issue.stations[0])
-    if decision == "dismiss":
+    if decision in ("dismiss", "acknowledge"):
         fields.update(epoch=station.epoch, head_seq=station.head_seq)
     elif decision == "reset_epoch":
         # The station continues in a new epoch right after what the hub holds (SYNC.md rule 9).
@@ -169,6 +171,12 @@ def _apply(issue: Issue, decision: str, keep: str | None, fields: dict[str, Any]
                        frozen_at=None).where(Station.id == station.id).execute()
         fields.update(epoch=station.epoch + 1, base_seq=station.head_seq, base_hash=base_hash,
                       reset=sign_reset(reset, signing.hub_key()).decode())
+        if issue.kind == "fork" and d.get("epoch") == station.epoch:
+            from central_hub.services.restores import agreed_seq
+
+            agreed = agreed_seq(station.id, station.epoch, d.get("evidence"))
+            if agreed is not None:  # where its log went apart from ours: it carries what follows
+                fields.update(agreed_seq=agreed, from_epoch=station.epoch)
     else:
         Station.update(frozen=False, frozen_reason=None, frozen_at=None).where(
             Station.id == station.id).execute()

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sync_protocol as sp
 from central_hub import clock, db
 from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
-from central_hub.models import Admin, Issue, Station
+from central_hub.models import Admin, AppliedEntry, Evidence, Issue, Station
 from central_hub.services import reconcile
 
 HEAD_HEADER = "X-Kuaigong-Head"  # optional on a pull: "<epoch>:<seq>" of the station's log
@@ -85,3 +86,35 @@ def restart_station(station_id: str, reason: str, actor: Admin | None) -> Issue:
                 raise Conflict("already_decided", "该驿站已在此处重置过纪元",
                                "This station was already restarted at this point")
         return reconcile.decide(issue.id, "reset_epoch", reason, actor)
+
+
+def agreed_seq(station_id: str, epoch: int, evidence_id: Any) -> int | None:
+    """Where a forked station's log went apart from ours: the last seq of `epoch` up to which the
+    entries of its conflicting (signed) batch are the ones we hold; None without that evidence.
+    The station carries everything after it into the new epoch (restore rule)."""
+    try:
+        evidence = Evidence.get_or_none((Evidence.id == int(evidence_id)) & (Evidence.station == station_id))
+    except (TypeError, ValueError):
+        evidence = None
+    if evidence is None or not evidence.body:
+        return None
+    sent: dict[int, str] = {}
+    for line in bytes(evidence.body).split(b"\n"):  # a long batch is kept cut short: read what is whole
+        try:
+            entry = sp.decode_entry(line)
+        except (sp.ProtocolError, ValueError):
+            continue
+        if entry.epoch == epoch and entry.station == station_id:
+            sent[entry.seq] = sp.entry_hash(line)
+    if not sent:
+        return None
+    first, last = min(sent), max(sent)
+    held = dict(AppliedEntry.select(AppliedEntry.seq, AppliedEntry.entry_hash).where(
+        (AppliedEntry.station == station_id) & (AppliedEntry.epoch == epoch)
+        & (AppliedEntry.seq >= first) & (AppliedEntry.seq <= last)).tuples())
+    agreed = first - 1
+    for seq in range(first, last + 1):
+        if seq not in sent or held.get(seq) != sent[seq]:
+            break
+        agreed = seq
+    return agreed

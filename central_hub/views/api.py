@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from central_hub.errors import FieldError, HubError, InvalidInput
-from central_hub.services import ingest, stations
+from central_hub.services import alerts, ingest, stations
 from central_hub.views.auth import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -140,3 +140,14 @@ def push(station_id: str):  # type: ignore[no-untyped-def]
 def hub_log(station_id: str):  # type: ignore[no-untyped-def]
     return jsonify(ingest.pull(station_id, request.args.get("after", "0"),
                                request.args.get("limit"), dict(request.headers))), 200
+
+
+@bp.post("/stations/<station_id>/alerts")
+def alert(station_id: str):  # type: ignore[no-untyped-def]
+    """A station-signed integrity alert (services.alerts)."""
+    if (request.content_length or 0) > alerts.MAX_ALERT_BYTES:
+        raise _body_error("body_too_large", f"告警超过 {alerts.MAX_ALERT_BYTES} 字节上限",
+                          f"The alert is larger than {alerts.MAX_ALERT_BYTES} bytes", status=413)
+    body = request.stream.read(alerts.MAX_ALERT_BYTES + 1)
+    skew = current_app.config["REQUEST_SKEW_SECONDS"] * 1000
+    return jsonify(alerts.receive(station_id, body, skew)), 201

@@ -85,6 +85,17 @@ def _paths() -> dict[str, Any]:
             ],
             "responses": {"200": _json(_ref("HubLogPage"), "OK"), **_errors(401, 403, 404, 409, 422)},
         }},
+        "/stations/{station_id}/alerts": {"post": {
+            "summary": "A station-signed integrity alert: an altered log entry, a log that went on "
+                       "after a restore, entries an epoch reset carried (the signature is the credential)",
+            "security": [],
+            "parameters": [_station_id()],
+            "requestBody": {"required": True, "content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"},
+                "description": "sync_protocol.signed.sign('alert', {station, time, id, kind, details}, key)"}}},
+            "responses": {"201": _json(_ref("AlertAnswer"), "Taken (again: nothing changes)"),
+                          **_errors(401, 403, 404, 413, 422)},
+        }},
     }
 
 
@@ -135,6 +146,10 @@ def _schemas() -> dict[str, Any]:
                 "missing_from": integer, "missing_to": integer, "rejection": text,
                 "error": _ref("Error/properties/error"),
             },
+        },
+        "AlertAnswer": {
+            "type": "object", "required": ["station", "id", "kind", "outcome"],
+            "properties": {"station": text, "id": text, "kind": text, "outcome": text},
         },
         "HubLogPage": {
             "type": "object",

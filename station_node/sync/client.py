@@ -17,8 +17,8 @@ from typing import Any
 from flask import Flask
 
 import sync_protocol as sp
-from station_node import clock, db
-from station_node.sync import decisions, outbox, state
+from station_node import changelog, clock, db
+from station_node.sync import alerts, decisions, outbox, state
 from station_node.sync.transport import HubClient, HubRefused, HubUnreachable, SyncError
 from sync_protocol.signed import sign
 
@@ -106,35 +106,133 @@ def _err(exc: SyncError) -> dict[str, Any]:
 
 
 def pending_count() -> int:
-    """Entries the hub has not acknowledged yet."""
+    """Entries the hub has not acknowledged yet (after a restore: those made since)."""
     h = outbox.head()
+    mark = state.restore_mark()
+    if mark is not None and int(mark["epoch"]) == h.epoch and isinstance(mark.get("seq"), int):
+        return max(0, h.seq - int(mark["seq"]))
     receipt = state.acked().receipt
     if receipt is None or receipt.epoch != h.epoch:
-        return h.seq
+        return h.seq - h.start_seq
     return max(0, h.seq - receipt.seq)
 
 
+def _paused(h: outbox.Head, check: sp.RestoreCheck) -> str | None:
+    """Why our entries must wait for a hub-signed reset (restored or forked log), or None."""
+    if not check.may_append:
+        return check.reason
+    mark = state.restore_mark()
+    return str(mark.get("reason") or "restored") if mark is not None else None
+
+
 def _round(enr: state.Enrolment, key: sp.SigningKey, client: HubClient) -> Outcome:
+    """Push (unless the log waits for a reset or is altered), pull always, report, then raise
+    what went wrong: a refusal never keeps city rules and decisions from arriving."""
     outcome = Outcome()
     client.health()
     session = session_for(enr, key)
+    failure = _check_log(enr)
     h = outbox.head()
     check = session.check(h.epoch, h.seq, h.hash)
-    if check.may_append:
-        _push(enr, session, client, outcome)
+    paused = _paused(h, check)
+    if paused is None and failure is None:
+        failure = _push_or_note(enr, session, client, outcome)
         h = outbox.head()
         check = session.check(h.epoch, h.seq, h.hash)
-    if not check.may_append:
-        outcome.blocked = check.reason
-        state.update_status(blocked=check.reason)
+        paused = _paused(h, check)
+    if paused is not None:
+        _note_paused(h, check, paused)
+        outcome.blocked = paused
+        state.update_status(blocked=paused, pending=pending_count())
     _pull(enr, session, client, outcome, blocked=not check.may_append)
     receipt = state.acked().receipt  # an epoch reset pulled just now replaces the session's
     h = outbox.head()
     check = sp.check_restore(h.epoch, h.seq, h.hash, receipt)
-    outcome.blocked = None if check.may_append else check.reason
+    if paused is not None and _paused(h, check) is None and failure is None:
+        session.receipt = receipt  # the reset's base: push what it carried, now
+        failure = _push_or_note(enr, session, client, outcome)
+        receipt = state.acked().receipt
+        h = outbox.head()
+        check = sp.check_restore(h.epoch, h.seq, h.hash, receipt)
+    alerts.try_send(enr.station_id, key, client, client.hub_time_ms or wall_ms())
+    outcome.blocked = _paused(h, check)
     outcome.accepted_seq = receipt.seq if receipt else 0
     outcome.hub_seq = session.hub_head.seq
+    if failure is not None:
+        state.update_status(blocked=outcome.blocked, pending=pending_count(), hub_seq=outcome.hub_seq)
+        raise failure
     return outcome
+
+
+def _check_log(enr: state.Enrolment) -> SyncError | None:
+    """Hash the current epoch again: an altered entry is reported to the hub (signed alert);
+    one not yet sent also stops our push (returned), never the pull."""
+    try:
+        outbox.verify_all(enr.station_id)
+    except SyncError as exc:
+        if exc.code != "entry_altered":
+            raise
+        return _note_altered(enr, exc)
+    state.update_status(altered=None)
+    return None
+
+
+def _note_altered(enr: state.Enrolment, exc: SyncError) -> SyncError | None:
+    from station_node.models import ChangeEntry
+
+    h = outbox.head()
+    seq = int(exc.details.get("seq") or 0)
+    receipt = state.acked().receipt
+    pushed = receipt is not None and receipt.epoch == h.epoch and seq <= receipt.seq
+    row = ChangeEntry.get_or_none(ChangeEntry.seq == int(h.bases.get(str(h.epoch), 0)) + seq)
+    details: dict[str, Any] = {"epoch": h.epoch, "seq": seq, "pushed": pushed, "problem": exc.message_en}
+    if row is not None:
+        details.update(entity=row.entity, entity_id=row.entity_id, op=row.op, fields=row.fields,
+                       stored_hash=row.entry_hash, prev_hash=row.prev_hash,
+                       hlc=[row.hlc_wall, row.hlc_counter])
+        try:
+            details["computed_hash"] = sp.entry_hash(changelog.encode_row(row, enr.station_id, h.bases))
+        except sp.ProtocolError as err:
+            details["computed_hash"] = f"unencodable: {err.detail}"
+    key = f"{h.epoch}:{seq}:{details.get('computed_hash', '')}"
+    state.note_alert("entry_altered", key, details)
+    state.update_status(altered={"seq": seq, "pushed": pushed, "zh": exc.message_zh, "en": exc.message_en})
+    return None if pushed else exc
+
+
+def _push_or_note(enr: state.Enrolment, session: sp.StationSession, client: HubClient,
+                  outcome: Outcome) -> SyncError | None:
+    """Push; a refusal is returned (the pull still runs). A fork means our log went on apart
+    from the hub's copy (a restore): note where, and hold our entries for the hub's reset."""
+    h = outbox.head()
+    receipt = session.receipt
+    acked = receipt.seq if receipt is not None and receipt.epoch == h.epoch else h.start_seq
+    try:
+        _push(enr, session, client, outcome)
+    except HubUnreachable:
+        raise
+    except SyncError as exc:
+        if exc.code == "entry_altered":
+            return _note_altered(enr, exc)
+        if exc.code == "fork":
+            h = outbox.head()
+            with db.database.atomic():  # the hub never acknowledged what we sent after `acked`
+                state.mark_restored(h.epoch, acked, None, "fork")
+        return exc
+    return None
+
+
+def _note_paused(h: outbox.Head, check: sp.RestoreCheck, reason: str) -> None:
+    """The log waits for a reset: make sure the hub hears of it (a "restored" queue item)."""
+    mark = state.restore_mark()
+    if mark is None:
+        with db.database.atomic():
+            state.mark_restored(h.epoch, h.seq, h.hash, reason)
+        mark = state.restore_mark() or {}
+    receipt = state.acked().receipt
+    state.note_alert("log_restored", f"{mark.get('epoch')}:{mark.get('seq')}:{reason}", {
+        "reason": reason, "epoch": h.epoch, "head_seq": h.seq, "went_on_after": mark.get("seq"),
+        "receipt": [receipt.epoch, receipt.seq] if receipt else None, "pending": pending_count()})
 
 
 def _store_reply(session: sp.StationSession, body: dict[str, Any], outcome: Outcome) -> sp.Receipt:

@@ -17,7 +17,7 @@ from flask import current_app
 import sync_protocol as sp
 from station_node import changelog, db
 from station_node.errors import KuaigongError
-from station_node.models import Assignment, ChangeEntry, Employer, Staff, Worker
+from station_node.models import Assignment, Employer, Staff, Worker
 from station_node.sync import outbox, state
 from station_node.sync.models import CityRule, HubEntry
 
@@ -276,11 +276,12 @@ def _reset(f: dict[str, Any]) -> str:
         return _did(REFUSED, f"reset refused, {exc.reason.value}")
     if reset.epoch <= h.epoch:
         return _did(NOTHING_HERE, "reset already applied")
-    last = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).first()
-    state.start_epoch(reset.epoch, last.seq if last is not None else 0, reset.base_seq, reset.base_hash)
+    from station_node.sync.backup import carry_into_epoch  # our unsent entries go along
+
+    carried = carry_into_epoch(reset, f)
     state.replace_receipt(sp.Receipt(enr.station_id, reset.epoch, reset.base_seq, reset.base_hash,
                                      enr.hub_id, reset.hub_seq, reset.hub_time))
     state.save_acked(None, max(tuple(reset.hlc_floor), (reset.hub_time, 0)))  # type: ignore[arg-type]
     state.update_status(rejection=None, blocked=None)
     current_app.logger.warning("hub reset our log to epoch %s after seq %s", reset.epoch, reset.base_seq)
-    return _did(APPLIED, f"epoch reset to {reset.epoch}")
+    return _did(APPLIED, f"epoch reset to {reset.epoch}, {carried} entries carried")

@@ -244,3 +244,54 @@ def start_epoch(epoch: int, last_row_seq: int, base_seq: int, base_hash: str) ->
     value = {"epoch": epoch, "bases": {**value["bases"], str(epoch): last_row_seq - base_seq},
              "starts": {**(value.get("starts") or {}), str(epoch): [base_seq, base_hash]}}
     StationState.insert(key="sync.log", value=value).on_conflict_replace().execute()
+
+
+# -- a restore noticed here (in the database: it marks where the restored log went on) ---------
+_RESTORE_KEY = "sync.restore"
+
+
+def restore_mark() -> dict[str, Any] | None:
+    """{"epoch", "seq", "hash", "reason"} where this log went on after a restore (seq may be None
+    when only the hub's fork verdict told us), or None; push waits for a hub-signed reset."""
+    found = database.execute_sql(_LOG_STATE, (_RESTORE_KEY,)).fetchone()
+    return json.loads(found[0]) if found else None
+
+
+def mark_restored(epoch: int, seq: int | None, head_hash: str | None, reason: str) -> bool:
+    """Note, once per epoch, that the log went on after a restore (caller's transaction)."""
+    old = restore_mark()
+    if old is not None and int(old["epoch"]) == epoch:
+        return False
+    StationState.insert(key=_RESTORE_KEY, value={"epoch": epoch, "seq": seq, "hash": head_hash,
+                                                 "reason": reason}).on_conflict_replace().execute()
+    return True
+
+
+def clear_restore_mark() -> None:
+    """The hub's reset arrived: the log is whole again (caller's transaction)."""
+    StationState.delete().where(StationState.key == _RESTORE_KEY).execute()
+
+
+# -- alerts for the hub (a file: a restored database must not forget one) -------------------------
+def alerts(app: Flask | None = None) -> list[dict[str, Any]]:
+    """Alerts noted for the hub, each {"id", "kind", "details", "sent"}."""
+    return list(read_json(_path("alerts.json", app)) or [])
+
+
+def note_alert(kind: str, key: str, details: dict[str, Any], app: Flask | None = None) -> bool:
+    """Queue an alert for the hub once per `key`; returns whether it is new."""
+    with _lock:
+        value = alerts(app)
+        ident = f"{kind}:{key}"
+        if any(a["id"] == ident for a in value):
+            return False
+        value.append({"id": ident, "kind": kind, "details": details, "sent": False})
+        write_json(_path("alerts.json", app), value[-200:])
+        return True
+
+
+def alert_sent(ident: str, app: Flask | None = None) -> None:
+    """The hub acknowledged alert `ident`."""
+    with _lock:
+        value = [{**a, "sent": True} if a["id"] == ident else a for a in alerts(app)]
+        write_json(_path("alerts.json", app), value)

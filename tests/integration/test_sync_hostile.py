@@ -19,7 +19,6 @@ from integration_helpers import Hub, Station
 
 import sync_protocol as sp
 from station_node import clock
-from station_node.errors import Conflict
 from station_node.sync import client, state
 from station_node.sync.jobs import SyncBeat
 from station_node.sync.transport import HubClient, HubRefused, HubUnreachable, SyncError
@@ -138,7 +137,7 @@ def _backup(st: Station, to: Path) -> None:
 
 
 def test_station_restored_from_old_backup(sqlite_hub: Hub, enrolled: Any, tmp_path: Path) -> None:
-    from central_hub.models import Issue
+    from central_hub.models import AppliedEntry, Issue
     from central_hub.models import Station as HubStation
     from central_hub.services import restores
     from station_node import db
@@ -159,10 +158,7 @@ def test_station_restored_from_old_backup(sqlite_hub: Hub, enrolled: Any, tmp_pa
         Path(str(path) + suffix).unlink(missing_ok=True)
     shutil.copy(tmp_path / "old.sqlite", path)
 
-    with pytest.raises(Conflict) as caught:
-        st.worker()
-    assert caught.value.code == "log_behind_receipt"
-    assert "旧备份" in caught.value.message_zh
+    during = st.worker()  # it keeps serving: the entry waits for the hub's epoch reset
     out = st.sync()
     assert out.blocked == "behind_receipt" and out.pushed == 0
     assert _applied(sqlite_hub, st.station_id) == held
@@ -170,20 +166,21 @@ def test_station_restored_from_old_backup(sqlite_hub: Hub, enrolled: Any, tmp_pa
     with sqlite_hub.ctx():
         [issue] = Issue.select().where(Issue.kind == "restored")
     assert issue.status == "open" and "hub_log" not in issue.details
-    assert issue.details["head"] == {"reported": [1, held[1] - 2], "accepted": [1, held[1]]}
+    assert issue.details["head"] == {"reported": [1, held[1] - 1], "accepted": [1, held[1]]}
 
     # The hub admin restarts it in a new epoch; the station learns it from the hub log, goes on.
     with sqlite_hub.ctx():
         decided = restores.restart_station(st.station_id, "一体机从备份恢复", None)
     assert (decided.id, decided.status, decided.decision) == (issue.id, "decided", "reset_epoch")
     out = st.sync()
-    assert out.blocked is None
+    assert out.blocked is None and out.pushed == 1  # `during`, carried: first of epoch 2
     st.worker()
     out = st.sync()
-    assert out.pushed == 1  # the one new registration, first of epoch 2
+    assert out.pushed == 1
     with sqlite_hub.ctx():
         hub_station = HubStation.get_by_id(st.station_id)
-        assert (hub_station.epoch, hub_station.head_seq) == (2, held[1] + 1)
+        assert (hub_station.epoch, hub_station.head_seq) == (2, held[1] + 2)
+        assert AppliedEntry.get((AppliedEntry.entity_id == during) & (AppliedEntry.op == "create")).epoch == 2
 
 
 def test_revoked_key_then_rotation(sqlite_hub: Hub, enrolled: Any) -> None:

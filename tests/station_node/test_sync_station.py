@@ -14,9 +14,8 @@ from web_helpers import ADMIN_PASSWORD
 
 import sync_protocol as sp
 from station_node import changelog
-from station_node.errors import Conflict
 from station_node.models import ChangeEntry
-from station_node.sync import bundles, outbox, state
+from station_node.sync import bundles, client, outbox, state
 from station_node.sync.jobs import SyncBeat
 from station_node.sync.transport import SyncError
 
@@ -46,15 +45,16 @@ def test_hlc_never_falls_below_the_hubs_time(app: Flask) -> None:
     assert (row.hlc_wall, row.hlc_counter) == (future, 6)
 
 
-def test_a_log_behind_the_hubs_receipt_refuses_writes(app: Flask) -> None:
+def test_a_log_behind_the_hubs_receipt_keeps_writing_and_notes_where(app: Flask) -> None:
     rows = _log(n=2)
     state.save_enrolment(state.Enrolment("http://hub", "station-local", "", "hub", "00" * 32, "", "k"))
     state.save_acked(sp.Receipt("station-local", 1, 5, "ab" * 32, "hub", 9, 1), (0, 0))
-    with pytest.raises(Conflict) as caught:
-        _log(n=1)
-    assert caught.value.code == "log_behind_receipt"
-    assert "旧备份" in caught.value.message_zh and caught.value.details["reason"] == "behind_receipt"
-    assert ChangeEntry.select().count() == len(rows)
+    _log(n=3)  # a restored station keeps serving: its entries wait for the hub's epoch reset
+    assert ChangeEntry.select().count() == len(rows) + 3
+    mark = state.restore_mark()
+    assert mark is not None and (mark["epoch"], mark["seq"], mark["reason"]) == (1, 2, "behind_receipt")
+    assert mark["hash"] == rows[-1].entry_hash
+    assert client.pending_count() == 3
 
 
 def test_an_entry_altered_after_logging_is_found(app: Flask) -> None:
