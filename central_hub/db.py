@@ -267,6 +267,13 @@ def _signin_limits() -> None:
     database.create_tables([SigninThrottle, SigninEvent])
 
 
+def _call_guard() -> None:
+    """Nonces of stations' signed calls and the count of pushes refused as not theirs."""
+    from central_hub.models.calls import CallNonce, PushRefusal
+
+    database.create_tables([CallNonce, PushRefusal])
+
+
 # Numbered migrations, applied in order, each once. Append; never edit a released one.
 MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (1, _create_all),
@@ -277,6 +284,7 @@ MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
     (6, _postings_index),
     (7, _clock_allowances),
     (8, _signin_limits),
+    (10, _call_guard),
 ]
 
 

@@ -5,6 +5,11 @@ All state is in the database. The station row is locked (SELECT ... FOR UPDATE o
 the single write lock on SQLite) for the whole verify-and-apply, so two hub processes taking
 pushes of one station serialise, and the second sees the first's head: a replay, never a
 double apply. (station, epoch, seq) is unique besides.
+
+The freeze rule (docs/sync-protocol.md, section 12): a push over HTTP is the station's only with
+a valid signed call (services.calls, checked before the body is read); a batch counts against
+the station (freeze, evidence) only when its own checkpoint signature proves it
+(`Rejected.proven`, or a Fork). Anything else is refused and counted, and changes nothing.
 """
 
 from __future__ import annotations
@@ -27,13 +32,13 @@ import sync_protocol as sp
 from central_hub import clock, db, signing
 from central_hub.errors import HubError, NotFound
 from central_hub.models import AppliedEntry, Evidence, HeldBatch, HubLogEntry, Receipt, Station
-from central_hub.services import drift, hublog, merge, reconcile, restores, stations
+from central_hub.services import calls, drift, hublog, merge, reconcile, restores, stations
 from central_hub.services.rejections import refusal_error
 from sync_protocol.receipts import Rejection, sign_rejection
 from sync_protocol.verifier import Apply, ChainHead, Fork, Gap, Rejected, Replay, verify_batch
 
-# Refusals that only the station's own valid key can cause: freeze it and show an admin.
 _RECEIPT_COLUMNS = ("station_id", "epoch", "seq", "head_hash", "hub_seq", "body", "created_at")
+# Refusals that, proven by the station's own key (Rejected.proven), freeze it for an admin.
 FREEZING = {sp.Reason.BROKEN_CHAIN, sp.Reason.REVOKED_KEY}
 EVIDENCE_BYTES = 256 * 1024
 MAX_HELD_DRAIN = 50
@@ -79,12 +84,27 @@ def _collector_held_off() -> Iterator[None]:
             gc.enable()
 
 
-def push(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[dict[str, Any], int]:
-    """Verify and apply one signed batch; answer (JSON body, HTTP status) with a signed receipt."""
+def authenticate_push(station_id: str, headers: dict[str, str], path: str,
+                      content_length: int | None) -> sp.SignedCall:
+    """The push's signed call, verified before its body is read (HubError 401 otherwise)."""
+    with db.database.connection_context():
+        station = stations.get_station(station_id)
+        if station.status == "pending":
+            raise HubError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
+                           status=403)
+        return calls.authenticate(station, headers, "POST", path, content_length)
+
+
+def push(station_id: str, body: bytes, headers: dict[str, str],
+         call: sp.SignedCall | None = None) -> tuple[dict[str, Any], int]:
+    """Verify and apply one signed batch; answer (JSON body, HTTP status) with a signed receipt.
+
+    `call` is the push's verified signed call (HTTP); None for a batch from a bundle file, which
+    only its own checkpoint signature vouches for."""
     for attempt in range(3):
         try:
             with _collector_held_off(), db.atomic():
-                return _push_once(station_id, body, headers)
+                return _push_once(station_id, body, headers, call)
         except peewee.IntegrityError:
             # Another hub process committed the same entries first; verifying again sees a replay.
             if attempt == 2:
@@ -92,7 +112,8 @@ def push(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[dict[st
     raise AssertionError("unreachable")
 
 
-def _push_once(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[dict[str, Any], int]:
+def _push_once(station_id: str, body: bytes, headers: dict[str, str],
+               call: sp.SignedCall | None) -> tuple[dict[str, Any], int]:
     now, now_ms = clock.now(), clock.now_ms()
     station = next(iter(Station.raw(db.prepared("station_locked", lambda: db.locked(
         Station.select().where(Station.id == ""))), str(station_id))), None)
@@ -101,7 +122,13 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[d
     if station.status == "pending":
         raise HubError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
                        status=403)
+    if call is not None and not calls.take_nonce(station_id, call):
+        return _not_theirs(station_id, HubError(
+            "call_replayed", "该签名请求已用过（重放），拒收", "This signed call was already used (a replay)",
+            details={"detail": f"nonce {call.call.nonce}"}, status=401))
     verdict = _verify(station, body, now_ms)
+    if call is None and isinstance(verdict, Rejected) and not verdict.proven:
+        return _not_theirs(station_id, refusal_error(verdict.reason, verdict.detail))
     contact: dict[str, Any] = {"last_contact_at": now}
     pending = _int_header(headers, "X-Kuaigong-Pending")
     if pending is not None and pending >= 0:
@@ -153,6 +180,13 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str]) -> tuple[d
         Station.id == station_id).execute()
     error = refusal_error(verdict.reason, verdict.detail)
     return _refusal(station_id, error, now_ms), error.status
+
+
+def _not_theirs(station_id: str, error: HubError) -> tuple[dict[str, Any], int]:
+    """Refuse bytes that are not provably the station's: count them, change nothing else and
+    sign nothing."""
+    stations.count_refused_push(station_id, error.code, str(error.details.get("detail", "")))
+    return {"verdict": "refused", "station": station_id, "error": error.as_dict()}, error.status
 
 
 def _verify(station: Station, body: bytes, now_ms: int) -> Any:
@@ -286,6 +320,8 @@ def _fork(station: Station, verdict: Fork, now: Any) -> None:
 
 
 def _rejected(station: Station, verdict: Rejected, body: bytes, now: Any) -> None:
+    if not verdict.proven:  # the station's own call, but nothing its key signed shows a fault
+        return
     details = {"reason": verdict.reason.value, "detail": verdict.detail[:500]}
     freezing = verdict.reason in FREEZING
     evidence = Evidence.create(station=station.id, kind="rejected", reason=verdict.reason.value,

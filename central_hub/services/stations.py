@@ -263,3 +263,24 @@ def record_rotation(station_id: str, record: sp.KeyRecord, ring: sp.KeyRing) -> 
     hublog.append("station_key", record.key_id, "create",
                   {"station": station_id, "public_key": record.public_key.hex(),
                    "from_seq": record.valid_from[1], "rotated_by_station": True})
+
+
+def count_refused_push(station_id: str, reason: str, detail: str) -> None:
+    """Count one push refused as not provably the station's own (no other state changes)."""
+    from central_hub.models.calls import PushRefusal
+
+    now = clock.now()
+    with db.atomic():
+        PushRefusal.insert(station=station_id, count=1, last_at=now, last_reason=reason[:64],
+                           last_detail=detail[:200]).on_conflict(
+            conflict_target=[PushRefusal.station],
+            update={PushRefusal.count: PushRefusal.count + 1, PushRefusal.last_at: now,
+                    PushRefusal.last_reason: reason[:64], PushRefusal.last_detail: detail[:200]},
+        ).execute()
+
+
+def refused_pushes(station_id: str) -> Any:
+    """The station's count of pushes refused as not its own (a PushRefusal row), or None."""
+    from central_hub.models.calls import PushRefusal
+
+    return PushRefusal.get_or_none(PushRefusal.station == station_id)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from central_hub.errors import FieldError, HubError, InvalidInput
-from central_hub.services import alerts, ingest, stations
+from central_hub.services import alerts, calls, ingest, stations
 from central_hub.views.auth import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -88,9 +88,10 @@ def _json_body(limit: int) -> dict[str, Any]:
     return data
 
 
-def read_body() -> bytes:
-    """The raw request body, gunzipped when sent with Content-Encoding: gzip, size-bounded."""
-    raw = request.get_data(cache=False)
+def read_body(raw: bytes | None = None) -> bytes:
+    """The raw request body (or `raw`, already read), gunzipped when sent with
+    Content-Encoding: gzip, size-bounded."""
+    raw = request.get_data(cache=False) if raw is None else raw
     encoding = (request.headers.get("Content-Encoding") or "identity").lower()
     if encoding == "identity":
         return raw
@@ -132,7 +133,17 @@ def enroll():  # type: ignore[no-untyped-def]
 
 @bp.post("/stations/<station_id>/push")
 def push(station_id: str):  # type: ignore[no-untyped-def]
-    result, status = ingest.push(station_id, read_body(), dict(request.headers))
+    """A signed batch; the signed call in the headers is checked before the body is read."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]  # on the wire (MAX_PUSH_BYTES once unpacked)
+    if (request.content_length or 0) > limit:
+        raise _body_error("body_too_large", f"请求体超过 {limit} 字节上限",
+                          f"The body is larger than {limit} bytes", status=413)
+    headers = dict(request.headers)
+    call = ingest.authenticate_push(station_id, headers, f"/stations/{station_id}/push",
+                                    request.content_length)
+    raw = request.stream.read(call.call.body_bytes + 1)
+    calls.check_body(station_id, call, raw)
+    result, status = ingest.push(station_id, read_body(raw), headers, call=call)
     return jsonify(result), status
 
 

@@ -55,10 +55,15 @@ def _paths() -> dict[str, Any]:
                           **_errors(400, 403, 409, 410, 413, 422)},
         }},
         "/stations/{station_id}/push": {"post": {
-            "summary": "Push one signed sync_protocol batch (the batch signature is the credential)",
+            "summary": "Push one signed sync_protocol batch, with the station's signed call in "
+                       "X-Kuaigong-Call (checked before the body is read)",
             "security": [],
             "parameters": [
                 _station_id(),
+                {"name": "X-Kuaigong-Call", "in": "header", "required": True,
+                 "schema": {"type": "string"},
+                 "description": "Hex of the station-signed call: method, path, station, time, "
+                                "nonce, body length and SHA-256 (docs/sync-protocol.md, section 12)"},
                 {"name": "X-Kuaigong-Pending", "in": "header", "required": False,
                  "schema": {"type": "string"}, "description": "Entries still waiting at the station"},
                 {"name": "X-Kuaigong-Wall", "in": "header", "required": False,
@@ -69,7 +74,7 @@ def _paths() -> dict[str, Any]:
             "responses": {
                 "200": _json(_ref("PushAnswer"), "apply or replay; store the receipt"),
                 "202": _json(_ref("PushAnswer"), "gap: the batch is held; send the missing range"),
-                **_errors(400, 403, 404, 409, 413, 415, 422, 423, 429),
+                **_errors(400, 401, 403, 404, 409, 413, 415, 422, 423, 429),
             },
         }},
         "/stations/{station_id}/hub-log": {"get": {

@@ -39,7 +39,8 @@ def show(station_id: str):  # type: ignore[no-untyped-def]
     return render_template("station.html", station=station, keys=list(keys),
                            evidence=list(evidence), receipt=receipt, applied=applied,
                            key_status_code=service.key_status(station), issues=list(issues),
-                           allowance=ClockAllowance.get_or_none(ClockAllowance.station == station.id))
+                           allowance=ClockAllowance.get_or_none(ClockAllowance.station == station.id),
+                           refused=service.refused_pushes(station.id))
 
 
 @bp.post("/stations/<station_id>/restart")

@@ -279,7 +279,7 @@ def _push(enr: state.Enrolment, session: sp.StationSession, client: HubClient, o
         for run in runs(raws, planned[0]):
             before = session.receipt.seq if session.receipt else 0
             batch = session.build_push(run, wall_ms())
-            _status, body = client.push(enr.station_id, batch, h.seq - before, wall_ms())
+            _status, body = client.push(enr.station_id, batch, h.seq - before, wall_ms(), session.key)
             receipt = _store_reply(session, body, outcome)
             if outcome.rejection is not None and body.get("verdict") not in ("apply", "replay", "gap"):
                 raise SyncError(str(outcome.rejection.get("reason") or "rejected"),

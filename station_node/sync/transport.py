@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import email.utils
 import gzip
+import secrets
+import time
 from typing import Any
 
 import requests
 
+import sync_protocol as sp
 from station_node.errors import KuaigongError
 
 CONNECT_TIMEOUT = 5.0
@@ -56,6 +59,18 @@ def _refused(response: requests.Response) -> HubRefused:
                       response.status_code, body if isinstance(body, dict) else None)
 
 
+def _stale_call_hub_time(response: requests.Response) -> int | None:
+    """The hub's time from a `call_stale` refusal (our call's time was outside its window)."""
+    if response.status_code != 401:
+        return None
+    try:
+        error = response.json().get("error") or {}
+        hub_time = (error.get("details") or {}).get("hub_time") if error.get("code") == "call_stale" else None
+    except (ValueError, AttributeError):
+        return None
+    return hub_time if isinstance(hub_time, int) else None
+
+
 class HubClient:
     """The hub's station API at `base_url` (…/api/v1 is added)."""
 
@@ -63,6 +78,16 @@ class HubClient:
         self.base = base_url.rstrip("/") + "/api/v1"
         self.http = session or requests.Session()
         self.hub_time_ms: int | None = None  # from the last reply's Date header or body
+        self._hub_time_at = 0.0  # time.monotonic() when hub_time_ms was learned
+
+    def _learn_hub_time(self, hub_ms: int) -> None:
+        self.hub_time_ms, self._hub_time_at = hub_ms, time.monotonic()
+
+    def hub_now_ms(self, fallback_ms: int) -> int:
+        """The hub's clock as last heard plus the time since (else `fallback_ms`)."""
+        if self.hub_time_ms is None:
+            return fallback_ms
+        return self.hub_time_ms + int((time.monotonic() - self._hub_time_at) * 1000)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", (CONNECT_TIMEOUT, READ_TIMEOUT))
@@ -75,7 +100,7 @@ class HubClient:
         date = response.headers.get("Date")
         if date:
             try:
-                self.hub_time_ms = int(email.utils.parsedate_to_datetime(date).timestamp() * 1000)
+                self._learn_hub_time(int(email.utils.parsedate_to_datetime(date).timestamp() * 1000))
             except (TypeError, ValueError):
                 pass
         if response.status_code >= 500:
@@ -104,18 +129,28 @@ class HubClient:
             raise _refused(response)
         return self._json(response)
 
-    def push(self, station: str, batch: bytes, pending: int, wall_ms: int) -> tuple[int, dict[str, Any]]:
-        """POST one signed batch (gzip); returns (HTTP status, JSON body) for 200/202/409/4xx verdicts."""
+    def push(self, station: str, batch: bytes, pending: int, wall_ms: int,
+             key: sp.SigningKey) -> tuple[int, dict[str, Any]]:
+        """POST one signed batch (gzip) with a call signed by `key` over the gzip body; returns
+        (HTTP status, JSON body) for 200/202/409/4xx verdicts."""
         body = gzip.compress(batch, compresslevel=5)
-        response = self._call("POST", f"/stations/{station}/push", data=body, headers={
-            "Content-Type": "application/x-kuaigong-batch", "Content-Encoding": "gzip",
-            "X-Kuaigong-Pending": str(pending), "X-Kuaigong-Wall": str(wall_ms)})
+        path = f"/stations/{station}/push"
+        for _attempt in range(2):  # once more when the hub says our idea of its time was off
+            call = sp.sign_call(station, "POST", path, body, self.hub_now_ms(wall_ms),
+                                secrets.token_hex(16), key)
+            response = self._call("POST", path, data=body, headers={
+                "Content-Type": "application/x-kuaigong-batch", "Content-Encoding": "gzip",
+                "X-Kuaigong-Pending": str(pending), "X-Kuaigong-Wall": str(wall_ms), sp.CALL_HEADER: call})
+            hub_time = _stale_call_hub_time(response)
+            if hub_time is None:
+                break
+            self._learn_hub_time(hub_time)
         data = self._json(response) if response.headers.get("Content-Type", "").startswith(
             "application/json") else {}
         if "receipt" not in data:
             raise _refused(response)
         if isinstance(data.get("hub_time"), int):
-            self.hub_time_ms = data["hub_time"]
+            self._learn_hub_time(data["hub_time"])
         return response.status_code, data
 
     def pull(self, station: str, after: int, limit: int, auth_hex: str,
@@ -130,5 +165,5 @@ class HubClient:
             raise _refused(response)
         data = self._json(response)
         if isinstance(data.get("hub_time"), int):
-            self.hub_time_ms = data["hub_time"]
+            self._learn_hub_time(data["hub_time"])
         return data

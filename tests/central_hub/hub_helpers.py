@@ -88,12 +88,43 @@ class StationLog:
         return self.sp.sign_batch(self.raws[first - 1:last], key or self.key,
                                   self.sp.Hlc(self.wall, 1))
 
+    def call(self, body: bytes, now_ms: int | Flask, station_id: str | None = None,
+             key: Any = None) -> dict[str, str]:
+        """The signed-call header of a push of `body` (as sent) at the hub's time `now_ms`
+        (or an app's clock)."""
+        import secrets as _secrets
+
+        if isinstance(now_ms, Flask):
+            now_ms = hub_ms(now_ms)
+        station = station_id or self.station_id
+        header = self.sp.sign_call(station, "POST", f"/stations/{station}/push", body, now_ms,
+                                   _secrets.token_hex(16), key or self.key)
+        return {self.sp.CALL_HEADER: header}
+
     def pull_auth(self, after: int, time_ms: int) -> str:
         """The X-Kuaigong-Auth header for a hub-log pull."""
         from sync_protocol.signed import sign
 
         return sign("request", {"after": after, "station": self.station_id, "time": time_ms},
                     self.key).hex()
+
+
+def hub_ms(app: Flask) -> int:
+    """The hub app's clock, in ms."""
+    from central_hub import clock
+
+    with app.app_context():
+        return clock.now_ms()
+
+
+def server_ms(url: str) -> int:
+    """A hub server's clock (its Date header), as a station learns it."""
+    import email.utils
+
+    import requests
+
+    date = requests.get(f"{url}/api/v1/healthz", timeout=10).headers["Date"]
+    return int(email.utils.parsedate_to_datetime(date).timestamp() * 1000)
 
 
 def enrol_station(app: Flask, name: str = "东城驿站", key: Any = None) -> StationLog:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from hub_helpers import enrol_station, make_app
+from hub_helpers import enrol_station, make_app, server_ms
 from pg_helpers import PG_URL, drop_schema
 
 from central_hub import clock, db
@@ -77,7 +77,7 @@ def test_two_hub_processes_apply_every_entry_exactly_once(tmp_path: Path) -> Non
             session = requests.Session()
             for body in batches[log_index]:
                 r = session.post(f"{url}/api/v1/stations/{logs[log_index].station_id}/push",
-                                 data=body, timeout=30)
+                                 data=body, timeout=30, headers=logs[log_index].call(body, server_ms(url)))
                 with lock:
                     if r.status_code in (200, 202):
                         verdicts.append(r.json()["verdict"])
@@ -136,7 +136,7 @@ def test_the_same_people_pushed_through_two_hub_processes_at_once_get_one_merge_
             session = requests.Session()
             for body in batches[index]:
                 r = session.post(f"{urls[index]}/api/v1/stations/{logs[index].station_id}/push",
-                                 data=body, timeout=30)
+                                 data=body, timeout=30, headers=logs[index].call(body, server_ms(urls[index])))
                 if r.status_code != 200:
                     failures.append(f"{r.status_code} {r.text[:200]}")
 

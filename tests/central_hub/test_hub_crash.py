@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import requests
-from hub_helpers import StationLog
+from hub_helpers import StationLog, server_ms
 
 from central_hub import clock, create_app, db
 from central_hub.models import AppliedEntry, Station, Worker
@@ -66,10 +66,10 @@ class Hub:
             if stream is not None:
                 stream.close()
 
-    def push(self, station_id: str, body: bytes, timeout: float = 30) -> requests.Response:
-        return requests.post(f"{self.url}/api/v1/stations/{station_id}/push", data=body,
-                             headers={"Content-Type": "application/x-kuaigong-batch"},
-                             timeout=timeout)
+    def push(self, log: StationLog, body: bytes, timeout: float = 30) -> requests.Response:
+        headers = {"Content-Type": "application/x-kuaigong-batch", **log.call(body, server_ms(self.url))}
+        return requests.post(f"{self.url}/api/v1/stations/{log.station_id}/push", data=body,
+                             headers=headers, timeout=timeout)
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_sigkill_inside_apply_leaves_all_or_nothing_and_a_resend_applies_once(hu
     body = log.batch(1, ENTRIES)
 
     outcome: list[Any] = []
-    sender = threading.Thread(target=lambda: outcome.append(_try_push(hub, log.station_id, body)))
+    sender = threading.Thread(target=lambda: outcome.append(_try_push(hub, log, body)))
     sender.start()
     hub.wait_for_stderr("kuaigong-hub: applying", timeout=20)  # inside the transaction now
     hub.kill()
@@ -115,17 +115,17 @@ def test_sigkill_inside_apply_leaves_all_or_nothing_and_a_resend_applies_once(hu
     assert (applied, workers, head) == (0, 0, 0)  # killed before the commit: none
 
     hub.start()
-    again = hub.push(log.station_id, body)
+    again = hub.push(log, body)
     assert again.status_code == 200, again.text
     assert (again.json()["verdict"], again.json()["accepted_seq"]) == ("apply", ENTRIES)
     assert again.json()["applied"] == ENTRIES
-    replay = hub.push(log.station_id, body)
+    replay = hub.push(log, body)
     assert (replay.status_code, replay.json()["verdict"]) == (200, "replay")
     assert _counts(hub.config, log.station_id) == (ENTRIES, ENTRIES, ENTRIES)
 
 
-def _try_push(hub: Hub, station_id: str, body: bytes) -> Any:
+def _try_push(hub: Hub, log: StationLog, body: bytes) -> Any:
     try:
-        return hub.push(station_id, body)
+        return hub.push(log, body)
     except requests.RequestException as exc:
         return exc

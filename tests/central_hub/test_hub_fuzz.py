@@ -28,7 +28,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from central_hub import clock, db
-from central_hub.models import Evidence, Station, StationKey
+from central_hub.models import Station, StationKey
+from central_hub.models.calls import PushRefusal
 
 # The hub's pinned time; the station's log is written a minute before it.
 T0 = dt.datetime(2026, 5, 28, 20, 0, 0)
@@ -153,6 +154,14 @@ def _sign_pull(case: Any, log: StationLog) -> None:
         case.headers = {**(case.headers or {}), "X-Kuaigong-Auth": log.pull_auth(int(after), T0_MS)}
 
 
+def _sign_push(case: Any, log: StationLog) -> None:
+    """Most pushes to the real station carry its signed call over the body the fuzzer chose."""
+    body = case.body
+    if case.path_parameters.get("station_id") == log.station_id and isinstance(body, bytes) \
+            and case.formatted_path.endswith("/push") and len(body) % 4 != 3:
+        case.headers = {**(case.headers or {}), **log.call(body, T0_MS)}
+
+
 def _strategies(operation: Any, mode: GenerationMode, log: StationLog, batches: list[bytes]) -> Any:
     options = [operation.as_strategy(generation_mode=mode)]
     if "station_id" in {p.name for p in operation.path_parameters}:
@@ -174,6 +183,7 @@ def _run(label: str, strategy: Any, log: StationLog, failures: dict[str, list[st
     @given(case=strategy)
     def check(case: Any) -> None:
         _sign_pull(case, log)
+        _sign_push(case, log)
         try:
             response = case.call_and_validate(checks=CHECKS)
             seen.setdefault(label, set()).add(response.status_code)
@@ -206,7 +216,9 @@ def test_schemathesis_finds_no_server_error_nor_undocumented_answer(hub: Flask) 
     assert {200, 401} <= seen["GET /stations/{station_id}/hub-log"], seen
     with hub.app_context(), db.database.connection_context():
         assert Station.get_by_id(log.station_id).head_seq >= 2
-        assert Evidence.select().count() > 0  # junk pushes were refused and kept as evidence
+        # junk and unsigned pushes were refused and counted, and none of them is evidence
+        assert PushRefusal.get_by_id(log.station_id).count > 0
+        assert not Station.get_by_id(log.station_id).frozen
 
 
 @pytest.mark.parametrize("value", ["9" * 30, "-" + "9" * 25, "１２", "١٢٣", "²", "--5", " 12 ", "1e9", "\x00"])
@@ -214,7 +226,7 @@ def test_push_headers_of_any_shape_never_break_the_push(hub: Flask, value: str) 
     log, batches = _station(hub)
     response = hub.test_client().post(
         f"/api/v1/stations/{log.station_id}/push", data=batches[0],
-        headers={"X-Kuaigong-Wall": value, "X-Kuaigong-Pending": value},
+        headers={"X-Kuaigong-Wall": value, "X-Kuaigong-Pending": value, **log.call(batches[0], hub)},
         content_type="application/x-kuaigong-batch")
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.get_json()["verdict"] == "apply"

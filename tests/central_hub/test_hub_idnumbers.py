@@ -34,7 +34,9 @@ def _person(app: Flask, stations: int = 1, number: str = NUMBER) -> str:
         log.wall = wall - 60_000
         log.add("worker", f"w{n}", "create", {"name": "王芳", "id_hash": id_hash, "id_masked": MASKED,
                                              "id_sealed": keys.seal(number, seal_key)})
-        answer = app.test_client().post(f"/api/v1/stations/{log.station_id}/push", data=log.batch(1, 1))
+        body = log.batch(1, 1)
+        answer = app.test_client().post(f"/api/v1/stations/{log.station_id}/push", data=body,
+                                        headers=log.call(body, app))
         assert answer.status_code == 200, answer.get_data(as_text=True)
     return id_hash
 

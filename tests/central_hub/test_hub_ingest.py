@@ -22,6 +22,7 @@ def worker_fields(name: str, id_hash: str = HASH_A) -> dict:
 
 
 def push(app: Flask, log: StationLog, body: bytes, station_id: str | None = None, **headers):
+    headers = {**log.call(body, app, station_id), **headers}
     return app.test_client().post(f"/api/v1/stations/{station_id or log.station_id}/push",
                                   data=body, headers=headers,
                                   content_type="application/x-kuaigong-batch")
@@ -109,8 +110,8 @@ def test_another_stations_credentials_are_rejected(app: Flask, station: StationL
     other.add("worker", "x1", "create", worker_fields("外站"))
     # the other station's batch sent to this station's address
     foreign = push(app, other, other.batch(1, 1), station_id=station.station_id)
-    assert foreign.status_code == 403
-    assert foreign.get_json()["error"]["code"] == "wrong_station"
+    assert foreign.status_code == 401  # its call is signed by a key that is not this station's
+    assert foreign.get_json()["error"]["code"] == "call_invalid"
     # this station's entries, but signed with the other station's key
     station.add("worker", "w1", "create", worker_fields("王芳"))
     forged = push(app, station, station.batch(1, 1, key=other.key))

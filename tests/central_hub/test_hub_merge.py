@@ -12,8 +12,9 @@ from central_hub.services.merge import field_stamps
 
 
 def _push(app: Flask, log, first: int, last: int) -> None:  # type: ignore[no-untyped-def]
+    body = log.batch(first, last)
     answer = app.test_client().post(f"/api/v1/stations/{log.station_id}/push",
-                                    data=log.batch(first, last))
+                                    data=body, headers=log.call(body, app))
     assert answer.status_code == 200, answer.get_data(as_text=True)
 
 

@@ -33,8 +33,9 @@ def booking(job_id: str, worker_id: str, start: str, end: str) -> dict:
 
 
 def push_all(app: Flask, log: StationLog) -> None:
+    body = log.batch(1, len(log.raws))
     answer = app.test_client().post(f"/api/v1/stations/{log.station_id}/push",
-                                    data=log.batch(1, len(log.raws)))
+                                    data=body, headers=log.call(body, app))
     assert answer.status_code == 200, answer.get_data(as_text=True)
 
 
@@ -104,8 +105,9 @@ def test_a_third_station_joins_the_open_items_about_the_same_person(app: Flask) 
                                                      "2026-03-06T23:00:00Z"))
     north.add("assignment", "n-a2", "create", booking("n-j2", "n-w1", "2026-03-06T20:00:00Z",
                                                       "2026-03-06T22:00:00Z"))
+    body = west.batch(len(west.raws) - 1, len(west.raws))
     answer = app.test_client().post(f"/api/v1/stations/{west.station_id}/push",
-                                    data=west.batch(len(west.raws) - 1, len(west.raws)))
+                                    data=body, headers=west.call(body, app))
     assert answer.status_code == 200, answer.get_data(as_text=True)
     push_all(app, north)
     with app.app_context(), db.database.connection_context():

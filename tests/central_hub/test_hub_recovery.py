@@ -28,8 +28,9 @@ YEAR_MS = 365 * 24 * 3600 * 1000
 
 
 def _push(app: Flask, log: StationLog, first: int, last: int, **headers: str):  # type: ignore[no-untyped-def]
+    body = log.batch(first, last)
     return app.test_client().post(f"/api/v1/stations/{log.station_id}/push",
-                                  data=log.batch(first, last), headers=headers)
+                                  data=body, headers={**log.call(body, app), **headers})
 
 
 def _pull(app: Flask, log: StationLog, after: int, **headers: str):  # type: ignore[no-untyped-def]

@@ -255,7 +255,9 @@ def test_a_station_s_lock_and_unlock_entries_are_taken_in_its_log(app: Flask) ->
              "reason": "8 failed sign-ins"})
     log.add("signin_lock", "kiosk-account-1", "update",
             {**common, "event": "unlocked", "by": "wang", "failures": 8, "until": "2025-05-06T01:18:30Z"})
-    answer = app.test_client().post(f"/api/v1/stations/{log.station_id}/push", data=log.batch(1, 2),
+    body = log.batch(1, 2)
+    answer = app.test_client().post(f"/api/v1/stations/{log.station_id}/push", data=body,
+                                    headers=log.call(body, app),
                                     content_type="application/x-kuaigong-batch")
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert (answer.get_json()["verdict"], answer.get_json()["accepted_seq"]) == ("apply", 2)

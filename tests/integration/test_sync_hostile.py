@@ -94,13 +94,13 @@ def test_same_batch_twice_and_out_of_order(sqlite_hub: Hub, enrolled: Any) -> No
         first = session.build_push(raws[:3], client.wall_ms())
         second = session.build_push(raws[3:], client.wall_ms())
     hub = HubClient(sqlite_hub.url)
-    status, body = hub.push(enr.station_id, second, 0, client.wall_ms())
+    status, body = hub.push(enr.station_id, second, 0, client.wall_ms(), key)
     assert (status, body["verdict"], body["missing_from"], body["missing_to"]) == (202, "gap", 1, 3)
     assert _applied(sqlite_hub, enr.station_id) == (0, 0)
-    status, body = hub.push(enr.station_id, first, 0, client.wall_ms())
+    status, body = hub.push(enr.station_id, first, 0, client.wall_ms(), key)
     assert body["verdict"] == "apply" and body["accepted_seq"] == len(raws)  # the held one too
     for batch in (first, second, first):
-        status, body = hub.push(enr.station_id, batch, 0, client.wall_ms())
+        status, body = hub.push(enr.station_id, batch, 0, client.wall_ms(), key)
         assert (status, body["verdict"]) == (200, "replay")
     assert _applied(sqlite_hub, enr.station_id) == (len(raws), len(raws))
 
@@ -277,10 +277,10 @@ def test_request_with_another_stations_credentials(sqlite_hub: Hub, enrolled: An
                                 (client.wall_ms(), 0), "worker", "x1", "create", {"name": "假"}))],
                                key, sp.Hlc(client.wall_ms(), 1))
     hub = HubClient(sqlite_hub.url)
-    status, body = hub.push(a.station_id, batch_b, 0, client.wall_ms())  # B's batch to A's door
-    assert status == 403 and body["error"]["code"] == "wrong_station"
-    status, body = hub.push(a.station_id, forged, 0, client.wall_ms())  # A's log, B's key
-    assert status == 403 and body["error"]["code"] == "unknown_key"
+    for batch in (batch_b, forged):  # B's batch to A's door; A's log with B's key: B's call
+        with pytest.raises(HubRefused) as refused:
+            hub.push(a.station_id, batch, 0, client.wall_ms(), key)
+        assert (refused.value.status, refused.value.code) == (401, "call_invalid")
     from sync_protocol.signed import sign
 
     auth = sign("request", {"after": 0, "station": a.station_id, "time": client.wall_ms()}, key).hex()
