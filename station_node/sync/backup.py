@@ -102,8 +102,7 @@ def _head_of(path: Path) -> dict[str, Any]:
 
 
 def _station_of(app: Flask) -> str:
-    with app.app_context():
-        return state.station_id(app)
+    return state.station_id(app)
 
 
 def _fsync(path: Path) -> None:
@@ -142,6 +141,10 @@ def restore(app: Flask, source: str | Path) -> dict[str, Any]:
         written = _missing_files(archive, folder)
     db.open_database(target)
     db.migrate()
+    if any(name.startswith("keys/") for name in written):
+        from station_node.identity import ensure_keys
+
+        ensure_keys(app)  # the keys that came with the backup, not the ones loaded before
     with app.app_context(), db.database.connection_context():
         return {"written": written, **_note_restore()}
 
