@@ -113,10 +113,10 @@ def _homophone_hits(text: Text, phrases: PhraseSet, plain: list[Hit], loose: boo
 def _homophone_at(text: Text, syllables: list[Syllable], first: int, phrase: Phrase, loose: bool) -> Hit | None:
     wanted = phrase.syllables or ()
     size = len(wanted)
-    if first + 1 >= len(syllables) or wanted[1] not in syllables[first + 1].readings:
+    if first + 1 >= len(syllables) or not syllables[first + 1].reads(wanted[1]):
         return None
     run = syllables[first : first + size]
-    if len(run) < size or not all(wanted[k] in run[k].readings for k in range(1, size)):
+    if len(run) < size or not all(run[k].reads(wanted[k]) for k in range(1, size)):
         return None
     if not all(_adjacent(run[k], run[k + 1]) for k in range(size - 1)):
         return None

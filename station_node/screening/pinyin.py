@@ -39,6 +39,10 @@ _SYLLABLES = frozenset(
 )
 
 
+# Initials typed alone for a syllable between characters (押j, 保z金).
+_INITIALS = frozenset("b p m f d t n l g k h j q x zh ch sh r z c s y w".split())
+
+
 @dataclass(frozen=True)
 class Syllable:
     """One syllable of the text: the readings it may have, where it sits, and whether typed."""
@@ -47,6 +51,11 @@ class Syllable:
     start: int
     end: int
     typed: bool  # written in Latin letters rather than as a character
+    initial: str = ""  # a lone initial typed for a whole syllable (押j for 押金): any reading it begins
+
+    def reads(self, reading: str) -> bool:
+        """Whether this syllable may be read `reading`."""
+        return reading in self.readings or bool(self.initial) and reading.startswith(self.initial)
 
 
 def _plain(reading: str) -> str:
@@ -112,7 +121,9 @@ def stream(text: str) -> list[Syllable]:
             while j < n and text[j].isascii() and text[j].isalpha():
                 j += 1
             parts = _split_latin(text[i:j])
-            if parts:
+            if text[i:j] in _INITIALS:
+                out.append(Syllable(frozenset(), i, j, True, text[i:j]))
+            elif parts:
                 at = i
                 for part in parts:
                     out.append(Syllable(frozenset((part,)), at, at + len(part), True))

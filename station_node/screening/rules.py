@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from station_node.screening.match import Hit, Text, find
-from station_node.screening.normalise import normalise
+from station_node.screening.match import AMOUNT, Hit, Text, find, nonzero
+from station_node.screening.normalise import is_han, normalise
 from station_node.screening.scope import Scope
 from station_node.screening.vocabulary import (
     Phrase,
@@ -27,6 +27,7 @@ _TRAINING_REACH = 40  # characters between training and the fee or loan that mak
 _CARD_GAP = 10  # characters between a keeping verb and the ID document after it (扣押…身份证)
 _CARD_GAP_AFTER = 14  # and between the document and a verb after it (身份证…由人事部统一存档保管)
 _FINDINGS_KEPT = 20  # findings of one kind worth showing staff
+_REFUND_REACH = 24  # characters from a word in 金 to the refund that shows it is a deposit
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class _Screen:
         self.extra = extra
         self.scope = Scope(self.text, vocab)
         self.findings: list[Finding] = []
+        self._listed: list[tuple[int, int]] = []  # where listed money words stand (押金 is not an unlisted 金)
 
     def _add(self, kind: str, hit: Hit, start: int | None = None, end: int | None = None) -> None:
         start = hit.start if start is None else start
@@ -76,7 +78,9 @@ class _Screen:
 
     def money(self) -> None:
         vocab, scope = self.vocab, self.scope
-        for hit in self._hits(vocab.money, "asks_for_money", vocab.money_exceptions, loose=True):
+        listed = self._hits(vocab.money, "asks_for_money", vocab.money_exceptions, loose=True)
+        self._listed = [(h.start, h.end) for h in listed if h.phrase.pattern is None]
+        for hit in listed:
             if hit.homophone and not scope.money_context(hit.start, hit.end):
                 continue
             if scope.customers_pay(hit.start, hit.end, _lead(hit)):
@@ -89,10 +93,44 @@ class _Screen:
             elif not self._cleared(hit):
                 self._add("asks_for_money", hit)
         self._wages()
+        self._deposit_like()
         for hit in find(self.text, vocab.pays_before_amount, vocab.money_exceptions):
             amount = scope.amount_beside(hit.start, hit.end)
             if amount and amount[0] == hit.start and not scope.negated_before(hit.start):
                 self._add("asks_for_money", hit, hit.start, amount[1])
+
+    def _deposit_like(self) -> None:
+        """A word in 金 never listed (安全金, 履约金) with an amount beside it or a refund after it."""
+        vocab, scope, text = self.vocab, self.scope, self.text.text
+        refunds: list[Hit] | None = None
+        at = text.find("金", 1)
+        while at >= 0:
+            start, end = at - 1, at + 1
+            if is_han(text[start]) and not self._payout(at) and not any(s <= at < e for s, e in self._listed):
+                start -= 1 if start and is_han(text[start - 1]) else 0
+                word = Hit(Phrase(text[start:end], (text[start:end],), None, None, False), start, end)
+                amount = scope.amount_beside(start, end)
+                if amount is None:
+                    refunds = find(self.text, vocab.refunds) if refunds is None else refunds
+                    later = [r for r in refunds if end <= r.start <= end + _REFUND_REACH]
+                    amount = (start, end) if later and self._amount_near(start, later[0].start) else None
+                if amount is not None and not self._cleared(word):
+                    self._add("asks_for_money", word, min(amount[0], start), max(amount[1], end))
+            at = text.find("金", at + 1)
+
+    def _payout(self, at: int) -> bool:
+        """Whether the 金 at text[at] belongs to a payout or a neutral word (奖金, 金额, 五金)."""
+        text = self.text.text
+        return any(
+            at >= word.index("金") and text.startswith(word, at - word.index("金"))
+            for word in self.vocab.payouts
+            if "金" in word
+        )
+
+    def _amount_near(self, start: int, stop: int) -> bool:
+        """Whether a nonzero amount stands between a word and the refund promised after it."""
+        window = self.text.text[start:stop]
+        return any(nonzero(m.group(0)) for m in AMOUNT.finditer(window) if m.group(0))
 
     def _wages(self) -> None:
         """Wages held back (工资押半个月, 押一个月工资): a wage word and a withholding verb in one clause."""

@@ -253,10 +253,13 @@ class Scope:
         """
         text, vocab, norm = self.text.text, self.vocab, self.text.norm
         after = text[end : min(norm.clause_end(max(start, end - 1)), end + 6)]
-        while after and (verb := next((v for v in vocab.collecting if after.startswith(v)), "")):
+        while after:
+            if after.startswith(vocab.titles):
+                return True  # 押金退还专员, 押金管理员, 缴费窗口
+            verb = next((v for v in vocab.collecting if after.startswith(v)), "")
+            if not verb:
+                break
             after = after[len(verb) :]
-        if after.startswith(vocab.titles):
-            return True  # 押金退还专员, 缴费窗口
         begin = max(norm.clause_start(start), start - _CUSTOMER_REACH)
         # the fee's own words are blanked: 管理 in 会员管理费 collects nothing
         window = text[begin : start + lead] + "\0" * (end - start - lead) + text[end : min(norm.clause_end(start), end + 12)]

@@ -112,6 +112,8 @@ class Vocabulary:
     pay_verbs: frozenset[str]
     pays_before_amount: PhraseSet
     money_exceptions: tuple[str, ...]
+    payouts: tuple[str, ...]  # words in 金 that are not deposits (奖金, 金额)
+    refunds: PhraseSet  # a refund promised later (年底返, 干满…退)
     customers: tuple[str, ...]  # who pays fees the worker collects (客户, 住户)
     duties: tuple[str, ...]
     not_duties: tuple[str, ...]
@@ -174,6 +176,8 @@ def vocabulary() -> Vocabulary:
         pay_verbs=_words(_texts(money, "pay_verbs")),
         pays_before_amount=phrase_set(compile_phrases(_texts(money, "pays_before_amount"))),
         money_exceptions=tuple(_words(_texts(money, "exceptions"))),
+        payouts=tuple(_words(_texts(money, "payouts"))),
+        refunds=phrase_set(compile_phrases(_texts(money, "refunds"))),
         customers=tuple(_words(_texts(customers, "payers"))),
         duties=tuple(_words(_texts(customers, "duties"))),
         not_duties=tuple(_words(_texts(customers, "not_duties"))),
