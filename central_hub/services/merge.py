@@ -293,7 +293,9 @@ class Batch:
             if not city_blocks.held(rec.data, stamps):
                 self._expand(rec)
                 stamp = city_blocks.hub_stamp()
-                rec.data.update(blocked=True, block_reason=block.reason)
+                already = rec.data.get("blocked") is True  # its station's own block: keep its words
+                rec.data.update(blocked=True, block_reason=rec.data.get("block_reason") if already
+                                else block.reason)
                 rec.stamps.update(blocked=stamp, block_reason=stamp)
                 if not rec.new:
                     self.dirty.add(("employer", eid))
