@@ -96,7 +96,12 @@ class _Screen:
         self._deposit_like()
         for hit in find(self.text, vocab.pays_before_amount, vocab.money_exceptions):
             amount = scope.amount_beside(hit.start, hit.end)
-            if amount and amount[0] == hit.start and not scope.negated_before(hit.start):
+            if (
+                amount
+                and amount[0] == hit.start
+                and not scope.negated_before(hit.start)
+                and not scope.customers_pay(hit.start, hit.end, hit.end - hit.start)
+            ):
                 self._add("asks_for_money", hit, hit.start, amount[1])
 
     def _deposit_like(self) -> None:
@@ -237,6 +242,12 @@ class _Screen:
             if near:
                 first = min(near, key=lambda m: abs(m.start - cue.start))
                 self._add("training_trap", cue, min(cue.start, first.start), max(cue.end, first.end))
+                return
+        for fee in money:  # a fee that names the training itself (拜师费, 课程费5000), not a listed fee (培训费)
+            if fee.phrase.text not in vocab.money_words and any(
+                fee.start <= cue.start and cue.end <= fee.end for cue in cues
+            ):
+                self._add("training_trap", fee)
                 return
 
     def _loan_for_training(self, loan: Hit, about: list[Hit]) -> bool:

@@ -270,7 +270,19 @@ class Scope:
             return False
         if any(word in window for word in vocab.customers):
             return True
-        return any(0 <= window.find(word) < last for word in vocab.duties)
+        if any(0 <= window.find(word) < last for word in vocab.duties):
+            return True
+        return self._duty_list(start)
+
+    def _duty_list(self, start: int) -> bool:
+        """A clause that opens with a collecting verb continues the duties listed before it
+        (负责业主报修，收取维修材料费)."""
+        text, vocab, norm = self.text.text, self.vocab, self.text.norm
+        clause = norm.clause_start(start)
+        if not clause or not text.startswith(vocab.collecting, clause):
+            return False
+        previous = text[norm.clause_start(clause - 1) : clause]
+        return any(word in previous for word in vocab.duties) and not any(w in previous for w in vocab.not_duties)
 
     def borne_before(self, start: int) -> bool:
         """Whether a bearer named before the cost bears it (学校承担教师资格证考试培训费用)."""
