@@ -220,6 +220,7 @@ def carry_into_epoch(reset: sp.EpochReset, fields: dict[str, Any]) -> int:
     last_row = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).first()
     kept_up_to = carried[0].seq - 1 if carried else (last_row.seq if last_row is not None else 0)
     state.start_epoch(reset.epoch, kept_up_to, reset.base_seq, reset.base_hash)
+    _report_altered(carried, enr.station_id, log["bases"], old)
     bases = state.log_state()["bases"]
     prev = reset.base_hash
     for row in carried:
@@ -233,6 +234,21 @@ def carry_into_epoch(reset: sp.EpochReset, fields: dict[str, Any]) -> int:
             "epoch": reset.epoch, "carried": len(carried), "first_seq": reset.base_seq + 1,
             "last_seq": reset.base_seq + len(carried), "from_epoch": old, "after_seq": agreed})
     return len(carried)
+
+
+def _report_altered(rows: list[ChangeEntry], station: str, bases: dict[str, int], epoch: int) -> None:
+    """A carried row changed after it was logged is carried as it reads, and the hub is told."""
+    for row in rows:
+        try:
+            digest = sp.entry_hash(changelog.encode_row(row, station, bases))
+        except sp.ProtocolError as exc:
+            digest = f"unencodable: {exc.detail}"
+        if digest != row.entry_hash:
+            seq = changelog.protocol_seq(row, bases)
+            state.note_alert("entry_altered", f"{epoch}:{seq}:{digest}", {
+                "epoch": epoch, "seq": seq, "pushed": False, "carried": True, "entity": row.entity,
+                "entity_id": row.entity_id, "op": row.op, "fields": row.fields,
+                "stored_hash": row.entry_hash, "computed_hash": digest, "problem": "hash"})
 
 
 def _agreed_seq(rows: list[ChangeEntry], old: int, bases: dict[str, int], reset: sp.EpochReset,

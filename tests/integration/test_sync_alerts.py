@@ -168,3 +168,21 @@ def test_cli_exits_non_zero_when_anything_was_refused(sqlite_hub: Hub, enrolled:
     data = st.app.config["DATA_DIR"]
     synced = _kuaigong("station", "sync", "--data", data)
     assert synced.returncode == 2 and "entry_altered" in synced.stderr
+
+
+def test_a_long_log_is_checked_in_turns(sqlite_hub: Hub, enrolled: Any, monkeypatch: Any) -> None:
+    from station_node.sync import client
+
+    monkeypatch.setattr(client, "CHECK_PER_ROUND", 2)
+    st = enrolled(sqlite_hub, "east")
+    for _ in range(5):
+        st.worker()
+    st.sync()
+    sent = st.entries()
+    seq = _alter(st, seq=sent - 1, name="王六")
+    rounds = 0
+    while not _issues(sqlite_hub, "altered"):
+        st.sync()
+        rounds += 1
+        assert rounds <= (sent + 1) // 2 + 1, "every sent entry is checked within a turn"
+    assert _issues(sqlite_hub, "altered")[0].details["seq"] == seq
