@@ -47,6 +47,7 @@ def _view() -> dict[str, Any]:
         "rejection": status.get("rejection"),
         "last_error": status.get("last_error"),
         "blocked": status.get("blocked"),
+        "altered": status.get("altered"),
         "key_revoked": status.get("key_revoked"),
         "rules": list(CityRule.select().where(CityRule.active).order_by(CityRule.hub_seq.desc())),
         "decisions": [(row, decisions.decision_code(row), decisions.outcome_code(row.outcome))
