@@ -34,9 +34,15 @@ def receive(station_id: str, body: bytes, skew_ms: int) -> dict[str, Any]:
         raise HubError("body_too_large", f"告警超过 {MAX_ALERT_BYTES} 字节上限",
                        f"The alert is larger than {MAX_ALERT_BYTES} bytes", status=413)
     result = signing.check_station_request("alert", body, station)
-    if isinstance(result, str):
+    if isinstance(result, str):  # not provably the station's: counted, nothing else changes
+        stations.count_refused_push(station.id, f"alert_{result}", "alert")
         raise refusal_error(sp.Reason(result), "alert")
-    alert = _valid(result, clock.now_ms(), skew_ms)
+    try:
+        alert = _valid(result, clock.now_ms(), skew_ms)
+    except HubError as exc:
+        if exc.code == "stale_request":  # signed, but possibly replayed
+            stations.count_refused_push(station.id, "alert_stale", "alert")
+        raise
     with db.atomic():
         station = db.locked(Station.select().where(Station.id == station.id)).get()
         outcome = _queue(station, alert)

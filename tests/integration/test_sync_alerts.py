@@ -129,6 +129,10 @@ def test_an_alert_not_signed_by_the_station_key_changes_nothing(sqlite_hub: Hub,
         assert status is None or answer.status_code == status, (status, answer.text)
         assert answer.json()["error"]["code"]
     assert _all_issues(sqlite_hub) == before
+    with sqlite_hub.ctx():
+        from central_hub.services import stations
+
+        assert stations.refused_pushes(st.station_id).count == 6  # all but the unknown kind
 
     good = alerts.signed_alert(st.station_id, "a6", "entry_altered", details, now, key)
     assert _post(sqlite_hub, st.station_id, good).status_code == 201
