@@ -337,6 +337,12 @@ def _set_employer_block(employer_id: str, blocked: bool, reason: str | None, act
     text = _block_reason(reason, blocked, actor)
     with db.writing():
         employer = get_or_404(Employer, employer_id, "该雇主", "Employer")
+        if not blocked and employer_blocks.city_block(employer.credit_code, employer.id_hash):
+            raise Conflict(
+                "city_rule",
+                "该用工方被市级规则停用，驿站不能解除；如有异议请联系市级中心",
+                "A city rule blocks this employer; the station cannot lift it (ask the city hub)",
+            )
         _update(employer, "employer", {"blocked": blocked, "block_reason": text})
         if blocked:
             employer_blocks.hold_open_jobs(employer)

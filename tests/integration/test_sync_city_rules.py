@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from integration_helpers import Hub, Station, credit_code
 
 T0 = dt.datetime(2025, 5, 6, 1, 0, 0)  # 09:00 at the stations (UTC+8)
@@ -101,8 +102,18 @@ def test_a_city_block_of_an_employer_at_two_stations_is_the_hubs_decision_not_a_
     with east.ctx():
         assert Job.get_by_id(job).status == "held"
 
-    # A station admin lifts the block at the desk: it holds there until the station syncs ...
+    # The desk cannot lift a block the city decided ...
+    from station_node.errors import Conflict
+    from station_node.sync.models import CityRule
+
     with east.ctx():
+        with pytest.raises(Conflict) as refused:
+            registration.unblock_employer(at_east, east.staff, "误封")
+        assert refused.value.code == "city_rule"
+    # ... but a station that has lost its copy of the rule (an old backup) may lift it: that
+    # holds there only until the station syncs ...
+    with east.ctx():
+        CityRule.update(active=False).where(CityRule.kind == "blocked_employer").execute()
         registration.unblock_employer(at_east, east.staff, "误封")
     assert _station_employer(east, at_east)[0] is False
     _sync_all(east)

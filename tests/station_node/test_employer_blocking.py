@@ -183,6 +183,10 @@ def test_a_city_block_by_credit_code_or_id_hash_holds_the_jobs_here(
     assert Employer.get_by_id(organisation.id).blocked and Job.get_by_id(jobs[0].id).status == "held"
     assert Employer.get_by_id(organisation.id).block_reason == "市级规则：收取押金"
     assert Job.get_by_id(jobs[1].id).status == "open"
+    with pytest.raises(Conflict) as lifted:  # the desk cannot lift what the city decided
+        registration.unblock_employer(organisation.id, admin)
+    assert lifted.value.code == "city_rule" and "市级规则" in lifted.value.message_zh
+    assert Employer.get_by_id(organisation.id).blocked
 
     outcome = _apply("72", {"kind": "blocked_employer", "name": "王某", "credit_code": None,
                             "id_hash": identity.hash_id(_id_number(7)), "reason": "扣押身份证"})
