@@ -190,3 +190,29 @@ def test_a_long_log_is_checked_in_turns(sqlite_hub: Hub, enrolled: Any, monkeypa
         rounds += 1
         assert rounds <= (sent + 1) // 2 + 1, "every sent entry is checked within a turn"
     assert _issues(sqlite_hub, "altered")[0].details["seq"] == seq
+
+
+def test_a_station_waiting_for_a_reset_is_in_the_hubs_queue(sqlite_hub: Hub, enrolled: Any,
+                                                             tmp_path: Path) -> None:
+    from station_node.sync.backup import backup, restore
+
+    st = enrolled(sqlite_hub, "east")
+    st.worker()
+    st.sync()
+    st.sync()  # the hub log it holds is acknowledged before the backup
+    st.activate()
+    backup(st.app, tmp_path / "east.kgbackup")
+    st.worker()
+    st.sync()
+    st.close()
+    restore(st.app, tmp_path / "east.kgbackup")
+    for _ in range(4):
+        st.worker()  # its head is now past the hub's: only the station itself can tell
+    out = st.sync()
+    assert out.blocked == "behind_receipt" and out.pushed == 0
+    [item] = _issues(sqlite_hub, "restored")
+    assert item.status == "open" and item.details["signal"] == "alert"
+    report = item.details["station_report"]
+    assert report["reason"] == "behind_receipt"
+    assert report["pending"] == st.entries() - report["went_on_after"] >= 4
+    assert "head" not in item.details and "hub_log" not in item.details
