@@ -49,8 +49,15 @@ def send_pending(station: str, key: sp.SigningKey, client: HubClient, time_ms: i
 
 
 def try_send(station: str, key: sp.SigningKey, client: HubClient, time_ms: int) -> int:
-    """`send_pending`, but a hub out of reach only leaves them for the next round."""
+    """`send_pending`, but a hub out of reach or refusing leaves them for the next round (and a
+    refusal on the console): an alert never stops the sync itself."""
     try:
-        return send_pending(station, key, client, time_ms)
+        sent = send_pending(station, key, client, time_ms)
     except HubUnreachable:
         return 0
+    except SyncError as exc:
+        state.update_status(alert_error={"code": exc.code, "zh": exc.message_zh, "en": exc.message_en,
+                                         "alert": exc.details.get("alert")})
+        return 0
+    state.update_status(alert_error=None)
+    return sent

@@ -216,3 +216,17 @@ def test_a_station_waiting_for_a_reset_is_in_the_hubs_queue(sqlite_hub: Hub, enr
     assert report["reason"] == "behind_receipt"
     assert report["pending"] == st.entries() - report["went_on_after"] >= 4
     assert "head" not in item.details and "hub_log" not in item.details
+
+
+def test_a_refused_alert_never_stops_the_sync(sqlite_hub: Hub, enrolled: Any) -> None:
+    from station_node.sync import state
+
+    st = enrolled(sqlite_hub, "east")
+    with st.ctx():
+        state.note_alert("made_up", "1", {"what": "a kind this hub does not know"})
+    st.worker()
+    out = st.sync()
+    assert out.pushed >= 1 and st.status()["alert_error"]["code"] == "alert_refused"
+    with st.ctx():
+        assert [a["sent"] for a in state.alerts()] == [False]  # tried again next round
+    assert _all_issues(sqlite_hub) == 0
