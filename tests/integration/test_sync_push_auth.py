@@ -9,6 +9,8 @@ changes nothing but its count of refused pushes, and the station's next real syn
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import gzip
 import secrets
 from pathlib import Path
@@ -145,3 +147,28 @@ def test_a_tampered_old_batch_cannot_freeze_the_station(hub: Hub, enrolled: Any,
 
         assert not HubStation.get_by_id(station_id).frozen
     assert st.status()["last_error"] is None
+
+
+class SkewedDateSession(requests.Session):
+    """Replies whose Date header is an hour behind the hub's clock (a proxy that rewrites it)."""
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        response = super().request(method, url, *args, **kwargs)
+        if "Date" in response.headers:
+            when = email.utils.parsedate_to_datetime(response.headers["Date"]) - dt.timedelta(hours=1)
+            response.headers["Date"] = email.utils.format_datetime(when, usegmt=True)
+        return response
+
+
+def test_a_station_with_a_wrong_idea_of_the_hub_time_signs_again_with_the_hubs(
+        hub: Hub, enrolled: Any) -> None:
+    st = enrolled(hub, "east")
+    st.worker()
+    st.activate()
+    out = client.sync_once(st.app, HubClient(hub.url, session=SkewedDateSession()))
+    assert out.pushed == st.entries() and out.rejection is None
+    assert _refused(hub, st.station_id) == 1  # the stale call, refused and counted; then the good one
+    with hub.ctx():
+        from central_hub.models import Station as HubStation
+
+        assert not HubStation.get_by_id(st.station_id).frozen
