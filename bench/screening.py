@@ -25,6 +25,7 @@ from typing import Any
 from bench.report import write_section
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "screening_corpus.jsonl"
+BLIND = CORPUS.with_name("screening_blind_batches.json")
 ROUNDS = int(os.environ.get("BENCH_SCREENING_ROUNDS", "20"))
 RECALL_GOAL = 0.98
 FALSE_HOLD_GOAL = 0.02
@@ -100,6 +101,25 @@ def cold_start() -> tuple[float, float]:
     return float(imported), float(first)
 
 
+def blind_batches() -> list[dict[str, Any]]:
+    """The blind batches as first scored (before the engine was corrected on them)."""
+    return list(json.loads(BLIND.read_text("utf-8"))["batches"])
+
+
+def _blind_table(batches: list[dict[str, Any]]) -> str:
+    rows = [
+        f"| {b['batch']} | {b['scored']} | {b['caught']} / {b['holds']} ({b['caught'] / b['holds']:.0%}) "
+        f"| {b['held']} / {b['ordinary']} ({b['held'] / b['ordinary']:.0%}) | {b.get('missed', '')} "
+        f"{('— held: ' + b['false']) if b.get('false') else ''} |"
+        for b in batches
+    ]
+    caught, holds = sum(b["caught"] for b in batches), sum(b["holds"] for b in batches)
+    held, ordinary = sum(b["held"] for b in batches), sum(b["ordinary"] for b in batches)
+    rows.append(f"| all | | {caught} / {holds} ({caught / holds:.0%}) | {held} / {ordinary} ({held / ordinary:.1%}) | |")
+    head = "| batch | scored | must-hold caught | ordinary held | what it missed / held wrongly |\n| --- | --- | ---: | ---: | --- |"
+    return head + "\n" + "\n".join(rows)
+
+
 def _goal(ok: bool) -> str:
     return "meets" if ok else "MISSES"
 
@@ -116,6 +136,8 @@ def main() -> None:
     )
     missed = "\n".join(f"- missed ({r['reason']}): {r['title']} — {r['description']}" for r in result["missed"])
     wrongly = "\n".join(f"- held ({', '.join(c)}): {r['title']} — {r['description']}" for r, c in result["wrongly"])
+    batches = blind_batches()
+    last = batches[-1]
     body = f"""
 `screen_job` over the labelled corpus `tests/data/screening_corpus.jsonl`: {len(rows)} postings
 written like gig-market job ads (household, moving, catering, property, construction, courier,
@@ -125,11 +147,14 @@ spaces and zero-width characters inside words, homophones and pinyin, fees named
 there are none, 押运员, ID cards shown but not kept, 免费培训). A must-hold posting counts only when
 held for its own reason. The corpus was written in batches, each before the engine was scored on
 it, but the engine was then corrected on what it got wrong, so these are figures on postings it
-has seen. As first scored, before any correction: the first batch (333 postings) missed no
-must-hold posting and held 8 of 211 ordinary ones (negations it did not yet read); four later
-batches of 40 (20 to hold, 20 ordinary) written blind caught 17, 16, 18 and 18 of their 20 holds
-and held 2, 1, 0 and 0 of their 20 ordinary postings — 85 % recall and 2.5 % false holds on
-unseen postings, the better guide to postings nobody has written yet.
+has seen. The honest figure is the blind batches below: postings written after the engine was
+built, scored once before any correction, then added to the corpus. The latest batch ({last['batch']})
+caught {last['caught']} of {last['holds']} must-hold postings and held {last['held']} of
+{last['ordinary']} ordinary ones as first scored; the goal (≥ 98 % and ≤ 2 % on unseen postings)
+is not yet met on first sight, the corpus figures below are on postings the engine has seen.
+Policy: wages held back as a deposit or forfeited on leaving are held (Chinese labour law forbids
+withholding wages); payroll paid a month in arrears on a fixed day (押一发一, 每月15号发上月工资)
+is ordinary.
 Time: CPU time of the screening thread (the machine is shared), each
 posting screened {ROUNDS} times after one warm-up pass ({int(times['n']):,} samples); wall-clock
 median {times['wall_median']:.0f} µs; load average when measured: {load:.2f}.
@@ -146,6 +171,11 @@ median {times['wall_median']:.0f} µs; load average when measured: {load:.2f}.
 | reason | held / must hold | recall |
 | --- | ---: | ---: |
 {by_reason}
+
+Blind batches, as first scored (`tests/data/screening_blind_batches.json`; A–D from the first
+day, E onwards written for the generalisation work):
+
+{_blind_table(batches)}
 
 {missed or "No must-hold posting was missed."}
 {wrongly or "No ordinary posting was held."}

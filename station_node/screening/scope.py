@@ -22,6 +22,8 @@ _EMPTY_VALUE = re.compile(r"^[ \t\u3000]*[:：][ \t\u3000]*[-—–─－/／×�
 _REACH = 48  # characters a negation, warning or amount is looked for around a word
 _WORD_MAX = 16  # the longest listed word, in characters
 _MODIFIER_MAX = 4  # characters naming the fee between a paying verb and it: 不收(车辆)押金
+# Counters after a bare number: 100单, 3个月, 两小时 count things, they are not money.
+_COUNTERS = tuple("单件个人次天周月年小时份张箱台趟批位名号条斤公里米层户家") + ("多单", "多件", "多个", "多人", "多天", "多次")
 _CUSTOMER_REACH = 16  # characters before a fee where a customer who pays it is looked for
 
 
@@ -43,6 +45,12 @@ def _tables(
     return tokens, linking, blockers, listing, bearing
 
 
+@functools.lru_cache(maxsize=4)
+def _longest(vocab: Vocabulary) -> int:
+    """The longest word a gap may be split into."""
+    return max(len(w) for w in _tables(vocab)[0])
+
+
 @functools.lru_cache(maxsize=16)
 def _heads(words: frozenset[str]) -> dict[str, tuple[str, ...]]:
     """The words by their first character, for looking them up at each position."""
@@ -59,7 +67,7 @@ class Scope:
         self.text = text
         self.vocab = vocab
         self._tokens, self._linking, self._blockers, self._listing, self._bearing = _tables(vocab)
-        self._longest = max(len(w) for w in self._tokens)
+        self._longest = _longest(vocab)
         self._reached: dict[tuple[str, str], bool] = {}
 
     def tokenise(self, gap: str) -> list[str] | None:
@@ -223,7 +231,15 @@ class Scope:
             at += len(word)
         amount = amount_at(text, at)
         labelled = end not in breaks or self.text.norm.separator(end, end).strip() in (":", "：")
-        if amount and nonzero(amount.group(0)) and at - end <= 3 and labelled and not any(end < b <= at for b in breaks):
+        counted = amount is not None and not has_unit(amount.group(0)) and text.startswith(_COUNTERS, amount.end())
+        if (
+            amount
+            and nonzero(amount.group(0))
+            and at - end <= 3
+            and labelled
+            and not counted  # 收100多单: a count of something, not money
+            and not any(end < b <= at for b in breaks)
+        ):
             return start, amount.end()
         begin = max(self.text.norm.clause_start(start), start - 12)
         for match in AMOUNT.finditer(text, begin, start):

@@ -11,7 +11,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -99,13 +99,18 @@ def compile_phrases(texts: Iterable[str]) -> tuple[Phrase, ...]:
     return tuple(seen.values())
 
 
+def _plain_set(texts: Iterable[str]) -> PhraseSet:
+    """Phrases matched only as written: helper words (工资, 退还) have no homophones worth finding."""
+    return phrase_set(tuple(replace(p, syllables=None) for p in compile_phrases(texts)))
+
+
 def _words(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(w for w in (normalise_text(t) if t.strip() else t for t in texts) if w)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Vocabulary:
-    """Every list screening reads, compiled."""
+    """Every list screening reads, compiled (one object, compared and hashed by identity)."""
 
     money: PhraseSet
     money_words: frozenset[str]  # the fee words that may stand in a list (押金、保证金)
@@ -177,14 +182,14 @@ def vocabulary() -> Vocabulary:
         pays_before_amount=phrase_set(compile_phrases(_texts(money, "pays_before_amount"))),
         money_exceptions=tuple(_words(_texts(money, "exceptions"))),
         payouts=tuple(_words(_texts(money, "payouts"))),
-        refunds=phrase_set(compile_phrases(_texts(money, "refunds"))),
+        refunds=_plain_set(_texts(money, "refunds")),
         customers=tuple(_words(_texts(customers, "payers"))),
         duties=tuple(_words(_texts(customers, "duties"))),
         not_duties=tuple(_words(_texts(customers, "not_duties"))),
         collecting=tuple(_words(_texts(customers, "collecting"))),
         titles=tuple(_words(_texts(customers, "titles"))),
-        wages=phrase_set(compile_phrases(_texts(wages, "wages"))),
-        wage_verbs=phrase_set(compile_phrases(_texts(wages, "verbs"))),
+        wages=_plain_set(_texts(wages, "wages")),
+        wage_verbs=_plain_set(_texts(wages, "verbs")),
         wage_exceptions=tuple(_words(_texts(wages, "verb_exceptions"))),
         wage_gaps=(int(wages.get("wage_then_verb", 8)), int(wages.get("verb_then_wage", 6))),
         documents=phrase_set(compile_phrases(_texts(card, "documents"))),
@@ -204,8 +209,8 @@ def vocabulary() -> Vocabulary:
         loans_for_other_things=tuple(_words(_texts(training, "loans_for_other_things"))),
         bait=phrase_set(compile_phrases(_texts(bait, "always"))),
         bait_exceptions=tuple(_words(_texts(bait, "exceptions"))),
-        bait_home=phrase_set(compile_phrases(_texts(bait, "home"))),
-        bait_tasks=phrase_set(compile_phrases(_texts(bait, "tasks"))),
+        bait_home=_plain_set(_texts(bait, "home")),
+        bait_tasks=_plain_set(_texts(bait, "tasks")),
         bait_pair_reach=int(bait.get("pair_reach", 40)),
         negators_before=_words(_texts(negation, "before")),
         negators_after=_words(_texts(negation, "after")),

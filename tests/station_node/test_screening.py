@@ -378,6 +378,157 @@ def test_the_vocabulary_is_shipped_data():
     assert "刷单" in raw["bait_wording"]["always"]
 
 
+# --- classes the blind batches found (each a class, several wordings) ------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "工资押半个月，次月底发",
+        "押一个月工资，干满半年返还",
+        "每月压工资",
+        "工资每月扣300押着，年底一次性给",
+        "前两个月工资各扣留一千，满半年返还",
+        "干满三个月才能全部结清，中途离职不结算",
+        "首月工资押一半，第二个月起全额发放",
+        "入职先扣半个月工资当押金",
+    ],
+)
+def test_wages_held_back_are_held(text):
+    assert _codes(_job(description=text)) == ["asks_for_money"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "工资押一发一，每月15号发上月工资",
+        "工资押一个月发，每月25日发上月工资",
+        "工资不押不拖，月底准时发",
+        "日结280，不押工资，当天干完当天结",
+        "底薪压低了但是提成高",
+    ],
+)
+def test_payroll_in_arrears_and_wages_not_held_pass(text):
+    # policy: a month in arrears on a fixed payday is lawful payroll, not a deposit
+    assert _codes(_job(description=text)) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "材料费需自己出",
+        "需先拍摄形象照（拍摄费自理）",
+        "家政派单，签约需交入会费68元",
+        "入职收安全金800，年底返",
+        "需交履约金500元，干满合同期全额退",
+        "质保金每人1000，工程验收后退",
+        "入职先交押j三百",
+        "入职需交yj 300",
+        "上岗先交三千八",
+        "入职交两百",
+        "上岗证、健康证公司统一代办，每人收120",
+        "首月工资的30%作为推荐服务费",
+        "进厂要先办健康证，费用个人出",
+        "Requirements: own e-bike, need to pay 200 yuan for the uniform",
+    ],
+)
+def test_fees_under_any_name_or_amount_are_held(text):
+    assert _codes(_job(description=text)) == ["asks_for_money"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "全勤金300元每月，年终奖金2000元",
+        "向客户收取水桶押金并开收据",
+        "负责入住登记、收取房费押金、核对客人身份证",
+        "押金退还专员，处理用户押金退款申请",
+        "负责业主报修，收取维修材料费并开票",
+        "自带工具者每天另加20元工具费",
+        "学校承担教师资格证考试培训费用",
+        "Front desk: check-in, collect room deposits from guests",
+        "负责收银，每天收100多单",
+        "家政服务员，公司统一派单，不收会员费，按单结算",
+    ],
+)
+def test_payouts_and_fees_handled_for_customers_pass(text):
+    assert _codes(_job(description=text)) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "管吃住，身份证，进场交给班组长",
+        "工资卡入职时统一办理，卡由线长统一保管",
+        "入职后手机和银行卡一律上交主管",
+        "毕业证扣着，干满两年还",
+        "车队统一保管大家的驾驶证和从业资格证",
+        "护照签证由公司统一办理，到达后统一收回保管",
+        "入职时把身份证给主管，统一存放在办公室",
+        "入职当天办银行卡一张，卡和密码交给公司财务",
+    ],
+)
+def test_documents_cards_and_phones_kept_in_any_wording(text):
+    assert "withholds_id_card" in _codes(_job(description=text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "面试请带身份证原件及复印件，现场核验后当场归还",
+        "入职当天办理工资卡，卡由本人自行保管",
+        "进车间手机统一放在储物柜",
+        "证件原件面试时查验",
+        "工资卡统一由公司代为办理，每月打卡",
+    ],
+)
+def test_documents_shown_or_kept_by_the_worker_pass(text):
+    assert _codes(_job(description=text)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [
+        ("轻松学会直播带货，先上课后就业，课程费分期0首付", True),
+        ("先参加教练认证课程（费用5000），考核通过后上岗", True),
+        ("跟师傅学装修，头三个月没工资，还要交拜师费2000", True),
+        ("入职先到总部进修两个月，进修费自付，结业分配门店", True),
+        ("公司每年安排免费进修学习", False),
+        ("负责学员培训，收取培训费由财务统一管理", False),
+    ],
+)
+def test_training_traps_under_other_names(text, held):
+    assert ("training_trap" in _codes(_job(description=text))) is held
+
+
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [
+        ("帮商家拍单提升销量，本金当天返还", True),
+        ("招短视频关注员，关注一个账号2元", True),
+        ("抖音小说推文兼职，有手机就行，一天稳赚两三百", True),
+        ("招聘打字员，在家工作，每天录入一些文字资料", True),
+        ("听歌也能赚钱！每天听歌评论，一首歌1元", True),
+        ("高薪诚聘 无需经验 月薪3-5万 包吃住", True),
+        ("电话客服，在公司上班，不是在家兼职，底薪3500", False),
+        ("手工编织：材料由厂家免费提供，可在家做，按件计酬，不收任何押金", False),
+        ("保洁阿姨，每天3小时，时薪30，在家附近的小区", False),
+    ],
+)
+def test_scam_wording_in_new_words(text, held):
+    assert ("bait_wording" in _codes(_job(description=text))) is held
+
+
+def test_blind_batches_are_recorded_as_first_scored():
+    batches = json.loads(CORPUS.with_name("screening_blind_batches.json").read_text("utf-8"))["batches"]
+    assert len(batches) >= 5
+    for batch in batches:
+        assert 0 <= batch["caught"] <= batch["holds"] and 0 <= batch["held"] <= batch["ordinary"]
+    # each batch written for this work is in the corpus, so the engine keeps what it learnt
+    rows = {(r["title"], r["description"]) for r in _corpus()}
+    assert ("工地杂工", "管吃住，身份证，进场交给班组长，工程结束统一发放") in rows
+
+
 # --- the labelled corpus: the figures the benchmark reports --------------------------------
 
 
