@@ -87,12 +87,11 @@ def _collector_held_off() -> Iterator[None]:
 def authenticate_push(station_id: str, headers: dict[str, str], path: str,
                       content_length: int | None) -> sp.SignedCall:
     """The push's signed call, verified before its body is read (HubError 401 otherwise)."""
-    with db.database.connection_context():
-        station = stations.get_station(station_id)
-        if station.status == "pending":
-            raise HubError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
-                           status=403)
-        return calls.authenticate(station, headers, "POST", path, content_length)
+    station = stations.get_station(station_id)
+    if station.status == "pending":
+        raise HubError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
+                       status=403)
+    return calls.authenticate(station, headers, "POST", path, content_length)
 
 
 def push(station_id: str, body: bytes, headers: dict[str, str],
