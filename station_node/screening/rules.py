@@ -145,8 +145,12 @@ class _Screen:
             return
         wages = find(text, vocab.wages)
         wage_then_verb, verb_then_wage = vocab.wage_gaps
+        norm = text.norm
         for verb in verbs:
             if self.scope.negated_before(verb.start) or self.scope.warns(verb.start):
+                continue
+            clause = text.text[norm.clause_start(verb.start) : norm.clause_end(verb.start)]
+            if any(word in clause for word in vocab.lawful_deductions):
                 continue
             for wage in wages:
                 if wage.end <= verb.start <= wage.end + wage_then_verb:

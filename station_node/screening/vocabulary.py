@@ -127,6 +127,7 @@ class Vocabulary:
     wages: PhraseSet
     wage_verbs: PhraseSet
     wage_exceptions: tuple[str, ...]
+    lawful_deductions: tuple[str, ...]  # 社保, 个税: deductions from wages the law allows
     wage_gaps: tuple[int, int]  # characters from wage word to verb, and from verb to wage word
     documents: PhraseSet
     keeping_before: PhraseSet
@@ -191,6 +192,7 @@ def vocabulary() -> Vocabulary:
         wages=_plain_set(_texts(wages, "wages")),
         wage_verbs=_plain_set(_texts(wages, "verbs")),
         wage_exceptions=tuple(_words(_texts(wages, "verb_exceptions"))),
+        lawful_deductions=tuple(_words(_texts(wages, "lawful"))),
         wage_gaps=(int(wages.get("wage_then_verb", 8)), int(wages.get("verb_then_wage", 6))),
         documents=phrase_set(compile_phrases(_texts(card, "documents"))),
         keeping_before=phrase_set(compile_phrases(_texts(card, "keeping_before"))),

@@ -392,6 +392,8 @@ def test_the_vocabulary_is_shipped_data():
         "干满三个月才能全部结清，中途离职不结算",
         "首月工资押一半，第二个月起全额发放",
         "入职先扣半个月工资当押金",
+        "工作服费用200元，在第一个月工资中扣除",
+        "入职需缴纳一个月工资作为风险保证",
     ],
 )
 def test_wages_held_back_are_held(text):
@@ -406,6 +408,7 @@ def test_wages_held_back_are_held(text):
         "工资不押不拖，月底准时发",
         "日结280，不押工资，当天干完当天结",
         "底薪压低了但是提成高",
+        "社保个人部分从工资中扣除",
     ],
 )
 def test_payroll_in_arrears_and_wages_not_held_pass(text):
@@ -463,6 +466,7 @@ def test_payouts_and_fees_handled_for_customers_pass(text):
         "入职后手机和银行卡一律上交主管",
         "毕业证扣着，干满两年还",
         "车队统一保管大家的驾驶证和从业资格证",
+        "人员进场后证件一律由班组统一管理，不得私自带走",
         "护照签证由公司统一办理，到达后统一收回保管",
         "入职时把身份证给主管，统一存放在办公室",
         "入职当天办银行卡一张，卡和密码交给公司财务",
@@ -493,6 +497,7 @@ def test_documents_shown_or_kept_by_the_worker_pass(text):
         ("先参加教练认证课程（费用5000），考核通过后上岗", True),
         ("跟师傅学装修，头三个月没工资，还要交拜师费2000", True),
         ("入职先到总部进修两个月，进修费自付，结业分配门店", True),
+        ("零基础转行做程序员！先学后付，学完包推荐工作", True),
         ("公司每年安排免费进修学习", False),
         ("负责学员培训，收取培训费由财务统一管理", False),
     ],
@@ -513,6 +518,8 @@ def test_training_traps_under_other_names(text, held):
         ("电话客服，在公司上班，不是在家兼职，底薪3500", False),
         ("手工编织：材料由厂家免费提供，可在家做，按件计酬，不收任何押金", False),
         ("保洁阿姨，每天3小时，时薪30，在家附近的小区", False),
+        ("招聘线上客服，居家办公，日薪300-500，有手机即可", True),
+        ("居家养老护理员，日薪220", False),
     ],
 )
 def test_scam_wording_in_new_words(text, held):
