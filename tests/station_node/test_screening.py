@@ -394,6 +394,7 @@ def test_the_vocabulary_is_shipped_data():
         "入职先扣半个月工资当押金",
         "工作服费用200元，在第一个月工资中扣除",
         "入职需缴纳一个月工资作为风险保证",
+        "新员工试用期工资只发一半，剩余部分转正后发",
     ],
 )
 def test_wages_held_back_are_held(text):
@@ -520,6 +521,7 @@ def test_training_traps_under_other_names(text, held):
         ("保洁阿姨，每天3小时，时薪30，在家附近的小区", False),
         ("招聘线上客服，居家办公，日薪300-500，有手机即可", True),
         ("居家养老护理员，日薪220", False),
+        ("轻松兼职，每天1-2小时，月入5000+，加微信详聊", True),
     ],
 )
 def test_scam_wording_in_new_words(text, held):
