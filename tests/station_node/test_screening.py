@@ -395,6 +395,7 @@ def test_the_vocabulary_is_shipped_data():
         "工作服费用200元，在第一个月工资中扣除",
         "入职需缴纳一个月工资作为风险保证",
         "新员工试用期工资只发一半，剩余部分转正后发",
+        "入职第一个月扣留500元，年底返还",
     ],
 )
 def test_wages_held_back_are_held(text):
@@ -434,6 +435,7 @@ def test_payroll_in_arrears_and_wages_not_held_pass(text):
         "首月工资的30%作为推荐服务费",
         "进厂要先办健康证，费用个人出",
         "Requirements: own e-bike, need to pay 200 yuan for the uniform",
+        "入职需办理健康证和保安证，费用合计350元，员工自付",
     ],
 )
 def test_fees_under_any_name_or_amount_are_held(text):
@@ -522,6 +524,7 @@ def test_training_traps_under_other_names(text, held):
         ("招聘线上客服，居家办公，日薪300-500，有手机即可", True),
         ("居家养老护理员，日薪220", False),
         ("轻松兼职，每天1-2小时，月入5000+，加微信详聊", True),
+        ("零投资，在家创业，月入过万", True),
     ],
 )
 def test_scam_wording_in_new_words(text, held):
