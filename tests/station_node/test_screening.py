@@ -436,6 +436,7 @@ def test_payroll_in_arrears_and_wages_not_held_pass(text):
         "进厂要先办健康证，费用个人出",
         "Requirements: own e-bike, need to pay 200 yuan for the uniform",
         "入职需办理健康证和保安证，费用合计350元，员工自付",
+        "阿姨需办理公司会员卡（一年600元），享受优先派单",
     ],
 )
 def test_fees_under_any_name_or_amount_are_held(text):
@@ -455,6 +456,8 @@ def test_fees_under_any_name_or_amount_are_held(text):
         "Front desk: check-in, collect room deposits from guests",
         "负责收银，每天收100多单",
         "家政服务员，公司统一派单，不收会员费，按单结算",
+        "家政：服务费由客户支付给公司，阿姨工资全额到手",
+        "入职需办理门禁卡和工资卡",
     ],
 )
 def test_payouts_and_fees_handled_for_customers_pass(text):
@@ -501,6 +504,7 @@ def test_documents_shown_or_kept_by_the_worker_pass(text):
         ("跟师傅学装修，头三个月没工资，还要交拜师费2000", True),
         ("入职先到总部进修两个月，进修费自付，结业分配门店", True),
         ("零基础转行做程序员！先学后付，学完包推荐工作", True),
+        ("护工：上岗前自费参加护理培训（1500元），培训合格分配医院", True),
         ("公司每年安排免费进修学习", False),
         ("负责学员培训，收取培训费由财务统一管理", False),
     ],
@@ -525,6 +529,7 @@ def test_training_traps_under_other_names(text, held):
         ("居家养老护理员，日薪220", False),
         ("轻松兼职，每天1-2小时，月入5000+，加微信详聊", True),
         ("零投资，在家创业，月入过万", True),
+        ("兼职招聘：微信朋友圈转发广告，一条10元，日结", True),
     ],
 )
 def test_scam_wording_in_new_words(text, held):
