@@ -105,31 +105,40 @@ class _Screen:
                 self._add("asks_for_money", hit, hit.start, amount[1])
 
     def _deposit_like(self) -> None:
-        """A word in 金 never listed (安全金, 履约金) with an amount beside it or a refund after it."""
+        """A word in 金 or 费 never listed (安全金, 履约金, 加盟费) with an amount beside it; 金 also
+        with a refund promised after it (安全金，年底返)."""
         vocab, scope, text = self.vocab, self.scope, self.text.text
         refunds: list[Hit] | None = None
-        at = text.find("金", 1)
-        while at >= 0:
-            start, end = at - 1, at + 1
-            if is_han(text[start]) and not self._payout(at) and not any(s <= at < e for s, e in self._listed):
-                start -= 1 if start and is_han(text[start - 1]) else 0
-                word = Hit(Phrase(text[start:end], (text[start:end],), None, None, False), start, end)
-                amount = scope.amount_beside(start, end)
-                if amount is None:
-                    refunds = find(self.text, vocab.refunds) if refunds is None else refunds
-                    later = [r for r in refunds if end <= r.start <= end + _REFUND_REACH]
-                    amount = (start, end) if later and self._amount_near(start, later[0].start) else None
-                if amount is not None and not self._cleared(word):
-                    self._add("asks_for_money", word, min(amount[0], start), max(amount[1], end))
-            at = text.find("金", at + 1)
+        for suffix in "金费":
+            at = text.find(suffix, 1)
+            while at >= 0:
+                start, end = at - 1, at + 1
+                if self._unlisted_name(at, suffix):
+                    start -= 1 if start and is_han(text[start - 1]) and suffix == "金" else 0
+                    start -= 1 if start and is_han(text[start - 1]) and suffix == "费" and end - start < 3 else 0
+                    word = Hit(Phrase(text[start:end], (text[start:end],), None, None, False), start, end)
+                    amount = scope.amount_beside(start, end)
+                    if amount is None and suffix == "金":
+                        refunds = find(self.text, vocab.refunds) if refunds is None else refunds
+                        later = [r for r in refunds if end <= r.start <= end + _REFUND_REACH]
+                        amount = (start, end) if later and self._amount_near(start, later[0].start) else None
+                    if amount is not None and not self._cleared(word):
+                        self._add("asks_for_money", word, min(amount[0], start), max(amount[1], end))
+                at = text.find(suffix, at + 1)
 
-    def _payout(self, at: int) -> bool:
-        """Whether the 金 at text[at] belongs to a payout or a neutral word (奖金, 金额, 五金)."""
+    def _unlisted_name(self, at: int, suffix: str) -> bool:
+        """Whether text[at] (金 or 费) closes the name of a charge no list names (安全金, 人头费)."""
         text = self.text.text
-        return any(
-            at >= word.index("金") and text.startswith(word, at - word.index("金"))
+        if not is_han(text[at - 1]) or any(s <= at < e for s, e in self._listed):
+            return False
+        if suffix == "费" and (
+            text.endswith(self.vocab.not_fee_heads, 0, at) or text.startswith("费用", at)
+        ):
+            return False
+        return not any(
+            at >= word.index(suffix) and text.startswith(word, at - word.index(suffix))
             for word in self.vocab.payouts
-            if "金" in word
+            if suffix in word
         )
 
     def _amount_near(self, start: int, stop: int) -> bool:

@@ -38,7 +38,7 @@ def _tables(
         ("contrast", vocab.contrast), ("filler", vocab.fillers), ("pay", vocab.pay_verbs), ("fee", vocab.money_words)
     ):
         tokens.update(dict.fromkeys(words, kind))
-    linking = vocab.fillers | vocab.pay_verbs | frozenset({"共", "约", "合计", "每人", "每月"})
+    linking = vocab.fillers | vocab.pay_verbs | frozenset({"共", "约", "合计", "共计", "总计", "一共", "每人", "每月", "每年", "一年"})
     blockers = tuple(vocab.contrast | vocab.pay_verbs | vocab.negators_before)
     listing = vocab.fillers | vocab.money_words
     bearing = vocab.money_words | frozenset({"用", "由", "全部", "全额", "均", "都"})

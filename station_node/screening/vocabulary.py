@@ -117,7 +117,8 @@ class Vocabulary:
     pay_verbs: frozenset[str]
     pays_before_amount: PhraseSet
     money_exceptions: tuple[str, ...]
-    payouts: tuple[str, ...]  # words in 金 that are not deposits (奖金, 金额)
+    payouts: tuple[str, ...]  # words in 金 or 费 that are not asked of the worker (奖金, 金额, 加班费)
+    not_fee_heads: tuple[str, ...]  # 免费, 收费: 费 closing a verb, not a fee's name
     refunds: PhraseSet  # a refund promised later (年底返, 干满…退)
     customers: tuple[str, ...]  # who pays fees the worker collects (客户, 住户)
     duties: tuple[str, ...]
@@ -183,6 +184,7 @@ def vocabulary() -> Vocabulary:
         pays_before_amount=phrase_set(compile_phrases(_texts(money, "pays_before_amount"))),
         money_exceptions=tuple(_words(_texts(money, "exceptions"))),
         payouts=tuple(_words(_texts(money, "payouts"))),
+        not_fee_heads=tuple(_words(_texts(money, "not_fee_heads"))),
         refunds=_plain_set(_texts(money, "refunds")),
         customers=tuple(_words(_texts(customers, "payers"))),
         duties=tuple(_words(_texts(customers, "duties"))),

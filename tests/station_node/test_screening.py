@@ -437,6 +437,11 @@ def test_payroll_in_arrears_and_wages_not_held_pass(text):
         "Requirements: own e-bike, need to pay 200 yuan for the uniform",
         "入职需办理健康证和保安证，费用合计350元，员工自付",
         "阿姨需办理公司会员卡（一年600元），享受优先派单",
+        "招聘店长：以加盟形式合作，加盟费2万",
+        "文员：档案费、建卡费共计150元，入职当天交",
+        "保洁：人头费200，介绍人收取",
+        "快消品销售代表，入职需先提货3000元作为铺货",
+        "工地小工：工资年底一次性结清，平时只给生活费",
     ],
 )
 def test_fees_under_any_name_or_amount_are_held(text):
@@ -458,6 +463,9 @@ def test_fees_under_any_name_or_amount_are_held(text):
         "家政服务员，公司统一派单，不收会员费，按单结算",
         "家政：服务费由客户支付给公司，阿姨工资全额到手",
         "入职需办理门禁卡和工资卡",
+        "加班费每小时30元，高温费300元，课时费200元每次",
+        "维修工：上门费50元归师傅所有",
+        "审核客户预付款单据，双休",
     ],
 )
 def test_payouts_and_fees_handled_for_customers_pass(text):
@@ -529,6 +537,8 @@ def test_training_traps_under_other_names(text, held):
         ("居家养老护理员，日薪220", False),
         ("轻松兼职，每天1-2小时，月入5000+，加微信详聊", True),
         ("零投资，在家创业，月入过万", True),
+        ("招推广员：拉人头推荐一人奖励100元，发展下线越多赚越多", True),
+        ("内部推荐：员工推荐新人入职满一月，奖励推荐人300元", False),
         ("兼职招聘：微信朋友圈转发广告，一条10元，日结", True),
     ],
 )
