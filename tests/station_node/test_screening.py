@@ -442,6 +442,8 @@ def test_payroll_in_arrears_and_wages_not_held_pass(text):
         "保洁：人头费200，介绍人收取",
         "快消品销售代表，入职需先提货3000元作为铺货",
         "工地小工：工资年底一次性结清，平时只给生活费",
+        "外卖员：装备自己买，站点统一订购，398一套",
+        "厨师学徒：学厨期间不发工资，每月交生活费800",
     ],
 )
 def test_fees_under_any_name_or_amount_are_held(text):
@@ -539,6 +541,7 @@ def test_training_traps_under_other_names(text, held):
         ("零投资，在家创业，月入过万", True),
         ("招推广员：拉人头推荐一人奖励100元，发展下线越多赚越多", True),
         ("内部推荐：员工推荐新人入职满一月，奖励推荐人300元", False),
+        ("兼职每天两小时，一个月轻松拿到一万", True),
         ("兼职招聘：微信朋友圈转发广告，一条10元，日结", True),
     ],
 )
