@@ -33,7 +33,7 @@ def _tables(
 ) -> tuple[dict[str, str], frozenset[str], tuple[str, ...], frozenset[str], frozenset[str]]:
     """Word classes for reading gaps; words linking a fee to its amount, that a modifier lacks,
     that continue a list of fees, and that lead from a fee to who bears it."""
-    tokens: dict[str, str] = {}
+    tokens: dict[str, str] = dict.fromkeys(vocab.fee_modifiers, "modifier")
     for kind, words in (
         ("contrast", vocab.contrast), ("filler", vocab.fillers), ("pay", vocab.pay_verbs), ("fee", vocab.money_words)
     ):
@@ -94,14 +94,17 @@ class Scope:
     def _reaches_uncached(self, negator: str, gap: str) -> bool:
         tokens = self.tokenise(gap)
         if tokens is not None:
-            after_fee = False
+            after_fee = named = False
             for token in tokens:
                 kind = self._tokens[token]
                 if after_fee and (token in self.vocab.contrast or kind == "pay"):
                     return False
                 if kind == "contrast" and token not in self.vocab.fillers:
                     return False
+                if named and kind not in ("modifier", "fee"):
+                    return False  # what a fee is for stands right before it (无罚款押金, not 包住宿需交押金)
                 after_fee = after_fee or kind == "fee"
+                named = kind == "modifier"
             return True
         rest = gap
         if negator.isascii():  # "no agency fee": an English negator reaches across two words

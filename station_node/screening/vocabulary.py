@@ -154,6 +154,7 @@ class Vocabulary:
     negators_after: frozenset[str]
     fillers: frozenset[str]
     contrast: frozenset[str]
+    fee_modifiers: frozenset[str]  # what a fee is for (罚款押金): a negator reaches across them
     charging: frozenset[str]
     warnings: tuple[str, ...]
     employer_before: frozenset[str]
@@ -220,6 +221,7 @@ def vocabulary() -> Vocabulary:
         negators_after=_words(_texts(negation, "after")),
         fillers=_words(_texts(negation, "fillers")) | {" "},
         contrast=_words(_texts(negation, "contrast")),
+        fee_modifiers=_words(_texts(negation, "fee_modifiers")),
         charging=_words(_texts(negation, "charging")),
         warnings=tuple(_words(_texts(negation, "warnings"))),
         employer_before=_words(_texts(employer, "before")),

@@ -444,6 +444,9 @@ def test_payroll_in_arrears_and_wages_not_held_pass(text):
         "工地小工：工资年底一次性结清，平时只给生活费",
         "外卖员：装备自己买，站点统一订购，398一套",
         "厨师学徒：学厨期间不发工资，每月交生活费800",
+        "Waiter wanted, must leave RMB500 as guarantee money",
+        "农场工人：工资年终统一发放，平时预支生活费",
+        "不包住宿需交押金，日结工资",
     ],
 )
 def test_fees_under_any_name_or_amount_are_held(text):
@@ -468,6 +471,7 @@ def test_fees_under_any_name_or_amount_are_held(text):
         "加班费每小时30元，高温费300元，课时费200元每次",
         "维修工：上门费50元归师傅所有",
         "审核客户预付款单据，双休",
+        "快递员：无罚款押金，按件计酬",
     ],
 )
 def test_payouts_and_fees_handled_for_customers_pass(text):
