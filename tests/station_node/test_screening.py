@@ -447,6 +447,8 @@ def test_payroll_in_arrears_and_wages_not_held_pass(text):
         "Waiter wanted, must leave RMB500 as guarantee money",
         "农场工人：工资年终统一发放，平时预支生活费",
         "不包住宿需交押金，日结工资",
+        "写字楼保洁员：工资的10%每月交给介绍人",
+        "工地：工人工资由包工头统一领取，年底再分",
     ],
 )
 def test_fees_under_any_name_or_amount_are_held(text):
@@ -504,6 +506,8 @@ def test_documents_cards_and_phones_kept_in_any_wording(text):
         "进车间手机统一放在储物柜",
         "证件原件面试时查验",
         "工资卡统一由公司代为办理，每月打卡",
+        "外劳：机票公司报销，护照个人保管",
+        "司机：车辆行驶证统一保存在车上",
     ],
 )
 def test_documents_shown_or_kept_by_the_worker_pass(text):
