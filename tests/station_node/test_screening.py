@@ -449,6 +449,7 @@ def test_payroll_in_arrears_and_wages_not_held_pass(text):
         "不包住宿需交押金，日结工资",
         "写字楼保洁员：工资的10%每月交给介绍人",
         "工地：工人工资由包工头统一领取，年底再分",
+        "保洁：入职第一个月工资公司先存着，第二个月一起发",
     ],
 )
 def test_fees_under_any_name_or_amount_are_held(text):
