@@ -607,8 +607,9 @@ def test_screening_is_fast():
         start = time.perf_counter()
         screen_job(row, None)
         times.append(time.perf_counter() - start)
-    # typically well under 1 ms; the bound leaves room for a busy machine
+    # typically well under 1 ms (p99 ~0.6 ms); the bounds leave room for a busy machine
     assert statistics.median(times) < 0.005
+    assert sorted(times)[int(len(times) * 0.99)] < 0.02
 
 
 def test_a_long_posting_dense_with_fee_words_stays_within_the_request_budget():
