@@ -75,6 +75,7 @@ def test_demo_station_seeds_once_and_its_figures_add_up(app):
     from station_node.models import ChangeEntry, Employer, Presence
     from station_node.services.staff import authenticate_password, authenticate_token
 
+    app.config["STATION_ID"] = "st-demo-figures"  # the sample data are drawn from the station's id
     lines = demo.seed(app)
     token = lines[-1].rsplit(" ", 1)[-1]
     admin = authenticate_token(token)
