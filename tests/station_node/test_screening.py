@@ -5,8 +5,6 @@ lets ordinary postings through, even those that name a fee only to say there is 
 from __future__ import annotations
 
 import json
-import statistics
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -608,28 +606,11 @@ def test_recall_and_false_holds_on_the_corpus():
     assert len(wrongly) / len(ordinary) <= 0.02, wrongly
 
 
-def test_screening_is_fast():
-    rows = _corpus()
-    for row in rows[:20]:
-        screen_job(row, None)
-    times = []
-    for row in rows:
-        start = time.perf_counter()
-        screen_job(row, None)
-        times.append(time.perf_counter() - start)
-    # typically well under 1 ms (p99 ~0.6 ms); the bounds leave room for a busy machine
-    assert statistics.median(times) < 0.005
-    assert sorted(times)[int(len(times) * 0.99)] < 0.02
-
-
-def test_a_long_posting_dense_with_fee_words_stays_within_the_request_budget():
+def test_a_long_posting_dense_with_fee_words_is_read_whole():
+    # how long such postings take is measured by bench/screening.py, not here
     dense = ("不收押金不收保证金无需体检费免服装费" * 120)[:2000]
     mixed = ("押金ya jin身份证shen fen zheng交由" * 80)[:2000]
-    for text in (dense, mixed):
-        screen_job(_job(description=text), OK_EMPLOYER)
-        start = time.process_time()
-        screen_job(_job(description=text), OK_EMPLOYER)
-        assert time.process_time() - start < 0.1  # the posting request's p99 budget
+    assert set(_codes(_job(description=mixed))) >= {"asks_for_money"}
     assert _codes(_job(description=dense)) == []
     assert _codes(_job(description=dense + "，押金200元")) == ["asks_for_money"]
 
