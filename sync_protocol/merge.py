@@ -66,6 +66,37 @@ def lww(a: Version, b: Version, hub: str) -> tuple[Version, Version]:
     return (a, b) if rank(a, hub) >= rank(b, hub) else (b, a)
 
 
+def wins(incoming: Version, current: Version | None, hub: str) -> bool:
+    """Does `incoming` replace the value shown now (`current`, None when there is none)?"""
+    return current is None or rank(incoming, hub) > rank(current, hub)
+
+
+def written(change: Change) -> dict[str, Any]:
+    """The fields a change writes, with ``~deleted`` for a create (False) or a delete (True)."""
+    values: dict[str, Any] = dict(change.fields)
+    if change.op == "create":
+        values[DELETED] = False
+    elif change.op == "delete":
+        values[DELETED] = True
+    return values
+
+
+def takes(entity: str, origin: str, owner: str | None, hub: str) -> bool:
+    """Does a record of `entity` owned by `owner` show what `origin` writes? (OWNED rule)"""
+    return entity not in OWNED or origin in (owner, hub)
+
+
+def is_conflict(winner: Version, loser: Version, hub: str, *, decided: bool = False) -> bool:
+    """Is a field's loss one for an admin? Not when one origin replaced itself, the values agree,
+    or the hub decided it (`decided`: a city rule) or replaced an older value."""
+    if winner.origin == loser.origin or winner.value == loser.value:
+        return False
+    if winner.origin == hub and (decided or (loser.hlc_wall, loser.hlc_counter)
+                                 <= (winner.hlc_wall, winner.hlc_counter)):
+        return False
+    return True
+
+
 @dataclass
 class Record:
     """Everything known about one record: per-origin registers and each origin's first create."""
@@ -92,19 +123,15 @@ def merge_change(record: Record | None, change: Change) -> Record:
     if record is None:
         record = Record(change.entity, change.entity_id)
     stamp = (change.hlc_wall, change.hlc_counter)
-    values: dict[str, Any] = dict(change.fields)
     if change.op == "create":
-        values[DELETED] = False
         old = record.creates.get(change.origin)
         if old is None or stamp < old:
             record.creates[change.origin] = stamp
-    elif change.op == "delete":
-        values[DELETED] = True
     registers = record.registers.setdefault(change.origin, {})
-    for name, value in values.items():
-        old_version = registers.get(name)
-        if old_version is None or stamp > (old_version.hlc_wall, old_version.hlc_counter):
-            registers[name] = Version(value, change.hlc_wall, change.hlc_counter, change.origin)
+    for name, value in written(change).items():
+        incoming = Version(value, change.hlc_wall, change.hlc_counter, change.origin)
+        if wins(incoming, registers.get(name), change.origin):
+            registers[name] = incoming
     return record
 
 
@@ -121,7 +148,7 @@ def view(record: Record, hub: str) -> View:
     origins = sorted(record.registers)
     ignored: tuple[str, ...] = ()
     if record.entity in OWNED:
-        allowed = [o for o in origins if o in (owner, hub)]
+        allowed = [o for o in origins if takes(record.entity, o, owner, hub)]
         ignored = tuple(o for o in origins if o not in allowed)
         origins = allowed
     candidates: dict[str, list[Version]] = {}

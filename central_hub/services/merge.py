@@ -1,12 +1,14 @@
 """Applying accepted station entries to the hub's records, by kind of data (SYNC.md rule 8):
 
-- profile fields: last writer wins per field on sync_protocol's rank (hub first, HLC, station);
-  the loser is kept (FieldLoss) and, when two stations disagree, queued for an admin; a hub
-  decision (a city rule, or a station relaying one) outranks the older value it replaced without
-  a conflict;
+- what wins is sync_protocol.merge's to say (`wins`, `written`, `takes`, `is_conflict`, the rules
+  its property tests prove); this module only stores it. Per field the highest rank wins (hub
+  first, HLC, station); a delete is the field ``~deleted`` (a create sets it false), merged the
+  same way, so a later re-create stands and a delete the hub hears of first is kept as a
+  tombstone; the loser is kept (FieldLoss) and queued when `is_conflict` says so;
 - city block rules hold on every employer record a batch touches (`services.city_blocks`): a
   station's create or unblock is outranked by the hub, never queued, and told the rule again;
-- jobs and assignments: only the station that posted the job changes them;
+- jobs and assignments: only the station that posted the job (and the hub) change them; a
+  change to one the hub has not seen created is ignored (`unknown_record`);
 - the same keyed ID hash at two stations, one person booked into overlapping jobs at two
   stations: see `services.people`.
 
@@ -25,9 +27,9 @@ from typing import Any
 from central_hub import clock, db, signing
 from central_hub.models import REPLICATED, AppliedEntry, FieldLoss, Ignored
 from central_hub.services import city_blocks, people, reconcile
-from sync_protocol.merge import Version, rank
+from sync_protocol import merge as rules
+from sync_protocol.merge import DELETED, OWNED, Version
 
-OWNER_ONLY = {"job", "assignment"}
 _BOOKING_FIELDS = {"status", "starts_at", "ends_at", "worker_id"}
 # Columns kept beside `data` so the city view can query them: column -> (field, type).
 _COLUMNS: dict[str, dict[str, str]] = {
@@ -195,9 +197,13 @@ class Batch:
         sql = (f'SELECT "id", "station", "data", "stamps", "deleted"{extra} '
                f'FROM "{model._meta.table_name}" WHERE {{in}} ORDER BY "id"')
         for row in db.fetch_in(sql, "id", ids, lock=True):
-            data = _DECODE(row[2])
-            self.rows[(entity, row[0])] = Record(row[1], data, field_stamps(data, _DECODE(row[3])),
-                                                 bool(row[4]), False, row[5] if extra else None)
+            data, stored = _DECODE(row[2]), _DECODE(row[3])
+            stamps = field_stamps(data, stored)
+            deleted_stamp = stored.get(DELETED) or stored.get(ALL_FIELDS)
+            if deleted_stamp is not None:  # one stamp of the record's create covers "~deleted"
+                stamps[DELETED] = deleted_stamp
+            self.rows[(entity, row[0])] = Record(row[1], data, stamps, bool(row[4]), False,
+                                                 row[5] if extra else None)
 
     def apply(self, e: Any, raw: bytes = b"") -> int:
         """Merge one entry (and its canonical bytes) into the batch's records."""
@@ -205,23 +211,28 @@ class Batch:
         stamp = [e.hlc_wall, e.hlc_counter, e.origin]
         rec = self.rows.get(key)
         if rec is None:
-            if e.op == "delete":
+            if e.entity in OWNED and e.op != "create" and e.origin != self.hub:
                 return self._ignore(e, "unknown_record")
+            if e.op == "delete":  # a tombstone: an older create heard later stays deleted
+                rec = self.rows[key] = Record(self.station_id, {}, {DELETED: stamp}, True, True)
+                return 1
             if e.entity == "assignment":
                 owner = self._job_owner(str(e.fields.get("job_id")))
                 if owner is not None and owner != self.station_id:
                     return self._ignore(e, "not_job_owner")
             # Written by this one entry so far: its fields and one stamp stand for the record
             # (copied only if a later entry of the batch merges into it).
-            rec = self.rows[key] = Record(self.station_id, e.fields, {}, False, True)
-            rec.text, rec.stamp = fields_text(raw), stamp
+            if e.op != "create":  # an update says nothing of "~deleted": stamp its fields only
+                self.rows[key] = Record(self.station_id, dict(e.fields),
+                                        dict.fromkeys(e.fields, stamp), False, True)
+            else:
+                rec = self.rows[key] = Record(self.station_id, e.fields, {}, False, True)
+                rec.text, rec.stamp = fields_text(raw), stamp
         else:
-            if e.entity in OWNER_ONLY and rec.station != self.station_id:
+            if not rules.takes(e.entity, e.origin, rec.station, self.hub):
                 return self._ignore(e, "not_owner")
             self._expand(rec)
-            if e.op == "delete":
-                rec.deleted = True
-            for name, value in e.fields.items():
+            for name, value in rules.written(rules.change_of(e)).items():
                 self._merge_field(e.entity, e.entity_id, name, value, stamp, rec)
             if not rec.new:
                 self.dirty.add(key)
@@ -244,29 +255,32 @@ class Batch:
 
     def _merge_field(self, entity: str, entity_id: str, name: str, value: Any, stamp: list[Any],
                      rec: Record) -> None:
-        """Per-field last writer wins on sync_protocol's rank; the loser is kept."""
+        """Store what sync_protocol.merge says wins for one field; keep a conflicting loser."""
+        shown = rec.deleted if name == DELETED else rec.data.get(name)
         current = rec.stamps.get(name)
-        if current is None:
-            rec.data[name], rec.stamps[name] = value, stamp
+        incoming = Version(value, *stamp)
+        old = None if current is None else Version(shown, *current)
+        winner: Version | None
+        loser: Version | None
+        if rules.wins(incoming, old, self.hub):
+            if name == DELETED:
+                rec.deleted = bool(value)
+            else:
+                rec.data[name] = value
+            rec.stamps[name] = stamp
+            winner, loser = incoming, old
+        else:
+            winner, loser = old, incoming
+        if winner is None or loser is None or name == DELETED:
+            return  # a delete or re-create against an edit is no admin's question
+        decided = entity == "employer" and name in city_blocks.BLOCK_FIELDS
+        if not rules.is_conflict(winner, loser, self.hub, decided=decided):
             return
-        incoming_wins = self._rank(stamp) > self._rank(current)
-        winner, loser = (stamp, current) if incoming_wins else (current, stamp)
-        win_value, lose_value = (value, rec.data.get(name)) if incoming_wins else (rec.data.get(name), value)
-        if incoming_wins:
-            rec.data[name], rec.stamps[name] = value, stamp
-        if winner[2] == loser[2] or win_value == lose_value:
-            return
-        if winner[2] == self.hub and (entity == "employer" and name in city_blocks.BLOCK_FIELDS
-                                      or loser[:2] <= winner[:2]):
-            return  # the hub's decision over what it replaced (or a city block): not a conflict
         self.losses.append({
-            "entity": entity, "entity_id": entity_id, "field": name, "winner_value": win_value,
-            "winner_station": winner[2], "winner_hlc": winner[0], "loser_value": lose_value,
-            "loser_station": loser[2], "loser_hlc": loser[0], "loser_counter": loser[1]})
-
-    def _rank(self, stamp: list[Any]) -> tuple[bool, int, int, str]:
-        wall, counter, origin = stamp
-        return rank(Version(None, wall, counter, origin), self.hub)
+            "entity": entity, "entity_id": entity_id, "field": name, "winner_value": winner.value,
+            "winner_station": winner.origin, "winner_hlc": winner.hlc_wall,
+            "loser_value": loser.value, "loser_station": loser.origin,
+            "loser_hlc": loser.hlc_wall, "loser_counter": loser.hlc_counter})
 
     def hold_city_blocks(self) -> dict[int, city_blocks.Block]:
         """Keep the city's blocks on the employers of this batch as the hub's decision; returns
@@ -305,7 +319,7 @@ class Batch:
     def _expand(rec: Record) -> None:
         """Give a record one entry wrote alone its own data and per-field stamps."""
         if rec.stamp is not None:
-            rec.data, rec.stamps = dict(rec.data), dict.fromkeys(rec.data, rec.stamp)
+            rec.data, rec.stamps = dict(rec.data), dict.fromkeys((*rec.data, DELETED), rec.stamp)
             rec.text = rec.stamp = None
 
     def resolve_booking_people(self) -> None:

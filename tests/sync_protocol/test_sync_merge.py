@@ -117,3 +117,23 @@ def test_any_order_and_duplication_gives_the_same_state(changes, seed) -> None:
     b.apply_all(shuffled)
     assert a.snapshot() == b.snapshot()
     assert identity_duplicates(a.views()) == identity_duplicates(b.views())
+
+
+def test_the_decisions_the_hub_calls() -> None:
+    from sync_protocol.merge import DELETED, is_conflict, takes, wins, written
+
+    old, new = Version("a", 10, 0, "st-a"), Version("b", 11, 0, "st-b")
+    assert wins(new, old, HUB) and not wins(old, new, HUB) and wins(old, None, HUB)
+    assert wins(Version("h", 1, 0, HUB), new, HUB)  # a hub decision outranks a newer station value
+    assert written(ch("st-a", 1, "worker", "w", "create", name="x")) == {"name": "x", DELETED: False}
+    assert written(ch("st-a", 1, "worker", "w", "delete")) == {DELETED: True}
+    assert written(ch("st-a", 1, "worker", "w", name="x")) == {"name": "x"}
+    assert takes("worker", "st-b", "st-a", HUB) and takes("job", HUB, "st-a", HUB)
+    assert takes("job", "st-a", "st-a", HUB) and not takes("job", "st-b", "st-a", HUB)
+    assert is_conflict(new, old, HUB)
+    assert not is_conflict(new, Version("b", 1, 0, "st-a"), HUB)  # the same value
+    assert not is_conflict(new, Version("z", 1, 0, "st-b"), HUB)  # a station replaced itself
+    hub_later, hub_older = Version("h", 20, 0, HUB), Version("h", 5, 0, HUB)
+    assert not is_conflict(hub_later, new, HUB)  # the hub replaced an older value
+    assert is_conflict(hub_older, new, HUB)  # the hub's older value outranks a newer station's
+    assert not is_conflict(hub_older, new, HUB, decided=True)  # a city block: never a conflict
