@@ -1,56 +1,15 @@
-"""The hub's clock. Services ask `now()`; tests install a ManualClock on the app."""
+"""The hub's clock. Services ask `now()`; tests install a ManualClock on the app (the clock
+classes are kuaigong.clock's)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from typing import Protocol
 
 from flask import Flask, current_app, has_app_context
 
+from kuaigong.clock import Clock, ManualClock, RunningClock, SystemClock
 
-class Clock(Protocol):
-    """Anything that tells the time: naive UTC."""
-
-    def now(self) -> dt.datetime: ...
-
-
-class SystemClock:
-    """Wall-clock UTC time (naive, as stored)."""
-
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-class ManualClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, start: dt.datetime | None = None) -> None:
-        self._now = start or SystemClock().now()
-        self._lock = threading.Lock()
-
-    def now(self) -> dt.datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> dt.datetime:
-        """Move the clock forward and return the new time."""
-        with self._lock:
-            self._now += dt.timedelta(seconds=seconds)
-            return self._now
-
-
-class RunningClock:
-    """Time that starts at `start` and runs at real speed: a pinned date whose seconds pass."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self._start = start
-        self._origin = time.monotonic()
-
-    def now(self) -> dt.datetime:
-        return self._start + dt.timedelta(seconds=time.monotonic() - self._origin)
-
+__all__ = ["Clock", "ManualClock", "RunningClock", "SystemClock", "install", "now", "now_ms"]
 
 _system = SystemClock()
 
