@@ -1,9 +1,12 @@
-"""Stations and a hub over a lossy, duplicating, reordering network converge, each change once.
+"""Stations and a hub over a lossy, duplicating, reordering network: every change arrives once.
 
-2-5 stations and the hub make random changes; pushes, pulls and replies travel as messages that
-may be lost, delivered twice or out of order, and syncs stop part-way. After one final full
-sync every side holds the same merged state, the hub holds every station's log exactly, and
-each change was taken exactly once everywhere.
+2-5 stations make random changes and the hub random decisions; pushes, pulls and replies travel
+as messages that may be lost, delivered twice or out of order, and syncs stop part-way. After
+one final full sync the hub holds every station's log exactly, each station holds every hub
+decision, and each change was taken exactly once on every side. This is the transport's proof
+(sessions, verdicts, receipts). What the hub *shows* after merging is proven on the real hub
+(its app and database) by tests/central_hub/test_hub_convergence.py: the hub does not relay
+station records to other stations, so there is no station-side merged state to compare.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from sync_protocol import (
     HybridClock,
     Limits,
     LogWriter,
-    MergeState,
     Receipt,
     Replay,
     StationSession,
@@ -40,7 +42,6 @@ class Station:
         self.log = LogWriter(name, self.key, HybridClock(name))
         self.raws: list[bytes] = []
         self.session = StationSession(name, HUB, self.key, hub_keys, self.log.clock, limits=LIMITS)
-        self.state = MergeState(HUB)
         self.taken: Counter = Counter()
         self.hub_hashes: dict[tuple[int, int], str] = {}
         self.sent = 0
@@ -51,9 +52,7 @@ class Station:
         self._take(item.entry)
 
     def _take(self, entry) -> None:
-        change = change_of(entry)
-        if self.state.apply(change):
-            self.taken[change.change_id] += 1
+        self.taken[change_of(entry).change_id] += 1
 
     def push(self, wall: int, size: int, pipeline: bool = False) -> bytes | None:
         """The next chunk after the last receipt, or (pipelining) after the last chunk sent."""
@@ -83,16 +82,12 @@ class Hub:
         self.sessions = {s.name: HubSession(HUB, self.key, head(s.name), ring(s.name, s.key), limits=LIMITS)
                          for s in stations}
         self.stored: dict[str, dict[tuple[int, int], tuple[str, bytes]]] = {s.name: {} for s in stations}
-        self.state = MergeState(HUB)
         self.taken: Counter = Counter()
-        self.relayed: Counter = Counter()
 
     def decide(self, entity: str, eid: str, fields: dict, wall: int) -> None:
         item = self.log.append(entity, eid, "update", fields, wall)
         self.raws.append(item.raw)
-        change = change_of(item.entry)
-        assert self.state.apply(change)
-        self.taken[change.change_id] += 1
+        self.taken[change_of(item.entry).change_id] += 1
 
     def on_push(self, station: str, data: bytes, now: int) -> bytes:
         session, stored = self.sessions[station], self.stored[station]
@@ -101,15 +96,11 @@ class Hub:
             event(f"hub verdict {type(verdict).__name__}")
             assert isinstance(verdict, Apply | Replay | Gap), verdict
             if isinstance(verdict, Apply):
-                for item in verdict.entries:  # one "transaction": entries, effects, relays, head
+                for item in verdict.entries:  # one "transaction": entries, effects, head
                     key = (item.entry.epoch, item.entry.seq)
                     assert key not in stored
                     stored[key] = (item.hash, item.raw)
-                    change = change_of(item.entry)
-                    if item.entry.origin == station and self.state.apply(change):
-                        self.taken[change.change_id] += 1
-                        self.relayed[change.change_id] += 1
-                        self.raws.append(self.log.relay(item.entry, now).raw)
+                    self.taken[change_of(item.entry).change_id] += 1
                 session.commit(verdict)
             held = session.next_held()
             if held is None:
@@ -192,19 +183,14 @@ def test_random_lossy_syncs_then_a_full_sync_converge_exactly_once(n: int, scrip
             deliver("pull", s.name, s.session.pull())
             deliver(*inflight.pop())
 
-    all_changes = set(hub.taken)
+    decisions = {change_of(decode_entry(r)).change_id for r in hub.raws}
+    station_changes = set()
     for s in stations:
         assert hub.stored[s.name] == {(1, i + 1): (entry_hash(r), r) for i, r in enumerate(s.raws)}
-        all_changes |= set(s.taken)
-    assert len(all_changes) == sum(len(s.raws) for s in stations) + sum(
-        1 for c in hub.taken if c[0] == HUB)
+        own = {change_of(decode_entry(r)).change_id for r in s.raws}
+        assert set(s.taken) == own | decisions  # its own changes and every hub decision
+        station_changes |= own
+    assert set(hub.taken) == station_changes | decisions
+    assert len(station_changes) == sum(len(s.raws) for s in stations)
     for side in [hub, *stations]:
-        assert set(side.taken) == all_changes
         assert max(side.taken.values(), default=1) == 1  # each change taken exactly once
-    assert max(hub.relayed.values(), default=1) == 1
-    snapshot = hub.state.snapshot()
-    for s in stations:
-        assert s.state.snapshot() == snapshot
-    reference = MergeState(HUB)  # the hub's log alone, read in order, gives the same state
-    reference.apply_all(change_of(decode_entry(r)) for r in hub.raws)
-    assert reference.snapshot() == snapshot
