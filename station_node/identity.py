@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
 
-from station_node.characters import normalise_id_number
+from kuaigong.characters import normalise_id_number
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
@@ -73,7 +73,7 @@ def _keys() -> StationKeys:
 
 
 def normalise_id(id_number: str) -> str:
-    """The canonical form of an ID number (`characters.normalise_id_number`): full-width folded,
+    """The canonical form of an ID number (`kuaigong.characters.normalise_id_number`): full-width folded,
     no spaces or hyphens, upper-case check character — one person, one hash, however typed."""
     return normalise_id_number(id_number)
 

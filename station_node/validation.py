@@ -16,7 +16,7 @@ from typing import Any
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 
-from station_node.characters import (
+from kuaigong.characters import (
     bidi_controls,
     control_characters,
     describe,

@@ -2,16 +2,14 @@
 shown masked; an admin (not an auditor) may open the copy a station sealed to the hub's key,
 stating why. Every opening is logged (IdAccess).
 
-The typed-identifier rules are the station's (station_node/characters.py), kept identical here
-because the apps never import each other: full-width forms folded to ASCII (not NFKC: ² is not
-2), the spaces, hyphens and invisible characters people type removed, upper-case; any digit
-other than 0-9 is refused. Both apps' tests feed the same cases.
+The typed-identifier rules are the station's, shared through kuaigong.characters: full-width
+forms folded to ASCII (not NFKC: ² is not 2), the spaces, hyphens and invisible characters
+people type removed, upper-case; any digit other than 0-9 is refused. Both apps' tests feed
+the same cases.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from stdnum.cn import ric, uscc
@@ -20,48 +18,18 @@ from stdnum.exceptions import ValidationError
 from central_hub import clock, db, keys
 from central_hub.errors import Conflict, FieldErrors, Forbidden, HubError, NotFound
 from central_hub.models import Admin, IdAccess, Person, Worker
+from kuaigong.characters import (
+    fold_width,
+    foreign_digits,
+    normalise_credit_code,
+    normalise_id_number,
+    normalise_mobile,
+)
+
+__all__ = ["fold_width", "foreign_digits", "normalise_credit_code", "normalise_id_number",
+           "normalise_mobile"]
 
 PURPOSE_MAX = 200
-_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u034f\u2061\u2062\u2063\u2064"
-                       "\u115f\u1160\u3164\uffa0\u17b4\u17b5")
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
-_MOBILE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212()]+")
-
-
-def fold_width(text: str) -> str:
-    """Full-width ASCII forms to ASCII, the ideographic space to a space; nothing else changes."""
-    return text.translate(_WIDTH)
-
-
-def _visible(text: str) -> str:
-    return "".join(ch for ch in text if ch not in _INVISIBLE
-                   and (unicodedata.category(ch) != "Cf" or ch in _BIDI))
-
-
-def normalise_id_number(text: str) -> str:
-    """A typed resident ID number as hashed: folded, no spaces or hyphens, upper-case X."""
-    return _SEPARATORS.sub("", _visible(fold_width(text))).upper()
-
-
-def normalise_mobile(text: str) -> str:
-    """A typed mainland mobile: folded, no spaces, hyphens or brackets, without +86 / 0086 / 86."""
-    digits = _MOBILE_SEPARATORS.sub("", _visible(fold_width(text)))
-    for prefix in ("+86", "0086", "86"):
-        if digits.startswith(prefix) and len(digits) == 11 + len(prefix):
-            return digits[len(prefix):]
-    return digits
-
-
-def normalise_credit_code(text: str) -> str:
-    """A typed unified social credit code: folded, no spaces or hyphens, upper-case."""
-    return _SEPARATORS.sub("", _visible(fold_width(text))).upper()
-
-
-def foreign_digits(text: str) -> list[str]:
-    """The digit-like characters in `text` that are not 0-9 (١, ², ①, Ⅷ, 三 …), in order."""
-    return [ch for ch in text if ch not in "0123456789" and (ch.isnumeric() or ch.isdigit())]
 
 
 def _typed(value: Any, errs: FieldErrors, field: str, zh: str, en: str, normalise: Any) -> str | None:

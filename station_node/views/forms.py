@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from werkzeug.datastructures import MultiDict
 
-from station_node.characters import fold_width
+from kuaigong.characters import fold_width
 from station_node.errors import FieldError, InvalidInput, KuaigongError
 from station_node.i18n import lang
 

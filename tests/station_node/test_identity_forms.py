@@ -21,9 +21,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web_helpers import ADMIN_PASSWORD, Api, credit_code, employer_body, id_number, worker_body
 
+from kuaigong.characters import fold_width, foreign_digits
 from station_node import clock, db, identity
 from station_node import validation as v
-from station_node.characters import fold_width, foreign_digits
 from station_node.errors import FieldErrors
 from station_node.models import Job, Worker
 
@@ -99,7 +99,7 @@ def test_a_mobile_must_be_text_and_blank_after_cleaning_is_required() -> None:
 def test_the_character_classes_follow_unicode_on_every_code_point() -> None:
     import unicodedata
 
-    from station_node import characters as c
+    from kuaigong import characters as c
 
     breaks = set("\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029")
     for code in range(0x110000):

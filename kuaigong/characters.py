@@ -9,8 +9,9 @@
 - Free text: invisible characters (zero-width, soft hyphen, fillers) are stripped; bidi
   controls and other control characters are found, for the caller to refuse.
 
-The hub keeps an identical copy of the identifier rules in central_hub/services/idnumbers.py
-(the apps never import each other); both test files feed the same cases.
+Both apps read typed identifiers by these rules: the station (station_node.validation,
+station_node.identity, forms) and the hub (central_hub.services.idnumbers); both apps' tests
+feed the same cases (tests/data/identifiers.json).
 """
 
 from __future__ import annotations
