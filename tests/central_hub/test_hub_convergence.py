@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 import sync_protocol as sp
 from central_hub import clock, db, signing
-from central_hub.models import REPLICATED, AppliedEntry
+from central_hub.models import REPLICATED, AppliedEntry, Issue
+from central_hub.services import reconcile
 
 T0 = dt.datetime(2026, 5, 1, 8, 0, 0)
 _RUN = itertools.count()
@@ -67,13 +68,36 @@ def _protocol_view(changes: list[sp.Change], hub: str) -> dict[str, Any]:
     return out
 
 
+def _decide_field_conflicts(app: Flask, manual: clock.ManualClock, run: str) -> list[sp.Change]:
+    """An admin decides up to three open worker field conflicts of this run, one a second,
+    alternately taking the station's losing value; returns the hub's changes they make."""
+    with app.app_context(), db.database.connection_context():
+        hub = signing.hub_id()
+        issues = [i for i in Issue.select().where(Issue.kind == "field", Issue.status == "open")
+                  .order_by(Issue.id)
+                  if i.details["entity"] == "worker" and i.details["entity_id"].startswith(run)]
+    changes = []
+    for k, issue in enumerate(issues[:3]):
+        manual.advance(1)
+        decision = "use_loser" if k % 2 == 0 else "accept_winner"
+        with app.test_request_context(), db.database.connection_context():
+            reconcile.decide(issue.id, decision, "", None)
+        d = issue.details
+        if decision == "use_loser":  # the hub's value, at the hub's (pinned) time
+            changes.append(sp.Change(hub, hub_ms(app), 0, "worker", d["entity_id"], "update",
+                                     {d["field"]: d["loser_value"]}))
+    event(f"admin decisions: {len(changes)}")
+    return changes
+
+
 @settings(max_examples=25, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(n=st.integers(2, 5), skew=st.lists(st.sampled_from([0, 1, 7, 90, 600, 525_600]), min_size=5, max_size=5),
        script=actions)
 def test_the_hub_converges_on_the_protocol_merge(app: Flask, n: int, skew: list[int],
                                                  script: list[tuple[int, int, int, int]]) -> None:
-    clock.install(app, clock.ManualClock(T0))
+    manual = clock.ManualClock(T0)
+    clock.install(app, manual)
     run = f"r{next(_RUN)}-"
     stations = [enrol_station(app, f"驿站{run}{i}") for i in range(n)]
     now = hub_ms(app)
@@ -115,6 +139,13 @@ def test_the_hub_converges_on_the_protocol_merge(app: Flask, n: int, skew: list[
             status = _push(app, log, first, min(len(log.raws), first + 7))
             assert status == 200 or forked[i], status  # only a fork's proof may stop a station
             event(f"final push {status}")
+    decisions = _decide_field_conflicts(app, manual, run)
+    for i, log in enumerate(stations):  # later station edits do not undo an admin's decision
+        for change in decisions:
+            log.add("worker", change.entity_id, "update", {f: f"late{i}" for f in change.fields})
+            made[sp.entry_hash(log.raws[-1])] = log.raws[-1]
+        if decisions and not forked[i]:
+            assert _push(app, log, 1, len(log.raws)) == 200
     with app.app_context(), db.database.connection_context():
         hub = signing.hub_id()
         applied = [(log.station_id, x.epoch, x.seq, x.entry_hash) for log in stations
@@ -125,6 +156,6 @@ def test_the_hub_converges_on_the_protocol_merge(app: Flask, n: int, skew: list[
         assert [seq for seq, _ in mine] == list(range(1, len(mine) + 1))  # a gapless prefix
         if not forked[i]:
             assert mine == [(s + 1, sp.entry_hash(r)) for s, r in enumerate(log.raws)]
-    changes = [sp.change_of(sp.decode_entry(made[row[3]])) for row in applied]
+    changes = [sp.change_of(sp.decode_entry(made[row[3]])) for row in applied] + decisions
     event(f"entries: {len(changes) // 10 * 10}+")
     assert _hub_view(app, run) == _protocol_view(changes, hub)
