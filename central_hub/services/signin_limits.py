@@ -5,7 +5,8 @@ each attempt is counted under a row lock before the password is checked (`begin`
 guesses through several processes cannot slip past the limit, and a success takes its count
 back (`succeeded`). After 5 failures the next attempt waits 30 s, 60 s, 120 s, then the account
 (or address) is locked for 15 minutes, refusing even the right password. Locks and unlocks are
-written to `SigninEvent`, the audit hub admins read on the sign-in protection page.
+written to `SigninEvent`, the audit hub admins read on the sign-in protection page. The policy
+itself (delays, lock, quiet spell) is kuaigong.signin_policy, shared with the stations.
 """
 
 from __future__ import annotations
@@ -19,53 +20,18 @@ from flask import current_app, has_app_context
 from central_hub import clock, db
 from central_hub.errors import HubError, NotFound
 from central_hub.models import Admin, SigninEvent, SigninThrottle
-
-
-@dataclass(frozen=True)
-class Policy:
-    """How many failures pass freely, when the delays start and when the long lock comes."""
-
-    free: int
-    lock_after: int
-    first_delay: int = 30
-    lock_seconds: int = 15 * 60
-    forget_after: int = 24 * 3600
-
-    def block_for(self, failures: int) -> tuple[int, bool]:
-        """Seconds to refuse further attempts after this many failures, and whether it is the lock."""
-        if failures >= self.lock_after:
-            return self.lock_seconds, True
-        if failures >= self.free:
-            return self.first_delay * 2 ** (failures - self.free), False
-        return 0, False
-
-
-ACCOUNT = Policy(free=5, lock_after=8)
-ADDRESS = Policy(free=20, lock_after=23, forget_after=15 * 60)
-
-
-def policy(scope: str) -> Policy:
-    """The policy for a scope, with SIGNIN_ACCOUNT_POLICY / SIGNIN_ADDRESS_POLICY overrides."""
-    base = ACCOUNT if scope == "account" else ADDRESS
-    if has_app_context():
-        over = current_app.config.get(f"SIGNIN_{scope.upper()}_POLICY")
-        if isinstance(over, dict):
-            return Policy(**{**base.__dict__, **over})
-    return base
+from kuaigong.signin_policy import count_failure, forget_before, wait
 
 
 def _wait_text(until: dt.datetime, locked: bool, now: dt.datetime) -> tuple[str, str, int]:
     offset = int(current_app.config.get("UTC_OFFSET_HOURS", 8)) if has_app_context() else 8
-    local = (until + dt.timedelta(hours=offset)).strftime("%H:%M:%S")
-    wait = max(1, int((until - now).total_seconds() + 0.999))
-    minutes = (wait + 59) // 60
-    when_zh = f"{minutes} 分钟" if wait >= 60 else f"{wait} 秒"
-    when_en = f"{minutes} minute{'s' if minutes > 1 else ''}" if wait >= 60 else f"{wait} seconds"
+    waiting = wait(until, now, offset)
+    local, when_zh, when_en = waiting.local, waiting.when_zh, waiting.when_en
     zh = (f"登录失败次数太多，{'已暂时锁定' if locked else '请稍候再试'}。请在 {when_zh}后"
           f"（北京时间 {local} 以后）再试，或请其他管理员解锁。")
     en = (f"Too many failed sign-ins. {'Sign-in is locked for now' if locked else 'Please wait'}: "
           f"try again in {when_en} (after {local}, UTC+{offset}), or ask another admin to unlock it.")
-    return zh, en, wait
+    return zh, en, waiting.seconds
 
 
 def client_address(remote_addr: str | None, forwarded_for: str | None) -> str:
@@ -132,13 +98,9 @@ def begin(username: str, address: str | None) -> Attempt:
             raise TooManyAttempts(max(r.blocked_until for r in blocked), any(r.locked for r in blocked), now)
         for scope, row in rows.items():
             attempt.before[scope] = (row.failures, row.last_failure_at, row.blocked_until, row.locked)
-            rule = policy(scope)
-            if row.last_failure_at is not None and (now - row.last_failure_at).total_seconds() > rule.forget_after:
-                row.failures = 0
-            row.failures += 1
-            row.last_failure_at = now
-            seconds, row.locked = rule.block_for(row.failures)
-            row.blocked_until = now + dt.timedelta(seconds=seconds) if seconds else None
+            count = count_failure(scope, row.failures, row.last_failure_at, now)
+            row.failures, row.last_failure_at = count.failures, now
+            row.blocked_until, row.locked = count.blocked_until, count.locked
             row.save()
             attempt.after[scope] = (row.failures, row.blocked_until, row.locked)
     return attempt
@@ -177,7 +139,7 @@ def failed(attempt: Attempt) -> WrongCredentials:
 
 def _forget_old(now: dt.datetime) -> None:
     """Drop counts nobody added to for a day and that block nothing (typed names pile up otherwise)."""
-    cutoff = now - dt.timedelta(seconds=max(policy("account").forget_after, policy("address").forget_after))
+    cutoff = forget_before(now)
     SigninThrottle.delete().where(
         (SigninThrottle.last_failure_at.is_null() | (SigninThrottle.last_failure_at < cutoff))
         & (SigninThrottle.blocked_until.is_null() | (SigninThrottle.blocked_until <= now))).execute()

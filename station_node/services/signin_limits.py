@@ -6,6 +6,7 @@ the next attempts must wait a growing delay (30 s, 60 s, 120 s), then the accoun
 locked for 15 minutes; while blocked, even the right credentials are refused. The kiosk is one
 address shared by every resident, so an address may fail more often than one account before it
 waits. Locks and unlocks go into the change log, where the console's audit trail reads them.
+The policy itself (delays, lock, quiet spell) is kuaigong.signin_policy, shared with the hub.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import logging
 from dataclasses import dataclass, field
 
 import peewee
-from flask import current_app, has_app_context
 
+from kuaigong.signin_policy import count_failure, forget_before, wait
 from station_node import changelog, clock, db
 from station_node.errors import KuaigongError
 from station_node.models import ChangeEntry, SigninThrottle, Staff
@@ -29,48 +30,12 @@ KINDS = {"console": ("控制台", "console"), "kiosk": ("自助服务一体机",
 SCOPES = {"account": ("账号", "account"), "address": ("设备地址", "client address")}
 
 
-@dataclass(frozen=True)
-class Policy:
-    """How many failures pass freely, when the delays start and when the long lock comes."""
-
-    free: int  # failures answered at once; the next ones wait
-    lock_after: int  # this many failures lock for `lock_seconds`
-    first_delay: int = 30  # seconds; doubles with each further failure
-    lock_seconds: int = 15 * 60
-    forget_after: int = 24 * 3600  # a quiet spell this long wipes the count
-
-    def block_for(self, failures: int) -> tuple[int, bool]:
-        """Seconds to refuse further attempts after this many failures, and whether it is the lock."""
-        if failures >= self.lock_after:
-            return self.lock_seconds, True
-        if failures >= self.free:
-            return self.first_delay * 2 ** (failures - self.free), False
-        return 0, False
-
-
-ACCOUNT = Policy(free=5, lock_after=8)
-ADDRESS = Policy(free=20, lock_after=23, forget_after=15 * 60)
-
-
-def policy(scope: str) -> Policy:
-    """The policy for a scope, with SIGNIN_ACCOUNT_POLICY / SIGNIN_ADDRESS_POLICY overrides."""
-    base = ACCOUNT if scope == "account" else ADDRESS
-    if has_app_context():
-        over = current_app.config.get(f"SIGNIN_{scope.upper()}_POLICY")
-        if isinstance(over, dict):
-            return Policy(**{**base.__dict__, **over})
-    return base
-
-
 class TooManyAttempts(KuaigongError):
     """Sign-in refused until a delay or lock passes (429)."""
 
     def __init__(self, until: dt.datetime, locked: bool, kind: str, now: dt.datetime) -> None:
-        local = (until + dt.timedelta(hours=utc_offset_hours())).strftime("%H:%M:%S")
-        wait = max(1, int((until - now).total_seconds() + 0.999))
-        minutes = (wait + 59) // 60
-        when_zh = f"{minutes} 分钟" if wait >= 60 else f"{wait} 秒"
-        when_en = f"{minutes} minute{'s' if minutes > 1 else ''}" if wait >= 60 else f"{wait} seconds"
+        waiting = wait(until, now, utc_offset_hours())
+        local, when_zh, when_en = waiting.local, waiting.when_zh, waiting.when_en
         what_zh = "已暂时锁定" if locked else "请稍候再试"
         what_en = "Sign-in is locked for now" if locked else "Please wait before trying again"
         if kind == "kiosk":
@@ -83,8 +48,8 @@ class TooManyAttempts(KuaigongError):
             en = (f"Too many failed sign-ins. {what_en}: try again in {when_en} (after {local} "
                   "station time), or ask a station admin to unlock it.")
         super().__init__("too_many_attempts", zh, en, status=429,
-                         details={"retry_after": wait, "locked": locked})
-        self.retry_after = wait
+                         details={"retry_after": waiting.seconds, "locked": locked})
+        self.retry_after = waiting.seconds
 
 
 @dataclass
@@ -124,13 +89,9 @@ def begin(kind: str, account: tuple[str, str] | None, address: str | None) -> At
             raise TooManyAttempts(until, any(r.locked for r in blocked), kind, now)
         for scope, row in rows.items():
             attempt.before[scope] = (row.failures, row.last_failure_at, row.blocked_until, row.locked)
-            rule = policy(scope)
-            if row.last_failure_at is not None and (now - row.last_failure_at).total_seconds() > rule.forget_after:
-                row.failures = 0
-            row.failures += 1
-            row.last_failure_at = now
-            seconds, row.locked = rule.block_for(row.failures)
-            row.blocked_until = now + dt.timedelta(seconds=seconds) if seconds else None
+            count = count_failure(scope, row.failures, row.last_failure_at, now)
+            row.failures, row.last_failure_at = count.failures, now
+            row.blocked_until, row.locked = count.blocked_until, count.locked
             row.save()
             attempt.after[scope] = (row.failures, row.blocked_until, row.locked)
     return attempt
@@ -192,7 +153,7 @@ def _audit_lock(kind: str, scope: str, key: str, failures: int, until: dt.dateti
 
 def _forget_old(now: dt.datetime) -> None:
     """Drop counts nobody added to for a day and that block nothing (typed names pile up otherwise)."""
-    cutoff = now - dt.timedelta(seconds=max(policy("account").forget_after, policy("address").forget_after))
+    cutoff = forget_before(now)
     SigninThrottle.delete().where(
         (SigninThrottle.last_failure_at.is_null() | (SigninThrottle.last_failure_at < cutoff))
         & (SigninThrottle.blocked_until.is_null() | (SigninThrottle.blocked_until <= now))).execute()
