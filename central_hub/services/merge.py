@@ -108,6 +108,21 @@ _DEFAULTS = {entity: {col: REPLICATED[entity]._meta.fields[col].default for col 
              for entity in REPLICATED}
 
 
+def store_decided_value(entity: str, entity_id: str, name: str, value: Any, stamp: list[Any]) -> bool:
+    """Store an admin's decided value of one field as the hub's own (its data, its stamp and
+    the query column it feeds); False when the hub holds no such record."""
+    model = REPLICATED.get(entity)
+    row = model.get_or_none(model.id == entity_id) if model is not None else None
+    if model is None or row is None:
+        return False
+    changes: dict[str, Any] = {"data": dict(row.data, **{name: value}),
+                               "stamps": dict(row.stamps, **{name: stamp})}
+    if name in _COLUMNS[entity]:
+        changes[name] = _cast(_COLUMNS[entity][name], value)
+    model.update(**changes).where(model.id == entity_id).execute()
+    return True
+
+
 def fields_text(raw: bytes) -> str | None:
     """The JSON text of an entry's `fields`, cut from its verified canonical bytes.
 

@@ -11,8 +11,8 @@ from peewee import fn
 import sync_protocol as sp
 from central_hub import clock, db, signing
 from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
-from central_hub.models import KINDS, Admin, Assignment, Issue, Station, Worker
-from central_hub.services import city_blocks, drift, hublog
+from central_hub.models import KINDS, Admin, Assignment, Issue, Station
+from central_hub.services import city_blocks, drift, hublog, merge
 from sync_protocol.receipts import EpochReset, sign_reset
 
 DECISIONS: dict[str, tuple[str, ...]] = {
@@ -146,12 +146,9 @@ def _apply(issue: Issue, decision: str, keep: str | None, fields: dict[str, Any]
         return "assignment", keep or ""
     if issue.kind == "field":
         fields.update(entity=d["entity"], entity_id=d["entity_id"], field=d["field"])
-        if decision == "use_loser" and d["entity"] == "worker":
-            worker = Worker.get_or_none(Worker.id == d["entity_id"])
-            if worker is not None:
-                data = dict(worker.data, **{d["field"]: d["loser_value"]})
-                stamps = dict(worker.stamps, **{d["field"]: [clock.now_ms(), 0, signing.hub_id()]})
-                Worker.update(data=data, stamps=stamps).where(Worker.id == worker.id).execute()
+        if decision == "use_loser":
+            merge.store_decided_value(d["entity"], d["entity_id"], d["field"], d["loser_value"],
+                                      [clock.now_ms(), 0, signing.hub_id()])
             fields["value"] = d["loser_value"]
         else:
             fields["value"] = d["winner_value"]

@@ -192,3 +192,35 @@ def test_city_rules_go_to_the_hub_log(app: Flask, admin_client: FlaskClient) -> 
         entry = HubLogEntry.select().order_by(HubLogEntry.seq.desc()).first()
         assert (entry.entity, entry.fields["hotline"], entry.fields["text"]) == (
             "city_rule", "12333", "不收任何费用")
+
+
+def test_taking_the_stations_value_is_stored_for_any_kind_of_record(app: Flask) -> None:
+    """Choosing the losing value of a field conflict sets it at the hub for employers too, in
+    the record's data and in the column the hub's pages and figures read."""
+    from central_hub import signing
+    from central_hub.models import Employer
+    from central_hub.services import reconcile
+
+    east, west = enrol_station(app, "东城驿站"), enrol_station(app, "西城驿站")
+    with app.app_context():
+        start = clock.now_ms() - 3_600_000
+    east.wall, west.wall = start, start + 10
+    east.add("employer", "e-e1", "create", {"kind": "organisation", "name": "朝阳保洁",
+                                            "credit_code": "91110105MA01ABCD1X",
+                                            "created_at": "2026-03-01T08:00:00Z"})
+    east.add("employer", "e-e1", "update", {"name": "朝阳保洁有限公司"})
+    west.add("employer", "e-e1", "update", {"name": "朝阳家政"})
+    push_all(app, east)
+    push_all(app, west)
+    with app.app_context(), db.database.connection_context():
+        item = Issue.get((Issue.kind == "field") & (Issue.status == "open"))
+        assert item.details["entity"] == "employer" and item.details["field"] == "name"
+        loser = item.details["loser_value"]
+        assert Employer.get_by_id("e-e1").name == item.details["winner_value"] != loser
+    with app.test_request_context(), db.database.connection_context():
+        reconcile.decide(item.id, "use_loser", "", None)
+    with app.app_context(), db.database.connection_context():
+        stored = Employer.get_by_id("e-e1")
+        assert (stored.name, stored.data["name"]) == (loser, loser)
+        assert stored.stamps["name"][2] == signing.hub_id()  # the hub's decision now
+        assert Issue.get_by_id(item.id).status == "decided"
