@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
@@ -11,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 from central_hub.errors import FieldError, HubError, InvalidInput
 from central_hub.services import alerts, calls, ingest, stations
 from central_hub.views.auth import csrf
+from kuaigong import jsonbody
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -18,47 +18,11 @@ csrf.exempt(bp)
 
 # Largest enrolment body read (a code and a 64-hex key need a few hundred bytes).
 MAX_ENROL_BYTES = 4 * 1024
-# Longest number literal a body may hold.
-MAX_NUMBER_DIGITS = 40
 
 
 def _body_error(code: str, zh: str, en: str, status: int = 400) -> HubError:
     """An error about the body as a whole, named as the field "body"."""
     return HubError(code, zh, en, fields=[FieldError("body", code, zh, en)], status=status)
-
-
-class _BadNumber:
-    """Stands in, while parsing, for NaN, Infinity or a number with hundreds of digits."""
-
-
-def _holds_bad_number(value: Any) -> bool:
-    if isinstance(value, _BadNumber):
-        return True
-    return isinstance(value, list) and any(_holds_bad_number(v) for v in value)
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        name = key[:64]
-        if key in seen:
-            raise InvalidInput([FieldError(name, "duplicate_key", f"字段“{name}”出现了两次",
-                                           f"The field \"{name}\" appears twice")])
-        if _holds_bad_number(value):
-            raise InvalidInput([FieldError(name, "invalid_number", f"{name} 的数值无效或太大",
-                                           f"{name} holds an invalid or far too large number")])
-        seen[key] = value
-    return seen
-
-
-def _number(text: str) -> Any:
-    digits = text.lstrip("-")
-    if len(digits) > MAX_NUMBER_DIGITS or not digits[:1].isdigit():
-        return _BadNumber()
-    value = float(text) if any(c in text for c in ".eE") else int(text)
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return _BadNumber()
-    return value
 
 
 def _json_body(limit: int) -> dict[str, Any]:
@@ -71,21 +35,12 @@ def _json_body(limit: int) -> dict[str, Any]:
         raise _body_error("body_too_large", f"请求体超过 {limit} 字节上限",
                           f"The body is larger than {limit} bytes", status=413)
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _body_error("body_not_utf8", "请求体须为 UTF-8 编码", "The body must be UTF-8") from None
-    try:
-        data = json.loads(text, object_pairs_hook=_object, parse_constant=_number,
-                          parse_float=_number, parse_int=_number)
-    except RecursionError:
-        raise _body_error("body_too_deep", "请求体嵌套层数太多", "The body is nested too deeply") from None
-    except ValueError:
-        raise _body_error("invalid_json", "请求体不是有效的 JSON", "The body is not valid JSON") from None
-    if _holds_bad_number(data):
-        raise _body_error("invalid_number", "请求体中的数字无效或太大", "The body holds an invalid or far too large number")
-    if not isinstance(data, dict):
-        raise _body_error("invalid_json", "请求体须为 JSON 对象", "The body must be a JSON object")
-    return data
+        return jsonbody.parse_object(raw)
+    except jsonbody.BodyError as exc:
+        if not exc.whole_body:
+            raise InvalidInput([FieldError(exc.field, exc.code, exc.message_zh, exc.message_en)]) from None
+        code = "invalid_json" if exc.code == "body_not_object" else exc.code  # the hub's code for it
+        raise _body_error(code, exc.message_zh, exc.message_en) from None
 
 
 def read_body(raw: bytes | None = None) -> bytes:

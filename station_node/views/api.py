@@ -6,20 +6,17 @@ thin views: parse the body → call a service → serialize.
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 import peewee
 from flask import Blueprint, g, jsonify, request
 
+from kuaigong import jsonbody
 from station_node import auth
 from station_node.errors import FieldError, InvalidInput, KuaigongError, NotFound
 from station_node.views import serializers
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-# Longest number literal a body may hold (an amount of 10**30 fen is already absurd).
-MAX_NUMBER_DIGITS = 40
 
 
 def _body_error(code: str, zh: str, en: str, status: int = 400) -> KuaigongError:
@@ -27,76 +24,14 @@ def _body_error(code: str, zh: str, en: str, status: int = 400) -> KuaigongError
     return KuaigongError(code, zh, en, fields=[FieldError("body", code, zh, en)], status=status)
 
 
-class _BadNumber:
-    """Stands in, while parsing, for a number no field can take (NaN, Infinity, 10**400 …)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text[:32]
-
-
-def _holds_bad_number(value: Any) -> bool:
-    if isinstance(value, _BadNumber):
-        return True
-    return isinstance(value, list) and any(_holds_bad_number(v) for v in value)
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """One JSON object: a duplicate key or an impossible number is refused, naming the field."""
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        name = key[:64]
-        if key in seen:
-            raise InvalidInput([FieldError(
-                name, "duplicate_key", f"字段“{name}”在请求中出现了两次", f"The field \"{name}\" appears twice"
-            )])
-        if _holds_bad_number(value):
-            raise InvalidInput([FieldError(
-                name, "invalid_number", f"{name} 的数值无效或太大", f"{name} holds an invalid or far too large number"
-            )])
-        seen[key] = value
-    return seen
-
-
-def _number(text: str) -> Any:
-    """An int or float as JSON wrote it; a marker for one that is not finite or too long."""
-    digits = text.lstrip("-")
-    if len(digits) > MAX_NUMBER_DIGITS or not digits[:1].isdigit():
-        return _BadNumber(text)
-    value = float(text) if any(c in text for c in ".eE") else int(text)
-    if isinstance(value, float) and value in (float("inf"), float("-inf")):
-        return _BadNumber(text)
-    return value
-
-
 def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """Strict JSON of one object: UTF-8, no duplicate keys, no NaN/Infinity or giant numbers, not too deep."""
+    """Strict JSON of one object (kuaigong.jsonbody): 400 naming the body, or 422 naming the field."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _body_error("body_not_utf8", "请求内容必须是 UTF-8 编码", "The request body must be UTF-8") from None
-    try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_object,
-            parse_constant=_number,
-            parse_float=_number,
-            parse_int=_number,
-        )
-    except RecursionError:
-        raise _body_error(
-            "body_too_deep", "请求内容嵌套层数太多", "The request body is nested too deeply"
-        ) from None
-    except ValueError:
-        raise _body_error("invalid_json", "请求内容不是有效的 JSON", "The request body is not valid JSON") from None
-    if _holds_bad_number(data):
-        raise _body_error("invalid_number", "请求内容中的数字无效或太大", "The request body holds an invalid or far too large number")
-    if not isinstance(data, dict):
-        raise _body_error(
-            "body_not_object",
-            "请求内容必须是 JSON 对象（{...}）",
-            "The request body must be a JSON object ({...})",
-        )
-    return data
+        return jsonbody.parse_object(raw)
+    except jsonbody.BodyError as exc:
+        if exc.whole_body:
+            raise _body_error(exc.code, exc.message_zh, exc.message_en) from None
+        raise InvalidInput([FieldError(exc.field, exc.code, exc.message_zh, exc.message_en)]) from None
 
 
 def body() -> dict[str, Any]:
