@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,8 @@ FORBIDDEN = {
     "central_hub": {"station_node", "devices"},
     "sync_protocol": {"station_node", "central_hub", "devices", "flask", "peewee", "requests"},
     "devices": {"station_node", "central_hub", "flask", "peewee"},
+    # What both apps share: stdlib, flask, peewee, click only; never either app.
+    "kuaigong": {"station_node", "central_hub", "sync_protocol", "devices", "requests"},
 }
 
 
@@ -36,3 +40,14 @@ def test_package_imports_only_what_it_may(package: str) -> None:
         if bad:
             offending.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
     assert not offending, "\n".join(offending)
+
+
+def test_the_shared_package_loads_neither_app() -> None:
+    """Importing every kuaigong module leaves station_node and central_hub unloaded."""
+    modules = sorted(p.stem for p in (ROOT / "kuaigong").glob("*.py") if p.stem != "__init__")
+    assert {"characters", "clock", "jsonbody", "signin_policy"} <= set(modules)
+    code = ("import sys\n" + "".join(f"import kuaigong.{m}\n" for m in modules)
+            + "print(sorted({n.split('.')[0] for n in sys.modules} & "
+              "{'station_node', 'central_hub', 'sync_protocol', 'devices'}))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert run.stdout.strip() == "[]"
