@@ -13,6 +13,13 @@ from typing import Any
 
 from station_node.screening.match import AMOUNT, Hit, Text, find, nonzero
 from station_node.screening.normalise import is_han, normalise
+from station_node.screening.payer import (
+    advances_repaid,
+    documents_kept,
+    employer_subject,
+    wages_taken,
+    worker_pays,
+)
 from station_node.screening.scope import Scope
 from station_node.screening.vocabulary import (
     Phrase,
@@ -27,6 +34,10 @@ _TRAINING_REACH = 40  # characters between training and the fee or loan that mak
 _CARD_GAP = 10  # characters between a keeping verb and the ID document after it (扣押…身份证)
 _CARD_GAP_AFTER = 14  # and between the document and a verb after it (身份证…由人事部统一存档保管)
 _FINDINGS_KEPT = 20  # findings of one kind worth showing staff
+# The names of findings read from structure: the worker pays, wages cut, a document kept by
+# someone else, money advanced and paid back.
+STRUCTURAL = ("劳动者付款", "从工资中扣取", "证件交他人保管", "垫付后返还")
+_PAYING = ("垫", "付", "支付", "交", "缴", "充值", "存")  # a listed phrase that is itself a payment
 _REFUND_REACH = 24  # characters from a word in 金 to the refund that shows it is a deposit
 
 
@@ -57,6 +68,13 @@ class _Screen:
         quote = self.text.norm.quote(start, end)
         self.findings.append(Finding(kind, hit.phrase.text, quote, hit.homophone, start, end))
 
+    def _span(self, kind: str, label: str, start: int, end: int) -> None:
+        """A finding read from the posting's structure, not from one listed phrase (where none
+        of that kind was found already)."""
+        if any(f.kind == kind and f.start < end and start < f.end for f in self.findings):
+            return
+        self.findings.append(Finding(kind, label, self.text.norm.quote(start, end), False, start, end))
+
     def _hits(self, base: PhraseSet, kind: str, exceptions: tuple[str, ...] = (), loose: bool = False) -> list[Hit]:
         """Hits of the shipped phrases (outside their exception words) and of the extra ones."""
         hits = find(self.text, base, exceptions, loose)
@@ -83,7 +101,7 @@ class _Screen:
         for hit in listed:
             if hit.homophone and not scope.money_context(hit.start, hit.end):
                 continue
-            if scope.customers_pay(hit.start, hit.end, _lead(hit)):
+            if scope.customers_pay(hit.start, hit.end, _lead(hit)) or self._paid_by_another(hit):
                 continue
             amount = scope.amount_beside(hit.start, hit.end)
             if scope.paid_to_worker(min(amount[0], hit.start) if amount else hit.start, hit.phrase.text):
@@ -94,6 +112,10 @@ class _Screen:
                 self._add("asks_for_money", hit)
         self._wages()
         self._deposit_like()
+        for start, end in worker_pays(self.text, scope):
+            self._span("asks_for_money", STRUCTURAL[0], start, end)
+        for start, end in wages_taken(self.text, scope):
+            self._span("asks_for_money", STRUCTURAL[1], start, end)
         for hit in find(self.text, vocab.pays_before_amount, vocab.money_exceptions):
             amount = scope.amount_beside(hit.start, hit.end)
             if (
@@ -103,6 +125,12 @@ class _Screen:
                 and not scope.customers_pay(hit.start, hit.end, hit.end - hit.start)
             ):
                 self._add("asks_for_money", hit, hit.start, amount[1])
+
+    def _paid_by_another(self, hit: Hit) -> bool:
+        """Whether a paying phrase (先垫付, 预交) has someone else before it as its payer (公司先垫付)."""
+        if not hit.phrase.text.lstrip("先需要须预").startswith(_PAYING):
+            return False
+        return employer_subject(self.text.text[self.text.norm.clause_start(hit.start) : hit.start])
 
     def _deposit_like(self) -> None:
         """A word in 金 or 费 never listed (安全金, 履约金, 加盟费) with an amount beside it; 金 also
@@ -189,6 +217,8 @@ class _Screen:
                     _near(before, starts_before, doc.start - _CARD_GAP, doc.start),
                     _near(after, starts_after, doc.end, doc.end + _CARD_GAP_AFTER),
                 )
+        for start, end in documents_kept(text, self.scope, [(d.start, d.end) for d in documents]):
+            self._span("withholds_id_card", STRUCTURAL[2], start, end)
         for hit in find(text, phrase_set(self.extra.get("withholds_id_card", ()))):
             if not self.scope.negated_before(hit.start):
                 self._add("withholds_id_card", hit)
@@ -240,18 +270,20 @@ class _Screen:
             return
         money = [h for h in find(self.text, vocab.training_money) if not self._cleared(h)]
         money += [h for h in find(self.text, vocab.training_priced) if scope.amount_beside(h.start, h.end)]
+        # whatever the posting was found asking the worker to pay counts beside training, too
+        asked = [_as_hit(f) for f in self.findings if f.kind == "asks_for_money"]
         cues = find(self.text, vocab.training)
         loans = find(self.text, vocab.training_loans)
         if loans:
             about = [*cues, *money]
             money += [h for h in loans if not self._cleared(h) and self._loan_for_training(h, about)]
-        if not money:
+        if not money and not asked:
             return
         for cue in cues:
             # 培训 inside the word 培训费 is the fee, not a second sign
-            if any(m.start <= cue.start and cue.end <= m.end and m.phrase.pattern is None for m in money):
+            if any(m.start <= cue.start and cue.end <= m.end for m in (*money, *asked)):
                 continue
-            near = [m for m in money if abs(m.start - cue.start) <= _TRAINING_REACH]
+            near = [m for m in (*money, *asked) if abs(m.start - cue.start) <= _TRAINING_REACH]
             if near:
                 first = min(near, key=lambda m: abs(m.start - cue.start))
                 self._add("training_trap", cue, min(cue.start, first.start), max(cue.end, first.end))
@@ -280,6 +312,9 @@ class _Screen:
             if not scope.negated_before(hit.start) and not scope.warns(hit.start):
                 self._add("bait_wording", hit)
         if any(f.kind == "bait_wording" for f in self.findings):
+            return
+        for start, end in advances_repaid(self.text, scope):
+            self._span("bait_wording", STRUCTURAL[3], start, end)
             return
         homes = [h for h in find(self.text, vocab.bait_home, vocab.bait_exceptions) if not scope.negated_before(h.start)]
         if not homes:
@@ -312,6 +347,11 @@ def screen_text(source: str, extra: Mapping[str, tuple[Phrase, ...]] | None = No
     screen.training()
     screen.bait()
     return _widest(screen.findings)
+
+
+def _as_hit(finding: Finding) -> Hit:
+    """A finding as a hit of its own words, for pairing with other hits."""
+    return Hit(Phrase(finding.phrase, (finding.phrase,), None, None, False), finding.start, finding.end)
 
 
 def _lead(hit: Hit) -> int:

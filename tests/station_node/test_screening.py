@@ -454,7 +454,8 @@ def test_payroll_in_arrears_and_wages_not_held_pass(text):
     ],
 )
 def test_fees_under_any_name_or_amount_are_held(text):
-    assert _codes(_job(description=text)) == ["asks_for_money"]
+    # paying during an apprenticeship (学厨期间…每月交生活费) is also a training trap
+    assert _codes(_job(description=text))[0] == "asks_for_money"
 
 
 @pytest.mark.parametrize(
@@ -568,6 +569,51 @@ def test_training_traps_under_other_names(text, held):
 )
 def test_scam_wording_in_new_words(text, held):
     assert ("bait_wording" in _codes(_job(description=text))) is held
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # the worker pays, whatever the charge is called
+        ("保洁员：上岗前需缴纳工位占用款500元，干满三个月退还", "asks_for_money"),
+        ("搬家师傅：首次接单前请先转账399元开通接单权限", "asks_for_money"),
+        ("网约车司机：加入车队需要打3000块到队长个人账户", "asks_for_money"),
+        ("外卖骑手：上线前要先认购站点电动车份额，每份2800元", "asks_for_money"),
+        ("理发店学徒：进店先存一千元到店长那里，学满一年再拿回", "asks_for_money"),
+        # wages cut by an amount or a share
+        ("仓库理货：每月从工资里划走200元存入集体风险基金", "asks_for_money"),
+        ("厨师：合同期内每月工资的一成留给饭店作为稳岗储备", "asks_for_money"),
+        # a document in someone else's keeping
+        ("建筑小工：进场后身份证暂放项目部，完工结账时领回", "withholds_id_card"),
+        ("酒店保洁：外籍员工护照由酒店人事统一托管", "withholds_id_card"),
+        ("电子厂：入职时社保卡和银行卡一并由中介代持，做满半年归还", "withholds_id_card"),
+        # money advanced and paid back later
+        ("兼职体验官：商品款先自己垫上，确认收货后连本带利退回", "bait_wording"),
+        # money asked for beside training
+        ("客服：入职前需参加两周岗前研修班，研修费用2980元可从工资分月抵扣", "training_trap"),
+    ],
+)
+def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
+    assert code in _codes(_job(description=text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "保洁：每月工资8号准时打到个人银行卡，满勤另有300元奖励",
+        "货车司机：油费、过路费由公司支付，司机无需垫付",
+        "家政：面试请带身份证原件和健康证，当场核验后归还",
+        "收银员：负责门店收银找零，每日营业款交财务",
+        "加油员：负责为车主加油收款，交接班时把现金交给班长",
+        "家教：课时费每小时120元，由家长直接支付给老师",
+        "快递员：公司依法缴纳五险，个人部分按规定从工资代扣，其余无任何扣款",
+        "后厨：试工一天照样给钱，当天结清，不压一分钱",
+        "物流：公司先垫付油费2000元，月底凭票报销",
+        "保姆：身份证本人自己保管，雇主只看一眼",
+    ],
+)
+def test_money_flowing_to_the_worker_or_from_others_passes(text):
+    assert _codes(_job(description=text)) == []
 
 
 def test_blind_batches_are_recorded_as_first_scored():

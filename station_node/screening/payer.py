@@ -1,0 +1,162 @@
+"""Who pays whom: findings read from a posting's structure rather than from listed fee names.
+
+A posting asks the worker for money when, in the ad's second-person voice (需, 要, 请, 先,
+入职前 …), a paying verb (交, 付, 转, 打, 充值, 垫, 认购, 开通, 留 …) is followed by an amount,
+whatever the charge is called (工位占用款500元, 打3000块到队长账户, 开通母婴服务包，价格1680元).
+Wages are taken when a share or an amount is cut from them (从工资里划走200元, 工资的一成留给饭店).
+A document is kept when, after it, a party other than the worker is named beside a keeping verb
+(身份证暂放项目部, 护照由酒店人事统一托管). A task scam asks the worker to advance money that is
+paid back later (商品款先自己垫上，确认收货后退回). Each rule stands aside when the money flows
+to the worker, the employer or a customer pays, or a negation reaches the verb.
+"""
+
+from __future__ import annotations
+
+import re
+
+from station_node.screening.match import Text, nonzero
+from station_node.screening.scope import Scope
+
+# The worker as payer: an obligation or the ad's own voice before the verb.
+_CUE = re.compile(r"(?:必须|需要|须|需|要|得|请|先|本人|自己|自行|入职前|上岗前|接单前|上线前|开工前|进场前)")
+_PAY = re.compile(r"(?:缴纳|交纳|上交|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|留|存)")
+# Verbs that only look like paying (交通, 打卡, 转正, 留意, 付出).
+_NOT_PAY = (
+    "交通", "交接", "交流", "交班", "交友", "交还", "交付使用", "打卡", "打扫", "打包", "打车", "打理", "打印", "打电话",
+    "打字", "转正", "转岗", "转运", "留意", "留言", "留宿", "存在", "充电", "付出", "交社保", "交五险", "交保险", "缴社保",
+    "缴纳社保", "缴纳五险", "交纳社保", "开通账号", "打工", "打下手",
+)
+_NOT_PAY_WORDS = re.compile("|".join(sorted(map(re.escape, _NOT_PAY), key=len, reverse=True)))
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)(元|块|万元|千元)")
+_BARE_AFTER = ("款", "钱", "费", "金", "份额", "费用")
+_PRICE = re.compile(r"^(?:价格|售价|每份|每人|每套|每个|费用|共|合计|一共|收费|需|金额)[为是:：]?(\d+)")
+_TO_WORKER = ("工资", "薪", "奖", "补贴", "补助", "提成", "报销", "给你", "给员工", "给工人", "给师傅", "给阿姨", "结算", "发放", "返给你")
+_PAYERS = ("公司", "老板", "店里", "平台", "客户", "雇主", "家长", "业主", "顾客", "站点", "单位", "厂里", "我们", "我方")
+_NOT_SUBJECT = "在向给到从和与"
+_INSTRUCTS = ("要求", "让", "叫", "规定", "安排", "通知", "收", "扣", "抽", "订")
+_PAY_REACH = 14  # characters from a paying verb to its amount
+_CUE_REACH = 8  # characters from the cue to the verb
+
+_WAGE = re.compile(r"(?:工资|薪水|薪资|工钱|报酬|月薪)")
+_TAKE = re.compile(r"(?:划走|划扣|划|扣|抽|拿走|拿|留给|留|存入|存|截)")
+_SHARE = re.compile(r"\d+(?:\.\d+)?%|[一二两三四五六七八九十]成|分之|\d+(?:\.\d+)?(?:元|块)|[一二两三四五六七八九十百千万]+(?:元|块)")
+_LAWFUL = ("社保", "个税", "五险", "公积金", "所得税", "医保", "养老")
+
+_KEEP = re.compile(r"(?:代持|托管|代管|保管|收着|收存|收走|暂放|放在|放到|放进|锁进|锁在|锁入|押在|押给|扣在|扣着|存放|寄放|存到|存进|留在|留给|拿走|收回)")
+_HOLDERS = (
+    "公司", "单位", "项目部", "人事", "中介", "雇主", "主家", "老板", "酒店", "财务", "班组", "工头", "领班", "队长",
+    "厂办", "厂里", "厂方", "店里", "站点", "经理", "主管", "组长", "班长", "保险柜", "办公室", "宿舍管理员",
+)
+_SELF = ("本人", "个人", "自己", "自行", "随身", "当场", "现场", "核验", "复印")
+_DOC_REACH = 16
+
+_ADVANCE = re.compile(r"(?:垫上|垫付|垫资|垫钱|自己垫|先垫|先行支付|先付款|先下单|自己的账户下单|自己下单)")
+_REPAY = re.compile(r"(?:退回|退还|返还|返回|返|连本带利|本金|加佣)")
+_ADVANCE_REACH = 40
+
+
+def worker_pays(text: Text, scope: Scope) -> list[tuple[int, int]]:
+    """Spans where the worker is asked to pay an amount, whatever the charge is called."""
+    source, norm = text.text, text.norm
+    out: list[tuple[int, int]] = []
+    excluded = [(m.start(), m.end()) for m in _NOT_PAY_WORDS.finditer(source)]
+    for verb in _PAY.finditer(source):
+        start, end = verb.start(), verb.end()
+        if any(s <= start < e for s, e in excluded):
+            continue
+        clause = norm.clause_start(start)
+        before = source[max(clause, start - _CUE_REACH) : start]
+        if not _CUE.search(before) or employer_subject(source[clause:start]):
+            continue
+        amount = _amount_after(text, end)
+        if amount is None:
+            continue
+        gap = source[end : amount[0]]
+        tail = source[amount[1] : amount[1] + 4]
+        if any(w in gap or w in before for w in _TO_WORKER) or tail.startswith(_TO_WORKER):
+            continue
+        if scope.negated_before(start) or scope.warns(start) or scope.employer_pays(start, amount[1]):
+            continue
+        if scope.customers_pay(start, amount[1], end - start):
+            continue
+        out.append((start, amount[1]))
+    return out
+
+
+def employer_subject(lead: str) -> bool:
+    """Whether someone other than the worker is the one paying (公司先垫付, 客户需支付), not one
+    who makes the worker pay (公司要求先交)."""
+    for payer in _PAYERS:
+        at = lead.find(payer)
+        while at >= 0:
+            if not (at and lead[at - 1] in _NOT_SUBJECT) and not any(w in lead[at:] for w in _INSTRUCTS):
+                return True
+            at = lead.find(payer, at + 1)
+    return False
+
+
+def _amount_after(text: Text, end: int) -> tuple[int, int] | None:
+    """A nonzero amount the verb at `end` pays: in its clause, or priced at the next one's head."""
+    source, norm = text.text, text.norm
+    stop = min(norm.clause_end(end - 1), end + _PAY_REACH)
+    window = source[end:stop]
+    for match in _AMOUNT.finditer(window):
+        if nonzero(match.group(1)):
+            return end + match.start(), end + match.end()
+    for word in _BARE_AFTER:
+        at = window.find(word)
+        digits = re.match(r"\d+", window[at + len(word) :]) if at >= 0 else None
+        if digits and nonzero(digits.group(0)):
+            return end + at, end + at + len(word) + digits.end()
+    if stop == norm.clause_end(end - 1) and stop < len(source):
+        price = _PRICE.match(source[stop : stop + 12])
+        if price and nonzero(price.group(1)):
+            return stop, stop + price.end()
+    return None
+
+
+def wages_taken(text: Text, scope: Scope) -> list[tuple[int, int]]:
+    """Spans where an amount or a share is cut from the worker's wages (工资里划走200元)."""
+    source, norm = text.text, text.norm
+    out: list[tuple[int, int]] = []
+    for wage in _WAGE.finditer(source):
+        stop = min(norm.clause_end(wage.start()), wage.end() + 8)
+        take = _TAKE.search(source, wage.end(), stop)
+        if take is None or scope.negated_before(take.start()) or source[take.start() - 1 : take.start()] in "不无没":
+            continue
+        clause = source[norm.clause_start(wage.start()) : norm.clause_end(wage.start())]
+        if any(word in clause for word in _LAWFUL) or scope.warns(wage.start()):
+            continue
+        reach = source[wage.end() : min(norm.clause_end(wage.start()), take.end() + 10)]
+        share = _SHARE.search(reach)
+        if share and any(c.isdigit() and c != "0" or c in "一二两三四五六七八九十百千万" for c in share.group(0)):
+            out.append((wage.start(), max(take.end(), wage.end() + share.end())))
+    return out
+
+
+def documents_kept(text: Text, scope: Scope, documents: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans where a document is put in someone else's keeping (身份证暂放项目部)."""
+    source, norm = text.text, text.norm
+    out: list[tuple[int, int]] = []
+    for start, end in documents:
+        stop = min(norm.clause_end(start), end + _DOC_REACH)
+        rest = source[end:stop]
+        keep = _KEEP.search(rest)
+        if keep is None or any(w in rest for w in _SELF) or not any(h in rest for h in _HOLDERS):
+            continue
+        if scope.negated_before(end + keep.start(), floor=end) or scope.negated_before(start) or scope.warns(start):
+            continue
+        out.append((start, end + keep.end()))
+    return out
+
+
+def advances_repaid(text: Text, scope: Scope) -> list[tuple[int, int]]:
+    """Spans where the worker advances money that is paid back later: the task scam's shape."""
+    source = text.text
+    for advance in _ADVANCE.finditer(source):
+        if scope.negated_before(advance.start()) or scope.warns(advance.start()):
+            continue
+        repay = _REPAY.search(source, advance.end(), advance.end() + _ADVANCE_REACH)
+        if repay is not None:
+            return [(advance.start(), repay.end())]
+    return []
