@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import peewee
 from flask import Flask
 from playhouse.pool import PooledSqliteDatabase
+
+from station_node import migrations
 
 database = peewee.DatabaseProxy()
 
@@ -196,73 +198,17 @@ class SchemaVersion(peewee.Model):
         table_name = "schema_version"
 
 
-def _create_all() -> None:
-    from station_node import models
-
-    database.create_tables(models.ALL_MODELS)
-
-
-def _create_sync_tables() -> None:
-    from station_node.sync import models as sync_models
-
-    sync_models.create_tables()
-
-
-def _index_ranking_order() -> None:
-    """The offer cascade asks for a job's best-ranked free worker: walk the ranking in order."""
-    database.execute_sql('CREATE INDEX IF NOT EXISTS "ranking_job_id_rank" ON "ranking" ("job_id", "rank")')
-
-
-def _add_column(table: str, column: str, kind: str) -> None:
-    """Add a nullable column unless the table has it already (a database made by step 1 from
-    today's models does)."""
-    present = {c.name for c in database.get_columns(table)}
-    if column not in present:
-        database.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {kind}')
-
-
-def _record_complaint_staff() -> None:
-    """Who took a complaint at the desk and who resolved it, beside what was done."""
-    _add_column("complaint", "taken_by", "VARCHAR(64)")
-    _add_column("complaint", "resolved_by", "VARCHAR(64)")
-
-
-def _create_screening_phrases() -> None:
-    """The phrases station admins add to screening's vocabulary."""
-    from station_node import models
-
-    database.create_tables([models.ScreeningPhrase])
-
-
-def _create_signin_throttle() -> None:
-    """Failed sign-ins per account and per address, kept across restarts."""
-    from station_node.models import SigninThrottle
-
-    database.create_tables([SigninThrottle])
-
-
-# Numbered migrations, applied in order, each once. Append; never edit a released one.
-MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
-    (1, _create_all),
-    (2, _create_sync_tables),
-    (3, _index_ranking_order),
-    (4, _record_complaint_staff),
-    (5, _create_screening_phrases),
-    (6, _create_signin_throttle),
-]
-
-
-def migrate() -> list[int]:
-    """Apply the migrations the database has not seen yet; return their numbers."""
+def migrate(until: int | None = None) -> list[int]:
+    """Apply the migrations the database has not seen yet (up to `until`); return their numbers."""
     applied: list[int] = []
     with database.connection_context():
         database.create_tables([SchemaVersion])
         done = {row.version for row in SchemaVersion.select()}
-        for number, step in MIGRATIONS:
-            if number in done:
+        for number, step in migrations.MIGRATIONS:
+            if number in done or (until is not None and number > until):
                 continue
             with atomic():
-                step()
+                step(database)
                 SchemaVersion.create(version=number)
             applied.append(number)
     return applied
