@@ -16,6 +16,8 @@ import peewee
 from flask import Flask
 from playhouse.db_url import connect
 
+from central_hub import migrations
+
 database = peewee.DatabaseProxy()
 
 SQLITE_PRAGMAS = {
@@ -187,109 +189,8 @@ class SchemaVersion(peewee.Model):
         table_name = "hub_schema_version"
 
 
-def _create_all() -> None:
-    from central_hub import models
-
-    database.create_tables(models.ALL_MODELS)
-
-
-def _seed_hub_state() -> None:
-    from central_hub.models import HubState
-
-    HubState.insert(key="hub_log", seq=0, head="").on_conflict_ignore().execute()
-
-
-def _indexes_for_city_and_ingest() -> None:
-    """Fewer, better indexes: one (station, created_at) per replicated table for per-station
-    counts over a period instead of separate ones; none that a unique index already covers."""
-    for name in ("applied_entry_station_id", *(f"{t}_station" for t in _REPLICATED_TABLES),
-                 *(f"{t}_created_at" for t in _REPLICATED_TABLES), "job_status", "job_posted_at"):
-        database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
-    for table in _REPLICATED_TABLES:
-        database.execute_sql(f'CREATE INDEX IF NOT EXISTS "{table}_station_created_at" '
-                             f'ON "{table}" ("station", "created_at")')
-
-
-_REPLICATED_TABLES = ("worker", "employer", "job", "assignment", "complaint")
-
-
-def _live_indexes() -> None:
-    """Indexes over live (not deleted) records only, which every count filters on, so counts
-    read the index alone; keyed ID hashes compare bytewise on PostgreSQL (hex, no language)."""
-    if not is_sqlite():
-        for table in ("worker", "employer", "assignment", "person"):
-            database.execute_sql(
-                f'ALTER TABLE "{table}" ALTER COLUMN "id_hash" TYPE varchar(64) COLLATE "C"')
-    database.execute_sql('DROP INDEX IF EXISTS "worker_id_hash"')
-    database.execute_sql('CREATE INDEX IF NOT EXISTS "worker_live_id_hash" ON "worker" ("id_hash") '
-                         "WHERE NOT deleted")
-    for table in _REPLICATED_TABLES:
-        database.execute_sql(f'DROP INDEX IF EXISTS "{table}_station_created_at"')
-        database.execute_sql(f'CREATE INDEX IF NOT EXISTS "{table}_live_station_created_at" '
-                             f'ON "{table}" ("station", "created_at") WHERE NOT deleted')
-
-def _fill_seconds() -> None:
-    """Jobs keep their seconds to fill (ingest sets it), indexed per station over live filled
-    jobs in order, so per-station median and p90 read the index alone, already sorted."""
-    start = "COALESCE(dispatch_started_at, posted_at)"
-    if is_sqlite():
-        seconds = (f"MAX(0, CAST(strftime('%s', filled_at) AS INTEGER) - "
-                   f"CAST(strftime('%s', {start}) AS INTEGER))")
-    else:
-        seconds = f"GREATEST(0, FLOOR(date_part('epoch', filled_at - {start})))::integer"
-    columns = [c.name for c in database.get_columns("job")]
-    if "fill_seconds" not in columns:
-        database.execute_sql('ALTER TABLE "job" ADD COLUMN "fill_seconds" integer')
-    database.execute_sql(f'UPDATE "job" SET "fill_seconds" = {seconds} '
-                         f"WHERE filled_at IS NOT NULL AND {start} IS NOT NULL")
-    database.execute_sql('CREATE INDEX IF NOT EXISTS "job_live_fill_seconds" ON "job" '
-                         '("station", "fill_seconds", "filled_at") '
-                         "WHERE NOT deleted AND fill_seconds IS NOT NULL")
-
-
-def _postings_index() -> None:
-    """Postings per station over a year read an index of live jobs by posting time."""
-    database.execute_sql('CREATE INDEX IF NOT EXISTS "job_live_station_posted_at" ON "job" '
-                         '("station", "posted_at") WHERE NOT deleted')
-
-
-def _clock_allowances() -> None:
-    """Admins' allowances for stations whose clock ran ahead (accept with hub time)."""
-    from central_hub.models import ClockAllowance
-
-    database.create_tables([ClockAllowance])
-
-
-def _signin_limits() -> None:
-    """Failed sign-ins per username and address, and the audit of locks, shared by all processes."""
-    from central_hub.models import SigninEvent, SigninThrottle
-
-    database.create_tables([SigninThrottle, SigninEvent])
-
-
-def _call_guard() -> None:
-    """Nonces of stations' signed calls and the count of pushes refused as not theirs."""
-    from central_hub.models.calls import CallNonce, PushRefusal
-
-    database.create_tables([CallNonce, PushRefusal])
-
-
-# Numbered migrations, applied in order, each once. Append; never edit a released one.
-MIGRATIONS: list[tuple[int, Callable[[], None]]] = [
-    (1, _create_all),
-    (2, _seed_hub_state),
-    (3, _indexes_for_city_and_ingest),
-    (4, _live_indexes),
-    (5, _fill_seconds),
-    (6, _postings_index),
-    (7, _clock_allowances),
-    (8, _signin_limits),
-    (10, _call_guard),
-]
-
-
-def migrate(schema: str = "") -> list[int]:
-    """Apply the migrations the database has not seen yet; return their numbers.
+def migrate(schema: str = "", until: int | None = None) -> list[int]:
+    """Apply the migrations the database has not seen yet (up to `until`); return their numbers.
 
     Safe to run from two processes at once on PostgreSQL: an advisory lock serialises them.
     """
@@ -302,11 +203,11 @@ def migrate(schema: str = "") -> list[int]:
         try:
             database.create_tables([SchemaVersion])
             done = {row.version for row in SchemaVersion.select()}
-            for number, step in MIGRATIONS:
-                if number in done:
+            for number, step in migrations.MIGRATIONS:
+                if number in done or (until is not None and number > until):
                     continue
                 with atomic():
-                    step()
+                    step(database)
                     SchemaVersion.create(version=number)
                 applied.append(number)
         finally:
