@@ -35,6 +35,18 @@ def schema_of(database: peewee.Database) -> dict[str, Any]:
     return schema
 
 
+def _declared_models() -> list[type[peewee.Model]]:
+    """Every table model of the station (in models and sync.models, listed in ALL_MODELS or not)."""
+    found: list[type[peewee.Model]] = []
+    todo: list[type[peewee.Model]] = list(models.BaseModel.__subclasses__())
+    while todo:
+        model = todo.pop()
+        todo.extend(model.__subclasses__())
+        found.append(model)
+    assert set(sync_models.ALL_MODELS) <= set(found)
+    return [db.SchemaVersion, *found]
+
+
 def _open(path: Path) -> peewee.Database:
     database = db.open_database(path)
     database.connect(reuse_if_open=True)
@@ -74,7 +86,7 @@ def test_a_database_made_at_migration_1_and_upgraded_equals_a_new_one(tmp_path: 
 def test_a_new_database_is_what_the_models_declare(tmp_path: Path) -> None:
     new = _new(tmp_path / "new.sqlite")
     declared_db = _open(tmp_path / "declared.sqlite")
-    declared_db.create_tables([db.SchemaVersion, *models.ALL_MODELS, *sync_models.ALL_MODELS])
+    declared_db.create_tables(_declared_models())
     declared = schema_of(declared_db)
     db.close_all()
     assert set(new) == set(declared), "a table without its migration (or a migration without its model)"
