@@ -18,21 +18,26 @@ from station_node.screening.match import Text, nonzero
 from station_node.screening.scope import Scope
 
 # The worker as payer: an obligation or the ad's own voice before the verb.
-_CUE = re.compile(r"(?:必须|需要|须|需|要|得|请|先|本人|自己|自行|入职前|上岗前|接单前|上线前|开工前|进场前)")
-_PAY = re.compile(r"(?:缴纳|交纳|上交|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|留|存)")
+_CUE = re.compile(
+    r"(?:必须|需要|须|需|要|得|请|先|本人|自己|自行|每人|离职|自离|未满|不满|违约"
+    r"|(?:入职|上岗|到岗|报到|进厂|进场|接单|上线|开工|签约|上户)(?:前|时|当天))"
+)
+_PAY = re.compile(
+    r"(?:缴纳|交纳|上交|上缴|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|办理|自备|自购|留|存|带上|拿出|提供|赔偿|赔付|赔)"
+)
 # Verbs that only look like paying (交通, 打卡, 转正, 留意, 付出).
 _NOT_PAY = (
     "交通", "交接", "交流", "交班", "交友", "交还", "交付使用", "打卡", "打扫", "打包", "打车", "打理", "打印", "打电话",
     "打字", "转正", "转岗", "转运", "留意", "留言", "留宿", "存在", "充电", "付出", "交社保", "交五险", "交保险", "缴社保",
-    "缴纳社保", "缴纳五险", "交纳社保", "开通账号", "打工", "打下手",
+    "缴纳社保", "缴纳五险", "交纳社保", "开通账号", "打工", "打下手", "办理入职", "办理手续", "提供住宿", "提供食宿",
 )
 _NOT_PAY_WORDS = re.compile("|".join(sorted(map(re.escape, _NOT_PAY), key=len, reverse=True)))
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)(元|块|万元|千元)")
-_BARE_AFTER = ("款", "钱", "费", "金", "份额", "费用")
-_PRICE = re.compile(r"^(?:价格|售价|每份|每人|每套|每个|费用|共|合计|一共|收费|需|金额)[为是:：]?(\d+)")
+_BARE_AFTER = ("款", "钱", "费", "金", "份额", "费用", "份子")
+_PRICE = re.compile(r"^(?:价格|售价|每份|每人|每套|每个|一张|一套|一个|一份|每张|费用|共|合计|一共|收费|需|金额)[为是:：]?(\d+)")
 _TO_WORKER = ("工资", "薪", "奖", "补贴", "补助", "提成", "报销", "给你", "给员工", "给工人", "给师傅", "给阿姨", "结算", "发放", "返给你")
 _PAYERS = ("公司", "老板", "店里", "平台", "客户", "雇主", "家长", "业主", "顾客", "站点", "单位", "厂里", "我们", "我方")
-_NOT_SUBJECT = "在向给到从和与"
+_NOT_SUBJECT = "在向给到从和与为"
 _INSTRUCTS = ("要求", "让", "叫", "规定", "安排", "通知", "收", "扣", "抽", "订")
 _PAY_REACH = 14  # characters from a paying verb to its amount
 _CUE_REACH = 8  # characters from the cue to the verb
@@ -42,17 +47,31 @@ _TAKE = re.compile(r"(?:划走|划扣|划|扣|抽|拿走|拿|留给|留|存入|�
 _SHARE = re.compile(r"\d+(?:\.\d+)?%|[一二两三四五六七八九十]成|分之|\d+(?:\.\d+)?(?:元|块)|[一二两三四五六七八九十百千万]+(?:元|块)")
 _LAWFUL = ("社保", "个税", "五险", "公积金", "所得税", "医保", "养老")
 
-_KEEP = re.compile(r"(?:代持|托管|代管|保管|收着|收存|收走|暂放|放在|放到|放进|锁进|锁在|锁入|押在|押给|扣在|扣着|存放|寄放|存到|存进|留在|留给|拿走|收回)")
+_KEEP = re.compile(r"(?:放(?:在|到)?.{1,5}(?:那里|那儿|那|手里|手上|处)|拿着|管着|代持|托管|代管|保管|收着|收存|收走|暂放|放在|放到|放进|锁进|锁在|锁入|押在|押给|扣在|扣着|存放|寄放|存到|存进|留在|留给|拿走|收回)")
 _HOLDERS = (
     "公司", "单位", "项目部", "人事", "中介", "雇主", "主家", "老板", "酒店", "财务", "班组", "工头", "领班", "队长",
     "厂办", "厂里", "厂方", "店里", "站点", "经理", "主管", "组长", "班长", "保险柜", "办公室", "宿舍管理员",
+    "老板娘", "我先", "我们先", "我这", "我们这",
 )
 _SELF = ("本人", "个人", "自己", "自行", "随身", "当场", "现场", "核验", "复印")
 _DOC_REACH = 16
 
-_ADVANCE = re.compile(r"(?:垫上|垫付|垫资|垫钱|自己垫|先垫|先行支付|先付款|先下单|自己的账户下单|自己下单)")
-_REPAY = re.compile(r"(?:退回|退还|返还|返回|返|连本带利|本金|加佣)")
+_ADVANCE = re.compile(r"(?:先充值|需充值|充值|垫上|垫付|垫资|垫钱|自己垫|先垫|先行支付|先付款|先下单|自己的账户下单|自己下单)")
+_REPAY = re.compile(r"(?:退回|退还|返还|返回|返|连本带利|本金|加佣|奖励)")
 _ADVANCE_REACH = 40
+
+_ACTION = re.compile(r"(?:加好友|加微信|加群|加粉|拉群|转发|点赞|关注|评论|收藏|加购|截图|投票|好评)")
+_REWARD = re.compile(r"(?:奖励|返现|返|给|得|赚|佣金|结算)(\d+(?:\.\d+)?)(?:元|块)")
+_ACTION_REACH = 24
+_SMALL = 20.0  # yuan: what a scam pays for one click
+_AGENT = re.compile(r"(?:中介|介绍人|介绍费|中介费|服务费|代招)")
+_HEAD_PRICE = re.compile(r"(?:男工?|女工?|每人|每位|一人)(\d+)")
+_GIVE = re.compile(
+    r"(?:给|交给|付给|转给|上交给|孝敬)(?:领班|工头|包工头|中介|介绍人|调度|队长|班长|主管|组长|站长|店长|经理|人事|财务|老板)"
+)
+_GIVING = re.compile(r"(?:付|给|发|补|奖励|奖|多给|另给)$")
+_REIMBURSED = ("报销", "实报实销", "凭票")
+_WORKERS = ("老师", "师傅", "阿姨", "教练", "技师", "司机", "骑手", "保洁员", "员工自己")
 
 
 def worker_pays(text: Text, scope: Scope) -> list[tuple[int, int]]:
@@ -77,7 +96,7 @@ def worker_pays(text: Text, scope: Scope) -> list[tuple[int, int]]:
             continue
         if scope.negated_before(start) or scope.warns(start) or scope.employer_pays(start, amount[1]):
             continue
-        if scope.customers_pay(start, amount[1], end - start):
+        if scope.customers_pay(start, amount[1], end - start) or reimbursed(text, start):
             continue
         out.append((start, amount[1]))
     return out
@@ -108,10 +127,13 @@ def _amount_after(text: Text, end: int) -> tuple[int, int] | None:
         digits = re.match(r"\d+", window[at + len(word) :]) if at >= 0 else None
         if digits and nonzero(digits.group(0)):
             return end + at, end + at + len(word) + digits.end()
-    if stop == norm.clause_end(end - 1) and stop < len(source):
+    for _ in range(2):  # priced at the head of one of the next two clauses (…耳机，统一领取，费用299元)
+        if stop != norm.clause_end(stop - 1) or stop >= len(source):
+            break
         price = _PRICE.match(source[stop : stop + 12])
         if price and nonzero(price.group(1)):
             return stop, stop + price.end()
+        stop = norm.clause_end(stop)
     return None
 
 
@@ -142,7 +164,9 @@ def documents_kept(text: Text, scope: Scope, documents: list[tuple[int, int]]) -
         stop = min(norm.clause_end(start), end + _DOC_REACH)
         rest = source[end:stop]
         keep = _KEEP.search(rest)
-        if keep is None or any(w in rest for w in _SELF) or not any(h in rest for h in _HOLDERS):
+        if keep is None or any(w in rest for w in (*_SELF, *scope.vocab.only_checked)):
+            continue
+        if not any(h in rest for h in _HOLDERS) and not any(h in source[start - 4 : end + keep.end()] for h in _HOLDERS):
             continue
         if scope.negated_before(end + keep.start(), floor=end) or scope.negated_before(start) or scope.warns(start):
             continue
@@ -156,7 +180,75 @@ def advances_repaid(text: Text, scope: Scope) -> list[tuple[int, int]]:
     for advance in _ADVANCE.finditer(source):
         if scope.negated_before(advance.start()) or scope.warns(advance.start()):
             continue
+        if scope.customers_pay(advance.start(), advance.end()):
+            continue
         repay = _REPAY.search(source, advance.end(), advance.end() + _ADVANCE_REACH)
+        if repay is None:  # the reward named first (冲到等级奖励200元，需先充值648)
+            repay = _REPAY.search(source, max(0, advance.start() - _ADVANCE_REACH), advance.start())
         if repay is not None:
-            return [(advance.start(), repay.end())]
+            return [(min(advance.start(), repay.start()), max(advance.end(), repay.end()))]
     return []
+
+
+def paid_per_action(text: Text, scope: Scope) -> list[tuple[int, int]]:
+    """Small sums for each online action (每加一个好友奖励3元, 转发到群截图返现5元): a task scam."""
+    source = text.text
+    for action in _ACTION.finditer(source):
+        reward = _REWARD.search(source, action.end(), action.end() + _ACTION_REACH)
+        if reward is None or text.crosses_break(action.start(), reward.start()) and reward.start() - action.end() > 12:
+            continue
+        if float(reward.group(1)) <= _SMALL and not scope.negated_before(action.start()) and not scope.warns(action.start()):
+            return [(action.start(), reward.end())]
+    return []
+
+
+def agent_price_list(text: Text) -> list[tuple[int, int]]:
+    """An agent's price per head (中介服务男450女300, 介绍费每人200): the worker pays the agent."""
+    source = text.text
+    for agent in _AGENT.finditer(source):
+        price = _HEAD_PRICE.search(source, agent.end(), agent.end() + 12)
+        if price is not None and not text.crosses_break(agent.start(), price.start()) and nonzero(price.group(1)):
+            return [(agent.start(), price.end())]
+    return []
+
+
+def given_to_party(text: Text, scope: Scope) -> list[tuple[int, int]]:
+    """Money or a share handed to a boss or an agent (给领班上150元, 需给调度抽成两成)."""
+    source, norm = text.text, text.norm
+    out: list[tuple[int, int]] = []
+    for give in _GIVE.finditer(source):
+        clause = norm.clause_start(give.start())
+        if employer_subject(source[clause : give.start()]) or scope.negated_before(give.start()):
+            continue
+        stop = min(norm.clause_end(give.start()), give.end() + 12)
+        share = _SHARE.search(source, give.end(), stop)
+        if share is None or any(w in source[give.end() : share.start()] for w in _TO_WORKER):
+            continue
+        if scope.warns(give.start()) or scope.employer_pays(give.start(), share.end()):
+            continue
+        out.append((give.start(), share.end()))
+    return out
+
+
+def given_to_worker(text: Text, at: int) -> bool:
+    """Whether the amount at text[at] is given to the worker (当天付200元试工费): a giving verb
+    right before it with no cue of the worker paying."""
+    source = text.text
+    lead = source[text.norm.clause_start(at) : at]
+    verb = _GIVING.search(lead)
+    return verb is not None and not _CUE.search(lead[max(0, verb.start() - 3) : verb.start()])
+
+
+def reimbursed(text: Text, start: int) -> bool:
+    """Whether the cost at text[start] is paid back by the employer (凭票报销) in its clause or the next."""
+    norm = text.norm
+    end = norm.clause_end(start)
+    if end < len(text.text):
+        end = norm.clause_end(end)
+    return any(word in text.text[start:end] for word in _REIMBURSED)
+
+
+def worker_collects(text: Text, start: int) -> bool:
+    """Whether the worker is the one collecting at text[start] (老师每节课收120元)."""
+    lead = text.text[text.norm.clause_start(start) : start]
+    return any(word in lead for word in _WORKERS)

@@ -15,9 +15,15 @@ from station_node.screening.match import AMOUNT, Hit, Text, find, nonzero
 from station_node.screening.normalise import is_han, normalise
 from station_node.screening.payer import (
     advances_repaid,
+    agent_price_list,
     documents_kept,
     employer_subject,
+    given_to_party,
+    given_to_worker,
+    paid_per_action,
+    reimbursed,
     wages_taken,
+    worker_collects,
     worker_pays,
 )
 from station_node.screening.scope import Scope
@@ -106,9 +112,9 @@ class _Screen:
             amount = scope.amount_beside(hit.start, hit.end)
             if scope.paid_to_worker(min(amount[0], hit.start) if amount else hit.start, hit.phrase.text):
                 continue
-            if amount:
+            if amount and not self._paid_back(hit, max(amount[1], hit.end)):
                 self._add("asks_for_money", hit, min(amount[0], hit.start), max(amount[1], hit.end))
-            elif not self._cleared(hit):
+            elif not amount and not self._cleared(hit) and not self._paid_back(hit, hit.end):
                 self._add("asks_for_money", hit)
         self._wages()
         self._deposit_like()
@@ -116,6 +122,8 @@ class _Screen:
             self._span("asks_for_money", STRUCTURAL[0], start, end)
         for start, end in wages_taken(self.text, scope):
             self._span("asks_for_money", STRUCTURAL[1], start, end)
+        for start, end in (*given_to_party(self.text, scope), *agent_price_list(self.text)):
+            self._span("asks_for_money", STRUCTURAL[0], start, end)
         for hit in find(self.text, vocab.pays_before_amount, vocab.money_exceptions):
             amount = scope.amount_beside(hit.start, hit.end)
             if (
@@ -123,8 +131,16 @@ class _Screen:
                 and amount[0] == hit.start
                 and not scope.negated_before(hit.start)
                 and not scope.customers_pay(hit.start, hit.end, hit.end - hit.start)
+                and not worker_collects(self.text, hit.start)
+                and not self._paid_by_another(hit)
             ):
                 self._add("asks_for_money", hit, hit.start, amount[1])
+
+    def _paid_back(self, hit: Hit, end: int) -> bool:
+        """Whether a cost (never a deposit) is the employer's after all: 体检费200元公司报销, 垫付…凭票报销."""
+        if any(word in hit.phrase.text for word in ("押", "保证", "抵")):
+            return False
+        return self.scope.employer_pays(hit.start, end) or reimbursed(self.text, hit.start)
 
     def _paid_by_another(self, hit: Hit) -> bool:
         """Whether a paying phrase (先垫付, 预交) has someone else before it as its payer (公司先垫付)."""
@@ -150,7 +166,9 @@ class _Screen:
                         refunds = find(self.text, vocab.refunds) if refunds is None else refunds
                         later = [r for r in refunds if end <= r.start <= end + _REFUND_REACH]
                         amount = (start, end) if later and self._amount_near(start, later[0].start) else None
-                    if amount is not None and not self._cleared(word):
+                    if amount is not None and amount[0] < start and given_to_worker(self.text, amount[0]):
+                        amount = None  # 当天付200元试工费: paid to the worker
+                    if amount is not None and not self._cleared(word) and not self._paid_back(word, amount[1]):
                         self._add("asks_for_money", word, min(amount[0], start), max(amount[1], end))
                 at = text.find(suffix, at + 1)
 
@@ -313,7 +331,7 @@ class _Screen:
                 self._add("bait_wording", hit)
         if any(f.kind == "bait_wording" for f in self.findings):
             return
-        for start, end in advances_repaid(self.text, scope):
+        for start, end in (*advances_repaid(self.text, scope), *paid_per_action(self.text, scope)):
             self._span("bait_wording", STRUCTURAL[3], start, end)
             return
         homes = [h for h in find(self.text, vocab.bait_home, vocab.bait_exceptions) if not scope.negated_before(h.start)]

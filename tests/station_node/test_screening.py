@@ -591,6 +591,21 @@ def test_scam_wording_in_new_words(text, held):
         ("兼职体验官：商品款先自己垫上，确认收货后连本带利退回", "bait_wording"),
         # money asked for beside training
         ("客服：入职前需参加两周岗前研修班，研修费用2980元可从工资分月抵扣", "training_trap"),
+        # cash brought, a price two clauses on, a penalty for leaving, money handed to a boss
+        ("理货员：报到时带上1500元现金，用于办理工牌门禁和宿舍", "asks_for_money"),
+        ("客服：需自备公司指定型号耳机，统一从行政领取，费用299元", "asks_for_money"),
+        ("家政：成为公司签约阿姨需先办理星级认证卡，一张880", "asks_for_money"),
+        ("保安：入职即签违约协议，未满一年离职赔偿公司3000元", "asks_for_money"),
+        ("保洁：每月给领班上150元份子钱，不给就不排班", "asks_for_money"),
+        ("搬运工：每单接单需给调度抽成两成", "asks_for_money"),
+        ("普工：中介服务男450女300，进厂当天结清", "asks_for_money"),
+        # documents with the boss, said plainly
+        ("工地：大家的身份证我先拿着，工程完了统一还", "withholds_id_card"),
+        ("餐厅：员工银行卡办好后放老板娘那，每月她帮你取工资", "withholds_id_card"),
+        # small sums per online action, a top-up before a reward
+        ("兼职：用自己微信帮公司加好友，每加一个奖励3元，日结", "bait_wording"),
+        ("兼职：转发抖音作品到三个群，截图回传即返现5元", "bait_wording"),
+        ("招募试玩员：下载游戏App冲到指定等级奖励200元，需先充值648", "bait_wording"),
     ],
 )
 def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
@@ -610,6 +625,13 @@ def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
         "后厨：试工一天照样给钱，当天结清，不压一分钱",
         "物流：公司先垫付油费2000元，月底凭票报销",
         "保姆：身份证本人自己保管，雇主只看一眼",
+        "仓管：入职先交一份体检报告，体检费200元公司报销",
+        "司机：先垫付的油费凭票当天报销，不拖欠",
+        "厨师：先试菜，试菜合格当天付200元试工费",
+        "家教：家长先付一个月学费，老师每节课收120元",
+        "快递员：请自带电动车，公司每月给300元电车补贴",
+        "商场导购：负责给顾客办理会员卡充值，每充1000送100",
+        "地推：商场扫码拉新，一个新用户奖励5元，现场结",
     ],
 )
 def test_money_flowing_to_the_worker_or_from_others_passes(text):
