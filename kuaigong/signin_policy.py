@@ -1,11 +1,14 @@
 """The sign-in limit both apps apply: how failures turn into delays and locks, and how long a
-refused person must wait. Pure apart from reading the app's config; the counts themselves live
-in each app's own table (station_node/services/signin_limits.py, central_hub/services/...)."""
+refused person must wait. Pure apart from reading the app's config: the counts live in each
+app's own table (its services/signin_limits.py), whose rows these functions read and change
+in place; the app saves them inside its own transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from flask import current_app, has_app_context
 
@@ -60,6 +63,54 @@ def count_failure(scope: str, failures: int, last_failure_at: dt.datetime | None
     failures += 1
     seconds, locked = rule.block_for(failures)
     return Count(failures, now + dt.timedelta(seconds=seconds) if seconds else None, locked)
+
+
+# A count as it was before an attempt (failures, last failure, blocked until, locked) and after
+# it (failures, blocked until, locked): what an attempt keeps to settle itself later.
+Before = tuple[int, dt.datetime | None, dt.datetime | None, bool]
+After = tuple[int, dt.datetime | None, bool]
+
+
+class Counted(Protocol):
+    """A row of failures for one account or address (each app's SigninThrottle)."""
+
+    failures: int
+    last_failure_at: dt.datetime | None
+    blocked_until: dt.datetime | None
+    locked: bool
+
+
+def blocked_by(rows: Iterable[Counted], now: dt.datetime) -> tuple[dt.datetime, bool] | None:
+    """The latest block in force at `now` among the rows and whether any is a lock; None if none."""
+    blocked = [r for r in rows if r.blocked_until is not None and r.blocked_until > now]
+    if not blocked:
+        return None
+    return max(r.blocked_until for r in blocked if r.blocked_until is not None), any(r.locked for r in blocked)
+
+
+def add_failure(scope: str, row: Counted, now: dt.datetime) -> tuple[Before, After]:
+    """Count one more failure on the row (not saved) and return the count before and after."""
+    before = (row.failures, row.last_failure_at, row.blocked_until, row.locked)
+    count = count_failure(scope, row.failures, row.last_failure_at, now)
+    row.failures, row.last_failure_at = count.failures, now
+    row.blocked_until, row.locked = count.blocked_until, count.locked
+    return before, (row.failures, row.blocked_until, row.locked)
+
+
+def take_back(row: Counted, before: Before, after: After) -> None:
+    """Undo one counted failure on the row (not saved): as before when no attempt came since."""
+    if row.failures == after[0]:
+        row.failures, row.last_failure_at, row.blocked_until, row.locked = before
+    else:
+        row.failures = max(0, row.failures - 1)
+
+
+def longest_wait(after: Iterable[After]) -> tuple[dt.datetime, bool] | None:
+    """The latest block the counted failures started and whether any is a lock; None if none."""
+    waits = [(until, locked) for _n, until, locked in after if until is not None]
+    if not waits:
+        return None
+    return max(until for until, _locked in waits), any(locked for _until, locked in waits)
 
 
 def forget_before(now: dt.datetime) -> dt.datetime:

@@ -20,7 +20,16 @@ from flask import current_app, has_app_context
 from central_hub import clock, db
 from central_hub.errors import HubError, NotFound
 from central_hub.models import Admin, SigninEvent, SigninThrottle
-from kuaigong.signin_policy import count_failure, forget_before, wait
+from kuaigong.signin_policy import (
+    After,
+    Before,
+    add_failure,
+    blocked_by,
+    forget_before,
+    longest_wait,
+    take_back,
+    wait,
+)
 
 
 def _wait_text(until: dt.datetime, locked: bool, now: dt.datetime) -> tuple[str, str, int]:
@@ -70,8 +79,8 @@ class Attempt:
     """One counted sign-in attempt, to be settled with `succeeded` or `failed`."""
 
     keys: dict[str, str]
-    before: dict[str, tuple[int, dt.datetime | None, dt.datetime | None, bool]] = field(default_factory=dict)
-    after: dict[str, tuple[int, dt.datetime | None, bool]] = field(default_factory=dict)
+    before: dict[str, Before] = field(default_factory=dict)
+    after: dict[str, After] = field(default_factory=dict)
 
 
 def _where(scope: str, key: str) -> peewee.Expression:
@@ -93,16 +102,12 @@ def begin(username: str, address: str | None) -> Attempt:
     with db.atomic():
         _forget_old(now)
         rows = {scope: _locked_row(scope, key) for scope, key in sorted(keys.items())}
-        blocked = [r for r in rows.values() if r.blocked_until is not None and r.blocked_until > now]
-        if blocked:
-            raise TooManyAttempts(max(r.blocked_until for r in blocked), any(r.locked for r in blocked), now)
+        block = blocked_by(rows.values(), now)
+        if block is not None:
+            raise TooManyAttempts(*block, now)
         for scope, row in rows.items():
-            attempt.before[scope] = (row.failures, row.last_failure_at, row.blocked_until, row.locked)
-            count = count_failure(scope, row.failures, row.last_failure_at, now)
-            row.failures, row.last_failure_at = count.failures, now
-            row.blocked_until, row.locked = count.blocked_until, count.locked
+            attempt.before[scope], attempt.after[scope] = add_failure(scope, row, now)
             row.save()
-            attempt.after[scope] = (row.failures, row.blocked_until, row.locked)
     return attempt
 
 
@@ -114,27 +119,20 @@ def succeeded(attempt: Attempt) -> None:
         row = db.locked(SigninThrottle.select().where(_where("address", attempt.keys["address"]))).first()
         if row is None:
             return
-        failures, last, until, locked = attempt.before["address"]
-        if row.failures == attempt.after["address"][0]:  # no other attempt since ours: as before
-            row.failures, row.last_failure_at, row.blocked_until, row.locked = failures, last, until, locked
-        else:
-            row.failures = max(0, row.failures - 1)
+        take_back(row, attempt.before["address"], attempt.after["address"])
         row.save()
 
 
 def failed(attempt: Attempt) -> WrongCredentials:
     """The password was wrong: audit a lock this failure started; the error to show."""
     now = clock.now()
-    waits = [(until, locked) for _n, until, locked in attempt.after.values() if until is not None]
     with db.atomic():
         for scope, (failures, until, locked) in sorted(attempt.after.items()):
             if locked and until is not None:  # `begin` refuses while blocked: every lock here is new
                 SigninEvent.create(event="locked", scope=scope, key=attempt.keys[scope], failures=failures,
                                    until=until, reason=f"{failures} failed sign-ins", at=now)
-    if not waits:
-        return WrongCredentials()
-    until, _ = max(waits)
-    return WrongCredentials(TooManyAttempts(until, any(locked for _u, locked in waits), now))
+    wait_for = longest_wait(attempt.after.values())
+    return WrongCredentials(None if wait_for is None else TooManyAttempts(*wait_for, now))
 
 
 def _forget_old(now: dt.datetime) -> None:

@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 
 import peewee
 
-from kuaigong.signin_policy import count_failure, forget_before, wait
+from kuaigong.signin_policy import (
+    After,
+    Before,
+    add_failure,
+    blocked_by,
+    forget_before,
+    longest_wait,
+    take_back,
+    wait,
+)
 from station_node import changelog, clock, db
 from station_node.errors import KuaigongError
 from station_node.models import ChangeEntry, SigninThrottle, Staff
@@ -58,8 +67,8 @@ class Attempt:
 
     kind: str
     keys: dict[str, str]  # scope -> key
-    before: dict[str, tuple[int, dt.datetime | None, dt.datetime | None, bool]] = field(default_factory=dict)
-    after: dict[str, tuple[int, dt.datetime | None, bool]] = field(default_factory=dict)
+    before: dict[str, Before] = field(default_factory=dict)
+    after: dict[str, After] = field(default_factory=dict)
 
 
 def _row(kind: str, scope: str, key: str, label: str) -> SigninThrottle:
@@ -83,17 +92,12 @@ def begin(kind: str, account: tuple[str, str] | None, address: str | None) -> At
     with db.atomic():
         _forget_old(now)
         rows = {scope: _row(kind, scope, key, label) for scope, (key, label) in targets.items()}
-        blocked = [r for r in rows.values() if r.blocked_until is not None and r.blocked_until > now]
-        if blocked:
-            until = max(r.blocked_until for r in blocked)
-            raise TooManyAttempts(until, any(r.locked for r in blocked), kind, now)
+        block = blocked_by(rows.values(), now)
+        if block is not None:
+            raise TooManyAttempts(*block, kind, now)
         for scope, row in rows.items():
-            attempt.before[scope] = (row.failures, row.last_failure_at, row.blocked_until, row.locked)
-            count = count_failure(scope, row.failures, row.last_failure_at, now)
-            row.failures, row.last_failure_at = count.failures, now
-            row.blocked_until, row.locked = count.blocked_until, count.locked
+            attempt.before[scope], attempt.after[scope] = add_failure(scope, row, now)
             row.save()
-            attempt.after[scope] = (row.failures, row.blocked_until, row.locked)
     return attempt
 
 
@@ -105,25 +109,18 @@ def succeeded(attempt: Attempt) -> None:
         row = SigninThrottle.get_or_none(_where(attempt.kind, "address", attempt.keys["address"]))
         if row is None:
             return
-        failures, last, until, locked = attempt.before["address"]
-        if row.failures == attempt.after["address"][0]:  # no other attempt since ours: as before
-            row.failures, row.last_failure_at, row.blocked_until, row.locked = failures, last, until, locked
-        else:
-            row.failures = max(0, row.failures - 1)
+        take_back(row, attempt.before["address"], attempt.after["address"])
         row.save()
 
 
 def failed(attempt: Attempt) -> TooManyAttempts | None:
     """The credentials were wrong: log a lock this failure started; say how long to wait, if at all."""
     now = clock.now()
-    waits = [(until, locked) for _n, until, locked in attempt.after.values() if until is not None]
     for scope, (failures, until, locked) in attempt.after.items():
         if locked and until is not None:  # `begin` refuses while blocked: every lock here is new
             _audit_lock(attempt.kind, scope, attempt.keys[scope], failures, until)
-    if not waits:
-        return None
-    until, _ = max(waits)
-    return TooManyAttempts(until, any(locked for _u, locked in waits), attempt.kind, now)
+    wait_for = longest_wait(attempt.after.values())
+    return None if wait_for is None else TooManyAttempts(*wait_for, attempt.kind, now)
 
 
 def _where(kind: str, scope: str, key: str) -> peewee.Expression:

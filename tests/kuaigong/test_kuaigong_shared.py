@@ -4,6 +4,7 @@ JSON bodies and the clocks. The apps' own tests drive the same code end to end o
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pytest
 from flask import Flask
@@ -31,6 +32,30 @@ def test_a_quiet_spell_wipes_the_count_and_config_overrides_the_policy() -> None
     with app.app_context():
         assert signin_policy.count_failure("account", 1, T0, T0).locked
         assert signin_policy.forget_before(T0) == T0 - dt.timedelta(days=1)
+
+
+@dataclass
+class _Row:
+    failures: int = 0
+    last_failure_at: dt.datetime | None = None
+    blocked_until: dt.datetime | None = None
+    locked: bool = False
+
+
+def test_a_row_counts_failures_blocks_and_takes_one_back() -> None:
+    row = _Row(failures=4, last_failure_at=T0)
+    before, after = signin_policy.add_failure("account", row, T0)
+    assert before == (4, T0, None, False) and after == (5, T0 + dt.timedelta(seconds=30), False)
+    assert signin_policy.blocked_by([row, _Row()], T0) == (T0 + dt.timedelta(seconds=30), False)
+    assert signin_policy.blocked_by([row], T0 + dt.timedelta(seconds=30)) is None
+    assert signin_policy.longest_wait([after, (1, None, False)]) == (T0 + dt.timedelta(seconds=30), False)
+    assert signin_policy.longest_wait([(1, None, False)]) is None
+    signin_policy.take_back(row, before, after)
+    assert row == _Row(failures=4, last_failure_at=T0)
+    signin_policy.add_failure("account", row, T0)
+    row.failures += 1  # another attempt came in meanwhile: only ours is taken back
+    signin_policy.take_back(row, before, after)
+    assert row.failures == 5 and row.blocked_until == T0 + dt.timedelta(seconds=30)
 
 
 def test_the_wait_is_rounded_up_and_shown_in_local_time() -> None:
