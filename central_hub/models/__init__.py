@@ -1,4 +1,4 @@
-"""The hub's tables, split by concern; `ALL_MODELS` is what migration 1 creates."""
+"""The hub's tables, split by concern (central_hub/migrations.py makes them)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import peewee
 
-from station_node.db import database
 from station_node.models import BaseModel, JSONField, utcnow
 
 
@@ -32,8 +31,3 @@ class CityRule(BaseModel):
 
 
 ALL_MODELS: list[type[BaseModel]] = [HubEntry, CityRule]
-
-
-def create_tables() -> None:
-    """Migration 2: the sync client's tables."""
-    database.create_tables(ALL_MODELS)
