@@ -23,18 +23,18 @@ _CUE = re.compile(
     r"|(?:入职|上岗|到岗|报到|进厂|进场|接单|上线|开工|签约|上户)(?:前|时|当天))"
 )
 _PAY = re.compile(
-    r"(?:缴纳|交纳|上交|上缴|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|办理|自备|自购|留|存|带上|拿出|提供|赔偿|赔付|赔)"
+    r"(?:缴纳|交纳|上交|上缴|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|办理|办|购买|买|自备|自购|留|存|带上|拿出|提供|赔偿|赔付|赔)"
 )
 # Verbs that only look like paying (交通, 打卡, 转正, 留意, 付出).
 _NOT_PAY = (
     "交通", "交接", "交流", "交班", "交友", "交还", "交付使用", "打卡", "打扫", "打包", "打车", "打理", "打印", "打电话",
     "打字", "转正", "转岗", "转运", "留意", "留言", "留宿", "存在", "充电", "付出", "交社保", "交五险", "交保险", "缴社保",
-    "缴纳社保", "缴纳五险", "交纳社保", "开通账号", "打工", "打下手", "办理入职", "办理手续", "提供住宿", "提供食宿",
+    "缴纳社保", "缴纳五险", "交纳社保", "开通账号", "打工", "打下手", "办理入职", "办理手续", "办完", "办好", "买菜", "买单", "购买社保", "买社保", "买保险", "购买保险", "提供住宿", "提供食宿",
 )
 _NOT_PAY_WORDS = re.compile("|".join(sorted(map(re.escape, _NOT_PAY), key=len, reverse=True)))
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)(元|块|万元|千元)")
 _BARE_AFTER = ("款", "钱", "费", "金", "份额", "费用", "份子")
-_PRICE = re.compile(r"^(?:价格|售价|每份|每人|每套|每个|一张|一套|一个|一份|每张|费用|共|合计|一共|收费|需|金额)[为是:：]?(\d+)")
+_PRICE = re.compile(r"^(?:价格|售价|每份|每人|每套|每个|一张|一套|一个|一份|每张|费用|共计|总计|共|合计|一共|收费|需|金额|(?:最低|最少|至少)[充交存付]?)[为是:：]?(\d+)")
 _TO_WORKER = ("工资", "薪", "奖", "补贴", "补助", "提成", "报销", "给你", "给员工", "给工人", "给师傅", "给阿姨", "结算", "发放", "返给你")
 _PAYERS = ("公司", "老板", "店里", "平台", "客户", "雇主", "家长", "业主", "顾客", "站点", "单位", "厂里", "我们", "我方")
 _NOT_SUBJECT = "在向给到从和与为"
@@ -44,10 +44,10 @@ _CUE_REACH = 8  # characters from the cue to the verb
 
 _WAGE = re.compile(r"(?:工资|薪水|薪资|工钱|报酬|月薪)")
 _TAKE = re.compile(r"(?:划走|划扣|划|扣|抽|拿走|拿|留给|留|存入|存|截)")
-_SHARE = re.compile(r"\d+(?:\.\d+)?%|[一二两三四五六七八九十]成|分之|\d+(?:\.\d+)?(?:元|块)|[一二两三四五六七八九十百千万]+(?:元|块)")
+_SHARE = re.compile(r"\d+(?:\.\d+)?%|[一二两三四五六七八九十]成|分之|一半|半个月|半月|全部|[一二两三四五六七八九]+[十百千万]|\d+(?:\.\d+)?(?:元|块)|[一二两三四五六七八九十百千万]+(?:元|块)")
 _LAWFUL = ("社保", "个税", "五险", "公积金", "所得税", "医保", "养老")
 
-_KEEP = re.compile(r"(?:放(?:在|到)?.{1,5}(?:那里|那儿|那|手里|手上|处)|拿着|管着|代持|托管|代管|保管|收着|收存|收走|暂放|放在|放到|放进|锁进|锁在|锁入|押在|押给|扣在|扣着|存放|寄放|存到|存进|留在|留给|拿走|收回)")
+_KEEP = re.compile(r"(?:代收|没收|放(?:在|到)?.{1,5}(?:那里|那儿|那|手里|手上|处)|拿着|管着|代持|托管|代管|保管|收着|收存|收走|暂放|放在|放到|放进|锁进|锁在|锁入|押在|押给|扣在|扣着|存放|寄放|存到|存进|留在|留给|拿走|收回)")
 _HOLDERS = (
     "公司", "单位", "项目部", "人事", "中介", "雇主", "主家", "老板", "酒店", "财务", "班组", "工头", "领班", "队长",
     "厂办", "厂里", "厂方", "店里", "站点", "经理", "主管", "组长", "班长", "保险柜", "办公室", "宿舍管理员",
@@ -60,15 +60,24 @@ _ADVANCE = re.compile(r"(?:先充值|需充值|充值|垫上|垫付|垫资|垫�
 _REPAY = re.compile(r"(?:退回|退还|返还|返回|返|连本带利|本金|加佣|奖励)")
 _ADVANCE_REACH = 40
 
-_ACTION = re.compile(r"(?:加好友|加微信|加群|加粉|拉群|转发|点赞|关注|评论|收藏|加购|截图|投票|好评)")
+_ACTION = re.compile(r"(?:点评|写评价|发帖|发广告|加好友|加微信|加群|加粉|拉群|转发|点赞|关注|评论|收藏|加购|截图|投票|好评)")
 _REWARD = re.compile(r"(?:奖励|返现|返|给|得|赚|佣金|结算)(\d+(?:\.\d+)?)(?:元|块)")
 _ACTION_REACH = 24
+_PRICE_AFTER = re.compile(r"(?:包|套餐|班)?[:：为]?(\d{3,}|\d+(?=元|块))")
+_COUNTED = tuple("天个小时期节次人周月课")
+_LENT = re.compile(
+    r"(?:用你的|借用你的|借你的|出借|租用你的|出租|出售|收购)(?:身份信息|身份证|实名|手机号|银行卡|电话卡|微信号|账号|支付宝)"
+)
 _SMALL = 20.0  # yuan: what a scam pays for one click
 _AGENT = re.compile(r"(?:中介|介绍人|介绍费|中介费|服务费|代招)")
 _HEAD_PRICE = re.compile(r"(?:男工?|女工?|每人|每位|一人)(\d+)")
 _GIVE = re.compile(
-    r"(?:给|交给|付给|转给|上交给|孝敬)(?:领班|工头|包工头|中介|介绍人|调度|队长|班长|主管|组长|站长|店长|经理|人事|财务|老板)"
+    r"(?:给|交给|付给|转给|上交给|孝敬|归)(?:领班|工头|包工头|中介|介绍人|调度|队长|班长|主管|组长|站长|店长|经理|人事|财务|老板"
+    r"|车行|车队|师傅|带班)"
 )
+_GIVE_LEAD = re.compile(r"^(?:每天|每日|每周|每月|每个月|按时|需|要|都|再|然后|统一|的)*$")
+_PRICED = re.compile(r"(?:金|费|钱|款)(\d{2,})")
+_NOT_RETURNED = re.compile(r"(?:不再|不予|不会|不)(?:退还|归还|发还|还给|退回)")
 _GIVING = re.compile(r"(?:付|给|发|补|奖励|奖|多给|另给)$")
 _REIMBURSED = ("报销", "实报实销", "凭票")
 _WORKERS = ("老师", "师傅", "阿姨", "教练", "技师", "司机", "骑手", "保洁员", "员工自己")
@@ -163,6 +172,10 @@ def documents_kept(text: Text, scope: Scope, documents: list[tuple[int, int]]) -
     for start, end in documents:
         stop = min(norm.clause_end(start), end + _DOC_REACH)
         rest = source[end:stop]
+        kept = _NOT_RETURNED.search(rest)
+        if kept is not None and not scope.warns(start):
+            out.append((start, end + kept.end()))  # 不再退还本人: kept for good
+            continue
         keep = _KEEP.search(rest)
         if keep is None or any(w in rest for w in (*_SELF, *scope.vocab.only_checked)):
             continue
@@ -222,6 +235,16 @@ def given_to_party(text: Text, scope: Scope) -> list[tuple[int, int]]:
             continue
         stop = min(norm.clause_end(give.start()), give.end() + 12)
         share = _SHARE.search(source, give.end(), stop)
+        lead = source[clause : give.start()]
+        if share is None and give.group(0).startswith("归") and _WAGE.search(lead):
+            out.append((clause, give.end()))  # 第一个月工钱归师傅: the wage itself handed over
+            continue
+        if share is None and clause and _GIVE_LEAD.match(lead):
+            # 日租金180，每天交给车行: the amount priced just before, handed over in this clause
+            price = _PRICED.search(source, norm.clause_start(clause - 1), clause)
+            if price is not None and nonzero(price.group(1)):
+                out.append((price.start(), give.end()))
+            continue
         if share is None or any(w in source[give.end() : share.start()] for w in _TO_WORKER):
             continue
         if scope.warns(give.start()) or scope.employer_pays(give.start(), share.end()):
@@ -252,3 +275,19 @@ def worker_collects(text: Text, start: int) -> bool:
     """Whether the worker is the one collecting at text[start] (老师每节课收120元)."""
     lead = text.text[text.norm.clause_start(start) : start]
     return any(word in lead for word in _WORKERS)
+
+
+def identity_lent(text: Text) -> list[tuple[int, int]]:
+    """The worker's identity or accounts lent out for pay (用你的身份信息注册账号): a scam."""
+    source = text.text
+    for lent in _LENT.finditer(source):
+        after = source[lent.end() : lent.end() + 10]
+        if not any(word in after for word in ("工资", "薪", "接收", "发放")):
+            return [(lent.start(), lent.end())]
+    return []
+
+
+def priced(text: Text, end: int) -> bool:
+    """Whether a price follows the word ending at `end` (课程包1999, 技术班：3800元)."""
+    match = _PRICE_AFTER.match(text.text, end)
+    return match is not None and nonzero(match.group(1)) and not text.text.startswith(_COUNTED, match.end())

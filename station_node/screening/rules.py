@@ -20,7 +20,9 @@ from station_node.screening.payer import (
     employer_subject,
     given_to_party,
     given_to_worker,
+    identity_lent,
     paid_per_action,
+    priced,
     reimbursed,
     wages_taken,
     worker_collects,
@@ -291,6 +293,7 @@ class _Screen:
         # whatever the posting was found asking the worker to pay counts beside training, too
         asked = [_as_hit(f) for f in self.findings if f.kind == "asks_for_money"]
         cues = find(self.text, vocab.training)
+        money += [c for c in cues if priced(self.text, c.end)]  # a course with its price (课程包1999)
         loans = find(self.text, vocab.training_loans)
         if loans:
             about = [*cues, *money]
@@ -331,7 +334,9 @@ class _Screen:
                 self._add("bait_wording", hit)
         if any(f.kind == "bait_wording" for f in self.findings):
             return
-        for start, end in (*advances_repaid(self.text, scope), *paid_per_action(self.text, scope)):
+        for start, end in (
+            *advances_repaid(self.text, scope), *paid_per_action(self.text, scope), *identity_lent(self.text)
+        ):
             self._span("bait_wording", STRUCTURAL[3], start, end)
             return
         homes = [h for h in find(self.text, vocab.bait_home, vocab.bait_exceptions) if not scope.negated_before(h.start)]

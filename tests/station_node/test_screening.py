@@ -606,6 +606,19 @@ def test_scam_wording_in_new_words(text, held):
         ("兼职：用自己微信帮公司加好友，每加一个奖励3元，日结", "bait_wording"),
         ("兼职：转发抖音作品到三个群，截图回传即返现5元", "bait_wording"),
         ("招募试玩员：下载游戏App冲到指定等级奖励200元，需先充值648", "bait_wording"),
+        # round three: a share in Chinese numerals, a minimum top-up, wages handed to a master
+        ("保洁：每个月孝敬主管两百，活才派得多", "asks_for_money"),
+        ("会所服务员：入职需要办一张本店储值卡，最低充2000", "asks_for_money"),
+        ("安装工：跟师傅干，第一个月工钱归师傅", "asks_for_money"),
+        ("网约车：租车跑单，日租金180，每天交给车行", "asks_for_money"),
+        ("外卖：新骑手需先买站点头盔箱子一套，共计460", "asks_for_money"),
+        ("装卸工：干满一个月才结账，中途离开工钱扣一半", "asks_for_money"),
+        ("家政：阿姨的手机上户期间由雇主代收，每周还一次", "withholds_id_card"),
+        ("电子厂：工卡和身份证办完入职手续后不再退还本人", "withholds_id_card"),
+        ("主播：签约前需完成平台孵化课程，课程包1999", "training_trap"),
+        ("兼职：帮忙在各大平台给商家写点评，每条给8块", "bait_wording"),
+        ("兼职：用你的身份信息帮忙注册账号，一个账号给50", "bait_wording"),
+        ("宝妈：每天在朋友圈发几条广告，月入3000+，不耽误带娃", "bait_wording"),
     ],
 )
 def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
@@ -632,6 +645,12 @@ def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
         "快递员：请自带电动车，公司每月给300元电车补贴",
         "商场导购：负责给顾客办理会员卡充值，每充1000送100",
         "地推：商场扫码拉新，一个新用户奖励5元，现场结",
+        "快递员：派件每件1.2元，每天需把签收单交给站长",
+        "保姆：每月4号前雇主把工资转到阿姨卡上，过年另给红包",
+        "理发师：按剪发收入六成分给师傅，店里拿四成",
+        "培训讲师：负责给新员工上岗前培训，课时费每节200元",
+        "骑手：需先在App完成实名认证，认证免费，当天即可接单",
+        "工地：工资由劳务公司直接打到个人卡上，身份证本人持有",
     ],
 )
 def test_money_flowing_to_the_worker_or_from_others_passes(text):
