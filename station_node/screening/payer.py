@@ -19,11 +19,11 @@ from station_node.screening.scope import Scope
 
 # The worker as payer: an obligation or the ad's own voice before the verb.
 _CUE = re.compile(
-    r"(?:必须|需要|须|需|要|得|请|先|本人|自己|自行|每人|离职|自离|未满|不满|违约"
+    r"(?:必须|需要|须|需|要|得|请|先|本人|自己|自行|每人|离职|自离|未满|不满|违约|至少|最低|最少"
     r"|(?:入职|上岗|到岗|报到|进厂|进场|接单|上线|开工|签约|上户)(?:前|时|当天))"
 )
 _PAY = re.compile(
-    r"(?:缴纳|交纳|上交|上缴|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|办理|办|购买|买|自备|自购|留|存|带上|拿出|提供|赔偿|赔付|赔)"
+    r"(?:缴纳|交纳|上交|上缴|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|办理|办|购买|买|自备|自购|留|存|带上|拿出|提供|赔偿|赔付|赔|消费)"
 )
 # Verbs that only look like paying (交通, 打卡, 转正, 留意, 付出).
 _NOT_PAY = (
@@ -63,6 +63,14 @@ _ADVANCE_REACH = 40
 _ACTION = re.compile(r"(?:点评|写评价|发帖|发广告|加好友|加微信|加群|加粉|拉群|转发|点赞|关注|评论|收藏|加购|截图|投票|好评)")
 _REWARD = re.compile(r"(?:奖励|返现|返|给|得|赚|佣金|结算)(\d+(?:\.\d+)?)(?:元|块)")
 _ACTION_REACH = 24
+_PLEDGE = re.compile(r"(?:押|保证|担保|抵押)(?:款|钱)")
+_BARE = re.compile(r"\d{2,}")
+_ENGLISH = re.compile(
+    r"(?:must|need to|needs to|required to|have to|has to|should) (?:first )?(?:pay|transfer|deposit|send|hand over|leave|give)"
+    r"[a-z ]{0,20}?(?:rmb|cny|¥|\$)?(\d+)"
+)
+_COLLECTED = re.compile(r"(?:工资|工钱|薪水|薪资)[^由]{0,4}由(?!本人|个人|自己|员工)[^领发]{1,6}(?:代领|领取|领)")
+_TERM = re.compile(r"(\d{3,})(?:元|块)?(?:一期|每期|/期)|(?:每期|一期)(\d{3,})")
 _PRICE_AFTER = re.compile(r"(?:包|套餐|班)?[:：为]?(\d{3,}|\d+(?=元|块))")
 _COUNTED = tuple("天个小时期节次人周月课")
 _LENT = re.compile(
@@ -73,7 +81,7 @@ _AGENT = re.compile(r"(?:中介|介绍人|介绍费|中介费|服务费|代招)"
 _HEAD_PRICE = re.compile(r"(?:男工?|女工?|每人|每位|一人)(\d+)")
 _GIVE = re.compile(
     r"(?:给|交给|付给|转给|上交给|孝敬|归)(?:领班|工头|包工头|中介|介绍人|调度|队长|班长|主管|组长|站长|店长|经理|人事|财务|老板"
-    r"|车行|车队|师傅|带班)"
+    r"|车行|车队|师傅|带班|介绍[^给]{0,4}人)"
 )
 _GIVE_LEAD = re.compile(r"^(?:每天|每日|每周|每月|每个月|按时|需|要|都|再|然后|统一|的)*$")
 _PRICED = re.compile(r"(?:金|费|钱|款)(\d{2,})")
@@ -131,6 +139,9 @@ def _amount_after(text: Text, end: int) -> tuple[int, int] | None:
     for match in _AMOUNT.finditer(window):
         if nonzero(match.group(1)):
             return end + match.start(), end + match.end()
+    bare = _BARE.match(window)  # 消费1500: a bare sum right after the verb
+    if bare and len(bare.group(0)) >= 3 and nonzero(bare.group(0)) and not window.startswith(_COUNTED, bare.end()):
+        return end, end + bare.end()
     for word in _BARE_AFTER:
         at = window.find(word)
         digits = re.match(r"\d+", window[at + len(word) :]) if at >= 0 else None
@@ -291,3 +302,34 @@ def priced(text: Text, end: int) -> bool:
     """Whether a price follows the word ending at `end` (课程包1999, 技术班：3800元)."""
     match = _PRICE_AFTER.match(text.text, end)
     return match is not None and nonzero(match.group(1)) and not text.text.startswith(_COUNTED, match.end())
+
+
+def deposit_named(text: Text, scope: Scope) -> list[tuple[int, int]]:
+    """Money named as a pledge (押款, 担保钱, 保证款) with an amount beside it: a deposit by any name."""
+    out: list[tuple[int, int]] = []
+    for pledge in _PLEDGE.finditer(text.text):
+        amount = _AMOUNT.match(text.text, pledge.end()) or _BARE.match(text.text, pledge.end())
+        if amount is None or not nonzero(amount.group(0)):
+            continue
+        start, end = pledge.start(), amount.end()
+        if scope.negated_before(start) or scope.warns(start) or scope.employer_pays(start, end):
+            continue
+        out.append((start, end))
+    return out
+
+
+def english_demand(text: Text) -> list[tuple[int, int]]:
+    """An English demand that the worker pay or hand over an amount (must transfer 500 yuan)."""
+    match = _ENGLISH.search(text.text)
+    return [(match.start(), match.end())] if match and nonzero(match.group(1)) else []
+
+
+def wages_collected(text: Text) -> list[tuple[int, int]]:
+    """Wages drawn by someone else on the workers' behalf (工钱先由带班统一领): they may never arrive."""
+    match = _COLLECTED.search(text.text)
+    return [(match.start(), match.end())] if match else []
+
+
+def term_prices(text: Text) -> list[tuple[int, int]]:
+    """Prices per term or class (3680一期, 每期398): what a course costs."""
+    return [(m.start(), m.end()) for m in _TERM.finditer(text.text) if nonzero(m.group(1) or m.group(2))]

@@ -16,14 +16,18 @@ from station_node.screening.normalise import is_han, normalise
 from station_node.screening.payer import (
     advances_repaid,
     agent_price_list,
+    deposit_named,
     documents_kept,
     employer_subject,
+    english_demand,
     given_to_party,
     given_to_worker,
     identity_lent,
     paid_per_action,
     priced,
     reimbursed,
+    term_prices,
+    wages_collected,
     wages_taken,
     worker_collects,
     worker_pays,
@@ -124,7 +128,10 @@ class _Screen:
             self._span("asks_for_money", STRUCTURAL[0], start, end)
         for start, end in wages_taken(self.text, scope):
             self._span("asks_for_money", STRUCTURAL[1], start, end)
-        for start, end in (*given_to_party(self.text, scope), *agent_price_list(self.text)):
+        for start, end in (
+            *given_to_party(self.text, scope), *agent_price_list(self.text), *deposit_named(self.text, scope),
+            *english_demand(self.text), *wages_collected(self.text),
+        ):
             self._span("asks_for_money", STRUCTURAL[0], start, end)
         for hit in find(self.text, vocab.pays_before_amount, vocab.money_exceptions):
             amount = scope.amount_beside(hit.start, hit.end)
@@ -294,6 +301,7 @@ class _Screen:
         asked = [_as_hit(f) for f in self.findings if f.kind == "asks_for_money"]
         cues = find(self.text, vocab.training)
         money += [c for c in cues if priced(self.text, c.end)]  # a course with its price (课程包1999)
+        asked += [_as_hit(Finding("training_trap", "每期价格", "", False, *span)) for span in term_prices(self.text)]
         loans = find(self.text, vocab.training_loans)
         if loans:
             about = [*cues, *money]

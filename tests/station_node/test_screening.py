@@ -619,6 +619,14 @@ def test_scam_wording_in_new_words(text, held):
         ("兼职：帮忙在各大平台给商家写点评，每条给8块", "bait_wording"),
         ("兼职：用你的身份信息帮忙注册账号，一个账号给50", "bait_wording"),
         ("宝妈：每天在朋友圈发几条广告，月入3000+，不耽误带娃", "bait_wording"),
+        # round four: English, a pledge by any name, a spending quota, wages drawn by a gang leader
+        ("Cleaner wanted: new staff must transfer 500 yuan to the supervisor before starting", "asks_for_money"),
+        ("保洁：入职押款２００元，做满退", "asks_for_money"),
+        ("KTV服务员：上班要完成店里的酒水任务，每月至少消费1500", "asks_for_money"),
+        ("搬运：每天的工钱先由带班统一领，月底再分给大家", "asks_for_money"),
+        ("油漆工：每做一个活，要给介绍你的人抽一成", "asks_for_money"),
+        ("电商运营：带你入行，需先报名精品班，名额有限，3680一期", "training_trap"),
+        ("月嫂：考高级月嫂证先交考务费和教材，共980", "training_trap"),
     ],
 )
 def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
@@ -651,6 +659,10 @@ def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
         "培训讲师：负责给新员工上岗前培训，课时费每节200元",
         "骑手：需先在App完成实名认证，认证免费，当天即可接单",
         "工地：工资由劳务公司直接打到个人卡上，身份证本人持有",
+        "劳务派遣：请自行保管好证件，公司不代收任何证件",
+        "搬运：带班负责点名和记工，工钱由公司直接发到每个人手上",
+        "超市：需在收银台为顾客充值会员卡，每充一笔奖励1元",
+        "Kitchen helper: meals provided, wages paid every Friday, no fees",
     ],
 )
 def test_money_flowing_to_the_worker_or_from_others_passes(text):
