@@ -23,7 +23,7 @@ _CUE = re.compile(
     r"|(?:入职|上岗|到岗|报到|进厂|进场|接单|上线|开工|签约|上户)(?:前|时|当天))"
 )
 _PAY = re.compile(
-    r"(?:缴纳|交纳|上交|上缴|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|办理|办|购买|买|自备|自购|留|存|带上|拿出|提供|赔偿|赔付|赔|消费)"
+    r"(?:缴纳|交纳|上交|上缴|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|办理|办|购买|买|自备|自购|留|存|带上|拿出|提供|赔偿|赔付|赔|消费|自理|自付|自费|自负)"
 )
 # Verbs that only look like paying (交通, 打卡, 转正, 留意, 付出).
 _NOT_PAY = (
@@ -81,10 +81,13 @@ _AGENT = re.compile(r"(?:中介|介绍人|介绍费|中介费|服务费|代招)"
 _HEAD_PRICE = re.compile(r"(?:男工?|女工?|每人|每位|一人)(\d+)")
 _GIVE = re.compile(
     r"(?:给|交给|付给|转给|上交给|孝敬|归)(?:领班|工头|包工头|中介|介绍人|调度|队长|班长|主管|组长|站长|店长|经理|人事|财务|老板"
-    r"|车行|车队|师傅|带班|介绍[^给]{0,4}人)"
+    r"|车行|车队|师傅|带班|介绍[^给]{0,4}人|公司|平台|店里|站点)"
 )
 _GIVE_LEAD = re.compile(r"^(?:每天|每日|每周|每月|每个月|按时|需|要|都|再|然后|统一|的)*$")
-_PRICED = re.compile(r"(?:金|费|钱|款)(\d{2,})")
+_PRICED = re.compile(r"(?:金|费|钱|款|租)(?:每月|每天|每周|每年)?(\d{2,})")
+_EARNINGS = re.compile(r"(?:工资|工钱|薪水|薪资|收入|课酬|酬劳|报酬|提成)")
+_UNIT_HEAD = re.compile(r"^(\d+)(?:元|块)")
+_PAID_BY = re.compile(r"[^由]{0,4}由(?:客户|顾客|家长|业主|学生|学员|患者|客人|住户|会员|用户)[^，]{0,3}?(?:交|付|支付|承担|出|缴)")
 _NOT_RETURNED = re.compile(r"(?:不再|不予|不会|不)(?:退还|归还|发还|还给|退回)")
 _GIVING = re.compile(r"(?:付|给|发|补|奖励|奖|多给|另给)$")
 _REIMBURSED = ("报销", "实报实销", "凭票")
@@ -150,7 +153,7 @@ def _amount_after(text: Text, end: int) -> tuple[int, int] | None:
     for _ in range(2):  # priced at the head of one of the next two clauses (…耳机，统一领取，费用299元)
         if stop != norm.clause_end(stop - 1) or stop >= len(source):
             break
-        price = _PRICE.match(source[stop : stop + 12])
+        price = _PRICE.match(source[stop : stop + 12]) or _UNIT_HEAD.match(source[stop : stop + 12])
         if price and nonzero(price.group(1)):
             return stop, stop + price.end()
         stop = norm.clause_end(stop)
@@ -171,6 +174,12 @@ def wages_taken(text: Text, scope: Scope) -> list[tuple[int, int]]:
             continue
         reach = source[wage.end() : min(norm.clause_end(wage.start()), take.end() + 10)]
         share = _SHARE.search(reach)
+        start = norm.clause_start(wage.start())
+        if share is None and start and source.startswith("从", start):
+            price = _PRICED.search(source, norm.clause_start(start - 1), start)
+            if price is not None and nonzero(price.group(1)):
+                out.append((price.start(), take.end()))
+                continue
         if share and any(c.isdigit() and c != "0" or c in "一二两三四五六七八九十百千万" for c in share.group(0)):
             out.append((wage.start(), max(take.end(), wage.end() + share.end())))
     return out
@@ -247,7 +256,12 @@ def given_to_party(text: Text, scope: Scope) -> list[tuple[int, int]]:
         stop = min(norm.clause_end(give.start()), give.end() + 12)
         share = _SHARE.search(source, give.end(), stop)
         lead = source[clause : give.start()]
-        if share is None and give.group(0).startswith("归") and _WAGE.search(lead):
+        if share is None and _EARNINGS.search(lead):
+            before = _SHARE.search(lead)  # 首月课酬的30%转给平台: the share named before
+            if before is not None and not give.group(0).endswith("师傅"):  # 收入六成分给师傅: the worker's share
+                out.append((clause + before.start(), give.end()))
+                continue
+        if share is None and give.group(0).startswith("归") and _EARNINGS.search(lead):
             out.append((clause, give.end()))  # 第一个月工钱归师傅: the wage itself handed over
             continue
         if share is None and clause and _GIVE_LEAD.match(lead):
@@ -333,3 +347,8 @@ def wages_collected(text: Text) -> list[tuple[int, int]]:
 def term_prices(text: Text) -> list[tuple[int, int]]:
     """Prices per term or class (3680一期, 每期398): what a course costs."""
     return [(m.start(), m.end()) for m in _TERM.finditer(text.text) if nonzero(m.group(1) or m.group(2))]
+
+
+def paid_by_customer(text: Text, end: int) -> bool:
+    """Whether the fee ending at `end` is said to be paid by a customer (学费由家长交给学校)."""
+    return _PAID_BY.match(text.text, end) is not None

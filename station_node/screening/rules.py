@@ -23,6 +23,7 @@ from station_node.screening.payer import (
     given_to_party,
     given_to_worker,
     identity_lent,
+    paid_by_customer,
     paid_per_action,
     priced,
     reimbursed,
@@ -104,6 +105,7 @@ class _Screen:
             or scope.employer_pays(hit.start, hit.end)
             or scope.customers_pay(hit.start, hit.end, _lead(hit))
             or scope.borne_before(hit.start)
+            or paid_by_customer(self.text, hit.end)
         )
 
     def money(self) -> None:

@@ -627,6 +627,13 @@ def test_scam_wording_in_new_words(text, held):
         ("油漆工：每做一个活，要给介绍你的人抽一成", "asks_for_money"),
         ("电商运营：带你入行，需先报名精品班，名额有限，3680一期", "training_trap"),
         ("月嫂：考高级月嫂证先交考务费和教材，共980", "training_trap"),
+        # round five: a price alone in the next clause, costs 自理, earnings handed over, rent cut from wages
+        ("装卸工：报名须知：到岗先交床位管理1月，150元，满月退", "asks_for_money"),
+        ("服务员：新人上岗前统一订做工装，每人自理260元", "asks_for_money"),
+        ("家政保洁：注意：首单收入归公司作为入职手续", "asks_for_money"),
+        ("外卖全职骑手：站点统一租车，车租每月400，从工资里直接扣", "asks_for_money"),
+        ("家教老师：每单成交后老师需将首月课酬的30%转给平台", "asks_for_money"),
+        ("化妆师助理：需先参加公司组织的三个月专业提升课，课时费按月从工资扣", "training_trap"),
     ],
 )
 def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
@@ -663,6 +670,9 @@ def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
         "搬运：带班负责点名和记工，工钱由公司直接发到每个人手上",
         "超市：需在收银台为顾客充值会员卡，每充一笔奖励1元",
         "Kitchen helper: meals provided, wages paid every Friday, no fees",
+        "音乐老师：给学员上课，每节课时费150元，学费由家长交给学校",
+        "宝妈兼职：社区团购站理货，每天上午3小时，时薪20元",
+        "家教老师：平台派单，课酬家长直接付给老师，平台不抽成",
     ],
 )
 def test_money_flowing_to_the_worker_or_from_others_passes(text):
