@@ -63,6 +63,7 @@ _ADVANCE_REACH = 40
 _ACTION = re.compile(r"(?:点评|写评价|发帖|发广告|加好友|加微信|加群|加粉|拉群|转发|点赞|关注|评论|收藏|加购|截图|投票|好评)")
 _REWARD = re.compile(r"(?:奖励|返现|返|给|得|赚|佣金|结算)(\d+(?:\.\d+)?)(?:元|块)")
 _ACTION_REACH = 24
+_MINUTES = re.compile(r"(?:\d+|几|十几|几十)分钟.{0,16}?(?:稳拿|稳赚|轻松拿|轻松赚|拿|赚|日入)\d+")
 _PLEDGE = re.compile(r"(?:押|保证|担保|抵押)(?:款|钱)")
 _BARE = re.compile(r"\d{2,}")
 _ENGLISH = re.compile(
@@ -352,3 +353,11 @@ def term_prices(text: Text) -> list[tuple[int, int]]:
 def paid_by_customer(text: Text, end: int) -> bool:
     """Whether the fee ending at `end` is said to be paid by a customer (学费由家长交给学校)."""
     return _PAID_BY.match(text.text, end) is not None
+
+
+def minutes_for_money(text: Text, scope: Scope) -> list[tuple[int, int]]:
+    """A few minutes of trivial effort for sure money (每天刷视频30分钟，一天稳拿100): a scam's promise."""
+    match = _MINUTES.search(text.text)
+    if match is None or scope.negated_before(match.start()) or scope.warns(match.start()):
+        return []
+    return [(match.start(), match.end())]

@@ -11,28 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from station_node.screening import payer
 from station_node.screening.match import AMOUNT, Hit, Text, find, nonzero
 from station_node.screening.normalise import is_han, normalise
-from station_node.screening.payer import (
-    advances_repaid,
-    agent_price_list,
-    deposit_named,
-    documents_kept,
-    employer_subject,
-    english_demand,
-    given_to_party,
-    given_to_worker,
-    identity_lent,
-    paid_by_customer,
-    paid_per_action,
-    priced,
-    reimbursed,
-    term_prices,
-    wages_collected,
-    wages_taken,
-    worker_collects,
-    worker_pays,
-)
 from station_node.screening.scope import Scope
 from station_node.screening.vocabulary import (
     Phrase,
@@ -48,8 +29,8 @@ _CARD_GAP = 10  # characters between a keeping verb and the ID document after it
 _CARD_GAP_AFTER = 14  # and between the document and a verb after it (身份证…由人事部统一存档保管)
 _FINDINGS_KEPT = 20  # findings of one kind worth showing staff
 # The names of findings read from structure: the worker pays, wages cut, a document kept by
-# someone else, money advanced and paid back.
-STRUCTURAL = ("劳动者付款", "从工资中扣取", "证件交他人保管", "垫付后返还")
+# someone else, the shape of a scam task (money advanced and paid back, pay per click).
+STRUCTURAL = ("劳动者付款", "从工资中扣取", "证件交他人保管", "诈骗任务")
 _PAYING = ("垫", "付", "支付", "交", "缴", "充值", "存")  # a listed phrase that is itself a payment
 _REFUND_REACH = 24  # characters from a word in 金 to the refund that shows it is a deposit
 
@@ -105,7 +86,7 @@ class _Screen:
             or scope.employer_pays(hit.start, hit.end)
             or scope.customers_pay(hit.start, hit.end, _lead(hit))
             or scope.borne_before(hit.start)
-            or paid_by_customer(self.text, hit.end)
+            or payer.paid_by_customer(self.text, hit.end)
         )
 
     def money(self) -> None:
@@ -126,13 +107,13 @@ class _Screen:
                 self._add("asks_for_money", hit)
         self._wages()
         self._deposit_like()
-        for start, end in worker_pays(self.text, scope):
+        for start, end in payer.worker_pays(self.text, scope):
             self._span("asks_for_money", STRUCTURAL[0], start, end)
-        for start, end in wages_taken(self.text, scope):
+        for start, end in payer.wages_taken(self.text, scope):
             self._span("asks_for_money", STRUCTURAL[1], start, end)
         for start, end in (
-            *given_to_party(self.text, scope), *agent_price_list(self.text), *deposit_named(self.text, scope),
-            *english_demand(self.text), *wages_collected(self.text),
+            *payer.given_to_party(self.text, scope), *payer.agent_price_list(self.text), *payer.deposit_named(self.text, scope),
+            *payer.english_demand(self.text), *payer.wages_collected(self.text),
         ):
             self._span("asks_for_money", STRUCTURAL[0], start, end)
         for hit in find(self.text, vocab.pays_before_amount, vocab.money_exceptions):
@@ -142,7 +123,7 @@ class _Screen:
                 and amount[0] == hit.start
                 and not scope.negated_before(hit.start)
                 and not scope.customers_pay(hit.start, hit.end, hit.end - hit.start)
-                and not worker_collects(self.text, hit.start)
+                and not payer.worker_collects(self.text, hit.start)
                 and not self._paid_by_another(hit)
             ):
                 self._add("asks_for_money", hit, hit.start, amount[1])
@@ -151,13 +132,13 @@ class _Screen:
         """Whether a cost (never a deposit) is the employer's after all: 体检费200元公司报销, 垫付…凭票报销."""
         if any(word in hit.phrase.text for word in ("押", "保证", "抵")):
             return False
-        return self.scope.employer_pays(hit.start, end) or reimbursed(self.text, hit.start)
+        return self.scope.employer_pays(hit.start, end) or payer.reimbursed(self.text, hit.start)
 
     def _paid_by_another(self, hit: Hit) -> bool:
         """Whether a paying phrase (先垫付, 预交) has someone else before it as its payer (公司先垫付)."""
         if not hit.phrase.text.lstrip("先需要须预").startswith(_PAYING):
             return False
-        return employer_subject(self.text.text[self.text.norm.clause_start(hit.start) : hit.start])
+        return payer.employer_subject(self.text.text[self.text.norm.clause_start(hit.start) : hit.start])
 
     def _deposit_like(self) -> None:
         """A word in 金 or 费 never listed (安全金, 履约金, 加盟费) with an amount beside it; 金 also
@@ -177,7 +158,7 @@ class _Screen:
                         refunds = find(self.text, vocab.refunds) if refunds is None else refunds
                         later = [r for r in refunds if end <= r.start <= end + _REFUND_REACH]
                         amount = (start, end) if later and self._amount_near(start, later[0].start) else None
-                    if amount is not None and amount[0] < start and given_to_worker(self.text, amount[0]):
+                    if amount is not None and amount[0] < start and payer.given_to_worker(self.text, amount[0]):
                         amount = None  # 当天付200元试工费: paid to the worker
                     if amount is not None and not self._cleared(word) and not self._paid_back(word, amount[1]):
                         self._add("asks_for_money", word, min(amount[0], start), max(amount[1], end))
@@ -246,7 +227,7 @@ class _Screen:
                     _near(before, starts_before, doc.start - _CARD_GAP, doc.start),
                     _near(after, starts_after, doc.end, doc.end + _CARD_GAP_AFTER),
                 )
-        for start, end in documents_kept(text, self.scope, [(d.start, d.end) for d in documents]):
+        for start, end in payer.documents_kept(text, self.scope, [(d.start, d.end) for d in documents]):
             self._span("withholds_id_card", STRUCTURAL[2], start, end)
         for hit in find(text, phrase_set(self.extra.get("withholds_id_card", ()))):
             if not self.scope.negated_before(hit.start):
@@ -302,8 +283,8 @@ class _Screen:
         # whatever the posting was found asking the worker to pay counts beside training, too
         asked = [_as_hit(f) for f in self.findings if f.kind == "asks_for_money"]
         cues = find(self.text, vocab.training)
-        money += [c for c in cues if priced(self.text, c.end)]  # a course with its price (课程包1999)
-        asked += [_as_hit(Finding("training_trap", "每期价格", "", False, *span)) for span in term_prices(self.text)]
+        money += [c for c in cues if payer.priced(self.text, c.end)]  # a course with its price (课程包1999)
+        asked += [_as_hit(Finding("training_trap", "每期价格", "", False, *span)) for span in payer.term_prices(self.text)]
         loans = find(self.text, vocab.training_loans)
         if loans:
             about = [*cues, *money]
@@ -345,7 +326,8 @@ class _Screen:
         if any(f.kind == "bait_wording" for f in self.findings):
             return
         for start, end in (
-            *advances_repaid(self.text, scope), *paid_per_action(self.text, scope), *identity_lent(self.text)
+            *payer.advances_repaid(self.text, scope), *payer.paid_per_action(self.text, scope), *payer.identity_lent(self.text),
+            *payer.minutes_for_money(self.text, scope),
         ):
             self._span("bait_wording", STRUCTURAL[3], start, end)
             return

@@ -634,6 +634,7 @@ def test_scam_wording_in_new_words(text, held):
         ("外卖全职骑手：站点统一租车，车租每月400，从工资里直接扣", "asks_for_money"),
         ("家教老师：每单成交后老师需将首月课酬的30%转给平台", "asks_for_money"),
         ("化妆师助理：需先参加公司组织的三个月专业提升课，课时费按月从工资扣", "training_trap"),
+        ("抖音推广员：每天刷视频30分钟，一天稳拿100", "bait_wording"),
     ],
 )
 def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
