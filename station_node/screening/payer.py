@@ -23,7 +23,7 @@ _CUE = re.compile(
     r"|(?:入职|上岗|到岗|报到|进厂|进场|接单|上线|开工|签约|上户)(?:前|时|当天))"
 )
 _PAY = re.compile(
-    r"(?:缴纳|交纳|上交|上缴|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|办理|办|购买|买|自备|自购|留|存|带上|拿出|提供|赔偿|赔付|赔|消费|自理|自付|自费|自负)"
+    r"(?:缴纳|交纳|上交|上缴|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|办理|办|购买|买|自备|自购|留|存|带上|拿出|提供|赔偿|赔付|赔|消费|出钱|掏钱|自理|自付|自费|自负)"
 )
 # Verbs that only look like paying (交通, 打卡, 转正, 留意, 付出).
 _NOT_PAY = (
@@ -47,11 +47,11 @@ _TAKE = re.compile(r"(?:划走|划扣|划|扣|抽|拿走|拿|留给|留|存入|�
 _SHARE = re.compile(r"\d+(?:\.\d+)?%|[一二两三四五六七八九十]成|分之|一半|半个月|半月|全部|[一二两三四五六七八九]+[十百千万]|\d+(?:\.\d+)?(?:元|块)|[一二两三四五六七八九十百千万]+(?:元|块)")
 _LAWFUL = ("社保", "个税", "五险", "公积金", "所得税", "医保", "养老")
 
-_KEEP = re.compile(r"(?:代收|没收|放(?:在|到)?.{1,5}(?:那里|那儿|那|手里|手上|处)|拿着|管着|代持|托管|代管|保管|收着|收存|收走|暂放|放在|放到|放进|锁进|锁在|锁入|押在|押给|扣在|扣着|存放|寄放|存到|存进|留在|留给|拿走|收回)")
+_KEEP = re.compile(r"(?:存在|代收|没收|放(?:在|到)?.{1,5}(?:那里|那儿|那|手里|手上|处)|拿着|管着|代持|托管|代管|保管|收着|收存|收走|暂放|放在|放到|放进|锁进|锁在|锁入|押在|押给|扣在|扣着|存放|寄放|存到|存进|留在|留给|拿走|收回)")
 _HOLDERS = (
     "公司", "单位", "项目部", "人事", "中介", "雇主", "主家", "老板", "酒店", "财务", "班组", "工头", "领班", "队长",
     "厂办", "厂里", "厂方", "店里", "站点", "经理", "主管", "组长", "班长", "保险柜", "办公室", "宿舍管理员",
-    "老板娘", "我先", "我们先", "我这", "我们这",
+    "老板娘", "我先", "我们先", "我这", "我们这", "店长", "站长", "领队", "船长", "工长", "带班", "调度", "前台",
 )
 _SELF = ("本人", "个人", "自己", "自行", "随身", "当场", "现场", "核验", "复印")
 _DOC_REACH = 16
@@ -61,8 +61,10 @@ _REPAY = re.compile(r"(?:退回|退还|返还|返回|返|连本带利|本金|加
 _ADVANCE_REACH = 40
 
 _ACTION = re.compile(r"(?:点评|写评价|发帖|发广告|加好友|加微信|加群|加粉|拉群|转发|点赞|关注|评论|收藏|加购|截图|投票|好评)")
-_REWARD = re.compile(r"(?:奖励|返现|返|给|得|赚|佣金|结算)(\d+(?:\.\d+)?)(?:元|块)")
+_REWARD = re.compile(r"(?:奖励|返现|返|给|得|赚|佣金|结算)(\d+(?:\.\d+)?)(?:元|块)|(?:返现|返|佣金)(\d+(?:\.\d+)?)")
 _ACTION_REACH = 24
+_FEE_AMOUNT = re.compile(r"费(?:用)?(?:为|是|:|：)?(\d+)(?:元|块)")
+_LEARN_REACH = 24
 _MINUTES = re.compile(r"(?:\d+|几|十几|几十)分钟.{0,16}?(?:稳拿|稳赚|轻松拿|轻松赚|拿|赚|日入)\d+")
 _PLEDGE = re.compile(r"(?:押|保证|担保|抵押)(?:款|钱)")
 _BARE = re.compile(r"\d{2,}")
@@ -81,13 +83,13 @@ _SMALL = 20.0  # yuan: what a scam pays for one click
 _AGENT = re.compile(r"(?:中介|介绍人|介绍费|中介费|服务费|代招)")
 _HEAD_PRICE = re.compile(r"(?:男工?|女工?|每人|每位|一人)(\d+)")
 _GIVE = re.compile(
-    r"(?:给|交给|付给|转给|上交给|孝敬|归)(?:领班|工头|包工头|中介|介绍人|调度|队长|班长|主管|组长|站长|店长|经理|人事|财务|老板"
+    r"(?:给|交给|付给|转给|上交给|上交|上缴|孝敬|返|归)(?:管理|领班|工头|包工头|中介|介绍人|调度|队长|班长|主管|组长|站长|店长|经理|人事|财务|老板"
     r"|车行|车队|师傅|带班|介绍[^给]{0,4}人|公司|平台|店里|站点)"
 )
 _GIVE_LEAD = re.compile(r"^(?:每天|每日|每周|每月|每个月|按时|需|要|都|再|然后|统一|的)*$")
 _PRICED = re.compile(r"(?:金|费|钱|款|租)(?:每月|每天|每周|每年)?(\d{2,})")
 _EARNINGS = re.compile(r"(?:工资|工钱|薪水|薪资|收入|课酬|酬劳|报酬|提成)")
-_UNIT_HEAD = re.compile(r"^(\d+)(?:元|块)")
+_UNIT_HEAD = re.compile(r"^(\d+)(?:元|块|(?:元|块)?(?:一套|一件|一个|一张|一份|一年|每套|每件))")
 _PAID_BY = re.compile(r"[^由]{0,4}由(?:客户|顾客|家长|业主|学生|学员|患者|客人|住户|会员|用户)[^，]{0,3}?(?:交|付|支付|承担|出|缴)")
 _NOT_RETURNED = re.compile(r"(?:不再|不予|不会|不)(?:退还|归还|发还|还给|退回)")
 _GIVING = re.compile(r"(?:付|给|发|补|奖励|奖|多给|另给)$")
@@ -231,7 +233,7 @@ def paid_per_action(text: Text, scope: Scope) -> list[tuple[int, int]]:
         reward = _REWARD.search(source, action.end(), action.end() + _ACTION_REACH)
         if reward is None or text.crosses_break(action.start(), reward.start()) and reward.start() - action.end() > 12:
             continue
-        if float(reward.group(1)) <= _SMALL and not scope.negated_before(action.start()) and not scope.warns(action.start()):
+        if float(reward.group(1) or reward.group(2)) <= _SMALL and not scope.negated_before(action.start()) and not scope.warns(action.start()):
             return [(action.start(), reward.end())]
     return []
 
@@ -255,14 +257,19 @@ def given_to_party(text: Text, scope: Scope) -> list[tuple[int, int]]:
         if employer_subject(source[clause : give.start()]) or scope.negated_before(give.start()):
             continue
         stop = min(norm.clause_end(give.start()), give.end() + 12)
-        share = _SHARE.search(source, give.end(), stop)
+        share = _SHARE.search(source, give.end(), stop) or _BARE.match(source, give.end(), stop)
         lead = source[clause : give.start()]
+        if share is None and ("红包" in lead or "钱" in lead):
+            before = _BARE.search(lead)  # 发个888的红包给管理: money named before, handed over
+            if before is not None and nonzero(before.group(0)):
+                out.append((clause + before.start(), give.end()))
+                continue
         if share is None and _EARNINGS.search(lead):
             before = _SHARE.search(lead)  # 首月课酬的30%转给平台: the share named before
             if before is not None and not give.group(0).endswith("师傅"):  # 收入六成分给师傅: the worker's share
                 out.append((clause + before.start(), give.end()))
                 continue
-        if share is None and give.group(0).startswith("归") and _EARNINGS.search(lead):
+        if share is None and _EARNINGS.search(lead) and (give.group(0).startswith("归") or _EARNINGS.search(lead[-3:])):
             out.append((clause, give.end()))  # 第一个月工钱归师傅: the wage itself handed over
             continue
         if share is None and clause and _GIVE_LEAD.match(lead):
@@ -361,3 +368,13 @@ def minutes_for_money(text: Text, scope: Scope) -> list[tuple[int, int]]:
     if match is None or scope.negated_before(match.start()) or scope.warns(match.start()):
         return []
     return [(match.start(), match.end())]
+
+
+def learner_pays(text: Text, start: int, end: int) -> tuple[int, int] | None:
+    """A course the worker is told to attend (需先上…课) with a fee and an amount after it."""
+    source, norm = text.text, text.norm
+    lead = source[max(norm.clause_start(start), start - 6) : start]
+    if not _CUE.search(lead) or source.startswith("费", end):  # 先交培训费: the fee itself, asked for
+        return None
+    fee = _FEE_AMOUNT.search(source, end, min(len(source), end + _LEARN_REACH))
+    return (start, fee.end()) if fee is not None and nonzero(fee.group(1)) else None

@@ -284,6 +284,11 @@ class _Screen:
         asked = [_as_hit(f) for f in self.findings if f.kind == "asks_for_money"]
         cues = find(self.text, vocab.training)
         money += [c for c in cues if payer.priced(self.text, c.end)]  # a course with its price (课程包1999)
+        for cue in cues:  # 需先上手法课两周，课时费2000元: the worker is the one learning, and paying
+            span = payer.learner_pays(self.text, cue.start, cue.end)
+            if span is not None and not scope.negated_before(cue.start):
+                self._span("training_trap", cue.phrase.text, *span)
+                return
         asked += [_as_hit(Finding("training_trap", "每期价格", "", False, *span)) for span in payer.term_prices(self.text)]
         loans = find(self.text, vocab.training_loans)
         if loans:
@@ -334,7 +339,7 @@ class _Screen:
         homes = [h for h in find(self.text, vocab.bait_home, vocab.bait_exceptions) if not scope.negated_before(h.start)]
         if not homes:
             return
-        for task in find(self.text, vocab.bait_tasks):
+        for task in find(self.text, vocab.bait_tasks, vocab.bait_exceptions):
             near = [h for h in homes if abs(h.start - task.start) <= vocab.bait_pair_reach]
             if near and not scope.negated_before(task.start) and not scope.warns(task.start):
                 home = near[0]

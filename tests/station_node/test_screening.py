@@ -635,6 +635,15 @@ def test_scam_wording_in_new_words(text, held):
         ("家教老师：每单成交后老师需将首月课酬的30%转给平台", "asks_for_money"),
         ("化妆师助理：需先参加公司组织的三个月专业提升课，课时费按月从工资扣", "training_trap"),
         ("抖音推广员：每天刷视频30分钟，一天稳拿100", "bait_wording"),
+        # round six: a red packet to the manager, wages or takings handed over, a course the worker attends
+        ("小时工：干活前先在群里发个888的红包给管理，才能接活", "asks_for_money"),
+        ("钟点工：公司帮你介绍客户，每介绍一户你要返公司100", "asks_for_money"),
+        ("保姆：首月工资给中介当服务费", "asks_for_money"),
+        ("服务员：工作服需要自己出钱买，180一套", "asks_for_money"),
+        ("家政：阿姨每单收入要上交公司三成", "asks_for_money"),
+        ("厨工：入职后健康证原件存在店长抽屉，离职时拿", "withholds_id_card"),
+        ("SPA技师：技师需先上店内手法课两周，课时费2000元，考核后上钟", "training_trap"),
+        ("兼职：帮忙点外卖写好评，每单返20", "bait_wording"),
     ],
 )
 def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
@@ -674,6 +683,10 @@ def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
         "音乐老师：给学员上课，每节课时费150元，学费由家长交给学校",
         "宝妈兼职：社区团购站理货，每天上午3小时，时薪20元",
         "家教老师：平台派单，课酬家长直接付给老师，平台不抽成",
+        "厨工：需持健康证上岗，原件自己留着，复印件交店长存档",
+        "客服：居家办公，公司提供电脑，会打字，底薪3000加提成",
+        "广告公司：负责户外广告牌巡查，每天看广告位是否完好",
+        "快递员：派件每件1.2元，每天需把签收单交给站长\n18-45",
     ],
 )
 def test_money_flowing_to_the_worker_or_from_others_passes(text):
