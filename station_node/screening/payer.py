@@ -19,11 +19,11 @@ from station_node.screening.scope import Scope
 
 # The worker as payer: an obligation or the ad's own voice before the verb.
 _CUE = re.compile(
-    r"(?:必须|需要|须|需|要|得|请|先|本人|自己|自行|每人|离职|自离|未满|不满|违约|至少|最低|最少"
-    r"|(?:入职|上岗|到岗|报到|进厂|进场|接单|上线|开工|签约|上户)(?:前|时|当天))"
+    r"(?:必须|需要|须|需|要|得|请|先|本人|自己|自行|每人|员工按|离职|自离|未满|不满|违约|至少|最低|最少"
+    r"|(?:入职|上岗|到岗|报到|进厂|进场|接单|接活|干活|上工|上班|上线|开工|签约|上户)(?:前|时|当天))"
 )
 _PAY = re.compile(
-    r"(?:缴纳|交纳|上交|上缴|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|办理|办|购买|买|自备|自购|留|存|带上|拿出|提供|赔偿|赔付|赔|消费|出钱|掏钱|自理|自付|自费|自负)"
+    r"(?:缴纳|交纳|上交|上缴|缴|交|支付|付|转账|转|打|充值|充|垫付|垫|认购|开通|办理|办|购买|买|自备|自购|留|存|带上|拿出|提供|赔偿|赔付|赔|消费|出钱|掏钱|承担|自理|自付|自费|自负)"
 )
 # Verbs that only look like paying (交通, 打卡, 转正, 留意, 付出).
 _NOT_PAY = (
@@ -34,7 +34,7 @@ _NOT_PAY = (
 _NOT_PAY_WORDS = re.compile("|".join(sorted(map(re.escape, _NOT_PAY), key=len, reverse=True)))
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)(元|块|万元|千元)")
 _BARE_AFTER = ("款", "钱", "费", "金", "份额", "费用", "份子")
-_PRICE = re.compile(r"^(?:价格|售价|每份|每人|每套|每个|一张|一套|一个|一份|每张|费用|共计|总计|共|合计|一共|收费|需|金额|(?:最低|最少|至少)[充交存付]?)[为是:：]?(\d+)")
+_PRICE = re.compile(r"^(?:每月|每年|价格|售价|每份|每人|每套|每个|一张|一套|一个|一份|每张|费用|共计|总计|共|合计|一共|收费|需|金额|(?:最低|最少|至少)[充交存付]?)[为是:：]?(\d+)")
 _TO_WORKER = ("工资", "薪", "奖", "补贴", "补助", "提成", "报销", "给你", "给员工", "给工人", "给师傅", "给阿姨", "结算", "发放", "返给你")
 _PAYERS = ("公司", "老板", "店里", "平台", "客户", "雇主", "家长", "业主", "顾客", "站点", "单位", "厂里", "我们", "我方")
 _NOT_SUBJECT = "在向给到从和与为"
@@ -42,12 +42,12 @@ _INSTRUCTS = ("要求", "让", "叫", "规定", "安排", "通知", "收", "扣"
 _PAY_REACH = 14  # characters from a paying verb to its amount
 _CUE_REACH = 8  # characters from the cue to the verb
 
-_WAGE = re.compile(r"(?:工资|薪水|薪资|工钱|报酬|月薪)")
+_WAGE = re.compile(r"(?:工资|薪水|薪资|工钱|报酬|月薪|配送费|派送费)")
 _TAKE = re.compile(r"(?:划走|划扣|划|扣|抽|拿走|拿|留给|留|存入|存|截)")
 _SHARE = re.compile(r"\d+(?:\.\d+)?%|[一二两三四五六七八九十]成|分之|一半|半个月|半月|全部|[一二两三四五六七八九]+[十百千万]|\d+(?:\.\d+)?(?:元|块)|[一二两三四五六七八九十百千万]+(?:元|块)")
 _LAWFUL = ("社保", "个税", "五险", "公积金", "所得税", "医保", "养老")
 
-_KEEP = re.compile(r"(?:存在|代收|没收|放(?:在|到)?.{1,5}(?:那里|那儿|那|手里|手上|处)|拿着|管着|代持|托管|代管|保管|收着|收存|收走|暂放|放在|放到|放进|锁进|锁在|锁入|押在|押给|扣在|扣着|存放|寄放|存到|存进|留在|留给|拿走|收回)")
+_KEEP = re.compile(r"(?:放(?:在|到|进)?(?:公司|车队|办公室|项目部|人事|财务|宿管|店里|厂里)|存在|代收|没收|放(?:在|到)?.{1,5}(?:那里|那儿|那|手里|手上|处)|拿着|管着|代持|托管|代管|保管|收着|收存|收走|暂放|放在|放到|放进|锁进|锁在|锁入|押在|押给|扣在|扣着|存放|寄放|存到|存进|留在|留给|拿走|收回)")
 _HOLDERS = (
     "公司", "单位", "项目部", "人事", "中介", "雇主", "主家", "老板", "酒店", "财务", "班组", "工头", "领班", "队长",
     "厂办", "厂里", "厂方", "店里", "站点", "经理", "主管", "组长", "班长", "保险柜", "办公室", "宿舍管理员",
@@ -84,12 +84,13 @@ _AGENT = re.compile(r"(?:中介|介绍人|介绍费|中介费|服务费|代招)"
 _HEAD_PRICE = re.compile(r"(?:男工?|女工?|每人|每位|一人)(\d+)")
 _GIVE = re.compile(
     r"(?:给|交给|付给|转给|上交给|上交|上缴|孝敬|返|归)(?:管理|领班|工头|包工头|中介|介绍人|调度|队长|班长|主管|组长|站长|店长|经理|人事|财务|老板"
-    r"|车行|车队|师傅|带班|介绍[^给]{0,4}人|公司|平台|店里|站点)"
+    r"|车行|车队|师傅|带班|班主|介绍[^给]{0,4}人|公司|平台|店里|站点)"
 )
+_HANDED = re.compile(r"(?:拿|出|掏|凑)\d+(?:元|块)?$")
 _GIVE_LEAD = re.compile(r"^(?:每天|每日|每周|每月|每个月|按时|需|要|都|再|然后|统一|的)*$")
 _PRICED = re.compile(r"(?:金|费|钱|款|租)(?:每月|每天|每周|每年)?(\d{2,})")
 _EARNINGS = re.compile(r"(?:工资|工钱|薪水|薪资|收入|课酬|酬劳|报酬|提成)")
-_UNIT_HEAD = re.compile(r"^(\d+)(?:元|块|(?:元|块)?(?:一套|一件|一个|一张|一份|一年|每套|每件))")
+_UNIT_HEAD = re.compile(r"^([一二两三四五六七八九]+[十百千万]+)(?:元|块|整)?$|^(\d+)(?:元|块|(?:元|块)?(?:一套|一件|一个|一张|一份|一年|每套|每件))")
 _PAID_BY = re.compile(r"[^由]{0,4}由(?:客户|顾客|家长|业主|学生|学员|患者|客人|住户|会员|用户)[^，]{0,3}?(?:交|付|支付|承担|出|缴)")
 _NOT_RETURNED = re.compile(r"(?:不再|不予|不会|不)(?:退还|归还|发还|还给|退回)")
 _GIVING = re.compile(r"(?:付|给|发|补|奖励|奖|多给|另给)$")
@@ -156,8 +157,9 @@ def _amount_after(text: Text, end: int) -> tuple[int, int] | None:
     for _ in range(2):  # priced at the head of one of the next two clauses (…耳机，统一领取，费用299元)
         if stop != norm.clause_end(stop - 1) or stop >= len(source):
             break
-        price = _PRICE.match(source[stop : stop + 12]) or _UNIT_HEAD.match(source[stop : stop + 12])
-        if price and nonzero(price.group(1)):
+        head = source[stop : min(norm.clause_end(stop), stop + 12)]
+        price = _PRICE.match(head) or _UNIT_HEAD.match(head)
+        if price and nonzero(next((g for g in price.groups() if g), "0")):
             return stop, stop + price.end()
         stop = norm.clause_end(stop)
     return None
@@ -178,7 +180,7 @@ def wages_taken(text: Text, scope: Scope) -> list[tuple[int, int]]:
         reach = source[wage.end() : min(norm.clause_end(wage.start()), take.end() + 10)]
         share = _SHARE.search(reach)
         start = norm.clause_start(wage.start())
-        if share is None and start and source.startswith("从", start):
+        if share is None and start and source.startswith(("从", "直接从", "每月从"), start):
             price = _PRICED.search(source, norm.clause_start(start - 1), start)
             if price is not None and nonzero(price.group(1)):
                 out.append((price.start(), take.end()))
@@ -259,7 +261,7 @@ def given_to_party(text: Text, scope: Scope) -> list[tuple[int, int]]:
         stop = min(norm.clause_end(give.start()), give.end() + 12)
         share = _SHARE.search(source, give.end(), stop) or _BARE.match(source, give.end(), stop)
         lead = source[clause : give.start()]
-        if share is None and ("红包" in lead or "钱" in lead):
+        if share is None and ("红包" in lead or "钱" in lead or _HANDED.search(lead)):
             before = _BARE.search(lead)  # 发个888的红包给管理: money named before, handed over
             if before is not None and nonzero(before.group(0)):
                 out.append((clause + before.start(), give.end()))

@@ -644,6 +644,14 @@ def test_scam_wording_in_new_words(text, held):
         ("厨工：入职后健康证原件存在店长抽屉，离职时拿", "withholds_id_card"),
         ("SPA技师：技师需先上店内手法课两周，课时费2000元，考核后上钟", "training_trap"),
         ("兼职：帮忙点外卖写好评，每单返20", "bait_wording"),
+        # round seven: the worker bears a total, a sum handed to the gang head, a price in Chinese numerals
+        ("保洁：公司统一购买的清洁套装，员工按成本价承担，共420", "asks_for_money"),
+        ("骑手：每月站点管理服务费200，直接从配送费里扣", "asks_for_money"),
+        ("工地：每人先拿1000给班主做担保，完工退", "asks_for_money"),
+        ("保安：先在公司交三个月的服装折旧，每月50", "asks_for_money"),
+        ("装修：接活前跟工长签约交履约保证，三千", "asks_for_money"),
+        ("物流：司机驾驶证和行驶证跑车期间放车队办公室", "withholds_id_card"),
+        ("驾校合作：报名学车后推荐到物流公司上班，学车费用分期从工资扣", "training_trap"),
     ],
 )
 def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
@@ -687,6 +695,10 @@ def test_the_worker_as_payer_is_held_whatever_the_name(text, code):
         "客服：居家办公，公司提供电脑，会打字，底薪3000加提成",
         "广告公司：负责户外广告牌巡查，每天看广告位是否完好",
         "快递员：派件每件1.2元，每天需把签收单交给站长\n18-45",
+        "保洁：清洁套装公司统一购买，员工免费领用",
+        "骑手：站点不收管理费，配送费每单全额给骑手",
+        "驾校教练：带学员练车，学员学车费用交驾校，教练拿课时费",
+        "服务员：完成月业绩奖励500，没完成不扣钱",
     ],
 )
 def test_money_flowing_to_the_worker_or_from_others_passes(text):
