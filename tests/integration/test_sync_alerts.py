@@ -100,11 +100,11 @@ def _post(hub: Hub, station_id: str, body: bytes) -> requests.Response:
                          headers={"Content-Type": "application/octet-stream"})
 
 
-def test_an_alert_not_signed_by_the_station_key_changes_nothing(sqlite_hub: Hub, enrolled: Any) -> None:
+def test_an_alert_not_signed_by_the_station_key_changes_nothing(hub: Hub, enrolled: Any) -> None:
     from station_node.sync import alerts, client, state
 
-    st = enrolled(sqlite_hub, "north")
-    other = enrolled(sqlite_hub, "south")
+    st = enrolled(hub, "north")
+    other = enrolled(hub, "south")
     with st.ctx():
         now = client.wall_ms()
         key = state.signing_key()
@@ -122,22 +122,22 @@ def test_an_alert_not_signed_by_the_station_key_changes_nothing(sqlite_hub: Hub,
         (alerts.signed_alert(st.station_id, "a4", "entry_altered", details, now - 3_600_000, key), 401),
         (alerts.signed_alert(st.station_id, "a5", "made_up", details, now, key), 422),
     ]
-    before = _all_issues(sqlite_hub)
+    before = _all_issues(hub)
     for body, status in cases:
-        answer = _post(sqlite_hub, st.station_id, body)
+        answer = _post(hub, st.station_id, body)
         assert 400 <= answer.status_code < 500, answer.text
         assert status is None or answer.status_code == status, (status, answer.text)
         assert answer.json()["error"]["code"]
-    assert _all_issues(sqlite_hub) == before
-    with sqlite_hub.ctx():
+    assert _all_issues(hub) == before
+    with hub.ctx():
         from central_hub.services import stations
 
         assert stations.refused_pushes(st.station_id).count == 6  # all but the unknown kind
 
     good = alerts.signed_alert(st.station_id, "a6", "entry_altered", details, now, key)
-    assert _post(sqlite_hub, st.station_id, good).status_code == 201
-    assert _post(sqlite_hub, st.station_id, good).status_code == 201  # the same alert again
-    assert _all_issues(sqlite_hub) == before + 1
+    assert _post(hub, st.station_id, good).status_code == 201
+    assert _post(hub, st.station_id, good).status_code == 201  # the same alert again
+    assert _all_issues(hub) == before + 1
 
 
 def _kuaigong(*args: str) -> subprocess.CompletedProcess[str]:
@@ -174,29 +174,29 @@ def test_cli_exits_non_zero_when_anything_was_refused(sqlite_hub: Hub, enrolled:
     assert synced.returncode == 2 and "entry_altered" in synced.stderr
 
 
-def test_a_long_log_is_checked_in_turns(sqlite_hub: Hub, enrolled: Any, monkeypatch: Any) -> None:
+def test_a_long_log_is_checked_in_turns(hub: Hub, enrolled: Any, monkeypatch: Any) -> None:
     from station_node.sync import client
 
     monkeypatch.setattr(client, "CHECK_PER_ROUND", 2)
-    st = enrolled(sqlite_hub, "east")
+    st = enrolled(hub, "east")
     for _ in range(5):
         st.worker()
     st.sync()
     sent = st.entries()
     seq = _alter(st, seq=sent - 1, name="王六")
     rounds = 0
-    while not _issues(sqlite_hub, "altered"):
+    while not _issues(hub, "altered"):
         st.sync()
         rounds += 1
         assert rounds <= (sent + 1) // 2 + 1, "every sent entry is checked within a turn"
-    assert _issues(sqlite_hub, "altered")[0].details["seq"] == seq
+    assert _issues(hub, "altered")[0].details["seq"] == seq
 
 
-def test_a_station_waiting_for_a_reset_is_in_the_hubs_queue(sqlite_hub: Hub, enrolled: Any,
+def test_a_station_waiting_for_a_reset_is_in_the_hubs_queue(hub: Hub, enrolled: Any,
                                                              tmp_path: Path) -> None:
     from station_node.sync.backup import backup, restore
 
-    st = enrolled(sqlite_hub, "east")
+    st = enrolled(hub, "east")
     st.worker()
     st.sync()
     st.sync()  # the hub log it holds is acknowledged before the backup
@@ -210,7 +210,7 @@ def test_a_station_waiting_for_a_reset_is_in_the_hubs_queue(sqlite_hub: Hub, enr
         st.worker()  # its head is now past the hub's: only the station itself can tell
     out = st.sync()
     assert out.blocked == "behind_receipt" and out.pushed == 0
-    [item] = _issues(sqlite_hub, "restored")
+    [item] = _issues(hub, "restored")
     assert item.status == "open" and item.details["signal"] == "alert"
     report = item.details["station_report"]
     assert report["reason"] == "behind_receipt"
@@ -218,10 +218,10 @@ def test_a_station_waiting_for_a_reset_is_in_the_hubs_queue(sqlite_hub: Hub, enr
     assert "head" not in item.details and "hub_log" not in item.details
 
 
-def test_a_refused_alert_never_stops_the_sync(sqlite_hub: Hub, enrolled: Any) -> None:
+def test_a_refused_alert_never_stops_the_sync(hub: Hub, enrolled: Any) -> None:
     from station_node.sync import state
 
-    st = enrolled(sqlite_hub, "east")
+    st = enrolled(hub, "east")
     with st.ctx():
         state.note_alert("made_up", "1", {"what": "a kind this hub does not know"})
     st.worker()
@@ -229,4 +229,4 @@ def test_a_refused_alert_never_stops_the_sync(sqlite_hub: Hub, enrolled: Any) ->
     assert out.pushed >= 1 and st.status()["alert_error"]["code"] == "alert_refused"
     with st.ctx():
         assert [a["sent"] for a in state.alerts()] == [False]  # tried again next round
-    assert _all_issues(sqlite_hub) == 0
+    assert _all_issues(hub) == 0
