@@ -32,7 +32,7 @@ SEALED_ENTITIES = ("worker", "employer")
 
 def _station_id() -> str:
     if has_app_context():
-        from station_node.sync import state
+        from station_node import station_state as state
 
         return state.station_id()
     return "station-local"
@@ -93,7 +93,7 @@ def _note_if_restored(receipt: sp.Receipt | None, station: str, epoch: int, head
         return
     check = sp.check_restore(epoch, head_seq, head_hash, receipt)
     if not check.may_append:
-        from station_node.sync import state
+        from station_node import station_state as state
 
         state.mark_restored(epoch, head_seq, head_hash, check.reason)
 
@@ -104,7 +104,7 @@ def _sealed(entity: str, entity_id: str, op: str, fields: dict[str, Any]) -> dic
         return fields
     if not fields.get("id_hash") or "id_sealed" in fields:
         return fields
-    from station_node.sync import sealing
+    from station_node import sealing
 
     sealed = sealing.sealed_copy(entity, entity_id)
     return fields if sealed is None else {**fields, "id_sealed": sealed}
@@ -127,7 +127,7 @@ def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -
     stat each): the head of the chain is read from the database every time, inside the
     caller's transaction, so a restored database or another writer is always seen.
     """
-    from station_node.sync import state
+    from station_node import station_state as state
 
     last = database.execute_sql(_HEAD).fetchone()  # (seq, epoch, hash, wall, counter) | None
     in_app = has_app_context()

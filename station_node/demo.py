@@ -170,7 +170,7 @@ def _jobs(employers: list[Any], communities: list[str]) -> list[dict[str, Any]]:
 def seed_key(app: Flask) -> str:
     """What a station's demo data are drawn from: its enrolled id (the hub's id for it), else an
     id configured for it, else a random one — never one id shared by every station."""
-    from station_node.sync import state
+    from station_node import station_state as state
 
     enr = state.enrolment(app)
     if enr is not None:

@@ -13,8 +13,8 @@ from typing import Any
 
 from station_node import changelog, clock, db
 from station_node.errors import Conflict
+from station_node.hub_records import CityRule
 from station_node.models import Employer, Job, Offer
-from station_node.sync.models import CityRule
 
 CITY_BLOCK_KINDS = ("blocked_employer", "blocked_intermediary")
 LIVE = ("open", "escalated")

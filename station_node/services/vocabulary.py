@@ -15,9 +15,9 @@ import peewee
 
 from station_node import changelog, clock, db
 from station_node.errors import FieldErrors, Forbidden, NotFound
+from station_node.hub_records import CityRule
 from station_node.models import ScreeningPhrase, Staff
 from station_node.services import require_staff, screening
-from station_node.sync.models import CityRule
 from station_node.validation import clean_text
 
 PHRASE_KINDS: tuple[str, ...] = screening.PHRASE_KINDS  # what a phrase may flag

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import sync_protocol as sp
-from station_node.sync import state
+from station_node import station_state as state
 from station_node.sync.transport import HubClient, HubUnreachable, SyncError
 from sync_protocol.signed import sign
 

@@ -34,8 +34,9 @@ from flask import Flask
 
 import sync_protocol as sp
 from station_node import changelog, clock, db
+from station_node import station_state as state
 from station_node.models import ChangeEntry
-from station_node.sync import outbox, state
+from station_node.sync import outbox
 from station_node.sync.transport import SyncError
 
 FORMAT = "kuaigong-station-backup"

@@ -13,7 +13,8 @@ from flask import Flask
 
 import sync_protocol as sp
 from station_node import db
-from station_node.sync import client, decisions, outbox, state
+from station_node import station_state as state
+from station_node.sync import client, decisions, outbox
 from station_node.sync.transport import SyncError
 
 _BUNDLE_TEXT = {

@@ -18,7 +18,8 @@ from flask import Flask, current_app
 
 import sync_protocol as sp
 from station_node import changelog, clock, db
-from station_node.sync import alerts, decisions, outbox, state
+from station_node import station_state as state
+from station_node.sync import alerts, decisions, outbox
 from station_node.sync.transport import HubClient, HubRefused, HubUnreachable, SyncError
 from sync_protocol.signed import sign
 

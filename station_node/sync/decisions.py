@@ -16,10 +16,11 @@ from flask import current_app
 
 import sync_protocol as sp
 from station_node import changelog, db
+from station_node import station_state as state
 from station_node.errors import KuaigongError
+from station_node.hub_records import CityRule, HubEntry
 from station_node.models import Assignment, Employer, Staff, Worker
-from station_node.sync import outbox, state
-from station_node.sync.models import CityRule, HubEntry
+from station_node.sync import outbox
 
 # What applying a hub entry did here, the first word of its stored outcome (see `_did`).
 APPLIED, NOTHING_HERE, NOT_OURS, REFUSED, DEFERRED = "applied", "nothing_here", "not_ours", "refused", "deferred"

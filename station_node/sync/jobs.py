@@ -20,7 +20,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from flask import Flask
 
 from station_node import db
-from station_node.sync import client, outbox, state
+from station_node import station_state as state
+from station_node.sync import client, outbox
 from station_node.sync.transport import HubClient, HubUnreachable, SyncError
 
 log = logging.getLogger(__name__)

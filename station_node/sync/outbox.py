@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import sync_protocol as sp
 from station_node import changelog
+from station_node import station_state as state
 from station_node.models import ChangeEntry
-from station_node.sync import state
 from station_node.sync.transport import SyncError
 
 

@@ -17,8 +17,9 @@ from flask import (
 from flask_babel import gettext as _
 
 from station_node import auth
-from station_node.sync import client, decisions, state
-from station_node.sync.models import CityRule
+from station_node import station_state as state
+from station_node.hub_records import CityRule
+from station_node.sync import client, decisions
 
 bp = Blueprint("sync_status", __name__)
 

@@ -233,7 +233,7 @@ class Station:
 
     @property
     def station_id(self) -> str:
-        from station_node.sync import state
+        from station_node import station_state as state
 
         with self.app.app_context():
             enr = state.enrolment()
@@ -295,7 +295,7 @@ class Station:
             return ChangeEntry.select().count()
 
     def status(self) -> dict[str, Any]:
-        from station_node.sync import state
+        from station_node import station_state as state
 
         with self.app.app_context():
             return state.status()

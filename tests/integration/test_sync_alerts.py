@@ -75,7 +75,7 @@ def test_an_edited_pushed_row_reaches_the_hub_as_a_signed_alert(hub: Hub, enroll
 
 def test_an_edited_unsent_row_stops_the_push_but_not_the_pull(hub: Hub, enrolled: Any) -> None:
     from central_hub.services import rules
-    from station_node.sync.models import CityRule
+    from station_node.hub_records import CityRule
 
     st = enrolled(hub, "west")
     st.worker()
@@ -101,7 +101,8 @@ def _post(hub: Hub, station_id: str, body: bytes) -> requests.Response:
 
 
 def test_an_alert_not_signed_by_the_station_key_changes_nothing(hub: Hub, enrolled: Any) -> None:
-    from station_node.sync import alerts, client, state
+    from station_node import station_state as state
+    from station_node.sync import alerts, client
 
     st = enrolled(hub, "north")
     other = enrolled(hub, "south")
@@ -219,7 +220,7 @@ def test_a_station_waiting_for_a_reset_is_in_the_hubs_queue(hub: Hub, enrolled: 
 
 
 def test_a_refused_alert_never_stops_the_sync(hub: Hub, enrolled: Any) -> None:
-    from station_node.sync import state
+    from station_node import station_state as state
 
     st = enrolled(hub, "east")
     with st.ctx():

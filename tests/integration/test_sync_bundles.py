@@ -80,7 +80,7 @@ def test_bundles_both_ways(sqlite_hub: Hub, enrolled: Any, tmp_path: Path) -> No
         out = _run(station_cli, "import-bundle", "--data", _data(st), str(back))
         assert out.exit_code == 0, out.output
         assert f"hub holds our log up to {total}" in out.output
-    from station_node.sync.models import CityRule, HubEntry
+    from station_node.hub_records import CityRule, HubEntry
 
     with st.ctx():
         assert Employer.get_by_id(employer).blocked is True

@@ -104,7 +104,7 @@ def test_a_city_block_of_an_employer_at_two_stations_is_the_hubs_decision_not_a_
 
     # The desk cannot lift a block the city decided ...
     from station_node.errors import Conflict
-    from station_node.sync.models import CityRule
+    from station_node.hub_records import CityRule
 
     with east.ctx():
         with pytest.raises(Conflict) as refused:
@@ -122,7 +122,7 @@ def test_a_city_block_of_an_employer_at_two_stations_is_the_hubs_decision_not_a_
     assert state["field_items"] == [] and state["losses"] == []
     assert state["blocked"][at_east] == (True, True)
     assert _station_employer(east, at_east) == (True, "市级规则：收取押金")
-    from station_node.sync.models import HubEntry
+    from station_node.hub_records import HubEntry
 
     with east.ctx():
         told = [h for h in HubEntry.select() if h.entity == "city_rule" and h.entity_id == str(rule_id)]

@@ -44,7 +44,7 @@ def test_hub_killed_mid_apply_then_sync_resumes(tmp_path: Path, make_station: An
         assert hub.proc is not None and hub.proc.wait(5) == -9
         count, distinct, head = _applied(hub, st.station_id)
         assert count == distinct == head == 20  # the third batch rolled back with the crash
-        from station_node.sync import state
+        from station_node import station_state as state
 
         with st.app.app_context():
             assert state.acked().receipt.seq == 20  # type: ignore[union-attr]

@@ -19,7 +19,8 @@ from integration_helpers import Hub, Station
 
 import sync_protocol as sp
 from station_node import clock
-from station_node.sync import client, state
+from station_node import station_state as state
+from station_node.sync import client
 from station_node.sync.jobs import SyncBeat
 from station_node.sync.transport import HubClient, HubRefused, HubUnreachable, SyncError
 

@@ -69,8 +69,8 @@ def test_offline_stations_meet_at_the_hub(hub: Hub, enrolled: Any) -> None:
 
     for st in (a, b, c):
         st.sync()
+    from station_node.hub_records import HubEntry
     from station_node.models import Assignment
-    from station_node.sync.models import HubEntry
 
     with b.ctx():
         assert Assignment.get_by_id(booked_b).status == "cancelled"

@@ -22,7 +22,8 @@ from integration_helpers import Hub, Station
 
 import sync_protocol as sp
 from central_hub.cli import hub as hub_cli
-from station_node.sync import bundles, client, state
+from station_node import station_state as state
+from station_node.sync import bundles, client
 from station_node.sync.transport import HubClient
 from sync_protocol.bundles import read_bundle, write_bundle
 

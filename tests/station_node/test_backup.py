@@ -19,10 +19,11 @@ from web_helpers import T0
 
 import sync_protocol as sp
 from station_node import changelog, clock, create_app, db
+from station_node import station_state as state
 from station_node.identity import decrypt_id, ensure_keys
 from station_node.models import ChangeEntry, Worker
 from station_node.sync import backup as station_backup
-from station_node.sync import client, state
+from station_node.sync import client
 from station_node.sync.transport import SyncError
 
 

@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from test_sync_station import _console
 
-from station_node.sync import state
+from station_node import station_state as state
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "station_node" / "translations" / "en" / "LC_MESSAGES"

@@ -18,11 +18,12 @@ from web_helpers import ADMIN_PASSWORD, Api, employer_body, worker_body
 
 import sync_protocol as sp
 from station_node import clock, identity
+from station_node import station_state as state
 from station_node.errors import Conflict
 from station_node.models import Assignment, ChangeEntry, Employer, Job, Offer, Staff
 from station_node.services import dispatch, employer_blocks, posting, registration
 from station_node.services.staff import create_staff
-from station_node.sync import decisions, state
+from station_node.sync import decisions
 
 __all__ = ["clock_at_t0", "engine_app"]  # fixtures used by name
 

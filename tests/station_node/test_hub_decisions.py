@@ -14,9 +14,10 @@ from web_helpers import Api, worker_body
 
 import sync_protocol as sp
 from station_node import db
+from station_node import station_state as state
+from station_node.hub_records import HubEntry
 from station_node.models import ChangeEntry, Worker
-from station_node.sync import decisions, state
-from station_node.sync.models import HubEntry
+from station_node.sync import decisions
 
 HUB, US = "hub", "st-east"
 _hub_seq = itertools.count(1)

@@ -11,7 +11,7 @@ from typing import Any
 import peewee
 
 from station_node import db, migrations, models
-from station_node.sync import models as sync_models
+from station_node import hub_records as sync_models
 
 # Indexes only the migrations make (for speed), which no model declares.
 INDEXES_BEYOND_MODELS = {"ranking_job_id_rank"}
@@ -36,7 +36,7 @@ def schema_of(database: peewee.Database) -> dict[str, Any]:
 
 
 def _declared_models() -> list[type[peewee.Model]]:
-    """Every table model of the station (in models and sync.models, listed in ALL_MODELS or not)."""
+    """Every table model of the station (in models and hub_records, listed in ALL_MODELS or not)."""
     found: list[type[peewee.Model]] = []
     todo: list[type[peewee.Model]] = list(models.BaseModel.__subclasses__())
     while todo:

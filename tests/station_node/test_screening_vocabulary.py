@@ -16,10 +16,11 @@ from web_helpers import ADMIN_PASSWORD, STAFF_PASSWORD, Api, employer_body
 
 import sync_protocol as sp
 from station_node import clock, db
+from station_node import station_state as state
 from station_node.errors import Forbidden, InvalidInput, NotFound
 from station_node.models import ChangeEntry, ScreeningPhrase, Staff
 from station_node.services import vocabulary
-from station_node.sync import decisions, state
+from station_node.sync import decisions
 
 T0 = dt.datetime(2025, 5, 6, 1, 0, 0)  # Tuesday 09:00 at the station (UTC+8)
 PHRASE = "星光会籍"  # a made-up bait: no built-in list knows it

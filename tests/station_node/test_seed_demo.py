@@ -13,9 +13,9 @@ from flask import Flask
 from web_helpers import T0
 
 from station_node import clock, create_app, db, demo
+from station_node import station_state as state
 from station_node.identity import decrypt_id, ensure_keys
 from station_node.models import Worker
-from station_node.sync import state
 
 
 @pytest.fixture(autouse=True)

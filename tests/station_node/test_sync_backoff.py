@@ -23,7 +23,8 @@ import pytest
 from flask import Flask
 
 import sync_protocol as sp
-from station_node.sync import jobs, state
+from station_node import station_state as state
+from station_node.sync import jobs
 
 TICK = 2.0  # the scheduler calls the beat this often (jobs.add_sync_job)
 

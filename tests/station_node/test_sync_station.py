@@ -14,8 +14,9 @@ from web_helpers import ADMIN_PASSWORD
 
 import sync_protocol as sp
 from station_node import changelog
+from station_node import station_state as state
 from station_node.models import ChangeEntry
-from station_node.sync import bundles, client, outbox, state
+from station_node.sync import bundles, client, outbox
 from station_node.sync.jobs import SyncBeat
 from station_node.sync.transport import SyncError
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from station_node import identity
-from station_node.sync import state
+from station_node import station_state as state
 
 SEAL_INFO = b"kuaigong/seal-id/v1"
 
