@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import peewee
 
@@ -31,6 +33,8 @@ from station_node import changelog, clock, db
 from station_node.errors import KuaigongError
 from station_node.models import ChangeEntry, SigninThrottle, Staff
 from station_node.services import get_or_404, utc_offset_hours
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +125,29 @@ def failed(attempt: Attempt) -> TooManyAttempts | None:
             _audit_lock(attempt.kind, scope, attempt.keys[scope], failures, until)
     wait_for = longest_wait(attempt.after.values())
     return None if wait_for is None else TooManyAttempts(*wait_for, attempt.kind, now)
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What a guarded sign-in came to: who signed in, or why not and how long to wait."""
+
+    who: T | None = None
+    refused: TooManyAttempts | None = None  # blocked before the credentials were looked at (429)
+    wait: TooManyAttempts | None = None  # wrong credentials, and the next try must wait
+
+
+def guarded(kind: str, account: tuple[str, str] | None, address: str | None,
+            check: Callable[[], T | None]) -> Outcome[T]:
+    """Count the attempt, run `check` (the credentials' own test) unless blocked, settle it."""
+    try:
+        attempt = begin(kind, account, address)
+    except TooManyAttempts as exc:
+        return Outcome(refused=exc)
+    who = check()
+    if who is not None:
+        succeeded(attempt)
+        return Outcome(who=who)
+    return Outcome(wait=failed(attempt))
 
 
 def _where(kind: str, scope: str, key: str) -> peewee.Expression:

@@ -17,7 +17,8 @@ from station_node import changelog, db
 from station_node.errors import Conflict, FieldErrors
 from station_node.models import Staff, Worker
 from station_node.services import get_or_404, require_staff
-from station_node.validation import clean_choice, clean_text
+from station_node.services.registration import find_worker_by_id_number
+from station_node.validation import clean_choice, clean_text, normalise_mobile
 
 ROLES = {"staff": ("工作人员", "Staff"), "admin": ("驿站管理员", "Station admin")}
 MIN_PASSWORD = 8
@@ -127,6 +128,18 @@ def issue_worker_token(worker_id: str, actor: Staff | None) -> str:
         worker.save()
         changelog.record("worker", worker.id, "update", {"user_token_hash": worker.user_token_hash})
     return token
+
+
+def authenticate_resident(token: str, id_number: str, mobile: str) -> Worker | None:
+    """The active resident named by a personal token, or by ID number and mobile together."""
+    if token:
+        return authenticate_worker_token(token)
+    if not id_number or not mobile:
+        return None
+    found = find_worker_by_id_number(id_number)
+    if found is None or found.mobile != normalise_mobile(mobile) or found.status != "active":
+        return None
+    return found
 
 
 def authenticate_worker_token(token: str) -> Worker | None:

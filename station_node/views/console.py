@@ -40,20 +40,17 @@ def login() -> Any:
     error, status, retry = None, 200, None
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        try:
-            attempt = signin_limits.begin("console", (username, username) if username else None, request.remote_addr)
-        except signin_limits.TooManyAttempts as exc:
-            error, status, retry = exc.message(lang()), 429, exc.retry_after
+        out = signin_limits.guarded("console", (username, username) if username else None, request.remote_addr,
+                                    lambda: authenticate_password(username, request.form.get("password", "")))
+        if out.who is not None:
+            auth.log_in(out.who)
+            return redirect(safe_next(request.args.get("next")) if request.args.get("next") else url_for("console.home"))
+        if out.refused is not None:
+            error, status, retry = out.refused.message(lang()), 429, out.refused.retry_after
+        elif out.wait is not None:
+            error, status, retry = _("用户名或密码不正确。") + out.wait.message(lang()), 401, out.wait.retry_after
         else:
-            staff = authenticate_password(username, request.form.get("password", ""))
-            if staff is not None:
-                signin_limits.succeeded(attempt)
-                auth.log_in(staff)
-                return redirect(safe_next(request.args.get("next")) if request.args.get("next") else url_for("console.home"))
-            wait = signin_limits.failed(attempt)
             error, status = _("用户名或密码不正确"), 401
-            if wait is not None:
-                error, retry = _("用户名或密码不正确。") + wait.message(lang()), wait.retry_after
     page = render_template("console/login.html", error=error, username=request.form.get("username", ""))
     return page, status, ({"Retry-After": str(retry)} if retry else {})
 

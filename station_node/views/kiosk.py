@@ -77,33 +77,24 @@ def _try_signin() -> tuple[Worker | None, str | None, int, int | None]:
     """The resident these credentials name (counted against the ID number and this kiosk)."""
     from station_node import identity
     from station_node.services import signin_limits
-    from station_node.services.registration import find_worker_by_id_number
-    from station_node.services.staff import authenticate_worker_token
-    from station_node.validation import normalise_mobile
+    from station_node.services.staff import authenticate_resident
 
     token = request.form.get("token", "").strip()
     id_number = request.form.get("id_number", "").strip()[:64]
-    mobile = normalise_mobile(request.form.get("mobile", ""))
+    mobile = request.form.get("mobile", "")
     wrong = _("身份证号或手机号不对，请再试一次，或请工作人员帮忙")
-    if not token and not (id_number and mobile):
+    if not token and not (id_number and mobile.strip()):
         return None, wrong, 401, None
     account = None if token else (identity.hash_id(id_number), identity.mask_id(id_number))
-    try:
-        attempt = signin_limits.begin("kiosk", account, request.remote_addr)
-    except signin_limits.TooManyAttempts as exc:
-        return None, exc.message(lang()), 429, exc.retry_after
-    if token:
-        worker = authenticate_worker_token(token)
-    else:
-        found = find_worker_by_id_number(id_number)
-        worker = found if found is not None and found.mobile == mobile else None
-    if worker is not None and worker.status == "active":
-        signin_limits.succeeded(attempt)
-        return worker, None, 200, None
-    wait = signin_limits.failed(attempt)
-    if wait is None:
+    out = signin_limits.guarded("kiosk", account, request.remote_addr,
+                                lambda: authenticate_resident(token, id_number, mobile))
+    if out.refused is not None:
+        return None, out.refused.message(lang()), 429, out.refused.retry_after
+    if out.wait is not None:
+        return None, _("身份证号或手机号不对。") + out.wait.message(lang()), 401, out.wait.retry_after
+    if out.who is None:
         return None, wrong, 401, None
-    return None, _("身份证号或手机号不对。") + wait.message(lang()), 401, wait.retry_after
+    return out.who, None, 200, None
 
 
 @bp.post("/signout")
