@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import current_app, has_app_context
 
@@ -136,3 +136,17 @@ def wait(until: dt.datetime, now: dt.datetime, utc_offset_hours: int) -> Wait:
     when_zh = f"{minutes} 分钟" if seconds >= 60 else f"{seconds} 秒"
     when_en = f"{minutes} minute{'s' if minutes > 1 else ''}" if seconds >= 60 else f"{seconds} seconds"
     return Wait(seconds, local, when_zh, when_en)
+
+
+def forget_old(table: Any, now: dt.datetime) -> None:
+    """Drop an app's counts nobody added to for a day and that block nothing (typed names pile
+    up otherwise); `table` is the app's own peewee SigninThrottle model."""
+    table.delete().where(
+        (table.last_failure_at.is_null() | (table.last_failure_at < forget_before(now)))
+        & (table.blocked_until.is_null() | (table.blocked_until <= now))).execute()
+
+
+def blocked_now(table: Any, now: dt.datetime) -> list[Any]:
+    """The rows of an app's SigninThrottle that must wait or are locked now, longest first."""
+    query = table.select().where(table.blocked_until > now)
+    return list(query.order_by(table.blocked_until.desc(), table.id))

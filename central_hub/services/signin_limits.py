@@ -25,7 +25,8 @@ from kuaigong.signin_policy import (
     Before,
     add_failure,
     blocked_by,
-    forget_before,
+    blocked_now,
+    forget_old,
     longest_wait,
     take_back,
     wait,
@@ -100,7 +101,7 @@ def begin(username: str, address: str | None) -> Attempt:
         del keys["account"]
     attempt = Attempt(keys)
     with db.atomic():
-        _forget_old(now)
+        forget_old(SigninThrottle, now)
         rows = {scope: _locked_row(scope, key) for scope, key in sorted(keys.items())}
         block = blocked_by(rows.values(), now)
         if block is not None:
@@ -135,19 +136,9 @@ def failed(attempt: Attempt) -> WrongCredentials:
     return WrongCredentials(None if wait_for is None else TooManyAttempts(*wait_for, now))
 
 
-def _forget_old(now: dt.datetime) -> None:
-    """Drop counts nobody added to for a day and that block nothing (typed names pile up otherwise)."""
-    cutoff = forget_before(now)
-    SigninThrottle.delete().where(
-        (SigninThrottle.last_failure_at.is_null() | (SigninThrottle.last_failure_at < cutoff))
-        & (SigninThrottle.blocked_until.is_null() | (SigninThrottle.blocked_until <= now))).execute()
-
-
 def blocked_rows() -> list[SigninThrottle]:
     """Usernames and addresses that must wait or are locked now, the longest block first."""
-    now = clock.now()
-    query = SigninThrottle.select().where(SigninThrottle.blocked_until > now)
-    return list(query.order_by(SigninThrottle.blocked_until.desc(), SigninThrottle.id))
+    return blocked_now(SigninThrottle, clock.now())
 
 
 def unlock(row_id: int, actor: Admin) -> SigninThrottle:

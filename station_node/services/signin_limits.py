@@ -24,7 +24,8 @@ from kuaigong.signin_policy import (
     Before,
     add_failure,
     blocked_by,
-    forget_before,
+    blocked_now,
+    forget_old,
     longest_wait,
     take_back,
     wait,
@@ -94,7 +95,7 @@ def begin(kind: str, account: tuple[str, str] | None, address: str | None) -> At
         targets["account"] = (account[0][:64], account[1])
     attempt = Attempt(kind, {scope: key for scope, (key, _label) in targets.items()})
     with db.atomic():
-        _forget_old(now)
+        forget_old(SigninThrottle, now)
         rows = {scope: _row(kind, scope, key, label) for scope, (key, label) in targets.items()}
         block = blocked_by(rows.values(), now)
         if block is not None:
@@ -175,19 +176,9 @@ def _audit_lock(kind: str, scope: str, key: str, failures: int, until: dt.dateti
         _record(row, {"event": "locked", "failures": failures, "until": until, "reason": reason})
 
 
-def _forget_old(now: dt.datetime) -> None:
-    """Drop counts nobody added to for a day and that block nothing (typed names pile up otherwise)."""
-    cutoff = forget_before(now)
-    SigninThrottle.delete().where(
-        (SigninThrottle.last_failure_at.is_null() | (SigninThrottle.last_failure_at < cutoff))
-        & (SigninThrottle.blocked_until.is_null() | (SigninThrottle.blocked_until <= now))).execute()
-
-
 def blocked_rows() -> list[SigninThrottle]:
     """Accounts and addresses that must wait or are locked now, the longest block first."""
-    now = clock.now()
-    query = SigninThrottle.select().where(SigninThrottle.blocked_until > now)
-    return list(query.order_by(SigninThrottle.blocked_until.desc()))
+    return blocked_now(SigninThrottle, clock.now())
 
 
 def unlock(row_id: int, actor: Staff) -> SigninThrottle:
