@@ -26,7 +26,8 @@ import waitress
 from stdnum.cn import ric
 
 from bench.report import write_section
-from station_node import clock, create_app, db
+from kuaigong import clock
+from station_node import create_app, db
 from station_node.identity import ensure_keys
 from station_node.scheduler import run_tick
 

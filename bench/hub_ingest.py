@@ -33,9 +33,10 @@ def _batches(station_id: str, key: sp.SigningKey, wall: int) -> list[bytes]:
 
 
 def _run(engine: str, data: Path) -> dict[str, Any]:
-    from central_hub import clock, create_app, db
+    from central_hub import create_app, db
     from central_hub.models import AppliedEntry, Worker
     from central_hub.services import ingest, stations
+    from kuaigong import clock
 
     config: dict[str, Any] = {"DATA_DIR": str(data)}
     schema = ""

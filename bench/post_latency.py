@@ -32,7 +32,7 @@ from typing import Any
 
 from bench.dispatch_rush import CATEGORY_OF, COMMUNITIES, SHIFTS, SKILLS
 from bench.report import write_section
-from station_node.services.dispatch.facts import RANKING_STORED
+from station_node.services.dispatch.rows import RANKING_STORED
 from station_node.views.api_jobs import RANKING_IN_ANSWER
 
 WORKERS = 10_000

@@ -55,8 +55,8 @@ def create_admin_command(data: str, username: str, display_name: str | None, rol
                          password: str | None) -> None:
     """Create a hub admin (or a read-only auditor)."""
     from central_hub import db
-    from central_hub.errors import HubError
     from central_hub.services import admins
+    from kuaigong.errors import KuaigongError
 
     app = _app(data)
     if password is None:
@@ -64,7 +64,7 @@ def create_admin_command(data: str, username: str, display_name: str | None, rol
     with app.app_context(), db.database.connection_context():
         try:
             admin = admins.create_admin(username, display_name or username, role, password)
-        except HubError as exc:
+        except KuaigongError as exc:
             click.echo(f"错误 error: {exc.message('zh')} / {exc.message_en}", err=True)
             sys.exit(2)
     click.echo(f"created {admin.role} {admin.username}")
@@ -78,8 +78,8 @@ def create_admin_command(data: str, username: str, display_name: str | None, rol
 def add_station_command(data: str, name: str, district: str, community: str) -> None:
     """Create a station and print its id and one-time enrolment code."""
     from central_hub import db
-    from central_hub.errors import HubError
     from central_hub.services import stations
+    from kuaigong.errors import KuaigongError
 
     app = _app(data)
     with app.app_context(), db.database.connection_context():
@@ -87,7 +87,7 @@ def add_station_command(data: str, name: str, district: str, community: str) -> 
             issued = stations.create_station(
                 {"name": name, "district": district, "community": community}, None
             )
-        except HubError as exc:
+        except KuaigongError as exc:
             click.echo(f"错误 error: {exc.message('zh')} / {exc.message_en}", err=True)
             sys.exit(2)
     click.echo(f"station {issued.station.id} code {issued.code} expires {issued.expires_at:%Y-%m-%d %H:%M} UTC")
@@ -99,14 +99,14 @@ def add_station_command(data: str, name: str, district: str, community: str) -> 
 def import_bundle_command(data: str, path: str) -> None:
     """Apply a station's bundle file (USB stick); importing it twice changes nothing."""
     from central_hub import db
-    from central_hub.errors import HubError
     from central_hub.services import bundles
+    from kuaigong.errors import KuaigongError
 
     app = _app(data)
     with app.app_context(), db.database.connection_context():
         try:
             result = bundles.import_bundle(Path(path).read_bytes())
-        except HubError as exc:
+        except KuaigongError as exc:
             click.echo(f"错误 error: {exc.message('zh')} / {exc.message_en}", err=True)
             sys.exit(2)
     click.echo(f"station {result['station']}: {result['summary']}")
@@ -126,14 +126,14 @@ def import_bundle_command(data: str, path: str) -> None:
 def export_bundle_command(data: str, station_id: str, path: str, after: int) -> None:
     """Write the hub log (and the station's latest receipt) to a bundle file for the station."""
     from central_hub import db
-    from central_hub.errors import HubError
     from central_hub.services import bundles
+    from kuaigong.errors import KuaigongError
 
     app = _app(data)
     with app.app_context(), db.database.connection_context():
         try:
             blob, count = bundles.export_bundle(station_id, after)
-        except HubError as exc:
+        except KuaigongError as exc:
             click.echo(f"错误 error: {exc.message('zh')} / {exc.message_en}", err=True)
             sys.exit(2)
     Path(path).write_bytes(blob)

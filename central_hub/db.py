@@ -17,6 +17,7 @@ from flask import Flask
 from playhouse.db_url import connect
 
 from central_hub import migrations
+from kuaigong import db as kernel
 
 database = peewee.DatabaseProxy()
 
@@ -64,23 +65,12 @@ def is_sqlite() -> bool:
 def init_app(app: Flask) -> None:
     """Bind the database to the app and open/close a connection around each request."""
     open_database(database_url(app.config), app.config.get("DATABASE_SCHEMA", ""))
-
-    @app.before_request
-    def _connect() -> None:
-        database.connect(reuse_if_open=True)
-
-    @app.teardown_appcontext
-    def _close(exc: BaseException | None) -> None:
-        if not database.is_closed():
-            database.close()
+    kernel.connect_per_request(app, database)
 
 
 def atomic() -> Any:
     """A write transaction; on SQLite it takes the write lock first (BEGIN IMMEDIATE)."""
-    db = database.obj
-    if isinstance(db, peewee.SqliteDatabase):
-        return db.atomic(lock_type="IMMEDIATE")
-    return database.atomic()
+    return kernel.atomic(database)
 
 
 def locked(query: peewee.Select) -> peewee.Select:
@@ -194,23 +184,13 @@ def migrate(schema: str = "", until: int | None = None) -> list[int]:
 
     Safe to run from two processes at once on PostgreSQL: an advisory lock serialises them.
     """
-    applied: list[int] = []
     with database.connection_context():
         if not is_sqlite():
             if schema:
                 database.execute_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             database.execute_sql("SELECT pg_advisory_lock(727271)")
         try:
-            database.create_tables([SchemaVersion])
-            done = {row.version for row in SchemaVersion.select()}
-            for number, step in migrations.MIGRATIONS:
-                if number in done or (until is not None and number > until):
-                    continue
-                with atomic():
-                    step(database)
-                    SchemaVersion.create(version=number)
-                applied.append(number)
+            return kernel.migrate(database, migrations.MIGRATIONS, SchemaVersion, until)
         finally:
             if not is_sqlite():
                 database.execute_sql("SELECT pg_advisory_unlock(727271)")
-    return applied

@@ -1,7 +1,8 @@
-"""Clocks both apps use: naive UTC time from the system, a hand-moved clock or a pinned start.
+"""The apps' clock: services ask `now()`, which reads the clock installed on the current app.
 
-Each app keeps its own `now()` and `install()` (station_node/clock.py, central_hub/clock.py),
-which read the clock installed on that app.
+The clocks are naive UTC: the system's, a hand-moved one (dispatch timelines, faster-than-real
+runs) or one started at a pinned moment that then runs (tests: no test reads the real date).
+Outside an app, `now()` is the system's time.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import datetime as dt
 import threading
 import time
 from typing import Protocol
+
+from flask import Flask, current_app, has_app_context
 
 
 class Clock(Protocol):
@@ -60,3 +63,32 @@ class RunningClock:
     def now(self) -> dt.datetime:
         """`start` plus the real time passed since the clock was made."""
         return self._start + dt.timedelta(seconds=time.monotonic() - self._origin)
+
+
+_EXTENSION = "kuaigong_clock"
+_system = SystemClock()
+
+
+def install(app: Flask, clock: Clock) -> None:
+    """Make `clock` the time source of every service called inside this app."""
+    app.extensions[_EXTENSION] = clock
+
+
+def installed(app: Flask) -> Clock | None:
+    """The clock installed on `app`, if any."""
+    found: Clock | None = app.extensions.get(_EXTENSION)
+    return found
+
+
+def now() -> dt.datetime:
+    """Current naive UTC time from the app's clock (system time outside an app)."""
+    if has_app_context():
+        clock = current_app.extensions.get(_EXTENSION)
+        if clock is not None:
+            return clock.now()
+    return _system.now()
+
+
+def now_ms() -> int:
+    """Current time as milliseconds since the Unix epoch."""
+    return int(now().replace(tzinfo=dt.UTC).timestamp() * 1000)

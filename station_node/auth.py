@@ -15,7 +15,7 @@ from flask import g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
-from station_node.errors import Forbidden, KuaigongError
+from kuaigong.errors import Forbidden, KuaigongError
 from station_node.models import Staff, Worker
 
 F = TypeVar("F", bound=Callable[..., Any])

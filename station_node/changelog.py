@@ -22,7 +22,7 @@ from typing import Any
 from flask import has_app_context
 
 import sync_protocol as sp
-from station_node import clock
+from kuaigong import clock
 from station_node.db import database
 from station_node.models import ChangeEntry
 

@@ -1,10 +1,9 @@
-"""The `kuaigong` command. Each app adds its own group through the `kuaigong.commands` entry point."""
+"""`kuaigong station …`: set up, run, enrol and sync a station (the group `kuaigong.cli` finds)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,28 +12,6 @@ from flask import Flask
 
 DEFAULT_DATA = "station-data"
 T = TypeVar("T")
-
-
-class _KuaigongGroup(click.Group):
-    """Finds the command groups the installed packages declare (station, hub, demo)."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        declared = {ep.name for ep in entry_points(group="kuaigong.commands")}
-        return sorted(set(super().list_commands(ctx)) | declared)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        command = super().get_command(ctx, cmd_name)
-        if command is not None:
-            return command
-        for ep in entry_points(group="kuaigong.commands", name=cmd_name):
-            loaded: click.Command = ep.load()
-            return loaded
-        return None
-
-
-@click.group(cls=_KuaigongGroup)
-def main() -> None:
-    """Kuaigong (快工): gig-work stations and the city hub."""
 
 
 def _app(data: str, **config: object) -> Flask:
@@ -80,8 +57,8 @@ def create_staff_command(
     data: str, username: str, display_name: str | None, role: str, password: str | None
 ) -> None:
     """Create a staff account and print its API token."""
+    from kuaigong.errors import KuaigongError
     from station_node import db
-    from station_node.errors import KuaigongError
     from station_node.services import staff as staff_service
 
     app = _app(data)
@@ -107,7 +84,7 @@ def create_staff_command(
 def seed_demo_command(data: str) -> None:
     """Fill the station with sample workers, employers and jobs."""
     from station_node import db
-    from station_node.demo import seed
+    from station_node.sample_data import seed
 
     app = _app(data)
     db.migrate()
@@ -152,8 +129,8 @@ def run_command(data: str, host: str, port: int, threads: int) -> None:
 
 def _sync_step(data: str, step: Callable[[Flask], T]) -> T:
     """Open the station in DATA (migrated) and run one sync step; a refusal exits 2 with its reason."""
+    from kuaigong.errors import KuaigongError
     from station_node import db
-    from station_node.errors import KuaigongError
 
     app = _app(data)
     db.migrate()
@@ -263,6 +240,3 @@ def normalise_ids_command(data: str) -> None:
     for record in done["clashes"]:
         click.echo(f"same person registered twice, left for staff: {record}")
 
-
-if __name__ == "__main__":
-    main()

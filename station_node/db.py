@@ -19,6 +19,7 @@ import peewee
 from flask import Flask
 from playhouse.pool import PooledSqliteDatabase
 
+from kuaigong import db as kernel
 from station_node import migrations
 
 database = peewee.DatabaseProxy()
@@ -71,15 +72,7 @@ def init_app(app: Flask) -> None:
     path = database_path(app)
     path.parent.mkdir(parents=True, exist_ok=True)
     open_database(path)
-
-    @app.before_request
-    def _connect() -> None:
-        database.connect(reuse_if_open=True)
-
-    @app.teardown_appcontext
-    def _close(exc: BaseException | None) -> None:
-        if not database.is_closed():
-            database.close()
+    kernel.connect_per_request(app, database)
 
 
 write_gate = threading.Lock()  # this process's writers queue here before BEGIN IMMEDIATE
@@ -107,12 +100,9 @@ def writing() -> Iterator[None]:
             write_gate.release()
 
 
-def atomic() -> peewee._atomic:
+def atomic() -> Any:
     """A write transaction; on SQLite it takes the write lock first (BEGIN IMMEDIATE)."""
-    db = database.obj
-    if isinstance(db, peewee.SqliteDatabase):
-        return db.atomic(lock_type="IMMEDIATE")
-    return database.atomic()
+    return kernel.atomic(database)
 
 
 # -- fixed SQL for hot paths ------------------------------------------------------------------
@@ -200,18 +190,8 @@ class SchemaVersion(peewee.Model):
 
 def migrate(until: int | None = None) -> list[int]:
     """Apply the migrations the database has not seen yet (up to `until`); return their numbers."""
-    applied: list[int] = []
     with database.connection_context():
-        database.create_tables([SchemaVersion])
-        done = {row.version for row in SchemaVersion.select()}
-        for number, step in migrations.MIGRATIONS:
-            if number in done or (until is not None and number > until):
-                continue
-            with atomic():
-                step(database)
-                SchemaVersion.create(version=number)
-            applied.append(number)
-    return applied
+        return kernel.migrate(database, migrations.MIGRATIONS, SchemaVersion, until)
 
 
 def checkpoint() -> None:

@@ -8,13 +8,12 @@ Times are stored as UTC datetimes; money as integer fen; lists as JSON text.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
-from typing import Any
 
 import peewee
 
-from station_node import clock
+from kuaigong import clock
+from kuaigong.db import JSONField, Model
 from station_node.db import database
 
 
@@ -28,22 +27,9 @@ def utcnow() -> dt.datetime:
     return clock.now()
 
 
-class JSONField(peewee.TextField):
-    """A list or dict stored as compact JSON text (sorted keys, real UTF-8)."""
-
-    def db_value(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-    def python_value(self, value: str | None) -> Any:
-        return None if value is None else json.loads(value)
-
-
-class BaseModel(peewee.Model):
+class BaseModel(Model):
     class Meta:
         database = database
-        legacy_table_names = False
 
 
 class Staff(BaseModel):

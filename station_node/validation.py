@@ -27,7 +27,7 @@ from kuaigong.characters import (
     normalise_mobile,
     tidy_text,
 )
-from station_node.errors import FieldError, FieldErrors
+from kuaigong.errors import FieldError, FieldErrors
 
 __all__ = ["normalise_credit_code", "normalise_id_number", "normalise_mobile"]
 

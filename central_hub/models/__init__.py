@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from central_hub.models.accounts import ROLES, Admin, IdAccess, SigninEvent, SigninThrottle
-from central_hub.models.base import BaseModel, JSONField, utcnow
+from central_hub.models.base import BaseModel, utcnow
 from central_hub.models.hublog import HubLogEntry, HubState
 from central_hub.models.reconcile import KINDS, Issue
 from central_hub.models.records import (
@@ -28,6 +28,7 @@ from central_hub.models.stations import (
     Station,
     StationKey,
 )
+from kuaigong.db import JSONField
 
 ALL_MODELS: list[type[BaseModel]] = [
     Admin,

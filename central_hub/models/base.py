@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
 
-import peewee
-
-from central_hub import clock
 from central_hub.db import database
+from kuaigong import clock
+from kuaigong.db import Model
 
 
 def utcnow() -> dt.datetime:
@@ -17,19 +14,6 @@ def utcnow() -> dt.datetime:
     return clock.now()
 
 
-class JSONField(peewee.TextField):
-    """A list or dict stored as compact JSON text (sorted keys, real UTF-8)."""
-
-    def db_value(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-    def python_value(self, value: str | None) -> Any:
-        return None if value is None else json.loads(value)
-
-
-class BaseModel(peewee.Model):
+class BaseModel(Model):
     class Meta:
         database = database
-        legacy_table_names = False

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import peewee
 
-from central_hub.models.base import BaseModel, JSONField, utcnow
+from central_hub.models.base import BaseModel, utcnow
+from kuaigong.db import JSONField
 
 
 class HubState(BaseModel):

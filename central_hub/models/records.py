@@ -12,7 +12,8 @@ from typing import Any
 
 import peewee
 
-from central_hub.models.base import BaseModel, JSONField, utcnow
+from central_hub.models.base import BaseModel, utcnow
+from kuaigong.db import JSONField
 
 
 class Person(BaseModel):

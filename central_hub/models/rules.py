@@ -5,7 +5,8 @@ from __future__ import annotations
 import peewee
 
 from central_hub.models.accounts import Admin
-from central_hub.models.base import BaseModel, JSONField, utcnow
+from central_hub.models.base import BaseModel, utcnow
+from kuaigong.db import JSONField
 
 RULE_KINDS = ("blocked_employer", "blocked_intermediary", "announcement", "service_rules", "screening_phrase")
 # What a city screening phrase flags at the stations (station_node.services.screening).

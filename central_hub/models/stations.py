@@ -5,7 +5,8 @@ from __future__ import annotations
 import peewee
 
 from central_hub.models.accounts import Admin
-from central_hub.models.base import BaseModel, JSONField, utcnow
+from central_hub.models.base import BaseModel, utcnow
+from kuaigong.db import JSONField
 
 
 class Station(BaseModel):

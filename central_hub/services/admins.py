@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from central_hub import clock, db
-from central_hub.errors import Conflict, FieldErrors
+from central_hub import db
 from central_hub.models import ROLES, Admin
 from central_hub.services import signin_limits
+from kuaigong import clock
+from kuaigong.errors import Conflict, FieldErrors
 
 MIN_PASSWORD = 8
 _DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")

@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import sync_protocol as sp
-from central_hub import clock, db, signing
-from central_hub.errors import FieldError, HubError, InvalidInput
+from central_hub import db, signing
 from central_hub.models import AppliedEntry, Issue, Station
 from central_hub.services import reconcile, stations
 from central_hub.services.rejections import refusal_error
+from kuaigong import clock
+from kuaigong.errors import FieldError, InvalidInput, KuaigongError
 
 KINDS = ("entry_altered", "log_restored", "reset_carried")
 MAX_ALERT_BYTES = 64 * 1024
@@ -28,10 +29,10 @@ def receive(station_id: str, body: bytes, skew_ms: int) -> dict[str, Any]:
     """Verify one signed alert and queue (or annotate) the item it calls for."""
     station = stations.get_station(station_id)
     if station.status != "active":
-        raise HubError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
+        raise KuaigongError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
                        status=403)
     if len(body) > MAX_ALERT_BYTES:
-        raise HubError("body_too_large", f"告警超过 {MAX_ALERT_BYTES} 字节上限",
+        raise KuaigongError("body_too_large", f"告警超过 {MAX_ALERT_BYTES} 字节上限",
                        f"The alert is larger than {MAX_ALERT_BYTES} bytes", status=413)
     result = signing.check_station_request("alert", body, station)
     if isinstance(result, str):  # not provably the station's: counted, nothing else changes
@@ -39,7 +40,7 @@ def receive(station_id: str, body: bytes, skew_ms: int) -> dict[str, Any]:
         raise refusal_error(sp.Reason(result), "alert")
     try:
         alert = _valid(result, clock.now_ms(), skew_ms)
-    except HubError as exc:
+    except KuaigongError as exc:
         if exc.code == "stale_request":  # signed, but possibly replayed
             stations.count_refused_push(station.id, "alert_stale", "alert")
         raise
@@ -61,7 +62,7 @@ def _valid(obj: dict[str, Any], now_ms: int, skew_ms: int) -> dict[str, Any]:
     if errors:
         raise InvalidInput(errors)
     if not isinstance(obj.get("time"), int) or abs(obj["time"] - now_ms) > skew_ms:
-        raise HubError("stale_request", "签名的告警已过期，请重新签名",
+        raise KuaigongError("stale_request", "签名的告警已过期，请重新签名",
                        "The signed alert is stale; sign it again", status=401)
     return obj
 

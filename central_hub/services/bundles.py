@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import sync_protocol as sp
-from central_hub import clock, db, signing
-from central_hub.errors import HubError
+from central_hub import db, signing
 from central_hub.models import HubLogEntry, Station
 from central_hub.services import hublog, ingest, stations
 from central_hub.services.rejections import refusal_error
+from kuaigong import clock
+from kuaigong.errors import KuaigongError
 from sync_protocol.bundles import read_bundle, write_bundle
 
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
@@ -28,10 +29,10 @@ def import_bundle(blob: bytes) -> dict[str, Any]:
         raise refusal_error(exc.reason, exc.detail) from None
     header = bundle.header
     if header.direction != "to_hub":
-        raise HubError("wrong_direction", "该数据包是发给驿站的，不是发给中心的",
+        raise KuaigongError("wrong_direction", "该数据包是发给驿站的，不是发给中心的",
                        "This bundle is meant for a station, not for the hub", status=422)
     if header.hub != signing.hub_id():
-        raise HubError("wrong_hub", f"该数据包是发给 {header.hub} 的", f"This bundle is for hub {header.hub}",
+        raise KuaigongError("wrong_hub", f"该数据包是发给 {header.hub} 的", f"This bundle is for hub {header.hub}",
                        status=422)
     stations.get_station(header.station)
     verdicts: dict[str, int] = {}
@@ -54,7 +55,7 @@ def export_bundle(station_id: str, after: int) -> tuple[bytes, int]:
     """A bundle for the station: its latest receipt and every hub-log entry after `after`."""
     station = stations.get_station(station_id)
     if after < 0:
-        raise HubError("invalid_after", "after 须为非负整数", "after must be a whole number ≥ 0", status=422)
+        raise KuaigongError("invalid_after", "after 须为非负整数", "after must be a whole number ≥ 0", status=422)
     now_ms = clock.now_ms()
     hub_seq, _ = hublog.head()
     parts: list[tuple[str, bytes]] = [("receipt", signing.receipt(station, hub_seq, now_ms))]

@@ -12,11 +12,12 @@ from __future__ import annotations
 from flask import current_app
 
 import sync_protocol as sp
-from central_hub import clock, db, signing
-from central_hub.errors import HubError
+from central_hub import db, signing
 from central_hub.models import Station
 from central_hub.models.calls import CallNonce
 from central_hub.services import stations
+from kuaigong import clock
+from kuaigong.errors import KuaigongError
 from sync_protocol.calls import body_digest
 
 _TEXT = {
@@ -30,12 +31,12 @@ _TEXT = {
 }
 
 
-def _refuse(station_id: str, code: str, detail: str, status: int = 401) -> HubError:
+def _refuse(station_id: str, code: str, detail: str, status: int = 401) -> KuaigongError:
     """Count the refusal against the station and return the error to raise (with the hub's
     time, so a station whose idea of it was off can sign again)."""
     stations.count_refused_push(station_id, code, detail)
     zh, en = _TEXT[code]
-    return HubError(code, zh, en, status=status, details={
+    return KuaigongError(code, zh, en, status=status, details={
         "detail": detail[:300], "verdict": "refused", "hub_time": clock.now_ms()})
 
 
@@ -43,7 +44,7 @@ def authenticate(station: Station, headers: dict[str, str], method: str, path: s
                  content_length: int | None) -> sp.SignedCall:
     """The station's verified call for `method` `path`, checked before the body is read.
 
-    HubError 401 (or 413 for a declared body over the limit) after counting, otherwise."""
+    KuaigongError 401 (or 413 for a declared body over the limit) after counting, otherwise."""
     header = headers.get(sp.CALL_HEADER, "")
     if not header:
         raise _refuse(station.id, "call_missing", f"{method} {path} without {sp.CALL_HEADER}")
@@ -68,7 +69,7 @@ def authenticate(station: Station, headers: dict[str, str], method: str, path: s
                       f"Content-Length {content_length}, signed {call.body_bytes}", status=400)
     limit = current_app.config["MAX_CONTENT_LENGTH"]  # the body as it travels
     if call.body_bytes > limit:
-        raise HubError("body_too_large", f"请求体超过 {limit} 字节上限",
+        raise KuaigongError("body_too_large", f"请求体超过 {limit} 字节上限",
                        f"The body is larger than {limit} bytes", status=413)
     if _seen(station.id, call.nonce):
         raise _refuse(station.id, "call_replayed", f"nonce {call.nonce}")

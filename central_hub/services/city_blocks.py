@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from central_hub import clock, db, signing
+from central_hub import db, signing
 from central_hub.models import CityRule, Employer
 from central_hub.services import hublog
+from kuaigong import clock
 
 BLOCK_KINDS = ("blocked_employer", "blocked_intermediary")
 BLOCK_FIELDS = ("blocked", "block_reason")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from central_hub import clock, db, signing
+from central_hub import db, signing
 from central_hub.models import HubLogEntry, HubState, Station
+from kuaigong import clock
 
 
 def append(

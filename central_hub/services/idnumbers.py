@@ -15,9 +15,9 @@ from typing import Any
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-from central_hub import clock, db, keys
-from central_hub.errors import Conflict, FieldErrors, Forbidden, HubError, NotFound
+from central_hub import db, keys
 from central_hub.models import Admin, IdAccess, Person, Worker
+from kuaigong import clock
 from kuaigong.characters import (
     fold_width,
     foreign_digits,
@@ -25,6 +25,7 @@ from kuaigong.characters import (
     normalise_id_number,
     normalise_mobile,
 )
+from kuaigong.errors import Conflict, FieldErrors, Forbidden, KuaigongError, NotFound
 
 __all__ = ["fold_width", "foreign_digits", "normalise_credit_code", "normalise_id_number",
            "normalise_mobile"]
@@ -149,7 +150,7 @@ def reveal_id_number(id_hash: str, actor: Admin | None, purpose: Any) -> str:
         try:
             number = keys.unseal(sealed)
         except ValueError:
-            raise HubError("sealed_copy_unreadable", "加密证件号无法用本中心的密钥打开",
+            raise KuaigongError("sealed_copy_unreadable", "加密证件号无法用本中心的密钥打开",
                            "The sealed ID number cannot be opened with this hub's key",
                            status=409) from None
         IdAccess.create(admin=actor, id_hash=str(id_hash), purpose=text, at=clock.now())

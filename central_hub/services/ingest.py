@@ -29,11 +29,12 @@ from flask import current_app
 from peewee import fn
 
 import sync_protocol as sp
-from central_hub import clock, db, signing
-from central_hub.errors import HubError, NotFound
+from central_hub import db, signing
 from central_hub.models import AppliedEntry, Evidence, HeldBatch, HubLogEntry, Receipt, Station
 from central_hub.services import calls, drift, hublog, merge, reconcile, restores, stations
 from central_hub.services.rejections import refusal_error
+from kuaigong import clock
+from kuaigong.errors import KuaigongError, NotFound
 from sync_protocol.receipts import Rejection, sign_rejection
 from sync_protocol.verifier import Apply, ChainHead, Fork, Gap, Rejected, Replay, verify_batch
 
@@ -86,10 +87,10 @@ def _collector_held_off() -> Iterator[None]:
 
 def authenticate_push(station_id: str, headers: dict[str, str], path: str,
                       content_length: int | None) -> sp.SignedCall:
-    """The push's signed call, verified before its body is read (HubError 401 otherwise)."""
+    """The push's signed call, verified before its body is read (KuaigongError 401 otherwise)."""
     station = stations.get_station(station_id)
     if station.status == "pending":
-        raise HubError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
+        raise KuaigongError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
                        status=403)
     return calls.authenticate(station, headers, "POST", path, content_length)
 
@@ -119,10 +120,10 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str],
     if station is None:
         raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
     if station.status == "pending":
-        raise HubError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
+        raise KuaigongError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
                        status=403)
     if call is not None and not calls.take_nonce(station_id, call):
-        return _not_theirs(station_id, HubError(
+        return _not_theirs(station_id, KuaigongError(
             "call_replayed", "该签名请求已用过（重放），拒收", "This signed call was already used (a replay)",
             details={"detail": f"nonce {call.call.nonce}"}, status=401))
     verdict = _verify(station, body, now_ms)
@@ -181,7 +182,7 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str],
     return _refusal(station_id, error, now_ms), error.status
 
 
-def _not_theirs(station_id: str, error: HubError) -> tuple[dict[str, Any], int]:
+def _not_theirs(station_id: str, error: KuaigongError) -> tuple[dict[str, Any], int]:
     """Refuse bytes that are not provably the station's: count them, change nothing else and
     sign nothing."""
     stations.count_refused_push(station_id, error.code, str(error.details.get("detail", "")))
@@ -200,7 +201,7 @@ def _verify(station: Station, body: bytes, now_ms: int) -> Any:
     return verdict
 
 
-def _backlog_full(station: Station, first: int, last: int, size: int, gap: Gap) -> HubError | None:
+def _backlog_full(station: Station, first: int, last: int, size: int, gap: Gap) -> KuaigongError | None:
     """The typed refusal when holding one more out-of-order batch would pass the station's cap
     (MAX_HELD_BATCHES batches or MAX_HELD_BYTES bytes); None when it may be held."""
     held = HeldBatch.select(HeldBatch.first_seq, HeldBatch.last_seq, fn.LENGTH(HeldBatch.body)).where(
@@ -213,7 +214,7 @@ def _backlog_full(station: Station, first: int, last: int, size: int, gap: Gap) 
     if len(rows) < cap and held_bytes + size <= cap_bytes:
         return None
     missing = (gap.missing_from, min([first, *(a for a, _, _ in rows)]) - 1)  # before all held
-    return HubError(
+    return KuaigongError(
         "held_batches_full",
         f"中心已暂存本站 {len(rows)} 个乱序批次（{held_bytes} 字节），已达上限 {cap} 个 / {cap_bytes} "
         f"字节；请先补发第 {missing[0]}–{missing[1]} 条",
@@ -293,7 +294,7 @@ def _test_pause() -> None:
         time.sleep(float(delay))
 
 
-def _refusal(station_id: str, error: HubError, now_ms: int,
+def _refusal(station_id: str, error: KuaigongError, now_ms: int,
              reason: sp.Reason | None = None) -> dict[str, Any]:
     """The refusal reply: receipt, error, and a signed rejection with `reason` (default: the
     error's code as a sync_protocol reason)."""
@@ -345,7 +346,7 @@ def pull(station_id: str, after: Any, limit: Any, headers: dict[str, str]) -> di
         count = page
     head_seq, _ = hublog.head()
     if after_seq > head_seq:
-        raise HubError("after_beyond_head", f"after={after_seq} 超出中心日志末尾 {head_seq}",
+        raise KuaigongError("after_beyond_head", f"after={after_seq} 超出中心日志末尾 {head_seq}",
                        f"after={after_seq} is past the hub log's head {head_seq}", status=409)
     rows = list(HubLogEntry.select().where(HubLogEntry.seq > after_seq)
                 .order_by(HubLogEntry.seq).limit(count))
@@ -368,7 +369,7 @@ def _after(value: Any) -> int:
         if after < 0:
             raise ValueError
     except (TypeError, ValueError):
-        raise HubError("invalid_after", "after 须为非负整数（已持有的中心日志序号）",
+        raise KuaigongError("invalid_after", "after 须为非负整数（已持有的中心日志序号）",
                        "after must be a whole number ≥ 0 (the hub-log seq already held)",
                        status=422) from None
     return after
@@ -381,7 +382,7 @@ def _authenticate_pull(station: Station, headers: dict[str, str], after: int, no
     except ValueError:
         data = b""
     if not data:
-        raise HubError("auth_required", "缺少驿站签名（X-Kuaigong-Auth）",
+        raise KuaigongError("auth_required", "缺少驿站签名（X-Kuaigong-Auth）",
                        "The station's signature (X-Kuaigong-Auth) is missing", status=401)
     result = signing.check_station_request("request", data, station)
     if isinstance(result, str):
@@ -389,6 +390,6 @@ def _authenticate_pull(station: Station, headers: dict[str, str], after: int, no
     skew = current_app.config["REQUEST_SKEW_SECONDS"] * 1000
     if result.get("after") != after or not isinstance(result.get("time"), int) \
             or abs(result["time"] - now_ms) > skew:
-        raise HubError("stale_request", "签名的请求已过期或与参数不符，请重新签名",
+        raise KuaigongError("stale_request", "签名的请求已过期或与参数不符，请重新签名",
                        "The signed request is stale or does not match its parameters; sign it again",
                        status=401)

@@ -24,9 +24,10 @@ import datetime as dt
 import json
 from typing import Any
 
-from central_hub import clock, db, signing
+from central_hub import db, signing
 from central_hub.models import REPLICATED, AppliedEntry, FieldLoss, Ignored
 from central_hub.services import city_blocks, people, reconcile
+from kuaigong import clock
 from sync_protocol import merge as rules
 from sync_protocol.merge import DELETED, OWNED, Version
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
-from central_hub import clock, db
+from central_hub import db
 from central_hub.models import Assignment, Job, Person, Worker
 from central_hub.services import reconcile
+from kuaigong import clock
 
 ACTIVE_BOOKINGS = ("confirmed", "checked_in")
 

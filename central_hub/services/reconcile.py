@@ -9,10 +9,11 @@ from typing import Any
 from peewee import fn
 
 import sync_protocol as sp
-from central_hub import clock, db, signing
-from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
+from central_hub import db, signing
 from central_hub.models import KINDS, Admin, Assignment, Issue, Station
 from central_hub.services import city_blocks, drift, hublog, merge
+from kuaigong import clock
+from kuaigong.errors import Conflict, FieldErrors, Forbidden, NotFound
 from sync_protocol.receipts import EpochReset, sign_reset
 
 DECISIONS: dict[str, tuple[str, ...]] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sync_protocol as sp
-from central_hub.errors import HubError
+from kuaigong.errors import KuaigongError
 
 _TEXT: dict[sp.Reason, tuple[int, str, str]] = {
     sp.Reason.BAD_SIGNATURE: (403, "批次签名无效", "The batch signature is not valid"),
@@ -28,9 +28,9 @@ _TEXT: dict[sp.Reason, tuple[int, str, str]] = {
 }
 
 
-def refusal_error(reason: sp.Reason, detail: str) -> HubError:
-    """The HubError (status, zh, en) for a sync_protocol refusal; `code` is the reason string."""
+def refusal_error(reason: sp.Reason, detail: str) -> KuaigongError:
+    """The KuaigongError (status, zh, en) for a sync_protocol refusal; `code` is the reason string."""
     status, zh, en = _TEXT.get(reason, (422, "批次被拒收", "The batch was refused"))
     verdict = "fork" if reason is sp.Reason.FORK else "rejected"
-    return HubError(reason.value, zh, en, details={"detail": detail[:300], "verdict": verdict},
+    return KuaigongError(reason.value, zh, en, details={"detail": detail[:300], "verdict": verdict},
                     status=status)

@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 import sync_protocol as sp
-from central_hub import clock, db
-from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
+from central_hub import db
 from central_hub.models import Admin, AppliedEntry, Evidence, Issue, Station
 from central_hub.services import reconcile
+from kuaigong import clock
+from kuaigong.errors import Conflict, FieldErrors, Forbidden, NotFound
 
 HEAD_HEADER = "X-Kuaigong-Head"  # optional on a pull: "<epoch>:<seq>" of the station's log
 

@@ -15,11 +15,12 @@ from typing import Any
 
 from flask import current_app
 
-from central_hub import clock, db
-from central_hub.errors import Conflict, FieldErrors, Forbidden, NotFound
+from central_hub import db
 from central_hub.models import RULE_KINDS, Admin, CityRule
 from central_hub.models.rules import PHRASE_KINDS
 from central_hub.services import city_blocks, hublog, idnumbers
+from kuaigong import clock
+from kuaigong.errors import Conflict, FieldErrors, Forbidden, NotFound
 
 _ID_HASH = re.compile(r"^[0-9a-f]{64}$")
 PHRASE_TYPED_MAX, PHRASE_MIN, PHRASE_MAX = 64, 2, 32

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 import peewee
 from flask import current_app, has_app_context
 
-from central_hub import clock, db
-from central_hub.errors import HubError, NotFound
+from central_hub import db
 from central_hub.models import Admin, SigninEvent, SigninThrottle
+from kuaigong import clock
+from kuaigong.errors import KuaigongError, NotFound
 from kuaigong.signin_policy import (
     After,
     Before,
@@ -55,7 +56,7 @@ def client_address(remote_addr: str | None, forwarded_for: str | None) -> str:
     return (remote_addr or "unknown")[:64]
 
 
-class TooManyAttempts(HubError):
+class TooManyAttempts(KuaigongError):
     """Sign-in refused until a delay or lock passes (429)."""
 
     def __init__(self, until: dt.datetime, locked: bool, now: dt.datetime) -> None:
@@ -64,7 +65,7 @@ class TooManyAttempts(HubError):
         self.retry_after = wait
 
 
-class WrongCredentials(HubError):
+class WrongCredentials(KuaigongError):
     """The username or password was wrong (401); says how long to wait when a delay began."""
 
     def __init__(self, wait: TooManyAttempts | None = None) -> None:

@@ -11,10 +11,11 @@ from typing import Any
 from flask import current_app
 
 import sync_protocol as sp
-from central_hub import clock, db, keys
-from central_hub.errors import Conflict, FieldErrors, HubError, NotFound
+from central_hub import db, keys
 from central_hub.models import Admin, EnrolmentCode, Station, StationKey
 from central_hub.services import hublog
+from kuaigong import clock
+from kuaigong.errors import Conflict, FieldErrors, KuaigongError, NotFound
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over the phone
 
@@ -124,14 +125,14 @@ def enroll(data: dict[str, Any]) -> dict[str, Any]:
             EnrolmentCode.select().where(EnrolmentCode.code_hash == _code_hash(str(code)))
         ).get_or_none()
         if row is None:
-            raise HubError("enrolment_code_unknown", "注册码不存在，请核对后重试",
+            raise KuaigongError("enrolment_code_unknown", "注册码不存在，请核对后重试",
                            "This enrolment code does not exist", status=403)
         if row.used_at is not None:
-            raise HubError("enrolment_code_used", "注册码已使用过，每个注册码只能用一次；请向市级管理员重新申请",
+            raise KuaigongError("enrolment_code_used", "注册码已使用过，每个注册码只能用一次；请向市级管理员重新申请",
                            "This enrolment code was already used; ask the hub for a new one",
                            status=409)
         if row.expires_at <= now:
-            raise HubError("enrolment_code_expired", "注册码已过期，请向市级管理员重新申请",
+            raise KuaigongError("enrolment_code_expired", "注册码已过期，请向市级管理员重新申请",
                            "This enrolment code has expired; ask the hub for a new one", status=410)
         if StationKey.select().where(StationKey.key_id == key_id(public_key)).exists():
             raise Conflict("key_in_use", "该公钥已登记过，请生成新的密钥",

@@ -8,8 +8,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from central_hub.errors import FieldError, HubError
 from central_hub.i18n import lang_code
+from kuaigong.errors import FieldError, KuaigongError
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def render_error(error: HubError):  # type: ignore[no-untyped-def]
+def render_error(error: KuaigongError):  # type: ignore[no-untyped-def]
     """The error as JSON (API) or as a page, with its HTTP status."""
     lang = lang_code()
     if _wants_json():
@@ -41,13 +41,13 @@ def register(app: Flask) -> None:
     for module in (auth, stations, reconcile, people, city, rules, api):
         app.register_blueprint(module.bp)
 
-    @app.errorhandler(HubError)
-    def _hub_error(error: HubError):  # type: ignore[no-untyped-def]
+    @app.errorhandler(KuaigongError)
+    def _hub_error(error: KuaigongError):  # type: ignore[no-untyped-def]
         return render_error(error)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):  # type: ignore[no-untyped-def]
-        return render_error(HubError("csrf_failed", "表单已过期或来源不明，请刷新页面后重试",
+        return render_error(KuaigongError("csrf_failed", "表单已过期或来源不明，请刷新页面后重试",
                                      "The form expired or did not come from this site; reload and retry",
                                      status=400))
 
@@ -56,11 +56,11 @@ def register(app: Flask) -> None:
         status = error.code or 400
         code, zh, en = _HTTP_MESSAGES.get(status, ("http_error", "请求无法处理", "The request cannot be handled"))
         fields = [FieldError("body", code, zh, en)] if status in (413, 415) else []
-        return render_error(HubError(code, zh, en, fields=fields, status=status))
+        return render_error(KuaigongError(code, zh, en, fields=fields, status=status))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return render_error(HubError("internal_error", "服务器内部错误，已记录，请稍后重试",
+        return render_error(KuaigongError("internal_error", "服务器内部错误，已记录，请稍后重试",
                                      "Internal error; it was logged, please retry later",
                                      status=500))

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from central_hub.errors import FieldError, HubError, InvalidInput
 from central_hub.services import alerts, calls, ingest, stations
 from central_hub.views.auth import csrf
 from kuaigong import jsonbody
+from kuaigong.errors import FieldError, InvalidInput, KuaigongError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -20,9 +20,9 @@ csrf.exempt(bp)
 MAX_ENROL_BYTES = 4 * 1024
 
 
-def _body_error(code: str, zh: str, en: str, status: int = 400) -> HubError:
+def _body_error(code: str, zh: str, en: str, status: int = 400) -> KuaigongError:
     """An error about the body as a whole, named as the field "body"."""
-    return HubError(code, zh, en, fields=[FieldError("body", code, zh, en)], status=status)
+    return KuaigongError(code, zh, en, fields=[FieldError("body", code, zh, en)], status=status)
 
 
 def _json_body(limit: int) -> dict[str, Any]:
@@ -51,20 +51,20 @@ def read_body(raw: bytes | None = None) -> bytes:
     if encoding == "identity":
         return raw
     if encoding != "gzip":
-        raise HubError("unsupported_encoding", f"不支持的压缩方式：{encoding}，只支持 gzip",
+        raise KuaigongError("unsupported_encoding", f"不支持的压缩方式：{encoding}，只支持 gzip",
                        f"Unsupported Content-Encoding {encoding}; only gzip", status=415)
     limit = current_app.config["MAX_PUSH_BYTES"]
     inflater = zlib.decompressobj(wbits=31)
     try:
         body = inflater.decompress(raw, limit + 1)
     except zlib.error:
-        raise HubError("bad_gzip", "gzip 数据已损坏或不完整", "The gzip body is damaged or cut short",
+        raise KuaigongError("bad_gzip", "gzip 数据已损坏或不完整", "The gzip body is damaged or cut short",
                        status=400) from None
     if len(body) > limit or inflater.unconsumed_tail:
-        raise HubError("body_too_large", f"解压后超过 {limit} 字节上限",
+        raise KuaigongError("body_too_large", f"解压后超过 {limit} 字节上限",
                        f"The body is larger than {limit} bytes once unpacked", status=413)
     if not inflater.eof:
-        raise HubError("bad_gzip", "gzip 数据不完整", "The gzip body is cut short", status=400)
+        raise KuaigongError("bad_gzip", "gzip 数据不完整", "The gzip body is cut short", status=400)
     return body
 
 

@@ -12,10 +12,10 @@ from flask_wtf.csrf import CSRFProtect
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from central_hub.errors import Forbidden
 from central_hub.i18n import lang_code
 from central_hub.models import Admin
 from central_hub.services import admins, signin_limits
+from kuaigong.errors import Forbidden
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from central_hub import clock
-from central_hub.errors import FieldErrors
 from central_hub.i18n import lang_code
 from central_hub.services import citystats, reports
 from central_hub.views.auth import login_required
+from kuaigong import clock
+from kuaigong.errors import FieldErrors
 
 bp = Blueprint("city", __name__, url_prefix="/city")
 

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import peewee
 from flask import current_app, has_app_context
 
-from station_node import clock
-from station_node.errors import Forbidden, NotFound
+from kuaigong import clock
+from kuaigong.errors import Forbidden, NotFound
 from station_node.models import Staff
 
 M = TypeVar("M", bound=peewee.Model)

@@ -19,8 +19,9 @@ from typing import Any
 
 from flask import current_app
 
-from station_node import catalog, changelog, clock, db
-from station_node.errors import Conflict, FieldErrors, Forbidden
+from kuaigong import clock
+from kuaigong.errors import Conflict, FieldErrors, Forbidden
+from station_node import catalog, changelog, db
 from station_node.models import Assignment, Job, Staff, Worker
 from station_node.services import get_or_404
 from station_node.validation import clean_choice, clean_int, clean_text

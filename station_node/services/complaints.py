@@ -13,8 +13,9 @@ from typing import Any
 
 import peewee
 
-from station_node import catalog, changelog, clock, db
-from station_node.errors import Conflict, FieldError, FieldErrors, InvalidInput
+from kuaigong import clock
+from kuaigong.errors import Conflict, FieldError, FieldErrors, InvalidInput
+from station_node import catalog, changelog, db
 from station_node.models import Complaint, Employer, Job, Staff, Worker
 from station_node.services import get_or_404, require_staff
 from station_node.validation import clean_choice, clean_text

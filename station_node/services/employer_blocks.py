@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from station_node import changelog, clock, db
-from station_node.errors import Conflict
+from kuaigong import clock
+from kuaigong.errors import Conflict
+from station_node import changelog, db
 from station_node.hub_records import CityRule
 from station_node.models import Employer, Job, Offer
 

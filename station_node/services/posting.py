@@ -12,8 +12,9 @@ from typing import Any
 
 from flask import current_app
 
-from station_node import catalog, changelog, clock, db
-from station_node.errors import Conflict, FieldError, FieldErrors, InvalidInput
+from kuaigong import clock
+from kuaigong.errors import Conflict, FieldError, FieldErrors, InvalidInput
+from station_node import catalog, changelog, db
 from station_node.models import Assignment, Employer, Job, Offer, Staff
 from station_node.services import get_or_404, require_staff, utc_offset_hours, vocabulary
 from station_node.services.screening import screen_job

@@ -11,8 +11,9 @@ from typing import Any
 
 import peewee
 
-from station_node import catalog, changelog, clock, db, identity
-from station_node.errors import Conflict, FieldError, FieldErrors, InvalidInput
+from kuaigong import clock
+from kuaigong.errors import Conflict, FieldError, FieldErrors, InvalidInput
+from station_node import catalog, changelog, db, identity
 from station_node.models import Employer, IdAccess, Presence, PriorityConsent, Staff, Worker
 from station_node.services import employer_blocks, get_or_404, local_today, require_staff
 from station_node.validation import (

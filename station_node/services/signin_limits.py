@@ -19,6 +19,8 @@ from typing import Generic, TypeVar
 
 import peewee
 
+from kuaigong import clock
+from kuaigong.errors import KuaigongError
 from kuaigong.signin_policy import (
     After,
     Before,
@@ -30,8 +32,7 @@ from kuaigong.signin_policy import (
     take_back,
     wait,
 )
-from station_node import changelog, clock, db
-from station_node.errors import KuaigongError
+from station_node import changelog, db
 from station_node.models import ChangeEntry, SigninThrottle, Staff
 from station_node.services import get_or_404, utc_offset_hours
 

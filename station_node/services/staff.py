@@ -13,8 +13,8 @@ import peewee
 from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from kuaigong.errors import Conflict, FieldErrors
 from station_node import changelog, db
-from station_node.errors import Conflict, FieldErrors
 from station_node.models import Staff, Worker
 from station_node.services import get_or_404, require_staff
 from station_node.services.registration import find_worker_by_id_number

@@ -14,7 +14,7 @@ from typing import Any
 
 import peewee
 
-from station_node import clock
+from kuaigong import clock
 from station_node.models import Assignment, Employer, Job, Worker
 from station_node.services import utc_offset_hours
 from station_node.services.complaints import complaint_counts

@@ -13,8 +13,9 @@ from typing import Any
 
 import peewee
 
-from station_node import changelog, clock, db
-from station_node.errors import FieldErrors, Forbidden, NotFound
+from kuaigong import clock
+from kuaigong.errors import FieldErrors, Forbidden, NotFound
+from station_node import changelog, db
 from station_node.hub_records import CityRule
 from station_node.models import ScreeningPhrase, Staff
 from station_node.services import require_staff, screening

@@ -33,7 +33,8 @@ from typing import Any
 from flask import Flask
 
 import sync_protocol as sp
-from station_node import changelog, clock, db
+from kuaigong import clock
+from station_node import changelog, db
 from station_node import station_state as state
 from station_node.models import ChangeEntry
 from station_node.sync import outbox

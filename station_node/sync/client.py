@@ -17,7 +17,8 @@ from typing import Any
 from flask import Flask, current_app
 
 import sync_protocol as sp
-from station_node import changelog, clock, db
+from kuaigong import clock
+from station_node import changelog, db
 from station_node import station_state as state
 from station_node.sync import alerts, decisions, outbox
 from station_node.sync.transport import HubClient, HubRefused, HubUnreachable, SyncError

@@ -15,9 +15,9 @@ from typing import Any
 from flask import current_app
 
 import sync_protocol as sp
+from kuaigong.errors import KuaigongError
 from station_node import changelog, db
 from station_node import station_state as state
-from station_node.errors import KuaigongError
 from station_node.hub_records import CityRule, HubEntry
 from station_node.models import Assignment, Employer, Staff, Worker
 from station_node.sync import outbox

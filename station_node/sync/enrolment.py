@@ -17,7 +17,8 @@ from typing import Any
 from flask import Flask
 
 import sync_protocol as sp
-from station_node import changelog, clock, db, identity, sealing
+from kuaigong import clock
+from station_node import changelog, db, identity, sealing
 from station_node import station_state as state
 from station_node.models import Employer, Worker
 from station_node.sync.transport import HubClient, SyncError

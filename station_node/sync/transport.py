@@ -16,7 +16,7 @@ from typing import Any
 import requests
 
 import sync_protocol as sp
-from station_node.errors import KuaigongError
+from kuaigong.errors import KuaigongError
 
 CONNECT_TIMEOUT = 5.0
 HEAD_HEADER = "X-Kuaigong-Head"  # our log's head on a pull: the hub notices a restored station

@@ -12,8 +12,8 @@ import peewee
 from flask import Blueprint, g, jsonify, request
 
 from kuaigong import jsonbody
+from kuaigong.errors import FieldError, InvalidInput, KuaigongError, NotFound
 from station_node import auth
-from station_node.errors import FieldError, InvalidInput, KuaigongError, NotFound
 from station_node.views import serializers
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from kuaigong.errors import FieldError, InvalidInput
 from station_node import auth
-from station_node.errors import FieldError, InvalidInput
 from station_node.models import Assignment, Staff
 from station_node.views import serializers
 from station_node.views.api import body, found, text_field

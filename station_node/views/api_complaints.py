@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from kuaigong.errors import FieldError, InvalidInput
 from station_node import auth
-from station_node.errors import FieldError, InvalidInput
 from station_node.models import Complaint
 from station_node.views import serializers
 from station_node.views.api import body

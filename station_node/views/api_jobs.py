@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from kuaigong.errors import FieldError, InvalidInput, NotFound
 from station_node import auth
-from station_node.errors import FieldError, InvalidInput, NotFound
 from station_node.models import Assignment, Job, Offer, Ranking, Staff, Worker
 from station_node.views import serializers
 from station_node.views.api import body, found, required_text, text_field

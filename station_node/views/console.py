@@ -8,8 +8,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from station_node import auth, clock
-from station_node.errors import InvalidInput, KuaigongError
+from kuaigong import clock
+from kuaigong.errors import InvalidInput, KuaigongError
+from station_node import auth
 from station_node.i18n import lang
 from station_node.models import Job, Presence, Staff
 from station_node.services import local_today

@@ -8,8 +8,8 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from kuaigong.errors import KuaigongError
 from station_node import auth, catalog
-from station_node.errors import KuaigongError
 from station_node.i18n import lang
 from station_node.models import Complaint, Employer, Job, Staff, Worker
 from station_node.services import complaints

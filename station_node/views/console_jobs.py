@@ -9,7 +9,8 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from station_node import auth, catalog, clock
+from kuaigong import clock
+from station_node import auth, catalog
 from station_node.models import Assignment, Employer, Job, Offer, Worker
 from station_node.views import forms
 from station_node.views.console_workers import _do

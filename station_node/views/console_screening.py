@@ -9,8 +9,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from kuaigong.errors import KuaigongError
 from station_node import auth
-from station_node.errors import KuaigongError
 from station_node.i18n import lang
 from station_node.services import vocabulary
 from station_node.views import forms

@@ -13,7 +13,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from station_node.errors import FieldError, KuaigongError
+from kuaigong.errors import FieldError, KuaigongError
 from station_node.i18n import lang
 
 # status → (code, Chinese, English) for errors raised by Flask/werkzeug itself.

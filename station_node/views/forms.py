@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from werkzeug.datastructures import MultiDict
 
 from kuaigong.characters import fold_width
-from station_node.errors import FieldError, InvalidInput, KuaigongError
+from kuaigong.errors import FieldError, InvalidInput, KuaigongError
 from station_node.i18n import lang
 
 # service field name → the form input its message is shown next to

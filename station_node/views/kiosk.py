@@ -12,8 +12,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from station_node import clock
-from station_node.errors import KuaigongError
+from kuaigong import clock
+from kuaigong.errors import KuaigongError
 from station_node.i18n import lang
 from station_node.models import Assignment, Job, Offer, Worker
 from station_node.views.language import safe_next

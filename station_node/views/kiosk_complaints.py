@@ -12,8 +12,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from kuaigong.errors import InvalidInput, KuaigongError
 from station_node import catalog
-from station_node.errors import InvalidInput, KuaigongError
 from station_node.i18n import lang
 from station_node.models import Assignment, Worker
 from station_node.services import complaints

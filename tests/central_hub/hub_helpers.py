@@ -111,7 +111,7 @@ class StationLog:
 
 def hub_ms(app: Flask) -> int:
     """The hub app's clock, in ms."""
-    from central_hub import clock
+    from kuaigong import clock
 
     with app.app_context():
         return clock.now_ms()

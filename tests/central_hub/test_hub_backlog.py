@@ -11,8 +11,9 @@ from flask import Flask
 from hub_helpers import StationLog, enrol_station, make_app
 
 import sync_protocol as sp
-from central_hub import clock, db, keys
+from central_hub import db, keys
 from central_hub.models import AppliedEntry, HeldBatch
+from kuaigong import clock
 from sync_protocol.receipts import verify_receipt, verify_rejection
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from hub_helpers import StationLog, enrol_station, make_app
 
-from central_hub import clock, db
+from central_hub import db
 from central_hub.models import AppliedEntry
+from kuaigong import clock
 from sync_protocol.bundles import read_bundle, write_bundle
 
 

@@ -7,8 +7,9 @@ import time
 
 from flask import Flask
 
-from central_hub import clock, db
+from central_hub import db
 from central_hub.models import Station
+from kuaigong import clock
 
 T0 = dt.datetime(2025, 5, 6, 1, 0, 0)
 

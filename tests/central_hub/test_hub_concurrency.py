@@ -16,8 +16,9 @@ import requests
 from hub_helpers import enrol_station, make_app, server_ms
 from pg_helpers import PG_URL, drop_schema
 
-from central_hub import clock, db
+from central_hub import db
 from central_hub.models import AppliedEntry, Station, Worker
+from kuaigong import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIONS, BATCHES, PER_BATCH = 3, 6, 20

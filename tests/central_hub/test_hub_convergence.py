@@ -21,9 +21,10 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 import sync_protocol as sp
-from central_hub import clock, db, signing
+from central_hub import db, signing
 from central_hub.models import REPLICATED, AppliedEntry, Issue
 from central_hub.services import reconcile
+from kuaigong import clock
 
 T0 = dt.datetime(2026, 5, 1, 8, 0, 0)
 _RUN = itertools.count()

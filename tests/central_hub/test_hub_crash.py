@@ -20,9 +20,10 @@ import pytest
 import requests
 from hub_helpers import StationLog, server_ms
 
-from central_hub import clock, create_app, db
+from central_hub import create_app, db
 from central_hub.models import AppliedEntry, Station, Worker
 from central_hub.services import stations
+from kuaigong import clock
 
 ENTRIES = 300
 

@@ -11,8 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hub_helpers import post_form
 
-from central_hub import clock, db, keys
+from central_hub import db, keys
 from central_hub.models import HubLogEntry, Station, StationKey
+from kuaigong import clock
 
 
 def new_public_key() -> str:

@@ -13,10 +13,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hub_helpers import add_admin, enrol_station, login, post_form
 
-from central_hub import clock, db, keys
-from central_hub.errors import FieldErrors
+from central_hub import db, keys
 from central_hub.models import IdAccess, Issue
 from central_hub.services import idnumbers
+from kuaigong import clock
+from kuaigong.errors import FieldErrors
 
 VALID = "110105199001010029"  # NUMBER with its true check character
 CASES = json.loads((Path(__file__).parents[1] / "data" / "identifiers.json").read_text("utf-8"))["cases"]

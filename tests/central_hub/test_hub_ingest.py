@@ -9,8 +9,9 @@ from flask import Flask
 from hub_helpers import StationLog, enrol_station
 
 import sync_protocol as sp
-from central_hub import clock, db, keys
+from central_hub import db, keys
 from central_hub.models import AppliedEntry, HeldBatch, Issue, Station, Worker
+from kuaigong import clock
 from sync_protocol.receipts import verify_receipt
 
 HASH_A = "a" * 64

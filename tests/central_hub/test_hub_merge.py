@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import Flask
 from hub_helpers import enrol_station
 
-from central_hub import clock, db
+from central_hub import db
 from central_hub.models import FieldLoss, Issue, Worker
 from central_hub.services.merge import field_stamps
+from kuaigong import clock
 
 
 def _push(app: Flask, log, first: int, last: int) -> None:  # type: ignore[no-untyped-def]

@@ -10,8 +10,9 @@ from flask.testing import FlaskClient
 from hub_helpers import StationLog, enrol_station, post_form
 
 import sync_protocol as sp
-from central_hub import clock, db, keys
+from central_hub import db, keys
 from central_hub.models import Assignment, FieldLoss, HubLogEntry, Issue
+from kuaigong import clock
 from sync_protocol.verifier import Apply, ChainHead, verify_batch
 
 PERSON = "c" * 64

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from hub_helpers import StationLog, add_admin, csrf_token, enrol_station, login, post_form
 
 import sync_protocol as sp
-from central_hub import clock, db, keys, signing
+from central_hub import db, keys, signing
 from central_hub.models import (
     AppliedEntry,
     ClockAllowance,
@@ -23,6 +23,7 @@ from central_hub.models import (
 )
 from central_hub.services import reconcile
 from central_hub.services.merge import field_stamps
+from kuaigong import clock
 
 YEAR_MS = 365 * 24 * 3600 * 1000
 

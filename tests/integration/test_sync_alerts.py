@@ -142,7 +142,7 @@ def test_an_alert_not_signed_by_the_station_key_changes_nothing(hub: Hub, enroll
 
 
 def _kuaigong(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "station_node.cli", *args], cwd=ROOT, text=True,
+    return subprocess.run([sys.executable, "-m", "kuaigong", *args], cwd=ROOT, text=True,
                           capture_output=True, timeout=120, env={**os.environ})
 
 

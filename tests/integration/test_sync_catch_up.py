@@ -48,7 +48,7 @@ def _beat_all(beats: list[tuple[Station, SyncBeat]], clock: Monotonic, seconds: 
 
 def test_every_station_is_back_in_sync_within_two_minutes_of_the_hubs_return(
         hub: Hub, enrolled: Any, monkeypatch: Any) -> None:
-    from station_node import clock as station_clock
+    from kuaigong import clock as station_clock
 
     monkeypatch.setattr(station_clock, "_system", station_clock.ManualClock(T0))
     stations = [enrolled(hub, name) for name in ("east", "west", "north")]

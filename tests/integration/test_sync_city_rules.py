@@ -31,9 +31,8 @@ def _pinned(hub: Hub, make_station: Any, monkeypatch: Any, *names: str) -> list[
     clock (its HTTP Date header, which stations sign pulls with, is the machine's): nothing
     asserted here depends on what time it is there; the hub outranks every station whatever
     the time."""
-    from station_node import clock as station_clock
+    from kuaigong import clock as station_clock
 
-    monkeypatch.setattr(station_clock, "_system", station_clock.ManualClock(T0))
     made = []
     for name in names:
         st = make_station(name)
@@ -103,7 +102,7 @@ def test_a_city_block_of_an_employer_at_two_stations_is_the_hubs_decision_not_a_
         assert Job.get_by_id(job).status == "held"
 
     # The desk cannot lift a block the city decided ...
-    from station_node.errors import Conflict
+    from kuaigong.errors import Conflict
     from station_node.hub_records import CityRule
 
     with east.ctx():
@@ -177,9 +176,9 @@ def test_a_field_item_queued_before_about_a_rule_blocked_employer_cannot_unblock
     record stays blocked; the rule's own value may be accepted."""
     import pytest
 
-    from central_hub.errors import InvalidInput
     from central_hub.models import Admin, Employer, Issue
     from central_hub.services import reconcile
+    from kuaigong.errors import InvalidInput
 
     (east,) = _pinned(hub, make_station, monkeypatch, "east")
     employer = east.employer(CODE)

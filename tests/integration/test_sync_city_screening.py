@@ -15,7 +15,7 @@ import pytest
 import requests
 from integration_helpers import HubProcess, Station, credit_code, id_number
 
-from station_node import clock
+from kuaigong import clock
 
 PASSWORD = "hub-admin-password-1"
 

@@ -16,7 +16,7 @@ from integration_helpers import Hub
 from test_sync_recovery import _admin, _applied, _csrf, _issues
 
 import sync_protocol as sp
-from station_node import clock
+from kuaigong import clock
 from station_node import station_state as state
 from station_node.sync import client, outbox
 from station_node.sync.transport import SyncError

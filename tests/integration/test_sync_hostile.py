@@ -18,7 +18,7 @@ from cutting_proxy import CuttingProxy
 from integration_helpers import Hub, Station
 
 import sync_protocol as sp
-from station_node import clock
+from kuaigong import clock
 from station_node import station_state as state
 from station_node.sync import client
 from station_node.sync.jobs import SyncBeat

@@ -20,8 +20,8 @@ def _full_width(text: str) -> str:
 
 def _pinned_stations(hub: Hub, make_station: Any, monkeypatch: Any, *names: str) -> list[Any]:
     """Stations enrolled with `hub`, every clock (hub, stations, their first log entries) at T0."""
-    from central_hub import clock as hub_clock
-    from station_node import clock as station_clock
+    from kuaigong import clock as hub_clock
+    from kuaigong import clock as station_clock
 
     monkeypatch.setattr(hub_clock, "_system", hub_clock.RunningClock(T0))
     monkeypatch.setattr(station_clock, "_system", station_clock.ManualClock(T0))

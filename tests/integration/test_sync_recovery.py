@@ -17,7 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 from integration_helpers import Hub, Station
 
-from station_node import clock
+from kuaigong import clock
 from station_node.sync.transport import SyncError
 
 PASSWORD = "kuaigong-admin-1"

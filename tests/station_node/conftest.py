@@ -25,7 +25,8 @@ from web_helpers import (
     worker_body,
 )
 
-from station_node import clock, create_app, db
+from kuaigong import clock
+from station_node import create_app, db
 from station_node.identity import ensure_keys
 from station_node.models import ChangeEntry, Employer, Job, Staff, Worker
 

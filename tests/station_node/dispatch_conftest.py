@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from station_node import clock, db
+from kuaigong import clock
+from station_node import db
 from station_node.models import Employer, Job, Presence, PriorityConsent, Worker
 
 # 2025-05-06 01:00 UTC = Tuesday 09:00 at the station (UTC+8).

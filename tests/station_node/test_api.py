@@ -8,7 +8,7 @@ import re
 
 from web_helpers import Api, job_body, worker_body, worker_token
 
-from station_node import clock
+from kuaigong import clock
 
 MASKED = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
 

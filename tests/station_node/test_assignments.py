@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from station_node.errors import Conflict, Forbidden, InvalidInput
+from kuaigong.errors import Conflict, Forbidden, InvalidInput
 from station_node.models import Assignment, ChangeEntry, Job, Worker
 from station_node.services import assignments as lifecycle
 from station_node.services import dispatch

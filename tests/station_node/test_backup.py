@@ -18,7 +18,8 @@ from flask import Flask
 from web_helpers import T0
 
 import sync_protocol as sp
-from station_node import changelog, clock, create_app, db
+from kuaigong import clock
+from station_node import changelog, create_app, db
 from station_node import station_state as state
 from station_node.identity import decrypt_id, ensure_keys
 from station_node.models import ChangeEntry, Worker
@@ -164,7 +165,7 @@ def test_a_damaged_or_foreign_backup_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_cli_backup_and_restore(tmp_path: Path) -> None:
-    from station_node.cli import main
+    from kuaigong.cli import main
 
     app = _station(tmp_path / "east")
     with _at(app):

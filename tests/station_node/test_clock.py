@@ -10,7 +10,8 @@ import time
 from flask import Flask
 from web_helpers import T0, Api, job_body, station_date, worker_body
 
-from station_node import clock, db
+from kuaigong import clock
+from station_node import db
 from station_node.models import ChangeEntry, Job, Worker
 from station_node.services import local_today
 

@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from web_helpers import ADMIN_PASSWORD, STAFF_PASSWORD, Api, job_body, worker_body, worker_token
 
+from kuaigong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from station_node import db
-from station_node.errors import Conflict, Forbidden, InvalidInput, NotFound
 from station_node.models import ChangeEntry, Complaint, Employer
 from station_node.services import complaints as service
 from station_node.services.stats import station_stats

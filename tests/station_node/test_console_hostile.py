@@ -26,7 +26,8 @@ from web_helpers import (
 )
 
 import station_node
-from station_node import clock, db
+from kuaigong import clock
+from station_node import db
 
 # Tuesday 2025-05-06 09:00 station time (UTC+8).
 T0 = dt.datetime(2025, 5, 6, 1, 0, 0)

@@ -13,8 +13,8 @@ import waitress
 from dispatch_conftest import JOB_END, JOB_START, add_job, add_worker, clock_at_t0, engine_app
 from flask import Flask
 
+from kuaigong.errors import KuaigongError
 from station_node import db
-from station_node.errors import KuaigongError
 from station_node.models import Assignment, Job
 from station_node.services import dispatch
 

@@ -8,7 +8,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from station_node.dispatch import (
+from station_node.matching import (
     Booking,
     CascadeJob,
     CascadeSettings,

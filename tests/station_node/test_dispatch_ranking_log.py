@@ -12,7 +12,7 @@ import sync_protocol as sp
 from station_node import changelog, db
 from station_node.models import ChangeEntry, Ranking, Worker, new_id
 from station_node.services.dispatch import RANKING_LOGGED
-from station_node.services.dispatch.facts import RANKING_STORED
+from station_node.services.dispatch.rows import RANKING_STORED
 from station_node.sync import client, outbox
 
 ABLE, UNSKILLED = 1_800, 600

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from dispatch_conftest import JOB_END, JOB_START, add_job, add_worker, clock_at_t0, engine_app
 
-from station_node.errors import Conflict, Forbidden
+from kuaigong.errors import Conflict, Forbidden
 from station_node.models import Assignment, ChangeEntry, Job, Offer, Ranking, Worker
 from station_node.services import dispatch
 

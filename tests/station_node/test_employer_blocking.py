@@ -17,9 +17,10 @@ from stdnum.cn import ric, uscc
 from web_helpers import ADMIN_PASSWORD, Api, employer_body, worker_body
 
 import sync_protocol as sp
-from station_node import clock, identity
+from kuaigong import clock
+from kuaigong.errors import Conflict
+from station_node import identity
 from station_node import station_state as state
-from station_node.errors import Conflict
 from station_node.models import Assignment, ChangeEntry, Employer, Job, Offer, Staff
 from station_node.services import dispatch, employer_blocks, posting, registration
 from station_node.services.staff import create_staff

@@ -35,7 +35,8 @@ from web_helpers import (
     worker_token,
 )
 
-from station_node import clock, db
+from kuaigong import clock
+from station_node import db
 from station_node.models import ChangeEntry, Employer, Job, Worker
 
 # Tuesday 2025-05-06 09:00 station time (UTC+8): every date below is computed from it.

@@ -21,10 +21,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web_helpers import ADMIN_PASSWORD, Api, credit_code, employer_body, id_number, worker_body
 
+from kuaigong import clock
 from kuaigong.characters import fold_width, foreign_digits
-from station_node import clock, db, identity
+from kuaigong.errors import FieldErrors
+from station_node import db, identity
 from station_node import validation as v
-from station_node.errors import FieldErrors
 from station_node.models import Job, Worker
 
 T0 = dt.datetime(2025, 5, 6, 1, 0, 0)  # 09:00 at the station (UTC+8)
@@ -478,7 +479,7 @@ def test_numbers_stored_full_width_are_brought_to_one_form_and_clashes_named(
         web_app: Flask, api: Api, pinned: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from station_node.cli import main
+    from kuaigong.cli import main
     from station_node.models import ChangeEntry
 
     number, twin = id_number(birth="19700101", seq=31), id_number(birth="19700101", seq=32)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from station_node.errors import Conflict, Forbidden, InvalidInput
+from kuaigong.errors import Conflict, Forbidden, InvalidInput
 from station_node.models import ChangeEntry, Job, Ranking
 from station_node.services import posting
 from station_node.services.registration import block_employer

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from kuaigong.errors import Conflict, Forbidden, InvalidInput
 from station_node import identity
-from station_node.errors import Conflict, Forbidden, InvalidInput
 from station_node.models import ChangeEntry, IdAccess, Presence, PriorityConsent, Worker
 from station_node.services import registration as reg
 

@@ -15,9 +15,10 @@ from flask.testing import FlaskClient
 from web_helpers import ADMIN_PASSWORD, STAFF_PASSWORD, Api, employer_body
 
 import sync_protocol as sp
-from station_node import clock, db
+from kuaigong import clock
+from kuaigong.errors import Forbidden, InvalidInput, NotFound
+from station_node import db
 from station_node import station_state as state
-from station_node.errors import Forbidden, InvalidInput, NotFound
 from station_node.models import ChangeEntry, ScreeningPhrase, Staff
 from station_node.services import vocabulary
 from station_node.sync import decisions

@@ -12,7 +12,8 @@ import pytest
 from flask import Flask
 from web_helpers import T0
 
-from station_node import clock, create_app, db, demo
+from kuaigong import clock
+from station_node import create_app, db, sample_data
 from station_node import station_state as state
 from station_node.identity import decrypt_id, ensure_keys
 from station_node.models import Worker
@@ -41,15 +42,15 @@ def _seeded(app: Flask) -> tuple[set[str], list[str]]:
     """Seed the station; its residents' ID numbers and the summary it printed."""
     db.open_database(db.database_path(app))
     with app.app_context(), db.database.connection_context():
-        summary = demo.seed(app)
+        summary = sample_data.seed(app)
         return {decrypt_id(w.id_cipher) for w in Worker.select()}, summary
 
 
 def test_two_enrolled_stations_get_different_residents_but_the_one_shared_on_purpose(tmp_path: Path) -> None:
     east, summary = _seeded(_station(tmp_path, "east", "st1a2b3c4d5e"))
     west, _ = _seeded(_station(tmp_path, "west", "st9f8e7d6c5b"))
-    assert len(east) == len(west) == demo.WORKER_COUNT + 1
-    assert east & west == {demo.SHARED_RESIDENT["id_number"]}
+    assert len(east) == len(west) == sample_data.WORKER_COUNT + 1
+    assert east & west == {sample_data.SHARED_RESIDENT["id_number"]}
     assert "示例数据按本站编号生成 (drawn for station): st1a2b3c4d5e" in summary
     again, _ = _seeded(_station(tmp_path, "east-again", "st1a2b3c4d5e"))
     assert again == east  # the same station id draws the same residents
@@ -58,4 +59,4 @@ def test_two_enrolled_stations_get_different_residents_but_the_one_shared_on_pur
 def test_stations_not_enrolled_with_the_default_id_do_not_share_residents(tmp_path: Path) -> None:
     one, _ = _seeded(_station(tmp_path, "one", None))
     two, _ = _seeded(_station(tmp_path, "two", None))
-    assert one & two == {demo.SHARED_RESIDENT["id_number"]}
+    assert one & two == {sample_data.SHARED_RESIDENT["id_number"]}

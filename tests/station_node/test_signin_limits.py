@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web_helpers import ADMIN_PASSWORD, STAFF_PASSWORD, Api, create_staff, make_web_app, worker_body
 
-from station_node import clock, db
+from kuaigong import clock
+from station_node import db
 from station_node.models import ChangeEntry, SigninThrottle
 
 T0 = dt.datetime(2025, 5, 6, 1, 0, 0)  # a Tuesday, 09:00 station time

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from station_node.errors import Conflict, Forbidden, InvalidInput
+from kuaigong.errors import Conflict, Forbidden, InvalidInput
 from station_node.models import ChangeEntry, Staff
 from station_node.services import staff as staff_service
 

@@ -71,17 +71,17 @@ def test_empty_station_and_ranges(app, manual_clock, make_employer):
 
 
 def test_demo_station_seeds_once_and_its_figures_add_up(app):
-    from station_node import demo
+    from station_node import sample_data
     from station_node.models import ChangeEntry, Employer, Presence
     from station_node.services.staff import authenticate_password, authenticate_token
 
     app.config["STATION_ID"] = "st-demo-figures"  # the sample data are drawn from the station's id
-    lines = demo.seed(app)
+    lines = sample_data.seed(app)
     token = lines[-1].rsplit(" ", 1)[-1]
     admin = authenticate_token(token)
     assert admin is not None and admin.role == "admin"
     assert authenticate_password("admin", "kuaigong").id == admin.id
-    assert Worker.select().count() == demo.WORKER_COUNT + 1  # and the resident every demo station has
+    assert Worker.select().count() == sample_data.WORKER_COUNT + 1  # and the resident every demo station has
     assert Employer.select().count() == 8
     assert Presence.select().count() == 15
     held = list(Job.select().where(Job.status == "held"))
@@ -98,12 +98,12 @@ def test_demo_station_seeds_once_and_its_figures_add_up(app):
     assert all(a.worker_confirmed_pay_at and a.rating_of_worker == 5 for a in past.assignments
                if a.status == "settled")
     assert 0 < stats["no_show_rate"] < 1
-    shared = Worker.get(Worker.name == demo.SHARED_RESIDENT["name"])
+    shared = Worker.get(Worker.name == sample_data.SHARED_RESIDENT["name"])
     assert [a.job.category for a in shared.assignments] == ["logistics"]
     assert station_stats()["complaints"]["open"] == 1
     seqs = [e.seq for e in ChangeEntry.select().order_by(ChangeEntry.seq)]
     assert seqs == list(range(1, len(seqs) + 1))
 
-    again = demo.seed(app)
+    again = sample_data.seed(app)
     assert "admin / kuaigong" in again[-1]
-    assert Worker.select().count() == demo.WORKER_COUNT + 1 and Job.select().count() == 11
+    assert Worker.select().count() == sample_data.WORKER_COUNT + 1 and Job.select().count() == 11

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from stdnum.cn import ric, uscc
 
+from kuaigong.errors import FieldErrors
 from station_node import validation as v
-from station_node.errors import FieldErrors
 
 TODAY = dt.date(2025, 5, 6)
 EXAMPLE = "11010519491231002X"  # the example printed in GB 11643-1999

@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 from stdnum.cn import ric, uscc
 from werkzeug.test import TestResponse
 
-from station_node import clock, create_app, db
+from kuaigong import clock
+from station_node import create_app, db
 from station_node.identity import ensure_keys
 
 # Every test app's clock starts here, whatever the real date: Tuesday 2025-05-06 09:00 station

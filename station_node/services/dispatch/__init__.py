@@ -1,6 +1,6 @@
 """Dispatch use cases: rank workers for a job, grab, offer cascade, manual assignment, board.
 
-Decisions come from the pure engine in `station_node.dispatch`; this module reads rows into
+Decisions come from the pure engine in `station_node.matching`; this module reads rows into
 its facts, writes the outcome and its change-log entries in one transaction. Every
 confirmation goes through `_confirm`, which re-reads the job under SQLite's write lock
 (BEGIN IMMEDIATE), so concurrent grabs, offers and staff assignments never exceed a job's
@@ -20,8 +20,10 @@ from typing import Any, NamedTuple
 
 import peewee
 
-from station_node import changelog, clock, db
-from station_node.dispatch import (
+from kuaigong import clock
+from kuaigong.errors import Conflict, Forbidden, NotFound
+from station_node import changelog, db
+from station_node.matching import (
     CascadeJob,
     CascadePlan,
     CascadeSettings,
@@ -32,12 +34,10 @@ from station_node.dispatch import (
     plan,
     rank_best,
 )
-from station_node.dispatch.cascade import LIVE_JOB_STATUSES, parallel_offers
-from station_node.errors import Conflict, Forbidden, NotFound
+from station_node.matching.cascade import LIVE_JOB_STATUSES, parallel_offers
 from station_node.models import Assignment, ChangeEntry, Job, Offer, Ranking, Staff, Worker, new_id
 from station_node.services import employer_blocks
-from station_node.services.dispatch.board import board, explain, job_state, pending_offers
-from station_node.services.dispatch.facts import (
+from station_node.services.dispatch.rows import (
     BOOKED,
     HOLDING,
     WORKER_COLUMNS,
@@ -52,6 +52,7 @@ from station_node.services.dispatch.facts import (
     stored_time,
     worker_facts,
 )
+from station_node.services.dispatch.status import board, explain, job_state, pending_offers
 
 __all__ = [
     "accept_offer", "assign", "assignment_id", "board", "decline_offer", "explain", "grab",

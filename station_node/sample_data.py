@@ -18,8 +18,9 @@ from typing import Any
 from flask import Flask
 from stdnum.cn import ric, uscc
 
-from station_node import catalog, clock, config
-from station_node.errors import Conflict, KuaigongError
+from kuaigong import clock
+from kuaigong.errors import Conflict, KuaigongError
+from station_node import catalog, config
 from station_node.identity import ensure_keys
 from station_node.models import Employer, Job, Staff, Worker
 from station_node.services import assignments, dispatch, local_now, local_today, utc_offset_hours
@@ -234,7 +235,7 @@ def _history(app: Flask, admin: Staff, workers: list[Worker], employer: Employer
              communities: list[str]) -> list[Any]:
     """A job from the day before yesterday, lived through the services on a hand-moved clock:
     posted, filled, worked, paid and rated (one worker did not come), so the figures have data."""
-    previous = app.extensions.get("kuaigong_clock")
+    previous = clock.installed(app)
     day = local_today() - dt.timedelta(days=2)
     utc = -dt.timedelta(hours=utc_offset_hours())
     moved = clock.ManualClock(dt.datetime.combine(day, dt.time(7, 30)) + utc)
@@ -265,7 +266,4 @@ def _history(app: Flask, admin: Staff, workers: list[Worker], employer: Employer
             assignments.rate_assignment(a.id, "worker", 4, admin)
         return finished
     finally:
-        if previous is None:
-            app.extensions.pop("kuaigong_clock", None)
-        else:
-            clock.install(app, previous)
+        clock.install(app, previous or clock.SystemClock())

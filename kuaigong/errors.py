@@ -1,13 +1,18 @@
-"""Errors a service raises for the user to act on; views turn them into 4xx pages and JSON.
+"""Errors a person or a station can act on; each app's views turn them into 4xx pages and JSON.
 
-Every error carries a machine-readable code and a message in Chinese and English; the view
-shows the one matching the user's language. Field errors name the field that was wrong.
+Every error carries a machine-readable code and a message in Chinese and English. The message
+is Chinese unless English was asked for, and a Chinese body carries the English one beside it
+(`message_en`) for the people who read logs. Field errors name the field that was wrong.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def _in(lang: str, message_zh: str, message_en: str) -> str:
+    return message_en if lang.startswith("en") else message_zh
 
 
 @dataclass(frozen=True)
@@ -18,11 +23,8 @@ class FieldError:
     message_en: str
 
     def as_dict(self, lang: str = "zh") -> dict[str, str]:
-        return {
-            "field": self.field,
-            "code": self.code,
-            "message": self.message_zh if lang.startswith("zh") else self.message_en,
-        }
+        return {"field": self.field, "code": self.code,
+                "message": _in(lang, self.message_zh, self.message_en)}
 
 
 @dataclass
@@ -40,10 +42,14 @@ class KuaigongError(Exception):
         return f"{self.code}: {self.message_en}"
 
     def message(self, lang: str = "zh") -> str:
-        return self.message_zh if lang.startswith("zh") else self.message_en
+        """The message in `lang` (Chinese unless English is asked for)."""
+        return _in(lang, self.message_zh, self.message_en)
 
     def as_dict(self, lang: str = "zh") -> dict[str, Any]:
+        """The JSON body of the error."""
         body: dict[str, Any] = {"code": self.code, "message": self.message(lang)}
+        if not lang.startswith("en"):
+            body["message_en"] = self.message_en
         if self.fields:
             body["fields"] = [f.as_dict(lang) for f in self.fields]
         if self.details:
@@ -52,7 +58,7 @@ class KuaigongError(Exception):
 
 
 class InvalidInput(KuaigongError):
-    """One or more fields were wrong (422). Collect them all before raising."""
+    """One or more fields were wrong (422); all of them are named."""
 
     def __init__(self, fields: list[FieldError]):
         super().__init__(
@@ -81,6 +87,11 @@ class Forbidden(KuaigongError):
         super().__init__(code, message_zh, message_en, status=403)
 
 
+class Unauthorized(KuaigongError):
+    def __init__(self, code: str, message_zh: str, message_en: str):
+        super().__init__(code, message_zh, message_en, status=401)
+
+
 class FieldErrors:
     """Collects field errors while a service validates its input, then raises them together."""
 
@@ -88,11 +99,13 @@ class FieldErrors:
         self.errors: list[FieldError] = []
 
     def add(self, field_name: str, code: str, message_zh: str, message_en: str) -> None:
+        """Note one bad field."""
         self.errors.append(FieldError(field_name, code, message_zh, message_en))
 
     def __bool__(self) -> bool:
         return bool(self.errors)
 
     def raise_if_any(self) -> None:
+        """Raise InvalidInput naming every bad field, if there was any."""
         if self.errors:
             raise InvalidInput(self.errors)

@@ -12,7 +12,7 @@ import peewee
 from flask import current_app, has_app_context
 
 from station_node.db import database
-from station_node.dispatch import Booking, CascadeSettings, JobFacts, WorkerFacts
+from station_node.matching import Booking, CascadeSettings, JobFacts, WorkerFacts
 from station_node.models import (
     Assignment,
     Job,

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from station_node.dispatch.reasons import render
+from station_node.matching.reasons import render
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Reason:
     """One named part of a ranking decision: a score component or a reason for ineligibility.
 
     Kept as a code, its points and the parameters of its sentence; the Chinese and English
-    sentences are rendered from them when read (`station_node.dispatch.reasons`).
+    sentences are rendered from them when read (`station_node.matching.reasons`).
     """
 
     code: str

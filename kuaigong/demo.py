@@ -8,11 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
-import requests
 
 STATIONS = [
     ("tuanjiehu", "团结湖街道零工驿站", "团结湖社区"),
@@ -29,7 +29,7 @@ class _Process:
 
 
 def _kuaigong(*args: str) -> list[str]:
-    return [sys.executable, "-m", "station_node.cli", *args]
+    return [sys.executable, "-m", "kuaigong", *args]
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
@@ -38,10 +38,11 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) 
         if proc.poll() is not None:
             raise click.ClickException(f"{url} exited with code {proc.returncode}")
         try:
-            if requests.get(url, timeout=1).ok:
-                return
-        except requests.RequestException:
-            pass
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass  # not listening yet
         time.sleep(0.3)
     raise click.ClickException(f"{url} did not answer within {seconds:.0f} s")
 

@@ -18,8 +18,8 @@ import functools
 import heapq
 from collections.abc import Iterable
 
-from station_node.dispatch.facts import JobFacts, Ranked, RankedPool, Reason, WorkerFacts
-from station_node.dispatch.reasons import ROTATION_MAX_POINTS, ROTATION_POINTS_PER_HOUR
+from station_node.matching.facts import JobFacts, Ranked, RankedPool, Reason, WorkerFacts
+from station_node.matching.reasons import ROTATION_MAX_POINTS, ROTATION_POINTS_PER_HOUR
 
 PRESENT_POINTS = 1000
 NO_SHOW_POINTS = -60

@@ -8,14 +8,14 @@ from typing import Any
 
 from peewee import fn
 
-from station_node import clock
-from station_node.dispatch import Booking, JobFacts, Reason, WorkerFacts, check_eligibility, score
-from station_node.dispatch.board import board_row
-from station_node.dispatch.cascade import LIVE_JOB_STATUSES
-from station_node.dispatch.reasons import stored_as_dicts
-from station_node.errors import NotFound
+from kuaigong import clock
+from kuaigong.errors import NotFound
+from station_node.matching import Booking, JobFacts, Reason, WorkerFacts, check_eligibility, score
+from station_node.matching.board import board_row
+from station_node.matching.cascade import LIVE_JOB_STATUSES
+from station_node.matching.reasons import stored_as_dicts
 from station_node.models import Assignment, Job, Offer, Presence, PriorityConsent, Ranking, Worker
-from station_node.services.dispatch.facts import (
+from station_node.services.dispatch.rows import (
     HOLDING,
     WORKER_COLUMNS,
     bookings_with_time,

@@ -8,9 +8,9 @@ current time in, and writes the decisions back in one transaction.
 
 from __future__ import annotations
 
-from station_node.dispatch.cascade import CascadeJob, CascadePlan, CascadeSettings, OfferView, plan
-from station_node.dispatch.facts import Booking, JobFacts, Ranked, RankedPool, Reason, WorkerFacts
-from station_node.dispatch.ranking import check_eligibility, points, rank, rank_best, score
+from station_node.matching.cascade import CascadeJob, CascadePlan, CascadeSettings, OfferView, plan
+from station_node.matching.facts import Booking, JobFacts, Ranked, RankedPool, Reason, WorkerFacts
+from station_node.matching.ranking import check_eligibility, points, rank, rank_best, score
 
 __all__ = [
     "Booking",
