@@ -10,7 +10,8 @@ from pathlib import Path
 
 def main() -> None:
     names = sys.argv[1:] or [
-        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+        m.name
+        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
         if m.name not in {"report", "__main__"} and not m.name.startswith("_")
     ]
     for name in names:

@@ -31,12 +31,36 @@ from station_node import create_app, db
 from station_node.identity import ensure_keys
 from station_node.scheduler import run_tick
 
-SKILLS = ["cleaning", "moving", "loading", "sorting", "kitchen_help", "waiting", "security", "gardening"]
+SKILLS = [
+    "cleaning",
+    "moving",
+    "loading",
+    "sorting",
+    "kitchen_help",
+    "waiting",
+    "security",
+    "gardening",
+]
 CATEGORY_OF = {
-    "cleaning": "property", "moving": "logistics", "loading": "logistics", "sorting": "logistics",
-    "kitchen_help": "catering", "waiting": "catering", "security": "property", "gardening": "property",
+    "cleaning": "property",
+    "moving": "logistics",
+    "loading": "logistics",
+    "sorting": "logistics",
+    "kitchen_help": "catering",
+    "waiting": "catering",
+    "security": "property",
+    "gardening": "property",
 }
-COMMUNITIES = ["团结湖社区", "麦子店社区", "六里屯社区", "八里庄社区", "三里屯社区", "呼家楼社区", "双井社区", "劲松社区"]
+COMMUNITIES = [
+    "团结湖社区",
+    "麦子店社区",
+    "六里屯社区",
+    "八里庄社区",
+    "三里屯社区",
+    "呼家楼社区",
+    "双井社区",
+    "劲松社区",
+]
 # Tomorrow's shifts, station time.
 SHIFTS = [("08:00", "12:00"), ("13:00", "17:00"), ("08:00", "17:00"), ("18:00", "21:00")]
 # 2025-05-06 08:00 at the station (UTC+8).
@@ -69,7 +93,9 @@ class Station:
         self.thread.start()
         self.http = requests.Session()
 
-    def call(self, method: str, path: str, token: str | None = None, **kw: Any) -> requests.Response:
+    def call(
+        self, method: str, path: str, token: str | None = None, **kw: Any
+    ) -> requests.Response:
         headers = {"Authorization": f"Bearer {token or self.staff_token}"}
         return self.http.request(method, self.base + path, headers=headers, timeout=30, **kw)
 
@@ -81,8 +107,13 @@ class Station:
 
     def register_worker(self, n: int, skills: list[str], areas: list[str]) -> tuple[str, str]:
         """Register, check in and give a token to a worker; (worker id, token)."""
-        body = {"name": f"工人{n:03d}", "id_number": id_number(n), "mobile": f"139{n:08d}",
-                "skills": skills, "areas": areas}
+        body = {
+            "name": f"工人{n:03d}",
+            "id_number": id_number(n),
+            "mobile": f"139{n:08d}",
+            "skills": skills,
+            "areas": areas,
+        }
         worker_id = self.ok("POST", "/workers", json=body)["worker"]["id"]
         self.ok("POST", f"/workers/{worker_id}/checkin")
         token = self.ok("POST", f"/workers/{worker_id}/token")["token"]
@@ -92,8 +123,14 @@ class Station:
         from stdnum.cn import uscc
 
         body = f"91110105MA{n:07d}X"[:17]
-        data = {"kind": "organisation", "name": f"朝阳服务公司{n}", "credit_code": body + uscc.calc_check_digit(body),
-                "contact_name": "李经理", "mobile": "13912345678", "address": "朝阳区团结湖路1号"}
+        data = {
+            "kind": "organisation",
+            "name": f"朝阳服务公司{n}",
+            "credit_code": body + uscc.calc_check_digit(body),
+            "contact_name": "李经理",
+            "mobile": "13912345678",
+            "address": "朝阳区团结湖路1号",
+        }
         return self.ok("POST", "/employers", json=data)["employer"]["id"]
 
     def close(self) -> None:
@@ -132,15 +169,25 @@ def _job_body(rng: random.Random, employer_id: str, n: int) -> dict[str, Any]:
     start, end = rng.choice(SHIFTS)
     day = (START + dt.timedelta(hours=8) + dt.timedelta(days=1)).date()
     return {
-        "employer_id": employer_id, "title": f"急招{n}号", "category": CATEGORY_OF[skill],
-        "skills": [skill], "headcount": rng.choice([1, 1, 2, 2, 3, 4]), "pay_fen": 2500,
-        "pay_unit": "hour", "address": "朝阳区某小区", "community": rng.choice(COMMUNITIES),
-        "starts_at": f"{day}T{start}", "ends_at": f"{day}T{end}", "source": "walk_in",
+        "employer_id": employer_id,
+        "title": f"急招{n}号",
+        "category": CATEGORY_OF[skill],
+        "skills": [skill],
+        "headcount": rng.choice([1, 1, 2, 2, 3, 4]),
+        "pay_fen": 2500,
+        "pay_unit": "hour",
+        "address": "朝阳区某小区",
+        "community": rng.choice(COMMUNITIES),
+        "starts_at": f"{day}T{start}",
+        "ends_at": f"{day}T{end}",
+        "source": "walk_in",
         "dispatch_mode": "offer",
     }
 
 
-def run(seed: int = 20250506, workers: int = 300, jobs: int = 60, minutes: int = 10) -> dict[str, Any]:
+def run(
+    seed: int = 20250506, workers: int = 300, jobs: int = 60, minutes: int = 10
+) -> dict[str, Any]:
     """Run the rush; return its figures."""
     rng = random.Random(seed)
     manual = clock.ManualClock(START)
@@ -152,8 +199,14 @@ def run(seed: int = 20250506, workers: int = 300, jobs: int = 60, minutes: int =
             station.close()
 
 
-def _simulate(station: Station, manual: clock.ManualClock, rng: random.Random,
-              n_workers: int, n_jobs: int, minutes: int) -> dict[str, Any]:
+def _simulate(
+    station: Station,
+    manual: clock.ManualClock,
+    rng: random.Random,
+    n_workers: int,
+    n_jobs: int,
+    minutes: int,
+) -> dict[str, Any]:
     wall = time.perf_counter()
     tokens: dict[str, str] = {}
     for n in range(n_workers):
@@ -179,7 +232,9 @@ def _simulate(station: Station, manual: clock.ManualClock, rng: random.Random,
             posted.append(station.ok("POST", "/jobs", json=body)["job"]["id"])
         for answer in answers.pop(second, []):
             verb = "accept" if answer.accept else "decline"
-            response = station.call("POST", f"/offers/{answer.offer_id}/{verb}", tokens[answer.worker_id])
+            response = station.call(
+                "POST", f"/offers/{answer.offer_id}/{verb}", tokens[answer.worker_id]
+            )
             if response.status_code < 300:
                 tally.accepted += answer.accept
                 tally.declined += not answer.accept
@@ -201,12 +256,17 @@ def _simulate(station: Station, manual: clock.ManualClock, rng: random.Random,
                     continue
                 delay = rng.randint(2, 30)
                 answers.setdefault(second + delay, []).append(
-                    Answer(second + delay, offer["offer_id"], offer["worker_id"], accept=roll >= 0.30))
+                    Answer(
+                        second + delay, offer["offer_id"], offer["worker_id"], accept=roll >= 0.30
+                    )
+                )
     sim_seconds = time.perf_counter() - wall
     return _figures(station, posted, tally, setup_seconds, sim_seconds)
 
 
-def _figures(station: Station, posted: list[str], tally: Tally, setup: float, sim: float) -> dict[str, Any]:
+def _figures(
+    station: Station, posted: list[str], tally: Tally, setup: float, sim: float
+) -> dict[str, Any]:
     from station_node.models import Assignment, Job, Ranking
 
     with station.app.app_context(), db.database.connection_context():
@@ -223,17 +283,28 @@ def _figures(station: Station, posted: list[str], tally: Tally, setup: float, si
                 seconds = (job.filled_at - job.dispatch_started_at).total_seconds()
                 fill_times.append(seconds)
                 within += seconds <= 60
-        over = sum(1 for j in jobs if Assignment.select().where(Assignment.job == j.id).count() > j.headcount)
+        over = sum(
+            1
+            for j in jobs
+            if Assignment.select().where(Assignment.job == j.id).count() > j.headcount
+        )
         escalated = sum(1 for j in jobs if j.escalated_at is not None)
     fill_times.sort()
     return {
-        "jobs": len(jobs), "places": places, "fillable": fillable, "filled_within_60s": within,
+        "jobs": len(jobs),
+        "places": places,
+        "fillable": fillable,
+        "filled_within_60s": within,
         "share_within_60s": within / fillable if fillable else 0.0,
         "median_seconds": statistics.median(fill_times) if fill_times else None,
         "p90_seconds": fill_times[int(0.9 * (len(fill_times) - 1))] if fill_times else None,
         "max_seconds": fill_times[-1] if fill_times else None,
-        "unfilled_fillable": fillable - len(fill_times), "escalated": escalated,
-        "over_assigned_jobs": over, "tally": tally, "setup_seconds": setup, "sim_seconds": sim,
+        "unfilled_fillable": fillable - len(fill_times),
+        "escalated": escalated,
+        "over_assigned_jobs": over,
+        "tally": tally,
+        "setup_seconds": setup,
+        "sim_seconds": sim,
     }
 
 
@@ -260,17 +331,17 @@ after 2–30 s (answers after the 20 s deadline find the offer closed).
 
 | figure | value |
 | --- | --- |
-| jobs posted / places | {figures['jobs']} / {figures['places']} |
-| fillable jobs (enough eligible workers) | {figures['fillable']} |
-| **fully confirmed within 60 s** | **{figures['filled_within_60s']} / {figures['fillable']} = {figures['share_within_60s']:.1%}** (goal ≥ 95 %: {goal}) |
-| median seconds to full confirmation | {figures['median_seconds']} |
-| 90th percentile seconds | {figures['p90_seconds']} |
-| slowest fill (s) / fillable jobs never filled | {figures['max_seconds']} / {figures['unfilled_fillable']} |
-| jobs escalated to staff (45 s) | {figures['escalated']} |
+| jobs posted / places | {figures["jobs"]} / {figures["places"]} |
+| fillable jobs (enough eligible workers) | {figures["fillable"]} |
+| **fully confirmed within 60 s** | **{figures["filled_within_60s"]} / {figures["fillable"]} = {figures["share_within_60s"]:.1%}** (goal ≥ 95 %: {goal}) |
+| median seconds to full confirmation | {figures["median_seconds"]} |
+| 90th percentile seconds | {figures["p90_seconds"]} |
+| slowest fill (s) / fillable jobs never filled | {figures["max_seconds"]} / {figures["unfilled_fillable"]} |
+| jobs escalated to staff (45 s) | {figures["escalated"]} |
 | offers sent / accepted / declined / silent / answered too late | {t.offers_seen} / {t.accepted} / {t.declined} / {t.silent} / {t.too_late} |
-| other refusals | {t.refused or 'none'} |
-| jobs with more assignments than headcount | {figures['over_assigned_jobs']} |
-| wall time: setup / simulation | {figures['setup_seconds']:.1f} s / {figures['sim_seconds']:.1f} s |
+| other refusals | {t.refused or "none"} |
+| jobs with more assignments than headcount | {figures["over_assigned_jobs"]} |
+| wall time: setup / simulation | {figures["setup_seconds"]:.1f} s / {figures["sim_seconds"]:.1f} s |
 
 The same rush with other random seeds (other jobs, answers and delays):
 

@@ -84,13 +84,24 @@ def _fill(app: Any) -> int:
             employers = []
             for n in range(EMPLOYERS):
                 body = f"91110105MA0{n:06d}"
-                employers.append({"id": new_id(), "kind": "organisation", "name": f"物业服务公司{n}",
-                                  "credit_code": body + uscc.calc_check_digit(body), "contact_name": "李经理",
-                                  "mobile": "13912345678", "address": "团结湖路1号", "created_at": now,
-                                  "updated_at": now})
+                employers.append(
+                    {
+                        "id": new_id(),
+                        "kind": "organisation",
+                        "name": f"物业服务公司{n}",
+                        "credit_code": body + uscc.calc_check_digit(body),
+                        "contact_name": "李经理",
+                        "mobile": "13912345678",
+                        "address": "团结湖路1号",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
             Employer.insert_many(employers).execute()
             for e in employers:
-                changelog.record("employer", str(e["id"]), "create", {k: v for k, v in e.items() if k != "id"})
+                changelog.record(
+                    "employer", str(e["id"]), "create", {k: v for k, v in e.items() if k != "id"}
+                )
         seen: set[str] = set()
         for chunk in range(0, WORKERS, 1000):
             rows = []
@@ -100,34 +111,82 @@ def _fill(app: Any) -> int:
                     n += 7919
                     number = _id_number(n)
                 seen.add(number)
-                rows.append({"id": new_id(), "name": f"工人{n}", "id_cipher": identity.encrypt_id(number),
-                             "id_hash": identity.hash_id(number), "id_masked": identity.mask_id(number),
-                             "birth_date": dt.date(1980, 1, 1), "sex": "M", "mobile": f"138{n:08d}",
-                             "skills": ["cleaning", "moving"], "areas": ["团结湖社区"],
-                             "availability": {"days": [0, 1, 2, 3, 4], "from": "08:00", "to": "18:00"},
-                             "created_at": now, "updated_at": now})
+                rows.append(
+                    {
+                        "id": new_id(),
+                        "name": f"工人{n}",
+                        "id_cipher": identity.encrypt_id(number),
+                        "id_hash": identity.hash_id(number),
+                        "id_masked": identity.mask_id(number),
+                        "birth_date": dt.date(1980, 1, 1),
+                        "sex": "M",
+                        "mobile": f"138{n:08d}",
+                        "skills": ["cleaning", "moving"],
+                        "areas": ["团结湖社区"],
+                        "availability": {"days": [0, 1, 2, 3, 4], "from": "08:00", "to": "18:00"},
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
             with db.atomic():
                 Worker.insert_many(rows).execute()
                 for r in rows:
-                    changelog.record("worker", str(r["id"]), "create", {
-                        k: r[k] for k in ("name", "id_hash", "id_masked", "mobile", "skills", "areas",
-                                          "availability", "created_at")})
+                    changelog.record(
+                        "worker",
+                        str(r["id"]),
+                        "create",
+                        {
+                            k: r[k]
+                            for k in (
+                                "name",
+                                "id_hash",
+                                "id_masked",
+                                "mobile",
+                                "skills",
+                                "areas",
+                                "availability",
+                                "created_at",
+                            )
+                        },
+                    )
         for chunk in range(0, JOBS, 1000):
             rows = []
             for n in range(chunk, min(JOBS, chunk + 1000)):
                 begins = start + dt.timedelta(hours=n % 48)
-                rows.append({"id": new_id(), "employer": employers[n % EMPLOYERS]["id"],
-                             "title": f"小区保洁{n}", "category": "property", "description": "楼道清扫",
-                             "skills": ["cleaning"], "headcount": 2, "pay_fen": 2500, "pay_unit": "hour",
-                             "address": "团结湖北里3号楼", "community": "团结湖社区", "starts_at": begins,
-                             "ends_at": begins + dt.timedelta(hours=4), "source": "walk_in",
-                             "dispatch_mode": "grab", "status": "open", "posted_at": now, "updated_at": now})
+                rows.append(
+                    {
+                        "id": new_id(),
+                        "employer": employers[n % EMPLOYERS]["id"],
+                        "title": f"小区保洁{n}",
+                        "category": "property",
+                        "description": "楼道清扫",
+                        "skills": ["cleaning"],
+                        "headcount": 2,
+                        "pay_fen": 2500,
+                        "pay_unit": "hour",
+                        "address": "团结湖北里3号楼",
+                        "community": "团结湖社区",
+                        "starts_at": begins,
+                        "ends_at": begins + dt.timedelta(hours=4),
+                        "source": "walk_in",
+                        "dispatch_mode": "grab",
+                        "status": "open",
+                        "posted_at": now,
+                        "updated_at": now,
+                    }
+                )
             with db.atomic():
                 Job.insert_many(rows).execute()
                 for r in rows:
-                    changelog.record("job", str(r["id"]), "create", {
-                        **{k: v for k, v in r.items() if k not in ("id", "employer")},
-                        "employer_id": r["employer"]})
+                    changelog.record(
+                        "job",
+                        str(r["id"]),
+                        "create",
+                        {
+                            **{k: v for k, v in r.items() if k not in ("id", "employer")},
+                            "employer_id": r["employer"],
+                        },
+                    )
         return ChangeEntry.select().count()
 
 
@@ -145,15 +204,33 @@ def main() -> None:
         hub_data = Path(tmp) / "hub"
         port = _free_port()
         kuaigong = str(Path(sys.executable).with_name("kuaigong"))
-        subprocess.run([kuaigong, "hub", "init", "--data", str(hub_data)], check=True,
-                       stdout=subprocess.DEVNULL, cwd=ROOT)
+        subprocess.run(
+            [kuaigong, "hub", "init", "--data", str(hub_data)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         admin = hub_app({"DATA_DIR": str(hub_data)})
         with admin.test_request_context(), hub_db.database.connection_context():
-            code = stations.create_station({"name": "大型驿站", "district": "朝阳区", "community": "团结湖"},
-                                           None).code
-        hub = subprocess.Popen([kuaigong, "hub", "run", "--data", str(hub_data), "--port", str(port),
-                                "--threads", "4"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               cwd=ROOT)
+            code = stations.create_station(
+                {"name": "大型驿站", "district": "朝阳区", "community": "团结湖"}, None
+            ).code
+        hub = subprocess.Popen(
+            [
+                kuaigong,
+                "hub",
+                "run",
+                "--data",
+                str(hub_data),
+                "--port",
+                str(port),
+                "--threads",
+                "4",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_for(url, hub)

@@ -38,7 +38,9 @@ STAGGER_SECONDS = 2.0  # the realistic start: people look up and tap within a co
 PAUSE_SECONDS = (0.5, 1.5)  # between one client's tries: a person reading the answer, tapping again
 
 
-def _prepare(data_dir: str, workers: int = WORKERS, jobs_wanted: int = JOBS) -> tuple[list[str], dict[str, str]]:
+def _prepare(
+    data_dir: str, workers: int = WORKERS, jobs_wanted: int = JOBS
+) -> tuple[list[str], dict[str, str]]:
     """Create the station's data: workers with tokens and open grab jobs; (job ids, tokens)."""
     from station_node import create_app, db
     from station_node.identity import ensure_keys
@@ -52,27 +54,51 @@ def _prepare(data_dir: str, workers: int = WORKERS, jobs_wanted: int = JOBS) -> 
         admin, _ = staff.create_staff("bench", "压测员", "admin", "bench-password-1")
         tokens: dict[str, str] = {}
         for n in range(workers):
-            worker = registration.register_worker({
-                "name": f"工人{n:03d}", "id_number": id_number(n), "mobile": f"139{n:08d}",
-                "skills": ["cleaning", "moving"], "areas": COMMUNITIES,
-            }, admin)
+            worker = registration.register_worker(
+                {
+                    "name": f"工人{n:03d}",
+                    "id_number": id_number(n),
+                    "mobile": f"139{n:08d}",
+                    "skills": ["cleaning", "moving"],
+                    "areas": COMMUNITIES,
+                },
+                admin,
+            )
             tokens[worker.id] = staff.issue_worker_token(worker.id, admin)
-        employer = registration.register_employer({
-            "kind": "person", "name": "王先生", "id_number": id_number(workers + 1), "contact_name": "王先生",
-            "mobile": "13912345678", "address": "朝阳区团结湖路1号",
-        }, admin)
+        employer = registration.register_employer(
+            {
+                "kind": "person",
+                "name": "王先生",
+                "id_number": id_number(workers + 1),
+                "contact_name": "王先生",
+                "mobile": "13912345678",
+                "address": "朝阳区团结湖路1号",
+            },
+            admin,
+        )
         jobs: list[str] = []
         today = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()
         for i in range(jobs_wanted):
             day = today + dt.timedelta(days=1 + i // 8)
             start, end = ("08:00", "12:00") if (i // 4) % 2 == 0 else ("13:00", "17:00")
-            job = post_job({
-                "employer_id": employer.id, "title": f"搬家帮手{i}", "category": "logistics",
-                "skills": ["moving"], "headcount": HEADCOUNT, "pay_fen": 2500, "pay_unit": "hour",
-                "address": "朝阳区某小区", "community": COMMUNITIES[i % len(COMMUNITIES)],
-                "starts_at": f"{day}T{start}", "ends_at": f"{day}T{end}", "source": "kiosk",
-                "dispatch_mode": "grab",
-            }, admin)
+            job = post_job(
+                {
+                    "employer_id": employer.id,
+                    "title": f"搬家帮手{i}",
+                    "category": "logistics",
+                    "skills": ["moving"],
+                    "headcount": HEADCOUNT,
+                    "pay_fen": 2500,
+                    "pay_unit": "hour",
+                    "address": "朝阳区某小区",
+                    "community": COMMUNITIES[i % len(COMMUNITIES)],
+                    "starts_at": f"{day}T{start}",
+                    "ends_at": f"{day}T{end}",
+                    "source": "kiosk",
+                    "dispatch_mode": "grab",
+                },
+                admin,
+            )
             jobs.append(job.id)
     return jobs, tokens
 
@@ -97,8 +123,15 @@ def serve(data_dir: str) -> None:
     server.close()
 
 
-def _client(port: int, token: str, jobs: list[str], seed: int, barrier: threading.Barrier,
-            out: list[tuple[float, int, str, float, int]], stagger: float) -> None:
+def _client(
+    port: int,
+    token: str,
+    jobs: list[str],
+    seed: int,
+    barrier: threading.Barrier,
+    out: list[tuple[float, int, str, float, int]],
+    stagger: float,
+) -> None:
     """One worker's phone: a keep-alive connection, GRABS_PER_CLIENT taps on random jobs.
 
     Plain http.client keeps the load generator light: it shares the machine's two cores with
@@ -120,7 +153,11 @@ def _client(port: int, token: str, jobs: list[str], seed: int, barrier: threadin
         response = http.getresponse()
         payload = response.read()
         took = time.perf_counter() - began
-        code = "ok" if response.status == 201 else json.loads(payload).get("error", {}).get("code", "?")
+        code = (
+            "ok"
+            if response.status == 201
+            else json.loads(payload).get("error", {}).get("code", "?")
+        )
         out.append((took, response.status, code, began - start, tap))
         time.sleep(rng.uniform(*PAUSE_SECONDS))
     http.close()
@@ -134,20 +171,34 @@ def _check(data_dir: str) -> dict[str, int]:
     app = create_app({"DATA_DIR": data_dir})
     with app.app_context(), db.database.connection_context():
         jobs = list(Job.select())
-        over = sum(1 for j in jobs if Assignment.select().where(Assignment.job == j.id).count() > j.headcount)
+        over = sum(
+            1
+            for j in jobs
+            if Assignment.select().where(Assignment.job == j.id).count() > j.headcount
+        )
         mismatched = sum(
-            1 for j in jobs if Assignment.select().where(Assignment.job == j.id).count() != j.confirmed_count
+            1
+            for j in jobs
+            if Assignment.select().where(Assignment.job == j.id).count() != j.confirmed_count
         )
         live = list(Assignment.select().where(Assignment.status.in_(("confirmed", "checked_in"))))
         by_worker: dict[str, list[Assignment]] = {}
         for a in live:
             by_worker.setdefault(a.worker_id, []).append(a)
         overlapping = sum(
-            1 for held in by_worker.values() for i, a in enumerate(held) for b in held[i + 1:]
+            1
+            for held in by_worker.values()
+            for i, a in enumerate(held)
+            for b in held[i + 1 :]
             if a.starts_at < b.ends_at and b.starts_at < a.ends_at
         )
-        return {"assignments": len(live), "jobs_over_headcount": over, "count_mismatches": mismatched,
-                "overlapping_pairs": overlapping, "full_jobs": sum(1 for j in jobs if j.status == "filled")}
+        return {
+            "assignments": len(live),
+            "jobs_over_headcount": over,
+            "count_mismatches": mismatched,
+            "overlapping_pairs": overlapping,
+            "full_jobs": sum(1 for j in jobs if j.status == "filled"),
+        }
 
 
 def _service_costs() -> dict[str, float]:
@@ -195,16 +246,24 @@ def run(stagger: float = 0.0) -> dict[str, Any]:
     """
     with tempfile.TemporaryDirectory() as data_dir:
         jobs, tokens = _prepare(data_dir)
-        child = subprocess.Popen([sys.executable, "-m", "bench.grab_latency", "--serve", data_dir],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "bench.grab_latency", "--serve", data_dir],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert child.stdout is not None
             port = int(child.stdout.readline())
             results: list[tuple[float, int, str, float, int]] = []
             barrier = threading.Barrier(CLIENTS)
             workers = list(tokens)[:CLIENTS]
-            threads = [threading.Thread(target=_client, args=(port, tokens[w], jobs, i, barrier, results, stagger))
-                       for i, w in enumerate(workers)]
+            threads = [
+                threading.Thread(
+                    target=_client, args=(port, tokens[w], jobs, i, barrier, results, stagger)
+                )
+                for i, w in enumerate(workers)
+            ]
             began = time.perf_counter()
             for t in threads:
                 t.start()
@@ -225,15 +284,27 @@ def run(stagger: float = 0.0) -> dict[str, Any]:
     rush = [r[0] for r in results if r[3] <= last_win]
     after = [r[0] for r in results if r[3] > last_win]
     return {
-        "requests": len(results), "wall_seconds": wall, "codes": Counter(r[2] for r in results),
-        "p50_ms": _pct(latencies, 0.50), "p99_ms": _pct(latencies, 0.99), "max_ms": max(latencies) * 1000,
-        "won_p50_ms": _pct(won, 0.50) if won else None, "won_p99_ms": _pct(won, 0.99) if won else None,
-        "opening_requests": len(opening), "opening_p50_ms": _pct(opening, 0.50),
-        "opening_p99_ms": _pct(opening, 0.99), "opening_max_ms": max(opening) * 1000,
-        "rush_seconds": last_win, "rush_requests": len(rush),
-        "rush_p50_ms": _pct(rush, 0.50) if rush else None, "rush_p99_ms": _pct(rush, 0.99) if rush else None,
-        "after_p50_ms": _pct(after, 0.50) if after else None, "after_p99_ms": _pct(after, 0.99) if after else None,
-        "samples": results, "created": sum(1 for r in results if r[1] == 201), "errors_5xx": sum(1 for r in results if r[1] >= 500),
+        "requests": len(results),
+        "wall_seconds": wall,
+        "codes": Counter(r[2] for r in results),
+        "p50_ms": _pct(latencies, 0.50),
+        "p99_ms": _pct(latencies, 0.99),
+        "max_ms": max(latencies) * 1000,
+        "won_p50_ms": _pct(won, 0.50) if won else None,
+        "won_p99_ms": _pct(won, 0.99) if won else None,
+        "opening_requests": len(opening),
+        "opening_p50_ms": _pct(opening, 0.50),
+        "opening_p99_ms": _pct(opening, 0.99),
+        "opening_max_ms": max(opening) * 1000,
+        "rush_seconds": last_win,
+        "rush_requests": len(rush),
+        "rush_p50_ms": _pct(rush, 0.50) if rush else None,
+        "rush_p99_ms": _pct(rush, 0.99) if rush else None,
+        "after_p50_ms": _pct(after, 0.50) if after else None,
+        "after_p99_ms": _pct(after, 0.99) if after else None,
+        "samples": results,
+        "created": sum(1 for r in results if r[1] == 201),
+        "errors_5xx": sum(1 for r in results if r[1] >= 500),
         **proof,
     }
 
@@ -264,35 +335,35 @@ worst case).
 
 | spread start ({STAGGER_SECONDS:.0f} s) | value |
 | --- | --- |
-| grab requests | {spread['requests']} in {spread['wall_seconds']:.1f} s |
-| **latency p50 / p99** (all answers) | **{spread['p50_ms']:.1f} ms / {spread['p99_ms']:.1f} ms** (goal p99 ≤ 100 ms: {spread_goal}) |
-| first taps p50 / p99 | {spread['opening_p50_ms']:.1f} ms / {spread['opening_p99_ms']:.1f} ms |
-| over-assigned jobs / overlapping pairs / 5xx | {spread['jobs_over_headcount']} / {spread['overlapping_pairs']} / {spread['errors_5xx']} |
+| grab requests | {spread["requests"]} in {spread["wall_seconds"]:.1f} s |
+| **latency p50 / p99** (all answers) | **{spread["p50_ms"]:.1f} ms / {spread["p99_ms"]:.1f} ms** (goal p99 ≤ 100 ms: {spread_goal}) |
+| first taps p50 / p99 | {spread["opening_p50_ms"]:.1f} ms / {spread["opening_p99_ms"]:.1f} ms |
+| over-assigned jobs / overlapping pairs / 5xx | {spread["jobs_over_headcount"]} / {spread["overlapping_pairs"]} / {spread["errors_5xx"]} |
 
 | simultaneous start | value |
 | --- | --- |
-| grab requests | {f['requests']} in {f['wall_seconds']:.1f} s ({f['requests'] / f['wall_seconds']:.0f}/s) |
-| **latency p50 / p99, whole run** (all answers) | **{f['p50_ms']:.1f} ms / {f['p99_ms']:.1f} ms** (goal p99 ≤ 100 ms: {whole_goal}) |
-| **opening burst** ({f['opening_requests']} first taps at one instant): p50 / p99 / slowest | **{f['opening_p50_ms']:.1f} ms / {f['opening_p99_ms']:.1f} ms** / {f['opening_max_ms']:.1f} ms (≤ 100 ms: {opening_goal}) |
-| latency p50 / p99 of successful grabs | {f['won_p50_ms']:.1f} ms / {f['won_p99_ms']:.1f} ms |
-| during the rush (until 90 % of places were taken, {f['rush_seconds']:.1f} s, {f['rush_requests']} requests): p50 / p99 | {f['rush_p50_ms']:.1f} ms / {f['rush_p99_ms']:.1f} ms |
-| after that: p50 / p99 | {f['after_p50_ms']:.1f} ms / {f['after_p99_ms']:.1f} ms |
-| slowest answer | {f['max_ms']:.1f} ms |
+| grab requests | {f["requests"]} in {f["wall_seconds"]:.1f} s ({f["requests"] / f["wall_seconds"]:.0f}/s) |
+| **latency p50 / p99, whole run** (all answers) | **{f["p50_ms"]:.1f} ms / {f["p99_ms"]:.1f} ms** (goal p99 ≤ 100 ms: {whole_goal}) |
+| **opening burst** ({f["opening_requests"]} first taps at one instant): p50 / p99 / slowest | **{f["opening_p50_ms"]:.1f} ms / {f["opening_p99_ms"]:.1f} ms** / {f["opening_max_ms"]:.1f} ms (≤ 100 ms: {opening_goal}) |
+| latency p50 / p99 of successful grabs | {f["won_p50_ms"]:.1f} ms / {f["won_p99_ms"]:.1f} ms |
+| during the rush (until 90 % of places were taken, {f["rush_seconds"]:.1f} s, {f["rush_requests"]} requests): p50 / p99 | {f["rush_p50_ms"]:.1f} ms / {f["rush_p99_ms"]:.1f} ms |
+| after that: p50 / p99 | {f["after_p50_ms"]:.1f} ms / {f["after_p99_ms"]:.1f} ms |
+| slowest answer | {f["max_ms"]:.1f} ms |
 | answers by code | {codes} |
-| server errors (5xx) | {f['errors_5xx']} |
+| server errors (5xx) | {f["errors_5xx"]} |
 
 Proof of no over-assignment, read from the database afterwards:
 
 | check | value |
 | --- | --- |
-| successful grabs (201) / live assignments in the database | {f['created']} / {f['assignments']} |
-| jobs with more assignments than headcount | {f['jobs_over_headcount']} |
-| jobs whose confirmed count differs from their assignments | {f['count_mismatches']} |
-| pairs of overlapping assignments held by one worker | {f['overlapping_pairs']} |
-| jobs filled | {f['full_jobs']} of {JOBS} |
+| successful grabs (201) / live assignments in the database | {f["created"]} / {f["assignments"]} |
+| jobs with more assignments than headcount | {f["jobs_over_headcount"]} |
+| jobs whose confirmed count differs from their assignments | {f["count_mismatches"]} |
+| pairs of overlapping assignments held by one worker | {f["overlapping_pairs"]} |
+| jobs filled | {f["full_jobs"]} of {JOBS} |
 
-Where the time goes: one successful grab costs {costs['grab_ms']:.1f} ms inside the station
-process without HTTP (measured separately, one thread), of which {costs['changelog_ms']:.1f} ms
+Where the time goes: one successful grab costs {costs["grab_ms"]:.1f} ms inside the station
+process without HTTP (measured separately, one thread), of which {costs["changelog_ms"]:.1f} ms
 is writing its three change-log entries (assignment, worker, job: the chain head is read by one
 index step inside the grab's transaction, the enrolment and receipt files are parsed once per
 file version). Requests take pooled database connections, and the token, job and worker

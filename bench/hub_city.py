@@ -30,8 +30,11 @@ SHARED = WORKERS // 50  # people registered at a second station: merge proposals
 COMPLAINTS = JOBS // 10
 REQUESTS = int(os.environ.get("BENCH_CITY_REQUESTS", "40"))
 YEAR = 2026
-PAGES = {"city view": "/city/", "evaluation": f"/city/evaluation?year={YEAR}",
-         "reconciliation queue": "/reconcile/"}
+PAGES = {
+    "city view": "/city/",
+    "evaluation": f"/city/evaluation?year={YEAR}",
+    "reconciliation queue": "/reconcile/",
+}
 T0 = dt.datetime(YEAR, 1, 1)
 
 
@@ -42,12 +45,14 @@ def _copy(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow(["\\N" if v is None else ("t" if v is True else "f" if v is False else v)
-                         for v in row])
+        writer.writerow(
+            ["\\N" if v is None else ("t" if v is True else "f" if v is False else v) for v in row]
+        )
     buffer.seek(0)
     names = ", ".join(f'"{c}"' for c in columns)
     db.database.cursor().copy_expert(
-        f"COPY \"{table}\" ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+        f"COPY \"{table}\" ({names}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+    )
 
 
 def _stamps(station: str, wall: int) -> str:
@@ -66,10 +71,22 @@ def _build(rng: random.Random) -> dict[str, int]:
 
     now = dt.datetime(YEAR, 11, 1)
     stations = [f"st{n:03d}" for n in range(STATIONS)]
-    Station.insert_many([{"id": s, "name": f"第{n + 1}驿站", "district": f"{n % 12 + 1}区",
-                          "community": f"社区{n}", "status": "active", "created_at": T0,
-                          "enrolled_at": T0, "head_seq": 1000, "last_sync_at": now}
-                         for n, s in enumerate(stations)]).execute()
+    Station.insert_many(
+        [
+            {
+                "id": s,
+                "name": f"第{n + 1}驿站",
+                "district": f"{n % 12 + 1}区",
+                "community": f"社区{n}",
+                "status": "active",
+                "created_at": T0,
+                "enrolled_at": T0,
+                "head_seq": 1000,
+                "last_sync_at": now,
+            }
+            for n, s in enumerate(stations)
+        ]
+    ).execute()
 
     base = ("id", "station", "data", "stamps", "deleted", "created_at", "received_at")
     people: list[tuple[Any, ...]] = []
@@ -84,11 +101,29 @@ def _build(rng: random.Random) -> dict[str, int]:
             people.append((id_hash, f"110105********{i % 10000:04d}", None, now))
         worker_hash.append(id_hash)
         created = T0 + dt.timedelta(minutes=rng.randrange(300 * 24 * 60))
-        data = {"name": f"工{i}", "id_hash": id_hash, "id_masked": f"110105********{i % 10000:04d}",
-                "mobile": f"138{i:08d}", "skills": ["cleaning", "moving"],
-                "created_at": created.isoformat() + "Z", "status": "active"}
-        workers.append((f"w{i}", station, json.dumps(data, ensure_ascii=False), _stamps(station, 0),
-                        False, created, now, id_hash, f"工{i}", "active"))
+        data = {
+            "name": f"工{i}",
+            "id_hash": id_hash,
+            "id_masked": f"110105********{i % 10000:04d}",
+            "mobile": f"138{i:08d}",
+            "skills": ["cleaning", "moving"],
+            "created_at": created.isoformat() + "Z",
+            "status": "active",
+        }
+        workers.append(
+            (
+                f"w{i}",
+                station,
+                json.dumps(data, ensure_ascii=False),
+                _stamps(station, 0),
+                False,
+                created,
+                now,
+                id_hash,
+                f"工{i}",
+                "active",
+            )
+        )
     _copy("person", ["id_hash", "id_masked", "id_sealed", "created_at"], people)
     _copy("worker", [*base, "id_hash", "name", "status"], workers)
 
@@ -98,35 +133,103 @@ def _build(rng: random.Random) -> dict[str, int]:
         station = stations[j % STATIONS]
         posted = T0 + dt.timedelta(minutes=rng.randrange(300 * 24 * 60))
         status = rng.choice(statuses)
-        filled = posted + dt.timedelta(seconds=int(rng.lognormvariate(3.6, 0.8))) \
-            if status == "filled" else None
+        filled = (
+            posted + dt.timedelta(seconds=int(rng.lognormvariate(3.6, 0.8)))
+            if status == "filled"
+            else None
+        )
         starts = posted + dt.timedelta(days=1)
-        job = {"title": "保洁", "category": "cleaning", "status": status, "headcount": 1,
-               "posted_at": posted.isoformat() + "Z"}
-        jobs.append((f"j{j}", station, json.dumps(job, ensure_ascii=False), _stamps(station, 0),
-                     False, posted, now, "保洁", "cleaning", status, 1, posted, posted, filled,
-                     starts, starts + dt.timedelta(hours=4),
-                     int((filled - posted).total_seconds()) if filled else None))
+        job = {
+            "title": "保洁",
+            "category": "cleaning",
+            "status": status,
+            "headcount": 1,
+            "posted_at": posted.isoformat() + "Z",
+        }
+        jobs.append(
+            (
+                f"j{j}",
+                station,
+                json.dumps(job, ensure_ascii=False),
+                _stamps(station, 0),
+                False,
+                posted,
+                now,
+                "保洁",
+                "cleaning",
+                status,
+                1,
+                posted,
+                posted,
+                filled,
+                starts,
+                starts + dt.timedelta(hours=4),
+                int((filled - posted).total_seconds()) if filled else None,
+            )
+        )
         if filled is not None:
             w = rng.randrange(WORKERS)
             a_status = "no_show" if rng.random() < 0.03 else "completed"
-            assignments.append((f"a{j}", station, json.dumps({"job_id": f"j{j}", "worker_id": f"w{w}"}),
-                                _stamps(station, 0), False, filled, now, f"j{j}", f"w{w}",
-                                worker_hash[w], a_status, starts, starts + dt.timedelta(hours=4),
-                                filled))
-    _copy("job", [*base, "title", "category", "status", "headcount", "posted_at",
-                  "dispatch_started_at", "filled_at", "starts_at", "ends_at", "fill_seconds"], jobs)
-    _copy("assignment", [*base, "job_id", "worker_id", "id_hash", "status", "starts_at", "ends_at",
-                         "confirmed_at"], assignments)
+            assignments.append(
+                (
+                    f"a{j}",
+                    station,
+                    json.dumps({"job_id": f"j{j}", "worker_id": f"w{w}"}),
+                    _stamps(station, 0),
+                    False,
+                    filled,
+                    now,
+                    f"j{j}",
+                    f"w{w}",
+                    worker_hash[w],
+                    a_status,
+                    starts,
+                    starts + dt.timedelta(hours=4),
+                    filled,
+                )
+            )
+    _copy(
+        "job",
+        [
+            *base,
+            "title",
+            "category",
+            "status",
+            "headcount",
+            "posted_at",
+            "dispatch_started_at",
+            "filled_at",
+            "starts_at",
+            "ends_at",
+            "fill_seconds",
+        ],
+        jobs,
+    )
+    _copy(
+        "assignment",
+        [*base, "job_id", "worker_id", "id_hash", "status", "starts_at", "ends_at", "confirmed_at"],
+        assignments,
+    )
 
     complaints = []
     for c in range(COMPLAINTS):
         station = stations[c % STATIONS]
         created = T0 + dt.timedelta(minutes=rng.randrange(300 * 24 * 60))
         resolved = rng.random() < 0.7
-        complaints.append((f"c{c}", station, "{}", "{}", False, created, now, "unpaid_wages",
-                           "resolved" if resolved else "open",
-                           created + dt.timedelta(days=3) if resolved else None))
+        complaints.append(
+            (
+                f"c{c}",
+                station,
+                "{}",
+                "{}",
+                False,
+                created,
+                now,
+                "unpaid_wages",
+                "resolved" if resolved else "open",
+                created + dt.timedelta(days=3) if resolved else None,
+            )
+        )
     _copy("complaint", [*base, "kind", "status", "resolved_at"], complaints)
 
     issues = []
@@ -134,13 +237,42 @@ def _build(rng: random.Random) -> dict[str, int]:
         i = WORKERS - SHARED + k
         j = _twin(i)
         pair = sorted({stations[i % STATIONS], stations[j % STATIONS]})
-        details = {"workers": [{"id": f"w{x}", "station": stations[x % STATIONS], "name": f"工{x}",
-                                "id_masked": "110105********0000"} for x in (j, i)]}
-        issues.append(("merge", "open", f"merge:{worker_hash[i]}:{','.join(pair)}", worker_hash[i],
-                       json.dumps(pair), json.dumps(details, ensure_ascii=False), now))
-    _copy("issue", ["kind", "status", "dedupe", "subject", "stations", "details", "created_at"], issues)
-    return {"stations": STATIONS, "workers": len(workers), "people": len(people), "jobs": len(jobs),
-            "assignments": len(assignments), "complaints": len(complaints), "issues": len(issues)}
+        details = {
+            "workers": [
+                {
+                    "id": f"w{x}",
+                    "station": stations[x % STATIONS],
+                    "name": f"工{x}",
+                    "id_masked": "110105********0000",
+                }
+                for x in (j, i)
+            ]
+        }
+        issues.append(
+            (
+                "merge",
+                "open",
+                f"merge:{worker_hash[i]}:{','.join(pair)}",
+                worker_hash[i],
+                json.dumps(pair),
+                json.dumps(details, ensure_ascii=False),
+                now,
+            )
+        )
+    _copy(
+        "issue",
+        ["kind", "status", "dedupe", "subject", "stations", "details", "created_at"],
+        issues,
+    )
+    return {
+        "stations": STATIONS,
+        "workers": len(workers),
+        "people": len(people),
+        "jobs": len(jobs),
+        "assignments": len(assignments),
+        "complaints": len(complaints),
+        "issues": len(issues),
+    }
 
 
 def _vacuum(schema: str) -> None:
@@ -167,11 +299,15 @@ def _login(url: str) -> Any:
     session = requests.Session()
     page = session.get(f"{url}/login", timeout=30).text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page)
+        r'name="csrf_token" value="([^"]+)"', page
+    )
     assert token, "no CSRF token on the login page"
-    answer = session.post(f"{url}/login", data={"username": "bench", "password": "bench-pass-1",
-                                                "csrf_token": token.group(1)},
-                          allow_redirects=False, timeout=30)
+    answer = session.post(
+        f"{url}/login",
+        data={"username": "bench", "password": "bench-pass-1", "csrf_token": token.group(1)},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert answer.status_code == 302, answer.text[:300]
     return session
 
@@ -204,8 +340,14 @@ def main() -> None:
 
     schema = f"hubcity_{secrets.token_hex(4)}"
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATA_DIR": str(Path(tmp) / "hub"), "DATABASE_URL": PG_URL,
-                          "DATABASE_SCHEMA": schema, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+        app = create_app(
+            {
+                "DATA_DIR": str(Path(tmp) / "hub"),
+                "DATABASE_URL": PG_URL,
+                "DATABASE_SCHEMA": schema,
+                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            }
+        )
         try:
             db.migrate(schema)
             started = time.perf_counter()
@@ -237,8 +379,10 @@ def main() -> None:
         "| --- | ---: | ---: | ---: |",
     ]
     for name, samples in timings.items():
-        lines.append(f"| {name} (`{PAGES[name]}`) | {statistics.median(samples):.0f} | "
-                     f"{_pct(samples, 0.95):.0f} | {max(samples):.0f} |")
+        lines.append(
+            f"| {name} (`{PAGES[name]}`) | {statistics.median(samples):.0f} | "
+            f"{_pct(samples, 0.95):.0f} | {max(samples):.0f} |"
+        )
     lines += ["", "Goal: p95 ≤ 300 ms."]
     write_section("hub_city", "\n".join(lines))
 

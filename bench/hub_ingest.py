@@ -23,13 +23,28 @@ def _batches(station_id: str, key: sp.SigningKey, wall: int) -> list[bytes]:
     raws: list[bytes] = []
     prev = None
     for i in range(ENTRIES):
-        entry = sp.make_entry(station_id, 1, i + 1, prev, (wall + i, 0), "worker", f"w{i}", "create",
-                              {"name": f"工{i}", "id_hash": f"{i:064x}", "mobile": "13800000000",
-                               "created_at": "2026-03-01T08:00:00Z"})
+        entry = sp.make_entry(
+            station_id,
+            1,
+            i + 1,
+            prev,
+            (wall + i, 0),
+            "worker",
+            f"w{i}",
+            "create",
+            {
+                "name": f"工{i}",
+                "id_hash": f"{i:064x}",
+                "mobile": "13800000000",
+                "created_at": "2026-03-01T08:00:00Z",
+            },
+        )
         raws.append(sp.encode_entry(entry))
         prev = sp.entry_hash(raws[-1])
-    return [sp.sign_batch(raws[i:i + PER_BATCH], key, sp.Hlc(wall + ENTRIES, 0))
-            for i in range(0, ENTRIES, PER_BATCH)]
+    return [
+        sp.sign_batch(raws[i : i + PER_BATCH], key, sp.Hlc(wall + ENTRIES, 0))
+        for i in range(0, ENTRIES, PER_BATCH)
+    ]
 
 
 def _run(engine: str, data: Path) -> dict[str, Any]:
@@ -48,7 +63,9 @@ def _run(engine: str, data: Path) -> dict[str, Any]:
     key = sp.SigningKey.generate()
     try:
         with app.test_request_context(), db.database.connection_context():
-            issued = stations.create_station({"name": "基准", "district": "区", "community": "社区"}, None)
+            issued = stations.create_station(
+                {"name": "基准", "district": "区", "community": "社区"}, None
+            )
             stations.enroll({"code": issued.code, "public_key": key.public_key.hex()})
             batches = _batches(issued.station.id, key, clock.now_ms() - 3_600_000)
             started, cpu = time.perf_counter(), time.process_time()
@@ -56,8 +73,10 @@ def _run(engine: str, data: Path) -> dict[str, Any]:
                 answer, status = ingest.push(issued.station.id, body, {})
                 assert status == 200, answer
             ingest_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu
-            rows = [(e.station_id, e.epoch, e.seq, e.entry_hash, e.entity, e.entity_id, e.op, e.hlc)
-                    for e in AppliedEntry.select()]
+            rows = [
+                (e.station_id, e.epoch, e.seq, e.entry_hash, e.entity, e.entity_id, e.op, e.hlc)
+                for e in AppliedEntry.select()
+            ]
             workers = [(w.id, w.station, w.id_hash, w.name) for w in Worker.select()]
             raw_s = _raw_insert(rows, workers)
         return {"engine": engine, "ingest_s": ingest_s, "cpu_s": cpu_s, "raw_s": raw_s}
@@ -73,11 +92,15 @@ def _raw_insert(rows: list[tuple], workers: list[tuple]) -> float:
 
     cur_db = db.database
     p = "?" if db.is_sqlite() else "%s"
-    cur_db.execute_sql("CREATE TEMPORARY TABLE raw_applied (station text, epoch int, seq int, "
-                       "entry_hash text, entity text, entity_id text, op text, hlc bigint, "
-                       "UNIQUE (station, epoch, seq))")
-    cur_db.execute_sql("CREATE TEMPORARY TABLE raw_worker (id text primary key, station text, "
-                       "id_hash text, name text)")
+    cur_db.execute_sql(
+        "CREATE TEMPORARY TABLE raw_applied (station text, epoch int, seq int, "
+        "entry_hash text, entity text, entity_id text, op text, hlc bigint, "
+        "UNIQUE (station, epoch, seq))"
+    )
+    cur_db.execute_sql(
+        "CREATE TEMPORARY TABLE raw_worker (id text primary key, station text, "
+        "id_hash text, name text)"
+    )
     started = time.perf_counter()
     with db.atomic():
         cursor = cur_db.cursor()
@@ -108,9 +131,14 @@ def main() -> None:
         for _ in range(ROUNDS):  # a fresh database each round; the best round counts
             with tempfile.TemporaryDirectory() as tmp:
                 rounds.append(_run(engine, Path(tmp)))
-        results.append({"engine": engine, "ingest_s": min(r["ingest_s"] for r in rounds),
-                        "cpu_s": min(r["cpu_s"] for r in rounds),
-                        "raw_s": min(r["raw_s"] for r in rounds)})
+        results.append(
+            {
+                "engine": engine,
+                "ingest_s": min(r["ingest_s"] for r in rounds),
+                "cpu_s": min(r["cpu_s"] for r in rounds),
+                "raw_s": min(r["raw_s"] for r in rounds),
+            }
+        )
     lines = [
         f"{ENTRIES} worker entries in signed batches of {PER_BATCH}, pushed through "
         "`central_hub.services.ingest.push` (verify with sync_protocol, apply, idempotency rows, "
@@ -125,12 +153,17 @@ def main() -> None:
     for r in results:
         ingest_rate = ENTRIES / r["ingest_s"]
         raw_rate = ENTRIES / r["raw_s"]
-        lines.append(f"| {r['engine']} | {ingest_rate:,.0f} | {ENTRIES / r['cpu_s']:,.0f} | "
-                     f"{raw_rate:,.0f} | {ingest_rate / raw_rate:.2f} |")
-    lines += ["", "Goal: ≥ 20,000 entries/s on SQLite. \"Per CPU-second\" divides by the hub "
-              "process's own CPU time: on SQLite that is all the work (the engine runs in-process), "
-              "so it shows the rate without the other jobs sharing the two cores; on PostgreSQL the "
-              "server's work is not in it."]
+        lines.append(
+            f"| {r['engine']} | {ingest_rate:,.0f} | {ENTRIES / r['cpu_s']:,.0f} | "
+            f"{raw_rate:,.0f} | {ingest_rate / raw_rate:.2f} |"
+        )
+    lines += [
+        "",
+        'Goal: ≥ 20,000 entries/s on SQLite. "Per CPU-second" divides by the hub '
+        "process's own CPU time: on SQLite that is all the work (the engine runs in-process), "
+        "so it shows the rate without the other jobs sharing the two cores; on PostgreSQL the "
+        "server's work is not in it.",
+    ]
     write_section("hub_ingest", "\n".join(lines))
 
 

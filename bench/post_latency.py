@@ -71,45 +71,89 @@ def _prepare(data_dir: str) -> tuple[str, list[str]]:
         employers = []
         for n in range(EMPLOYERS):
             body = f"91110105MA0{n:06d}"
-            employers.append({"id": new_id(), "kind": "organisation", "name": f"物业服务公司{n}",
-                              "credit_code": body + uscc.calc_check_digit(body), "contact_name": "李经理",
-                              "mobile": "13912345678", "address": "团结湖路1号", "created_at": now,
-                              "updated_at": now})
+            employers.append(
+                {
+                    "id": new_id(),
+                    "kind": "organisation",
+                    "name": f"物业服务公司{n}",
+                    "credit_code": body + uscc.calc_check_digit(body),
+                    "contact_name": "李经理",
+                    "mobile": "13912345678",
+                    "address": "团结湖路1号",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         workers = []
         for n in range(WORKERS):
             number = _id_number(n)
-            workers.append({
-                "id": new_id(), "name": f"工人{n}", "id_cipher": identity.encrypt_id(number),
-                "id_hash": identity.hash_id(number), "id_masked": identity.mask_id(number),
-                "birth_date": dt.date(1960, 1, 1) + dt.timedelta(days=n % 15000), "sex": "MF"[n % 2],
-                "mobile": f"13{n:09d}", "skills": rng.sample(SKILLS, rng.randint(2, 4)),
-                "areas": rng.sample(COMMUNITIES, rng.randint(1, 3)),
-                "availability": {"days": [0, 1, 2, 3, 4], "from": "07:00", "to": "22:00"} if n % 2 else {},
-                "last_assigned_at": now - dt.timedelta(hours=rng.randint(1, 2000)) if n % 5 else None,
-                "no_show_count": int(rng.random() < 0.05), "rating_sum": 4 * (n % 7), "rating_count": n % 7,
-                "created_at": now, "updated_at": now})
+            workers.append(
+                {
+                    "id": new_id(),
+                    "name": f"工人{n}",
+                    "id_cipher": identity.encrypt_id(number),
+                    "id_hash": identity.hash_id(number),
+                    "id_masked": identity.mask_id(number),
+                    "birth_date": dt.date(1960, 1, 1) + dt.timedelta(days=n % 15000),
+                    "sex": "MF"[n % 2],
+                    "mobile": f"13{n:09d}",
+                    "skills": rng.sample(SKILLS, rng.randint(2, 4)),
+                    "areas": rng.sample(COMMUNITIES, rng.randint(1, 3)),
+                    "availability": {"days": [0, 1, 2, 3, 4], "from": "07:00", "to": "22:00"}
+                    if n % 2
+                    else {},
+                    "last_assigned_at": now - dt.timedelta(hours=rng.randint(1, 2000))
+                    if n % 5
+                    else None,
+                    "no_show_count": int(rng.random() < 0.05),
+                    "rating_sum": 4 * (n % 7),
+                    "rating_count": n % 7,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         jobs = []
         for n in range(JOBS):
             skill = rng.choice(SKILLS)
             past = n >= OPEN_JOBS
-            begins = (now - dt.timedelta(hours=6 + n // 4)) if past else (now + dt.timedelta(days=1, hours=n % 48))
-            jobs.append({
-                "id": new_id(), "employer": employers[n % EMPLOYERS]["id"], "title": f"零工{n}",
-                "category": CATEGORY_OF[skill], "description": "按要求完成", "skills": [skill],
-                "headcount": rng.randint(1, 4), "pay_fen": 2500, "pay_unit": "hour",
-                "address": "朝阳区某小区", "community": rng.choice(COMMUNITIES), "starts_at": begins,
-                "ends_at": begins + dt.timedelta(hours=4), "source": "walk_in",
-                "dispatch_mode": "grab", "status": "closed" if past else "open",
-                "dispatch_started_at": begins - dt.timedelta(days=1), "posted_at": begins - dt.timedelta(days=1),
-                "updated_at": now})
+            begins = (
+                (now - dt.timedelta(hours=6 + n // 4))
+                if past
+                else (now + dt.timedelta(days=1, hours=n % 48))
+            )
+            jobs.append(
+                {
+                    "id": new_id(),
+                    "employer": employers[n % EMPLOYERS]["id"],
+                    "title": f"零工{n}",
+                    "category": CATEGORY_OF[skill],
+                    "description": "按要求完成",
+                    "skills": [skill],
+                    "headcount": rng.randint(1, 4),
+                    "pay_fen": 2500,
+                    "pay_unit": "hour",
+                    "address": "朝阳区某小区",
+                    "community": rng.choice(COMMUNITIES),
+                    "starts_at": begins,
+                    "ends_at": begins + dt.timedelta(hours=4),
+                    "source": "walk_in",
+                    "dispatch_mode": "grab",
+                    "status": "closed" if past else "open",
+                    "dispatch_started_at": begins - dt.timedelta(days=1),
+                    "posted_at": begins - dt.timedelta(days=1),
+                    "updated_at": now,
+                }
+            )
         today = local_today()
-        present = [{"worker": w["id"], "day": today, "checked_in_at": now} for w in workers[:PRESENT]]
+        present = [
+            {"worker": w["id"], "day": today, "checked_in_at": now} for w in workers[:PRESENT]
+        ]
         with db.atomic():
             Employer.insert_many(employers).execute()
             for start in range(0, WORKERS, 500):
-                Worker.insert_many(workers[start:start + 500]).execute()
+                Worker.insert_many(workers[start : start + 500]).execute()
             for start in range(0, JOBS, 500):
-                Job.insert_many(jobs[start:start + 500]).execute()
+                Job.insert_many(jobs[start : start + 500]).execute()
             Presence.insert_many(present).execute()
     return token, [e["id"] for e in employers]
 
@@ -119,11 +163,20 @@ def _job_body(rng: random.Random, employer_id: str, n: int) -> dict[str, Any]:
     start, end = rng.choice(SHIFTS)
     day = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8, days=1 + n % 5)).date()
     return {
-        "employer_id": employer_id, "title": f"急招{n}号", "category": CATEGORY_OF[skill],
-        "description": "到场听从安排", "skills": [skill], "headcount": rng.choice([1, 1, 2, 2, 3, 4]),
-        "pay_fen": 2500, "pay_unit": "hour", "address": "朝阳区某小区",
-        "community": rng.choice(COMMUNITIES), "starts_at": f"{day}T{start}", "ends_at": f"{day}T{end}",
-        "source": "walk_in", "dispatch_mode": "offer" if n % 2 else "grab",
+        "employer_id": employer_id,
+        "title": f"急招{n}号",
+        "category": CATEGORY_OF[skill],
+        "description": "到场听从安排",
+        "skills": [skill],
+        "headcount": rng.choice([1, 1, 2, 2, 3, 4]),
+        "pay_fen": 2500,
+        "pay_unit": "hour",
+        "address": "朝阳区某小区",
+        "community": rng.choice(COMMUNITIES),
+        "starts_at": f"{day}T{start}",
+        "ends_at": f"{day}T{end}",
+        "source": "walk_in",
+        "dispatch_mode": "offer" if n % 2 else "grab",
     }
 
 
@@ -143,13 +196,20 @@ def _ranking_entries(data_dir: str) -> dict[str, float]:
     import sqlite3
 
     with contextlib.closing(sqlite3.connect(Path(data_dir) / "station.sqlite")) as conn:
-        rows = [json.loads(f) for (f,) in conn.execute(
-            "SELECT fields FROM change_entry WHERE entity = 'ranking' AND op = 'create'")]
+        rows = [
+            json.loads(f)
+            for (f,) in conn.execute(
+                "SELECT fields FROM change_entry WHERE entity = 'ranking' AND op = 'create'"
+            )
+        ]
     n = max(1, len(rows))
     counted = [int(r.get("counted_unskilled") or 0) for r in rows]
-    return {"ranked": sum(int(r["ranked"]) - c for r, c in zip(rows, counted, strict=True)) / n,
-            "counted": sum(counted) / n, "eligible": sum(int(r["eligible"]) for r in rows) / n,
-            "stored": sum(int(r.get("stored", r["eligible"])) for r in rows) / n}
+    return {
+        "ranked": sum(int(r["ranked"]) - c for r, c in zip(rows, counted, strict=True)) / n,
+        "counted": sum(counted) / n,
+        "eligible": sum(int(r["eligible"]) for r in rows) / n,
+        "stored": sum(int(r.get("stored", r["eligible"])) for r in rows) / n,
+    }
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -163,8 +223,12 @@ def run() -> dict[str, Any]:
         began = time.perf_counter()
         token, employers = _prepare(data_dir)
         setup = time.perf_counter() - began
-        child = subprocess.Popen([sys.executable, "-m", "bench.grab_latency", "--serve", data_dir],
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "bench.grab_latency", "--serve", data_dir],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert child.stdout is not None
             port = int(child.stdout.readline())
@@ -189,7 +253,9 @@ def run() -> dict[str, Any]:
                 payload = response.read()
                 latencies.append(time.perf_counter() - start)
                 answer = json.loads(payload)
-                status = answer.get("job", {}).get("status") or answer.get("error", {}).get("code", "?")
+                status = answer.get("job", {}).get("status") or answer.get("error", {}).get(
+                    "code", "?"
+                )
                 statuses[status] = statuses.get(status, 0) + 1
                 ranked.append(int(answer.get("ranking_total") or 0))
                 answer_bytes.append(len(payload))
@@ -202,12 +268,20 @@ def run() -> dict[str, Any]:
             child.wait(timeout=30)
         pool = _ranking_entries(data_dir)
     return {
-        "pool_ranked_mean": pool["ranked"], "pool_counted_mean": pool["counted"],
-        "pool_eligible_mean": pool["eligible"], "stored_mean": pool["stored"],
-        "setup_seconds": setup, "posts": len(latencies), "statuses": statuses,
-        "p50_ms": _pct(latencies, 0.50), "p99_ms": _pct(latencies, 0.99), "max_ms": max(latencies) * 1000,
-        "ranked_mean": sum(ranked) / len(ranked), "answer_kib_mean": sum(answer_bytes) / len(answer_bytes) / 1024,
-        "rss_idle_mib": idle["VmRSS"] / 1024, "rss_after_mib": after["VmRSS"] / 1024,
+        "pool_ranked_mean": pool["ranked"],
+        "pool_counted_mean": pool["counted"],
+        "pool_eligible_mean": pool["eligible"],
+        "stored_mean": pool["stored"],
+        "setup_seconds": setup,
+        "posts": len(latencies),
+        "statuses": statuses,
+        "p50_ms": _pct(latencies, 0.50),
+        "p99_ms": _pct(latencies, 0.99),
+        "max_ms": max(latencies) * 1000,
+        "ranked_mean": sum(ranked) / len(ranked),
+        "answer_kib_mean": sum(answer_bytes) / len(answer_bytes) / 1024,
+        "rss_idle_mib": idle["VmRSS"] / 1024,
+        "rss_after_mib": after["VmRSS"] / 1024,
         "rss_peak_mib": after["VmHWM"] / 1024,
     }
 
@@ -233,14 +307,14 @@ first offers sent, answered 201 with the job, its dispatch state and the first {
 
 | figure | value |
 | --- | --- |
-| **post latency p50 / p99** | **{f['p50_ms']:.1f} ms / {f['p99_ms']:.1f} ms** (goal p99 ≤ 100 ms: {latency_goal}) |
-| slowest post | {f['max_ms']:.1f} ms |
+| **post latency p50 / p99** | **{f["p50_ms"]:.1f} ms / {f["p99_ms"]:.1f} ms** (goal p99 ≤ 100 ms: {latency_goal}) |
+| slowest post | {f["max_ms"]:.1f} ms |
 | postings by outcome | {statuses} |
-| workers per posting (mean): ranked / counted only (no skill) / eligible | {f['pool_ranked_mean']:.0f} / {f['pool_counted_mean']:.0f} / {f['pool_eligible_mean']:.0f} |
-| Ranking rows stored per posting (mean): eligible / all (with the ineligible present today) | {f['stored_mean']:.0f} / {f['ranked_mean']:.0f} |
-| answer size (mean) | {f['answer_kib_mean']:.0f} KiB |
-| **station RSS**: idle after start / after the postings / peak (VmHWM) | {f['rss_idle_mib']:.0f} MiB / {f['rss_after_mib']:.0f} MiB / **{f['rss_peak_mib']:.0f} MiB** (goal ≤ 150 MB: {memory_goal}) |
-| making the base data (not measured above) | {f['setup_seconds']:.1f} s |
+| workers per posting (mean): ranked / counted only (no skill) / eligible | {f["pool_ranked_mean"]:.0f} / {f["pool_counted_mean"]:.0f} / {f["pool_eligible_mean"]:.0f} |
+| Ranking rows stored per posting (mean): eligible / all (with the ineligible present today) | {f["stored_mean"]:.0f} / {f["ranked_mean"]:.0f} |
+| answer size (mean) | {f["answer_kib_mean"]:.0f} KiB |
+| **station RSS**: idle after start / after the postings / peak (VmHWM) | {f["rss_idle_mib"]:.0f} MiB / {f["rss_after_mib"]:.0f} MiB / **{f["rss_peak_mib"]:.0f} MiB** (goal ≤ 150 MB: {memory_goal}) |
+| making the base data (not measured above) | {f["setup_seconds"]:.1f} s |
 """
     write_section("Dispatch: post latency and memory", body)
 

@@ -62,9 +62,14 @@ def evaluate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     holds = sum(total.values())
     ordinary = sum(1 for r in rows if r["label"] == "ok")
     return {
-        "caught": caught, "total": total, "holds": holds, "ordinary": ordinary,
-        "missed": missed, "wrongly": wrongly,
-        "recall": sum(caught.values()) / holds, "false_holds": len(wrongly) / ordinary,
+        "caught": caught,
+        "total": total,
+        "holds": holds,
+        "ordinary": ordinary,
+        "missed": missed,
+        "wrongly": wrongly,
+        "recall": sum(caught.values()) / holds,
+        "false_holds": len(wrongly) / ordinary,
     }
 
 
@@ -119,8 +124,13 @@ def long_postings() -> dict[str, float]:
 
 def cold_start() -> tuple[float, float]:
     """Seconds to import screening in a fresh process, and to screen the first posting after."""
-    out = subprocess.run([sys.executable, "-c", _COLD], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     imported, first = out.stdout.split()
     return float(imported), float(first)
 
@@ -139,7 +149,9 @@ def _blind_table(batches: list[dict[str, Any]]) -> str:
     ]
     caught, holds = sum(b["caught"] for b in batches), sum(b["holds"] for b in batches)
     held, ordinary = sum(b["held"] for b in batches), sum(b["ordinary"] for b in batches)
-    rows.append(f"| all | | {caught} / {holds} ({caught / holds:.0%}) | {held} / {ordinary} ({held / ordinary:.1%}) | |")
+    rows.append(
+        f"| all | | {caught} / {holds} ({caught / holds:.0%}) | {held} / {ordinary} ({held / ordinary:.1%}) | |"
+    )
     head = "| batch | scored | must-hold caught | ordinary held | what it missed / held wrongly |\n| --- | --- | ---: | ---: | --- |"
     return head + "\n" + "\n".join(rows)
 
@@ -159,26 +171,33 @@ def main() -> None:
         f"| {code} | {result['caught'][code]} / {n} | {result['caught'][code] / n:.1%} |"
         for code, n in sorted(result["total"].items())
     )
-    missed = "\n".join(f"- missed ({r['reason']}): {r['title']} — {r['description']}" for r in result["missed"])
-    wrongly = "\n".join(f"- held ({', '.join(c)}): {r['title']} — {r['description']}" for r, c in result["wrongly"])
+    missed = "\n".join(
+        f"- missed ({r['reason']}): {r['title']} — {r['description']}" for r in result["missed"]
+    )
+    wrongly = "\n".join(
+        f"- held ({', '.join(c)}): {r['title']} — {r['description']}" for r, c in result["wrongly"]
+    )
     batches = blind_batches()
     last = batches[-1]
     recent = batches[-5:]
     recent_caught, recent_holds = sum(b["caught"] for b in recent), sum(b["holds"] for b in recent)
-    recent_held, recent_ordinary = sum(b["held"] for b in recent), sum(b["ordinary"] for b in recent)
+    recent_held, recent_ordinary = (
+        sum(b["held"] for b in recent),
+        sum(b["ordinary"] for b in recent),
+    )
     body = f"""
 `screen_job` over the labelled corpus `tests/data/screening_corpus.jsonl`: {len(rows)} postings
 written like gig-market job ads (household, moving, catering, property, construction, courier,
-elderly care, farming, events …), {result['holds']} that must be held and {result['ordinary']}
+elderly care, farming, events …), {result["holds"]} that must be held and {result["ordinary"]}
 ordinary ones, among them hard cases both ways (traditional characters, full-width digits,
 spaces and zero-width characters inside words, homophones and pinyin, fees named only to say
 there are none, 押运员, ID cards shown but not kept, 免费培训). A must-hold posting counts only when
 held for its own reason. The corpus was written in batches, each before the engine was scored on
 it, but the engine was then corrected on what it got wrong, so these are figures on postings it
 has seen. The honest figure is the blind batches below: postings written after the engine was
-built, scored once before any correction, then added to the corpus. The latest batch ({last['batch']})
-caught {last['caught']} of {last['holds']} must-hold postings and held {last['held']} of
-{last['ordinary']} ordinary ones as first scored; the last five batches together caught
+built, scored once before any correction, then added to the corpus. The latest batch ({last["batch"]})
+caught {last["caught"]} of {last["holds"]} must-hold postings and held {last["held"]} of
+{last["ordinary"]} ordinary ones as first scored; the last five batches together caught
 {recent_caught} of {recent_holds} ({recent_caught / recent_holds:.1%}) and held {recent_held} of {recent_ordinary}
 ({recent_held / recent_ordinary:.1%}). The goal (≥ 98 % and ≤ 2 % on unseen postings) is not yet met on first
 sight; the corpus figures below are on postings the engine has seen.
@@ -186,16 +205,16 @@ Policy: wages held back as a deposit or forfeited on leaving are held (Chinese l
 withholding wages); payroll paid a month in arrears on a fixed day (押一发一, 每月15号发上月工资)
 is ordinary.
 Time: CPU time of the screening thread (the machine is shared), each
-posting screened {ROUNDS} times after one warm-up pass ({int(times['n']):,} samples); wall-clock
-median {times['wall_median']:.0f} µs; load average when measured: {load:.2f}.
+posting screened {ROUNDS} times after one warm-up pass ({int(times["n"]):,} samples); wall-clock
+median {times["wall_median"]:.0f} µs; load average when measured: {load:.2f}.
 
 | figure | value | goal | |
 | --- | ---: | ---: | --- |
-| recall on must-hold postings | {result['recall']:.1%} ({result['holds'] - len(result['missed'])} / {result['holds']}) | ≥ {RECALL_GOAL:.0%} | {_goal(result['recall'] >= RECALL_GOAL)} |
-| false holds on ordinary postings | {result['false_holds']:.1%} ({len(result['wrongly'])} / {result['ordinary']}) | ≤ {FALSE_HOLD_GOAL:.0%} | {_goal(result['false_holds'] <= FALSE_HOLD_GOAL)} |
-| time per posting, median | {times['median']:.0f} µs | ~1 ms | {_goal(times['median'] <= 1000)} |
-| time per posting, p99 | {times['p99']:.0f} µs | | |
-| time per posting, mean / slowest | {times['mean']:.0f} / {times['max']:.0f} µs | | |
+| recall on must-hold postings | {result["recall"]:.1%} ({result["holds"] - len(result["missed"])} / {result["holds"]}) | ≥ {RECALL_GOAL:.0%} | {_goal(result["recall"] >= RECALL_GOAL)} |
+| false holds on ordinary postings | {result["false_holds"]:.1%} ({len(result["wrongly"])} / {result["ordinary"]}) | ≤ {FALSE_HOLD_GOAL:.0%} | {_goal(result["false_holds"] <= FALSE_HOLD_GOAL)} |
+| time per posting, median | {times["median"]:.0f} µs | ~1 ms | {_goal(times["median"] <= 1000)} |
+| time per posting, p99 | {times["p99"]:.0f} µs | | |
+| time per posting, mean / slowest | {times["mean"]:.0f} / {times["max"]:.0f} µs | | |
 | 2,000 characters dense with fee words ({" / ".join(long)}) | {" / ".join(f"{v:.1f}" for v in long.values())} ms | ≤ 100 ms | {_goal(max(long.values()) <= 100)} |
 | fresh process: import (tables loaded at import) / first posting | {imported * 1000:.0f} ms / {first * 1000:.2f} ms | | |
 

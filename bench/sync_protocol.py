@@ -38,31 +38,74 @@ def _change(i: int) -> tuple[str, str, str, dict]:
     offers, assignments and status changes."""
     kind = i % 10
     if kind == 0:
-        return "worker", f"w{i:08d}", "create", {
-            "name": "张三丰", "id_hash": hashlib.sha256(str(i).encode()).hexdigest(),
-            "id_masked": "110105********002X", "mobile": "13800138000", "sex": "M",
-            "birth_date": "1975-03-01", "skills": ["cleaning", "moving"], "areas": ["和平里"],
-            "availability": {"days": [0, 1, 2, 3, 4], "from": "08:00", "to": "18:00"},
-        }
+        return (
+            "worker",
+            f"w{i:08d}",
+            "create",
+            {
+                "name": "张三丰",
+                "id_hash": hashlib.sha256(str(i).encode()).hexdigest(),
+                "id_masked": "110105********002X",
+                "mobile": "13800138000",
+                "sex": "M",
+                "birth_date": "1975-03-01",
+                "skills": ["cleaning", "moving"],
+                "areas": ["和平里"],
+                "availability": {"days": [0, 1, 2, 3, 4], "from": "08:00", "to": "18:00"},
+            },
+        )
     if kind == 1:
-        return "job", f"j{i:08d}", "create", {
-            "title": "搬家帮工", "category": "household", "headcount": 2, "pay_fen": 20000,
-            "pay_unit": "day", "community": "和平里", "starts_at": "2025-06-01T08:00:00Z",
-            "ends_at": "2025-06-01T17:00:00Z", "dispatch_mode": "offer", "status": "open",
-        }
+        return (
+            "job",
+            f"j{i:08d}",
+            "create",
+            {
+                "title": "搬家帮工",
+                "category": "household",
+                "headcount": 2,
+                "pay_fen": 20000,
+                "pay_unit": "day",
+                "community": "和平里",
+                "starts_at": "2025-06-01T08:00:00Z",
+                "ends_at": "2025-06-01T17:00:00Z",
+                "dispatch_mode": "offer",
+                "status": "open",
+            },
+        )
     if kind in (2, 3, 4):
-        return "offer", f"o{i:08d}", "create", {
-            "job_id": f"j{i - kind + 1:08d}", "worker_id": f"w{i - kind:08d}", "rank": kind - 1,
-            "status": "pending", "expires_at": "2025-06-01T07:00:20Z",
-        }
+        return (
+            "offer",
+            f"o{i:08d}",
+            "create",
+            {
+                "job_id": f"j{i - kind + 1:08d}",
+                "worker_id": f"w{i - kind:08d}",
+                "rank": kind - 1,
+                "status": "pending",
+                "expires_at": "2025-06-01T07:00:20Z",
+            },
+        )
     if kind in (5, 6):
-        return "offer", f"o{i - 3:08d}", "update", {"status": "declined" if kind == 5 else "accepted"}
+        return (
+            "offer",
+            f"o{i - 3:08d}",
+            "update",
+            {"status": "declined" if kind == 5 else "accepted"},
+        )
     if kind == 7:
-        return "assignment", f"a{i:08d}", "create", {
-            "job_id": f"j{i - 6:08d}", "worker_id": f"w{i - 7:08d}", "via": "offer",
-            "status": "confirmed", "starts_at": "2025-06-01T08:00:00Z",
-            "ends_at": "2025-06-01T17:00:00Z",
-        }
+        return (
+            "assignment",
+            f"a{i:08d}",
+            "create",
+            {
+                "job_id": f"j{i - 6:08d}",
+                "worker_id": f"w{i - 7:08d}",
+                "via": "offer",
+                "status": "confirmed",
+                "starts_at": "2025-06-01T08:00:00Z",
+                "ends_at": "2025-06-01T17:00:00Z",
+            },
+        )
     if kind == 8:
         return "assignment", f"a{i - 1:08d}", "update", {"status": "checked_in"}
     return "job", f"j{i - 8:08d}", "update", {"confirmed_count": 1, "status": "filled"}
@@ -190,7 +233,9 @@ def main() -> None:
     verdict_s = "meets" if sign[0] >= 50_000 else "below"
 
     def row(name: str, rates: tuple[float, float, float], goal: str = "", verdict: str = "") -> str:
-        return f"| {name} | {rates[0]:,.0f} | {rates[1]:,.0f} | {rates[2]:,.0f} | {goal} | {verdict} |"
+        return (
+            f"| {name} | {rates[0]:,.0f} | {rates[1]:,.0f} | {rates[2]:,.0f} | {goal} | {verdict} |"
+        )
 
     def part(name: str, rates: tuple[float, float, float]) -> str:
         return f"| {name} | {rates[0]:,.0f} | {rates[1]:,.0f} | {rates[2]:,.0f} |"

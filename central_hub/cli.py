@@ -51,8 +51,9 @@ def init_command(data: str) -> None:
 @click.option("--name", "display_name", default=None, help="Name shown on the pages.")
 @click.option("--role", type=click.Choice(["admin", "auditor"]), default="admin", show_default=True)
 @click.option("--password", default=None, help="Password (prompted when omitted).")
-def create_admin_command(data: str, username: str, display_name: str | None, role: str,
-                         password: str | None) -> None:
+def create_admin_command(
+    data: str, username: str, display_name: str | None, role: str, password: str | None
+) -> None:
     """Create a hub admin (or a read-only auditor)."""
     from central_hub import db
     from central_hub.services import admins
@@ -90,7 +91,9 @@ def add_station_command(data: str, name: str, district: str, community: str) -> 
         except KuaigongError as exc:
             click.echo(f"错误 error: {exc.message('zh')} / {exc.message_en}", err=True)
             sys.exit(2)
-    click.echo(f"station {issued.station.id} code {issued.code} expires {issued.expires_at:%Y-%m-%d %H:%M} UTC")
+    click.echo(
+        f"station {issued.station.id} code {issued.code} expires {issued.expires_at:%Y-%m-%d %H:%M} UTC"
+    )
 
 
 @hub.command("import-bundle")
@@ -111,8 +114,10 @@ def import_bundle_command(data: str, path: str) -> None:
             sys.exit(2)
     click.echo(f"station {result['station']}: {result['summary']}")
     for error in result.get("errors") or []:
-        click.echo(f"错误 error [{error.get('code')}]: {error.get('message')} / {error.get('message_en', '')}",
-                   err=True)
+        click.echo(
+            f"错误 error [{error.get('code')}]: {error.get('message')} / {error.get('message_en', '')}",
+            err=True,
+        )
     if result.get("errors"):
         sys.exit(2)  # something in the bundle was refused
 
@@ -121,8 +126,9 @@ def import_bundle_command(data: str, path: str) -> None:
 @data_option
 @click.argument("station_id")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--after", default=0, show_default=True, type=int,
-              help="Hub-log seq the station already holds.")
+@click.option(
+    "--after", default=0, show_default=True, type=int, help="Hub-log seq the station already holds."
+)
 def export_bundle_command(data: str, station_id: str, path: str, after: int) -> None:
     """Write the hub log (and the station's latest receipt) to a bundle file for the station."""
     from central_hub import db
@@ -155,5 +161,11 @@ def run_command(data: str, host: str, port: int, threads: int) -> None:
     keys.ensure_keys(app)
     click.echo(f"hub serving on http://{host}:{port}/ (data: {app.config['DATA_DIR']})", err=False)
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="kuaigong-hub",
-                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="kuaigong-hub",
+        max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+    )

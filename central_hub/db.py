@@ -95,14 +95,15 @@ def member(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     return f'"{column}" = ANY(%s)', [list(values)]
 
 
-def fetch_in(sql: str, column: str, values: Sequence[Any], params: Sequence[Any] = (),
-             lock: bool = False) -> list[tuple[Any, ...]]:
+def fetch_in(
+    sql: str, column: str, values: Sequence[Any], params: Sequence[Any] = (), lock: bool = False
+) -> list[tuple[Any, ...]]:
     """Rows of `sql` (`{in}` marks where `column` ∈ `values` goes, `{p}` each further parameter),
     in chunks of at most `IN_CHUNK` values; `lock` adds FOR UPDATE on PostgreSQL."""
     out: list[tuple[Any, ...]] = []
     mark = "?" if is_sqlite() else "%s"
     for i in range(0, len(values), IN_CHUNK):
-        test, args = member(column, values[i:i + IN_CHUNK])
+        test, args = member(column, values[i : i + IN_CHUNK])
         text = sql.format(**{"in": test, "p": mark})
         if lock and not is_sqlite():
             text += " FOR UPDATE"
@@ -129,11 +130,14 @@ def update_row(table: str, key: str, key_value: Any, fields: dict[str, Any]) -> 
     names = sorted(fields)
     sets = ", ".join(f'"{n}" = {mark}' for n in names)
     values = [dbtime(v) if isinstance(v, dt.datetime) else v for v in (fields[n] for n in names)]
-    database.execute_sql(f'UPDATE "{table}" SET {sets} WHERE "{key}" = {mark}', [*values, key_value])
+    database.execute_sql(
+        f'UPDATE "{table}" SET {sets} WHERE "{key}" = {mark}', [*values, key_value]
+    )
 
 
-def insert_values(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-                  conflict: str = "DO NOTHING") -> None:
+def insert_values(
+    table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], conflict: str = "DO NOTHING"
+) -> None:
     """Insert many rows of ready database values in one go, `ON CONFLICT <conflict>`.
 
     The hot path of ingest: no query builder, no per-field conversion. SQLite gets one prepared
@@ -145,17 +149,23 @@ def insert_values(table: str, columns: Sequence[str], rows: Sequence[Sequence[An
     cursor = database.cursor()
     if is_sqlite():
         marks = ", ".join("?" * len(columns))
-        cursor.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT {conflict}',
-                           rows)
+        cursor.executemany(
+            f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT {conflict}', rows
+        )
         return
     from psycopg2.extras import execute_values
 
-    execute_values(cursor, f'INSERT INTO "{table}" ({names}) VALUES %s ON CONFLICT {conflict}',
-                   rows, page_size=PAGE_ROWS)
+    execute_values(
+        cursor,
+        f'INSERT INTO "{table}" ({names}) VALUES %s ON CONFLICT {conflict}',
+        rows,
+        page_size=PAGE_ROWS,
+    )
 
 
-def update_values(table: str, key: str, columns: Sequence[str],
-                  rows: Sequence[Sequence[Any]]) -> None:
+def update_values(
+    table: str, key: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
     """`UPDATE table SET columns… WHERE key = …` for many rows; each row is (values…, key)."""
     if not rows:
         return
@@ -167,8 +177,9 @@ def update_values(table: str, key: str, columns: Sequence[str],
     from psycopg2.extras import execute_batch
 
     sets = ", ".join(f'"{c}" = %s' for c in columns)
-    execute_batch(cursor, f'UPDATE "{table}" SET {sets} WHERE "{key}" = %s', rows,
-                  page_size=PAGE_ROWS)
+    execute_batch(
+        cursor, f'UPDATE "{table}" SET {sets} WHERE "{key}" = %s', rows, page_size=PAGE_ROWS
+    )
 
 
 class SchemaVersion(peewee.Model):

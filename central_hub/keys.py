@@ -90,7 +90,9 @@ def seal_public_key(app: Flask | None = None) -> str:
 
 def hash_id(id_number: str, app: Flask | None = None) -> str:
     """The keyed hash of an ID number, as stations compute it: HMAC-SHA256 hex of the upper-case number."""
-    return hmac.new(id_hash_key(app), id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        id_hash_key(app), id_number.strip().upper().encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def _seal_key(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:

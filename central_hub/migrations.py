@@ -17,154 +17,164 @@ from typing import Any
 import peewee
 
 _TYPES = {
-    "sqlite": {"serial": "INTEGER", "bool": "INTEGER", "time": "DATETIME", "bytes": "BLOB",
-               "bigint": "INTEGER"},
-    "postgres": {"serial": "SERIAL", "bool": "BOOLEAN", "time": "TIMESTAMP", "bytes": "BYTEA",
-                 "bigint": "BIGINT"},
+    "sqlite": {
+        "serial": "INTEGER",
+        "bool": "INTEGER",
+        "time": "DATETIME",
+        "bytes": "BLOB",
+        "bigint": "INTEGER",
+    },
+    "postgres": {
+        "serial": "SERIAL",
+        "bool": "BOOLEAN",
+        "time": "TIMESTAMP",
+        "bytes": "BYTEA",
+        "bigint": "BIGINT",
+    },
 }
 
 _FIRST_RELEASE = (
     'CREATE TABLE "admin" ("id" {serial} NOT NULL PRIMARY KEY, "username" VARCHAR(64) NOT NULL, '
-        '"display_name" VARCHAR(64) NOT NULL, "role" VARCHAR(16) NOT NULL, '
-        '"password_hash" VARCHAR(255) NOT NULL, "active" {bool} NOT NULL, '
-        '"created_at" {time} NOT NULL, "last_login_at" {time})',
+    '"display_name" VARCHAR(64) NOT NULL, "role" VARCHAR(16) NOT NULL, '
+    '"password_hash" VARCHAR(255) NOT NULL, "active" {bool} NOT NULL, '
+    '"created_at" {time} NOT NULL, "last_login_at" {time})',
     'CREATE UNIQUE INDEX "admin_username" ON "admin" ("username")',
     'CREATE TABLE "station" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, '
-        '"name" VARCHAR(100) NOT NULL, "district" VARCHAR(64) NOT NULL, '
-        '"community" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL, '
-        '"created_at" {time} NOT NULL, "enrolled_at" {time}, "epoch" INTEGER NOT NULL, '
-        '"head_seq" INTEGER NOT NULL, "head_hash" VARCHAR(64) NOT NULL, '
-        '"head_hlc" {bigint} NOT NULL, "head_hlc_counter" INTEGER NOT NULL, '
-        '"head_checkpoint" {bytes}, "frozen" {bool} NOT NULL, "frozen_reason" VARCHAR(200), '
-        '"frozen_at" {time}, "last_sync_at" {time}, "last_contact_at" {time}, '
-        '"pending_reported" INTEGER, "clock_offset_ms" {bigint}, "last_error" VARCHAR(64), '
-        '"last_error_at" {time}, "hub_seq_served" INTEGER NOT NULL, '
-        '"hub_seq_acked" INTEGER NOT NULL, "last_pull_at" {time})',
+    '"name" VARCHAR(100) NOT NULL, "district" VARCHAR(64) NOT NULL, '
+    '"community" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL, '
+    '"created_at" {time} NOT NULL, "enrolled_at" {time}, "epoch" INTEGER NOT NULL, '
+    '"head_seq" INTEGER NOT NULL, "head_hash" VARCHAR(64) NOT NULL, '
+    '"head_hlc" {bigint} NOT NULL, "head_hlc_counter" INTEGER NOT NULL, '
+    '"head_checkpoint" {bytes}, "frozen" {bool} NOT NULL, "frozen_reason" VARCHAR(200), '
+    '"frozen_at" {time}, "last_sync_at" {time}, "last_contact_at" {time}, '
+    '"pending_reported" INTEGER, "clock_offset_ms" {bigint}, "last_error" VARCHAR(64), '
+    '"last_error_at" {time}, "hub_seq_served" INTEGER NOT NULL, '
+    '"hub_seq_acked" INTEGER NOT NULL, "last_pull_at" {time})',
     'CREATE TABLE "applied_entry" ("id" {serial} NOT NULL PRIMARY KEY, '
-        '"station_id" VARCHAR(32) NOT NULL, "epoch" INTEGER NOT NULL, "seq" INTEGER NOT NULL, '
-        '"entry_hash" VARCHAR(64) NOT NULL, "entity" VARCHAR(32) NOT NULL, '
-        '"entity_id" VARCHAR(64) NOT NULL, "op" VARCHAR(16) NOT NULL, "hlc" {bigint} NOT NULL, '
-        '"applied_at" {time} NOT NULL, FOREIGN KEY ("station_id") REFERENCES "station" ('
-        '"id") ON DELETE CASCADE)',
+    '"station_id" VARCHAR(32) NOT NULL, "epoch" INTEGER NOT NULL, "seq" INTEGER NOT NULL, '
+    '"entry_hash" VARCHAR(64) NOT NULL, "entity" VARCHAR(32) NOT NULL, '
+    '"entity_id" VARCHAR(64) NOT NULL, "op" VARCHAR(16) NOT NULL, "hlc" {bigint} NOT NULL, '
+    '"applied_at" {time} NOT NULL, FOREIGN KEY ("station_id") REFERENCES "station" ('
+    '"id") ON DELETE CASCADE)',
     'CREATE INDEX "applied_entry_station_id" ON "applied_entry" ("station_id")',
     'CREATE UNIQUE INDEX "applied_entry_station_id_epoch_seq" ON "applied_entry" ("station_id", '
-        '"epoch", "seq")',
+    '"epoch", "seq")',
     'CREATE TABLE "assignment" ("id" VARCHAR(64) NOT NULL PRIMARY KEY, '
-        '"station" VARCHAR(32) NOT NULL, "data" TEXT NOT NULL, "stamps" TEXT NOT NULL, '
-        '"deleted" {bool} NOT NULL, "created_at" {time}, "received_at" {time} NOT NULL, '
-        '"job_id" VARCHAR(64) NOT NULL, "worker_id" VARCHAR(64) NOT NULL, "id_hash" VARCHAR(64), '
-        '"status" VARCHAR(16) NOT NULL, "starts_at" {time}, "ends_at" {time}, "confirmed_at" {time})',
+    '"station" VARCHAR(32) NOT NULL, "data" TEXT NOT NULL, "stamps" TEXT NOT NULL, '
+    '"deleted" {bool} NOT NULL, "created_at" {time}, "received_at" {time} NOT NULL, '
+    '"job_id" VARCHAR(64) NOT NULL, "worker_id" VARCHAR(64) NOT NULL, "id_hash" VARCHAR(64), '
+    '"status" VARCHAR(16) NOT NULL, "starts_at" {time}, "ends_at" {time}, "confirmed_at" {time})',
     'CREATE INDEX "assignment_station" ON "assignment" ("station")',
     'CREATE INDEX "assignment_created_at" ON "assignment" ("created_at")',
     'CREATE INDEX "assignment_job_id" ON "assignment" ("job_id")',
     'CREATE INDEX "assignment_worker_id" ON "assignment" ("worker_id")',
     'CREATE INDEX "assignment_id_hash" ON "assignment" ("id_hash")',
     'CREATE TABLE "city_rule" ("id" {serial} NOT NULL PRIMARY KEY, "kind" VARCHAR(32) NOT NULL, '
-        '"title" VARCHAR(200) NOT NULL, "body" TEXT NOT NULL, "active" {bool} NOT NULL, '
-        '"created_by_id" INTEGER, "created_at" {time} NOT NULL, "hub_seq" INTEGER, FOREIGN KEY ('
-        '"created_by_id") REFERENCES "admin" ("id"))',
+    '"title" VARCHAR(200) NOT NULL, "body" TEXT NOT NULL, "active" {bool} NOT NULL, '
+    '"created_by_id" INTEGER, "created_at" {time} NOT NULL, "hub_seq" INTEGER, FOREIGN KEY ('
+    '"created_by_id") REFERENCES "admin" ("id"))',
     'CREATE INDEX "city_rule_kind" ON "city_rule" ("kind")',
     'CREATE INDEX "city_rule_created_by_id" ON "city_rule" ("created_by_id")',
     'CREATE TABLE "complaint" ("id" VARCHAR(64) NOT NULL PRIMARY KEY, '
-        '"station" VARCHAR(32) NOT NULL, "data" TEXT NOT NULL, "stamps" TEXT NOT NULL, '
-        '"deleted" {bool} NOT NULL, "created_at" {time}, "received_at" {time} NOT NULL, '
-        '"kind" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "resolved_at" {time})',
+    '"station" VARCHAR(32) NOT NULL, "data" TEXT NOT NULL, "stamps" TEXT NOT NULL, '
+    '"deleted" {bool} NOT NULL, "created_at" {time}, "received_at" {time} NOT NULL, '
+    '"kind" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, "resolved_at" {time})',
     'CREATE INDEX "complaint_station" ON "complaint" ("station")',
     'CREATE INDEX "complaint_created_at" ON "complaint" ("created_at")',
     'CREATE TABLE "employer" ("id" VARCHAR(64) NOT NULL PRIMARY KEY, '
-        '"station" VARCHAR(32) NOT NULL, "data" TEXT NOT NULL, "stamps" TEXT NOT NULL, '
-        '"deleted" {bool} NOT NULL, "created_at" {time}, "received_at" {time} NOT NULL, '
-        '"kind" VARCHAR(16) NOT NULL, "name" VARCHAR(128) NOT NULL, "credit_code" VARCHAR(18), '
-        '"id_hash" VARCHAR(64), "blocked" {bool} NOT NULL)',
+    '"station" VARCHAR(32) NOT NULL, "data" TEXT NOT NULL, "stamps" TEXT NOT NULL, '
+    '"deleted" {bool} NOT NULL, "created_at" {time}, "received_at" {time} NOT NULL, '
+    '"kind" VARCHAR(16) NOT NULL, "name" VARCHAR(128) NOT NULL, "credit_code" VARCHAR(18), '
+    '"id_hash" VARCHAR(64), "blocked" {bool} NOT NULL)',
     'CREATE INDEX "employer_station" ON "employer" ("station")',
     'CREATE INDEX "employer_created_at" ON "employer" ("created_at")',
     'CREATE INDEX "employer_credit_code" ON "employer" ("credit_code")',
     'CREATE INDEX "employer_id_hash" ON "employer" ("id_hash")',
     'CREATE TABLE "enrolment_code" ("id" {serial} NOT NULL PRIMARY KEY, '
-        '"code_hash" VARCHAR(64) NOT NULL, "station_id" VARCHAR(32) NOT NULL, '
-        '"purpose" VARCHAR(16) NOT NULL, "expires_at" {time} NOT NULL, "used_at" {time}, '
-        '"created_by_id" INTEGER, "created_at" {time} NOT NULL, FOREIGN KEY ('
-        '"station_id") REFERENCES "station" ("id") ON DELETE CASCADE, FOREIGN KEY ('
-        '"created_by_id") REFERENCES "admin" ("id"))',
+    '"code_hash" VARCHAR(64) NOT NULL, "station_id" VARCHAR(32) NOT NULL, '
+    '"purpose" VARCHAR(16) NOT NULL, "expires_at" {time} NOT NULL, "used_at" {time}, '
+    '"created_by_id" INTEGER, "created_at" {time} NOT NULL, FOREIGN KEY ('
+    '"station_id") REFERENCES "station" ("id") ON DELETE CASCADE, FOREIGN KEY ('
+    '"created_by_id") REFERENCES "admin" ("id"))',
     'CREATE UNIQUE INDEX "enrolment_code_code_hash" ON "enrolment_code" ("code_hash")',
     'CREATE INDEX "enrolment_code_station_id" ON "enrolment_code" ("station_id")',
     'CREATE INDEX "enrolment_code_created_by_id" ON "enrolment_code" ("created_by_id")',
     'CREATE TABLE "evidence" ("id" {serial} NOT NULL PRIMARY KEY, '
-        '"station_id" VARCHAR(32) NOT NULL, "kind" VARCHAR(16) NOT NULL, '
-        '"reason" VARCHAR(64) NOT NULL, "details" TEXT NOT NULL, "body" {bytes}, '
-        '"created_at" {time} NOT NULL, FOREIGN KEY ("station_id") REFERENCES "station" ('
-        '"id") ON DELETE CASCADE)',
+    '"station_id" VARCHAR(32) NOT NULL, "kind" VARCHAR(16) NOT NULL, '
+    '"reason" VARCHAR(64) NOT NULL, "details" TEXT NOT NULL, "body" {bytes}, '
+    '"created_at" {time} NOT NULL, FOREIGN KEY ("station_id") REFERENCES "station" ('
+    '"id") ON DELETE CASCADE)',
     'CREATE INDEX "evidence_station_id" ON "evidence" ("station_id")',
     'CREATE TABLE "field_loss" ("id" {serial} NOT NULL PRIMARY KEY, '
-        '"entity" VARCHAR(32) NOT NULL, "entity_id" VARCHAR(64) NOT NULL, '
-        '"field" VARCHAR(64) NOT NULL, "winner_value" TEXT, "winner_station" VARCHAR(32) NOT NULL, '
-        '"winner_hlc" {bigint} NOT NULL, "loser_value" TEXT, "loser_station" VARCHAR(32) NOT NULL, '
-        '"loser_hlc" {bigint} NOT NULL, "at" {time} NOT NULL)',
+    '"entity" VARCHAR(32) NOT NULL, "entity_id" VARCHAR(64) NOT NULL, '
+    '"field" VARCHAR(64) NOT NULL, "winner_value" TEXT, "winner_station" VARCHAR(32) NOT NULL, '
+    '"winner_hlc" {bigint} NOT NULL, "loser_value" TEXT, "loser_station" VARCHAR(32) NOT NULL, '
+    '"loser_hlc" {bigint} NOT NULL, "at" {time} NOT NULL)',
     'CREATE INDEX "field_loss_entity_entity_id" ON "field_loss" ("entity", "entity_id")',
     'CREATE TABLE "held_batch" ("id" {serial} NOT NULL PRIMARY KEY, '
-        '"station_id" VARCHAR(32) NOT NULL, "epoch" INTEGER NOT NULL, "first_seq" INTEGER NOT NULL, '
-        '"last_seq" INTEGER NOT NULL, "body" {bytes} NOT NULL, "received_at" {time} NOT NULL, '
-        'FOREIGN KEY ("station_id") REFERENCES "station" ("id") ON DELETE CASCADE)',
+    '"station_id" VARCHAR(32) NOT NULL, "epoch" INTEGER NOT NULL, "first_seq" INTEGER NOT NULL, '
+    '"last_seq" INTEGER NOT NULL, "body" {bytes} NOT NULL, "received_at" {time} NOT NULL, '
+    'FOREIGN KEY ("station_id") REFERENCES "station" ("id") ON DELETE CASCADE)',
     'CREATE INDEX "held_batch_station_id" ON "held_batch" ("station_id")',
     'CREATE UNIQUE INDEX "held_batch_station_id_epoch_first_seq_last_seq" ON "held_batch" ('
-        '"station_id", "epoch", "first_seq", "last_seq")',
+    '"station_id", "epoch", "first_seq", "last_seq")',
     'CREATE TABLE "hub_log_entry" ("seq" INTEGER NOT NULL PRIMARY KEY, '
-        '"entry_hash" VARCHAR(64) NOT NULL, "prev_hash" VARCHAR(64) NOT NULL, '
-        '"entity" VARCHAR(32) NOT NULL, "entity_id" VARCHAR(64) NOT NULL, "op" VARCHAR(16) NOT NULL, '
-        '"fields" TEXT NOT NULL, "targets" TEXT, "raw" TEXT NOT NULL, "created_at" {time} NOT NULL)',
+    '"entry_hash" VARCHAR(64) NOT NULL, "prev_hash" VARCHAR(64) NOT NULL, '
+    '"entity" VARCHAR(32) NOT NULL, "entity_id" VARCHAR(64) NOT NULL, "op" VARCHAR(16) NOT NULL, '
+    '"fields" TEXT NOT NULL, "targets" TEXT, "raw" TEXT NOT NULL, "created_at" {time} NOT NULL)',
     'CREATE TABLE "hub_state" ("key" VARCHAR(32) NOT NULL PRIMARY KEY, "seq" INTEGER NOT NULL, '
-        '"head" VARCHAR(64) NOT NULL, "hlc_wall" {bigint} NOT NULL, "hlc_counter" INTEGER NOT NULL)',
+    '"head" VARCHAR(64) NOT NULL, "hlc_wall" {bigint} NOT NULL, "hlc_counter" INTEGER NOT NULL)',
     'CREATE TABLE "id_access" ("id" {serial} NOT NULL PRIMARY KEY, "admin_id" INTEGER NOT NULL, '
-        '"id_hash" VARCHAR(64) NOT NULL, "purpose" VARCHAR(200) NOT NULL, "at" {time} NOT NULL, '
-        'FOREIGN KEY ("admin_id") REFERENCES "admin" ("id"))',
+    '"id_hash" VARCHAR(64) NOT NULL, "purpose" VARCHAR(200) NOT NULL, "at" {time} NOT NULL, '
+    'FOREIGN KEY ("admin_id") REFERENCES "admin" ("id"))',
     'CREATE INDEX "id_access_admin_id" ON "id_access" ("admin_id")',
     'CREATE TABLE "ignored" ("id" {serial} NOT NULL PRIMARY KEY, "station" VARCHAR(32) NOT NULL, '
-        '"seq" INTEGER NOT NULL, "entity" VARCHAR(32) NOT NULL, "entity_id" VARCHAR(64) NOT NULL, '
-        '"reason" VARCHAR(64) NOT NULL, "at" {time} NOT NULL)',
+    '"seq" INTEGER NOT NULL, "entity" VARCHAR(32) NOT NULL, "entity_id" VARCHAR(64) NOT NULL, '
+    '"reason" VARCHAR(64) NOT NULL, "at" {time} NOT NULL)',
     'CREATE TABLE "issue" ("id" {serial} NOT NULL PRIMARY KEY, "kind" VARCHAR(16) NOT NULL, '
-        '"status" VARCHAR(16) NOT NULL, "dedupe" VARCHAR(200) NOT NULL, '
-        '"subject" VARCHAR(64) NOT NULL, "stations" TEXT NOT NULL, "details" TEXT NOT NULL, '
-        '"created_at" {time} NOT NULL, "decision" VARCHAR(32), "note" VARCHAR(500), '
-        '"decided_by_id" INTEGER, "decided_at" {time}, "hub_seq" INTEGER, FOREIGN KEY ('
-        '"decided_by_id") REFERENCES "admin" ("id"))',
+    '"status" VARCHAR(16) NOT NULL, "dedupe" VARCHAR(200) NOT NULL, '
+    '"subject" VARCHAR(64) NOT NULL, "stations" TEXT NOT NULL, "details" TEXT NOT NULL, '
+    '"created_at" {time} NOT NULL, "decision" VARCHAR(32), "note" VARCHAR(500), '
+    '"decided_by_id" INTEGER, "decided_at" {time}, "hub_seq" INTEGER, FOREIGN KEY ('
+    '"decided_by_id") REFERENCES "admin" ("id"))',
     'CREATE INDEX "issue_kind" ON "issue" ("kind")',
     'CREATE INDEX "issue_status" ON "issue" ("status")',
     'CREATE UNIQUE INDEX "issue_dedupe" ON "issue" ("dedupe")',
     'CREATE INDEX "issue_decided_by_id" ON "issue" ("decided_by_id")',
     'CREATE TABLE "job" ("id" VARCHAR(64) NOT NULL PRIMARY KEY, "station" VARCHAR(32) NOT NULL, '
-        '"data" TEXT NOT NULL, "stamps" TEXT NOT NULL, "deleted" {bool} NOT NULL, '
-        '"created_at" {time}, "received_at" {time} NOT NULL, "title" VARCHAR(100) NOT NULL, '
-        '"category" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, '
-        '"headcount" INTEGER NOT NULL, "posted_at" {time}, "dispatch_started_at" {time}, '
-        '"filled_at" {time}, "starts_at" {time}, "ends_at" {time})',
+    '"data" TEXT NOT NULL, "stamps" TEXT NOT NULL, "deleted" {bool} NOT NULL, '
+    '"created_at" {time}, "received_at" {time} NOT NULL, "title" VARCHAR(100) NOT NULL, '
+    '"category" VARCHAR(32) NOT NULL, "status" VARCHAR(16) NOT NULL, '
+    '"headcount" INTEGER NOT NULL, "posted_at" {time}, "dispatch_started_at" {time}, '
+    '"filled_at" {time}, "starts_at" {time}, "ends_at" {time})',
     'CREATE INDEX "job_station" ON "job" ("station")',
     'CREATE INDEX "job_created_at" ON "job" ("created_at")',
     'CREATE INDEX "job_status" ON "job" ("status")',
     'CREATE INDEX "job_posted_at" ON "job" ("posted_at")',
     'CREATE TABLE "person" ("id_hash" VARCHAR(64) NOT NULL PRIMARY KEY, "id_masked" VARCHAR(18), '
-        '"id_sealed" TEXT, "created_at" {time} NOT NULL)',
+    '"id_sealed" TEXT, "created_at" {time} NOT NULL)',
     'CREATE TABLE "receipt" ("id" {serial} NOT NULL PRIMARY KEY, '
-        '"station_id" VARCHAR(32) NOT NULL, "epoch" INTEGER NOT NULL, "seq" INTEGER NOT NULL, '
-        '"head_hash" VARCHAR(64) NOT NULL, "hub_seq" INTEGER NOT NULL, "body" TEXT NOT NULL, '
-        '"created_at" {time} NOT NULL, FOREIGN KEY ("station_id") REFERENCES "station" ('
-        '"id") ON DELETE CASCADE)',
+    '"station_id" VARCHAR(32) NOT NULL, "epoch" INTEGER NOT NULL, "seq" INTEGER NOT NULL, '
+    '"head_hash" VARCHAR(64) NOT NULL, "hub_seq" INTEGER NOT NULL, "body" TEXT NOT NULL, '
+    '"created_at" {time} NOT NULL, FOREIGN KEY ("station_id") REFERENCES "station" ('
+    '"id") ON DELETE CASCADE)',
     'CREATE INDEX "receipt_station_id" ON "receipt" ("station_id")',
     'CREATE UNIQUE INDEX "receipt_station_id_epoch_seq" ON "receipt" ("station_id", "epoch", '
-        '"seq")',
+    '"seq")',
     'CREATE TABLE "station_key" ("id" {serial} NOT NULL PRIMARY KEY, '
-        '"station_id" VARCHAR(32) NOT NULL, "key_id" VARCHAR(64) NOT NULL, '
-        '"public_key" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL, '
-        '"valid_from_epoch" INTEGER NOT NULL, "valid_from_seq" INTEGER NOT NULL, '
-        '"valid_until_epoch" INTEGER, "valid_until_seq" INTEGER, "revoked_after_epoch" INTEGER, '
-        '"created_at" {time} NOT NULL, "revoked_at" {time}, "revoked_after_seq" INTEGER, '
-        '"reason" VARCHAR(200), FOREIGN KEY ("station_id") REFERENCES "station" ('
-        '"id") ON DELETE CASCADE)',
+    '"station_id" VARCHAR(32) NOT NULL, "key_id" VARCHAR(64) NOT NULL, '
+    '"public_key" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL, '
+    '"valid_from_epoch" INTEGER NOT NULL, "valid_from_seq" INTEGER NOT NULL, '
+    '"valid_until_epoch" INTEGER, "valid_until_seq" INTEGER, "revoked_after_epoch" INTEGER, '
+    '"created_at" {time} NOT NULL, "revoked_at" {time}, "revoked_after_seq" INTEGER, '
+    '"reason" VARCHAR(200), FOREIGN KEY ("station_id") REFERENCES "station" ('
+    '"id") ON DELETE CASCADE)',
     'CREATE INDEX "station_key_station_id" ON "station_key" ("station_id")',
     'CREATE UNIQUE INDEX "station_key_key_id" ON "station_key" ("key_id")',
     'CREATE TABLE "worker" ("id" VARCHAR(64) NOT NULL PRIMARY KEY, '
-        '"station" VARCHAR(32) NOT NULL, "data" TEXT NOT NULL, "stamps" TEXT NOT NULL, '
-        '"deleted" {bool} NOT NULL, "created_at" {time}, "received_at" {time} NOT NULL, '
-        '"id_hash" VARCHAR(64), "name" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL)',
+    '"station" VARCHAR(32) NOT NULL, "data" TEXT NOT NULL, "stamps" TEXT NOT NULL, '
+    '"deleted" {bool} NOT NULL, "created_at" {time}, "received_at" {time} NOT NULL, '
+    '"id_hash" VARCHAR(64), "name" VARCHAR(64) NOT NULL, "status" VARCHAR(16) NOT NULL)',
     'CREATE INDEX "worker_station" ON "worker" ("station")',
     'CREATE INDEX "worker_created_at" ON "worker" ("created_at")',
     'CREATE INDEX "worker_id_hash" ON "worker" ("id_hash")',
@@ -172,35 +182,35 @@ _FIRST_RELEASE = (
 
 _CLOCK_ALLOWANCES = (
     'CREATE TABLE "clock_allowance" ("station_id" VARCHAR(32) NOT NULL PRIMARY KEY, '
-        '"epoch" INTEGER NOT NULL, "up_to_seq" INTEGER NOT NULL, "marks" TEXT NOT NULL, '
-        '"issue" INTEGER, "granted_by_id" INTEGER, "granted_at" {time} NOT NULL, FOREIGN KEY ('
-        '"station_id") REFERENCES "station" ("id") ON DELETE CASCADE, FOREIGN KEY ('
-        '"granted_by_id") REFERENCES "admin" ("id"))',
+    '"epoch" INTEGER NOT NULL, "up_to_seq" INTEGER NOT NULL, "marks" TEXT NOT NULL, '
+    '"issue" INTEGER, "granted_by_id" INTEGER, "granted_at" {time} NOT NULL, FOREIGN KEY ('
+    '"station_id") REFERENCES "station" ("id") ON DELETE CASCADE, FOREIGN KEY ('
+    '"granted_by_id") REFERENCES "admin" ("id"))',
     'CREATE INDEX "clock_allowance_granted_by_id" ON "clock_allowance" ("granted_by_id")',
 )
 
 _SIGNIN_LIMITS = (
     'CREATE TABLE "signin_event" ("id" {serial} NOT NULL PRIMARY KEY, '
-        '"event" VARCHAR(16) NOT NULL, "scope" VARCHAR(16) NOT NULL, "key" VARCHAR(64) NOT NULL, '
-        '"failures" INTEGER NOT NULL, "until" {time}, "reason" VARCHAR(200) NOT NULL, '
-        '"by" VARCHAR(64), "at" {time} NOT NULL)',
+    '"event" VARCHAR(16) NOT NULL, "scope" VARCHAR(16) NOT NULL, "key" VARCHAR(64) NOT NULL, '
+    '"failures" INTEGER NOT NULL, "until" {time}, "reason" VARCHAR(200) NOT NULL, '
+    '"by" VARCHAR(64), "at" {time} NOT NULL)',
     'CREATE TABLE "signin_throttle" ("id" {serial} NOT NULL PRIMARY KEY, '
-        '"scope" VARCHAR(16) NOT NULL, "key" VARCHAR(64) NOT NULL, "failures" INTEGER NOT NULL, '
-        '"last_failure_at" {time}, "blocked_until" {time}, "locked" {bool} NOT NULL)',
+    '"scope" VARCHAR(16) NOT NULL, "key" VARCHAR(64) NOT NULL, "failures" INTEGER NOT NULL, '
+    '"last_failure_at" {time}, "blocked_until" {time}, "locked" {bool} NOT NULL)',
     'CREATE UNIQUE INDEX "signin_throttle_scope_key" ON "signin_throttle" ("scope", "key")',
 )
 
 _CALL_GUARD = (
     'CREATE TABLE "call_nonce" ("id" {serial} NOT NULL PRIMARY KEY, '
-        '"station_id" VARCHAR(32) NOT NULL, "nonce" VARCHAR(32) NOT NULL, '
-        '"time_ms" {bigint} NOT NULL, "seen_at" {time} NOT NULL, FOREIGN KEY ('
-        '"station_id") REFERENCES "station" ("id") ON DELETE CASCADE)',
+    '"station_id" VARCHAR(32) NOT NULL, "nonce" VARCHAR(32) NOT NULL, '
+    '"time_ms" {bigint} NOT NULL, "seen_at" {time} NOT NULL, FOREIGN KEY ('
+    '"station_id") REFERENCES "station" ("id") ON DELETE CASCADE)',
     'CREATE UNIQUE INDEX "call_nonce_station_id_nonce" ON "call_nonce" ("station_id", "nonce")',
     'CREATE INDEX "call_nonce_station_id_time_ms" ON "call_nonce" ("station_id", "time_ms")',
     'CREATE TABLE "push_refusal" ("station_id" VARCHAR(32) NOT NULL PRIMARY KEY, '
-        '"count" INTEGER NOT NULL, "last_at" {time}, "last_reason" VARCHAR(64), '
-        '"last_detail" VARCHAR(200), FOREIGN KEY ("station_id") REFERENCES "station" ('
-        '"id") ON DELETE CASCADE)',
+    '"count" INTEGER NOT NULL, "last_at" {time}, "last_reason" VARCHAR(64), '
+    '"last_detail" VARCHAR(200), FOREIGN KEY ("station_id") REFERENCES "station" ('
+    '"id") ON DELETE CASCADE)',
 )
 
 _REPLICATED_TABLES = ("worker", "employer", "job", "assignment", "complaint")
@@ -223,19 +233,27 @@ def _create_first_release(database: Any) -> None:
 
 def _seed_hub_state(database: Any) -> None:
     """The hub log's counter row."""
-    database.execute_sql('INSERT INTO "hub_state" ("key", "seq", "head", "hlc_wall", "hlc_counter") '
-                         "VALUES ('hub_log', 0, '', 0, 0)")
+    database.execute_sql(
+        'INSERT INTO "hub_state" ("key", "seq", "head", "hlc_wall", "hlc_counter") '
+        "VALUES ('hub_log', 0, '', 0, 0)"
+    )
 
 
 def _indexes_for_city_and_ingest(database: Any) -> None:
     """Fewer, better indexes: one (station, created_at) per replicated table for per-station
     counts over a period instead of separate ones; none that a unique index already covers."""
-    for name in ("applied_entry_station_id", *(f"{t}_station" for t in _REPLICATED_TABLES),
-                 *(f"{t}_created_at" for t in _REPLICATED_TABLES), "job_status", "job_posted_at"):
+    for name in (
+        "applied_entry_station_id",
+        *(f"{t}_station" for t in _REPLICATED_TABLES),
+        *(f"{t}_created_at" for t in _REPLICATED_TABLES),
+        "job_status",
+        "job_posted_at",
+    ):
         database.execute_sql(f'DROP INDEX "{name}"')
     for table in _REPLICATED_TABLES:
-        database.execute_sql(f'CREATE INDEX "{table}_station_created_at" '
-                             f'ON "{table}" ("station", "created_at")')
+        database.execute_sql(
+            f'CREATE INDEX "{table}_station_created_at" ON "{table}" ("station", "created_at")'
+        )
 
 
 def _live_indexes(database: Any) -> None:
@@ -244,14 +262,18 @@ def _live_indexes(database: Any) -> None:
     if not _is_sqlite(database):
         for table in ("worker", "employer", "assignment", "person"):
             database.execute_sql(
-                f'ALTER TABLE "{table}" ALTER COLUMN "id_hash" TYPE varchar(64) COLLATE "C"')
+                f'ALTER TABLE "{table}" ALTER COLUMN "id_hash" TYPE varchar(64) COLLATE "C"'
+            )
     database.execute_sql('DROP INDEX "worker_id_hash"')
-    database.execute_sql('CREATE INDEX "worker_live_id_hash" ON "worker" ("id_hash") '
-                         "WHERE NOT deleted")
+    database.execute_sql(
+        'CREATE INDEX "worker_live_id_hash" ON "worker" ("id_hash") WHERE NOT deleted'
+    )
     for table in _REPLICATED_TABLES:
         database.execute_sql(f'DROP INDEX "{table}_station_created_at"')
-        database.execute_sql(f'CREATE INDEX "{table}_live_station_created_at" '
-                             f'ON "{table}" ("station", "created_at") WHERE NOT deleted')
+        database.execute_sql(
+            f'CREATE INDEX "{table}_live_station_created_at" '
+            f'ON "{table}" ("station", "created_at") WHERE NOT deleted'
+        )
 
 
 def _fill_seconds(database: Any) -> None:
@@ -259,22 +281,30 @@ def _fill_seconds(database: Any) -> None:
     jobs in order, so per-station median and p90 read the index alone, already sorted."""
     start = "COALESCE(dispatch_started_at, posted_at)"
     if _is_sqlite(database):
-        seconds = (f"MAX(0, CAST(strftime('%s', filled_at) AS INTEGER) - "
-                   f"CAST(strftime('%s', {start}) AS INTEGER))")
+        seconds = (
+            f"MAX(0, CAST(strftime('%s', filled_at) AS INTEGER) - "
+            f"CAST(strftime('%s', {start}) AS INTEGER))"
+        )
     else:
         seconds = f"GREATEST(0, FLOOR(date_part('epoch', filled_at - {start})))::integer"
     database.execute_sql('ALTER TABLE "job" ADD COLUMN "fill_seconds" INTEGER')
-    database.execute_sql(f'UPDATE "job" SET "fill_seconds" = {seconds} '
-                         f"WHERE filled_at IS NOT NULL AND {start} IS NOT NULL")
-    database.execute_sql('CREATE INDEX "job_live_fill_seconds" ON "job" '
-                         '("station", "fill_seconds", "filled_at") '
-                         "WHERE NOT deleted AND fill_seconds IS NOT NULL")
+    database.execute_sql(
+        f'UPDATE "job" SET "fill_seconds" = {seconds} '
+        f"WHERE filled_at IS NOT NULL AND {start} IS NOT NULL"
+    )
+    database.execute_sql(
+        'CREATE INDEX "job_live_fill_seconds" ON "job" '
+        '("station", "fill_seconds", "filled_at") '
+        "WHERE NOT deleted AND fill_seconds IS NOT NULL"
+    )
 
 
 def _postings_index(database: Any) -> None:
     """Postings per station over a year read an index of live jobs by posting time."""
-    database.execute_sql('CREATE INDEX "job_live_station_posted_at" ON "job" '
-                         '("station", "posted_at") WHERE NOT deleted')
+    database.execute_sql(
+        'CREATE INDEX "job_live_station_posted_at" ON "job" '
+        '("station", "posted_at") WHERE NOT deleted'
+    )
 
 
 def _clock_allowances(database: Any) -> None:

@@ -25,11 +25,20 @@ def hub_key(app: Flask | None = None) -> sp.SigningKey:
     return sp.SigningKey.from_seed(keys._raw("hub_ed25519.key", app))
 
 
-def encode_hub_entry(*, seq: int, prev_hash: str, hlc: tuple[int, int], entity: str,
-                     entity_id: str, op: str, fields: dict[str, Any]) -> tuple[bytes, str]:
+def encode_hub_entry(
+    *,
+    seq: int,
+    prev_hash: str,
+    hlc: tuple[int, int],
+    entity: str,
+    entity_id: str,
+    op: str,
+    fields: dict[str, Any],
+) -> tuple[bytes, str]:
     """Canonical bytes and hash of one hub-log entry (a sync_protocol entry of the hub's log)."""
-    entry = sp.make_entry(hub_id(), HUB_EPOCH, seq, prev_hash or None, hlc, entity, entity_id,
-                          op, fields, hub_id())
+    entry = sp.make_entry(
+        hub_id(), HUB_EPOCH, seq, prev_hash or None, hlc, entity, entity_id, op, fields, hub_id()
+    )
     raw = sp.encode_entry(entry)
     return raw, sp.entry_hash(raw)
 
@@ -41,12 +50,19 @@ def hub_batch(raws: list[bytes], hlc: tuple[int, int]) -> bytes:
 
 def receipt(station: Station, hub_seq: int, hub_time_ms: int) -> bytes:
     """The signed receipt for what the hub holds of `station`'s log."""
-    return receipt_for(station.id, station.epoch, station.head_seq,
-                       station.head_hash or sp.GENESIS_HASH, hub_seq, hub_time_ms)
+    return receipt_for(
+        station.id,
+        station.epoch,
+        station.head_seq,
+        station.head_hash or sp.GENESIS_HASH,
+        hub_seq,
+        hub_time_ms,
+    )
 
 
-def receipt_for(station_id: str, epoch: int, seq: int, head_hash: str, hub_seq: int,
-                hub_time_ms: int) -> bytes:
+def receipt_for(
+    station_id: str, epoch: int, seq: int, head_hash: str, hub_seq: int, hub_time_ms: int
+) -> bytes:
     """The signed receipt for a station's accepted head (epoch, seq, head hash)."""
     body = Receipt(station_id, epoch, seq, head_hash, hub_id(), hub_seq, hub_time_ms)
     return sign_receipt(body, hub_key())
@@ -57,12 +73,26 @@ def key_ring(station: Station) -> sp.KeyRing:
     records = []
     sql = db.prepared("station_keys", lambda: StationKey.select().where(StationKey.station == ""))
     for row in StationKey.raw(sql, station.id):
-        until = (row.valid_until_epoch, row.valid_until_seq) if row.valid_until_seq is not None \
+        until = (
+            (row.valid_until_epoch, row.valid_until_seq)
+            if row.valid_until_seq is not None
             else sp.keys.FOREVER
-        revoked = (row.revoked_after_epoch or station.epoch, row.revoked_after_seq) \
-            if row.status == "revoked" else None
-        records.append(sp.KeyRecord(row.key_id, bytes.fromhex(row.public_key), station.id,
-                                    (row.valid_from_epoch, row.valid_from_seq), until, revoked))
+        )
+        revoked = (
+            (row.revoked_after_epoch or station.epoch, row.revoked_after_seq)
+            if row.status == "revoked"
+            else None
+        )
+        records.append(
+            sp.KeyRecord(
+                row.key_id,
+                bytes.fromhex(row.public_key),
+                station.id,
+                (row.valid_from_epoch, row.valid_from_seq),
+                until,
+                revoked,
+            )
+        )
     return sp.KeyRing(records)
 
 
@@ -74,5 +104,7 @@ def check_station_request(kind: str, data: bytes, station: Station) -> dict[str,
         return exc.reason.value
     if signed.obj.get("station") != station.id:
         return sp.Reason.WRONG_STATION.value
-    refusal = check_signed(signed, key_ring(station), station.id, (station.epoch, station.head_seq + 1))
+    refusal = check_signed(
+        signed, key_ring(station), station.id, (station.epoch, station.head_seq + 1)
+    )
     return refusal.value if refusal is not None else signed.obj

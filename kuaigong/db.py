@@ -57,8 +57,12 @@ def connect_per_request(app: Flask, database: peewee.DatabaseProxy) -> None:
             database.close()
 
 
-def migrate(database: peewee.DatabaseProxy, steps: Sequence[tuple[int, Migration]],
-            versions: type[peewee.Model], until: int | None = None) -> list[int]:
+def migrate(
+    database: peewee.DatabaseProxy,
+    steps: Sequence[tuple[int, Migration]],
+    versions: type[peewee.Model],
+    until: int | None = None,
+) -> list[int]:
     """Apply the numbered `steps` the database has not seen yet (up to `until`), each in its own
     transaction together with its row in the `versions` table; return the numbers applied.
 

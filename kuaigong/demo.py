@@ -49,17 +49,47 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) 
 
 def _hub_setup(folder: Path, env: dict[str, str]) -> list[str]:
     """Initialise the hub with an admin and one enrolment code per demo station."""
-    subprocess.run(_kuaigong("hub", "init", "--data", str(folder)), check=True, env=env,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run(_kuaigong("hub", "create-admin", "--data", str(folder), "admin",
-                             "--name", "市级管理员", "--password", "kuaigong"),
-                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        _kuaigong("hub", "init", "--data", str(folder)),
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        _kuaigong(
+            "hub",
+            "create-admin",
+            "--data",
+            str(folder),
+            "admin",
+            "--name",
+            "市级管理员",
+            "--password",
+            "kuaigong",
+        ),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     codes = []
     for _, name, community in STATIONS:
         out = subprocess.run(
-            _kuaigong("hub", "add-station", "--data", str(folder), "--name", name,
-                      "--district", "朝阳区", "--community", community),
-            check=True, env=env, capture_output=True, text=True,
+            _kuaigong(
+                "hub",
+                "add-station",
+                "--data",
+                str(folder),
+                "--name",
+                name,
+                "--district",
+                "朝阳区",
+                "--community",
+                community,
+            ),
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
         ).stdout.split()
         codes.append(out[out.index("code") + 1])
     return codes
@@ -73,10 +103,19 @@ def _start(name: str, url: str, args: list[str], env: dict[str, str], log: Path)
 
 @click.command("demo")
 @click.option("--data", default="demo-data", show_default=True, help="Folder for all demo data.")
-@click.option("--base-port", default=8080, show_default=True, type=int,
-              help="The hub listens here, the stations on the next ports.")
-@click.option("--fresh/--keep", default=True, show_default=True,
-              help="Start from empty data folders, or keep the last run's data.")
+@click.option(
+    "--base-port",
+    default=8080,
+    show_default=True,
+    type=int,
+    help="The hub listens here, the stations on the next ports.",
+)
+@click.option(
+    "--fresh/--keep",
+    default=True,
+    show_default=True,
+    help="Start from empty data folders, or keep the last run's data.",
+)
 def demo(data: str, base_port: int, fresh: bool) -> None:
     """Start a hub and three stations on loopback with sample data, syncing; print their URLs."""
     root = Path(data).resolve()
@@ -89,24 +128,50 @@ def demo(data: str, base_port: int, fresh: bool) -> None:
     running: list[_Process] = []
     try:
         codes = _hub_setup(root / "hub", env) if first_run else []
-        running.append(_start("市级枢纽 hub", hub_url,
-                              ["hub", "run", "--data", str(root / "hub"), "--port", str(base_port)],
-                              env, root / "hub.log"))
+        running.append(
+            _start(
+                "市级枢纽 hub",
+                hub_url,
+                ["hub", "run", "--data", str(root / "hub"), "--port", str(base_port)],
+                env,
+                root / "hub.log",
+            )
+        )
         _wait_healthy(hub_url + "api/v1/healthz", running[0].proc)
         for index, (slug, name, _community) in enumerate(STATIONS, start=1):
             folder = str(root / slug)
-            station_env = {**env, "KUAIGONG_STATION_STATION_ID": slug,
-                           "KUAIGONG_STATION_STATION_NAME": name}
+            station_env = {
+                **env,
+                "KUAIGONG_STATION_STATION_ID": slug,
+                "KUAIGONG_STATION_STATION_NAME": name,
+            }
             if first_run:
                 for args in (["init"], ["enroll", hub_url, codes[index - 1]], ["seed-demo"]):
-                    subprocess.run(_kuaigong("station", args[0], "--data", folder, *args[1:]),
-                                   check=True, env=station_env, stdout=subprocess.DEVNULL)
+                    subprocess.run(
+                        _kuaigong("station", args[0], "--data", folder, *args[1:]),
+                        check=True,
+                        env=station_env,
+                        stdout=subprocess.DEVNULL,
+                    )
             port = base_port + index
-            running.append(_start(
-                name, f"http://127.0.0.1:{port}/",
-                ["station", "run", "--data", folder, "--host", "127.0.0.1", "--port", str(port)],
-                station_env, root / f"{slug}.log",
-            ))
+            running.append(
+                _start(
+                    name,
+                    f"http://127.0.0.1:{port}/",
+                    [
+                        "station",
+                        "run",
+                        "--data",
+                        folder,
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                    ],
+                    station_env,
+                    root / f"{slug}.log",
+                )
+            )
         for p in running[1:]:
             _wait_healthy(p.url + "api/v1/healthz", p.proc)
         click.echo("\nKuaigong demo is running (Ctrl-C stops it):")

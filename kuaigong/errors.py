@@ -23,8 +23,11 @@ class FieldError:
     message_en: str
 
     def as_dict(self, lang: str = "zh") -> dict[str, str]:
-        return {"field": self.field, "code": self.code,
-                "message": _in(lang, self.message_zh, self.message_en)}
+        return {
+            "field": self.field,
+            "code": self.code,
+            "message": _in(lang, self.message_zh, self.message_en),
+        }
 
 
 @dataclass

@@ -43,11 +43,19 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for key, value in pairs:
         name = key[:64]
         if key in seen:
-            raise BodyError("duplicate_key", name, f"字段“{name}”在请求中出现了两次",
-                            f"The field \"{name}\" appears twice")
+            raise BodyError(
+                "duplicate_key",
+                name,
+                f"字段“{name}”在请求中出现了两次",
+                f'The field "{name}" appears twice',
+            )
         if _holds_bad_number(value):
-            raise BodyError("invalid_number", name, f"{name} 的数值无效或太大",
-                            f"{name} holds an invalid or far too large number")
+            raise BodyError(
+                "invalid_number",
+                name,
+                f"{name} 的数值无效或太大",
+                f"{name} holds an invalid or far too large number",
+            )
         seen[key] = value
     return seen
 
@@ -72,18 +80,35 @@ def parse_object(raw: bytes) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise _whole("body_not_utf8", "请求内容必须是 UTF-8 编码", "The request body must be UTF-8") from None
+        raise _whole(
+            "body_not_utf8", "请求内容必须是 UTF-8 编码", "The request body must be UTF-8"
+        ) from None
     try:
-        data = json.loads(text, object_pairs_hook=_object, parse_constant=_number,
-                          parse_float=_number, parse_int=_number)
+        data = json.loads(
+            text,
+            object_pairs_hook=_object,
+            parse_constant=_number,
+            parse_float=_number,
+            parse_int=_number,
+        )
     except RecursionError:
-        raise _whole("body_too_deep", "请求内容嵌套层数太多", "The request body is nested too deeply") from None
+        raise _whole(
+            "body_too_deep", "请求内容嵌套层数太多", "The request body is nested too deeply"
+        ) from None
     except ValueError:
-        raise _whole("invalid_json", "请求内容不是有效的 JSON", "The request body is not valid JSON") from None
+        raise _whole(
+            "invalid_json", "请求内容不是有效的 JSON", "The request body is not valid JSON"
+        ) from None
     if _holds_bad_number(data):
-        raise _whole("invalid_number", "请求内容中的数字无效或太大",
-                     "The request body holds an invalid or far too large number")
+        raise _whole(
+            "invalid_number",
+            "请求内容中的数字无效或太大",
+            "The request body holds an invalid or far too large number",
+        )
     if not isinstance(data, dict):
-        raise _whole("body_not_object", "请求内容必须是 JSON 对象（{...}）",
-                     "The request body must be a JSON object ({...})")
+        raise _whole(
+            "body_not_object",
+            "请求内容必须是 JSON 对象（{...}）",
+            "The request body must be a JSON object ({...})",
+        )
     return data

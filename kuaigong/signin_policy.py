@@ -55,7 +55,9 @@ class Count:
     locked: bool
 
 
-def count_failure(scope: str, failures: int, last_failure_at: dt.datetime | None, now: dt.datetime) -> Count:
+def count_failure(
+    scope: str, failures: int, last_failure_at: dt.datetime | None, now: dt.datetime
+) -> Count:
     """One more failure at `now` on a count (wiped first after the policy's quiet spell)."""
     rule = policy(scope)
     if last_failure_at is not None and (now - last_failure_at).total_seconds() > rule.forget_after:
@@ -85,7 +87,9 @@ def blocked_by(rows: Iterable[Counted], now: dt.datetime) -> tuple[dt.datetime, 
     blocked = [r for r in rows if r.blocked_until is not None and r.blocked_until > now]
     if not blocked:
         return None
-    return max(r.blocked_until for r in blocked if r.blocked_until is not None), any(r.locked for r in blocked)
+    return max(r.blocked_until for r in blocked if r.blocked_until is not None), any(
+        r.locked for r in blocked
+    )
 
 
 def add_failure(scope: str, row: Counted, now: dt.datetime) -> tuple[Before, After]:
@@ -115,7 +119,9 @@ def longest_wait(after: Iterable[After]) -> tuple[dt.datetime, bool] | None:
 
 def forget_before(now: dt.datetime) -> dt.datetime:
     """Counts whose last failure is older than this are forgotten (when they block nothing)."""
-    return now - dt.timedelta(seconds=max(policy("account").forget_after, policy("address").forget_after))
+    return now - dt.timedelta(
+        seconds=max(policy("account").forget_after, policy("address").forget_after)
+    )
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,9 @@ def wait(until: dt.datetime, now: dt.datetime, utc_offset_hours: int) -> Wait:
     seconds = max(1, int((until - now).total_seconds() + 0.999))
     minutes = (seconds + 59) // 60
     when_zh = f"{minutes} 分钟" if seconds >= 60 else f"{seconds} 秒"
-    when_en = f"{minutes} minute{'s' if minutes > 1 else ''}" if seconds >= 60 else f"{seconds} seconds"
+    when_en = (
+        f"{minutes} minute{'s' if minutes > 1 else ''}" if seconds >= 60 else f"{seconds} seconds"
+    )
     return Wait(seconds, local, when_zh, when_en)
 
 
@@ -143,7 +151,8 @@ def forget_old(table: Any, now: dt.datetime) -> None:
     up otherwise); `table` is the app's own peewee SigninThrottle model."""
     table.delete().where(
         (table.last_failure_at.is_null() | (table.last_failure_at < forget_before(now)))
-        & (table.blocked_until.is_null() | (table.blocked_until <= now))).execute()
+        & (table.blocked_until.is_null() | (table.blocked_until <= now))
+    ).execute()
 
 
 def blocked_now(table: Any, now: dt.datetime) -> list[Any]:

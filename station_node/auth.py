@@ -93,7 +93,9 @@ def _check_session_csrf() -> None:
 
 
 def _not_staff() -> Forbidden:
-    return Forbidden("staff_only", "只有驿站工作人员可以进行此操作", "Only station staff may do this")
+    return Forbidden(
+        "staff_only", "只有驿站工作人员可以进行此操作", "Only station staff may do this"
+    )
 
 
 def api_staff(view: F) -> F:
@@ -119,7 +121,9 @@ def api_admin(view: F) -> F:
         if g.staff is None:
             raise _not_staff() if g.worker is not None else Unauthorized()
         if g.staff.role != "admin":
-            raise Forbidden("admin_only", "只有驿站管理员可以进行此操作", "Only a station admin may do this")
+            raise Forbidden(
+                "admin_only", "只有驿站管理员可以进行此操作", "Only a station admin may do this"
+            )
         _check_session_csrf()
         return view(*args, **kwargs)
 
@@ -171,7 +175,9 @@ def console_admin(view: F) -> F:
         if current_staff() is None or g.auth_via != "session":
             return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
         if g.staff.role != "admin":
-            raise Forbidden("admin_only", "只有驿站管理员可以进行此操作", "Only a station admin may do this")
+            raise Forbidden(
+                "admin_only", "只有驿站管理员可以进行此操作", "Only a station admin may do this"
+            )
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -26,7 +26,9 @@ from kuaigong import clock
 from station_node.db import database
 from station_node.models import ChangeEntry
 
-_origin: contextvars.ContextVar[str | None] = contextvars.ContextVar("kuaigong_origin", default=None)
+_origin: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "kuaigong_origin", default=None
+)
 SEALED_ENTITIES = ("worker", "employer")
 
 
@@ -76,14 +78,24 @@ def protocol_seq(row: ChangeEntry, bases: dict[str, int]) -> int:
 
 def encode_row(row: ChangeEntry, station: str, bases: dict[str, int]) -> bytes:
     """The canonical bytes of a stored entry, rebuilt from its columns."""
-    entry = sp.make_entry(station, row.epoch, protocol_seq(row, bases), row.prev_hash or None,
-                          (row.hlc_wall, row.hlc_counter), row.entity, row.entity_id, row.op,
-                          row.fields, row.origin)
+    entry = sp.make_entry(
+        station,
+        row.epoch,
+        protocol_seq(row, bases),
+        row.prev_hash or None,
+        (row.hlc_wall, row.hlc_counter),
+        row.entity,
+        row.entity_id,
+        row.op,
+        row.fields,
+        row.origin,
+    )
     return sp.encode_entry(entry)
 
 
-def _note_if_restored(receipt: sp.Receipt | None, station: str, epoch: int, head_seq: int,
-                      head_hash: str) -> None:
+def _note_if_restored(
+    receipt: sp.Receipt | None, station: str, epoch: int, head_seq: int, head_hash: str
+) -> None:
     """A head behind the hub's receipt (restored backup): note where the log goes on; keep writing.
 
     The station keeps serving its users; its sync holds these entries back until the hub signs
@@ -112,12 +124,16 @@ def _sealed(entity: str, entity_id: str, op: str, fields: dict[str, Any]) -> dic
 
 _TABLE = ChangeEntry._meta.table_name
 # The chain head, read inside the caller's write transaction: one index step on the primary key.
-_HEAD = (f'SELECT "seq", "epoch", "entry_hash", "hlc_wall", "hlc_counter" FROM "{_TABLE}" '
-         'ORDER BY "seq" DESC LIMIT 1')
+_HEAD = (
+    f'SELECT "seq", "epoch", "entry_hash", "hlc_wall", "hlc_counter" FROM "{_TABLE}" '
+    'ORDER BY "seq" DESC LIMIT 1'
+)
 _FIELDS = ChangeEntry._meta.fields
-_INSERT = (f'INSERT INTO "{_TABLE}" ("seq", "epoch", "hlc_wall", "hlc_counter", "entity", "entity_id", '
-           '"op", "fields", "origin", "prev_hash", "entry_hash", "created_at") '
-           'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+_INSERT = (
+    f'INSERT INTO "{_TABLE}" ("seq", "epoch", "hlc_wall", "hlc_counter", "entity", "entity_id", '
+    '"op", "fields", "origin", "prev_hash", "entry_hash", "created_at") '
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -> ChangeEntry:
@@ -150,18 +166,41 @@ def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -
     if in_app:
         values = _sealed(entity, str(entity_id), op, values)
     origin = _origin.get() or station
-    entry = sp.make_entry(station, epoch, seq, prev, stamp, entity, str(entity_id), op, values, origin)
+    entry = sp.make_entry(
+        station, epoch, seq, prev, stamp, entity, str(entity_id), op, values, origin
+    )
     digest = sp.entry_hash(sp.encode_entry(entry))
     row = ChangeEntry(
-        seq=(last[0] + 1) if last is not None else 1, epoch=epoch, hlc_wall=stamp.wall,
-        hlc_counter=stamp.counter, entity=entity, entity_id=entry.entity_id, op=op, fields=values,
-        origin=origin, prev_hash=entry.prev, entry_hash=digest, created_at=clock.now(),
+        seq=(last[0] + 1) if last is not None else 1,
+        epoch=epoch,
+        hlc_wall=stamp.wall,
+        hlc_counter=stamp.counter,
+        entity=entity,
+        entity_id=entry.entity_id,
+        op=op,
+        fields=values,
+        origin=origin,
+        prev_hash=entry.prev,
+        entry_hash=digest,
+        created_at=clock.now(),
     )
-    database.execute_sql(_INSERT, [
-        row.seq, epoch, stamp.wall, stamp.counter, entity, entry.entity_id, op,
-        _FIELDS["fields"].db_value(values), origin, entry.prev, digest,
-        _FIELDS["created_at"].db_value(row.created_at),
-    ])
+    database.execute_sql(
+        _INSERT,
+        [
+            row.seq,
+            epoch,
+            stamp.wall,
+            stamp.counter,
+            entity,
+            entry.entity_id,
+            op,
+            _FIELDS["fields"].db_value(values),
+            origin,
+            entry.prev,
+            digest,
+            _FIELDS["created_at"].db_value(row.created_at),
+        ],
+    )
     row._dirty.clear()
     return row
 
@@ -178,5 +217,6 @@ def rechain(station: str, local_origin: str, bases: dict[str, int]) -> int:
             row.prev_hash = prev or sp.GENESIS_HASH
             prev = row.entry_hash = sp.entry_hash(encode_row(row, station, bases))
             ChangeEntry.update(origin=row.origin, prev_hash=row.prev_hash, entry_hash=prev).where(
-                ChangeEntry.seq == row.seq).execute()
+                ChangeEntry.seq == row.seq
+            ).execute()
     return len(rows)

@@ -113,12 +113,17 @@ def run_command(data: str, host: str, port: int, threads: int) -> None:
     ensure_keys(app)
     start = check_on_start(app)
     if start.get("enrolled") and not start.get("may_append"):
-        click.echo("警告 warning: 本站数据库落后于中心回执（可能从旧备份恢复）：照常登记，新数据待中心签发新纪元后上传 / "
-                   "the database is behind the hub's receipt (restored?): serving as usual; new entries wait "
-                   "for the hub's epoch reset", err=True)
+        click.echo(
+            "警告 warning: 本站数据库落后于中心回执（可能从旧备份恢复）：照常登记，新数据待中心签发新纪元后上传 / "
+            "the database is behind the hub's receipt (restored?): serving as usual; new entries wait "
+            "for the hub's epoch reset",
+            err=True,
+        )
     if start.get("altered"):
-        click.echo(f"警告 warning: 第 {start['altered']} 条变更记录被改动过 / entry {start['altered']} was altered",
-                   err=True)
+        click.echo(
+            f"警告 warning: 第 {start['altered']} 条变更记录被改动过 / entry {start['altered']} was altered",
+            err=True,
+        )
     scheduler = start_scheduler(app)
     click.echo(f"station serving on http://{host}:{port}/ (data: {app.config['DATA_DIR']})")
     try:
@@ -156,9 +161,11 @@ def enroll_command(data: str, hub_url: str, code: str) -> None:
 
     answer = _sync_step(data, _enroll)
     verb = "rotated key of" if answer["rotated"] else "enrolled as"
-    click.echo(f"{verb} station {answer['station_id']} ({answer.get('station_name', '')}) "
-               f"with hub {answer['hub_id']}; key {answer['key_id']}; "
-               f"ID hashes moved to the city key: {answer['rehashed']}")
+    click.echo(
+        f"{verb} station {answer['station_id']} ({answer.get('station_name', '')}) "
+        f"with hub {answer['hub_id']}; key {answer['key_id']}; "
+        f"ID hashes moved to the city key: {answer['rehashed']}"
+    )
 
 
 @station.command("sync")
@@ -168,9 +175,11 @@ def sync_command(data: str) -> None:
     from station_node.sync.client import sync_once
 
     out = _sync_step(data, sync_once)
-    click.echo(f"pushed {out.pushed} entries in {out.batches} batches; hub holds up to "
-               f"{out.accepted_seq}; pulled {out.pulled} hub-log entries (hub seq {out.hub_seq})"
-               + (f"; writing paused: {out.blocked}" if out.blocked else ""))
+    click.echo(
+        f"pushed {out.pushed} entries in {out.batches} batches; hub holds up to "
+        f"{out.accepted_seq}; pulled {out.pulled} hub-log entries (hub seq {out.hub_seq})"
+        + (f"; writing paused: {out.blocked}" if out.blocked else "")
+    )
 
 
 @station.command("export-bundle")
@@ -181,8 +190,10 @@ def export_bundle_command(data: str, path: str) -> None:
     from station_node.sync.bundles import export_bundle
 
     out = _sync_step(data, lambda app: export_bundle(app, path))
-    click.echo(f"wrote {out['entries']} entries ({out['first']}..{out['last']}) in "
-               f"{out['batches']} signed batches to {path}")
+    click.echo(
+        f"wrote {out['entries']} entries ({out['first']}..{out['last']}) in "
+        f"{out['batches']} signed batches to {path}"
+    )
 
 
 @station.command("import-bundle")
@@ -193,9 +204,11 @@ def import_bundle_command(data: str, path: str) -> None:
     from station_node.sync.bundles import import_bundle
 
     out = _sync_step(data, lambda app: import_bundle(app, path))
-    click.echo(f"hub holds our log up to {out['accepted_seq']}; applied {out['hub_entries']} "
-               f"hub-log entries (hub seq {out['hub_seq']})"
-               + (f"; writing paused: {out['blocked']}" if out["blocked"] else ""))
+    click.echo(
+        f"hub holds our log up to {out['accepted_seq']}; applied {out['hub_entries']} "
+        f"hub-log entries (hub seq {out['hub_seq']})"
+        + (f"; writing paused: {out['blocked']}" if out["blocked"] else "")
+    )
 
 
 @station.command("backup")
@@ -217,12 +230,16 @@ def restore_command(data: str, path: str) -> None:
     from station_node.sync.backup import restore
 
     out = _sync_step(data, lambda app: restore(app, path))
-    click.echo(f"restored {path}: log head {out['epoch']}:{out['head_seq']}, the hub holds "
-               f"{out['receipt_seq']}; files added: {', '.join(out['written']) or 'none'}")
+    click.echo(
+        f"restored {path}: log head {out['epoch']}:{out['head_seq']}, the hub holds "
+        f"{out['receipt_seq']}; files added: {', '.join(out['written']) or 'none'}"
+    )
     if out["behind_hub"]:
-        click.echo("本站数据库比中心已收到的旧：照常登记；新登记的数据待中心签发新纪元后自动上传 / "
-                   "the database is older than what the hub holds: serve as usual; new entries reach "
-                   "the hub after its epoch reset")
+        click.echo(
+            "本站数据库比中心已收到的旧：照常登记；新登记的数据待中心签发新纪元后自动上传 / "
+            "the database is older than what the hub holds: serve as usual; new entries reach "
+            "the hub after its epoch reset"
+        )
 
 
 @station.command("normalise-ids")
@@ -239,4 +256,3 @@ def normalise_ids_command(data: str) -> None:
     click.echo(f"ID numbers brought to one form: {len(done['changed'])}")
     for record in done["clashes"]:
         click.echo(f"same person registered twice, left for staff: {record}")
-

@@ -44,8 +44,13 @@ POOL_WAIT_SECONDS = 10
 def open_database(path: str | Path) -> peewee.SqliteDatabase:
     """Open (creating if needed) the station's SQLite file and bind the proxy to it."""
     close_all()
-    db = PooledSqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, max_connections=POOL_SIZE,
-                              timeout=POOL_WAIT_SECONDS, check_same_thread=False)
+    db = PooledSqliteDatabase(
+        str(path),
+        pragmas=SQLITE_PRAGMAS,
+        max_connections=POOL_SIZE,
+        timeout=POOL_WAIT_SECONDS,
+        check_same_thread=False,
+    )
     database.initialize(db)
     return db
 
@@ -122,14 +127,18 @@ def _statement(kind: str, model: type[peewee.Model], names: tuple[str, ...], key
     meta = model._meta
     columns = [f'"{meta.fields[n].column_name}"' for n in names]
     if kind == "insert":
-        text = (f'INSERT INTO "{meta.table_name}" ({", ".join(columns)}) '
-                f'VALUES ({", ".join("?" for _ in names)})')
+        text = (
+            f'INSERT INTO "{meta.table_name}" ({", ".join(columns)}) '
+            f"VALUES ({', '.join('?' for _ in names)})"
+        )
     elif kind == "update":
         sets = ", ".join(f"{c} = ?" for c in columns)
         text = f'UPDATE "{meta.table_name}" SET {sets} WHERE "{meta.primary_key.column_name}" = ?'
     else:
-        text = (f'SELECT {", ".join(columns)} FROM "{meta.table_name}" '
-                f'WHERE "{meta.fields[key].column_name}" = ? LIMIT 1')
+        text = (
+            f'SELECT {", ".join(columns)} FROM "{meta.table_name}" '
+            f'WHERE "{meta.fields[key].column_name}" = ? LIMIT 1'
+        )
     _statements[(kind, model, names, key)] = text
     return text
 
@@ -156,12 +165,15 @@ def get_row(model: type[M], key: str, value: Any, names: tuple[str, ...] | None 
     return row
 
 
-def get_values(model: type[peewee.Model], key: str, value: Any,
-               names: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+def get_values(
+    model: type[peewee.Model], key: str, value: Any, names: tuple[str, ...] | None = None
+) -> dict[str, Any] | None:
     """Like `get_row`, as a dict of field name → Python value."""
     fields = model._meta.fields
     names = names or tuple(model._meta.sorted_field_names)
-    found = database.execute_sql(_statement("select", model, names, key), (fields[key].db_value(value),)).fetchone()
+    found = database.execute_sql(
+        _statement("select", model, names, key), (fields[key].db_value(value),)
+    ).fetchone()
     if found is None:
         return None
     return {n: fields[n].python_value(v) for n, v in zip(names, found, strict=True)}

@@ -15,34 +15,34 @@ from typing import Any
 
 _FIRST_RELEASE = (
     'CREATE TABLE "employer" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, '
-        '"kind" VARCHAR(16) NOT NULL, "name" VARCHAR(128) NOT NULL, "id_cipher" BLOB, '
-        '"id_hash" VARCHAR(64), "id_masked" VARCHAR(18), "credit_code" VARCHAR(18), '
-        '"contact_name" VARCHAR(64) NOT NULL, "mobile" VARCHAR(11) NOT NULL, '
-        '"address" VARCHAR(200) NOT NULL, "blocked" INTEGER NOT NULL, "block_reason" VARCHAR(200), '
-        '"created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL)',
+    '"kind" VARCHAR(16) NOT NULL, "name" VARCHAR(128) NOT NULL, "id_cipher" BLOB, '
+    '"id_hash" VARCHAR(64), "id_masked" VARCHAR(18), "credit_code" VARCHAR(18), '
+    '"contact_name" VARCHAR(64) NOT NULL, "mobile" VARCHAR(11) NOT NULL, '
+    '"address" VARCHAR(200) NOT NULL, "blocked" INTEGER NOT NULL, "block_reason" VARCHAR(200), '
+    '"created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL)',
     'CREATE INDEX "employer_id_hash" ON "employer" ("id_hash")',
     'CREATE INDEX "employer_credit_code" ON "employer" ("credit_code")',
     'CREATE TABLE "staff" ("id" INTEGER NOT NULL PRIMARY KEY, "username" VARCHAR(64) NOT NULL, '
-        '"display_name" VARCHAR(64) NOT NULL, "role" VARCHAR(16) NOT NULL, '
-        '"password_hash" VARCHAR(255) NOT NULL, "token_hash" VARCHAR(64), "active" INTEGER NOT NULL, '
-        '"created_at" DATETIME NOT NULL)',
+    '"display_name" VARCHAR(64) NOT NULL, "role" VARCHAR(16) NOT NULL, '
+    '"password_hash" VARCHAR(255) NOT NULL, "token_hash" VARCHAR(64), "active" INTEGER NOT NULL, '
+    '"created_at" DATETIME NOT NULL)',
     'CREATE UNIQUE INDEX "staff_username" ON "staff" ("username")',
     'CREATE UNIQUE INDEX "staff_token_hash" ON "staff" ("token_hash")',
     'CREATE TABLE "job" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, '
-        '"employer_id" VARCHAR(32) NOT NULL, "title" VARCHAR(100) NOT NULL, '
-        '"category" VARCHAR(32) NOT NULL, "description" TEXT NOT NULL, "skills" TEXT NOT NULL, '
-        '"headcount" INTEGER NOT NULL, "pay_fen" INTEGER NOT NULL, "pay_unit" VARCHAR(8) NOT NULL, '
-        '"address" VARCHAR(200) NOT NULL, "community" VARCHAR(64) NOT NULL, "starts_at" DATETIME, '
-        '"ends_at" DATETIME, "time_flexible" INTEGER NOT NULL, "term" VARCHAR(8) NOT NULL, '
-        '"urgency" VARCHAR(8) NOT NULL, "insurance_required" INTEGER NOT NULL, '
-        '"source" VARCHAR(16) NOT NULL, "source_department" VARCHAR(100), '
-        '"dispatch_mode" VARCHAR(8) NOT NULL, "status" VARCHAR(16) NOT NULL, '
-        '"screening_reasons" TEXT NOT NULL, "reviewed_by_id" INTEGER, "reviewed_at" DATETIME, '
-        '"posted_by_id" INTEGER, "posted_at" DATETIME NOT NULL, "dispatch_started_at" DATETIME, '
-        '"filled_at" DATETIME, "escalated_at" DATETIME, "confirmed_count" INTEGER NOT NULL, '
-        '"updated_at" DATETIME NOT NULL, FOREIGN KEY ("employer_id") REFERENCES "employer" ("id"), '
-        'FOREIGN KEY ("reviewed_by_id") REFERENCES "staff" ("id"), FOREIGN KEY ('
-        '"posted_by_id") REFERENCES "staff" ("id"))',
+    '"employer_id" VARCHAR(32) NOT NULL, "title" VARCHAR(100) NOT NULL, '
+    '"category" VARCHAR(32) NOT NULL, "description" TEXT NOT NULL, "skills" TEXT NOT NULL, '
+    '"headcount" INTEGER NOT NULL, "pay_fen" INTEGER NOT NULL, "pay_unit" VARCHAR(8) NOT NULL, '
+    '"address" VARCHAR(200) NOT NULL, "community" VARCHAR(64) NOT NULL, "starts_at" DATETIME, '
+    '"ends_at" DATETIME, "time_flexible" INTEGER NOT NULL, "term" VARCHAR(8) NOT NULL, '
+    '"urgency" VARCHAR(8) NOT NULL, "insurance_required" INTEGER NOT NULL, '
+    '"source" VARCHAR(16) NOT NULL, "source_department" VARCHAR(100), '
+    '"dispatch_mode" VARCHAR(8) NOT NULL, "status" VARCHAR(16) NOT NULL, '
+    '"screening_reasons" TEXT NOT NULL, "reviewed_by_id" INTEGER, "reviewed_at" DATETIME, '
+    '"posted_by_id" INTEGER, "posted_at" DATETIME NOT NULL, "dispatch_started_at" DATETIME, '
+    '"filled_at" DATETIME, "escalated_at" DATETIME, "confirmed_count" INTEGER NOT NULL, '
+    '"updated_at" DATETIME NOT NULL, FOREIGN KEY ("employer_id") REFERENCES "employer" ("id"), '
+    'FOREIGN KEY ("reviewed_by_id") REFERENCES "staff" ("id"), FOREIGN KEY ('
+    '"posted_by_id") REFERENCES "staff" ("id"))',
     'CREATE INDEX "job_employer_id" ON "job" ("employer_id")',
     'CREATE INDEX "job_community" ON "job" ("community")',
     'CREATE INDEX "job_status" ON "job" ("status")',
@@ -50,30 +50,30 @@ _FIRST_RELEASE = (
     'CREATE INDEX "job_posted_by_id" ON "job" ("posted_by_id")',
     'CREATE INDEX "job_posted_at" ON "job" ("posted_at")',
     'CREATE TABLE "worker" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "name" VARCHAR(64) NOT NULL, '
-        '"id_cipher" BLOB NOT NULL, "id_hash" VARCHAR(64) NOT NULL, '
-        '"id_masked" VARCHAR(18) NOT NULL, "birth_date" DATE NOT NULL, "sex" VARCHAR(1) NOT NULL, '
-        '"mobile" VARCHAR(11) NOT NULL, "skills" TEXT NOT NULL, "areas" TEXT NOT NULL, '
-        '"availability" TEXT NOT NULL, "priority_groups" TEXT NOT NULL, '
-        '"status" VARCHAR(16) NOT NULL, "block_reason" VARCHAR(200), '
-        '"no_show_count" INTEGER NOT NULL, "late_cancel_count" INTEGER NOT NULL, '
-        '"completed_count" INTEGER NOT NULL, "rating_sum" INTEGER NOT NULL, '
-        '"rating_count" INTEGER NOT NULL, "last_assigned_at" DATETIME, '
-        '"user_token_hash" VARCHAR(64), "created_at" DATETIME NOT NULL, '
-        '"updated_at" DATETIME NOT NULL)',
+    '"id_cipher" BLOB NOT NULL, "id_hash" VARCHAR(64) NOT NULL, '
+    '"id_masked" VARCHAR(18) NOT NULL, "birth_date" DATE NOT NULL, "sex" VARCHAR(1) NOT NULL, '
+    '"mobile" VARCHAR(11) NOT NULL, "skills" TEXT NOT NULL, "areas" TEXT NOT NULL, '
+    '"availability" TEXT NOT NULL, "priority_groups" TEXT NOT NULL, '
+    '"status" VARCHAR(16) NOT NULL, "block_reason" VARCHAR(200), '
+    '"no_show_count" INTEGER NOT NULL, "late_cancel_count" INTEGER NOT NULL, '
+    '"completed_count" INTEGER NOT NULL, "rating_sum" INTEGER NOT NULL, '
+    '"rating_count" INTEGER NOT NULL, "last_assigned_at" DATETIME, '
+    '"user_token_hash" VARCHAR(64), "created_at" DATETIME NOT NULL, '
+    '"updated_at" DATETIME NOT NULL)',
     'CREATE UNIQUE INDEX "worker_id_hash" ON "worker" ("id_hash")',
     'CREATE INDEX "worker_mobile" ON "worker" ("mobile")',
     'CREATE UNIQUE INDEX "worker_user_token_hash" ON "worker" ("user_token_hash")',
     'CREATE TABLE "assignment" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, '
-        '"job_id" VARCHAR(32) NOT NULL, "worker_id" VARCHAR(32) NOT NULL, "via" VARCHAR(8) NOT NULL, '
-        '"status" VARCHAR(16) NOT NULL, "starts_at" DATETIME, "ends_at" DATETIME, '
-        '"confirmed_at" DATETIME NOT NULL, "checked_in_at" DATETIME, "completed_at" DATETIME, '
-        '"quantity" INTEGER, "pay_fen" INTEGER, "pay_method" VARCHAR(16), "paid_at" DATETIME, '
-        '"worker_confirmed_pay_at" DATETIME, "cancelled_by" VARCHAR(16), '
-        '"cancel_late" INTEGER NOT NULL, "cancel_reason" VARCHAR(200), "rating_of_worker" INTEGER, '
-        '"rating_of_employer" INTEGER, "insurance_ref" VARCHAR(64), "assigned_by_id" INTEGER, '
-        '"updated_at" DATETIME NOT NULL, FOREIGN KEY ("job_id") REFERENCES "job" ('
-        '"id") ON DELETE CASCADE, FOREIGN KEY ("worker_id") REFERENCES "worker" ('
-        '"id") ON DELETE CASCADE, FOREIGN KEY ("assigned_by_id") REFERENCES "staff" ("id"))',
+    '"job_id" VARCHAR(32) NOT NULL, "worker_id" VARCHAR(32) NOT NULL, "via" VARCHAR(8) NOT NULL, '
+    '"status" VARCHAR(16) NOT NULL, "starts_at" DATETIME, "ends_at" DATETIME, '
+    '"confirmed_at" DATETIME NOT NULL, "checked_in_at" DATETIME, "completed_at" DATETIME, '
+    '"quantity" INTEGER, "pay_fen" INTEGER, "pay_method" VARCHAR(16), "paid_at" DATETIME, '
+    '"worker_confirmed_pay_at" DATETIME, "cancelled_by" VARCHAR(16), '
+    '"cancel_late" INTEGER NOT NULL, "cancel_reason" VARCHAR(200), "rating_of_worker" INTEGER, '
+    '"rating_of_employer" INTEGER, "insurance_ref" VARCHAR(64), "assigned_by_id" INTEGER, '
+    '"updated_at" DATETIME NOT NULL, FOREIGN KEY ("job_id") REFERENCES "job" ('
+    '"id") ON DELETE CASCADE, FOREIGN KEY ("worker_id") REFERENCES "worker" ('
+    '"id") ON DELETE CASCADE, FOREIGN KEY ("assigned_by_id") REFERENCES "staff" ("id"))',
     'CREATE INDEX "assignment_job_id" ON "assignment" ("job_id")',
     'CREATE INDEX "assignment_worker_id" ON "assignment" ("worker_id")',
     'CREATE INDEX "assignment_status" ON "assignment" ("status")',
@@ -81,54 +81,54 @@ _FIRST_RELEASE = (
     'CREATE UNIQUE INDEX "assignment_job_id_worker_id" ON "assignment" ("job_id", "worker_id")',
     'CREATE INDEX "assignment_worker_id_status" ON "assignment" ("worker_id", "status")',
     'CREATE TABLE "change_entry" ("seq" INTEGER NOT NULL PRIMARY KEY, "epoch" INTEGER NOT NULL, '
-        '"hlc_wall" INTEGER NOT NULL, "hlc_counter" INTEGER NOT NULL, "entity" VARCHAR(32) NOT NULL, '
-        '"entity_id" VARCHAR(64) NOT NULL, "op" VARCHAR(16) NOT NULL, "fields" TEXT NOT NULL, '
-        '"origin" VARCHAR(64) NOT NULL, "prev_hash" VARCHAR(64), "entry_hash" VARCHAR(64), '
-        '"created_at" DATETIME NOT NULL)',
+    '"hlc_wall" INTEGER NOT NULL, "hlc_counter" INTEGER NOT NULL, "entity" VARCHAR(32) NOT NULL, '
+    '"entity_id" VARCHAR(64) NOT NULL, "op" VARCHAR(16) NOT NULL, "fields" TEXT NOT NULL, '
+    '"origin" VARCHAR(64) NOT NULL, "prev_hash" VARCHAR(64), "entry_hash" VARCHAR(64), '
+    '"created_at" DATETIME NOT NULL)',
     'CREATE INDEX "change_entry_entity_entity_id" ON "change_entry" ("entity", "entity_id")',
     'CREATE TABLE "complaint" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "job_id" VARCHAR(32), '
-        '"worker_id" VARCHAR(32), "employer_id" VARCHAR(32), "by" VARCHAR(16) NOT NULL, '
-        '"kind" VARCHAR(32) NOT NULL, "text" TEXT NOT NULL, "status" VARCHAR(16) NOT NULL, '
-        '"resolution" TEXT, "created_at" DATETIME NOT NULL, "resolved_at" DATETIME, FOREIGN KEY ('
-        '"job_id") REFERENCES "job" ("id") ON DELETE SET NULL, FOREIGN KEY ('
-        '"worker_id") REFERENCES "worker" ("id") ON DELETE SET NULL, FOREIGN KEY ('
-        '"employer_id") REFERENCES "employer" ("id") ON DELETE SET NULL)',
+    '"worker_id" VARCHAR(32), "employer_id" VARCHAR(32), "by" VARCHAR(16) NOT NULL, '
+    '"kind" VARCHAR(32) NOT NULL, "text" TEXT NOT NULL, "status" VARCHAR(16) NOT NULL, '
+    '"resolution" TEXT, "created_at" DATETIME NOT NULL, "resolved_at" DATETIME, FOREIGN KEY ('
+    '"job_id") REFERENCES "job" ("id") ON DELETE SET NULL, FOREIGN KEY ('
+    '"worker_id") REFERENCES "worker" ("id") ON DELETE SET NULL, FOREIGN KEY ('
+    '"employer_id") REFERENCES "employer" ("id") ON DELETE SET NULL)',
     'CREATE INDEX "complaint_job_id" ON "complaint" ("job_id")',
     'CREATE INDEX "complaint_worker_id" ON "complaint" ("worker_id")',
     'CREATE INDEX "complaint_employer_id" ON "complaint" ("employer_id")',
     'CREATE TABLE "id_access" ("id" INTEGER NOT NULL PRIMARY KEY, "staff_id" INTEGER NOT NULL, '
-        '"entity" VARCHAR(16) NOT NULL, "entity_id" VARCHAR(32) NOT NULL, '
-        '"purpose" VARCHAR(200) NOT NULL, "at" DATETIME NOT NULL, FOREIGN KEY ('
-        '"staff_id") REFERENCES "staff" ("id"))',
+    '"entity" VARCHAR(16) NOT NULL, "entity_id" VARCHAR(32) NOT NULL, '
+    '"purpose" VARCHAR(200) NOT NULL, "at" DATETIME NOT NULL, FOREIGN KEY ('
+    '"staff_id") REFERENCES "staff" ("id"))',
     'CREATE INDEX "id_access_staff_id" ON "id_access" ("staff_id")',
     'CREATE TABLE "offer" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "job_id" VARCHAR(32) NOT NULL, '
-        '"worker_id" VARCHAR(32) NOT NULL, "rank" INTEGER NOT NULL, "status" VARCHAR(16) NOT NULL, '
-        '"sent_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "answered_at" DATETIME, '
-        'FOREIGN KEY ("job_id") REFERENCES "job" ("id") ON DELETE CASCADE, FOREIGN KEY ('
-        '"worker_id") REFERENCES "worker" ("id") ON DELETE CASCADE)',
+    '"worker_id" VARCHAR(32) NOT NULL, "rank" INTEGER NOT NULL, "status" VARCHAR(16) NOT NULL, '
+    '"sent_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "answered_at" DATETIME, '
+    'FOREIGN KEY ("job_id") REFERENCES "job" ("id") ON DELETE CASCADE, FOREIGN KEY ('
+    '"worker_id") REFERENCES "worker" ("id") ON DELETE CASCADE)',
     'CREATE INDEX "offer_job_id" ON "offer" ("job_id")',
     'CREATE INDEX "offer_worker_id" ON "offer" ("worker_id")',
     'CREATE INDEX "offer_status" ON "offer" ("status")',
     'CREATE INDEX "offer_expires_at" ON "offer" ("expires_at")',
     'CREATE TABLE "presence" ("id" INTEGER NOT NULL PRIMARY KEY, '
-        '"worker_id" VARCHAR(32) NOT NULL, "day" DATE NOT NULL, "checked_in_at" DATETIME NOT NULL, '
-        '"checked_out_at" DATETIME, FOREIGN KEY ("worker_id") REFERENCES "worker" ('
-        '"id") ON DELETE CASCADE)',
+    '"worker_id" VARCHAR(32) NOT NULL, "day" DATE NOT NULL, "checked_in_at" DATETIME NOT NULL, '
+    '"checked_out_at" DATETIME, FOREIGN KEY ("worker_id") REFERENCES "worker" ('
+    '"id") ON DELETE CASCADE)',
     'CREATE INDEX "presence_worker_id" ON "presence" ("worker_id")',
     'CREATE INDEX "presence_day" ON "presence" ("day")',
     'CREATE UNIQUE INDEX "presence_worker_id_day" ON "presence" ("worker_id", "day")',
     'CREATE TABLE "priority_consent" ("id" INTEGER NOT NULL PRIMARY KEY, '
-        '"worker_id" VARCHAR(32) NOT NULL, "groups" TEXT NOT NULL, "purpose" VARCHAR(200) NOT NULL, '
-        '"recorded_by_id" INTEGER, "consented_at" DATETIME NOT NULL, "withdrawn_at" DATETIME, '
-        'FOREIGN KEY ("worker_id") REFERENCES "worker" ("id") ON DELETE CASCADE, FOREIGN KEY ('
-        '"recorded_by_id") REFERENCES "staff" ("id"))',
+    '"worker_id" VARCHAR(32) NOT NULL, "groups" TEXT NOT NULL, "purpose" VARCHAR(200) NOT NULL, '
+    '"recorded_by_id" INTEGER, "consented_at" DATETIME NOT NULL, "withdrawn_at" DATETIME, '
+    'FOREIGN KEY ("worker_id") REFERENCES "worker" ("id") ON DELETE CASCADE, FOREIGN KEY ('
+    '"recorded_by_id") REFERENCES "staff" ("id"))',
     'CREATE INDEX "priority_consent_worker_id" ON "priority_consent" ("worker_id")',
     'CREATE INDEX "priority_consent_recorded_by_id" ON "priority_consent" ("recorded_by_id")',
     'CREATE TABLE "ranking" ("id" INTEGER NOT NULL PRIMARY KEY, "job_id" VARCHAR(32) NOT NULL, '
-        '"worker_id" VARCHAR(32) NOT NULL, "rank" INTEGER NOT NULL, "score" INTEGER NOT NULL, '
-        '"eligible" INTEGER NOT NULL, "reasons" TEXT NOT NULL, "ranked_at" DATETIME NOT NULL, '
-        'FOREIGN KEY ("job_id") REFERENCES "job" ("id") ON DELETE CASCADE, FOREIGN KEY ('
-        '"worker_id") REFERENCES "worker" ("id") ON DELETE CASCADE)',
+    '"worker_id" VARCHAR(32) NOT NULL, "rank" INTEGER NOT NULL, "score" INTEGER NOT NULL, '
+    '"eligible" INTEGER NOT NULL, "reasons" TEXT NOT NULL, "ranked_at" DATETIME NOT NULL, '
+    'FOREIGN KEY ("job_id") REFERENCES "job" ("id") ON DELETE CASCADE, FOREIGN KEY ('
+    '"worker_id") REFERENCES "worker" ("id") ON DELETE CASCADE)',
     'CREATE INDEX "ranking_job_id" ON "ranking" ("job_id")',
     'CREATE INDEX "ranking_worker_id" ON "ranking" ("worker_id")',
     'CREATE UNIQUE INDEX "ranking_job_id_worker_id" ON "ranking" ("job_id", "worker_id")',
@@ -137,28 +137,28 @@ _FIRST_RELEASE = (
 
 _SYNC_TABLES = (
     'CREATE TABLE "city_rule" ("id" VARCHAR(64) NOT NULL PRIMARY KEY, '
-        '"kind" VARCHAR(32) NOT NULL, "body" TEXT NOT NULL, "active" INTEGER NOT NULL, '
-        '"hub_seq" INTEGER NOT NULL)',
+    '"kind" VARCHAR(32) NOT NULL, "body" TEXT NOT NULL, "active" INTEGER NOT NULL, '
+    '"hub_seq" INTEGER NOT NULL)',
     'CREATE TABLE "hub_entry" ("seq" INTEGER NOT NULL PRIMARY KEY, '
-        '"entry_hash" VARCHAR(64) NOT NULL, "entity" VARCHAR(32) NOT NULL, '
-        '"entity_id" VARCHAR(64) NOT NULL, "op" VARCHAR(16) NOT NULL, "fields" TEXT NOT NULL, '
-        '"outcome" VARCHAR(200) NOT NULL, "applied_at" DATETIME NOT NULL)',
+    '"entry_hash" VARCHAR(64) NOT NULL, "entity" VARCHAR(32) NOT NULL, '
+    '"entity_id" VARCHAR(64) NOT NULL, "op" VARCHAR(16) NOT NULL, "fields" TEXT NOT NULL, '
+    '"outcome" VARCHAR(200) NOT NULL, "applied_at" DATETIME NOT NULL)',
 )
 
 _SCREENING_PHRASES = (
     'CREATE TABLE "screening_phrase" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, '
-        '"kind" VARCHAR(32) NOT NULL, "phrase" VARCHAR(64) NOT NULL, "typed" VARCHAR(64) NOT NULL, '
-        '"added_by" VARCHAR(64) NOT NULL, "added_at" DATETIME NOT NULL)',
+    '"kind" VARCHAR(32) NOT NULL, "phrase" VARCHAR(64) NOT NULL, "typed" VARCHAR(64) NOT NULL, '
+    '"added_by" VARCHAR(64) NOT NULL, "added_at" DATETIME NOT NULL)',
     'CREATE UNIQUE INDEX "screening_phrase_kind_phrase" ON "screening_phrase" ("kind", "phrase")',
 )
 
 _SIGNIN_THROTTLE = (
     'CREATE TABLE "signin_throttle" ("id" INTEGER NOT NULL PRIMARY KEY, '
-        '"kind" VARCHAR(16) NOT NULL, "scope" VARCHAR(16) NOT NULL, "key" VARCHAR(64) NOT NULL, '
-        '"label" VARCHAR(64) NOT NULL, "failures" INTEGER NOT NULL, "last_failure_at" DATETIME, '
-        '"blocked_until" DATETIME, "locked" INTEGER NOT NULL)',
+    '"kind" VARCHAR(16) NOT NULL, "scope" VARCHAR(16) NOT NULL, "key" VARCHAR(64) NOT NULL, '
+    '"label" VARCHAR(64) NOT NULL, "failures" INTEGER NOT NULL, "last_failure_at" DATETIME, '
+    '"blocked_until" DATETIME, "locked" INTEGER NOT NULL)',
     'CREATE UNIQUE INDEX "signin_throttle_kind_scope_key" ON "signin_throttle" ("kind", "scope", '
-        '"key")',
+    '"key")',
 )
 
 

@@ -33,7 +33,9 @@ from station_node.services.staff import create_staff
 # proposes merging the registrations, and the evening shift each station books them on is an
 # overlapping booking for a hub admin to decide.
 SHARED_RESIDENT: dict[str, Any] = {
-    "name": "张秀英", "id_number": "11010519491231002X", "mobile": "13911112222",
+    "name": "张秀英",
+    "id_number": "11010519491231002X",
+    "mobile": "13911112222",
     "skills": ["sorting", "loading", "moving"],
 }
 ADMIN_USERNAME = "admin"
@@ -41,11 +43,66 @@ ADMIN_PASSWORD = "kuaigong"
 WORKER_COUNT = 40
 
 # Districts whose codes stdnum accepts for births from the 1950s on (Beijing, Tianjin, Shanghai).
-_AREA_CODES = ("110105", "110105", "110105", "110101", "110102", "110106", "110108", "120101", "310104")
+_AREA_CODES = (
+    "110105",
+    "110105",
+    "110105",
+    "110101",
+    "110102",
+    "110106",
+    "110108",
+    "120101",
+    "310104",
+)
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韩冯邓曹彭"
-_MALE = ("建国", "志强", "伟", "磊", "军", "勇", "海涛", "晓东", "国庆", "德明", "永刚", "春生", "立新", "长江", "宏伟")
-_FEMALE = ("秀英", "桂兰", "丽娟", "淑芬", "红梅", "美玲", "晓燕", "玉兰", "春花", "静", "敏", "雪梅", "凤霞", "丽华", "桂芳")
-_MOBILE_PREFIXES = ("138", "139", "135", "136", "150", "151", "158", "186", "187", "188", "177", "199")
+_MALE = (
+    "建国",
+    "志强",
+    "伟",
+    "磊",
+    "军",
+    "勇",
+    "海涛",
+    "晓东",
+    "国庆",
+    "德明",
+    "永刚",
+    "春生",
+    "立新",
+    "长江",
+    "宏伟",
+)
+_FEMALE = (
+    "秀英",
+    "桂兰",
+    "丽娟",
+    "淑芬",
+    "红梅",
+    "美玲",
+    "晓燕",
+    "玉兰",
+    "春花",
+    "静",
+    "敏",
+    "雪梅",
+    "凤霞",
+    "丽华",
+    "桂芳",
+)
+_MOBILE_PREFIXES = (
+    "138",
+    "139",
+    "135",
+    "136",
+    "150",
+    "151",
+    "158",
+    "186",
+    "187",
+    "188",
+    "177",
+    "199",
+)
 _PROFILES = (
     ["cleaning", "housekeeping", "gardening"],
     ["cleaning", "elderly_care"],
@@ -87,14 +144,26 @@ def _worker(rng: random.Random, today: dt.date, communities: list[str]) -> dict[
     if age >= 50 and rng.random() < 0.5:
         groups.append("older_worker")
     if rng.random() < 0.2:
-        groups.append(rng.choice(["migrant_worker", "unemployed", "new_employment_form", "veteran", "disability", "low_income"]))
+        groups.append(
+            rng.choice(
+                [
+                    "migrant_worker",
+                    "unemployed",
+                    "new_employment_form",
+                    "veteran",
+                    "disability",
+                    "low_income",
+                ]
+            )
+        )
     data: dict[str, Any] = {
         "name": rng.choice(_SURNAMES) + rng.choice(_MALE if male else _FEMALE),
         "id_number": number,
         "mobile": _mobile(rng),
         "skills": rng.choice(_PROFILES),
         # most live near the station's busiest four communities; a few range further
-        "areas": rng.sample(communities[:4], k=rng.randint(2, 4)) + rng.sample(communities[4:], k=rng.randint(0, 1)),
+        "areas": rng.sample(communities[:4], k=rng.randint(2, 4))
+        + rng.sample(communities[4:], k=rng.randint(0, 1)),
         "availability": rng.choice(
             [
                 {"days": [0, 1, 2, 3, 4, 5, 6], "from": "06:00", "to": "23:30"},
@@ -120,13 +189,26 @@ def _employers(rng: random.Random, today: dt.date) -> list[dict[str, Any]]:
         ("高薪速聘人力资源咨询有限公司", "韩先生", "八里庄西里100号"),
     ]
     out: list[dict[str, Any]] = [
-        {"kind": "organisation", "name": name, "credit_code": _credit_code(rng), "contact_name": contact,
-         "mobile": _mobile(rng), "address": f"北京市朝阳区{address}"}
+        {
+            "kind": "organisation",
+            "name": name,
+            "credit_code": _credit_code(rng),
+            "contact_name": contact,
+            "mobile": _mobile(rng),
+            "address": f"北京市朝阳区{address}",
+        }
         for name, contact, address in orgs
     ]
     for name, address in (("刘女士", "劲松八区12号楼3单元"), ("陈先生", "六里屯北里6号楼")):
-        out.append({"kind": "person", "name": name, "id_number": _id_number(rng, name.endswith("先生"), today),
-                    "mobile": _mobile(rng), "address": f"北京市朝阳区{address}"})
+        out.append(
+            {
+                "kind": "person",
+                "name": name,
+                "id_number": _id_number(rng, name.endswith("先生"), today),
+                "mobile": _mobile(rng),
+                "address": f"北京市朝阳区{address}",
+            }
+        )
     return out
 
 
@@ -139,23 +221,174 @@ def _jobs(employers: list[Any], communities: list[str]) -> list[dict[str, Any]]:
     prop, care, logistics, catering, events, agency, mrs_liu, mr_chen = employers
     c = communities
     rows = [
-        (prop, "小区楼道保洁", "property", ["cleaning"], 3, 2500, "hour", c[0], at(0, "08:00"), at(0, "12:00"), "offer", "楼道、地库清扫，工具由物业提供，当天结算。"),
-        (care, "助老陪护（上门）", "elderly_care", ["elderly_care"], 2, 22000, "day", c[2], at(0, "08:30"), at(0, "17:30"), "offer", "陪同社区老人就医、买菜，需耐心细致。"),
-        (logistics, "快递分拣装车", "logistics", ["sorting"], 6, 2800, "hour", c[3], at(0, "18:00"), at(0, "22:00"), "grab", "夜班分拣，能搬20公斤以上包裹，提供晚餐。"),
-        (catering, "餐厅午市帮厨", "catering", ["kitchen_help"], 2, 2500, "hour", c[1], at(0, "10:00"), at(0, "14:00"), "offer", "洗切配菜、清洁后厨，包一顿午饭。"),
-        (events, "会展搭建小工", "major_project", ["moving"], 8, 30000, "day", c[0], at(1, "07:00"), at(1, "19:00"), "grab", "展位搭建与撤展搬运，现场有安全员，统一购买快工保险。"),
-        (mr_chen, "旧房墙面刷漆", "construction", ["painting"], 1, 180000, "job", c[2], at(1, "08:00"), at(1, "18:00"), "offer", "一居室墙面翻新，材料由业主提供，一天完成。"),
-        (mrs_liu, "家庭深度保洁", "household", ["cleaning", "housekeeping"], 1, 15000, "job", c[1], None, None, "offer", "三室一厅开荒保洁，本周内任选一天。"),
-        (prop, "社区绿化修剪", "property", ["gardening"], 2, 18000, "day", c[3], at(2, "07:30"), at(2, "16:30"), "offer", "修剪绿篱、清理落叶，工具由物业提供。"),
-        (events, "商场促销派发传单", "advertising", ["flyering"], 4, 2500, "hour", c[2], at(1, "10:00"), at(1, "16:00"), "grab", "在商场门口派发传单，站立工作。"),
-        (agency, "写字楼保安（高薪急招）", "property", ["security"], 5, 9000, "hour", c[5], at(0, "08:00"), at(0, "20:00"), "offer", "入职需交押金300元，服装费自理，身份证原件由公司统一保管。"),
+        (
+            prop,
+            "小区楼道保洁",
+            "property",
+            ["cleaning"],
+            3,
+            2500,
+            "hour",
+            c[0],
+            at(0, "08:00"),
+            at(0, "12:00"),
+            "offer",
+            "楼道、地库清扫，工具由物业提供，当天结算。",
+        ),
+        (
+            care,
+            "助老陪护（上门）",
+            "elderly_care",
+            ["elderly_care"],
+            2,
+            22000,
+            "day",
+            c[2],
+            at(0, "08:30"),
+            at(0, "17:30"),
+            "offer",
+            "陪同社区老人就医、买菜，需耐心细致。",
+        ),
+        (
+            logistics,
+            "快递分拣装车",
+            "logistics",
+            ["sorting"],
+            6,
+            2800,
+            "hour",
+            c[3],
+            at(0, "18:00"),
+            at(0, "22:00"),
+            "grab",
+            "夜班分拣，能搬20公斤以上包裹，提供晚餐。",
+        ),
+        (
+            catering,
+            "餐厅午市帮厨",
+            "catering",
+            ["kitchen_help"],
+            2,
+            2500,
+            "hour",
+            c[1],
+            at(0, "10:00"),
+            at(0, "14:00"),
+            "offer",
+            "洗切配菜、清洁后厨，包一顿午饭。",
+        ),
+        (
+            events,
+            "会展搭建小工",
+            "major_project",
+            ["moving"],
+            8,
+            30000,
+            "day",
+            c[0],
+            at(1, "07:00"),
+            at(1, "19:00"),
+            "grab",
+            "展位搭建与撤展搬运，现场有安全员，统一购买快工保险。",
+        ),
+        (
+            mr_chen,
+            "旧房墙面刷漆",
+            "construction",
+            ["painting"],
+            1,
+            180000,
+            "job",
+            c[2],
+            at(1, "08:00"),
+            at(1, "18:00"),
+            "offer",
+            "一居室墙面翻新，材料由业主提供，一天完成。",
+        ),
+        (
+            mrs_liu,
+            "家庭深度保洁",
+            "household",
+            ["cleaning", "housekeeping"],
+            1,
+            15000,
+            "job",
+            c[1],
+            None,
+            None,
+            "offer",
+            "三室一厅开荒保洁，本周内任选一天。",
+        ),
+        (
+            prop,
+            "社区绿化修剪",
+            "property",
+            ["gardening"],
+            2,
+            18000,
+            "day",
+            c[3],
+            at(2, "07:30"),
+            at(2, "16:30"),
+            "offer",
+            "修剪绿篱、清理落叶，工具由物业提供。",
+        ),
+        (
+            events,
+            "商场促销派发传单",
+            "advertising",
+            ["flyering"],
+            4,
+            2500,
+            "hour",
+            c[2],
+            at(1, "10:00"),
+            at(1, "16:00"),
+            "grab",
+            "在商场门口派发传单，站立工作。",
+        ),
+        (
+            agency,
+            "写字楼保安（高薪急招）",
+            "property",
+            ["security"],
+            5,
+            9000,
+            "hour",
+            c[5],
+            at(0, "08:00"),
+            at(0, "20:00"),
+            "offer",
+            "入职需交押金300元，服装费自理，身份证原件由公司统一保管。",
+        ),
     ]
     out = []
-    for employer, title, category, skills, headcount, pay, unit, community, starts, ends, mode, text in rows:
+    for (
+        employer,
+        title,
+        category,
+        skills,
+        headcount,
+        pay,
+        unit,
+        community,
+        starts,
+        ends,
+        mode,
+        text,
+    ) in rows:
         job: dict[str, Any] = {
-            "employer_id": employer.id, "title": title, "category": category, "skills": skills,
-            "headcount": headcount, "pay_fen": pay, "pay_unit": unit, "address": f"北京市朝阳区{community}",
-            "community": community, "description": text, "dispatch_mode": mode,
+            "employer_id": employer.id,
+            "title": title,
+            "category": category,
+            "skills": skills,
+            "headcount": headcount,
+            "pay_fen": pay,
+            "pay_unit": unit,
+            "address": f"北京市朝阳区{community}",
+            "community": community,
+            "description": text,
+            "dispatch_mode": mode,
             "source": "phone" if employer is mrs_liu else "walk_in",
             "urgency": "urgent" if mode == "grab" else "normal",
         }
@@ -216,10 +449,15 @@ def seed(app: Flask) -> list[str]:
         pass  # the shift filled already: the demo goes on without the booking
     finished = _history(app, admin, workers, employers[0], communities)
     agency = employers[5]  # the one whose "security guard" posting screening holds
-    file_complaint({
-        "by": "resident", "kind": "fee_demanded", "employer_id": agency.id,
-        "text": "打电话问保安的活，对方说先交300元押金、身份证原件交给公司保管才能上岗。",
-    }, admin)
+    file_complaint(
+        {
+            "by": "resident",
+            "kind": "fee_demanded",
+            "employer_id": agency.id,
+            "text": "打电话问保安的活，对方说先交300元押金、身份证原件交给公司保管才能上岗。",
+        },
+        admin,
+    )
     return [
         f"示例数据已写入 (sample data): {len(workers)} 名劳动者 workers, {len(employers)} 家雇主 employers, "
         f"{len(jobs)} 个工作 jobs（{len(held)} 个待审核 held for review）",
@@ -231,8 +469,9 @@ def seed(app: Flask) -> list[str]:
     ]
 
 
-def _history(app: Flask, admin: Staff, workers: list[Worker], employer: Employer,
-             communities: list[str]) -> list[Any]:
+def _history(
+    app: Flask, admin: Staff, workers: list[Worker], employer: Employer, communities: list[str]
+) -> list[Any]:
     """A job from the day before yesterday, lived through the services on a hand-moved clock:
     posted, filled, worked, paid and rated (one worker did not come), so the figures have data."""
     previous = clock.installed(app)
@@ -241,14 +480,25 @@ def _history(app: Flask, admin: Staff, workers: list[Worker], employer: Employer
     moved = clock.ManualClock(dt.datetime.combine(day, dt.time(7, 30)) + utc)
     clock.install(app, moved)
     try:
-        job: Job = post_job({
-            "employer_id": employer.id, "title": "社区文化节场地清扫", "category": "property",
-            "skills": ["cleaning"], "headcount": 3, "pay_fen": 2500, "pay_unit": "hour",
-            "address": f"北京市朝阳区{communities[0]}", "community": communities[0],
-            "description": "文化节结束后清扫广场和活动室，工具由物业提供。",
-            "starts_at": f"{day}T09:00", "ends_at": f"{day}T12:00", "dispatch_mode": "offer",
-            "source": "walk_in",
-        }, admin)
+        job: Job = post_job(
+            {
+                "employer_id": employer.id,
+                "title": "社区文化节场地清扫",
+                "category": "property",
+                "skills": ["cleaning"],
+                "headcount": 3,
+                "pay_fen": 2500,
+                "pay_unit": "hour",
+                "address": f"北京市朝阳区{communities[0]}",
+                "community": communities[0],
+                "description": "文化节结束后清扫广场和活动室，工具由物业提供。",
+                "starts_at": f"{day}T09:00",
+                "ends_at": f"{day}T12:00",
+                "dispatch_mode": "offer",
+                "source": "walk_in",
+            },
+            admin,
+        )
         done = []
         for worker in workers[:3]:
             moved.advance(17)

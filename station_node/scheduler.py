@@ -78,8 +78,15 @@ class StationScheduler:
 def start_scheduler(app: Flask, interval_seconds: float = 1.0) -> StationScheduler:
     """Start the dispatch tick every `interval_seconds`, and the checkpoint and sync jobs."""
     jobs = BackgroundScheduler(daemon=True, timezone="UTC")
-    jobs.add_job(run_checkpoint, "interval", seconds=CHECKPOINT_SECONDS, args=[app],
-                 id="wal-checkpoint", max_instances=1, coalesce=True)
+    jobs.add_job(
+        run_checkpoint,
+        "interval",
+        seconds=CHECKPOINT_SECONDS,
+        args=[app],
+        id="wal-checkpoint",
+        max_instances=1,
+        coalesce=True,
+    )
     add_sync_job(jobs, app)  # only when enrolled; runs on its own thread, never blocks ticks
     jobs.start()
     beat = Beat(lambda: run_tick(app), interval_seconds)

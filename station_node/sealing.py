@@ -24,8 +24,9 @@ def seal(plaintext: str, recipient_hex: str) -> str:
     """Seal text to the hub's X25519 public key (hex in, hex out)."""
     recipient = bytes.fromhex(recipient_hex)
     ephemeral = X25519PrivateKey.generate()
-    eph_pub = ephemeral.public_key().public_bytes(serialization.Encoding.Raw,
-                                                  serialization.PublicFormat.Raw)
+    eph_pub = ephemeral.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient))
     key = HKDF(hashes.SHA256(), 32, salt=eph_pub + recipient, info=SEAL_INFO).derive(shared)
     nonce = secrets.token_bytes(12)

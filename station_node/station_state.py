@@ -174,13 +174,20 @@ def acked(app: Flask | None = None) -> Acked:
 def _acked_of(value: Any) -> Acked:
     value = value or {}
     r = value.get("receipt")
-    receipt = sp.Receipt(r["station"], r["epoch"], r["seq"], r["head"], r["hub"], r["hub_seq"],
-                         r["hub_time"]) if r else None
+    receipt = (
+        sp.Receipt(
+            r["station"], r["epoch"], r["seq"], r["head"], r["hub"], r["hub_seq"], r["hub_time"]
+        )
+        if r
+        else None
+    )
     floor = value.get("hlc_floor") or [0, 0]
     return Acked(receipt, (int(floor[0]), int(floor[1])))
 
 
-def save_acked(receipt: sp.Receipt | None, hlc_floor: tuple[int, int], app: Flask | None = None) -> None:
+def save_acked(
+    receipt: sp.Receipt | None, hlc_floor: tuple[int, int], app: Flask | None = None
+) -> None:
     """Store the newest receipt and HLC floor (never moving either backwards)."""
     with _lock:
         old = acked(app)
@@ -191,16 +198,20 @@ def save_acked(receipt: sp.Receipt | None, hlc_floor: tuple[int, int], app: Flas
         elif receipt is None:
             receipt = old.receipt
         floor = max(old.hlc_floor, hlc_floor)
-        write_json(_path("acked.json", app), {
-            "receipt": receipt.__dict__ if receipt else None, "hlc_floor": list(floor)})
+        write_json(
+            _path("acked.json", app),
+            {"receipt": receipt.__dict__ if receipt else None, "hlc_floor": list(floor)},
+        )
 
 
 def replace_receipt(receipt: sp.Receipt, app: Flask | None = None) -> None:
     """After an epoch reset: the receipt of the new epoch's base replaces the old one."""
     with _lock:
         old = acked(app)
-        write_json(_path("acked.json", app), {"receipt": receipt.__dict__,
-                                              "hlc_floor": list(old.hlc_floor)})
+        write_json(
+            _path("acked.json", app),
+            {"receipt": receipt.__dict__, "hlc_floor": list(old.hlc_floor)},
+        )
 
 
 # -- console status ------------------------------------------------------------------------------
@@ -241,8 +252,11 @@ def epoch_start(log: dict[str, Any], epoch: int) -> tuple[int, str]:
 def start_epoch(epoch: int, last_row_seq: int, base_seq: int, base_hash: str) -> None:
     """Append in `epoch` after (base_seq, base_hash), from local row last_row_seq + 1 (caller's transaction)."""
     value = log_state()
-    value = {"epoch": epoch, "bases": {**value["bases"], str(epoch): last_row_seq - base_seq},
-             "starts": {**(value.get("starts") or {}), str(epoch): [base_seq, base_hash]}}
+    value = {
+        "epoch": epoch,
+        "bases": {**value["bases"], str(epoch): last_row_seq - base_seq},
+        "starts": {**(value.get("starts") or {}), str(epoch): [base_seq, base_hash]},
+    }
     StationState.insert(key="sync.log", value=value).on_conflict_replace().execute()
 
 
@@ -262,8 +276,9 @@ def mark_restored(epoch: int, seq: int | None, head_hash: str | None, reason: st
     old = restore_mark()
     if old is not None and int(old["epoch"]) == epoch:
         return False
-    StationState.insert(key=_RESTORE_KEY, value={"epoch": epoch, "seq": seq, "hash": head_hash,
-                                                 "reason": reason}).on_conflict_replace().execute()
+    StationState.insert(
+        key=_RESTORE_KEY, value={"epoch": epoch, "seq": seq, "hash": head_hash, "reason": reason}
+    ).on_conflict_replace().execute()
     return True
 
 

@@ -145,9 +145,7 @@ def clean_int(
     if number is None:
         return None
     if number < minimum:
-        errs.add(
-            field, "too_small", f"{zh}不能小于{minimum}", f"{en} must be at least {minimum}"
-        )
+        errs.add(field, "too_small", f"{zh}不能小于{minimum}", f"{en} must be at least {minimum}")
         return None
     if number > maximum:
         errs.add(field, "too_large", f"{zh}不能大于{maximum}", f"{en} must be at most {maximum}")
@@ -181,7 +179,9 @@ def _whole_number(
     return None
 
 
-def clean_bool(value: Any, errs: FieldErrors, field: str, zh: str, en: str, *, default: bool) -> bool:
+def clean_bool(
+    value: Any, errs: FieldErrors, field: str, zh: str, en: str, *, default: bool
+) -> bool:
     """True/False, also from form strings ("1", "true", "on", "是"); absent gives the default."""
     if value is None:
         return default
@@ -254,13 +254,17 @@ def clean_codes(
     # Only a real list: a lone string ("cleaning" or "a,b") is a client sending the wrong type.
     items = list(value) if isinstance(value, list | tuple) else None
     if items is None or not all(isinstance(v, str) for v in items):
-        errs.add(field, "wrong_type", f"{zh}应为列表，每项一个", f"{en} must be a list, one item each")
+        errs.add(
+            field, "wrong_type", f"{zh}应为列表，每项一个", f"{en} must be a list, one item each"
+        )
         return []
     allowed = set(options)
     unknown = [v for v in items if v not in allowed]
     if unknown:
         names = "、".join(unknown[:5])
-        errs.add(field, "unknown_code", f"{zh}不在标准列表中：{names}", f"Unknown {en.lower()}: {names}")
+        errs.add(
+            field, "unknown_code", f"{zh}不在标准列表中：{names}", f"Unknown {en.lower()}: {names}"
+        )
         return []
     if len(items) > max_items:
         errs.add(field, "too_many", f"{zh}最多{max_items}项", f"At most {max_items} {en.lower()}")
@@ -308,10 +312,20 @@ def clean_resident_id(
         return None
     birth = ric.get_birth_date(number)
     if birth > today:
-        errs.add(field, "id_future_birth", "身份证号码中的出生日期晚于今天", "The birth date in the ID number is in the future")
+        errs.add(
+            field,
+            "id_future_birth",
+            "身份证号码中的出生日期晚于今天",
+            "The birth date in the ID number is in the future",
+        )
         return None
     if birth.year < 1900:
-        errs.add(field, "id_birth_date", "身份证号码中的出生日期不可能", "The birth date in the ID number is impossible")
+        errs.add(
+            field,
+            "id_birth_date",
+            "身份证号码中的出生日期不可能",
+            "The birth date in the ID number is impossible",
+        )
         return None
     if age_on(birth, today) < min_age:
         errs.add(
@@ -328,7 +342,12 @@ def _id_component_error(errs: FieldErrors, field: str, number: str) -> None:
     try:
         ric.get_birth_date(number)
     except InvalidComponent:
-        errs.add(field, "id_birth_date", "身份证号码中的出生日期不存在", "The birth date in the ID number does not exist")
+        errs.add(
+            field,
+            "id_birth_date",
+            "身份证号码中的出生日期不存在",
+            "The birth date in the ID number does not exist",
+        )
         return
     errs.add(field, "id_area", "身份证号码的地区码无效", "The ID number's area code is not valid")
 
@@ -372,20 +391,42 @@ def _identifier(
 def clean_credit_code(value: Any, errs: FieldErrors, field: str = "credit_code") -> str | None:
     """An organisation's unified social credit code (GB 32100), normalised
     (`normalise_credit_code`), then checked by stdnum.cn.uscc."""
-    code = _identifier(value, errs, field, "统一社会信用代码", "Unified social credit code", normalise_credit_code)
+    code = _identifier(
+        value, errs, field, "统一社会信用代码", "Unified social credit code", normalise_credit_code
+    )
     if code is None:
         return None
     if not code.isascii():
-        errs.add(field, "credit_code_format", "统一社会信用代码格式不正确", "The credit code is not well formed")
+        errs.add(
+            field,
+            "credit_code_format",
+            "统一社会信用代码格式不正确",
+            "The credit code is not well formed",
+        )
         return None
     try:
         return str(uscc.validate(code))
     except InvalidLength:
-        errs.add(field, "credit_code_length", "统一社会信用代码应为18位", "The credit code must have 18 characters")
+        errs.add(
+            field,
+            "credit_code_length",
+            "统一社会信用代码应为18位",
+            "The credit code must have 18 characters",
+        )
     except InvalidChecksum:
-        errs.add(field, "credit_code_checksum", "统一社会信用代码校验位不正确", "The credit code's check character is wrong")
+        errs.add(
+            field,
+            "credit_code_checksum",
+            "统一社会信用代码校验位不正确",
+            "The credit code's check character is wrong",
+        )
     except ValidationError:
-        errs.add(field, "credit_code_format", "统一社会信用代码格式不正确", "The credit code is not well formed")
+        errs.add(
+            field,
+            "credit_code_format",
+            "统一社会信用代码格式不正确",
+            "The credit code is not well formed",
+        )
     return None
 
 
@@ -396,13 +437,23 @@ def clean_mobile(value: Any, errs: FieldErrors, field: str = "mobile") -> str | 
     Only text: a number sent as a JSON number is refused (it loses leading zeros and "+").
     """
     if value is not None and not isinstance(value, str):
-        errs.add(field, "wrong_type", "手机号码应以文字提交（如 \"13812345678\"），不能是数字类型", "The mobile number must be sent as text (e.g. \"13812345678\"), not as a number")
+        errs.add(
+            field,
+            "wrong_type",
+            '手机号码应以文字提交（如 "13812345678"），不能是数字类型',
+            'The mobile number must be sent as text (e.g. "13812345678"), not as a number',
+        )
         return None
     digits = _identifier(value, errs, field, "手机号码", "Mobile number", normalise_mobile)
     if digits is None:
         return None
     if not _MOBILE.match(digits):
-        errs.add(field, "bad_mobile", "手机号码应为以1开头的11位数字", "A mobile number has 11 digits starting with 1[3-9]")
+        errs.add(
+            field,
+            "bad_mobile",
+            "手机号码应为以1开头的11位数字",
+            "A mobile number has 11 digits starting with 1[3-9]",
+        )
         return None
     return digits
 
@@ -410,12 +461,16 @@ def clean_mobile(value: Any, errs: FieldErrors, field: str = "mobile") -> str | 
 def clean_hhmm(value: Any, errs: FieldErrors, field: str, zh: str, en: str) -> str | None:
     """A time of day "HH:MM" (24-hour; full-width digits are folded)."""
     if not isinstance(value, str) or not _HHMM.match(fold_width(value).strip()):
-        errs.add(field, "bad_time", f"{zh}应为 时:分（如 08:30）", f"{en} must be HH:MM (e.g. 08:30)")
+        errs.add(
+            field, "bad_time", f"{zh}应为 时:分（如 08:30）", f"{en} must be HH:MM (e.g. 08:30)"
+        )
         return None
     return fold_width(value).strip()
 
 
-def clean_availability(value: Any, errs: FieldErrors, field: str = "availability") -> dict[str, Any]:
+def clean_availability(
+    value: Any, errs: FieldErrors, field: str = "availability"
+) -> dict[str, Any]:
     """Weekly availability {"days": [0..6], "from": "HH:MM", "to": "HH:MM"}; {} when not given."""
     if value is None or value == {} or value == "":
         return {}
@@ -426,19 +481,33 @@ def clean_availability(value: Any, errs: FieldErrors, field: str = "availability
     days = _as_list(days_raw) if not isinstance(days_raw, int) else None
     clean_days: list[int] = []
     if days is None:
-        errs.add(f"{field}.days", "wrong_type", "可工作日格式不对", "Working days have the wrong type")
+        errs.add(
+            f"{field}.days", "wrong_type", "可工作日格式不对", "Working days have the wrong type"
+        )
     else:
         for day in days:
             sub = FieldErrors()
-            number = clean_int(day, sub, f"{field}.days", "可工作日", "Working day", minimum=0, maximum=6)
+            number = clean_int(
+                day, sub, f"{field}.days", "可工作日", "Working day", minimum=0, maximum=6
+            )
             if number is None:
-                errs.add(f"{field}.days", "bad_day", "可工作日应为0（周一）到6（周日）", "Working days are 0 (Monday) to 6 (Sunday)")
+                errs.add(
+                    f"{field}.days",
+                    "bad_day",
+                    "可工作日应为0（周一）到6（周日）",
+                    "Working days are 0 (Monday) to 6 (Sunday)",
+                )
                 break
             clean_days.append(number)
     start = clean_hhmm(value.get("from", "00:00"), errs, f"{field}.from", "开始时间", "Start time")
     end = clean_hhmm(value.get("to", "23:59"), errs, f"{field}.to", "结束时间", "End time")
     if start and end and start >= end:
-        errs.add(f"{field}.to", "end_before_start", "结束时间应晚于开始时间", "The end time must be after the start time")
+        errs.add(
+            f"{field}.to",
+            "end_before_start",
+            "结束时间应晚于开始时间",
+            "The end time must be after the start time",
+        )
     return {"days": sorted(set(clean_days)), "from": start, "to": end}
 
 
@@ -455,7 +524,12 @@ def clean_datetime(
         try:
             parsed = dt.datetime.fromisoformat(fold_width(value).strip().replace("Z", "+00:00"))
         except ValueError:
-            errs.add(field, "bad_datetime", f"{zh}应为日期时间（如 2025-05-01T08:00）", f"{en} must be a date and time like 2025-05-01T08:00")
+            errs.add(
+                field,
+                "bad_datetime",
+                f"{zh}应为日期时间（如 2025-05-01T08:00）",
+                f"{en} must be a date and time like 2025-05-01T08:00",
+            )
             return None
     else:
         _wrong_type(errs, field, zh, en)
@@ -466,7 +540,12 @@ def clean_datetime(
         else:
             parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     except OverflowError:  # 0001-01-01T00:00 or 9999-12-31T23:59 across the time zone
-        errs.add(field, "out_of_range", f"{zh}超出了可用的日期范围", f"{en} is outside the usable range of dates")
+        errs.add(
+            field,
+            "out_of_range",
+            f"{zh}超出了可用的日期范围",
+            f"{en} is outside the usable range of dates",
+        )
         return None
     return parsed.replace(microsecond=0)
 
@@ -493,7 +572,9 @@ def refuse_far_future(
     )
 
 
-def resident_id_errors(value: Any, today: dt.date, min_age: int = WORKER_MIN_AGE) -> list[FieldError]:
+def resident_id_errors(
+    value: Any, today: dt.date, min_age: int = WORKER_MIN_AGE
+) -> list[FieldError]:
     """The problems with one resident ID number (empty when valid)."""
     errs = FieldErrors()
     clean_resident_id(value, errs, today=today, min_age=min_age)

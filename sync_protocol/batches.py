@@ -57,7 +57,9 @@ def entries_digest(entry_lines: bytes) -> str:
     return hashlib.sha256(entry_lines).hexdigest()
 
 
-def sign_batch(entries: Sequence[bytes], key: SigningKey, hlc: Hlc, *, covering: bool = True) -> bytes:
+def sign_batch(
+    entries: Sequence[bytes], key: SigningKey, hlc: Hlc, *, covering: bool = True
+) -> bytes:
     """Sign a run of contiguous entries of one log (canonical bytes, oldest first).
 
     The checkpoint covers the entry bytes (`entries_digest`) unless `covering` is False, which
@@ -72,26 +74,38 @@ def sign_batch(entries: Sequence[bytes], key: SigningKey, hlc: Hlc, *, covering:
     hlc = max(Hlc(*hlc), last.hlc)  # a checkpoint is never stamped before its last entry
     body = b"".join(bytes(e) + b"\n" for e in entries)
     digest = entries_digest(body) if covering else None
-    checkpoint = sign_checkpoint(last.station, last.epoch, last.seq, entry_hash(entries[-1]), hlc, key,
-                                 digest)
+    checkpoint = sign_checkpoint(
+        last.station, last.epoch, last.seq, entry_hash(entries[-1]), hlc, key, digest
+    )
     return checkpoint + body
 
 
 def parse_batch(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Batch:
     """Split batch bytes into checkpoint and entry lines; checks form and size, not content."""
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise LocalProtocolError(Reason.MALFORMED, f"batch: expected bytes, got {type(data).__name__}")
+        raise LocalProtocolError(
+            Reason.MALFORMED, f"batch: expected bytes, got {type(data).__name__}"
+        )
     data = bytes(data)
     if len(data) > limits.max_batch_bytes:
-        raise RemoteProtocolError(Reason.OVERSIZED, f"batch of {len(data)} bytes (limit {limits.max_batch_bytes})")
+        raise RemoteProtocolError(
+            Reason.OVERSIZED, f"batch of {len(data)} bytes (limit {limits.max_batch_bytes})"
+        )
     lines = data.split(b"\n")
     if len(lines) < 4 or lines[-1] != b"":
-        raise RemoteProtocolError(Reason.MALFORMED, "batch: needs checkpoint, signature and entry lines, each ending in a newline")
+        raise RemoteProtocolError(
+            Reason.MALFORMED,
+            "batch: needs checkpoint, signature and entry lines, each ending in a newline",
+        )
     entries = tuple(lines[2:-1])
     if len(entries) > limits.max_entries:
-        raise RemoteProtocolError(Reason.OVERSIZED, f"batch of {len(entries)} entries (limit {limits.max_entries})")
+        raise RemoteProtocolError(
+            Reason.OVERSIZED, f"batch of {len(entries)} entries (limit {limits.max_entries})"
+        )
     if max(map(len, entries)) > limits.max_entry_bytes:
-        raise RemoteProtocolError(Reason.OVERSIZED, f"an entry is over {limits.max_entry_bytes} bytes")
+        raise RemoteProtocolError(
+            Reason.OVERSIZED, f"an entry is over {limits.max_entry_bytes} bytes"
+        )
     return Batch(parse_checkpoint_lines(lines[0], lines[1]), entries)
 
 
@@ -101,8 +115,12 @@ def chunk(entries: Sequence[bytes], limits: Limits = DEFAULT_LIMITS) -> Iterator
     start, size = 0, overhead
     for i, entry in enumerate(entries):
         if len(entry) > limits.max_entry_bytes:
-            raise LocalProtocolError(Reason.OVERSIZED, f"entry {i} is over {limits.max_entry_bytes} bytes")
-        if i > start and (i - start >= limits.max_entries or size + len(entry) + 1 > limits.max_batch_bytes):
+            raise LocalProtocolError(
+                Reason.OVERSIZED, f"entry {i} is over {limits.max_entry_bytes} bytes"
+            )
+        if i > start and (
+            i - start >= limits.max_entries or size + len(entry) + 1 > limits.max_batch_bytes
+        ):
             yield entries[start:i]
             start, size = i, overhead
         size += len(entry) + 1

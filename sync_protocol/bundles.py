@@ -55,15 +55,33 @@ class Bundle(NamedTuple):
     parts: tuple[BundlePart, ...]
 
 
-def write_bundle(station: str, hub: str, direction: str, epoch: int, first: int, last: int,
-                 parts: Sequence[tuple[str, bytes]]) -> bytes:
+def write_bundle(
+    station: str,
+    hub: str,
+    direction: str,
+    epoch: int,
+    first: int,
+    last: int,
+    parts: Sequence[tuple[str, bytes]],
+) -> bytes:
     """The bundle file bytes for `parts` ((kind, message bytes) pairs, in sending order)."""
     if direction not in DIRECTIONS or any(kind not in KINDS for kind, _ in parts):
         raise LocalProtocolError(Reason.MALFORMED, "bundle: unknown direction or part kind")
-    out = [canonical.encode("bundle", {
-        "direction": direction, "epoch": epoch, "first": first, "hub": hub, "last": last,
-        "parts": len(parts), "station": station,
-    }) + b"\n"]
+    out = [
+        canonical.encode(
+            "bundle",
+            {
+                "direction": direction,
+                "epoch": epoch,
+                "first": first,
+                "hub": hub,
+                "last": last,
+                "parts": len(parts),
+                "station": station,
+            },
+        )
+        + b"\n"
+    ]
     for kind, data in parts:
         data = bytes(data)
         head = {"bytes": len(data), "kind": kind, "sha256": hashlib.sha256(data).hexdigest()}
@@ -105,21 +123,35 @@ def _parse(body: bytes) -> Bundle:
     line, pos = _line(body, 0)
     h = canonical.decode("bundle", line)
     keys = ("direction", "epoch", "first", "hub", "last", "parts", "station")
-    ints_ok = all(type(h.get(k)) is int and 0 <= h[k] <= MAX_SEQ for k in ("first", "last", "parts"))
-    if (tuple(h) != keys or not ints_ok or h["direction"] not in DIRECTIONS
-            or type(h["epoch"]) is not int or not 1 <= h["epoch"] <= MAX_EPOCH
-            or not all(is_name(h[k]) for k in ("hub", "station"))):
+    ints_ok = all(
+        type(h.get(k)) is int and 0 <= h[k] <= MAX_SEQ for k in ("first", "last", "parts")
+    )
+    if (
+        tuple(h) != keys
+        or not ints_ok
+        or h["direction"] not in DIRECTIONS
+        or type(h["epoch"]) is not int
+        or not 1 <= h["epoch"] <= MAX_EPOCH
+        or not all(is_name(h[k]) for k in ("hub", "station"))
+    ):
         raise RemoteProtocolError(Reason.MALFORMED, "bad header")
-    header = BundleHeader(h["station"], h["hub"], h["direction"], h["epoch"], h["first"], h["last"], h["parts"])
+    header = BundleHeader(
+        h["station"], h["hub"], h["direction"], h["epoch"], h["first"], h["last"], h["parts"]
+    )
     parts = []
     for _ in range(header.parts):
         line, pos = _line(body, pos)
         p = canonical.decode("part", line)
-        if (tuple(p) != ("bytes", "kind", "sha256") or type(p["bytes"]) is not int
-                or p["bytes"] < 0 or p["kind"] not in KINDS or type(p["sha256"]) is not str
-                or not _HEX64.fullmatch(p["sha256"])):
+        if (
+            tuple(p) != ("bytes", "kind", "sha256")
+            or type(p["bytes"]) is not int
+            or p["bytes"] < 0
+            or p["kind"] not in KINDS
+            or type(p["sha256"]) is not str
+            or not _HEX64.fullmatch(p["sha256"])
+        ):
             raise RemoteProtocolError(Reason.MALFORMED, "bad part header")
-        chunk = body[pos:pos + p["bytes"]]
+        chunk = body[pos : pos + p["bytes"]]
         if len(chunk) != p["bytes"] or hashlib.sha256(chunk).hexdigest() != p["sha256"]:
             raise RemoteProtocolError(Reason.MALFORMED, "part does not match its header")
         parts.append(BundlePart(p["kind"], chunk))

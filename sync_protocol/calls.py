@@ -59,11 +59,19 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(bytes(body)).hexdigest()
 
 
-def sign_call(station: str, method: str, path: str, body: bytes, time_ms: int, nonce: str,
-              key: SigningKey) -> str:
+def sign_call(
+    station: str, method: str, path: str, body: bytes, time_ms: int, nonce: str, key: SigningKey
+) -> str:
     """The header value (hex of the signed call) for sending `body` to `method` `path`."""
-    obj = {"body": body_digest(body), "bytes": len(body), "method": method, "nonce": nonce,
-           "path": path, "station": station, "time": time_ms}
+    obj = {
+        "body": body_digest(body),
+        "bytes": len(body),
+        "method": method,
+        "nonce": nonce,
+        "path": path,
+        "station": station,
+        "time": time_ms,
+    }
     return sign("call", obj, key).hex()
 
 
@@ -79,22 +87,47 @@ def parse_call(header: str) -> SignedCall:
     obj = signed.obj
     if tuple(obj) != _KEYS:
         raise RemoteProtocolError(Reason.MALFORMED, f"call keys must be {', '.join(_KEYS)}")
-    ok = (type(obj["body"]) is str and _HEX64.fullmatch(obj["body"])
-          and type(obj["bytes"]) is int and 0 <= obj["bytes"] <= MAX_SEQ
-          and obj["method"] in METHODS
-          and type(obj["nonce"]) is str and _NONCE.fullmatch(obj["nonce"])
-          and type(obj["path"]) is str and _PATH.fullmatch(obj["path"]) and ".." not in obj["path"]
-          and is_name(obj["station"])
-          and type(obj["time"]) is int and 0 <= obj["time"] <= MAX_SEQ)
+    ok = (
+        type(obj["body"]) is str
+        and _HEX64.fullmatch(obj["body"])
+        and type(obj["bytes"]) is int
+        and 0 <= obj["bytes"] <= MAX_SEQ
+        and obj["method"] in METHODS
+        and type(obj["nonce"]) is str
+        and _NONCE.fullmatch(obj["nonce"])
+        and type(obj["path"]) is str
+        and _PATH.fullmatch(obj["path"])
+        and ".." not in obj["path"]
+        and is_name(obj["station"])
+        and type(obj["time"]) is int
+        and 0 <= obj["time"] <= MAX_SEQ
+    )
     if not ok:
         raise RemoteProtocolError(Reason.MALFORMED, "call: a field has the wrong type or range")
-    call = Call(obj["station"], obj["method"], obj["path"], obj["time"], obj["nonce"],
-                obj["body"], obj["bytes"], obj["key"])
+    call = Call(
+        obj["station"],
+        obj["method"],
+        obj["path"],
+        obj["time"],
+        obj["nonce"],
+        obj["body"],
+        obj["bytes"],
+        obj["key"],
+    )
     return SignedCall(call, signed)
 
 
-def check_call(signed: SignedCall, keys: KeyRing, *, station: str, method: str, path: str,
-               now_ms: int, window_ms: int, position: Position) -> tuple[Reason, str] | None:
+def check_call(
+    signed: SignedCall,
+    keys: KeyRing,
+    *,
+    station: str,
+    method: str,
+    path: str,
+    now_ms: int,
+    window_ms: int,
+    position: Position,
+) -> tuple[Reason, str] | None:
     """Why this call is not `station`'s request for `method` `path` now, or None.
 
     Checks the station and request line, the time window and the signature by a key of the
@@ -107,7 +140,10 @@ def check_call(signed: SignedCall, keys: KeyRing, *, station: str, method: str, 
     if (call.method, call.path) != (method, path):
         return Reason.NOT_ALLOWED, f"call is for {call.method} {call.path}, not {method} {path}"
     if abs(call.time - now_ms) > window_ms:
-        return Reason.CLOCK_DRIFT, f"call time is {call.time - now_ms} ms off (window {window_ms} ms)"
+        return (
+            Reason.CLOCK_DRIFT,
+            f"call time is {call.time - now_ms} ms off (window {window_ms} ms)",
+        )
     refusal = check_signed(signed.signed, keys, station, position)
     if refusal is not None:
         return refusal, f"call signed by key {call.key}"

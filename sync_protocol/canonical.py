@@ -43,8 +43,12 @@ def check_scalars(obj: dict[str, Any], path: str) -> None:
     """`_check` for an object of mostly scalars: scalars inline, containers walked."""
     for name, value in obj.items():
         kind = type(value)
-        if type(name) is not str or (kind is not str and kind is not bool and value is not None
-                                     and not (kind is int and INT_MIN <= value <= INT_MAX)):
+        if type(name) is not str or (
+            kind is not str
+            and kind is not bool
+            and value is not None
+            and not (kind is int and INT_MIN <= value <= INT_MAX)
+        ):
             _check({name: value}, path)
 
 
@@ -71,7 +75,9 @@ def _check(value: Any, path: str) -> None:
                 raise ValueError(f"{path}: object keys must be strings")
             _check(item, f"{path}.{key}")
         return
-    raise ValueError(f"{path}: {kind.__name__} is not allowed (integers, strings, bools, null, lists, objects)")
+    raise ValueError(
+        f"{path}: {kind.__name__} is not allowed (integers, strings, bools, null, lists, objects)"
+    )
 
 
 def encode(kind: str, obj: dict[str, Any]) -> bytes:
@@ -117,11 +123,13 @@ def decode(kind: str, data: bytes) -> dict[str, Any]:
     """The object inside canonical `kind` bytes; RemoteProtocolError(MALFORMED) otherwise."""
     prefix = tag(kind)
     if not isinstance(data, bytes | bytearray | memoryview):
-        raise LocalProtocolError(Reason.MALFORMED, f"{kind}: expected bytes, got {type(data).__name__}")
+        raise LocalProtocolError(
+            Reason.MALFORMED, f"{kind}: expected bytes, got {type(data).__name__}"
+        )
     data = bytes(data)
     if not data.startswith(prefix):
         raise RemoteProtocolError(Reason.MALFORMED, f"not a {kind}: wrong tag")
-    return decode_body(kind, data[len(prefix):])
+    return decode_body(kind, data[len(prefix) :])
 
 
 def decode_body(kind: str, body: bytes) -> dict[str, Any]:

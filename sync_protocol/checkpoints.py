@@ -38,7 +38,9 @@ class Checkpoint(NamedTuple):
     head: str
     hlc: Hlc
     key: str
-    entries: str | None = None  # SHA-256 of the batch's entry lines, when the checkpoint covers them
+    entries: str | None = (
+        None  # SHA-256 of the batch's entry lines, when the checkpoint covers them
+    )
 
 
 class SignedCheckpoint(NamedTuple):
@@ -53,11 +55,22 @@ class SignedCheckpoint(NamedTuple):
 
 
 def sign_checkpoint(
-    station: str, epoch: int, seq: int, head: str, hlc: Hlc, key: SigningKey,
+    station: str,
+    epoch: int,
+    seq: int,
+    head: str,
+    hlc: Hlc,
+    key: SigningKey,
     entries: str | None = None,
 ) -> bytes:
     """The signed checkpoint bytes (two lines); `entries` (64 hex) covers the batch's entry lines."""
-    obj: dict[str, object] = {"epoch": epoch, "head": head, "hlc": list(hlc), "seq": seq, "station": station}
+    obj: dict[str, object] = {
+        "epoch": epoch,
+        "head": head,
+        "hlc": list(hlc),
+        "seq": seq,
+        "station": station,
+    }
     if entries is not None:
         obj["entries"] = entries
     return sign("checkpoint", obj, key)
@@ -76,19 +89,37 @@ def parse_checkpoint_lines(body: bytes, sig_line: bytes) -> SignedCheckpoint:
 def _checked(signed: Signed) -> SignedCheckpoint:
     obj = signed.obj
     if tuple(obj) != _KEYS and tuple(obj) != _COVERING_KEYS:
-        raise RemoteProtocolError(Reason.MALFORMED, f"checkpoint keys must be [entries,] {', '.join(_KEYS)}")
+        raise RemoteProtocolError(
+            Reason.MALFORMED, f"checkpoint keys must be [entries,] {', '.join(_KEYS)}"
+        )
     entries = obj.get("entries")
-    station, epoch, seq, head, hlc = obj["station"], obj["epoch"], obj["seq"], obj["head"], obj["hlc"]
+    station, epoch, seq, head, hlc = (
+        obj["station"],
+        obj["epoch"],
+        obj["seq"],
+        obj["head"],
+        obj["hlc"],
+    )
     ok = (
         is_name(station)
-        and type(epoch) is int and 1 <= epoch <= MAX_EPOCH
-        and type(seq) is int and 1 <= seq <= MAX_SEQ
-        and type(head) is str and _HEX64.fullmatch(head)
-        and type(hlc) is list and len(hlc) == 2
-        and type(hlc[0]) is int and 0 <= hlc[0] <= MAX_SEQ
-        and type(hlc[1]) is int and 0 <= hlc[1] <= COUNTER_MAX
+        and type(epoch) is int
+        and 1 <= epoch <= MAX_EPOCH
+        and type(seq) is int
+        and 1 <= seq <= MAX_SEQ
+        and type(head) is str
+        and _HEX64.fullmatch(head)
+        and type(hlc) is list
+        and len(hlc) == 2
+        and type(hlc[0]) is int
+        and 0 <= hlc[0] <= MAX_SEQ
+        and type(hlc[1]) is int
+        and 0 <= hlc[1] <= COUNTER_MAX
         and (entries is None or (type(entries) is str and _HEX64.fullmatch(entries)))
     )
     if not ok:
-        raise RemoteProtocolError(Reason.MALFORMED, "checkpoint: a field has the wrong type or range")
-    return SignedCheckpoint(Checkpoint(station, epoch, seq, head, Hlc(*hlc), obj["key"], entries), signed)
+        raise RemoteProtocolError(
+            Reason.MALFORMED, "checkpoint: a field has the wrong type or range"
+        )
+    return SignedCheckpoint(
+        Checkpoint(station, epoch, seq, head, Hlc(*hlc), obj["key"], entries), signed
+    )

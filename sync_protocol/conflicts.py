@@ -36,7 +36,9 @@ class BookingConflict:
     second: tuple[str, str]
 
 
-def identity_duplicates(views: Mapping[tuple[str, str], View], entity: str = "worker") -> list[MergeProposal]:
+def identity_duplicates(
+    views: Mapping[tuple[str, str], View], entity: str = "worker"
+) -> list[MergeProposal]:
     """Merge proposals for records of `entity` sharing an id_hash."""
     groups: dict[str, list[str]] = {}
     for (kind, entity_id), v in views.items():
@@ -44,7 +46,9 @@ def identity_duplicates(views: Mapping[tuple[str, str], View], entity: str = "wo
         if kind == entity and not v.deleted and isinstance(id_hash, str) and id_hash:
             groups.setdefault(id_hash, []).append(entity_id)
     return sorted(
-        MergeProposal(entity, id_hash, tuple(sorted(ids))) for id_hash, ids in groups.items() if len(ids) > 1
+        MergeProposal(entity, id_hash, tuple(sorted(ids)))
+        for id_hash, ids in groups.items()
+        if len(ids) > 1
     )
 
 

@@ -66,8 +66,17 @@ def make_entry(
     """A checked Entry; `prev_hash` None means the first entry of the log."""
     wall, counter = hlc
     entry = Entry(
-        station, epoch, seq, GENESIS_HASH if prev_hash is None else prev_hash,
-        wall, counter, entity, str(entity_id), op, fields, station if origin is None else origin,
+        station,
+        epoch,
+        seq,
+        GENESIS_HASH if prev_hash is None else prev_hash,
+        wall,
+        counter,
+        entity,
+        str(entity_id),
+        op,
+        fields,
+        station if origin is None else origin,
     )
     try:
         _validate(entry)
@@ -99,8 +108,19 @@ def envelope(e: Entry, fields_json: str) -> str:
     character JSON escapes, and integers print as themselves. Building it directly saves
     re-encoding the whole entry on the hot path.
     """
-    return ENVELOPE % (e.entity, e.entity_id, e.epoch, fields_json, e.hlc_wall, e.hlc_counter,
-                       e.op, e.origin, e.prev, e.seq, e.station)
+    return ENVELOPE % (
+        e.entity,
+        e.entity_id,
+        e.epoch,
+        fields_json,
+        e.hlc_wall,
+        e.hlc_counter,
+        e.op,
+        e.origin,
+        e.prev,
+        e.seq,
+        e.station,
+    )
 
 
 def entry_hash(data: bytes) -> str:
@@ -117,13 +137,24 @@ def decode_entry(data: bytes) -> Entry:
 def from_json(obj: dict[str, Any]) -> Entry:
     """The Entry in a decoded canonical object; RemoteProtocolError(MALFORMED) if it is not one."""
     if tuple(obj) != _KEYS:
-        raise RemoteProtocolError(Reason.MALFORMED, f"entry keys must be exactly {', '.join(_KEYS)}")
+        raise RemoteProtocolError(
+            Reason.MALFORMED, f"entry keys must be exactly {', '.join(_KEYS)}"
+        )
     hlc = obj["hlc"]
     if type(hlc) is not list or len(hlc) != 2:
         raise RemoteProtocolError(Reason.MALFORMED, "entry hlc must be [wall_ms, counter]")
     entry = Entry(
-        obj["station"], obj["epoch"], obj["seq"], obj["prev"], hlc[0], hlc[1], obj["entity"],
-        obj["entity_id"], obj["op"], obj["fields"], obj["origin"],
+        obj["station"],
+        obj["epoch"],
+        obj["seq"],
+        obj["prev"],
+        hlc[0],
+        hlc[1],
+        obj["entity"],
+        obj["entity_id"],
+        obj["op"],
+        obj["fields"],
+        obj["origin"],
     )
     _validate(entry)
     return entry
@@ -131,24 +162,40 @@ def from_json(obj: dict[str, Any]) -> Entry:
 
 def is_name(value: object) -> bool:
     """A station id, origin or entity id: 1-64 printable ASCII characters; no space, quote or backslash."""
-    return (type(value) is str and 0 < len(value) <= 64 and value.isascii() and value.isprintable()
-            and " " not in value and '"' not in value and "\\" not in value)
+    return (
+        type(value) is str
+        and 0 < len(value) <= 64
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+        and '"' not in value
+        and "\\" not in value
+    )
 
 
 def _valid(e: Entry) -> bool:
     """Every check of `_validate` in one expression (the hot path); False sends it there."""
     station, prev, entity, op = e.station, e.prev, e.entity, e.op
     return (
-        type(station) is str and (station in _NAMES_SEEN or _name_ok(station))
+        type(station) is str
+        and (station in _NAMES_SEEN or _name_ok(station))
         and (e.origin == station or is_name(e.origin))
-        and type(e.epoch) is int and 1 <= e.epoch <= MAX_EPOCH
-        and type(e.seq) is int and 1 <= e.seq <= MAX_SEQ
-        and type(prev) is str and len(prev) == 64 and not prev.strip(_HEX_DIGITS)
-        and type(e.hlc_wall) is int and 0 <= e.hlc_wall <= MAX_SEQ
-        and type(e.hlc_counter) is int and 0 <= e.hlc_counter <= COUNTER_MAX
-        and type(entity) is str and (entity in _ENTITIES_SEEN or _entity_ok(entity))
+        and type(e.epoch) is int
+        and 1 <= e.epoch <= MAX_EPOCH
+        and type(e.seq) is int
+        and 1 <= e.seq <= MAX_SEQ
+        and type(prev) is str
+        and len(prev) == 64
+        and not prev.strip(_HEX_DIGITS)
+        and type(e.hlc_wall) is int
+        and 0 <= e.hlc_wall <= MAX_SEQ
+        and type(e.hlc_counter) is int
+        and 0 <= e.hlc_counter <= COUNTER_MAX
+        and type(entity) is str
+        and (entity in _ENTITIES_SEEN or _entity_ok(entity))
         and is_name(e.entity_id)
-        and type(op) is str and op in OPS
+        and type(op) is str
+        and op in OPS
         and type(e.fields) is dict
     )
 

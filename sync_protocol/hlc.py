@@ -44,7 +44,9 @@ def compare(a: Hlc, a_node: str, b: Hlc, b_node: str) -> int:
 class HybridClock:
     """One node's clock; the caller passes the wall time in (no I/O here)."""
 
-    def __init__(self, node: str, last: Hlc = ZERO, max_drift_ms: int = DEFAULT_MAX_DRIFT_MS) -> None:
+    def __init__(
+        self, node: str, last: Hlc = ZERO, max_drift_ms: int = DEFAULT_MAX_DRIFT_MS
+    ) -> None:
         self.node = node
         self.last = Hlc(*last)
         self.max_drift_ms = max_drift_ms

@@ -27,36 +27,75 @@ from sync_protocol.verifier import AcceptedEntry
 class LogWriter:
     """Appends to `station`'s log from head (`epoch`, `seq`, `head`); nothing is stored here."""
 
-    def __init__(self, station: str, key: SigningKey, clock: HybridClock, *, epoch: int = 1,
-                 seq: int = 0, head: str = GENESIS_HASH) -> None:
+    def __init__(
+        self,
+        station: str,
+        key: SigningKey,
+        clock: HybridClock,
+        *,
+        epoch: int = 1,
+        seq: int = 0,
+        head: str = GENESIS_HASH,
+    ) -> None:
         self.station = station
         self.key = key
         self.clock = clock
         self.epoch, self.seq, self.head = epoch, seq, head
 
-    def append(self, entity: str, entity_id: str, op: str, fields: dict[str, Any], wall_ms: int,
-               *, origin: str | None = None, hlc: Hlc | None = None) -> AcceptedEntry:
+    def append(
+        self,
+        entity: str,
+        entity_id: str,
+        op: str,
+        fields: dict[str, Any],
+        wall_ms: int,
+        *,
+        origin: str | None = None,
+        hlc: Hlc | None = None,
+    ) -> AcceptedEntry:
         """Append one change; `origin` and `hlc` are given when relaying another node's change."""
         if hlc is None:
             stamp = self.clock.send(wall_ms)
         else:
             self.clock.receive(hlc, wall_ms, trusted=True)
             stamp = hlc
-        entry = make_entry(self.station, self.epoch, self.seq + 1, self.head, stamp, entity,
-                           entity_id, op, fields, origin)
+        entry = make_entry(
+            self.station,
+            self.epoch,
+            self.seq + 1,
+            self.head,
+            stamp,
+            entity,
+            entity_id,
+            op,
+            fields,
+            origin,
+        )
         raw = encode_entry(entry)
         self.seq, self.head = entry.seq, entry_hash(raw)
         return AcceptedEntry(entry, raw, self.head)
 
     def relay(self, entry: Entry, wall_ms: int) -> AcceptedEntry:
         """Copy another log's change into this one, keeping its origin and HLC."""
-        return self.append(entry.entity, entry.entity_id, entry.op, entry.fields, wall_ms,
-                           origin=entry.origin, hlc=entry.hlc)
+        return self.append(
+            entry.entity,
+            entry.entity_id,
+            entry.op,
+            entry.fields,
+            wall_ms,
+            origin=entry.origin,
+            hlc=entry.hlc,
+        )
 
     def rotate(self, new_key: SigningKey, wall_ms: int) -> AcceptedEntry:
         """Append the rotation entry; sign the batch ending here with the old key, then switch."""
-        return self.append(ROTATION_ENTITY, new_key.key_id, "rotate",
-                           {"public_key": new_key.public_key.hex()}, wall_ms)
+        return self.append(
+            ROTATION_ENTITY,
+            new_key.key_id,
+            "rotate",
+            {"public_key": new_key.public_key.hex()},
+            wall_ms,
+        )
 
     def sign(self, entries: Sequence[bytes], wall_ms: int, *, covering: bool = True) -> bytes:
         """A signed batch of `entries` (contiguous, oldest first) stamped now."""

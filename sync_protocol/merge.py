@@ -43,8 +43,15 @@ class Change(NamedTuple):
 
 def change_of(entry: Entry) -> Change:
     """The change an entry carries."""
-    return Change(entry.origin, entry.hlc_wall, entry.hlc_counter, entry.entity, entry.entity_id,
-                  entry.op, entry.fields)
+    return Change(
+        entry.origin,
+        entry.hlc_wall,
+        entry.hlc_counter,
+        entry.entity,
+        entry.entity_id,
+        entry.op,
+        entry.fields,
+    )
 
 
 class Version(NamedTuple):
@@ -91,8 +98,9 @@ def is_conflict(winner: Version, loser: Version, hub: str, *, decided: bool = Fa
     or the hub decided it (`decided`: a city rule) or replaced an older value."""
     if winner.origin == loser.origin or winner.value == loser.value:
         return False
-    if winner.origin == hub and (decided or (loser.hlc_wall, loser.hlc_counter)
-                                 <= (winner.hlc_wall, winner.hlc_counter)):
+    if winner.origin == hub and (
+        decided or (loser.hlc_wall, loser.hlc_counter) <= (winner.hlc_wall, winner.hlc_counter)
+    ):
         return False
     return True
 
@@ -202,7 +210,9 @@ class MergeState:
         """A plain, comparable picture of the whole state (tests compare sides with it)."""
         return {
             f"{entity}/{entity_id}": {
-                "fields": v.fields, "deleted": v.deleted, "owner": v.owner,
+                "fields": v.fields,
+                "deleted": v.deleted,
+                "owner": v.owner,
                 "losers": {k: [tuple(x) for x in xs] for k, xs in sorted(v.losers.items())},
                 "ignored": list(v.ignored),
             }

@@ -46,7 +46,13 @@ def encode_pull(pull: Pull) -> bytes:
 def parse_hello(data: bytes) -> Hello:
     """The Hello in `data`; RemoteProtocolError(MALFORMED) otherwise."""
     obj = canonical.decode("hello", data)
-    _shape(obj, ("epoch", "hub_seq", "seq", "station"), epoch=(1, MAX_EPOCH), seq=(0, MAX_SEQ), hub_seq=(0, MAX_SEQ))
+    _shape(
+        obj,
+        ("epoch", "hub_seq", "seq", "station"),
+        epoch=(1, MAX_EPOCH),
+        seq=(0, MAX_SEQ),
+        hub_seq=(0, MAX_SEQ),
+    )
     return Hello(obj["station"], obj["epoch"], obj["seq"], obj["hub_seq"])
 
 
@@ -61,7 +67,11 @@ def _shape(obj: dict, keys: tuple[str, ...], **ranges: tuple[int, int]) -> None:
     if tuple(obj) != keys:
         raise RemoteProtocolError(Reason.MALFORMED, f"expected exactly the keys {', '.join(keys)}")
     if not is_name(obj["station"]):
-        raise RemoteProtocolError(Reason.MALFORMED, "station must be 1-64 printable ASCII characters")
+        raise RemoteProtocolError(
+            Reason.MALFORMED, "station must be 1-64 printable ASCII characters"
+        )
     for name, (low, high) in ranges.items():
         if type(obj[name]) is not int or not low <= obj[name] <= high:
-            raise RemoteProtocolError(Reason.MALFORMED, f"{name} must be an integer in {low}..{high}")
+            raise RemoteProtocolError(
+                Reason.MALFORMED, f"{name} must be an integer in {low}..{high}"
+            )

@@ -86,22 +86,56 @@ def verify_receipt(data: bytes, hub_keys: KeyRing, hub: str, station: str) -> Re
     _ints(obj, epoch=(1, MAX_EPOCH), seq=(0, MAX_SEQ), hub_seq=(0, MAX_SEQ), hub_time=(0, MAX_SEQ))
     if type(obj["head"]) is not str or not _HEX64.fullmatch(obj["head"]):
         raise RemoteProtocolError(Reason.MALFORMED, "receipt: head must be 64 hex digits")
-    return Receipt(station, obj["epoch"], obj["seq"], obj["head"], hub, obj["hub_seq"], obj["hub_time"])
+    return Receipt(
+        station, obj["epoch"], obj["seq"], obj["head"], hub, obj["hub_seq"], obj["hub_time"]
+    )
 
 
 def verify_reset(data: bytes, hub_keys: KeyRing, hub: str, station: str) -> EpochReset:
     """The epoch reset in `data` if the pinned hub key signed it for `station`, else raise."""
     obj = _open("reset", data, hub_keys, hub, station)
-    _need(obj, ("base_hash", "base_seq", "epoch", "hlc_floor", "hub", "hub_seq", "hub_time", "key", "station"))
-    _ints(obj, epoch=(2, MAX_EPOCH), base_seq=(0, MAX_SEQ), hub_seq=(0, MAX_SEQ), hub_time=(0, MAX_SEQ))
+    _need(
+        obj,
+        (
+            "base_hash",
+            "base_seq",
+            "epoch",
+            "hlc_floor",
+            "hub",
+            "hub_seq",
+            "hub_time",
+            "key",
+            "station",
+        ),
+    )
+    _ints(
+        obj,
+        epoch=(2, MAX_EPOCH),
+        base_seq=(0, MAX_SEQ),
+        hub_seq=(0, MAX_SEQ),
+        hub_time=(0, MAX_SEQ),
+    )
     floor = obj["hlc_floor"]
-    if not (type(floor) is list and len(floor) == 2 and all(type(x) is int for x in floor)
-            and 0 <= floor[0] <= MAX_SEQ and 0 <= floor[1] <= COUNTER_MAX):
+    if not (
+        type(floor) is list
+        and len(floor) == 2
+        and all(type(x) is int for x in floor)
+        and 0 <= floor[0] <= MAX_SEQ
+        and 0 <= floor[1] <= COUNTER_MAX
+    ):
         raise RemoteProtocolError(Reason.MALFORMED, "reset: hlc_floor must be [wall, counter]")
     if type(obj["base_hash"]) is not str or not _HEX64.fullmatch(obj["base_hash"]):
         raise RemoteProtocolError(Reason.MALFORMED, "reset: base_hash must be 64 hex digits")
-    return EpochReset(station, hub, obj["epoch"], obj["base_seq"], obj["base_hash"], Hlc(*floor),
-                      obj["hub_seq"], obj["hub_time"])
+    return EpochReset(
+        station,
+        hub,
+        obj["epoch"],
+        obj["base_seq"],
+        obj["base_hash"],
+        Hlc(*floor),
+        obj["hub_seq"],
+        obj["hub_time"],
+    )
 
 
 def verify_rejection(data: bytes, hub_keys: KeyRing, hub: str, station: str) -> Rejection:
@@ -146,7 +180,9 @@ def _ints(obj: dict[str, Any], **ranges: tuple[int, int]) -> None:
     for name, (low, high) in ranges.items():
         value = obj[name]
         if type(value) is not int or not low <= value <= high:
-            raise RemoteProtocolError(Reason.MALFORMED, f"{name} must be an integer in {low}..{high}")
+            raise RemoteProtocolError(
+                Reason.MALFORMED, f"{name} must be an integer in {low}..{high}"
+            )
 
 
 @dataclass(frozen=True)
@@ -157,7 +193,9 @@ class RestoreCheck:
     reason: str  # "ok" | "behind_receipt" | "diverged" | "newer_epoch"
 
 
-def check_restore(epoch: int, head_seq: int, head_hash: str, receipt: Receipt | None) -> RestoreCheck:
+def check_restore(
+    epoch: int, head_seq: int, head_hash: str, receipt: Receipt | None
+) -> RestoreCheck:
     """On start: a head behind the hub's receipt means a restored backup; stop appending."""
     if receipt is None:
         return RestoreCheck(True, "ok")

@@ -45,9 +45,18 @@ from sync_protocol.verifier import (
 class StationSession:
     """The station's side: plans pushes from its last receipt, checks replies and hub batches."""
 
-    def __init__(self, station: str, hub: str, key: SigningKey, hub_keys: KeyRing,
-                 clock: HybridClock, *, receipt: Receipt | None = None,
-                 hub_head: ChainHead | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        station: str,
+        hub: str,
+        key: SigningKey,
+        hub_keys: KeyRing,
+        clock: HybridClock,
+        *,
+        receipt: Receipt | None = None,
+        hub_head: ChainHead | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         self.station, self.hub, self.key = station, hub, key
         self.hub_keys = hub_keys
         self.clock = clock
@@ -85,20 +94,35 @@ class StationSession:
         receipt = verify_receipt(data, self.hub_keys, self.hub, self.station)
         self.clock.receive(Hlc(receipt.hub_time), wall_ms, trusted=True)
         old = self.receipt
-        if old is None or (receipt.epoch, receipt.seq, receipt.hub_seq) >= (old.epoch, old.seq, old.hub_seq):
+        if old is None or (receipt.epoch, receipt.seq, receipt.hub_seq) >= (
+            old.epoch,
+            old.seq,
+            old.hub_seq,
+        ):
             self.receipt = receipt  # replies can arrive late and out of order: keep the newest
         return receipt
 
-    def accept_reset(self, data: bytes, epoch: int, head_seq: int, head_hash: str, wall_ms: int) -> EpochReset:
+    def accept_reset(
+        self, data: bytes, epoch: int, head_seq: int, head_hash: str, wall_ms: int
+    ) -> EpochReset:
         """Check a hub-signed epoch reset naming our current head; then append in `reset.epoch`."""
         reset = verify_reset(data, self.hub_keys, self.hub, self.station)
         if reset.epoch <= epoch or (reset.base_seq, reset.base_hash) != (head_seq, head_hash):
-            raise RemoteProtocolError(Reason.WRONG_EPOCH, "the reset does not continue from our head")
+            raise RemoteProtocolError(
+                Reason.WRONG_EPOCH, "the reset does not continue from our head"
+            )
         self.clock.receive(reset.hlc_floor, wall_ms, trusted=True)
         self.clock.receive(Hlc(reset.hub_time), wall_ms, trusted=True)
         self.reset = reset
-        self.receipt = Receipt(self.station, reset.epoch, reset.base_seq, reset.base_hash, self.hub,
-                               reset.hub_seq, reset.hub_time)
+        self.receipt = Receipt(
+            self.station,
+            reset.epoch,
+            reset.base_seq,
+            reset.base_hash,
+            self.hub,
+            reset.hub_seq,
+            reset.hub_time,
+        )
         return reset
 
     # -- what the hub has -------------------------------------------------------------------
@@ -106,9 +130,13 @@ class StationSession:
         """Ask for the hub's log after what we hold."""
         return encode_pull(Pull(self.station, self.hub_head.seq, limit or self.limits.max_entries))
 
-    def receive_hub_batch(self, data: bytes, wall_ms: int, *, hash_at: HashAt | None = None) -> Verdict:
+    def receive_hub_batch(
+        self, data: bytes, wall_ms: int, *, hash_at: HashAt | None = None
+    ) -> Verdict:
         """Verify a batch of the hub's log; apply an Apply's entries, then call `commit_hub`."""
-        return verify_batch(data, self.hub_head, self.hub_keys, wall_ms, hash_at=hash_at, limits=self.limits)
+        return verify_batch(
+            data, self.hub_head, self.hub_keys, wall_ms, hash_at=hash_at, limits=self.limits
+        )
 
     def commit_hub(self, verdict: Apply, wall_ms: int) -> None:
         """Record that the hub entries of `verdict` are durably applied."""
@@ -129,8 +157,16 @@ class StationSession:
 class HubSession:
     """The hub's side for one station: verdicts on pushes, held gaps, signed replies."""
 
-    def __init__(self, hub: str, key: SigningKey, head: ChainHead, keys: KeyRing, *,
-                 limits: Limits = DEFAULT_LIMITS, max_held: int = 16) -> None:
+    def __init__(
+        self,
+        hub: str,
+        key: SigningKey,
+        head: ChainHead,
+        keys: KeyRing,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        max_held: int = 16,
+    ) -> None:
         self.hub, self.key = hub, key
         self.head, self.keys = head, keys
         self.limits = limits
@@ -144,7 +180,9 @@ class HubSession:
 
     def receive_batch(self, data: bytes, now_ms: int, *, hash_at: HashAt | None = None) -> Verdict:
         """The verdict on pushed batch bytes; Gap batches are held, a Fork freezes the station."""
-        verdict = verify_batch(data, self.head, self.keys, now_ms, hash_at=hash_at, limits=self.limits)
+        verdict = verify_batch(
+            data, self.head, self.keys, now_ms, hash_at=hash_at, limits=self.limits
+        )
         if isinstance(verdict, Gap):
             first = verdict.missing_to + 1
             if first in self.held or len(self.held) < self.max_held:
@@ -177,7 +215,9 @@ class HubSession:
     def receipt(self, hub_seq: int, now_ms: int) -> bytes:
         """A signed receipt for what the hub holds of this station now."""
         h = self.head
-        return sign_receipt(Receipt(h.station, h.epoch, h.seq, h.head, self.hub, hub_seq, now_ms), self.key)
+        return sign_receipt(
+            Receipt(h.station, h.epoch, h.seq, h.head, self.hub, hub_seq, now_ms), self.key
+        )
 
     def receive_hello(self, data: bytes) -> Hello:
         """Parse a hello from this station (answer it with `receipt`)."""
@@ -193,23 +233,44 @@ class HubSession:
             raise RemoteProtocolError(Reason.WRONG_STATION, f"pull from {pull.station!r}")
         return pull
 
-    def reset_epoch(self, base_seq: int, base_hash: str, hlc_floor: Hlc, hub_seq: int,
-                    now_ms: int, *, hash_at: HashAt | None = None) -> bytes:
+    def reset_epoch(
+        self,
+        base_seq: int,
+        base_hash: str,
+        hlc_floor: Hlc,
+        hub_seq: int,
+        now_ms: int,
+        *,
+        hash_at: HashAt | None = None,
+    ) -> bytes:
         """An admin's epoch reset: the station continues after (base_seq, base_hash), which we hold."""
-        held = self.head.head if base_seq == self.head.seq else (
-            hash_at(self.head.epoch, base_seq) if hash_at is not None and base_seq < self.head.seq else None)
+        held = (
+            self.head.head
+            if base_seq == self.head.seq
+            else (
+                hash_at(self.head.epoch, base_seq)
+                if hash_at is not None and base_seq < self.head.seq
+                else None
+            )
+        )
         if base_seq == 0 and base_hash == self.head.head and self.head.seq == 0:
             held = base_hash
         if held != base_hash:
-            raise LocalProtocolError(Reason.BROKEN_CHAIN, f"we do not hold {base_hash} at seq {base_seq}")
+            raise LocalProtocolError(
+                Reason.BROKEN_CHAIN, f"we do not hold {base_hash} at seq {base_seq}"
+            )
         epoch = self.head.epoch + 1
         self.head = self.head.reset(epoch, base_seq, base_hash)
         self.held.clear()
-        reset = EpochReset(self.station, self.hub, epoch, base_seq, base_hash, hlc_floor, hub_seq, now_ms)
+        reset = EpochReset(
+            self.station, self.hub, epoch, base_seq, base_hash, hlc_floor, hub_seq, now_ms
+        )
         return sign_reset(reset, self.key)
 
     def _reject(self, reason: Reason, detail: str, hub_seq: int, now_ms: int) -> bytes:
-        return sign_rejection(Rejection(self.station, self.hub, reason, detail, hub_seq, now_ms), self.key)
+        return sign_rejection(
+            Rejection(self.station, self.hub, reason, detail, hub_seq, now_ms), self.key
+        )
 
 
 def batch_range(data: bytes) -> tuple[int, int]:
@@ -217,4 +278,3 @@ def batch_range(data: bytes) -> tuple[int, int]:
     batch = parse_batch(data)
     last = batch.checkpoint.checkpoint.seq
     return last - len(batch.entries) + 1, last
-

@@ -51,9 +51,11 @@ def parse_signed_lines(kind: str, body: bytes, sig_line: bytes) -> Signed:
     kid = obj.get("key")
     if type(kid) is not str or not _KID.fullmatch(kid):
         raise RemoteProtocolError(Reason.MALFORMED, f"{kind}: key must be a 32-hex key id")
-    sig_hex = sig_line[len(SIG_TAG):]
+    sig_hex = sig_line[len(SIG_TAG) :]
     if not sig_line.startswith(SIG_TAG) or not _SIG_HEX.fullmatch(sig_hex):
-        raise RemoteProtocolError(Reason.MALFORMED, f"{kind}: signature line must be 128 hex digits")
+        raise RemoteProtocolError(
+            Reason.MALFORMED, f"{kind}: signature line must be 128 hex digits"
+        )
     return Signed(body, obj, bytes.fromhex(sig_hex.decode()))
 
 

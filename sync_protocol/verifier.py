@@ -163,23 +163,33 @@ def verify_batch(
             gc.enable()
 
 
-def _verify(data: bytes, head: ChainHead, keys: KeyRing, now_ms: int, hash_at: HashAt | None,
-            limits: Limits) -> Verdict:
+def _verify(
+    data: bytes, head: ChainHead, keys: KeyRing, now_ms: int, hash_at: HashAt | None, limits: Limits
+) -> Verdict:
     batch = parse_batch(data, limits)
     signed_cp = batch.checkpoint
     cp = signed_cp.checkpoint
     if cp.station != head.station:
-        return Rejected(Reason.WRONG_STATION, f"batch is from {cp.station!r}, expected {head.station!r}")
+        return Rejected(
+            Reason.WRONG_STATION, f"batch is from {cp.station!r}, expected {head.station!r}"
+        )
     if head.frozen:
         return Rejected(Reason.FROZEN, f"{head.station} is frozen after a fork")
     refusal = check_signed(signed_cp.signed, keys, head.station, (cp.epoch, cp.seq))
     if refusal is not None:
-        return Rejected(refusal, f"checkpoint {cp.epoch}/{cp.seq} signed by key {cp.key}",
-                        _signed_by_owner(signed_cp.signed, keys, head.station))
+        return Rejected(
+            refusal,
+            f"checkpoint {cp.epoch}/{cp.seq} signed by key {cp.key}",
+            _signed_by_owner(signed_cp.signed, keys, head.station),
+        )
     if cp.epoch != head.epoch:
-        return Rejected(Reason.WRONG_EPOCH, f"batch epoch {cp.epoch}, accepted epoch {head.epoch}", True)
+        return Rejected(
+            Reason.WRONG_EPOCH, f"batch epoch {cp.epoch}, accepted epoch {head.epoch}", True
+        )
     if cp.hlc.wall > now_ms + limits.max_drift_ms:
-        return Rejected(Reason.CLOCK_DRIFT, f"checkpoint HLC is {cp.hlc.wall - now_ms} ms ahead", True)
+        return Rejected(
+            Reason.CLOCK_DRIFT, f"checkpoint HLC is {cp.hlc.wall - now_ms} ms ahead", True
+        )
     # Proven: the checkpoint signs these exact entry bytes (a covering checkpoint). A batch whose
     # entries are not the signed ones is anyone's; one whose signed entries break the chain is
     # the owner's own.
@@ -206,7 +216,7 @@ def _verify(data: bytes, head: ChainHead, keys: KeyRing, now_ms: int, hash_at: H
         ours = accepted[head.seq - first.seq]
         if ours.hash != head.head:
             return _fork(head, head.seq, head.head, ours.hash, signed_cp.to_bytes(), data)
-        new = accepted[head.seq - first.seq + 1:]
+        new = accepted[head.seq - first.seq + 1 :]
     else:  # first.seq == head.seq + 1
         if first.prev != head.head:
             return _fork(head, head.seq, head.head, first.prev, signed_cp.to_bytes(), data)
@@ -221,18 +231,28 @@ def _verify(data: bytes, head: ChainHead, keys: KeyRing, now_ms: int, hash_at: H
 
 def _entry_region(data: bytes, lines: tuple[bytes, ...]) -> str:
     """SHA-256 hex of the entry lines at the end of `data` (each with its newline)."""
-    return hashlib.sha256(data[len(data) - sum(map(len, lines)) - len(lines):]).hexdigest()
+    return hashlib.sha256(data[len(data) - sum(map(len, lines)) - len(lines) :]).hexdigest()
 
 
 def _signed_by_owner(signed: Signed, keys: KeyRing, owner: str) -> bool:
     """True when a key of `owner` (even one retired or revoked) made this signature."""
     record = keys.get(signed.obj["key"])
-    return (record is not None and record.owner == owner
-            and verify_signature(record.public_key, signed.signature, signed.body))
+    return (
+        record is not None
+        and record.owner == owner
+        and verify_signature(record.public_key, signed.signature, signed.body)
+    )
 
 
-def _chain_batch(data: bytes, lines: tuple[bytes, ...], station: str, epoch: int, last_seq: int,
-                 head: str, cp_hlc: tuple[int, int]) -> list[AcceptedEntry] | None:
+def _chain_batch(
+    data: bytes,
+    lines: tuple[bytes, ...],
+    station: str,
+    epoch: int,
+    last_seq: int,
+    head: str,
+    cp_hlc: tuple[int, int],
+) -> list[AcceptedEntry] | None:
     """Every entry line of a well-formed batch at once; None when anything is off.
 
     The C JSON scanner, run over the batch text line after line (no joined copy), proposes
@@ -249,24 +269,30 @@ def _chain_batch(data: bytes, lines: tuple[bytes, ...], station: str, epoch: int
     if first_seq < 1:
         return None
     try:
-        region = data[len(data) - sum(map(len, lines)) - n:]
+        region = data[len(data) - sum(map(len, lines)) - n :]
         text = region.decode("utf-8")
         objs = _scan_lines(text, n)
         # dict.values refuses a non-object; a key count other than 10 fails the unpacking or strict zip
-        entities, ids, _, fields, hlcs, ops, origins, prevs, _, _ = zip(*map(dict.values, objs), strict=True)
+        entities, ids, _, fields, hlcs, ops, origins, prevs, _, _ = zip(
+            *map(dict.values, objs), strict=True
+        )
         if set(map(type, hlcs)) != {list} or set(map(len, hlcs)) != {2}:
             return None
         # walls and counters: compared with ints here (TypeError for anything but int or bool) and
         # written with %d below, where a bool prints as 1 or 0 and cannot match its received text
         walls, counters = zip(*hlcs, strict=True)
-        if (min(walls) < 0 or not 0 <= min(counters) <= max(counters) <= COUNTER_MAX
-                or max(zip(walls, counters, strict=True)) > cp_hlc
-                or set(map(type, fields)) != {dict}
-                or not OPS.issuperset(ops)
-                or not (_ENTITIES_SEEN.issuperset(entities) or all(map(_entity_ok, set(entities))))
-                or not _names(ids)
-                or not (set(origins) == {station} or _names(origins))
-                or type(prevs[0]) is not str or not _HEX64.fullmatch(prevs[0])):
+        if (
+            min(walls) < 0
+            or not 0 <= min(counters) <= max(counters) <= COUNTER_MAX
+            or max(zip(walls, counters, strict=True)) > cp_hlc
+            or set(map(type, fields)) != {dict}
+            or not OPS.issuperset(ops)
+            or not (_ENTITIES_SEEN.issuperset(entities) or all(map(_entity_ok, set(entities))))
+            or not _names(ids)
+            or not (set(origins) == {station} or _names(origins))
+            or type(prevs[0]) is not str
+            or not _HEX64.fullmatch(prevs[0])
+        ):
             return None
         hashes = list(map(_hexdigest, map(hashlib.sha256, lines)))
         if hashes[-1] != head:
@@ -274,16 +300,43 @@ def _chain_batch(data: bytes, lines: tuple[bytes, ...], station: str, epoch: int
         links = [prevs[0], *hashes[:-1]]
         seqs, stations, epochs = range(first_seq, last_seq + 1), repeat(station), repeat(epoch)
         field_texts = map(_join, map(_FIELDS_ENCODER, fields, repeat(0)))
-        values = chain.from_iterable(zip(entities, ids, field_texts, walls, counters, ops, origins, links,
-                                         seqs, strict=False))
+        values = chain.from_iterable(
+            zip(
+                entities, ids, field_texts, walls, counters, ops, origins, links, seqs, strict=False
+            )
+        )
         if (_line_template(station, epoch) * n) % tuple(values) != text:  # one format for the batch
             return None
         if region.translate(_NUMBER_CLASSES).find(_LONG_NUMBER) >= 0 and not _ints_in_range(fields):
             return None
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError, StopIteration):
+    except (
+        ValueError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        RecursionError,
+        StopIteration,
+    ):
         return None
-    entries = map(tuple.__new__, repeat(Entry), zip(stations, epochs, seqs, links, walls, counters,
-                                                    entities, ids, ops, fields, origins, strict=False))
+    entries = map(
+        tuple.__new__,
+        repeat(Entry),
+        zip(
+            stations,
+            epochs,
+            seqs,
+            links,
+            walls,
+            counters,
+            entities,
+            ids,
+            ops,
+            fields,
+            origins,
+            strict=False,
+        ),
+    )
     return list(map(tuple.__new__, repeat(AcceptedEntry), zip(entries, lines, hashes, strict=True)))
 
 
@@ -310,7 +363,8 @@ def _line_template(station: str, epoch: int) -> str:
     template still takes exactly the per-entry values.
     """
     return _LINE.replace('"epoch":%d', f'"epoch":{epoch:d}').replace(
-        '"station":"%s"', '"station":"' + station.replace("%", "%%") + '"')
+        '"station":"%s"', '"station":"' + station.replace("%", "%%") + '"'
+    )
 
 
 def _number_classes() -> bytes:
@@ -351,13 +405,25 @@ def _ints_in_range(objects: Sequence[dict[str, Any]]) -> bool:
 def _names(names: Sequence[str]) -> bool:
     """`is_name` for every item, with a few calls over all of them joined by spaces."""
     joined = " ".join(names)  # TypeError when one is not a string
-    return (joined.isascii() and joined.isprintable() and joined.count(" ") == len(names) - 1
-            and '"' not in joined and "\\" not in joined and 0 < min(map(len, names))
-            and max(map(len, names)) <= 64)
+    return (
+        joined.isascii()
+        and joined.isprintable()
+        and joined.count(" ") == len(names) - 1
+        and '"' not in joined
+        and "\\" not in joined
+        and 0 < min(map(len, names))
+        and max(map(len, names)) <= 64
+    )
 
 
-def _chain(lines: tuple[bytes, ...], station: str, epoch: int, last_seq: int, head: str,
-           cp_hlc: tuple[int, int]) -> list[AcceptedEntry]:
+def _chain(
+    lines: tuple[bytes, ...],
+    station: str,
+    epoch: int,
+    last_seq: int,
+    head: str,
+    cp_hlc: tuple[int, int],
+) -> list[AcceptedEntry]:
     """Decode, hash and link every entry line; RemoteProtocolError on the first problem."""
     tag_len = len(ENTRY_TAG)
     sha256 = hashlib.sha256
@@ -368,14 +434,20 @@ def _chain(lines: tuple[bytes, ...], station: str, epoch: int, last_seq: int, he
     expected_seq = last_seq - len(lines) + 1
     for raw in lines:
         if raw[:tag_len] != ENTRY_TAG:
-            raise RemoteProtocolError(Reason.MALFORMED, f"line for seq {expected_seq} is not an entry")
+            raise RemoteProtocolError(
+                Reason.MALFORMED, f"line for seq {expected_seq} is not an entry"
+            )
         try:  # decode once; the canonical check re-encodes only `fields` (see entries.envelope)
             text = raw[tag_len:].decode("utf-8")
             obj = decode(text)
         except (ValueError, RecursionError):
-            raise RemoteProtocolError(Reason.MALFORMED, f"entry for seq {expected_seq} is not JSON") from None
+            raise RemoteProtocolError(
+                Reason.MALFORMED, f"entry for seq {expected_seq} is not JSON"
+            ) from None
         if type(obj) is not dict:
-            raise RemoteProtocolError(Reason.MALFORMED, f"entry for seq {expected_seq} is not an object")
+            raise RemoteProtocolError(
+                Reason.MALFORMED, f"entry for seq {expected_seq} is not an object"
+            )
         entry = from_json(obj)  # checks the envelope's integer ranges
         try:
             check_scalars(entry.fields, "fields")  # and the fields' (no float, 64-bit ints)
@@ -383,37 +455,59 @@ def _chain(lines: tuple[bytes, ...], station: str, epoch: int, last_seq: int, he
         except (ValueError, RecursionError):
             canonical_form = False
         if not canonical_form:
-            raise RemoteProtocolError(Reason.MALFORMED, f"entry {entry.seq} is not in canonical form")
+            raise RemoteProtocolError(
+                Reason.MALFORMED, f"entry {entry.seq} is not in canonical form"
+            )
         if entry.station != station:
-            raise RemoteProtocolError(Reason.WRONG_STATION, f"entry {entry.seq} names station {entry.station!r}")
+            raise RemoteProtocolError(
+                Reason.WRONG_STATION, f"entry {entry.seq} names station {entry.station!r}"
+            )
         if entry.epoch != epoch:
-            raise RemoteProtocolError(Reason.WRONG_EPOCH, f"entry {entry.seq} is in epoch {entry.epoch}")
+            raise RemoteProtocolError(
+                Reason.WRONG_EPOCH, f"entry {entry.seq} is in epoch {entry.epoch}"
+            )
         if entry.seq != expected_seq:
-            raise RemoteProtocolError(Reason.BROKEN_CHAIN, f"expected seq {expected_seq}, got {entry.seq}")
+            raise RemoteProtocolError(
+                Reason.BROKEN_CHAIN, f"expected seq {expected_seq}, got {entry.seq}"
+            )
         if prev_hash is not None and entry.prev != prev_hash:
-            raise RemoteProtocolError(Reason.BROKEN_CHAIN, f"entry {entry.seq} does not follow entry {entry.seq - 1}")
+            raise RemoteProtocolError(
+                Reason.BROKEN_CHAIN, f"entry {entry.seq} does not follow entry {entry.seq - 1}"
+            )
         if (entry.hlc_wall, entry.hlc_counter) > cp_hlc:
-            raise RemoteProtocolError(Reason.CLOCK_DRIFT, f"entry {entry.seq} is stamped after its checkpoint")
+            raise RemoteProtocolError(
+                Reason.CLOCK_DRIFT, f"entry {entry.seq} is stamped after its checkpoint"
+            )
         prev_hash = sha256(raw).hexdigest()
         out.append(AcceptedEntry(entry, raw, prev_hash))
         expected_seq += 1
     if prev_hash != head:
-        raise RemoteProtocolError(Reason.BROKEN_CHAIN, "last entry's hash is not the checkpoint head")
+        raise RemoteProtocolError(
+            Reason.BROKEN_CHAIN, "last entry's hash is not the checkpoint head"
+        )
     return out
 
 
 def _held(hash_at: HashAt | None, epoch: int, seq: int) -> str:
     held = hash_at(epoch, seq) if hash_at is not None else None
     if held is None:
-        raise LocalProtocolError(Reason.NOT_ALLOWED, f"hash_at must give the held hash of {epoch}/{seq}")
+        raise LocalProtocolError(
+            Reason.NOT_ALLOWED, f"hash_at must give the held hash of {epoch}/{seq}"
+        )
     return held
 
 
-def _fork(head: ChainHead, seq: int, held: str, theirs: str, checkpoint: bytes, data: bytes) -> Fork:
-    return Fork(ForkEvidence(head.station, head.epoch, seq, held, theirs, head.checkpoint, checkpoint, data))
+def _fork(
+    head: ChainHead, seq: int, held: str, theirs: str, checkpoint: bytes, data: bytes
+) -> Fork:
+    return Fork(
+        ForkEvidence(head.station, head.epoch, seq, held, theirs, head.checkpoint, checkpoint, data)
+    )
 
 
-def _rotations(new: list[AcceptedEntry], keys: KeyRing, signer: str) -> tuple[KeyRing, tuple[KeyRecord, ...]]:
+def _rotations(
+    new: list[AcceptedEntry], keys: KeyRing, signer: str
+) -> tuple[KeyRing, tuple[KeyRecord, ...]]:
     """Apply a key rotation entry: it must end its batch, signed by the key it replaces."""
     if "rotate" not in set(map(_op_of, new)):
         return keys, ()
@@ -423,15 +517,21 @@ def _rotations(new: list[AcceptedEntry], keys: KeyRing, signer: str) -> tuple[Ke
             continue
         public_hex = e.fields.get("public_key")
         if i != len(new) - 1:
-            raise RemoteProtocolError(Reason.MALFORMED, "a key rotation must be the last entry of its batch")
+            raise RemoteProtocolError(
+                Reason.MALFORMED, "a key rotation must be the last entry of its batch"
+            )
         if type(public_hex) is not str or len(public_hex) != 64:
-            raise RemoteProtocolError(Reason.MALFORMED, "rotation: public_key must be 64 hex digits")
+            raise RemoteProtocolError(
+                Reason.MALFORMED, "rotation: public_key must be 64 hex digits"
+            )
         try:
             public = bytes.fromhex(public_hex)
         except ValueError:
             raise RemoteProtocolError(Reason.MALFORMED, "rotation: public_key is not hex") from None
         if key_id(public) != e.entity_id:
-            raise RemoteProtocolError(Reason.MALFORMED, "rotation: entity_id is not the new key's id")
+            raise RemoteProtocolError(
+                Reason.MALFORMED, "rotation: entity_id is not the new key's id"
+            )
         rotated = keys.rotated(signer, public, (e.epoch, e.seq))
         return rotated, (rotated[e.entity_id],)
     return keys, ()

@@ -44,10 +44,17 @@ def test_package_imports_only_what_it_may(package: str) -> None:
 
 def test_the_shared_package_loads_neither_app() -> None:
     """Importing every kuaigong module leaves station_node and central_hub unloaded."""
-    modules = sorted(p.stem for p in (ROOT / "kuaigong").glob("*.py") if not p.stem.startswith("__"))
+    modules = sorted(
+        p.stem for p in (ROOT / "kuaigong").glob("*.py") if not p.stem.startswith("__")
+    )
     assert {"characters", "clock", "jsonbody", "signin_policy"} <= set(modules)
-    code = ("import sys\n" + "".join(f"import kuaigong.{m}\n" for m in modules)
-            + "print(sorted({n.split('.')[0] for n in sys.modules} & "
-              "{'station_node', 'central_hub', 'sync_protocol', 'devices'}))")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    code = (
+        "import sys\n"
+        + "".join(f"import kuaigong.{m}\n" for m in modules)
+        + "print(sorted({n.split('.')[0] for n in sys.modules} & "
+        "{'station_node', 'central_hub', 'sync_protocol', 'devices'}))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert run.stdout.strip() == "[]"

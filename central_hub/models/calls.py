@@ -26,8 +26,9 @@ class PushRefusal(BaseModel):
     signature, a replayed call, a body other than the signed one, a batch or bundle whose
     entries its key did not sign), and the last one."""
 
-    station = peewee.ForeignKeyField(Station, primary_key=True, on_delete="CASCADE",
-                                     backref="push_refusals")
+    station = peewee.ForeignKeyField(
+        Station, primary_key=True, on_delete="CASCADE", backref="push_refusals"
+    )
     count = peewee.IntegerField(default=0)
     last_at = peewee.DateTimeField(null=True)
     last_reason = peewee.CharField(max_length=64, null=True)

@@ -64,9 +64,13 @@ class Job(_Replicated):
 
     def save(self, *args: Any, **kwargs: Any) -> Any:
         start = self.dispatch_started_at or self.posted_at
-        self.fill_seconds = (max(0, int((self.filled_at - start).total_seconds()))
-                             if self.filled_at is not None and start is not None else None)
+        self.fill_seconds = (
+            max(0, int((self.filled_at - start).total_seconds()))
+            if self.filled_at is not None and start is not None
+            else None
+        )
         return super().save(*args, **kwargs)
+
     starts_at = peewee.DateTimeField(null=True)
     ends_at = peewee.DateTimeField(null=True)
 

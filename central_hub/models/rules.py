@@ -8,7 +8,13 @@ from central_hub.models.accounts import Admin
 from central_hub.models.base import BaseModel, utcnow
 from kuaigong.db import JSONField
 
-RULE_KINDS = ("blocked_employer", "blocked_intermediary", "announcement", "service_rules", "screening_phrase")
+RULE_KINDS = (
+    "blocked_employer",
+    "blocked_intermediary",
+    "announcement",
+    "service_rules",
+    "screening_phrase",
+)
 # What a city screening phrase flags at the stations (station_node.services.screening).
 PHRASE_KINDS = ("asks_for_money", "withholds_id_card", "training_trap", "bait_wording")
 

@@ -19,25 +19,42 @@ def create_admin(username: str, display_name: str, role: str, password: str) -> 
     """Create an admin (role admin) or a read-only auditor (role auditor)."""
     errs = FieldErrors()
     username = (username or "").strip()
-    if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").isalnum():
-        errs.add("username", "invalid", "用户名须为 1–64 位字母、数字、- 或 _",
-                 "Username must be 1–64 letters, digits, - or _")
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace("_", "").replace("-", "").isalnum()
+    ):
+        errs.add(
+            "username",
+            "invalid",
+            "用户名须为 1–64 位字母、数字、- 或 _",
+            "Username must be 1–64 letters, digits, - or _",
+        )
     if role not in ROLES:
         errs.add("role", "invalid", "角色须为 admin 或 auditor", "Role must be admin or auditor")
     if len(password or "") < MIN_PASSWORD:
-        errs.add("password", "too_short", f"密码至少 {MIN_PASSWORD} 位",
-                 f"Password needs at least {MIN_PASSWORD} characters")
+        errs.add(
+            "password",
+            "too_short",
+            f"密码至少 {MIN_PASSWORD} 位",
+            f"Password needs at least {MIN_PASSWORD} characters",
+        )
     errs.raise_if_any()
     with db.atomic():
         if Admin.select().where(Admin.username == username).exists():
-            raise Conflict("username_taken", f"用户名 {username} 已被使用",
-                           f"Username {username} is already taken", field="username")
+            raise Conflict(
+                "username_taken",
+                f"用户名 {username} 已被使用",
+                f"Username {username} is already taken",
+                field="username",
+            )
         return Admin.create(
             username=username,
             display_name=(display_name or username).strip()[:64],
             role=role,
             password_hash=generate_password_hash(
-                password, method=current_app.config["PASSWORD_HASH_METHOD"]),
+                password, method=current_app.config["PASSWORD_HASH_METHOD"]
+            ),
         )
 
 

@@ -29,11 +29,19 @@ def import_bundle(blob: bytes) -> dict[str, Any]:
         raise refusal_error(exc.reason, exc.detail) from None
     header = bundle.header
     if header.direction != "to_hub":
-        raise KuaigongError("wrong_direction", "该数据包是发给驿站的，不是发给中心的",
-                       "This bundle is meant for a station, not for the hub", status=422)
+        raise KuaigongError(
+            "wrong_direction",
+            "该数据包是发给驿站的，不是发给中心的",
+            "This bundle is meant for a station, not for the hub",
+            status=422,
+        )
     if header.hub != signing.hub_id():
-        raise KuaigongError("wrong_hub", f"该数据包是发给 {header.hub} 的", f"This bundle is for hub {header.hub}",
-                       status=422)
+        raise KuaigongError(
+            "wrong_hub",
+            f"该数据包是发给 {header.hub} 的",
+            f"This bundle is for hub {header.hub}",
+            status=422,
+        )
     stations.get_station(header.station)
     verdicts: dict[str, int] = {}
     errors: list[dict[str, Any]] = []
@@ -47,24 +55,33 @@ def import_bundle(blob: bytes) -> dict[str, Any]:
     with db.database.connection_context():
         station = Station.get_by_id(header.station)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items())) or "no batches"
-    return {"station": header.station, "verdicts": verdicts, "errors": errors,
-            "accepted_seq": station.head_seq, "summary": f"{summary}; accepted up to {station.head_seq}"}
+    return {
+        "station": header.station,
+        "verdicts": verdicts,
+        "errors": errors,
+        "accepted_seq": station.head_seq,
+        "summary": f"{summary}; accepted up to {station.head_seq}",
+    }
 
 
 def export_bundle(station_id: str, after: int) -> tuple[bytes, int]:
     """A bundle for the station: its latest receipt and every hub-log entry after `after`."""
     station = stations.get_station(station_id)
     if after < 0:
-        raise KuaigongError("invalid_after", "after 须为非负整数", "after must be a whole number ≥ 0", status=422)
+        raise KuaigongError(
+            "invalid_after", "after 须为非负整数", "after must be a whole number ≥ 0", status=422
+        )
     now_ms = clock.now_ms()
     hub_seq, _ = hublog.head()
     parts: list[tuple[str, bytes]] = [("receipt", signing.receipt(station, hub_seq, now_ms))]
     rows = list(HubLogEntry.select().where(HubLogEntry.seq > after).order_by(HubLogEntry.seq))
     hlc = max(hublog.head_hlc(), (now_ms, 0))
     for start in range(0, len(rows), HUB_LOG_PER_PART):
-        chunk = rows[start:start + HUB_LOG_PER_PART]
+        chunk = rows[start : start + HUB_LOG_PER_PART]
         parts.append(("hub_batch", signing.hub_batch([r.raw.encode("utf-8") for r in chunk], hlc)))
     first = rows[0].seq if rows else after
     last = rows[-1].seq if rows else after
-    blob = write_bundle(station.id, signing.hub_id(), "to_station", station.epoch, first, last, parts)
+    blob = write_bundle(
+        station.id, signing.hub_id(), "to_station", station.epoch, first, last, parts
+    )
     return blob, len(rows)

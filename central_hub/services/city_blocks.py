@@ -41,14 +41,23 @@ def reason_text(body: dict[str, Any]) -> str:
 
 
 def _block(rule_id: int, kind: str, body: dict[str, Any]) -> Block:
-    return Block(rule_id, kind, str(body.get("credit_code") or "").strip().upper(),
-                 str(body.get("id_hash") or "").strip().lower(), reason_text(body), body)
+    return Block(
+        rule_id,
+        kind,
+        str(body.get("credit_code") or "").strip().upper(),
+        str(body.get("id_hash") or "").strip().lower(),
+        reason_text(body),
+        body,
+    )
 
 
 def active_blocks() -> list[Block]:
     """The block rules in force, oldest first."""
-    rows = CityRule.select(CityRule.id, CityRule.kind, CityRule.body).where(
-        CityRule.kind.in_(BLOCK_KINDS) & CityRule.active).order_by(CityRule.id)
+    rows = (
+        CityRule.select(CityRule.id, CityRule.kind, CityRule.body)
+        .where(CityRule.kind.in_(BLOCK_KINDS) & CityRule.active)
+        .order_by(CityRule.id)
+    )
     return [_block(r.id, r.kind, r.body if isinstance(r.body, dict) else {}) for r in rows]
 
 
@@ -65,8 +74,12 @@ def block_for(data: dict[str, Any], blocks: list[Block]) -> Block | None:
 def held(data: dict[str, Any], stamps: dict[str, Any]) -> bool:
     """True when the record is blocked by a decision of the hub (a hub stamp on `blocked`)."""
     stamp = stamps.get("blocked") or stamps.get("*")
-    return data.get("blocked") is True and isinstance(stamp, list) and len(stamp) == 3 \
+    return (
+        data.get("blocked") is True
+        and isinstance(stamp, list)
+        and len(stamp) == 3
         and stamp[2] == signing.hub_id()
+    )
 
 
 def hub_stamp() -> list[Any]:
@@ -93,10 +106,14 @@ def block_matching(kind: str, body: dict[str, Any]) -> int:
         data = dict(row.data or {})
         if held(data, row.stamps or {}):
             continue  # an earlier rule of the hub holds it already
-        data.update(blocked=True, block_reason=data.get("block_reason") if data.get("blocked") is True
-                    else block.reason)
+        data.update(
+            blocked=True,
+            block_reason=data.get("block_reason") if data.get("blocked") is True else block.reason,
+        )
         stamps = dict(row.stamps or {}, **dict.fromkeys(BLOCK_FIELDS, stamp))
-        Employer.update(data=data, stamps=stamps, blocked=True).where(Employer.id == row.id).execute()
+        Employer.update(data=data, stamps=stamps, blocked=True).where(
+            Employer.id == row.id
+        ).execute()
         changed += 1
     return changed
 
@@ -106,8 +123,13 @@ def restate(blocks: dict[int, Block], station_id: str) -> None:
     unblock an employer they block; its sync applies them as any city rule."""
     for rule_id in sorted(blocks):
         block = blocks[rule_id]
-        hublog.append("city_rule", str(rule_id), "update", {"kind": block.kind, **block.body},
-                      targets=[station_id])
+        hublog.append(
+            "city_rule",
+            str(rule_id),
+            "update",
+            {"kind": block.kind, **block.body},
+            targets=[station_id],
+        )
 
 
 def rules_the_field(details: dict[str, Any]) -> bool:

@@ -26,8 +26,9 @@ EVALUATION_COLUMNS: list[tuple[str, str, str]] = [
 ]
 
 
-def _fill_times(start: dt.datetime | None = None, end: dt.datetime | None = None
-                ) -> dict[str, dict[str, Any]]:
+def _fill_times(
+    start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> dict[str, dict[str, Any]]:
     """Per station, from its filled jobs (filled within [start, end) when given), all in SQL:
     fills, median and p90 seconds to fill, and how many filled within the dispatch target."""
     p = db.database.param
@@ -49,9 +50,10 @@ def _fill_times(start: dt.datetime | None = None, end: dt.datetime | None = None
                MAX(CASE WHEN i = n * 9 / 10 THEN s END),
                SUM(CASE WHEN s <= {target} THEN 1 ELSE 0 END)
         FROM r GROUP BY station"""
-    return {station: {"fills": int(n), "median": int(median), "p90": int(p90),
-                      "within": int(within)}
-            for station, n, median, p90, within in db.database.execute_sql(sql, params).fetchall()}
+    return {
+        station: {"fills": int(n), "median": int(median), "p90": int(p90), "within": int(within)}
+        for station, n, median, p90, within in db.database.execute_sql(sql, params).fetchall()
+    }
 
 
 def city_view() -> dict[str, Any]:
@@ -61,28 +63,38 @@ def city_view() -> dict[str, Any]:
     # One person registered at several stations counts once; both read only the live-id index.
     people = db.database.execute_sql(
         'SELECT COUNT(*) FROM (SELECT DISTINCT id_hash FROM "worker" '
-        "WHERE NOT deleted AND id_hash IS NOT NULL) AS p").fetchone()[0]
+        "WHERE NOT deleted AND id_hash IS NOT NULL) AS p"
+    ).fetchone()[0]
     no_hash = db.database.execute_sql(
-        'SELECT COUNT(*) FROM "worker" WHERE NOT deleted AND id_hash IS NULL').fetchone()[0]
+        'SELECT COUNT(*) FROM "worker" WHERE NOT deleted AND id_hash IS NULL'
+    ).fetchone()[0]
     workers = int(people or 0) + int(no_hash or 0)
-    jobs, dispatchable, filled = (int(x or 0) for x in db.database.execute_sql(
-        "SELECT COUNT(*), SUM(CASE WHEN status NOT IN ('held', 'rejected') THEN 1 ELSE 0 END), "
-        'SUM(CASE WHEN filled_at IS NOT NULL THEN 1 ELSE 0 END) FROM "job" WHERE NOT deleted'
-    ).fetchone())
+    jobs, dispatchable, filled = (
+        int(x or 0)
+        for x in db.database.execute_sql(
+            "SELECT COUNT(*), SUM(CASE WHEN status NOT IN ('held', 'rejected') THEN 1 ELSE 0 END), "
+            'SUM(CASE WHEN filled_at IS NOT NULL THEN 1 ELSE 0 END) FROM "job" WHERE NOT deleted'
+        ).fetchone()
+    )
     times = _fill_times()
     stations = []
     for st in Station.select().order_by(Station.district, Station.name):
         t = times.get(st.id)
-        stations.append({
-            "station": st,
-            "fills": t["fills"] if t else 0,
-            "median": t["median"] if t else None,
-            "p90": t["p90"] if t else None,
-            "within": round(100 * t["within"] / t["fills"]) if t else None,
-        })
-    complaints = {row.status: row.n for row in Complaint.select(
-        Complaint.status, fn.COUNT(Complaint.id).alias("n")).where(~Complaint.deleted).group_by(
-        Complaint.status)}
+        stations.append(
+            {
+                "station": st,
+                "fills": t["fills"] if t else 0,
+                "median": t["median"] if t else None,
+                "p90": t["p90"] if t else None,
+                "within": round(100 * t["within"] / t["fills"]) if t else None,
+            }
+        )
+    complaints = {
+        row.status: row.n
+        for row in Complaint.select(Complaint.status, fn.COUNT(Complaint.id).alias("n"))
+        .where(~Complaint.deleted)
+        .group_by(Complaint.status)
+    }
     return {
         "workers": workers,
         "workers_target": cfg["TARGET_WORKERS"],
@@ -103,10 +115,12 @@ def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
     return dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
 
 
-def _count_by_station(model: Any, column: Any, start: dt.datetime, end: dt.datetime,
-                      extra: Any = None) -> dict[str, int]:
+def _count_by_station(
+    model: Any, column: Any, start: dt.datetime, end: dt.datetime, extra: Any = None
+) -> dict[str, int]:
     query = model.select(model.station, fn.COUNT(SQL("*")).alias("n")).where(
-        (column >= start) & (column < end) & ~model.deleted)
+        (column >= start) & (column < end) & ~model.deleted
+    )
     if extra is not None:
         query = query.where(extra)
     return {row.station: row.n for row in query.group_by(model.station)}
@@ -117,25 +131,29 @@ def evaluation(year: int) -> list[dict[str, Any]]:
     start, end = _year_bounds(year)
     regs = _count_by_station(Worker, Worker.created_at, start, end)
     posts = _count_by_station(Job, Job.posted_at, start, end)
-    no_shows = _count_by_station(Assignment, Assignment.confirmed_at, start, end,
-                                 Assignment.status == "no_show")
-    resolved = _count_by_station(Complaint, Complaint.resolved_at, start, end,
-                                 Complaint.status == "resolved")
+    no_shows = _count_by_station(
+        Assignment, Assignment.confirmed_at, start, end, Assignment.status == "no_show"
+    )
+    resolved = _count_by_station(
+        Complaint, Complaint.resolved_at, start, end, Complaint.status == "resolved"
+    )
     times = _fill_times(start, end)
     rows = []
     for st in Station.select().order_by(Station.district, Station.name):
         t = times.get(st.id)
-        rows.append({
-            "station_id": st.id,
-            "name": st.name,
-            "district": st.district,
-            "community": st.community,
-            "registrations": regs.get(st.id, 0),
-            "postings": posts.get(st.id, 0),
-            "fills": t["fills"] if t else 0,
-            "median_dispatch_seconds": t["median"] if t else None,
-            "share_within_60s": round(100 * t["within"] / t["fills"], 1) if t else None,
-            "no_shows": no_shows.get(st.id, 0),
-            "complaints_resolved": resolved.get(st.id, 0),
-        })
+        rows.append(
+            {
+                "station_id": st.id,
+                "name": st.name,
+                "district": st.district,
+                "community": st.community,
+                "registrations": regs.get(st.id, 0),
+                "postings": posts.get(st.id, 0),
+                "fills": t["fills"] if t else 0,
+                "median_dispatch_seconds": t["median"] if t else None,
+                "share_within_60s": round(100 * t["within"] / t["fills"], 1) if t else None,
+                "no_shows": no_shows.get(st.id, 0),
+                "complaints_resolved": resolved.get(st.id, 0),
+            }
+        )
     return rows

@@ -40,8 +40,15 @@ def allowance(station_id: str) -> ClockAllowance | None:
     return ClockAllowance.get_or_none(ClockAllowance.station == station_id)
 
 
-def reverify(station: Station, body: bytes, head: Any, ring: sp.KeyRing, now_ms: int,
-             hash_at: HashAt, limits: sp.Limits) -> Verdict | None:
+def reverify(
+    station: Station,
+    body: bytes,
+    head: Any,
+    ring: sp.KeyRing,
+    now_ms: int,
+    hash_at: HashAt,
+    limits: sp.Limits,
+) -> Verdict | None:
     """The verdict for a batch refused `clock_drift` when the station's allowance covers it
     (verified without the drift bound; an Apply's stamps clamped); None when it does not."""
     grant = allowance(station.id)
@@ -53,15 +60,22 @@ def reverify(station: Station, body: bytes, head: Any, ring: sp.KeyRing, now_ms:
     cp, _ = found
     if cp.epoch != grant.epoch or cp.seq > grant.up_to_seq:
         return None
-    verdict = verify_batch(body, head, ring, now_ms, hash_at=hash_at,
-                           limits=dataclasses.replace(limits, max_drift_ms=_NO_DRIFT_BOUND))
+    verdict = verify_batch(
+        body,
+        head,
+        ring,
+        now_ms,
+        hash_at=hash_at,
+        limits=dataclasses.replace(limits, max_drift_ms=_NO_DRIFT_BOUND),
+    )
     if isinstance(verdict, Apply):
         verdict = dataclasses.replace(verdict, entries=clamp(verdict.entries, grant.marks, now_ms))
     return verdict
 
 
-def clamp(entries: tuple[AcceptedEntry, ...], marks: list[list[int]],
-          now_ms: int) -> tuple[AcceptedEntry, ...]:
+def clamp(
+    entries: tuple[AcceptedEntry, ...], marks: list[list[int]], now_ms: int
+) -> tuple[AcceptedEntry, ...]:
     """Entries whose stamps are no later than when the hub first heard of them: the first mark
     at or after the entry's seq, else `now_ms`. A clamped stamp keeps the log's order (its
     counter is the seq), and the hash and bytes stay those the station signed."""
@@ -76,8 +90,14 @@ def clamp(entries: tuple[AcceptedEntry, ...], marks: list[list[int]],
     return tuple(out)
 
 
-def note_refusal(station: Station, body: bytes, pending: int | None, wall: int | None,
-                 now_ms: int, limits: sp.Limits) -> None:
+def note_refusal(
+    station: Station,
+    body: bytes,
+    pending: int | None,
+    wall: int | None,
+    now_ms: int,
+    limits: sp.Limits,
+) -> None:
     """Queue (once per station and accepted head) a batch refused for a clock too far ahead,
     or update that open item: the refused range, the offset, when the hub heard of which seq."""
     found = _checkpoint(body, limits)
@@ -92,14 +112,27 @@ def note_refusal(station: Station, body: bytes, pending: int | None, wall: int |
     dedupe = f"clock:{station.id}:{station.epoch}:{station.head_seq}"
     issue = db.locked(Issue.select().where(Issue.dedupe == dedupe)).get_or_none()
     if issue is None:
-        Issue.insert(kind="clock", dedupe=dedupe, subject=station.id, stations=[station.id],
-                     created_at=clock.now(), status="open", details={
-                         "reason": sp.Reason.CLOCK_DRIFT.value, "epoch": station.epoch,
-                         "first_seq": station.head_seq + 1, "last_seq": last,
-                         "batch": [max(cp.seq - count + 1, station.head_seq + 1), cp.seq],
-                         "ahead_ms": ahead, "offset_ms": offset, "checkpoint_hlc": cp.hlc.wall,
-                         "marks": [[last, now_ms]], "refusals": 1, "last_refused_ms": now_ms,
-                     }).on_conflict_ignore().execute()
+        Issue.insert(
+            kind="clock",
+            dedupe=dedupe,
+            subject=station.id,
+            stations=[station.id],
+            created_at=clock.now(),
+            status="open",
+            details={
+                "reason": sp.Reason.CLOCK_DRIFT.value,
+                "epoch": station.epoch,
+                "first_seq": station.head_seq + 1,
+                "last_seq": last,
+                "batch": [max(cp.seq - count + 1, station.head_seq + 1), cp.seq],
+                "ahead_ms": ahead,
+                "offset_ms": offset,
+                "checkpoint_hlc": cp.hlc.wall,
+                "marks": [[last, now_ms]],
+                "refusals": 1,
+                "last_refused_ms": now_ms,
+            },
+        ).on_conflict_ignore().execute()
         return
     if issue.status != "open":
         return  # decided: a later refusal at the same head adds nothing for a person
@@ -107,9 +140,16 @@ def note_refusal(station: Station, body: bytes, pending: int | None, wall: int |
     marks = [list(m) for m in d.get("marks", [])]
     if last > d.get("last_seq", 0):
         marks.append([last, now_ms])
-    d.update(last_seq=max(last, d.get("last_seq", 0)), batch=[d["batch"][0], cp.seq],
-             ahead_ms=ahead, offset_ms=offset, checkpoint_hlc=cp.hlc.wall, marks=marks,
-             refusals=int(d.get("refusals", 0)) + 1, last_refused_ms=now_ms)
+    d.update(
+        last_seq=max(last, d.get("last_seq", 0)),
+        batch=[d["batch"][0], cp.seq],
+        ahead_ms=ahead,
+        offset_ms=offset,
+        checkpoint_hlc=cp.hlc.wall,
+        marks=marks,
+        refusals=int(d.get("refusals", 0)) + 1,
+        last_refused_ms=now_ms,
+    )
     Issue.update(details=d).where(Issue.id == issue.id).execute()
 
 
@@ -119,17 +159,26 @@ def accept(issue: Issue, actor: Admin | None, fields: dict[str, Any]) -> tuple[s
     d = issue.details
     station_id = issue.subject
     epoch, up_to, marks = int(d["epoch"]), int(d["last_seq"]), [list(m) for m in d["marks"]]
-    grant = db.locked(ClockAllowance.select().where(ClockAllowance.station == station_id)).get_or_none()
+    grant = db.locked(
+        ClockAllowance.select().where(ClockAllowance.station == station_id)
+    ).get_or_none()
     if grant is not None and grant.epoch == epoch:
         pairs = sorted({(int(s), int(ms)) for s, ms in [*grant.marks, *marks]})
         marks = [[s, ms] for s, ms in pairs]
         up_to = max(up_to, grant.up_to_seq)
-    values = {"epoch": epoch, "up_to_seq": up_to, "marks": marks, "issue": issue.id,
-              "granted_by": actor, "granted_at": clock.now()}
+    values = {
+        "epoch": epoch,
+        "up_to_seq": up_to,
+        "marks": marks,
+        "issue": issue.id,
+        "granted_by": actor,
+        "granted_at": clock.now(),
+    }
     if grant is None:
         ClockAllowance.create(station=station_id, **values)
     else:
         ClockAllowance.update(**values).where(ClockAllowance.station == station_id).execute()
-    fields.update(epoch=epoch, up_to_seq=up_to, offset_ms=d.get("offset_ms"),
-                  clamp="hub_receive_time")
+    fields.update(
+        epoch=epoch, up_to_seq=up_to, offset_ms=d.get("offset_ms"), clamp="hub_receive_time"
+    )
     return "station", station_id

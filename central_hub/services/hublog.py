@@ -31,16 +31,29 @@ def append(
     hlc = (wall, 0) if wall > state.hlc_wall else (state.hlc_wall, state.hlc_counter + 1)
     body = dict(fields, targets=targets) if targets else dict(fields)
     raw, entry_hash = signing.encode_hub_entry(
-        seq=seq, prev_hash=state.head, hlc=hlc, entity=entity, entity_id=str(entity_id),
-        op=op, fields=body,
+        seq=seq,
+        prev_hash=state.head,
+        hlc=hlc,
+        entity=entity,
+        entity_id=str(entity_id),
+        op=op,
+        fields=body,
     )
     row = HubLogEntry.create(
-        seq=seq, entry_hash=entry_hash, prev_hash=state.head, entity=entity,
-        entity_id=str(entity_id), op=op, fields=body, targets=targets, raw=raw.decode("utf-8"),
+        seq=seq,
+        entry_hash=entry_hash,
+        prev_hash=state.head,
+        entity=entity,
+        entity_id=str(entity_id),
+        op=op,
+        fields=body,
+        targets=targets,
+        raw=raw.decode("utf-8"),
         created_at=clock.now(),
     )
     HubState.update(seq=seq, head=entry_hash, hlc_wall=hlc[0], hlc_counter=hlc[1]).where(
-        HubState.key == "hub_log").execute()
+        HubState.key == "hub_log"
+    ).execute()
     return row
 
 
@@ -54,17 +67,15 @@ def seq() -> int:
     """The hub log's last seq (one narrow read: every push answer carries it)."""
     p = db.database.param
     row = db.database.execute_sql(
-        f'SELECT "seq" FROM "{HubState._meta.table_name}" WHERE "key" = {p}', ("hub_log",)).fetchone()
+        f'SELECT "seq" FROM "{HubState._meta.table_name}" WHERE "key" = {p}', ("hub_log",)
+    ).fetchone()
     return int(row[0]) if row else 0
 
 
 def entries_after(station: Station, after: int, limit: int) -> list[HubLogEntry]:
     """Entries after `after` that concern `station` (or every station), oldest first."""
     rows = (
-        HubLogEntry.select()
-        .where(HubLogEntry.seq > after)
-        .order_by(HubLogEntry.seq)
-        .limit(limit)
+        HubLogEntry.select().where(HubLogEntry.seq > after).order_by(HubLogEntry.seq).limit(limit)
     )
     return list(rows)
 
@@ -82,9 +93,7 @@ def record_pull(station: Station, after: int, served_to: int) -> None:
             hub_seq_served=served_to,
             last_pull_at=clock.now(),
             last_contact_at=clock.now(),
-        ).where(
-            Station.id == station.id
-        ).execute()
+        ).where(Station.id == station.id).execute()
 
 
 def delivery(seq: int) -> list[dict[str, Any]]:

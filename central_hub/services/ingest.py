@@ -51,14 +51,23 @@ def _limits() -> sp.Limits:
 
 def _head(station: Station) -> ChainHead:
     checkpoint = bytes(station.head_checkpoint) if station.head_checkpoint is not None else None
-    return ChainHead(station.id, station.epoch, station.head_seq,
-                     station.head_hash or sp.GENESIS_HASH, checkpoint, station.frozen)
+    return ChainHead(
+        station.id,
+        station.epoch,
+        station.head_seq,
+        station.head_hash or sp.GENESIS_HASH,
+        checkpoint,
+        station.frozen,
+    )
 
 
 def _hash_at(station: Station) -> Any:
     def hash_at(epoch: int, seq: int) -> str | None:
-        row = AppliedEntry.get_or_none((AppliedEntry.station == station.id)
-                                       & (AppliedEntry.epoch == epoch) & (AppliedEntry.seq == seq))
+        row = AppliedEntry.get_or_none(
+            (AppliedEntry.station == station.id)
+            & (AppliedEntry.epoch == epoch)
+            & (AppliedEntry.seq == seq)
+        )
         return row.entry_hash if row else None
 
     return hash_at
@@ -85,18 +94,21 @@ def _collector_held_off() -> Iterator[None]:
             gc.enable()
 
 
-def authenticate_push(station_id: str, headers: dict[str, str], path: str,
-                      content_length: int | None) -> sp.SignedCall:
+def authenticate_push(
+    station_id: str, headers: dict[str, str], path: str, content_length: int | None
+) -> sp.SignedCall:
     """The push's signed call, verified before its body is read (KuaigongError 401 otherwise)."""
     station = stations.get_station(station_id)
     if station.status == "pending":
-        raise KuaigongError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
-                       status=403)
+        raise KuaigongError(
+            "not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key", status=403
+        )
     return calls.authenticate(station, headers, "POST", path, content_length)
 
 
-def push(station_id: str, body: bytes, headers: dict[str, str],
-         call: sp.SignedCall | None = None) -> tuple[dict[str, Any], int]:
+def push(
+    station_id: str, body: bytes, headers: dict[str, str], call: sp.SignedCall | None = None
+) -> tuple[dict[str, Any], int]:
     """Verify and apply one signed batch; answer (JSON body, HTTP status) with a signed receipt.
 
     `call` is the push's verified signed call (HTTP); None for a batch from a bundle file, which
@@ -112,20 +124,38 @@ def push(station_id: str, body: bytes, headers: dict[str, str],
     raise AssertionError("unreachable")
 
 
-def _push_once(station_id: str, body: bytes, headers: dict[str, str],
-               call: sp.SignedCall | None) -> tuple[dict[str, Any], int]:
+def _push_once(
+    station_id: str, body: bytes, headers: dict[str, str], call: sp.SignedCall | None
+) -> tuple[dict[str, Any], int]:
     now, now_ms = clock.now(), clock.now_ms()
-    station = next(iter(Station.raw(db.prepared("station_locked", lambda: db.locked(
-        Station.select().where(Station.id == ""))), str(station_id))), None)
+    station = next(
+        iter(
+            Station.raw(
+                db.prepared(
+                    "station_locked", lambda: db.locked(Station.select().where(Station.id == ""))
+                ),
+                str(station_id),
+            )
+        ),
+        None,
+    )
     if station is None:
         raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
     if station.status == "pending":
-        raise KuaigongError("not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key",
-                       status=403)
+        raise KuaigongError(
+            "not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key", status=403
+        )
     if call is not None and not calls.take_nonce(station_id, call):
-        return _not_theirs(station_id, KuaigongError(
-            "call_replayed", "该签名请求已用过（重放），拒收", "This signed call was already used (a replay)",
-            details={"detail": f"nonce {call.call.nonce}"}, status=401))
+        return _not_theirs(
+            station_id,
+            KuaigongError(
+                "call_replayed",
+                "该签名请求已用过（重放），拒收",
+                "This signed call was already used (a replay)",
+                details={"detail": f"nonce {call.call.nonce}"},
+                status=401,
+            ),
+        )
     verdict = _verify(station, body, now_ms)
     if call is None and isinstance(verdict, Rejected) and not verdict.proven:
         return _not_theirs(station_id, refusal_error(verdict.reason, verdict.detail))
@@ -145,7 +175,11 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str],
         if wall is None:
             contact["clock_offset_ms"] = verdict.clock_skew_ms
         applied = _apply(station, verdict, now, last_sync_at=now, last_error=None, **contact)
-        head: tuple[int, int, str] | None = (verdict.head.epoch, verdict.head.seq, verdict.head.head)
+        head: tuple[int, int, str] | None = (
+            verdict.head.epoch,
+            verdict.head.seq,
+            verdict.head.head,
+        )
         if _has_held(station_id):
             applied += _drain_held(station_id, now_ms)
             head = None
@@ -159,17 +193,30 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str],
         full = _backlog_full(station, first, last, len(verdict.batch), verdict)
         if full is not None:
             Station.update(last_error=full.code, last_error_at=now, **contact).where(
-                Station.id == station_id).execute()
+                Station.id == station_id
+            ).execute()
             return _refusal(station_id, full, now_ms, sp.Reason.NOT_ALLOWED), full.status
-        HeldBatch.insert(station=station_id, epoch=station.epoch, first_seq=first, last_seq=last,
-                         body=verdict.batch, received_at=now).on_conflict_ignore().execute()
+        HeldBatch.insert(
+            station=station_id,
+            epoch=station.epoch,
+            first_seq=first,
+            last_seq=last,
+            body=verdict.batch,
+            received_at=now,
+        ).on_conflict_ignore().execute()
         Station.update(**contact).where(Station.id == station_id).execute()
-        return _answer("gap", station_id, now_ms, missing_from=verdict.missing_from,
-                       missing_to=verdict.missing_to), 202
+        return _answer(
+            "gap",
+            station_id,
+            now_ms,
+            missing_from=verdict.missing_from,
+            missing_to=verdict.missing_to,
+        ), 202
     if isinstance(verdict, Fork):
         _fork(station, verdict, now)
         Station.update(last_error="fork", last_error_at=now, **contact).where(
-            Station.id == station_id).execute()
+            Station.id == station_id
+        ).execute()
         error = refusal_error(sp.Reason.FORK, f"seq {verdict.evidence.seq}")
         return _refusal(station_id, error, now_ms), error.status
     assert isinstance(verdict, Rejected)
@@ -177,7 +224,8 @@ def _push_once(station_id: str, body: bytes, headers: dict[str, str],
     if verdict.reason is sp.Reason.CLOCK_DRIFT:
         drift.note_refusal(station, body, pending, wall, now_ms, _limits())
     Station.update(last_error=verdict.reason.value, last_error_at=now, **contact).where(
-        Station.id == station_id).execute()
+        Station.id == station_id
+    ).execute()
     error = refusal_error(verdict.reason, verdict.detail)
     return _refusal(station_id, error, now_ms), error.status
 
@@ -201,11 +249,16 @@ def _verify(station: Station, body: bytes, now_ms: int) -> Any:
     return verdict
 
 
-def _backlog_full(station: Station, first: int, last: int, size: int, gap: Gap) -> KuaigongError | None:
+def _backlog_full(
+    station: Station, first: int, last: int, size: int, gap: Gap
+) -> KuaigongError | None:
     """The typed refusal when holding one more out-of-order batch would pass the station's cap
     (MAX_HELD_BATCHES batches or MAX_HELD_BYTES bytes); None when it may be held."""
-    held = HeldBatch.select(HeldBatch.first_seq, HeldBatch.last_seq, fn.LENGTH(HeldBatch.body)).where(
-        (HeldBatch.station == station.id) & (HeldBatch.epoch == station.epoch)).tuples()
+    held = (
+        HeldBatch.select(HeldBatch.first_seq, HeldBatch.last_seq, fn.LENGTH(HeldBatch.body))
+        .where((HeldBatch.station == station.id) & (HeldBatch.epoch == station.epoch))
+        .tuples()
+    )
     rows = list(held)
     if any((a, b) == (first, last) for a, b, _ in rows):
         return None  # already held: a resend changes nothing
@@ -220,11 +273,18 @@ def _backlog_full(station: Station, first: int, last: int, size: int, gap: Gap) 
         f"字节；请先补发第 {missing[0]}–{missing[1]} 条",
         f"The hub already holds {len(rows)} out-of-order batches ({held_bytes} bytes) of this "
         f"station, the cap is {cap} / {cap_bytes} bytes; send entries {missing[0]}–{missing[1]} first",
-        details={"verdict": "rejected", "held": len(rows), "held_bytes": held_bytes,
-                 "max_held": cap, "max_held_bytes": cap_bytes,
-                 "missing_from": missing[0], "missing_to": missing[1],
-                 "detail": f"held_batches_full: send {missing[0]}-{missing[1]} first"},
-        status=429)
+        details={
+            "verdict": "rejected",
+            "held": len(rows),
+            "held_bytes": held_bytes,
+            "max_held": cap,
+            "max_held_bytes": cap_bytes,
+            "missing_from": missing[0],
+            "missing_to": missing[1],
+            "detail": f"held_batches_full: send {missing[0]}-{missing[1]} first",
+        },
+        status=429,
+    )
 
 
 def _apply(station: Station, verdict: Apply, now: Any, **contact: Any) -> int:
@@ -232,10 +292,20 @@ def _apply(station: Station, verdict: Apply, now: Any, **contact: Any) -> int:
     applied = merge.apply_entries(station, verdict.entries)
     _test_pause()
     last = verdict.entries[-1].entry
-    db.update_row(Station._meta.table_name, "id", station.id, {
-        "epoch": verdict.head.epoch, "head_seq": verdict.head.seq, "head_hash": verdict.head.head,
-        "head_checkpoint": verdict.head.checkpoint, "head_hlc": last.hlc_wall,
-        "head_hlc_counter": last.hlc_counter, **contact})
+    db.update_row(
+        Station._meta.table_name,
+        "id",
+        station.id,
+        {
+            "epoch": verdict.head.epoch,
+            "head_seq": verdict.head.seq,
+            "head_hash": verdict.head.head,
+            "head_checkpoint": verdict.head.checkpoint,
+            "head_hlc": last.hlc_wall,
+            "head_hlc_counter": last.hlc_counter,
+            **contact,
+        },
+    )
     for record in verdict.rotations:
         stations.record_rotation(station.id, record, verdict.keys)
     return applied
@@ -243,9 +313,13 @@ def _apply(station: Station, verdict: Apply, now: Any, **contact: Any) -> int:
 
 def _has_held(station_id: str) -> bool:
     p = db.database.param
-    return db.database.execute_sql(
-        f'SELECT 1 FROM "{HeldBatch._meta.table_name}" WHERE "station_id" = {p} LIMIT 1',
-        (station_id,)).fetchone() is not None
+    return (
+        db.database.execute_sql(
+            f'SELECT 1 FROM "{HeldBatch._meta.table_name}" WHERE "station_id" = {p} LIMIT 1',
+            (station_id,),
+        ).fetchone()
+        is not None
+    )
 
 
 def _drain_held(station_id: str, now_ms: int) -> int:
@@ -253,9 +327,16 @@ def _drain_held(station_id: str, now_ms: int) -> int:
     applied = 0
     for _ in range(MAX_HELD_DRAIN):
         station = Station.get_by_id(station_id)
-        held = HeldBatch.select().where(
-            (HeldBatch.station == station_id) & (HeldBatch.epoch == station.epoch)
-            & (HeldBatch.first_seq <= station.head_seq + 1)).order_by(HeldBatch.first_seq).first()
+        held = (
+            HeldBatch.select()
+            .where(
+                (HeldBatch.station == station_id)
+                & (HeldBatch.epoch == station.epoch)
+                & (HeldBatch.first_seq <= station.head_seq + 1)
+            )
+            .order_by(HeldBatch.first_seq)
+            .first()
+        )
         if held is None:
             return applied
         HeldBatch.delete().where(HeldBatch.id == held.id).execute()
@@ -265,23 +346,51 @@ def _drain_held(station_id: str, now_ms: int) -> int:
     return applied
 
 
-def _answer(verdict: str, station_id: str, now_ms: int,
-            head: tuple[int, int, str] | None = None, **extra: Any) -> dict[str, Any]:
+def _answer(
+    verdict: str,
+    station_id: str,
+    now_ms: int,
+    head: tuple[int, int, str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """The reply with a signed receipt of the station's head (`head` = (epoch, seq, hash) when
     the caller just wrote it; else read)."""
     if head is None:
-        row = Station.select(Station.epoch, Station.head_seq, Station.head_hash).where(
-            Station.id == station_id).get()
+        row = (
+            Station.select(Station.epoch, Station.head_seq, Station.head_hash)
+            .where(Station.id == station_id)
+            .get()
+        )
         head = (row.epoch, row.head_seq, row.head_hash or sp.GENESIS_HASH)
     epoch, seq, head_hash = head
     hub_seq = hublog.seq()
     receipt = signing.receipt_for(station_id, epoch, seq, head_hash, hub_seq, now_ms)
-    db.insert_values(Receipt._meta.table_name, _RECEIPT_COLUMNS, [(
-        station_id, epoch, seq, head_hash, hub_seq, json.dumps({"receipt": receipt.decode()}),
-        db.dbtime(clock.now()))])
-    return {"verdict": verdict, "station": station_id, "epoch": epoch, "accepted_seq": seq,
-            "head": head_hash, "hub_seq": hub_seq, "hub_time": now_ms,
-            "receipt": receipt.decode(), **extra}
+    db.insert_values(
+        Receipt._meta.table_name,
+        _RECEIPT_COLUMNS,
+        [
+            (
+                station_id,
+                epoch,
+                seq,
+                head_hash,
+                hub_seq,
+                json.dumps({"receipt": receipt.decode()}),
+                db.dbtime(clock.now()),
+            )
+        ],
+    )
+    return {
+        "verdict": verdict,
+        "station": station_id,
+        "epoch": epoch,
+        "accepted_seq": seq,
+        "head": head_hash,
+        "hub_seq": hub_seq,
+        "hub_time": now_ms,
+        "receipt": receipt.decode(),
+        **extra,
+    }
 
 
 def _test_pause() -> None:
@@ -294,29 +403,53 @@ def _test_pause() -> None:
         time.sleep(float(delay))
 
 
-def _refusal(station_id: str, error: KuaigongError, now_ms: int,
-             reason: sp.Reason | None = None) -> dict[str, Any]:
+def _refusal(
+    station_id: str, error: KuaigongError, now_ms: int, reason: sp.Reason | None = None
+) -> dict[str, Any]:
     """The refusal reply: receipt, error, and a signed rejection with `reason` (default: the
     error's code as a sync_protocol reason)."""
     body = _answer(error.details.get("verdict", "rejected"), station_id, now_ms)
     detail = error.message_en if reason is None else f"{error.code}: {error.message_en}"
-    rejection = sign_rejection(Rejection(station_id, signing.hub_id(), reason or sp.Reason(error.code),
-                                         detail, body["hub_seq"], now_ms), signing.hub_key())
+    rejection = sign_rejection(
+        Rejection(
+            station_id,
+            signing.hub_id(),
+            reason or sp.Reason(error.code),
+            detail,
+            body["hub_seq"],
+            now_ms,
+        ),
+        signing.hub_key(),
+    )
     return {**body, "error": error.as_dict(), "rejection": rejection.decode()}
 
 
 def _fork(station: Station, verdict: Fork, now: Any) -> None:
     ev = verdict.evidence
-    details = {"seq": ev.seq, "epoch": ev.epoch, "accepted_hash": ev.accepted_hash,
-               "conflicting_hash": ev.conflicting_hash,
-               "accepted_checkpoint": (ev.accepted_checkpoint or b"").decode("utf-8", "replace"),
-               "conflicting_checkpoint": ev.conflicting_checkpoint.decode("utf-8", "replace")}
-    evidence = Evidence.create(station=station.id, kind="fork", reason="fork", details=details,
-                               body=ev.conflicting_batch[:EVIDENCE_BYTES], created_at=now)
+    details = {
+        "seq": ev.seq,
+        "epoch": ev.epoch,
+        "accepted_hash": ev.accepted_hash,
+        "conflicting_hash": ev.conflicting_hash,
+        "accepted_checkpoint": (ev.accepted_checkpoint or b"").decode("utf-8", "replace"),
+        "conflicting_checkpoint": ev.conflicting_checkpoint.decode("utf-8", "replace"),
+    }
+    evidence = Evidence.create(
+        station=station.id,
+        kind="fork",
+        reason="fork",
+        details=details,
+        body=ev.conflicting_batch[:EVIDENCE_BYTES],
+        created_at=now,
+    )
     stations.freeze(station, f"fork at {ev.epoch}/{ev.seq}")
-    reconcile.open_issue("fork", f"fork:{station.id}:{ev.epoch}:{ev.seq}:{ev.conflicting_hash}",
-                         station.id, [station.id],
-                         {**details, "reason": "fork", "evidence": evidence.id})
+    reconcile.open_issue(
+        "fork",
+        f"fork:{station.id}:{ev.epoch}:{ev.seq}:{ev.conflicting_hash}",
+        station.id,
+        [station.id],
+        {**details, "reason": "fork", "evidence": evidence.id},
+    )
 
 
 def _rejected(station: Station, verdict: Rejected, body: bytes, now: Any) -> None:
@@ -324,13 +457,23 @@ def _rejected(station: Station, verdict: Rejected, body: bytes, now: Any) -> Non
         return
     details = {"reason": verdict.reason.value, "detail": verdict.detail[:500]}
     freezing = verdict.reason in FREEZING
-    evidence = Evidence.create(station=station.id, kind="rejected", reason=verdict.reason.value,
-                               details=details, body=body[:EVIDENCE_BYTES] if freezing else None,
-                               created_at=now)
+    evidence = Evidence.create(
+        station=station.id,
+        kind="rejected",
+        reason=verdict.reason.value,
+        details=details,
+        body=body[:EVIDENCE_BYTES] if freezing else None,
+        created_at=now,
+    )
     if freezing and not station.frozen:
         stations.freeze(station, f"{verdict.reason.value}: {verdict.detail[:150]}")
-        reconcile.open_issue("rejected", f"rejected:{station.id}:{evidence.id}", station.id,
-                             [station.id], {**details, "evidence": evidence.id})
+        reconcile.open_issue(
+            "rejected",
+            f"rejected:{station.id}:{evidence.id}",
+            station.id,
+            [station.id],
+            {**details, "evidence": evidence.id},
+        )
 
 
 def pull(station_id: str, after: Any, limit: Any, headers: dict[str, str]) -> dict[str, Any]:
@@ -346,10 +489,18 @@ def pull(station_id: str, after: Any, limit: Any, headers: dict[str, str]) -> di
         count = page
     head_seq, _ = hublog.head()
     if after_seq > head_seq:
-        raise KuaigongError("after_beyond_head", f"after={after_seq} 超出中心日志末尾 {head_seq}",
-                       f"after={after_seq} is past the hub log's head {head_seq}", status=409)
-    rows = list(HubLogEntry.select().where(HubLogEntry.seq > after_seq)
-                .order_by(HubLogEntry.seq).limit(count))
+        raise KuaigongError(
+            "after_beyond_head",
+            f"after={after_seq} 超出中心日志末尾 {head_seq}",
+            f"after={after_seq} is past the hub log's head {head_seq}",
+            status=409,
+        )
+    rows = list(
+        HubLogEntry.select()
+        .where(HubLogEntry.seq > after_seq)
+        .order_by(HubLogEntry.seq)
+        .limit(count)
+    )
     batch = None
     if rows:
         state_hlc = hublog.head_hlc()
@@ -358,9 +509,17 @@ def pull(station_id: str, after: Any, limit: Any, headers: dict[str, str]) -> di
     served = rows[-1].seq if rows else after_seq
     restores.note_pull(station, after_seq, headers)
     hublog.record_pull(station, after_seq, served)
-    return {"hub": signing.hub_id(), "station": station.id, "after": after_seq, "count": len(rows),
-            "last_seq": served, "hub_seq": head_seq, "more": served < head_seq,
-            "hub_time": now_ms, "batch": batch}
+    return {
+        "hub": signing.hub_id(),
+        "station": station.id,
+        "after": after_seq,
+        "count": len(rows),
+        "last_seq": served,
+        "hub_seq": head_seq,
+        "more": served < head_seq,
+        "hub_time": now_ms,
+        "batch": batch,
+    }
 
 
 def _after(value: Any) -> int:
@@ -369,9 +528,12 @@ def _after(value: Any) -> int:
         if after < 0:
             raise ValueError
     except (TypeError, ValueError):
-        raise KuaigongError("invalid_after", "after 须为非负整数（已持有的中心日志序号）",
-                       "after must be a whole number ≥ 0 (the hub-log seq already held)",
-                       status=422) from None
+        raise KuaigongError(
+            "invalid_after",
+            "after 须为非负整数（已持有的中心日志序号）",
+            "after must be a whole number ≥ 0 (the hub-log seq already held)",
+            status=422,
+        ) from None
     return after
 
 
@@ -382,14 +544,24 @@ def _authenticate_pull(station: Station, headers: dict[str, str], after: int, no
     except ValueError:
         data = b""
     if not data:
-        raise KuaigongError("auth_required", "缺少驿站签名（X-Kuaigong-Auth）",
-                       "The station's signature (X-Kuaigong-Auth) is missing", status=401)
+        raise KuaigongError(
+            "auth_required",
+            "缺少驿站签名（X-Kuaigong-Auth）",
+            "The station's signature (X-Kuaigong-Auth) is missing",
+            status=401,
+        )
     result = signing.check_station_request("request", data, station)
     if isinstance(result, str):
         raise refusal_error(sp.Reason(result), "pull request")
     skew = current_app.config["REQUEST_SKEW_SECONDS"] * 1000
-    if result.get("after") != after or not isinstance(result.get("time"), int) \
-            or abs(result["time"] - now_ms) > skew:
-        raise KuaigongError("stale_request", "签名的请求已过期或与参数不符，请重新签名",
-                       "The signed request is stale or does not match its parameters; sign it again",
-                       status=401)
+    if (
+        result.get("after") != after
+        or not isinstance(result.get("time"), int)
+        or abs(result["time"] - now_ms) > skew
+    ):
+        raise KuaigongError(
+            "stale_request",
+            "签名的请求已过期或与参数不符，请重新签名",
+            "The signed request is stale or does not match its parameters; sign it again",
+            status=401,
+        )

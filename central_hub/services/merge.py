@@ -35,23 +35,59 @@ _BOOKING_FIELDS = {"status", "starts_at", "ends_at", "worker_id"}
 # Columns kept beside `data` so the city view can query them: column -> (field, type).
 _COLUMNS: dict[str, dict[str, str]] = {
     "worker": {"id_hash": "str", "name": "str", "status": "str"},
-    "employer": {"kind": "str", "name": "str", "credit_code": "str", "id_hash": "str",
-                 "blocked": "bool"},
-    "job": {"title": "str", "category": "str", "status": "str", "headcount": "int",
-            "posted_at": "time", "dispatch_started_at": "time", "filled_at": "time",
-            "starts_at": "time", "ends_at": "time"},
-    "assignment": {"job_id": "str", "worker_id": "str", "status": "str", "starts_at": "time",
-                   "ends_at": "time", "confirmed_at": "time"},
+    "employer": {
+        "kind": "str",
+        "name": "str",
+        "credit_code": "str",
+        "id_hash": "str",
+        "blocked": "bool",
+    },
+    "job": {
+        "title": "str",
+        "category": "str",
+        "status": "str",
+        "headcount": "int",
+        "posted_at": "time",
+        "dispatch_started_at": "time",
+        "filled_at": "time",
+        "starts_at": "time",
+        "ends_at": "time",
+    },
+    "assignment": {
+        "job_id": "str",
+        "worker_id": "str",
+        "status": "str",
+        "starts_at": "time",
+        "ends_at": "time",
+        "confirmed_at": "time",
+    },
     "complaint": {"kind": "str", "status": "str", "resolved_at": "time"},
 }
-_CREATED = {"worker": "created_at", "employer": "created_at", "job": "posted_at",
-            "assignment": "confirmed_at", "complaint": "created_at"}
+_CREATED = {
+    "worker": "created_at",
+    "employer": "created_at",
+    "job": "posted_at",
+    "assignment": "confirmed_at",
+    "complaint": "created_at",
+}
 ALL_FIELDS = "*"  # in stored stamps: the stamp of every field without one of its own
 _BASE = ("id", "station", "data", "stamps", "deleted", "created_at", "received_at")
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 _DECODE = json.JSONDecoder().decode
-_APPLIED_COLUMNS = tuple(AppliedEntry._meta.fields[name].column_name for name in (
-    "station", "epoch", "seq", "entry_hash", "entity", "entity_id", "op", "hlc", "applied_at"))
+_APPLIED_COLUMNS = tuple(
+    AppliedEntry._meta.fields[name].column_name
+    for name in (
+        "station",
+        "epoch",
+        "seq",
+        "entry_hash",
+        "entity",
+        "entity_id",
+        "op",
+        "hlc",
+        "applied_at",
+    )
+)
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -105,19 +141,25 @@ _DERIVED = {"assignment": ("id_hash",), "job": ("fill_seconds",)}
 
 
 # Each query column of a new row takes the model's default when the entry does not name it.
-_DEFAULTS = {entity: {col: REPLICATED[entity]._meta.fields[col].default for col in _COLUMNS[entity]}
-             for entity in REPLICATED}
+_DEFAULTS = {
+    entity: {col: REPLICATED[entity]._meta.fields[col].default for col in _COLUMNS[entity]}
+    for entity in REPLICATED
+}
 
 
-def store_decided_value(entity: str, entity_id: str, name: str, value: Any, stamp: list[Any]) -> bool:
+def store_decided_value(
+    entity: str, entity_id: str, name: str, value: Any, stamp: list[Any]
+) -> bool:
     """Store an admin's decided value of one field as the hub's own (its data, its stamp and
     the query column it feeds); False when the hub holds no such record."""
     model = REPLICATED.get(entity)
     row = model.get_or_none(model.id == entity_id) if model is not None else None
     if model is None or row is None:
         return False
-    changes: dict[str, Any] = {"data": dict(row.data, **{name: value}),
-                               "stamps": dict(row.stamps, **{name: stamp})}
+    changes: dict[str, Any] = {
+        "data": dict(row.data, **{name: value}),
+        "stamps": dict(row.stamps, **{name: stamp}),
+    }
     if name in _COLUMNS[entity]:
         changes[name] = _cast(_COLUMNS[entity][name], value)
     model.update(**changes).where(model.id == entity_id).execute()
@@ -134,7 +176,7 @@ def fields_text(raw: bytes) -> str | None:
     start, end = raw.find(b'"fields":{'), raw.rfind(b'},"hlc":[')
     if start < 0 or end < start:
         return None
-    return raw[start + 9:end + 1].decode("utf-8")
+    return raw[start + 9 : end + 1].decode("utf-8")
 
 
 def field_stamps(data: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
@@ -153,8 +195,15 @@ class Record:
 
     __slots__ = ("data", "deleted", "id_hash", "new", "stamp", "stamps", "station", "text")
 
-    def __init__(self, station: str, data: dict[str, Any], stamps: dict[str, Any], deleted: bool,
-                 new: bool, id_hash: str | None = None) -> None:
+    def __init__(
+        self,
+        station: str,
+        data: dict[str, Any],
+        stamps: dict[str, Any],
+        deleted: bool,
+        new: bool,
+        id_hash: str | None = None,
+    ) -> None:
         self.station, self.data, self.stamps = station, data, stamps
         self.deleted, self.new, self.id_hash = deleted, new, id_hash
         self.text: str | None = None
@@ -165,10 +214,15 @@ def apply_entries(station: Any, accepted: Any) -> int:
     """Record and apply a verified run of entries; returns how many changed a record."""
     now = clock.now()
     stamp = db.dbtime(now)
-    db.insert_values(AppliedEntry._meta.table_name, _APPLIED_COLUMNS, [
-        (station.id, e.epoch, e.seq, a.hash, e.entity, e.entity_id, e.op, e.hlc_wall, stamp)
-        for a in accepted for e in (a.entry,)
-    ])
+    db.insert_values(
+        AppliedEntry._meta.table_name,
+        _APPLIED_COLUMNS,
+        [
+            (station.id, e.epoch, e.seq, a.hash, e.entity, e.entity_id, e.op, e.hlc_wall, stamp)
+            for a in accepted
+            for e in (a.entry,)
+        ],
+    )
     entries = [a for a in accepted if a.entry.entity in REPLICATED]
     if not entries:
         return 0
@@ -201,25 +255,36 @@ class Batch:
         for entity in REPLICATED:  # a fixed order of kinds and ids: row locks never deadlock
             if entity in wanted:
                 self._load(entity, sorted(wanted[entity]))
-        job_ids = sorted({str(e.fields.get("job_id")) for e in entries
-                          if e.entity == "assignment" and e.op == "create"}
-                         - wanted.get("job", set()))
-        self.job_owner = dict(db.fetch_in('SELECT "id", "station" FROM "job" WHERE {in}',
-                                          "id", job_ids)) if job_ids else {}
+        job_ids = sorted(
+            {
+                str(e.fields.get("job_id"))
+                for e in entries
+                if e.entity == "assignment" and e.op == "create"
+            }
+            - wanted.get("job", set())
+        )
+        self.job_owner = (
+            dict(db.fetch_in('SELECT "id", "station" FROM "job" WHERE {in}', "id", job_ids))
+            if job_ids
+            else {}
+        )
 
     def _load(self, entity: str, ids: list[str]) -> None:
         model = REPLICATED[entity]
         extra = ', "id_hash"' if entity == "assignment" else ""
-        sql = (f'SELECT "id", "station", "data", "stamps", "deleted"{extra} '
-               f'FROM "{model._meta.table_name}" WHERE {{in}} ORDER BY "id"')
+        sql = (
+            f'SELECT "id", "station", "data", "stamps", "deleted"{extra} '
+            f'FROM "{model._meta.table_name}" WHERE {{in}} ORDER BY "id"'
+        )
         for row in db.fetch_in(sql, "id", ids, lock=True):
             data, stored = _DECODE(row[2]), _DECODE(row[3])
             stamps = field_stamps(data, stored)
             deleted_stamp = stored.get(DELETED) or stored.get(ALL_FIELDS)
             if deleted_stamp is not None:  # one stamp of the record's create covers "~deleted"
                 stamps[DELETED] = deleted_stamp
-            self.rows[(entity, row[0])] = Record(row[1], data, stamps, bool(row[4]), False,
-                                                 row[5] if extra else None)
+            self.rows[(entity, row[0])] = Record(
+                row[1], data, stamps, bool(row[4]), False, row[5] if extra else None
+            )
 
     def apply(self, e: Any, raw: bytes = b"") -> int:
         """Merge one entry (and its canonical bytes) into the batch's records."""
@@ -239,8 +304,9 @@ class Batch:
             # Written by this one entry so far: its fields and one stamp stand for the record
             # (copied only if a later entry of the batch merges into it).
             if e.op != "create":  # an update says nothing of "~deleted": stamp its fields only
-                self.rows[key] = Record(self.station_id, dict(e.fields),
-                                        dict.fromkeys(e.fields, stamp), False, True)
+                self.rows[key] = Record(
+                    self.station_id, dict(e.fields), dict.fromkeys(e.fields, stamp), False, True
+                )
             else:
                 rec = self.rows[key] = Record(self.station_id, e.fields, {}, False, True)
                 rec.text, rec.stamp = fields_text(raw), stamp
@@ -256,7 +322,9 @@ class Batch:
                 self.unblocks[e.entity_id] = (stamp, e.fields.get("block_reason"))
         if e.entity == "worker" and (e.op == "create" or "id_hash" in e.fields):
             self.watch["worker"].add(e.entity_id)
-        elif e.entity == "assignment" and (e.op == "create" or not _BOOKING_FIELDS.isdisjoint(e.fields)):
+        elif e.entity == "assignment" and (
+            e.op == "create" or not _BOOKING_FIELDS.isdisjoint(e.fields)
+        ):
             self.watch["assignment"].add(e.entity_id)
         return 1
 
@@ -265,12 +333,21 @@ class Batch:
         return rec.station if rec is not None else self.job_owner.get(job_id)
 
     def _ignore(self, e: Any, reason: str) -> int:
-        self.ignored.append({"station": self.station_id, "seq": e.seq, "entity": e.entity,
-                             "entity_id": e.entity_id, "reason": reason, "at": self.now})
+        self.ignored.append(
+            {
+                "station": self.station_id,
+                "seq": e.seq,
+                "entity": e.entity,
+                "entity_id": e.entity_id,
+                "reason": reason,
+                "at": self.now,
+            }
+        )
         return 0
 
-    def _merge_field(self, entity: str, entity_id: str, name: str, value: Any, stamp: list[Any],
-                     rec: Record) -> None:
+    def _merge_field(
+        self, entity: str, entity_id: str, name: str, value: Any, stamp: list[Any], rec: Record
+    ) -> None:
         """Store what sync_protocol.merge says wins for one field; keep a conflicting loser."""
         shown = rec.deleted if name == DELETED else rec.data.get(name)
         current = rec.stamps.get(name)
@@ -292,17 +369,29 @@ class Batch:
         decided = entity == "employer" and name in city_blocks.BLOCK_FIELDS
         if not rules.is_conflict(winner, loser, self.hub, decided=decided):
             return
-        self.losses.append({
-            "entity": entity, "entity_id": entity_id, "field": name, "winner_value": winner.value,
-            "winner_station": winner.origin, "winner_hlc": winner.hlc_wall,
-            "loser_value": loser.value, "loser_station": loser.origin,
-            "loser_hlc": loser.hlc_wall, "loser_counter": loser.hlc_counter})
+        self.losses.append(
+            {
+                "entity": entity,
+                "entity_id": entity_id,
+                "field": name,
+                "winner_value": winner.value,
+                "winner_station": winner.origin,
+                "winner_hlc": winner.hlc_wall,
+                "loser_value": loser.value,
+                "loser_station": loser.origin,
+                "loser_hlc": loser.hlc_wall,
+                "loser_counter": loser.hlc_counter,
+            }
+        )
 
     def hold_city_blocks(self) -> dict[int, city_blocks.Block]:
         """Keep the city's blocks on the employers of this batch as the hub's decision; returns
         the rules to tell the pushing station again (it tried to unblock what they block)."""
-        touched = [(eid, rec) for (kind, eid), rec in self.rows.items()
-                   if kind == "employer" and (rec.new or (kind, eid) in self.dirty)]
+        touched = [
+            (eid, rec)
+            for (kind, eid), rec in self.rows.items()
+            if kind == "employer" and (rec.new or (kind, eid) in self.dirty)
+        ]
         blocks = city_blocks.active_blocks() if touched else []
         restate: dict[int, city_blocks.Block] = {}
         for eid, rec in touched:
@@ -324,8 +413,10 @@ class Batch:
                 self._expand(rec)
                 stamp = city_blocks.hub_stamp()
                 already = rec.data.get("blocked") is True  # its station's own block: keep its words
-                rec.data.update(blocked=True, block_reason=rec.data.get("block_reason") if already
-                                else block.reason)
+                rec.data.update(
+                    blocked=True,
+                    block_reason=rec.data.get("block_reason") if already else block.reason,
+                )
                 rec.stamps.update(blocked=stamp, block_reason=stamp)
                 if not rec.new:
                     self.dirty.add(("employer", eid))
@@ -349,7 +440,9 @@ class Batch:
                 hashes[wid] = worker.data.get("id_hash")
         rest = sorted(wanted - set(hashes))
         if rest:
-            hashes.update(db.fetch_in('SELECT "id", "id_hash" FROM "worker" WHERE {in}', "id", rest))
+            hashes.update(
+                db.fetch_in('SELECT "id", "id_hash" FROM "worker" WHERE {in}', "id", rest)
+            )
         for rec in watched:
             found = hashes.get(str(rec.data.get("worker_id")))
             if found:
@@ -371,8 +464,12 @@ class Batch:
             fresh, changed = [], []
             for eid, rec in recs:
                 data = rec.data
-                values = [(_time_value(data[c], sqlite) if t == "time" else _cast(t, data[c]))
-                          if c in data else default for c, t, default in plan]
+                values = [
+                    (_time_value(data[c], sqlite) if t == "time" else _cast(t, data[c]))
+                    if c in data
+                    else default
+                    for c, t, default in plan
+                ]
                 if entity == "assignment":
                     values.append(rec.id_hash)
                 elif entity == "job":
@@ -387,8 +484,18 @@ class Batch:
                     stamps = f'{{"{ALL_FIELDS}":[{int(wall)},{int(counter)},{origins[origin]}]}}'
                 else:
                     stamps = _ENCODE(rec.stamps)
-                fresh.append((eid, rec.station, rec.text or _ENCODE(data), stamps, rec.deleted,
-                              _time_value(data.get(created), sqlite), received, *values))
+                fresh.append(
+                    (
+                        eid,
+                        rec.station,
+                        rec.text or _ENCODE(data),
+                        stamps,
+                        rec.deleted,
+                        _time_value(data.get(created), sqlite),
+                        received,
+                        *values,
+                    )
+                )
             table = REPLICATED[entity]._meta.table_name
             db.insert_values(table, (*_BASE, *cols), fresh)
             db.update_values(table, "id", ("data", "stamps", "deleted", *cols), changed)
@@ -398,14 +505,25 @@ class Batch:
             self._write_losses()
 
     def _write_losses(self) -> None:
-        FieldLoss.insert_many([{k: v for k, v in loss.items() if k != "loser_counter"}
-                               | {"at": self.now} for loss in self.losses]).execute()
-        reconcile.open_issues([
-            ("field", f"field:{x['entity']}:{x['entity_id']}:{x['field']}:{x['loser_station']}:"
-                      f"{x['loser_hlc']}:{x['loser_counter']}", x["entity_id"],
-             [x["winner_station"], x["loser_station"]],
-             {k: v for k, v in x.items() if k != "loser_counter"})
-            for x in self.losses])
+        FieldLoss.insert_many(
+            [
+                {k: v for k, v in loss.items() if k != "loser_counter"} | {"at": self.now}
+                for loss in self.losses
+            ]
+        ).execute()
+        reconcile.open_issues(
+            [
+                (
+                    "field",
+                    f"field:{x['entity']}:{x['entity_id']}:{x['field']}:{x['loser_station']}:"
+                    f"{x['loser_hlc']}:{x['loser_counter']}",
+                    x["entity_id"],
+                    [x["winner_station"], x["loser_station"]],
+                    {k: v for k, v in x.items() if k != "loser_counter"},
+                )
+                for x in self.losses
+            ]
+        )
 
     def identities(self) -> dict[str, dict[str, Any]]:
         """Keyed ID hash → the worker's data, for live workers whose identity may be new."""
@@ -423,8 +541,14 @@ class Batch:
         for aid in sorted(self.watch["assignment"]):
             rec = self.rows[("assignment", aid)]
             if rec.id_hash and not rec.deleted and rec.data.get("status") in people.ACTIVE_BOOKINGS:
-                out.append(people.Booking(aid, rec.station, str(rec.data.get("job_id")),
-                                          rec.id_hash, parse_time(rec.data.get("starts_at")),
-                                          parse_time(rec.data.get("ends_at"))))
+                out.append(
+                    people.Booking(
+                        aid,
+                        rec.station,
+                        str(rec.data.get("job_id")),
+                        rec.id_hash,
+                        parse_time(rec.data.get("starts_at")),
+                        parse_time(rec.data.get("ends_at")),
+                    )
+                )
         return out
-

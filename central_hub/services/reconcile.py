@@ -24,17 +24,25 @@ DECISIONS: dict[str, tuple[str, ...]] = {
     "rejected": ("unfreeze", "reset_epoch"),
     "restored": ("reset_epoch", "dismiss"),  # restored from backup (services.restores)
     "clock": ("accept_hub_time",),  # a clock far ahead (services.drift); open = keep refusing
-    "altered": ("acknowledge",),  # a station's signed alert: a logged entry changed (services.alerts)
+    "altered": (
+        "acknowledge",
+    ),  # a station's signed alert: a logged entry changed (services.alerts)
 }
 
 
-def open_issue(kind: str, dedupe: str, subject: str, stations: list[str],
-               details: dict[str, Any]) -> None:
+def open_issue(
+    kind: str, dedupe: str, subject: str, stations: list[str], details: dict[str, Any]
+) -> None:
     """Queue an item (inside the caller's transaction); the same `dedupe` key is queued once."""
     assert kind in KINDS
     Issue.insert(
-        kind=kind, dedupe=dedupe[:200], subject=subject[:64], stations=sorted(set(stations)),
-        details=details, created_at=clock.now(), status="open",
+        kind=kind,
+        dedupe=dedupe[:200],
+        subject=subject[:64],
+        stations=sorted(set(stations)),
+        details=details,
+        created_at=clock.now(),
+        status="open",
     ).on_conflict_ignore().execute()
 
 
@@ -48,20 +56,32 @@ def open_issues(items: list[tuple[str, str, str, list[str], dict[str, Any]]]) ->
     order (two hub processes wait on each other the same way round). An open merge or booking
     item about the same person is widened to the new stations and details instead."""
     now = clock.now()
-    rows: dict[str, dict[str, Any]] = {dedupe[:200]: {"kind": kind, "dedupe": dedupe[:200], "subject": subject[:64],
-                           "stations": sorted(set(stations)), "details": details,
-                           "created_at": now, "status": "open"}
-            for kind, dedupe, subject, stations, details in items}
+    rows: dict[str, dict[str, Any]] = {
+        dedupe[:200]: {
+            "kind": kind,
+            "dedupe": dedupe[:200],
+            "subject": subject[:64],
+            "stations": sorted(set(stations)),
+            "details": details,
+            "created_at": now,
+            "status": "open",
+        }
+        for kind, dedupe, subject, stations, details in items
+    }
     assert all(row["kind"] in KINDS for row in rows.values())
     for key, row in list(rows.items()):
         if row["kind"] not in PER_PERSON:
             continue
-        for current in Issue.select().where((Issue.kind == row["kind"]) & (Issue.status == "open")
-                                            & (Issue.subject == row["subject"])):
+        for current in Issue.select().where(
+            (Issue.kind == row["kind"])
+            & (Issue.status == "open")
+            & (Issue.subject == row["subject"])
+        ):
             details = _widened(row["kind"], current.details, row["details"])
             if details is not None:
-                Issue.update(stations=sorted(set(current.stations) | set(row["stations"])),
-                             details=details).where(Issue.id == current.id).execute()
+                Issue.update(
+                    stations=sorted(set(current.stations) | set(row["stations"])), details=details
+                ).where(Issue.id == current.id).execute()
                 del rows[key]
                 break
     if rows:
@@ -98,8 +118,9 @@ def get_issue(issue_id: Any) -> Issue:
     return issue
 
 
-def decide(issue_id: Any, decision: str, note: str, actor: Admin | None,
-           keep: str | None = None) -> Issue:
+def decide(
+    issue_id: Any, decision: str, note: str, actor: Admin | None, keep: str | None = None
+) -> Issue:
     """Record an admin's decision on a queue item and put it in the hub log."""
     if actor is not None and actor.role != "admin":
         raise Forbidden("read_only", "审计员只能查看，不能做决定", "Auditors may only read")
@@ -107,38 +128,65 @@ def decide(issue_id: Any, decision: str, note: str, actor: Admin | None,
         issue = db.locked(Issue.select().where(Issue.id == get_issue(issue_id).id)).get()
         errs = FieldErrors()
         if decision not in DECISIONS[issue.kind]:
-            errs.add("decision", "invalid", "请选择一个有效的处理决定",
-                     "Choose one of the offered decisions")
+            errs.add(
+                "decision",
+                "invalid",
+                "请选择一个有效的处理决定",
+                "Choose one of the offered decisions",
+            )
         ids = [a["id"] for a in issue.details.get("assignments", [])]
         if issue.kind == "booking" and keep not in ids:
             errs.add("keep", "invalid", "请选择保留哪一个派工", "Choose which booking stands")
-        if issue.kind == "field" and decision == "use_loser" and city_blocks.rules_the_field(issue.details):
-            errs.add("decision", "city_rule", "该用工方由市级规则停用，不能选用驿站的值；如需解除请撤销该规则",
-                     "A city rule blocks this employer: the station's value cannot be chosen; withdraw the rule instead")
+        if (
+            issue.kind == "field"
+            and decision == "use_loser"
+            and city_blocks.rules_the_field(issue.details)
+        ):
+            errs.add(
+                "decision",
+                "city_rule",
+                "该用工方由市级规则停用，不能选用驿站的值；如需解除请撤销该规则",
+                "A city rule blocks this employer: the station's value cannot be chosen; withdraw the rule instead",
+            )
         errs.raise_if_any()
         if issue.status != "open":
             raise Conflict("already_decided", "该事项已处理过", "This item was already decided")
-        fields: dict[str, Any] = {"issue": issue.id, "kind": issue.kind, "decision": decision,
-                                  "note": (note or "")[:500],
-                                  "by": actor.username if actor else "hub"}
+        fields: dict[str, Any] = {
+            "issue": issue.id,
+            "kind": issue.kind,
+            "decision": decision,
+            "note": (note or "")[:500],
+            "by": actor.username if actor else "hub",
+        }
         entity, entity_id = _apply(issue, decision, keep, fields, actor)
         entry = hublog.append(entity, entity_id, "update", fields, targets=issue.stations or None)
-        Issue.update(status="decided", decision=decision, note=(note or "")[:500],
-                     decided_by=actor, decided_at=clock.now(), hub_seq=entry.seq).where(
-            Issue.id == issue.id).execute()
+        Issue.update(
+            status="decided",
+            decision=decision,
+            note=(note or "")[:500],
+            decided_by=actor,
+            decided_at=clock.now(),
+            hub_seq=entry.seq,
+        ).where(Issue.id == issue.id).execute()
         return Issue.get_by_id(issue.id)
 
 
-def _apply(issue: Issue, decision: str, keep: str | None, fields: dict[str, Any],
-           actor: Admin | None) -> tuple[str, str]:
+def _apply(
+    issue: Issue, decision: str, keep: str | None, fields: dict[str, Any], actor: Admin | None
+) -> tuple[str, str]:
     """The decision's effect at the hub; returns the hub-log entity it concerns."""
     d = issue.details
     if issue.kind == "merge":
         workers = d.get("workers", [])
-        names = dict(Station.select(Station.id, Station.name).where(
-            Station.id.in_([w["station"] for w in workers])).tuples())
-        fields.update(id_hash=issue.subject,
-                      workers=[w | {"station_name": names.get(w["station"], w["station"])} for w in workers])
+        names = dict(
+            Station.select(Station.id, Station.name)
+            .where(Station.id.in_([w["station"] for w in workers]))
+            .tuples()
+        )
+        fields.update(
+            id_hash=issue.subject,
+            workers=[w | {"station_name": names.get(w["station"], w["station"])} for w in workers],
+        )
         return "person", issue.subject
     if issue.kind == "booking":
         cancel = [a["id"] for a in d["assignments"] if a["id"] != keep]
@@ -148,8 +196,13 @@ def _apply(issue: Issue, decision: str, keep: str | None, fields: dict[str, Any]
     if issue.kind == "field":
         fields.update(entity=d["entity"], entity_id=d["entity_id"], field=d["field"])
         if decision == "use_loser":
-            merge.store_decided_value(d["entity"], d["entity_id"], d["field"], d["loser_value"],
-                                      [clock.now_ms(), 0, signing.hub_id()])
+            merge.store_decided_value(
+                d["entity"],
+                d["entity_id"],
+                d["field"],
+                d["loser_value"],
+                [clock.now_ms(), 0, signing.hub_id()],
+            )
             fields["value"] = d["loser_value"]
         else:
             fields["value"] = d["winner_value"]
@@ -162,13 +215,25 @@ def _apply(issue: Issue, decision: str, keep: str | None, fields: dict[str, Any]
     elif decision == "reset_epoch":
         # The station continues in a new epoch right after what the hub holds (SYNC.md rule 9).
         base_hash = station.head_hash or sp.GENESIS_HASH
-        reset = EpochReset(station.id, signing.hub_id(), station.epoch + 1, station.head_seq,
-                           base_hash, sp.Hlc(station.head_hlc, station.head_hlc_counter),
-                           hublog.head()[0] + 1, clock.now_ms())
-        Station.update(epoch=station.epoch + 1, frozen=False, frozen_reason=None,
-                       frozen_at=None).where(Station.id == station.id).execute()
-        fields.update(epoch=station.epoch + 1, base_seq=station.head_seq, base_hash=base_hash,
-                      reset=sign_reset(reset, signing.hub_key()).decode())
+        reset = EpochReset(
+            station.id,
+            signing.hub_id(),
+            station.epoch + 1,
+            station.head_seq,
+            base_hash,
+            sp.Hlc(station.head_hlc, station.head_hlc_counter),
+            hublog.head()[0] + 1,
+            clock.now_ms(),
+        )
+        Station.update(
+            epoch=station.epoch + 1, frozen=False, frozen_reason=None, frozen_at=None
+        ).where(Station.id == station.id).execute()
+        fields.update(
+            epoch=station.epoch + 1,
+            base_seq=station.head_seq,
+            base_hash=base_hash,
+            reset=sign_reset(reset, signing.hub_key()).decode(),
+        )
         if issue.kind == "fork" and d.get("epoch") == station.epoch:
             from central_hub.services.restores import agreed_seq
 
@@ -177,7 +242,8 @@ def _apply(issue: Issue, decision: str, keep: str | None, fields: dict[str, Any]
                 fields.update(agreed_seq=agreed, from_epoch=station.epoch)
     else:
         Station.update(frozen=False, frozen_reason=None, frozen_at=None).where(
-            Station.id == station.id).execute()
+            Station.id == station.id
+        ).execute()
         fields.update(epoch=station.epoch, head_seq=station.head_seq)
     return "station", station.id
 
@@ -185,8 +251,11 @@ def _apply(issue: Issue, decision: str, keep: str | None, fields: dict[str, Any]
 def open_counts() -> dict[str, int]:
     """How many open items of each kind."""
     counts = dict.fromkeys(KINDS, 0)
-    query = Issue.select(Issue.kind, fn.COUNT(Issue.id)).where(Issue.status == "open").group_by(
-        Issue.kind)
+    query = (
+        Issue.select(Issue.kind, fn.COUNT(Issue.id))
+        .where(Issue.status == "open")
+        .group_by(Issue.kind)
+    )
     for kind, n in query.tuples():
         counts[kind] = n
     return counts

@@ -46,11 +46,20 @@ def note_pull(station: Station, after: int, headers: dict[str, str]) -> None:
     if not signals or station.status != "active":
         return
     with db.atomic():
-        reconcile.open_issue("restored", f"restored:{station.id}:{station.epoch}:{station.head_seq}",
-                             station.id, [station.id],
-                             {"reason": "restored_from_backup", "signal": "pull", **signals,
-                              "epoch": station.epoch, "head_seq": station.head_seq,
-                              "detected_ms": clock.now_ms()})
+        reconcile.open_issue(
+            "restored",
+            f"restored:{station.id}:{station.epoch}:{station.head_seq}",
+            station.id,
+            [station.id],
+            {
+                "reason": "restored_from_backup",
+                "signal": "pull",
+                **signals,
+                "epoch": station.epoch,
+                "head_seq": station.head_seq,
+                "detected_ms": clock.now_ms(),
+            },
+        )
 
 
 def restart_station(station_id: str, reason: str, actor: Admin | None) -> Issue:
@@ -61,31 +70,60 @@ def restart_station(station_id: str, reason: str, actor: Admin | None) -> Issue:
     reason = (reason or "").strip()
     errs = FieldErrors()
     if not reason:
-        errs.add("reason", "required", "请填写原因（例如：一体机从某日的备份恢复）",
-                 "Give the reason (for example: the kiosk was restored from a backup of some date)")
+        errs.add(
+            "reason",
+            "required",
+            "请填写原因（例如：一体机从某日的备份恢复）",
+            "Give the reason (for example: the kiosk was restored from a backup of some date)",
+        )
     elif len(reason) > 500:
-        errs.add("reason", "too_long", "原因最多 500 个字", "The reason is longer than 500 characters")
+        errs.add(
+            "reason", "too_long", "原因最多 500 个字", "The reason is longer than 500 characters"
+        )
     errs.raise_if_any()
     with db.atomic():
         station = db.locked(Station.select().where(Station.id == str(station_id))).get_or_none()
         if station is None:
             raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
         if station.status != "active":
-            raise Conflict("not_enrolled", "该驿站尚未注册密钥，无需重置纪元",
-                           "This station has not enrolled a key; there is no log to restart")
-        issue = Issue.select().where((Issue.kind == "restored") & (Issue.subject == station.id)
-                                     & (Issue.status == "open")).order_by(Issue.id).first()
+            raise Conflict(
+                "not_enrolled",
+                "该驿站尚未注册密钥，无需重置纪元",
+                "This station has not enrolled a key; there is no log to restart",
+            )
+        issue = (
+            Issue.select()
+            .where(
+                (Issue.kind == "restored")
+                & (Issue.subject == station.id)
+                & (Issue.status == "open")
+            )
+            .order_by(Issue.id)
+            .first()
+        )
         if issue is None:
-            reconcile.open_issue("restored", f"restored:{station.id}:{station.epoch}:"
-                                 f"{station.head_seq}:admin", station.id, [station.id],
-                                 {"reason": "restored_from_backup", "signal": "admin",
-                                  "epoch": station.epoch, "head_seq": station.head_seq,
-                                  "detected_ms": clock.now_ms()})
-            issue = Issue.get(Issue.dedupe == f"restored:{station.id}:{station.epoch}:"
-                                             f"{station.head_seq}:admin")
+            reconcile.open_issue(
+                "restored",
+                f"restored:{station.id}:{station.epoch}:{station.head_seq}:admin",
+                station.id,
+                [station.id],
+                {
+                    "reason": "restored_from_backup",
+                    "signal": "admin",
+                    "epoch": station.epoch,
+                    "head_seq": station.head_seq,
+                    "detected_ms": clock.now_ms(),
+                },
+            )
+            issue = Issue.get(
+                Issue.dedupe == f"restored:{station.id}:{station.epoch}:{station.head_seq}:admin"
+            )
             if issue.status != "open":
-                raise Conflict("already_decided", "该驿站已在此处重置过纪元",
-                               "This station was already restarted at this point")
+                raise Conflict(
+                    "already_decided",
+                    "该驿站已在此处重置过纪元",
+                    "This station was already restarted at this point",
+                )
         return reconcile.decide(issue.id, "reset_epoch", reason, actor)
 
 
@@ -94,13 +132,17 @@ def agreed_seq(station_id: str, epoch: int, evidence_id: Any) -> int | None:
     entries of its conflicting (signed) batch are the ones we hold; None without that evidence.
     The station carries everything after it into the new epoch (restore rule)."""
     try:
-        evidence = Evidence.get_or_none((Evidence.id == int(evidence_id)) & (Evidence.station == station_id))
+        evidence = Evidence.get_or_none(
+            (Evidence.id == int(evidence_id)) & (Evidence.station == station_id)
+        )
     except (TypeError, ValueError):
         evidence = None
     if evidence is None or not evidence.body:
         return None
     sent: dict[int, str] = {}
-    for line in bytes(evidence.body).split(b"\n"):  # a long batch is kept cut short: read what is whole
+    for line in bytes(evidence.body).split(
+        b"\n"
+    ):  # a long batch is kept cut short: read what is whole
         try:
             entry = sp.decode_entry(line)
         except (sp.ProtocolError, ValueError):
@@ -110,9 +152,16 @@ def agreed_seq(station_id: str, epoch: int, evidence_id: Any) -> int | None:
     if not sent:
         return None
     first, last = min(sent), max(sent)
-    held = dict(AppliedEntry.select(AppliedEntry.seq, AppliedEntry.entry_hash).where(
-        (AppliedEntry.station == station_id) & (AppliedEntry.epoch == epoch)
-        & (AppliedEntry.seq >= first) & (AppliedEntry.seq <= last)).tuples())
+    held = dict(
+        AppliedEntry.select(AppliedEntry.seq, AppliedEntry.entry_hash)
+        .where(
+            (AppliedEntry.station == station_id)
+            & (AppliedEntry.epoch == epoch)
+            & (AppliedEntry.seq >= first)
+            & (AppliedEntry.seq <= last)
+        )
+        .tuples()
+    )
     agreed = first - 1
     for seq in range(first, last + 1):
         if seq not in sent or held.get(seq) != sent[seq]:

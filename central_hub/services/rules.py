@@ -61,9 +61,14 @@ def _validate(kind: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         title = text("title", "标题", "Title", 200)
         body = {"title": title, "text": text("text", "内容", "Text", 2000)}
     else:
-        hotline = text("hotline", "投诉电话", "Hotline", 12, required=False) or current_app.config["HOTLINE"]
+        hotline = (
+            text("hotline", "投诉电话", "Hotline", 12, required=False)
+            or current_app.config["HOTLINE"]
+        )
         if not _HOTLINE.match(hotline):
-            errs.add("hotline", "invalid", "投诉电话须为 3–12 位数字", "The hotline must be 3–12 digits")
+            errs.add(
+                "hotline", "invalid", "投诉电话须为 3–12 位数字", "The hotline must be 3–12 digits"
+            )
         body = {"text": text("text", "服务规则", "Service rules", 4000), "hotline": hotline}
         title = "服务规则"
     errs.raise_if_any()
@@ -89,7 +94,12 @@ def _block_keys(data: dict[str, Any], errs: FieldErrors) -> dict[str, Any]:
         if isinstance(typed, str) and _ID_HASH.match(typed.strip().lower()):
             out["id_hash"] = typed.strip().lower()
         else:
-            errs.add("id_hash", "invalid", "证件号哈希应为64位十六进制", "The ID hash must be 64 hexadecimal digits")
+            errs.add(
+                "id_hash",
+                "invalid",
+                "证件号哈希应为64位十六进制",
+                "The ID hash must be 64 hexadecimal digits",
+            )
     return out
 
 
@@ -102,27 +112,52 @@ def normalise_phrase(text: str) -> str:
 def _phrase_body(data: dict[str, Any], errs: FieldErrors) -> dict[str, Any]:
     kind = data.get("phrase_kind")
     if not isinstance(kind, str) or kind not in PHRASE_KINDS:
-        errs.add("phrase_kind", "required" if not kind else "invalid", "请选择词语类别", "Choose the kind of phrase")
+        errs.add(
+            "phrase_kind",
+            "required" if not kind else "invalid",
+            "请选择词语类别",
+            "Choose the kind of phrase",
+        )
     typed = data.get("phrase")
     typed = typed.strip() if isinstance(typed, str) else ""
     phrase = normalise_phrase(typed)
     if not typed:
         errs.add("phrase", "required", "请填写词语", "Phrase is required")
     elif len(typed) > PHRASE_TYPED_MAX:
-        errs.add("phrase", "too_long", f"词语最多 {PHRASE_TYPED_MAX} 个字", f"The phrase is longer than {PHRASE_TYPED_MAX}")
+        errs.add(
+            "phrase",
+            "too_long",
+            f"词语最多 {PHRASE_TYPED_MAX} 个字",
+            f"The phrase is longer than {PHRASE_TYPED_MAX}",
+        )
     elif not phrase:
-        errs.add("phrase", "empty_after_normalising", "去掉空格和标点后词语为空",
-                 "The phrase is empty without its spaces and punctuation")
+        errs.add(
+            "phrase",
+            "empty_after_normalising",
+            "去掉空格和标点后词语为空",
+            "The phrase is empty without its spaces and punctuation",
+        )
     elif not PHRASE_MIN <= len(phrase) <= PHRASE_MAX:
-        errs.add("phrase", "length", f"词语去掉空格和标点后应为 {PHRASE_MIN}–{PHRASE_MAX} 个字",
-                 f"The phrase must be {PHRASE_MIN}-{PHRASE_MAX} characters without spaces and punctuation")
+        errs.add(
+            "phrase",
+            "length",
+            f"词语去掉空格和标点后应为 {PHRASE_MIN}–{PHRASE_MAX} 个字",
+            f"The phrase must be {PHRASE_MIN}-{PHRASE_MAX} characters without spaces and punctuation",
+        )
     elif isinstance(kind, str) and _active_phrase(kind, phrase):
-        errs.add("phrase", "duplicate", f"全市词库中已有该词语（{phrase}）", f"The city vocabulary already has this phrase ({phrase})")
+        errs.add(
+            "phrase",
+            "duplicate",
+            f"全市词库中已有该词语（{phrase}）",
+            f"The city vocabulary already has this phrase ({phrase})",
+        )
     return {"phrase_kind": kind, "phrase": phrase, "typed": typed}
 
 
 def _active_phrase(kind: str, phrase: str) -> bool:
-    rules = CityRule.select(CityRule.body).where((CityRule.kind == "screening_phrase") & CityRule.active)
+    rules = CityRule.select(CityRule.body).where(
+        (CityRule.kind == "screening_phrase") & CityRule.active
+    )
     return any(r.body.get("phrase_kind") == kind and r.body.get("phrase") == phrase for r in rules)
 
 
@@ -131,11 +166,13 @@ def add_rule(kind: str, data: dict[str, Any], actor: Admin | None) -> CityRule:
     _require_admin(actor)
     title, body = _validate(kind, data)
     with db.atomic():
-        rule = CityRule.create(kind=kind, title=title, body=body, created_by=actor,
-                               created_at=clock.now())
+        rule = CityRule.create(
+            kind=kind, title=title, body=body, created_by=actor, created_at=clock.now()
+        )
         if kind == "service_rules":
             CityRule.update(active=False).where(
-                (CityRule.kind == "service_rules") & (CityRule.id != rule.id)).execute()
+                (CityRule.kind == "service_rules") & (CityRule.id != rule.id)
+            ).execute()
         if kind in city_blocks.BLOCK_KINDS:  # the hub's decision, not one side of a conflict
             city_blocks.block_matching(kind, body)
         entry = hublog.append("city_rule", str(rule.id), "create", {"kind": kind, **body})

@@ -38,10 +38,14 @@ def _wait_text(until: dt.datetime, locked: bool, now: dt.datetime) -> tuple[str,
     offset = int(current_app.config.get("UTC_OFFSET_HOURS", 8)) if has_app_context() else 8
     waiting = wait(until, now, offset)
     local, when_zh, when_en = waiting.local, waiting.when_zh, waiting.when_en
-    zh = (f"登录失败次数太多，{'已暂时锁定' if locked else '请稍候再试'}。请在 {when_zh}后"
-          f"（北京时间 {local} 以后）再试，或请其他管理员解锁。")
-    en = (f"Too many failed sign-ins. {'Sign-in is locked for now' if locked else 'Please wait'}: "
-          f"try again in {when_en} (after {local}, UTC+{offset}), or ask another admin to unlock it.")
+    zh = (
+        f"登录失败次数太多，{'已暂时锁定' if locked else '请稍候再试'}。请在 {when_zh}后"
+        f"（北京时间 {local} 以后）再试，或请其他管理员解锁。"
+    )
+    en = (
+        f"Too many failed sign-ins. {'Sign-in is locked for now' if locked else 'Please wait'}: "
+        f"try again in {when_en} (after {local}, UTC+{offset}), or ask another admin to unlock it."
+    )
     return zh, en, waiting.seconds
 
 
@@ -61,7 +65,9 @@ class TooManyAttempts(KuaigongError):
 
     def __init__(self, until: dt.datetime, locked: bool, now: dt.datetime) -> None:
         zh, en, wait = _wait_text(until, locked, now)
-        super().__init__("too_many_attempts", zh, en, status=429, details={"retry_after": wait, "locked": locked})
+        super().__init__(
+            "too_many_attempts", zh, en, status=429, details={"retry_after": wait, "locked": locked}
+        )
         self.retry_after = wait
 
 
@@ -118,7 +124,9 @@ def succeeded(attempt: Attempt) -> None:
     with db.atomic():
         if "account" in attempt.keys:
             SigninThrottle.delete().where(_where("account", attempt.keys["account"])).execute()
-        row = db.locked(SigninThrottle.select().where(_where("address", attempt.keys["address"]))).first()
+        row = db.locked(
+            SigninThrottle.select().where(_where("address", attempt.keys["address"]))
+        ).first()
         if row is None:
             return
         take_back(row, attempt.before["address"], attempt.after["address"])
@@ -130,9 +138,18 @@ def failed(attempt: Attempt) -> WrongCredentials:
     now = clock.now()
     with db.atomic():
         for scope, (failures, until, locked) in sorted(attempt.after.items()):
-            if locked and until is not None:  # `begin` refuses while blocked: every lock here is new
-                SigninEvent.create(event="locked", scope=scope, key=attempt.keys[scope], failures=failures,
-                                   until=until, reason=f"{failures} failed sign-ins", at=now)
+            if (
+                locked and until is not None
+            ):  # `begin` refuses while blocked: every lock here is new
+                SigninEvent.create(
+                    event="locked",
+                    scope=scope,
+                    key=attempt.keys[scope],
+                    failures=failures,
+                    until=until,
+                    reason=f"{failures} failed sign-ins",
+                    at=now,
+                )
     wait_for = longest_wait(attempt.after.values())
     return WrongCredentials(None if wait_for is None else TooManyAttempts(*wait_for, now))
 
@@ -149,8 +166,15 @@ def unlock(row_id: int, actor: Admin) -> SigninThrottle:
         if row is None:
             raise NotFound("该登录限制（可能已解除）", "Sign-in block (already lifted?)")
         SigninThrottle.delete().where(SigninThrottle.id == row.id).execute()
-        SigninEvent.create(event="unlocked", scope=row.scope, key=row.key, failures=row.failures,
-                           until=row.blocked_until, by=actor.username, at=clock.now())
+        SigninEvent.create(
+            event="unlocked",
+            scope=row.scope,
+            key=row.key,
+            failures=row.failures,
+            until=row.blocked_until,
+            by=actor.username,
+            at=clock.now(),
+        )
     return row
 
 

@@ -47,7 +47,9 @@ def _text(data: dict[str, Any], name: str, zh: str, en: str, errs: FieldErrors, 
         errs.add(name, "required", f"请填写{zh}", f"{en} is required")
         return ""
     if len(value.strip()) > limit:
-        errs.add(name, "too_long", f"{zh}最多 {limit} 个字", f"{en} is longer than {limit} characters")
+        errs.add(
+            name, "too_long", f"{zh}最多 {limit} 个字", f"{en} is longer than {limit} characters"
+        )
     return value.strip()
 
 
@@ -55,8 +57,12 @@ def _issue(station: Station, purpose: str, actor: Admin | None) -> IssuedCode:
     code = _new_code()
     expires = clock.now() + dt.timedelta(hours=current_app.config["ENROLMENT_CODE_HOURS"])
     EnrolmentCode.create(
-        code_hash=_code_hash(code), station=station, purpose=purpose,
-        expires_at=expires, created_by=actor, created_at=clock.now(),
+        code_hash=_code_hash(code),
+        station=station,
+        purpose=purpose,
+        expires_at=expires,
+        created_by=actor,
+        created_at=clock.now(),
     )
     return IssuedCode(station, code, expires)
 
@@ -70,8 +76,11 @@ def create_station(data: dict[str, Any], actor: Admin | None) -> IssuedCode:
     errs.raise_if_any()
     with db.atomic():
         station = Station.create(
-            id="st" + secrets.token_hex(5), name=name, district=district,
-            community=community, created_at=clock.now(),
+            id="st" + secrets.token_hex(5),
+            name=name,
+            district=district,
+            community=community,
+            created_at=clock.now(),
         )
         return _issue(station, "enrol", actor)
 
@@ -105,8 +114,12 @@ def _parse_public_key(value: Any, errs: FieldErrors) -> str:
     except ValueError:
         raw = b""
     if len(raw) != 32:
-        errs.add("public_key", "invalid", "驿站公钥须为 32 字节 Ed25519 公钥的十六进制",
-                 "The public key must be 32 bytes of Ed25519, hex-encoded")
+        errs.add(
+            "public_key",
+            "invalid",
+            "驿站公钥须为 32 字节 Ed25519 公钥的十六进制",
+            "The public key must be 32 bytes of Ed25519, hex-encoded",
+        )
         return ""
     return raw.hex()
 
@@ -125,29 +138,57 @@ def enroll(data: dict[str, Any]) -> dict[str, Any]:
             EnrolmentCode.select().where(EnrolmentCode.code_hash == _code_hash(str(code)))
         ).get_or_none()
         if row is None:
-            raise KuaigongError("enrolment_code_unknown", "注册码不存在，请核对后重试",
-                           "This enrolment code does not exist", status=403)
+            raise KuaigongError(
+                "enrolment_code_unknown",
+                "注册码不存在，请核对后重试",
+                "This enrolment code does not exist",
+                status=403,
+            )
         if row.used_at is not None:
-            raise KuaigongError("enrolment_code_used", "注册码已使用过，每个注册码只能用一次；请向市级管理员重新申请",
-                           "This enrolment code was already used; ask the hub for a new one",
-                           status=409)
+            raise KuaigongError(
+                "enrolment_code_used",
+                "注册码已使用过，每个注册码只能用一次；请向市级管理员重新申请",
+                "This enrolment code was already used; ask the hub for a new one",
+                status=409,
+            )
         if row.expires_at <= now:
-            raise KuaigongError("enrolment_code_expired", "注册码已过期，请向市级管理员重新申请",
-                           "This enrolment code has expired; ask the hub for a new one", status=410)
+            raise KuaigongError(
+                "enrolment_code_expired",
+                "注册码已过期，请向市级管理员重新申请",
+                "This enrolment code has expired; ask the hub for a new one",
+                status=410,
+            )
         if StationKey.select().where(StationKey.key_id == key_id(public_key)).exists():
-            raise Conflict("key_in_use", "该公钥已登记过，请生成新的密钥",
-                           "This public key is already registered; make a new key")
+            raise Conflict(
+                "key_in_use",
+                "该公钥已登记过，请生成新的密钥",
+                "This public key is already registered; make a new key",
+            )
         station = row.station
         EnrolmentCode.update(used_at=now).where(EnrolmentCode.id == row.id).execute()
         retired = _retire_active_keys(station, now)
-        StationKey.create(station=station, key_id=key_id(public_key), public_key=public_key,
-                          created_at=now, valid_from_epoch=station.epoch,
-                          valid_from_seq=station.head_seq + 1 if retired else 0)
+        StationKey.create(
+            station=station,
+            key_id=key_id(public_key),
+            public_key=public_key,
+            created_at=now,
+            valid_from_epoch=station.epoch,
+            valid_from_seq=station.head_seq + 1 if retired else 0,
+        )
         Station.update(status="active", enrolled_at=station.enrolled_at or now).where(
-            Station.id == station.id).execute()
-        hublog.append("station_key", key_id(public_key), "create",
-                      {"station": station.id, "public_key": public_key,
-                       "retired": retired, "from_seq": station.head_seq + 1})
+            Station.id == station.id
+        ).execute()
+        hublog.append(
+            "station_key",
+            key_id(public_key),
+            "create",
+            {
+                "station": station.id,
+                "public_key": public_key,
+                "retired": retired,
+                "from_seq": station.head_seq + 1,
+            },
+        )
     return {
         "station_id": station.id,
         "station_name": station.name,
@@ -167,11 +208,16 @@ def enroll(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _retire_active_keys(station: Station, now: dt.datetime) -> list[str]:
-    active = list(StationKey.select().where(
-        (StationKey.station == station) & (StationKey.status == "active")))
+    active = list(
+        StationKey.select().where((StationKey.station == station) & (StationKey.status == "active"))
+    )
     for key in active:
-        StationKey.update(status="retired", revoked_at=now, valid_until_epoch=station.epoch,
-                          valid_until_seq=station.head_seq).where(StationKey.id == key.id).execute()
+        StationKey.update(
+            status="retired",
+            revoked_at=now,
+            valid_until_epoch=station.epoch,
+            valid_until_seq=station.head_seq,
+        ).where(StationKey.id == key.id).execute()
     return [k.key_id for k in active]
 
 
@@ -189,30 +235,54 @@ def revoke_key(station_id: str, reason: str, after_seq: Any, actor: Admin | None
             if point < 0:
                 raise ValueError
         except (TypeError, ValueError):
-            errs.add("after_seq", "invalid", "吊销点须为非负整数", "The revocation point must be a whole number ≥ 0")
+            errs.add(
+                "after_seq",
+                "invalid",
+                "吊销点须为非负整数",
+                "The revocation point must be a whole number ≥ 0",
+            )
     errs.raise_if_any()
     now = clock.now()
     with db.atomic():
         station = db.locked(Station.select().where(Station.id == str(station_id))).get_or_none()
         if station is None:
             raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
-        key = StationKey.get_or_none((StationKey.station == station) & (StationKey.status == "active"))
+        key = StationKey.get_or_none(
+            (StationKey.station == station) & (StationKey.status == "active")
+        )
         if key is None:
-            raise Conflict("no_active_key", "该驿站没有有效密钥可吊销",
-                           "This station has no active key to revoke")
+            raise Conflict(
+                "no_active_key",
+                "该驿站没有有效密钥可吊销",
+                "This station has no active key to revoke",
+            )
         point = station.head_seq if point is None else point
-        StationKey.update(status="revoked", revoked_at=now, revoked_after_seq=point,
-                          revoked_after_epoch=station.epoch, reason=reason[:200]).where(StationKey.id == key.id).execute()
-        hublog.append("station_key", key.key_id, "revoke",
-                      {"station": station.id, "epoch": station.epoch, "after_seq": point,
-                       "reason": reason[:200]})
+        StationKey.update(
+            status="revoked",
+            revoked_at=now,
+            revoked_after_seq=point,
+            revoked_after_epoch=station.epoch,
+            reason=reason[:200],
+        ).where(StationKey.id == key.id).execute()
+        hublog.append(
+            "station_key",
+            key.key_id,
+            "revoke",
+            {
+                "station": station.id,
+                "epoch": station.epoch,
+                "after_seq": point,
+                "reason": reason[:200],
+            },
+        )
         return StationKey.get_by_id(key.id)
 
 
 def freeze(station: Station, reason: str) -> None:
     """Stop accepting a station's entries until an admin resolves the cause (caller's transaction)."""
     Station.update(frozen=True, frozen_reason=reason[:200], frozen_at=clock.now()).where(
-        Station.id == station.id).execute()
+        Station.id == station.id
+    ).execute()
 
 
 def unfreeze(station_id: str, actor: Admin | None) -> Station:
@@ -220,17 +290,26 @@ def unfreeze(station_id: str, actor: Admin | None) -> Station:
     with db.atomic():
         station = get_station(station_id)
         Station.update(frozen=False, frozen_reason=None, frozen_at=None).where(
-            Station.id == station.id).execute()
-        hublog.append("station", station.id, "update",
-                      {"frozen": False, "by": actor.username if actor else "hub"},
-                      targets=[station.id])
+            Station.id == station.id
+        ).execute()
+        hublog.append(
+            "station",
+            station.id,
+            "update",
+            {"frozen": False, "by": actor.username if actor else "hub"},
+            targets=[station.id],
+        )
         return get_station(station_id)
 
 
 def key_status(station: Station) -> str:
     """'active', 'revoked', 'retired' or 'none' for the station's newest key."""
-    key = StationKey.select().where(StationKey.station == station).order_by(
-        StationKey.id.desc()).first()
+    key = (
+        StationKey.select()
+        .where(StationKey.station == station)
+        .order_by(StationKey.id.desc())
+        .first()
+    )
     return key.status if key else "none"
 
 
@@ -240,12 +319,14 @@ def station_rows() -> list[dict[str, Any]]:
     out = []
     for st in Station.select().order_by(Station.district, Station.name):
         offset = st.clock_offset_ms
-        out.append({
-            "station": st,
-            "key_status": key_status(st),
-            "clock_flag": offset is not None and abs(offset) > limit_ms,
-            "offset_s": None if offset is None else round(offset / 1000),
-        })
+        out.append(
+            {
+                "station": st,
+                "key_status": key_status(st),
+                "clock_flag": offset is not None and abs(offset) > limit_ms,
+                "offset_s": None if offset is None else round(offset / 1000),
+            }
+        )
     return out
 
 
@@ -255,15 +336,31 @@ def record_rotation(station_id: str, record: sp.KeyRecord, ring: sp.KeyRing) -> 
     for kid, rec in ring.items():
         if kid == record.key_id or rec.valid_until == sp.keys.FOREVER:
             continue
-        StationKey.update(status="retired", revoked_at=now, valid_until_epoch=rec.valid_until[0],
-                          valid_until_seq=rec.valid_until[1]).where(
-            (StationKey.key_id == kid) & (StationKey.status == "active")).execute()
-    StationKey.insert(station=station_id, key_id=record.key_id, public_key=record.public_key.hex(),
-                      created_at=now, valid_from_epoch=record.valid_from[0],
-                      valid_from_seq=record.valid_from[1]).on_conflict_ignore().execute()
-    hublog.append("station_key", record.key_id, "create",
-                  {"station": station_id, "public_key": record.public_key.hex(),
-                   "from_seq": record.valid_from[1], "rotated_by_station": True})
+        StationKey.update(
+            status="retired",
+            revoked_at=now,
+            valid_until_epoch=rec.valid_until[0],
+            valid_until_seq=rec.valid_until[1],
+        ).where((StationKey.key_id == kid) & (StationKey.status == "active")).execute()
+    StationKey.insert(
+        station=station_id,
+        key_id=record.key_id,
+        public_key=record.public_key.hex(),
+        created_at=now,
+        valid_from_epoch=record.valid_from[0],
+        valid_from_seq=record.valid_from[1],
+    ).on_conflict_ignore().execute()
+    hublog.append(
+        "station_key",
+        record.key_id,
+        "create",
+        {
+            "station": station_id,
+            "public_key": record.public_key.hex(),
+            "from_seq": record.valid_from[1],
+            "rotated_by_station": True,
+        },
+    )
 
 
 def count_refused_push(station_id: str, reason: str, detail: str) -> None:
@@ -272,11 +369,20 @@ def count_refused_push(station_id: str, reason: str, detail: str) -> None:
 
     now = clock.now()
     with db.atomic():
-        PushRefusal.insert(station=station_id, count=1, last_at=now, last_reason=reason[:64],
-                           last_detail=detail[:200]).on_conflict(
+        PushRefusal.insert(
+            station=station_id,
+            count=1,
+            last_at=now,
+            last_reason=reason[:64],
+            last_detail=detail[:200],
+        ).on_conflict(
             conflict_target=[PushRefusal.station],
-            update={PushRefusal.count: PushRefusal.count + 1, PushRefusal.last_at: now,
-                    PushRefusal.last_reason: reason[:64], PushRefusal.last_detail: detail[:200]},
+            update={
+                PushRefusal.count: PushRefusal.count + 1,
+                PushRefusal.last_at: now,
+                PushRefusal.last_reason: reason[:64],
+                PushRefusal.last_detail: detail[:200],
+            },
         ).execute()
 
 

@@ -47,20 +47,32 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):  # type: ignore[no-untyped-def]
-        return render_error(KuaigongError("csrf_failed", "表单已过期或来源不明，请刷新页面后重试",
-                                     "The form expired or did not come from this site; reload and retry",
-                                     status=400))
+        return render_error(
+            KuaigongError(
+                "csrf_failed",
+                "表单已过期或来源不明，请刷新页面后重试",
+                "The form expired or did not come from this site; reload and retry",
+                status=400,
+            )
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):  # type: ignore[no-untyped-def]
         status = error.code or 400
-        code, zh, en = _HTTP_MESSAGES.get(status, ("http_error", "请求无法处理", "The request cannot be handled"))
+        code, zh, en = _HTTP_MESSAGES.get(
+            status, ("http_error", "请求无法处理", "The request cannot be handled")
+        )
         fields = [FieldError("body", code, zh, en)] if status in (413, 415) else []
         return render_error(KuaigongError(code, zh, en, fields=fields, status=status))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return render_error(KuaigongError("internal_error", "服务器内部错误，已记录，请稍后重试",
-                                     "Internal error; it was logged, please retry later",
-                                     status=500))
+        return render_error(
+            KuaigongError(
+                "internal_error",
+                "服务器内部错误，已记录，请稍后重试",
+                "Internal error; it was logged, please retry later",
+                status=500,
+            )
+        )

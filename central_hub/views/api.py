@@ -28,18 +28,30 @@ def _body_error(code: str, zh: str, en: str, status: int = 400) -> KuaigongError
 def _json_body(limit: int) -> dict[str, Any]:
     """The body as one strict JSON object (UTF-8, no duplicate keys or impossible numbers)."""
     if (request.content_length or 0) > limit:
-        raise _body_error("body_too_large", f"请求体超过 {limit} 字节上限",
-                          f"The body is larger than {limit} bytes", status=413)
+        raise _body_error(
+            "body_too_large",
+            f"请求体超过 {limit} 字节上限",
+            f"The body is larger than {limit} bytes",
+            status=413,
+        )
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
-        raise _body_error("body_too_large", f"请求体超过 {limit} 字节上限",
-                          f"The body is larger than {limit} bytes", status=413)
+        raise _body_error(
+            "body_too_large",
+            f"请求体超过 {limit} 字节上限",
+            f"The body is larger than {limit} bytes",
+            status=413,
+        )
     try:
         return jsonbody.parse_object(raw)
     except jsonbody.BodyError as exc:
         if not exc.whole_body:
-            raise InvalidInput([FieldError(exc.field, exc.code, exc.message_zh, exc.message_en)]) from None
-        code = "invalid_json" if exc.code == "body_not_object" else exc.code  # the hub's code for it
+            raise InvalidInput(
+                [FieldError(exc.field, exc.code, exc.message_zh, exc.message_en)]
+            ) from None
+        code = (
+            "invalid_json" if exc.code == "body_not_object" else exc.code
+        )  # the hub's code for it
         raise _body_error(code, exc.message_zh, exc.message_en) from None
 
 
@@ -51,18 +63,30 @@ def read_body(raw: bytes | None = None) -> bytes:
     if encoding == "identity":
         return raw
     if encoding != "gzip":
-        raise KuaigongError("unsupported_encoding", f"不支持的压缩方式：{encoding}，只支持 gzip",
-                       f"Unsupported Content-Encoding {encoding}; only gzip", status=415)
+        raise KuaigongError(
+            "unsupported_encoding",
+            f"不支持的压缩方式：{encoding}，只支持 gzip",
+            f"Unsupported Content-Encoding {encoding}; only gzip",
+            status=415,
+        )
     limit = current_app.config["MAX_PUSH_BYTES"]
     inflater = zlib.decompressobj(wbits=31)
     try:
         body = inflater.decompress(raw, limit + 1)
     except zlib.error:
-        raise KuaigongError("bad_gzip", "gzip 数据已损坏或不完整", "The gzip body is damaged or cut short",
-                       status=400) from None
+        raise KuaigongError(
+            "bad_gzip",
+            "gzip 数据已损坏或不完整",
+            "The gzip body is damaged or cut short",
+            status=400,
+        ) from None
     if len(body) > limit or inflater.unconsumed_tail:
-        raise KuaigongError("body_too_large", f"解压后超过 {limit} 字节上限",
-                       f"The body is larger than {limit} bytes once unpacked", status=413)
+        raise KuaigongError(
+            "body_too_large",
+            f"解压后超过 {limit} 字节上限",
+            f"The body is larger than {limit} bytes once unpacked",
+            status=413,
+        )
     if not inflater.eof:
         raise KuaigongError("bad_gzip", "gzip 数据不完整", "The gzip body is cut short", status=400)
     return body
@@ -91,11 +115,16 @@ def push(station_id: str):  # type: ignore[no-untyped-def]
     """A signed batch; the signed call in the headers is checked before the body is read."""
     limit = current_app.config["MAX_CONTENT_LENGTH"]  # on the wire (MAX_PUSH_BYTES once unpacked)
     if (request.content_length or 0) > limit:
-        raise _body_error("body_too_large", f"请求体超过 {limit} 字节上限",
-                          f"The body is larger than {limit} bytes", status=413)
+        raise _body_error(
+            "body_too_large",
+            f"请求体超过 {limit} 字节上限",
+            f"The body is larger than {limit} bytes",
+            status=413,
+        )
     headers = dict(request.headers)
-    call = ingest.authenticate_push(station_id, headers, f"/stations/{station_id}/push",
-                                    request.content_length)
+    call = ingest.authenticate_push(
+        station_id, headers, f"/stations/{station_id}/push", request.content_length
+    )
     raw = request.stream.read(call.call.body_bytes + 1)
     calls.check_body(station_id, call, raw)
     result, status = ingest.push(station_id, read_body(raw), headers, call=call)
@@ -104,16 +133,26 @@ def push(station_id: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/stations/<station_id>/hub-log")
 def hub_log(station_id: str):  # type: ignore[no-untyped-def]
-    return jsonify(ingest.pull(station_id, request.args.get("after", "0"),
-                               request.args.get("limit"), dict(request.headers))), 200
+    return jsonify(
+        ingest.pull(
+            station_id,
+            request.args.get("after", "0"),
+            request.args.get("limit"),
+            dict(request.headers),
+        )
+    ), 200
 
 
 @bp.post("/stations/<station_id>/alerts")
 def alert(station_id: str):  # type: ignore[no-untyped-def]
     """A station-signed integrity alert (services.alerts)."""
     if (request.content_length or 0) > alerts.MAX_ALERT_BYTES:
-        raise _body_error("body_too_large", f"告警超过 {alerts.MAX_ALERT_BYTES} 字节上限",
-                          f"The alert is larger than {alerts.MAX_ALERT_BYTES} bytes", status=413)
+        raise _body_error(
+            "body_too_large",
+            f"告警超过 {alerts.MAX_ALERT_BYTES} 字节上限",
+            f"The alert is larger than {alerts.MAX_ALERT_BYTES} bytes",
+            status=413,
+        )
     body = request.stream.read(alerts.MAX_ALERT_BYTES + 1)
     skew = current_app.config["REQUEST_SKEW_SECONDS"] * 1000
     return jsonify(alerts.receive(station_id, body, skew)), 201

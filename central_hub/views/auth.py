@@ -63,7 +63,9 @@ def login():  # type: ignore[no-untyped-def]
     error, status, headers = None, 200, {}
     if form.validate_on_submit():
         try:
-            address = signin_limits.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"))
+            address = signin_limits.client_address(
+                request.remote_addr, request.headers.get("X-Forwarded-For")
+            )
             admin = admins.sign_in(form.username.data or "", form.password.data or "", address)
         except (signin_limits.TooManyAttempts, signin_limits.WrongCredentials) as exc:
             error, status = exc.message(lang_code()), exc.status
@@ -72,8 +74,12 @@ def login():  # type: ignore[no-untyped-def]
             session.clear()
             session["admin_id"] = admin.id
             target = request.args.get("next") or ""
-            same_site = (target.startswith("/") and not target.startswith("//") and "\\" not in target
-                         and target.isprintable())  # "/\\host" is another host; a line break splits headers
+            same_site = (
+                target.startswith("/")
+                and not target.startswith("//")
+                and "\\" not in target
+                and target.isprintable()
+            )  # "/\\host" is another host; a line break splits headers
             return redirect(target if same_site else url_for("stations.index"))
     elif request.method == "POST":
         error, status = "missing", 401
@@ -84,8 +90,9 @@ def login():  # type: ignore[no-untyped-def]
 @login_required
 def signin_locks():  # type: ignore[no-untyped-def]
     """Usernames and addresses waiting or locked now, and the audit of locks and unlocks."""
-    return render_template("signin_locks.html", rows=signin_limits.blocked_rows(),
-                           trail=signin_limits.audit_trail())
+    return render_template(
+        "signin_locks.html", rows=signin_limits.blocked_rows(), trail=signin_limits.audit_trail()
+    )
 
 
 @bp.post("/signin-locks/<int:row_id>/unlock")

@@ -23,7 +23,12 @@ def _year() -> int:
     except ValueError:
         year = 0
     if not 2000 <= year <= 2100:
-        errs.add("year", "invalid", "年份须为 2000–2100 之间的整数", "Year must be a whole number 2000–2100")
+        errs.add(
+            "year",
+            "invalid",
+            "年份须为 2000–2100 之间的整数",
+            "Year must be a whole number 2000–2100",
+        )
     errs.raise_if_any()
     return year
 
@@ -38,8 +43,12 @@ def index():  # type: ignore[no-untyped-def]
 @login_required
 def evaluation():  # type: ignore[no-untyped-def]
     year = _year()
-    return render_template("evaluation.html", rows=citystats.evaluation(year), year=year,
-                           columns=citystats.EVALUATION_COLUMNS)
+    return render_template(
+        "evaluation.html",
+        rows=citystats.evaluation(year),
+        year=year,
+        columns=citystats.EVALUATION_COLUMNS,
+    )
 
 
 @bp.get("/evaluation.csv")
@@ -47,8 +56,11 @@ def evaluation():  # type: ignore[no-untyped-def]
 def evaluation_csv():  # type: ignore[no-untyped-def]
     year = _year()
     body = reports.evaluation_csv(citystats.evaluation(year), lang_code())
-    return Response(body, mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="station-evaluation-{year}.csv"'})
+    return Response(
+        body,
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="station-evaluation-{year}.csv"'},
+    )
 
 
 @bp.get("/evaluation.xlsx")
@@ -59,4 +71,5 @@ def evaluation_xlsx():  # type: ignore[no-untyped-def]
     return Response(
         body,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="station-evaluation-{year}.xlsx"'})
+        headers={"Content-Disposition": f'attachment; filename="station-evaluation-{year}.xlsx"'},
+    )

@@ -18,9 +18,14 @@ def index():  # type: ignore[no-untyped-def]
     kind = request.args.get("kind")
     kind = kind if kind in KINDS else None
     status = "decided" if request.args.get("status") == "decided" else "open"
-    return render_template("reconcile.html", issues=service.queue(status, kind),
-                           counts=service.open_counts(), kind=kind, status=status,
-                           station_names=stations.names())
+    return render_template(
+        "reconcile.html",
+        issues=service.queue(status, kind),
+        counts=service.open_counts(),
+        kind=kind,
+        status=status,
+        station_names=stations.names(),
+    )
 
 
 @bp.get("/<int:issue_id>")
@@ -33,17 +38,31 @@ def show(issue_id: int):  # type: ignore[no-untyped-def]
     losses = []
     if issue.kind == "field":
         d = issue.details
-        losses = list(FieldLoss.select().where(
-            (FieldLoss.entity == d["entity"]) & (FieldLoss.entity_id == d["entity_id"])
-        ).order_by(FieldLoss.id.desc()).limit(20))
+        losses = list(
+            FieldLoss.select()
+            .where((FieldLoss.entity == d["entity"]) & (FieldLoss.entity_id == d["entity_id"]))
+            .order_by(FieldLoss.id.desc())
+            .limit(20)
+        )
     delivery = hublog.delivery(issue.hub_seq) if issue.hub_seq else []
-    return render_template("issue.html", issue=issue, evidence=evidence, losses=losses,
-                           delivery=delivery, decisions=service.DECISIONS[issue.kind])
+    return render_template(
+        "issue.html",
+        issue=issue,
+        evidence=evidence,
+        losses=losses,
+        delivery=delivery,
+        decisions=service.DECISIONS[issue.kind],
+    )
 
 
 @bp.post("/<int:issue_id>/decide")
 @admin_required
 def decide(issue_id: int):  # type: ignore[no-untyped-def]
-    service.decide(issue_id, request.form.get("decision", ""), request.form.get("note", ""),
-                   g.admin, keep=request.form.get("keep"))
+    service.decide(
+        issue_id,
+        request.form.get("decision", ""),
+        request.form.get("note", ""),
+        g.admin,
+        keep=request.form.get("keep"),
+    )
     return redirect(url_for("reconcile.show", issue_id=issue_id))

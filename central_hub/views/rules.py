@@ -19,14 +19,22 @@ bp = Blueprint("rules", __name__, url_prefix="/rules")
 @bp.get("/")
 @login_required
 def index():  # type: ignore[no-untyped-def]
-    return render_template("rules.html", rules=service.active_rules(), kinds=RULE_KINDS,
-                           phrase_kinds=phrase_kind_labels())
+    return render_template(
+        "rules.html",
+        rules=service.active_rules(),
+        kinds=RULE_KINDS,
+        phrase_kinds=phrase_kind_labels(),
+    )
 
 
 def phrase_kind_labels() -> dict[str, Any]:
     """What each kind of screening phrase flags, in the page's language."""
-    labels = {"asks_for_money": _("向劳动者收钱（押金、各类费用）"), "withholds_id_card": _("扣押身份证或证件"),
-              "training_trap": _("招转培、培训贷"), "bait_wording": _("诱骗性用语（高薪无门槛、刷单等）")}
+    labels = {
+        "asks_for_money": _("向劳动者收钱（押金、各类费用）"),
+        "withholds_id_card": _("扣押身份证或证件"),
+        "training_trap": _("招转培、培训贷"),
+        "bait_wording": _("诱骗性用语（高薪无门槛、刷单等）"),
+    }
     return {k: labels.get(k, k) for k in PHRASE_KINDS}
 
 

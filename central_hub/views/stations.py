@@ -15,8 +15,9 @@ bp = Blueprint("stations", __name__)
 @bp.get("/")
 @login_required
 def index():  # type: ignore[no-untyped-def]
-    return render_template("stations.html", rows=service.station_rows(),
-                           counts=reconcile.open_counts())
+    return render_template(
+        "stations.html", rows=service.station_rows(), counts=reconcile.open_counts()
+    )
 
 
 @bp.post("/stations")
@@ -31,16 +32,28 @@ def create():  # type: ignore[no-untyped-def]
 def show(station_id: str):  # type: ignore[no-untyped-def]
     station = service.get_station(station_id)
     keys = StationKey.select().where(StationKey.station == station).order_by(StationKey.id.desc())
-    evidence = Evidence.select().where(Evidence.station == station).order_by(Evidence.id.desc()).limit(20)
+    evidence = (
+        Evidence.select().where(Evidence.station == station).order_by(Evidence.id.desc()).limit(20)
+    )
     receipt = Receipt.select().where(Receipt.station == station).order_by(Receipt.id.desc()).first()
     applied = AppliedEntry.select().where(AppliedEntry.station == station).count()
-    issues = Issue.select().where((Issue.subject == station.id) & (Issue.status == "open")
-                                  & Issue.kind.in_(("fork", "rejected", "restored", "clock")))
-    return render_template("station.html", station=station, keys=list(keys),
-                           evidence=list(evidence), receipt=receipt, applied=applied,
-                           key_status_code=service.key_status(station), issues=list(issues),
-                           allowance=ClockAllowance.get_or_none(ClockAllowance.station == station.id),
-                           refused=service.refused_pushes(station.id))
+    issues = Issue.select().where(
+        (Issue.subject == station.id)
+        & (Issue.status == "open")
+        & Issue.kind.in_(("fork", "rejected", "restored", "clock"))
+    )
+    return render_template(
+        "station.html",
+        station=station,
+        keys=list(keys),
+        evidence=list(evidence),
+        receipt=receipt,
+        applied=applied,
+        key_status_code=service.key_status(station),
+        issues=list(issues),
+        allowance=ClockAllowance.get_or_none(ClockAllowance.station == station.id),
+        refused=service.refused_pushes(station.id),
+    )
 
 
 @bp.post("/stations/<station_id>/restart")
@@ -53,8 +66,9 @@ def restart(station_id: str):  # type: ignore[no-untyped-def]
 @bp.post("/stations/<station_id>/revoke")
 @admin_required
 def revoke(station_id: str):  # type: ignore[no-untyped-def]
-    service.revoke_key(station_id, request.form.get("reason", ""), request.form.get("after_seq"),
-                       g.admin)
+    service.revoke_key(
+        station_id, request.form.get("reason", ""), request.form.get("after_seq"), g.admin
+    )
     return redirect(url_for("stations.show", station_id=station_id))
 
 

@@ -36,22 +36,34 @@ def board_row(
     until = job["filled_at"] if job["status"] == "filled" and job["filled_at"] else now
     elapsed = int((until - started).total_seconds()) if started else 0
     people: dict[str, list[dict[str, Any]]] = {
-        "offered": [], "declined": [], "expired": [], "withdrawn": [], "confirmed": []
+        "offered": [],
+        "declined": [],
+        "expired": [],
+        "withdrawn": [],
+        "confirmed": [],
     }
     for offer in offers:
-        entry = {"offer_id": offer["id"], "worker_id": offer["worker_id"], "name": offer["name"],
-                 "name_masked": mask_name(offer["name"])}
+        entry = {
+            "offer_id": offer["id"],
+            "worker_id": offer["worker_id"],
+            "name": offer["name"],
+            "name_masked": mask_name(offer["name"]),
+        }
         if offer["status"] == "pending":
             entry["seconds_left"] = max(0, int((offer["expires_at"] - now).total_seconds()))
             people["offered"].append(entry)
         elif offer["status"] in people:
             people[offer["status"]].append(entry)
     for assignment in assignments:
-        people["confirmed"].append({
-            "worker_id": assignment["worker_id"], "name": assignment["name"],
-            "name_masked": mask_name(assignment["name"]), "via": assignment["via"],
-            "confirmed_at": _iso(assignment["confirmed_at"]),
-        })
+        people["confirmed"].append(
+            {
+                "worker_id": assignment["worker_id"],
+                "name": assignment["name"],
+                "name_masked": mask_name(assignment["name"]),
+                "via": assignment["via"],
+                "confirmed_at": _iso(assignment["confirmed_at"]),
+            }
+        )
     return {
         "job_id": job["id"],
         "title": job["title"],

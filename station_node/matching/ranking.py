@@ -40,7 +40,9 @@ def _iso(when: dt.datetime | None) -> str | None:
     return when.isoformat(timespec="minutes") if when else None
 
 
-def _overlaps(a_start: dt.datetime, a_end: dt.datetime, b_start: dt.datetime, b_end: dt.datetime) -> bool:
+def _overlaps(
+    a_start: dt.datetime, a_end: dt.datetime, b_start: dt.datetime, b_end: dt.datetime
+) -> bool:
     return a_start < b_end and b_start < a_end
 
 
@@ -74,9 +76,18 @@ def _availability_reasons(job: JobFacts, worker: WorkerFacts) -> list[Reason]:
         job_from = start.hour * 60 + start.minute
         job_to = job_from + int((end - start).total_seconds() // 60)
         if job_from < window_from or job_to > window_to:
-            reasons.append(Reason("unavailable_time", 0, {
-                "start": f"{start:%H:%M}", "end": f"{end:%H:%M}", "from": avail["from"], "to": avail["to"],
-            }))
+            reasons.append(
+                Reason(
+                    "unavailable_time",
+                    0,
+                    {
+                        "start": f"{start:%H:%M}",
+                        "end": f"{end:%H:%M}",
+                        "from": avail["from"],
+                        "to": avail["to"],
+                    },
+                )
+            )
     return reasons
 
 
@@ -93,7 +104,9 @@ def check_eligibility(job: JobFacts, worker: WorkerFacts, *, manual: bool = Fals
         reasons.append(_ALREADY_ASSIGNED)
     if not manual:
         if not job.skills <= worker.skills:
-            reasons.append(Reason("skills_missing", 0, {"skills": sorted(job.skills - worker.skills)}))
+            reasons.append(
+                Reason("skills_missing", 0, {"skills": sorted(job.skills - worker.skills)})
+            )
         if worker.areas and job.community not in worker.areas:
             reasons.append(Reason("outside_area", 0, {"community": job.community}))
         if worker.availability:
@@ -106,9 +119,16 @@ def check_eligibility(job: JobFacts, worker: WorkerFacts, *, manual: bool = Fals
             if booking.job_id == job.id or booking.starts_at is None or booking.ends_at is None:
                 continue
             if _overlaps(job.starts_at, job.ends_at, booking.starts_at, booking.ends_at):
-                reasons.append(Reason("overlapping_booking", 0, {
-                    "from": _iso(booking.starts_at), "to": _iso(booking.ends_at),
-                }))
+                reasons.append(
+                    Reason(
+                        "overlapping_booking",
+                        0,
+                        {
+                            "from": _iso(booking.starts_at),
+                            "to": _iso(booking.ends_at),
+                        },
+                    )
+                )
                 break
     return reasons
 
@@ -144,9 +164,13 @@ def _rating_points(worker: WorkerFacts) -> int:
 
 def points(worker: WorkerFacts, now: dt.datetime) -> int:
     """An eligible worker's score without its named parts: the sum of `score`'s points."""
-    return ((PRESENT_POINTS if worker.present else 0) + _rotation_points(worker, now)
-            + _reliability_points(worker) + _rating_points(worker)
-            + (PRIORITY_GROUP_POINTS if worker.priority_groups else 0))
+    return (
+        (PRESENT_POINTS if worker.present else 0)
+        + _rotation_points(worker, now)
+        + _reliability_points(worker)
+        + _rating_points(worker)
+        + (PRIORITY_GROUP_POINTS if worker.priority_groups else 0)
+    )
 
 
 def score(worker: WorkerFacts, now: dt.datetime) -> list[Reason]:
@@ -154,14 +178,30 @@ def score(worker: WorkerFacts, now: dt.datetime) -> list[Reason]:
     parts: list[Reason] = [_PRESENT if worker.present else _NOT_PRESENT, _rotation(worker, now)]
     penalty = _reliability_points(worker)
     if penalty:
-        parts.append(Reason("reliability", penalty, {
-            "no_shows": worker.no_show_count, "late_cancels": worker.late_cancel_count,
-        }))
+        parts.append(
+            Reason(
+                "reliability",
+                penalty,
+                {
+                    "no_shows": worker.no_show_count,
+                    "late_cancels": worker.late_cancel_count,
+                },
+            )
+        )
     if worker.rating_count:
-        parts.append(Reason("rating", _rating_points(worker),
-                            {"sum": worker.rating_sum, "count": worker.rating_count}))
+        parts.append(
+            Reason(
+                "rating",
+                _rating_points(worker),
+                {"sum": worker.rating_sum, "count": worker.rating_count},
+            )
+        )
     if worker.priority_groups:
-        parts.append(Reason("priority_group", PRIORITY_GROUP_POINTS, {"groups": list(worker.priority_groups)}))
+        parts.append(
+            Reason(
+                "priority_group", PRIORITY_GROUP_POINTS, {"groups": list(worker.priority_groups)}
+            )
+        )
     return parts
 
 
@@ -169,12 +209,18 @@ _EARLY, _LATE = dt.datetime.min, dt.datetime.max
 
 
 def _tie_break(total: int, worker: WorkerFacts) -> tuple:
-    return (-total, worker.last_assigned_at or _EARLY, worker.checked_in_at or _LATE,
-            worker.registered_at or _LATE, worker.id)
+    return (
+        -total,
+        worker.last_assigned_at or _EARLY,
+        worker.checked_in_at or _LATE,
+        worker.registered_at or _LATE,
+        worker.id,
+    )
 
 
-def rank_best(job: JobFacts, workers: Iterable[WorkerFacts], now: dt.datetime,
-              keep: int | None = None) -> RankedPool:
+def rank_best(
+    job: JobFacts, workers: Iterable[WorkerFacts], now: dt.datetime, keep: int | None = None
+) -> RankedPool:
     """Rank every given worker for `job`; the rows hold the best `keep` eligible workers (all
     when None) in order, then every ineligible one with its reasons.
 
@@ -193,8 +239,13 @@ def rank_best(job: JobFacts, workers: Iterable[WorkerFacts], now: dt.datetime,
     for worker in workers:
         # The common case decided quickly; anything else goes through check_eligibility.
         hours = worker.availability
-        plainly = (worker.active and not worker.bookings and worker.id not in unwanted
-                   and skills <= worker.skills and (not worker.areas or community in worker.areas))
+        plainly = (
+            worker.active
+            and not worker.bookings
+            and worker.id not in unwanted
+            and skills <= worker.skills
+            and (not worker.areas or community in worker.areas)
+        )
         if plainly and hours:
             known = hours_fit.get(id(hours))
             if known is None:
@@ -212,8 +263,10 @@ def rank_best(job: JobFacts, workers: Iterable[WorkerFacts], now: dt.datetime,
         best = heapq.nsmallest(keep, eligible, key=_first)
     else:
         best = sorted(eligible, key=_first)
-    rows = [Ranked(worker.id, True, -key[0], place, tuple(score(worker, now)))
-            for place, (key, worker) in enumerate(best, start=1)]
+    rows = [
+        Ranked(worker.id, True, -key[0], place, tuple(score(worker, now)))
+        for place, (key, worker) in enumerate(best, start=1)
+    ]
     ineligible.sort(key=_worker_id)
     return RankedPool(rows + ineligible, count, len(ineligible), len(rows), left_out)
 

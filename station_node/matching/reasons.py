@@ -44,12 +44,18 @@ def _rotation(p: Mapping[str, Any]) -> Texts:
 def _rating(p: Mapping[str, Any]) -> Texts:
     count = int(p.get("count") or 0)
     average = f"{int(p.get('sum') or 0) / count:.1f}" if count else "-"
-    return (f"平均评分 {average} 星（{count} 次）", f"average rating {average} stars ({count} ratings)")
+    return (
+        f"平均评分 {average} 星（{count} 次）",
+        f"average rating {average} stars ({count} ratings)",
+    )
 
 
 def _day(p: Mapping[str, Any]) -> Texts:
     day = int(p.get("day", 0)) % 7
-    return f"星期{_DAY_NAMES_ZH[day]}不在可工作日内", f"{_DAY_NAMES_EN[day]} is not one of the worker's days"
+    return (
+        f"星期{_DAY_NAMES_ZH[day]}不在可工作日内",
+        f"{_DAY_NAMES_EN[day]} is not one of the worker's days",
+    )
 
 
 def _time(p: Mapping[str, Any]) -> Texts:
@@ -72,7 +78,10 @@ def _skills(p: Mapping[str, Any]) -> Texts:
 
 def _groups(p: Mapping[str, Any]) -> Texts:
     groups = [str(g) for g in p.get("groups") or ()]
-    return f"重点群体（{'、'.join(groups)}），已同意", f"priority group ({', '.join(groups)}), with consent"
+    return (
+        f"重点群体（{'、'.join(groups)}），已同意",
+        f"priority group ({', '.join(groups)}), with consent",
+    )
 
 
 _RENDER: dict[str, Callable[[Mapping[str, Any]], Texts]] = {

@@ -110,7 +110,9 @@ def _homophone_hits(text: Text, phrases: PhraseSet, plain: list[Hit], loose: boo
     return hits
 
 
-def _homophone_at(text: Text, syllables: list[Syllable], first: int, phrase: Phrase, loose: bool) -> Hit | None:
+def _homophone_at(
+    text: Text, syllables: list[Syllable], first: int, phrase: Phrase, loose: bool
+) -> Hit | None:
     wanted = phrase.syllables or ()
     size = len(wanted)
     if first + 1 >= len(syllables) or not syllables[first + 1].reads(wanted[1]):
@@ -132,7 +134,9 @@ def _homophone_at(text: Text, syllables: list[Syllable], first: int, phrase: Phr
     return Hit(phrase, run[0].start, run[-1].end, homophone=True)
 
 
-def find(text: Text, phrases: PhraseSet, exceptions: Iterable[str] = (), loose: bool = False) -> list[Hit]:
+def find(
+    text: Text, phrases: PhraseSet, exceptions: Iterable[str] = (), loose: bool = False
+) -> list[Hit]:
     """Every hit of these phrases, plain or homophone, outside the exception words.
 
     `loose`: a homophone may change every character (the caller checks its context instead).
@@ -170,4 +174,6 @@ def nonzero(amount: str) -> bool:
 
 def has_unit(amount: str) -> bool:
     """Whether an amount says it is money (元, 块, ¥, rmb …), not a bare number."""
-    return amount.endswith(("元", "块", "圆", "¥", "rmb", "yuan", "cny")) or amount.startswith(("¥", "$", "rmb", "cny"))
+    return amount.endswith(("元", "块", "圆", "¥", "rmb", "yuan", "cny")) or amount.startswith(
+        ("¥", "$", "rmb", "cny")
+    )

@@ -102,7 +102,11 @@ def _widen(source: str) -> tuple[list[str], list[int]]:
             origin.append(index)
             continue
         for piece in _latin_base(unicodedata.normalize("NFKC", char).casefold()):
-            if unicodedata.category(piece) in _DROPPED_MARKS and piece not in "\n\r" or piece in _BLANK_LETTERS:
+            if (
+                unicodedata.category(piece) in _DROPPED_MARKS
+                and piece not in "\n\r"
+                or piece in _BLANK_LETTERS
+            ):
                 continue
             chars.append(piece)
             origin.append(index)
@@ -128,7 +132,10 @@ def _simplify(chars: list[str]) -> list[str]:
     converted = _converter().convert(joined)
     if len(converted) == len(joined):
         return list(converted)
-    return [_converter().convert(char) if len(_converter().convert(char)) == 1 else char for char in chars]
+    return [
+        _converter().convert(char) if len(_converter().convert(char)) == 1 else char
+        for char in chars
+    ]
 
 
 def normalise(source: str) -> Normalised:

@@ -27,16 +27,92 @@ _PAY = re.compile(
 )
 # Verbs that only look like paying (交通, 打卡, 转正, 留意, 付出).
 _NOT_PAY = (
-    "交通", "交接", "交流", "交班", "交友", "交还", "交付使用", "打卡", "打扫", "打包", "打车", "打理", "打印", "打电话",
-    "打字", "转正", "转岗", "转运", "留意", "留言", "留宿", "存在", "充电", "付出", "交社保", "交五险", "交保险", "缴社保",
-    "缴纳社保", "缴纳五险", "交纳社保", "开通账号", "打工", "打下手", "办理入职", "办理手续", "办完", "办好", "买菜", "买单", "购买社保", "买社保", "买保险", "购买保险", "提供住宿", "提供食宿",
+    "交通",
+    "交接",
+    "交流",
+    "交班",
+    "交友",
+    "交还",
+    "交付使用",
+    "打卡",
+    "打扫",
+    "打包",
+    "打车",
+    "打理",
+    "打印",
+    "打电话",
+    "打字",
+    "转正",
+    "转岗",
+    "转运",
+    "留意",
+    "留言",
+    "留宿",
+    "存在",
+    "充电",
+    "付出",
+    "交社保",
+    "交五险",
+    "交保险",
+    "缴社保",
+    "缴纳社保",
+    "缴纳五险",
+    "交纳社保",
+    "开通账号",
+    "打工",
+    "打下手",
+    "办理入职",
+    "办理手续",
+    "办完",
+    "办好",
+    "买菜",
+    "买单",
+    "购买社保",
+    "买社保",
+    "买保险",
+    "购买保险",
+    "提供住宿",
+    "提供食宿",
 )
 _NOT_PAY_WORDS = re.compile("|".join(sorted(map(re.escape, _NOT_PAY), key=len, reverse=True)))
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)(元|块|万元|千元)")
 _BARE_AFTER = ("款", "钱", "费", "金", "份额", "费用", "份子")
-_PRICE = re.compile(r"^(?:每月|每年|价格|售价|每份|每人|每套|每个|一张|一套|一个|一份|每张|费用|共计|总计|共|合计|一共|收费|需|金额|(?:最低|最少|至少)[充交存付]?)[为是:：]?(\d+)")
-_TO_WORKER = ("工资", "薪", "奖", "补贴", "补助", "提成", "报销", "给你", "给员工", "给工人", "给师傅", "给阿姨", "结算", "发放", "返给你")
-_PAYERS = ("公司", "老板", "店里", "平台", "客户", "雇主", "家长", "业主", "顾客", "站点", "单位", "厂里", "我们", "我方")
+_PRICE = re.compile(
+    r"^(?:每月|每年|价格|售价|每份|每人|每套|每个|一张|一套|一个|一份|每张|费用|共计|总计|共|合计|一共|收费|需|金额|(?:最低|最少|至少)[充交存付]?)[为是:：]?(\d+)"
+)
+_TO_WORKER = (
+    "工资",
+    "薪",
+    "奖",
+    "补贴",
+    "补助",
+    "提成",
+    "报销",
+    "给你",
+    "给员工",
+    "给工人",
+    "给师傅",
+    "给阿姨",
+    "结算",
+    "发放",
+    "返给你",
+)
+_PAYERS = (
+    "公司",
+    "老板",
+    "店里",
+    "平台",
+    "客户",
+    "雇主",
+    "家长",
+    "业主",
+    "顾客",
+    "站点",
+    "单位",
+    "厂里",
+    "我们",
+    "我方",
+)
 _NOT_SUBJECT = "在向给到从和与为"
 _INSTRUCTS = ("要求", "让", "叫", "规定", "安排", "通知", "收", "扣", "抽", "订")
 _PAY_REACH = 14  # characters from a paying verb to its amount
@@ -44,24 +120,70 @@ _CUE_REACH = 8  # characters from the cue to the verb
 
 _WAGE = re.compile(r"(?:工资|薪水|薪资|工钱|报酬|月薪|配送费|派送费)")
 _TAKE = re.compile(r"(?:划走|划扣|划|扣|抽|拿走|拿|留给|留|存入|存|截)")
-_SHARE = re.compile(r"\d+(?:\.\d+)?%|[一二两三四五六七八九十]成|分之|一半|半个月|半月|全部|[一二两三四五六七八九]+[十百千万]|\d+(?:\.\d+)?(?:元|块)|[一二两三四五六七八九十百千万]+(?:元|块)")
+_SHARE = re.compile(
+    r"\d+(?:\.\d+)?%|[一二两三四五六七八九十]成|分之|一半|半个月|半月|全部|[一二两三四五六七八九]+[十百千万]|\d+(?:\.\d+)?(?:元|块)|[一二两三四五六七八九十百千万]+(?:元|块)"
+)
 _LAWFUL = ("社保", "个税", "五险", "公积金", "所得税", "医保", "养老")
 
-_KEEP = re.compile(r"(?:放(?:在|到|进)?(?:公司|车队|办公室|项目部|人事|财务|宿管|店里|厂里)|存在|代收|没收|放(?:在|到)?.{1,5}(?:那里|那儿|那|手里|手上|处)|拿着|管着|代持|托管|代管|保管|收着|收存|收走|暂放|放在|放到|放进|锁进|锁在|锁入|押在|押给|扣在|扣着|存放|寄放|存到|存进|留在|留给|拿走|收回)")
+_KEEP = re.compile(
+    r"(?:放(?:在|到|进)?(?:公司|车队|办公室|项目部|人事|财务|宿管|店里|厂里)|存在|代收|没收|放(?:在|到)?.{1,5}(?:那里|那儿|那|手里|手上|处)|拿着|管着|代持|托管|代管|保管|收着|收存|收走|暂放|放在|放到|放进|锁进|锁在|锁入|押在|押给|扣在|扣着|存放|寄放|存到|存进|留在|留给|拿走|收回)"
+)
 _HOLDERS = (
-    "公司", "单位", "项目部", "人事", "中介", "雇主", "主家", "老板", "酒店", "财务", "班组", "工头", "领班", "队长",
-    "厂办", "厂里", "厂方", "店里", "站点", "经理", "主管", "组长", "班长", "保险柜", "办公室", "宿舍管理员",
-    "老板娘", "我先", "我们先", "我这", "我们这", "店长", "站长", "领队", "船长", "工长", "带班", "调度", "前台",
+    "公司",
+    "单位",
+    "项目部",
+    "人事",
+    "中介",
+    "雇主",
+    "主家",
+    "老板",
+    "酒店",
+    "财务",
+    "班组",
+    "工头",
+    "领班",
+    "队长",
+    "厂办",
+    "厂里",
+    "厂方",
+    "店里",
+    "站点",
+    "经理",
+    "主管",
+    "组长",
+    "班长",
+    "保险柜",
+    "办公室",
+    "宿舍管理员",
+    "老板娘",
+    "我先",
+    "我们先",
+    "我这",
+    "我们这",
+    "店长",
+    "站长",
+    "领队",
+    "船长",
+    "工长",
+    "带班",
+    "调度",
+    "前台",
 )
 _SELF = ("本人", "个人", "自己", "自行", "随身", "当场", "现场", "核验", "复印")
 _DOC_REACH = 16
 
-_ADVANCE = re.compile(r"(?:先充值|需充值|充值|垫上|垫付|垫资|垫钱|自己垫|先垫|先行支付|先付款|先下单|自己的账户下单|自己下单)")
+_ADVANCE = re.compile(
+    r"(?:先充值|需充值|充值|垫上|垫付|垫资|垫钱|自己垫|先垫|先行支付|先付款|先下单|自己的账户下单|自己下单)"
+)
 _REPAY = re.compile(r"(?:退回|退还|返还|返回|返|连本带利|本金|加佣|奖励)")
 _ADVANCE_REACH = 40
 
-_ACTION = re.compile(r"(?:点评|写评价|发帖|发广告|加好友|加微信|加群|加粉|拉群|转发|点赞|关注|评论|收藏|加购|截图|投票|好评)")
-_REWARD = re.compile(r"(?:奖励|返现|返|给|得|赚|佣金|结算)(\d+(?:\.\d+)?)(?:元|块)|(?:返现|返|佣金)(\d+(?:\.\d+)?)")
+_ACTION = re.compile(
+    r"(?:点评|写评价|发帖|发广告|加好友|加微信|加群|加粉|拉群|转发|点赞|关注|评论|收藏|加购|截图|投票|好评)"
+)
+_REWARD = re.compile(
+    r"(?:奖励|返现|返|给|得|赚|佣金|结算)(\d+(?:\.\d+)?)(?:元|块)|(?:返现|返|佣金)(\d+(?:\.\d+)?)"
+)
 _ACTION_REACH = 24
 _FEE_AMOUNT = re.compile(r"费(?:用)?(?:为|是|:|：)?(\d+)(?:元|块)")
 _LEARN_REACH = 24
@@ -72,7 +194,9 @@ _ENGLISH = re.compile(
     r"(?:must|need to|needs to|required to|have to|has to|should) (?:first )?(?:pay|transfer|deposit|send|hand over|leave|give)"
     r"[a-z ]{0,20}?(?:rmb|cny|¥|\$)?(\d+)"
 )
-_COLLECTED = re.compile(r"(?:工资|工钱|薪水|薪资)[^由]{0,4}由(?!本人|个人|自己|员工)[^领发]{1,6}(?:代领|领取|领)")
+_COLLECTED = re.compile(
+    r"(?:工资|工钱|薪水|薪资)[^由]{0,4}由(?!本人|个人|自己|员工)[^领发]{1,6}(?:代领|领取|领)"
+)
 _TERM = re.compile(r"(\d{3,})(?:元|块)?(?:一期|每期|/期)|(?:每期|一期)(\d{3,})")
 _PRICE_AFTER = re.compile(r"(?:包|套餐|班)?[:：为]?(\d{3,}|\d+(?=元|块))")
 _COUNTED = tuple("天个小时期节次人周月课")
@@ -90,8 +214,12 @@ _HANDED = re.compile(r"(?:拿|出|掏|凑)\d+(?:元|块)?$")
 _GIVE_LEAD = re.compile(r"^(?:每天|每日|每周|每月|每个月|按时|需|要|都|再|然后|统一|的)*$")
 _PRICED = re.compile(r"(?:金|费|钱|款|租)(?:每月|每天|每周|每年)?(\d{2,})")
 _EARNINGS = re.compile(r"(?:工资|工钱|薪水|薪资|收入|课酬|酬劳|报酬|提成)")
-_UNIT_HEAD = re.compile(r"^([一二两三四五六七八九]+[十百千万]+)(?:元|块|整)?$|^(\d+)(?:元|块|(?:元|块)?(?:一套|一件|一个|一张|一份|一年|每套|每件))")
-_PAID_BY = re.compile(r"[^由]{0,4}由(?:客户|顾客|家长|业主|学生|学员|患者|客人|住户|会员|用户)[^，]{0,3}?(?:交|付|支付|承担|出|缴)")
+_UNIT_HEAD = re.compile(
+    r"^([一二两三四五六七八九]+[十百千万]+)(?:元|块|整)?$|^(\d+)(?:元|块|(?:元|块)?(?:一套|一件|一个|一张|一份|一年|每套|每件))"
+)
+_PAID_BY = re.compile(
+    r"[^由]{0,4}由(?:客户|顾客|家长|业主|学生|学员|患者|客人|住户|会员|用户)[^，]{0,3}?(?:交|付|支付|承担|出|缴)"
+)
 _NOT_RETURNED = re.compile(r"(?:不再|不予|不会|不)(?:退还|归还|发还|还给|退回)")
 _GIVING = re.compile(r"(?:付|给|发|补|奖励|奖|多给|另给)$")
 _REIMBURSED = ("报销", "实报实销", "凭票")
@@ -118,7 +246,11 @@ def worker_pays(text: Text, scope: Scope) -> list[tuple[int, int]]:
         tail = source[amount[1] : amount[1] + 4]
         if any(w in gap or w in before for w in _TO_WORKER) or tail.startswith(_TO_WORKER):
             continue
-        if scope.negated_before(start) or scope.warns(start) or scope.employer_pays(start, amount[1]):
+        if (
+            scope.negated_before(start)
+            or scope.warns(start)
+            or scope.employer_pays(start, amount[1])
+        ):
             continue
         if scope.customers_pay(start, amount[1], end - start) or reimbursed(text, start):
             continue
@@ -132,7 +264,9 @@ def employer_subject(lead: str) -> bool:
     for payer in _PAYERS:
         at = lead.find(payer)
         while at >= 0:
-            if not (at and lead[at - 1] in _NOT_SUBJECT) and not any(w in lead[at:] for w in _INSTRUCTS):
+            if not (at and lead[at - 1] in _NOT_SUBJECT) and not any(
+                w in lead[at:] for w in _INSTRUCTS
+            ):
                 return True
             at = lead.find(payer, at + 1)
     return False
@@ -147,14 +281,21 @@ def _amount_after(text: Text, end: int) -> tuple[int, int] | None:
         if nonzero(match.group(1)):
             return end + match.start(), end + match.end()
     bare = _BARE.match(window)  # 消费1500: a bare sum right after the verb
-    if bare and len(bare.group(0)) >= 3 and nonzero(bare.group(0)) and not window.startswith(_COUNTED, bare.end()):
+    if (
+        bare
+        and len(bare.group(0)) >= 3
+        and nonzero(bare.group(0))
+        and not window.startswith(_COUNTED, bare.end())
+    ):
         return end, end + bare.end()
     for word in _BARE_AFTER:
         at = window.find(word)
         digits = re.match(r"\d+", window[at + len(word) :]) if at >= 0 else None
         if digits and nonzero(digits.group(0)):
             return end + at, end + at + len(word) + digits.end()
-    for _ in range(2):  # priced at the head of one of the next two clauses (…耳机，统一领取，费用299元)
+    for _ in range(
+        2
+    ):  # priced at the head of one of the next two clauses (…耳机，统一领取，费用299元)
         if stop != norm.clause_end(stop - 1) or stop >= len(source):
             break
         head = source[stop : min(norm.clause_end(stop), stop + 12)]
@@ -172,7 +313,11 @@ def wages_taken(text: Text, scope: Scope) -> list[tuple[int, int]]:
     for wage in _WAGE.finditer(source):
         stop = min(norm.clause_end(wage.start()), wage.end() + 8)
         take = _TAKE.search(source, wage.end(), stop)
-        if take is None or scope.negated_before(take.start()) or source[take.start() - 1 : take.start()] in "不无没":
+        if (
+            take is None
+            or scope.negated_before(take.start())
+            or source[take.start() - 1 : take.start()] in "不无没"
+        ):
             continue
         clause = source[norm.clause_start(wage.start()) : norm.clause_end(wage.start())]
         if any(word in clause for word in _LAWFUL) or scope.warns(wage.start()):
@@ -185,12 +330,16 @@ def wages_taken(text: Text, scope: Scope) -> list[tuple[int, int]]:
             if price is not None and nonzero(price.group(1)):
                 out.append((price.start(), take.end()))
                 continue
-        if share and any(c.isdigit() and c != "0" or c in "一二两三四五六七八九十百千万" for c in share.group(0)):
+        if share and any(
+            c.isdigit() and c != "0" or c in "一二两三四五六七八九十百千万" for c in share.group(0)
+        ):
             out.append((wage.start(), max(take.end(), wage.end() + share.end())))
     return out
 
 
-def documents_kept(text: Text, scope: Scope, documents: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def documents_kept(
+    text: Text, scope: Scope, documents: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
     """Spans where a document is put in someone else's keeping (身份证暂放项目部)."""
     source, norm = text.text, text.norm
     out: list[tuple[int, int]] = []
@@ -204,9 +353,15 @@ def documents_kept(text: Text, scope: Scope, documents: list[tuple[int, int]]) -
         keep = _KEEP.search(rest)
         if keep is None or any(w in rest for w in (*_SELF, *scope.vocab.only_checked)):
             continue
-        if not any(h in rest for h in _HOLDERS) and not any(h in source[start - 4 : end + keep.end()] for h in _HOLDERS):
+        if not any(h in rest for h in _HOLDERS) and not any(
+            h in source[start - 4 : end + keep.end()] for h in _HOLDERS
+        ):
             continue
-        if scope.negated_before(end + keep.start(), floor=end) or scope.negated_before(start) or scope.warns(start):
+        if (
+            scope.negated_before(end + keep.start(), floor=end)
+            or scope.negated_before(start)
+            or scope.warns(start)
+        ):
             continue
         out.append((start, end + keep.end()))
     return out
@@ -233,9 +388,17 @@ def paid_per_action(text: Text, scope: Scope) -> list[tuple[int, int]]:
     source = text.text
     for action in _ACTION.finditer(source):
         reward = _REWARD.search(source, action.end(), action.end() + _ACTION_REACH)
-        if reward is None or text.crosses_break(action.start(), reward.start()) and reward.start() - action.end() > 12:
+        if (
+            reward is None
+            or text.crosses_break(action.start(), reward.start())
+            and reward.start() - action.end() > 12
+        ):
             continue
-        if float(reward.group(1) or reward.group(2)) <= _SMALL and not scope.negated_before(action.start()) and not scope.warns(action.start()):
+        if (
+            float(reward.group(1) or reward.group(2)) <= _SMALL
+            and not scope.negated_before(action.start())
+            and not scope.warns(action.start())
+        ):
             return [(action.start(), reward.end())]
     return []
 
@@ -245,7 +408,11 @@ def agent_price_list(text: Text) -> list[tuple[int, int]]:
     source = text.text
     for agent in _AGENT.finditer(source):
         price = _HEAD_PRICE.search(source, agent.end(), agent.end() + 12)
-        if price is not None and not text.crosses_break(agent.start(), price.start()) and nonzero(price.group(1)):
+        if (
+            price is not None
+            and not text.crosses_break(agent.start(), price.start())
+            and nonzero(price.group(1))
+        ):
             return [(agent.start(), price.end())]
     return []
 
@@ -268,10 +435,16 @@ def given_to_party(text: Text, scope: Scope) -> list[tuple[int, int]]:
                 continue
         if share is None and _EARNINGS.search(lead):
             before = _SHARE.search(lead)  # 首月课酬的30%转给平台: the share named before
-            if before is not None and not give.group(0).endswith("师傅"):  # 收入六成分给师傅: the worker's share
+            if before is not None and not give.group(0).endswith(
+                "师傅"
+            ):  # 收入六成分给师傅: the worker's share
                 out.append((clause + before.start(), give.end()))
                 continue
-        if share is None and _EARNINGS.search(lead) and (give.group(0).startswith("归") or _EARNINGS.search(lead[-3:])):
+        if (
+            share is None
+            and _EARNINGS.search(lead)
+            and (give.group(0).startswith("归") or _EARNINGS.search(lead[-3:]))
+        ):
             out.append((clause, give.end()))  # 第一个月工钱归师傅: the wage itself handed over
             continue
         if share is None and clause and _GIVE_LEAD.match(lead):
@@ -325,7 +498,11 @@ def identity_lent(text: Text) -> list[tuple[int, int]]:
 def priced(text: Text, end: int) -> bool:
     """Whether a price follows the word ending at `end` (课程包1999, 技术班：3800元)."""
     match = _PRICE_AFTER.match(text.text, end)
-    return match is not None and nonzero(match.group(1)) and not text.text.startswith(_COUNTED, match.end())
+    return (
+        match is not None
+        and nonzero(match.group(1))
+        and not text.text.startswith(_COUNTED, match.end())
+    )
 
 
 def deposit_named(text: Text, scope: Scope) -> list[tuple[int, int]]:
@@ -356,7 +533,9 @@ def wages_collected(text: Text) -> list[tuple[int, int]]:
 
 def term_prices(text: Text) -> list[tuple[int, int]]:
     """Prices per term or class (3680一期, 每期398): what a course costs."""
-    return [(m.start(), m.end()) for m in _TERM.finditer(text.text) if nonzero(m.group(1) or m.group(2))]
+    return [
+        (m.start(), m.end()) for m in _TERM.finditer(text.text) if nonzero(m.group(1) or m.group(2))
+    ]
 
 
 def paid_by_customer(text: Text, end: int) -> bool:
@@ -376,7 +555,9 @@ def learner_pays(text: Text, start: int, end: int) -> tuple[int, int] | None:
     """A course the worker is told to attend (需先上…课) with a fee and an amount after it."""
     source, norm = text.text, text.norm
     lead = source[max(norm.clause_start(start), start - 6) : start]
-    if not _CUE.search(lead) or source.startswith("费", end):  # 先交培训费: the fee itself, asked for
+    if not _CUE.search(lead) or source.startswith(
+        "费", end
+    ):  # 先交培训费: the fee itself, asked for
         return None
     fee = _FEE_AMOUNT.search(source, end, min(len(source), end + _LEARN_REACH))
     return (start, fee.end()) if fee is not None and nonzero(fee.group(1)) else None

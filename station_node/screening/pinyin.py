@@ -34,8 +34,7 @@ _SYLLABLES = frozenset(
     "wei wen weng wo wong wu xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun "
     "ya yan yang yao ye yi yin ying yo yong you yu yuan yue yun za zai zan zang zao ze zei "
     "zen zeng zha zhai zhan zhang zhao zhe zhei zhen zheng zhi zhong zhou zhu zhua zhuai "
-    "zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo "
-    .split()
+    "zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo ".split()
 )
 
 
@@ -51,7 +50,9 @@ class Syllable:
     start: int
     end: int
     typed: bool  # written in Latin letters rather than as a character
-    initial: str = ""  # a lone initial typed for a whole syllable (押j for 押金): any reading it begins
+    initial: str = (
+        ""  # a lone initial typed for a whole syllable (押j for 押金): any reading it begins
+    )
 
     def reads(self, reading: str) -> bool:
         """Whether this syllable may be read `reading`."""
@@ -60,7 +61,13 @@ class Syllable:
 
 def _plain(reading: str) -> str:
     """`lǜ` → `lv`, `yā` → `ya`."""
-    reading = reading.replace("ü", "v").replace("ǖ", "v").replace("ǘ", "v").replace("ǚ", "v").replace("ǜ", "v")
+    reading = (
+        reading.replace("ü", "v")
+        .replace("ǖ", "v")
+        .replace("ǘ", "v")
+        .replace("ǚ", "v")
+        .replace("ǜ", "v")
+    )
     return "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
 
 

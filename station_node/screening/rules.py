@@ -48,13 +48,17 @@ class Finding:
 
 
 class _Screen:
-    def __init__(self, source: str, vocab: Vocabulary, extra: Mapping[str, tuple[Phrase, ...]]) -> None:
+    def __init__(
+        self, source: str, vocab: Vocabulary, extra: Mapping[str, tuple[Phrase, ...]]
+    ) -> None:
         self.text = Text(normalise(source))
         self.vocab = vocab
         self.extra = extra
         self.scope = Scope(self.text, vocab)
         self.findings: list[Finding] = []
-        self._listed: list[tuple[int, int]] = []  # where listed money words stand (押金 is not an unlisted 金)
+        self._listed: list[
+            tuple[int, int]
+        ] = []  # where listed money words stand (押金 is not an unlisted 金)
 
     def _add(self, kind: str, hit: Hit, start: int | None = None, end: int | None = None) -> None:
         start = hit.start if start is None else start
@@ -67,14 +71,20 @@ class _Screen:
         of that kind was found already)."""
         if any(f.kind == kind and f.start < end and start < f.end for f in self.findings):
             return
-        self.findings.append(Finding(kind, label, self.text.norm.quote(start, end), False, start, end))
+        self.findings.append(
+            Finding(kind, label, self.text.norm.quote(start, end), False, start, end)
+        )
 
-    def _hits(self, base: PhraseSet, kind: str, exceptions: tuple[str, ...] = (), loose: bool = False) -> list[Hit]:
+    def _hits(
+        self, base: PhraseSet, kind: str, exceptions: tuple[str, ...] = (), loose: bool = False
+    ) -> list[Hit]:
         """Hits of the shipped phrases (outside their exception words) and of the extra ones."""
         hits = find(self.text, base, exceptions, loose)
         extra = self.extra.get(kind, ())
         if extra:
-            hits = sorted((*hits, *find(self.text, phrase_set(extra), (), loose)), key=lambda h: h.start)
+            hits = sorted(
+                (*hits, *find(self.text, phrase_set(extra), (), loose)), key=lambda h: h.start
+            )
         return hits
 
     def _cleared(self, hit: Hit) -> bool:
@@ -99,7 +109,9 @@ class _Screen:
             if scope.customers_pay(hit.start, hit.end, _lead(hit)) or self._paid_by_another(hit):
                 continue
             amount = scope.amount_beside(hit.start, hit.end)
-            if scope.paid_to_worker(min(amount[0], hit.start) if amount else hit.start, hit.phrase.text):
+            if scope.paid_to_worker(
+                min(amount[0], hit.start) if amount else hit.start, hit.phrase.text
+            ):
                 continue
             if amount and not self._paid_back(hit, max(amount[1], hit.end)):
                 self._add("asks_for_money", hit, min(amount[0], hit.start), max(amount[1], hit.end))
@@ -112,8 +124,11 @@ class _Screen:
         for start, end in payer.wages_taken(self.text, scope):
             self._span("asks_for_money", STRUCTURAL[1], start, end)
         for start, end in (
-            *payer.given_to_party(self.text, scope), *payer.agent_price_list(self.text), *payer.deposit_named(self.text, scope),
-            *payer.english_demand(self.text), *payer.wages_collected(self.text),
+            *payer.given_to_party(self.text, scope),
+            *payer.agent_price_list(self.text),
+            *payer.deposit_named(self.text, scope),
+            *payer.english_demand(self.text),
+            *payer.wages_collected(self.text),
         ):
             self._span("asks_for_money", STRUCTURAL[0], start, end)
         for hit in find(self.text, vocab.pays_before_amount, vocab.money_exceptions):
@@ -138,7 +153,9 @@ class _Screen:
         """Whether a paying phrase (先垫付, 预交) has someone else before it as its payer (公司先垫付)."""
         if not hit.phrase.text.lstrip("先需要须预").startswith(_PAYING):
             return False
-        return payer.employer_subject(self.text.text[self.text.norm.clause_start(hit.start) : hit.start])
+        return payer.employer_subject(
+            self.text.text[self.text.norm.clause_start(hit.start) : hit.start]
+        )
 
     def _deposit_like(self) -> None:
         """A word in 金 or 费 never listed (安全金, 履约金, 加盟费) with an amount beside it; 金 also
@@ -151,17 +168,37 @@ class _Screen:
                 start, end = at - 1, at + 1
                 if self._unlisted_name(at, suffix):
                     start -= 1 if start and is_han(text[start - 1]) and suffix == "金" else 0
-                    start -= 1 if start and is_han(text[start - 1]) and suffix == "费" and end - start < 3 else 0
-                    word = Hit(Phrase(text[start:end], (text[start:end],), None, None, False), start, end)
+                    start -= (
+                        1
+                        if start and is_han(text[start - 1]) and suffix == "费" and end - start < 3
+                        else 0
+                    )
+                    word = Hit(
+                        Phrase(text[start:end], (text[start:end],), None, None, False), start, end
+                    )
                     amount = scope.amount_beside(start, end)
                     if amount is None and suffix == "金":
                         refunds = find(self.text, vocab.refunds) if refunds is None else refunds
                         later = [r for r in refunds if end <= r.start <= end + _REFUND_REACH]
-                        amount = (start, end) if later and self._amount_near(start, later[0].start) else None
-                    if amount is not None and amount[0] < start and payer.given_to_worker(self.text, amount[0]):
+                        amount = (
+                            (start, end)
+                            if later and self._amount_near(start, later[0].start)
+                            else None
+                        )
+                    if (
+                        amount is not None
+                        and amount[0] < start
+                        and payer.given_to_worker(self.text, amount[0])
+                    ):
                         amount = None  # 当天付200元试工费: paid to the worker
-                    if amount is not None and not self._cleared(word) and not self._paid_back(word, amount[1]):
-                        self._add("asks_for_money", word, min(amount[0], start), max(amount[1], end))
+                    if (
+                        amount is not None
+                        and not self._cleared(word)
+                        and not self._paid_back(word, amount[1])
+                    ):
+                        self._add(
+                            "asks_for_money", word, min(amount[0], start), max(amount[1], end)
+                        )
                 at = text.find(suffix, at + 1)
 
     def _unlisted_name(self, at: int, suffix: str) -> bool:
@@ -213,7 +250,8 @@ class _Screen:
     def cards(self) -> None:
         vocab, text = self.vocab, self.text
         documents = [
-            h for h in find(text, vocab.documents)
+            h
+            for h in find(text, vocab.documents)
             if not any(text.text.startswith(w, h.end) for w in vocab.not_the_card)
         ]
         if documents:
@@ -227,7 +265,9 @@ class _Screen:
                     _near(before, starts_before, doc.start - _CARD_GAP, doc.start),
                     _near(after, starts_after, doc.end, doc.end + _CARD_GAP_AFTER),
                 )
-        for start, end in payer.documents_kept(text, self.scope, [(d.start, d.end) for d in documents]):
+        for start, end in payer.documents_kept(
+            text, self.scope, [(d.start, d.end) for d in documents]
+        ):
             self._span("withholds_id_card", STRUCTURAL[2], start, end)
         for hit in find(text, phrase_set(self.extra.get("withholds_id_card", ()))):
             if not self.scope.negated_before(hit.start):
@@ -241,7 +281,8 @@ class _Screen:
             # the document as its own topic (身份证，进场交给班组长): its verb is in the next clause
             clause = (clause[0], text.norm.clause_end(doc.end))
         elif clause[1] < len(text.text) and (
-            text.text.startswith(vocab.anaphors, clause[1]) or self._taken_in_charge(doc.end, clause[1])
+            text.text.startswith(vocab.anaphors, clause[1])
+            or self._taken_in_charge(doc.end, clause[1])
         ):
             # named again (工资卡统一办理，卡由线长统一保管), or taken in charge (护照由公司统一办理，
             # 到达后统一收回保管): the next clause's verbs keep it too
@@ -253,9 +294,13 @@ class _Screen:
             return
         for verb in before:
             gap = text.text[verb.end : doc.start]
-            if clause[0] <= verb.start and verb.end <= doc.start and len(gap) <= 6 and (
-                not gap or scope.tokenise(gap) is not None
-            ) and not scope.negated_before(verb.start):
+            if (
+                clause[0] <= verb.start
+                and verb.end <= doc.start
+                and len(gap) <= 6
+                and (not gap or scope.tokenise(gap) is not None)
+                and not scope.negated_before(verb.start)
+            ):
                 self._add("withholds_id_card", verb, verb.start, doc.end)
         for verb in after:
             if verb.end <= clause[1] and not (
@@ -279,21 +324,32 @@ class _Screen:
         if any(f.kind == "training_trap" for f in self.findings):
             return
         money = [h for h in find(self.text, vocab.training_money) if not self._cleared(h)]
-        money += [h for h in find(self.text, vocab.training_priced) if scope.amount_beside(h.start, h.end)]
+        money += [
+            h for h in find(self.text, vocab.training_priced) if scope.amount_beside(h.start, h.end)
+        ]
         # whatever the posting was found asking the worker to pay counts beside training, too
         asked = [_as_hit(f) for f in self.findings if f.kind == "asks_for_money"]
         cues = find(self.text, vocab.training)
-        money += [c for c in cues if payer.priced(self.text, c.end)]  # a course with its price (课程包1999)
-        for cue in cues:  # 需先上手法课两周，课时费2000元: the worker is the one learning, and paying
+        money += [
+            c for c in cues if payer.priced(self.text, c.end)
+        ]  # a course with its price (课程包1999)
+        for (
+            cue
+        ) in cues:  # 需先上手法课两周，课时费2000元: the worker is the one learning, and paying
             span = payer.learner_pays(self.text, cue.start, cue.end)
             if span is not None and not scope.negated_before(cue.start):
                 self._span("training_trap", cue.phrase.text, *span)
                 return
-        asked += [_as_hit(Finding("training_trap", "每期价格", "", False, *span)) for span in payer.term_prices(self.text)]
+        asked += [
+            _as_hit(Finding("training_trap", "每期价格", "", False, *span))
+            for span in payer.term_prices(self.text)
+        ]
         loans = find(self.text, vocab.training_loans)
         if loans:
             about = [*cues, *money]
-            money += [h for h in loans if not self._cleared(h) and self._loan_for_training(h, about)]
+            money += [
+                h for h in loans if not self._cleared(h) and self._loan_for_training(h, about)
+            ]
         if not money and not asked:
             return
         for cue in cues:
@@ -303,9 +359,13 @@ class _Screen:
             near = [m for m in (*money, *asked) if abs(m.start - cue.start) <= _TRAINING_REACH]
             if near:
                 first = min(near, key=lambda m: abs(m.start - cue.start))
-                self._add("training_trap", cue, min(cue.start, first.start), max(cue.end, first.end))
+                self._add(
+                    "training_trap", cue, min(cue.start, first.start), max(cue.end, first.end)
+                )
                 return
-        for fee in money:  # a fee that names the training itself (拜师费, 课程费5000), not a listed fee (培训费)
+        for fee in (
+            money
+        ):  # a fee that names the training itself (拜师费, 课程费5000), not a listed fee (培训费)
             if fee.phrase.text not in vocab.money_words and any(
                 fee.start <= cue.start and cue.end <= fee.end for cue in cues
             ):
@@ -331,23 +391,33 @@ class _Screen:
         if any(f.kind == "bait_wording" for f in self.findings):
             return
         for start, end in (
-            *payer.advances_repaid(self.text, scope), *payer.paid_per_action(self.text, scope), *payer.identity_lent(self.text),
+            *payer.advances_repaid(self.text, scope),
+            *payer.paid_per_action(self.text, scope),
+            *payer.identity_lent(self.text),
             *payer.minutes_for_money(self.text, scope),
         ):
             self._span("bait_wording", STRUCTURAL[3], start, end)
             return
-        homes = [h for h in find(self.text, vocab.bait_home, vocab.bait_exceptions) if not scope.negated_before(h.start)]
+        homes = [
+            h
+            for h in find(self.text, vocab.bait_home, vocab.bait_exceptions)
+            if not scope.negated_before(h.start)
+        ]
         if not homes:
             return
         for task in find(self.text, vocab.bait_tasks, vocab.bait_exceptions):
             near = [h for h in homes if abs(h.start - task.start) <= vocab.bait_pair_reach]
             if near and not scope.negated_before(task.start) and not scope.warns(task.start):
                 home = near[0]
-                self._add("bait_wording", task, min(home.start, task.start), max(home.end, task.end))
+                self._add(
+                    "bait_wording", task, min(home.start, task.start), max(home.end, task.end)
+                )
                 return
 
 
-def compile_extra(extra_phrases: Iterable[Mapping[str, Any]], kinds: Iterable[str]) -> dict[str, tuple[Phrase, ...]]:
+def compile_extra(
+    extra_phrases: Iterable[Mapping[str, Any]], kinds: Iterable[str]
+) -> dict[str, tuple[Phrase, ...]]:
     """Extra phrases ({"kind", "phrase"}) by kind, compiled; unknown kinds and blanks are skipped."""
     known = set(kinds)
     out: dict[str, list[Phrase]] = {}
@@ -359,7 +429,9 @@ def compile_extra(extra_phrases: Iterable[Mapping[str, Any]], kinds: Iterable[st
     return {kind: tuple(phrases) for kind, phrases in out.items()}
 
 
-def screen_text(source: str, extra: Mapping[str, tuple[Phrase, ...]] | None = None) -> list[Finding]:
+def screen_text(
+    source: str, extra: Mapping[str, tuple[Phrase, ...]] | None = None
+) -> list[Finding]:
     """Every finding in this text, in the order money, ID cards, training, bait."""
     screen = _Screen(source, vocabulary(), extra or {})
     screen.money()
@@ -371,7 +443,9 @@ def screen_text(source: str, extra: Mapping[str, tuple[Phrase, ...]] | None = No
 
 def _as_hit(finding: Finding) -> Hit:
     """A finding as a hit of its own words, for pairing with other hits."""
-    return Hit(Phrase(finding.phrase, (finding.phrase,), None, None, False), finding.start, finding.end)
+    return Hit(
+        Phrase(finding.phrase, (finding.phrase,), None, None, False), finding.start, finding.end
+    )
 
 
 def _lead(hit: Hit) -> int:
@@ -395,6 +469,9 @@ def _widest(findings: list[Finding]) -> list[Finding]:
     ordered = sorted(bounded, key=lambda f: (f.start - f.end, f.homophone))
     kept: list[Finding] = []
     for finding in ordered:
-        if not any(k.kind == finding.kind and k.start <= finding.start and finding.end <= k.end for k in kept):
+        if not any(
+            k.kind == finding.kind and k.start <= finding.start and finding.end <= k.end
+            for k in kept
+        ):
             kept.append(finding)
     return sorted(kept, key=lambda f: (f.start, f.end))

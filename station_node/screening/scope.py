@@ -23,7 +23,14 @@ _REACH = 48  # characters a negation, warning or amount is looked for around a w
 _WORD_MAX = 16  # the longest listed word, in characters
 _MODIFIER_MAX = 4  # characters naming the fee between a paying verb and it: 不收(车辆)押金
 # Counters after a bare number: 100单, 3个月, 两小时 count things, they are not money.
-_COUNTERS = tuple("单件个人次天周月年小时份张箱台趟批位名号条斤公里米层户家") + ("多单", "多件", "多个", "多人", "多天", "多次")
+_COUNTERS = tuple("单件个人次天周月年小时份张箱台趟批位名号条斤公里米层户家") + (
+    "多单",
+    "多件",
+    "多个",
+    "多人",
+    "多天",
+    "多次",
+)
 _CUSTOMER_REACH = 16  # characters before a fee where a customer who pays it is looked for
 
 
@@ -35,10 +42,17 @@ def _tables(
     that continue a list of fees, and that lead from a fee to who bears it."""
     tokens: dict[str, str] = dict.fromkeys(vocab.fee_modifiers, "modifier")
     for kind, words in (
-        ("contrast", vocab.contrast), ("filler", vocab.fillers), ("pay", vocab.pay_verbs), ("fee", vocab.money_words)
+        ("contrast", vocab.contrast),
+        ("filler", vocab.fillers),
+        ("pay", vocab.pay_verbs),
+        ("fee", vocab.money_words),
     ):
         tokens.update(dict.fromkeys(words, kind))
-    linking = vocab.fillers | vocab.pay_verbs | frozenset({"共", "约", "合计", "共计", "总计", "一共", "每人", "每月", "每年", "一年"})
+    linking = (
+        vocab.fillers
+        | vocab.pay_verbs
+        | frozenset({"共", "约", "合计", "共计", "总计", "一共", "每人", "每月", "每年", "一年"})
+    )
     blockers = tuple(vocab.contrast | vocab.pay_verbs | vocab.negators_before)
     listing = vocab.fillers | vocab.money_words
     bearing = vocab.money_words | frozenset({"用", "由", "全部", "全额", "均", "都"})
@@ -143,7 +157,9 @@ class Scope:
                 return text[-size:]
         return ""
 
-    def negated_before(self, start: int, floor: int = 0, words: frozenset[str] | None = None) -> bool:
+    def negated_before(
+        self, start: int, floor: int = 0, words: frozenset[str] | None = None
+    ) -> bool:
         """Whether a negator earlier in the clause (not before `floor`) reaches text[start]."""
         text = self.text.text
         begin = max(self.text.norm.clause_start(start), floor, start - _REACH)
@@ -169,7 +185,9 @@ class Scope:
     def negated_after(self, end: int) -> bool:
         """Whether the fee ending at `end` is declared void right after it (押金全免, 押金0元)."""
         text, norm = self.text.text, self.text.norm
-        if _EMPTY_VALUE.match(norm.separator(end, end) if end < len(text) else norm.source[norm.origin[end - 1] + 1 :]):
+        if _EMPTY_VALUE.match(
+            norm.separator(end, end) if end < len(text) else norm.source[norm.origin[end - 1] + 1 :]
+        ):
             return True  # a form's field dashed out: 押金：—
         at = self._skip_list(end)
         amount = amount_at(text, at)
@@ -181,7 +199,11 @@ class Scope:
         if self.text.crosses_break(end, at):
             return False
         after = at + len(word)
-        rest = text[after : min(norm.clause_end(after - 1), after + _REACH)] if after < len(text) else ""
+        rest = (
+            text[after : min(norm.clause_end(after - 1), after + _REACH)]
+            if after < len(text)
+            else ""
+        )
         return not rest or self.tokenise(rest) is not None
 
     def warns(self, start: int) -> bool:
@@ -219,7 +241,11 @@ class Scope:
             bearer = text[at:found]
             if any(w in bearer for w in vocab.not_the_employer):
                 continue
-            if bearer.startswith("由") and len(bearer) > 1 or any(w in bearer for w in vocab.bearers):
+            if (
+                bearer.startswith("由")
+                and len(bearer) > 1
+                or any(w in bearer for w in vocab.bearers)
+            ):
                 return True
         return False
 
@@ -234,7 +260,11 @@ class Scope:
             at += len(word)
         amount = amount_at(text, at)
         labelled = end not in breaks or self.text.norm.separator(end, end).strip() in (":", "：")
-        counted = amount is not None and not has_unit(amount.group(0)) and text.startswith(_COUNTERS, amount.end())
+        counted = (
+            amount is not None
+            and not has_unit(amount.group(0))
+            and text.startswith(_COUNTERS, amount.end())
+        )
         if (
             amount
             and nonzero(amount.group(0))
@@ -248,7 +278,12 @@ class Scope:
         for match in AMOUNT.finditer(text, begin, start):
             unit = has_unit(match.group(0))
             between = text[match.end() : start]
-            if unit and nonzero(match.group(0)) and len(between) <= 2 and all(c in "钱的" for c in between):
+            if (
+                unit
+                and nonzero(match.group(0))
+                and len(between) <= 2
+                and all(c in "钱的" for c in between)
+            ):
                 return match.start(), end
         return None
 
@@ -281,7 +316,11 @@ class Scope:
             after = after[len(verb) :]
         begin = max(norm.clause_start(start), start - _CUSTOMER_REACH)
         # the fee's own words are blanked: 管理 in 会员管理费 collects nothing
-        window = text[begin : start + lead] + "\0" * (end - start - lead) + text[end : min(norm.clause_end(start), end + 12)]
+        window = (
+            text[begin : start + lead]
+            + "\0" * (end - start - lead)
+            + text[end : min(norm.clause_end(start), end + 12)]
+        )
         if not window or any(word in window for word in vocab.not_duties):
             return False
         last = max(window.rfind(verb) for verb in vocab.collecting)
@@ -301,7 +340,9 @@ class Scope:
         if not clause or not text.startswith(vocab.collecting, clause):
             return False
         previous = text[norm.clause_start(clause - 1) : clause]
-        return any(word in previous for word in vocab.duties) and not any(w in previous for w in vocab.not_duties)
+        return any(word in previous for word in vocab.duties) and not any(
+            w in previous for w in vocab.not_duties
+        )
 
     def borne_before(self, start: int) -> bool:
         """Whether a bearer named before the cost bears it (学校承担教师资格证考试培训费用)."""
@@ -311,10 +352,20 @@ class Scope:
             at = window.find(bearer)
             while at >= 0:
                 rest = window[at + len(bearer) :]
-                verb = next((v for v in vocab.bearing_verbs if rest.startswith(v) or rest.startswith("统一" + v)), "")
+                verb = next(
+                    (
+                        v
+                        for v in vocab.bearing_verbs
+                        if rest.startswith(v) or rest.startswith("统一" + v)
+                    ),
+                    "",
+                )
                 if verb:
                     gap = rest[rest.index(verb) + len(verb) :]
-                    if not any(w in gap for w in (*vocab.not_the_employer, *vocab.contrast, *vocab.pay_verbs)):
+                    if not any(
+                        w in gap
+                        for w in (*vocab.not_the_employer, *vocab.contrast, *vocab.pay_verbs)
+                    ):
                         return True
                 at = window.find(bearer, at + 1)
         return False

@@ -117,7 +117,9 @@ class Vocabulary:
     pay_verbs: frozenset[str]
     pays_before_amount: PhraseSet
     money_exceptions: tuple[str, ...]
-    payouts: tuple[str, ...]  # words in 金 or 费 that are not asked of the worker (奖金, 金额, 加班费)
+    payouts: tuple[
+        str, ...
+    ]  # words in 金 or 费 that are not asked of the worker (奖金, 金额, 加班费)
     not_fee_heads: tuple[str, ...]  # 免费, 收费: 费 closing a verb, not a fee's name
     refunds: PhraseSet  # a refund promised later (年底返, 干满…退)
     customers: tuple[str, ...]  # who pays fees the worker collects (客户, 住户)
@@ -172,7 +174,9 @@ def _texts(section: dict[str, Any], key: str) -> list[str]:
 @functools.cache
 def vocabulary() -> Vocabulary:
     """The shipped vocabulary (read and compiled once)."""
-    raw = json.loads(resources.files("station_node.screening").joinpath("vocabulary.json").read_text("utf-8"))
+    raw = json.loads(
+        resources.files("station_node.screening").joinpath("vocabulary.json").read_text("utf-8")
+    )
     money, card = raw["asks_for_money"], raw["withholds_id_card"]
     training, bait = raw["training_trap"], raw["bait_wording"]
     negation, employer = raw["negation"], raw["employer_pays"]

@@ -28,7 +28,11 @@ from station_node.validation import clean_choice, clean_int, clean_text
 
 LIVE = ("confirmed", "checked_in", "completed")  # still has something to happen
 FINISHED = ("settled", "no_show", "cancelled")
-CANCELLED_BY = {"worker": ("劳动者", "Worker"), "employer": ("雇主", "Employer"), "staff": ("工作人员", "Staff")}
+CANCELLED_BY = {
+    "worker": ("劳动者", "Worker"),
+    "employer": ("雇主", "Employer"),
+    "staff": ("工作人员", "Staff"),
+}
 RATED_BY = {"worker": ("劳动者", "Worker"), "employer": ("雇主", "Employer")}
 MAX_QUANTITY = 100_000
 MAX_SETTLED_FEN = 100_000_000
@@ -44,8 +48,12 @@ _AFTER_START = {
     ),
 }
 _STATE_ZH = {
-    "confirmed": "已确认", "checked_in": "已到岗", "completed": "已完工", "settled": "已结算",
-    "no_show": "未到岗", "cancelled": "已取消",
+    "confirmed": "已确认",
+    "checked_in": "已到岗",
+    "completed": "已完工",
+    "settled": "已结算",
+    "no_show": "未到岗",
+    "cancelled": "已取消",
 }
 
 
@@ -53,7 +61,9 @@ def _load(assignment_id: str) -> Assignment:
     return get_or_404(Assignment, assignment_id, "该派工记录", "Assignment")
 
 
-def _require_status(assignment: Assignment, allowed: tuple[str, ...], action_zh: str, action_en: str) -> None:
+def _require_status(
+    assignment: Assignment, allowed: tuple[str, ...], action_zh: str, action_en: str
+) -> None:
     if assignment.status not in allowed:
         now_zh = _STATE_ZH.get(assignment.status, assignment.status)
         raise Conflict(
@@ -125,7 +135,9 @@ def mark_no_show(assignment_id: str, actor: Staff | None) -> Assignment:
         _require_status(assignment, ("confirmed",), "登记未到岗", "mark as no-show")
         job = assignment.job
         if job.starts_at is not None and clock.now() < job.starts_at:
-            raise Conflict("not_started", "工作还没开始，不能登记未到岗", "The job has not started yet")
+            raise Conflict(
+                "not_started", "工作还没开始，不能登记未到岗", "The job has not started yet"
+            )
         _save(assignment, status="no_show")
         _bump_worker(assignment.worker_id, no_show_count=1)
         _free_place(job)
@@ -145,7 +157,9 @@ def cancel_assignment(assignment_id: str, by: str, reason: str, actor: Staff | N
     text = clean_text(reason, errs, "reason", "取消原因", "Reason", max_len=200)
     errs.raise_if_any()
     if who == "staff" and actor is None:
-        raise Forbidden("staff_only", "只有工作人员可以以驿站名义取消", "Only staff can cancel for the station")
+        raise Forbidden(
+            "staff_only", "只有工作人员可以以驿站名义取消", "Only staff can cancel for the station"
+        )
     with db.atomic():
         assignment = _load(assignment_id)
         _require_status(assignment, ("confirmed",), "取消", "cancel")
@@ -156,7 +170,9 @@ def cancel_assignment(assignment_id: str, by: str, reason: str, actor: Staff | N
             raise Conflict("job_started", zh, en, starts_at=job.starts_at.isoformat() + "Z")
         hours = int(current_app.config.get("LATE_CANCEL_HOURS", 12))
         late = job.starts_at is not None and job.starts_at - now < dt.timedelta(hours=hours)
-        _save(assignment, status="cancelled", cancelled_by=who, cancel_late=late, cancel_reason=text)
+        _save(
+            assignment, status="cancelled", cancelled_by=who, cancel_late=late, cancel_reason=text
+        )
         if who == "worker" and late:
             _bump_worker(assignment.worker_id, late_cancel_count=1)
         _free_place(job)
@@ -177,7 +193,9 @@ def complete_assignment(assignment_id: str, quantity: Any, actor: Staff | None) 
         errs = FieldErrors()
         if quantity in (None, "") and job.pay_unit == "job":
             quantity = 1  # the only quantity a whole-job price has
-        amount = clean_int(quantity, errs, "quantity", "工作量", "Quantity", minimum=1, maximum=_max_quantity(job))
+        amount = clean_int(
+            quantity, errs, "quantity", "工作量", "Quantity", minimum=1, maximum=_max_quantity(job)
+        )
         errs.raise_if_any()
         _save(assignment, status="completed", quantity=amount, completed_at=clock.now())
         _bump_worker(assignment.worker_id, completed_count=1)
@@ -214,11 +232,23 @@ def expected_pay_fen(assignment: Assignment) -> int | None:
     return job.pay_fen * assignment.quantity
 
 
-def settle_assignment(assignment_id: str, pay_fen: Any, pay_method: Any, actor: Staff | None) -> Assignment:
+def settle_assignment(
+    assignment_id: str, pay_fen: Any, pay_method: Any, actor: Staff | None
+) -> Assignment:
     """Record the pay the employer gave the worker (the station itself never holds money)."""
     errs = FieldErrors()
-    amount = clean_int(pay_fen, errs, "pay_fen", "实付金额（分）", "Amount paid (fen)", minimum=1, maximum=MAX_SETTLED_FEN)
-    method = clean_choice(pay_method, errs, "pay_method", "支付方式", "Payment method", catalog.PAY_METHODS)
+    amount = clean_int(
+        pay_fen,
+        errs,
+        "pay_fen",
+        "实付金额（分）",
+        "Amount paid (fen)",
+        minimum=1,
+        maximum=MAX_SETTLED_FEN,
+    )
+    method = clean_choice(
+        pay_method, errs, "pay_method", "支付方式", "Payment method", catalog.PAY_METHODS
+    )
     errs.raise_if_any()
     with db.atomic():
         assignment = _load(assignment_id)
@@ -234,10 +264,14 @@ def confirm_pay(assignment_id: str, worker: Worker | str | None) -> Assignment:
     with db.atomic():
         assignment = _load(assignment_id)
         if worker_id is not None and worker_id != assignment.worker_id:
-            raise Forbidden("not_your_assignment", "这不是您的派工记录", "This assignment is not yours")
+            raise Forbidden(
+                "not_your_assignment", "这不是您的派工记录", "This assignment is not yours"
+            )
         _require_status(assignment, ("settled",), "确认收款", "confirm pay for")
         if assignment.worker_confirmed_pay_at is not None:
-            raise Conflict("already_confirmed", "已经确认过收款", "Pay receipt is already confirmed")
+            raise Conflict(
+                "already_confirmed", "已经确认过收款", "Pay receipt is already confirmed"
+            )
         _save(assignment, worker_confirmed_pay_at=clock.now())
     return assignment
 
@@ -253,7 +287,9 @@ def rate_assignment(assignment_id: str, by: str, stars: Any, actor: Staff | None
         _require_status(assignment, ("completed", "settled"), "评价", "rate")
         field = "rating_of_employer" if who == "worker" else "rating_of_worker"
         if getattr(assignment, field) is not None:
-            raise Conflict("already_rated", "已经评价过了", "This side has already rated", field=field)
+            raise Conflict(
+                "already_rated", "已经评价过了", "This side has already rated", field=field
+            )
         _save(assignment, **{field: value})
         if field == "rating_of_worker" and value is not None:
             _bump_worker(assignment.worker_id, rating_sum=value, rating_count=1)

@@ -39,13 +39,30 @@ STATUSES: catalog.Labels = {"open": ("待处理", "Open"), "resolved": ("已办�
 BLOCK_WORTHY = ("fee_demanded", "id_card_withheld")
 TEXT_MIN, TEXT_MAX = 5, 1000
 RESOLUTION_MIN = 2
-_LOGGED = ("by", "kind", "text", "job_id", "worker_id", "employer_id", "status", "created_at", "taken_by")
+_LOGGED = (
+    "by",
+    "kind",
+    "text",
+    "job_id",
+    "worker_id",
+    "employer_id",
+    "status",
+    "created_at",
+    "taken_by",
+)
 
 
-def _sized_text(value: Any, errs: FieldErrors, field: str, zh: str, en: str, minimum: int) -> str | None:
+def _sized_text(
+    value: Any, errs: FieldErrors, field: str, zh: str, en: str, minimum: int
+) -> str | None:
     text = clean_text(value, errs, field, zh, en, max_len=TEXT_MAX, multiline=True)
     if text is not None and len(text) < minimum:
-        errs.add(field, "too_short", f"{zh}至少{minimum}个字", f"{en} must be at least {minimum} characters")
+        errs.add(
+            field,
+            "too_short",
+            f"{zh}至少{minimum}个字",
+            f"{en} must be at least {minimum} characters",
+        )
         return None
     return text
 
@@ -69,7 +86,16 @@ def _reference(
 def file_complaint(data: Mapping[str, Any], actor: Staff | None) -> Complaint:
     """Record a complaint (staff at the desk, or a resident at the kiosk with actor None)."""
     if not isinstance(data, Mapping):
-        raise InvalidInput([FieldError("body", "wrong_type", "提交的内容应为表单或 JSON 对象", "The body must be a form or JSON object")])
+        raise InvalidInput(
+            [
+                FieldError(
+                    "body",
+                    "wrong_type",
+                    "提交的内容应为表单或 JSON 对象",
+                    "The body must be a form or JSON object",
+                )
+            ]
+        )
     errs = FieldErrors()
     by = clean_choice(data.get("by"), errs, "by", "投诉人身份", "Filed by", FILED_BY)
     kind = clean_choice(data.get("kind"), errs, "kind", "投诉类型", "Kind", KINDS)
@@ -78,17 +104,30 @@ def file_complaint(data: Mapping[str, Any], actor: Staff | None) -> Complaint:
     worker = _reference(data, errs, "worker_id", Worker, "劳动者", "Worker")
     employer = _reference(data, errs, "employer_id", Employer, "用工方", "Employer")
     if job is not None and employer is not None and job.employer_id != employer.id:
-        errs.add("employer_id", "not_this_jobs_employer", "所选用工方不是这项工作的用工方", "This employer did not post that job")
+        errs.add(
+            "employer_id",
+            "not_this_jobs_employer",
+            "所选用工方不是这项工作的用工方",
+            "This employer did not post that job",
+        )
     errs.raise_if_any()
     if job is not None and employer is None:
         employer = job.employer  # a complaint about a job is a complaint about who posted it
     now = clock.now()
     with db.atomic():
         complaint = Complaint.create(
-            by=by, kind=kind, text=text, job=job, worker=worker, employer=employer, created_at=now,
+            by=by,
+            kind=kind,
+            text=text,
+            job=job,
+            worker=worker,
+            employer=employer,
+            created_at=now,
             taken_by=actor.username if actor else None,
         )
-        changelog.record("complaint", complaint.id, "create", {f: getattr(complaint, f) for f in _LOGGED})
+        changelog.record(
+            "complaint", complaint.id, "create", {f: getattr(complaint, f) for f in _LOGGED}
+        )
     return complaint
 
 
@@ -101,7 +140,9 @@ def resolve_complaint(complaint_id: str, resolution: Any, actor: Staff | None) -
     with db.atomic():
         complaint = get_or_404(Complaint, complaint_id, "这条投诉", "Complaint")
         if complaint.status == "resolved":
-            raise Conflict("already_resolved", "这条投诉已经办结", "This complaint is already resolved")
+            raise Conflict(
+                "already_resolved", "这条投诉已经办结", "This complaint is already resolved"
+            )
         now = clock.now()
         complaint.status, complaint.resolution, complaint.resolved_at = "resolved", text, now
         complaint.resolved_by = staff.username
@@ -110,7 +151,12 @@ def resolve_complaint(complaint_id: str, resolution: Any, actor: Staff | None) -
             "complaint",
             complaint.id,
             "update",
-            {"status": "resolved", "resolution": text, "resolved_at": now, "resolved_by": staff.username},
+            {
+                "status": "resolved",
+                "resolution": text,
+                "resolved_at": now,
+                "resolved_by": staff.username,
+            },
         )
     return complaint
 
@@ -131,7 +177,9 @@ def list_complaints(
 def complaint_counts() -> dict[str, int]:
     """How many complaints are open and how many resolved (all time)."""
     counts = dict.fromkeys(STATUSES, 0)
-    query = Complaint.select(Complaint.status, peewee.fn.COUNT(Complaint.id)).group_by(Complaint.status)
+    query = Complaint.select(Complaint.status, peewee.fn.COUNT(Complaint.id)).group_by(
+        Complaint.status
+    )
     for status, count in query.tuples():
         counts[status] = counts.get(status, 0) + count
     return counts

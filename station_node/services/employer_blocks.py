@@ -19,8 +19,10 @@ from station_node.models import Employer, Job, Offer
 
 CITY_BLOCK_KINDS = ("blocked_employer", "blocked_intermediary")
 LIVE = ("open", "escalated")
-_BLOCKED_OF_JOB = ('SELECT "e"."blocked" FROM "job" AS "j" JOIN "employer" AS "e" ON "e"."id" = "j"."employer_id" '
-                   'WHERE "j"."id" = ?')
+_BLOCKED_OF_JOB = (
+    'SELECT "e"."blocked" FROM "job" AS "j" JOIN "employer" AS "e" ON "e"."id" = "j"."employer_id" '
+    'WHERE "j"."id" = ?'
+)
 
 
 def blocked_reason(why: str | None) -> dict[str, Any]:
@@ -35,7 +37,11 @@ def blocked_reason(why: str | None) -> dict[str, Any]:
 def hold_open_jobs(employer: Employer) -> int:
     """Hold the employer's live jobs for review and withdraw their pending offers (caller's
     transaction); returns how many jobs were held."""
-    jobs = list(Job.select(Job.id, Job.screening_reasons).where((Job.employer == employer.id) & Job.status.in_(LIVE)))
+    jobs = list(
+        Job.select(Job.id, Job.screening_reasons).where(
+            (Job.employer == employer.id) & Job.status.in_(LIVE)
+        )
+    )
     for job in jobs:
         hold_job(job.id, job.screening_reasons, employer.block_reason)
     return len(jobs)
@@ -48,8 +54,12 @@ def hold_job(job_id: str, reasons: list[dict[str, Any]] | None, why: str | None)
         Offer.update(status="withdrawn", answered_at=now).where(Offer.id == offer.id).execute()
         changelog.record("offer", offer.id, "update", {"status": "withdrawn", "answered_at": now})
     kept = [r for r in reasons or [] if r.get("code") != "employer_blocked"] + [blocked_reason(why)]
-    Job.update(status="held", screening_reasons=kept, updated_at=now).where(Job.id == job_id).execute()
-    changelog.record("job", job_id, "update", {"status": "held", "screening_reasons": kept, "updated_at": now})
+    Job.update(status="held", screening_reasons=kept, updated_at=now).where(
+        Job.id == job_id
+    ).execute()
+    changelog.record(
+        "job", job_id, "update", {"status": "held", "screening_reasons": kept, "updated_at": now}
+    )
 
 
 def refuse_if_blocked(job_id: str) -> None:
@@ -73,7 +83,9 @@ def city_block(credit_code: str | None, id_hash: str | None) -> str | None:
     if not credit_code and not id_hash:
         return None
     code = credit_code.strip().upper() if credit_code else None
-    rules = CityRule.select(CityRule.body).where(CityRule.kind.in_(CITY_BLOCK_KINDS) & CityRule.active)
+    rules = CityRule.select(CityRule.body).where(
+        CityRule.kind.in_(CITY_BLOCK_KINDS) & CityRule.active
+    )
     for rule in rules.order_by(CityRule.hub_seq):
         body = rule.body if isinstance(rule.body, dict) else {}
         rule_code = str(body.get("credit_code") or "").strip().upper()

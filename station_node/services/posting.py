@@ -32,62 +32,190 @@ MAX_HEADCOUNT = 500
 PAST_GRACE = dt.timedelta(minutes=30)  # a job may start a little before it is typed in
 MAX_DURATION = dt.timedelta(days=366)
 _LOGGED = (
-    "employer_id", "title", "category", "description", "skills", "headcount", "pay_fen",
-    "pay_unit", "address", "community", "starts_at", "ends_at", "time_flexible", "term",
-    "urgency", "insurance_required", "source", "source_department", "dispatch_mode", "status",
-    "screening_reasons", "posted_at",
+    "employer_id",
+    "title",
+    "category",
+    "description",
+    "skills",
+    "headcount",
+    "pay_fen",
+    "pay_unit",
+    "address",
+    "community",
+    "starts_at",
+    "ends_at",
+    "time_flexible",
+    "term",
+    "urgency",
+    "insurance_required",
+    "source",
+    "source_department",
+    "dispatch_mode",
+    "status",
+    "screening_reasons",
+    "posted_at",
 )
 
 
 def _clean_window(data: Mapping[str, Any], errs: FieldErrors, now: dt.datetime) -> dict[str, Any]:
-    flexible = clean_bool(data.get("time_flexible"), errs, "time_flexible", "时间灵活", "Time flexible", default=False)
+    flexible = clean_bool(
+        data.get("time_flexible"), errs, "time_flexible", "时间灵活", "Time flexible", default=False
+    )
     if flexible:
         return {"time_flexible": True, "starts_at": None, "ends_at": None}
     offset = utc_offset_hours()
-    starts = clean_datetime(data.get("starts_at"), errs, "starts_at", "开始时间", "Start time", utc_offset_hours=offset)
-    ends = clean_datetime(data.get("ends_at"), errs, "ends_at", "结束时间", "End time", utc_offset_hours=offset)
+    starts = clean_datetime(
+        data.get("starts_at"), errs, "starts_at", "开始时间", "Start time", utc_offset_hours=offset
+    )
+    ends = clean_datetime(
+        data.get("ends_at"), errs, "ends_at", "结束时间", "End time", utc_offset_hours=offset
+    )
     if starts and starts < now - PAST_GRACE:
         errs.add("starts_at", "in_the_past", "开始时间已经过去", "The start time is in the past")
-    refuse_far_future(starts, now, errs, "starts_at", "开始时间", "Start time", utc_offset_hours=offset)
+    refuse_far_future(
+        starts, now, errs, "starts_at", "开始时间", "Start time", utc_offset_hours=offset
+    )
     if starts and ends:
         if ends <= starts:
-            errs.add("ends_at", "end_before_start", "结束时间应晚于开始时间", "The end time must be after the start time")
+            errs.add(
+                "ends_at",
+                "end_before_start",
+                "结束时间应晚于开始时间",
+                "The end time must be after the start time",
+            )
         elif ends - starts > MAX_DURATION:
-            errs.add("ends_at", "too_long_window", "工作时间跨度不能超过一年", "A job cannot span more than a year")
+            errs.add(
+                "ends_at",
+                "too_long_window",
+                "工作时间跨度不能超过一年",
+                "A job cannot span more than a year",
+            )
     return {"time_flexible": False, "starts_at": starts, "ends_at": ends}
 
 
 def clean_job(data: Mapping[str, Any], now: dt.datetime) -> tuple[dict[str, Any], Employer | None]:
     """Check a posting's every field; raise InvalidInput naming each bad one."""
     if not isinstance(data, Mapping):
-        raise InvalidInput([FieldError("body", "wrong_type", "提交的内容应为表单或 JSON 对象", "The body must be a form or JSON object")])
+        raise InvalidInput(
+            [
+                FieldError(
+                    "body",
+                    "wrong_type",
+                    "提交的内容应为表单或 JSON 对象",
+                    "The body must be a form or JSON object",
+                )
+            ]
+        )
     errs = FieldErrors()
     employer = None
     employer_id = data.get("employer_id")
     if employer_id in (None, ""):
         errs.add("employer_id", "required", "请选择雇主", "Choose the employer")
-    elif not isinstance(employer_id, str) or (employer := Employer.get_or_none(Employer.id == employer_id)) is None:
-        errs.add("employer_id", "unknown_employer", "找不到该雇主，请先登记", "Unknown employer; register it first")
+    elif (
+        not isinstance(employer_id, str)
+        or (employer := Employer.get_or_none(Employer.id == employer_id)) is None
+    ):
+        errs.add(
+            "employer_id",
+            "unknown_employer",
+            "找不到该雇主，请先登记",
+            "Unknown employer; register it first",
+        )
     out: dict[str, Any] = {
         "title": clean_text(data.get("title"), errs, "title", "工作名称", "Title", max_len=100),
-        "category": clean_choice(data.get("category"), errs, "category", "行业类别", "Category", catalog.CATEGORIES),
-        "description": clean_text(data.get("description"), errs, "description", "工作内容", "Description", max_len=2000, required=False, multiline=True) or "",
-        "skills": clean_codes(data.get("skills"), errs, "skills", "技能", "Skills", catalog.SKILLS, required=False),
-        "headcount": clean_int(data.get("headcount"), errs, "headcount", "招聘人数", "Headcount", minimum=1, maximum=MAX_HEADCOUNT),
-        "pay_unit": clean_choice(data.get("pay_unit"), errs, "pay_unit", "计酬方式", "Pay unit", catalog.PAY_UNITS),
-        "address": clean_text(data.get("address"), errs, "address", "工作地点", "Address", max_len=200),
-        "community": clean_choice(data.get("community"), errs, "community", "所在社区", "Community", {a: a for a in catalog.areas()}),
-        "term": clean_choice(data.get("term"), errs, "term", "用工期限", "Term", catalog.TERMS, default="short"),
-        "urgency": clean_choice(data.get("urgency"), errs, "urgency", "紧急程度", "Urgency", catalog.URGENCIES, default="normal"),
-        "insurance_required": clean_bool(data.get("insurance_required"), errs, "insurance_required", "需要保险", "Insurance required", default=True),
-        "source": clean_choice(data.get("source"), errs, "source", "信息来源", "Source", catalog.SOURCES, default="walk_in"),
-        "dispatch_mode": clean_choice(data.get("dispatch_mode"), errs, "dispatch_mode", "派工方式", "Dispatch mode", catalog.DISPATCH_MODES, default="offer"),
+        "category": clean_choice(
+            data.get("category"), errs, "category", "行业类别", "Category", catalog.CATEGORIES
+        ),
+        "description": clean_text(
+            data.get("description"),
+            errs,
+            "description",
+            "工作内容",
+            "Description",
+            max_len=2000,
+            required=False,
+            multiline=True,
+        )
+        or "",
+        "skills": clean_codes(
+            data.get("skills"), errs, "skills", "技能", "Skills", catalog.SKILLS, required=False
+        ),
+        "headcount": clean_int(
+            data.get("headcount"),
+            errs,
+            "headcount",
+            "招聘人数",
+            "Headcount",
+            minimum=1,
+            maximum=MAX_HEADCOUNT,
+        ),
+        "pay_unit": clean_choice(
+            data.get("pay_unit"), errs, "pay_unit", "计酬方式", "Pay unit", catalog.PAY_UNITS
+        ),
+        "address": clean_text(
+            data.get("address"), errs, "address", "工作地点", "Address", max_len=200
+        ),
+        "community": clean_choice(
+            data.get("community"),
+            errs,
+            "community",
+            "所在社区",
+            "Community",
+            {a: a for a in catalog.areas()},
+        ),
+        "term": clean_choice(
+            data.get("term"), errs, "term", "用工期限", "Term", catalog.TERMS, default="short"
+        ),
+        "urgency": clean_choice(
+            data.get("urgency"),
+            errs,
+            "urgency",
+            "紧急程度",
+            "Urgency",
+            catalog.URGENCIES,
+            default="normal",
+        ),
+        "insurance_required": clean_bool(
+            data.get("insurance_required"),
+            errs,
+            "insurance_required",
+            "需要保险",
+            "Insurance required",
+            default=True,
+        ),
+        "source": clean_choice(
+            data.get("source"),
+            errs,
+            "source",
+            "信息来源",
+            "Source",
+            catalog.SOURCES,
+            default="walk_in",
+        ),
+        "dispatch_mode": clean_choice(
+            data.get("dispatch_mode"),
+            errs,
+            "dispatch_mode",
+            "派工方式",
+            "Dispatch mode",
+            catalog.DISPATCH_MODES,
+            default="offer",
+        ),
     }
     cap = catalog.MAX_PAY_FEN.get(out["pay_unit"] or "", max(catalog.MAX_PAY_FEN.values()))
-    out["pay_fen"] = clean_int(data.get("pay_fen"), errs, "pay_fen", "报酬（分）", "Pay (fen)", minimum=1, maximum=cap)
+    out["pay_fen"] = clean_int(
+        data.get("pay_fen"), errs, "pay_fen", "报酬（分）", "Pay (fen)", minimum=1, maximum=cap
+    )
     out["source_department"] = None
     if out["source"] == "department":
-        out["source_department"] = clean_text(data.get("source_department"), errs, "source_department", "派单部门", "Department", max_len=100)
+        out["source_department"] = clean_text(
+            data.get("source_department"),
+            errs,
+            "source_department",
+            "派单部门",
+            "Department",
+            max_len=100,
+        )
     out.update(_clean_window(data, errs, now))
     errs.raise_if_any()
     return out, employer
@@ -118,14 +246,17 @@ def post_job(data: Mapping[str, Any], actor: Staff | None) -> Job:
             "job",
             job.id,
             "create",
-            {k: getattr(job, k) for k in _LOGGED} | {"posted_by": actor.username if actor else None},
+            {k: getattr(job, k) for k in _LOGGED}
+            | {"posted_by": actor.username if actor else None},
         )
         if not reasons:
             _start_dispatch(job)
     return job
 
 
-def _screen(fields: dict[str, Any], employer: Employer, phrases: list[dict[str, str]]) -> list[dict[str, Any]]:
+def _screen(
+    fields: dict[str, Any], employer: Employer, phrases: list[dict[str, str]]
+) -> list[dict[str, Any]]:
     """Screening's reasons, with the station's and the city's extra phrases."""
     return screen_job(fields, employer, extra_phrases=phrases)
 
@@ -158,7 +289,8 @@ def _review(job: Job, actor: Staff, status: str, extra: dict[str, Any]) -> None:
         "job",
         job.id,
         "update",
-        {"status": status, "reviewed_by": actor.username, "reviewed_at": now, "updated_at": now} | extra,
+        {"status": status, "reviewed_by": actor.username, "reviewed_at": now, "updated_at": now}
+        | extra,
     )
 
 
@@ -168,10 +300,15 @@ def release_job(job_id: str, actor: Staff | None) -> Job:
     with db.atomic():
         job = _held_job(job_id)
         if job.employer.blocked:
-            raise Conflict("employer_blocked", "该用工方仍在暂停中，请先解除暂停再发布其工作",
-                           "The employer is still blocked; lift the block before releasing its job")
+            raise Conflict(
+                "employer_blocked",
+                "该用工方仍在暂停中，请先解除暂停再发布其工作",
+                "The employer is still blocked; lift the block before releasing its job",
+            )
         if not job.time_flexible and job.ends_at is not None and job.ends_at <= clock.now():
-            raise Conflict("job_expired", "该工作的时间已过，无法发布", "The job's time has already passed")
+            raise Conflict(
+                "job_expired", "该工作的时间已过，无法发布", "The job's time has already passed"
+            )
         _review(job, staff, "open", {})
         _start_dispatch(job)
     return job
@@ -199,27 +336,50 @@ def cancel_job(job_id: str, actor: Staff | None, reason: str) -> Job:
     with db.atomic():
         job = get_or_404(Job, job_id, "该工作", "Job")
         if job.status in ("cancelled", "closed", "rejected"):
-            raise Conflict("job_finished", "该工作已结束或已取消", "The job is already finished or cancelled", job_status=job.status)
+            raise Conflict(
+                "job_finished",
+                "该工作已结束或已取消",
+                "The job is already finished or cancelled",
+                job_status=job.status,
+            )
         started = Assignment.select().where(
             (Assignment.job == job) & Assignment.status.in_(("checked_in", "completed", "settled"))
         )
         if started.exists():
-            raise Conflict("job_in_progress", "已有劳动者到岗，不能取消整项工作；请逐个处理", "Workers have already started; handle each assignment instead")
+            raise Conflict(
+                "job_in_progress",
+                "已有劳动者到岗，不能取消整项工作；请逐个处理",
+                "Workers have already started; handle each assignment instead",
+            )
         now = clock.now()
         for offer in Offer.select().where((Offer.job == job) & (Offer.status == "pending")):
             offer.status, offer.answered_at = "withdrawn", now
             offer.save()
-            changelog.record("offer", offer.id, "update", {"status": "withdrawn", "answered_at": now})
+            changelog.record(
+                "offer", offer.id, "update", {"status": "withdrawn", "answered_at": now}
+            )
         late_by = job.starts_at is not None and job.starts_at - now < _late_window()
-        for assignment in Assignment.select().where((Assignment.job == job) & (Assignment.status == "confirmed")):
+        for assignment in Assignment.select().where(
+            (Assignment.job == job) & (Assignment.status == "confirmed")
+        ):
             assignment.status, assignment.cancelled_by = "cancelled", "employer"
-            assignment.cancel_late, assignment.cancel_reason, assignment.updated_at = late_by, text, now
+            assignment.cancel_late, assignment.cancel_reason, assignment.updated_at = (
+                late_by,
+                text,
+                now,
+            )
             assignment.save()
             changelog.record(
                 "assignment",
                 assignment.id,
                 "update",
-                {"status": "cancelled", "cancelled_by": "employer", "cancel_late": late_by, "cancel_reason": text, "updated_at": now},
+                {
+                    "status": "cancelled",
+                    "cancelled_by": "employer",
+                    "cancel_late": late_by,
+                    "cancel_reason": text,
+                    "updated_at": now,
+                },
             )
         job.status, job.confirmed_count, job.updated_at = "cancelled", 0, now
         job.save()
@@ -227,7 +387,13 @@ def cancel_job(job_id: str, actor: Staff | None, reason: str) -> Job:
             "job",
             job.id,
             "update",
-            {"status": "cancelled", "confirmed_count": 0, "cancel_reason": text, "cancelled_by": staff.username, "updated_at": now},
+            {
+                "status": "cancelled",
+                "confirmed_count": 0,
+                "cancel_reason": text,
+                "cancelled_by": staff.username,
+                "updated_at": now,
+            },
         )
     return job
 

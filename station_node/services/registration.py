@@ -54,7 +54,12 @@ def _as_mapping(data: Any) -> Mapping[str, Any]:
 
 
 def _body_error() -> FieldError:
-    return FieldError("body", "wrong_type", "提交的内容应为表单或 JSON 对象", "The body must be a form or JSON object")
+    return FieldError(
+        "body",
+        "wrong_type",
+        "提交的内容应为表单或 JSON 对象",
+        "The body must be a form or JSON object",
+    )
 
 
 def _clean_consent(data: Mapping[str, Any], errs: FieldErrors) -> str | None:
@@ -68,7 +73,9 @@ def _clean_consent(data: Mapping[str, Any], errs: FieldErrors) -> str | None:
             "Priority groups need the person's separate consent with its purpose",
         )
         return None
-    given = clean_bool(consent.get("given"), errs, "consent.given", "同意", "Consent", default=False)
+    given = clean_bool(
+        consent.get("given"), errs, "consent.given", "同意", "Consent", default=False
+    )
     if not given:
         errs.add(
             "consent.given",
@@ -76,7 +83,9 @@ def _clean_consent(data: Mapping[str, Any], errs: FieldErrors) -> str | None:
             "本人未同意，不能登记重点人群身份",
             "Without the person's consent priority groups cannot be recorded",
         )
-    return clean_text(consent.get("purpose"), errs, "consent.purpose", "同意用途", "Consent purpose", max_len=200)
+    return clean_text(
+        consent.get("purpose"), errs, "consent.purpose", "同意用途", "Consent purpose", max_len=200
+    )
 
 
 def _worker_profile(data: Mapping[str, Any], errs: FieldErrors, partial: bool) -> dict[str, Any]:
@@ -87,9 +96,13 @@ def _worker_profile(data: Mapping[str, Any], errs: FieldErrors, partial: bool) -
     if not partial or "mobile" in data:
         out["mobile"] = clean_mobile(data.get("mobile"), errs)
     if not partial or "skills" in data:
-        out["skills"] = clean_codes(data.get("skills"), errs, "skills", "技能", "Skills", catalog.SKILLS, required=True)
+        out["skills"] = clean_codes(
+            data.get("skills"), errs, "skills", "技能", "Skills", catalog.SKILLS, required=True
+        )
     if not partial or "areas" in data:
-        out["areas"] = clean_codes(data.get("areas"), errs, "areas", "服务社区", "Areas", catalog.areas(), required=True)
+        out["areas"] = clean_codes(
+            data.get("areas"), errs, "areas", "服务社区", "Areas", catalog.areas(), required=True
+        )
     if not partial or "availability" in data:
         out["availability"] = clean_availability(data.get("availability"), errs)
     if not partial or "priority_groups" in data:
@@ -109,7 +122,9 @@ def register_worker(data: Mapping[str, Any], actor: Staff | None) -> Worker:
     """Register a worker; Conflict `duplicate_worker` when the ID number is already registered."""
     data = _as_mapping(data)
     errs = FieldErrors()
-    number = clean_resident_id(data.get("id_number"), errs, today=local_today(), min_age=WORKER_MIN_AGE)
+    number = clean_resident_id(
+        data.get("id_number"), errs, today=local_today(), min_age=WORKER_MIN_AGE
+    )
     profile = _worker_profile(data, errs, partial=False)
     purpose = _clean_consent(data, errs) if profile.get("priority_groups") else None
     errs.raise_if_any()
@@ -133,7 +148,10 @@ def register_worker(data: Mapping[str, Any], actor: Staff | None) -> Worker:
             _refuse_duplicate_worker(id_hash)
             raise
         changelog.record(
-            "worker", worker.id, "create", {f: getattr(worker, f) for f in _WORKER_LOGGED} | {"created_at": now}
+            "worker",
+            worker.id,
+            "create",
+            {f: getattr(worker, f) for f in _WORKER_LOGGED} | {"created_at": now},
         )
         if worker.priority_groups:
             _record_consent(worker, worker.priority_groups, purpose or "", actor)
@@ -183,7 +201,11 @@ def update_worker(worker_id: str, data: Mapping[str, Any], actor: Staff | None) 
         )
     profile = _worker_profile(data, errs, partial=True)
     new_groups = profile.get("priority_groups")
-    added = sorted(set(new_groups or []) - set(worker.priority_groups)) if new_groups is not None else []
+    added = (
+        sorted(set(new_groups or []) - set(worker.priority_groups))
+        if new_groups is not None
+        else []
+    )
     purpose = _clean_consent(data, errs) if added else None
     errs.raise_if_any()
     with db.atomic():
@@ -230,12 +252,16 @@ def _update(row: Worker | Employer, entity: str, changes: dict[str, Any]) -> Non
     changelog.record(entity, row.id, "update", changes)
 
 
-def set_worker_status(worker_id: str, blocked: bool, reason: str | None, actor: Staff | None) -> Worker:
+def set_worker_status(
+    worker_id: str, blocked: bool, reason: str | None, actor: Staff | None
+) -> Worker:
     """Block a worker from dispatch (with a reason) or make them active again."""
     text = _block_reason(reason, blocked, actor)
     with db.atomic():
         worker = get_or_404(Worker, worker_id, "该劳动者", "Worker")
-        _update(worker, "worker", {"status": "blocked" if blocked else "active", "block_reason": text})
+        _update(
+            worker, "worker", {"status": "blocked" if blocked else "active", "block_reason": text}
+        )
     return worker
 
 
@@ -252,8 +278,11 @@ def search_workers(q: str, limit: int = 200) -> peewee.ModelSelect:
     query = Worker.select().order_by(Worker.created_at.desc())
     if q:
         mobile = normalise_mobile(q) or q
-        query = query.where(Worker.name.contains(q) | Worker.mobile.contains(mobile)
-                            | (Worker.id_hash == identity.hash_id(q)))
+        query = query.where(
+            Worker.name.contains(q)
+            | Worker.mobile.contains(mobile)
+            | (Worker.id_hash == identity.hash_id(q))
+        )
     return query.limit(limit)
 
 
@@ -263,7 +292,10 @@ def normalise_stored_id_numbers() -> dict[str, list[str]]:
     A record whose normal form another record already holds is left as it is and named under
     "clashes": the same person registered twice, for staff to resolve."""
     done: dict[str, list[str]] = {"changed": [], "clashes": []}
-    models: list[tuple[str, type[Worker] | type[Employer]]] = [("worker", Worker), ("employer", Employer)]
+    models: list[tuple[str, type[Worker] | type[Employer]]] = [
+        ("worker", Worker),
+        ("employer", Employer),
+    ]
     with db.atomic():
         for entity, model in models:
             for row in model.select().where(model.id_cipher.is_null(False)).order_by(model.id):
@@ -272,7 +304,10 @@ def normalise_stored_id_numbers() -> dict[str, list[str]]:
                 new_hash = identity.hash_id(number)
                 if number == stored and new_hash == row.id_hash:
                     continue
-                if model.get_or_none((model.id_hash == new_hash) & (model.id != row.id)) is not None:
+                if (
+                    model.get_or_none((model.id_hash == new_hash) & (model.id != row.id))
+                    is not None
+                ):
                     done["clashes"].append(f"{entity}:{row.id}")
                     continue
                 row.id_cipher = identity.encrypt_id(number)
@@ -285,11 +320,15 @@ def register_employer(data: Mapping[str, Any], actor: Staff | None) -> Employer:
     """Register a person (resident ID) or organisation (credit code) that offers work."""
     data = _as_mapping(data)
     errs = FieldErrors()
-    kind = clean_choice(data.get("kind"), errs, "kind", "雇主类型", "Employer kind", catalog.EMPLOYER_KINDS)
+    kind = clean_choice(
+        data.get("kind"), errs, "kind", "雇主类型", "Employer kind", catalog.EMPLOYER_KINDS
+    )
     name = clean_text(data.get("name"), errs, "name", "名称", "Name", max_len=128)
     number = credit_code = None
     if kind == "person":
-        number = clean_resident_id(data.get("id_number"), errs, today=local_today(), min_age=EMPLOYER_MIN_AGE)
+        number = clean_resident_id(
+            data.get("id_number"), errs, today=local_today(), min_age=EMPLOYER_MIN_AGE
+        )
     elif kind == "organisation":
         credit_code = clean_credit_code(data.get("credit_code"), errs)
     contact = data.get("contact_name") or (name if kind == "person" else None)
@@ -326,15 +365,30 @@ def register_employer(data: Mapping[str, Any], actor: Staff | None) -> Employer:
             created_at=now,
             updated_at=now,
         )
-        fields = ("kind", "name", "id_hash", "id_masked", "credit_code", "contact_name", "mobile", "address",
-                  "blocked", "block_reason")
+        fields = (
+            "kind",
+            "name",
+            "id_hash",
+            "id_masked",
+            "credit_code",
+            "contact_name",
+            "mobile",
+            "address",
+            "blocked",
+            "block_reason",
+        )
         changelog.record(
-            "employer", employer.id, "create", {f: getattr(employer, f) for f in fields} | {"created_at": now}
+            "employer",
+            employer.id,
+            "create",
+            {f: getattr(employer, f) for f in fields} | {"created_at": now},
         )
     return employer
 
 
-def _set_employer_block(employer_id: str, blocked: bool, reason: str | None, actor: Staff | None) -> Employer:
+def _set_employer_block(
+    employer_id: str, blocked: bool, reason: str | None, actor: Staff | None
+) -> Employer:
     text = _block_reason(reason, blocked, actor)
     with db.writing():
         employer = get_or_404(Employer, employer_id, "该雇主", "Employer")
@@ -367,7 +421,9 @@ def check_in_worker(worker_id: str, actor: Staff | None) -> Presence:
     with db.atomic():
         worker = get_or_404(Worker, worker_id, "该劳动者", "Worker")
         if worker.status != "active":
-            raise Conflict("worker_blocked", "该劳动者已被暂停派工", "This worker is blocked from dispatch")
+            raise Conflict(
+                "worker_blocked", "该劳动者已被暂停派工", "This worker is blocked from dispatch"
+            )
         presence = Presence.get_or_none((Presence.worker == worker) & (Presence.day == day))
         if presence is not None and presence.checked_out_at is None:
             return presence
@@ -395,20 +451,37 @@ def reveal_id_number(entity: str, entity_id: str, actor: Staff | None, purpose: 
     models: dict[str, type[Worker] | type[Employer]] = {"worker": Worker, "employer": Employer}
     model = models.get(entity) if isinstance(entity, str) else None
     if model is None:
-        errs.add("entity", "unknown_choice", "只能查看劳动者或雇主的证件号", "Entity must be worker or employer")
+        errs.add(
+            "entity",
+            "unknown_choice",
+            "只能查看劳动者或雇主的证件号",
+            "Entity must be worker or employer",
+        )
     reason = clean_text(purpose, errs, "purpose", "查看用途", "Purpose", max_len=200)
     errs.raise_if_any()
     assert model is not None
     with db.atomic():
         row = get_or_404(model, entity_id, "该记录", "Record")
         if row.id_cipher is None:
-            raise Conflict("no_id_number", "该雇主登记的是统一社会信用代码，没有身份证号", "This employer has no ID number")
+            raise Conflict(
+                "no_id_number",
+                "该雇主登记的是统一社会信用代码，没有身份证号",
+                "This employer has no ID number",
+            )
         number = identity.decrypt_id(row.id_cipher)
-        access = IdAccess.create(staff=staff, entity=entity, entity_id=row.id, purpose=reason, at=clock.now())
+        access = IdAccess.create(
+            staff=staff, entity=entity, entity_id=row.id, purpose=reason, at=clock.now()
+        )
         changelog.record(
             "id_access",
             access.id,
             "create",
-            {"staff": staff.username, "entity": entity, "entity_id": row.id, "purpose": reason, "at": access.at},
+            {
+                "staff": staff.username,
+                "entity": entity,
+                "entity_id": row.id,
+                "purpose": reason,
+                "at": access.at,
+            },
         )
     return number

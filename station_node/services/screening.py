@@ -57,11 +57,18 @@ def _text_reason(kind: str, findings: list[Finding]) -> dict[str, Any]:
         f"“{f.phrase}”，原文“{f.quote}”" + ("（谐音）" if f.homophone else "") for f in findings[:3]
     )
     en = "; ".join(
-        f"\u201c{f.phrase}\u201d, written \u201c{f.quote}\u201d" + (" (homophone)" if f.homophone else "")
+        f"\u201c{f.phrase}\u201d, written \u201c{f.quote}\u201d"
+        + (" (homophone)" if f.homophone else "")
         for f in findings[:3]
     )
     template_zh, template_en = _MESSAGES[kind]
-    return _reason(kind, template_zh.format(zh=zh), template_en.format(en=en), matched=phrases, evidence=evidence)
+    return _reason(
+        kind,
+        template_zh.format(zh=zh),
+        template_en.format(en=en),
+        matched=phrases,
+        evidence=evidence,
+    )
 
 
 def _as_int(value: Any) -> int | None:

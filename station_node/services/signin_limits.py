@@ -54,16 +54,27 @@ class TooManyAttempts(KuaigongError):
         what_zh = "已暂时锁定" if locked else "请稍候再试"
         what_en = "Sign-in is locked for now" if locked else "Please wait before trying again"
         if kind == "kiosk":
-            zh = (f"登录失败次数太多，{what_zh}。请在 {when_zh}后（{local} 以后）再试，"
-                  "或请服务台工作人员帮您登录。")
-            en = (f"Too many failed sign-ins. {what_en}: try again in {when_en} (after {local} "
-                  "station time), or ask the staff at the desk for help.")
+            zh = (
+                f"登录失败次数太多，{what_zh}。请在 {when_zh}后（{local} 以后）再试，"
+                "或请服务台工作人员帮您登录。"
+            )
+            en = (
+                f"Too many failed sign-ins. {what_en}: try again in {when_en} (after {local} "
+                "station time), or ask the staff at the desk for help."
+            )
         else:
             zh = f"登录失败次数太多，{what_zh}。请在 {when_zh}后（{local} 以后）再试，或请驿站管理员解锁。"
-            en = (f"Too many failed sign-ins. {what_en}: try again in {when_en} (after {local} "
-                  "station time), or ask a station admin to unlock it.")
-        super().__init__("too_many_attempts", zh, en, status=429,
-                         details={"retry_after": waiting.seconds, "locked": locked})
+            en = (
+                f"Too many failed sign-ins. {what_en}: try again in {when_en} (after {local} "
+                "station time), or ask a station admin to unlock it."
+            )
+        super().__init__(
+            "too_many_attempts",
+            zh,
+            en,
+            status=429,
+            details={"retry_after": waiting.seconds, "locked": locked},
+        )
         self.retry_after = waiting.seconds
 
 
@@ -78,9 +89,14 @@ class Attempt:
 
 
 def _row(kind: str, scope: str, key: str, label: str) -> SigninThrottle:
-    SigninThrottle.insert(kind=kind, scope=scope, key=key, label=label[:64]).on_conflict_ignore().execute()
-    return SigninThrottle.get((SigninThrottle.kind == kind) & (SigninThrottle.scope == scope)
-                              & (SigninThrottle.key == key))
+    SigninThrottle.insert(
+        kind=kind, scope=scope, key=key, label=label[:64]
+    ).on_conflict_ignore().execute()
+    return SigninThrottle.get(
+        (SigninThrottle.kind == kind)
+        & (SigninThrottle.scope == scope)
+        & (SigninThrottle.key == key)
+    )
 
 
 def address_key(address: str | None) -> str:
@@ -111,7 +127,9 @@ def succeeded(attempt: Attempt) -> None:
     """The credentials were right: clear the account's count and take back the address's."""
     with db.atomic():
         if "account" in attempt.keys:
-            SigninThrottle.delete().where(_where(attempt.kind, "account", attempt.keys["account"])).execute()
+            SigninThrottle.delete().where(
+                _where(attempt.kind, "account", attempt.keys["account"])
+            ).execute()
         row = SigninThrottle.get_or_none(_where(attempt.kind, "address", attempt.keys["address"]))
         if row is None:
             return
@@ -138,8 +156,9 @@ class Outcome(Generic[T]):
     wait: TooManyAttempts | None = None  # wrong credentials, and the next try must wait
 
 
-def guarded(kind: str, account: tuple[str, str] | None, address: str | None,
-            check: Callable[[], T | None]) -> Outcome[T]:
+def guarded(
+    kind: str, account: tuple[str, str] | None, address: str | None, check: Callable[[], T | None]
+) -> Outcome[T]:
     """Count the attempt, run `check` (the credentials' own test) unless blocked, settle it."""
     try:
         attempt = begin(kind, account, address)
@@ -153,7 +172,11 @@ def guarded(kind: str, account: tuple[str, str] | None, address: str | None,
 
 
 def _where(kind: str, scope: str, key: str) -> peewee.Expression:
-    return (SigninThrottle.kind == kind) & (SigninThrottle.scope == scope) & (SigninThrottle.key == key)
+    return (
+        (SigninThrottle.kind == kind)
+        & (SigninThrottle.scope == scope)
+        & (SigninThrottle.key == key)
+    )
 
 
 def _entity_id(row: SigninThrottle) -> str:
@@ -164,8 +187,12 @@ def _record(row: SigninThrottle, fields: dict[str, object]) -> None:
     """Append an audit entry; a station whose log is paused still keeps the lock itself."""
     try:
         with db.atomic():
-            changelog.record(AUDIT_ENTITY, _entity_id(row), "update", {
-                "kind": row.kind, "scope": row.scope, "label": row.label, **fields})
+            changelog.record(
+                AUDIT_ENTITY,
+                _entity_id(row),
+                "update",
+                {"kind": row.kind, "scope": row.scope, "label": row.label, **fields},
+            )
     except KuaigongError as exc:
         log.warning("sign-in audit entry not written: %s", exc)
 
@@ -187,16 +214,31 @@ def unlock(row_id: int, actor: Staff) -> SigninThrottle:
     with db.atomic():
         row = get_or_404(SigninThrottle, row_id, "该登录限制", "Sign-in block")
         SigninThrottle.delete().where(SigninThrottle.id == row.id).execute()
-        changelog.record(AUDIT_ENTITY, _entity_id(row), "update", {
-            "kind": row.kind, "scope": row.scope, "label": row.label, "event": "unlocked",
-            "by": actor.username, "failures": row.failures, "until": row.blocked_until})
+        changelog.record(
+            AUDIT_ENTITY,
+            _entity_id(row),
+            "update",
+            {
+                "kind": row.kind,
+                "scope": row.scope,
+                "label": row.label,
+                "event": "unlocked",
+                "by": actor.username,
+                "failures": row.failures,
+                "until": row.blocked_until,
+            },
+        )
     return row
 
 
 def audit_trail(limit: int = 50) -> list[dict[str, object]]:
     """The latest lock and unlock entries of the change log, newest first."""
-    rows = (ChangeEntry.select().where(ChangeEntry.entity == AUDIT_ENTITY)
-            .order_by(ChangeEntry.seq.desc()).limit(limit))
+    rows = (
+        ChangeEntry.select()
+        .where(ChangeEntry.entity == AUDIT_ENTITY)
+        .order_by(ChangeEntry.seq.desc())
+        .limit(limit)
+    )
     trail = []
     for row in rows:
         entry = {"at": row.created_at, **row.fields}

@@ -69,7 +69,9 @@ def create_staff(username: str, display_name: str, role: str, password: str) -> 
     token = secrets.token_urlsafe(32)
     with db.atomic():
         if Staff.get_or_none(Staff.username == username) is not None:
-            raise Conflict("staff_exists", f"用户名 {username} 已存在", f"Username {username} is taken")
+            raise Conflict(
+                "staff_exists", f"用户名 {username} 已存在", f"Username {username} is taken"
+            )
         try:
             staff = Staff.create(
                 username=username,

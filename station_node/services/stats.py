@@ -49,7 +49,9 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def range_stats(since: dt.datetime | None, until: dt.datetime | None, now: dt.datetime | None = None) -> dict[str, Any]:
+def range_stats(
+    since: dt.datetime | None, until: dt.datetime | None, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """The station's figures for records made in [since, until) (None: unbounded)."""
     now = now or clock.now()
     by_status = dict.fromkeys(JOB_STATUSES, 0)
@@ -60,15 +62,19 @@ def range_stats(since: dt.datetime | None, until: dt.datetime | None, now: dt.da
     ):
         by_status[status] = count
     dispatched = _tuples(
-        Job.select(Job.dispatch_started_at, Job.filled_at, Job.status)
-        .where(_within(Job.dispatch_started_at, since, until))
+        Job.select(Job.dispatch_started_at, Job.filled_at, Job.status).where(
+            _within(Job.dispatch_started_at, since, until)
+        )
     )
     seconds = [
-        (filled - started).total_seconds() for started, filled, _ in dispatched if filled is not None
+        (filled - started).total_seconds()
+        for started, filled, _ in dispatched
+        if filled is not None
     ]
     # A job still being filled inside the target window has not missed it yet: leave it out.
     decided = [
-        row for row in dispatched
+        row
+        for row in dispatched
         if row[1] is not None or (now - row[0]).total_seconds() >= TARGET_SECONDS
     ]
     fast = sum(1 for s in seconds if s <= TARGET_SECONDS)
@@ -86,7 +92,9 @@ def range_stats(since: dt.datetime | None, until: dt.datetime | None, now: dt.da
         "until": until,
         "registrations": {
             "workers": Worker.select().where(_within(Worker.created_at, since, until)).count(),
-            "employers": Employer.select().where(_within(Employer.created_at, since, until)).count(),
+            "employers": Employer.select()
+            .where(_within(Employer.created_at, since, until))
+            .count(),
         },
         "postings": {"total": sum(by_status.values()), "by_status": by_status},
         "dispatched_jobs": len(dispatched),

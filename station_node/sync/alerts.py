@@ -19,11 +19,15 @@ from sync_protocol.signed import sign
 KINDS = ("entry_altered", "log_restored", "reset_carried")
 
 
-def signed_alert(station: str, ident: str, kind: str, details: dict[str, Any], time_ms: int,
-                 key: sp.SigningKey) -> bytes:
+def signed_alert(
+    station: str, ident: str, kind: str, details: dict[str, Any], time_ms: int, key: sp.SigningKey
+) -> bytes:
     """The station-signed alert bytes."""
-    return sign("alert", {"station": station, "time": time_ms, "id": ident, "kind": kind,
-                          "details": details}, key)
+    return sign(
+        "alert",
+        {"station": station, "time": time_ms, "id": ident, "kind": kind, "details": details},
+        key,
+    )
 
 
 def send_pending(station: str, key: sp.SigningKey, client: HubClient, time_ms: int) -> int:
@@ -33,16 +37,24 @@ def send_pending(station: str, key: sp.SigningKey, client: HubClient, time_ms: i
         if alert.get("sent"):
             continue
         body = signed_alert(station, alert["id"], alert["kind"], alert["details"], time_ms, key)
-        response = client._call("POST", f"/stations/{station}/alerts", data=body,
-                                headers={"Content-Type": "application/octet-stream"})
+        response = client._call(
+            "POST",
+            f"/stations/{station}/alerts",
+            data=body,
+            headers={"Content-Type": "application/octet-stream"},
+        )
         if response.status_code not in (200, 201):
             try:
                 error = response.json().get("error") or {}
             except ValueError:
                 error = {}
-            raise SyncError("alert_refused", f"市级中心拒收了本站的告警：{error.get('message_zh') or error.get('code')}",
-                            f"The hub refused our alert: {error.get('message_en') or error.get('code')}",
-                            details={"alert": alert["id"]}, status=409)
+            raise SyncError(
+                "alert_refused",
+                f"市级中心拒收了本站的告警：{error.get('message_zh') or error.get('code')}",
+                f"The hub refused our alert: {error.get('message_en') or error.get('code')}",
+                details={"alert": alert["id"]},
+                status=409,
+            )
         state.alert_sent(alert["id"])
         sent += 1
     return sent
@@ -56,8 +68,14 @@ def try_send(station: str, key: sp.SigningKey, client: HubClient, time_ms: int) 
     except HubUnreachable:
         return 0
     except SyncError as exc:
-        state.update_status(alert_error={"code": exc.code, "zh": exc.message_zh, "en": exc.message_en,
-                                         "alert": exc.details.get("alert")})
+        state.update_status(
+            alert_error={
+                "code": exc.code,
+                "zh": exc.message_zh,
+                "en": exc.message_en,
+                "alert": exc.details.get("alert"),
+            }
+        )
         return 0
     state.update_status(alert_error=None)
     return sent

@@ -51,20 +51,30 @@ def backup(app: Flask, target: str | Path) -> dict[str, Any]:
     folder = state.data_dir(app)
     source_path = db.database_path(app)
     if not source_path.exists():
-        raise SyncError("no_database", f"找不到驿站数据库：{source_path}",
-                        f"The station database {source_path} does not exist", status=404)
+        raise SyncError(
+            "no_database",
+            f"找不到驿站数据库：{source_path}",
+            f"The station database {source_path} does not exist",
+            status=404,
+        )
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         copy = Path(tmp) / DB_NAME
         _online_copy(source_path, copy)
         head = _head_of(copy)
-        manifest = {"format": FORMAT, "version": VERSION, "station": _station_of(app),
-                    "created_at": clock.now().replace(microsecond=0, tzinfo=dt.UTC).isoformat(),
-                    "head": head}
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "station": _station_of(app),
+            "created_at": clock.now().replace(microsecond=0, tzinfo=dt.UTC).isoformat(),
+            "head": head,
+        }
         partial = Path(tmp) / "backup.zip"
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, sort_keys=True))
+            archive.writestr(
+                "manifest.json", json.dumps(manifest, ensure_ascii=False, sort_keys=True)
+            )
             archive.write(copy, DB_NAME)
             for path in sorted((folder / "keys").glob("*")):
                 if path.is_file() and not path.name.endswith(".tmp"):
@@ -94,8 +104,10 @@ def _head_of(path: Path) -> dict[str, Any]:
     """The log's last row (row seq, epoch) and how many rows the copy holds."""
     con = sqlite3.connect(path)
     try:
-        row = con.execute(f'SELECT "seq", "epoch" FROM "{ChangeEntry._meta.table_name}" '
-                          'ORDER BY "seq" DESC LIMIT 1').fetchone()
+        row = con.execute(
+            f'SELECT "seq", "epoch" FROM "{ChangeEntry._meta.table_name}" '
+            'ORDER BY "seq" DESC LIMIT 1'
+        ).fetchone()
     except sqlite3.Error:
         row = None
     finally:
@@ -118,16 +130,23 @@ def restore(app: Flask, source: str | Path) -> dict[str, Any]:
     try:
         archive = zipfile.ZipFile(source)
     except (OSError, zipfile.BadZipFile) as exc:
-        raise SyncError("bad_backup", "备份文件无法读取（不是驿站备份或已损坏）",
-                        f"The backup file cannot be read ({exc})", status=422) from None
+        raise SyncError(
+            "bad_backup",
+            "备份文件无法读取（不是驿站备份或已损坏）",
+            f"The backup file cannot be read ({exc})",
+            status=422,
+        ) from None
     with archive:
         manifest = _manifest(archive)
         enrolled = state.enrolment(app)
         if enrolled is not None and manifest.get("station") not in (enrolled.station_id, None):
-            raise SyncError("backup_other_station",
-                            f"该备份属于驿站 {manifest.get('station')}，不是本站 {enrolled.station_id}",
-                            f"This backup is of station {manifest.get('station')}, not of "
-                            f"{enrolled.station_id}", status=409)
+            raise SyncError(
+                "backup_other_station",
+                f"该备份属于驿站 {manifest.get('station')}，不是本站 {enrolled.station_id}",
+                f"This backup is of station {manifest.get('station')}, not of "
+                f"{enrolled.station_id}",
+                status=409,
+            )
         target = db.database_path(app)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".restoring")
@@ -156,14 +175,26 @@ def _manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
         manifest = json.loads(archive.read("manifest.json"))
         archive.getinfo(DB_NAME)
     except (KeyError, ValueError):
-        raise SyncError("bad_backup", "备份文件不完整（缺少清单或数据库）",
-                        "The backup file lacks its manifest or database", status=422) from None
+        raise SyncError(
+            "bad_backup",
+            "备份文件不完整（缺少清单或数据库）",
+            "The backup file lacks its manifest or database",
+            status=422,
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise SyncError("bad_backup", "这不是快工驿站的备份文件", "This is not a Kuaigong station backup",
-                        status=422)
+        raise SyncError(
+            "bad_backup",
+            "这不是快工驿站的备份文件",
+            "This is not a Kuaigong station backup",
+            status=422,
+        )
     if int(manifest.get("version") or 0) > VERSION:
-        raise SyncError("backup_too_new", "备份文件来自更新版本的软件，请先升级",
-                        "The backup was made by a newer version; upgrade first", status=422)
+        raise SyncError(
+            "backup_too_new",
+            "备份文件来自更新版本的软件，请先升级",
+            "The backup was made by a newer version; upgrade first",
+            status=422,
+        )
     return manifest
 
 
@@ -174,7 +205,11 @@ def _missing_files(archive: zipfile.ZipFile, folder: Path) -> list[str]:
         if name in ("manifest.json", DB_NAME) or name.endswith("/"):
             continue
         parts = Path(name).parts
-        if ".." in parts or Path(name).is_absolute() or parts[0] not in ("keys", "sync", "config.py"):
+        if (
+            ".." in parts
+            or Path(name).is_absolute()
+            or parts[0] not in ("keys", "sync", "config.py")
+        ):
             continue
         path = folder / name
         if path.exists():
@@ -204,8 +239,13 @@ def _note_restore() -> dict[str, Any]:
     pending = client.pending_count()
     if enr is not None:
         state.update_status(pending=pending, blocked="restored" if behind else None)
-    return {"epoch": h.epoch, "head_seq": h.seq, "receipt_seq": receipt.seq if receipt else 0,
-            "behind_hub": behind, "pending": pending}
+    return {
+        "epoch": h.epoch,
+        "head_seq": h.seq,
+        "receipt_seq": receipt.seq if receipt else 0,
+        "behind_hub": behind,
+        "pending": pending,
+    }
 
 
 # -- the hub's epoch reset carries what the hub does not hold -----------------------------------
@@ -229,16 +269,28 @@ def carry_into_epoch(reset: sp.EpochReset, fields: dict[str, Any]) -> int:
         row.epoch, row.prev_hash = reset.epoch, prev
         prev = row.entry_hash = sp.entry_hash(changelog.encode_row(row, enr.station_id, bases))
         ChangeEntry.update(epoch=row.epoch, prev_hash=row.prev_hash, entry_hash=prev).where(
-            ChangeEntry.seq == row.seq).execute()
+            ChangeEntry.seq == row.seq
+        ).execute()
     state.clear_restore_mark()
     if carried:
-        state.note_alert("reset_carried", f"{reset.epoch}", {
-            "epoch": reset.epoch, "carried": len(carried), "first_seq": reset.base_seq + 1,
-            "last_seq": reset.base_seq + len(carried), "from_epoch": old, "after_seq": agreed})
+        state.note_alert(
+            "reset_carried",
+            f"{reset.epoch}",
+            {
+                "epoch": reset.epoch,
+                "carried": len(carried),
+                "first_seq": reset.base_seq + 1,
+                "last_seq": reset.base_seq + len(carried),
+                "from_epoch": old,
+                "after_seq": agreed,
+            },
+        )
     return len(carried)
 
 
-def _report_altered(rows: list[ChangeEntry], station: str, bases: dict[str, int], epoch: int) -> None:
+def _report_altered(
+    rows: list[ChangeEntry], station: str, bases: dict[str, int], epoch: int
+) -> None:
     """A carried row changed after it was logged is carried as it reads, and the hub is told."""
     for row in rows:
         try:
@@ -247,14 +299,32 @@ def _report_altered(rows: list[ChangeEntry], station: str, bases: dict[str, int]
             digest = f"unencodable: {exc.detail}"
         if digest != row.entry_hash:
             seq = changelog.protocol_seq(row, bases)
-            state.note_alert("entry_altered", f"{epoch}:{seq}:{digest}", {
-                "epoch": epoch, "seq": seq, "pushed": False, "carried": True, "entity": row.entity,
-                "entity_id": row.entity_id, "op": row.op, "fields": row.fields,
-                "stored_hash": row.entry_hash, "computed_hash": digest, "problem": "hash"})
+            state.note_alert(
+                "entry_altered",
+                f"{epoch}:{seq}:{digest}",
+                {
+                    "epoch": epoch,
+                    "seq": seq,
+                    "pushed": False,
+                    "carried": True,
+                    "entity": row.entity,
+                    "entity_id": row.entity_id,
+                    "op": row.op,
+                    "fields": row.fields,
+                    "stored_hash": row.entry_hash,
+                    "computed_hash": digest,
+                    "problem": "hash",
+                },
+            )
 
 
-def _agreed_seq(rows: list[ChangeEntry], old: int, bases: dict[str, int], reset: sp.EpochReset,
-                fields: dict[str, Any]) -> int:
+def _agreed_seq(
+    rows: list[ChangeEntry],
+    old: int,
+    bases: dict[str, int],
+    reset: sp.EpochReset,
+    fields: dict[str, Any],
+) -> int:
     """The last seq of our old epoch that the hub holds as we do; everything after is carried.
 
     In order: our entry at the reset's base has the hub's hash (all up to it held); the hub names

@@ -65,11 +65,20 @@ def session_for(enr: state.Enrolment, key: sp.SigningKey) -> sp.StationSession:
     # ahead and was set right keeps its entries' future stamps, and a checkpoint must not sign
     # earlier than the entries under it.
     clock_ = sp.HybridClock(enr.station_id, sp.Hlc(*max(acked.hlc_floor, outbox.newest_hlc())))
-    session = sp.StationSession(enr.station_id, enr.hub_id, key, enr.hub_keys(), clock_,
-                                receipt=receipt, hub_head=decisions.hub_head(enr.hub_id),
-                                limits=PUSH_LIMITS)
+    session = sp.StationSession(
+        enr.station_id,
+        enr.hub_id,
+        key,
+        enr.hub_keys(),
+        clock_,
+        receipt=receipt,
+        hub_head=decisions.hub_head(enr.hub_id),
+        limits=PUSH_LIMITS,
+    )
     if receipt is None and last.epoch > 1:
-        session.receipt = sp.Receipt(enr.station_id, last.epoch, 0, sp.GENESIS_HASH, enr.hub_id, 0, 0)
+        session.receipt = sp.Receipt(
+            enr.station_id, last.epoch, 0, sp.GENESIS_HASH, enr.hub_id, 0, 0
+        )
     return session
 
 
@@ -83,9 +92,12 @@ def sync_once(app: Flask, client: HubClient | None = None) -> Outcome:
         enr = state.enrolment()
         key = state.signing_key()
         if enr is None or key is None:
-            raise SyncError("not_enrolled", "本站尚未在市级中心注册（kuaigong station enroll）",
-                            "This station is not enrolled with a hub (kuaigong station enroll)",
-                            status=409)
+            raise SyncError(
+                "not_enrolled",
+                "本站尚未在市级中心注册（kuaigong station enroll）",
+                "This station is not enrolled with a hub (kuaigong station enroll)",
+                status=409,
+            )
         lock = _lock(app)
         if not lock.acquire(timeout=60):
             raise SyncError("sync_busy", "同步正在进行中", "A sync is already running", status=409)
@@ -100,9 +112,15 @@ def sync_once(app: Flask, client: HubClient | None = None) -> Outcome:
             raise
         finally:
             lock.release()
-        state.update_status(reachable=True, last_ok_at=_now_text(), last_error=None,
-                            accepted_seq=outcome.accepted_seq, hub_seq=outcome.hub_seq,
-                            blocked=outcome.blocked, pending=pending_count())
+        state.update_status(
+            reachable=True,
+            last_ok_at=_now_text(),
+            last_error=None,
+            accepted_seq=outcome.accepted_seq,
+            hub_seq=outcome.hub_seq,
+            blocked=outcome.blocked,
+            pending=pending_count(),
+        )
         return outcome
 
 
@@ -164,7 +182,9 @@ def _round(enr: state.Enrolment, key: sp.SigningKey, client: HubClient) -> Outco
     outcome.accepted_seq = receipt.seq if receipt else 0
     outcome.hub_seq = session.hub_head.seq
     if failure is not None:
-        state.update_status(blocked=outcome.blocked, pending=pending_count(), hub_seq=outcome.hub_seq)
+        state.update_status(
+            blocked=outcome.blocked, pending=pending_count(), hub_seq=outcome.hub_seq
+        )
         raise failure
     return outcome
 
@@ -205,23 +225,39 @@ def _note_altered(enr: state.Enrolment, exc: SyncError) -> SyncError | None:
     receipt = state.acked().receipt
     pushed = receipt is not None and receipt.epoch == h.epoch and seq <= receipt.seq
     row = ChangeEntry.get_or_none(ChangeEntry.seq == int(h.bases.get(str(h.epoch), 0)) + seq)
-    details: dict[str, Any] = {"epoch": h.epoch, "seq": seq, "pushed": pushed, "problem": exc.message_en}
+    details: dict[str, Any] = {
+        "epoch": h.epoch,
+        "seq": seq,
+        "pushed": pushed,
+        "problem": exc.message_en,
+    }
     if row is not None:
-        details.update(entity=row.entity, entity_id=row.entity_id, op=row.op, fields=row.fields,
-                       stored_hash=row.entry_hash, prev_hash=row.prev_hash,
-                       hlc=[row.hlc_wall, row.hlc_counter])
+        details.update(
+            entity=row.entity,
+            entity_id=row.entity_id,
+            op=row.op,
+            fields=row.fields,
+            stored_hash=row.entry_hash,
+            prev_hash=row.prev_hash,
+            hlc=[row.hlc_wall, row.hlc_counter],
+        )
         try:
-            details["computed_hash"] = sp.entry_hash(changelog.encode_row(row, enr.station_id, h.bases))
+            details["computed_hash"] = sp.entry_hash(
+                changelog.encode_row(row, enr.station_id, h.bases)
+            )
         except sp.ProtocolError as err:
             details["computed_hash"] = f"unencodable: {err.detail}"
     key = f"{h.epoch}:{seq}:{details.get('computed_hash', '')}"
     state.note_alert("entry_altered", key, details)
-    state.update_status(altered={"seq": seq, "pushed": pushed, "zh": exc.message_zh, "en": exc.message_en})
+    state.update_status(
+        altered={"seq": seq, "pushed": pushed, "zh": exc.message_zh, "en": exc.message_en}
+    )
     return None if pushed else exc
 
 
-def _push_or_note(enr: state.Enrolment, session: sp.StationSession, client: HubClient,
-                  outcome: Outcome) -> SyncError | None:
+def _push_or_note(
+    enr: state.Enrolment, session: sp.StationSession, client: HubClient, outcome: Outcome
+) -> SyncError | None:
     """Push; a refusal is returned (the pull still runs). A fork means our log went on apart
     from the hub's copy (a restore): note where, and hold our entries for the hub's reset."""
     h = outbox.head()
@@ -250,9 +286,18 @@ def _note_paused(h: outbox.Head, check: sp.RestoreCheck, reason: str) -> None:
             state.mark_restored(h.epoch, h.seq, h.hash, reason)
         mark = state.restore_mark() or {}
     receipt = state.acked().receipt
-    state.note_alert("log_restored", f"{mark.get('epoch')}:{mark.get('seq')}:{reason}", {
-        "reason": reason, "epoch": h.epoch, "head_seq": h.seq, "went_on_after": mark.get("seq"),
-        "receipt": [receipt.epoch, receipt.seq] if receipt else None, "pending": pending_count()})
+    state.note_alert(
+        "log_restored",
+        f"{mark.get('epoch')}:{mark.get('seq')}:{reason}",
+        {
+            "reason": reason,
+            "epoch": h.epoch,
+            "head_seq": h.seq,
+            "went_on_after": mark.get("seq"),
+            "receipt": [receipt.epoch, receipt.seq] if receipt else None,
+            "pending": pending_count(),
+        },
+    )
 
 
 def _store_reply(session: sp.StationSession, body: dict[str, Any], outcome: Outcome) -> sp.Receipt:
@@ -260,8 +305,12 @@ def _store_reply(session: sp.StationSession, body: dict[str, Any], outcome: Outc
     try:
         receipt = session.receive_reply(body["receipt"].encode(), wall)
     except (sp.ProtocolError, AttributeError) as exc:
-        raise SyncError("bad_receipt", "市级中心的回执签名无效，已停止同步",
-                        f"The hub's receipt does not verify ({exc}); sync stopped", status=502) from None
+        raise SyncError(
+            "bad_receipt",
+            "市级中心的回执签名无效，已停止同步",
+            f"The hub's receipt does not verify ({exc}); sync stopped",
+            status=502,
+        ) from None
     assert isinstance(receipt, sp.Receipt)
     state.save_acked(session.receipt, (receipt.hub_time, 0))
     if "rejection" in body:
@@ -271,9 +320,14 @@ def _store_reply(session: sp.StationSession, body: dict[str, Any], outcome: Outc
             rejection = None
         error = body.get("error") or {}
         outcome.rejection = {
-            "reason": rejection.reason.value if isinstance(rejection, sp.Rejection) else error.get("code"),
+            "reason": rejection.reason.value
+            if isinstance(rejection, sp.Rejection)
+            else error.get("code"),
             "detail": rejection.detail if isinstance(rejection, sp.Rejection) else "",
-            "zh": error.get("message"), "en": error.get("message_en"), "at": _now_text()}
+            "zh": error.get("message"),
+            "en": error.get("message_en"),
+            "at": _now_text(),
+        }
         state.update_status(rejection=outcome.rejection)
     return receipt
 
@@ -283,13 +337,18 @@ def runs(raws: list[bytes], first: int) -> list[list[bytes]]:
     try:
         return [list(run) for run in sp.chunk(raws, PUSH_LIMITS)]
     except sp.LocalProtocolError as exc:
-        raise SyncError("entry_oversized",
-                        f"第 {first} 条起有一条变更记录超过单条上限（{PUSH_LIMITS.max_entry_bytes} 字节），无法上传；请联系技术支持",
-                        f"An entry from {first} on is larger than {PUSH_LIMITS.max_entry_bytes} bytes and "
-                        f"cannot be sent ({exc.detail})", status=409) from None
+        raise SyncError(
+            "entry_oversized",
+            f"第 {first} 条起有一条变更记录超过单条上限（{PUSH_LIMITS.max_entry_bytes} 字节），无法上传；请联系技术支持",
+            f"An entry from {first} on is larger than {PUSH_LIMITS.max_entry_bytes} bytes and "
+            f"cannot be sent ({exc.detail})",
+            status=409,
+        ) from None
 
 
-def _push(enr: state.Enrolment, session: sp.StationSession, client: HubClient, outcome: Outcome) -> None:
+def _push(
+    enr: state.Enrolment, session: sp.StationSession, client: HubClient, outcome: Outcome
+) -> None:
     while True:
         h = outbox.head()
         planned = session.next_push(h.epoch, h.seq)
@@ -299,13 +358,22 @@ def _push(enr: state.Enrolment, session: sp.StationSession, client: HubClient, o
         for run in runs(raws, planned[0]):
             before = session.receipt.seq if session.receipt else 0
             batch = session.build_push(run, wall_ms())
-            _status, body = client.push(enr.station_id, batch, h.seq - before, wall_ms(), session.key)
+            _status, body = client.push(
+                enr.station_id, batch, h.seq - before, wall_ms(), session.key
+            )
             receipt = _store_reply(session, body, outcome)
-            if outcome.rejection is not None and body.get("verdict") not in ("apply", "replay", "gap"):
-                raise SyncError(str(outcome.rejection.get("reason") or "rejected"),
-                                f"市级中心拒收了本站的数据：{outcome.rejection.get('zh') or ''}",
-                                f"The hub refused our batch: {outcome.rejection.get('en') or ''}",
-                                details=outcome.rejection, status=409)
+            if outcome.rejection is not None and body.get("verdict") not in (
+                "apply",
+                "replay",
+                "gap",
+            ):
+                raise SyncError(
+                    str(outcome.rejection.get("reason") or "rejected"),
+                    f"市级中心拒收了本站的数据：{outcome.rejection.get('zh') or ''}",
+                    f"The hub refused our batch: {outcome.rejection.get('en') or ''}",
+                    details=outcome.rejection,
+                    status=409,
+                )
             state.update_status(rejection=None)
             outcome.batches += 1
             if receipt.seq <= before:
@@ -317,21 +385,30 @@ def _push(enr: state.Enrolment, session: sp.StationSession, client: HubClient, o
                 return  # the hub holds more than we do: restore check follows
 
 
-def _pull(enr: state.Enrolment, session: sp.StationSession, client: HubClient, outcome: Outcome,
-          blocked: bool) -> None:
+def _pull(
+    enr: state.Enrolment,
+    session: sp.StationSession,
+    client: HubClient,
+    outcome: Outcome,
+    blocked: bool,
+) -> None:
     for _ in range(10_000):
         after = session.hub_head.seq
         h = outbox.head()  # told to the hub, which notices a station whose database went back
         hub_now = client.hub_time_ms or wall_ms()
-        auth = sign("request", {"after": after, "station": enr.station_id, "time": hub_now},
-                    session.key).hex()
+        auth = sign(
+            "request", {"after": after, "station": enr.station_id, "time": hub_now}, session.key
+        ).hex()
         try:
             page = client.pull(enr.station_id, after, PULL_PAGE, auth, head=(h.epoch, h.seq))
         except HubRefused as exc:
             if exc.code == "after_beyond_head":
-                raise SyncError("hub_log_ahead", "本站记录的中心日志比中心还新：中心可能换了数据库，请联系管理员",
-                                "We hold more of the hub log than the hub has; ask the hub admin",
-                                status=409) from None
+                raise SyncError(
+                    "hub_log_ahead",
+                    "本站记录的中心日志比中心还新：中心可能换了数据库，请联系管理员",
+                    "We hold more of the hub log than the hub has; ask the hub admin",
+                    status=409,
+                ) from None
             raise
         batch = page.get("batch")
         if batch:
@@ -340,9 +417,12 @@ def _pull(enr: state.Enrolment, session: sp.StationSession, client: HubClient, o
             if isinstance(verdict, sp.Apply):
                 for item in verdict.entries:
                     outcome.notes.append(decisions.apply_entry(item, blocked))
-                    if blocked and item.entry.entity == "station" and \
-                            item.entry.fields.get("decision") == "reset_epoch" and \
-                            item.entry.entity_id == enr.station_id:
+                    if (
+                        blocked
+                        and item.entry.entity == "station"
+                        and item.entry.fields.get("decision") == "reset_epoch"
+                        and item.entry.entity_id == enr.station_id
+                    ):
                         blocked = False
                         decisions.run_deferred()
                 session.commit_hub(verdict, now)
@@ -352,7 +432,11 @@ def _pull(enr: state.Enrolment, session: sp.StationSession, client: HubClient, o
                 outcome.pulled += len(verdict.entries)
             elif not isinstance(verdict, sp.Replay):
                 reason = getattr(verdict, "reason", "fork")
-                raise SyncError("hub_log_refused", f"市级中心日志未通过验证（{reason}），已停止同步",
-                                f"The hub log did not verify ({reason}); sync stopped", status=502)
+                raise SyncError(
+                    "hub_log_refused",
+                    f"市级中心日志未通过验证（{reason}），已停止同步",
+                    f"The hub log did not verify ({reason}); sync stopped",
+                    status=502,
+                )
         if not page.get("more"):
             return

@@ -23,7 +23,13 @@ from station_node.models import Assignment, Employer, Staff, Worker
 from station_node.sync import outbox
 
 # What applying a hub entry did here, the first word of its stored outcome (see `_did`).
-APPLIED, NOTHING_HERE, NOT_OURS, REFUSED, DEFERRED = "applied", "nothing_here", "not_ours", "refused", "deferred"
+APPLIED, NOTHING_HERE, NOT_OURS, REFUSED, DEFERRED = (
+    "applied",
+    "nothing_here",
+    "not_ours",
+    "refused",
+    "deferred",
+)
 OUTCOMES = (APPLIED, NOTHING_HERE, NOT_OURS, REFUSED, DEFERRED)
 
 
@@ -64,14 +70,24 @@ def apply_entry(item: sp.AcceptedEntry, blocked: bool) -> str:
     with db.atomic():
         if HubEntry.get_or_none(HubEntry.seq == e.seq) is not None:
             return "replay"
-        is_reset = e.entity == "station" and e.entity_id == enr.station_id \
+        is_reset = (
+            e.entity == "station"
+            and e.entity_id == enr.station_id
             and e.fields.get("decision") == "reset_epoch"
+        )
         if blocked and not is_reset:
             outcome = DEFERRED
         else:
             outcome = _effect(e, enr.station_id, enr.hub_id)
-        HubEntry.create(seq=e.seq, entry_hash=item.hash, entity=e.entity, entity_id=e.entity_id,
-                        op=e.op, fields=e.fields, outcome=outcome[:200])
+        HubEntry.create(
+            seq=e.seq,
+            entry_hash=item.hash,
+            entity=e.entity,
+            entity_id=e.entity_id,
+            op=e.op,
+            fields=e.fields,
+            outcome=outcome[:200],
+        )
     return outcome
 
 
@@ -81,8 +97,18 @@ def run_deferred() -> int:
     assert enr is not None
     done = 0
     for row in HubEntry.select().where(HubEntry.outcome == DEFERRED).order_by(HubEntry.seq):
-        entry = sp.make_entry(enr.hub_id, 1, row.seq, None, (0, 0), row.entity, row.entity_id,
-                              row.op, row.fields, enr.hub_id)
+        entry = sp.make_entry(
+            enr.hub_id,
+            1,
+            row.seq,
+            None,
+            (0, 0),
+            row.entity,
+            row.entity_id,
+            row.op,
+            row.fields,
+            enr.hub_id,
+        )
         with db.atomic():
             outcome = _effect(entry, enr.station_id, enr.hub_id)
             HubEntry.update(outcome=outcome[:200]).where(HubEntry.seq == row.seq).execute()
@@ -114,7 +140,9 @@ def _dispatch(e: sp.Entry, station: str) -> str:
         return _station(f)
     if e.entity == "station_key" and f.get("station") == station:
         if e.op == "revoke":
-            state.update_status(key_revoked={"reason": f.get("reason"), "after_seq": f.get("after_seq")})
+            state.update_status(
+                key_revoked={"reason": f.get("reason"), "after_seq": f.get("after_seq")}
+            )
             return _did(APPLIED, "our key revoked")
         return _did(NOTHING_HERE, "key registered")
     return _did(NOTHING_HERE, "noted")
@@ -125,8 +153,9 @@ def _city_rule(e: sp.Entry) -> str:
     if e.op == "delete":
         CityRule.update(active=False).where(CityRule.id == e.entity_id).execute()
         return _did(APPLIED, "rule withdrawn")
-    CityRule.insert(id=e.entity_id, kind=str(f.get("kind")), body=f, active=True, hub_seq=e.seq
-                    ).on_conflict_replace().execute()
+    CityRule.insert(
+        id=e.entity_id, kind=str(f.get("kind")), body=f, active=True, hub_seq=e.seq
+    ).on_conflict_replace().execute()
     if f.get("kind") in ("blocked_employer", "blocked_intermediary"):
         return _block_employers(f)
     if f.get("kind") == "screening_phrase":
@@ -151,7 +180,9 @@ def _block_employers(f: dict[str, Any]) -> str:
     named = match[0] if len(match) == 1 else (match[0] | match[1])
     blocked = 0
     for employer in Employer.select(Employer.id).where(named & ~Employer.blocked):
-        registration.block_employer(employer.id, f"市级规则：{f.get('reason') or ''}"[:200], hub_actor())
+        registration.block_employer(
+            employer.id, f"市级规则：{f.get('reason') or ''}"[:200], hub_actor()
+        )
         blocked += 1
     return _did(APPLIED, f"rule stored, {blocked} employer(s) blocked")
 
@@ -164,11 +195,16 @@ def _booking(f: dict[str, Any]) -> str:
         row = Assignment.get_or_none(Assignment.id == assignment_id)
         if row is None or row.status != "confirmed":
             continue
-        assignments.cancel_assignment(row.id, "staff",
-                                      "市级中心裁定：同一人在两个驿站的派工时间冲突，保留另一项派工",
-                                      hub_actor())
+        assignments.cancel_assignment(
+            row.id,
+            "staff",
+            "市级中心裁定：同一人在两个驿站的派工时间冲突，保留另一项派工",
+            hub_actor(),
+        )
         cancelled += 1
-    return _did(APPLIED if cancelled else NOTHING_HERE, f"booking decided, {cancelled} cancelled here")
+    return _did(
+        APPLIED if cancelled else NOTHING_HERE, f"booking decided, {cancelled} cancelled here"
+    )
 
 
 def _merge(id_hash: str, f: dict[str, Any]) -> str:
@@ -212,14 +248,22 @@ def person_decisions(worker: Worker) -> list[PersonDecision]:
     """What the hub decided about this worker's ID number at several stations, newest first."""
     enr = state.enrolment()
     ours = enr.station_id if enr is not None else None
-    rows = HubEntry.select().where((HubEntry.entity == "person") & (HubEntry.entity_id == worker.id_hash))
+    rows = HubEntry.select().where(
+        (HubEntry.entity == "person") & (HubEntry.entity_id == worker.id_hash)
+    )
     out = []
     for row in rows.order_by(HubEntry.seq.desc()):
         f = row.fields
-        elsewhere = [str(w.get("station_name") or w.get("station")) for w in f.get("workers") or []
-                     if isinstance(w, dict) and w.get("station") != ours]
-        out.append(PersonDecision(f.get("decision") == "confirm", str(f.get("note") or ""),
-                                  elsewhere, row.applied_at))
+        elsewhere = [
+            str(w.get("station_name") or w.get("station"))
+            for w in f.get("workers") or []
+            if isinstance(w, dict) and w.get("station") != ours
+        ]
+        out.append(
+            PersonDecision(
+                f.get("decision") == "confirm", str(f.get("note") or ""), elsewhere, row.applied_at
+            )
+        )
     return out
 
 
@@ -228,8 +272,14 @@ def recent(limit: int = 20) -> list[HubEntry]:
     return list(HubEntry.select().order_by(HubEntry.seq.desc()).limit(limit))
 
 
-RULE_KINDS = ("blocked_employer", "blocked_intermediary", "announcement", "service_rules", "hotline",
-              "screening_phrase")
+RULE_KINDS = (
+    "blocked_employer",
+    "blocked_intermediary",
+    "announcement",
+    "service_rules",
+    "hotline",
+    "screening_phrase",
+)
 
 
 def decision_code(row: HubEntry) -> str:
@@ -242,7 +292,9 @@ def decision_code(row: HubEntry) -> str:
     if row.entity == "station_key":
         return "key:revoked" if row.op == "revoke" else "key:registered"
     if row.entity == "station":
-        return f"station:{f.get('decision') or ('unfreeze' if f.get('frozen') is False else 'other')}"
+        return (
+            f"station:{f.get('decision') or ('unfreeze' if f.get('frozen') is False else 'other')}"
+        )
     if f.get("kind") in ("merge", "booking", "field"):
         return f"{f['kind']}:{f.get('decision')}"
     return "other"
@@ -271,8 +323,9 @@ def _reset(f: dict[str, Any]) -> str:
     if int(f["epoch"]) <= h.epoch:
         return _did(NOTHING_HERE, "reset already applied")
     try:
-        reset = sp.verify_reset(str(f.get("reset") or "").encode(), enr.hub_keys(), enr.hub_id,
-                                enr.station_id)
+        reset = sp.verify_reset(
+            str(f.get("reset") or "").encode(), enr.hub_keys(), enr.hub_id, enr.station_id
+        )
     except sp.ProtocolError as exc:
         return _did(REFUSED, f"reset refused, {exc.reason.value}")
     if reset.epoch <= h.epoch:
@@ -280,9 +333,20 @@ def _reset(f: dict[str, Any]) -> str:
     from station_node.sync.backup import carry_into_epoch  # our unsent entries go along
 
     carried = carry_into_epoch(reset, f)
-    state.replace_receipt(sp.Receipt(enr.station_id, reset.epoch, reset.base_seq, reset.base_hash,
-                                     enr.hub_id, reset.hub_seq, reset.hub_time))
+    state.replace_receipt(
+        sp.Receipt(
+            enr.station_id,
+            reset.epoch,
+            reset.base_seq,
+            reset.base_hash,
+            enr.hub_id,
+            reset.hub_seq,
+            reset.hub_time,
+        )
+    )
     state.save_acked(None, max(tuple(reset.hlc_floor), (reset.hub_time, 0)))  # type: ignore[arg-type]
     state.update_status(rejection=None, blocked=None)
-    current_app.logger.warning("hub reset our log to epoch %s after seq %s", reset.epoch, reset.base_seq)
+    current_app.logger.warning(
+        "hub reset our log to epoch %s after seq %s", reset.epoch, reset.base_seq
+    )
     return _did(APPLIED, f"epoch reset to {reset.epoch}, {carried} entries carried")

@@ -46,17 +46,31 @@ def enroll(app: Flask, hub_url: str, code: str, client: HubClient | None = None)
             city_key = bytes.fromhex(str(answer["id_hash_key"]))
             if len(city_key) != 32:
                 raise ValueError("id hash key")
-            enr = state.Enrolment(hub_url.rstrip("/"), str(answer["station_id"]),
-                                  str(answer.get("station_name") or ""), str(answer["hub_id"]),
-                                  hub_key, str(answer.get("seal_public_key") or ""), key.key_id)
+            enr = state.Enrolment(
+                hub_url.rstrip("/"),
+                str(answer["station_id"]),
+                str(answer.get("station_name") or ""),
+                str(answer["hub_id"]),
+                hub_key,
+                str(answer.get("seal_public_key") or ""),
+                key.key_id,
+            )
         except (KeyError, TypeError, ValueError) as exc:
-            raise SyncError("bad_enrolment_answer", "市级中心的注册应答不完整", f"The hub's enrolment answer is incomplete ({exc})",
-                            status=502) from None
-        if old is not None and (old.station_id != enr.station_id or old.hub_public_key != enr.hub_public_key):
-            raise SyncError("enrolment_mismatch",
-                            "该注册码属于另一个驿站或另一个中心，本站已注册的身份不变",
-                            "This code is for another station or hub; the enrolment is unchanged",
-                            status=409)
+            raise SyncError(
+                "bad_enrolment_answer",
+                "市级中心的注册应答不完整",
+                f"The hub's enrolment answer is incomplete ({exc})",
+                status=502,
+            ) from None
+        if old is not None and (
+            old.station_id != enr.station_id or old.hub_public_key != enr.hub_public_key
+        ):
+            raise SyncError(
+                "enrolment_mismatch",
+                "该注册码属于另一个驿站或另一个中心，本站已注册的身份不变",
+                "This code is for another station or hub; the enrolment is unchanged",
+                status=409,
+            )
         state.save_signing_key(key)
         if old is None:
             _rechain(enr.station_id, app)

@@ -35,10 +35,15 @@ _EXTENSION = "kuaigong_sync_job"
 class SyncBeat:
     """Decides when the next round runs; `tick` is called often and syncs when due."""
 
-    def __init__(self, app: Flask, interval: float = INTERVAL_SECONDS,
-                 max_backoff: float = MAX_BACKOFF_SECONDS, rng: random.Random | None = None,
-                 probe_every: float = PROBE_SECONDS,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        interval: float = INTERVAL_SECONDS,
+        max_backoff: float = MAX_BACKOFF_SECONDS,
+        rng: random.Random | None = None,
+        probe_every: float = PROBE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.app = app
         self.interval = interval
         self.max_backoff = max(max_backoff, interval)
@@ -130,9 +135,11 @@ def beat(app: Flask) -> SyncBeat:
     found: SyncBeat | None = app.extensions.get(_EXTENSION)
     if found is None:
         found = app.extensions[_EXTENSION] = SyncBeat(
-            app, float(app.config.get("SYNC_INTERVAL_SECONDS", INTERVAL_SECONDS)),
+            app,
+            float(app.config.get("SYNC_INTERVAL_SECONDS", INTERVAL_SECONDS)),
             float(app.config.get("SYNC_MAX_BACKOFF_SECONDS", MAX_BACKOFF_SECONDS)),
-            probe_every=float(app.config.get("SYNC_PROBE_SECONDS", PROBE_SECONDS)))
+            probe_every=float(app.config.get("SYNC_PROBE_SECONDS", PROBE_SECONDS)),
+        )
     return found
 
 
@@ -141,8 +148,15 @@ def add_sync_job(scheduler: BaseScheduler, app: Flask) -> bool:
     with app.app_context():
         if state.enrolment() is None:
             return False
-    scheduler.add_job(beat(app).tick, "interval", seconds=2, id="sync-beat", max_instances=1,
-                      coalesce=True, misfire_grace_time=10)
+    scheduler.add_job(
+        beat(app).tick,
+        "interval",
+        seconds=2,
+        id="sync-beat",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=10,
+    )
     return True
 
 
@@ -155,14 +169,21 @@ def check_on_start(app: Flask) -> dict[str, Any]:
         h = outbox.head()
         receipt = state.acked().receipt
         check = client.sp.check_restore(h.epoch, h.seq, h.hash, receipt)
-        result: dict[str, Any] = {"enrolled": True, "may_append": check.may_append,
-                                  "reason": check.reason, "head_seq": h.seq,
-                                  "receipt_seq": receipt.seq if receipt else 0}
+        result: dict[str, Any] = {
+            "enrolled": True,
+            "may_append": check.may_append,
+            "reason": check.reason,
+            "head_seq": h.seq,
+            "receipt_seq": receipt.seq if receipt else 0,
+        }
         try:
             outbox.verify_all(enr.station_id)
         except SyncError as exc:
             result["altered"] = exc.details.get("seq")
-            state.update_status(last_error={"code": exc.code, "zh": exc.message_zh, "en": exc.message_en})
-        state.update_status(blocked=None if check.may_append else check.reason,
-                            pending=client.pending_count())
+            state.update_status(
+                last_error={"code": exc.code, "zh": exc.message_zh, "en": exc.message_en}
+            )
+        state.update_status(
+            blocked=None if check.may_append else check.reason, pending=client.pending_count()
+        )
         return result

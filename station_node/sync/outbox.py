@@ -36,31 +36,45 @@ def head() -> Head:
     if last is None or last.epoch != epoch:
         base_seq, base_hash = state.epoch_start(log, epoch)
         return Head(epoch, base_seq, base_hash, bases, base_seq, base_hash)
-    return Head(epoch, changelog.protocol_seq(last, bases), last.entry_hash, bases,
-                *state.epoch_start(log, epoch))
+    return Head(
+        epoch,
+        changelog.protocol_seq(last, bases),
+        last.entry_hash,
+        bases,
+        *state.epoch_start(log, epoch),
+    )
 
 
 def newest_hlc() -> tuple[int, int]:
     """The HLC of our newest entry ((0, 0) before the first): a batch is never signed before it."""
-    row = (ChangeEntry.select(ChangeEntry.hlc_wall, ChangeEntry.hlc_counter)
-           .order_by(ChangeEntry.seq.desc()).first())
+    row = (
+        ChangeEntry.select(ChangeEntry.hlc_wall, ChangeEntry.hlc_counter)
+        .order_by(ChangeEntry.seq.desc())
+        .first()
+    )
     return (int(row.hlc_wall), int(row.hlc_counter)) if row is not None else (0, 0)
 
 
 def altered(seq: int, detail: str) -> SyncError:
     """The error for an entry changed after it was logged."""
-    return SyncError("entry_altered",
-                     f"第 {seq} 条变更记录在记录后被改动（{detail}），已停止上传；请联系技术支持核查数据库",
-                     f"Change-log entry {seq} was altered after it was logged ({detail}); "
-                     "nothing was sent — have the database checked",
-                     details={"seq": seq}, status=409)
+    return SyncError(
+        "entry_altered",
+        f"第 {seq} 条变更记录在记录后被改动（{detail}），已停止上传；请联系技术支持核查数据库",
+        f"Change-log entry {seq} was altered after it was logged ({detail}); "
+        "nothing was sent — have the database checked",
+        details={"seq": seq},
+        status=409,
+    )
 
 
 def entries(h: Head, first: int, last: int, station: str) -> list[bytes]:
     """Canonical bytes of our entries first..last (protocol seqs) of the current epoch, checked."""
     base = int(h.bases.get(str(h.epoch), 0))
-    rows = (ChangeEntry.select().where((ChangeEntry.seq >= base + first) & (ChangeEntry.seq <= base + last))
-            .order_by(ChangeEntry.seq))
+    rows = (
+        ChangeEntry.select()
+        .where((ChangeEntry.seq >= base + first) & (ChangeEntry.seq <= base + last))
+        .order_by(ChangeEntry.seq)
+    )
     out: list[bytes] = []
     if first - 1 == h.start_seq:
         prev: str | None = h.start_hash

@@ -31,15 +31,25 @@ class HubUnreachable(SyncError):
     """No usable answer from the hub (network down, hub down, reply cut short)."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__("hub_unreachable", f"连不上市级中心：{detail}",
-                         f"The hub cannot be reached: {detail}", status=503)
+        super().__init__(
+            "hub_unreachable",
+            f"连不上市级中心：{detail}",
+            f"The hub cannot be reached: {detail}",
+            status=503,
+        )
 
 
 class HubRefused(SyncError):
     """The hub answered with a refusal."""
 
-    def __init__(self, code: str, message_zh: str, message_en: str, status: int,
-                 body: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message_zh: str,
+        message_en: str,
+        status: int,
+        body: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(code, message_zh, message_en, details={"body": body or {}}, status=status)
 
 
@@ -54,9 +64,13 @@ def _refused(response: requests.Response) -> HubRefused:
     message = str(error.get("message") or response.reason or "")
     zh = str(error.get("message_zh") or message)
     en = str(error.get("message_en") or message)
-    return HubRefused(str(error.get("code") or f"http_{response.status_code}"),
-                      f"市级中心拒绝了请求：{zh}", f"The hub refused the request: {en}",
-                      response.status_code, body if isinstance(body, dict) else None)
+    return HubRefused(
+        str(error.get("code") or f"http_{response.status_code}"),
+        f"市级中心拒绝了请求：{zh}",
+        f"The hub refused the request: {en}",
+        response.status_code,
+        body if isinstance(body, dict) else None,
+    )
 
 
 def _stale_call_hub_time(response: requests.Response) -> int | None:
@@ -65,7 +79,11 @@ def _stale_call_hub_time(response: requests.Response) -> int | None:
         return None
     try:
         error = response.json().get("error") or {}
-        hub_time = (error.get("details") or {}).get("hub_time") if error.get("code") == "call_stale" else None
+        hub_time = (
+            (error.get("details") or {}).get("hub_time")
+            if error.get("code") == "call_stale"
+            else None
+        )
     except (ValueError, AttributeError):
         return None
     return hub_time if isinstance(hub_time, int) else None
@@ -100,7 +118,9 @@ class HubClient:
         date = response.headers.get("Date")
         if date:
             try:
-                self._learn_hub_time(int(email.utils.parsedate_to_datetime(date).timestamp() * 1000))
+                self._learn_hub_time(
+                    int(email.utils.parsedate_to_datetime(date).timestamp() * 1000)
+                )
             except (TypeError, ValueError):
                 pass
         if response.status_code >= 500:
@@ -129,38 +149,62 @@ class HubClient:
             raise _refused(response)
         return self._json(response)
 
-    def push(self, station: str, batch: bytes, pending: int, wall_ms: int,
-             key: sp.SigningKey) -> tuple[int, dict[str, Any]]:
+    def push(
+        self, station: str, batch: bytes, pending: int, wall_ms: int, key: sp.SigningKey
+    ) -> tuple[int, dict[str, Any]]:
         """POST one signed batch (gzip) with a call signed by `key` over the gzip body; returns
         (HTTP status, JSON body) for 200/202/409/4xx verdicts."""
         body = gzip.compress(batch, compresslevel=5)
         path = f"/stations/{station}/push"
         for _attempt in range(2):  # once more when the hub says our idea of its time was off
-            call = sp.sign_call(station, "POST", path, body, self.hub_now_ms(wall_ms),
-                                secrets.token_hex(16), key)
-            response = self._call("POST", path, data=body, headers={
-                "Content-Type": "application/x-kuaigong-batch", "Content-Encoding": "gzip",
-                "X-Kuaigong-Pending": str(pending), "X-Kuaigong-Wall": str(wall_ms), sp.CALL_HEADER: call})
+            call = sp.sign_call(
+                station, "POST", path, body, self.hub_now_ms(wall_ms), secrets.token_hex(16), key
+            )
+            response = self._call(
+                "POST",
+                path,
+                data=body,
+                headers={
+                    "Content-Type": "application/x-kuaigong-batch",
+                    "Content-Encoding": "gzip",
+                    "X-Kuaigong-Pending": str(pending),
+                    "X-Kuaigong-Wall": str(wall_ms),
+                    sp.CALL_HEADER: call,
+                },
+            )
             hub_time = _stale_call_hub_time(response)
             if hub_time is None:
                 break
             self._learn_hub_time(hub_time)
-        data = self._json(response) if response.headers.get("Content-Type", "").startswith(
-            "application/json") else {}
+        data = (
+            self._json(response)
+            if response.headers.get("Content-Type", "").startswith("application/json")
+            else {}
+        )
         if "receipt" not in data:
             raise _refused(response)
         if isinstance(data.get("hub_time"), int):
             self._learn_hub_time(data["hub_time"])
         return response.status_code, data
 
-    def pull(self, station: str, after: int, limit: int, auth_hex: str,
-             head: tuple[int, int] | None = None) -> dict[str, Any]:
+    def pull(
+        self,
+        station: str,
+        after: int,
+        limit: int,
+        auth_hex: str,
+        head: tuple[int, int] | None = None,
+    ) -> dict[str, Any]:
         """GET the hub log after `after` (signed ask); `head` (epoch, seq) is our log's head."""
         headers = {"X-Kuaigong-Auth": auth_hex}
         if head is not None:
             headers[HEAD_HEADER] = f"{head[0]}:{head[1]}"
-        response = self._call("GET", f"/stations/{station}/hub-log",
-                              params={"after": after, "limit": limit}, headers=headers)
+        response = self._call(
+            "GET",
+            f"/stations/{station}/hub-log",
+            params={"after": after, "limit": limit},
+            headers=headers,
+        )
         if response.status_code != 200:
             raise _refused(response)
         data = self._json(response)

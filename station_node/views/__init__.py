@@ -40,8 +40,17 @@ def register(app: Flask) -> None:
         # Bearer-token clients carry no cookie to forge; session callers are checked in auth.
         csrf.exempt(module.bp)
         app.register_blueprint(module.bp)
-    for module in (language, console, console_workers, console_jobs, console_complaints, console_screening, kiosk,
-                   kiosk_complaints, board):
+    for module in (
+        language,
+        console,
+        console_workers,
+        console_jobs,
+        console_complaints,
+        console_screening,
+        kiosk,
+        kiosk_complaints,
+        board,
+    ):
         app.register_blueprint(module.bp)
     from station_node.views import sync_status  # the link with the hub (station_node.sync)
 

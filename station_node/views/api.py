@@ -31,7 +31,9 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     except jsonbody.BodyError as exc:
         if exc.whole_body:
             raise _body_error(exc.code, exc.message_zh, exc.message_en) from None
-        raise InvalidInput([FieldError(exc.field, exc.code, exc.message_zh, exc.message_en)]) from None
+        raise InvalidInput(
+            [FieldError(exc.field, exc.code, exc.message_zh, exc.message_en)]
+        ) from None
 
 
 def body() -> dict[str, Any]:

@@ -30,7 +30,16 @@ def _side(data: dict[str, Any]) -> str:
         return "worker"
     by = text_field(data, "by", "操作方", "by")
     if by not in ("worker", "employer", "staff"):
-        raise InvalidInput([FieldError("by", "invalid_choice", "操作方只能是 worker、employer 或 staff", "by must be worker, employer or staff")])
+        raise InvalidInput(
+            [
+                FieldError(
+                    "by",
+                    "invalid_choice",
+                    "操作方只能是 worker、employer 或 staff",
+                    "by must be worker, employer or staff",
+                )
+            ]
+        )
     return by
 
 
@@ -91,7 +100,10 @@ def settle(assignment_id: str) -> Any:
 
     data = body()
     settle_assignment(
-        _assignment(assignment_id).id, data.get("pay_fen"), data.get("pay_method"), auth.current_staff()
+        _assignment(assignment_id).id,
+        data.get("pay_fen"),
+        data.get("pay_method"),
+        auth.current_staff(),
     )
     return _answer(assignment_id)
 
@@ -115,7 +127,16 @@ def rate(assignment_id: str) -> Any:
 
     data, row, by = _party(assignment_id)
     if by == "staff":
-        raise InvalidInput([FieldError("by", "invalid_choice", "评价方只能是 worker 或 employer", "by must be worker or employer")])
+        raise InvalidInput(
+            [
+                FieldError(
+                    "by",
+                    "invalid_choice",
+                    "评价方只能是 worker 或 employer",
+                    "by must be worker or employer",
+                )
+            ]
+        )
     rate_assignment(row.id, by, data.get("stars"), auth.current_staff())
     return _answer(assignment_id)
 

@@ -59,7 +59,16 @@ def list_all() -> Any:
 
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
-        raise InvalidInput([FieldError("status", "unknown_choice", "状态只能是 open 或 resolved", "status must be open or resolved")])
+        raise InvalidInput(
+            [
+                FieldError(
+                    "status",
+                    "unknown_choice",
+                    "状态只能是 open 或 resolved",
+                    "status must be open or resolved",
+                )
+            ]
+        )
     worker = auth.current_worker() if auth.current_staff() is None else None
     rows = list_complaints(status=status, worker_id=worker.id if worker else None)
     return jsonify(complaints=[complaint(row) for row in rows])

@@ -30,7 +30,9 @@ def _public(state: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in state.items() if k not in people}
 
 
-def job_detail(job: Job, with_explanation: bool, ranking_limit: int | None = None) -> dict[str, Any]:
+def job_detail(
+    job: Job, with_explanation: bool, ranking_limit: int | None = None
+) -> dict[str, Any]:
     """A job with its offers and assignments; staff also get the ranking's reasons.
 
     `ranking_limit` shortens the ranking to its first rows (the answer to a posting: a large
@@ -70,7 +72,14 @@ def list_jobs() -> Any:
     status = request.args.get("status")
     if status and status not in JOB_STATUSES:
         raise InvalidInput(
-            [FieldError("status", "invalid_choice", "岗位状态取值不正确：" + "、".join(JOB_STATUSES), "status must be one of " + ", ".join(JOB_STATUSES))]
+            [
+                FieldError(
+                    "status",
+                    "invalid_choice",
+                    "岗位状态取值不正确：" + "、".join(JOB_STATUSES),
+                    "status must be one of " + ", ".join(JOB_STATUSES),
+                )
+            ]
         )
     query = Job.select().order_by(Job.posted_at.desc())
     if auth.current_staff() is None:

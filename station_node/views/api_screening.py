@@ -16,17 +16,29 @@ bp = Blueprint("api_screening", __name__, url_prefix="/api/v1")
 
 
 def _phrase(row: ScreeningPhrase) -> dict[str, Any]:
-    return {"id": row.id, "kind": row.kind, "phrase": row.phrase, "typed": row.typed,
-            "added_by": row.added_by, "added_at": row.added_at.isoformat() + "Z"}
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "phrase": row.phrase,
+        "typed": row.typed,
+        "added_by": row.added_by,
+        "added_at": row.added_at.isoformat() + "Z",
+    }
 
 
 @bp.get("/screening/phrases")
 @auth.api_staff
 def list_phrases() -> Any:
     """The station's phrases and the city's phrases in force here."""
-    city = [{"kind": p["kind"], "phrase": p["phrase"], "rule_id": p["rule_id"]} for p in vocabulary.city_phrases()]
-    return jsonify(phrases=[_phrase(r) for r in vocabulary.station_phrases()], city=city,
-                   kinds=list(vocabulary.PHRASE_KINDS))
+    city = [
+        {"kind": p["kind"], "phrase": p["phrase"], "rule_id": p["rule_id"]}
+        for p in vocabulary.city_phrases()
+    ]
+    return jsonify(
+        phrases=[_phrase(r) for r in vocabulary.station_phrases()],
+        city=city,
+        kinds=list(vocabulary.PHRASE_KINDS),
+    )
 
 
 @bp.post("/screening/phrases")

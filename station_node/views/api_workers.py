@@ -48,7 +48,11 @@ def show_worker(worker_id: str) -> Any:
     """One worker with their assignments (a worker may see only themselves)."""
     auth.require_self(worker_id)
     worker = _worker(worker_id)
-    rows = Assignment.select().where(Assignment.worker == worker).order_by(Assignment.confirmed_at.desc())
+    rows = (
+        Assignment.select()
+        .where(Assignment.worker == worker)
+        .order_by(Assignment.confirmed_at.desc())
+    )
     return jsonify(
         worker=serializers.worker(worker),
         assignments=[serializers.assignment(a) for a in rows.limit(100)],

@@ -41,18 +41,32 @@ def login() -> Any:
     error, status, retry = None, 200, None
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        out = signin_limits.guarded("console", (username, username) if username else None, request.remote_addr,
-                                    lambda: authenticate_password(username, request.form.get("password", "")))
+        out = signin_limits.guarded(
+            "console",
+            (username, username) if username else None,
+            request.remote_addr,
+            lambda: authenticate_password(username, request.form.get("password", "")),
+        )
         if out.who is not None:
             auth.log_in(out.who)
-            return redirect(safe_next(request.args.get("next")) if request.args.get("next") else url_for("console.home"))
+            return redirect(
+                safe_next(request.args.get("next"))
+                if request.args.get("next")
+                else url_for("console.home")
+            )
         if out.refused is not None:
             error, status, retry = out.refused.message(lang()), 429, out.refused.retry_after
         elif out.wait is not None:
-            error, status, retry = _("用户名或密码不正确。") + out.wait.message(lang()), 401, out.wait.retry_after
+            error, status, retry = (
+                _("用户名或密码不正确。") + out.wait.message(lang()),
+                401,
+                out.wait.retry_after,
+            )
         else:
             error, status = _("用户名或密码不正确"), 401
-    page = render_template("console/login.html", error=error, username=request.form.get("username", ""))
+    page = render_template(
+        "console/login.html", error=error, username=request.form.get("username", "")
+    )
     return page, status, ({"Retry-After": str(retry)} if retry else {})
 
 
@@ -93,7 +107,9 @@ def staff() -> Any:
     """Admins list staff accounts and create new ones (the API token is shown once)."""
     from station_node.services.staff import create_staff
 
-    values: MultiDict[str, str] = request.form if request.method == "POST" else MultiDict({"role": "staff"})
+    values: MultiDict[str, str] = (
+        request.form if request.method == "POST" else MultiDict({"role": "staff"})
+    )
     errors: dict[str, str] = {}
     error, token, status = None, None, 200
     if request.method == "POST":
@@ -116,15 +132,18 @@ def staff() -> Any:
     ), status
 
 
-
 @bp.get("/console/signin-locks")
 @auth.console_admin
 def signin_locks() -> Any:
     """Admins see the accounts and addresses that must wait or are locked, and the audit trail."""
     from station_node.services import signin_limits
 
-    return render_template("console/signin_locks.html", rows=signin_limits.blocked_rows(),
-                           trail=signin_limits.audit_trail(), now=clock.now())
+    return render_template(
+        "console/signin_locks.html",
+        rows=signin_limits.blocked_rows(),
+        trail=signin_limits.audit_trail(),
+        now=clock.now(),
+    )
 
 
 @bp.post("/console/signin-locks/<int:row_id>/unlock")

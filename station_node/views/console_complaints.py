@@ -39,8 +39,12 @@ def complaints_list() -> Any:
     status = request.args.get("status", "")
     rows = complaints.list_complaints(status=status if status in complaints.STATUSES else None)
     return render_template(
-        "console/complaints.html", rows=rows, status=status, counts=complaints.complaint_counts(),
-        suggests_blocking=complaints.suggests_blocking, **labels(),
+        "console/complaints.html",
+        rows=rows,
+        status=status,
+        counts=complaints.complaint_counts(),
+        suggests_blocking=complaints.suggests_blocking,
+        **labels(),
     )
 
 
@@ -53,13 +57,19 @@ def new_complaint() -> Any:
     else:
         values = MultiDict({k: request.args[k] for k in _PREFILL if request.args.get(k)})
     data = {k: values.get(k, "").strip() for k in (*_PREFILL, "text")}
-    row, errors, error = (forms.submit(lambda: complaints.file_complaint(data, g.staff))
-                          if request.method == "POST" else forms.blank())
+    row, errors, error = (
+        forms.submit(lambda: complaints.file_complaint(data, g.staff))
+        if request.method == "POST"
+        else forms.blank()
+    )
     if row is not None:
         flash(_("已登记投诉"), "ok")
         return redirect(url_for("console_complaints.complaint", complaint_id=row.id))
     page = render_template(
-        "console/complaints_new.html", values=values, errors=errors, error=error,
+        "console/complaints_new.html",
+        values=values,
+        errors=errors,
+        error=error,
         employers=Employer.select().order_by(Employer.name).limit(500),
         jobs=Job.select().order_by(Job.posted_at.desc()).limit(200),
         workers=Worker.select().order_by(Worker.created_at.desc()).limit(500),
@@ -73,11 +83,17 @@ def new_complaint() -> Any:
 def complaint(complaint_id: str) -> Any:
     """One complaint: who, about what, the resolve form, and the prompt to consider a block."""
     row = Complaint.get_or_none(Complaint.id == complaint_id) or abort(404)
-    names = dict(Staff.select(Staff.username, Staff.display_name)
-                 .where(Staff.username.in_([row.taken_by, row.resolved_by])).tuples())
+    names = dict(
+        Staff.select(Staff.username, Staff.display_name)
+        .where(Staff.username.in_([row.taken_by, row.resolved_by]))
+        .tuples()
+    )
     return render_template(
-        "console/complaints_show.html", c=row, block=complaints.suggests_blocking(row),
-        staff_names=names, **labels()
+        "console/complaints_show.html",
+        c=row,
+        block=complaints.suggests_blocking(row),
+        staff_names=names,
+        **labels(),
     )
 
 

@@ -19,8 +19,13 @@ from station_node.views.language import safe_next
 bp = Blueprint("console_jobs", __name__, url_prefix="/console")
 
 JOB_DEFAULTS = {
-    "headcount": "1", "pay_unit": "day", "term": "short", "urgency": "normal", "source": "walk_in",
-    "dispatch_mode": "offer", "insurance_required": "1",
+    "headcount": "1",
+    "pay_unit": "day",
+    "term": "short",
+    "urgency": "normal",
+    "source": "walk_in",
+    "dispatch_mode": "offer",
+    "insurance_required": "1",
 }
 
 
@@ -47,16 +52,25 @@ def new_job() -> Any:
 
     values = request.form if request.method == "POST" else MultiDict(JOB_DEFAULTS)
     data, own = forms.job_data(values)
-    job, errors, error = (forms.submit(lambda: post_job(data, g.staff), own)
-                          if request.method == "POST" else forms.blank())
+    job, errors, error = (
+        forms.submit(lambda: post_job(data, g.staff), own)
+        if request.method == "POST"
+        else forms.blank()
+    )
     if job is not None:
         held = job.status == "held"
-        flash(_("岗位已暂扣待审核") if held else _("岗位已发布，开始派工"), "warn" if held else "ok")
+        flash(
+            _("岗位已暂扣待审核") if held else _("岗位已发布，开始派工"), "warn" if held else "ok"
+        )
         return redirect(_job_url(job.id))
     employers = Employer.select().where(Employer.blocked == False).order_by(Employer.name)  # noqa: E712
     page = render_template(
-        "console/job_form.html", values=values, errors=errors, error=error,
-        employer_choices=[(e.id, e.name) for e in employers], areas=[(a, a) for a in catalog.areas()],
+        "console/job_form.html",
+        values=values,
+        errors=errors,
+        error=error,
+        employer_choices=[(e.id, e.name) for e in employers],
+        areas=[(a, a) for a in catalog.areas()],
     )
     return page, (422 if error else 200)
 
@@ -65,7 +79,9 @@ def new_job() -> Any:
 @auth.console_login
 def held() -> Any:
     """Jobs held by screening, with their reasons, for release or rejection."""
-    rows = Job.select(Job, Employer).join(Employer).where(Job.status == "held").order_by(Job.posted_at)
+    rows = (
+        Job.select(Job, Employer).join(Employer).where(Job.status == "held").order_by(Job.posted_at)
+    )
     return render_template("console/held.html", rows=rows)
 
 
@@ -78,7 +94,10 @@ def job(job_id: str) -> Any:
     row = Job.get_or_none(Job.id == job_id) or abort(404)
     workers = {w.id: w for w in Worker.select().where(Worker.id.in_(_people(row)))}
     return render_template(
-        "console/job.html", job=row, ranking=dispatch.explain(row.id), workers=workers,
+        "console/job.html",
+        job=row,
+        ranking=dispatch.explain(row.id),
+        workers=workers,
         offers=row.offers.order_by(Offer.sent_at.desc()),
         assignments=row.assignments.order_by(Assignment.confirmed_at),
         elapsed=_elapsed(row),
@@ -134,14 +153,27 @@ def assignment_action(assignment_id: str, action: str) -> Any:
     actions = {
         "checkin": (lambda: svc.check_in_assignment(row.id, g.staff), _("已到岗")),
         "no-show": (lambda: svc.mark_no_show(row.id, g.staff), _("已记为未到岗")),
-        "complete": (lambda: svc.complete_assignment(row.id, f.get("quantity", ""), g.staff), _("已完工")),
+        "complete": (
+            lambda: svc.complete_assignment(row.id, f.get("quantity", ""), g.staff),
+            _("已完工"),
+        ),
         "settle": (
-            lambda: svc.settle_assignment(row.id, forms.yuan_to_fen(f.get("pay_yuan", "")), f.get("pay_method", ""), g.staff),
+            lambda: svc.settle_assignment(
+                row.id, forms.yuan_to_fen(f.get("pay_yuan", "")), f.get("pay_method", ""), g.staff
+            ),
             _("已记录工资发放"),
         ),
         "confirm-pay": (lambda: svc.confirm_pay(row.id, row.worker), _("工人已确认收到工资")),
-        "rate": (lambda: svc.rate_assignment(row.id, f.get("by", ""), f.get("stars", ""), g.staff), _("已评价")),
-        "cancel": (lambda: svc.cancel_assignment(row.id, f.get("by", "staff"), f.get("reason", ""), g.staff), _("已取消派工")),
+        "rate": (
+            lambda: svc.rate_assignment(row.id, f.get("by", ""), f.get("stars", ""), g.staff),
+            _("已评价"),
+        ),
+        "cancel": (
+            lambda: svc.cancel_assignment(
+                row.id, f.get("by", "staff"), f.get("reason", ""), g.staff
+            ),
+            _("已取消派工"),
+        ),
     }
     if action not in actions:
         abort(404)

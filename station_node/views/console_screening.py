@@ -21,10 +21,14 @@ bp = Blueprint("console_screening", __name__, url_prefix="/console")
 def _page(values: MultiDict[str, str], errors: dict[str, str], error: str | None) -> str:
     language = lang()
     return render_template(
-        "console/screening.html", rows=vocabulary.station_phrases(), city=vocabulary.city_phrases(),
+        "console/screening.html",
+        rows=vocabulary.station_phrases(),
+        city=vocabulary.city_phrases(),
         kinds=[(k, vocabulary.kind_label(k, language)) for k in vocabulary.PHRASE_KINDS],
         kind_label=lambda k: vocabulary.kind_label(k, language),
-        values=values, errors=errors, error=error,
+        values=values,
+        errors=errors,
+        error=error,
     )
 
 

@@ -56,13 +56,20 @@ def new_worker() -> Any:
     from station_node.services.registration import register_worker
 
     values = request.form if request.method == "POST" else MultiDict()
-    worker, errors, error = (forms.submit(lambda: register_worker(forms.worker_data(values), g.staff))
-                             if request.method == "POST" else forms.blank())
+    worker, errors, error = (
+        forms.submit(lambda: register_worker(forms.worker_data(values), g.staff))
+        if request.method == "POST"
+        else forms.blank()
+    )
     if worker is not None:
         flash(_("已登记工人：%(name)s", name=worker.name), "ok")
         return redirect(url_for("console_workers.worker", worker_id=worker.id))
     page = render_template(
-        "console/worker_form.html", values=values, errors=errors, error=error, areas=[(a, a) for a in catalog.areas()]
+        "console/worker_form.html",
+        values=values,
+        errors=errors,
+        error=error,
+        areas=[(a, a) for a in catalog.areas()],
     )
     return page, (422 if error else 200)
 
@@ -70,13 +77,23 @@ def new_worker() -> Any:
 def _worker_page(worker_id: str, revealed: str | None = None, token: str | None = None) -> Any:
     row = Worker.get_or_none(Worker.id == worker_id) or abort(404)
     assignments = (
-        Assignment.select().where(Assignment.worker == row).order_by(Assignment.confirmed_at.desc()).limit(50)
+        Assignment.select()
+        .where(Assignment.worker == row)
+        .order_by(Assignment.confirmed_at.desc())
+        .limit(50)
     )
     present = Presence.get_or_none((Presence.worker == row) & (Presence.day == local_today()))
-    accesses = IdAccess.select().where((IdAccess.entity == "worker") & (IdAccess.entity_id == row.id))
+    accesses = IdAccess.select().where(
+        (IdAccess.entity == "worker") & (IdAccess.entity_id == row.id)
+    )
     page = render_template(
-        "console/worker.html", worker=row, assignments=assignments, present=present,
-        accesses=accesses.order_by(IdAccess.at.desc()).limit(20), revealed=revealed, token=token,
+        "console/worker.html",
+        worker=row,
+        assignments=assignments,
+        present=present,
+        accesses=accesses.order_by(IdAccess.at.desc()).limit(20),
+        revealed=revealed,
+        token=token,
         person_decisions=decisions.person_decisions(row),
     )
     return page, 200, {"Cache-Control": "no-store"}
@@ -116,7 +133,9 @@ def reveal(worker_id: str) -> Any:
     from station_node.services.registration import reveal_id_number
 
     purpose = request.form.get("purpose", "").strip()
-    return _show_once(worker_id, "revealed", lambda: reveal_id_number("worker", worker_id, g.staff, purpose))
+    return _show_once(
+        worker_id, "revealed", lambda: reveal_id_number("worker", worker_id, g.staff, purpose)
+    )
 
 
 @bp.post("/workers/<worker_id>/token")
@@ -135,7 +154,9 @@ def presence() -> Any:
     q = request.args.get("q", "").strip()[:64]
     today = local_today()
     rows = (
-        Presence.select(Presence, Worker).join(Worker).where(Presence.day == today)
+        Presence.select(Presence, Worker)
+        .join(Worker)
+        .where(Presence.day == today)
         .order_by(Presence.checked_in_at.desc())
     )
     return render_template("console/presence.html", rows=rows, found=_search(q) if q else [], q=q)
@@ -159,12 +180,21 @@ def new_employer() -> Any:
     from station_node.services.registration import register_employer
 
     values = request.form if request.method == "POST" else MultiDict({"kind": "person"})
-    employer, errors, error = (forms.submit(lambda: register_employer(forms.employer_data(values), g.staff))
-                               if request.method == "POST" else forms.blank())
+    employer, errors, error = (
+        forms.submit(lambda: register_employer(forms.employer_data(values), g.staff))
+        if request.method == "POST"
+        else forms.blank()
+    )
     if employer is not None:
         flash(_("已登记用工方：%(name)s", name=employer.name), "ok")
         if employer.blocked:
-            flash(_("该用工方在全市禁止名单上，已自动停用（%(why)s），其发布的岗位须经审核", why=employer.block_reason), "error")
+            flash(
+                _(
+                    "该用工方在全市禁止名单上，已自动停用（%(why)s），其发布的岗位须经审核",
+                    why=employer.block_reason,
+                ),
+                "error",
+            )
         return redirect(url_for("console_workers.employers"))
     page = render_template("console/employer_form.html", values=values, errors=errors, error=error)
     return page, (422 if error else 200)

@@ -22,11 +22,23 @@ HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {
     401: ("unauthorized", "请先登录", "Sign in first"),
     403: ("forbidden", "没有权限进行此操作", "You may not do this"),
     404: ("not_found", "找不到这个地址", "No such address"),
-    405: ("method_not_allowed", "此地址不支持这种请求方法", "This address does not accept that method"),
+    405: (
+        "method_not_allowed",
+        "此地址不支持这种请求方法",
+        "This address does not accept that method",
+    ),
     413: ("body_too_large", "提交的内容太大", "The request body is too large"),
-    415: ("unsupported_media_type", "请以 JSON 格式提交（Content-Type: application/json）", "Send JSON (Content-Type: application/json)"),
+    415: (
+        "unsupported_media_type",
+        "请以 JSON 格式提交（Content-Type: application/json）",
+        "Send JSON (Content-Type: application/json)",
+    ),
     429: ("too_many_requests", "请求太频繁，请稍后再试", "Too many requests, try again later"),
-    500: ("internal_error", "系统出错了，请稍后再试或联系驿站工作人员", "Something went wrong; try again or ask the station staff"),
+    500: (
+        "internal_error",
+        "系统出错了，请稍后再试或联系驿站工作人员",
+        "Something went wrong; try again or ask the station staff",
+    ),
 }
 
 

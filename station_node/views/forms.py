@@ -96,8 +96,18 @@ def job_data(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError
     data: dict[str, Any] = {
         key: form.get(key, "").strip()
         for key in (
-            "employer_id", "title", "category", "description", "headcount", "pay_unit",
-            "address", "community", "term", "urgency", "source", "source_department",
+            "employer_id",
+            "title",
+            "category",
+            "description",
+            "headcount",
+            "pay_unit",
+            "address",
+            "community",
+            "term",
+            "urgency",
+            "source",
+            "source_department",
             "dispatch_mode",
         )
     }
@@ -113,7 +123,14 @@ def job_data(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError
     raw_pay = form.get("pay_yuan", "").strip()
     fen = yuan_to_fen(raw_pay) if raw_pay else None
     if raw_pay and fen is None:
-        own.append(FieldError("pay_yuan", "invalid_amount", "工资金额格式不正确，例如 180 或 25.50", "Pay must be an amount like 180 or 25.50"))
+        own.append(
+            FieldError(
+                "pay_yuan",
+                "invalid_amount",
+                "工资金额格式不正确，例如 180 或 25.50",
+                "Pay must be an amount like 180 or 25.50",
+            )
+        )
     # An unreadable amount goes on as -1, which the service refuses with everything else wrong.
     data["pay_fen"] = fen if fen is not None or not raw_pay else -1
     return data, own
@@ -148,7 +165,9 @@ def blank() -> tuple[None, dict[str, str], None]:
     return None, {}, None
 
 
-def submit(call: Callable[[], T], own: list[FieldError] | None = None) -> tuple[T | None, dict[str, str], str | None]:
+def submit(
+    call: Callable[[], T], own: list[FieldError] | None = None
+) -> tuple[T | None, dict[str, str], str | None]:
     """Run a form's service call: (its result, each input's message, the general message).
 
     A refusal comes back as messages for the page (shown with the values kept), never a 500.

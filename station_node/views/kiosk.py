@@ -41,7 +41,12 @@ def _signed_in() -> Worker | None:
 
 
 def _open_jobs() -> Any:
-    return Job.select().where(Job.status.in_(("open", "escalated"))).order_by(Job.urgency.desc(), Job.posted_at.desc()).limit(50)
+    return (
+        Job.select()
+        .where(Job.status.in_(("open", "escalated")))
+        .order_by(Job.urgency.desc(), Job.posted_at.desc())
+        .limit(50)
+    )
 
 
 def _attempt(action: Any, ok_text: str) -> bool:
@@ -68,7 +73,11 @@ def signin() -> Any:
         worker, error, status, retry = _try_signin()
         if worker is not None:
             session["kiosk_worker"], session["kiosk_seen"] = worker.id, _seconds()
-            return redirect(safe_next(request.args.get("then")) if request.args.get("then") else url_for("kiosk.mine"))
+            return redirect(
+                safe_next(request.args.get("then"))
+                if request.args.get("then")
+                else url_for("kiosk.mine")
+            )
     headers = {"Retry-After": str(retry)} if retry else {}
     return render_template("kiosk/signin.html", error=error), status, headers
 
@@ -86,12 +95,21 @@ def _try_signin() -> tuple[Worker | None, str | None, int, int | None]:
     if not token and not (id_number and mobile.strip()):
         return None, wrong, 401, None
     account = None if token else (identity.hash_id(id_number), identity.mask_id(id_number))
-    out = signin_limits.guarded("kiosk", account, request.remote_addr,
-                                lambda: authenticate_resident(token, id_number, mobile))
+    out = signin_limits.guarded(
+        "kiosk",
+        account,
+        request.remote_addr,
+        lambda: authenticate_resident(token, id_number, mobile),
+    )
     if out.refused is not None:
         return None, out.refused.message(lang()), 429, out.refused.retry_after
     if out.wait is not None:
-        return None, _("身份证号或手机号不对。") + out.wait.message(lang()), 401, out.wait.retry_after
+        return (
+            None,
+            _("身份证号或手机号不对。") + out.wait.message(lang()),
+            401,
+            out.wait.retry_after,
+        )
     if out.who is None:
         return None, wrong, 401, None
     return out.who, None, 200, None
@@ -123,8 +141,14 @@ def mine() -> Any:
     if worker is None:
         return redirect(url_for("kiosk.signin"))
     offers = Offer.select().where((Offer.worker == worker) & (Offer.status == "pending"))
-    jobs = Assignment.select().where(Assignment.worker == worker).order_by(Assignment.confirmed_at.desc())
-    return render_template("kiosk/mine.html", worker=worker, offers=offers, assignments=jobs.limit(20))
+    jobs = (
+        Assignment.select()
+        .where(Assignment.worker == worker)
+        .order_by(Assignment.confirmed_at.desc())
+    )
+    return render_template(
+        "kiosk/mine.html", worker=worker, offers=offers, assignments=jobs.limit(20)
+    )
 
 
 @bp.post("/offers/<offer_id>/<answer>")

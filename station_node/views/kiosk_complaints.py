@@ -23,12 +23,23 @@ from station_node.views.kiosk import _signed_in as signed_in
 bp = Blueprint("kiosk_complaints", __name__, url_prefix="/kiosk")
 
 
-def _page(worker: Worker, values: MultiDict[str, str], errors: dict[str, str], error: str | None) -> Any:
+def _page(
+    worker: Worker, values: MultiDict[str, str], errors: dict[str, str], error: str | None
+) -> Any:
     language = lang()
-    jobs = Assignment.select().where(Assignment.worker == worker).order_by(Assignment.confirmed_at.desc())
+    jobs = (
+        Assignment.select()
+        .where(Assignment.worker == worker)
+        .order_by(Assignment.confirmed_at.desc())
+    )
     return render_template(
-        "kiosk/complain.html", worker=worker, values=values, errors=errors, error=error,
-        kinds=catalog.choices(complaints.KINDS, language), assignments=jobs.limit(10),
+        "kiosk/complain.html",
+        worker=worker,
+        values=values,
+        errors=errors,
+        error=error,
+        kinds=catalog.choices(complaints.KINDS, language),
+        assignments=jobs.limit(10),
         mine=complaints.list_complaints(worker_id=worker.id, limit=10),
         kind_label=lambda code: catalog.label(complaints.KINDS, code, language),
         status_label=lambda code: catalog.label(complaints.STATUSES, code, language),
@@ -45,7 +56,9 @@ def complain() -> Any:
     if request.method == "GET":
         return _page(worker, values, {}, None)
     job_id = values.get("job_id", "")
-    own_jobs = {a.job_id for a in Assignment.select(Assignment.job).where(Assignment.worker == worker)}
+    own_jobs = {
+        a.job_id for a in Assignment.select(Assignment.job).where(Assignment.worker == worker)
+    }
     data = {
         "by": "worker",
         "worker_id": worker.id,

@@ -32,27 +32,43 @@ def _errors(*statuses: int) -> dict[str, Any]:
     }
 
 
-def _op(summary: str, ok: int, schema: str | None, body: str | None = None,
-        errors: tuple[int, ...] = (400, 401, 403, 404, 422), public: bool = False) -> dict[str, Any]:
+def _op(
+    summary: str,
+    ok: int,
+    schema: str | None,
+    body: str | None = None,
+    errors: tuple[int, ...] = (400, 401, 403, 404, 422),
+    public: bool = False,
+) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,
         "responses": {
             str(ok): {
                 "description": "OK",
-                "content": {"application/json": {"schema": _ref(schema) if schema else {"type": "object"}}},
+                "content": {
+                    "application/json": {"schema": _ref(schema) if schema else {"type": "object"}}
+                },
             },
             **_errors(*errors),
         },
     }
     if body:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
     if public:
         op["security"] = []
     return op
 
 
 def _id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "maxLength": 64},
+    }
 
 
 def _paths() -> dict[str, Any]:
@@ -69,45 +85,150 @@ def _paths() -> dict[str, Any]:
         "/healthz": {"get": _op("Liveness and database check", 200, None, errors=(), public=True)},
         "/openapi.json": {"get": _op("This document", 200, None, errors=(), public=True)},
         "/me": {"get": _op("Who the credentials belong to", 200, None, errors=(401,))},
-        "/stats": {"get": _op("Station figures: today and all time", 200, "Stats", errors=(401, 403))},
+        "/stats": {
+            "get": _op("Station figures: today and all time", 200, "Stats", errors=(401, 403))
+        },
         "/workers": {
-            "post": _op("Register a worker", 201, "WorkerEnvelope", "WorkerInput", (400, 401, 403, 409, 413, 422)),
+            "post": _op(
+                "Register a worker",
+                201,
+                "WorkerEnvelope",
+                "WorkerInput",
+                (400, 401, 403, 409, 413, 422),
+            ),
             "get": _op("List workers (?q= name or mobile)", 200, None, errors=(401, 403)),
         },
-        "/workers/{worker_id}": {"get": _op("A worker with their assignments", 200, "WorkerEnvelope")},
-        "/workers/{worker_id}/checkin": {"post": _op("Check in to today's present pool", 200, None)},
-        "/workers/{worker_id}/token": {"post": _op("Issue the worker's own token (shown once)", 201, None)},
+        "/workers/{worker_id}": {
+            "get": _op("A worker with their assignments", 200, "WorkerEnvelope")
+        },
+        "/workers/{worker_id}/checkin": {
+            "post": _op("Check in to today's present pool", 200, None)
+        },
+        "/workers/{worker_id}/token": {
+            "post": _op("Issue the worker's own token (shown once)", 201, None)
+        },
         "/workers/{worker_id}/offers": {"get": _op("The worker's pending offers", 200, None)},
-        "/employers": {"post": _op("Register an employer", 201, "EmployerEnvelope", "EmployerInput", (400, 401, 403, 409, 413, 422))},
+        "/employers": {
+            "post": _op(
+                "Register an employer",
+                201,
+                "EmployerEnvelope",
+                "EmployerInput",
+                (400, 401, 403, 409, 413, 422),
+            )
+        },
         "/employers/{employer_id}": {"get": _op("An employer", 200, "EmployerEnvelope")},
-        "/employers/{employer_id}/block": {"post": _op("Block an employer (admin)", 200, "EmployerEnvelope", "ReasonInput")},
-        "/employers/{employer_id}/unblock": {"post": _op("Unblock an employer (admin)", 200, "EmployerEnvelope")},
+        "/employers/{employer_id}/block": {
+            "post": _op("Block an employer (admin)", 200, "EmployerEnvelope", "ReasonInput")
+        },
+        "/employers/{employer_id}/unblock": {
+            "post": _op("Unblock an employer (admin)", 200, "EmployerEnvelope")
+        },
         "/jobs": {
-            "post": _op("Post a job: screened, then held or opened for dispatch", 201, "JobDetail", "JobInput", (400, 401, 403, 404, 413, 422)),
+            "post": _op(
+                "Post a job: screened, then held or opened for dispatch",
+                201,
+                "JobDetail",
+                "JobInput",
+                (400, 401, 403, 404, 413, 422),
+            ),
             "get": _op("List jobs (?status=)", 200, None, errors=(401, 422)),
         },
-        "/jobs/{job_id}": {"get": _op("A job with its dispatch state; staff also get the ranking with reasons", 200, "JobDetail")},
-        "/jobs/{job_id}/release": {"post": _op("Release a held job after review", 200, "JobDetail", errors=(401, 403, 404, 409))},
-        "/jobs/{job_id}/reject": {"post": _op("Reject a held job", 200, None, "RequiredReasonInput", (400, 401, 403, 404, 409, 422))},
-        "/jobs/{job_id}/cancel": {"post": _op("Cancel a job", 200, None, "RequiredReasonInput", (400, 401, 403, 404, 409, 422))},
-        "/jobs/{job_id}/grab": {"post": _op("Grab a place (worker token: for itself; staff: worker_id)", 201, "AssignmentEnvelope", "GrabInput", (400, 401, 403, 404, 409, 422))},
-        "/jobs/{job_id}/assign": {"post": _op("Assign a worker by hand", 201, "AssignmentEnvelope", "GrabInput", (400, 401, 403, 404, 409, 422))},
-        "/offers/{offer_id}/accept": {"post": _op("Accept an offer", 201, "AssignmentEnvelope", errors=(401, 403, 404, 409))},
-        "/offers/{offer_id}/decline": {"post": _op("Decline an offer", 200, None, errors=(401, 403, 404, 409))},
+        "/jobs/{job_id}": {
+            "get": _op(
+                "A job with its dispatch state; staff also get the ranking with reasons",
+                200,
+                "JobDetail",
+            )
+        },
+        "/jobs/{job_id}/release": {
+            "post": _op(
+                "Release a held job after review", 200, "JobDetail", errors=(401, 403, 404, 409)
+            )
+        },
+        "/jobs/{job_id}/reject": {
+            "post": _op(
+                "Reject a held job",
+                200,
+                None,
+                "RequiredReasonInput",
+                (400, 401, 403, 404, 409, 422),
+            )
+        },
+        "/jobs/{job_id}/cancel": {
+            "post": _op(
+                "Cancel a job", 200, None, "RequiredReasonInput", (400, 401, 403, 404, 409, 422)
+            )
+        },
+        "/jobs/{job_id}/grab": {
+            "post": _op(
+                "Grab a place (worker token: for itself; staff: worker_id)",
+                201,
+                "AssignmentEnvelope",
+                "GrabInput",
+                (400, 401, 403, 404, 409, 422),
+            )
+        },
+        "/jobs/{job_id}/assign": {
+            "post": _op(
+                "Assign a worker by hand",
+                201,
+                "AssignmentEnvelope",
+                "GrabInput",
+                (400, 401, 403, 404, 409, 422),
+            )
+        },
+        "/offers/{offer_id}/accept": {
+            "post": _op("Accept an offer", 201, "AssignmentEnvelope", errors=(401, 403, 404, 409))
+        },
+        "/offers/{offer_id}/decline": {
+            "post": _op("Decline an offer", 200, None, errors=(401, 403, 404, 409))
+        },
         "/board": {"get": _op("Live dispatch board rows", 200, None, errors=(401, 403))},
         "/complaints": {
-            "post": _op("File a complaint (staff, or a worker token for itself)", 201, None, "ComplaintInput", (400, 401, 403, 404, 413, 422)),
-            "get": _op("List complaints, open first (?status=; a worker token sees its own)", 200, None, errors=(401, 422)),
+            "post": _op(
+                "File a complaint (staff, or a worker token for itself)",
+                201,
+                None,
+                "ComplaintInput",
+                (400, 401, 403, 404, 413, 422),
+            ),
+            "get": _op(
+                "List complaints, open first (?status=; a worker token sees its own)",
+                200,
+                None,
+                errors=(401, 422),
+            ),
         },
-        "/complaints/{complaint_id}/resolve": {"post": _op("Resolve a complaint (staff)", 200, None, "ResolutionInput", (400, 401, 403, 404, 409, 422))},
+        "/complaints/{complaint_id}/resolve": {
+            "post": _op(
+                "Resolve a complaint (staff)",
+                200,
+                None,
+                "ResolutionInput",
+                (400, 401, 403, 404, 409, 422),
+            )
+        },
     }
     paths["/screening/phrases"] = {
-        "get": _op("Screening vocabulary: the station's phrases and the city's", 200, "PhraseList", errors=(401, 403)),
-        "post": _op("Add a screening phrase (admin); stored normalised, once per kind", 201, "PhraseEnvelope",
-                    "PhraseInput", (400, 401, 403, 413, 422)),
+        "get": _op(
+            "Screening vocabulary: the station's phrases and the city's",
+            200,
+            "PhraseList",
+            errors=(401, 403),
+        ),
+        "post": _op(
+            "Add a screening phrase (admin); stored normalised, once per kind",
+            201,
+            "PhraseEnvelope",
+            "PhraseInput",
+            (400, 401, 403, 413, 422),
+        ),
     }
     paths["/screening/phrases/{phrase_id}"] = {
-        "delete": _op("Remove a screening phrase (admin)", 200, "PhraseEnvelope", errors=(401, 403, 404)),
+        "delete": _op(
+            "Remove a screening phrase (admin)", 200, "PhraseEnvelope", errors=(401, 403, 404)
+        ),
     }
     for action, (summary, body) in lifecycle.items():
         paths[f"/assignments/{{assignment_id}}/{action}"] = {
@@ -126,37 +247,58 @@ def _schemas() -> dict[str, Any]:
         "Error": {
             "type": "object",
             "required": ["error"],
-            "properties": {"error": {
-                "type": "object",
-                "required": ["code", "message", "fields"],
-                "properties": {
-                    "code": text,
-                    "message": {"type": "string", "description": "Chinese by default; English with Accept-Language: en or ?lang=en"},
-                    "fields": {"type": "array", "items": {
-                        "type": "object", "required": ["field", "code", "message"],
-                        "properties": {"field": text, "code": text, "message": text},
-                    }},
-                    "details": {"type": "object"},
-                },
-            }},
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["code", "message", "fields"],
+                    "properties": {
+                        "code": text,
+                        "message": {
+                            "type": "string",
+                            "description": "Chinese by default; English with Accept-Language: en or ?lang=en",
+                        },
+                        "fields": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["field", "code", "message"],
+                                "properties": {"field": text, "code": text, "message": text},
+                            },
+                        },
+                        "details": {"type": "object"},
+                    },
+                }
+            },
         },
         "WorkerInput": {
             "type": "object",
             "required": ["name", "id_number", "mobile", "skills", "areas"],
             "properties": {
                 "name": {"type": "string", "maxLength": 64},
-                "id_number": {"type": "string", "description": "Resident ID (GB 11643); stored encrypted, shown masked"},
+                "id_number": {
+                    "type": "string",
+                    "description": "Resident ID (GB 11643); stored encrypted, shown masked",
+                },
                 "mobile": {"type": "string", "pattern": "^(\\+86)?1[3-9]\\d{9}$"},
                 "skills": {"type": "array", "items": _codes(catalog.SKILLS)},
                 "areas": {"type": "array", "items": text},
-                "availability": {"type": "object", "properties": {
-                    "days": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 6}},
-                    "from": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
-                    "to": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
-                }},
+                "availability": {
+                    "type": "object",
+                    "properties": {
+                        "days": {
+                            "type": "array",
+                            "items": {"type": "integer", "minimum": 0, "maximum": 6},
+                        },
+                        "from": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
+                        "to": {"type": "string", "pattern": "^\\d{2}:\\d{2}$"},
+                    },
+                },
                 "priority_groups": {"type": "array", "items": _codes(catalog.PRIORITY_GROUPS)},
-                "consent": {"type": "object", "description": "Required with priority_groups",
-                            "properties": {"given": {"type": "boolean"}, "purpose": text}},
+                "consent": {
+                    "type": "object",
+                    "description": "Required with priority_groups",
+                    "properties": {"given": {"type": "boolean"}, "purpose": text},
+                },
             },
         },
         "EmployerInput": {
@@ -164,78 +306,246 @@ def _schemas() -> dict[str, Any]:
             "required": ["kind", "name", "contact_name", "mobile", "address"],
             "properties": {
                 "kind": _codes(catalog.EMPLOYER_KINDS),
-                "name": text, "id_number": {"type": "string", "description": "person"},
+                "name": text,
+                "id_number": {"type": "string", "description": "person"},
                 "credit_code": {"type": "string", "description": "organisation (GB 32100)"},
-                "contact_name": text, "mobile": text, "address": text,
+                "contact_name": text,
+                "mobile": text,
+                "address": text,
             },
         },
         "JobInput": {
             "type": "object",
-            "required": ["employer_id", "title", "category", "headcount", "pay_fen", "pay_unit",
-                         "address", "community"],
+            "required": [
+                "employer_id",
+                "title",
+                "category",
+                "headcount",
+                "pay_fen",
+                "pay_unit",
+                "address",
+                "community",
+            ],
             "properties": {
-                "employer_id": text, "title": {"type": "string", "maxLength": 100},
-                "category": _codes(catalog.CATEGORIES), "description": text,
+                "employer_id": text,
+                "title": {"type": "string", "maxLength": 100},
+                "category": _codes(catalog.CATEGORIES),
+                "description": text,
                 "skills": {"type": "array", "items": _codes(catalog.SKILLS)},
                 "headcount": {"type": "integer", "minimum": 1},
-                "pay_fen": {"type": "integer", "minimum": 1, "description": "Pay in fen (1/100 yuan)"},
+                "pay_fen": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Pay in fen (1/100 yuan)",
+                },
                 "pay_unit": _codes(catalog.PAY_UNITS),
-                "address": text, "community": text,
-                "starts_at": {"type": "string", "description": "ISO 8601; without offset = station local time"},
+                "address": text,
+                "community": text,
+                "starts_at": {
+                    "type": "string",
+                    "description": "ISO 8601; without offset = station local time",
+                },
                 "ends_at": {"type": "string"},
                 "time_flexible": {"type": "boolean"},
-                "term": _codes(catalog.TERMS), "urgency": _codes(catalog.URGENCIES),
+                "term": _codes(catalog.TERMS),
+                "urgency": _codes(catalog.URGENCIES),
                 "insurance_required": {"type": "boolean"},
-                "source": _codes(catalog.SOURCES), "source_department": text,
+                "source": _codes(catalog.SOURCES),
+                "source_department": text,
                 "dispatch_mode": _codes(catalog.DISPATCH_MODES),
             },
         },
-        "GrabInput": {"type": "object", "properties": {"worker_id": {"type": "string", "description": "Required for staff; a worker token grabs for itself"}}},
-        "ReasonInput": {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}},
-        "RequiredReasonInput": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 200}}},
-        "CompleteInput": {"type": "object", "required": ["quantity"], "properties": {"quantity": {"type": "integer", "minimum": 1}}},
-        "SettleInput": {"type": "object", "required": ["pay_fen", "pay_method"], "properties": {
-            "pay_fen": {"type": "integer", "minimum": 1}, "pay_method": _codes(catalog.PAY_METHODS)}},
-        "RateInput": {"type": "object", "required": ["stars"], "properties": {
-            "by": {"type": "string", "enum": ["worker", "employer"], "description": "Staff must say; a worker token rates the employer"},
-            "stars": {"type": "integer", "minimum": 1, "maximum": 5}}},
-        "CancelInput": {"type": "object", "properties": {
-            "by": {"type": "string", "enum": ["worker", "employer", "staff"]},
-            "reason": {"type": "string", "maxLength": 200}}},
-        "WorkerEnvelope": {"type": "object", "properties": {"worker": {"type": "object", "properties": {
-            "id": text, "name": text, "id_number_masked": {"type": "string", "examples": ["110105********002X"]},
-            "birth_date": text, "sex": text, "mobile": text}}}},
+        "GrabInput": {
+            "type": "object",
+            "properties": {
+                "worker_id": {
+                    "type": "string",
+                    "description": "Required for staff; a worker token grabs for itself",
+                }
+            },
+        },
+        "ReasonInput": {
+            "type": "object",
+            "properties": {"reason": {"type": "string", "maxLength": 200}},
+        },
+        "RequiredReasonInput": {
+            "type": "object",
+            "required": ["reason"],
+            "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 200}},
+        },
+        "CompleteInput": {
+            "type": "object",
+            "required": ["quantity"],
+            "properties": {"quantity": {"type": "integer", "minimum": 1}},
+        },
+        "SettleInput": {
+            "type": "object",
+            "required": ["pay_fen", "pay_method"],
+            "properties": {
+                "pay_fen": {"type": "integer", "minimum": 1},
+                "pay_method": _codes(catalog.PAY_METHODS),
+            },
+        },
+        "RateInput": {
+            "type": "object",
+            "required": ["stars"],
+            "properties": {
+                "by": {
+                    "type": "string",
+                    "enum": ["worker", "employer"],
+                    "description": "Staff must say; a worker token rates the employer",
+                },
+                "stars": {"type": "integer", "minimum": 1, "maximum": 5},
+            },
+        },
+        "CancelInput": {
+            "type": "object",
+            "properties": {
+                "by": {"type": "string", "enum": ["worker", "employer", "staff"]},
+                "reason": {"type": "string", "maxLength": 200},
+            },
+        },
+        "WorkerEnvelope": {
+            "type": "object",
+            "properties": {
+                "worker": {
+                    "type": "object",
+                    "properties": {
+                        "id": text,
+                        "name": text,
+                        "id_number_masked": {"type": "string", "examples": ["110105********002X"]},
+                        "birth_date": text,
+                        "sex": text,
+                        "mobile": text,
+                    },
+                }
+            },
+        },
         "EmployerEnvelope": {"type": "object", "properties": {"employer": {"type": "object"}}},
-        "AssignmentEnvelope": {"type": "object", "properties": {"assignment": {"type": "object", "properties": {
-            "id": text, "job_id": text, "worker_id": text, "via": text, "status": text}}}},
-        "JobDetail": {"type": "object", "properties": {
-            "job": {"type": "object", "properties": {
-                "id": text, "status": {"type": "string", "enum": ["held", "open", "escalated", "filled", "closed", "cancelled", "rejected"]},
-                "screening": {"type": "object", "properties": {"held": {"type": "boolean"}, "reasons": {"type": "array"}}},
-                "dispatch": {"type": "object"}}},
-            "dispatch_state": {"type": "object", "description": "Countdown and who was offered, declined, confirmed"},
-            "ranking": {"type": "array", "description": "Staff only: each worker's rank, score and reasons"},
-            "my_ranking": {"type": "array", "description": "Worker token: the worker's own entry"},
-        }},
-        "ComplaintInput": {"type": "object", "required": ["by", "kind", "text"], "properties": {
-            "by": {"type": "string", "enum": ["worker", "employer", "resident"]},
-            "kind": _codes(complaints.KINDS), "text": {"type": "string", "minLength": 5, "maxLength": 1000},
-            "job_id": text, "worker_id": text, "employer_id": text}},
-        "ResolutionInput": {"type": "object", "required": ["resolution"], "properties": {"resolution": {"type": "string", "maxLength": 1000}}},
-        "PhraseInput": {"type": "object", "required": ["kind", "phrase"], "properties": {
-            "kind": {"type": "string", "enum": list(vocabulary.PHRASE_KINDS)},
-            "phrase": {"type": "string", "maxLength": vocabulary.TYPED_MAX,
-                       "description": "2-32 characters once spaces and punctuation are removed"}}},
-        "Phrase": {"type": "object", "required": ["id", "kind", "phrase"], "properties": {
-            "id": text, "kind": text, "phrase": {"type": "string", "description": "normalised"}, "typed": text,
-            "added_by": text, "added_at": text}},
-        "PhraseEnvelope": {"type": "object", "required": ["phrase"], "properties": {"phrase": _ref("Phrase")}},
-        "PhraseList": {"type": "object", "required": ["phrases", "city"], "properties": {
-            "phrases": {"type": "array", "items": _ref("Phrase")},
-            "city": {"type": "array", "description": "The city's phrases from the hub's rules", "items": {
-                "type": "object", "properties": {"kind": text, "phrase": text, "rule_id": text}}},
-            "kinds": {"type": "array", "items": text}}},
-        "Stats": {"type": "object", "properties": {"today": {"type": "object"}, "all_time": {"type": "object"}}},
+        "AssignmentEnvelope": {
+            "type": "object",
+            "properties": {
+                "assignment": {
+                    "type": "object",
+                    "properties": {
+                        "id": text,
+                        "job_id": text,
+                        "worker_id": text,
+                        "via": text,
+                        "status": text,
+                    },
+                }
+            },
+        },
+        "JobDetail": {
+            "type": "object",
+            "properties": {
+                "job": {
+                    "type": "object",
+                    "properties": {
+                        "id": text,
+                        "status": {
+                            "type": "string",
+                            "enum": [
+                                "held",
+                                "open",
+                                "escalated",
+                                "filled",
+                                "closed",
+                                "cancelled",
+                                "rejected",
+                            ],
+                        },
+                        "screening": {
+                            "type": "object",
+                            "properties": {
+                                "held": {"type": "boolean"},
+                                "reasons": {"type": "array"},
+                            },
+                        },
+                        "dispatch": {"type": "object"},
+                    },
+                },
+                "dispatch_state": {
+                    "type": "object",
+                    "description": "Countdown and who was offered, declined, confirmed",
+                },
+                "ranking": {
+                    "type": "array",
+                    "description": "Staff only: each worker's rank, score and reasons",
+                },
+                "my_ranking": {
+                    "type": "array",
+                    "description": "Worker token: the worker's own entry",
+                },
+            },
+        },
+        "ComplaintInput": {
+            "type": "object",
+            "required": ["by", "kind", "text"],
+            "properties": {
+                "by": {"type": "string", "enum": ["worker", "employer", "resident"]},
+                "kind": _codes(complaints.KINDS),
+                "text": {"type": "string", "minLength": 5, "maxLength": 1000},
+                "job_id": text,
+                "worker_id": text,
+                "employer_id": text,
+            },
+        },
+        "ResolutionInput": {
+            "type": "object",
+            "required": ["resolution"],
+            "properties": {"resolution": {"type": "string", "maxLength": 1000}},
+        },
+        "PhraseInput": {
+            "type": "object",
+            "required": ["kind", "phrase"],
+            "properties": {
+                "kind": {"type": "string", "enum": list(vocabulary.PHRASE_KINDS)},
+                "phrase": {
+                    "type": "string",
+                    "maxLength": vocabulary.TYPED_MAX,
+                    "description": "2-32 characters once spaces and punctuation are removed",
+                },
+            },
+        },
+        "Phrase": {
+            "type": "object",
+            "required": ["id", "kind", "phrase"],
+            "properties": {
+                "id": text,
+                "kind": text,
+                "phrase": {"type": "string", "description": "normalised"},
+                "typed": text,
+                "added_by": text,
+                "added_at": text,
+            },
+        },
+        "PhraseEnvelope": {
+            "type": "object",
+            "required": ["phrase"],
+            "properties": {"phrase": _ref("Phrase")},
+        },
+        "PhraseList": {
+            "type": "object",
+            "required": ["phrases", "city"],
+            "properties": {
+                "phrases": {"type": "array", "items": _ref("Phrase")},
+                "city": {
+                    "type": "array",
+                    "description": "The city's phrases from the hub's rules",
+                    "items": {
+                        "type": "object",
+                        "properties": {"kind": text, "phrase": text, "rule_id": text},
+                    },
+                },
+                "kinds": {"type": "array", "items": text},
+            },
+        },
+        "Stats": {
+            "type": "object",
+            "properties": {"today": {"type": "object"}, "all_time": {"type": "object"}},
+        },
     }
 
 
@@ -248,7 +558,7 @@ def document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": "Offline station API. Staff: Authorization: Bearer <token> (kuaigong station "
             "create-staff prints one) or the console session with an X-CSRFToken header. Workers: their "
-            "own token, acting only for themselves. Errors: {\"error\": {code, message, fields}}.",
+            'own token, acting only for themselves. Errors: {"error": {code, message, fields}}.',
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],

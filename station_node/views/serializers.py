@@ -19,7 +19,12 @@ def when(value: dt.datetime | dt.date | None) -> str | None:
 
 def staff(row: Staff) -> dict[str, Any]:
     """A staff member as shown to other staff."""
-    return {"id": row.id, "username": row.username, "display_name": row.display_name, "role": row.role}
+    return {
+        "id": row.id,
+        "username": row.username,
+        "display_name": row.display_name,
+        "role": row.role,
+    }
 
 
 def worker(row: Worker) -> dict[str, Any]:
@@ -122,10 +127,26 @@ def _columns(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 _OFFER = ("id", "job_id", "worker_id", "rank", "status", "sent_at", "expires_at", "answered_at")
 _ASSIGNMENT = (
-    "id", "job_id", "worker_id", "via", "status", "starts_at", "ends_at", "confirmed_at",
-    "checked_in_at", "completed_at", "quantity", "pay_fen", "pay_method", "paid_at",
-    "worker_confirmed_pay_at", "cancelled_by", "cancel_late", "cancel_reason",
-    "rating_of_worker", "rating_of_employer",
+    "id",
+    "job_id",
+    "worker_id",
+    "via",
+    "status",
+    "starts_at",
+    "ends_at",
+    "confirmed_at",
+    "checked_in_at",
+    "completed_at",
+    "quantity",
+    "pay_fen",
+    "pay_method",
+    "paid_at",
+    "worker_confirmed_pay_at",
+    "cancelled_by",
+    "cancel_late",
+    "cancel_reason",
+    "rating_of_worker",
+    "rating_of_employer",
 )
 
 
@@ -165,4 +186,11 @@ def plain(value: Any) -> Any:
     return value
 
 
-_SECRET_KEYS = {"id_cipher", "id_number", "id_hash", "password_hash", "token_hash", "user_token_hash"}
+_SECRET_KEYS = {
+    "id_cipher",
+    "id_number",
+    "id_hash",
+    "password_hash",
+    "token_hash",
+    "user_token_hash",
+}

@@ -51,8 +51,10 @@ def _view() -> dict[str, Any]:
         "altered": status.get("altered"),
         "key_revoked": status.get("key_revoked"),
         "rules": list(CityRule.select().where(CityRule.active).order_by(CityRule.hub_seq.desc())),
-        "decisions": [(row, decisions.decision_code(row), decisions.outcome_code(row.outcome))
-                      for row in decisions.recent()],
+        "decisions": [
+            (row, decisions.decision_code(row), decisions.outcome_code(row.outcome))
+            for row in decisions.recent()
+        ],
     }
 
 

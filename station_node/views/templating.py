@@ -52,8 +52,14 @@ HUB_DECISIONS: dict[str, tuple[str, str]] = {
     "merge:confirm": ("确认是同一人", "Same person confirmed"),
     "merge:reject": ("认定不是同一人", "Not the same person"),
     "booking:keep": ("派工时间冲突裁定", "Overlapping bookings decided"),
-    "field:accept_winner": ("信息冲突裁定：采用较新的修改", "Field conflict: the later change stands"),
-    "field:use_loser": ("信息冲突裁定：采用被覆盖的值", "Field conflict: the overwritten value restored"),
+    "field:accept_winner": (
+        "信息冲突裁定：采用较新的修改",
+        "Field conflict: the later change stands",
+    ),
+    "field:use_loser": (
+        "信息冲突裁定：采用被覆盖的值",
+        "Field conflict: the overwritten value restored",
+    ),
     "station:reset_epoch": ("签发新纪元", "New epoch signed"),
     "station:unfreeze": ("解除冻结", "Unfrozen"),
     "station:dismiss": ("备份恢复提醒已核实", "Backup restore dismissed"),
@@ -143,7 +149,9 @@ def message(item: dict[str, Any]) -> str:
 
 def register(app: Flask) -> None:
     """Install the filters and globals."""
-    app.jinja_env.filters.update(money=money, pay=pay, local=local, label=label, labels=labels, message=message)
+    app.jinja_env.filters.update(
+        money=money, pay=pay, local=local, label=label, labels=labels, message=message
+    )
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

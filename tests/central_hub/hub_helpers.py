@@ -20,8 +20,12 @@ PASSWORD = "kuaigong-admin-1"
 def make_app(tmp_path: Any, engine: str, **extra: Any) -> tuple[Flask, str]:
     """A migrated hub app on `engine` ('sqlite' or 'postgres'); returns it and its PG schema."""
     schema = ""
-    config: dict[str, Any] = {"DATA_DIR": str(tmp_path / "hub"), "TESTING": True,
-                              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **extra}
+    config: dict[str, Any] = {
+        "DATA_DIR": str(tmp_path / "hub"),
+        "TESTING": True,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        **extra,
+    }
     if engine == "postgres":
         pg_or_skip()
         schema = f"hubtest_{os.getpid()}_{secrets.token_hex(4)}"
@@ -41,7 +45,8 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     """The CSRF token from a page's form."""
     page = client.get(path).get_data(as_text=True)
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page)
+        r'name="csrf_token" value="([^"]+)"', page
+    )
     assert match, f"no CSRF token on {path}"
     return match.group(1)
 
@@ -49,8 +54,9 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
 def login(client: FlaskClient, username: str = "chen") -> None:
     """Sign in through the real form (with its CSRF token)."""
     token = csrf_token(client)
-    response = client.post("/login", data={"username": username, "password": PASSWORD,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
@@ -72,24 +78,36 @@ class StationLog:
         self.wall = wall_ms
         self.epoch = 1
 
-    def add(self, entity: str, entity_id: str, op: str, fields: dict[str, Any],
-            wall: int | None = None) -> bytes:
+    def add(
+        self, entity: str, entity_id: str, op: str, fields: dict[str, Any], wall: int | None = None
+    ) -> bytes:
         """Append one entry; returns its canonical bytes."""
         sp = self.sp
         self.wall = wall if wall is not None else self.wall + 1000
         prev = sp.entry_hash(self.raws[-1]) if self.raws else None
-        entry = sp.make_entry(self.station_id, self.epoch, len(self.raws) + 1, prev, (self.wall, 0),
-                              entity, entity_id, op, fields)
+        entry = sp.make_entry(
+            self.station_id,
+            self.epoch,
+            len(self.raws) + 1,
+            prev,
+            (self.wall, 0),
+            entity,
+            entity_id,
+            op,
+            fields,
+        )
         self.raws.append(sp.encode_entry(entry))
         return self.raws[-1]
 
     def batch(self, first: int, last: int, key: Any = None) -> bytes:
         """Signed batch of entries first..last (1-based, inclusive)."""
-        return self.sp.sign_batch(self.raws[first - 1:last], key or self.key,
-                                  self.sp.Hlc(self.wall, 1))
+        return self.sp.sign_batch(
+            self.raws[first - 1 : last], key or self.key, self.sp.Hlc(self.wall, 1)
+        )
 
-    def call(self, body: bytes, now_ms: int | Flask, station_id: str | None = None,
-             key: Any = None) -> dict[str, str]:
+    def call(
+        self, body: bytes, now_ms: int | Flask, station_id: str | None = None, key: Any = None
+    ) -> dict[str, str]:
         """The signed-call header of a push of `body` (as sent) at the hub's time `now_ms`
         (or an app's clock)."""
         import secrets as _secrets
@@ -97,16 +115,24 @@ class StationLog:
         if isinstance(now_ms, Flask):
             now_ms = hub_ms(now_ms)
         station = station_id or self.station_id
-        header = self.sp.sign_call(station, "POST", f"/stations/{station}/push", body, now_ms,
-                                   _secrets.token_hex(16), key or self.key)
+        header = self.sp.sign_call(
+            station,
+            "POST",
+            f"/stations/{station}/push",
+            body,
+            now_ms,
+            _secrets.token_hex(16),
+            key or self.key,
+        )
         return {self.sp.CALL_HEADER: header}
 
     def pull_auth(self, after: int, time_ms: int) -> str:
         """The X-Kuaigong-Auth header for a hub-log pull."""
         from sync_protocol.signed import sign
 
-        return sign("request", {"after": after, "station": self.station_id, "time": time_ms},
-                    self.key).hex()
+        return sign(
+            "request", {"after": after, "station": self.station_id, "time": time_ms}, self.key
+        ).hex()
 
 
 def hub_ms(app: Flask) -> int:
@@ -132,9 +158,12 @@ def enrol_station(app: Flask, name: str = "东城驿站", key: Any = None) -> St
     from central_hub.services import stations
 
     with app.test_request_context(), db.database.connection_context():
-        issued = stations.create_station({"name": name, "district": "东城区", "community": name}, None)
+        issued = stations.create_station(
+            {"name": name, "district": "东城区", "community": name}, None
+        )
     log = StationLog(issued.station.id, key)
-    answer = app.test_client().post("/api/v1/enroll", json={
-        "code": issued.code, "public_key": log.key.public_key.hex()})
+    answer = app.test_client().post(
+        "/api/v1/enroll", json={"code": issued.code, "public_key": log.key.public_key.hex()}
+    )
     assert answer.status_code == 201, answer.get_data(as_text=True)
     return log

@@ -10,8 +10,10 @@ def test_wrong_password_is_refused_and_pages_need_sign_in(app: Flask) -> None:
     add_admin(app)
     client = app.test_client()
     assert client.get("/city/").status_code == 302
-    bad = client.post("/login", data={"username": "chen", "password": "nope-nope",
-                                      "csrf_token": csrf_token(client)})
+    bad = client.post(
+        "/login",
+        data={"username": "chen", "password": "nope-nope", "csrf_token": csrf_token(client)},
+    )
     assert bad.status_code == 401 and "用户名或密码不正确" in bad.get_data(as_text=True)
     login(client)
     assert client.get("/city/").status_code == 200
@@ -36,7 +38,12 @@ def test_auditor_reads_but_cannot_change(app: Flask) -> None:
     refused = post_form(client, "/stations", {"name": "x", "district": "y", "community": "z"})
     assert refused.status_code == 403
     assert "审计员只能查看" in refused.get_data(as_text=True)
-    assert post_form(client, "/rules/", {"kind": "announcement", "title": "t", "text": "x"}).status_code == 403
+    assert (
+        post_form(
+            client, "/rules/", {"kind": "announcement", "title": "t", "text": "x"}
+        ).status_code
+        == 403
+    )
 
 
 def test_pages_are_chinese_first_with_an_english_switch(app: Flask) -> None:

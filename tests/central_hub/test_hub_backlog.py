@@ -36,8 +36,9 @@ def _station(app: Flask, entries: int) -> StationLog:
 
 def _push(app: Flask, log: StationLog, first: int, last: int) -> Any:
     body = log.batch(first, last)
-    return app.test_client().post(f"/api/v1/stations/{log.station_id}/push",
-                                  data=body, headers=log.call(body, app))
+    return app.test_client().post(
+        f"/api/v1/stations/{log.station_id}/push", data=body, headers=log.call(body, app)
+    )
 
 
 def _held(app: Flask) -> tuple[int, int]:

@@ -19,7 +19,9 @@ def test_no_module_of_the_hub_imports_station_node() -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in {"station_node", "devices"}]
+            offenders += [
+                f"{path.name}: {n}" for n in names if n.split(".")[0] in {"station_node", "devices"}
+            ]
     assert offenders == []
 
 
@@ -29,6 +31,7 @@ def test_loading_the_whole_hub_loads_no_station_module() -> None:
         "from central_hub import create_app;"
         "print(sorted(m for m in sys.modules if m.startswith(('station_node', 'devices'))))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert out.stdout.strip() == "[]"

@@ -18,8 +18,13 @@ from sync_protocol.bundles import read_bundle, write_bundle
 
 def kuaigong(*args: str) -> subprocess.CompletedProcess:
     code = "from central_hub.cli import hub; hub()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[2], timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=60,
+    )
 
 
 def station_bundle(log: StationLog) -> bytes:

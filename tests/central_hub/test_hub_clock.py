@@ -25,6 +25,8 @@ def test_a_running_clock_starts_where_it_is_told_and_runs_on() -> None:
 def test_rows_are_stamped_by_the_apps_clock(sqlite_app: Flask) -> None:
     clock.install(sqlite_app, clock.ManualClock(T0))
     with sqlite_app.app_context(), db.database.connection_context():
-        Station.create(id="sta", name="东城驿站", district="东城区", community="和平里", status="active")
+        Station.create(
+            id="sta", name="东城驿站", district="东城区", community="和平里", status="active"
+        )
         assert Station.get_by_id("sta").created_at == T0
         assert clock.now_ms() == int(T0.replace(tzinfo=dt.UTC).timestamp() * 1000)

@@ -34,9 +34,23 @@ def _serve(data: Path, schema: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = dict(os.environ, KUAIGONG_HUB_DATABASE_URL=PG_URL, KUAIGONG_HUB_DATABASE_SCHEMA=schema)
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from central_hub.cli import hub; hub()", "run", "--data", str(data),
-         "--port", str(port), "--threads", "4"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-c",
+            "from central_hub.cli import hub; hub()",
+            "run",
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+            "--threads",
+            "4",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -61,9 +75,15 @@ def test_two_hub_processes_apply_every_entry_exactly_once(tmp_path: Path) -> Non
         for n, log in enumerate(logs):
             log.wall = start
             for i in range(BATCHES * PER_BATCH):
-                log.add("worker", f"{log.station_id}-{i}", "create",
-                        {"name": f"工{i}", "id_hash": f"{n:02d}{i:062x}"})
-            batches.append([log.batch(b * PER_BATCH + 1, (b + 1) * PER_BATCH) for b in range(BATCHES)])
+                log.add(
+                    "worker",
+                    f"{log.station_id}-{i}",
+                    "create",
+                    {"name": f"工{i}", "id_hash": f"{n:02d}{i:062x}"},
+                )
+            batches.append(
+                [log.batch(b * PER_BATCH + 1, (b + 1) * PER_BATCH) for b in range(BATCHES)]
+            )
         db.database.close()
         urls = []
         for _ in range(2):
@@ -77,15 +97,21 @@ def test_two_hub_processes_apply_every_entry_exactly_once(tmp_path: Path) -> Non
         def send(log_index: int, url: str) -> None:
             session = requests.Session()
             for body in batches[log_index]:
-                r = session.post(f"{url}/api/v1/stations/{logs[log_index].station_id}/push",
-                                 data=body, timeout=30, headers=logs[log_index].call(body, server_ms(url)))
+                r = session.post(
+                    f"{url}/api/v1/stations/{logs[log_index].station_id}/push",
+                    data=body,
+                    timeout=30,
+                    headers=logs[log_index].call(body, server_ms(url)),
+                )
                 with lock:
                     if r.status_code in (200, 202):
                         verdicts.append(r.json()["verdict"])
                     else:
                         failures.append(f"{r.status_code} {r.text[:200]}")
 
-        threads = [threading.Thread(target=send, args=(i, url)) for i in range(STATIONS) for url in urls]
+        threads = [
+            threading.Thread(target=send, args=(i, url)) for i in range(STATIONS) for url in urls
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -109,7 +135,8 @@ def test_two_hub_processes_apply_every_entry_exactly_once(tmp_path: Path) -> Non
 
 @pytest.mark.postgres
 def test_the_same_people_pushed_through_two_hub_processes_at_once_get_one_merge_each(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     from central_hub.models import Issue
 
     app, schema = make_app(tmp_path, "postgres")
@@ -122,9 +149,15 @@ def test_the_same_people_pushed_through_two_hub_processes_at_once_get_one_merge_
         for n, log in enumerate(logs):
             log.wall = start + n
             for i in range(BATCHES * PER_BATCH):  # both stations register the same people
-                log.add("worker", f"{log.station_id}-{i}", "create",
-                        {"name": f"工{i}", "id_hash": f"{i:064x}", "id_masked": "110105********002X"})
-            batches.append([log.batch(b * PER_BATCH + 1, (b + 1) * PER_BATCH) for b in range(BATCHES)])
+                log.add(
+                    "worker",
+                    f"{log.station_id}-{i}",
+                    "create",
+                    {"name": f"工{i}", "id_hash": f"{i:064x}", "id_masked": "110105********002X"},
+                )
+            batches.append(
+                [log.batch(b * PER_BATCH + 1, (b + 1) * PER_BATCH) for b in range(BATCHES)]
+            )
         db.database.close()
         urls = []
         for _ in range(2):
@@ -136,8 +169,12 @@ def test_the_same_people_pushed_through_two_hub_processes_at_once_get_one_merge_
         def send(index: int) -> None:
             session = requests.Session()
             for body in batches[index]:
-                r = session.post(f"{urls[index]}/api/v1/stations/{logs[index].station_id}/push",
-                                 data=body, timeout=30, headers=logs[index].call(body, server_ms(urls[index])))
+                r = session.post(
+                    f"{urls[index]}/api/v1/stations/{logs[index].station_id}/push",
+                    data=body,
+                    timeout=30,
+                    headers=logs[index].call(body, server_ms(urls[index])),
+                )
                 if r.status_code != 200:
                     failures.append(f"{r.status_code} {r.text[:200]}")
 
@@ -150,7 +187,8 @@ def test_the_same_people_pushed_through_two_hub_processes_at_once_get_one_merge_
         with app.app_context(), db.database.connection_context():
             merges = list(Issue.select().where(Issue.kind == "merge"))
             assert sorted(m.subject for m in merges) == sorted(
-                f"{i:064x}" for i in range(BATCHES * PER_BATCH))  # none missed, none twice
+                f"{i:064x}" for i in range(BATCHES * PER_BATCH)
+            )  # none missed, none twice
             assert all(sorted(m.stations) == sorted(log.station_id for log in logs) for m in merges)
     finally:
         for proc in procs:

@@ -32,15 +32,17 @@ _ENTITIES = ("worker", "job")
 
 actions = st.lists(
     st.tuples(st.integers(0, 9), st.integers(0, 1000), st.integers(0, 1000), st.integers(0, 1000)),
-    min_size=20, max_size=120,
+    min_size=20,
+    max_size=120,
 )
 
 
 def _push(app: Flask, log: StationLog, first: int, last: int) -> int:
     """Deliver entries first..last of a station's log with a fresh signed call; the status."""
     body = log.batch(first, last)
-    answer = app.test_client().post(f"/api/v1/stations/{log.station_id}/push",
-                                    data=body, headers=log.call(body, app))
+    answer = app.test_client().post(
+        f"/api/v1/stations/{log.station_id}/push", data=body, headers=log.call(body, app)
+    )
     assert answer.status_code < 500, answer.get_data(as_text=True)
     event(f"push answered {answer.status_code}")
     return answer.status_code
@@ -53,8 +55,11 @@ def _hub_view(app: Flask, prefix: str) -> dict[str, Any]:
         for entity in _ENTITIES:
             model = REPLICATED[entity]
             for row in model.select().where(model.id.startswith(prefix)):
-                out[f"{entity}/{row.id}"] = (row.data, bool(row.deleted),
-                                             row.station if entity in sp.merge.OWNED else None)
+                out[f"{entity}/{row.id}"] = (
+                    row.data,
+                    bool(row.deleted),
+                    row.station if entity in sp.merge.OWNED else None,
+                )
     return out
 
 
@@ -65,7 +70,11 @@ def _protocol_view(changes: list[sp.Change], hub: str) -> dict[str, Any]:
     for (entity, eid), v in state.views().items():
         if entity in sp.merge.OWNED and v.owner is None:
             continue  # no create taken: nothing to show
-        out[f"{entity}/{eid}"] = (v.fields, v.deleted, v.owner if entity in sp.merge.OWNED else None)
+        out[f"{entity}/{eid}"] = (
+            v.fields,
+            v.deleted,
+            v.owner if entity in sp.merge.OWNED else None,
+        )
     return out
 
 
@@ -74,9 +83,13 @@ def _decide_field_conflicts(app: Flask, manual: clock.ManualClock, run: str) -> 
     alternately taking the station's losing value; returns the hub's changes they make."""
     with app.app_context(), db.database.connection_context():
         hub = signing.hub_id()
-        issues = [i for i in Issue.select().where(Issue.kind == "field", Issue.status == "open")
-                  .order_by(Issue.id)
-                  if i.details["entity"] == "worker" and i.details["entity_id"].startswith(run)]
+        issues = [
+            i
+            for i in Issue.select()
+            .where(Issue.kind == "field", Issue.status == "open")
+            .order_by(Issue.id)
+            if i.details["entity"] == "worker" and i.details["entity_id"].startswith(run)
+        ]
     changes = []
     for k, issue in enumerate(issues[:3]):
         manual.advance(1)
@@ -85,18 +98,36 @@ def _decide_field_conflicts(app: Flask, manual: clock.ManualClock, run: str) -> 
             reconcile.decide(issue.id, decision, "", None)
         d = issue.details
         if decision == "use_loser":  # the hub's value, at the hub's (pinned) time
-            changes.append(sp.Change(hub, hub_ms(app), 0, "worker", d["entity_id"], "update",
-                                     {d["field"]: d["loser_value"]}))
+            changes.append(
+                sp.Change(
+                    hub,
+                    hub_ms(app),
+                    0,
+                    "worker",
+                    d["entity_id"],
+                    "update",
+                    {d["field"]: d["loser_value"]},
+                )
+            )
     event(f"admin decisions: {len(changes)}")
     return changes
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(n=st.integers(2, 5), skew=st.lists(st.sampled_from([0, 1, 7, 90, 600, 525_600]), min_size=5, max_size=5),
-       script=actions)
-def test_the_hub_converges_on_the_protocol_merge(app: Flask, n: int, skew: list[int],
-                                                 script: list[tuple[int, int, int, int]]) -> None:
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    n=st.integers(2, 5),
+    skew=st.lists(st.sampled_from([0, 1, 7, 90, 600, 525_600]), min_size=5, max_size=5),
+    script=actions,
+)
+def test_the_hub_converges_on_the_protocol_merge(
+    app: Flask, n: int, skew: list[int], script: list[tuple[int, int, int, int]]
+) -> None:
     manual = clock.ManualClock(T0)
     clock.install(app, manual)
     run = f"r{next(_RUN)}-"
@@ -113,8 +144,13 @@ def test_the_hub_converges_on_the_protocol_merge(app: Flask, n: int, skew: list[
         if kind <= 3:  # edits
             target = c % 4
             if target == 0:
-                log.add("worker", f"{run}w{b % 3}", "create" if c % 3 == 0 else "update",
-                        {f"f{c % 2}": f"{i}:{b}"}, wall)
+                log.add(
+                    "worker",
+                    f"{run}w{b % 3}",
+                    "create" if c % 3 == 0 else "update",
+                    {f"f{c % 2}": f"{i}:{b}"},
+                    wall,
+                )
             elif target == 1:
                 log.add("worker", f"{run}w{b % 3}", "delete", {}, wall)
             elif target == 2:
@@ -133,7 +169,7 @@ def test_the_hub_converges_on_the_protocol_merge(app: Flask, n: int, skew: list[
         elif kind == 7 and log.raws:  # restored from a whole copy: the old batches come again
             _push(app, log, 1, 1 + b % len(log.raws))
         elif kind == 8 and len(log.raws) > 1 and c % 2 == 0:  # an older copy, then new work: a fork
-            del log.raws[1 + b % (len(log.raws) - 1):]
+            del log.raws[1 + b % (len(log.raws) - 1) :]
             sent[i], forked[i] = min(sent[i], len(log.raws)), True
     for i, log in enumerate(stations):  # a final full sync over a clean link
         for first in range(1, len(log.raws) + 1, 8):
@@ -149,8 +185,11 @@ def test_the_hub_converges_on_the_protocol_merge(app: Flask, n: int, skew: list[
             assert _push(app, log, 1, len(log.raws)) == 200
     with app.app_context(), db.database.connection_context():
         hub = signing.hub_id()
-        applied = [(log.station_id, x.epoch, x.seq, x.entry_hash) for log in stations
-                   for x in AppliedEntry.select().where(AppliedEntry.station == log.station_id)]
+        applied = [
+            (log.station_id, x.epoch, x.seq, x.entry_hash)
+            for log in stations
+            for x in AppliedEntry.select().where(AppliedEntry.station == log.station_id)
+        ]
     assert len({row[:3] for row in applied}) == len(applied)  # each entry applied once
     for i, log in enumerate(stations):
         mine = sorted(row[2:] for row in applied if row[0] == log.station_id)

@@ -39,9 +39,13 @@ class Hub:
     def start(self, **env: str) -> Hub:
         script = Path(__file__).with_name("hub_server.py")
         self.proc = subprocess.Popen(
-            [sys.executable, str(script), json.dumps(self.config)], text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **env},
-            cwd=Path(__file__).resolve().parents[2])
+            [sys.executable, str(script), json.dumps(self.config)],
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **env},
+            cwd=Path(__file__).resolve().parents[2],
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         assert line.startswith("port "), f"hub did not start: {line!r}"
@@ -68,9 +72,16 @@ class Hub:
                 stream.close()
 
     def push(self, log: StationLog, body: bytes, timeout: float = 30) -> requests.Response:
-        headers = {"Content-Type": "application/x-kuaigong-batch", **log.call(body, server_ms(self.url))}
-        return requests.post(f"{self.url}/api/v1/stations/{log.station_id}/push", data=body,
-                             headers=headers, timeout=timeout)
+        headers = {
+            "Content-Type": "application/x-kuaigong-batch",
+            **log.call(body, server_ms(self.url)),
+        }
+        return requests.post(
+            f"{self.url}/api/v1/stations/{log.station_id}/push",
+            data=body,
+            headers=headers,
+            timeout=timeout,
+        )
 
 
 @pytest.fixture
@@ -91,16 +102,24 @@ def test_sigkill_inside_apply_leaves_all_or_nothing_and_a_resend_applies_once(hu
     hub.start(KUAIGONG_HUB_TEST_APPLY_DELAY="30")
     app = create_app(hub.config)
     with app.test_request_context(), db.database.connection_context():
-        issued = stations.create_station({"name": "东城驿站", "district": "东城区", "community": "和平里"},
-                                         None)
+        issued = stations.create_station(
+            {"name": "东城驿站", "district": "东城区", "community": "和平里"}, None
+        )
         wall = clock.now_ms() - 60_000
     log = StationLog(issued.station.id, wall_ms=wall)
-    enrolled = requests.post(f"{hub.url}/api/v1/enroll", timeout=10, json={
-        "code": issued.code, "public_key": log.key.public_key.hex()})
+    enrolled = requests.post(
+        f"{hub.url}/api/v1/enroll",
+        timeout=10,
+        json={"code": issued.code, "public_key": log.key.public_key.hex()},
+    )
     assert enrolled.status_code == 201, enrolled.text
     for i in range(ENTRIES):
-        log.add("worker", f"w{i}", "create", {"name": f"工{i}", "id_hash": f"{i:064x}",
-                                             "id_masked": "110105********002X"})
+        log.add(
+            "worker",
+            f"w{i}",
+            "create",
+            {"name": f"工{i}", "id_hash": f"{i:064x}", "id_masked": "110105********002X"},
+        )
     body = log.batch(1, ENTRIES)
 
     outcome: list[Any] = []

@@ -18,13 +18,18 @@ from kuaigong import clock
 
 def new_public_key() -> str:
     private = Ed25519PrivateKey.generate()
-    return private.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+    return (
+        private.public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        .hex()
+    )
 
 
 def create_station(client: FlaskClient, name: str = "东城驿站") -> tuple[str, str]:
     """Create a station on the admin page; return (station id, code) as the page shows them."""
-    page = post_form(client, "/stations", {"name": name, "district": "东城区", "community": "和平里"})
+    page = post_form(
+        client, "/stations", {"name": name, "district": "东城区", "community": "和平里"}
+    )
     assert page.status_code == 201, page.get_data(as_text=True)
     text = page.get_data(as_text=True)
     code = re.search(r'data-code="([A-Z0-9-]+)"', text).group(1)
@@ -33,10 +38,14 @@ def create_station(client: FlaskClient, name: str = "东城驿站") -> tuple[str
 
 
 def enroll(client: FlaskClient, code: str, public_key: str | None = None) -> Any:
-    return client.post("/api/v1/enroll", json={"code": code, "public_key": public_key or new_public_key()})
+    return client.post(
+        "/api/v1/enroll", json={"code": code, "public_key": public_key or new_public_key()}
+    )
 
 
-def test_a_code_enrols_once_and_answers_the_hubs_keys(app: Flask, admin_client: FlaskClient) -> None:
+def test_a_code_enrols_once_and_answers_the_hubs_keys(
+    app: Flask, admin_client: FlaskClient
+) -> None:
     station_id, code = create_station(admin_client)
     key = new_public_key()
     first = enroll(admin_client, code, key)
@@ -59,8 +68,9 @@ def test_a_code_enrols_once_and_answers_the_hubs_keys(app: Flask, admin_client: 
         assert logged.op == "create" and logged.fields["public_key"] == key
 
 
-def test_an_expired_code_is_refused_and_nothing_is_registered(app: Flask,
-                                                             admin_client: FlaskClient) -> None:
+def test_an_expired_code_is_refused_and_nothing_is_registered(
+    app: Flask, admin_client: FlaskClient
+) -> None:
     manual = clock.ManualClock()
     clock.install(app, manual)
     _, code = create_station(admin_client)
@@ -74,7 +84,10 @@ def test_an_expired_code_is_refused_and_nothing_is_registered(app: Flask,
 
 def test_bad_enrolment_requests_name_what_was_wrong(admin_client: FlaskClient) -> None:
     unknown = enroll(admin_client, "AAAA-BBBB-CCCC")
-    assert unknown.status_code == 403 and unknown.get_json()["error"]["code"] == "enrolment_code_unknown"
+    assert (
+        unknown.status_code == 403
+        and unknown.get_json()["error"]["code"] == "enrolment_code_unknown"
+    )
     bad = admin_client.post("/api/v1/enroll", json={"code": "", "public_key": "zz"})
     assert bad.status_code == 422
     assert {f["field"] for f in bad.get_json()["error"]["fields"]} == {"code", "public_key"}
@@ -83,7 +96,9 @@ def test_bad_enrolment_requests_name_what_was_wrong(admin_client: FlaskClient) -
 
 
 def test_station_form_with_missing_fields_lists_each(admin_client: FlaskClient) -> None:
-    page = post_form(admin_client, "/stations", {"name": " ", "district": "", "community": "和平里"})
+    page = post_form(
+        admin_client, "/stations", {"name": " ", "district": "", "community": "和平里"}
+    )
     assert page.status_code == 422
     text = page.get_data(as_text=True)
     assert 'data-field="name"' in text and 'data-field="district"' in text
@@ -95,10 +110,13 @@ def test_revoke_then_rotate_keys(app: Flask, admin_client: FlaskClient) -> None:
     first_key = new_public_key()
     assert enroll(admin_client, code, first_key).status_code == 201
 
-    no_reason = post_form(admin_client, f"/stations/{station_id}/revoke", {"reason": "", "after_seq": "x"})
+    no_reason = post_form(
+        admin_client, f"/stations/{station_id}/revoke", {"reason": "", "after_seq": "x"}
+    )
     assert no_reason.status_code == 422
-    revoked = post_form(admin_client, f"/stations/{station_id}/revoke",
-                        {"reason": "设备丢失", "after_seq": "7"})
+    revoked = post_form(
+        admin_client, f"/stations/{station_id}/revoke", {"reason": "设备丢失", "after_seq": "7"}
+    )
     assert revoked.status_code == 302
     with app.app_context(), db.database.connection_context():
         key = StationKey.get(StationKey.public_key == first_key)

@@ -25,13 +25,51 @@ SKIP = {"/logout"}
 LAST = {"/login"}
 
 HOSTILE = [
-    "x" * 3000, "名" * 1000, "\x00", "北京\x00驿站", "\x07\x1b[31m\x7f\x85", "\u202e驿站\u202d", "东城\u200b驿站",
-    "²", "١٢٣", "۱۲", "３", "-1", "-99999999999999999999", "9" * 400, "1e30", "NaN", "Infinity", "0",
-    "9999-12-31", "0001-01-01", "9999-12-31T23:59", "2025-02-30T08:00", "2025-05-07T25:61",
-    "alien", "<script>alert(1)</script>", "' OR 1=1 --", "%s%n{0}", "../../etc/passwd",
-    "http://evil.example/", "\r\nLocation: http://evil.example/", "",
+    "x" * 3000,
+    "名" * 1000,
+    "\x00",
+    "北京\x00驿站",
+    "\x07\x1b[31m\x7f\x85",
+    "\u202e驿站\u202d",
+    "东城\u200b驿站",
+    "²",
+    "١٢٣",
+    "۱۲",
+    "３",
+    "-1",
+    "-99999999999999999999",
+    "9" * 400,
+    "1e30",
+    "NaN",
+    "Infinity",
+    "0",
+    "9999-12-31",
+    "0001-01-01",
+    "9999-12-31T23:59",
+    "2025-02-30T08:00",
+    "2025-05-07T25:61",
+    "alien",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "%s%n{0}",
+    "../../etc/passwd",
+    "http://evil.example/",
+    "\r\nLocation: http://evil.example/",
+    "",
 ]
-ONE_AT_A_TIME = ["x" * 3000, "\x00", "\u202e东城", "²", "١٢", "-5", "9" * 40, "1e30", "alien", "\r\nX: y", ""]
+ONE_AT_A_TIME = [
+    "x" * 3000,
+    "\x00",
+    "\u202e东城",
+    "²",
+    "١٢",
+    "-5",
+    "9" * 40,
+    "1e30",
+    "alien",
+    "\r\nX: y",
+    "",
+]
 
 
 def _template_fields() -> set[str]:
@@ -39,14 +77,37 @@ def _template_fields() -> set[str]:
     for path in Path(central_hub.__file__).parent.joinpath("templates").rglob("*.html"):
         text = path.read_text(encoding="utf-8")
         names |= set(re.findall(r'name="([a-z_]+)"', text))
-        names |= set(re.findall(r"""(?:field|input|select|checkbox|textarea)\w*\(\s*['"]([a-z_]+)['"]""", text))
+        names |= set(
+            re.findall(
+                r"""(?:field|input|select|checkbox|textarea)\w*\(\s*['"]([a-z_]+)['"]""", text
+            )
+        )
     return names - {"csrf_token", "viewport"}
 
 
 FIELDS = _template_fields() | {
-    "name", "district", "community", "reason", "after_seq", "decision", "note", "keep", "kind", "title",
-    "text", "credit_code", "id_number", "hotline", "phrase", "phrase_kind", "purpose", "username",
-    "password", "year", "value", "field",
+    "name",
+    "district",
+    "community",
+    "reason",
+    "after_seq",
+    "decision",
+    "note",
+    "keep",
+    "kind",
+    "title",
+    "text",
+    "credit_code",
+    "id_number",
+    "hotline",
+    "phrase",
+    "phrase_kind",
+    "purpose",
+    "username",
+    "password",
+    "year",
+    "value",
+    "field",
 }
 STATUSES: set[int] = set()
 
@@ -60,10 +121,23 @@ def walk(tmp_path: Any) -> Iterator[tuple[Flask, FlaskClient, dict[str, str]]]:
     log = enrol_station(app)
     client = app.test_client()
     login(client)
-    made = client.post("/rules/", data={"kind": "announcement", "title": "春节期间暂停派工",
-                                         "text": "除夕至初三驿站休息", "csrf_token": csrf_token(client, "/")})
+    made = client.post(
+        "/rules/",
+        data={
+            "kind": "announcement",
+            "title": "春节期间暂停派工",
+            "text": "除夕至初三驿站休息",
+            "csrf_token": csrf_token(client, "/"),
+        },
+    )
     assert made.status_code in (302, 303), made.get_data(as_text=True)[:300]
-    ids = {"station_id": log.station_id, "rule_id": "1", "issue_id": "1", "row_id": "1", "id_hash": "0" * 64}
+    ids = {
+        "station_id": log.station_id,
+        "rule_id": "1",
+        "issue_id": "1",
+        "row_id": "1",
+        "id_hash": "0" * 64,
+    }
     yield app, client, ids
     if not db.database.is_closed():
         db.database.close()
@@ -71,14 +145,21 @@ def walk(tmp_path: Any) -> Iterator[tuple[Flask, FlaskClient, dict[str, str]]]:
 
 def _counts(app: Flask) -> dict[str, int]:
     with app.app_context(), db.database.connection_context():
-        return {table: db.database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
-                for table in db.database.get_tables() if table not in COUNTERS}
+        return {
+            table: db.database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+            for table in db.database.get_tables()
+            if table not in COUNTERS
+        }
 
 
 def _urls(app: Flask, ids: dict[str, str]) -> list[str]:
     urls = []
     for rule in app.url_map.iter_rules():
-        if "POST" not in (rule.methods or set()) or rule.rule.startswith("/api/") or rule.rule in SKIP:
+        if (
+            "POST" not in (rule.methods or set())
+            or rule.rule.startswith("/api/")
+            or rule.rule in SKIP
+        ):
             continue
         url = rule.rule
         for name in rule.arguments:
@@ -87,7 +168,9 @@ def _urls(app: Flask, ids: dict[str, str]) -> list[str]:
     return sorted(set(urls), key=lambda u: (u in LAST, u))
 
 
-def _post(app: Flask, client: FlaskClient, url: str, data: dict[str, Any], failures: list[str]) -> None:
+def _post(
+    app: Flask, client: FlaskClient, url: str, data: dict[str, Any], failures: list[str]
+) -> None:
     before = _counts(app)
     response = client.post(url, data=data)
     shown = repr({k: str(v)[:20] for k, v in list(data.items())[:3]})
@@ -104,7 +187,9 @@ def _post(app: Flask, client: FlaskClient, url: str, data: dict[str, Any], failu
         failures.append(f"{url} {shown}: refused ({response.status_code}) but wrote rows")
 
 
-def test_hostile_values_in_every_admin_form(walk: tuple[Flask, FlaskClient, dict[str, str]]) -> None:
+def test_hostile_values_in_every_admin_form(
+    walk: tuple[Flask, FlaskClient, dict[str, str]],
+) -> None:
     app, client, ids = walk
     token = csrf_token(client, "/")
     failures: list[str] = []
@@ -113,13 +198,21 @@ def test_hostile_values_in_every_admin_form(walk: tuple[Flask, FlaskClient, dict
     for url in urls:
         _post(app, client, url, {"csrf_token": token}, failures)
         for value in HOSTILE:
-            _post(app, client, url, {"csrf_token": token, **{name: value for name in FIELDS}}, failures)
+            _post(
+                app,
+                client,
+                url,
+                {"csrf_token": token, **{name: value for name in FIELDS}},
+                failures,
+            )
     assert not failures, "\n".join(failures[:40])
     # The walk reached refusals and successes, signed in throughout.
     assert STATUSES & {400, 404, 422} and STATUSES & {302, 303}, STATUSES
 
 
-def test_one_hostile_field_in_an_otherwise_valid_form(walk: tuple[Flask, FlaskClient, dict[str, str]]) -> None:
+def test_one_hostile_field_in_an_otherwise_valid_form(
+    walk: tuple[Flask, FlaskClient, dict[str, str]],
+) -> None:
     app, client, ids = walk
     token = csrf_token(client, "/")
     failures: list[str] = []
@@ -135,32 +228,69 @@ def test_one_hostile_field_in_an_otherwise_valid_form(walk: tuple[Flask, FlaskCl
         for name in form:
             for value in ONE_AT_A_TIME:
                 _post(app, client, url, {"csrf_token": token, **form, name: value}, failures)
-    for kind in ("blocked_employer", "blocked_intermediary", "service_rules", "hotline", "screening_phrase"):
+    for kind in (
+        "blocked_employer",
+        "blocked_intermediary",
+        "service_rules",
+        "hotline",
+        "screening_phrase",
+    ):
         for value in ONE_AT_A_TIME:
-            data = {"csrf_token": token, "kind": kind, **{name: value for name in FIELDS if name != "kind"}}
+            data = {
+                "csrf_token": token,
+                "kind": kind,
+                **{name: value for name in FIELDS if name != "kind"},
+            }
             _post(app, client, "/rules/", data, failures)
     assert not failures, "\n".join(failures[:40])
 
 
-@pytest.mark.parametrize("target", ["/\r\nLocation: http://evil.example/", "/\\evil.example/", "//evil.example/",
-                                    "http://evil.example/", "/\x00", "/stations\u202e"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\r\nLocation: http://evil.example/",
+        "/\\evil.example/",
+        "//evil.example/",
+        "http://evil.example/",
+        "/\x00",
+        "/stations\u202e",
+    ],
+)
 def test_sign_in_never_sends_an_admin_elsewhere(tmp_path: Any, target: str) -> None:
     app, _ = make_app(tmp_path, "sqlite")
     add_admin(app)
     client = app.test_client()
     from hub_helpers import PASSWORD
 
-    response = client.post("/login", query_string={"next": target},
-                           data={"username": "chen", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"username": "chen", "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     location = response.headers["Location"]
     assert "evil" not in location and "\n" not in location and location.startswith("/"), location
 
 
-QUERY = ["q", "status", "year", "lang", "next", "page", "after", "limit", "day", "kind", "station", "district"]
+QUERY = [
+    "q",
+    "status",
+    "year",
+    "lang",
+    "next",
+    "page",
+    "after",
+    "limit",
+    "day",
+    "kind",
+    "station",
+    "district",
+]
 
 
-def test_hostile_query_strings_on_every_page(walk: tuple[Flask, FlaskClient, dict[str, str]]) -> None:
+def test_hostile_query_strings_on_every_page(
+    walk: tuple[Flask, FlaskClient, dict[str, str]],
+) -> None:
     """Every GET route (pages, CSV/XLSX exports, API) with hostile values in the usual query names."""
     app, client, ids = walk
     failures = []

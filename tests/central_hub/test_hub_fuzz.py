@@ -39,8 +39,13 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 EXAMPLES = 60
 # A pushed batch is bytes on the wire, like any octet stream.
 schemathesis.serializer.alias("application/x-kuaigong-batch", "application/octet-stream")
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
 
 
 @pytest.fixture
@@ -57,13 +62,19 @@ def _issue_code(app: Flask, name: str = "西城驿站") -> str:
     from central_hub.services import stations
 
     with app.test_request_context(), db.database.connection_context():
-        return str(stations.create_station({"name": name, "district": "西城区", "community": name}, None).code)
+        return str(
+            stations.create_station(
+                {"name": name, "district": "西城区", "community": name}, None
+            ).code
+        )
 
 
 def _counts(app: Flask) -> dict[str, int]:
     with app.app_context(), db.database.connection_context():
-        return {"stations": Station.select().where(Station.status == "active").count(),
-                "keys": StationKey.select().count()}
+        return {
+            "stations": Station.select().where(Station.status == "active").count(),
+            "keys": StationKey.select().count(),
+        }
 
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
@@ -83,17 +94,41 @@ def test_hostile_enrolment_bodies_are_4xx_naming_the_field(hub: Flask) -> None:
         ("array", b"[" + json.dumps(good).encode() + b"]", 400, "body"),
         ("duplicate keys", b'{"code": "x", ' + plain + b"}", 422, "code"),
         ("NaN", b'{"code": NaN, "public_key": "' + key.encode() + b'"}', 422, "code"),
-        ("10**400", b'{"code": ' + str(10**400).encode() + b', "public_key": "' + key.encode() + b'"}', 422, "code"),
-        ("number for a string", json.dumps({"code": 12345678, "public_key": key}).encode(), 422, "code"),
-        ("list for the key", json.dumps({"code": code, "public_key": [key]}).encode(), 422, "public_key"),
-        ("Arabic-Indic digits in the key", json.dumps({"code": code, "public_key": "٠" * 64}).encode(), 422, "public_key"),
+        (
+            "10**400",
+            b'{"code": ' + str(10**400).encode() + b', "public_key": "' + key.encode() + b'"}',
+            422,
+            "code",
+        ),
+        (
+            "number for a string",
+            json.dumps({"code": 12345678, "public_key": key}).encode(),
+            422,
+            "code",
+        ),
+        (
+            "list for the key",
+            json.dumps({"code": code, "public_key": [key]}).encode(),
+            422,
+            "public_key",
+        ),
+        (
+            "Arabic-Indic digits in the key",
+            json.dumps({"code": code, "public_key": "٠" * 64}).encode(),
+            422,
+            "public_key",
+        ),
         ("NUL in the code", json.dumps({"code": "\x00" * 20, "public_key": key}).encode(), 403, ""),
     ]
     before = _counts(hub)
     client = hub.test_client()
     for name, raw, status, field in cases:
         response = client.post("/api/v1/enroll", data=raw, content_type="application/json")
-        assert response.status_code == status, (name, response.status_code, response.get_data(as_text=True)[:300])
+        assert response.status_code == status, (
+            name,
+            response.status_code,
+            response.get_data(as_text=True)[:300],
+        )
         error = response.get_json()["error"]
         assert CHINESE.search(error["message"]) and error["message_en"], (name, error)
         if field:
@@ -112,8 +147,9 @@ class _Tripwire(io.BytesIO):
 
 def test_an_oversized_enrolment_is_refused_unread(hub: Flask) -> None:
     body = _Tripwire(b"{" * 100_000)
-    response = hub.test_client().post("/api/v1/enroll", input_stream=body, content_length=100_000,
-                                      content_type="application/json")
+    response = hub.test_client().post(
+        "/api/v1/enroll", input_stream=body, content_length=100_000, content_type="application/json"
+    )
     assert response.status_code == 413
     assert response.get_json()["error"]["fields"][0]["field"] == "body"
     assert not body.touched
@@ -141,25 +177,43 @@ def _station(app: Flask) -> tuple[StationLog, list[bytes]]:
     log = enrol_station(app)
     log.wall = T0_MS - 60_000
     for n in range(6):
-        log.add("worker", f"w{n}", "create", {
-            "name": f"王{n}", "id_hash": f"{n:064x}", "id_masked": "110105********002X",
-            "mobile": "13800000000", "skills": ["cleaning"], "created_at": "2026-03-01T08:00:00Z"})
+        log.add(
+            "worker",
+            f"w{n}",
+            "create",
+            {
+                "name": f"王{n}",
+                "id_hash": f"{n:064x}",
+                "id_masked": "110105********002X",
+                "mobile": "13800000000",
+                "skills": ["cleaning"],
+                "created_at": "2026-03-01T08:00:00Z",
+            },
+        )
     return log, [log.batch(1, 2), log.batch(3, 4), log.batch(5, 6)]
 
 
 def _sign_pull(case: Any, log: StationLog) -> None:
     """Most pulls carry the station's real signature of the `after` the fuzzer chose."""
     after = (case.query or {}).get("after")
-    if case.path_parameters.get("station_id") == log.station_id and isinstance(after, str) \
-            and re.fullmatch(r"[0-9]{1,15}", after) and int(after) % 4 != 3:
+    if (
+        case.path_parameters.get("station_id") == log.station_id
+        and isinstance(after, str)
+        and re.fullmatch(r"[0-9]{1,15}", after)
+        and int(after) % 4 != 3
+    ):
         case.headers = {**(case.headers or {}), "X-Kuaigong-Auth": log.pull_auth(int(after), T0_MS)}
 
 
 def _sign_push(case: Any, log: StationLog) -> None:
     """Most pushes to the real station carry its signed call over the body the fuzzer chose."""
     body = case.body
-    if case.path_parameters.get("station_id") == log.station_id and isinstance(body, bytes) \
-            and case.formatted_path.endswith("/push") and len(body) % 4 != 3:
+    if (
+        case.path_parameters.get("station_id") == log.station_id
+        and isinstance(body, bytes)
+        and case.formatted_path.endswith("/push")
+        and len(body) % 4 != 3
+    ):
         case.headers = {**(case.headers or {}), **log.call(body, T0_MS)}
 
 
@@ -169,18 +223,34 @@ def _strategies(operation: Any, mode: GenerationMode, log: StationLog, batches: 
         real = {"station_id": log.station_id}
         options.append(operation.as_strategy(generation_mode=mode, path_parameters=real))
         if operation.path.endswith("/push") and mode == GenerationMode.POSITIVE:
-            options += [operation.as_strategy(generation_mode=mode, path_parameters=real, body=b)
-                        for b in batches]
+            options += [
+                operation.as_strategy(generation_mode=mode, path_parameters=real, body=b)
+                for b in batches
+            ]
         if operation.path.endswith("/hub-log") and mode == GenerationMode.POSITIVE:
-            options.append(operation.as_strategy(generation_mode=mode, path_parameters=real,
-                                                 query={"after": "0"}))
+            options.append(
+                operation.as_strategy(
+                    generation_mode=mode, path_parameters=real, query={"after": "0"}
+                )
+            )
     return st.one_of(options)
 
 
-def _run(label: str, strategy: Any, log: StationLog, failures: dict[str, list[str]],
-         seen: dict[str, set[int]]) -> None:
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+def _run(
+    label: str,
+    strategy: Any,
+    log: StationLog,
+    failures: dict[str, list[str]],
+    seen: dict[str, set[int]],
+) -> None:
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=strategy)
     def check(case: Any) -> None:
         _sign_pull(case, log)
@@ -189,8 +259,9 @@ def _run(label: str, strategy: Any, log: StationLog, failures: dict[str, list[st
             response = case.call_and_validate(checks=CHECKS)
             seen.setdefault(label, set()).add(response.status_code)
         except (Exception, BaseExceptionGroup) as exc:
-            failures.setdefault(label, []).append(f"{case.formatted_path[:120]} body={str(case.body)[:150]!r}: "
-                                                  f"{str(exc)[:600]}")
+            failures.setdefault(label, []).append(
+                f"{case.formatted_path[:120]} body={str(case.body)[:150]!r}: {str(exc)[:600]}"
+            )
 
     try:
         check()
@@ -209,7 +280,9 @@ def test_schemathesis_finds_no_server_error_nor_undocumented_answer(hub: Flask) 
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _run(operation.label, _strategies(operation, mode, log, batches), log, failures, seen)
-    assert not failures, "\n".join(f"{op}: {msgs[0]} (+{len(msgs) - 1})" for op, msgs in failures.items())
+    assert not failures, "\n".join(
+        f"{op}: {msgs[0]} (+{len(msgs) - 1})" for op, msgs in failures.items()
+    )
     assert time.monotonic() - started < 90
     # The fuzz reached the paths that matter, not only the refusals: real batches applied, signed
     # pulls served, unsigned ones refused.
@@ -222,13 +295,21 @@ def test_schemathesis_finds_no_server_error_nor_undocumented_answer(hub: Flask) 
         assert not Station.get_by_id(log.station_id).frozen
 
 
-@pytest.mark.parametrize("value", ["9" * 30, "-" + "9" * 25, "１２", "١٢٣", "²", "--5", " 12 ", "1e9", "\x00"])
+@pytest.mark.parametrize(
+    "value", ["9" * 30, "-" + "9" * 25, "１２", "١٢٣", "²", "--5", " 12 ", "1e9", "\x00"]
+)
 def test_push_headers_of_any_shape_never_break_the_push(hub: Flask, value: str) -> None:
     log, batches = _station(hub)
     response = hub.test_client().post(
-        f"/api/v1/stations/{log.station_id}/push", data=batches[0],
-        headers={"X-Kuaigong-Wall": value, "X-Kuaigong-Pending": value, **log.call(batches[0], hub)},
-        content_type="application/x-kuaigong-batch")
+        f"/api/v1/stations/{log.station_id}/push",
+        data=batches[0],
+        headers={
+            "X-Kuaigong-Wall": value,
+            "X-Kuaigong-Pending": value,
+            **log.call(batches[0], hub),
+        },
+        content_type="application/x-kuaigong-batch",
+    )
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.get_json()["verdict"] == "apply"
 
@@ -240,8 +321,11 @@ def test_form_limits_are_set(hub: Flask) -> None:
 
 def test_an_enormous_push_is_413_naming_the_body(hub: Flask) -> None:
     log, _ = _station(hub)
-    response = hub.test_client().post(f"/api/v1/stations/{log.station_id}/push", data=b"x" * (5 * 1024 * 1024),
-                                      content_type="application/x-kuaigong-batch")
+    response = hub.test_client().post(
+        f"/api/v1/stations/{log.station_id}/push",
+        data=b"x" * (5 * 1024 * 1024),
+        content_type="application/x-kuaigong-batch",
+    )
     assert response.status_code == 413
     error = response.get_json()["error"]
     assert CHINESE.search(error["message"]) and error["message_en"]

@@ -20,7 +20,9 @@ from kuaigong import clock
 from kuaigong.errors import FieldErrors
 
 VALID = "110105199001010029"  # NUMBER with its true check character
-CASES = json.loads((Path(__file__).parents[1] / "data" / "identifiers.json").read_text("utf-8"))["cases"]
+CASES = json.loads((Path(__file__).parents[1] / "data" / "identifiers.json").read_text("utf-8"))[
+    "cases"
+]
 
 NUMBER = "11010519900101002X"
 MASKED = "110105********002X"
@@ -33,22 +35,36 @@ def _person(app: Flask, stations: int = 1, number: str = NUMBER) -> str:
     for n in range(stations):
         log = enrol_station(app, f"驿站{n}")
         log.wall = wall - 60_000
-        log.add("worker", f"w{n}", "create", {"name": "王芳", "id_hash": id_hash, "id_masked": MASKED,
-                                             "id_sealed": keys.seal(number, seal_key)})
+        log.add(
+            "worker",
+            f"w{n}",
+            "create",
+            {
+                "name": "王芳",
+                "id_hash": id_hash,
+                "id_masked": MASKED,
+                "id_sealed": keys.seal(number, seal_key),
+            },
+        )
         body = log.batch(1, 1)
-        answer = app.test_client().post(f"/api/v1/stations/{log.station_id}/push", data=body,
-                                        headers=log.call(body, app))
+        answer = app.test_client().post(
+            f"/api/v1/stations/{log.station_id}/push", data=body, headers=log.call(body, app)
+        )
         assert answer.status_code == 200, answer.get_data(as_text=True)
     return id_hash
 
 
 def _accesses(app: Flask) -> list[tuple[str, str, str]]:
     with app.app_context(), db.database.connection_context():
-        return [(a.admin.username, a.id_hash, a.purpose) for a in IdAccess.select().order_by(IdAccess.id)]
+        return [
+            (a.admin.username, a.id_hash, a.purpose)
+            for a in IdAccess.select().order_by(IdAccess.id)
+        ]
 
 
 def test_an_admin_opens_the_number_once_with_a_purpose_and_it_is_logged(
-        app: Flask, admin_client: FlaskClient) -> None:
+    app: Flask, admin_client: FlaskClient
+) -> None:
     id_hash = _person(app, stations=2)
     with app.app_context(), db.database.connection_context():
         merge = Issue.get(Issue.kind == "merge")
@@ -89,8 +105,11 @@ def test_unknown_person_is_a_named_404(admin_client: FlaskClient) -> None:
     assert response.status_code == 404
 
 
-_NORMALISE = {"id": idnumbers.normalise_id_number, "mobile": idnumbers.normalise_mobile,
-              "credit_code": idnumbers.normalise_credit_code}
+_NORMALISE = {
+    "id": idnumbers.normalise_id_number,
+    "mobile": idnumbers.normalise_mobile,
+    "credit_code": idnumbers.normalise_credit_code,
+}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['kind']}: {c['note']}")
@@ -123,18 +142,28 @@ def test_a_full_width_number_hashes_like_the_ascii_one(app: Flask) -> None:
         assert idnumbers.hash_id_number("１１０１０５ １９９００１０１ ００２ｘ") == ascii_hash
 
 
-def test_a_person_is_found_by_their_id_number_however_typed(app: Flask, admin_client: FlaskClient) -> None:
+def test_a_person_is_found_by_their_id_number_however_typed(
+    app: Flask, admin_client: FlaskClient
+) -> None:
     id_hash = _person(app, number=VALID)
     assert "人员查询" in admin_client.get("/people/").get_data(as_text=True)
-    for typed in (VALID, "１１０１０５１９９００１０１００２９", " 110105-19900101-0029 ", "110105\u200b199001010029"):
+    for typed in (
+        VALID,
+        "１１０１０５１９９００１０１００２９",
+        " 110105-19900101-0029 ",
+        "110105\u200b199001010029",
+    ):
         found = post_form(admin_client, "/people/", {"id_number": typed})
         assert found.status_code == 303, found.get_data(as_text=True)
         assert found.headers["Location"].endswith(f"/people/{id_hash}")
 
 
-@pytest.mark.parametrize("typed", ["11010519900101002²", "١١٠١٠٥199001010029", "110105199001010021", ""])
+@pytest.mark.parametrize(
+    "typed", ["11010519900101002²", "١١٠١٠٥199001010029", "110105199001010021", ""]
+)
 def test_a_bad_number_in_the_person_lookup_names_the_field(
-        app: Flask, admin_client: FlaskClient, typed: str) -> None:
+    app: Flask, admin_client: FlaskClient, typed: str
+) -> None:
     _person(app, number=VALID)
     response = post_form(admin_client, "/people/", {"id_number": typed})
     assert response.status_code == 422

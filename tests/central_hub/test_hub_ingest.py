@@ -18,15 +18,24 @@ HASH_A = "a" * 64
 
 
 def worker_fields(name: str, id_hash: str = HASH_A) -> dict:
-    return {"name": name, "id_hash": id_hash, "id_masked": "110105********002X",
-            "mobile": "13800000000", "skills": ["cleaning"], "created_at": "2026-03-01T08:00:00Z"}
+    return {
+        "name": name,
+        "id_hash": id_hash,
+        "id_masked": "110105********002X",
+        "mobile": "13800000000",
+        "skills": ["cleaning"],
+        "created_at": "2026-03-01T08:00:00Z",
+    }
 
 
 def push(app: Flask, log: StationLog, body: bytes, station_id: str | None = None, **headers):
     headers = {**log.call(body, app, station_id), **headers}
-    return app.test_client().post(f"/api/v1/stations/{station_id or log.station_id}/push",
-                                  data=body, headers=headers,
-                                  content_type="application/x-kuaigong-batch")
+    return app.test_client().post(
+        f"/api/v1/stations/{station_id or log.station_id}/push",
+        data=body,
+        headers=headers,
+        content_type="application/x-kuaigong-batch",
+    )
 
 
 def hub_ring(app: Flask) -> sp.KeyRing:
@@ -57,8 +66,9 @@ def test_a_batch_applies_once_and_a_replay_changes_nothing(app: Flask, station: 
     station.add("worker", "w2", "create", worker_fields("李强", "b" * 64))
     body = station.batch(1, 2)
 
-    first = push(app, station, gzip.compress(body), **{"Content-Encoding": "gzip",
-                                                       "X-Kuaigong-Pending": "5"})
+    first = push(
+        app, station, gzip.compress(body), **{"Content-Encoding": "gzip", "X-Kuaigong-Pending": "5"}
+    )
     assert first.status_code == 200, first.get_data(as_text=True)
     answer = first.get_json()
     assert (answer["verdict"], answer["accepted_seq"], answer["applied"]) == ("apply", 2, 2)
@@ -71,7 +81,10 @@ def test_a_batch_applies_once_and_a_replay_changes_nothing(app: Flask, station: 
     assert counts(app) == (2, 2)
     with app.app_context(), db.database.connection_context():
         row = Station.get_by_id(station.station_id)
-        assert (row.head_seq, row.pending_reported) == (2, 3)  # 5 waiting when sent, 2 of them applied
+        assert (row.head_seq, row.pending_reported) == (
+            2,
+            3,
+        )  # 5 waiting when sent, 2 of them applied
         assert Worker.get_by_id("w1").name == "王芳"
 
 
@@ -123,8 +136,9 @@ def test_another_stations_credentials_are_rejected(app: Flask, station: StationL
         assert not Station.get_by_id(station.station_id).frozen
 
 
-def test_a_fork_freezes_the_station_and_queues_the_evidence(app: Flask, station: StationLog,
-                                                           admin_client) -> None:
+def test_a_fork_freezes_the_station_and_queues_the_evidence(
+    app: Flask, station: StationLog, admin_client
+) -> None:
     station.wall = _now_ms(app) - 60_000
     station.add("worker", "w1", "create", worker_fields("王芳"))
     assert push(app, station, station.batch(1, 1)).status_code == 200
@@ -155,8 +169,9 @@ def test_bad_bodies_get_named_4xx(app: Flask, station: StationLog) -> None:
     assert unknown.status_code == 404
 
 
-def test_reset_epoch_lets_a_forked_station_continue(app: Flask, station: StationLog,
-                                                    admin_client) -> None:
+def test_reset_epoch_lets_a_forked_station_continue(
+    app: Flask, station: StationLog, admin_client
+) -> None:
     from hub_helpers import post_form
 
     from central_hub.models import HubLogEntry
@@ -171,8 +186,12 @@ def test_reset_epoch_lets_a_forked_station_continue(app: Flask, station: Station
     assert push(app, station, forked.batch(1, 2)).status_code == 409
     with app.app_context(), db.database.connection_context():
         issue = Issue.get(Issue.kind == "fork")
-    assert post_form(admin_client, f"/reconcile/{issue.id}/decide",
-                     {"decision": "reset_epoch"}).status_code == 302
+    assert (
+        post_form(
+            admin_client, f"/reconcile/{issue.id}/decide", {"decision": "reset_epoch"}
+        ).status_code
+        == 302
+    )
     with app.app_context(), db.database.connection_context():
         entry = HubLogEntry.get_by_id(Issue.get_by_id(issue.id).hub_seq)
     reset = verify_reset(entry.fields["reset"].encode(), hub_ring(app), "hub", station.station_id)

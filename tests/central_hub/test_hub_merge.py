@@ -14,8 +14,9 @@ from kuaigong import clock
 
 def _push(app: Flask, log, first: int, last: int) -> None:  # type: ignore[no-untyped-def]
     body = log.batch(first, last)
-    answer = app.test_client().post(f"/api/v1/stations/{log.station_id}/push",
-                                    data=body, headers=log.call(body, app))
+    answer = app.test_client().post(
+        f"/api/v1/stations/{log.station_id}/push", data=body, headers=log.call(body, app)
+    )
     assert answer.status_code == 200, answer.get_data(as_text=True)
 
 
@@ -23,15 +24,21 @@ def test_fields_that_look_like_entry_keys_are_stored_exactly(app: Flask) -> None
     east = enrol_station(app)
     with app.app_context():
         east.wall = clock.now_ms() - 60_000
-    odd = {"name": 'x"},"hlc":[1,2],"fields":{', "nested": {"x": {}, "hlc": [1]}, "note": None,
-           "skills": ["搬运", "保洁"], "pay_fen": 25000}
+    odd = {
+        "name": 'x"},"hlc":[1,2],"fields":{',
+        "nested": {"x": {}, "hlc": [1]},
+        "note": None,
+        "skills": ["搬运", "保洁"],
+        "pay_fen": 25000,
+    }
     east.add("worker", "w1", "create", odd)
     _push(app, east, 1, 1)
     with app.app_context(), db.database.connection_context():
         worker = Worker.get_by_id("w1")
         assert worker.data == odd and worker.name == odd["name"]
         assert field_stamps(worker.data, worker.stamps) == dict.fromkeys(
-            odd, [east.wall, 0, east.station_id])
+            odd, [east.wall, 0, east.station_id]
+        )
 
 
 def test_a_compactly_stamped_record_merges_per_field_in_a_later_batch(app: Flask) -> None:

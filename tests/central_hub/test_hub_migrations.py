@@ -23,8 +23,13 @@ from central_hub.models import BaseModel
 
 # Indexes only the migrations make (partial indexes over live records), which no model declares.
 INDEXES_BEYOND_MODELS = {
-    "worker_live_id_hash", "job_live_fill_seconds", "job_live_station_posted_at",
-    *(f"{t}_live_station_created_at" for t in ("worker", "employer", "job", "assignment", "complaint")),
+    "worker_live_id_hash",
+    "job_live_fill_seconds",
+    "job_live_station_posted_at",
+    *(
+        f"{t}_live_station_created_at"
+        for t in ("worker", "employer", "job", "assignment", "complaint")
+    ),
 }
 STAMP = dt.datetime(2025, 5, 6, 1, 0)  # a fixed time; no test reads the real clock
 NUMBERS = [number for number, _step in migrations.MIGRATIONS]
@@ -69,14 +74,24 @@ def schema_of(database: peewee.Database, schema: str | None) -> dict[str, Any]:
     """Tables → columns (type, null, primary key, default), indexes and foreign keys."""
     shape: dict[str, Any] = {}
     for table in database.get_tables(schema=schema):
-        columns = {c.name: (c.data_type.upper(), c.null, c.primary_key, _text(c.default, schema))
-                   for c in database.get_columns(table, schema=schema)}
-        indexes = {i.name: (i.unique, tuple(i.columns), _text(i.sql, schema))
-                   for i in database.get_indexes(table, schema=schema)}
-        keys = {(k.column, k.dest_table, k.dest_column)
-                for k in database.get_foreign_keys(table, schema=schema)}
-        shape[table] = {"columns": columns, "indexes": indexes, "foreign_keys": keys,
-                        "collations": _collations(database, table, schema)}
+        columns = {
+            c.name: (c.data_type.upper(), c.null, c.primary_key, _text(c.default, schema))
+            for c in database.get_columns(table, schema=schema)
+        }
+        indexes = {
+            i.name: (i.unique, tuple(i.columns), _text(i.sql, schema))
+            for i in database.get_indexes(table, schema=schema)
+        }
+        keys = {
+            (k.column, k.dest_table, k.dest_column)
+            for k in database.get_foreign_keys(table, schema=schema)
+        }
+        shape[table] = {
+            "columns": columns,
+            "indexes": indexes,
+            "foreign_keys": keys,
+            "collations": _collations(database, table, schema),
+        }
     return shape
 
 
@@ -87,7 +102,8 @@ def _collations(database: peewee.Database, table: str, schema: str | None) -> di
     rows = database.execute_sql(
         "SELECT column_name, collation_name FROM information_schema.columns "
         "WHERE table_schema = %s AND table_name = %s AND collation_name IS NOT NULL",
-        (schema, table)).fetchall()
+        (schema, table),
+    ).fetchall()
     return dict(rows)
 
 
@@ -144,7 +160,9 @@ def test_a_new_database_is_what_the_models_declare(open_db: Opener) -> None:
     database, schema = open_db("new")
     _migrate(database, schema)
     new = schema_of(database, schema)
-    assert set(new) == set(declared), "a table without its migration (or a migration without its model)"
+    assert set(new) == set(declared), (
+        "a table without its migration (or a migration without its model)"
+    )
     for table, shape in declared.items():
         made = new[table]
         assert made["columns"] == shape["columns"], f"{table}: columns differ from the model"
@@ -152,7 +170,8 @@ def test_a_new_database_is_what_the_models_declare(open_db: Opener) -> None:
         ours = {n: i for n, i in made["indexes"].items() if n not in INDEXES_BEYOND_MODELS}
         assert ours == shape["indexes"], f"{table}: indexes differ from the model"
     beyond = {n for s in new.values() for n in s["indexes"]} - {
-        n for s in declared.values() for n in s["indexes"]}
+        n for s in declared.values() for n in s["indexes"]
+    }
     assert beyond == INDEXES_BEYOND_MODELS
 
 
@@ -164,11 +183,14 @@ def test_an_upgraded_database_keeps_its_rows(open_db: Opener) -> None:
     database.execute_sql(
         'INSERT INTO "job" ("id", "station", "data", "stamps", "deleted", "received_at", "title", '
         f'"category", "status", "headcount", "posted_at", "filled_at") VALUES ({", ".join([mark] * 12)})',
-        ["j1", "s1", "{}", "{}", False, posted, "搬家工", "moving", "filled", 2, posted, filled])
+        ["j1", "s1", "{}", "{}", False, posted, "搬家工", "moving", "filled", 2, posted, filled],
+    )
     assert _migrate(database, schema) == NUMBERS[2:]
-    row = database.execute_sql('SELECT "title", "headcount", "fill_seconds" FROM "job" '
-                               f'WHERE "id" = {mark}', ["j1"]).fetchone()
+    row = database.execute_sql(
+        f'SELECT "title", "headcount", "fill_seconds" FROM "job" WHERE "id" = {mark}', ["j1"]
+    ).fetchone()
     assert tuple(row) == ("搬家工", 2, 7 * 60)
-    head = database.execute_sql('SELECT "seq", "head" FROM "hub_state" WHERE "key" = '
-                                f"{mark}", ["hub_log"]).fetchone()
+    head = database.execute_sql(
+        f'SELECT "seq", "head" FROM "hub_state" WHERE "key" = {mark}', ["hub_log"]
+    ).fetchone()
     assert tuple(head) == (0, "")

@@ -37,12 +37,23 @@ class HubServer:
 
     def __init__(self, tmp: Path, engine: str) -> None:
         self.app, self.schema = make_app(tmp, engine)  # migrated; its config names the database
-        self.config = {k: v for k, v in self.app.config.items()
-                       if k in ("DATA_DIR", "TESTING", "DATABASE_URL", "DATABASE_SCHEMA",
-                                "PASSWORD_HASH_METHOD")}
+        self.config = {
+            k: v
+            for k, v in self.app.config.items()
+            if k
+            in ("DATA_DIR", "TESTING", "DATABASE_URL", "DATABASE_SCHEMA", "PASSWORD_HASH_METHOD")
+        }
         db.database.close()
-        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("hub_server.py")),
-                                      json.dumps(self.config)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("hub_server.py")),
+                json.dumps(self.config),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         assert line.startswith("port "), line
@@ -56,17 +67,29 @@ class HubServer:
 
     def enrol(self, name: str) -> StationLog:
         """A station created by an admin and enrolled over HTTP; its log starts a minute ago."""
-        issued = self.query(lambda: stations.create_station(
-            {"name": name, "district": "东城区", "community": name}, None))
+        issued = self.query(
+            lambda: stations.create_station(
+                {"name": name, "district": "东城区", "community": name}, None
+            )
+        )
         log = StationLog(issued.station.id, wall_ms=server_ms(self.url) - 60_000)
-        answer = requests.post(f"{self.url}/api/v1/enroll", timeout=10, json={
-            "code": issued.code, "public_key": log.key.public_key.hex()})
+        answer = requests.post(
+            f"{self.url}/api/v1/enroll",
+            timeout=10,
+            json={"code": issued.code, "public_key": log.key.public_key.hex()},
+        )
         assert answer.status_code == 201, answer.text
         return log
 
-    def push(self, station_id: str, body: bytes, headers: dict[str, str] | None = None) -> requests.Response:
-        return requests.post(f"{self.url}/api/v1/stations/{station_id}/push", data=body, timeout=30,
-                             headers={"Content-Type": "application/x-kuaigong-batch", **(headers or {})})
+    def push(
+        self, station_id: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> requests.Response:
+        return requests.post(
+            f"{self.url}/api/v1/stations/{station_id}/push",
+            data=body,
+            timeout=30,
+            headers={"Content-Type": "application/x-kuaigong-batch", **(headers or {})},
+        )
 
     def signed_push(self, log: StationLog, body: bytes) -> requests.Response:
         return self.push(log.station_id, body, log.call(body, server_ms(self.url)))
@@ -93,16 +116,28 @@ def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubServer]:
 
 def _state(hub: HubServer, station_id: str) -> tuple[Any, ...]:
     """Everything a push could change for the station, except the refusal counter."""
+
     def read() -> tuple[Any, ...]:
         st = Station.get_by_id(station_id)
-        return ((st.epoch, st.head_seq, st.head_hash, st.frozen, st.last_error, st.last_contact_at,
-                 st.pending_reported, st.clock_offset_ms),
-                AppliedEntry.select().where(AppliedEntry.station == station_id).count(),
-                Evidence.select().where(Evidence.station == station_id).count(),
-                HeldBatch.select().where(HeldBatch.station == station_id).count(),
-                Issue.select().where(Issue.subject == station_id).count(),
-                Receipt.select().where(Receipt.station == station_id).count(),
-                CallNonce.select().where(CallNonce.station == station_id).count())
+        return (
+            (
+                st.epoch,
+                st.head_seq,
+                st.head_hash,
+                st.frozen,
+                st.last_error,
+                st.last_contact_at,
+                st.pending_reported,
+                st.clock_offset_ms,
+            ),
+            AppliedEntry.select().where(AppliedEntry.station == station_id).count(),
+            Evidence.select().where(Evidence.station == station_id).count(),
+            HeldBatch.select().where(HeldBatch.station == station_id).count(),
+            Issue.select().where(Issue.subject == station_id).count(),
+            Receipt.select().where(Receipt.station == station_id).count(),
+            CallNonce.select().where(CallNonce.station == station_id).count(),
+        )
+
     return hub.query(read)  # type: ignore[no-any-return]
 
 
@@ -129,7 +164,9 @@ def _tamper(batch: bytes) -> bytes:
     return changed
 
 
-def test_a_tampered_old_batch_is_refused_whoever_sends_it_and_changes_nothing(hub: HubServer) -> None:
+def test_a_tampered_old_batch_is_refused_whoever_sends_it_and_changes_nothing(
+    hub: HubServer,
+) -> None:
     log, old = _log_with_history(hub)
     other = hub.enrol("西城驿站")
     tampered = _tamper(old)
@@ -139,15 +176,27 @@ def test_a_tampered_old_batch_is_refused_whoever_sends_it_and_changes_nothing(hu
     attempts = [
         ("no credential", {}, 401, "call_missing"),
         ("garbage credential", {sp.CALL_HEADER: "6b67"}, 401, "call_invalid"),
-        ("another station's credential", other.call(tampered, now, station_id=log.station_id), 401,
-         "call_invalid"),
+        (
+            "another station's credential",
+            other.call(tampered, now, station_id=log.station_id),
+            401,
+            "call_invalid",
+        ),
         ("a credential for another station's door", other.call(tampered, now), 401, "call_invalid"),
-        ("a credential from outside the window", log.call(tampered, now - 3_600_000), 401, "call_stale"),
+        (
+            "a credential from outside the window",
+            log.call(tampered, now - 3_600_000),
+            401,
+            "call_stale",
+        ),
         ("a valid credential for the genuine body", log.call(old, now), 400, "call_body_mismatch"),
     ]
     for n, (label, headers, status, code) in enumerate(attempts, start=1):
         answer = hub.push(log.station_id, tampered, headers)
-        assert (answer.status_code, answer.json()["error"]["code"]) == (status, code), (label, answer.text)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (status, code), (
+            label,
+            answer.text,
+        )
         assert "receipt" not in answer.json(), label  # nothing signed for bytes that are not theirs
         assert _state(hub, log.station_id) == before, label
         assert _refused(hub, log.station_id) == n, label
@@ -161,7 +210,9 @@ def test_a_tampered_old_batch_is_refused_whoever_sends_it_and_changes_nothing(hu
     for body in (fresh, _tamper(fresh.replace("赵六".encode(), "王芳1".encode()))):
         answer = hub.push(log.station_id, body, captured)
         assert answer.status_code in (400, 401) and answer.json()["error"]["code"] in (
-            "call_replayed", "call_body_mismatch"), answer.text
+            "call_replayed",
+            "call_body_mismatch",
+        ), answer.text
         assert _state(hub, log.station_id) == after_apply
     assert _refused(hub, log.station_id) == len(attempts) + 2
     assert _refused(hub, other.station_id) == 0
@@ -169,7 +220,11 @@ def test_a_tampered_old_batch_is_refused_whoever_sends_it_and_changes_nothing(hu
     # the station's own next push goes through
     log.add("worker", "w4", "create", {"name": "钱七", "id_hash": f"{4:064x}"})
     answer = hub.signed_push(log, log.batch(5, 5))
-    assert (answer.status_code, answer.json()["verdict"], answer.json()["accepted_seq"]) == (200, "apply", 5)
+    assert (answer.status_code, answer.json()["verdict"], answer.json()["accepted_seq"]) == (
+        200,
+        "apply",
+        5,
+    )
     assert not hub.query(lambda: Station.get_by_id(log.station_id).frozen)
 
 
@@ -179,11 +234,23 @@ def _signed_broken(log: StationLog) -> bytes:
     for i in (3, 4):
         log.add("worker", f"w{i}", "create", {"name": f"新{i}", "id_hash": f"{i:064x}"})
     body = log.raws[4] + b"\n" + log.raws[3] + b"\n"
-    return sp.sign_checkpoint(log.station_id, 1, 5, sp.entry_hash(log.raws[3]), sp.Hlc(log.wall, 5),
-                              log.key, sp.entries_digest(body)) + body
+    return (
+        sp.sign_checkpoint(
+            log.station_id,
+            1,
+            5,
+            sp.entry_hash(log.raws[3]),
+            sp.Hlc(log.wall, 5),
+            log.key,
+            sp.entries_digest(body),
+        )
+        + body
+    )
 
 
-def test_a_signed_batch_whose_own_entries_break_the_chain_freezes_with_evidence(hub: HubServer) -> None:
+def test_a_signed_batch_whose_own_entries_break_the_chain_freezes_with_evidence(
+    hub: HubServer,
+) -> None:
     log, _ = _log_with_history(hub)
     broken = _signed_broken(log)
     answer = hub.signed_push(log, broken)
@@ -192,8 +259,16 @@ def test_a_signed_batch_whose_own_entries_break_the_chain_freezes_with_evidence(
     assert st.frozen and "broken_chain" in st.frozen_reason
     evidence = hub.query(lambda: list(Evidence.select().where(Evidence.station == log.station_id)))
     assert [e.reason for e in evidence] == ["broken_chain"] and bytes(evidence[0].body) == broken
-    assert hub.query(lambda: Issue.select().where((Issue.subject == log.station_id)
-                                                  & (Issue.kind == "rejected")).count()) == 1
+    assert (
+        hub.query(
+            lambda: (
+                Issue.select()
+                .where((Issue.subject == log.station_id) & (Issue.kind == "rejected"))
+                .count()
+            )
+        )
+        == 1
+    )
     assert _refused(hub, log.station_id) == 0
 
 
@@ -205,16 +280,23 @@ def test_two_signed_checkpoints_that_disagree_freeze_with_both(hub: HubServer) -
     answer = hub.signed_push(log, rewritten.batch(1, 3))
     assert answer.json()["error"]["code"] == "fork", answer.text
     assert hub.query(lambda: Station.get_by_id(log.station_id).frozen)
-    fork = hub.query(lambda: Evidence.get((Evidence.station == log.station_id) & (Evidence.kind == "fork")))
+    fork = hub.query(
+        lambda: Evidence.get((Evidence.station == log.station_id) & (Evidence.kind == "fork"))
+    )
     assert fork.details["accepted_checkpoint"] and fork.details["conflicting_checkpoint"]
     assert fork.details["accepted_checkpoint"] != fork.details["conflicting_checkpoint"]
 
 
 def _import(hub: HubServer, path: Path) -> subprocess.CompletedProcess:
     code = "from central_hub.cli import hub; hub()"
-    return subprocess.run([sys.executable, "-c", code, "import-bundle", "--data", hub.config["DATA_DIR"],
-                           str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120,
-                          env=_cli_env(hub))
+    return subprocess.run(
+        [sys.executable, "-c", code, "import-bundle", "--data", hub.config["DATA_DIR"], str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env=_cli_env(hub),
+    )
 
 
 def _cli_env(hub: HubServer) -> dict[str, str]:
@@ -222,8 +304,10 @@ def _cli_env(hub: HubServer) -> dict[str, str]:
 
     env = dict(os.environ)
     if hub.config.get("DATABASE_URL"):
-        env.update(KUAIGONG_HUB_DATABASE_URL=hub.config["DATABASE_URL"],
-                   KUAIGONG_HUB_DATABASE_SCHEMA=hub.config["DATABASE_SCHEMA"])
+        env.update(
+            KUAIGONG_HUB_DATABASE_URL=hub.config["DATABASE_URL"],
+            KUAIGONG_HUB_DATABASE_SCHEMA=hub.config["DATABASE_SCHEMA"],
+        )
     return env
 
 
@@ -233,7 +317,9 @@ def test_bundles_follow_the_same_rule(hub: HubServer, tmp_path: Path) -> None:
     before = _state(hub, log.station_id)
     for n, batch in enumerate((_tamper(old), _tamper(legacy)), start=1):  # digests made to match
         stick = tmp_path / f"tampered-{n}.kgb"
-        stick.write_bytes(write_bundle(log.station_id, "hub", "to_hub", 1, 1, 3, [("batch", batch)]))
+        stick.write_bytes(
+            write_bundle(log.station_id, "hub", "to_hub", 1, 1, 3, [("batch", batch)])
+        )
         out = _import(hub, stick)
         assert "refused" in out.stdout + out.stderr, out.stdout + out.stderr
         assert _state(hub, log.station_id) == before
@@ -247,7 +333,9 @@ def test_bundles_follow_the_same_rule(hub: HubServer, tmp_path: Path) -> None:
     assert "broken_chain" in out.stdout + out.stderr, out.stdout + out.stderr
     st = hub.query(lambda: Station.get_by_id(log.station_id))
     assert st.frozen, st.frozen_reason
-    assert hub.query(lambda: Evidence.select().where(Evidence.station == log.station_id).count()) == 1
+    assert (
+        hub.query(lambda: Evidence.select().where(Evidence.station == log.station_id).count()) == 1
+    )
 
 
 def test_the_station_page_shows_the_refused_pushes(hub: HubServer) -> None:
@@ -262,5 +350,7 @@ def test_the_station_page_shows_the_refused_pushes(hub: HubServer) -> None:
     client.post("/login", data={"username": "chen", "password": PASSWORD, "csrf_token": token})
     page = client.get(f"/stations/{log.station_id}").get_data(as_text=True)
     assert "拒收的非本站推送" in page and "<strong>3</strong>" in page and "call_missing" in page
-    english = client.get(f"/stations/{log.station_id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    english = client.get(f"/stations/{log.station_id}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     assert "Pushes refused as not this station" in english or "拒收的非本站推送" in english

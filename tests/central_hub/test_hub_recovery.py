@@ -30,15 +30,20 @@ YEAR_MS = 365 * 24 * 3600 * 1000
 
 def _push(app: Flask, log: StationLog, first: int, last: int, **headers: str):  # type: ignore[no-untyped-def]
     body = log.batch(first, last)
-    return app.test_client().post(f"/api/v1/stations/{log.station_id}/push",
-                                  data=body, headers={**log.call(body, app), **headers})
+    return app.test_client().post(
+        f"/api/v1/stations/{log.station_id}/push",
+        data=body,
+        headers={**log.call(body, app), **headers},
+    )
 
 
 def _pull(app: Flask, log: StationLog, after: int, **headers: str):  # type: ignore[no-untyped-def]
     with app.app_context():
         now = clock.now_ms()
-    return app.test_client().get(f"/api/v1/stations/{log.station_id}/hub-log?after={after}",
-                                 headers={"X-Kuaigong-Auth": log.pull_auth(after, now), **headers})
+    return app.test_client().get(
+        f"/api/v1/stations/{log.station_id}/hub-log?after={after}",
+        headers={"X-Kuaigong-Auth": log.pull_auth(after, now), **headers},
+    )
 
 
 def _issues(app: Flask, kind: str) -> list[Issue]:
@@ -46,8 +51,9 @@ def _issues(app: Flask, kind: str) -> list[Issue]:
         return list(Issue.select().where(Issue.kind == kind).order_by(Issue.id))
 
 
-def test_admin_restarts_a_restored_station_in_a_new_epoch(app: Flask,
-                                                          admin_client: FlaskClient) -> None:
+def test_admin_restarts_a_restored_station_in_a_new_epoch(
+    app: Flask, admin_client: FlaskClient
+) -> None:
     east = enrol_station(app)
     with app.app_context():
         east.wall = clock.now_ms() - 60_000
@@ -55,19 +61,26 @@ def test_admin_restarts_a_restored_station_in_a_new_epoch(app: Flask,
     east.add("worker", "w2", "create", {"name": "李四"})
     assert _push(app, east, 1, 2).status_code == 200
     page = admin_client.get(f"/stations/{east.station_id}").get_data(as_text=True)
-    assert "让驿站以新纪元重新开始（已从备份恢复）" in page and "新纪元 2 接在中心已接收的 1:2 之后" in page
+    assert (
+        "让驿站以新纪元重新开始（已从备份恢复）" in page
+        and "新纪元 2 接在中心已接收的 1:2 之后" in page
+    )
     english = admin_client.get(f"/stations/{east.station_id}?lang=en").get_data(as_text=True)
     assert "Restart this station in a new epoch (restored from backup)" in english
     admin_client.get("/?lang=zh_CN")
 
     path = f"/stations/{east.station_id}/restart"
-    assert admin_client.post(path, data={"reason": "从备份恢复"}).status_code == 400  # no CSRF token
+    assert (
+        admin_client.post(path, data={"reason": "从备份恢复"}).status_code == 400
+    )  # no CSRF token
     missing = post_form(admin_client, path, {"reason": "  "})
     assert missing.status_code == 422 and "请填写原因" in missing.get_data(as_text=True)
     add_admin(app, "li", "auditor")
     auditor = app.test_client()
     login(auditor, "li")
-    refused = auditor.post(path, data={"reason": "从备份恢复", "csrf_token": csrf_token(auditor, "/")})
+    refused = auditor.post(
+        path, data={"reason": "从备份恢复", "csrf_token": csrf_token(auditor, "/")}
+    )
     assert refused.status_code == 403
     assert not _issues(app, "restored")
     with app.app_context(), db.database.connection_context():
@@ -77,14 +90,23 @@ def test_admin_restarts_a_restored_station_in_a_new_epoch(app: Flask,
     assert done.status_code == 302
     [issue] = _issues(app, "restored")
     assert done.headers["Location"].endswith(f"/reconcile/{issue.id}")
-    assert (issue.status, issue.decision, issue.details["signal"]) == ("decided", "reset_epoch", "admin")
+    assert (issue.status, issue.decision, issue.details["signal"]) == (
+        "decided",
+        "reset_epoch",
+        "admin",
+    )
     with app.app_context(), db.database.connection_context():
         entry = HubLogEntry.get_by_id(issue.hub_seq)
         ring = sp.KeyRing([sp.KeyRecord.of(bytes.fromhex(keys.hub_public_key()), signing.hub_id())])
-        reset = sp.verify_reset(entry.fields["reset"].encode(), ring, signing.hub_id(), east.station_id)
+        reset = sp.verify_reset(
+            entry.fields["reset"].encode(), ring, signing.hub_id(), east.station_id
+        )
         head_hash = Station.get_by_id(east.station_id).head_hash
         assert (entry.entity, entry.entity_id, entry.fields["decision"]) == (
-            "station", east.station_id, "reset_epoch")
+            "station",
+            east.station_id,
+            "reset_epoch",
+        )
         assert entry.targets == [east.station_id]
         assert (reset.epoch, reset.base_seq, reset.base_hash) == (2, 2, head_hash)
         assert Station.get_by_id(east.station_id).epoch == 2
@@ -124,7 +146,10 @@ def test_a_pull_that_shows_a_restore_queues_it_once(sqlite_app: Flask) -> None:
     assert len(_issues(app, "restored")) == 1
     assert _pull(app, west, 0, **{"X-Kuaigong-Head": "1:1"}).status_code == 200
     issues = _issues(app, "restored")
-    assert len(issues) == 2 and issues[1].details["head"] == {"reported": [1, 1], "accepted": [1, 2]}
+    assert len(issues) == 2 and issues[1].details["head"] == {
+        "reported": [1, 1],
+        "accepted": [1, 2],
+    }
 
     # The admin decides from the queue: a reset for the station, or a false alarm dismissed.
     with app.test_request_context(), db.database.connection_context():
@@ -182,7 +207,10 @@ def test_a_clock_far_ahead_is_queued_once_and_accepted_with_hub_time(app: Flask)
         assert stamps["name"] == [t0, 1, east.station_id]  # clamped to when the hub heard of it
         [loss] = FieldLoss.select()
         assert (loss.loser_station, loss.loser_value, loss.loser_hlc) == (
-            east.station_id, "13800000009", t0)
+            east.station_id,
+            "13800000009",
+            t0,
+        )
         assert AppliedEntry.select().where(AppliedEntry.station == east.station_id).count() == 2
 
     # Past the allowance: within the bound, as usual; far ahead again, a new item.

@@ -46,8 +46,9 @@ class Door:
         self.token = csrf_token(self.client)
 
     def log_in(self, username: str, password: str) -> Any:
-        response = self.client.post("/login", data={"username": username, "password": password,
-                                                    "csrf_token": self.token})
+        response = self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": self.token}
+        )
         if response.status_code == 302:  # a new session: a new CSRF token
             self.token = csrf_token(self.client, "/signin-locks")
         return response
@@ -60,7 +61,9 @@ def _rows(app: Flask) -> list[SigninThrottle]:
 
 def _events(app: Flask) -> list[tuple[str, str, str, str | None]]:
     with app.app_context(), db.database.connection_context():
-        return [(e.event, e.scope, e.key, e.by) for e in SigninEvent.select().order_by(SigninEvent.id)]
+        return [
+            (e.event, e.scope, e.key, e.by) for e in SigninEvent.select().order_by(SigninEvent.id)
+        ]
 
 
 def _lock(door: Door, pinned: clock.ManualClock, username: str) -> Any:
@@ -138,9 +141,15 @@ def test_behind_the_balancer_clients_are_told_apart_by_the_proxy_s_word(app: Fla
 
     def through(client_address: str, forged: str = "") -> Any:
         forwarded = f"{forged}, {client_address}" if forged else client_address
-        return door.client.post("/login", headers={"X-Forwarded-For": forwarded},
-                                data={"username": f"u-{client_address}-{forged}", "password": "x-password",
-                                      "csrf_token": door.token})
+        return door.client.post(
+            "/login",
+            headers={"X-Forwarded-For": forwarded},
+            data={
+                "username": f"u-{client_address}-{forged}",
+                "password": "x-password",
+                "csrf_token": door.token,
+            },
+        )
 
     codes = [through("198.51.100.7", forged=f"10.9.9.{n}").status_code for n in range(21)]
     assert codes == [401] * 20 + [429], "a forged left entry does not give a fresh address"
@@ -158,7 +167,9 @@ def test_an_admin_unlocks_an_auditor_only_reads(app: Flask, pinned) -> None:
     page = auditor.client.get("/signin-locks").get_data(as_text=True)
     assert "wu" in page and "已锁定" in page and "连续失败 8 次" in page
     row = next(r for r in _rows(app) if r.key == "wu")
-    refused = auditor.client.post(f"/signin-locks/{row.id}/unlock", data={"csrf_token": auditor.token})
+    refused = auditor.client.post(
+        f"/signin-locks/{row.id}/unlock", data={"csrf_token": auditor.token}
+    )
     assert refused.status_code == 403
     admin = Door(app, "10.2.2.4")
     assert admin.log_in("chen", PASSWORD).status_code == 302
@@ -167,10 +178,12 @@ def test_an_admin_unlocks_an_auditor_only_reads(app: Flask, pinned) -> None:
     page = admin.client.get("/signin-locks").get_data(as_text=True)
     assert "由 chen 解锁" in page and "目前没有被暂停或锁定" in page
     assert Door(app, "10.2.2.2").log_in("wu", PASSWORD).status_code == 302
-    assert _events(app) == [("locked", "account", "wu", None), ("unlocked", "account", "wu", "chen")]
+    assert _events(app) == [
+        ("locked", "account", "wu", None),
+        ("unlocked", "account", "wu", "chen"),
+    ]
     again = admin.client.post(f"/signin-locks/{row.id}/unlock", data={"csrf_token": admin.token})
     assert again.status_code == 404
-
 
 
 def test_counts_nobody_added_to_for_a_day_are_forgotten(app: Flask, pinned) -> None:
@@ -181,7 +194,10 @@ def test_counts_nobody_added_to_for_a_day_are_forgotten(app: Flask, pinned) -> N
     pinned.advance(25 * 3600)
     assert door.log_in("chen", "wrong-pass").status_code == 401
     assert sorted((r.scope, r.key, r.failures) for r in _rows(app)) == [
-        ("account", "chen", 1), ("address", "10.3.3.3", 1)]
+        ("account", "chen", 1),
+        ("address", "10.3.3.3", 1),
+    ]
+
 
 # --- several hub processes on one PostgreSQL ---
 
@@ -189,9 +205,14 @@ def test_counts_nobody_added_to_for_a_day_are_forgotten(app: Flask, pinned) -> N
 class _Server:
     def __init__(self, config: dict[str, Any]) -> None:
         script = Path(__file__).with_name("hub_server.py")
-        self.proc = subprocess.Popen([sys.executable, str(script), json.dumps(config)], text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     cwd=Path(__file__).resolve().parents[2], env=dict(os.environ))
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), json.dumps(config)],
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=Path(__file__).resolve().parents[2],
+            env=dict(os.environ),
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         assert line.startswith("port "), f"hub did not start: {line!r}"
@@ -210,8 +231,10 @@ def two_hubs(tmp_path: Any) -> Iterator[tuple[Flask, list[_Server]]]:
     servers: list[_Server] = []
     try:
         add_admin(app)
-        config = {k: app.config[k] for k in ("DATA_DIR", "DATABASE_URL", "DATABASE_SCHEMA",
-                                              "PASSWORD_HASH_METHOD")}
+        config = {
+            k: app.config[k]
+            for k in ("DATA_DIR", "DATABASE_URL", "DATABASE_SCHEMA", "PASSWORD_HASH_METHOD")
+        }
         servers = [_Server(config), _Server(config)]
         yield app, servers
     finally:
@@ -233,15 +256,21 @@ def test_parallel_guesses_through_two_processes_check_only_five(two_hubs) -> Non
 
     def guess(n: int) -> int:
         url = servers[n % 2].url
-        response = session.post(f"{url}/login", data={"username": "chen", "password": f"guess-{n}",
-                                                      "csrf_token": token}, timeout=30)
+        response = session.post(
+            f"{url}/login",
+            data={"username": "chen", "password": f"guess-{n}", "csrf_token": token},
+            timeout=30,
+        )
         return response.status_code
 
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(guess, range(24)))
     assert codes.count(401) == 5 and codes.count(429) == 19, codes
-    right = session.post(f"{servers[1].url}/login", data={"username": "chen", "password": PASSWORD,
-                                                          "csrf_token": token}, timeout=30)
+    right = session.post(
+        f"{servers[1].url}/login",
+        data={"username": "chen", "password": PASSWORD, "csrf_token": token},
+        timeout=30,
+    )
     assert right.status_code == 429
     assert next(r for r in _rows(app) if r.key == "chen").failures == 5
 
@@ -251,14 +280,36 @@ def test_a_station_s_lock_and_unlock_entries_are_taken_in_its_log(app: Flask) ->
     log = enrol_station(app)
     log.wall = int(T0.replace(tzinfo=dt.UTC).timestamp() * 1000) - 60_000
     common = {"kind": "kiosk", "scope": "account", "label": "110105********002X"}
-    log.add("signin_lock", "kiosk-account-1", "update",
-            {**common, "event": "locked", "failures": 8, "until": "2025-05-06T01:18:30Z",
-             "reason": "8 failed sign-ins"})
-    log.add("signin_lock", "kiosk-account-1", "update",
-            {**common, "event": "unlocked", "by": "wang", "failures": 8, "until": "2025-05-06T01:18:30Z"})
+    log.add(
+        "signin_lock",
+        "kiosk-account-1",
+        "update",
+        {
+            **common,
+            "event": "locked",
+            "failures": 8,
+            "until": "2025-05-06T01:18:30Z",
+            "reason": "8 failed sign-ins",
+        },
+    )
+    log.add(
+        "signin_lock",
+        "kiosk-account-1",
+        "update",
+        {
+            **common,
+            "event": "unlocked",
+            "by": "wang",
+            "failures": 8,
+            "until": "2025-05-06T01:18:30Z",
+        },
+    )
     body = log.batch(1, 2)
-    answer = app.test_client().post(f"/api/v1/stations/{log.station_id}/push", data=body,
-                                    headers=log.call(body, app),
-                                    content_type="application/x-kuaigong-batch")
+    answer = app.test_client().post(
+        f"/api/v1/stations/{log.station_id}/push",
+        data=body,
+        headers=log.call(body, app),
+        content_type="application/x-kuaigong-batch",
+    )
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert (answer.get_json()["verdict"], answer.get_json()["accepted_seq"]) == ("apply", 2)

@@ -60,8 +60,9 @@ class Hub:
 
     def start(self) -> Hub:
         """Serve (again on the same port after `stop`, when it was served before)."""
-        self.server = waitress.create_server(self.app, host="127.0.0.1", port=self.port, threads=4,
-                                             ident="kuaigong-hub-test")
+        self.server = waitress.create_server(
+            self.app, host="127.0.0.1", port=self.port, threads=4, ident="kuaigong-hub-test"
+        )
         self.port = self.server.effective_port
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -87,7 +88,9 @@ class Hub:
         from central_hub.services import stations
 
         with self.ctx():
-            issued = stations.create_station({"name": name, "district": "东城区", "community": name}, None)
+            issued = stations.create_station(
+                {"name": name, "district": "东城区", "community": name}, None
+            )
         return issued.station.id, issued.code
 
     def close(self) -> None:
@@ -119,10 +122,15 @@ class HubProcess:
     def start(self, env: dict[str, str] | None = None) -> HubProcess:
         import json
 
-        cmd = [sys.executable, str(Path(__file__).with_name("hub_serve.py")), json.dumps(self.config),
-               str(self.port)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-                                     env={**os.environ, **(env or {})})
+        cmd = [
+            sys.executable,
+            str(Path(__file__).with_name("hub_serve.py")),
+            json.dumps(self.config),
+            str(self.port),
+        ]
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, **(env or {})}
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         assert line.startswith("port "), f"hub did not start: {line!r}"
@@ -154,7 +162,9 @@ class HubProcess:
         from central_hub.services import stations
 
         with self.ctx():
-            issued = stations.create_station({"name": name, "district": "东城区", "community": name}, None)
+            issued = stations.create_station(
+                {"name": name, "district": "东城区", "community": name}, None
+            )
         return issued.station.id, issued.code
 
     def close(self) -> None:
@@ -188,8 +198,14 @@ class Station:
         from station_node.identity import ensure_keys
 
         self.name = name
-        self.app: Flask = create_app({"DATA_DIR": str(tmp / name), "TESTING": True,
-                                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **config})
+        self.app: Flask = create_app(
+            {
+                "DATA_DIR": str(tmp / name),
+                "TESTING": True,
+                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                **config,
+            }
+        )
         self.activate()
         db.migrate()
         ensure_keys(self.app)
@@ -252,10 +268,15 @@ class Station:
         from station_node.services.registration import register_worker
 
         n = next(_ids)
-        data = {"name": name, "id_number": number or id_number(n + 100), "mobile": f"138{n:08d}",
-                "skills": ["cleaning", "moving"], "areas": ["团结湖社区"],
-                "availability": {"days": [0, 1, 2, 3, 4, 5, 6], "from": "06:00", "to": "22:00"},
-                **over}
+        data = {
+            "name": name,
+            "id_number": number or id_number(n + 100),
+            "mobile": f"138{n:08d}",
+            "skills": ["cleaning", "moving"],
+            "areas": ["团结湖社区"],
+            "availability": {"days": [0, 1, 2, 3, 4, 5, 6], "from": "06:00", "to": "22:00"},
+            **over,
+        }
         with self.ctx():
             return register_worker(data, self.staff).id
 
@@ -264,23 +285,48 @@ class Station:
 
         n = n or next(_ids)
         with self.ctx():
-            return register_employer({
-                "kind": "organisation", "name": f"朝阳物业服务有限公司{n}", "credit_code": credit_code(n),
-                "contact_name": "李经理", "mobile": "13912345678", "address": "北京市朝阳区团结湖路1号",
-            }, self.staff).id
+            return register_employer(
+                {
+                    "kind": "organisation",
+                    "name": f"朝阳物业服务有限公司{n}",
+                    "credit_code": credit_code(n),
+                    "contact_name": "李经理",
+                    "mobile": "13912345678",
+                    "address": "北京市朝阳区团结湖路1号",
+                },
+                self.staff,
+            ).id
 
-    def job(self, employer_id: str, day: dt.date, start: str = "08:00", end: str = "17:00",
-            title: str = "小区保洁") -> str:
+    def job(
+        self,
+        employer_id: str,
+        day: dt.date,
+        start: str = "08:00",
+        end: str = "17:00",
+        title: str = "小区保洁",
+    ) -> str:
         from station_node.services.posting import post_job
 
         with self.ctx():
-            return post_job({
-                "employer_id": employer_id, "title": title, "category": "property",
-                "description": "楼道和地库清扫，工具由物业提供", "skills": ["cleaning"], "headcount": 2,
-                "pay_fen": 2500, "pay_unit": "hour", "address": "团结湖北里3号楼", "community": "团结湖社区",
-                "starts_at": f"{day}T{start}", "ends_at": f"{day}T{end}", "source": "walk_in",
-                "dispatch_mode": "grab",
-            }, self.staff).id
+            return post_job(
+                {
+                    "employer_id": employer_id,
+                    "title": title,
+                    "category": "property",
+                    "description": "楼道和地库清扫，工具由物业提供",
+                    "skills": ["cleaning"],
+                    "headcount": 2,
+                    "pay_fen": 2500,
+                    "pay_unit": "hour",
+                    "address": "团结湖北里3号楼",
+                    "community": "团结湖社区",
+                    "starts_at": f"{day}T{start}",
+                    "ends_at": f"{day}T{end}",
+                    "source": "walk_in",
+                    "dispatch_mode": "grab",
+                },
+                self.staff,
+            ).id
 
     def assign(self, job_id: str, worker_id: str) -> str:
         from station_node.services.dispatch import assign

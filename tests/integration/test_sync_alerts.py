@@ -26,7 +26,9 @@ def _alter(st: Station, seq: int | None = None, **fields: Any) -> int:
     with st.ctx():
         query = ChangeEntry.select().order_by(ChangeEntry.seq.desc())
         row = query.first() if seq is None else ChangeEntry.get_by_id(seq)
-        ChangeEntry.update(fields={**row.fields, **fields}).where(ChangeEntry.seq == row.seq).execute()
+        ChangeEntry.update(fields={**row.fields, **fields}).where(
+            ChangeEntry.seq == row.seq
+        ).execute()
         return int(row.seq)
 
 
@@ -91,13 +93,21 @@ def test_an_edited_unsent_row_stops_the_push_but_not_the_pull(hub: Hub, enrolled
     with st.ctx():  # the pull ran: the city's announcement arrived all the same
         assert [r.body["title"] for r in CityRule.select()] == ["高温提示"]
     [item] = _issues(hub, "altered")
-    assert (item.details["seq"], item.details["pushed"], item.details["hub_hash"]) == (seq, False, None)
+    assert (item.details["seq"], item.details["pushed"], item.details["hub_hash"]) == (
+        seq,
+        False,
+        None,
+    )
     assert st.status()["last_error"]["code"] == "entry_altered"
 
 
 def _post(hub: Hub, station_id: str, body: bytes) -> requests.Response:
-    return requests.post(f"{hub.url}/api/v1/stations/{station_id}/alerts", data=body, timeout=10,
-                         headers={"Content-Type": "application/octet-stream"})
+    return requests.post(
+        f"{hub.url}/api/v1/stations/{station_id}/alerts",
+        data=body,
+        timeout=10,
+        headers={"Content-Type": "application/octet-stream"},
+    )
 
 
 def test_an_alert_not_signed_by_the_station_key_changes_nothing(hub: Hub, enrolled: Any) -> None:
@@ -115,12 +125,25 @@ def test_an_alert_not_signed_by_the_station_key_changes_nothing(hub: Hub, enroll
         assert other_key is not None
     details = {"epoch": 1, "seq": 1, "pushed": True}
     cases = [
-        (alerts.signed_alert(st.station_id, "a1", "entry_altered", details, now, sp.SigningKey.generate()), 403),
+        (
+            alerts.signed_alert(
+                st.station_id, "a1", "entry_altered", details, now, sp.SigningKey.generate()
+            ),
+            403,
+        ),
         (alerts.signed_alert(st.station_id, "a2", "entry_altered", details, now, other_key), 403),
-        (alerts.signed_alert(other.station_id, "a3", "entry_altered", details, now, other_key), 403),
+        (
+            alerts.signed_alert(other.station_id, "a3", "entry_altered", details, now, other_key),
+            403,
+        ),
         (b"kg1/alert {}\n", None),
         (b"\xff\xfe not an alert", None),
-        (alerts.signed_alert(st.station_id, "a4", "entry_altered", details, now - 3_600_000, key), 401),
+        (
+            alerts.signed_alert(
+                st.station_id, "a4", "entry_altered", details, now - 3_600_000, key
+            ),
+            401,
+        ),
         (alerts.signed_alert(st.station_id, "a5", "made_up", details, now, key), 422),
     ]
     before = _all_issues(hub)
@@ -142,12 +165,19 @@ def test_an_alert_not_signed_by_the_station_key_changes_nothing(hub: Hub, enroll
 
 
 def _kuaigong(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kuaigong", *args], cwd=ROOT, text=True,
-                          capture_output=True, timeout=120, env={**os.environ})
+    return subprocess.run(
+        [sys.executable, "-m", "kuaigong", *args],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ},
+    )
 
 
-def test_cli_exits_non_zero_when_anything_was_refused(sqlite_hub: Hub, enrolled: Any,
-                                                       tmp_path: Path) -> None:
+def test_cli_exits_non_zero_when_anything_was_refused(
+    sqlite_hub: Hub, enrolled: Any, tmp_path: Path
+) -> None:
     from central_hub.models import Station as HubStation
     from central_hub.services import stations
     from station_node.sync.bundles import export_bundle
@@ -193,8 +223,9 @@ def test_a_long_log_is_checked_in_turns(hub: Hub, enrolled: Any, monkeypatch: An
     assert _issues(hub, "altered")[0].details["seq"] == seq
 
 
-def test_a_station_waiting_for_a_reset_is_in_the_hubs_queue(hub: Hub, enrolled: Any,
-                                                             tmp_path: Path) -> None:
+def test_a_station_waiting_for_a_reset_is_in_the_hubs_queue(
+    hub: Hub, enrolled: Any, tmp_path: Path
+) -> None:
     from station_node.sync.backup import backup, restore
 
     st = enrolled(hub, "east")

@@ -50,7 +50,9 @@ def test_bundles_both_ways(sqlite_hub: Hub, enrolled: Any, tmp_path: Path) -> No
     assert edited != blob
     (tmp_path / "edited.kgb").write_bytes(edited)
     for name, code in (("cut.kgb", "truncated"), ("edited.kgb", "altered")):
-        out = CliRunner().invoke(hub_cli, ["import-bundle", "--data", hub_data, str(tmp_path / name)])
+        out = CliRunner().invoke(
+            hub_cli, ["import-bundle", "--data", hub_data, str(tmp_path / name)]
+        )
         assert out.exit_code == 2 and "错误" in out.output, out.output
         assert code in out.output or ("不完整" if code == "truncated" else "改动") in out.output
     assert _applied(sqlite_hub, st.station_id) == 0
@@ -67,14 +69,19 @@ def test_bundles_both_ways(sqlite_hub: Hub, enrolled: Any, tmp_path: Path) -> No
     with st.ctx():
         credit = Employer.get_by_id(employer).credit_code
     with sqlite_hub.ctx():
-        rules.add_rule("blocked_employer", {"name": "黑中介", "credit_code": credit,
-                                            "reason": "收取押金"}, None)
+        rules.add_rule(
+            "blocked_employer",
+            {"name": "黑中介", "credit_code": credit, "reason": "收取押金"},
+            None,
+        )
     back = tmp_path / "to_station.kgb"
     out = _run(hub_cli, "export-bundle", "--data", hub_data, st.station_id, str(back))
     assert out.exit_code == 0, out.output
     blob = back.read_bytes()
     (tmp_path / "cut_back.kgb").write_bytes(blob[:-10])
-    out = CliRunner().invoke(station_cli, ["import-bundle", "--data", _data(st), str(tmp_path / "cut_back.kgb")])
+    out = CliRunner().invoke(
+        station_cli, ["import-bundle", "--data", _data(st), str(tmp_path / "cut_back.kgb")]
+    )
     assert out.exit_code == 2 and "bundle_truncated" in out.output
     for _ in range(2):
         out = _run(station_cli, "import-bundle", "--data", _data(st), str(back))

@@ -47,7 +47,8 @@ def _beat_all(beats: list[tuple[Station, SyncBeat]], clock: Monotonic, seconds: 
 
 
 def test_every_station_is_back_in_sync_within_two_minutes_of_the_hubs_return(
-        hub: Hub, enrolled: Any, monkeypatch: Any) -> None:
+    hub: Hub, enrolled: Any, monkeypatch: Any
+) -> None:
     from kuaigong import clock as station_clock
 
     monkeypatch.setattr(station_clock, "_system", station_clock.ManualClock(T0))
@@ -55,7 +56,10 @@ def test_every_station_is_back_in_sync_within_two_minutes_of_the_hubs_return(
     for st in stations:
         station_clock.install(st.app, station_clock.ManualClock(T0))
     clock = Monotonic()
-    beats = [(st, SyncBeat(st.app, rng=random.Random(i), monotonic=clock)) for i, st in enumerate(stations)]
+    beats = [
+        (st, SyncBeat(st.app, rng=random.Random(i), monotonic=clock))
+        for i, st in enumerate(stations)
+    ]
     for st in stations:
         st.worker()
     _beat_all(beats, clock, TICK)

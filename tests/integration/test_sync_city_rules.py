@@ -48,8 +48,13 @@ def _add_block(hub: Hub, reason: str = "收取押金") -> int:
 
     with hub.ctx():
         admin = admins.create_admin("chen", "陈管理员", "admin", "hub-admin-password-1")
-        return int(rules.add_rule("blocked_employer", {"name": "朝阳物业", "credit_code": credit_code(CODE),
-                                                       "reason": reason}, admin).id)
+        return int(
+            rules.add_rule(
+                "blocked_employer",
+                {"name": "朝阳物业", "credit_code": credit_code(CODE), "reason": reason},
+                admin,
+            ).id
+        )
 
 
 def _hub_state(hub: Hub) -> dict[str, Any]:
@@ -58,8 +63,10 @@ def _hub_state(hub: Hub) -> dict[str, Any]:
 
     with hub.ctx():
         return {
-            "field_items": [(i.details.get("entity"), i.details.get("field"))
-                            for i in Issue.select().where(Issue.kind == "field")],
+            "field_items": [
+                (i.details.get("entity"), i.details.get("field"))
+                for i in Issue.select().where(Issue.kind == "field")
+            ],
             "losses": [(f.entity, f.field) for f in FieldLoss.select()],
             "blocked": {e.id: (e.blocked, e.data.get("blocked")) for e in Employer.select()},
         }
@@ -80,7 +87,8 @@ def _sync_all(*stations: Station, rounds: int = 2) -> None:
 
 
 def test_a_city_block_of_an_employer_at_two_stations_is_the_hubs_decision_not_a_conflict(
-        hub: Hub, make_station: Any, monkeypatch: Any) -> None:
+    hub: Hub, make_station: Any, monkeypatch: Any
+) -> None:
     from station_node.models import Job
     from station_node.services import registration
 
@@ -90,7 +98,10 @@ def test_a_city_block_of_an_employer_at_two_stations_is_the_hubs_decision_not_a_
     _sync_all(east, west, rounds=1)
     rule_id = _add_block(hub)
     state = _hub_state(hub)
-    assert state["blocked"] == {at_east: (True, True), at_west: (True, True)}  # the hub's own decision
+    assert state["blocked"] == {
+        at_east: (True, True),
+        at_west: (True, True),
+    }  # the hub's own decision
 
     _sync_all(east, west)
     state = _hub_state(hub)
@@ -124,7 +135,9 @@ def test_a_city_block_of_an_employer_at_two_stations_is_the_hubs_decision_not_a_
     from station_node.hub_records import HubEntry
 
     with east.ctx():
-        told = [h for h in HubEntry.select() if h.entity == "city_rule" and h.entity_id == str(rule_id)]
+        told = [
+            h for h in HubEntry.select() if h.entity == "city_rule" and h.entity_id == str(rule_id)
+        ]
     assert [h.op for h in told] == ["create", "update"]  # the rule, then the rule again for us
     from central_hub.models import HubLogEntry
 
@@ -139,7 +152,8 @@ def test_a_city_block_of_an_employer_at_two_stations_is_the_hubs_decision_not_a_
 
 
 def test_an_employer_registered_before_the_station_knew_the_rule_is_blocked_by_the_hub(
-        hub: Hub, make_station: Any, monkeypatch: Any) -> None:
+    hub: Hub, make_station: Any, monkeypatch: Any
+) -> None:
     from central_hub.services import rules
     from station_node.services import registration
 
@@ -170,7 +184,8 @@ def test_an_employer_registered_before_the_station_knew_the_rule_is_blocked_by_t
 
 
 def test_a_field_item_queued_before_about_a_rule_blocked_employer_cannot_unblock_it(
-        hub: Hub, make_station: Any, monkeypatch: Any) -> None:
+    hub: Hub, make_station: Any, monkeypatch: Any
+) -> None:
     """An item such as this hub queued before the fix (the rule's block against the station's
     create): choosing the station's value is refused with a 4xx naming the decision, the hub's
     record stays blocked; the rule's own value may be accepted."""
@@ -186,10 +201,21 @@ def test_a_field_item_queued_before_about_a_rule_blocked_employer_cannot_unblock
     _add_block(hub)
     with hub.ctx():
         for field, hub_value in (("blocked", True), ("block_reason", "市级规则：收取押金")):
-            reconcile.open_issue("field", f"legacy:{field}", employer, [east.station_id, "hub"], {
-                "entity": "employer", "entity_id": employer, "field": field, "winner_value": hub_value,
-                "winner_station": "hub", "loser_value": None if field == "block_reason" else False,
-                "loser_station": east.station_id})
+            reconcile.open_issue(
+                "field",
+                f"legacy:{field}",
+                employer,
+                [east.station_id, "hub"],
+                {
+                    "entity": "employer",
+                    "entity_id": employer,
+                    "field": field,
+                    "winner_value": hub_value,
+                    "winner_station": "hub",
+                    "loser_value": None if field == "block_reason" else False,
+                    "loser_station": east.station_id,
+                },
+            )
         admin = Admin.get(Admin.username == "chen")
         items = list(Issue.select().where(Issue.kind == "field").order_by(Issue.id))
         with pytest.raises(InvalidInput) as refused:

@@ -38,8 +38,15 @@ def hub_process(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubP
 def _hub_admin(hub: HubProcess) -> requests.Session:
     """A browser-like session signed in at the hub's admin pages."""
     session = requests.Session()
-    session.post(f"{hub.url}/login", data={"username": "chen", "password": PASSWORD,
-                                           "csrf_token": _csrf(session, f"{hub.url}/login")}, timeout=10)
+    session.post(
+        f"{hub.url}/login",
+        data={
+            "username": "chen",
+            "password": PASSWORD,
+            "csrf_token": _csrf(session, f"{hub.url}/login"),
+        },
+        timeout=10,
+    )
     return session
 
 
@@ -51,8 +58,12 @@ def _csrf(session: requests.Session, url: str) -> str:
 
 
 def _add_rule(session: requests.Session, hub: HubProcess, data: dict[str, str]) -> None:
-    answer = session.post(f"{hub.url}/rules/", data={**data, "csrf_token": _csrf(session, f"{hub.url}/rules/")},
-                          allow_redirects=False, timeout=10)
+    answer = session.post(
+        f"{hub.url}/rules/",
+        data={**data, "csrf_token": _csrf(session, f"{hub.url}/rules/")},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert answer.status_code == 302, answer.text
 
 
@@ -71,10 +82,24 @@ def _post(st: Station, employer_id: str, description: str) -> dict[str, Any]:
         token = rotate_staff_token(st.staff.id)
         day = (clock.now() + dt.timedelta(hours=8, days=3)).date()  # the station's own clock
     client = st.app.test_client()
-    answer = client.post("/api/v1/jobs", headers={"Authorization": f"Bearer {token}"}, json={
-        "employer_id": employer_id, "title": "商场促销", "category": "property", "description": description,
-        "headcount": 2, "pay_fen": 2500, "pay_unit": "hour", "address": "团结湖北里3号楼", "community": "团结湖社区",
-        "starts_at": f"{day}T08:00", "ends_at": f"{day}T17:00", "dispatch_mode": "grab"})
+    answer = client.post(
+        "/api/v1/jobs",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "employer_id": employer_id,
+            "title": "商场促销",
+            "category": "property",
+            "description": description,
+            "headcount": 2,
+            "pay_fen": 2500,
+            "pay_unit": "hour",
+            "address": "团结湖北里3号楼",
+            "community": "团结湖社区",
+            "starts_at": f"{day}T08:00",
+            "ends_at": f"{day}T17:00",
+            "dispatch_mode": "grab",
+        },
+    )
     st.activate()
     assert answer.status_code == 201, answer.get_json()
     return dict(answer.get_json()["job"])
@@ -84,14 +109,20 @@ def _codes(job: dict[str, Any]) -> list[str]:
     return [r["code"] for r in job["screening"]["reasons"]]
 
 
-def test_a_city_phrase_holds_a_matching_posting_after_one_sync(tmp_path: Path, hub_process: HubProcess) -> None:
+def test_a_city_phrase_holds_a_matching_posting_after_one_sync(
+    tmp_path: Path, hub_process: HubProcess
+) -> None:
     st = _enrolled(tmp_path, hub_process, "east")
     employer = st.employer()
     posting = "周末锦 鯉 岗位，欢迎报名"
     assert _post(st, employer, posting)["status"] == "open"
 
     admin = _hub_admin(hub_process)
-    _add_rule(admin, hub_process, {"kind": "screening_phrase", "phrase_kind": "bait_wording", "phrase": "锦鲤岗位"})
+    _add_rule(
+        admin,
+        hub_process,
+        {"kind": "screening_phrase", "phrase_kind": "bait_wording", "phrase": "锦鲤岗位"},
+    )
     from station_node.services import vocabulary
 
     with st.ctx():  # the station's own phrase travels up in its change log like any change
@@ -106,9 +137,12 @@ def test_a_city_phrase_holds_a_matching_posting_after_one_sync(tmp_path: Path, h
 
     with hub_process.ctx():
         rule_id = CityRule.get(CityRule.kind == "screening_phrase").id
-    answer = admin.post(f"{hub_process.url}/rules/{rule_id}/withdraw",
-                        data={"csrf_token": _csrf(admin, f"{hub_process.url}/rules/")}, allow_redirects=False,
-                        timeout=10)
+    answer = admin.post(
+        f"{hub_process.url}/rules/{rule_id}/withdraw",
+        data={"csrf_token": _csrf(admin, f"{hub_process.url}/rules/")},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert answer.status_code == 302
     st.sync()
     assert _post(st, employer, posting)["status"] == "open"
@@ -128,11 +162,22 @@ def test_a_city_block_reaches_the_station_holding_the_employer_and_its_registrat
     east.sync()
 
     admin = _hub_admin(hub_process)
-    _add_rule(admin, hub_process, {"kind": "blocked_employer", "name": "朝阳物业", "credit_code": code.lower(),
-                                   "reason": "收取押金"})
+    _add_rule(
+        admin,
+        hub_process,
+        {
+            "kind": "blocked_employer",
+            "name": "朝阳物业",
+            "credit_code": code.lower(),
+            "reason": "收取押金",
+        },
+    )
     number = id_number(77, "19700303")
-    _add_rule(admin, hub_process, {"kind": "blocked_employer", "name": "王某", "id_number": number,
-                                   "reason": "扣押身份证"})
+    _add_rule(
+        admin,
+        hub_process,
+        {"kind": "blocked_employer", "name": "王某", "id_number": number, "reason": "扣押身份证"},
+    )
     from central_hub.models import CityRule, HubLogEntry
 
     with hub_process.ctx():
@@ -147,14 +192,39 @@ def test_a_city_block_reaches_the_station_holding_the_employer_and_its_registrat
 
     west.sync()
     with west.ctx():
-        again = register_employer({"kind": "organisation", "name": "朝阳物业（新址）", "credit_code": code,
-                                   "contact_name": "李经理", "mobile": "13912345678", "address": "团结湖路9号"},
-                                  west.staff)
-        person = register_employer({"kind": "person", "name": "王某", "id_number": number, "contact_name": "王某",
-                                    "mobile": "13912345679", "address": "团结湖路10号"}, west.staff)
-        clean = register_employer({"kind": "organisation", "name": "团结湖保洁", "credit_code": credit_code(4343),
-                                   "contact_name": "赵经理", "mobile": "13912345670", "address": "团结湖路11号"},
-                                  west.staff)
+        again = register_employer(
+            {
+                "kind": "organisation",
+                "name": "朝阳物业（新址）",
+                "credit_code": code,
+                "contact_name": "李经理",
+                "mobile": "13912345678",
+                "address": "团结湖路9号",
+            },
+            west.staff,
+        )
+        person = register_employer(
+            {
+                "kind": "person",
+                "name": "王某",
+                "id_number": number,
+                "contact_name": "王某",
+                "mobile": "13912345679",
+                "address": "团结湖路10号",
+            },
+            west.staff,
+        )
+        clean = register_employer(
+            {
+                "kind": "organisation",
+                "name": "团结湖保洁",
+                "credit_code": credit_code(4343),
+                "contact_name": "赵经理",
+                "mobile": "13912345670",
+                "address": "团结湖路11号",
+            },
+            west.staff,
+        )
         assert (again.blocked, again.block_reason) == (True, "市级规则：收取押金")
         assert (person.blocked, person.block_reason) == (True, "市级规则：扣押身份证")
         assert not clean.blocked

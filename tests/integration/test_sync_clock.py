@@ -51,8 +51,14 @@ def test_clock_set_right_after_running_ahead_is_not_stuck(sqlite_hub: Hub, enrol
 
     admin = _admin(sqlite_hub)
     page = f"/reconcile/{issue.id}"
-    decided = admin.post(f"{page}/decide", data={"decision": "accept_hub_time", "note": "时钟已校正",
-                                                 "csrf_token": _csrf(admin, page)})
+    decided = admin.post(
+        f"{page}/decide",
+        data={
+            "decision": "accept_hub_time",
+            "note": "时钟已校正",
+            "csrf_token": _csrf(admin, page),
+        },
+    )
     assert decided.status_code == 302
 
     out = st.sync()

@@ -26,8 +26,9 @@ def _applied(hub: HubProcess, station_id: str) -> tuple[int, int, int]:
 
 
 @pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_hub_killed_mid_apply_then_sync_resumes(tmp_path: Path, make_station: Any, engine: str,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hub_killed_mid_apply_then_sync_resumes(
+    tmp_path: Path, make_station: Any, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(client, "PUSH_LIMITS", sp.Limits(max_entries=10, max_batch_bytes=64 * 1024))
     hub = HubProcess(tmp_path, engine).start(env={"KUAIGONG_TEST_DIE_ON_APPLY": "3"})
     try:

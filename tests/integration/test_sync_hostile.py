@@ -181,7 +181,12 @@ def test_station_restored_from_old_backup(sqlite_hub: Hub, enrolled: Any, tmp_pa
     with sqlite_hub.ctx():
         hub_station = HubStation.get_by_id(st.station_id)
         assert (hub_station.epoch, hub_station.head_seq) == (2, held[1] + 2)
-        assert AppliedEntry.get((AppliedEntry.entity_id == during) & (AppliedEntry.op == "create")).epoch == 2
+        assert (
+            AppliedEntry.get(
+                (AppliedEntry.entity_id == during) & (AppliedEntry.op == "create")
+            ).epoch
+            == 2
+        )
 
 
 def test_revoked_key_then_rotation(sqlite_hub: Hub, enrolled: Any) -> None:
@@ -273,10 +278,27 @@ def test_request_with_another_stations_credentials(sqlite_hub: Hub, enrolled: An
         assert enr is not None and key is not None
         h = outbox.head()
         batch_b = client.session_for(enr, key).build_push(
-            outbox.entries(h, 1, h.seq, enr.station_id), client.wall_ms())
-        forged = sp.sign_batch([sp.encode_entry(sp.make_entry(a_id, 1, 1, None,
-                                (client.wall_ms(), 0), "worker", "x1", "create", {"name": "假"}))],
-                               key, sp.Hlc(client.wall_ms(), 1))
+            outbox.entries(h, 1, h.seq, enr.station_id), client.wall_ms()
+        )
+        forged = sp.sign_batch(
+            [
+                sp.encode_entry(
+                    sp.make_entry(
+                        a_id,
+                        1,
+                        1,
+                        None,
+                        (client.wall_ms(), 0),
+                        "worker",
+                        "x1",
+                        "create",
+                        {"name": "假"},
+                    )
+                )
+            ],
+            key,
+            sp.Hlc(client.wall_ms(), 1),
+        )
     hub = HubClient(sqlite_hub.url)
     for batch in (batch_b, forged):  # B's batch to A's door; A's log with B's key: B's call
         with pytest.raises(HubRefused) as refused:
@@ -284,7 +306,9 @@ def test_request_with_another_stations_credentials(sqlite_hub: Hub, enrolled: An
         assert (refused.value.status, refused.value.code) == (401, "call_invalid")
     from sync_protocol.signed import sign
 
-    auth = sign("request", {"after": 0, "station": a.station_id, "time": client.wall_ms()}, key).hex()
+    auth = sign(
+        "request", {"after": 0, "station": a.station_id, "time": client.wall_ms()}, key
+    ).hex()
     with pytest.raises(HubRefused) as caught:
         hub.pull(a.station_id, 0, 10, auth)
     assert caught.value.status in (401, 403)

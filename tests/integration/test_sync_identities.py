@@ -37,7 +37,8 @@ def _pinned_stations(hub: Hub, make_station: Any, monkeypatch: Any, *names: str)
 
 
 def test_a_full_width_and_an_ascii_number_are_one_person_at_the_hub(
-        sqlite_hub: Hub, make_station: Any, monkeypatch: Any) -> None:
+    sqlite_hub: Hub, make_station: Any, monkeypatch: Any
+) -> None:
     from central_hub.models import Issue
     from central_hub.services import idnumbers
 
@@ -60,10 +61,21 @@ def test_a_full_width_and_an_ascii_number_are_one_person_at_the_hub(
     with sqlite_hub.ctx():
         admins.create_admin("chen", "陈", "admin", "hub-admin-password-1")
     client = sqlite_hub.app.test_client()
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True))
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)
+    )
     assert token
-    assert client.post("/login", data={"username": "chen", "password": "hub-admin-password-1",
-                                       "csrf_token": token.group(1)}).status_code == 302
+    assert (
+        client.post(
+            "/login",
+            data={
+                "username": "chen",
+                "password": "hub-admin-password-1",
+                "csrf_token": token.group(1),
+            },
+        ).status_code
+        == 302
+    )
     page = client.get("/people/").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert csrf

@@ -84,7 +84,9 @@ def test_offline_stations_meet_at_the_hub(hub: Hub, enrolled: Any) -> None:
         [decided] = person_decisions(Worker.get_by_id(wa))  # shown on the worker's page
         assert decided.confirmed and decided.elsewhere == ["west"] and decided.note == "同一人"
     with c.ctx():
-        assert not any("merge" in h.outcome for h in HubEntry.select())  # the decision does not concern c
+        assert not any(
+            "merge" in h.outcome for h in HubEntry.select()
+        )  # the decision does not concern c
     # b's cancellation, made on the hub's word, travels back with the hub as its origin.
     b.sync()
     from central_hub.models import Assignment as HubAssignment

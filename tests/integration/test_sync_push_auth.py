@@ -46,12 +46,14 @@ def _hub_state(hub: Hub, station_id: str) -> tuple[Any, ...]:
 
     with hub.ctx():
         st = Station.get_by_id(station_id)
-        return ((st.epoch, st.head_seq, st.head_hash, st.frozen, st.last_error),
-                AppliedEntry.select().where(AppliedEntry.station == station_id).count(),
-                Evidence.select().where(Evidence.station == station_id).count(),
-                HeldBatch.select().where(HeldBatch.station == station_id).count(),
-                Issue.select().where(Issue.subject == station_id).count(),
-                Receipt.select().where(Receipt.station == station_id).count())
+        return (
+            (st.epoch, st.head_seq, st.head_hash, st.frozen, st.last_error),
+            AppliedEntry.select().where(AppliedEntry.station == station_id).count(),
+            Evidence.select().where(Evidence.station == station_id).count(),
+            HeldBatch.select().where(HeldBatch.station == station_id).count(),
+            Issue.select().where(Issue.subject == station_id).count(),
+            Receipt.select().where(Receipt.station == station_id).count(),
+        )
 
 
 def _refused(hub: Hub, station_id: str) -> int:
@@ -70,9 +72,16 @@ def _key(st: Station) -> sp.SigningKey:
 
 
 def _post(hub: Hub, station_id: str, body: bytes, headers: dict[str, str]) -> requests.Response:
-    return requests.post(f"{hub.url}/api/v1/stations/{station_id}/push", data=body, timeout=30,
-                         headers={"Content-Type": "application/x-kuaigong-batch",
-                                  "Content-Encoding": "gzip", **headers})
+    return requests.post(
+        f"{hub.url}/api/v1/stations/{station_id}/push",
+        data=body,
+        timeout=30,
+        headers={
+            "Content-Type": "application/x-kuaigong-batch",
+            "Content-Encoding": "gzip",
+            **headers,
+        },
+    )
 
 
 def _hub_ms(hub: Hub) -> int:
@@ -85,13 +94,18 @@ def _hub_ms(hub: Hub) -> int:
 def _import(hub: Hub, path: Path) -> Any:
     env = {}
     if hub.schema:
-        env = {"KUAIGONG_HUB_DATABASE_URL": hub.app.config["DATABASE_URL"],
-               "KUAIGONG_HUB_DATABASE_SCHEMA": hub.schema}
-    return CliRunner().invoke(hub_cli, ["import-bundle", "--data", hub.app.config["DATA_DIR"], str(path)],
-                              env=env)
+        env = {
+            "KUAIGONG_HUB_DATABASE_URL": hub.app.config["DATABASE_URL"],
+            "KUAIGONG_HUB_DATABASE_SCHEMA": hub.schema,
+        }
+    return CliRunner().invoke(
+        hub_cli, ["import-bundle", "--data", hub.app.config["DATA_DIR"], str(path)], env=env
+    )
 
 
-def test_a_tampered_old_batch_cannot_freeze_the_station(hub: Hub, enrolled: Any, tmp_path: Path) -> None:
+def test_a_tampered_old_batch_cannot_freeze_the_station(
+    hub: Hub, enrolled: Any, tmp_path: Path
+) -> None:
     st = enrolled(hub, "east")
     other = enrolled(hub, "west")
     names = [f"张三{i}" for i in range(3)]
@@ -115,13 +129,40 @@ def test_a_tampered_old_batch_cannot_freeze_the_station(hub: Hub, enrolled: Any,
     captured_headers, captured_body = wiretap.pushes[0]
     attempts: list[tuple[str, bytes, dict[str, str]]] = [
         ("no credential", wire, {}),
-        ("another station's credential", wire,
-         {sp.CALL_HEADER: sp.sign_call(station_id, "POST", path, wire, now, secrets.token_hex(16), _key(other))}),
-        ("a replayed credential, with its own body", captured_body, {sp.CALL_HEADER: captured_headers[sp.CALL_HEADER]}),
-        ("a replayed credential, with the tampered body", wire, {sp.CALL_HEADER: captured_headers[sp.CALL_HEADER]}),
-        ("a valid credential for the genuine body", wire,
-         {sp.CALL_HEADER: sp.sign_call(station_id, "POST", path, gzip.compress(old), now,
-                                       secrets.token_hex(16), _key(st))}),
+        (
+            "another station's credential",
+            wire,
+            {
+                sp.CALL_HEADER: sp.sign_call(
+                    station_id, "POST", path, wire, now, secrets.token_hex(16), _key(other)
+                )
+            },
+        ),
+        (
+            "a replayed credential, with its own body",
+            captured_body,
+            {sp.CALL_HEADER: captured_headers[sp.CALL_HEADER]},
+        ),
+        (
+            "a replayed credential, with the tampered body",
+            wire,
+            {sp.CALL_HEADER: captured_headers[sp.CALL_HEADER]},
+        ),
+        (
+            "a valid credential for the genuine body",
+            wire,
+            {
+                sp.CALL_HEADER: sp.sign_call(
+                    station_id,
+                    "POST",
+                    path,
+                    gzip.compress(old),
+                    now,
+                    secrets.token_hex(16),
+                    _key(st),
+                )
+            },
+        ),
     ]
     for n, (label, body, headers) in enumerate(attempts, start=1):
         answer = _post(hub, station_id, body, headers)
@@ -156,19 +197,24 @@ class SkewedDateSession(requests.Session):
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         response = super().request(method, url, *args, **kwargs)
         if "Date" in response.headers:
-            when = email.utils.parsedate_to_datetime(response.headers["Date"]) - dt.timedelta(hours=1)
+            when = email.utils.parsedate_to_datetime(response.headers["Date"]) - dt.timedelta(
+                hours=1
+            )
             response.headers["Date"] = email.utils.format_datetime(when, usegmt=True)
         return response
 
 
 def test_a_station_with_a_wrong_idea_of_the_hub_time_signs_again_with_the_hubs(
-        hub: Hub, enrolled: Any) -> None:
+    hub: Hub, enrolled: Any
+) -> None:
     st = enrolled(hub, "east")
     st.worker()
     st.activate()
     out = client.sync_once(st.app, HubClient(hub.url, session=SkewedDateSession()))
     assert out.pushed == st.entries() and out.rejection is None
-    assert _refused(hub, st.station_id) == 1  # the stale call, refused and counted; then the good one
+    assert (
+        _refused(hub, st.station_id) == 1
+    )  # the stale call, refused and counted; then the good one
     with hub.ctx():
         from central_hub.models import Station as HubStation
 

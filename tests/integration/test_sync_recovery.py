@@ -30,8 +30,10 @@ def _admin(hub: Hub) -> FlaskClient:
     with hub.ctx():
         admins.create_admin("chen", "陈", "admin", PASSWORD)
     client = hub.app.test_client()
-    response = client.post("/login", data={"username": "chen", "password": PASSWORD,
-                                           "csrf_token": _csrf(client, "/login")})
+    response = client.post(
+        "/login",
+        data={"username": "chen", "password": PASSWORD, "csrf_token": _csrf(client, "/login")},
+    )
     assert response.status_code == 302
     return client
 
@@ -50,8 +52,11 @@ def _applied(hub: Hub, station_id: str) -> dict[str, Any]:
     with hub.ctx():
         row = HubStation.get_by_id(station_id)
         rows = AppliedEntry.select().where(AppliedEntry.station == station_id)
-        return {"count": rows.count(), "head": (row.epoch, row.head_seq),
-                "ids": sorted(r.entity_id for r in rows)}
+        return {
+            "count": rows.count(),
+            "head": (row.epoch, row.head_seq),
+            "ids": sorted(r.entity_id for r in rows),
+        }
 
 
 def _issues(hub: Hub, kind: str) -> list[Any]:
@@ -82,8 +87,9 @@ def _backup(st: Station, to: Path) -> None:
     target.close()
 
 
-def test_restored_station_is_restarted_in_a_new_epoch_by_an_admin(hub: Hub, enrolled: Any,
-                                                                   tmp_path: Path) -> None:
+def test_restored_station_is_restarted_in_a_new_epoch_by_an_admin(
+    hub: Hub, enrolled: Any, tmp_path: Path
+) -> None:
     from central_hub.services import rules
 
     st = enrolled(hub, "east")
@@ -93,7 +99,9 @@ def test_restored_station_is_restarted_in_a_new_epoch_by_an_admin(hub: Hub, enro
     st.worker()
     st.worker()
     with hub.ctx():
-        rules.add_rule("announcement", {"title": "春节安排", "text": "驿站正月初一至初三休息"}, None)
+        rules.add_rule(
+            "announcement", {"title": "春节安排", "text": "驿站正月初一至初三休息"}, None
+        )
     st.sync()
     st.sync()  # the second round's pull acknowledges the announcement
     held = _applied(hub, st.station_id)
@@ -112,8 +120,10 @@ def test_restored_station_is_restarted_in_a_new_epoch_by_an_admin(hub: Hub, enro
     admin = _admin(hub)
     page = f"/stations/{st.station_id}"
     assert "让驿站以新纪元重新开始（已从备份恢复）" in admin.get(page).get_data(as_text=True)
-    done = admin.post(f"{page}/restart", data={"reason": "一体机从上周的备份恢复",
-                                              "csrf_token": _csrf(admin, page)})
+    done = admin.post(
+        f"{page}/restart",
+        data={"reason": "一体机从上周的备份恢复", "csrf_token": _csrf(admin, page)},
+    )
     assert done.status_code == 302
     [issue] = _issues(hub, "restored")
     assert (issue.status, issue.decision) == ("decided", "reset_epoch")
@@ -156,8 +166,14 @@ def test_clock_a_year_ahead_accepted_with_hub_time(sqlite_hub: Hub, enrolled: An
     admin = _admin(sqlite_hub)
     page = f"/reconcile/{issue.id}"
     assert "驿站时钟超前" in admin.get(page).get_data(as_text=True)
-    decided = admin.post(f"{page}/decide", data={"decision": "accept_hub_time", "note": "时钟电池坏了",
-                                                 "csrf_token": _csrf(admin, page)})
+    decided = admin.post(
+        f"{page}/decide",
+        data={
+            "decision": "accept_hub_time",
+            "note": "时钟电池坏了",
+            "csrf_token": _csrf(admin, page),
+        },
+    )
     assert decided.status_code == 302
 
     out = ahead.sync()

@@ -32,8 +32,12 @@ def _hub_held(hub: Hub, station_id: str) -> dict[str, Any]:
         row = HubStation.get_by_id(station_id)
         rows = AppliedEntry.select().where(AppliedEntry.station == station_id)
         workers = {w.id for w in Worker.select(Worker.id)}
-        return {"count": rows.count(), "head": (row.epoch, row.head_seq), "workers": workers,
-                "created": [r.entity_id for r in rows if r.op == "create"]}
+        return {
+            "count": rows.count(),
+            "head": (row.epoch, row.head_seq),
+            "workers": workers,
+            "created": [r.entity_id for r in rows if r.op == "create"],
+        }
 
 
 def _issues(hub: Hub, kind: str) -> list[Any]:
@@ -51,8 +55,9 @@ def _put_back_folder(st: Station, copy: Path) -> None:
     shutil.copytree(copy, folder)
 
 
-def test_whole_folder_put_back_then_new_epoch_carries_the_new_work(hub: Hub, enrolled: Any,
-                                                                    tmp_path: Path) -> None:
+def test_whole_folder_put_back_then_new_epoch_carries_the_new_work(
+    hub: Hub, enrolled: Any, tmp_path: Path
+) -> None:
     from central_hub.services import reconcile
 
     st = enrolled(hub, "east")
@@ -96,15 +101,18 @@ def test_whole_folder_put_back_then_new_epoch_carries_the_new_work(hub: Hub, enr
     [fork] = _issues(hub, "fork")
     assert fork.details["carried"]["carried"] == 3
     assert (fork.details["carried"]["first_seq"], fork.details["carried"]["last_seq"]) == (
-        held["head"][1] + 1, held["head"][1] + 3)
+        held["head"][1] + 1,
+        held["head"][1] + 3,
+    )
 
     assert st.sync().pushed == 0
     st.worker()
     assert st.sync().pushed == 1 and _pending(st) == 0
 
 
-def test_database_restored_from_backup_keeps_serving_until_the_reset(hub: Hub, enrolled: Any,
-                                                                      tmp_path: Path) -> None:
+def test_database_restored_from_backup_keeps_serving_until_the_reset(
+    hub: Hub, enrolled: Any, tmp_path: Path
+) -> None:
     from central_hub.services import restores
     from station_node.sync.backup import backup, restore
 
@@ -153,8 +161,9 @@ def test_database_restored_from_backup_keeps_serving_until_the_reset(hub: Hub, e
     assert _issues(hub, "restored")[0].details["carried"]["carried"] == made
 
 
-def test_restore_without_new_work_carries_nothing(sqlite_hub: Hub, enrolled: Any,
-                                                  tmp_path: Path) -> None:
+def test_restore_without_new_work_carries_nothing(
+    sqlite_hub: Hub, enrolled: Any, tmp_path: Path
+) -> None:
     from central_hub.services import restores
     from station_node.sync.backup import backup, restore
 

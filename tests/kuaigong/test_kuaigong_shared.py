@@ -18,15 +18,24 @@ T0 = dt.datetime(2025, 5, 6, 1, 0, 0)
 def test_failures_pass_then_wait_doubling_then_lock() -> None:
     rule = signin_policy.ACCOUNT
     assert [rule.block_for(n) for n in range(1, 9)] == [
-        (0, False), (0, False), (0, False), (0, False),
-        (30, False), (60, False), (120, False), (900, True)]
+        (0, False),
+        (0, False),
+        (0, False),
+        (0, False),
+        (30, False),
+        (60, False),
+        (120, False),
+        (900, True),
+    ]
 
 
 def test_a_quiet_spell_wipes_the_count_and_config_overrides_the_policy() -> None:
     counted = signin_policy.count_failure("account", 4, T0, T0 + dt.timedelta(seconds=5))
     assert counted == signin_policy.Count(5, T0 + dt.timedelta(seconds=35), False)
     later = T0 + dt.timedelta(days=1, seconds=1)
-    assert signin_policy.count_failure("account", 7, T0, later) == signin_policy.Count(1, None, False)
+    assert signin_policy.count_failure("account", 7, T0, later) == signin_policy.Count(
+        1, None, False
+    )
     app = Flask(__name__)
     app.config["SIGNIN_ACCOUNT_POLICY"] = {"free": 1, "lock_after": 2}
     with app.app_context():
@@ -48,7 +57,10 @@ def test_a_row_counts_failures_blocks_and_takes_one_back() -> None:
     assert before == (4, T0, None, False) and after == (5, T0 + dt.timedelta(seconds=30), False)
     assert signin_policy.blocked_by([row, _Row()], T0) == (T0 + dt.timedelta(seconds=30), False)
     assert signin_policy.blocked_by([row], T0 + dt.timedelta(seconds=30)) is None
-    assert signin_policy.longest_wait([after, (1, None, False)]) == (T0 + dt.timedelta(seconds=30), False)
+    assert signin_policy.longest_wait([after, (1, None, False)]) == (
+        T0 + dt.timedelta(seconds=30),
+        False,
+    )
     assert signin_policy.longest_wait([(1, None, False)]) is None
     signin_policy.take_back(row, before, after)
     assert row == _Row(failures=4, last_failure_at=T0)
@@ -60,21 +72,29 @@ def test_a_row_counts_failures_blocks_and_takes_one_back() -> None:
 
 def test_the_wait_is_rounded_up_and_shown_in_local_time() -> None:
     short = signin_policy.wait(T0 + dt.timedelta(seconds=29.2), T0, 8)
-    assert (short.seconds, short.local, short.when_zh, short.when_en) == (30, "09:00:29", "30 秒", "30 seconds")
+    assert (short.seconds, short.local, short.when_zh, short.when_en) == (
+        30,
+        "09:00:29",
+        "30 秒",
+        "30 seconds",
+    )
     long = signin_policy.wait(T0 + dt.timedelta(minutes=15), T0, 8)
     assert (long.seconds, long.when_zh, long.when_en) == (900, "15 分钟", "15 minutes")
 
 
-@pytest.mark.parametrize(("raw", "code", "field"), [
-    (b'{"a": 1, "a": 2}', "duplicate_key", "a"),
-    (b'{"pay": NaN}', "invalid_number", "pay"),
-    (b'{"pay": [1, 1' + b"0" * 400 + b"]}", "invalid_number", "pay"),
-    (b"1e999", "invalid_number", "body"),
-    (b"\xff{}", "body_not_utf8", "body"),
-    (b"[" * 100_000 + b"]" * 100_000, "body_too_deep", "body"),
-    (b"{", "invalid_json", "body"),
-    (b"[1, 2]", "body_not_object", "body"),
-])
+@pytest.mark.parametrize(
+    ("raw", "code", "field"),
+    [
+        (b'{"a": 1, "a": 2}', "duplicate_key", "a"),
+        (b'{"pay": NaN}', "invalid_number", "pay"),
+        (b'{"pay": [1, 1' + b"0" * 400 + b"]}", "invalid_number", "pay"),
+        (b"1e999", "invalid_number", "body"),
+        (b"\xff{}", "body_not_utf8", "body"),
+        (b"[" * 100_000 + b"]" * 100_000, "body_too_deep", "body"),
+        (b"{", "invalid_json", "body"),
+        (b"[1, 2]", "body_not_object", "body"),
+    ],
+)
 def test_strict_bodies_are_refused_naming_the_field(raw: bytes, code: str, field: str) -> None:
     with pytest.raises(jsonbody.BodyError) as caught:
         jsonbody.parse_object(raw)
@@ -84,7 +104,10 @@ def test_strict_bodies_are_refused_naming_the_field(raw: bytes, code: str, field
 
 def test_a_good_body_reads_as_its_object() -> None:
     assert jsonbody.parse_object('{"名字": "张三", "pay": 12.5, "n": [1, -2]}'.encode()) == {
-        "名字": "张三", "pay": 12.5, "n": [1, -2]}
+        "名字": "张三",
+        "pay": 12.5,
+        "n": [1, -2],
+    }
 
 
 def test_the_manual_clock_moves_only_when_told_and_the_running_clock_starts_pinned() -> None:

@@ -79,8 +79,12 @@ def no_dispatch(monkeypatch) -> list[tuple[str, str]]:
         monkeypatch.setitem(sys.modules, "station_node.services.dispatch", dispatch)
         monkeypatch.setattr(services, "dispatch", dispatch, raising=False)
     calls: list[tuple[str, str]] = []
-    monkeypatch.setattr(dispatch, "start_dispatch", lambda job: calls.append(("start", job.id)), raising=False)
-    monkeypatch.setattr(dispatch, "reopen", lambda job: calls.append(("reopen", job.id)), raising=False)
+    monkeypatch.setattr(
+        dispatch, "start_dispatch", lambda job: calls.append(("start", job.id)), raising=False
+    )
+    monkeypatch.setattr(
+        dispatch, "reopen", lambda job: calls.append(("reopen", job.id)), raising=False
+    )
     return calls
 
 

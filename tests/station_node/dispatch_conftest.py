@@ -24,8 +24,9 @@ JOB_END = dt.datetime(2025, 5, 7, 9, 0, 0)
 _numbers = itertools.count(1)
 
 
-def add_worker(name: str | None = None, *, present: bool = False, consent: bool = True,
-               **fields: Any) -> Worker:
+def add_worker(
+    name: str | None = None, *, present: bool = False, consent: bool = True, **fields: Any
+) -> Worker:
     """A worker row with dummy identity values; `present` checks them in today (T0)."""
     n = next(_numbers)
     values: dict[str, Any] = {
@@ -46,16 +47,26 @@ def add_worker(name: str | None = None, *, present: bool = False, consent: bool 
     with db.atomic():
         worker = Worker.create(**values)
         if present:
-            Presence.create(worker=worker, day=(T0 + dt.timedelta(hours=8)).date(), checked_in_at=T0)
+            Presence.create(
+                worker=worker, day=(T0 + dt.timedelta(hours=8)).date(), checked_in_at=T0
+            )
         if values.get("priority_groups") and consent:
-            PriorityConsent.create(worker=worker, groups=values["priority_groups"], purpose="优先派工")
+            PriorityConsent.create(
+                worker=worker, groups=values["priority_groups"], purpose="优先派工"
+            )
     return worker
 
 
 def add_employer() -> Employer:
     with db.atomic():
-        return Employer.create(kind="organisation", name="朝阳物业", credit_code="91110105MA00000001",
-                               contact_name="李经理", mobile="13912345678", address="团结湖路1号")
+        return Employer.create(
+            kind="organisation",
+            name="朝阳物业",
+            credit_code="91110105MA00000001",
+            contact_name="李经理",
+            mobile="13912345678",
+            address="团结湖路1号",
+        )
 
 
 def add_job(*, start: bool = True, **fields: Any) -> Job:

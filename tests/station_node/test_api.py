@@ -18,8 +18,15 @@ def test_healthz_and_openapi_need_no_login(web_app):
     assert client.get("/api/v1/healthz").get_json() == {"status": "ok"}
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
-    for path in ("/workers", "/jobs", "/jobs/{job_id}/grab", "/assignments/{assignment_id}/settle",
-                 "/offers/{offer_id}/accept", "/stats", "/healthz"):
+    for path in (
+        "/workers",
+        "/jobs",
+        "/jobs/{job_id}/grab",
+        "/assignments/{assignment_id}/settle",
+        "/offers/{offer_id}/accept",
+        "/stats",
+        "/healthz",
+    ):
         assert path in doc["paths"], path
     assert "Error" in doc["components"]["schemas"]
 
@@ -149,10 +156,14 @@ def test_offer_cascade_accept_and_decline(api: Api, employer_id, worker_ids):
 
 def test_assignment_lifecycle_through_the_api(api: Api, employer_id, worker_ids):
     job = api.post("/jobs", job_body(employer_id, pay_unit="day", pay_fen=20000)).get_json()["job"]
-    assignment = api.post(f"/jobs/{job['id']}/assign", {"worker_id": worker_ids[2]}).get_json()["assignment"]
+    assignment = api.post(f"/jobs/{job['id']}/assign", {"worker_id": worker_ids[2]}).get_json()[
+        "assignment"
+    ]
     assert assignment["via"] == "manual"
     aid = assignment["id"]
-    assert api.post(f"/assignments/{aid}/checkin").get_json()["assignment"]["status"] == "checked_in"
+    assert (
+        api.post(f"/assignments/{aid}/checkin").get_json()["assignment"]["status"] == "checked_in"
+    )
     done = api.post(f"/assignments/{aid}/complete", {"quantity": 1})
     assert done.status_code == 200 and done.get_json()["assignment"]["status"] == "completed"
     paid = api.post(f"/assignments/{aid}/settle", {"pay_fen": 20000, "pay_method": "cash"})
@@ -162,7 +173,9 @@ def test_assignment_lifecycle_through_the_api(api: Api, employer_id, worker_ids)
     assert confirmed.status_code == 200
     assert confirmed.get_json()["assignment"]["worker_confirmed_pay_at"]
     assert mine.post(f"/assignments/{aid}/rate", {"stars": 5}).status_code == 200
-    rated = api.post(f"/assignments/{aid}/rate", {"by": "employer", "stars": 4}).get_json()["assignment"]
+    rated = api.post(f"/assignments/{aid}/rate", {"by": "employer", "stars": 4}).get_json()[
+        "assignment"
+    ]
     assert (rated["rating_of_employer"], rated["rating_of_worker"]) == (5, 4)
     worker = api.get(f"/workers/{worker_ids[2]}").get_json()
     assert worker["worker"]["reliability"]["completed"] == 1
@@ -177,7 +190,9 @@ def test_no_show_and_cancel(web_app, api: Api, employer_id, worker_ids):
     assert early.status_code == 409 and early.get_json()["error"]["code"] == "not_started"
     started = dt.datetime.fromisoformat(job["starts_at"].rstrip("Z")) + dt.timedelta(minutes=30)
     clock.install(web_app, clock.ManualClock(started))
-    assert api.post(f"/assignments/{a['id']}/no-show").get_json()["assignment"]["status"] == "no_show"
+    assert (
+        api.post(f"/assignments/{a['id']}/no-show").get_json()["assignment"]["status"] == "no_show"
+    )
     assert api.get(f"/workers/{worker_ids[0]}").get_json()["worker"]["reliability"]["no_shows"] == 1
     refused = api.post(f"/assignments/{b['id']}/cancel", {"by": "employer", "reason": "活干完了"})
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "job_started"
@@ -196,7 +211,9 @@ def test_stats_figures(api: Api, employer_id, worker_ids):
     assert stats["all_time"]["fill_rate"] == 1.0
 
 
-def test_auth_401_without_token_and_403_for_staff_on_admin_only(web_app, api: Api, staff_token, employer_id):
+def test_auth_401_without_token_and_403_for_staff_on_admin_only(
+    web_app, api: Api, staff_token, employer_id
+):
     anonymous = api.as_(None)
     for path in ("/workers", "/jobs", "/employers"):
         response = anonymous.post(path, {})
@@ -220,7 +237,9 @@ def test_english_errors_on_request(api: Api):
     en = api.post("/workers", {"name": ""}, headers={"Accept-Language": "en-US,en;q=0.9"})
     assert en.status_code == 422
     assert re.search(r"[\u4e00-\u9fff]", en.get_json()["error"]["message"]) is None
-    query = api.client.post("/api/v1/workers?lang=en", json={}, headers={"Authorization": f"Bearer {api.token}"})
+    query = api.client.post(
+        "/api/v1/workers?lang=en", json={}, headers={"Authorization": f"Bearer {api.token}"}
+    )
     assert "required" in query.get_json()["error"]["fields"][0]["message"]
 
 

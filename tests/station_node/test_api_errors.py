@@ -16,7 +16,7 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 # Values that are wrong for almost any field.
 WRONG_VALUES = [None, 10**12, -1, 3.5, True, [], {}, ["x"], {"a": 1}, "", "x" * 5000, "\x00"]
 # Bodies that are not a JSON object at all.
-NOT_OBJECTS = [b"not json", b"{", b"[1, 2]", b"\"text\"", b"42", b"null", b"\xff\xfe\x00"]
+NOT_OBJECTS = [b"not json", b"{", b"[1, 2]", b'"text"', b"42", b"null", b"\xff\xfe\x00"]
 
 
 def _counts(app) -> dict[str, int]:
@@ -30,7 +30,10 @@ def _counts(app) -> dict[str, int]:
 
 
 def _assert_error(response, statuses=(400, 409, 422), field: str | None = None) -> dict:
-    assert response.status_code in statuses, (response.status_code, response.get_data(as_text=True)[:300])
+    assert response.status_code in statuses, (
+        response.status_code,
+        response.get_data(as_text=True)[:300],
+    )
     assert response.is_json
     error = response.get_json()["error"]
     assert error["code"] and isinstance(error["fields"], list)
@@ -47,25 +50,48 @@ def _assert_error(response, statuses=(400, 409, 422), field: str | None = None) 
 def world(api: Api, employer_id: str, worker_ids: list[str]) -> dict[str, str]:
     """A job with one grabbed assignment and a pending offer, to aim bad input at."""
     job = api.post("/jobs", job_body(employer_id, headcount=2)).get_json()["job"]
-    assignment = api.post(f"/jobs/{job['id']}/grab", {"worker_id": worker_ids[0]}).get_json()["assignment"]
-    offer_job = api.post("/jobs", job_body(employer_id, dispatch_mode="offer", title="派单岗位",
-                                           starts_at=job_body(employer_id)["starts_at"].replace("08:00", "18:00"),
-                                           ends_at=job_body(employer_id)["ends_at"].replace("17:00", "20:00"))).get_json()
+    assignment = api.post(f"/jobs/{job['id']}/grab", {"worker_id": worker_ids[0]}).get_json()[
+        "assignment"
+    ]
+    offer_job = api.post(
+        "/jobs",
+        job_body(
+            employer_id,
+            dispatch_mode="offer",
+            title="派单岗位",
+            starts_at=job_body(employer_id)["starts_at"].replace("08:00", "18:00"),
+            ends_at=job_body(employer_id)["ends_at"].replace("17:00", "20:00"),
+        ),
+    ).get_json()
     offer = offer_job["dispatch_state"]["offered"][0]
-    return {"job": job["id"], "assignment": assignment["id"], "offer": offer["offer_id"],
-            "worker": worker_ids[1], "employer": employer_id}
+    return {
+        "job": job["id"],
+        "assignment": assignment["id"],
+        "offer": offer["offer_id"],
+        "worker": worker_ids[1],
+        "employer": employer_id,
+    }
 
 
 def _post_endpoints(w: dict[str, str]) -> list[str]:
     return [
-        "/workers", "/employers", "/jobs",
-        f"/workers/{w['worker']}/checkin", f"/workers/{w['worker']}/token",
+        "/workers",
+        "/employers",
+        "/jobs",
+        f"/workers/{w['worker']}/checkin",
+        f"/workers/{w['worker']}/token",
         f"/employers/{w['employer']}/block",
-        f"/jobs/{w['job']}/release", f"/jobs/{w['job']}/reject", f"/jobs/{w['job']}/cancel",
-        f"/jobs/{w['job']}/grab", f"/jobs/{w['job']}/assign",
-        f"/offers/{w['offer']}/decline", f"/offers/{w['offer']}/accept",
-        *(f"/assignments/{w['assignment']}/{a}" for a in
-          ("complete", "settle", "rate", "cancel", "checkin", "no-show", "confirm-pay")),
+        f"/jobs/{w['job']}/release",
+        f"/jobs/{w['job']}/reject",
+        f"/jobs/{w['job']}/cancel",
+        f"/jobs/{w['job']}/grab",
+        f"/jobs/{w['job']}/assign",
+        f"/offers/{w['offer']}/decline",
+        f"/offers/{w['offer']}/accept",
+        *(
+            f"/assignments/{w['assignment']}/{a}"
+            for a in ("complete", "settle", "rate", "cancel", "checkin", "no-show", "confirm-pay")
+        ),
     ]
 
 
@@ -82,12 +108,39 @@ def test_every_post_endpoint_refuses_non_json_without_writing(web_app, api: Api,
 
 def test_every_post_endpoint_survives_wrong_types_in_every_field(web_app, api: Api, world):
     before = _counts(web_app)
-    keys = ["name", "id_number", "mobile", "skills", "areas", "availability", "priority_groups",
-            "consent", "kind", "credit_code", "employer_id", "title", "category", "headcount",
-            "pay_fen", "pay_unit", "starts_at", "ends_at", "time_flexible", "dispatch_mode",
-            "worker_id", "reason", "quantity", "pay_method", "stars", "by", "source"]
+    keys = [
+        "name",
+        "id_number",
+        "mobile",
+        "skills",
+        "areas",
+        "availability",
+        "priority_groups",
+        "consent",
+        "kind",
+        "credit_code",
+        "employer_id",
+        "title",
+        "category",
+        "headcount",
+        "pay_fen",
+        "pay_unit",
+        "starts_at",
+        "ends_at",
+        "time_flexible",
+        "dispatch_mode",
+        "worker_id",
+        "reason",
+        "quantity",
+        "pay_method",
+        "stars",
+        "by",
+        "source",
+    ]
     for path in _post_endpoints(world):
-        if path.endswith(("/release", "/decline", "/accept", "/checkin", "/no-show", "/confirm-pay", "/token")):
+        if path.endswith(
+            ("/release", "/decline", "/accept", "/checkin", "/no-show", "/confirm-pay", "/token")
+        ):
             continue  # bodiless actions: covered by the state tests
         for value in WRONG_VALUES:
             body = {key: value for key in keys}
@@ -117,7 +170,11 @@ def test_registration_names_the_bad_field(web_app, api: Api, path, base, field, 
     before = _counts(web_app)
     body = base()
     body[field] = value
-    _assert_error(api.post(path, body), statuses=(422,), field=field if field != "priority_groups" else "consent")
+    _assert_error(
+        api.post(path, body),
+        statuses=(422,),
+        field=field if field != "priority_groups" else "consent",
+    )
     assert _counts(web_app) == before
 
 
@@ -156,9 +213,14 @@ def test_every_field_wrong_at_once_is_reported_together(api: Api):
 
 def test_lifecycle_bad_values(api: Api, world):
     aid = world["assignment"]
-    _assert_error(api.post(f"/assignments/{aid}/rate", {"by": "employer", "stars": 9}), statuses=(409, 422))
+    _assert_error(
+        api.post(f"/assignments/{aid}/rate", {"by": "employer", "stars": 9}), statuses=(409, 422)
+    )
     _assert_error(api.post(f"/assignments/{aid}/rate", {"by": "boss", "stars": 3}), field="by")
-    _assert_error(api.post(f"/assignments/{aid}/settle", {"pay_fen": "lots", "pay_method": "gold"}), statuses=(409, 422))
+    _assert_error(
+        api.post(f"/assignments/{aid}/settle", {"pay_fen": "lots", "pay_method": "gold"}),
+        statuses=(409, 422),
+    )
     _assert_error(api.post(f"/assignments/{aid}/cancel", {"by": 7}), field="by")
     _assert_error(api.post(f"/jobs/{world['job']}/grab", {"worker_id": 42}), field="worker_id")
     _assert_error(api.post(f"/jobs/{world['job']}/grab", {}), field="worker_id")
@@ -169,8 +231,13 @@ def test_lifecycle_bad_values(api: Api, world):
 def test_unknown_ids_are_404_in_chinese(api: Api):
     for path in ("/workers/nope", "/jobs/nope", "/employers/nope"):
         _assert_error(api.get(path), statuses=(404,))
-    for path in ("/jobs/nope/grab", "/offers/nope/accept", "/assignments/nope/checkin",
-                 "/workers/nope/checkin", "/jobs/nope/release"):
+    for path in (
+        "/jobs/nope/grab",
+        "/offers/nope/accept",
+        "/assignments/nope/checkin",
+        "/workers/nope/checkin",
+        "/jobs/nope/release",
+    ):
         _assert_error(api.post(path, {"worker_id": "nope"}), statuses=(404,))
 
 
@@ -179,8 +246,11 @@ def test_unknown_route_wrong_method_and_oversized_body(api: Api):
     wrong = api.client.delete("/api/v1/jobs", headers={"Authorization": f"Bearer {api.token}"})
     _assert_error(wrong, statuses=(405,))
     assert "POST" in wrong.headers["Allow"]
-    huge = api.post("/workers", data=b'{"name": "' + b"x" * 300_000 + b'"}',
-                    headers={"Content-Type": "application/json"})
+    huge = api.post(
+        "/workers",
+        data=b'{"name": "' + b"x" * 300_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
     _assert_error(huge, statuses=(413,))
 
 

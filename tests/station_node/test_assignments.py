@@ -90,7 +90,10 @@ def test_pay_confirmation_and_ratings_are_guarded(staff, make_worker, booked):
     lifecycle.complete_assignment(a.id, 75, staff)
     with pytest.raises(InvalidInput) as caught:
         lifecycle.settle_assignment(a.id, "12.50", "wechat", staff)
-    assert {f.field: f.code for f in caught.value.fields} == {"pay_fen": "not_integer", "pay_method": "unknown_choice"}
+    assert {f.field: f.code for f in caught.value.fields} == {
+        "pay_fen": "not_integer",
+        "pay_method": "unknown_choice",
+    }
     lifecycle.settle_assignment(a.id, 18750, "transfer", staff)
     with pytest.raises(Forbidden):
         lifecycle.confirm_pay(a.id, make_worker())
@@ -100,7 +103,10 @@ def test_pay_confirmation_and_ratings_are_guarded(staff, make_worker, booked):
     assert caught.value.code == "already_confirmed"
     with pytest.raises(InvalidInput) as caught:
         lifecycle.rate_assignment(a.id, "neighbour", 6, staff)
-    assert {f.field: f.code for f in caught.value.fields} == {"by": "unknown_choice", "stars": "too_large"}
+    assert {f.field: f.code for f in caught.value.fields} == {
+        "by": "unknown_choice",
+        "stars": "too_large",
+    }
     lifecycle.rate_assignment(a.id, "employer", 3, staff)
     with pytest.raises(Conflict) as caught:
         lifecycle.rate_assignment(a.id, "employer", 5, staff)
@@ -110,7 +116,11 @@ def test_pay_confirmation_and_ratings_are_guarded(staff, make_worker, booked):
 def test_early_worker_cancellation_frees_the_place_without_penalty(staff, booked):
     job, worker, a = booked
     cancelled = lifecycle.cancel_assignment(a.id, "worker", "家里有事", None)
-    assert (cancelled.status, cancelled.cancelled_by, cancelled.cancel_late) == ("cancelled", "worker", False)
+    assert (cancelled.status, cancelled.cancelled_by, cancelled.cancel_late) == (
+        "cancelled",
+        "worker",
+        False,
+    )
     assert _fresh(worker).late_cancel_count == 0
     job = _fresh(job)
     # back in dispatch (escalated to staff at once when nobody else is eligible)
@@ -150,7 +160,11 @@ def test_after_the_start_only_staff_can_cancel(staff, manual_clock, booked, coun
     assert counts() == before and _fresh(a).status == "confirmed"
     # the station itself may still call it off, as a recorded decision that costs the worker nothing
     cancelled = lifecycle.cancel_assignment(a.id, "staff", "工地停电，当天停工", staff)
-    assert (cancelled.status, cancelled.cancelled_by, cancelled.cancel_late) == ("cancelled", "staff", True)
+    assert (cancelled.status, cancelled.cancelled_by, cancelled.cancel_late) == (
+        "cancelled",
+        "staff",
+        True,
+    )
     assert _fresh(worker).late_cancel_count == 0
 
 
@@ -174,7 +188,9 @@ def test_no_show_only_after_the_start(staff, manual_clock, booked):
     assert _fresh(job).confirmed_count == 0
 
 
-def test_job_closes_when_the_last_assignment_finishes(app, staff, manual_clock, make_employer, make_worker, job_data):
+def test_job_closes_when_the_last_assignment_finishes(
+    app, staff, manual_clock, make_employer, make_worker, job_data
+):
     from station_node.services.posting import post_job
 
     first, second = make_worker(), make_worker()
@@ -196,7 +212,10 @@ def test_each_move_logs_its_rows_in_one_gap_free_run(staff, booked):
     lifecycle.complete_assignment(a.id, 80, staff)
     entries = list(ChangeEntry.select().where(ChangeEntry.seq > last).order_by(ChangeEntry.seq))
     assert [e.seq for e in entries] == [last + 1, last + 2]
-    assert [(e.entity, e.entity_id) for e in entries] == [("assignment", a.id), ("worker", worker.id)]
+    assert [(e.entity, e.entity_id) for e in entries] == [
+        ("assignment", a.id),
+        ("worker", worker.id),
+    ]
     assert entries[0].fields["status"] == "completed" and entries[0].fields["quantity"] == 80
     assert entries[1].fields["completed_count"] == 1
     assert entries[0].hlc_wall <= entries[1].hlc_wall

@@ -36,7 +36,9 @@ def _log(n: int, start: int = 0) -> None:
 
 def _station(folder: Path) -> Flask:
     """A station app of its own (restoring re-binds the database, so not the shared fixture's)."""
-    made = create_app({"DATA_DIR": str(folder), "TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    made = create_app(
+        {"DATA_DIR": str(folder), "TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    )
     clock.install(made, clock.ManualClock(T0))
     db.migrate()
     ensure_keys(made)
@@ -56,7 +58,9 @@ def _chain_of(path: Path) -> list[tuple[int, str, str]]:
     con = sqlite3.connect(path)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        return con.execute('SELECT "seq", "prev_hash", "entry_hash" FROM "change_entry" ORDER BY "seq"').fetchall()
+        return con.execute(
+            'SELECT "seq", "prev_hash", "entry_hash" FROM "change_entry" ORDER BY "seq"'
+        ).fetchall()
     finally:
         con.close()
 
@@ -126,13 +130,20 @@ def test_restore_keeps_newer_receipts_and_keys_and_goes_on_serving(tmp_path: Pat
     with _at(app):
         _log(4, 3)
         head_hash = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).first().entry_hash
-        state.save_enrolment(state.Enrolment("http://hub", "station-local", "", "hub", "00" * 32, "", "k"))
+        state.save_enrolment(
+            state.Enrolment("http://hub", "station-local", "", "hub", "00" * 32, "", "k")
+        )
         state.save_acked(sp.Receipt("station-local", 1, 7, head_hash, "hub", 9, 1), (0, 0))
     key_file = Path(app.config["DATA_DIR"]) / "keys" / "id_hash.key"
     newer_key = key_file.read_bytes()
 
     done = station_backup.restore(app, old)
-    assert (done["head_seq"], done["receipt_seq"], done["behind_hub"], done["pending"]) == (3, 7, True, 0)
+    assert (done["head_seq"], done["receipt_seq"], done["behind_hub"], done["pending"]) == (
+        3,
+        7,
+        True,
+        0,
+    )
     assert key_file.read_bytes() == newer_key and done["written"] == []
     with _at(app):
         assert state.acked().receipt.seq == 7  # type: ignore[union-attr]
@@ -172,10 +183,14 @@ def test_cli_backup_and_restore(tmp_path: Path) -> None:
         _log(3)
     data = app.config["DATA_DIR"]
     runner = CliRunner()
-    made = runner.invoke(main, ["station", "backup", "--data", data, str(tmp_path / "cli.kgbackup")])
+    made = runner.invoke(
+        main, ["station", "backup", "--data", data, str(tmp_path / "cli.kgbackup")]
+    )
     assert made.exit_code == 0, made.output
     assert "backed up station" in made.output
-    put_back = runner.invoke(main, ["station", "restore", "--data", data, str(tmp_path / "cli.kgbackup")])
+    put_back = runner.invoke(
+        main, ["station", "restore", "--data", data, str(tmp_path / "cli.kgbackup")]
+    )
     assert put_back.exit_code == 0, put_back.output
     (tmp_path / "junk").write_bytes(b"junk")
     refused = runner.invoke(main, ["station", "restore", "--data", data, str(tmp_path / "junk")])

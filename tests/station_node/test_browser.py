@@ -29,7 +29,9 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 def _need_browser() -> None:
     missing = None
     if not os.path.exists(CHROMIUM):
-        missing = f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk; `make browser`)"
+        missing = (
+            f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk; `make browser`)"
+        )
     else:
         try:
             import playwright.sync_api  # noqa: F401
@@ -49,7 +51,9 @@ def station(tmp_path: Path) -> Iterator[tuple[str, str]]:
     app = make_web_app(tmp_path)
     token = create_staff(app, "admin", "admin", ADMIN_PASSWORD)
     employer = employer_body(name="团结湖物业服务有限公司")
-    created = app.test_client().post("/api/v1/employers", json=employer, headers={"Authorization": f"Bearer {token}"})
+    created = app.test_client().post(
+        "/api/v1/employers", json=employer, headers={"Authorization": f"Bearer {token}"}
+    )
     assert created.status_code == 201, created.get_json()
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -71,7 +75,9 @@ def test_log_in_register_post_and_watch_the_board(station, tmp_path: Path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
-            page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+            page = browser.new_context(
+                locale="zh-CN", viewport={"width": 1280, "height": 900}
+            ).new_page()
             page.set_default_timeout(10_000)
 
             page.goto(url + "/console/login")
@@ -119,7 +125,9 @@ def test_log_in_register_post_and_watch_the_board(station, tmp_path: Path):
             page.get_by_role("link", name="派工看板").click()
             row = page.locator("#board .board-row", has_text="楼道保洁")
             expect(row).to_be_visible()
-            expect(page.locator("#board-status")).to_contain_text("已更新", timeout=5_000)  # the script refreshed it
+            expect(page.locator("#board-status")).to_contain_text(
+                "已更新", timeout=5_000
+            )  # the script refreshed it
             expect(row.locator(".person.offered")).to_contain_text("陈志强")
             expect(row.locator(".count")).to_have_text("0/1")
             page.screenshot(path=str(shots / "dispatch-board.png"), full_page=True)

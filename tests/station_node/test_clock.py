@@ -32,8 +32,9 @@ def test_test_apps_start_at_t0_a_tuesday_at_the_station(app: Flask) -> None:
     assert local_today().weekday() == 1
 
 
-def test_rows_are_stamped_by_the_apps_clock(app: Flask, manual_clock: clock.ManualClock,
-                                            make_worker, make_job) -> None:
+def test_rows_are_stamped_by_the_apps_clock(
+    app: Flask, manual_clock: clock.ManualClock, make_worker, make_job
+) -> None:
     manual_clock.advance(3600)
     worker = make_worker()
     job = make_job()
@@ -43,7 +44,9 @@ def test_rows_are_stamped_by_the_apps_clock(app: Flask, manual_clock: clock.Manu
     assert newest.created_at == T0 + dt.timedelta(hours=1)
 
 
-def test_the_web_apps_date_their_requests_from_t0(web_app: Flask, api: Api, employer_id: str) -> None:
+def test_the_web_apps_date_their_requests_from_t0(
+    web_app: Flask, api: Api, employer_id: str
+) -> None:
     job = api.post("/jobs", job_body(employer_id)).get_json()["job"]
     assert job["starts_at"].startswith("2025-05-07T00:00")  # Wednesday 08:00 at the station
     with web_app.app_context(), db.database.connection_context():
@@ -57,8 +60,10 @@ def test_the_kiosk_signs_out_after_idle_minutes_on_the_apps_clock(web_app: Flask
     clock.install(web_app, manual)
     kiosk = web_app.test_client()
     token = CSRF.search(kiosk.get("/kiosk/signin").get_data(as_text=True)).group(1)
-    signed = kiosk.post("/kiosk/signin", data={"csrf_token": token, "id_number": body["id_number"],
-                                               "mobile": body["mobile"]})
+    signed = kiosk.post(
+        "/kiosk/signin",
+        data={"csrf_token": token, "id_number": body["id_number"], "mobile": body["mobile"]},
+    )
     assert signed.status_code == 302 and signed.headers["Location"].endswith("/kiosk/mine")
     manual.advance(170)
     assert kiosk.get("/kiosk/mine").status_code == 200  # still there, and seen again now

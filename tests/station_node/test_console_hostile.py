@@ -75,8 +75,21 @@ HOSTILE = [
     "",
 ]
 # Fewer values, one field at a time, on otherwise valid forms: reaches the deeper checks.
-ONE_AT_A_TIME = ["x" * 3000, "\x00", "\u202e李", "²", "١٢", "-5", "9" * 40, "1e30", "9999-12-31T08:00",
-                 "0001-01-01T08:00", "2025-02-30T08:00", "alien", "\r\nX: y"]
+ONE_AT_A_TIME = [
+    "x" * 3000,
+    "\x00",
+    "\u202e李",
+    "²",
+    "١٢",
+    "-5",
+    "9" * 40,
+    "1e30",
+    "9999-12-31T08:00",
+    "0001-01-01T08:00",
+    "2025-02-30T08:00",
+    "alien",
+    "\r\nX: y",
+]
 
 
 def _template_fields() -> set[str]:
@@ -85,23 +98,82 @@ def _template_fields() -> set[str]:
     for path in Path(station_node.__file__).parent.joinpath("templates").rglob("*.html"):
         text = path.read_text(encoding="utf-8")
         names |= set(re.findall(r'name="([a-z_]+)"', text))
-        names |= set(re.findall(r"""(?:field|input|select|checkbox|textarea)\w*\(\s*['"]([a-z_]+)['"]""", text))
+        names |= set(
+            re.findall(
+                r"""(?:field|input|select|checkbox|textarea)\w*\(\s*['"]([a-z_]+)['"]""", text
+            )
+        )
     return names - {"csrf_token", "viewport"}
 
 
 FIELDS = _template_fields() | {
-    "name", "id_number", "mobile", "skills", "areas", "priority_groups", "avail_days", "avail_from",
-    "avail_to", "consent_given", "consent_purpose", "kind", "contact_name", "address", "credit_code",
-    "employer_id", "title", "category", "description", "headcount", "pay_unit", "community", "term",
-    "urgency", "source", "source_department", "dispatch_mode", "time_flexible", "insurance_required",
-    "starts_at", "ends_at", "pay_yuan", "reason", "back", "worker_id", "by", "stars", "quantity",
-    "pay_method", "text", "job_id", "resolution", "purpose", "username", "password", "display_name",
-    "role", "token", "phrase", "phrase_kind", "q",
+    "name",
+    "id_number",
+    "mobile",
+    "skills",
+    "areas",
+    "priority_groups",
+    "avail_days",
+    "avail_from",
+    "avail_to",
+    "consent_given",
+    "consent_purpose",
+    "kind",
+    "contact_name",
+    "address",
+    "credit_code",
+    "employer_id",
+    "title",
+    "category",
+    "description",
+    "headcount",
+    "pay_unit",
+    "community",
+    "term",
+    "urgency",
+    "source",
+    "source_department",
+    "dispatch_mode",
+    "time_flexible",
+    "insurance_required",
+    "starts_at",
+    "ends_at",
+    "pay_yuan",
+    "reason",
+    "back",
+    "worker_id",
+    "by",
+    "stars",
+    "quantity",
+    "pay_method",
+    "text",
+    "job_id",
+    "resolution",
+    "purpose",
+    "username",
+    "password",
+    "display_name",
+    "role",
+    "token",
+    "phrase",
+    "phrase_kind",
+    "q",
 }
 STATUSES: dict[str, set[int]] = {}
 ACTIONS = {
-    "action": ["release", "reject", "cancel", "assign", "checkin", "no-show", "complete", "settle",
-               "confirm-pay", "rate", "nonsense"],
+    "action": [
+        "release",
+        "reject",
+        "cancel",
+        "assign",
+        "checkin",
+        "no-show",
+        "complete",
+        "settle",
+        "confirm-pay",
+        "rate",
+        "nonsense",
+    ],
     "answer": ["accept", "decline", "nonsense"],
 }
 
@@ -118,23 +190,55 @@ def walk(tmp_path: Any) -> Iterator[tuple[Flask, FlaskClient, dict[str, str]]]:
         worker = api.post("/workers", worker_body()).get_json()["worker"]["id"]
         api.post(f"/workers/{worker}/checkin")
         workers.append(worker)
-    job = api.post("/jobs", job_body(employer, headcount=2, starts_at=f"{DAY}T08:00", ends_at=f"{DAY}T17:00"))
+    job = api.post(
+        "/jobs", job_body(employer, headcount=2, starts_at=f"{DAY}T08:00", ends_at=f"{DAY}T17:00")
+    )
     assert job.status_code == 201, job.get_json()
     job_id = job.get_json()["job"]["id"]
-    grabbed = api.post(f"/jobs/{job_id}/grab", {"worker_id": workers[0]}).get_json()["assignment"]["id"]
-    offered = api.post("/jobs", job_body(employer, dispatch_mode="offer", title="派单岗位",
-                                         starts_at=f"{DAY}T18:00", ends_at=f"{DAY}T20:00")).get_json()
-    complaint = api.post("/complaints", {"by": "worker", "kind": "unpaid_wages", "text": "工钱一直没有结清",
-                                         "job_id": job_id, "worker_id": workers[0]}).get_json()["complaint"]["id"]
+    grabbed = api.post(f"/jobs/{job_id}/grab", {"worker_id": workers[0]}).get_json()["assignment"][
+        "id"
+    ]
+    offered = api.post(
+        "/jobs",
+        job_body(
+            employer,
+            dispatch_mode="offer",
+            title="派单岗位",
+            starts_at=f"{DAY}T18:00",
+            ends_at=f"{DAY}T20:00",
+        ),
+    ).get_json()
+    complaint = api.post(
+        "/complaints",
+        {
+            "by": "worker",
+            "kind": "unpaid_wages",
+            "text": "工钱一直没有结清",
+            "job_id": job_id,
+            "worker_id": workers[0],
+        },
+    ).get_json()["complaint"]["id"]
     kiosk_token = worker_token(api, workers[0])
-    ids = {"employer_id": employer, "worker_id": workers[1], "job_id": job_id, "assignment_id": grabbed,
-           "offer_id": offered["dispatch_state"]["offered"][0]["offer_id"], "complaint_id": complaint,
-           "phrase_id": "1", "row_id": "1"}
+    ids = {
+        "employer_id": employer,
+        "worker_id": workers[1],
+        "job_id": job_id,
+        "assignment_id": grabbed,
+        "offer_id": offered["dispatch_state"]["offered"][0]["offer_id"],
+        "complaint_id": complaint,
+        "phrase_id": "1",
+        "row_id": "1",
+    }
     client = app.test_client()
     token = _csrf(client, "/console/login")
-    signed = client.post("/console/login", data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token})
+    signed = client.post(
+        "/console/login",
+        data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token},
+    )
     assert signed.status_code == 302
-    kiosk = client.post("/kiosk/signin", data={"token": kiosk_token, "csrf_token": _csrf(client, "/kiosk/signin")})
+    kiosk = client.post(
+        "/kiosk/signin", data={"token": kiosk_token, "csrf_token": _csrf(client, "/kiosk/signin")}
+    )
     assert kiosk.status_code == 302, kiosk.get_data(as_text=True)[:300]
     yield app, client, ids
     if not db.database.is_closed():
@@ -149,15 +253,22 @@ def _csrf(client: FlaskClient, path: str) -> str:
 
 def _counts(app: Flask) -> dict[str, int]:
     with app.app_context(), db.database.connection_context():
-        return {table: db.database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
-                for table in db.database.get_tables() if table not in COUNTERS}
+        return {
+            table: db.database.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+            for table in db.database.get_tables()
+            if table not in COUNTERS
+        }
 
 
 def _urls(app: Flask, ids: dict[str, str]) -> list[str]:
     """Every POST route outside the JSON API, with real ids (and every action word) filled in."""
     urls: list[str] = []
     for rule in app.url_map.iter_rules():
-        if "POST" not in (rule.methods or set()) or rule.rule.startswith("/api/") or rule.rule in SKIP:
+        if (
+            "POST" not in (rule.methods or set())
+            or rule.rule.startswith("/api/")
+            or rule.rule in SKIP
+        ):
             continue
         filled = [rule.rule]
         for name in rule.arguments:
@@ -174,7 +285,9 @@ def _refused(client: FlaskClient, status: int) -> bool:
     return status >= 400 or any(kind == "error" for kind, _ in flashes)
 
 
-def _post(app: Flask, client: FlaskClient, url: str, data: dict[str, Any], failures: list[str]) -> None:
+def _post(
+    app: Flask, client: FlaskClient, url: str, data: dict[str, Any], failures: list[str]
+) -> None:
     before = _counts(app)
     response = client.post(url, data=data)
     shown = repr({k: str(v)[:20] for k, v in list(data.items())[:3]})
@@ -183,7 +296,9 @@ def _post(app: Flask, client: FlaskClient, url: str, data: dict[str, Any], failu
         return
     location = response.headers.get("Location", "")
     if url not in LAST and ("/console/login" in location or "/kiosk/signin" in location):
-        failures.append(f"{url} {shown}: the session was lost ({location})")  # the walk would prove nothing
+        failures.append(
+            f"{url} {shown}: the session was lost ({location})"
+        )  # the walk would prove nothing
     STATUSES[url.split("/")[1]] = STATUSES.get(url.split("/")[1], set()) | {response.status_code}
     if "\n" in location or "\r" in location or location.startswith(("http://evil", "//")):
         failures.append(f"{url} {shown}: redirected to {location[:60]!r}")
@@ -200,7 +315,13 @@ def test_hostile_values_in_every_form(walk: tuple[Flask, FlaskClient, dict[str, 
     for url in urls:
         _post(app, client, url, {"csrf_token": token}, failures)  # every field missing
         for value in HOSTILE:
-            _post(app, client, url, {"csrf_token": token, **{name: value for name in FIELDS}}, failures)
+            _post(
+                app,
+                client,
+                url,
+                {"csrf_token": token, **{name: value for name in FIELDS}},
+                failures,
+            )
     assert not failures, "\n".join(failures[:40])
     # The walk reached the forms' own refusals and the buttons' outcomes, signed in throughout.
     assert {302, 404, 422} <= STATUSES["console"] and 302 in STATUSES["kiosk"], STATUSES
@@ -208,23 +329,54 @@ def test_hostile_values_in_every_form(walk: tuple[Flask, FlaskClient, dict[str, 
 
 def _valid_forms(ids: dict[str, str]) -> dict[str, dict[str, Any]]:
     return {
-        "/console/workers/new": {"name": "周建国", "id_number": id_number(), "mobile": "13800138000",
-                                 "skills": "cleaning", "areas": "团结湖社区", "avail_days": "1",
-                                 "avail_from": "08:00", "avail_to": "18:00"},
-        "/console/employers/new": {"kind": "organisation", **{k: v for k, v in employer_body().items() if k != "kind"}},
-        "/console/jobs/new": {**{k: str(v) for k, v in job_body(ids["employer_id"]).items()
-                                 if k not in ("pay_fen", "skills")},
-                              "pay_yuan": "25.50", "skills": "cleaning", "starts_at": f"{DAY}T09:00",
-                              "ends_at": f"{DAY}T12:00"},
-        "/console/complaints/new": {"by": "worker", "kind": "unpaid_wages", "text": "工钱一直没有结清",
-                                    "job_id": ids["job_id"], "worker_id": ids["worker_id"]},
-        "/kiosk/complain": {"kind": "unpaid_wages", "text": "工钱一直没有结清", "job_id": ids["job_id"]},
-        f"/console/assignments/{ids['assignment_id']}/settle": {"pay_yuan": "180", "pay_method": "cash"},
+        "/console/workers/new": {
+            "name": "周建国",
+            "id_number": id_number(),
+            "mobile": "13800138000",
+            "skills": "cleaning",
+            "areas": "团结湖社区",
+            "avail_days": "1",
+            "avail_from": "08:00",
+            "avail_to": "18:00",
+        },
+        "/console/employers/new": {
+            "kind": "organisation",
+            **{k: v for k, v in employer_body().items() if k != "kind"},
+        },
+        "/console/jobs/new": {
+            **{
+                k: str(v)
+                for k, v in job_body(ids["employer_id"]).items()
+                if k not in ("pay_fen", "skills")
+            },
+            "pay_yuan": "25.50",
+            "skills": "cleaning",
+            "starts_at": f"{DAY}T09:00",
+            "ends_at": f"{DAY}T12:00",
+        },
+        "/console/complaints/new": {
+            "by": "worker",
+            "kind": "unpaid_wages",
+            "text": "工钱一直没有结清",
+            "job_id": ids["job_id"],
+            "worker_id": ids["worker_id"],
+        },
+        "/kiosk/complain": {
+            "kind": "unpaid_wages",
+            "text": "工钱一直没有结清",
+            "job_id": ids["job_id"],
+        },
+        f"/console/assignments/{ids['assignment_id']}/settle": {
+            "pay_yuan": "180",
+            "pay_method": "cash",
+        },
         f"/console/assignments/{ids['assignment_id']}/rate": {"by": "worker", "stars": "5"},
     }
 
 
-def test_one_hostile_field_in_an_otherwise_valid_form(walk: tuple[Flask, FlaskClient, dict[str, str]]) -> None:
+def test_one_hostile_field_in_an_otherwise_valid_form(
+    walk: tuple[Flask, FlaskClient, dict[str, str]],
+) -> None:
     app, client, ids = walk
     token = _csrf(client, "/console/")
     failures: list[str] = []
@@ -235,15 +387,31 @@ def test_one_hostile_field_in_an_otherwise_valid_form(walk: tuple[Flask, FlaskCl
     assert not failures, "\n".join(failures[:40])
 
 
-@pytest.mark.parametrize("target", ["/\r\nLocation: http://evil.example/", "/\\evil.example/", "//evil.example/",
-                                    "http://evil.example/", "/\x00", "/console/\x7f"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\r\nLocation: http://evil.example/",
+        "/\\evil.example/",
+        "//evil.example/",
+        "http://evil.example/",
+        "/\x00",
+        "/console/\x7f",
+    ],
+)
 def test_sign_in_never_sends_staff_elsewhere(tmp_path: Any, target: str) -> None:
     app = make_web_app(tmp_path)
     clock.install(app, clock.ManualClock(T0))
     create_staff(app, "admin", "admin", ADMIN_PASSWORD)
     client = app.test_client()
-    response = client.post("/console/login", query_string={"next": target}, data={
-        "username": "admin", "password": ADMIN_PASSWORD, "csrf_token": _csrf(client, "/console/login")})
+    response = client.post(
+        "/console/login",
+        query_string={"next": target},
+        data={
+            "username": "admin",
+            "password": ADMIN_PASSWORD,
+            "csrf_token": _csrf(client, "/console/login"),
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     location = response.headers["Location"]
     assert "evil" not in location and "\n" not in location and location.startswith("/"), location
@@ -251,10 +419,25 @@ def test_sign_in_never_sends_staff_elsewhere(tmp_path: Any, target: str) -> None
     assert switched.status_code == 302 and "evil" not in switched.headers["Location"]
 
 
-QUERY = ["q", "status", "year", "lang", "next", "then", "page", "after", "limit", "day", "kind", "date"]
+QUERY = [
+    "q",
+    "status",
+    "year",
+    "lang",
+    "next",
+    "then",
+    "page",
+    "after",
+    "limit",
+    "day",
+    "kind",
+    "date",
+]
 
 
-def test_hostile_query_strings_on_every_page(walk: tuple[Flask, FlaskClient, dict[str, str]]) -> None:
+def test_hostile_query_strings_on_every_page(
+    walk: tuple[Flask, FlaskClient, dict[str, str]],
+) -> None:
     """Every GET route (pages, board, kiosk, API) with hostile values in the usual query names."""
     app, client, ids = walk
     failures = []
@@ -263,7 +446,11 @@ def test_hostile_query_strings_on_every_page(walk: tuple[Flask, FlaskClient, dic
             continue
         url = rule.rule
         for name in rule.arguments:
-            url = re.sub(rf"<(?:[^:>]+:)?{name}>", ids.get(name, "en" if name == "code" else "nonexistent"), url)
+            url = re.sub(
+                rf"<(?:[^:>]+:)?{name}>",
+                ids.get(name, "en" if name == "code" else "nonexistent"),
+                url,
+            )
         for value in HOSTILE[2:]:
             response = client.get(url, query_string={name: value for name in QUERY})
             if response.status_code >= 500 or "evil" in response.headers.get("Location", ""):

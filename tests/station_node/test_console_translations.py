@@ -37,8 +37,10 @@ def test_no_english_text_is_missing_or_fuzzy() -> None:
 def test_every_string_in_the_code_is_in_the_catalog() -> None:
     with open(ROOT / "babel.cfg", encoding="utf-8") as fh:
         method_map, options_map = parse_mapping_cfg(fh)
-    found = {msg[2] if isinstance(msg[2], str) else msg[2][0]
-             for msg in extract_from_dir(str(ROOT), method_map, options_map)}
+    found = {
+        msg[2] if isinstance(msg[2], str) else msg[2][0]
+        for msg in extract_from_dir(str(ROOT), method_map, options_map)
+    }
     assert found, "nothing extracted: babel.cfg patterns do not match"
     assert sorted(found - {msgid for msgid, _ in _po()}) == []
 
@@ -56,13 +58,27 @@ def test_sync_page_in_english(web_app: Flask, admin_token: str) -> None:
     assert "kuaigong station enroll HUB_URL CODE" in page
 
     with web_app.app_context():
-        state.save_enrolment(state.Enrolment("http://10.0.0.9:8090", "st-east", "东城", "hub", "00" * 32, "", "k"))
-        state.update_status(reachable=True, accepted_seq=12, hub_seq=3, blocked="behind_receipt",
-                            rejection={"reason": "clock_drift", "zh": "驿站时钟与中心相差太大",
-                                       "en": "The station clock is far off", "detail": ""},
-                            last_error={"code": "hub_unreachable", "zh": "连不上市级中心",
-                                        "en": "The hub cannot be reached"},
-                            key_revoked={"reason": "lost", "after_seq": 1})
+        state.save_enrolment(
+            state.Enrolment("http://10.0.0.9:8090", "st-east", "东城", "hub", "00" * 32, "", "k")
+        )
+        state.update_status(
+            reachable=True,
+            accepted_seq=12,
+            hub_seq=3,
+            blocked="behind_receipt",
+            rejection={
+                "reason": "clock_drift",
+                "zh": "驿站时钟与中心相差太大",
+                "en": "The station clock is far off",
+                "detail": "",
+            },
+            last_error={
+                "code": "hub_unreachable",
+                "zh": "连不上市级中心",
+                "en": "The hub cannot be reached",
+            },
+            key_revoked={"reason": "lost", "after_seq": 1},
+        )
     panel = client.get("/console/sync/panel").get_data(as_text=True)
     assert "Reachable" in panel and "Sync now" in panel
     assert "up to entry 12; hub log received up to entry 3" in panel

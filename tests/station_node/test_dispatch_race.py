@@ -30,7 +30,7 @@ def _no_overlaps() -> None:
         by_worker.setdefault(a.worker_id, []).append(a)
     for held in by_worker.values():
         for i, a in enumerate(held):
-            for b in held[i + 1:]:
+            for b in held[i + 1 :]:
                 if a.starts_at and b.starts_at:
                     assert not (a.starts_at < b.ends_at and b.starts_at < a.ends_at), (a.id, b.id)
 
@@ -58,8 +58,12 @@ def _run_together(calls: list[Any]) -> list[Any]:
 def test_threads_grabbing_two_overlapping_jobs_never_over_assign(engine_app: Flask, clock_at_t0):
     workers = [add_worker(f"工{i}") for i in range(THREADS)]
     first = add_job(headcount=3, dispatch_mode="grab")
-    second = add_job(headcount=3, dispatch_mode="grab", starts_at=JOB_START + dt.timedelta(hours=2),
-                     ends_at=JOB_END + dt.timedelta(hours=2))
+    second = add_job(
+        headcount=3,
+        dispatch_mode="grab",
+        starts_at=JOB_START + dt.timedelta(hours=2),
+        ends_at=JOB_END + dt.timedelta(hours=2),
+    )
 
     def attempt(job_id: str, worker_id: str, manual: bool) -> Any:
         def call() -> str:
@@ -72,6 +76,7 @@ def test_threads_grabbing_two_overlapping_jobs_never_over_assign(engine_app: Fla
                     return "ok"
                 except KuaigongError as exc:
                     return exc.code
+
         return call
 
     calls = []
@@ -95,8 +100,9 @@ def station_server(tmp_path):
     """The whole station app (the real API) served by waitress on 127.0.0.1:0."""
     from station_node import create_app
 
-    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True,
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    app = create_app(
+        {"DATA_DIR": str(tmp_path), "TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    )
     db.migrate()
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=16)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -118,8 +124,12 @@ def test_grabs_through_the_station_api_fill_exactly_the_headcount(station_server
         job = add_job(headcount=3, dispatch_mode="grab")
 
     def post(token: str) -> Any:
-        return lambda: requests.post(f"{base}/jobs/{job.id}/grab", json={},
-                                     headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        return lambda: requests.post(
+            f"{base}/jobs/{job.id}/grab",
+            json={},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
 
     responses = _run_together([post(t) for t in tokens])
     assert not [r for r in responses if isinstance(r, Exception)], responses

@@ -26,8 +26,13 @@ from station_node.matching import (
 NOW = dt.datetime(2025, 5, 6, 1, 0)
 START, END = dt.datetime(2025, 5, 7, 0, 0), dt.datetime(2025, 5, 7, 9, 0)  # UTC
 JOB = JobFacts(
-    id="j1", community="团结湖社区", skills=frozenset({"cleaning"}), starts_at=START, ends_at=END,
-    local_starts_at=START + dt.timedelta(hours=8), local_ends_at=END + dt.timedelta(hours=8),
+    id="j1",
+    community="团结湖社区",
+    skills=frozenset({"cleaning"}),
+    starts_at=START,
+    ends_at=END,
+    local_starts_at=START + dt.timedelta(hours=8),
+    local_ends_at=END + dt.timedelta(hours=8),
 )
 
 
@@ -50,7 +55,12 @@ def test_each_ineligibility_has_its_reason_in_both_languages():
         "skills_missing": worker("w", skills=frozenset({"moving"})),
         "outside_area": worker("w", areas=frozenset({"呼家楼社区"})),
         "blocked": worker("w", active=False),
-        "overlapping_booking": worker("w", bookings=(Booking("other", START + dt.timedelta(hours=8), END + dt.timedelta(hours=2)),)),
+        "overlapping_booking": worker(
+            "w",
+            bookings=(
+                Booking("other", START + dt.timedelta(hours=8), END + dt.timedelta(hours=2)),
+            ),
+        ),
         "unavailable_day": worker("w", availability={"days": [0, 1]}),  # the job is on a Wednesday
         "unavailable_time": worker("w", availability={"from": "09:00", "to": "18:00"}),
     }
@@ -62,15 +72,25 @@ def test_each_ineligibility_has_its_reason_in_both_languages():
 
 
 def test_already_assigned_and_declined_workers_are_not_ranked_again():
-    job = JobFacts(**{**JOB.__dict__, "assigned_worker_ids": frozenset({"a"}),
-                      "declined_worker_ids": frozenset({"d"})})
+    job = JobFacts(
+        **{
+            **JOB.__dict__,
+            "assigned_worker_ids": frozenset({"a"}),
+            "declined_worker_ids": frozenset({"d"}),
+        }
+    )
     assert codes(check_eligibility(job, worker("a"))) == ["already_assigned"]
     assert codes(check_eligibility(job, worker("d"))) == ["declined"]
 
 
 def test_no_area_limit_and_a_fitting_window_are_fine():
     assert check_eligibility(JOB, worker("w", areas=frozenset())) == []
-    assert check_eligibility(JOB, worker("w", availability={"days": [2], "from": "07:30", "to": "17:00"})) == []
+    assert (
+        check_eligibility(
+            JOB, worker("w", availability={"days": [2], "from": "07:30", "to": "17:00"})
+        )
+        == []
+    )
 
 
 def test_bookings_that_touch_or_are_flexible_do_not_overlap():
@@ -105,40 +125,74 @@ def test_fairness_rotation_puts_whoever_got_work_least_recently_first():
 
 def test_present_workers_rank_before_absent_ones_whatever_else():
     absent_best = worker("absent", rating_sum=10, rating_count=2, priority_groups=("veteran",))
-    present_worst = worker("present", present=True, no_show_count=9,
-                           last_assigned_at=NOW - dt.timedelta(minutes=5))
+    present_worst = worker(
+        "present", present=True, no_show_count=9, last_assigned_at=NOW - dt.timedelta(minutes=5)
+    )
     order = [r.worker_id for r in rank(JOB, [absent_best, present_worst], NOW)]
     assert order == ["present", "absent"]
 
 
 def test_score_is_the_sum_of_its_named_parts():
-    who = worker("w", present=True, last_assigned_at=NOW - dt.timedelta(hours=5), no_show_count=1,
-                 late_cancel_count=1, rating_sum=9, rating_count=2, priority_groups=("veteran",))
+    who = worker(
+        "w",
+        present=True,
+        last_assigned_at=NOW - dt.timedelta(hours=5),
+        no_show_count=1,
+        late_cancel_count=1,
+        rating_sum=9,
+        rating_count=2,
+        priority_groups=("veteran",),
+    )
     (ranked,) = rank(JOB, [who], NOW)
     parts = {r.code: r.points for r in ranked.reasons}
-    assert parts == {"present": 1000, "rotation": 50, "reliability": -90, "rating": 30,
-                     "priority_group": 50}
+    assert parts == {
+        "present": 1000,
+        "rotation": 50,
+        "reliability": -90,
+        "rating": 30,
+        "priority_group": 50,
+    }
     assert ranked.score == sum(parts.values()) == 1040
     assert ranked.rank == 1 and ranked.eligible
 
 
 def test_reliability_and_ratings_order_equally_waiting_workers():
-    workers = [worker("no_shows", no_show_count=2), worker("rated_well", rating_sum=5, rating_count=1),
-               worker("plain"), worker("late", late_cancel_count=1)]
-    assert [r.worker_id for r in rank(JOB, workers, NOW)] == ["rated_well", "plain", "late", "no_shows"]
+    workers = [
+        worker("no_shows", no_show_count=2),
+        worker("rated_well", rating_sum=5, rating_count=1),
+        worker("plain"),
+        worker("late", late_cancel_count=1),
+    ]
+    assert [r.worker_id for r in rank(JOB, workers, NOW)] == [
+        "rated_well",
+        "plain",
+        "late",
+        "no_shows",
+    ]
 
 
 def test_ineligible_workers_come_last_with_rank_zero_and_their_reasons():
     ranked = rank(JOB, [worker("out", areas=frozenset({"别处"})), worker("in")], NOW)
-    assert [(r.worker_id, r.rank, r.eligible) for r in ranked] == [("in", 1, True), ("out", 0, False)]
+    assert [(r.worker_id, r.rank, r.eligible) for r in ranked] == [
+        ("in", 1, True),
+        ("out", 0, False),
+    ]
     assert codes(ranked[1].reasons) == ["outside_area"]
 
 
-@given(st.lists(st.tuples(st.integers(0, 200), st.booleans(), st.integers(0, 3)), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 200), st.booleans(), st.integers(0, 3)), min_size=1, max_size=12
+    )
+)
 def test_ranks_are_dense_and_scores_never_increase(specs):
     workers = [
-        worker(f"w{i}", last_assigned_at=None if hours == 0 else NOW - dt.timedelta(hours=hours),
-               present=present, no_show_count=no_shows)
+        worker(
+            f"w{i}",
+            last_assigned_at=None if hours == 0 else NOW - dt.timedelta(hours=hours),
+            present=present,
+            no_show_count=no_shows,
+        )
         for i, (hours, present, no_shows) in enumerate(specs)
     ]
     ranked = rank(JOB, workers, NOW)
@@ -147,43 +201,78 @@ def test_ranks_are_dense_and_scores_never_increase(specs):
     assert all(r.score == sum(p.points for p in r.reasons) for r in ranked)
 
 
-
-HOURS = [{}, {"days": [0, 1, 2, 3, 4]}, {"days": [5, 6]}, {"from": "07:00", "to": "22:00"},
-         {"from": "09:00", "to": "12:00"}, {"days": [2], "from": "22:00", "to": "18:00"}]
+HOURS = [
+    {},
+    {"days": [0, 1, 2, 3, 4]},
+    {"days": [5, 6]},
+    {"from": "07:00", "to": "22:00"},
+    {"from": "09:00", "to": "12:00"},
+    {"days": [2], "from": "22:00", "to": "18:00"},
+]
 SHARED_HOURS = [dict(h) for h in HOURS]  # one object per distinct text, as the pool read gives them
 
 
-@given(st.lists(st.tuples(st.integers(0, 200), st.booleans(), st.integers(0, 6), st.integers(0, 3),
-                          st.integers(0, 5), st.booleans(), st.booleans(), st.integers(0, 5),
-                          st.sampled_from(["ok", "blocked", "unskilled", "booked", "declined", "assigned"])),
-                min_size=1, max_size=12),
-       st.integers(1, 12))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 200),
+            st.booleans(),
+            st.integers(0, 6),
+            st.integers(0, 3),
+            st.integers(0, 5),
+            st.booleans(),
+            st.booleans(),
+            st.integers(0, 5),
+            st.sampled_from(["ok", "blocked", "unskilled", "booked", "declined", "assigned"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(1, 12),
+)
 def test_keeping_the_best_few_ranks_them_as_the_whole_ranking_does(specs, keep):
-    job = dataclasses.replace(JOB, declined_worker_ids=frozenset({"w0", "w4"}),
-                              assigned_worker_ids=frozenset({"w1"}))
+    job = dataclasses.replace(
+        JOB, declined_worker_ids=frozenset({"w0", "w4"}), assigned_worker_ids=frozenset({"w1"})
+    )
     workers = [
-        worker(f"w{i}", last_assigned_at=None if hours == 0 else NOW - dt.timedelta(hours=hours),
-               present=present, no_show_count=no_shows, late_cancel_count=late, rating_count=ratings,
-               rating_sum=ratings * 4 - i % 3 if ratings else 0, priority_groups=("veteran",) if group else (),
-               areas=frozenset({"团结湖社区" if able else "别处"}), availability=SHARED_HOURS[window],
-               active=trait != "blocked",
-               skills=frozenset({"moving"} if trait == "unskilled" else {"cleaning"}),
-               bookings=(Booking("other", START, END),) if trait == "booked" else ())
-        for i, (hours, present, no_shows, late, ratings, group, able, window, trait) in enumerate(specs)
+        worker(
+            f"w{i}",
+            last_assigned_at=None if hours == 0 else NOW - dt.timedelta(hours=hours),
+            present=present,
+            no_show_count=no_shows,
+            late_cancel_count=late,
+            rating_count=ratings,
+            rating_sum=ratings * 4 - i % 3 if ratings else 0,
+            priority_groups=("veteran",) if group else (),
+            areas=frozenset({"团结湖社区" if able else "别处"}),
+            availability=SHARED_HOURS[window],
+            active=trait != "blocked",
+            skills=frozenset({"moving"} if trait == "unskilled" else {"cleaning"}),
+            bookings=(Booking("other", START, END),) if trait == "booked" else (),
+        )
+        for i, (hours, present, no_shows, late, ratings, group, able, window, trait) in enumerate(
+            specs
+        )
     ]
     for w in workers:
         assert points(w, NOW) == sum(p.points for p in score(w, NOW))
     whole = rank(job, workers, NOW)
-    assert {r.worker_id for r in whole if r.eligible} == {w.id for w in workers if not check_eligibility(job, w)}
-    assert all(r.reasons == tuple(check_eligibility(job, w)) for r, w in
-               ((r, next(w for w in workers if w.id == r.worker_id)) for r in whole if not r.eligible))
+    assert {r.worker_id for r in whole if r.eligible} == {
+        w.id for w in workers if not check_eligibility(job, w)
+    }
+    assert all(
+        r.reasons == tuple(check_eligibility(job, w))
+        for r, w in (
+            (r, next(w for w in workers if w.id == r.worker_id)) for r in whole if not r.eligible
+        )
+    )
     best = rank_best(job, workers, NOW, keep=keep)
     eligible = [r for r in whole if r.eligible]
-    assert best.rows[:best.stored] == eligible[:keep]
-    assert best.rows[best.stored:] == [r for r in whole if not r.eligible]
+    assert best.rows[: best.stored] == eligible[:keep]
+    assert best.rows[best.stored :] == [r for r in whole if not r.eligible]
     assert (best.eligible, best.ineligible) == (len(eligible), len(whole) - len(eligible))
     codes_left_out: dict[str, int] = {}
-    for r in whole[len(eligible):]:
+    for r in whole[len(eligible) :]:
         for code in {c.code for c in r.reasons}:
             codes_left_out[code] = codes_left_out.get(code, 0) + 1
     assert best.left_out == codes_left_out
@@ -191,13 +280,24 @@ def test_keeping_the_best_few_ranks_them_as_the_whole_ranking_does(specs, keep):
 
 # ------------------------------------------------------------------ cascade plan
 
-SETTINGS = CascadeSettings(offer_timeout_seconds=20, escalate_after_seconds=45,
-                           parallel_per_place=1, widen_after_seconds=20, max_parallel_per_place=3)
+SETTINGS = CascadeSettings(
+    offer_timeout_seconds=20,
+    escalate_after_seconds=45,
+    parallel_per_place=1,
+    widen_after_seconds=20,
+    max_parallel_per_place=3,
+)
 
 
 def cjob(**kw) -> CascadeJob:
-    values = {"id": "j", "mode": "offer", "status": "open", "headcount": 2, "confirmed": 0,
-              "dispatch_started_at": NOW}
+    values = {
+        "id": "j",
+        "mode": "offer",
+        "status": "open",
+        "headcount": 2,
+        "confirmed": 0,
+        "dispatch_started_at": NOW,
+    }
     values.update(kw)
     return CascadeJob(**values)
 
@@ -223,7 +323,9 @@ def test_escalation_at_45_seconds_or_when_nobody_is_left():
     assert not plan(cjob(), pending, [], at(44), SETTINGS).escalate
     assert plan(cjob(), pending, [], at(45), SETTINGS).escalate
     assert plan(cjob(), [], [], at(1), SETTINGS).escalate  # nobody left to offer
-    assert not plan(cjob(escalated_at=at(45), status="escalated"), pending, [], at(50), SETTINGS).escalate
+    assert not plan(
+        cjob(escalated_at=at(45), status="escalated"), pending, [], at(50), SETTINGS
+    ).escalate
 
 
 def test_grab_jobs_send_no_offers_and_full_jobs_do_nothing():

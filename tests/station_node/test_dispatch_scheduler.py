@@ -42,7 +42,9 @@ def test_the_scheduler_expires_offers_and_cascades_without_being_asked(engine_ap
     assert statuses == ["expired", "pending"]
 
 
-def test_a_failing_tick_is_logged_and_the_beat_goes_on(engine_app, clock_at_t0, monkeypatch, caplog):
+def test_a_failing_tick_is_logged_and_the_beat_goes_on(
+    engine_app, clock_at_t0, monkeypatch, caplog
+):
     from station_node.services import dispatch
 
     def broken() -> dict[str, int]:
@@ -52,7 +54,12 @@ def test_a_failing_tick_is_logged_and_the_beat_goes_on(engine_app, clock_at_t0, 
     assert _in_thread(lambda: run_tick(engine_app)) is None
     assert "dispatch tick failed" in caplog.text
     monkeypatch.undo()
-    assert _in_thread(lambda: run_tick(engine_app)) == {"jobs": 0, "expired": 0, "offered": 0, "escalated": 0}
+    assert _in_thread(lambda: run_tick(engine_app)) == {
+        "jobs": 0,
+        "expired": 0,
+        "offered": 0,
+        "escalated": 0,
+    }
 
 
 def test_the_checkpoint_beat_moves_the_log_into_the_database_file(app):
@@ -64,8 +71,9 @@ def test_the_checkpoint_beat_moves_the_log_into_the_database_file(app):
     db.checkpoint()
     before = path.stat().st_size
     with db.atomic():  # enough rows to need new pages; commits never copy them themselves
-        StationState.insert_many([{"key": f"k{i}", "value": {"text": "x" * 200}}
-                                  for i in range(2000)]).execute()
+        StationState.insert_many(
+            [{"key": f"k{i}", "value": {"text": "x" * 200}} for i in range(2000)]
+        ).execute()
     assert path.stat().st_size == before
     beat = threading.Thread(target=run_checkpoint, args=(app,))  # the scheduler's own thread
     beat.start()
@@ -80,13 +88,16 @@ def test_the_checkpoint_beat_starts_the_log_over_so_commits_never_checkpoint(app
     from station_node.models import StationState
 
     with db.atomic():
-        StationState.insert_many([{"key": f"k{i}", "value": {"text": "x" * 200}}
-                                  for i in range(2000)]).execute()
+        StationState.insert_many(
+            [{"key": f"k{i}", "value": {"text": "x" * 200}} for i in range(2000)]
+        ).execute()
     version = db.database.execute_sql("PRAGMA user_version").fetchone()[0]
     db.checkpoint()
     busy, frames, copied = db.database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     assert (busy, frames, copied) == (0, 1, 1)
-    assert db.database.execute_sql("PRAGMA user_version").fetchone()[0] == version  # no data changed
+    assert (
+        db.database.execute_sql("PRAGMA user_version").fetchone()[0] == version
+    )  # no data changed
     assert StationState.select().count() == 2000
     db.checkpoint()  # nothing new: the log is left as it is
     assert db.database.execute_sql("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1] == 1

@@ -16,8 +16,12 @@ NAMES = ("一", "二", "三", "四", "五")
 
 
 def _stored(job: Job) -> list[tuple[str, int]]:
-    query = (Ranking.select(Worker.name, Ranking.rank).join(Worker, on=(Ranking.worker == Worker.id))
-             .where((Ranking.job == job.id) & Ranking.eligible).order_by(Ranking.rank))
+    query = (
+        Ranking.select(Worker.name, Ranking.rank)
+        .join(Worker, on=(Ranking.worker == Worker.id))
+        .where((Ranking.job == job.id) & Ranking.eligible)
+        .order_by(Ranking.rank)
+    )
     return list(query.tuples())
 
 
@@ -31,12 +35,16 @@ def _name(offer: Offer) -> str:
 
 
 def _ranking_entries(job: Job) -> list[tuple[str, dict]]:
-    query = ChangeEntry.select().where((ChangeEntry.entity == "ranking") & (ChangeEntry.entity_id == job.id))
+    query = ChangeEntry.select().where(
+        (ChangeEntry.entity == "ranking") & (ChangeEntry.entity_id == job.id)
+    )
     return [(e.op, e.fields) for e in query.order_by(ChangeEntry.seq)]
 
 
 def test_the_cascade_ranks_the_rest_when_the_stored_workers_run_out(
-        engine_app: Flask, clock_at_t0) -> None:  # noqa: F811
+    engine_app: Flask,  # noqa: F811
+    clock_at_t0,  # noqa: F811
+) -> None:
     engine_app.config["RANKING_STORED"] = 2
     now = clock_at_t0.now()
     for hours, name in enumerate(NAMES):  # 一 waited longest, 五 got work most recently
@@ -100,15 +108,24 @@ def test_a_ranking_within_the_limit_never_ranks_again(engine_app: Flask, clock_a
 
 
 def test_the_pool_holds_workers_without_an_area_limit_and_counts_the_unskilled(
-        engine_app: Flask, clock_at_t0) -> None:  # noqa: F811
+    engine_app: Flask,  # noqa: F811
+    clock_at_t0,  # noqa: F811
+) -> None:
     anywhere = add_worker("哪里都行", areas=[])
     add_worker("别处", areas=["呼家楼社区"])  # outside the area: neither ranked nor counted
     add_worker("缺技能", skills=["moving"], areas=[])  # counted as missing the skill
     add_worker("缺技能在场", skills=["moving"], present=True)  # present: ranked, stored ineligible
     job = add_job(headcount=1, dispatch_mode="grab")
 
-    stored = {Worker.get_by_id(r.worker_id).name: r.eligible for r in Ranking.select().where(Ranking.job == job.id)}
+    stored = {
+        Worker.get_by_id(r.worker_id).name: r.eligible
+        for r in Ranking.select().where(Ranking.job == job.id)
+    }
     assert stored == {"哪里都行": True, "缺技能在场": False}
     ((_, entry),) = _ranking_entries(job)
-    assert (entry["ranked"], entry["eligible"], entry["ineligible_by_reason"]) == (3, 1, {"skills_missing": 2})
+    assert (entry["ranked"], entry["eligible"], entry["ineligible_by_reason"]) == (
+        3,
+        1,
+        {"skills_missing": 2},
+    )
     assert dispatch.explain(job.id, anywhere.id)[0]["rank"] == 1

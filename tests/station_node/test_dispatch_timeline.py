@@ -126,8 +126,12 @@ def test_grab_refuses_the_ineligible_the_doubly_booked_and_offer_jobs(clock_at_t
     with pytest.raises(Conflict) as twice:
         dispatch.grab(job.id, able.id, None)
     assert twice.value.code == "already_assigned"
-    later = add_job(headcount=1, dispatch_mode="grab",
-                    starts_at=JOB_START + dt.timedelta(hours=4), ends_at=JOB_END + dt.timedelta(hours=4))
+    later = add_job(
+        headcount=1,
+        dispatch_mode="grab",
+        starts_at=JOB_START + dt.timedelta(hours=4),
+        ends_at=JOB_END + dt.timedelta(hours=4),
+    )
     with pytest.raises(Conflict) as overlap:
         dispatch.grab(later.id, able.id, None)
     assert overlap.value.code == "overlapping_booking"
@@ -144,12 +148,18 @@ def test_manual_assignment_never_breaks_headcount_or_overlap(clock_at_t0):
     with pytest.raises(Conflict) as full:
         dispatch.assign(job.id, b.id, None)
     assert full.value.code == "job_full"
-    clash = add_job(headcount=2, dispatch_mode="grab", starts_at=JOB_START + dt.timedelta(hours=1),
-                    ends_at=JOB_START + dt.timedelta(hours=3))
+    clash = add_job(
+        headcount=2,
+        dispatch_mode="grab",
+        starts_at=JOB_START + dt.timedelta(hours=1),
+        ends_at=JOB_START + dt.timedelta(hours=3),
+    )
     with pytest.raises(Conflict) as overlap:
         dispatch.assign(clash.id, a.id, None)
     assert overlap.value.code == "overlapping_booking"
-    flexible = add_job(headcount=1, dispatch_mode="grab", starts_at=None, ends_at=None, time_flexible=True)
+    flexible = add_job(
+        headcount=1, dispatch_mode="grab", starts_at=None, ends_at=None, time_flexible=True
+    )
     assert dispatch.assign(flexible.id, a.id, None).job_id == flexible.id
     closed = add_job(headcount=1, status="held", start=False)
     with pytest.raises(Conflict) as held:
@@ -165,7 +175,10 @@ def test_ranking_is_stored_with_reasons_and_explained(clock_at_t0):
     job = add_job(headcount=1, dispatch_mode="grab")
     rows = dispatch.explain(job.id)
     assert [(r["name"], r["rank"], r["eligible"]) for r in rows] == [
-        ("小王", 1, True), ("老李", 2, True), ("外区", 0, False)]
+        ("小王", 1, True),
+        ("老李", 2, True),
+        ("外区", 0, False),
+    ]
     assert {r["code"] for r in rows[0]["reasons"]} == {"present", "rotation"}
     assert rows[0]["score"] == 1400 and rows[1]["score"] == 1020
     assert rows[2]["reasons"][0]["code"] == "outside_area" and rows[2]["reasons"][0]["detail_zh"]
@@ -187,8 +200,12 @@ def test_every_dispatch_write_is_in_the_change_log(clock_at_t0):
     assert ("assignment", assignment.id, "create") in logged
     assert ("job", job.id, "update") in logged and ("worker", a.id, "update") in logged
     assert assignment.id == dispatch.assignment_id(job.id, a.id)
-    last_job = (ChangeEntry.select().where((ChangeEntry.entity == "job") & (ChangeEntry.entity_id == job.id))
-                .order_by(ChangeEntry.seq.desc()).get())
+    last_job = (
+        ChangeEntry.select()
+        .where((ChangeEntry.entity == "job") & (ChangeEntry.entity_id == job.id))
+        .order_by(ChangeEntry.seq.desc())
+        .get()
+    )
     assert last_job.fields["status"] == "filled"
 
 
@@ -200,7 +217,11 @@ def test_reopen_after_a_cancellation_offers_the_place_again(clock_at_t0):
     clock_at_t0.advance(60)
     Assignment.update(status="cancelled").execute()  # what cancel_assignment does before reopen
     job = dispatch.reopen(Job.get_by_id(job.id))
-    assert (job.status, job.confirmed_count, job.dispatch_started_at) == ("open", 0, clock_at_t0.now())
+    assert (job.status, job.confirmed_count, job.dispatch_started_at) == (
+        "open",
+        0,
+        clock_at_t0.now(),
+    )
     assert pending(job) == ["乙"]
     assert dispatch.pending_offers(b.id)[0]["job_id"] == job.id
     with pytest.raises(Conflict) as again:  # who cancelled is not confirmed on the job again

@@ -49,8 +49,14 @@ def admin(engine_app: Flask) -> Staff:
 
 
 def _register(admin: Staff, **over: Any) -> Employer:
-    data: dict[str, Any] = {"kind": "organisation", "name": "朝阳劳务有限公司", "credit_code": _credit_code(),
-                            "contact_name": "李经理", "mobile": "13912345678", "address": "团结湖路1号"}
+    data: dict[str, Any] = {
+        "kind": "organisation",
+        "name": "朝阳劳务有限公司",
+        "credit_code": _credit_code(),
+        "contact_name": "李经理",
+        "mobile": "13912345678",
+        "address": "团结湖路1号",
+    }
     data.update(over)
     return registration.register_employer(data, admin)
 
@@ -83,11 +89,16 @@ def test_a_block_holds_live_jobs_withdraws_offers_and_refuses_grabs_and_offers(
         assert row.status == "held" and _reasons(job.id) == ["employer_blocked"]
         assert "多次收取押金" in row.screening_reasons[0]["message_zh"]
     assert _pending(offered) == 0
-    assert Offer.select().where((Offer.job == offered.id) & (Offer.status == "withdrawn")).count() == 2
+    assert (
+        Offer.select().where((Offer.job == offered.id) & (Offer.status == "withdrawn")).count() == 2
+    )
     assert Job.get_by_id(other.id).status == "open"
     logged = ChangeEntry.select().where(ChangeEntry.seq > log_before)
-    assert {(e.entity, e.fields.get("status")) for e in logged} >= {("job", "held"), ("offer", "withdrawn"),
-                                                                    ("employer", None)}
+    assert {(e.entity, e.fields.get("status")) for e in logged} >= {
+        ("job", "held"),
+        ("offer", "withdrawn"),
+        ("employer", None),
+    }
     # the confirmed worker keeps their place
     assert Assignment.select().where(Assignment.job == grabbed.id).get().status == "confirmed"
 
@@ -99,7 +110,9 @@ def test_a_block_holds_live_jobs_withdraws_offers_and_refuses_grabs_and_offers(
     assert assign.value.code == "employer_blocked"
     with pytest.raises(Conflict) as accept:  # the withdrawn offer says why
         dispatch.accept_offer(first_offer.id, first_offer.worker_id, None)
-    assert accept.value.code == "employer_blocked" and "暂停抢单和派单" in accept.value.message("zh")
+    assert accept.value.code == "employer_blocked" and "暂停抢单和派单" in accept.value.message(
+        "zh"
+    )
 
     clock_at_t0.advance(3600)  # the engine's beats send nothing for it
     dispatch.tick()
@@ -139,18 +152,32 @@ def test_a_freed_place_does_not_reopen_a_blocked_employers_job(
 
     cancel_assignment(taken.id, "employer", "用工方取消", admin)
     row = Job.get_by_id(job.id)
-    assert row.status == "held" and "employer_blocked" in _reasons(job.id) and row.confirmed_count == 0
+    assert (
+        row.status == "held" and "employer_blocked" in _reasons(job.id) and row.confirmed_count == 0
+    )
 
 
-def test_a_posting_by_a_blocked_employer_is_held(engine_app: Flask, clock_at_t0: clock.ManualClock,
-                                                 admin: Staff) -> None:
+def test_a_posting_by_a_blocked_employer_is_held(
+    engine_app: Flask, clock_at_t0: clock.ManualClock, admin: Staff
+) -> None:
     employer = _register(admin)
     registration.block_employer(employer.id, "拖欠工资", admin)
     day = (T0 + dt.timedelta(hours=8, days=1)).date()
-    job = posting.post_job({"employer_id": employer.id, "title": "小区保洁", "category": "property",
-                            "headcount": 1, "pay_fen": 2500, "pay_unit": "hour", "address": "团结湖北里3号楼",
-                            "community": "团结湖社区", "starts_at": f"{day}T08:00", "ends_at": f"{day}T17:00"},
-                           admin)
+    job = posting.post_job(
+        {
+            "employer_id": employer.id,
+            "title": "小区保洁",
+            "category": "property",
+            "headcount": 1,
+            "pay_fen": 2500,
+            "pay_unit": "hour",
+            "address": "团结湖北里3号楼",
+            "community": "团结湖社区",
+            "starts_at": f"{day}T08:00",
+            "ends_at": f"{day}T17:00",
+        },
+        admin,
+    )
     assert job.status == "held" and "employer_blocked" in _reasons(job.id)
 
 
@@ -158,12 +185,24 @@ def test_a_posting_by_a_blocked_employer_is_held(engine_app: Flask, clock_at_t0:
 
 
 def _enrol() -> None:
-    state.save_enrolment(state.Enrolment("http://10.0.0.9:8090", "st-east", "东城", "hub", "00" * 32, "", "k"))
+    state.save_enrolment(
+        state.Enrolment("http://10.0.0.9:8090", "st-east", "东城", "hub", "00" * 32, "", "k")
+    )
 
 
 def _apply(entity_id: str, fields: dict[str, Any], op: str = "create") -> str:
-    entry = sp.make_entry("hub", 1, next(_hub_seq), None, (1_780_000_000_000, 0), "city_rule", entity_id, op,
-                          fields, "hub")
+    entry = sp.make_entry(
+        "hub",
+        1,
+        next(_hub_seq),
+        None,
+        (1_780_000_000_000, 0),
+        "city_rule",
+        entity_id,
+        op,
+        fields,
+        "hub",
+    )
     raw = sp.encode_entry(entry)
     return decisions.apply_entry(sp.AcceptedEntry(entry, raw, sp.entry_hash(raw)), blocked=False)
 
@@ -177,12 +216,24 @@ def test_a_city_block_by_credit_code_or_id_hash_holds_the_jobs_here(
         add_worker(present=True)
     organisation = _register(admin)
     person = _register(admin, kind="person", name="王某", id_number=_id_number(7), credit_code=None)
-    jobs = [add_job(employer=organisation, dispatch_mode="offer"), add_job(employer=person, dispatch_mode="grab")]
+    jobs = [
+        add_job(employer=organisation, dispatch_mode="offer"),
+        add_job(employer=person, dispatch_mode="grab"),
+    ]
 
-    outcome = _apply("71", {"kind": "blocked_employer", "name": "朝阳劳务", "credit_code": organisation.credit_code.lower(),
-                            "reason": "收取押金"})
+    outcome = _apply(
+        "71",
+        {
+            "kind": "blocked_employer",
+            "name": "朝阳劳务",
+            "credit_code": organisation.credit_code.lower(),
+            "reason": "收取押金",
+        },
+    )
     assert outcome == "applied: rule stored, 1 employer(s) blocked"
-    assert Employer.get_by_id(organisation.id).blocked and Job.get_by_id(jobs[0].id).status == "held"
+    assert (
+        Employer.get_by_id(organisation.id).blocked and Job.get_by_id(jobs[0].id).status == "held"
+    )
     assert Employer.get_by_id(organisation.id).block_reason == "市级规则：收取押金"
     assert Job.get_by_id(jobs[1].id).status == "open"
     with pytest.raises(Conflict) as lifted:  # the desk cannot lift what the city decided
@@ -190,11 +241,24 @@ def test_a_city_block_by_credit_code_or_id_hash_holds_the_jobs_here(
     assert lifted.value.code == "city_rule" and "市级规则" in lifted.value.message_zh
     assert Employer.get_by_id(organisation.id).blocked
 
-    outcome = _apply("72", {"kind": "blocked_employer", "name": "王某", "credit_code": None,
-                            "id_hash": identity.hash_id(_id_number(7)), "reason": "扣押身份证"})
+    outcome = _apply(
+        "72",
+        {
+            "kind": "blocked_employer",
+            "name": "王某",
+            "credit_code": None,
+            "id_hash": identity.hash_id(_id_number(7)),
+            "reason": "扣押身份证",
+        },
+    )
     assert outcome == "applied: rule stored, 1 employer(s) blocked"
     assert Job.get_by_id(jobs[1].id).status == "held" and _pending(jobs[0]) == 0
-    entry = ChangeEntry.select().where(ChangeEntry.entity == "employer").order_by(ChangeEntry.seq.desc()).get()
+    entry = (
+        ChangeEntry.select()
+        .where(ChangeEntry.entity == "employer")
+        .order_by(ChangeEntry.seq.desc())
+        .get()
+    )
     assert entry.origin == "hub" and entry.fields["blocked"] is True
 
 
@@ -205,18 +269,45 @@ def test_an_employer_on_the_citys_block_list_is_blocked_when_registered_again(
     _enrol()
     code, withdrawn_code = _credit_code(), _credit_code()
     number = _id_number(9)
-    _apply("81", {"kind": "blocked_employer", "name": "黑中介", "credit_code": code, "reason": "收取押金"})
-    _apply("82", {"kind": "blocked_intermediary", "name": "某中介", "id_hash": identity.hash_id(number),
-                  "credit_code": None, "reason": "培训贷"})
-    _apply("83", {"kind": "blocked_employer", "name": "已撤销", "credit_code": withdrawn_code, "reason": "误报"})
+    _apply(
+        "81",
+        {"kind": "blocked_employer", "name": "黑中介", "credit_code": code, "reason": "收取押金"},
+    )
+    _apply(
+        "82",
+        {
+            "kind": "blocked_intermediary",
+            "name": "某中介",
+            "id_hash": identity.hash_id(number),
+            "credit_code": None,
+            "reason": "培训贷",
+        },
+    )
+    _apply(
+        "83",
+        {
+            "kind": "blocked_employer",
+            "name": "已撤销",
+            "credit_code": withdrawn_code,
+            "reason": "误报",
+        },
+    )
     _apply("83", {"kind": "blocked_employer"}, op="delete")
 
     again = _register(admin, credit_code=f" {code.lower()} ")
     assert again.blocked and again.block_reason == "市级规则：收取押金"
-    created = ChangeEntry.select().where((ChangeEntry.entity == "employer") & (ChangeEntry.entity_id == again.id)).get()
-    assert created.fields["blocked"] is True and created.fields["block_reason"] == "市级规则：收取押金"
+    created = (
+        ChangeEntry.select()
+        .where((ChangeEntry.entity == "employer") & (ChangeEntry.entity_id == again.id))
+        .get()
+    )
+    assert (
+        created.fields["blocked"] is True and created.fields["block_reason"] == "市级规则：收取押金"
+    )
 
-    person = _register(admin, kind="person", name="赵某", id_number=number.lower(), credit_code=None)
+    person = _register(
+        admin, kind="person", name="赵某", id_number=number.lower(), credit_code=None
+    )
     assert person.blocked and person.block_reason == "市级规则：培训贷"
 
     cleared = _register(admin, credit_code=withdrawn_code)
@@ -232,22 +323,42 @@ def test_api_block_holds_the_job_and_a_grab_is_told_why(web_app: Flask, api: Api
     employer = api.post("/employers", employer_body()).get_json()["employer"]["id"]
     worker = api.post("/workers", worker_body()).get_json()["worker"]["id"]
     assert api.post(f"/workers/{worker}/checkin").status_code == 200
-    start, end = (JOB_START + dt.timedelta(hours=8)).isoformat(), (JOB_END + dt.timedelta(hours=8)).isoformat()
-    job = api.post("/jobs", {"employer_id": employer, "title": "小区保洁", "category": "property", "headcount": 2,
-                             "pay_fen": 2500, "pay_unit": "hour", "address": "团结湖北里3号楼",
-                             "community": "团结湖社区", "starts_at": start, "ends_at": end, "dispatch_mode": "grab",
-                             "skills": ["cleaning"]}).get_json()["job"]
+    start, end = (
+        (JOB_START + dt.timedelta(hours=8)).isoformat(),
+        (JOB_END + dt.timedelta(hours=8)).isoformat(),
+    )
+    job = api.post(
+        "/jobs",
+        {
+            "employer_id": employer,
+            "title": "小区保洁",
+            "category": "property",
+            "headcount": 2,
+            "pay_fen": 2500,
+            "pay_unit": "hour",
+            "address": "团结湖北里3号楼",
+            "community": "团结湖社区",
+            "starts_at": start,
+            "ends_at": end,
+            "dispatch_mode": "grab",
+            "skills": ["cleaning"],
+        },
+    ).get_json()["job"]
     assert job["status"] == "open"
 
     assert api.post(f"/employers/{employer}/block", {"reason": "收取押金"}).status_code == 200
     shown = api.get(f"/jobs/{job['id']}").get_json()["job"]
-    assert shown["status"] == "held" and [r["code"] for r in shown["screening"]["reasons"]] == ["employer_blocked"]
+    assert shown["status"] == "held" and [r["code"] for r in shown["screening"]["reasons"]] == [
+        "employer_blocked"
+    ]
 
     refused = api.post(f"/jobs/{job['id']}/grab", {"worker_id": worker})
     assert refused.status_code == 409
     error = refused.get_json()["error"]
     assert error["code"] == "employer_blocked" and "暂停抢单和派单" in error["message"]
-    english = api.post(f"/jobs/{job['id']}/grab", {"worker_id": worker}, headers={"Accept-Language": "en"})
+    english = api.post(
+        f"/jobs/{job['id']}/grab", {"worker_id": worker}, headers={"Accept-Language": "en"}
+    )
     assert "takes no grabs or offers" in english.get_json()["error"]["message"]
 
     assert api.post(f"/employers/{employer}/unblock").status_code == 200
@@ -256,7 +367,9 @@ def test_api_block_holds_the_job_and_a_grab_is_told_why(web_app: Flask, api: Api
     assert api.post(f"/jobs/{job['id']}/grab", {"worker_id": worker}).status_code == 201
 
 
-def test_the_console_warns_when_a_registration_hits_the_citys_block_list(web_app: Flask, admin_token: str) -> None:
+def test_the_console_warns_when_a_registration_hits_the_citys_block_list(
+    web_app: Flask, admin_token: str
+) -> None:
     import re
 
     from station_node import db
@@ -265,15 +378,38 @@ def test_the_console_warns_when_a_registration_hits_the_citys_block_list(web_app
     code = _credit_code()
     with web_app.app_context(), db.database.connection_context():
         _enrol()
-        _apply("91", {"kind": "blocked_employer", "name": "黑中介", "credit_code": code, "reason": "收取押金"})
+        _apply(
+            "91",
+            {
+                "kind": "blocked_employer",
+                "name": "黑中介",
+                "credit_code": code,
+                "reason": "收取押金",
+            },
+        )
     client = web_app.test_client()
     token = re.compile(r'name="csrf_token" value="([^"]+)"')
     login = client.get("/console/login").get_data(as_text=True)
-    client.post("/console/login", data={"username": "admin", "password": ADMIN_PASSWORD,
-                                        "csrf_token": token.search(login).group(1)})  # type: ignore[union-attr]
+    client.post(
+        "/console/login",
+        data={
+            "username": "admin",
+            "password": ADMIN_PASSWORD,
+            "csrf_token": token.search(login).group(1),
+        },
+    )  # type: ignore[union-attr]
     form = client.get("/console/employers/new").get_data(as_text=True)
-    page = client.post("/console/employers/new", follow_redirects=True, data={
-        "kind": "organisation", "name": "黑中介（新址）", "credit_code": code, "contact_name": "李经理",
-        "mobile": "13912345678", "address": "团结湖路1号", "csrf_token": token.search(form).group(1),  # type: ignore[union-attr]
-    }).get_data(as_text=True)
+    page = client.post(
+        "/console/employers/new",
+        follow_redirects=True,
+        data={
+            "kind": "organisation",
+            "name": "黑中介（新址）",
+            "credit_code": code,
+            "contact_name": "李经理",
+            "mobile": "13912345678",
+            "address": "团结湖路1号",
+            "csrf_token": token.search(form).group(1),  # type: ignore[union-attr]
+        },
+    ).get_data(as_text=True)
     assert "该用工方在全市禁止名单上，已自动停用（市级规则：收取押金）" in page

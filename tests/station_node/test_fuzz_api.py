@@ -70,8 +70,12 @@ def _tomorrow_job(employer_id: str, **over: Any) -> dict[str, Any]:
 
 def _counts(app: Flask) -> dict[str, int]:
     with app.app_context(), db.database.connection_context():
-        return {"workers": Worker.select().count(), "employers": Employer.select().count(),
-                "jobs": Job.select().count(), "changes": ChangeEntry.select().count()}
+        return {
+            "workers": Worker.select().count(),
+            "employers": Employer.select().count(),
+            "jobs": Job.select().count(),
+            "changes": ChangeEntry.select().count(),
+        }
 
 
 def _world(app: Flask, api: Api) -> dict[str, str]:
@@ -86,14 +90,32 @@ def _world(app: Flask, api: Api) -> dict[str, str]:
     grabbed = api.post(f"/jobs/{job}/grab", {"worker_id": workers[0]})
     assert grabbed.status_code == 201, grabbed.get_json()
     day = (T0 + dt.timedelta(hours=8, days=1)).date()
-    offered = api.post("/jobs", _tomorrow_job(employer, dispatch_mode="offer", title="派单岗位",
-                                              starts_at=f"{day}T18:00", ends_at=f"{day}T20:00"))
+    offered = api.post(
+        "/jobs",
+        _tomorrow_job(
+            employer,
+            dispatch_mode="offer",
+            title="派单岗位",
+            starts_at=f"{day}T18:00",
+            ends_at=f"{day}T20:00",
+        ),
+    )
     assert offered.status_code == 201, offered.get_json()
-    complaint = api.post("/complaints", {"by": "worker", "kind": "unpaid_wages", "text": "工钱一直没有结清",
-                                         "job_id": job, "worker_id": workers[0]})
+    complaint = api.post(
+        "/complaints",
+        {
+            "by": "worker",
+            "kind": "unpaid_wages",
+            "text": "工钱一直没有结清",
+            "job_id": job,
+            "worker_id": workers[0],
+        },
+    )
     assert complaint.status_code == 201, complaint.get_json()
     return {
-        "employer_id": employer, "worker_id": workers[1], "job_id": job,
+        "employer_id": employer,
+        "worker_id": workers[1],
+        "job_id": job,
         "assignment_id": grabbed.get_json()["assignment"]["id"],
         "offer_id": offered.get_json()["dispatch_state"]["offered"][0]["offer_id"],
         "complaint_id": complaint.get_json()["complaint"]["id"],
@@ -115,20 +137,48 @@ def _hostile_bodies(job: dict[str, Any]) -> list[tuple[str, bytes, tuple[int, ..
     return [
         ("deep nesting", DEEP, (400,), "body"),
         ("deep object", b'{"a":' * 30_000 + b"1" + b"}" * 30_000, (400,), "body"),
-        ("deep inside a field", with_(title=None).replace(b'"title": null', b'"title": ' + DEEP), (400,), "body"),
+        (
+            "deep inside a field",
+            with_(title=None).replace(b'"title": null', b'"title": ' + DEEP),
+            (400,),
+            "body",
+        ),
         ("not UTF-8", '{"title": "小区保洁"}'.encode("gb18030"), (400,), "body"),
         ("UTF-16", json.dumps(job).encode("utf-16"), (400,), "body"),
         ("scalar", b"42", (400,), "body"),
         ("string", b'"job"', (400,), "body"),
         ("array", b"[" + json.dumps(job).encode() + b"]", (400,), "body"),
         ("duplicate keys", b'{"title": "A", ' + plain + b"}", (422,), "title"),
-        ("NaN", with_(pay_fen=None).replace(b'"pay_fen": null', b'"pay_fen": NaN'), (422,), "pay_fen"),
-        ("Infinity", with_(pay_fen=None).replace(b'"pay_fen": null', b'"pay_fen": -Infinity'), (422,), "pay_fen"),
-        ("1e400", with_(pay_fen=None).replace(b'"pay_fen": null', b'"pay_fen": 1e400'), (422,), "pay_fen"),
-        ("10**400", with_(pay_fen=None).replace(b'"pay_fen": null', b'"pay_fen": ' + str(10**400).encode()),
-         (422,), "pay_fen"),
-        ("10**5000 in a list", with_(skills=None).replace(b'"skills": null', b'"skills": [' + b"9" * 5000 + b"]"),
-         (422,), "skills"),
+        (
+            "NaN",
+            with_(pay_fen=None).replace(b'"pay_fen": null', b'"pay_fen": NaN'),
+            (422,),
+            "pay_fen",
+        ),
+        (
+            "Infinity",
+            with_(pay_fen=None).replace(b'"pay_fen": null', b'"pay_fen": -Infinity'),
+            (422,),
+            "pay_fen",
+        ),
+        (
+            "1e400",
+            with_(pay_fen=None).replace(b'"pay_fen": null', b'"pay_fen": 1e400'),
+            (422,),
+            "pay_fen",
+        ),
+        (
+            "10**400",
+            with_(pay_fen=None).replace(b'"pay_fen": null', b'"pay_fen": ' + str(10**400).encode()),
+            (422,),
+            "pay_fen",
+        ),
+        (
+            "10**5000 in a list",
+            with_(skills=None).replace(b'"skills": null', b'"skills": [' + b"9" * 5000 + b"]"),
+            (422,),
+            "skills",
+        ),
         ("1e30 yuan", with_(pay_fen=1e30), (422,), "pay_fen"),
         ("10**30 fen", with_(pay_fen=10**30), (422,), "pay_fen"),
         ("string for a number", with_(headcount="两个"), (422,), "headcount"),
@@ -147,14 +197,23 @@ def test_hostile_bodies_are_4xx_naming_the_field_and_write_nothing(pinned: Flask
     before = _counts(pinned)
     for name, raw, statuses, field in _hostile_bodies(_tomorrow_job(employer)):
         response = api.post("/jobs", data=raw, headers={"Content-Type": "application/json"})
-        assert response.status_code in statuses, (name, response.status_code, response.get_data(as_text=True)[:300])
+        assert response.status_code in statuses, (
+            name,
+            response.status_code,
+            response.get_data(as_text=True)[:300],
+        )
         error = response.get_json()["error"]
         assert CHINESE.search(error["message"]), (name, error)
         if field:
             assert field in {f["field"] for f in error["fields"]}, (name, error)
-        english = api.post("/jobs", data=raw, headers={"Content-Type": "application/json", "Accept-Language": "en"})
+        english = api.post(
+            "/jobs", data=raw, headers={"Content-Type": "application/json", "Accept-Language": "en"}
+        )
         assert english.status_code == response.status_code
-        assert not CHINESE.search(english.get_json()["error"]["message"]), (name, english.get_json())
+        assert not CHINESE.search(english.get_json()["error"]["message"]), (
+            name,
+            english.get_json(),
+        )
     assert _counts(pinned) == before
 
 
@@ -172,13 +231,18 @@ class _Tripwire(io.BytesIO):
         return super().readline(*args)
 
 
-@pytest.mark.parametrize("path", ["/jobs", "/workers", "/jobs/x/grab", "/assignments/x/cancel", "/complaints"])
+@pytest.mark.parametrize(
+    "path", ["/jobs", "/workers", "/jobs/x/grab", "/assignments/x/cancel", "/complaints"]
+)
 @pytest.mark.parametrize("token", [None, "not-a-real-token"])
 def test_unauthenticated_bodies_are_not_read(pinned: Flask, path: str, token: str | None) -> None:
     body = _Tripwire(DEEP)
-    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
-    response = pinned.test_client().post("/api/v1" + path, input_stream=body, headers=headers,
-                                         content_length=len(DEEP))
+    headers = {"Content-Type": "application/json"} | (
+        {"Authorization": f"Bearer {token}"} if token else {}
+    )
+    response = pinned.test_client().post(
+        "/api/v1" + path, input_stream=body, headers=headers, content_length=len(DEEP)
+    )
     assert response.status_code == 401, response.get_data(as_text=True)[:300]
     assert response.get_json()["error"]["code"] == "unauthorized"
     assert not body.touched
@@ -193,7 +257,9 @@ def test_limits_are_set(pinned: Flask) -> None:
 # --- the whole API, fuzzed from its document ------------------------------------------
 
 
-def _fuzz(schema: Any, headers: dict[str, str], ids: dict[str, str], examples: int = EXAMPLES) -> dict[str, list[str]]:
+def _fuzz(
+    schema: Any, headers: dict[str, str], ids: dict[str, str], examples: int = EXAMPLES
+) -> dict[str, list[str]]:
     """Run every operation in both generation modes; return failures by operation."""
     failures: dict[str, list[str]] = {}
     for result in schema.get_all_operations():
@@ -203,21 +269,32 @@ def _fuzz(schema: Any, headers: dict[str, str], ids: dict[str, str], examples: i
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             strategies = [operation.as_strategy(generation_mode=mode, headers=headers)]
             if real:
-                strategies.append(operation.as_strategy(generation_mode=mode, headers=headers, path_parameters=real))
+                strategies.append(
+                    operation.as_strategy(
+                        generation_mode=mode, headers=headers, path_parameters=real
+                    )
+                )
             _run(operation.label, st.one_of(strategies), failures, examples)
     return failures
 
 
 def _run(label: str, strategy: Any, failures: dict[str, list[str]], examples: int) -> None:
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=strategy)
     def check(case: Any) -> None:
         try:
             case.call_and_validate(checks=CHECKS)
         except (Exception, BaseExceptionGroup) as exc:  # collect, keep fuzzing the other operations
-            failures.setdefault(label, []).append(f"{case.formatted_path[:120]} body={str(case.body)[:200]!r}: "
-                                                  f"{str(exc)[:600]}")
+            failures.setdefault(label, []).append(
+                f"{case.formatted_path[:120]} body={str(case.body)[:200]!r}: {str(exc)[:600]}"
+            )
 
     try:
         check()
@@ -235,9 +312,13 @@ def test_schemathesis_finds_no_server_error_nor_undocumented_answer(pinned: Flas
     failures = _fuzz(schema, {"Authorization": f"Bearer {token}"}, ids)
     # A resident's own token reaches the worker paths (acting for themselves, 403 for others).
     worker = worker_token(api, ids["worker_id"])
-    for label, found in _fuzz(schema, {"Authorization": f"Bearer {worker}"}, ids, EXAMPLES // 3).items():
+    for label, found in _fuzz(
+        schema, {"Authorization": f"Bearer {worker}"}, ids, EXAMPLES // 3
+    ).items():
         failures.setdefault("worker token: " + label, []).extend(found)
-    assert not failures, "\n".join(f"{op}: {msgs[0]} (+{len(msgs) - 1})" for op, msgs in failures.items())
+    assert not failures, "\n".join(
+        f"{op}: {msgs[0]} (+{len(msgs) - 1})" for op, msgs in failures.items()
+    )
     assert time.monotonic() - started < 120
 
 
@@ -254,7 +335,11 @@ def test_the_document_says_what_the_code_does(pinned: Flask) -> None:
     assert posted.status_code == 201, posted.get_json()
     job = posted.get_json()["job"]["id"]
     for action in ("cancel", "reject"):
-        ref = paths[f"/jobs/{{job_id}}/{action}"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        ref = paths[f"/jobs/{{job_id}}/{action}"]["post"]["requestBody"]["content"][
+            "application/json"
+        ]["schema"]["$ref"]
         assert "reason" in schemas[ref.rsplit("/", 1)[1]]["required"], action
     refused = api.post(f"/jobs/{job}/cancel", {})
-    assert refused.status_code == 422 and refused.get_json()["error"]["fields"][0]["field"] == "reason"
+    assert (
+        refused.status_code == 422 and refused.get_json()["error"]["fields"][0]["field"] == "reason"
+    )

@@ -31,7 +31,9 @@ from station_node.models import Job, Worker
 T0 = dt.datetime(2025, 5, 6, 1, 0, 0)  # 09:00 at the station (UTC+8)
 TODAY = dt.date(2025, 5, 6)
 EXAMPLE = "11010519491231002X"
-CASES = json.loads((Path(__file__).parents[1] / "data" / "identifiers.json").read_text("utf-8"))["cases"]
+CASES = json.loads((Path(__file__).parents[1] / "data" / "identifiers.json").read_text("utf-8"))[
+    "cases"
+]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 RLO, ZWSP = "\u202e", "\u200b"
 
@@ -46,7 +48,11 @@ def _codes(errs: FieldErrors) -> list[tuple[str, str]]:
 
 # --- pure: identifiers ---
 
-_NORMALISE = {"id": v.normalise_id_number, "mobile": v.normalise_mobile, "credit_code": v.normalise_credit_code}
+_NORMALISE = {
+    "id": v.normalise_id_number,
+    "mobile": v.normalise_mobile,
+    "credit_code": v.normalise_credit_code,
+}
 
 
 def _clean(kind: str, typed: str, errs: FieldErrors) -> str | None:
@@ -58,7 +64,9 @@ def _clean(kind: str, typed: str, errs: FieldErrors) -> str | None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['kind']}: {c['note']}")
-def test_typed_identifiers_have_one_form_and_foreign_digits_are_refused(case: dict[str, Any]) -> None:
+def test_typed_identifiers_have_one_form_and_foreign_digits_are_refused(
+    case: dict[str, Any],
+) -> None:
     typed = _NORMALISE[case["kind"]](case["typed"])
     if case["normal"] is None:
         assert foreign_digits(typed), typed
@@ -84,7 +92,11 @@ def test_only_width_is_folded_never_nfkc() -> None:
 
 def test_a_full_width_number_is_the_same_hash_cipher_and_mask(app: Flask) -> None:
     full = _full_width(EXAMPLE.lower())
-    assert identity.hash_id(full) == identity.hash_id(EXAMPLE) == identity.hash_id("110105-19491231-002x")
+    assert (
+        identity.hash_id(full)
+        == identity.hash_id(EXAMPLE)
+        == identity.hash_id("110105-19491231-002x")
+    )
     assert identity.decrypt_id(identity.encrypt_id(full)) == EXAMPLE
     assert identity.mask_id(full) == "110105********002X"
 
@@ -107,9 +119,13 @@ def test_the_character_classes_follow_unicode_on_every_code_point() -> None:
         ch = chr(code)
         category = unicodedata.category(ch)
         assert c.bidi_controls(ch) == ([ch] if ch in c.BIDI else []), hex(code)
-        assert bool(c.control_characters(ch)) == (category in ("Cc", "Cs") and ch not in breaks), hex(code)
+        assert bool(c.control_characters(ch)) == (category in ("Cc", "Cs") and ch not in breaks), (
+            hex(code)
+        )
         invisible = ch in c.INVISIBLE or (category == "Cf" and ch not in c.BIDI)
-        assert (c.tidy_text(f"a{ch}b", multiline=True) == "ab") == invisible == c.is_invisible(ch), hex(code)
+        assert (
+            (c.tidy_text(f"a{ch}b", multiline=True) == "ab") == invisible == c.is_invisible(ch)
+        ), hex(code)
 
 
 # --- pure: whole numbers ---
@@ -121,7 +137,10 @@ def test_the_character_classes_follow_unicode_on_every_code_point() -> None:
 )
 def test_whole_numbers_in_ascii_or_full_width_digits_are_read(value: Any, expected: int) -> None:
     errs = FieldErrors()
-    assert v.clean_int(value, errs, "headcount", "招聘人数", "Headcount", minimum=-10, maximum=100) == expected
+    assert (
+        v.clean_int(value, errs, "headcount", "招聘人数", "Headcount", minimum=-10, maximum=100)
+        == expected
+    )
     assert not errs
 
 
@@ -155,7 +174,10 @@ def test_whole_numbers_in_ascii_or_full_width_digits_are_read(value: Any, expect
 )
 def test_anything_but_a_whole_number_in_range_is_a_named_error(value: Any, code: str) -> None:
     errs = FieldErrors()
-    assert v.clean_int(value, errs, "pay_fen", "报酬（分）", "Pay (fen)", minimum=1, maximum=10**6) is None
+    assert (
+        v.clean_int(value, errs, "pay_fen", "报酬（分）", "Pay (fen)", minimum=1, maximum=10**6)
+        is None
+    )
     assert _codes(errs) == [("pay_fen", code)]
     assert "报酬（分）" in errs.errors[0].message_zh and "Pay (fen)" in errs.errors[0].message_en
 
@@ -174,7 +196,9 @@ def test_anything_but_a_whole_number_in_range_is_a_named_error(value: Any, code:
         ("陈\r\n九", "陈 九"),
     ],
 )
-def test_invisible_characters_are_stripped_and_one_line_stays_one_line(typed: str, expected: str) -> None:
+def test_invisible_characters_are_stripped_and_one_line_stays_one_line(
+    typed: str, expected: str
+) -> None:
     errs = FieldErrors()
     assert v.clean_text(typed, errs, "name", "姓名", "Name", max_len=64) == expected
     assert not errs
@@ -182,40 +206,83 @@ def test_invisible_characters_are_stripped_and_one_line_stays_one_line(typed: st
 
 def test_multi_line_text_keeps_its_lines_and_tabs() -> None:
     errs = FieldErrors()
-    text = v.clean_text("第一行\r\n第二行\t（工具自带）\u2028第三行", errs, "description", "工作内容", "Description",
-                        max_len=200, multiline=True)
+    text = v.clean_text(
+        "第一行\r\n第二行\t（工具自带）\u2028第三行",
+        errs,
+        "description",
+        "工作内容",
+        "Description",
+        max_len=200,
+        multiline=True,
+    )
     assert text == "第一行\n第二行\t（工具自带）\n第三行" and not errs
 
 
-@pytest.mark.parametrize("control", ["\u202e", "\u202a", "\u202d", "\u2066", "\u2067", "\u2068", "\u2069",
-                                     "\u200e", "\u200f", "\u061c"])
+@pytest.mark.parametrize(
+    "control",
+    [
+        "\u202e",
+        "\u202a",
+        "\u202d",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+        "\u200e",
+        "\u200f",
+        "\u061c",
+    ],
+)
 def test_bidi_controls_are_refused_with_the_field_named(control: str) -> None:
     errs = FieldErrors()
     assert v.clean_text(f"张三{control}元0002", errs, "name", "姓名", "Name", max_len=64) is None
     assert _codes(errs) == [("name", "bidi_characters")]
-    assert errs.errors[0].message_zh.startswith("姓名") and f"U+{ord(control):04X}" in errs.errors[0].message_zh
+    assert (
+        errs.errors[0].message_zh.startswith("姓名")
+        and f"U+{ord(control):04X}" in errs.errors[0].message_zh
+    )
 
 
 @pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b", "\x7f", "\x80", "\x9b", "\ud800"])
 @pytest.mark.parametrize("multiline", [False, True])
-def test_control_characters_are_refused_even_in_multi_line_text(control: str, multiline: bool) -> None:
+def test_control_characters_are_refused_even_in_multi_line_text(
+    control: str, multiline: bool
+) -> None:
     errs = FieldErrors()
-    assert v.clean_text(f"楼道{control}清扫", errs, "title", "工作名称", "Title", max_len=64, multiline=multiline) is None
+    assert (
+        v.clean_text(
+            f"楼道{control}清扫",
+            errs,
+            "title",
+            "工作名称",
+            "Title",
+            max_len=64,
+            multiline=multiline,
+        )
+        is None
+    )
     assert _codes(errs) == [("title", "bad_characters")]
 
 
-@pytest.mark.parametrize("typed", [ZWSP, f"{ZWSP}\u200d\ufeff", "\u3164", "\u115f\u1160", f" {ZWSP} "])
+@pytest.mark.parametrize(
+    "typed", [ZWSP, f"{ZWSP}\u200d\ufeff", "\u3164", "\u115f\u1160", f" {ZWSP} "]
+)
 def test_a_name_of_invisible_characters_only_is_required(typed: str) -> None:
     errs = FieldErrors()
     assert v.clean_text(typed, errs, "name", "姓名", "Name", max_len=64) is None
     assert _codes(errs) == [("name", "required")]
     errs = FieldErrors()
-    assert v.clean_text(typed, errs, "note", "备注", "Note", max_len=64, required=False) is None and not errs
+    assert (
+        v.clean_text(typed, errs, "note", "备注", "Note", max_len=64, required=False) is None
+        and not errs
+    )
 
 
 def test_length_is_counted_after_invisible_characters_are_dropped() -> None:
     errs = FieldErrors()
-    assert v.clean_text("张" * 64 + ZWSP * 10, errs, "name", "姓名", "Name", max_len=64) == "张" * 64
+    assert (
+        v.clean_text("张" * 64 + ZWSP * 10, errs, "name", "姓名", "Name", max_len=64) == "张" * 64
+    )
     assert v.clean_text("张" * 65, errs, "name", "姓名", "Name", max_len=64) is None
     assert _codes(errs) == [("name", "too_long")]
 
@@ -223,7 +290,9 @@ def test_length_is_counted_after_invisible_characters_are_dropped() -> None:
 # --- pure: age and far-future starts ---
 
 
-@pytest.mark.parametrize(("birth", "ok"), [("20090506", True), ("20090507", False), ("20100101", False)])
+@pytest.mark.parametrize(
+    ("birth", "ok"), [("20090506", True), ("20090507", False), ("20100101", False)]
+)
 def test_a_worker_must_be_sixteen_on_the_stations_date(birth: str, ok: bool) -> None:
     errs = FieldErrors()
     result = v.clean_resident_id(id_number(birth=birth, seq=11), errs, today=TODAY)
@@ -235,26 +304,68 @@ def test_a_worker_must_be_sixteen_on_the_stations_date(birth: str, ok: bool) -> 
 
 def test_a_start_more_than_a_year_ahead_is_refused() -> None:
     errs = FieldErrors()
-    v.refuse_far_future(T0 + dt.timedelta(days=365), T0, errs, "starts_at", "开始时间", "Start time", utc_offset_hours=8)
+    v.refuse_far_future(
+        T0 + dt.timedelta(days=365),
+        T0,
+        errs,
+        "starts_at",
+        "开始时间",
+        "Start time",
+        utc_offset_hours=8,
+    )
     assert not errs
-    v.refuse_far_future(T0 + dt.timedelta(days=400), T0, errs, "starts_at", "开始时间", "Start time", utc_offset_hours=8)
-    assert _codes(errs) == [("starts_at", "too_far_ahead")] and "2026-05-06" in errs.errors[0].message_zh
+    v.refuse_far_future(
+        T0 + dt.timedelta(days=400),
+        T0,
+        errs,
+        "starts_at",
+        "开始时间",
+        "Start time",
+        utc_offset_hours=8,
+    )
+    assert (
+        _codes(errs) == [("starts_at", "too_far_ahead")]
+        and "2026-05-06" in errs.errors[0].message_zh
+    )
 
 
 def test_times_and_dates_typed_full_width_are_read_and_other_digits_refused() -> None:
     errs = FieldErrors()
     assert v.clean_hhmm("０８：３０", errs, "from", "开始时间", "Start time") == "08:30"
-    assert v.clean_datetime("２０２５－０５－０７Ｔ０８：００", errs, "starts_at", "开始时间", "Start time",
-                            utc_offset_hours=8) == dt.datetime(2025, 5, 7, 0, 0)
+    assert v.clean_datetime(
+        "２０２５－０５－０７Ｔ０８：００",
+        errs,
+        "starts_at",
+        "开始时间",
+        "Start time",
+        utc_offset_hours=8,
+    ) == dt.datetime(2025, 5, 7, 0, 0)
     assert not errs
     assert v.clean_hhmm("0８:3⁰", errs, "from", "开始时间", "Start time") is None
-    assert v.clean_datetime("٢٠٢٥-05-07T08:00", errs, "starts_at", "开始时间", "Start time", utc_offset_hours=8) is None
+    assert (
+        v.clean_datetime(
+            "٢٠٢٥-05-07T08:00", errs, "starts_at", "开始时间", "Start time", utc_offset_hours=8
+        )
+        is None
+    )
     assert _codes(errs) == [("from", "bad_time"), ("starts_at", "bad_datetime")]
 
 
-@pytest.mark.parametrize(("typed", "fen"), [("180", 18000), ("25.50", 2550), ("１８０．５", 18050), ("¥30", 3000),
-                                            ("²", None), ("١٢", None), ("1e30", None), ("NaN", None),
-                                            ("12.555", None), ("9" * 400, None)])
+@pytest.mark.parametrize(
+    ("typed", "fen"),
+    [
+        ("180", 18000),
+        ("25.50", 2550),
+        ("１８０．５", 18050),
+        ("¥30", 3000),
+        ("²", None),
+        ("١٢", None),
+        ("1e30", None),
+        ("NaN", None),
+        ("12.555", None),
+        ("9" * 400, None),
+    ],
+)
 def test_the_console_reads_yuan_only_in_0_to_9(typed: str, fen: int | None) -> None:
     from station_node.views.forms import yuan_to_fen
 
@@ -264,7 +375,10 @@ def test_the_console_reads_yuan_only_in_0_to_9(typed: str, fen: int | None) -> N
 def test_dates_at_the_ends_of_the_calendar_are_errors_not_overflows() -> None:
     for typed in ("0001-01-01T00:00", "9999-12-31T23:59-08:00"):
         errs = FieldErrors()
-        assert v.clean_datetime(typed, errs, "starts_at", "开始时间", "Start time", utc_offset_hours=8) is None
+        assert (
+            v.clean_datetime(typed, errs, "starts_at", "开始时间", "Start time", utc_offset_hours=8)
+            is None
+        )
         assert _codes(errs) == [("starts_at", "out_of_range")]
 
 
@@ -282,10 +396,19 @@ def pinned(web_app: Flask) -> Iterator[clock.ManualClock]:
 def _job(employer_id: str, days_ahead: int = 1, **over: Any) -> dict[str, Any]:
     day = (T0 + dt.timedelta(hours=8, days=days_ahead)).date()
     body: dict[str, Any] = {
-        "employer_id": employer_id, "title": "小区保洁", "category": "property", "skills": ["cleaning"],
-        "headcount": 1, "pay_fen": 2500, "pay_unit": "hour", "address": "团结湖北里3号楼",
-        "community": "团结湖社区", "starts_at": f"{day}T08:00", "ends_at": f"{day}T17:00",
-        "source": "walk_in", "dispatch_mode": "grab",
+        "employer_id": employer_id,
+        "title": "小区保洁",
+        "category": "property",
+        "skills": ["cleaning"],
+        "headcount": 1,
+        "pay_fen": 2500,
+        "pay_unit": "hour",
+        "address": "团结湖北里3号楼",
+        "community": "团结湖社区",
+        "starts_at": f"{day}T08:00",
+        "ends_at": f"{day}T17:00",
+        "source": "walk_in",
+        "dispatch_mode": "grab",
     }
     return body | over
 
@@ -306,13 +429,22 @@ def _count(app: Flask, model: Any) -> int:
         return int(model.select().count())
 
 
-def test_full_width_then_ascii_registration_is_one_person(web_app: Flask, api: Api, pinned: Any) -> None:
+def test_full_width_then_ascii_registration_is_one_person(
+    web_app: Flask, api: Api, pinned: Any
+) -> None:
     number = id_number(birth="19880808", seq=21)
-    first = api.post("/workers", worker_body(id_number=_full_width(number.lower()), mobile=_full_width("13800138000")))
+    first = api.post(
+        "/workers",
+        worker_body(id_number=_full_width(number.lower()), mobile=_full_width("13800138000")),
+    )
     assert first.status_code == 201, first.get_json()
     worker = first.get_json()["worker"]
     assert number[-4:] in json.dumps(worker)
-    for again in (number, f" {number[:6]} {number[6:14]} {number[14:]} ", "-".join((number[:6], number[6:]))):
+    for again in (
+        number,
+        f" {number[:6]} {number[6:14]} {number[14:]} ",
+        "-".join((number[:6], number[6:])),
+    ):
         clash = api.post("/workers", worker_body(id_number=again))
         assert clash.status_code == 409, clash.get_json()
         assert clash.get_json()["error"]["code"] == "duplicate_worker"
@@ -323,7 +455,9 @@ def test_full_width_then_ascii_registration_is_one_person(web_app: Flask, api: A
         assert identity.decrypt_id(row.id_cipher) == number
 
 
-def test_ascii_then_full_width_employer_is_a_duplicate(web_app: Flask, api: Api, pinned: Any) -> None:
+def test_ascii_then_full_width_employer_is_a_duplicate(
+    web_app: Flask, api: Api, pinned: Any
+) -> None:
     code = credit_code(777)
     assert api.post("/employers", employer_body(credit_code=code.lower())).status_code == 201
     clash = api.post("/employers", employer_body(credit_code=_full_width(code)))
@@ -332,7 +466,9 @@ def test_ascii_then_full_width_employer_is_a_duplicate(web_app: Flask, api: Api,
 
 def test_a_foreign_digit_in_an_identifier_is_named(web_app: Flask, api: Api, pinned: Any) -> None:
     number = id_number(birth="19880808", seq=22)
-    bad = api.post("/workers", worker_body(id_number=number[:-2] + "²" + number[-1], mobile="1380013800\u0663"))
+    bad = api.post(
+        "/workers", worker_body(id_number=number[:-2] + "²" + number[-1], mobile="1380013800\u0663")
+    )
     assert bad.status_code == 422
     assert _fields(bad) == {"id_number": "non_ascii_digit", "mobile": "non_ascii_digit"}
     assert _count(web_app, Worker) == 0
@@ -340,15 +476,24 @@ def test_a_foreign_digit_in_an_identifier_is_named(web_app: Flask, api: Api, pin
 
 def test_kiosk_sign_in_with_a_full_width_id_number(web_app: Flask, api: Api, pinned: Any) -> None:
     number = id_number(birth="19900101", seq=23)
-    assert api.post("/workers", worker_body(id_number=number, mobile="13700137000")).status_code == 201
+    assert (
+        api.post("/workers", worker_body(id_number=number, mobile="13700137000")).status_code == 201
+    )
     kiosk = web_app.test_client()
     token = _csrf(kiosk, "/kiosk/signin")
-    for typed_id, typed_mobile in ((_full_width(number), "+86 137-0013-7000"),
-                                   (_full_width(number.lower()), _full_width("13700137000"))):
-        signed = kiosk.post("/kiosk/signin", data={"csrf_token": token, "id_number": typed_id, "mobile": typed_mobile})
+    for typed_id, typed_mobile in (
+        (_full_width(number), "+86 137-0013-7000"),
+        (_full_width(number.lower()), _full_width("13700137000")),
+    ):
+        signed = kiosk.post(
+            "/kiosk/signin",
+            data={"csrf_token": token, "id_number": typed_id, "mobile": typed_mobile},
+        )
         assert signed.status_code == 302, signed.get_data(as_text=True)
         kiosk.post("/kiosk/signout", data={"csrf_token": token})
-    wrong = kiosk.post("/kiosk/signin", data={"csrf_token": token, "id_number": number, "mobile": "1370013700⁰"})
+    wrong = kiosk.post(
+        "/kiosk/signin", data={"csrf_token": token, "id_number": number, "mobile": "1370013700⁰"}
+    )
     assert wrong.status_code == 401
 
 
@@ -365,20 +510,28 @@ def test_kiosk_sign_in_with_a_full_width_id_number(web_app: Flask, api: Api, pin
     ],
 )
 def test_a_job_with_a_strange_number_is_refused_naming_the_field(
-        web_app: Flask, api: Api, pinned: Any, employer_id: str, field: str, value: Any, code: str) -> None:
+    web_app: Flask, api: Api, pinned: Any, employer_id: str, field: str, value: Any, code: str
+) -> None:
     response = api.post("/jobs", _job(employer_id, **{field: value}))
     assert 400 <= response.status_code < 500, response.get_data(as_text=True)
     assert _fields(response).get(field) == code, response.get_json()
     assert _count(web_app, Job) == 0
 
 
-def test_full_width_digits_in_a_job_are_fine(web_app: Flask, api: Api, pinned: Any, employer_id: str) -> None:
+def test_full_width_digits_in_a_job_are_fine(
+    web_app: Flask, api: Api, pinned: Any, employer_id: str
+) -> None:
     response = api.post("/jobs", _job(employer_id, headcount="２", pay_fen="３０００"))
     assert response.status_code == 201, response.get_json()
-    assert (response.get_json()["job"]["headcount"], response.get_json()["job"]["pay_fen"]) == (2, 3000)
+    assert (response.get_json()["job"]["headcount"], response.get_json()["job"]["pay_fen"]) == (
+        2,
+        3000,
+    )
 
 
-def test_a_job_starting_400_days_ahead_is_refused(web_app: Flask, api: Api, pinned: Any, employer_id: str) -> None:
+def test_a_job_starting_400_days_ahead_is_refused(
+    web_app: Flask, api: Api, pinned: Any, employer_id: str
+) -> None:
     far = api.post("/jobs", _job(employer_id, days_ahead=400))
     assert far.status_code == 422 and _fields(far) == {"starts_at": "too_far_ahead"}
     assert "一年" in far.get_json()["error"]["message"]
@@ -386,7 +539,8 @@ def test_a_job_starting_400_days_ahead_is_refused(web_app: Flask, api: Api, pinn
 
 
 def test_a_name_with_a_bidi_override_is_refused_and_zero_width_is_stripped(
-        web_app: Flask, api: Api, pinned: Any, employer_id: str) -> None:
+    web_app: Flask, api: Api, pinned: Any, employer_id: str
+) -> None:
     spoof = api.post("/workers", worker_body(name=f"王{RLO}芳"))
     assert spoof.status_code == 422 and _fields(spoof) == {"name": "bidi_characters"}
     title = api.post("/jobs", _job(employer_id, title=f"保洁{RLO}元0003"))
@@ -398,44 +552,76 @@ def test_a_name_with_a_bidi_override_is_refused_and_zero_width_is_stripped(
     assert ok.status_code == 201 and ok.get_json()["worker"]["name"] == "王芳"
 
 
-def test_under_sixteen_is_refused_by_the_stations_date_not_utcs(web_app: Flask, api: Api, pinned: Any) -> None:
+def test_under_sixteen_is_refused_by_the_stations_date_not_utcs(
+    web_app: Flask, api: Api, pinned: Any
+) -> None:
     # 2025-05-05 17:00 UTC is already 2025-05-06 01:00 at the station: born 2009-05-06, 16 today.
     pinned.set(dt.datetime(2025, 5, 5, 17, 0))
     young = api.post("/workers", worker_body(id_number=id_number(birth="20090507", seq=24)))
     assert young.status_code == 422 and _fields(young) == {"id_number": "too_young"}
     assert "16" in young.get_json()["error"]["message"]
-    assert api.post("/workers", worker_body(id_number=id_number(birth="20090506", seq=25))).status_code == 201
-    person = api.post("/employers", employer_body(kind="person", name="个人雇主", credit_code=None,
-                                                  id_number=id_number(birth="20080101", seq=26)))
+    assert (
+        api.post("/workers", worker_body(id_number=id_number(birth="20090506", seq=25))).status_code
+        == 201
+    )
+    person = api.post(
+        "/employers",
+        employer_body(
+            kind="person",
+            name="个人雇主",
+            credit_code=None,
+            id_number=id_number(birth="20080101", seq=26),
+        ),
+    )
     assert person.status_code == 422 and _fields(person) == {"id_number": "too_young"}
 
 
 def _console(web_app: Flask) -> FlaskClient:
     client = web_app.test_client()
     token = _csrf(client, "/console/login")
-    response = client.post("/console/login", data={"username": "admin", "password": ADMIN_PASSWORD,
-                                                   "csrf_token": token})
+    response = client.post(
+        "/console/login",
+        data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 302
     return client
 
 
 def test_the_console_form_registers_a_full_width_number_once(
-        web_app: Flask, api: Api, pinned: Any) -> None:
+    web_app: Flask, api: Api, pinned: Any
+) -> None:
     number = id_number(birth="19770707", seq=27)
     console = _console(web_app)
-    form = {"csrf_token": _csrf(console, "/console/workers/new"), "name": "刘洋", "mobile": "１３６ ００１３ ６０００",
-            "skills": "cleaning", "areas": "团结湖社区"}
+    form = {
+        "csrf_token": _csrf(console, "/console/workers/new"),
+        "name": "刘洋",
+        "mobile": "１３６ ００１３ ６０００",
+        "skills": "cleaning",
+        "areas": "团结湖社区",
+    }
     first = console.post("/console/workers/new", data={**form, "id_number": _full_width(number)})
     assert first.status_code == 302, first.get_data(as_text=True)
     again = console.post("/console/workers/new", data={**form, "id_number": number.lower()})
     assert again.status_code in (409, 422) and "已登记" in again.get_data(as_text=True)
-    young = console.post("/console/workers/new", data={**form, "id_number": id_number(birth="20100101", seq=30)})
+    young = console.post(
+        "/console/workers/new", data={**form, "id_number": id_number(birth="20100101", seq=30)}
+    )
     assert young.status_code == 422 and "未满16周岁" in young.get_data(as_text=True)
-    days = console.post("/console/workers/new", data={**form, "id_number": id_number(seq=28), "avail_days": "³",
-                                                      "avail_from": "08:00", "avail_to": "18:00"})
+    days = console.post(
+        "/console/workers/new",
+        data={
+            **form,
+            "id_number": id_number(seq=28),
+            "avail_days": "³",
+            "avail_from": "08:00",
+            "avail_to": "18:00",
+        },
+    )
     assert 400 <= days.status_code < 500
-    pay = console.post("/console/jobs/new", data={"csrf_token": form["csrf_token"], "pay_yuan": "2²",
-                                                  "headcount": "١"})
+    pay = console.post(
+        "/console/jobs/new",
+        data={"csrf_token": form["csrf_token"], "pay_yuan": "2²", "headcount": "١"},
+    )
     assert 400 <= pay.status_code < 500
     assert _count(web_app, Worker) == 1 and _count(web_app, Job) == 0
 
@@ -452,12 +638,23 @@ def test_a_hub_decision_cannot_set_a_spoofing_name(web_app: Flask, api: Api, pin
 
 
 def test_the_console_search_finds_a_worker_however_the_number_is_typed(
-        web_app: Flask, api: Api, pinned: Any) -> None:
+    web_app: Flask, api: Api, pinned: Any
+) -> None:
     number = id_number(birth="19660606", seq=29)
-    assert api.post("/workers", worker_body(name="孙丽", id_number=number, mobile="13500135000")).status_code == 201
+    assert (
+        api.post(
+            "/workers", worker_body(name="孙丽", id_number=number, mobile="13500135000")
+        ).status_code
+        == 201
+    )
     assert api.post("/workers", worker_body(name="钱军")).status_code == 201
     console = _console(web_app)
-    for typed in (_full_width("135 0013"), "+86 135-0013-5000", _full_width(number.lower()), number):
+    for typed in (
+        _full_width("135 0013"),
+        "+86 135-0013-5000",
+        _full_width(number.lower()),
+        number,
+    ):
         page = console.get("/console/workers", query_string={"q": typed}).get_data(as_text=True)
         assert "孙丽" in page and "钱军" not in page, typed
         found = api.get("/workers?" + urlencode({"q": typed})).get_json()["workers"]
@@ -467,16 +664,22 @@ def test_the_console_search_finds_a_worker_however_the_number_is_typed(
 # --- numbers stored before typed numbers were normalised ---
 
 
-def _store_as_typed_before(app: Flask, worker_id: str, typed: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def _store_as_typed_before(
+    app: Flask, worker_id: str, typed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Store `typed` the way registration kept it before: only spaces removed, upper-cased."""
     with monkeypatch.context() as patch, app.app_context(), db.database.connection_context():
         patch.setattr(identity, "normalise_id_number", lambda text: "".join(text.split()).upper())
-        Worker.update(id_cipher=identity.encrypt_id(typed), id_hash=identity.hash_id(typed),
-                      id_masked=identity.mask_id(typed)).where(Worker.id == worker_id).execute()
+        Worker.update(
+            id_cipher=identity.encrypt_id(typed),
+            id_hash=identity.hash_id(typed),
+            id_masked=identity.mask_id(typed),
+        ).where(Worker.id == worker_id).execute()
 
 
 def test_numbers_stored_full_width_are_brought_to_one_form_and_clashes_named(
-        web_app: Flask, api: Api, pinned: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    web_app: Flask, api: Api, pinned: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from kuaigong.cli import main
@@ -488,20 +691,28 @@ def test_numbers_stored_full_width_are_brought_to_one_form_and_clashes_named(
     ascii_twin = api.post("/workers", worker_body(id_number=twin)).get_json()["worker"]["id"]
     _store_as_typed_before(web_app, old, number[:10] + _full_width(number[10:]), monkeypatch)
     _store_as_typed_before(web_app, dup, _full_width(twin[:6]) + twin[6:], monkeypatch)
-    assert api.post("/workers", worker_body(id_number=number)).status_code == 201  # the old hash missed it
+    assert (
+        api.post("/workers", worker_body(id_number=number)).status_code == 201
+    )  # the old hash missed it
     with web_app.app_context(), db.database.connection_context():
         Worker.delete().where(Worker.id_hash == identity.hash_id(number)).execute()
         before = ChangeEntry.select().count()
     db.database.close()
 
-    result = CliRunner().invoke(main, ["station", "normalise-ids", "--data", web_app.config["DATA_DIR"]])
+    result = CliRunner().invoke(
+        main, ["station", "normalise-ids", "--data", web_app.config["DATA_DIR"]]
+    )
     assert result.exit_code == 0, result.output
     assert "one form: 1" in result.output and f"worker:{dup}" in result.output
 
     with web_app.app_context(), db.database.connection_context():
         row = Worker.get_by_id(old)
-        assert identity.decrypt_id(row.id_cipher) == number and row.id_hash == identity.hash_id(number)
-        assert row.id_masked == identity.mask_id(number) and ChangeEntry.select().count() == before + 1
+        assert identity.decrypt_id(row.id_cipher) == number and row.id_hash == identity.hash_id(
+            number
+        )
+        assert (
+            row.id_masked == identity.mask_id(number) and ChangeEntry.select().count() == before + 1
+        )
         assert Worker.get_by_id(ascii_twin).id_hash == identity.hash_id(twin)
     clash = api.post("/workers", worker_body(id_number=_full_width(number)))
     assert clash.status_code == 409 and clash.get_json()["error"]["details"]["worker_id"] == old

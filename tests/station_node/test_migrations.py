@@ -26,10 +26,14 @@ def schema_of(database: peewee.Database) -> dict[str, Any]:
     """Tables → columns (type, null, primary key, default), indexes and foreign keys."""
     schema: dict[str, Any] = {}
     for table in database.get_tables():
-        columns = {c.name: (c.data_type.upper(), c.null, c.primary_key, c.default)
-                   for c in database.get_columns(table)}
-        indexes = {i.name: (i.unique, tuple(i.columns), _index_sql(i.sql))
-                   for i in database.get_indexes(table)}
+        columns = {
+            c.name: (c.data_type.upper(), c.null, c.primary_key, c.default)
+            for c in database.get_columns(table)
+        }
+        indexes = {
+            i.name: (i.unique, tuple(i.columns), _index_sql(i.sql))
+            for i in database.get_indexes(table)
+        }
         keys = {(k.column, k.dest_table, k.dest_column) for k in database.get_foreign_keys(table)}
         schema[table] = {"columns": columns, "indexes": indexes, "foreign_keys": keys}
     return schema
@@ -89,7 +93,9 @@ def test_a_new_database_is_what_the_models_declare(tmp_path: Path) -> None:
     declared_db.create_tables(_declared_models())
     declared = schema_of(declared_db)
     db.close_all()
-    assert set(new) == set(declared), "a table without its migration (or a migration without its model)"
+    assert set(new) == set(declared), (
+        "a table without its migration (or a migration without its model)"
+    )
     for table, shape in declared.items():
         made = new[table]
         assert made["columns"] == shape["columns"], f"{table}: columns differ from the model"
@@ -97,7 +103,8 @@ def test_a_new_database_is_what_the_models_declare(tmp_path: Path) -> None:
         extra = {n: i for n, i in made["indexes"].items() if n not in INDEXES_BEYOND_MODELS}
         assert extra == shape["indexes"], f"{table}: indexes differ from the model"
     made_beyond = {n for shape in new.values() for n in shape["indexes"]} - {
-        n for shape in declared.values() for n in shape["indexes"]}
+        n for shape in declared.values() for n in shape["indexes"]
+    }
     assert made_beyond == INDEXES_BEYOND_MODELS
 
 
@@ -107,14 +114,21 @@ def test_an_upgraded_database_keeps_its_rows(tmp_path: Path) -> None:
     database.execute_sql(
         'INSERT INTO "staff" ("id", "username", "display_name", "role", "password_hash", '
         '"active", "created_at") VALUES (1, ?, ?, ?, ?, 1, ?)',
-        ("wang", "王站长", "admin", "x", str(STAMP)))
+        ("wang", "王站长", "admin", "x", str(STAMP)),
+    )
     database.execute_sql(
         'INSERT INTO "complaint" ("id", "by", "kind", "text", "status", "created_at") '
-        "VALUES (?, ?, ?, ?, ?, ?)", ("c1", "resident", "other", "旧库里的投诉", "open", str(STAMP)))
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        ("c1", "resident", "other", "旧库里的投诉", "open", str(STAMP)),
+    )
     assert db.migrate() == [number for number, _step in migrations.MIGRATIONS][1:]
     staff = models.Staff.get_by_id(1)
     complaint = models.Complaint.get_by_id("c1")
     db.close_all()
     assert (staff.username, staff.display_name, staff.created_at) == ("wang", "王站长", STAMP)
     assert (complaint.text, complaint.status, complaint.taken_by, complaint.resolved_by) == (
-        "旧库里的投诉", "open", None, None)
+        "旧库里的投诉",
+        "open",
+        None,
+        None,
+    )

@@ -16,17 +16,25 @@ def _fields(exc) -> dict[str, str]:
     return {f.field: f.code for f in exc.value.fields}
 
 
-def test_clean_job_opens_and_dispatch_starts_in_the_same_transaction(app, staff, make_employer, job_data, no_dispatch):
+def test_clean_job_opens_and_dispatch_starts_in_the_same_transaction(
+    app, staff, make_employer, job_data, no_dispatch
+):
     job = posting.post_job(job_data(make_employer()), staff)
     assert job.status == "open" and job.screening_reasons == []
     assert no_dispatch == [("start", job.id)]
     # 08:00 station time tomorrow is 00:00 UTC
     assert job.starts_at.hour == 0 and job.ends_at.hour == 9
     entry = ChangeEntry.select().where(ChangeEntry.entity == "job").get()
-    assert entry.op == "create" and entry.fields["pay_fen"] == 2500 and entry.fields["posted_by"] == "wang"
+    assert (
+        entry.op == "create"
+        and entry.fields["pay_fen"] == 2500
+        and entry.fields["posted_by"] == "wang"
+    )
 
 
-def test_held_job_is_not_dispatched_until_released(app, staff, make_employer, job_data, no_dispatch):
+def test_held_job_is_not_dispatched_until_released(
+    app, staff, make_employer, job_data, no_dispatch
+):
     job = posting.post_job(job_data(make_employer(), description="上岗前交押金100元"), staff)
     assert job.status == "held"
     assert [r["code"] for r in job.screening_reasons] == ["asks_for_money"]
@@ -57,7 +65,9 @@ def test_rejecting_a_held_job_records_who_and_why(app, staff, make_employer, job
     assert no_dispatch == []
 
 
-def test_every_bad_field_is_named_and_nothing_is_written(app, staff, make_employer, job_data, counts, no_dispatch):
+def test_every_bad_field_is_named_and_nothing_is_written(
+    app, staff, make_employer, job_data, counts, no_dispatch
+):
     employer = make_employer()
     before = counts()
     with pytest.raises(InvalidInput) as caught:
@@ -127,24 +137,41 @@ def test_single_bad_fields(app, staff, make_employer, job_data, no_dispatch, ove
 def test_time_window_rules(app, staff, make_employer, job_data, manual_clock, no_dispatch):
     employer = make_employer()
     with pytest.raises(InvalidInput) as caught:
-        posting.post_job(job_data(employer, starts_at="2025-05-07T17:00", ends_at="2025-05-07T08:00"), staff)
+        posting.post_job(
+            job_data(employer, starts_at="2025-05-07T17:00", ends_at="2025-05-07T08:00"), staff
+        )
     assert _fields(caught) == {"ends_at": "end_before_start"}
     with pytest.raises(InvalidInput) as caught:  # clock: 2025-05-06 09:00 local
-        posting.post_job(job_data(employer, starts_at="2025-05-06T08:00", ends_at="2025-05-06T12:00"), staff)
+        posting.post_job(
+            job_data(employer, starts_at="2025-05-06T08:00", ends_at="2025-05-06T12:00"), staff
+        )
     assert _fields(caught) == {"starts_at": "in_the_past"}
     # a few minutes late is within the grace
-    job = posting.post_job(job_data(employer, starts_at="2025-05-06T08:45", ends_at="2025-05-06T12:00"), staff)
+    job = posting.post_job(
+        job_data(employer, starts_at="2025-05-06T08:45", ends_at="2025-05-06T12:00"), staff
+    )
     assert job.starts_at == dt.datetime(2025, 5, 6, 0, 45)
     flexible = posting.post_job(
-        job_data(employer, time_flexible="true", starts_at=None, ends_at=None, pay_unit="job", pay_fen=30000,
-                 category="household", source="department", source_department="街道办"),
+        job_data(
+            employer,
+            time_flexible="true",
+            starts_at=None,
+            ends_at=None,
+            pay_unit="job",
+            pay_fen=30000,
+            category="household",
+            source="department",
+            source_department="街道办",
+        ),
         staff,
     )
     assert flexible.time_flexible and flexible.starts_at is None
     assert flexible.source_department == "街道办"
 
 
-def test_post_with_the_real_dispatch_engine_ranks_workers(app, staff, make_employer, make_worker, job_data):
+def test_post_with_the_real_dispatch_engine_ranks_workers(
+    app, staff, make_employer, make_worker, job_data
+):
     make_worker(skills=["cleaning"], areas=["团结湖社区"])
     job = posting.post_job(job_data(make_employer(), dispatch_mode="grab"), staff)
     job = Job.get_by_id(job.id)
@@ -152,7 +179,9 @@ def test_post_with_the_real_dispatch_engine_ranks_workers(app, staff, make_emplo
     assert Ranking.select().where(Ranking.job == job.id).count() >= 1
 
 
-def test_cancel_job_withdraws_offers_and_frees_workers(app, staff, make_employer, make_worker, job_data):
+def test_cancel_job_withdraws_offers_and_frees_workers(
+    app, staff, make_employer, make_worker, job_data
+):
     from station_node.models import Assignment, Offer
     from station_node.services import dispatch
 
@@ -170,7 +199,9 @@ def test_cancel_job_withdraws_offers_and_frees_workers(app, staff, make_employer
     assert caught.value.code == "job_finished"
 
 
-def test_change_log_seq_is_gap_free_and_rolls_back_with_a_failed_write(app, staff, make_employer, job_data, no_dispatch):
+def test_change_log_seq_is_gap_free_and_rolls_back_with_a_failed_write(
+    app, staff, make_employer, job_data, no_dispatch
+):
     from station_node.services import dispatch
 
     employer = make_employer()

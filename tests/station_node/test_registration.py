@@ -17,7 +17,9 @@ def _fields(exc: InvalidInput) -> dict[str, str]:
 
 
 def test_worker_gets_birth_date_and_sex_from_the_id_number(app, staff, worker_data):
-    worker = reg.register_worker(worker_data(id_number=EXAMPLE.lower(), mobile="+86 139 0000 1111"), staff)
+    worker = reg.register_worker(
+        worker_data(id_number=EXAMPLE.lower(), mobile="+86 139 0000 1111"), staff
+    )
     worker = Worker.get_by_id(worker.id)
     assert str(worker.birth_date) == "1949-12-31"
     assert worker.sex == "F"
@@ -83,11 +85,19 @@ def test_every_bad_field_is_named_and_nothing_is_written(app, staff, counts):
     assert counts() == before
 
 
-def test_a_number_for_a_mobile_and_a_string_for_a_list_are_the_wrong_type(app, staff, worker_data, make_employer, counts):
+def test_a_number_for_a_mobile_and_a_string_for_a_list_are_the_wrong_type(
+    app, staff, worker_data, make_employer, counts
+):
     before = counts()
     with pytest.raises(InvalidInput) as caught:
-        reg.register_worker(worker_data(mobile=13812345678, skills="cleaning", areas="团结湖社区"), staff)
-    assert _fields(caught.value) == {"mobile": "wrong_type", "skills": "wrong_type", "areas": "wrong_type"}
+        reg.register_worker(
+            worker_data(mobile=13812345678, skills="cleaning", areas="团结湖社区"), staff
+        )
+    assert _fields(caught.value) == {
+        "mobile": "wrong_type",
+        "skills": "wrong_type",
+        "areas": "wrong_type",
+    }
     assert "列表" in caught.value.message_zh
     with pytest.raises(InvalidInput) as caught:
         make_employer(mobile=13912345678)
@@ -113,9 +123,13 @@ def test_priority_groups_need_consent_with_a_purpose(app, staff, worker_data, co
     assert _fields(caught.value) == {"consent": "consent_required"}
     with pytest.raises(InvalidInput) as caught:
         reg.register_worker(
-            worker_data(priority_groups=["disability"], consent={"given": False, "purpose": ""}), staff
+            worker_data(priority_groups=["disability"], consent={"given": False, "purpose": ""}),
+            staff,
         )
-    assert _fields(caught.value) == {"consent.given": "consent_required", "consent.purpose": "required"}
+    assert _fields(caught.value) == {
+        "consent.given": "consent_required",
+        "consent.purpose": "required",
+    }
     assert counts() == before
 
     worker = reg.register_worker(
@@ -135,7 +149,9 @@ def test_priority_groups_need_consent_with_a_purpose(app, staff, worker_data, co
 
 def test_update_worker_changes_only_given_fields_and_logs_them(app, staff, make_worker):
     worker = make_worker()
-    updated = reg.update_worker(worker.id, {"mobile": "8613700001234", "skills": ["cooking"]}, staff)
+    updated = reg.update_worker(
+        worker.id, {"mobile": "8613700001234", "skills": ["cooking"]}, staff
+    )
     assert updated.mobile == "13700001234" and updated.skills == ["cooking"]
     assert updated.areas == worker.areas
     last = ChangeEntry.select().order_by(ChangeEntry.seq.desc()).first()
@@ -146,7 +162,9 @@ def test_update_worker_changes_only_given_fields_and_logs_them(app, staff, make_
 
 
 def test_removing_priority_groups_withdraws_consent(app, staff, make_worker):
-    worker = make_worker(priority_groups=["veteran"], consent={"given": True, "purpose": "优先派工"})
+    worker = make_worker(
+        priority_groups=["veteran"], consent={"given": True, "purpose": "优先派工"}
+    )
     reg.update_worker(worker.id, {"priority_groups": []}, staff)
     assert PriorityConsent.get(PriorityConsent.worker == worker.id).withdrawn_at is not None
 
@@ -178,15 +196,26 @@ def test_employers_person_and_organisation(app, staff, id_number, counts):
     before = counts()
     with pytest.raises(Conflict) as caught:
         reg.register_employer(
-            {"kind": "organisation", "name": "同一家", "credit_code": "91110000600037341L",
-             "contact_name": "钱", "mobile": "13600000003", "address": "某处"},
+            {
+                "kind": "organisation",
+                "name": "同一家",
+                "credit_code": "91110000600037341L",
+                "contact_name": "钱",
+                "mobile": "13600000003",
+                "address": "某处",
+            },
             staff,
         )
     assert caught.value.code == "duplicate_employer"
     with pytest.raises(InvalidInput) as caught:
         reg.register_employer(
-            {"kind": "organisation", "name": "坏代码公司", "credit_code": "91110000600037341M",
-             "mobile": "1", "address": ""},
+            {
+                "kind": "organisation",
+                "name": "坏代码公司",
+                "credit_code": "91110000600037341M",
+                "mobile": "1",
+                "address": "",
+            },
             staff,
         )
     assert _fields(caught.value) == {
@@ -239,5 +268,9 @@ def test_revealing_an_id_number_is_logged(app, staff, worker_data):
     assert reg.reveal_id_number("worker", worker.id, staff, "核对身份") == EXAMPLE
     access = IdAccess.get()
     assert (access.staff.id, access.entity, access.entity_id, access.purpose) == (
-        staff.id, "worker", worker.id, "核对身份")
+        staff.id,
+        "worker",
+        worker.id,
+        "核对身份",
+    )
     assert IdAccess.select().count() == 1

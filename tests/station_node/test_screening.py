@@ -76,7 +76,13 @@ def test_ordinary_postings_pass(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["入职需扣押身份证", "押身份证一个月", "报到时上交身份证原件", "公司统一保管身份证原件", "We keep your ID card until the end"],
+    [
+        "入职需扣押身份证",
+        "押身份证一个月",
+        "报到时上交身份证原件",
+        "公司统一保管身份证原件",
+        "We keep your ID card until the end",
+    ],
 )
 def test_keeping_id_cards_holds_the_job(text):
     assert "withholds_id_card" in _codes(_job(description=text))
@@ -109,7 +115,9 @@ def test_pay_far_above_the_going_rate_is_bait():
 
 def test_blocked_employer_and_several_reasons_at_once():
     blocked = SimpleNamespace(blocked=True, block_reason="拖欠工资")
-    reasons = screen_job(_job(title="高薪日结", description="交押金，扣押身份证", pay_fen=20000), blocked)
+    reasons = screen_job(
+        _job(title="高薪日结", description="交押金，扣押身份证", pay_fen=20000), blocked
+    )
     assert [r["code"] for r in reasons] == [
         "asks_for_money",
         "withholds_id_card",
@@ -168,7 +176,10 @@ def test_the_postings_that_slipped_through_are_held_and_quoted(text, code, quote
         ("fee collected on the employer's behalf", "体检统一安排，费用150元由我们代收"),
         ("uniform paid by the worker", "工作服自费150元，干满三个月退一半"),
         ("worker buys the uniform", "上岗前需购买公司工服两套共260元"),
-        ("uniform bought from the employer, after a clause naming it", "需自备碗筷和工服，工服可向公司购买，每套90元"),
+        (
+            "uniform bought from the employer, after a clause naming it",
+            "需自备碗筷和工服，工服可向公司购买，每套90元",
+        ),
         ("English bond", "A refundable bond of 300 yuan is payable on the first day"),
         ("amount after a paying verb", "入职需缴纳一千元"),
         ("any fee after a paying verb", "需交健康证办理费120元给公司统一办理"),
@@ -316,7 +327,13 @@ def test_a_negation_about_something_else_leaves_the_fee_standing(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["不扣押身份证", "需携带身份证原件，核验后当场归还", "身份证复印件一份", "请妥善保管好个人身份证件", "请勿将身份证交给他人"],
+    [
+        "不扣押身份证",
+        "需携带身份证原件，核验后当场归还",
+        "身份证复印件一份",
+        "请妥善保管好个人身份证件",
+        "请勿将身份证交给他人",
+    ],
 )
 def test_ordinary_mentions_of_id_cards_pass(text):
     assert _codes(_job(description=text)) == []
@@ -333,7 +350,12 @@ def test_homophones_need_the_usual_reading_and_one_clause():
 
 
 def test_normalise_text_is_the_form_phrases_are_stored_in():
-    assert normalise_text("押 金") == normalise_text("押\u200b金") == normalise_text("押，金") == "押金"
+    assert (
+        normalise_text("押 金")
+        == normalise_text("押\u200b金")
+        == normalise_text("押，金")
+        == "押金"
+    )
     assert normalise_text("保證金") == "保证金"
     assert normalise_text("ＡＢＣ　１２３") == "abc123"
     assert normalise_text("Hand  Over") == "hand over"
@@ -359,7 +381,9 @@ def test_extra_phrases_from_staff_and_city_rules():
         {"kind": "training_trap", "phrase": ""},
     ]
     assert _codes(_job(description="入职交茶水费50元"), extra) == ["asks_for_money"]
-    assert _codes(_job(description="不收茶水费"), extra) == []  # a negation reaches extra phrases too
+    assert (
+        _codes(_job(description="不收茶水费"), extra) == []
+    )  # a negation reaches extra phrases too
     assert _codes(_job(description="拉 人 頭有提成"), extra) == ["bait_wording"]
     assert _codes(_job(description="入职扣户口本"), extra) == ["withholds_id_card"]
     assert _codes(_job(), extra) == []
@@ -370,7 +394,9 @@ def test_extra_phrases_from_staff_and_city_rules():
 def test_the_vocabulary_is_shipped_data():
     from importlib import resources
 
-    raw = json.loads(resources.files("station_node.screening").joinpath("vocabulary.json").read_text("utf-8"))
+    raw = json.loads(
+        resources.files("station_node.screening").joinpath("vocabulary.json").read_text("utf-8")
+    )
     assert {"asks_for_money", "withholds_id_card", "training_trap", "bait_wording"} <= set(raw)
     assert "押金" in raw["asks_for_money"]["phrases"]
     assert "刷单" in raw["bait_wording"]["always"]
@@ -620,7 +646,10 @@ def test_scam_wording_in_new_words(text, held):
         ("兼职：用你的身份信息帮忙注册账号，一个账号给50", "bait_wording"),
         ("宝妈：每天在朋友圈发几条广告，月入3000+，不耽误带娃", "bait_wording"),
         # round four: English, a pledge by any name, a spending quota, wages drawn by a gang leader
-        ("Cleaner wanted: new staff must transfer 500 yuan to the supervisor before starting", "asks_for_money"),
+        (
+            "Cleaner wanted: new staff must transfer 500 yuan to the supervisor before starting",
+            "asks_for_money",
+        ),
         ("保洁：入职押款２００元，做满退", "asks_for_money"),
         ("KTV服务员：上班要完成店里的酒水任务，每月至少消费1500", "asks_for_money"),
         ("搬运：每天的工钱先由带班统一领，月底再分给大家", "asks_for_money"),
@@ -706,7 +735,9 @@ def test_money_flowing_to_the_worker_or_from_others_passes(text):
 
 
 def test_blind_batches_are_recorded_as_first_scored():
-    batches = json.loads(CORPUS.with_name("screening_blind_batches.json").read_text("utf-8"))["batches"]
+    batches = json.loads(CORPUS.with_name("screening_blind_batches.json").read_text("utf-8"))[
+        "batches"
+    ]
     assert len(batches) >= 5
     for batch in batches:
         assert 0 <= batch["caught"] <= batch["holds"] and 0 <= batch["held"] <= batch["ordinary"]
@@ -755,10 +786,19 @@ def test_a_long_posting_dense_with_fee_words_is_read_whole():
 
 @pytest.mark.parametrize(
     "description",
-    ["无需经验押金200元", "需交押\u200b金３００元", "入職後身份證交由公司統一保管", "在家兼职打字，日结高薪无门槛"],
+    [
+        "无需经验押金200元",
+        "需交押\u200b金３００元",
+        "入職後身份證交由公司統一保管",
+        "在家兼职打字，日结高薪无门槛",
+    ],
 )
-def test_a_disguised_posting_through_the_api_is_held_not_dispatched(api: Api, employer_id, worker_ids, description):
-    response = api.post("/jobs", job_body(employer_id, description=description, dispatch_mode="offer", headcount=2))
+def test_a_disguised_posting_through_the_api_is_held_not_dispatched(
+    api: Api, employer_id, worker_ids, description
+):
+    response = api.post(
+        "/jobs", job_body(employer_id, description=description, dispatch_mode="offer", headcount=2)
+    )
     assert response.status_code == 201, response.get_json()
     answer = response.get_json()
     job = answer["job"]
@@ -776,7 +816,9 @@ def test_a_disguised_posting_through_the_api_is_held_not_dispatched(api: Api, em
 
 
 def test_an_ordinary_posting_that_says_no_deposit_is_dispatched(api: Api, employer_id, worker_ids):
-    body = job_body(employer_id, description="不收押金，工服免费提供，无需保证金", dispatch_mode="offer")
+    body = job_body(
+        employer_id, description="不收押金，工服免费提供，无需保证金", dispatch_mode="offer"
+    )
     answer = api.post("/jobs", body).get_json()
     assert answer["job"]["status"] == "open"
     assert answer["dispatch_state"]["offered"]

@@ -26,15 +26,22 @@ def _closed() -> Iterator[None]:
 
 
 def _station(tmp_path: Path, name: str, station_id: str | None) -> Flask:
-    app = create_app({"DATA_DIR": str(tmp_path / name), "TESTING": True,
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    app = create_app(
+        {
+            "DATA_DIR": str(tmp_path / name),
+            "TESTING": True,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
     clock.install(app, clock.ManualClock(T0))
     db.open_database(db.database_path(app))
     db.migrate()
     ensure_keys(app)
     if station_id is not None:
         with app.app_context():
-            state.save_enrolment(state.Enrolment("http://127.0.0.1:9", station_id, name, "hub", "00" * 32, "", "k"))
+            state.save_enrolment(
+                state.Enrolment("http://127.0.0.1:9", station_id, name, "hub", "00" * 32, "", "k")
+            )
     return app
 
 
@@ -46,7 +53,9 @@ def _seeded(app: Flask) -> tuple[set[str], list[str]]:
         return {decrypt_id(w.id_cipher) for w in Worker.select()}, summary
 
 
-def test_two_enrolled_stations_get_different_residents_but_the_one_shared_on_purpose(tmp_path: Path) -> None:
+def test_two_enrolled_stations_get_different_residents_but_the_one_shared_on_purpose(
+    tmp_path: Path,
+) -> None:
     east, summary = _seeded(_station(tmp_path, "east", "st1a2b3c4d5e"))
     west, _ = _seeded(_station(tmp_path, "west", "st9f8e7d6c5b"))
     assert len(east) == len(west) == sample_data.WORKER_COUNT + 1

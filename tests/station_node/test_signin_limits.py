@@ -48,8 +48,10 @@ class Kiosk:
         self.token = _csrf(self.client, "/kiosk/signin")
 
     def sign_in(self, id_number: str, mobile: str) -> Any:
-        return self.client.post("/kiosk/signin", data={"csrf_token": self.token, "id_number": id_number,
-                                                       "mobile": mobile})
+        return self.client.post(
+            "/kiosk/signin",
+            data={"csrf_token": self.token, "id_number": id_number, "mobile": mobile},
+        )
 
 
 class Console:
@@ -60,8 +62,10 @@ class Console:
         self.token = _csrf(self.client, "/console/login")
 
     def log_in(self, username: str, password: str) -> Any:
-        response = self.client.post("/console/login", data={"csrf_token": self.token, "username": username,
-                                                            "password": password})
+        response = self.client.post(
+            "/console/login",
+            data={"csrf_token": self.token, "username": username, "password": password},
+        )
         if response.status_code == 302:  # a new session: a new CSRF token
             self.token = _csrf(self.client, "/console/login")
         return response
@@ -82,7 +86,11 @@ def _rows(app: Flask) -> list[SigninThrottle]:
 
 def _audit(app: Flask) -> list[dict[str, Any]]:
     with app.app_context(), db.database.connection_context():
-        rows = ChangeEntry.select().where(ChangeEntry.entity == "signin_lock").order_by(ChangeEntry.seq)
+        rows = (
+            ChangeEntry.select()
+            .where(ChangeEntry.entity == "signin_lock")
+            .order_by(ChangeEntry.seq)
+        )
         return [dict(row.fields) for row in rows]
 
 
@@ -96,7 +104,9 @@ def test_thirty_wrong_mobiles_then_the_right_one(web_app: Flask, pinned, residen
     answers = [kiosk.sign_in(resident["id_number"], f"1370000{n:04d}") for n in range(30)]
     assert [a.status_code for a in answers[:5]] == [401] * 5
     assert "Retry-After" not in answers[3].headers and answers[4].headers["Retry-After"] == "30"
-    assert all(a.status_code == 429 for a in answers[5:]), "attempts while waiting are refused unchecked"
+    assert all(a.status_code == 429 for a in answers[5:]), (
+        "attempts while waiting are refused unchecked"
+    )
     right = kiosk.sign_in(resident["id_number"], resident["mobile"])
     assert right.status_code == 429 and "Location" not in right.headers
     # The guesser waits out each delay (30 s, 60 s): the eighth failure locks for 15 minutes.
@@ -109,7 +119,12 @@ def test_thirty_wrong_mobiles_then_the_right_one(web_app: Flask, pinned, residen
     assert delays == [60, 120, 900]
     page = kiosk.sign_in(resident["id_number"], resident["mobile"])
     text = page.get_data(as_text=True)
-    assert page.status_code == 429 and "登录失败次数太多" in text and "工作人员" in text and "15 分钟" in text
+    assert (
+        page.status_code == 429
+        and "登录失败次数太多" in text
+        and "工作人员" in text
+        and "15 分钟" in text
+    )
     pinned.advance(14 * 60)
     assert kiosk.sign_in(resident["id_number"], resident["mobile"]).status_code == 429
     pinned.advance(60)
@@ -142,7 +157,9 @@ def test_the_kiosk_message_switches_to_english(web_app: Flask, pinned, resident)
     assert "Too many failed sign-ins" in text and "ask the staff" in text and "登录失败" not in text
 
 
-def test_wrong_passwords_at_the_console_lock_and_an_admin_unlocks(web_app: Flask, pinned, admin_token):
+def test_wrong_passwords_at_the_console_lock_and_an_admin_unlocks(
+    web_app: Flask, pinned, admin_token
+):
     create_staff(web_app, "clerk", "staff", STAFF_PASSWORD)
     door = Console(web_app, "10.0.0.7")
     codes = [door.log_in("clerk", f"guess-{n}").status_code for n in range(6)]
@@ -161,7 +178,9 @@ def test_wrong_passwords_at_the_console_lock_and_an_admin_unlocks(web_app: Flask
     assert "clerk" in page and "已锁定" in page and "连续失败 8 次" in page
     row = next(r for r in _rows(web_app) if r.label == "clerk")
     token = _csrf(admin.client, "/console/signin-locks")
-    unlocked = admin.client.post(f"/console/signin-locks/{row.id}/unlock", data={"csrf_token": token})
+    unlocked = admin.client.post(
+        f"/console/signin-locks/{row.id}/unlock", data={"csrf_token": token}
+    )
     assert unlocked.status_code == 302
     page = admin.client.get("/console/signin-locks").get_data(as_text=True)
     assert "由 admin 解锁" in page and "目前没有被暂停或锁定的账号" in page
@@ -176,7 +195,10 @@ def test_only_admins_see_and_lift_locks(web_app: Flask, pinned, admin_token):
     assert clerk.log_in("clerk", STAFF_PASSWORD).status_code == 302
     assert clerk.client.get("/console/signin-locks").status_code == 403
     token = _csrf(clerk.client, "/console/")
-    assert clerk.client.post("/console/signin-locks/1/unlock", data={"csrf_token": token}).status_code == 403
+    assert (
+        clerk.client.post("/console/signin-locks/1/unlock", data={"csrf_token": token}).status_code
+        == 403
+    )
 
 
 def test_unknown_usernames_count_too(web_app: Flask, pinned, admin_token):
@@ -201,8 +223,9 @@ def test_one_address_across_many_accounts(web_app: Flask, pinned, admin_token):
     assert door.log_in("admin", ADMIN_PASSWORD).status_code == 429
     assert Console(web_app, "203.0.113.6").log_in("admin", ADMIN_PASSWORD).status_code == 302
     kiosk = Kiosk(web_app, "203.0.113.5")
-    assert kiosk.sign_in(worker_body()["id_number"], "13700000000").status_code == 401, \
+    assert kiosk.sign_in(worker_body()["id_number"], "13700000000").status_code == 401, (
         "the kiosk is counted apart from the console"
+    )
 
 
 def test_the_shared_kiosk_locks_after_many_residents_fail(web_app: Flask, pinned, resident):
@@ -215,7 +238,12 @@ def test_the_shared_kiosk_locks_after_many_residents_fail(web_app: Flask, pinned
     assert codes == [401] * 23
     refused = kiosk.sign_in(resident["id_number"], resident["mobile"])
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "900"
-    assert Kiosk(web_app, "192.168.1.21").sign_in(resident["id_number"], resident["mobile"]).status_code == 302
+    assert (
+        Kiosk(web_app, "192.168.1.21")
+        .sign_in(resident["id_number"], resident["mobile"])
+        .status_code
+        == 302
+    )
     assert [e["scope"] for e in _audit(web_app) if e["event"] == "locked"] == ["address"]
 
 
@@ -226,7 +254,6 @@ def test_locks_survive_a_restart(web_app: Flask, pinned, admin_token, tmp_path):
     again = make_web_app(tmp_path)
     clock.install(again, pinned)
     assert Console(again).log_in("admin", ADMIN_PASSWORD).status_code == 429
-
 
 
 def test_parallel_guesses_are_checked_only_five_times(web_app: Flask, pinned, resident):
@@ -249,4 +276,7 @@ def test_counts_nobody_added_to_for_a_day_are_forgotten(web_app: Flask, pinned, 
     assert len(_rows(web_app)) > 20
     pinned.advance(25 * 3600)
     assert door.log_in("admin", "wrong-pass").status_code == 401
-    assert sorted((r.scope, r.label) for r in _rows(web_app)) == [("account", "admin"), ("address", "10.3.3.3")]
+    assert sorted((r.scope, r.label) for r in _rows(web_app)) == [
+        ("account", "admin"),
+        ("address", "10.3.3.3"),
+    ]

@@ -19,7 +19,12 @@ def test_create_and_authenticate(app):
     assert staff_service.authenticate_token(token + "x") is None
     assert token not in Staff.get_by_id(member.id).token_hash
     entry = ChangeEntry.get(ChangeEntry.entity == "staff")
-    assert entry.fields == {"username": "li", "display_name": "李娜", "role": "staff", "active": True}
+    assert entry.fields == {
+        "username": "li",
+        "display_name": "李娜",
+        "role": "staff",
+        "active": True,
+    }
 
 
 def test_bad_staff_input_and_duplicates(app):

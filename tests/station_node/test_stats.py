@@ -13,11 +13,21 @@ T0 = dt.datetime(2025, 5, 6, 1, 0, 0)  # the manual_clock fixture's start: 09:00
 def _job(employer, status, started_s_ago=None, filled_after=None, posted_at=None):
     started = T0 - dt.timedelta(seconds=started_s_ago) if started_s_ago is not None else None
     return Job.create(
-        employer=employer, title="搬家", category="logistics", headcount=1, pay_fen=3000,
-        pay_unit="hour", address="双井", community="双井社区", source="walk_in", status=status,
+        employer=employer,
+        title="搬家",
+        category="logistics",
+        headcount=1,
+        pay_fen=3000,
+        pay_unit="hour",
+        address="双井",
+        community="双井社区",
+        source="walk_in",
+        status=status,
         posted_at=posted_at or started or T0,
         dispatch_started_at=started,
-        filled_at=started + dt.timedelta(seconds=filled_after) if filled_after is not None else None,
+        filled_at=started + dt.timedelta(seconds=filled_after)
+        if filled_after is not None
+        else None,
     )
 
 
@@ -25,7 +35,9 @@ def test_figures_from_known_data(app, manual_clock, make_employer, make_worker):
     assert manual_clock.now() == T0
     employer = make_employer()
     workers = [make_worker() for _ in range(4)]
-    Worker.update(created_at=T0 - dt.timedelta(hours=10)).where(Worker.id == workers[0].id).execute()
+    Worker.update(created_at=T0 - dt.timedelta(hours=10)).where(
+        Worker.id == workers[0].id
+    ).execute()
     filled = [_job(employer, "filled", 3600, s) for s in (10, 30, 50, 90)]
     _job(employer, "escalated", 3600)  # never filled: misses the target
     _job(employer, "open", 20)  # still inside its first minute: not decided yet
@@ -33,7 +45,9 @@ def test_figures_from_known_data(app, manual_clock, make_employer, make_worker):
     for n, (job, worker, status) in enumerate(
         zip(filled, workers, ["settled", "checked_in", "completed", "no_show"], strict=True)
     ):
-        Assignment.create(id=f"a{n}", job=job, worker=worker, via="manual", status=status, confirmed_at=T0)
+        Assignment.create(
+            id=f"a{n}", job=job, worker=worker, via="manual", status=status, confirmed_at=T0
+        )
 
     stats = station_stats()
     everything = stats["all_time"]
@@ -81,7 +95,9 @@ def test_demo_station_seeds_once_and_its_figures_add_up(app):
     admin = authenticate_token(token)
     assert admin is not None and admin.role == "admin"
     assert authenticate_password("admin", "kuaigong").id == admin.id
-    assert Worker.select().count() == sample_data.WORKER_COUNT + 1  # and the resident every demo station has
+    assert (
+        Worker.select().count() == sample_data.WORKER_COUNT + 1
+    )  # and the resident every demo station has
     assert Employer.select().count() == 8
     assert Presence.select().count() == 15
     held = list(Job.select().where(Job.status == "held"))
@@ -95,8 +111,11 @@ def test_demo_station_seeds_once_and_its_figures_add_up(app):
     past = Job.get(Job.title == "社区文化节场地清扫")
     states = sorted(a.status for a in past.assignments)
     assert states == ["no_show", "settled", "settled"], states
-    assert all(a.worker_confirmed_pay_at and a.rating_of_worker == 5 for a in past.assignments
-               if a.status == "settled")
+    assert all(
+        a.worker_confirmed_pay_at and a.rating_of_worker == 5
+        for a in past.assignments
+        if a.status == "settled"
+    )
     assert 0 < stats["no_show_rate"] < 1
     shared = Worker.get(Worker.name == sample_data.SHARED_RESIDENT["name"])
     assert [a.job.category for a in shared.assignments] == ["logistics"]

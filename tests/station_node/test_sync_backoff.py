@@ -47,8 +47,9 @@ def _closed_port() -> int:
 
 def _enrol(app: Flask, port: int) -> None:
     """Enrolled with a hub at 127.0.0.1:port."""
-    state.save_enrolment(state.Enrolment(f"http://127.0.0.1:{port}", "st-east", "东城", "hub", "00" * 32, "",
-                                         "k"))
+    state.save_enrolment(
+        state.Enrolment(f"http://127.0.0.1:{port}", "st-east", "东城", "hub", "00" * 32, "", "k")
+    )
     state.save_signing_key(sp.SigningKey.from_seed(bytes(range(32))), app)
 
 
@@ -109,7 +110,9 @@ def _run(beat: jobs.SyncBeat, clock: Monotonic, seconds: float) -> list[float]:
     return rounds
 
 
-def test_after_hours_of_outage_rounds_stay_at_most_90_s_apart_with_probes_between(app: Flask) -> None:
+def test_after_hours_of_outage_rounds_stay_at_most_90_s_apart_with_probes_between(
+    app: Flask,
+) -> None:
     port = _closed_port()
     _enrol(app, port)
     clock = Monotonic()
@@ -129,7 +132,9 @@ def test_after_hours_of_outage_rounds_stay_at_most_90_s_apart_with_probes_betwee
     with _serving(port) as calls:
         rounds = _run(beat, clock, 30)
     assert rounds and rounds[0] - back_at <= 10 + TICK
-    assert calls[0] == "GET /api/v1/healthz" and any(c.startswith("POST") or "hub-log" in c for c in calls[1:])
+    assert calls[0] == "GET /api/v1/healthz" and any(
+        c.startswith("POST") or "hub-log" in c for c in calls[1:]
+    )
 
 
 def test_a_hub_that_answers_and_refuses_is_not_probed(app: Flask) -> None:

@@ -22,8 +22,10 @@ from station_node.sync.transport import SyncError
 
 
 def _log(entity: str = "worker", n: int = 3) -> list[ChangeEntry]:
-    return [changelog.record(entity, f"w{i}", "create", {"name": f"张{i}", "pay_fen": 2500})
-            for i in range(n)]
+    return [
+        changelog.record(entity, f"w{i}", "create", {"name": f"张{i}", "pay_fen": 2500})
+        for i in range(n)
+    ]
 
 
 def test_each_entry_is_a_hashed_chained_protocol_entry(app: Flask) -> None:
@@ -48,12 +50,18 @@ def test_hlc_never_falls_below_the_hubs_time(app: Flask) -> None:
 
 def test_a_log_behind_the_hubs_receipt_keeps_writing_and_notes_where(app: Flask) -> None:
     rows = _log(n=2)
-    state.save_enrolment(state.Enrolment("http://hub", "station-local", "", "hub", "00" * 32, "", "k"))
+    state.save_enrolment(
+        state.Enrolment("http://hub", "station-local", "", "hub", "00" * 32, "", "k")
+    )
     state.save_acked(sp.Receipt("station-local", 1, 5, "ab" * 32, "hub", 9, 1), (0, 0))
     _log(n=3)  # a restored station keeps serving: its entries wait for the hub's epoch reset
     assert ChangeEntry.select().count() == len(rows) + 3
     mark = state.restore_mark()
-    assert mark is not None and (mark["epoch"], mark["seq"], mark["reason"]) == (1, 2, "behind_receipt")
+    assert mark is not None and (mark["epoch"], mark["seq"], mark["reason"]) == (
+        1,
+        2,
+        "behind_receipt",
+    )
     assert mark["hash"] == rows[-1].entry_hash
     assert client.pending_count() == 3
 
@@ -79,8 +87,11 @@ def test_backoff_grows_with_jitter_and_is_capped(app: Flask) -> None:
 
 def test_damaged_bundles_get_typed_errors(app: Flask) -> None:
     blob = sp.write_bundle("st-a", "hub", "to_station", 1, 1, 1, [("receipt", b"kg1/receipt {}\n")])
-    for damaged, code in ((blob[:-7], "bundle_truncated"), (blob.replace(b"st-a", b"st-b", 1), "bundle_altered"),
-                          (b"hello", "bundle_truncated")):
+    for damaged, code in (
+        (blob[:-7], "bundle_truncated"),
+        (blob.replace(b"st-a", b"st-b", 1), "bundle_altered"),
+        (b"hello", "bundle_truncated"),
+    ):
         with pytest.raises(SyncError) as caught:
             bundles.read(damaged)
         assert caught.value.code == code
@@ -92,7 +103,10 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def _console(web_app: Flask) -> Any:
     client = web_app.test_client()
     token = CSRF.search(client.get("/console/login").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-    client.post("/console/login", data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token})
+    client.post(
+        "/console/login",
+        data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token},
+    )
     return client
 
 
@@ -102,11 +116,19 @@ def test_console_sync_page(web_app: Flask, admin_token: str) -> None:
     assert "尚未在市级中心注册" in page
 
     with web_app.app_context():
-        state.save_enrolment(state.Enrolment("http://10.0.0.9:8090", "st-east", "东城", "hub", "00" * 32, "", "k"))
-        state.update_status(reachable=False, last_ok_at="2026-05-01T02:00:00+00:00",
-                            rejection={"reason": "clock_drift", "zh": "驿站时钟与中心相差太大，请校准时间",
-                                       "detail": "checkpoint HLC is 31536000000 ms ahead"},
-                            last_error={"code": "hub_unreachable", "zh": "连不上市级中心：ConnectionError"})
+        state.save_enrolment(
+            state.Enrolment("http://10.0.0.9:8090", "st-east", "东城", "hub", "00" * 32, "", "k")
+        )
+        state.update_status(
+            reachable=False,
+            last_ok_at="2026-05-01T02:00:00+00:00",
+            rejection={
+                "reason": "clock_drift",
+                "zh": "驿站时钟与中心相差太大，请校准时间",
+                "detail": "checkpoint HLC is 31536000000 ms ahead",
+            },
+            last_error={"code": "hub_unreachable", "zh": "连不上市级中心：ConnectionError"},
+        )
     page = client.get("/console/sync").get_data(as_text=True)
     assert 'id="hub-unreachable"' in page and "st-east" in page
     assert "2026-05-01" in page and 'id="pending"' in page

@@ -96,7 +96,9 @@ def test_mobile_numbers_are_normalised(raw, clean):
     assert not errs
 
 
-@pytest.mark.parametrize("raw", ["12812345678", "1381234567", "138123456789", "abc", "+1 2025550100"])
+@pytest.mark.parametrize(
+    "raw", ["12812345678", "1381234567", "138123456789", "abc", "+1 2025550100"]
+)
 def test_bad_mobile_numbers_are_refused(raw):
     assert [e.code for e in v.mobile_errors(raw)] == ["bad_mobile"]
 
@@ -123,7 +125,9 @@ def test_a_mobile_number_that_is_not_text_is_the_wrong_type(raw):
 )
 def test_whole_numbers(raw, expected, code):
     errs = FieldErrors()
-    assert v.clean_int(raw, errs, "headcount", "人数", "Headcount", minimum=1, maximum=500) == expected
+    assert (
+        v.clean_int(raw, errs, "headcount", "人数", "Headcount", minimum=1, maximum=500) == expected
+    )
     assert _codes(errs) == ([code] if code else [])
 
 
@@ -135,7 +139,10 @@ def test_text_codes_booleans_and_choices():
     assert _codes(errs) == ["too_long", "wrong_type"]
     errs = FieldErrors()
     options = {"a": 1, "b": 2}
-    assert v.clean_codes(["a", "b", "a"], errs, "s", "技能", "Skills", options, required=True) == ["a", "b"]
+    assert v.clean_codes(["a", "b", "a"], errs, "s", "技能", "Skills", options, required=True) == [
+        "a",
+        "b",
+    ]
     assert v.clean_codes(["a", "zzz"], errs, "s", "技能", "Skills", options, required=True) == []
     assert "zzz" in errs.errors[0].message_zh
     assert v.clean_codes("a, b", errs, "s", "技能", "Skills", options, required=True) == []
@@ -143,16 +150,30 @@ def test_text_codes_booleans_and_choices():
     assert v.clean_bool("on", errs, "b", "是否", "Flag", default=False) is True
     assert v.clean_bool("maybe", errs, "b", "是否", "Flag", default=False) is False
     assert v.clean_choice("c", errs, "c", "方式", "Mode", options) is None
-    assert _codes(errs) == ["unknown_code", "wrong_type", "wrong_type", "not_boolean", "unknown_choice"]
+    assert _codes(errs) == [
+        "unknown_code",
+        "wrong_type",
+        "wrong_type",
+        "not_boolean",
+        "unknown_choice",
+    ]
 
 
 def test_datetimes_local_or_with_offset_become_naive_utc():
     errs = FieldErrors()
-    local = v.clean_datetime("2025-05-07T08:00", errs, "starts_at", "开始", "Start", utc_offset_hours=8)
-    aware = v.clean_datetime("2025-05-07T08:00+08:00", errs, "starts_at", "开始", "Start", utc_offset_hours=8)
-    zulu = v.clean_datetime("2025-05-07T00:00:00Z", errs, "starts_at", "开始", "Start", utc_offset_hours=8)
+    local = v.clean_datetime(
+        "2025-05-07T08:00", errs, "starts_at", "开始", "Start", utc_offset_hours=8
+    )
+    aware = v.clean_datetime(
+        "2025-05-07T08:00+08:00", errs, "starts_at", "开始", "Start", utc_offset_hours=8
+    )
+    zulu = v.clean_datetime(
+        "2025-05-07T00:00:00Z", errs, "starts_at", "开始", "Start", utc_offset_hours=8
+    )
     assert local == aware == zulu == dt.datetime(2025, 5, 7, 0, 0)
-    assert v.clean_datetime("tomorrow", errs, "starts_at", "开始", "Start", utc_offset_hours=8) is None
+    assert (
+        v.clean_datetime("tomorrow", errs, "starts_at", "开始", "Start", utc_offset_hours=8) is None
+    )
     assert _codes(errs) == ["bad_datetime"]
 
 

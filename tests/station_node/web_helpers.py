@@ -110,7 +110,9 @@ class Api:
     def get(self, path: str, headers: dict[str, str] | None = None) -> TestResponse:
         return self.client.get("/api/v1" + path, headers=self._headers(headers))
 
-    def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any) -> TestResponse:
+    def post(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any
+    ) -> TestResponse:
         if json is not None:
             kw["json"] = json
         return self.client.post("/api/v1" + path, headers=self._headers(headers), **kw)
@@ -134,7 +136,9 @@ def create_staff(app: Flask, username: str, role: str, password: str) -> str:
     from station_node.services.staff import create_staff as create
 
     with app.app_context(), db.database.connection_context():
-        _, token = create(username=username, display_name=f"{username}（测试）", role=role, password=password)
+        _, token = create(
+            username=username, display_name=f"{username}（测试）", role=role, password=password
+        )
     return token
 
 

@@ -38,26 +38,62 @@ def build() -> dict[str, bytes]:
     """Every vector file's name and exact bytes."""
     out: dict[str, bytes] = {}
     st_a, st_a2, hub = seed_key("st-a"), seed_key("st-a-2"), seed_key(HUB)
-    out["keys.json"] = (json.dumps({
-        name: {"seed": k.seed().hex(), "public_key": k.public_key.hex(), "key_id": k.key_id,
-               "seed_rule": f'SHA-256("kuaigong test key {name}")'}
-        for name, k in (("st-a", st_a), ("st-a-2", st_a2), (HUB, hub))
-    }, indent=2, sort_keys=True) + "\n").encode()
+    out["keys.json"] = (
+        json.dumps(
+            {
+                name: {
+                    "seed": k.seed().hex(),
+                    "public_key": k.public_key.hex(),
+                    "key_id": k.key_id,
+                    "seed_rule": f'SHA-256("kuaigong test key {name}")',
+                }
+                for name, k in (("st-a", st_a), ("st-a-2", st_a2), (HUB, hub))
+            },
+            indent=2,
+            sort_keys=True,
+        )
+        + "\n"
+    ).encode()
 
-    entry = make_entry("st-a", 1, 1, None, Hlc(T0, 0), "worker", "w-0001", "create",
-                       {"name": "张三", "id_hash": "9f" * 32, "skills": ["cleaning", "cooking"],
-                        "availability": {"days": [0, 1, 2], "from": "08:00", "to": "18:00"},
-                        "pay_fen": 25000, "priority": False, "note": None})
+    entry = make_entry(
+        "st-a",
+        1,
+        1,
+        None,
+        Hlc(T0, 0),
+        "worker",
+        "w-0001",
+        "create",
+        {
+            "name": "张三",
+            "id_hash": "9f" * 32,
+            "skills": ["cleaning", "cooking"],
+            "availability": {"days": [0, 1, 2], "from": "08:00", "to": "18:00"},
+            "pay_fen": 25000,
+            "priority": False,
+            "note": None,
+        },
+    )
     out["entry.kg"] = encode_entry(entry)
     out["entry.sha256"] = hashlib.sha256(out["entry.kg"]).hexdigest().encode() + b"\n"
 
     w = writer("st-a", st_a)
     raws = [
         w.append("worker", "w-0001", "create", {"name": "张三", "mobile": "13800138000"}, T0).raw,
-        w.append("job", "j-0001", "create", {"title": "搬家帮工", "pay_fen": 20000, "pay_unit": "day",
-                                             "headcount": 2}, T0 + 1000).raw,
-        w.append("assignment", "a-j0001-w0001", "create", {"job_id": "j-0001", "worker_id": "w-0001",
-                                                          "status": "confirmed"}, T0 + 2000).raw,
+        w.append(
+            "job",
+            "j-0001",
+            "create",
+            {"title": "搬家帮工", "pay_fen": 20000, "pay_unit": "day", "headcount": 2},
+            T0 + 1000,
+        ).raw,
+        w.append(
+            "assignment",
+            "a-j0001-w0001",
+            "create",
+            {"job_id": "j-0001", "worker_id": "w-0001", "status": "confirmed"},
+            T0 + 2000,
+        ).raw,
     ]
     chain = w.sign(raws, T0 + 3000, covering=False)
     out["chain.batch"] = chain
@@ -69,15 +105,19 @@ def build() -> dict[str, bytes]:
     fork_w = writer("st-a", st_a)  # same key, same first two entries, a different third
     fork_w.seq, fork_w.head = 2, hashlib.sha256(raws[1]).hexdigest()
     fork_w.clock.receive(Hlc(T0 + 1000, 0), T0 + 1000)
-    fork_raws = raws[:2] + [fork_w.append("job", "j-0001", "update", {"status": "cancelled"}, T0 + 2500).raw]
+    fork_raws = raws[:2] + [
+        fork_w.append("job", "j-0001", "update", {"status": "cancelled"}, T0 + 2500).raw
+    ]
     fork = fork_w.sign(fork_raws, T0 + 3000, covering=False)
     out["fork.batch"] = fork
     out["fork-accepted.checkpoint"] = out["checkpoint.kg"]
     out["fork-conflicting.checkpoint"] = b"".join(line + b"\n" for line in fork.split(b"\n")[:2])
 
     rot = writer("st-a", st_a)
-    rot_raws = [rot.append("worker", "w-0002", "update", {"mobile": "13900139000"}, T0).raw,
-                rot.rotate(st_a2, T0 + 100).raw]
+    rot_raws = [
+        rot.append("worker", "w-0002", "update", {"mobile": "13900139000"}, T0).raw,
+        rot.rotate(st_a2, T0 + 100).raw,
+    ]
     out["rotation.batch"] = rot.sign(rot_raws, T0 + 200, covering=False)
     rot.key = st_a2
     after = [rot.append("worker", "w-0002", "update", {"name": "李四"}, T0 + 300).raw]
@@ -85,8 +125,12 @@ def build() -> dict[str, bytes]:
 
     head3 = hashlib.sha256(raws[2]).hexdigest()
     out["receipt.kg"] = sign_receipt(Receipt("st-a", 1, 3, head3, HUB, 7, T0 + 5000), hub)
-    out["reset.kg"] = sign_reset(EpochReset("st-a", HUB, 2, 2, hashlib.sha256(raws[1]).hexdigest(),
-                                            Hlc(T0 + 2000, 0), 8, T0 + 6000), hub)
+    out["reset.kg"] = sign_reset(
+        EpochReset(
+            "st-a", HUB, 2, 2, hashlib.sha256(raws[1]).hexdigest(), Hlc(T0 + 2000, 0), 8, T0 + 6000
+        ),
+        hub,
+    )
     out["bundle.kgb"] = write_bundle("st-a", HUB, "to_hub", 1, 1, 3, [("batch", chain)])
     out.update(_covering(raws, st_a))
     return out
@@ -100,9 +144,18 @@ def _covering(raws: list[bytes], key: SigningKey) -> dict[str, bytes]:
     out["covered-altered.batch"] = covered.replace("搬家帮工".encode(), "搬家帮手".encode())
     lines = [raws[0], raws[2]]  # entry 2 left out: the signer's own batch breaks its chain
     body = b"".join(line + b"\n" for line in lines)
-    out["covered-broken.batch"] = sign_checkpoint(
-        "st-a", 1, 3, hashlib.sha256(raws[2]).hexdigest(), Hlc(T0 + 3000, 0), key,
-        entries_digest(body)) + body
+    out["covered-broken.batch"] = (
+        sign_checkpoint(
+            "st-a",
+            1,
+            3,
+            hashlib.sha256(raws[2]).hexdigest(),
+            Hlc(T0 + 3000, 0),
+            key,
+            entries_digest(body),
+        )
+        + body
+    )
     header = sign_call("st-a", "POST", "/stations/st-a/push", covered, T0 + 3000, "0f" * 16, key)
     out["call.kg"] = bytes.fromhex(header)
     return out

@@ -41,22 +41,36 @@ def _both(data: bytes) -> tuple[object, object]:
 
 def _signed(lines: list[bytes], seq: int, wall: int = NOW) -> bytes:
     """Lines under a valid st-a checkpoint whose head is the last line's hash."""
-    checkpoint = sign_checkpoint("st-a", 1, seq, hashlib.sha256(lines[-1]).hexdigest(), Hlc(wall, 0), KEY)
+    checkpoint = sign_checkpoint(
+        "st-a", 1, seq, hashlib.sha256(lines[-1]).hexdigest(), Hlc(wall, 0), KEY
+    )
     return checkpoint + b"".join(line + b"\n" for line in lines)
 
 
 def test_a_well_formed_batch_takes_the_one_pass_path_with_the_same_result() -> None:
     w = writer("st-a", KEY)
-    raws = [w.append("worker", f"w{i}", "update", {"name": f"工人{i}", "n": i, "tags": ["a", {"b": [i]}]},
-                     T0 + i).raw for i in range(30)]
+    raws = [
+        w.append(
+            "worker",
+            f"w{i}",
+            "update",
+            {"name": f"工人{i}", "n": i, "tags": ["a", {"b": [i]}]},
+            T0 + i,
+        ).raw
+        for i in range(30)
+    ]
     fast, precise = _both(w.sign(raws, NOW))
     assert fast is not None and fast == precise
     assert [a.raw for a in fast] == raws
 
 
 @settings(max_examples=80, deadline=None)
-@given(fields=st.lists(st.dictionaries(st.text(max_size=10), json_values, max_size=5), min_size=1, max_size=6),
-       origin=st.sampled_from(["st-a", "hub", "st-b"]))
+@given(
+    fields=st.lists(
+        st.dictionaries(st.text(max_size=10), json_values, max_size=5), min_size=1, max_size=6
+    ),
+    origin=st.sampled_from(["st-a", "hub", "st-b"]),
+)
 def test_random_fields_give_the_same_entries_on_both_paths(fields, origin) -> None:
     w = writer("st-a", KEY)
     raws = []
@@ -80,7 +94,10 @@ def test_every_mutation_is_refused_by_both_paths() -> None:
 @given(data=st.data())
 def test_a_flipped_bit_never_passes_the_one_pass_check(data) -> None:
     w = writer("st-a", KEY)
-    raws = [w.append("job", f"j{i}", "update", {"pay_fen": 100 * i, "title": "搬家"}, T0 + i).raw for i in range(4)]
+    raws = [
+        w.append("job", f"j{i}", "update", {"pay_fen": 100 * i, "title": "搬家"}, T0 + i).raw
+        for i in range(4)
+    ]
     lines = list(raws)
     i = data.draw(st.integers(0, len(lines) - 1))
     bit = data.draw(st.integers(0, len(lines[i]) * 8 - 1))
@@ -89,7 +106,9 @@ def test_a_flipped_bit_never_passes_the_one_pass_check(data) -> None:
     if b"\n" in flipped:
         return  # a new line changes the line count; verify_batch covers that
     lines[i] = bytes(flipped)
-    fast, precise = _both(_signed(lines, 4))  # re-signed: only the canonical checks stand in the way
+    fast, precise = _both(
+        _signed(lines, 4)
+    )  # re-signed: only the canonical checks stand in the way
     assert fast is None or fast == precise
     if isinstance(precise, RemoteProtocolError):
         assert fast is None
@@ -103,7 +122,7 @@ def test_lines_that_only_parse_when_joined_are_refused() -> None:
     e3 = w.append("worker", "w3", "update", {"n": 3}, T0 + 2).raw
     tag = b"kg1/entry "
     cut = e1.index(b"[1,2]") + 2
-    lines = [e1[:cut], tag + e1[cut + 1:], e2 + b"," + e3[len(tag):]]
+    lines = [e1[:cut], tag + e1[cut + 1 :], e2 + b"," + e3[len(tag) :]]
     data = _signed(lines, 3)
     fast, precise = _both(data)
     assert fast is None and isinstance(precise, RemoteProtocolError)
@@ -121,7 +140,9 @@ def test_integers_at_the_64_bit_edges() -> None:
             assert fast is None and isinstance(precise, RemoteProtocolError)
     # digits after a comma inside a string look like a long number: still accepted, exactly
     w = writer("st-a", seed_key("st-a"))
-    raws = [w.append("worker", "w1", "update", {"s": "a,12345678901234567890", "n": [-5, 7]}, T0).raw]
+    raws = [
+        w.append("worker", "w1", "update", {"s": "a,12345678901234567890", "n": [-5, 7]}, T0).raw
+    ]
     fast, precise = _both(w.sign(raws, NOW))
     assert fast is not None and fast == precise
     assert isinstance(verify_batch(w.sign(raws, NOW), head("st-a"), KEYS, NOW), Apply)
@@ -132,11 +153,18 @@ def test_envelope_values_of_other_json_types_are_refused_by_both_paths() -> None
     w = writer("st-a", KEY)
     raws = [w.append("worker", f"w{i}", "update", {"n": i}, T0 + i).raw for i in range(3)]
     hlc = b'"hlc":[%d,0]' % (T0 + 1)
-    for old, new in [(hlc, b'"hlc":[%d,false]' % (T0 + 1)), (b'"hlc":[%d,' % (T0 + 1), b'"hlc":[true,'),
-                     (hlc, b'"hlc":["%d",0]' % (T0 + 1)), (hlc, b'"hlc":[null,0]'),
-                     (b'"epoch":1', b'"epoch":true'), (b'"seq":2', b'"seq":"2"'),
-                     (b'{"entity"', b'{"a":1,"entity"'), (b',"station":"st-a"}', b"}"),
-                     (b'"fields":{"n":1}', b'"fields":"n"'), (b'"fields":{"n":1}', b'"fields":[1]')]:
+    for old, new in [
+        (hlc, b'"hlc":[%d,false]' % (T0 + 1)),
+        (b'"hlc":[%d,' % (T0 + 1), b'"hlc":[true,'),
+        (hlc, b'"hlc":["%d",0]' % (T0 + 1)),
+        (hlc, b'"hlc":[null,0]'),
+        (b'"epoch":1', b'"epoch":true'),
+        (b'"seq":2', b'"seq":"2"'),
+        (b'{"entity"', b'{"a":1,"entity"'),
+        (b',"station":"st-a"}', b"}"),
+        (b'"fields":{"n":1}', b'"fields":"n"'),
+        (b'"fields":{"n":1}', b'"fields":[1]'),
+    ]:
         lines = [raws[0], raws[1].replace(old, new), raws[2]]
         assert lines[1] != raws[1], old
         fast, precise = _both(_signed(lines, 3))
@@ -162,7 +190,7 @@ def test_text_after_an_entry_object_or_before_it_is_refused() -> None:
     raws = [w.append("worker", f"w{i}", "update", {"n": i}, T0 + i).raw for i in range(3)]
     tag = b"kg1/entry "
     last = raws[2]  # the checkpoint signs whatever the last line is, so only its form is wrong
-    for bad in (last + b" ", last + b"{}", tag + b" " + last[len(tag):], tag + last):
+    for bad in (last + b" ", last + b"{}", tag + b" " + last[len(tag) :], tag + last):
         fast, precise = _both(_signed([raws[0], raws[1], bad], 3))
         assert fast is None and isinstance(precise, RemoteProtocolError)
         assert precise.reason is Reason.MALFORMED

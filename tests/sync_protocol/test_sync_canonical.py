@@ -21,17 +21,29 @@ from sync_protocol import (
 )
 from sync_protocol.canonical import decode, encode
 
-ENTRY = make_entry("st-a", 1, 1, None, Hlc(1_732_800_000_000, 0), "worker", "w1", "update",
-                   {"name": "张三", "pay_fen": 25000, "skills": ["cleaning"], "ok": True, "x": None})
+ENTRY = make_entry(
+    "st-a",
+    1,
+    1,
+    None,
+    Hlc(1_732_800_000_000, 0),
+    "worker",
+    "w1",
+    "update",
+    {"name": "张三", "pay_fen": 25000, "skills": ["cleaning"], "ok": True, "x": None},
+)
 
 
 def test_entry_bytes_are_sorted_compact_tagged_utf8() -> None:
     raw = encode_entry(ENTRY)
-    assert raw == (
-        'kg1/entry {"entity":"worker","entity_id":"w1","epoch":1,"fields":{"name":"张三",'
-        '"ok":true,"pay_fen":25000,"skills":["cleaning"],"x":null},"hlc":[1732800000000,0],'
-        '"op":"update","origin":"st-a","prev":"' + GENESIS_HASH + '","seq":1,"station":"st-a"}'
-    ).encode()
+    assert (
+        raw
+        == (
+            'kg1/entry {"entity":"worker","entity_id":"w1","epoch":1,"fields":{"name":"张三",'
+            '"ok":true,"pay_fen":25000,"skills":["cleaning"],"x":null},"hlc":[1732800000000,0],'
+            '"op":"update","origin":"st-a","prev":"' + GENESIS_HASH + '","seq":1,"station":"st-a"}'
+        ).encode()
+    )
     assert decode_entry(raw) == ENTRY
     assert entry_hash(raw) == hashlib.sha256(raw).hexdigest()
 
@@ -42,7 +54,9 @@ MUTATIONS = [
     lambda b: b.replace(b'"pay_fen":25000', b'"pay_fen":2.5e4'),  # exponent
     lambda b: b.replace(b'"pay_fen":25000', b'"pay_fen":NaN'),  # NaN
     lambda b: b.replace(b'"x":null', b'"x":null,"x":null'),  # duplicate key
-    lambda b: b.replace(b'"ok":true,', b'') .replace(b'"x":null', b'"x":null,"ok":true'),  # key order
+    lambda b: b.replace(b'"ok":true,', b"").replace(
+        b'"x":null', b'"x":null,"ok":true'
+    ),  # key order
     lambda b: b.replace("张三".encode(), b"\\u5f20\\u4e09"),  # escaped where raw is canonical
     lambda b: b.replace(b'"w1"', b'"\\u0077\\u0031"'),
     lambda b: b.replace("张".encode(), b"\xff"),  # invalid UTF-8
@@ -56,7 +70,7 @@ MUTATIONS = [
     lambda b: b + b" ",
     lambda b: b[:-1],
     lambda b: b.replace(b'"hlc":[1732800000000,0]', b'"hlc":[1732800000000,0,1]'),
-    lambda b: b.replace(b'"origin":"st-a",', b''),
+    lambda b: b.replace(b'"origin":"st-a",', b""),
     lambda b: b.replace(b'"entity":"worker"', b'"entity":"worker","entity":"worker"'),
     lambda b: b.replace(b'"fields":{', b'"fields":{"name":"x",'),
     lambda b: b.replace(b'"w1"', b'"w\\"1"'),
@@ -72,7 +86,9 @@ def test_non_canonical_entries_are_refused(mutate) -> None:
     assert info.value.reason is Reason.MALFORMED
 
 
-@pytest.mark.parametrize("fields", [{"f": 1.5}, {"f": float("nan")}, {"f": 2**64}, {"f": b"x"}, {1: 2}, {"f": "\ud800"}])
+@pytest.mark.parametrize(
+    "fields", [{"f": 1.5}, {"f": float("nan")}, {"f": 2**64}, {"f": b"x"}, {1: 2}, {"f": "\ud800"}]
+)
 def test_encoding_refuses_what_has_no_canonical_form(fields) -> None:
     with pytest.raises(LocalProtocolError):
         encode_entry(ENTRY._replace(fields=fields))
@@ -91,7 +107,9 @@ def test_make_entry_checks_every_field() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 

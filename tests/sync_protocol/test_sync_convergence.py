@@ -62,10 +62,12 @@ class Station:
         first = self.sent + 1 if pipeline and plan[0] <= self.sent < self.log.seq else plan[0]
         last = min(self.log.seq, first + size - 1)
         self.sent = max(self.sent, last)
-        return self.session.build_push(self.raws[first - 1:last], wall)
+        return self.session.build_push(self.raws[first - 1 : last], wall)
 
     def on_hub_batch(self, data: bytes, wall: int) -> object:
-        v = self.session.receive_hub_batch(data, wall, hash_at=lambda e, s: self.hub_hashes.get((e, s)))
+        v = self.session.receive_hub_batch(
+            data, wall, hash_at=lambda e, s: self.hub_hashes.get((e, s))
+        )
         if isinstance(v, Apply):
             for item in v.entries:
                 self.hub_hashes[(item.entry.epoch, item.entry.seq)] = item.hash
@@ -79,9 +81,13 @@ class Hub:
         self.key = seed_key(HUB)
         self.log = LogWriter(HUB, self.key, HybridClock(HUB))
         self.raws: list[bytes] = []
-        self.sessions = {s.name: HubSession(HUB, self.key, head(s.name), ring(s.name, s.key), limits=LIMITS)
-                         for s in stations}
-        self.stored: dict[str, dict[tuple[int, int], tuple[str, bytes]]] = {s.name: {} for s in stations}
+        self.sessions = {
+            s.name: HubSession(HUB, self.key, head(s.name), ring(s.name, s.key), limits=LIMITS)
+            for s in stations
+        }
+        self.stored: dict[str, dict[tuple[int, int], tuple[str, bytes]]] = {
+            s.name: {} for s in stations
+        }
         self.taken: Counter = Counter()
 
     def decide(self, entity: str, eid: str, fields: dict, wall: int) -> None:
@@ -91,7 +97,9 @@ class Hub:
 
     def on_push(self, station: str, data: bytes, now: int) -> bytes:
         session, stored = self.sessions[station], self.stored[station]
-        verdict = session.receive_batch(data, now, hash_at=lambda e, s: stored.get((e, s), (None,))[0])
+        verdict = session.receive_batch(
+            data, now, hash_at=lambda e, s: stored.get((e, s), (None,))[0]
+        )
         while True:
             event(f"hub verdict {type(verdict).__name__}")
             assert isinstance(verdict, Apply | Replay | Gap), verdict
@@ -105,18 +113,21 @@ class Hub:
             held = session.next_held()
             if held is None:
                 break
-            verdict = session.receive_batch(held, now, hash_at=lambda e, s: stored.get((e, s), (None,))[0])
+            verdict = session.receive_batch(
+                held, now, hash_at=lambda e, s: stored.get((e, s), (None,))[0]
+            )
         return session.reply(verdict, self.log.seq, now)
 
     def on_pull(self, station: str, data: bytes, now: int) -> bytes | None:
         pull = self.sessions[station].receive_pull(data)
-        part = self.raws[pull.after:pull.after + pull.limit]
+        part = self.raws[pull.after : pull.after + pull.limit]
         return self.log.sign(part, now) if part else None
 
 
 actions = st.lists(
     st.tuples(st.integers(0, 11), st.integers(0, 1000), st.integers(0, 1000), st.integers(0, 1000)),
-    min_size=20, max_size=90,
+    min_size=20,
+    max_size=90,
 )
 
 
@@ -153,12 +164,22 @@ def test_random_lossy_syncs_then_a_full_sync_converge_exactly_once(n: int, scrip
             if target == 0:
                 s.edit("worker", f"w{b % 3}", "update", {f"f{c % 2}": f"{s.name}:{b}"}, now)
             elif target == 1:
-                s.edit("job", f"{s.name}-j{b % 2}", "create" if c % 4 == 1 else "update", {"status": f"s{b}"}, now)
+                s.edit(
+                    "job",
+                    f"{s.name}-j{b % 2}",
+                    "create" if c % 4 == 1 else "update",
+                    {"status": f"s{b}"},
+                    now,
+                )
             else:
                 s.edit("job", f"st-{(a + 1) % n}-j{b % 2}", "update", {"status": f"stolen{b}"}, now)
         elif kind == 2:
-            hub.decide("worker" if c % 2 else "job", f"w{b % 3}" if c % 2 else f"st-{a % n}-j0",
-                       {"f0" if c % 2 else "status": f"hub:{b}"}, now)
+            hub.decide(
+                "worker" if c % 2 else "job",
+                f"w{b % 3}" if c % 2 else f"st-{a % n}-j0",
+                {"f0" if c % 2 else "status": f"hub:{b}"},
+                now,
+            )
         elif kind in (3, 4):
             batch = s.push(now, 1 + b % 4, pipeline=c % 2 == 0)
             if batch is not None:

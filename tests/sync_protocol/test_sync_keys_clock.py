@@ -96,7 +96,9 @@ def test_a_clock_at_1970_or_a_year_ahead_does_not_win_every_conflict() -> None:
     old_edit = old.send(0)
     # st-good edits the same field a minute later, on a correct clock
     good_edit = HybridClock("st-good").send(hub_time + 60_000)
-    winner, loser = lww(Version("old", *old_edit, "st-old"), Version("good", *good_edit, "st-good"), "hub")
+    winner, loser = lww(
+        Version("old", *old_edit, "st-old"), Version("good", *good_edit, "st-good"), "hub"
+    )
     assert winner.value == "good" and loser.value == "old"
     # and the 1970 station's later edit still beats an older one: it is not locked out either
     later = old.send(0)
@@ -104,5 +106,7 @@ def test_a_clock_at_1970_or_a_year_ahead_does_not_win_every_conflict() -> None:
     # st-ahead (a year ahead) cannot even deliver: its batches are refused for drift
     w = writer("st-ahead")
     raws = entries(w, 1, hub_time + YEAR)
-    v = verify_batch(w.sign(raws, hub_time + YEAR), head("st-ahead"), ring("st-ahead", w.key), hub_time)
+    v = verify_batch(
+        w.sign(raws, hub_time + YEAR), head("st-ahead"), ring("st-ahead", w.key), hub_time
+    )
     assert isinstance(v, Rejected) and v.reason is Reason.CLOCK_DRIFT

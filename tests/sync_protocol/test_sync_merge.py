@@ -21,7 +21,9 @@ from sync_protocol import (
 HUB = "hub"
 
 
-def ch(origin: str, wall: int, entity: str, eid: str, op: str = "update", counter: int = 0, **fields) -> Change:
+def ch(
+    origin: str, wall: int, entity: str, eid: str, op: str = "update", counter: int = 0, **fields
+) -> Change:
     return Change(origin, wall, counter, entity, eid, op, fields)
 
 
@@ -83,13 +85,48 @@ def test_one_person_booked_at_two_stations_at_once_is_a_conflict() -> None:
     s = MergeState(HUB)
     s.apply(ch("st-a", 1, "worker", "a-1", "create", id_hash="h1"))
     s.apply(ch("st-b", 1, "worker", "b-7", "create", id_hash="h1"))
-    s.apply(ch("st-a", 2, "assignment", "asg-a", "create", worker_id="a-1", status="confirmed",
-               starts_at="2025-06-01T08:00:00Z", ends_at="2025-06-01T12:00:00Z"))
-    s.apply(ch("st-b", 2, "assignment", "asg-b", "create", worker_id="b-7", status="confirmed",
-               starts_at="2025-06-01T11:00:00Z", ends_at="2025-06-01T15:00:00Z"))
-    s.apply(ch("st-b", 3, "assignment", "asg-c", "create", worker_id="b-7", status="confirmed",
-               starts_at="2025-06-01T12:00:00Z", ends_at="2025-06-01T13:00:00Z"))  # touches, same station
-    assert overlapping_bookings(s.views()) == [BookingConflict("h1", ("st-a", "asg-a"), ("st-b", "asg-b"))]
+    s.apply(
+        ch(
+            "st-a",
+            2,
+            "assignment",
+            "asg-a",
+            "create",
+            worker_id="a-1",
+            status="confirmed",
+            starts_at="2025-06-01T08:00:00Z",
+            ends_at="2025-06-01T12:00:00Z",
+        )
+    )
+    s.apply(
+        ch(
+            "st-b",
+            2,
+            "assignment",
+            "asg-b",
+            "create",
+            worker_id="b-7",
+            status="confirmed",
+            starts_at="2025-06-01T11:00:00Z",
+            ends_at="2025-06-01T15:00:00Z",
+        )
+    )
+    s.apply(
+        ch(
+            "st-b",
+            3,
+            "assignment",
+            "asg-c",
+            "create",
+            worker_id="b-7",
+            status="confirmed",
+            starts_at="2025-06-01T12:00:00Z",
+            ends_at="2025-06-01T13:00:00Z",
+        )
+    )  # touches, same station
+    assert overlapping_bookings(s.views()) == [
+        BookingConflict("h1", ("st-a", "asg-a"), ("st-b", "asg-b"))
+    ]
     s.apply(ch(HUB, 4, "assignment", "asg-b", status="cancelled"))  # the admin's decision
     assert overlapping_bookings(s.views()) == []
 
@@ -97,10 +134,16 @@ def test_one_person_booked_at_two_stations_at_once_is_a_conflict() -> None:
 changes = st.lists(
     st.builds(
         lambda origin, wall, counter, kind, eid, op, field, value: Change(
-            origin, wall, counter, kind, eid, op, {field: value}),
-        st.sampled_from(["st-a", "st-b", "st-c", HUB]), st.integers(0, 5), st.integers(0, 2),
-        st.sampled_from(["worker", "job"]), st.sampled_from(["1", "2"]),
-        st.sampled_from(["create", "update", "delete"]), st.sampled_from(["f", "g"]), st.integers(0, 3),
+            origin, wall, counter, kind, eid, op, {field: value}
+        ),
+        st.sampled_from(["st-a", "st-b", "st-c", HUB]),
+        st.integers(0, 5),
+        st.integers(0, 2),
+        st.sampled_from(["worker", "job"]),
+        st.sampled_from(["1", "2"]),
+        st.sampled_from(["create", "update", "delete"]),
+        st.sampled_from(["f", "g"]),
+        st.integers(0, 3),
     ),
     max_size=25,
     unique_by=lambda c: c.change_id,
@@ -125,7 +168,10 @@ def test_the_decisions_the_hub_calls() -> None:
     old, new = Version("a", 10, 0, "st-a"), Version("b", 11, 0, "st-b")
     assert wins(new, old, HUB) and not wins(old, new, HUB) and wins(old, None, HUB)
     assert wins(Version("h", 1, 0, HUB), new, HUB)  # a hub decision outranks a newer station value
-    assert written(ch("st-a", 1, "worker", "w", "create", name="x")) == {"name": "x", DELETED: False}
+    assert written(ch("st-a", 1, "worker", "w", "create", name="x")) == {
+        "name": "x",
+        DELETED: False,
+    }
     assert written(ch("st-a", 1, "worker", "w", "delete")) == {DELETED: True}
     assert written(ch("st-a", 1, "worker", "w", name="x")) == {"name": "x"}
     assert takes("worker", "st-b", "st-a", HUB) and takes("job", HUB, "st-a", HUB)

@@ -33,7 +33,9 @@ def test_covering_vector_applies_and_names_its_entries_digest() -> None:
     assert isinstance(v, Apply) and v.head.seq == 3
     cp = parse_checkpoint(b"".join(line + b"\n" for line in _v("covered.batch").split(b"\n")[:2]))
     assert cp.checkpoint.entries is not None and len(cp.checkpoint.entries) == 64
-    assert v.head.head == parse_checkpoint(_v("checkpoint.kg")).checkpoint.head  # same entries as chain.batch
+    assert (
+        v.head.head == parse_checkpoint(_v("checkpoint.kg")).checkpoint.head
+    )  # same entries as chain.batch
 
 
 def test_altered_entries_of_a_signed_batch_are_unproven() -> None:
@@ -47,7 +49,9 @@ def test_a_signed_batch_whose_own_entries_break_the_chain_is_proven() -> None:
     assert isinstance(v, Rejected) and v.reason is Reason.BROKEN_CHAIN and v.proven
 
 
-def test_every_flipped_bit_of_a_covering_batch_is_refused_unproven_or_proven_only_when_signed() -> None:
+def test_every_flipped_bit_of_a_covering_batch_is_refused_unproven_or_proven_only_when_signed() -> (
+    None
+):
     data = _v("covered.batch")
     for pos in range(0, len(data), 7):
         flipped = bytearray(data)
@@ -70,20 +74,35 @@ def test_refusals_of_the_checkpoint_itself_are_proven_only_with_a_valid_signatur
     w = writer("st-a", ST_A)
     batch = w.sign(entries(w, 2), T0 + 100)
     wrong_epoch = verify_batch(batch, dataclasses.replace(head("st-a"), epoch=2), KEYS, NOW)
-    assert isinstance(wrong_epoch, Rejected) and wrong_epoch.reason is Reason.WRONG_EPOCH and wrong_epoch.proven
+    assert (
+        isinstance(wrong_epoch, Rejected)
+        and wrong_epoch.reason is Reason.WRONG_EPOCH
+        and wrong_epoch.proven
+    )
     revoked = verify_batch(batch, head("st-a"), KEYS.revoked(ST_A.key_id, (1, 0)), NOW)
     assert isinstance(revoked, Rejected) and revoked.reason is Reason.REVOKED_KEY and revoked.proven
     forged = bytearray(batch)
     forged[batch.index(b"kg1/sig ") + 8] ^= 0x01  # a damaged signature by the revoked key
     forged_v = verify_batch(bytes(forged), head("st-a"), KEYS.revoked(ST_A.key_id, (1, 0)), NOW)
-    assert isinstance(forged_v, Rejected) and forged_v.reason is Reason.REVOKED_KEY and not forged_v.proven
+    assert (
+        isinstance(forged_v, Rejected)
+        and forged_v.reason is Reason.REVOKED_KEY
+        and not forged_v.proven
+    )
     other = verify_batch(batch, head("st-a"), ring("st-a", seed_key("st-b")), NOW)
     assert isinstance(other, Rejected) and other.reason is Reason.UNKNOWN_KEY and not other.proven
 
 
 def _check(header: str, **over: object) -> tuple[Reason, str] | None:
-    args: dict = {"station": "st-a", "method": "POST", "path": PATH, "now_ms": T0 + 3000,
-                  "window_ms": 600_000, "position": (1, 1), **over}
+    args: dict = {
+        "station": "st-a",
+        "method": "POST",
+        "path": PATH,
+        "now_ms": T0 + 3000,
+        "window_ms": 600_000,
+        "position": (1, 1),
+        **over,
+    }
     keys = args.pop("keys", KEYS)
     return check_call(parse_call(header), keys, **args)
 
@@ -93,11 +112,18 @@ def test_call_vector_verifies_and_binds_its_body() -> None:
     header = raw.hex()
     assert _check(header) is None
     call = parse_call(header).call
-    assert (call.station, call.method, call.path, call.body_bytes) == ("st-a", "POST", PATH, len(_v("covered.batch")))
+    assert (call.station, call.method, call.path, call.body_bytes) == (
+        "st-a",
+        "POST",
+        PATH,
+        len(_v("covered.batch")),
+    )
     assert body_matches(call, _v("covered.batch"))
     assert not body_matches(call, _v("covered-altered.batch"))
     assert not body_matches(call, _v("covered.batch") + b"\n")
-    assert sign_call("st-a", "POST", PATH, _v("covered.batch"), T0 + 3000, "0f" * 16, ST_A) == header
+    assert (
+        sign_call("st-a", "POST", PATH, _v("covered.batch"), T0 + 3000, "0f" * 16, ST_A) == header
+    )
 
 
 def test_a_call_is_refused_for_another_station_path_time_or_key() -> None:
@@ -110,9 +136,16 @@ def test_a_call_is_refused_for_another_station_path_time_or_key() -> None:
     assert _check(header, now_ms=T0 - 600_001)[0] is Reason.CLOCK_DRIFT  # type: ignore[index]
     assert _check(header, now_ms=T0, keys=ring("st-a", seed_key("st-b")))[0] is Reason.UNKNOWN_KEY  # type: ignore[index]
     stolen = sign_call("st-a", "POST", PATH, b"body", T0, "ab" * 16, seed_key("st-b"))
-    assert _check(stolen, now_ms=T0, keys=ring("st-a", ST_A).with_key(
-        dataclasses.replace(ring("st-b", seed_key("st-b"))[seed_key("st-b").key_id])))[0] \
-        is Reason.WRONG_STATION  # type: ignore[index]
+    assert (
+        _check(
+            stolen,
+            now_ms=T0,
+            keys=ring("st-a", ST_A).with_key(
+                dataclasses.replace(ring("st-b", seed_key("st-b"))[seed_key("st-b").key_id])
+            ),
+        )[0]
+        is Reason.WRONG_STATION
+    )  # type: ignore[index]
 
 
 def test_every_flipped_bit_of_a_call_is_refused() -> None:

@@ -12,5 +12,7 @@ def test_import_loads_no_io_modules() -> None:
         "bad = sorted(m for m in ('flask', 'peewee', 'socket', 'requests', 'sqlite3') if m in sys.modules)\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     assert out.stdout.strip() == "", f"sync_protocol pulled in: {out.stdout.strip()}"

@@ -67,7 +67,7 @@ def test_receipts_resume_a_chunked_push_and_take_the_hub_time() -> None:
     sent = 0
     while (plan := client.next_push(1, w.seq)) is not None:
         first, last = plan
-        reply = _push(hub, client.build_push(raws[first - 1:last], NOW), NOW)
+        reply = _push(hub, client.build_push(raws[first - 1 : last], NOW), NOW)
         receipt = client.receive_reply(reply, NOW)
         assert isinstance(receipt, Receipt) and receipt.seq == last
         sent += 1
@@ -100,8 +100,9 @@ def test_restored_backup_may_not_append_until_a_hub_signed_reset() -> None:
     # an admin resets the epoch at the hub, continuing from the backup's head (which the hub holds)
     stored = {(1, i + 1): h for i, h in enumerate(_hashes(raws))}
     lost_floor = w.clock.last  # the highest stamp the hub saw from the station
-    reset_bytes = hub.reset_epoch(backup.seq, backup.head, lost_floor, 0, NOW + 1,
-                                  hash_at=lambda e, s: stored.get((e, s)))
+    reset_bytes = hub.reset_epoch(
+        backup.seq, backup.head, lost_floor, 0, NOW + 1, hash_at=lambda e, s: stored.get((e, s))
+    )
     reset = restored.accept_reset(reset_bytes, 1, backup.seq, backup.head, NOW + 1)
     assert reset.epoch == 2 and restored.check(2, backup.seq, backup.head).may_append
     assert restored.clock.last > lost_floor  # new stamps sort after everything lost
@@ -150,7 +151,9 @@ def test_bundle_round_trip_and_import_twice_changes_nothing() -> None:
 
 def test_truncated_or_altered_bundles_raise_typed_errors() -> None:
     w, _, client = _pair()
-    data = write_bundle("st-a", HUB, "to_hub", 1, 1, 3, [("batch", client.build_push(entries(w, 3), NOW))])
+    data = write_bundle(
+        "st-a", HUB, "to_hub", 1, 1, 3, [("batch", client.build_push(entries(w, 3), NOW))]
+    )
     for cut in range(len(data)):
         with pytest.raises(BundleError) as info:
             read_bundle(data[:cut])

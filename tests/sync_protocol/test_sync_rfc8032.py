@@ -29,7 +29,9 @@ RFC8032 = [
 ]
 
 
-@pytest.mark.parametrize(("secret", "public", "message", "signature"), RFC8032, ids=["TEST1", "TEST2", "TEST3"])
+@pytest.mark.parametrize(
+    ("secret", "public", "message", "signature"), RFC8032, ids=["TEST1", "TEST2", "TEST3"]
+)
 def test_rfc8032_vectors(secret: str, public: str, message: str, signature: str) -> None:
     key = SigningKey.from_seed(bytes.fromhex(secret))
     assert key.public_key.hex() == public
@@ -39,11 +41,17 @@ def test_rfc8032_vectors(secret: str, public: str, message: str, signature: str)
     tampered = bytearray(bytes.fromhex(signature))
     tampered[0] ^= 1
     assert not verify_signature(bytes.fromhex(public), bytes(tampered), bytes.fromhex(message))
-    assert not verify_signature(bytes.fromhex(public), bytes.fromhex(signature), bytes.fromhex(message) + b"x")
+    assert not verify_signature(
+        bytes.fromhex(public), bytes.fromhex(signature), bytes.fromhex(message) + b"x"
+    )
 
 
 def test_key_id_is_derived_from_the_public_key() -> None:
     key = SigningKey.from_seed(bytes(32))
     assert len(key.key_id) == 32
-    assert key.key_id == key_id(key.public_key) != key_id(SigningKey.from_seed(b"\x01" * 32).public_key)
+    assert (
+        key.key_id
+        == key_id(key.public_key)
+        != key_id(SigningKey.from_seed(b"\x01" * 32).public_key)
+    )
     assert SigningKey.from_seed(key.seed()).public_key == key.public_key

@@ -40,7 +40,10 @@ def test_keys_come_from_their_seeds() -> None:
     keys = json.loads(_v("keys.json"))
     for name, k in keys.items():
         assert k["seed"] == hashlib.sha256(b"kuaigong test key " + name.encode()).hexdigest()
-        assert seed_key(name).public_key.hex() == k["public_key"] and seed_key(name).key_id == k["key_id"]
+        assert (
+            seed_key(name).public_key.hex() == k["public_key"]
+            and seed_key(name).key_id == k["key_id"]
+        )
 
 
 def test_entry_vector_decodes_and_hashes_as_documented() -> None:
@@ -63,7 +66,10 @@ def test_fork_vector_is_a_fork_with_both_checkpoints() -> None:
     assert isinstance(fork, Fork)
     assert fork.evidence.accepted_checkpoint == _v("fork-accepted.checkpoint")
     assert fork.evidence.conflicting_checkpoint == _v("fork-conflicting.checkpoint")
-    a, b = parse_checkpoint(_v("fork-accepted.checkpoint")), parse_checkpoint(_v("fork-conflicting.checkpoint"))
+    a, b = (
+        parse_checkpoint(_v("fork-accepted.checkpoint")),
+        parse_checkpoint(_v("fork-conflicting.checkpoint")),
+    )
     assert (a.checkpoint.seq, a.checkpoint.key) == (b.checkpoint.seq, b.checkpoint.key)
     assert a.checkpoint.head != b.checkpoint.head
 
@@ -88,8 +94,18 @@ def test_receipt_reset_and_bundle_vectors() -> None:
     assert bundle.parts[0].data == _v("chain.batch")
 
 
-@pytest.mark.parametrize("name", ["entry.kg", "chain.batch", "checkpoint.kg", "receipt.kg", "reset.kg",
-                                  "rotation.batch", "bundle.kgb"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "entry.kg",
+        "chain.batch",
+        "checkpoint.kg",
+        "receipt.kg",
+        "reset.kg",
+        "rotation.batch",
+        "bundle.kgb",
+    ],
+)
 def test_the_spec_shows_the_vectors_exactly(name: str) -> None:
     spec = (VECTORS.parent.parent / "docs" / "sync-protocol.md").read_text(encoding="utf-8")
     assert _v(name).decode() in spec

@@ -56,7 +56,9 @@ def test_replay_is_acknowledged_and_changes_nothing() -> None:
     # an older part of the chain, resent: compared with the stored hash at its seq
     older = w.sign(raws[:3], NOW)
     stored = {(1, a.entry.seq): a.hash for a in v.entries}
-    assert isinstance(verify_batch(older, v.head, KEYS, NOW, hash_at=lambda e, s: stored.get((e, s))), Replay)
+    assert isinstance(
+        verify_batch(older, v.head, KEYS, NOW, hash_at=lambda e, s: stored.get((e, s))), Replay
+    )
 
 
 def test_overlapping_batch_applies_only_the_new_part() -> None:
@@ -76,7 +78,9 @@ def test_different_history_at_an_accepted_seq_is_a_fork_with_both_checkpoints() 
     ev = fork.evidence
     assert (ev.station, ev.epoch, ev.seq) == ("st-a", 1, 3)
     assert ev.accepted_hash == v.head.head != ev.conflicting_hash
-    assert ev.accepted_checkpoint == v.head.checkpoint and ev.conflicting_checkpoint.startswith(b"kg1/checkpoint ")
+    assert ev.accepted_checkpoint == v.head.checkpoint and ev.conflicting_checkpoint.startswith(
+        b"kg1/checkpoint "
+    )
     # a fork that continues past the head is caught at the head too
     longer = other_raws + [other.append("job", "j9", "update", {"t": 2}, T0 + 60).raw]
     assert isinstance(verify_batch(other.sign(longer, NOW), v.head, KEYS, NOW), Fork)
@@ -101,10 +105,19 @@ def test_bad_signature_unknown_revoked_and_retired_keys() -> None:
     lines = batch.split(b"\n")
     sig = bytearray(lines[1])
     sig[-1] = ord("0") if sig[-1] != ord("0") else ord("1")
-    _rejected(verify_batch(b"\n".join([lines[0], bytes(sig), *lines[2:]]), head("st-a"), KEYS, NOW), Reason.BAD_SIGNATURE)
-    _rejected(verify_batch(batch, head("st-a"), ring("st-a", seed_key("other")), NOW), Reason.UNKNOWN_KEY)
-    _rejected(verify_batch(batch, head("st-a"), KEYS.revoked(KEY.key_id, (1, 2)), NOW), Reason.REVOKED_KEY)
-    assert isinstance(verify_batch(batch, head("st-a"), KEYS.revoked(KEY.key_id, (1, 3)), NOW), Apply)
+    _rejected(
+        verify_batch(b"\n".join([lines[0], bytes(sig), *lines[2:]]), head("st-a"), KEYS, NOW),
+        Reason.BAD_SIGNATURE,
+    )
+    _rejected(
+        verify_batch(batch, head("st-a"), ring("st-a", seed_key("other")), NOW), Reason.UNKNOWN_KEY
+    )
+    _rejected(
+        verify_batch(batch, head("st-a"), KEYS.revoked(KEY.key_id, (1, 2)), NOW), Reason.REVOKED_KEY
+    )
+    assert isinstance(
+        verify_batch(batch, head("st-a"), KEYS.revoked(KEY.key_id, (1, 3)), NOW), Apply
+    )
     retired = KEYS.rotated(KEY.key_id, seed_key("new").public_key, (1, 2))
     _rejected(verify_batch(batch, head("st-a"), retired, NOW), Reason.RETIRED_KEY)
 
@@ -127,9 +140,17 @@ def test_wrong_station_wrong_epoch_frozen() -> None:
 def test_oversized_and_malformed() -> None:
     raws, w = _log(5)
     batch = w.sign(raws, NOW)
-    _rejected(verify_batch(batch, head("st-a"), KEYS, NOW, limits=Limits(max_entries=4)), Reason.OVERSIZED)
-    _rejected(verify_batch(batch, head("st-a"), KEYS, NOW, limits=Limits(max_batch_bytes=100)), Reason.OVERSIZED)
-    _rejected(verify_batch(batch, head("st-a"), KEYS, NOW, limits=Limits(max_entry_bytes=50)), Reason.OVERSIZED)
+    _rejected(
+        verify_batch(batch, head("st-a"), KEYS, NOW, limits=Limits(max_entries=4)), Reason.OVERSIZED
+    )
+    _rejected(
+        verify_batch(batch, head("st-a"), KEYS, NOW, limits=Limits(max_batch_bytes=100)),
+        Reason.OVERSIZED,
+    )
+    _rejected(
+        verify_batch(batch, head("st-a"), KEYS, NOW, limits=Limits(max_entry_bytes=50)),
+        Reason.OVERSIZED,
+    )
     _rejected(verify_batch(batch[:-1], head("st-a"), KEYS, NOW), Reason.MALFORMED)
     _rejected(verify_batch(b"", head("st-a"), KEYS, NOW), Reason.MALFORMED)
     _rejected(verify_batch(b"\n\n\n", head("st-a"), KEYS, NOW), Reason.MALFORMED)
@@ -151,7 +172,9 @@ def test_hlc_beyond_the_drift_bound_is_refused() -> None:
     raws = entries(w, 2, T0 + year)  # a station whose clock is a year ahead
     _rejected(verify_batch(w.sign(raws, T0 + year), head("st-a"), KEYS, NOW), Reason.CLOCK_DRIFT)
     limits = Limits(max_drift_ms=2 * year)
-    assert isinstance(verify_batch(w.sign(raws, T0 + year), head("st-a"), KEYS, NOW, limits=limits), Apply)
+    assert isinstance(
+        verify_batch(w.sign(raws, T0 + year), head("st-a"), KEYS, NOW, limits=limits), Apply
+    )
 
 
 @settings(max_examples=120, deadline=None)
@@ -193,4 +216,9 @@ def test_the_verifier_refuses_non_canonical_entries_even_when_signed(index: int)
     checkpoint = sign_checkpoint("st-a", 1, 1, entry_hash(raw), Hlc(NOW, 0), KEY)
     v = verify_batch(checkpoint + raw + b"\n", head("st-a"), KEYS, NOW)
     assert isinstance(v, Rejected), v
-    assert v.reason in (Reason.MALFORMED, Reason.WRONG_STATION, Reason.WRONG_EPOCH, Reason.BROKEN_CHAIN)
+    assert v.reason in (
+        Reason.MALFORMED,
+        Reason.WRONG_STATION,
+        Reason.WRONG_EPOCH,
+        Reason.BROKEN_CHAIN,
+    )

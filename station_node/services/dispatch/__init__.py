@@ -55,12 +55,24 @@ from station_node.services.dispatch.rows import (
 from station_node.services.dispatch.status import board, explain, job_state, pending_offers
 
 __all__ = [
-    "accept_offer", "assign", "assignment_id", "board", "decline_offer", "explain", "grab",
-    "job_state", "pending_offers", "reopen", "start_dispatch", "tick",
+    "accept_offer",
+    "assign",
+    "assignment_id",
+    "board",
+    "decline_offer",
+    "explain",
+    "grab",
+    "job_state",
+    "pending_offers",
+    "reopen",
+    "start_dispatch",
+    "tick",
 ]
 
-_INSERT_RANKING = (f'INSERT INTO "{Ranking._meta.table_name}" ("job_id", "worker_id", "rank", "score", '
-                   '"eligible", "reasons", "ranked_at") VALUES (?, ?, ?, ?, ?, ?, ?)')
+_INSERT_RANKING = (
+    f'INSERT INTO "{Ranking._meta.table_name}" ("job_id", "worker_id", "rank", "score", '
+    '"eligible", "reasons", "ranked_at") VALUES (?, ?, ?, ?, ?, ?, ?)'
+)
 RANKING_LOGGED = 100  # eligible workers per ranking entry, best first
 RANKING_ENTRY_BYTES = 48 * 1024  # fields of one ranking entry; sync_protocol takes 64 KiB an entry
 _writing = db.writing  # the process's write queue: see db.writing
@@ -81,10 +93,21 @@ def _store(job_id: str, ranked: list[Ranked], now: dt.datetime, offset: int = 0)
     values converted by the fields' own db_value as insert_many would.
     """
     at, encode = Ranking.ranked_at.db_value(now), Ranking.reasons.db_value
-    db.database.cursor().executemany(_INSERT_RANKING, [
-        (job_id, r.worker_id, r.rank + offset if r.eligible else 0, r.score, r.eligible,
-         encode(r.reasons_stored()), at)
-        for r in ranked])
+    db.database.cursor().executemany(
+        _INSERT_RANKING,
+        [
+            (
+                job_id,
+                r.worker_id,
+                r.rank + offset if r.eligible else 0,
+                r.score,
+                r.eligible,
+                encode(r.reasons_stored()),
+                at,
+            )
+            for r in ranked
+        ],
+    )
 
 
 @contextlib.contextmanager
@@ -120,7 +143,9 @@ def _rank_and_store(job: Job, now: dt.datetime) -> tuple[int, int]:
         del pool
     Ranking.delete().where(Ranking.job == job.id).execute()
     _store(job.id, [r for r in ranked.rows if r.eligible or r.worker_id in present], now)
-    changelog.record("ranking", job.id, "create", ranking_entry(job.id, ranked, now, unskilled=unskilled))
+    changelog.record(
+        "ranking", job.id, "create", ranking_entry(job.id, ranked, now, unskilled=unskilled)
+    )
     return ranked.eligible, ranked.ineligible + unskilled
 
 
@@ -130,9 +155,12 @@ def _ranking_cut(job_id: str) -> bool:
     Read from its change-log entry; a job with no entry at hand is taken as cut (a top-up
     then finds out and logs the answer).
     """
-    entry = (ChangeEntry.select(ChangeEntry.fields)
-             .where((ChangeEntry.entity == "ranking") & (ChangeEntry.entity_id == job_id))
-             .order_by(ChangeEntry.seq.desc()).first())
+    entry = (
+        ChangeEntry.select(ChangeEntry.fields)
+        .where((ChangeEntry.entity == "ranking") & (ChangeEntry.entity_id == job_id))
+        .order_by(ChangeEntry.seq.desc())
+        .first()
+    )
     if entry is None:
         return True
     fields = entry.fields or {}
@@ -148,19 +176,26 @@ def _top_up(job: Job, now: dt.datetime) -> bool:
         return False
     present = present_ids()
     with _without_gc_pauses():
-        pool = ranking_pool(job, present, consented_ids(), bookings_overlapping(job), unranked_only=True)
+        pool = ranking_pool(
+            job, present, consented_ids(), bookings_overlapping(job), unranked_only=True
+        )
         unskilled = pool.unskilled
         ranked = rank_best(job_facts(job), pool.workers, now, keep=stored_limit())
         del pool
     last = Ranking.select(peewee.fn.MAX(Ranking.rank)).where(Ranking.job == job.id).scalar() or 0
     _store(job.id, [r for r in ranked.rows if r.eligible], now, offset=last)
-    changelog.record("ranking", job.id, "update",
-                     ranking_entry(job.id, ranked, now, unskilled=unskilled, after_rank=last))
+    changelog.record(
+        "ranking",
+        job.id,
+        "update",
+        ranking_entry(job.id, ranked, now, unskilled=unskilled, after_rank=last),
+    )
     return ranked.stored > 0
 
 
-def ranking_entry(job_id: str, ranked: RankedPool, now: dt.datetime, *, unskilled: int = 0,
-                  after_rank: int = 0) -> dict[str, Any]:
+def ranking_entry(
+    job_id: str, ranked: RankedPool, now: dt.datetime, *, unskilled: int = 0, after_rank: int = 0
+) -> dict[str, Any]:
     """What the change log (and so the hub) gets of a ranking: bounded, whatever the pool size.
 
     The hub audits the order of dispatch, not every worker's line: the first RANKING_LOGGED
@@ -174,15 +209,26 @@ def ranking_entry(job_id: str, ranked: RankedPool, now: dt.datetime, *, unskille
     left_out = dict(ranked.left_out)
     if unskilled:
         left_out["skills_missing"] = left_out.get("skills_missing", 0) + unskilled
-    top = [[r.worker_id, r.rank + after_rank, r.score, [c.code for c in r.reasons]]
-           for r in ranked.rows[:min(RANKING_LOGGED, ranked.stored)]]
-    fields = {"job_id": job_id, "ranked_at": now, "ranked": ranked.eligible + ranked.ineligible + unskilled,
-              "eligible": ranked.eligible, "stored": ranked.stored, "ineligible_by_reason": left_out,
-              "counted_unskilled": unskilled, "top": top}
+    top = [
+        [r.worker_id, r.rank + after_rank, r.score, [c.code for c in r.reasons]]
+        for r in ranked.rows[: min(RANKING_LOGGED, ranked.stored)]
+    ]
+    fields = {
+        "job_id": job_id,
+        "ranked_at": now,
+        "ranked": ranked.eligible + ranked.ineligible + unskilled,
+        "eligible": ranked.eligible,
+        "stored": ranked.stored,
+        "ineligible_by_reason": left_out,
+        "counted_unskilled": unskilled,
+        "top": top,
+    }
     if after_rank:
         fields["after_rank"] = after_rank
-    while top and len(json.dumps(changelog.plain(fields), ensure_ascii=False)) > RANKING_ENTRY_BYTES:
-        del top[-max(1, len(top) // 4):]  # only with very long ids or reason lists
+    while (
+        top and len(json.dumps(changelog.plain(fields), ensure_ascii=False)) > RANKING_ENTRY_BYTES
+    ):
+        del top[-max(1, len(top) // 4) :]  # only with very long ids or reason lists
     fields["top_count"] = len(top)
     return fields
 
@@ -191,8 +237,15 @@ def ranking_entry(job_id: str, ranked: RankedPool, now: dt.datetime, *, unskille
 
 
 def _cascade_job(job: Job | _LiveJob) -> CascadeJob:
-    return CascadeJob(job.id, job.dispatch_mode, job.status, job.headcount, job.confirmed_count,
-                      job.dispatch_started_at, job.escalated_at)
+    return CascadeJob(
+        job.id,
+        job.dispatch_mode,
+        job.status,
+        job.headcount,
+        job.confirmed_count,
+        job.dispatch_started_at,
+        job.escalated_at,
+    )
 
 
 _CANDIDATES = (
@@ -205,7 +258,8 @@ _CANDIDATES = (
 )
 _CANDIDATES_FLEXIBLE = _CANDIDATES.format(clash="")
 _CANDIDATES_TIMED = _CANDIDATES.format(
-    clash=' OR ("a"."status" IN (?, ?) AND "a"."starts_at" < ? AND "a"."ends_at" > ?)')
+    clash=' OR ("a"."status" IN (?, ?) AND "a"."starts_at" < ? AND "a"."ends_at" > ?)'
+)
 
 
 def _candidates(job: Job | _LiveJob, limit: int, now: dt.datetime) -> list[tuple[str, int]]:
@@ -219,8 +273,16 @@ def _candidates(job: Job | _LiveJob, limit: int, now: dt.datetime) -> list[tuple
     at = Offer.expires_at.db_value(now)
     if is_timed(job):
         when = Assignment.starts_at.db_value
-        params: tuple[Any, ...] = (job.id, job.id, at, job.id, *BOOKED, when(job.ends_at),
-                                   when(job.starts_at), limit)
+        params: tuple[Any, ...] = (
+            job.id,
+            job.id,
+            at,
+            job.id,
+            *BOOKED,
+            when(job.ends_at),
+            when(job.starts_at),
+            limit,
+        )
         sql = _CANDIDATES_TIMED
     else:
         params, sql = (job.id, job.id, at, job.id, limit), _CANDIDATES_FLEXIBLE
@@ -262,12 +324,28 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
         Offer.update(status="expired").where(Offer.id == offer_id).execute()
         changelog.record("offer", offer_id, "update", {"status": "expired"})
     for worker_id in step.offer_to:
-        offer = Offer.create(id=new_id(), job=job.id, worker=worker_id, rank=ranks[worker_id],
-                             status="pending", sent_at=now, expires_at=step.expires_at)
-        changelog.record("offer", offer.id, "create", {
-            "job_id": job.id, "worker_id": worker_id, "rank": offer.rank, "status": "pending",
-            "sent_at": now, "expires_at": step.expires_at,
-        })
+        offer = Offer.create(
+            id=new_id(),
+            job=job.id,
+            worker=worker_id,
+            rank=ranks[worker_id],
+            status="pending",
+            sent_at=now,
+            expires_at=step.expires_at,
+        )
+        changelog.record(
+            "offer",
+            offer.id,
+            "create",
+            {
+                "job_id": job.id,
+                "worker_id": worker_id,
+                "rank": offer.rank,
+                "status": "pending",
+                "sent_at": now,
+                "expires_at": step.expires_at,
+            },
+        )
     if step.escalate:
         _set_job(job, now, status="escalated", escalated_at=now)
     return step
@@ -278,9 +356,20 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
 
 # The job columns dispatch reads: a narrow select keeps the grab path quick.
 _JOB_COLUMNS = (
-    Job.id, Job.status, Job.dispatch_mode, Job.headcount, Job.confirmed_count, Job.community,
-    Job.skills, Job.starts_at, Job.ends_at, Job.time_flexible, Job.dispatch_started_at,
-    Job.escalated_at, Job.filled_at, Job.updated_at,
+    Job.id,
+    Job.status,
+    Job.dispatch_mode,
+    Job.headcount,
+    Job.confirmed_count,
+    Job.community,
+    Job.skills,
+    Job.starts_at,
+    Job.ends_at,
+    Job.time_flexible,
+    Job.dispatch_started_at,
+    Job.escalated_at,
+    Job.filled_at,
+    Job.updated_at,
 )
 
 
@@ -299,10 +388,18 @@ def _job_or_404(job_id: str) -> Job:
 
 def _job_not_open(job: Job) -> Conflict:
     if job.status == "held":
-        return Conflict("job_not_open", "此工作正在等待驿站工作人员审核，暂不接受抢单或派单",
-                        "the job is waiting for staff review and takes no grabs or offers", job_status=job.status)
-    return Conflict("job_not_open", f"此工作当前不在派工中（状态：{job.status}）",
-                    f"the job is not open for dispatch (status: {job.status})", job_status=job.status)
+        return Conflict(
+            "job_not_open",
+            "此工作正在等待驿站工作人员审核，暂不接受抢单或派单",
+            "the job is waiting for staff review and takes no grabs or offers",
+            job_status=job.status,
+        )
+    return Conflict(
+        "job_not_open",
+        f"此工作当前不在派工中（状态：{job.status}）",
+        f"the job is not open for dispatch (status: {job.status})",
+        job_status=job.status,
+    )
 
 
 _SCREENED_STATUSES = (*LIVE_JOB_STATUSES, "held")  # where a blocked employer is named
@@ -317,8 +414,12 @@ def _employer_blocked(job_id: str) -> bool:
 
 
 def _full(job: Job) -> Conflict:
-    return Conflict("job_full", f"名额已满：此工作 {job.headcount} 人已招满",
-                    f"the job is full ({job.headcount} places)", headcount=job.headcount)
+    return Conflict(
+        "job_full",
+        f"名额已满：此工作 {job.headcount} 人已招满",
+        f"the job is full ({job.headcount} places)",
+        headcount=job.headcount,
+    )
 
 
 def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> Assignment:
@@ -341,39 +442,68 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
     on_job = dict(db.database.execute_sql(_WORKERS_ON_JOB, (job.id,)).fetchall())
     assigned = set(on_job)
     if on_job.get(row["id"]) in ("cancelled", "no_show"):
-        raise Conflict("not_eligible", "该工人此前已取消或未到岗，不能再次确认此工作",
-                       "the worker cancelled or did not show up for this job before")
+        raise Conflict(
+            "not_eligible",
+            "该工人此前已取消或未到岗，不能再次确认此工作",
+            "the worker cancelled or did not show up for this job before",
+        )
     if row["id"] in assigned:
-        raise Conflict("already_assigned", "该工人已确认过此工作", "the worker is already on this job")
+        raise Conflict(
+            "already_assigned", "该工人已确认过此工作", "the worker is already on this job"
+        )
     if job.confirmed_count >= job.headcount:
         raise _full(job)
     facts = worker_facts([row], {}, set(), bookings_overlapping(job, row["id"]))[0]
     # Declines matter only to the ranking: a grab-mode job has no offers, and staff or an
     # offered worker confirming skip them.
-    why_not = check_eligibility(job_facts(job, assigned=assigned, declined=set()), facts,
-                                manual=via != "grab")
+    why_not = check_eligibility(
+        job_facts(job, assigned=assigned, declined=set()), facts, manual=via != "grab"
+    )
     clash = [r for r in why_not if r.code == "overlapping_booking"]
     if clash:
-        raise Conflict("overlapping_booking", "该工人在此时段已有其他工作：" + clash[0].detail_zh,
-                       "the worker is already booked at that time: " + clash[0].detail_en)
+        raise Conflict(
+            "overlapping_booking",
+            "该工人在此时段已有其他工作：" + clash[0].detail_zh,
+            "the worker is already booked at that time: " + clash[0].detail_en,
+        )
     if why_not:
-        raise Conflict("not_eligible", "不符合此工作的要求：" + "；".join(r.detail_zh for r in why_not),
-                       "not eligible for this job: " + "; ".join(r.detail_en for r in why_not),
-                       reasons=[r.as_dict() for r in why_not])
+        raise Conflict(
+            "not_eligible",
+            "不符合此工作的要求：" + "；".join(r.detail_zh for r in why_not),
+            "not eligible for this job: " + "; ".join(r.detail_en for r in why_not),
+            reasons=[r.as_dict() for r in why_not],
+        )
 
     worker_id = row["id"]
     assignment = Assignment(
-        id=assignment_id(job.id, worker_id), job=job.id, worker=worker_id, via=via,
-        status="confirmed", starts_at=job.starts_at, ends_at=job.ends_at, confirmed_at=now,
-        assigned_by=actor.id if actor is not None else None, updated_at=now,
+        id=assignment_id(job.id, worker_id),
+        job=job.id,
+        worker=worker_id,
+        via=via,
+        status="confirmed",
+        starts_at=job.starts_at,
+        ends_at=job.ends_at,
+        confirmed_at=now,
+        assigned_by=actor.id if actor is not None else None,
+        updated_at=now,
     )
     db.insert_row(Assignment, assignment.__data__)  # what Assignment.create would write
     assignment._dirty.clear()
-    changelog.record("assignment", assignment.id, "create", {
-        "job_id": job.id, "worker_id": worker_id, "via": via, "status": "confirmed",
-        "starts_at": job.starts_at, "ends_at": job.ends_at, "confirmed_at": now,
-        "assigned_by": actor.id if actor is not None else None,
-    })
+    changelog.record(
+        "assignment",
+        assignment.id,
+        "create",
+        {
+            "job_id": job.id,
+            "worker_id": worker_id,
+            "via": via,
+            "status": "confirmed",
+            "starts_at": job.starts_at,
+            "ends_at": job.ends_at,
+            "confirmed_at": now,
+            "assigned_by": actor.id if actor is not None else None,
+        },
+    )
     db.update_row(Worker, worker_id, {"last_assigned_at": now, "updated_at": now})
     changelog.record("worker", worker_id, "update", {"last_assigned_at": now})
     offers = job.dispatch_mode == "offer"
@@ -387,7 +517,9 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
     if confirmed >= job.headcount:
         _set_job(job, now, confirmed_count=confirmed, status="filled", filled_at=now)
         if offers:
-            for offer in Offer.select(Offer.id).where((Offer.job == job.id) & (Offer.status == "pending")):
+            for offer in Offer.select(Offer.id).where(
+                (Offer.job == job.id) & (Offer.status == "pending")
+            ):
                 _close_offer(offer.id, "withdrawn", now)
     else:
         _set_job(job, now, confirmed_count=confirmed)
@@ -412,8 +544,14 @@ def start_dispatch(job: Job) -> dict[str, Any]:
         step = _cascade(fresh, now, settings())
         for name in ("dispatch_started_at", "escalated_at", "status", "updated_at"):
             setattr(job, name, getattr(fresh, name))
-    return {"job_id": job.id, "mode": job.dispatch_mode, "status": job.status,
-            "eligible": eligible, "ineligible": ineligible, "offered": list(step.offer_to)}
+    return {
+        "job_id": job.id,
+        "mode": job.dispatch_mode,
+        "status": job.status,
+        "eligible": eligible,
+        "ineligible": ineligible,
+        "offered": list(step.offer_to),
+    }
 
 
 def grab(job_id: str, worker_id: str, actor: Staff | None) -> Assignment:
@@ -432,9 +570,14 @@ def _grabbable(job: Job) -> None:
     if job.status == "held":  # say so when the employer's block is why (_confirm checks live jobs)
         employer_blocks.refuse_if_blocked(job.id)
     if job.dispatch_mode != "grab":
-        raise Conflict("not_eligible", "此工作由驿站派单，不能抢单，请等待派单通知",
-                       "this job is offered by the station, not open to grabs")
-    if job.status == "filled" or (job.status in LIVE_JOB_STATUSES and job.confirmed_count >= job.headcount):
+        raise Conflict(
+            "not_eligible",
+            "此工作由驿站派单，不能抢单，请等待派单通知",
+            "this job is offered by the station, not open to grabs",
+        )
+    if job.status == "filled" or (
+        job.status in LIVE_JOB_STATUSES and job.confirmed_count >= job.headcount
+    ):
         raise _full(job)
     if job.status not in LIVE_JOB_STATUSES:
         raise _job_not_open(job)
@@ -456,8 +599,12 @@ def _pending_offer(offer_id: str, worker_id: str | None, now: dt.datetime) -> Of
         if offer.status == "withdrawn":
             employer_blocks.refuse_if_blocked(offer.job_id)  # say why, when the block is why
         status = "expired" if offer.status == "pending" else offer.status
-        raise Conflict("offer_closed", "此派单已结束（已过期、已回复或名额已满）",
-                       "this offer is closed (expired, answered or the job is full)", offer_status=status)
+        raise Conflict(
+            "offer_closed",
+            "此派单已结束（已过期、已回复或名额已满）",
+            "this offer is closed (expired, answered or the job is full)",
+            offer_status=status,
+        )
     return offer
 
 
@@ -509,22 +656,39 @@ class _LiveJob(NamedTuple):
     escalated_at: dt.datetime | None
 
 
-_LIVE_JOBS = ('SELECT "id", "dispatch_mode", "status", "headcount", "confirmed_count", "time_flexible", '
-              '"starts_at", "ends_at", "dispatch_started_at", "escalated_at" FROM "job" WHERE "status" IN (?, ?)')
+_LIVE_JOBS = (
+    'SELECT "id", "dispatch_mode", "status", "headcount", "confirmed_count", "time_flexible", '
+    '"starts_at", "ends_at", "dispatch_started_at", "escalated_at" FROM "job" WHERE "status" IN (?, ?)'
+)
 _PENDING_OFFERS = 'SELECT "id", "job_id", "worker_id", "expires_at" FROM "offer" WHERE "status" = ?'
 
 
 def _live_jobs_and_offers(now: dt.datetime) -> tuple[list[_LiveJob], dict[str, list[OfferView]]]:
     """Every live job and the pending offers by job, as plain values."""
     jobs = [
-        _LiveJob(i, mode, status, head, confirmed, bool(flexible), stored_time(start), stored_time(end),
-                 stored_time(started), stored_time(escalated))
-        for i, mode, status, head, confirmed, flexible, start, end, started, escalated
-        in db.database.execute_sql(_LIVE_JOBS, LIVE_JOB_STATUSES)
+        _LiveJob(
+            i,
+            mode,
+            status,
+            head,
+            confirmed,
+            bool(flexible),
+            stored_time(start),
+            stored_time(end),
+            stored_time(started),
+            stored_time(escalated),
+        )
+        for i, mode, status, head, confirmed, flexible, start, end, started, escalated in db.database.execute_sql(
+            _LIVE_JOBS, LIVE_JOB_STATUSES
+        )
     ]
     pending: dict[str, list[OfferView]] = {}
-    for offer_id, job_id, worker_id, expires in db.database.execute_sql(_PENDING_OFFERS, ("pending",)):
-        pending.setdefault(job_id, []).append(OfferView(offer_id, worker_id, "pending", stored_time(expires) or now))
+    for offer_id, job_id, worker_id, expires in db.database.execute_sql(
+        _PENDING_OFFERS, ("pending",)
+    ):
+        pending.setdefault(job_id, []).append(
+            OfferView(offer_id, worker_id, "pending", stored_time(expires) or now)
+        )
     return jobs, pending
 
 
@@ -559,25 +723,41 @@ def reopen(job: Job) -> Job:
     with _writing():
         now = clock.now()
         fresh = _job_or_404(job.id)
-        holding = Assignment.select().where(
-            (Assignment.job == fresh.id) & Assignment.status.in_(HOLDING)
-        ).count()
+        holding = (
+            Assignment.select()
+            .where((Assignment.job == fresh.id) & Assignment.status.in_(HOLDING))
+            .count()
+        )
         if holding != fresh.confirmed_count:
             _set_job(fresh, now, confirmed_count=holding)
         not_started = fresh.starts_at is None or fresh.starts_at > now
         if _employer_blocked(fresh.id):  # no new offers: the job waits for staff review
             if fresh.status == "filled" and holding < fresh.headcount and not_started:
                 full = Job.get_by_id(fresh.id)
-                employer_blocks.hold_job(fresh.id, full.screening_reasons, full.employer.block_reason)
+                employer_blocks.hold_job(
+                    fresh.id, full.screening_reasons, full.employer.block_reason
+                )
                 fresh = _job_or_404(fresh.id)
         elif fresh.status == "filled" and holding < fresh.headcount and not_started:
-            _set_job(fresh, now, status="open", filled_at=None, escalated_at=None,
-                     dispatch_started_at=now)
+            _set_job(
+                fresh,
+                now,
+                status="open",
+                filled_at=None,
+                escalated_at=None,
+                dispatch_started_at=now,
+            )
             _rank_and_store(fresh, now)
             _cascade(fresh, now, settings())
         elif fresh.status in LIVE_JOB_STATUSES:
             _cascade(fresh, now, settings())
-        for name in ("confirmed_count", "status", "filled_at", "escalated_at",
-                     "dispatch_started_at", "updated_at"):
+        for name in (
+            "confirmed_count",
+            "status",
+            "filled_at",
+            "escalated_at",
+            "dispatch_started_at",
+            "updated_at",
+        ):
             setattr(job, name, getattr(fresh, name))
     return job

@@ -78,16 +78,19 @@ def is_timed(job: Window) -> bool:
 def clashing(model: type[Assignment], job: Window) -> peewee.Expression:
     """Assignments of `model` (an alias) whose booked window overlaps the job's."""
     return (
-        model.status.in_(BOOKED)
-        & (model.starts_at < job.ends_at)
-        & (model.ends_at > job.starts_at)
+        model.status.in_(BOOKED) & (model.starts_at < job.ends_at) & (model.ends_at > job.starts_at)
     )
 
 
-def job_facts(job: Job, assigned: set[str] | None = None, declined: set[str] | None = None) -> JobFacts:
+def job_facts(
+    job: Job, assigned: set[str] | None = None, declined: set[str] | None = None
+) -> JobFacts:
     """The job's facts; `assigned` and `declined` worker ids are read unless given."""
     if assigned is None:
-        assigned = {a.worker_id for a in Assignment.select(Assignment.worker).where(Assignment.job == job.id)}
+        assigned = {
+            a.worker_id
+            for a in Assignment.select(Assignment.worker).where(Assignment.job == job.id)
+        }
     if declined is None:
         declined = {
             o.worker_id
@@ -110,14 +113,26 @@ def job_facts(job: Job, assigned: set[str] | None = None, declined: set[str] | N
 
 
 WORKER_COLUMNS = (
-    Worker.id, Worker.name, Worker.skills, Worker.areas, Worker.availability, Worker.status,
-    Worker.priority_groups, Worker.last_assigned_at, Worker.no_show_count,
-    Worker.late_cancel_count, Worker.rating_sum, Worker.rating_count, Worker.created_at,
+    Worker.id,
+    Worker.name,
+    Worker.skills,
+    Worker.areas,
+    Worker.availability,
+    Worker.status,
+    Worker.priority_groups,
+    Worker.last_assigned_at,
+    Worker.no_show_count,
+    Worker.late_cancel_count,
+    Worker.rating_sum,
+    Worker.rating_count,
+    Worker.created_at,
 )
 
 
 def worker_facts(
-    rows: list[dict[str, Any]], present: dict[str, dt.datetime], consented: set[str],
+    rows: list[dict[str, Any]],
+    present: dict[str, dt.datetime],
+    consented: set[str],
     bookings: dict[str, list[Booking]],
 ) -> list[WorkerFacts]:
     return [
@@ -143,8 +158,10 @@ def worker_facts(
     ]
 
 
-_PRESENT = ('SELECT "worker_id", "checked_in_at" FROM "presence" '
-            'WHERE "day" = ? AND "checked_out_at" IS NULL')
+_PRESENT = (
+    'SELECT "worker_id", "checked_in_at" FROM "presence" '
+    'WHERE "day" = ? AND "checked_out_at" IS NULL'
+)
 
 
 def present_ids() -> dict[str, dt.datetime]:
@@ -157,7 +174,9 @@ def present_ids() -> dict[str, dt.datetime]:
 
 
 def consented_ids() -> set[str]:
-    query = PriorityConsent.select(PriorityConsent.worker).where(PriorityConsent.withdrawn_at.is_null())
+    query = PriorityConsent.select(PriorityConsent.worker).where(
+        PriorityConsent.withdrawn_at.is_null()
+    )
     return {c.worker_id for c in query}
 
 
@@ -173,7 +192,13 @@ def bookings_overlapping(job: Job, worker_id: str | None = None) -> dict[str, li
         return {}
     if worker_id is not None:  # one worker, on the grab path: fixed SQL
         column = Assignment.starts_at
-        params = (worker_id, *BOOKED, column.db_value(job.ends_at), column.db_value(job.starts_at), job.id)
+        params = (
+            worker_id,
+            *BOOKED,
+            column.db_value(job.ends_at),
+            column.db_value(job.starts_at),
+            job.id,
+        )
         rows = database.execute_sql(_BOOKINGS_OF_WORKER, params).fetchall()
         held = [Booking(j, column.python_value(a), column.python_value(b)) for j, a, b in rows]
         return {worker_id: held} if held else {}
@@ -200,9 +225,11 @@ def bookings_with_time(job: Job, worker_id: str) -> dict[str, list[TimedBooking]
     """One worker's live bookings overlapping the job's window, with their confirmation time."""
     if not is_timed(job):
         return {}
-    query = Assignment.select(Assignment.job, Assignment.starts_at, Assignment.ends_at,
-                              Assignment.confirmed_at).where(
-        clashing(Assignment, job) & (Assignment.job != job.id) & (Assignment.worker == worker_id))
+    query = Assignment.select(
+        Assignment.job, Assignment.starts_at, Assignment.ends_at, Assignment.confirmed_at
+    ).where(
+        clashing(Assignment, job) & (Assignment.job != job.id) & (Assignment.worker == worker_id)
+    )
     held = [TimedBooking(a.job_id, a.starts_at, a.ends_at, a.confirmed_at) for a in query]
     return {worker_id: held} if held else {}
 
@@ -236,12 +263,18 @@ def _pool_query(job: Job, unranked_only: bool) -> tuple[str, list[Any]]:
     anywhere, with its skills), then the present ones who are not, then a row (id NULL)
     counting the rest of the area (without the skills, not present)."""
     skilled_params: list[Any] = []
-    skilled = " AND ".join(_contains("skills", skill, skilled_params)
-                           for skill in sorted(set(job.skills or ()))) or "1"
+    skilled = (
+        " AND ".join(
+            _contains("skills", skill, skilled_params) for skill in sorted(set(job.skills or ()))
+        )
+        or "1"
+    )
     area_params: list[Any] = []
     in_area = f'("worker"."areas" = \'[]\' OR {_contains("areas", job.community, area_params)})'
-    here = ('"worker"."id" IN (SELECT "worker_id" FROM "presence" WHERE "day" = ? '
-            'AND "checked_out_at" IS NULL)')
+    here = (
+        '"worker"."id" IN (SELECT "worker_id" FROM "presence" WHERE "day" = ? '
+        'AND "checked_out_at" IS NULL)'
+    )
     here_params = [today().isoformat()]
     unranked, unranked_params = "1", []
     if unranked_only:
@@ -255,8 +288,14 @@ def _pool_query(job: Job, unranked_only: bool) -> tuple[str, list[Any]]:
         f'AND {unranked} AND "worker"."rowid" NOT IN (SELECT "r" FROM "area" WHERE "ok") '
         f'UNION ALL SELECT NULL, (SELECT COUNT(*) FROM "area" WHERE NOT "ok" AND NOT "here"), {_NO_COLUMNS}'
     )
-    params = [*skilled_params, *here_params, *area_params, *unranked_params,
-              *here_params, *unranked_params]
+    params = [
+        *skilled_params,
+        *here_params,
+        *area_params,
+        *unranked_params,
+        *here_params,
+        *unranked_params,
+    ]
     return sql, params
 
 
@@ -269,8 +308,14 @@ class Pool:
     unskilled: int
 
 
-def ranking_pool(job: Job, present: dict[str, dt.datetime], consented: set[str],
-                 bookings: dict[str, list[Booking]], *, unranked_only: bool = False) -> Pool:
+def ranking_pool(
+    job: Job,
+    present: dict[str, dt.datetime],
+    consented: set[str],
+    bookings: dict[str, list[Booking]],
+    *,
+    unranked_only: bool = False,
+) -> Pool:
     """Facts of the workers worth ranking: active ones who work in the job's community (or
     anywhere) and may hold all its skills, and everyone present today; with the count of the
     active workers in the area without the skills (not present), who are not ranked. They and
@@ -303,17 +348,44 @@ def ranking_pool(job: Job, present: dict[str, dt.datetime], consented: set[str],
     when = _converter(Worker.last_assigned_at, {})
     facts: list[WorkerFacts] = []
     unskilled = 0
-    for (wid, name, skills, areas, hours, status, groups, last, no_shows, late, rating_sum,
-         rating_count, created) in database.execute_sql(sql, params).fetchall():
+    for (
+        wid,
+        name,
+        skills,
+        areas,
+        hours,
+        status,
+        groups,
+        last,
+        no_shows,
+        late,
+        rating_sum,
+        rating_count,
+        created,
+    ) in database.execute_sql(sql, params).fetchall():
         if wid is None:
             unskilled = int(name or 0)
             continue
-        facts.append(WorkerFacts(
-            wid, name, as_set(skills), as_set(areas), decoded(hours) or {}, status == "active",
-            tuple(decoded(groups) or ()) if wid in consented else (), when(last), no_shows, late,
-            rating_sum, rating_count, wid in present, present.get(wid), when(created),
-            tuple(bookings.get(wid, ())),
-        ))
+        facts.append(
+            WorkerFacts(
+                wid,
+                name,
+                as_set(skills),
+                as_set(areas),
+                decoded(hours) or {},
+                status == "active",
+                tuple(decoded(groups) or ()) if wid in consented else (),
+                when(last),
+                no_shows,
+                late,
+                rating_sum,
+                rating_count,
+                wid in present,
+                present.get(wid),
+                when(created),
+                tuple(bookings.get(wid, ())),
+            )
+        )
     return Pool(facts, unskilled)
 
 
@@ -321,6 +393,7 @@ def _converter(field: peewee.Field, parsed: dict[str, Any]) -> Callable[[Any], A
     """A fast python_value for a pool of thousands of rows (read-only values: JSON decoded once
     per distinct text, ISO datetimes, integers and text as SQLite returns them)."""
     if isinstance(field, JSONField):
+
         def decoded(v: Any) -> Any:
             if v is None:
                 return None
@@ -328,10 +401,12 @@ def _converter(field: peewee.Field, parsed: dict[str, Any]) -> Callable[[Any], A
             if found is None:
                 found = parsed[v] = json.loads(v)
             return found
+
         return decoded
     if isinstance(field, peewee.IntegerField | peewee.CharField):
         return lambda v: v
     if isinstance(field, peewee.DateTimeField):
+
         def when(v: Any) -> Any:
             if not isinstance(v, str):
                 return field.python_value(v)
@@ -339,10 +414,9 @@ def _converter(field: peewee.Field, parsed: dict[str, Any]) -> Callable[[Any], A
                 return dt.datetime.fromisoformat(v)
             except ValueError:
                 return field.python_value(v)
+
         return when
     return field.python_value
-
-
 
 
 stored_time: Callable[[Any], dt.datetime | None] = _converter(Job.starts_at, {})

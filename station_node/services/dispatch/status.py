@@ -27,8 +27,16 @@ from station_node.services.dispatch.rows import (
 
 BOARD_RECENT_SECONDS = 600
 _JOB_COLUMNS = (
-    Job.id, Job.title, Job.community, Job.dispatch_mode, Job.status, Job.headcount,
-    Job.confirmed_count, Job.dispatch_started_at, Job.escalated_at, Job.filled_at,
+    Job.id,
+    Job.title,
+    Job.community,
+    Job.dispatch_mode,
+    Job.status,
+    Job.headcount,
+    Job.confirmed_count,
+    Job.dispatch_started_at,
+    Job.escalated_at,
+    Job.filled_at,
 )
 
 
@@ -38,7 +46,9 @@ def _rows(jobs: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
     assignments: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
     if ids:
         for o in (
-            Offer.select(Offer.id, Offer.job, Offer.worker, Offer.status, Offer.expires_at, Worker.name)
+            Offer.select(
+                Offer.id, Offer.job, Offer.worker, Offer.status, Offer.expires_at, Worker.name
+            )
             .join(Worker, on=(Offer.worker == Worker.id))
             .where(Offer.job.in_(ids))
             .order_by(Offer.sent_at, Offer.rank)
@@ -46,8 +56,13 @@ def _rows(jobs: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
         ):
             offers[o["job"]].append({**o, "worker_id": o["worker"]})
         for a in (
-            Assignment.select(Assignment.job, Assignment.worker, Assignment.via,
-                              Assignment.confirmed_at, Worker.name)
+            Assignment.select(
+                Assignment.job,
+                Assignment.worker,
+                Assignment.via,
+                Assignment.confirmed_at,
+                Worker.name,
+            )
             .join(Worker, on=(Assignment.worker == Worker.id))
             .where(Assignment.job.in_(ids) & Assignment.status.in_(HOLDING))
             .order_by(Assignment.confirmed_at)
@@ -64,7 +79,10 @@ def board() -> list[dict[str, Any]]:
     recent = now - dt.timedelta(seconds=BOARD_RECENT_SECONDS)
     jobs = list(
         Job.select(*_JOB_COLUMNS)
-        .where(Job.status.in_(LIVE_JOB_STATUSES) | ((Job.status == "filled") & (Job.filled_at >= recent)))
+        .where(
+            Job.status.in_(LIVE_JOB_STATUSES)
+            | ((Job.status == "filled") & (Job.filled_at >= recent))
+        )
         .order_by(Job.dispatch_started_at.desc(nulls="LAST"), Job.id)
         .dicts()
     )
@@ -86,16 +104,33 @@ def pending_offers(worker_id: str) -> list[dict[str, Any]]:
     """Offers waiting for this worker's answer, with the job and the seconds left."""
     now = clock.now()
     query = (
-        Offer.select(Offer.id, Offer.expires_at, Job.id.alias("job_id"), Job.title, Job.community,
-                     Job.address, Job.starts_at, Job.ends_at, Job.pay_fen, Job.pay_unit)
+        Offer.select(
+            Offer.id,
+            Offer.expires_at,
+            Job.id.alias("job_id"),
+            Job.title,
+            Job.community,
+            Job.address,
+            Job.starts_at,
+            Job.ends_at,
+            Job.pay_fen,
+            Job.pay_unit,
+        )
         .join(Job, on=(Offer.job == Job.id))
-        .where((Offer.worker == str(worker_id)) & (Offer.status == "pending") & (Offer.expires_at > now))
+        .where(
+            (Offer.worker == str(worker_id))
+            & (Offer.status == "pending")
+            & (Offer.expires_at > now)
+        )
         .order_by(Offer.expires_at)
         .dicts()
     )
     return [
-        {**row, "offer_id": row.pop("id"),
-         "seconds_left": max(0, int((row["expires_at"] - now).total_seconds()))}
+        {
+            **row,
+            "offer_id": row.pop("id"),
+            "seconds_left": max(0, int((row["expires_at"] - now).total_seconds())),
+        }
         for row in query
     ]
 
@@ -103,9 +138,13 @@ def pending_offers(worker_id: str) -> list[dict[str, Any]]:
 def _outcomes(job_id: str) -> dict[str, str]:
     """What happened to each worker on this job: offered, declined, expired, confirmed …"""
     found: dict[str, str] = {}
-    for o in Offer.select(Offer.worker, Offer.status).where(Offer.job == job_id).order_by(Offer.sent_at):
+    for o in (
+        Offer.select(Offer.worker, Offer.status).where(Offer.job == job_id).order_by(Offer.sent_at)
+    ):
         found[o.worker_id] = {"pending": "offered"}.get(o.status, o.status)
-    for a in Assignment.select(Assignment.worker, Assignment.status).where(Assignment.job == job_id):
+    for a in Assignment.select(Assignment.worker, Assignment.status).where(
+        Assignment.job == job_id
+    ):
         found[a.worker_id] = "confirmed" if a.status in HOLDING else a.status
     return found
 
@@ -118,26 +157,59 @@ def _facts_as_of(job: Job, row: dict[str, Any], at: dt.datetime) -> tuple[JobFac
     today's (no history of them is kept).
     """
     wid = row["id"]
-    presence = Presence.select(Presence.checked_in_at).where(
-        (Presence.worker == wid) & (Presence.day == local_day(at)) & (Presence.checked_in_at <= at)
-        & (Presence.checked_out_at.is_null() | (Presence.checked_out_at > at))
-    ).scalar()
-    consented = PriorityConsent.select().where(
-        (PriorityConsent.worker == wid) & (PriorityConsent.consented_at <= at)
-        & (PriorityConsent.withdrawn_at.is_null() | (PriorityConsent.withdrawn_at > at))
-    ).exists()
+    presence = (
+        Presence.select(Presence.checked_in_at)
+        .where(
+            (Presence.worker == wid)
+            & (Presence.day == local_day(at))
+            & (Presence.checked_in_at <= at)
+            & (Presence.checked_out_at.is_null() | (Presence.checked_out_at > at))
+        )
+        .scalar()
+    )
+    consented = (
+        PriorityConsent.select()
+        .where(
+            (PriorityConsent.worker == wid)
+            & (PriorityConsent.consented_at <= at)
+            & (PriorityConsent.withdrawn_at.is_null() | (PriorityConsent.withdrawn_at > at))
+        )
+        .exists()
+    )
     if row["last_assigned_at"] is not None and row["last_assigned_at"] > at:  # got work since
-        row = {**row, "last_assigned_at": Assignment.select(fn.MAX(Assignment.confirmed_at)).where(
-            (Assignment.worker == wid) & (Assignment.confirmed_at <= at)).scalar()}
-    bookings = {w: [b for b in held if b.confirmed_at is None or b.confirmed_at <= at]
-                for w, held in bookings_with_time(job, wid).items()}
-    facts = worker_facts([row], {wid: presence} if presence else {}, {wid} if consented else set(),
-                         {w: [Booking(b.job_id, b.starts_at, b.ends_at) for b in held]
-                          for w, held in bookings.items()})[0]
-    assigned = {a for (a,) in Assignment.select(Assignment.worker).where(
-        (Assignment.job == job.id) & (Assignment.confirmed_at <= at)).tuples()}
-    declined = {o for (o,) in Offer.select(Offer.worker).where(
-        (Offer.job == job.id) & Offer.status.in_(("declined", "expired")) & (Offer.sent_at < at)).tuples()}
+        row = {
+            **row,
+            "last_assigned_at": Assignment.select(fn.MAX(Assignment.confirmed_at))
+            .where((Assignment.worker == wid) & (Assignment.confirmed_at <= at))
+            .scalar(),
+        }
+    bookings = {
+        w: [b for b in held if b.confirmed_at is None or b.confirmed_at <= at]
+        for w, held in bookings_with_time(job, wid).items()
+    }
+    facts = worker_facts(
+        [row],
+        {wid: presence} if presence else {},
+        {wid} if consented else set(),
+        {
+            w: [Booking(b.job_id, b.starts_at, b.ends_at) for b in held]
+            for w, held in bookings.items()
+        },
+    )[0]
+    assigned = {
+        a
+        for (a,) in Assignment.select(Assignment.worker)
+        .where((Assignment.job == job.id) & (Assignment.confirmed_at <= at))
+        .tuples()
+    }
+    declined = {
+        o
+        for (o,) in Offer.select(Offer.worker)
+        .where(
+            (Offer.job == job.id) & Offer.status.in_(("declined", "expired")) & (Offer.sent_at < at)
+        )
+        .tuples()
+    }
     return job_facts(job, assigned=assigned, declined=declined), facts
 
 
@@ -154,19 +226,29 @@ def _live_explanation(job: Job, worker_id: str) -> dict[str, Any]:
     reasons = why_not or score(facts, at)
     total = 0 if why_not else sum(r.points for r in reasons)
     entry: dict[str, Any] = {
-        "worker_id": row["id"], "name": row["name"], "rank": 0, "score": total,
-        "eligible": not why_not, "reasons": [r.as_dict() for r in reasons], "ranked_at": None,
-        "live": True, "as_of": at.replace(microsecond=0).isoformat() + "Z",
+        "worker_id": row["id"],
+        "name": row["name"],
+        "rank": 0,
+        "score": total,
+        "eligible": not why_not,
+        "reasons": [r.as_dict() for r in reasons],
+        "ranked_at": None,
+        "live": True,
+        "as_of": at.replace(microsecond=0).isoformat() + "Z",
     }
     if not why_not:  # eligible, below the best ones the ranking stores
         stored = Ranking.select().where((Ranking.job == job.id) & Ranking.eligible)
         ahead = stored.where(Ranking.score >= total).count()
         entry["ahead"] = ahead
-        entry["reasons"].append(Reason("ranked_below", 0, {"ahead": ahead, "stored": stored.count()}).as_dict())
+        entry["reasons"].append(
+            Reason("ranked_below", 0, {"ahead": ahead, "stored": stored.count()}).as_dict()
+        )
     return entry
 
 
-def explain(job_id: str, worker_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+def explain(
+    job_id: str, worker_id: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
     """The stored ranking of a job with every reason: the best eligible workers in order, then
     the ineligible ones present at the station.
 
@@ -179,10 +261,18 @@ def explain(job_id: str, worker_id: str | None = None, limit: int | None = None)
     job = Job.get_or_none(Job.id == str(job_id))
     if job is None:
         raise NotFound("工作", "job")
+
     def stored(eligible: bool, count: int | None) -> list[dict[str, Any]]:
         query = (
-            Ranking.select(Ranking.worker, Ranking.rank, Ranking.score, Ranking.eligible,
-                           Ranking.reasons, Ranking.ranked_at, Worker.name)
+            Ranking.select(
+                Ranking.worker,
+                Ranking.rank,
+                Ranking.score,
+                Ranking.eligible,
+                Ranking.reasons,
+                Ranking.ranked_at,
+                Worker.name,
+            )
             .join(Worker, on=(Ranking.worker == Worker.id))
             .where((Ranking.job == job.id) & (Ranking.eligible == eligible))
             .order_by(Ranking.rank, Worker.name)  # by the (job, rank) index for the eligible
@@ -196,10 +286,17 @@ def explain(job_id: str, worker_id: str | None = None, limit: int | None = None)
         found += stored(False, None if limit is None else limit - len(found))
     outcomes = _outcomes(job.id)
     rows = [
-        {"worker_id": r["worker"], "name": r["name"], "rank": r["rank"], "score": r["score"],
-         "eligible": r["eligible"], "reasons": stored_as_dicts(r["reasons"]),
-         "ranked_at": r["ranked_at"].replace(microsecond=0).isoformat() + "Z", "live": False,
-         "outcome": outcomes.get(r["worker"])}
+        {
+            "worker_id": r["worker"],
+            "name": r["name"],
+            "rank": r["rank"],
+            "score": r["score"],
+            "eligible": r["eligible"],
+            "reasons": stored_as_dicts(r["reasons"]),
+            "ranked_at": r["ranked_at"].replace(microsecond=0).isoformat() + "Z",
+            "live": False,
+            "outcome": outcomes.get(r["worker"]),
+        }
         for r in found
     ]
     if worker_id is not None and not rows:

@@ -21,5 +21,8 @@ def _sleep(seconds: float) -> None:
     select.select([], [], [], seconds)
 
 
-if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1":
+if (
+    "faketime" in os.environ.get("LD_PRELOAD", "")
+    and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1"
+):
     time.sleep = _sleep
