@@ -9,7 +9,7 @@ with a signed receipt and a pull with a batch of its own signed log.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sync_protocol import canonical
 from sync_protocol.entries import MAX_EPOCH, MAX_SEQ, is_name
@@ -63,7 +63,7 @@ def parse_pull(data: bytes) -> Pull:
     return Pull(obj["station"], obj["after"], obj["limit"])
 
 
-def _shape(obj: dict, keys: tuple[str, ...], **ranges: tuple[int, int]) -> None:
+def _shape(obj: dict[str, Any], keys: tuple[str, ...], **ranges: tuple[int, int]) -> None:
     if tuple(obj) != keys:
         raise RemoteProtocolError(Reason.MALFORMED, f"expected exactly the keys {', '.join(keys)}")
     if not is_name(obj["station"]):
