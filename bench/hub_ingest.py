@@ -24,15 +24,15 @@ def _batches(station_id: str, key: sp.SigningKey, wall: int) -> list[bytes]:
     prev = None
     for i in range(ENTRIES):
         entry = sp.make_entry(
-            station_id,
-            1,
-            i + 1,
-            prev,
-            (wall + i, 0),
-            "worker",
-            f"w{i}",
-            "create",
-            {
+            station=station_id,
+            epoch=1,
+            seq=i + 1,
+            prev_hash=prev,
+            hlc=(wall + i, 0),
+            entity="worker",
+            entity_id=f"w{i}",
+            op="create",
+            fields={
                 "name": f"工{i}",
                 "id_hash": f"{i:064x}",
                 "mobile": "13800000000",

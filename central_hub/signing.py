@@ -37,7 +37,16 @@ def encode_hub_entry(
 ) -> tuple[bytes, str]:
     """Canonical bytes and hash of one hub-log entry (a sync_protocol entry of the hub's log)."""
     entry = sp.make_entry(
-        hub_id(), HUB_EPOCH, seq, prev_hash or None, hlc, entity, entity_id, op, fields, hub_id()
+        station=hub_id(),
+        epoch=HUB_EPOCH,
+        seq=seq,
+        prev_hash=prev_hash or None,
+        hlc=hlc,
+        entity=entity,
+        entity_id=entity_id,
+        op=op,
+        fields=fields,
+        origin=hub_id(),
     )
     raw = sp.encode_entry(entry)
     return raw, sp.entry_hash(raw)

@@ -79,16 +79,16 @@ def protocol_seq(row: ChangeEntry, bases: dict[str, int]) -> int:
 def encode_row(row: ChangeEntry, station: str, bases: dict[str, int]) -> bytes:
     """The canonical bytes of a stored entry, rebuilt from its columns."""
     entry = sp.make_entry(
-        station,
-        row.epoch,
-        protocol_seq(row, bases),
-        row.prev_hash or None,
-        (row.hlc_wall, row.hlc_counter),
-        row.entity,
-        row.entity_id,
-        row.op,
-        row.fields,
-        row.origin,
+        station=station,
+        epoch=row.epoch,
+        seq=protocol_seq(row, bases),
+        prev_hash=row.prev_hash or None,
+        hlc=(row.hlc_wall, row.hlc_counter),
+        entity=row.entity,
+        entity_id=row.entity_id,
+        op=row.op,
+        fields=row.fields,
+        origin=row.origin,
     )
     return sp.encode_entry(entry)
 
@@ -167,7 +167,16 @@ def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -
         values = _sealed(entity, str(entity_id), op, values)
     origin = _origin.get() or station
     entry = sp.make_entry(
-        station, epoch, seq, prev, stamp, entity, str(entity_id), op, values, origin
+        station=station,
+        epoch=epoch,
+        seq=seq,
+        prev_hash=prev,
+        hlc=stamp,
+        entity=entity,
+        entity_id=str(entity_id),
+        op=op,
+        fields=values,
+        origin=origin,
     )
     digest = sp.entry_hash(sp.encode_entry(entry))
     row = ChangeEntry(

@@ -5,8 +5,9 @@ arguments. The wire format, verdict rules and merge rules are in docs/sync-proto
 
 Station appends (inside its change-log transaction)::
 
-    entry = make_entry(station, epoch, seq, prev_hash, (hlc_wall, hlc_counter), entity,
-                       entity_id, op, fields, origin)
+    entry = make_entry(station=station, epoch=epoch, seq=seq, prev_hash=prev_hash,
+                       hlc=(hlc_wall, hlc_counter), entity=entity, entity_id=entity_id,
+                       op=op, fields=fields, origin=origin)
     raw = encode_entry(entry); row.entry_hash = entry_hash(raw)
 
 Sync: StationSession plans pushes and checks replies; HubSession gives verdicts (verify_batch)

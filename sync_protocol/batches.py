@@ -75,7 +75,13 @@ def sign_batch(
     body = b"".join(bytes(e) + b"\n" for e in entries)
     digest = entries_digest(body) if covering else None
     checkpoint = sign_checkpoint(
-        last.station, last.epoch, last.seq, entry_hash(entries[-1]), hlc, key, digest
+        station=last.station,
+        epoch=last.epoch,
+        seq=last.seq,
+        head=entry_hash(entries[-1]),
+        hlc=hlc,
+        key=key,
+        entries=digest,
     )
     return checkpoint + body
 

@@ -56,6 +56,7 @@ class Bundle(NamedTuple):
 
 
 def write_bundle(
+    *,
     station: str,
     hub: str,
     direction: str,

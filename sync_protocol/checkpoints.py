@@ -55,6 +55,7 @@ class SignedCheckpoint(NamedTuple):
 
 
 def sign_checkpoint(
+    *,
     station: str,
     epoch: int,
     seq: int,

@@ -52,6 +52,7 @@ class Entry(NamedTuple):
 
 
 def make_entry(
+    *,
     station: str,
     epoch: int,
     seq: int,

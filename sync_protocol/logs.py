@@ -60,16 +60,16 @@ class LogWriter:
             self.clock.receive(hlc, wall_ms, trusted=True)
             stamp = hlc
         entry = make_entry(
-            self.station,
-            self.epoch,
-            self.seq + 1,
-            self.head,
-            stamp,
-            entity,
-            entity_id,
-            op,
-            fields,
-            origin,
+            station=self.station,
+            epoch=self.epoch,
+            seq=self.seq + 1,
+            prev_hash=self.head,
+            hlc=stamp,
+            entity=entity,
+            entity_id=entity_id,
+            op=op,
+            fields=fields,
+            origin=origin,
         )
         raw = encode_entry(entry)
         self.seq, self.head = entry.seq, entry_hash(raw)

@@ -82,6 +82,12 @@ def export_bundle(station_id: str, after: int) -> tuple[bytes, int]:
     first = rows[0].seq if rows else after
     last = rows[-1].seq if rows else after
     blob = write_bundle(
-        station.id, signing.hub_id(), "to_station", station.epoch, first, last, parts
+        station=station.id,
+        hub=signing.hub_id(),
+        direction="to_station",
+        epoch=station.epoch,
+        first=first,
+        last=last,
+        parts=parts,
     )
     return blob, len(rows)

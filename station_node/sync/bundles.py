@@ -61,7 +61,13 @@ def export_bundle(app: Flask, path: str | Path) -> dict[str, Any]:
             for run in client.runs(raws, accepted + 1):
                 parts.append(("batch", session.build_push(run, client.wall_ms())))
         blob = sp.write_bundle(
-            enr.station_id, enr.hub_id, "to_hub", h.epoch, accepted + 1, h.seq, parts
+            station=enr.station_id,
+            hub=enr.hub_id,
+            direction="to_hub",
+            epoch=h.epoch,
+            first=accepted + 1,
+            last=h.seq,
+            parts=parts,
         )
     _write(Path(path), blob)
     return {

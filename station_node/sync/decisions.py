@@ -98,16 +98,16 @@ def run_deferred() -> int:
     done = 0
     for row in HubEntry.select().where(HubEntry.outcome == DEFERRED).order_by(HubEntry.seq):
         entry = sp.make_entry(
-            enr.hub_id,
-            1,
-            row.seq,
-            None,
-            (0, 0),
-            row.entity,
-            row.entity_id,
-            row.op,
-            row.fields,
-            enr.hub_id,
+            station=enr.hub_id,
+            epoch=1,
+            seq=row.seq,
+            prev_hash=None,
+            hlc=(0, 0),
+            entity=row.entity,
+            entity_id=row.entity_id,
+            op=row.op,
+            fields=row.fields,
+            origin=enr.hub_id,
         )
         with db.atomic():
             outcome = _effect(entry, enr.station_id, enr.hub_id)

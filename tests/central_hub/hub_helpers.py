@@ -86,15 +86,15 @@ class StationLog:
         self.wall = wall if wall is not None else self.wall + 1000
         prev = sp.entry_hash(self.raws[-1]) if self.raws else None
         entry = sp.make_entry(
-            self.station_id,
-            self.epoch,
-            len(self.raws) + 1,
-            prev,
-            (self.wall, 0),
-            entity,
-            entity_id,
-            op,
-            fields,
+            station=self.station_id,
+            epoch=self.epoch,
+            seq=len(self.raws) + 1,
+            prev_hash=prev,
+            hlc=(self.wall, 0),
+            entity=entity,
+            entity_id=entity_id,
+            op=op,
+            fields=fields,
         )
         self.raws.append(sp.encode_entry(entry))
         return self.raws[-1]

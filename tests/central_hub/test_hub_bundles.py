@@ -29,7 +29,15 @@ def kuaigong(*args: str) -> subprocess.CompletedProcess:
 
 def station_bundle(log: StationLog) -> bytes:
     batches = [("batch", log.batch(1, 2)), ("batch", log.batch(3, 3))]
-    return write_bundle(log.station_id, "hub", "to_hub", 1, 1, 3, batches)
+    return write_bundle(
+        station=log.station_id,
+        hub="hub",
+        direction="to_hub",
+        epoch=1,
+        first=1,
+        last=3,
+        parts=batches,
+    )
 
 
 @pytest.fixture

@@ -236,13 +236,13 @@ def _signed_broken(log: StationLog) -> bytes:
     body = log.raws[4] + b"\n" + log.raws[3] + b"\n"
     return (
         sp.sign_checkpoint(
-            log.station_id,
-            1,
-            5,
-            sp.entry_hash(log.raws[3]),
-            sp.Hlc(log.wall, 5),
-            log.key,
-            sp.entries_digest(body),
+            station=log.station_id,
+            epoch=1,
+            seq=5,
+            head=sp.entry_hash(log.raws[3]),
+            hlc=sp.Hlc(log.wall, 5),
+            key=log.key,
+            entries=sp.entries_digest(body),
         )
         + body
     )
@@ -318,7 +318,15 @@ def test_bundles_follow_the_same_rule(hub: HubServer, tmp_path: Path) -> None:
     for n, batch in enumerate((_tamper(old), _tamper(legacy)), start=1):  # digests made to match
         stick = tmp_path / f"tampered-{n}.kgb"
         stick.write_bytes(
-            write_bundle(log.station_id, "hub", "to_hub", 1, 1, 3, [("batch", batch)])
+            write_bundle(
+                station=log.station_id,
+                hub="hub",
+                direction="to_hub",
+                epoch=1,
+                first=1,
+                last=3,
+                parts=[("batch", batch)],
+            )
         )
         out = _import(hub, stick)
         assert "refused" in out.stdout + out.stderr, out.stdout + out.stderr
@@ -328,7 +336,17 @@ def test_bundles_follow_the_same_rule(hub: HubServer, tmp_path: Path) -> None:
     # a bundle of the station's own batch whose signed entries break the chain freezes it
     broken = _signed_broken(log)
     stick = tmp_path / "broken.kgb"
-    stick.write_bytes(write_bundle(log.station_id, "hub", "to_hub", 1, 4, 5, [("batch", broken)]))
+    stick.write_bytes(
+        write_bundle(
+            station=log.station_id,
+            hub="hub",
+            direction="to_hub",
+            epoch=1,
+            first=4,
+            last=5,
+            parts=[("batch", broken)],
+        )
+    )
     out = _import(hub, stick)
     assert "broken_chain" in out.stdout + out.stderr, out.stdout + out.stderr
     st = hub.query(lambda: Station.get_by_id(log.station_id))

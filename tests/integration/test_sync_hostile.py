@@ -284,15 +284,15 @@ def test_request_with_another_stations_credentials(sqlite_hub: Hub, enrolled: An
             [
                 sp.encode_entry(
                     sp.make_entry(
-                        a_id,
-                        1,
-                        1,
-                        None,
-                        (client.wall_ms(), 0),
-                        "worker",
-                        "x1",
-                        "create",
-                        {"name": "假"},
+                        station=a_id,
+                        epoch=1,
+                        seq=1,
+                        prev_hash=None,
+                        hlc=(client.wall_ms(), 0),
+                        entity="worker",
+                        entity_id="x1",
+                        op="create",
+                        fields={"name": "假"},
                     )
                 )
             ],

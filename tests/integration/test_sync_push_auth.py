@@ -173,7 +173,17 @@ def test_a_tampered_old_batch_cannot_freeze_the_station(
 
     # the same tampered batch on a USB stick (its digests made to match): refused, counted
     forged = tmp_path / "forged.kgb"
-    forged.write_bytes(write_bundle(station_id, "hub", "to_hub", 1, 1, 3, [("batch", tampered)]))
+    forged.write_bytes(
+        write_bundle(
+            station=station_id,
+            hub="hub",
+            direction="to_hub",
+            epoch=1,
+            first=1,
+            last=3,
+            parts=[("batch", tampered)],
+        )
+    )
     result = _import(hub, forged)
     assert result.exit_code != 0 and "refused" in result.output, result.output
     assert _hub_state(hub, station_id) == before

@@ -33,16 +33,16 @@ def _enrol(app: Flask) -> None:
 def _apply(app: Flask, entity: str, entity_id: str, fields: dict[str, Any]) -> str:
     """Apply one hub-log entry as the sync client does after verifying it; its outcome."""
     entry = sp.make_entry(
-        HUB,
-        1,
-        next(_hub_seq),
-        None,
-        (1_780_000_000_000, 0),
-        entity,
-        entity_id,
-        "update",
-        fields,
-        HUB,
+        station=HUB,
+        epoch=1,
+        seq=next(_hub_seq),
+        prev_hash=None,
+        hlc=(1_780_000_000_000, 0),
+        entity=entity,
+        entity_id=entity_id,
+        op="update",
+        fields=fields,
+        origin=HUB,
     )
     raw = sp.encode_entry(entry)
     with app.app_context(), db.database.connection_context():

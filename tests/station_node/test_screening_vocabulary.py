@@ -146,16 +146,16 @@ def _enrol(app: Flask) -> None:
 def _apply(entity_id: str, fields: dict[str, Any], op: str = "create") -> str:
     """Apply one hub-log entry as the sync client does once it verified it."""
     entry = sp.make_entry(
-        "hub",
-        1,
-        next(_hub_seq),
-        None,
-        (1_780_000_000_000, 0),
-        "city_rule",
-        entity_id,
-        op,
-        fields,
-        "hub",
+        station="hub",
+        epoch=1,
+        seq=next(_hub_seq),
+        prev_hash=None,
+        hlc=(1_780_000_000_000, 0),
+        entity="city_rule",
+        entity_id=entity_id,
+        op=op,
+        fields=fields,
+        origin="hub",
     )
     raw = sp.encode_entry(entry)
     return decisions.apply_entry(sp.AcceptedEntry(entry, raw, sp.entry_hash(raw)), blocked=False)

@@ -86,7 +86,15 @@ def test_backoff_grows_with_jitter_and_is_capped(app: Flask) -> None:
 
 
 def test_damaged_bundles_get_typed_errors(app: Flask) -> None:
-    blob = sp.write_bundle("st-a", "hub", "to_station", 1, 1, 1, [("receipt", b"kg1/receipt {}\n")])
+    blob = sp.write_bundle(
+        station="st-a",
+        hub="hub",
+        direction="to_station",
+        epoch=1,
+        first=1,
+        last=1,
+        parts=[("receipt", b"kg1/receipt {}\n")],
+    )
     for damaged, code in (
         (blob[:-7], "bundle_truncated"),
         (blob.replace(b"st-a", b"st-b", 1), "bundle_altered"),

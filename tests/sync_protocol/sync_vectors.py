@@ -56,15 +56,15 @@ def build() -> dict[str, bytes]:
     ).encode()
 
     entry = make_entry(
-        "st-a",
-        1,
-        1,
-        None,
-        Hlc(T0, 0),
-        "worker",
-        "w-0001",
-        "create",
-        {
+        station="st-a",
+        epoch=1,
+        seq=1,
+        prev_hash=None,
+        hlc=Hlc(T0, 0),
+        entity="worker",
+        entity_id="w-0001",
+        op="create",
+        fields={
             "name": "张三",
             "id_hash": "9f" * 32,
             "skills": ["cleaning", "cooking"],
@@ -131,7 +131,15 @@ def build() -> dict[str, bytes]:
         ),
         hub,
     )
-    out["bundle.kgb"] = write_bundle("st-a", HUB, "to_hub", 1, 1, 3, [("batch", chain)])
+    out["bundle.kgb"] = write_bundle(
+        station="st-a",
+        hub=HUB,
+        direction="to_hub",
+        epoch=1,
+        first=1,
+        last=3,
+        parts=[("batch", chain)],
+    )
     out.update(_covering(raws, st_a))
     return out
 
@@ -146,13 +154,13 @@ def _covering(raws: list[bytes], key: SigningKey) -> dict[str, bytes]:
     body = b"".join(line + b"\n" for line in lines)
     out["covered-broken.batch"] = (
         sign_checkpoint(
-            "st-a",
-            1,
-            3,
-            hashlib.sha256(raws[2]).hexdigest(),
-            Hlc(T0 + 3000, 0),
-            key,
-            entries_digest(body),
+            station="st-a",
+            epoch=1,
+            seq=3,
+            head=hashlib.sha256(raws[2]).hexdigest(),
+            hlc=Hlc(T0 + 3000, 0),
+            key=key,
+            entries=entries_digest(body),
         )
         + body
     )

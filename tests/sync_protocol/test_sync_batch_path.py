@@ -42,7 +42,12 @@ def _both(data: bytes) -> tuple[object, object]:
 def _signed(lines: list[bytes], seq: int, wall: int = NOW) -> bytes:
     """Lines under a valid st-a checkpoint whose head is the last line's hash."""
     checkpoint = sign_checkpoint(
-        "st-a", 1, seq, hashlib.sha256(lines[-1]).hexdigest(), Hlc(wall, 0), KEY
+        station="st-a",
+        epoch=1,
+        seq=seq,
+        head=hashlib.sha256(lines[-1]).hexdigest(),
+        hlc=Hlc(wall, 0),
+        key=KEY,
     )
     return checkpoint + b"".join(line + b"\n" for line in lines)
 

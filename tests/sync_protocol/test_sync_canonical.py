@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -22,15 +23,15 @@ from sync_protocol import (
 from sync_protocol.canonical import decode, encode
 
 ENTRY = make_entry(
-    "st-a",
-    1,
-    1,
-    None,
-    Hlc(1_732_800_000_000, 0),
-    "worker",
-    "w1",
-    "update",
-    {"name": "张三", "pay_fen": 25000, "skills": ["cleaning"], "ok": True, "x": None},
+    station="st-a",
+    epoch=1,
+    seq=1,
+    prev_hash=None,
+    hlc=Hlc(1_732_800_000_000, 0),
+    entity="worker",
+    entity_id="w1",
+    op="update",
+    fields={"name": "张三", "pay_fen": 25000, "skills": ["cleaning"], "ok": True, "x": None},
 )
 
 
@@ -94,15 +95,32 @@ def test_encoding_refuses_what_has_no_canonical_form(fields) -> None:
         encode_entry(ENTRY._replace(fields=fields))
 
 
-def test_make_entry_checks_every_field() -> None:
-    with pytest.raises(LocalProtocolError, match="seq"):
-        make_entry("st-a", 1, 0, None, (1, 0), "worker", "w1", "update", {})
-    with pytest.raises(LocalProtocolError, match="entity"):
-        make_entry("st-a", 1, 1, None, (1, 0), "Worker!", "w1", "update", {})
-    with pytest.raises(LocalProtocolError, match="station"):
-        make_entry("st a", 1, 1, None, (1, 0), "worker", "w1", "update", {})
-    with pytest.raises(LocalProtocolError, match="prev"):
-        make_entry("st-a", 1, 2, "ABC", (1, 0), "worker", "w1", "update", {})
+_GOOD = dict(
+    station="st-a",
+    epoch=1,
+    seq=1,
+    prev_hash=None,
+    hlc=(1, 0),
+    entity="worker",
+    entity_id="w1",
+    op="update",
+    fields={},
+)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "named"),
+    [
+        ({"seq": 0}, "seq"),
+        ({"entity": "Worker!"}, "entity"),
+        ({"station": "st a"}, "station"),
+        ({"seq": 2, "prev_hash": "ABC"}, "prev"),
+    ],
+)
+def test_make_entry_checks_every_field(wrong: dict[str, Any], named: str) -> None:
+    make_entry(**_GOOD)  # the good entry passes, so each case fails for its one wrong field
+    with pytest.raises(LocalProtocolError, match=named):
+        make_entry(**{**_GOOD, **wrong})
 
 
 json_values = st.recursive(

@@ -134,7 +134,15 @@ def test_bundle_round_trip_and_import_twice_changes_nothing() -> None:
     w, hub, client = _pair()
     raws = entries(w, 7)
     batches = [client.build_push(raws[:4], NOW), client.build_push(raws[4:], NOW)]
-    data = write_bundle("st-a", HUB, "to_hub", 1, 1, 7, [("batch", b) for b in batches])
+    data = write_bundle(
+        station="st-a",
+        hub=HUB,
+        direction="to_hub",
+        epoch=1,
+        first=1,
+        last=7,
+        parts=[("batch", b) for b in batches],
+    )
     bundle = read_bundle(data)
     assert bundle.header.station == "st-a" and (bundle.header.first, bundle.header.last) == (1, 7)
     assert [p.data for p in bundle.parts] == batches
@@ -152,7 +160,13 @@ def test_bundle_round_trip_and_import_twice_changes_nothing() -> None:
 def test_truncated_or_altered_bundles_raise_typed_errors() -> None:
     w, _, client = _pair()
     data = write_bundle(
-        "st-a", HUB, "to_hub", 1, 1, 3, [("batch", client.build_push(entries(w, 3), NOW))]
+        station="st-a",
+        hub=HUB,
+        direction="to_hub",
+        epoch=1,
+        first=1,
+        last=3,
+        parts=[("batch", client.build_push(entries(w, 3), NOW))],
     )
     for cut in range(len(data)):
         with pytest.raises(BundleError) as info:

@@ -132,7 +132,9 @@ def test_wrong_station_wrong_epoch_frozen() -> None:
     # entries of another station under a valid checkpoint of st-a
     b = writer("st-b", KEY)
     foreign = entries(b, 2)
-    checkpoint = sign_checkpoint("st-a", 1, 2, b.head, w.clock.send(T0 + 99), KEY)
+    checkpoint = sign_checkpoint(
+        station="st-a", epoch=1, seq=2, head=b.head, hlc=w.clock.send(T0 + 99), key=KEY
+    )
     forged = checkpoint + b"".join(e + b"\n" for e in foreign)
     _rejected(verify_batch(forged, head("st-a"), KEYS, NOW), Reason.WRONG_STATION)
 
@@ -213,7 +215,9 @@ def test_hash_at_is_required_for_stale_batches() -> None:
 def test_the_verifier_refuses_non_canonical_entries_even_when_signed(index: int) -> None:
     """A station that signs non-canonical bytes still gets MALFORMED (or another refusal)."""
     raw = MUTATIONS[index](encode_entry(ENTRY))
-    checkpoint = sign_checkpoint("st-a", 1, 1, entry_hash(raw), Hlc(NOW, 0), KEY)
+    checkpoint = sign_checkpoint(
+        station="st-a", epoch=1, seq=1, head=entry_hash(raw), hlc=Hlc(NOW, 0), key=KEY
+    )
     v = verify_batch(checkpoint + raw + b"\n", head("st-a"), KEYS, NOW)
     assert isinstance(v, Rejected), v
     assert v.reason in (
