@@ -1,6 +1,9 @@
 """Bundle files: signed batches and replies packed into one file for a USB stick.
 
-    kg1/bundle {"direction":"to_hub","epoch":1,"first":1,"hub":"hub","last":500,"parts":2,"station":"st-a"}\n
+Each ``kg1/`` record is one line (the first is shown wrapped here)::
+
+    kg1/bundle {"direction":"to_hub","epoch":1,"first":1,"hub":"hub","last":500,
+                "parts":2,"station":"st-a"}\n
     kg1/part {"bytes":N,"kind":"batch","sha256":"<64 hex>"}\n
     <N bytes: the part exactly as it would travel over HTTP>
     ...

@@ -1,8 +1,9 @@
 """Checkpoints: a log owner's signed statement "my log at (epoch, seq) has head hash H".
 
-Bytes::
+Bytes (two lines; the first is shown wrapped)::
 
-    kg1/checkpoint {"epoch":1,"head":"<64 hex>","hlc":[wall,counter],"key":"<32 hex>","seq":500,"station":"st-a"}
+    kg1/checkpoint {"epoch":1,"head":"<64 hex>","hlc":[wall,counter],"key":"<32 hex>",
+                    "seq":500,"station":"st-a"}
     kg1/sig <128 hex>
 
 A checkpoint that also names ``"entries"`` (SHA-256 hex of every entry line of its batch, each
@@ -64,7 +65,10 @@ def sign_checkpoint(
     key: SigningKey,
     entries: str | None = None,
 ) -> bytes:
-    """The signed checkpoint bytes (two lines); `entries` (64 hex) covers the batch's entry lines."""
+    """The signed checkpoint bytes (two lines).
+
+    `entries` (64 hex, from entries_digest) makes it cover the batch's entry lines.
+    """
     obj: dict[str, object] = {
         "epoch": epoch,
         "head": head,

@@ -162,7 +162,7 @@ def from_json(obj: dict[str, Any]) -> Entry:
 
 
 def is_name(value: object) -> bool:
-    """A station id, origin or entity id: 1-64 printable ASCII characters; no space, quote or backslash."""
+    """A station id, origin or entity id: 1-64 printable ASCII, no space, quote or backslash."""
     return (
         type(value) is str
         and 0 < len(value) <= 64

@@ -2,9 +2,11 @@
 
 A receipt is the station's proof of what the hub holds; the hub sends one only after the batch
 it acknowledges is durably stored. Hub-signed messages are checked against the hub's key ring
-(pinned at enrolment) at position (1, hub_seq) of the hub's own log.
+(pinned at enrolment) at position (1, hub_seq) of the hub's own log. A receipt is two lines
+(the first is shown wrapped)::
 
-    kg1/receipt {"epoch":1,"head":"<64 hex>","hub":"hub","hub_seq":42,"hub_time":1732800000000,"key":"<32 hex>","seq":500,"station":"st-a"}
+    kg1/receipt {"epoch":1,"head":"<64 hex>","hub":"hub","hub_seq":42,
+                 "hub_time":1732800000000,"key":"<32 hex>","seq":500,"station":"st-a"}
     kg1/sig <128 hex>
 """
 
@@ -39,7 +41,7 @@ class Receipt:
 
 @dataclass(frozen=True)
 class EpochReset:
-    """The hub lets `station` append again in `epoch`, continuing after (`base_seq`, `base_hash`)."""
+    """The hub lets `station` append again in `epoch`, after (`base_seq`, `base_hash`)."""
 
     station: str
     hub: str

@@ -67,7 +67,7 @@ class StationSession:
 
     # -- what I have ------------------------------------------------------------------------
     def check(self, epoch: int, head_seq: int, head_hash: str) -> RestoreCheck:
-        """May the station append? Not when its head is behind the hub's receipt (restored backup)."""
+        """May the station append? Not when its head is behind the hub's receipt (a backup)."""
         return check_restore(epoch, head_seq, head_hash, self.receipt)
 
     def hello(self, epoch: int, head_seq: int) -> bytes:
@@ -75,7 +75,7 @@ class StationSession:
         return encode_hello(Hello(self.station, epoch, head_seq, self.hub_head.seq))
 
     def next_push(self, epoch: int, head_seq: int) -> tuple[int, int] | None:
-        """The seq range (inclusive) to send next, bounded by the limits; None when the hub has all."""
+        """The seq range (inclusive) to send next, within the limits; None when the hub has all."""
         accepted = self._accepted(epoch)
         if accepted is None or accepted >= head_seq:
             return None
@@ -205,7 +205,7 @@ class HubSession:
         return None
 
     def reply(self, verdict: Verdict, hub_seq: int, now_ms: int) -> bytes:
-        """The signed answer: a receipt for Apply (after commit), Replay and Gap; else a rejection."""
+        """The signed answer: a receipt for Apply (after commit), Replay and Gap; else rejection."""
         if isinstance(verdict, Apply | Replay | Gap):
             return self.receipt(hub_seq, now_ms)
         if isinstance(verdict, Fork):
@@ -243,7 +243,7 @@ class HubSession:
         *,
         hash_at: HashAt | None = None,
     ) -> bytes:
-        """An admin's epoch reset: the station continues after (base_seq, base_hash), which we hold."""
+        """An admin's epoch reset: the station goes on after (base_seq, base_hash), held here."""
         held = (
             self.head.head
             if base_seq == self.head.seq

@@ -272,7 +272,8 @@ def _chain_batch(
         region = data[len(data) - sum(map(len, lines)) - n :]
         text = region.decode("utf-8")
         objs = _scan_lines(text, n)
-        # dict.values refuses a non-object; a key count other than 10 fails the unpacking or strict zip
+        # dict.values refuses a non-object; a key count other than 10 fails the unpacking or the
+        # strict zip
         entities, ids, _, fields, hlcs, ops, origins, prevs, _, _ = zip(
             *map(dict.values, objs), strict=True
         )

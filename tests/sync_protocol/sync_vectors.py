@@ -145,7 +145,7 @@ def build() -> dict[str, bytes]:
 
 
 def _covering(raws: list[bytes], key: SigningKey) -> dict[str, bytes]:
-    """Vectors of the covering checkpoint and the signed call (docs/sync-protocol.md, section 12)."""
+    """Vectors of the covering checkpoint and signed call (docs/sync-protocol.md, section 12)."""
     out: dict[str, bytes] = {}
     covered = sign_batch(raws, key, Hlc(T0 + 3000, 0))
     out["covered.batch"] = covered

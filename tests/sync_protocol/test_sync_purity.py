@@ -1,4 +1,4 @@
-"""Importing sync_protocol must not load flask, peewee or socket (checked in a fresh interpreter)."""
+"""Importing sync_protocol must not load flask, peewee or socket (checked in a new interpreter)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sys
 def test_import_loads_no_io_modules() -> None:
     code = (
         "import sys, sync_protocol\n"
-        "bad = sorted(m for m in ('flask', 'peewee', 'socket', 'requests', 'sqlite3') if m in sys.modules)\n"
+        "io = ('flask', 'peewee', 'socket', 'requests', 'sqlite3')\n"
+        "bad = sorted(m for m in io if m in sys.modules)\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run(

@@ -1,4 +1,5 @@
-"""The files in tests/vectors/ are what the protocol produces, byte for byte, and verify as documented."""
+"""The files in tests/vectors/ are what the protocol produces, byte for byte, and verify as
+documented."""
 
 from __future__ import annotations
 
