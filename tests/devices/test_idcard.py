@@ -24,6 +24,7 @@ from devices.idcard import (
     IdCard,
     IdCardError,
     IdCardReader,
+    ReaderFailure,
     ReaderTimeout,
     Request,
     Response,
@@ -151,6 +152,64 @@ def test_a_wrong_check_digit_is_refused(sim, reader):
     with pytest.raises(BadIdNumber) as caught:
         reader.read()
     assert "校验位" in caught.value.message_zh and "check digit" in caught.value.message_en
+
+
+class _ScriptedPort:
+    """A port that answers each write with the next scripted reply, for what a pty can't show."""
+
+    def __init__(self, replies: list[bytes]) -> None:
+        self.timeout: float | None = None
+        self._replies = replies
+        self._pending = b""
+        self.written: list[bytes] = []
+
+    def write(self, data: bytes, /) -> int:
+        self.written.append(data)
+        self._pending += self._replies.pop(0)
+        return len(data)
+
+    def read(self, size: int = 1, /) -> bytes:
+        chunk, self._pending = self._pending[:size], self._pending[size:]
+        return chunk
+
+    def reset_input_buffer(self) -> None:
+        self._pending = b""
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_failure_status_is_a_reader_failure_naming_it():
+    found = encode_response(Response(0, 0, 0x9F, bytes(4)))
+    selected = encode_response(Response(0, 0, 0x90, bytes(8)))
+    port = _ScriptedPort([found, selected, encode_response(Response(0, 0, 0x41))])
+    with pytest.raises(ReaderFailure) as caught:
+        IdCardReader(port, timeout=0.2).read()
+    assert caught.value.status == 0x41 and "读身份证失败" in caught.value.message_zh
+    assert port.written == [
+        bytes.fromhex("AAAAAA9669 0003 2001 22"),
+        bytes.fromhex("AAAAAA9669 0003 2002 21"),
+        bytes.fromhex("AAAAAA9669 0003 3001 32"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [
+        (bytes.fromhex("55AAAA9669 0004 000090 94"), "preamble"),
+        (bytes.fromhex("AAAAAA9669 0001 00"), "short"),
+    ],
+)
+def test_a_bad_header_from_the_port_is_named(reply, problem):
+    with pytest.raises(BadFrame) as caught:
+        IdCardReader(_ScriptedPort([reply]), timeout=0.2).read()
+    assert caught.value.problem == problem
+
+
+def test_a_frame_cut_short_times_out_rather_than_waiting_forever():
+    cut = encode_response(Response(0, 0, 0x9F, bytes(4)))[:-2]
+    with pytest.raises(ReaderTimeout):
+        IdCardReader(_ScriptedPort([cut]), timeout=0.2).read()
 
 
 # --- the pure codec ---------------------------------------------------------------------------
