@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import enum
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,6 +59,8 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, enum.Enum):  # a state (station_node.states): the log holds its text
+        return value.value
     return value
 
 

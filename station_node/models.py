@@ -15,6 +15,13 @@ import peewee
 from kuaigong import clock
 from kuaigong.db import JSONField, Model
 from station_node.db import database
+from station_node.states import (
+    AssignmentStatus,
+    ComplaintStatus,
+    JobStatus,
+    OfferStatus,
+    WorkerStatus,
+)
 
 
 def new_id() -> str:
@@ -59,7 +66,7 @@ class Worker(BaseModel):
     areas = JSONField(default=list)  # community names the worker will work in
     availability = JSONField(default=dict)  # {"days": [0..6], "from": "08:00", "to": "18:00"}
     priority_groups = JSONField(default=list)  # codes; only with a PriorityConsent row
-    status = peewee.CharField(max_length=16, default="active")  # active | blocked
+    status = peewee.CharField(max_length=16, default=WorkerStatus.ACTIVE)
     block_reason = peewee.CharField(max_length=200, null=True)
     no_show_count = peewee.IntegerField(default=0)
     late_cancel_count = peewee.IntegerField(default=0)
@@ -103,7 +110,7 @@ class Employer(BaseModel):
 
 
 class Job(BaseModel):
-    """A job request. `status`: held → open → filled → closed, or cancelled."""
+    """A job request; `status` is a JobStatus."""
 
     id = peewee.CharField(primary_key=True, max_length=32, default=new_id)
     employer = peewee.ForeignKeyField(Employer, backref="jobs")
@@ -125,7 +132,7 @@ class Job(BaseModel):
     source = peewee.CharField(max_length=16)  # walk_in | phone | kiosk | department
     source_department = peewee.CharField(max_length=100, null=True)
     dispatch_mode = peewee.CharField(max_length=8, default="offer")  # grab | offer
-    status = peewee.CharField(max_length=16, default="open", index=True)
+    status = peewee.CharField(max_length=16, default=JobStatus.OPEN, index=True)
     screening_reasons = JSONField(default=list)  # [{"code":..., "message":...}]
     reviewed_by = peewee.ForeignKeyField(Staff, null=True)
     reviewed_at = peewee.DateTimeField(null=True)
@@ -172,8 +179,7 @@ class Offer(BaseModel):
     job = peewee.ForeignKeyField(Job, backref="offers", on_delete="CASCADE")
     worker = peewee.ForeignKeyField(Worker, backref="offers", on_delete="CASCADE")
     rank = peewee.IntegerField()
-    status = peewee.CharField(max_length=16, default="pending", index=True)
-    # pending | accepted | declined | expired | withdrawn
+    status = peewee.CharField(max_length=16, default=OfferStatus.PENDING, index=True)
     sent_at = peewee.DateTimeField(default=utcnow)
     expires_at = peewee.DateTimeField(index=True)
     answered_at = peewee.DateTimeField(null=True)
@@ -186,8 +192,7 @@ class Assignment(BaseModel):
     job = peewee.ForeignKeyField(Job, backref="assignments", on_delete="CASCADE")
     worker = peewee.ForeignKeyField(Worker, backref="assignments", on_delete="CASCADE")
     via = peewee.CharField(max_length=8)  # grab | offer | manual
-    status = peewee.CharField(max_length=16, default="confirmed", index=True)
-    # confirmed | checked_in | completed | settled | no_show | cancelled
+    status = peewee.CharField(max_length=16, default=AssignmentStatus.CONFIRMED, index=True)
     starts_at = peewee.DateTimeField(null=True)  # copied from the job for overlap checks
     ends_at = peewee.DateTimeField(null=True)
     confirmed_at = peewee.DateTimeField(default=utcnow)
@@ -221,7 +226,7 @@ class Complaint(BaseModel):
     by = peewee.CharField(max_length=16)  # worker | employer | resident
     kind = peewee.CharField(max_length=32)  # unpaid_wages | no_show | fee_demanded | other …
     text = peewee.TextField()
-    status = peewee.CharField(max_length=16, default="open")  # open | resolved
+    status = peewee.CharField(max_length=16, default=ComplaintStatus.OPEN)
     resolution = peewee.TextField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     resolved_at = peewee.DateTimeField(null=True)

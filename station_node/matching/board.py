@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from station_node.states import JobStatus, OfferStatus
+
 
 def mask_name(name: str) -> str:
     """Hide the middle of a name for public screens: 张三丰 → 张*丰, 李四 → 李*."""
@@ -33,7 +35,7 @@ def board_row(
     expires_at; each assignment worker_id, name, via, confirmed_at.
     """
     started = job["dispatch_started_at"]
-    until = job["filled_at"] if job["status"] == "filled" and job["filled_at"] else now
+    until = job["filled_at"] if job["status"] == JobStatus.FILLED and job["filled_at"] else now
     elapsed = int((until - started).total_seconds()) if started else 0
     people: dict[str, list[dict[str, Any]]] = {
         "offered": [],
@@ -49,7 +51,7 @@ def board_row(
             "name": offer["name"],
             "name_masked": mask_name(offer["name"]),
         }
-        if offer["status"] == "pending":
+        if offer["status"] == OfferStatus.PENDING:
             entry["seconds_left"] = max(0, int((offer["expires_at"] - now).total_seconds()))
             people["offered"].append(entry)
         elif offer["status"] in people:
@@ -76,7 +78,7 @@ def board_row(
         "dispatch_started_at": _iso(started),
         "seconds_since_start": elapsed,
         "seconds_left": max(0, target_seconds - elapsed),
-        "overdue": job["status"] != "filled" and elapsed > target_seconds,
+        "overdue": job["status"] != JobStatus.FILLED and elapsed > target_seconds,
         "escalated": job["escalated_at"] is not None,
         "filled_at": _iso(job["filled_at"]),
         **people,

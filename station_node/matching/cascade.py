@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-LIVE_JOB_STATUSES = ("open", "escalated")
+from station_node.states import LIVE_JOBS, JobStatus, OfferStatus
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class CascadeSettings:
 class CascadeJob:
     id: str
     mode: str  # grab | offer
-    status: str
+    status: str  # a JobStatus
     headcount: int
     confirmed: int
     dispatch_started_at: dt.datetime | None
@@ -46,7 +46,7 @@ class CascadeJob:
 class OfferView:
     id: str
     worker_id: str
-    status: str  # pending | accepted | declined | expired | withdrawn
+    status: str  # an OfferStatus
     expires_at: dt.datetime
 
 
@@ -66,7 +66,7 @@ class CascadePlan:
 
 def parallel_offers(job: CascadeJob, now: dt.datetime, settings: CascadeSettings) -> int:
     """How many offers should be out for this job right now."""
-    if job.mode != "offer" or job.status not in LIVE_JOB_STATUSES:
+    if job.mode != "offer" or job.status not in LIVE_JOBS:
         return 0
     per_place = settings.parallel_per_place
     if settings.widen_after_seconds > 0 and job.dispatch_started_at is not None:
@@ -88,10 +88,10 @@ def plan(
     `candidates` are the eligible workers not yet offered this job and free to take an offer,
     best ranked first.
     """
-    pending = [o for o in offers if o.status == "pending"]
+    pending = [o for o in offers if o.status == OfferStatus.PENDING]
     expire = tuple(o.id for o in pending if o.expires_at <= now)
     still_out = len(pending) - len(expire)
-    live = job.status in LIVE_JOB_STATUSES and job.open_places > 0
+    live = job.status in LIVE_JOBS and job.open_places > 0
 
     offer_to: tuple[str, ...] = ()
     if live and job.mode == "offer":
@@ -99,7 +99,7 @@ def plan(
         offer_to = tuple(candidates[: max(0, wanted)])
 
     escalate = False
-    if live and job.escalated_at is None and job.status == "open":
+    if live and job.escalated_at is None and job.status == JobStatus.OPEN:
         started = job.dispatch_started_at or now
         overdue = (now - started).total_seconds() >= settings.escalate_after_seconds
         exhausted = job.mode == "offer" and still_out == 0 and not offer_to

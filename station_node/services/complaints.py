@@ -18,6 +18,7 @@ from kuaigong.errors import Conflict, FieldError, FieldErrors, InvalidInput
 from station_node import catalog, changelog, db
 from station_node.models import Complaint, Employer, Job, Staff, Worker
 from station_node.services import get_or_404, require_staff
+from station_node.states import ComplaintStatus
 from station_node.validation import clean_choice, clean_text
 
 KINDS: catalog.Labels = {
@@ -34,7 +35,10 @@ FILED_BY: catalog.Labels = {
     "employer": ("用工方", "Employer"),
     "resident": ("居民", "Resident"),
 }
-STATUSES: catalog.Labels = {"open": ("待处理", "Open"), "resolved": ("已办结", "Resolved")}
+STATUSES: catalog.Labels = {
+    ComplaintStatus.OPEN: ("待处理", "Open"),
+    ComplaintStatus.RESOLVED: ("已办结", "Resolved"),
+}
 # Abuse the city screens postings for: staff should consider blocking the employer named.
 BLOCK_WORTHY = ("fee_demanded", "id_card_withheld")
 TEXT_MIN, TEXT_MAX = 5, 1000
@@ -139,12 +143,16 @@ def resolve_complaint(complaint_id: str, resolution: Any, actor: Staff | None) -
     errs.raise_if_any()
     with db.atomic():
         complaint = get_or_404(Complaint, complaint_id, "这条投诉", "Complaint")
-        if complaint.status == "resolved":
+        if complaint.status == ComplaintStatus.RESOLVED:
             raise Conflict(
                 "already_resolved", "这条投诉已经办结", "This complaint is already resolved"
             )
         now = clock.now()
-        complaint.status, complaint.resolution, complaint.resolved_at = "resolved", text, now
+        complaint.status, complaint.resolution, complaint.resolved_at = (
+            ComplaintStatus.RESOLVED,
+            text,
+            now,
+        )
         complaint.resolved_by = staff.username
         complaint.save()
         changelog.record(
@@ -152,7 +160,7 @@ def resolve_complaint(complaint_id: str, resolution: Any, actor: Staff | None) -
             complaint.id,
             "update",
             {
-                "status": "resolved",
+                "status": ComplaintStatus.RESOLVED,
                 "resolution": text,
                 "resolved_at": now,
                 "resolved_by": staff.username,
@@ -165,7 +173,7 @@ def list_complaints(
     status: str | None = None, worker_id: str | None = None, limit: int = 200
 ) -> list[Complaint]:
     """Complaints, open ones first, newest first within each; optionally one status or worker."""
-    open_first = peewee.Case(None, [(Complaint.status == "open", 0)], 1)
+    open_first = peewee.Case(None, [(Complaint.status == ComplaintStatus.OPEN, 0)], 1)
     query = Complaint.select().order_by(open_first, Complaint.created_at.desc())
     if status is not None:
         query = query.where(Complaint.status == status)
@@ -176,7 +184,7 @@ def list_complaints(
 
 def complaint_counts() -> dict[str, int]:
     """How many complaints are open and how many resolved (all time)."""
-    counts = dict.fromkeys(STATUSES, 0)
+    counts = {status.value: 0 for status in ComplaintStatus}
     query = Complaint.select(Complaint.status, peewee.fn.COUNT(Complaint.id)).group_by(
         Complaint.status
     )

@@ -16,9 +16,9 @@ from kuaigong.errors import Conflict
 from station_node import changelog, db
 from station_node.hub_records import CityRule
 from station_node.models import Employer, Job, Offer
+from station_node.states import LIVE_JOBS, JobStatus, OfferStatus
 
 CITY_BLOCK_KINDS = ("blocked_employer", "blocked_intermediary")
-LIVE = ("open", "escalated")
 _BLOCKED_OF_JOB = (
     'SELECT "e"."blocked" FROM "job" AS "j" JOIN "employer" AS "e" ON "e"."id" = "j"."employer_id" '
     'WHERE "j"."id" = ?'
@@ -39,7 +39,7 @@ def hold_open_jobs(employer: Employer) -> int:
     transaction); returns how many jobs were held."""
     jobs = list(
         Job.select(Job.id, Job.screening_reasons).where(
-            (Job.employer == employer.id) & Job.status.in_(LIVE)
+            (Job.employer == employer.id) & Job.status.in_(LIVE_JOBS)
         )
     )
     for job in jobs:
@@ -50,15 +50,24 @@ def hold_open_jobs(employer: Employer) -> int:
 def hold_job(job_id: str, reasons: list[dict[str, Any]] | None, why: str | None) -> None:
     """Hold one job of a blocked employer: pending offers withdrawn, status held, reason added."""
     now = clock.now()
-    for offer in Offer.select(Offer.id).where((Offer.job == job_id) & (Offer.status == "pending")):
-        Offer.update(status="withdrawn", answered_at=now).where(Offer.id == offer.id).execute()
-        changelog.record("offer", offer.id, "update", {"status": "withdrawn", "answered_at": now})
+    for offer in Offer.select(Offer.id).where(
+        (Offer.job == job_id) & (Offer.status == OfferStatus.PENDING)
+    ):
+        Offer.update(status=OfferStatus.WITHDRAWN, answered_at=now).where(
+            Offer.id == offer.id
+        ).execute()
+        changelog.record(
+            "offer", offer.id, "update", {"status": OfferStatus.WITHDRAWN, "answered_at": now}
+        )
     kept = [r for r in reasons or [] if r.get("code") != "employer_blocked"] + [blocked_reason(why)]
-    Job.update(status="held", screening_reasons=kept, updated_at=now).where(
+    Job.update(status=JobStatus.HELD, screening_reasons=kept, updated_at=now).where(
         Job.id == job_id
     ).execute()
     changelog.record(
-        "job", job_id, "update", {"status": "held", "screening_reasons": kept, "updated_at": now}
+        "job",
+        job_id,
+        "update",
+        {"status": JobStatus.HELD, "screening_reasons": kept, "updated_at": now},
     )
 
 

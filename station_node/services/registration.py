@@ -16,6 +16,7 @@ from kuaigong.errors import Conflict, FieldError, FieldErrors, InvalidInput
 from station_node import catalog, changelog, db, identity
 from station_node.models import Employer, IdAccess, Presence, PriorityConsent, Staff, Worker
 from station_node.services import employer_blocks, get_or_404, local_today, require_staff
+from station_node.states import WorkerStatus
 from station_node.validation import (
     EMPLOYER_MIN_AGE,
     WORKER_MIN_AGE,
@@ -260,7 +261,12 @@ def set_worker_status(
     with db.atomic():
         worker = get_or_404(Worker, worker_id, "该劳动者", "Worker")
         _update(
-            worker, "worker", {"status": "blocked" if blocked else "active", "block_reason": text}
+            worker,
+            "worker",
+            {
+                "status": WorkerStatus.BLOCKED if blocked else WorkerStatus.ACTIVE,
+                "block_reason": text,
+            },
         )
     return worker
 
@@ -420,7 +426,7 @@ def check_in_worker(worker_id: str, actor: Staff | None) -> Presence:
     day = local_today()
     with db.atomic():
         worker = get_or_404(Worker, worker_id, "该劳动者", "Worker")
-        if worker.status != "active":
+        if worker.status != WorkerStatus.ACTIVE:
             raise Conflict(
                 "worker_blocked", "该劳动者已被暂停派工", "This worker is blocked from dispatch"
             )

@@ -18,6 +18,7 @@ from station_node import changelog, db
 from station_node.models import Staff, Worker
 from station_node.services import get_or_404, require_staff
 from station_node.services.registration import find_worker_by_id_number
+from station_node.states import WorkerStatus
 from station_node.validation import clean_choice, clean_text, normalise_mobile
 
 ROLES = {"staff": ("工作人员", "Staff"), "admin": ("驿站管理员", "Station admin")}
@@ -139,7 +140,11 @@ def authenticate_resident(token: str, id_number: str, mobile: str) -> Worker | N
     if not id_number or not mobile:
         return None
     found = find_worker_by_id_number(id_number)
-    if found is None or found.mobile != normalise_mobile(mobile) or found.status != "active":
+    if (
+        found is None
+        or found.mobile != normalise_mobile(mobile)
+        or found.status != WorkerStatus.ACTIVE
+    ):
         return None
     return found
 
@@ -149,4 +154,4 @@ def authenticate_worker_token(token: str) -> Worker | None:
     if not isinstance(token, str) or not token:
         return None
     worker = db.get_row(Worker, "user_token_hash", _token_hash(token))  # every kiosk tap: fixed SQL
-    return worker if worker is not None and worker.status == "active" else None
+    return worker if worker is not None and worker.status == WorkerStatus.ACTIVE else None

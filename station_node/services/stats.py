@@ -18,9 +18,8 @@ from kuaigong import clock
 from station_node.models import Assignment, Employer, Job, Worker
 from station_node.services import utc_offset_hours
 from station_node.services.complaints import complaint_counts
+from station_node.states import SHOWED_UP_ASSIGNMENTS, AssignmentStatus, JobStatus
 
-JOB_STATUSES = ("held", "open", "escalated", "filled", "closed", "cancelled", "rejected")
-SHOWED_UP = ("checked_in", "completed", "settled")
 TARGET_SECONDS = 60
 
 
@@ -54,7 +53,7 @@ def range_stats(
 ) -> dict[str, Any]:
     """The station's figures for records made in [since, until) (None: unbounded)."""
     now = now or clock.now()
-    by_status = dict.fromkeys(JOB_STATUSES, 0)
+    by_status = {status.value: 0 for status in JobStatus}
     for status, count in _tuples(
         Job.select(Job.status, peewee.fn.COUNT(Job.id))
         .where(_within(Job.posted_at, since, until))
@@ -85,8 +84,8 @@ def range_stats(
             .group_by(Assignment.status)
         )
     )
-    showed = sum(assignments.get(s, 0) for s in SHOWED_UP)
-    no_shows = assignments.get("no_show", 0)
+    showed = sum(assignments.get(s, 0) for s in SHOWED_UP_ASSIGNMENTS)
+    no_shows = assignments.get(AssignmentStatus.NO_SHOW, 0)
     return {
         "since": since,
         "until": until,

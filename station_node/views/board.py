@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from station_node.models import Job
+from station_node.states import LIVE_JOBS
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 
@@ -21,7 +22,7 @@ def display() -> Any:
     """Open jobs with pay, places left, place and time; rules, hotline 12333, complaint way."""
     jobs = (
         Job.select()
-        .where(Job.status.in_(("open", "escalated")))
+        .where(Job.status.in_(LIVE_JOBS))
         .order_by(Job.urgency.desc(), Job.posted_at.desc())
         .limit(40)
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from station_node import catalog
 from station_node.services import complaints, vocabulary
+from station_node.states import JobStatus
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -446,15 +447,7 @@ def _schemas() -> dict[str, Any]:
                         "id": text,
                         "status": {
                             "type": "string",
-                            "enum": [
-                                "held",
-                                "open",
-                                "escalated",
-                                "filled",
-                                "closed",
-                                "cancelled",
-                                "rejected",
-                            ],
+                            "enum": [status.value for status in JobStatus],
                         },
                         "screening": {
                             "type": "object",

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from station_node.models import Assignment, Employer, Job, Offer, Ranking, Staff, Worker
+from station_node.states import JobStatus
 
 
 def when(value: dt.datetime | dt.date | None) -> str | None:
@@ -103,7 +104,7 @@ def job(row: Job) -> dict[str, Any]:
         "dispatch_mode": row.dispatch_mode,
         "status": row.status,
         "screening": {
-            "held": row.status == "held",
+            "held": row.status == JobStatus.HELD,
             "reasons": row.screening_reasons or [],
         },
         "dispatch": {

@@ -34,12 +34,10 @@ from station_node.matching import (
     plan,
     rank_best,
 )
-from station_node.matching.cascade import LIVE_JOB_STATUSES, parallel_offers
+from station_node.matching.cascade import parallel_offers
 from station_node.models import Assignment, ChangeEntry, Job, Offer, Ranking, Staff, Worker, new_id
 from station_node.services import employer_blocks
 from station_node.services.dispatch.rows import (
-    BOOKED,
-    HOLDING,
     WORKER_COLUMNS,
     bookings_overlapping,
     consented_ids,
@@ -53,6 +51,15 @@ from station_node.services.dispatch.rows import (
     worker_facts,
 )
 from station_node.services.dispatch.status import board, explain, job_state, pending_offers
+from station_node.states import (
+    BOOKED_ASSIGNMENTS,
+    DROPPED_ASSIGNMENTS,
+    LIVE_JOBS,
+    PLACE_HOLDING_ASSIGNMENTS,
+    AssignmentStatus,
+    JobStatus,
+    OfferStatus,
+)
 
 __all__ = [
     "accept_offer",
@@ -278,7 +285,7 @@ def _candidates(job: Job | _LiveJob, limit: int, now: dt.datetime) -> list[tuple
             job.id,
             at,
             job.id,
-            *BOOKED,
+            *BOOKED_ASSIGNMENTS,
             when(job.ends_at),
             when(job.starts_at),
             limit,
@@ -291,7 +298,7 @@ def _candidates(job: Job | _LiveJob, limit: int, now: dt.datetime) -> list[tuple
 
 def _offer_views(job_id: str) -> list[OfferView]:
     query = Offer.select(Offer.id, Offer.worker, Offer.status, Offer.expires_at).where(
-        (Offer.job == job_id) & (Offer.status == "pending")
+        (Offer.job == job_id) & (Offer.status == OfferStatus.PENDING)
     )
     return [OfferView(o.id, o.worker_id, o.status, o.expires_at) for o in query]
 
@@ -321,15 +328,15 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
     ranks = dict(candidates)
     step = plan(_cascade_job(job), offers, [w for w, _ in candidates], now, cfg)
     for offer_id in step.expire:
-        Offer.update(status="expired").where(Offer.id == offer_id).execute()
-        changelog.record("offer", offer_id, "update", {"status": "expired"})
+        Offer.update(status=OfferStatus.EXPIRED).where(Offer.id == offer_id).execute()
+        changelog.record("offer", offer_id, "update", {"status": OfferStatus.EXPIRED})
     for worker_id in step.offer_to:
         offer = Offer.create(
             id=new_id(),
             job=job.id,
             worker=worker_id,
             rank=ranks[worker_id],
-            status="pending",
+            status=OfferStatus.PENDING,
             sent_at=now,
             expires_at=step.expires_at,
         )
@@ -341,13 +348,13 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
                 "job_id": job.id,
                 "worker_id": worker_id,
                 "rank": offer.rank,
-                "status": "pending",
+                "status": OfferStatus.PENDING,
                 "sent_at": now,
                 "expires_at": step.expires_at,
             },
         )
     if step.escalate:
-        _set_job(job, now, status="escalated", escalated_at=now)
+        _set_job(job, now, status=JobStatus.ESCALATED, escalated_at=now)
     return step
 
 
@@ -387,7 +394,7 @@ def _job_or_404(job_id: str) -> Job:
 
 
 def _job_not_open(job: Job) -> Conflict:
-    if job.status == "held":
+    if job.status == JobStatus.HELD:
         return Conflict(
             "job_not_open",
             "此工作正在等待驿站工作人员审核，暂不接受抢单或派单",
@@ -402,7 +409,7 @@ def _job_not_open(job: Job) -> Conflict:
     )
 
 
-_SCREENED_STATUSES = (*LIVE_JOB_STATUSES, "held")  # where a blocked employer is named
+_SCREENED_JOBS = LIVE_JOBS | {JobStatus.HELD}  # where a blocked employer is named
 
 
 def _employer_blocked(job_id: str) -> bool:
@@ -432,16 +439,16 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
     now = clock.now()
     if not isinstance(job, Job):
         job = _job_or_404(job)
-    if job.status in _SCREENED_STATUSES:
+    if job.status in _SCREENED_JOBS:
         employer_blocks.refuse_if_blocked(job.id)
-    if job.status not in LIVE_JOB_STATUSES:
-        raise _full(job) if job.status == "filled" else _job_not_open(job)
+    if job.status not in LIVE_JOBS:
+        raise _full(job) if job.status == JobStatus.FILLED else _job_not_open(job)
     row = db.get_values(Worker, "id", str(worker_id), _WORKER_FIELDS)
     if row is None:
         raise NotFound("工人", "worker")
     on_job = dict(db.database.execute_sql(_WORKERS_ON_JOB, (job.id,)).fetchall())
     assigned = set(on_job)
-    if on_job.get(row["id"]) in ("cancelled", "no_show"):
+    if on_job.get(row["id"]) in DROPPED_ASSIGNMENTS:
         raise Conflict(
             "not_eligible",
             "该工人此前已取消或未到岗，不能再次确认此工作",
@@ -480,7 +487,7 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
         job=job.id,
         worker=worker_id,
         via=via,
-        status="confirmed",
+        status=AssignmentStatus.CONFIRMED,
         starts_at=job.starts_at,
         ends_at=job.ends_at,
         confirmed_at=now,
@@ -497,7 +504,7 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
             "job_id": job.id,
             "worker_id": worker_id,
             "via": via,
-            "status": "confirmed",
+            "status": AssignmentStatus.CONFIRMED,
             "starts_at": job.starts_at,
             "ends_at": job.ends_at,
             "confirmed_at": now,
@@ -509,18 +516,20 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
     offers = job.dispatch_mode == "offer"
     if offers:
         for offer in Offer.select(Offer.id).where(
-            (Offer.job == job.id) & (Offer.worker == worker_id) & (Offer.status == "pending")
+            (Offer.job == job.id)
+            & (Offer.worker == worker_id)
+            & (Offer.status == OfferStatus.PENDING)
         ):
-            _close_offer(offer.id, "accepted", now)
+            _close_offer(offer.id, OfferStatus.ACCEPTED, now)
 
     confirmed = job.confirmed_count + 1
     if confirmed >= job.headcount:
-        _set_job(job, now, confirmed_count=confirmed, status="filled", filled_at=now)
+        _set_job(job, now, confirmed_count=confirmed, status=JobStatus.FILLED, filled_at=now)
         if offers:
             for offer in Offer.select(Offer.id).where(
-                (Offer.job == job.id) & (Offer.status == "pending")
+                (Offer.job == job.id) & (Offer.status == OfferStatus.PENDING)
             ):
-                _close_offer(offer.id, "withdrawn", now)
+                _close_offer(offer.id, OfferStatus.WITHDRAWN, now)
     else:
         _set_job(job, now, confirmed_count=confirmed)
     return assignment
@@ -537,10 +546,10 @@ def start_dispatch(job: Job) -> dict[str, Any]:
     with _writing():
         now = clock.now()
         fresh = _job_or_404(job.id)
-        if fresh.status not in LIVE_JOB_STATUSES:
+        if fresh.status not in LIVE_JOBS:
             raise _job_not_open(fresh)
         eligible, ineligible = _rank_and_store(fresh, now)
-        _set_job(fresh, now, dispatch_started_at=now, escalated_at=None, status="open")
+        _set_job(fresh, now, dispatch_started_at=now, escalated_at=None, status=JobStatus.OPEN)
         step = _cascade(fresh, now, settings())
         for name in ("dispatch_started_at", "escalated_at", "status", "updated_at"):
             setattr(job, name, getattr(fresh, name))
@@ -567,7 +576,9 @@ def grab(job_id: str, worker_id: str, actor: Staff | None) -> Assignment:
 
 
 def _grabbable(job: Job) -> None:
-    if job.status == "held":  # say so when the employer's block is why (_confirm checks live jobs)
+    if (
+        job.status == JobStatus.HELD
+    ):  # say so when the employer's block is why (_confirm checks live jobs)
         employer_blocks.refuse_if_blocked(job.id)
     if job.dispatch_mode != "grab":
         raise Conflict(
@@ -575,11 +586,11 @@ def _grabbable(job: Job) -> None:
             "此工作由驿站派单，不能抢单，请等待派单通知",
             "this job is offered by the station, not open to grabs",
         )
-    if job.status == "filled" or (
-        job.status in LIVE_JOB_STATUSES and job.confirmed_count >= job.headcount
+    if job.status == JobStatus.FILLED or (
+        job.status in LIVE_JOBS and job.confirmed_count >= job.headcount
     ):
         raise _full(job)
-    if job.status not in LIVE_JOB_STATUSES:
+    if job.status not in LIVE_JOBS:
         raise _job_not_open(job)
 
 
@@ -595,10 +606,10 @@ def _pending_offer(offer_id: str, worker_id: str | None, now: dt.datetime) -> Of
         raise NotFound("派单", "offer")
     if worker_id is not None and offer.worker_id != str(worker_id):
         raise Forbidden("not_your_offer", "这不是给您的派单", "this offer was made to someone else")
-    if offer.status != "pending" or offer.expires_at <= now:
-        if offer.status == "withdrawn":
+    if offer.status != OfferStatus.PENDING or offer.expires_at <= now:
+        if offer.status == OfferStatus.WITHDRAWN:
             employer_blocks.refuse_if_blocked(offer.job_id)  # say why, when the block is why
-        status = "expired" if offer.status == "pending" else offer.status
+        status = OfferStatus.EXPIRED if offer.status == OfferStatus.PENDING else offer.status
         raise Conflict(
             "offer_closed",
             "此派单已结束（已过期、已回复或名额已满）",
@@ -620,7 +631,7 @@ def accept_offer(offer_id: str, worker_id: str | None, actor: Staff | None) -> A
         except Conflict as exc:
             # The offer cannot be honoured (booked meanwhile, job no longer open): close it
             # and pass the place on, then tell the worker why.
-            _close_offer(offer.id, "withdrawn", now)
+            _close_offer(offer.id, OfferStatus.WITHDRAWN, now)
             _cascade(_job_or_404(offer.job_id), now, settings())
             refused = exc
     if refused is not None:
@@ -633,11 +644,11 @@ def decline_offer(offer_id: str, worker_id: str | None, actor: Staff | None) -> 
     with _writing():
         now = clock.now()
         offer = _pending_offer(offer_id, worker_id, now)
-        _close_offer(offer.id, "declined", now)
+        _close_offer(offer.id, OfferStatus.DECLINED, now)
         job = _job_or_404(offer.job_id)
-        if job.status in LIVE_JOB_STATUSES:
+        if job.status in LIVE_JOBS:
             _cascade(job, now, settings())
-    offer.status, offer.answered_at = "declined", now
+    offer.status, offer.answered_at = OfferStatus.DECLINED, now
     return offer
 
 
@@ -679,15 +690,15 @@ def _live_jobs_and_offers(now: dt.datetime) -> tuple[list[_LiveJob], dict[str, l
             stored_time(escalated),
         )
         for i, mode, status, head, confirmed, flexible, start, end, started, escalated in db.database.execute_sql(
-            _LIVE_JOBS, LIVE_JOB_STATUSES
+            _LIVE_JOBS, tuple(LIVE_JOBS)
         )
     ]
     pending: dict[str, list[OfferView]] = {}
     for offer_id, job_id, worker_id, expires in db.database.execute_sql(
-        _PENDING_OFFERS, ("pending",)
+        _PENDING_OFFERS, (OfferStatus.PENDING,)
     ):
         pending.setdefault(job_id, []).append(
-            OfferView(offer_id, worker_id, "pending", stored_time(expires) or now)
+            OfferView(offer_id, worker_id, OfferStatus.PENDING, stored_time(expires) or now)
         )
     return jobs, pending
 
@@ -709,7 +720,7 @@ def tick() -> dict[str, int]:
             continue
         with _writing():
             fresh = _job_or_404(job.id)
-            if fresh.status not in LIVE_JOB_STATUSES:
+            if fresh.status not in LIVE_JOBS:
                 continue
             step = _cascade(fresh, now, cfg)
         totals["expired"] += len(step.expire)
@@ -725,31 +736,31 @@ def reopen(job: Job) -> Job:
         fresh = _job_or_404(job.id)
         holding = (
             Assignment.select()
-            .where((Assignment.job == fresh.id) & Assignment.status.in_(HOLDING))
+            .where((Assignment.job == fresh.id) & Assignment.status.in_(PLACE_HOLDING_ASSIGNMENTS))
             .count()
         )
         if holding != fresh.confirmed_count:
             _set_job(fresh, now, confirmed_count=holding)
         not_started = fresh.starts_at is None or fresh.starts_at > now
         if _employer_blocked(fresh.id):  # no new offers: the job waits for staff review
-            if fresh.status == "filled" and holding < fresh.headcount and not_started:
+            if fresh.status == JobStatus.FILLED and holding < fresh.headcount and not_started:
                 full = Job.get_by_id(fresh.id)
                 employer_blocks.hold_job(
                     fresh.id, full.screening_reasons, full.employer.block_reason
                 )
                 fresh = _job_or_404(fresh.id)
-        elif fresh.status == "filled" and holding < fresh.headcount and not_started:
+        elif fresh.status == JobStatus.FILLED and holding < fresh.headcount and not_started:
             _set_job(
                 fresh,
                 now,
-                status="open",
+                status=JobStatus.OPEN,
                 filled_at=None,
                 escalated_at=None,
                 dispatch_started_at=now,
             )
             _rank_and_store(fresh, now)
             _cascade(fresh, now, settings())
-        elif fresh.status in LIVE_JOB_STATUSES:
+        elif fresh.status in LIVE_JOBS:
             _cascade(fresh, now, settings())
         for name in (
             "confirmed_count",

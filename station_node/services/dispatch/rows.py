@@ -23,9 +23,8 @@ from station_node.models import (
     Worker,
 )
 from station_node.services import local_today, utc_offset_hours
+from station_node.states import BOOKED_ASSIGNMENTS, REFUSED_OFFERS, WorkerStatus
 
-BOOKED = ("confirmed", "checked_in")  # assignments that hold the worker's time
-HOLDING = ("confirmed", "checked_in", "completed", "settled")  # assignments that take a place
 RANKING_STORED = 200  # eligible workers stored per ranking (and per top-up), best first
 
 
@@ -78,7 +77,9 @@ def is_timed(job: Window) -> bool:
 def clashing(model: type[Assignment], job: Window) -> peewee.Expression:
     """Assignments of `model` (an alias) whose booked window overlaps the job's."""
     return (
-        model.status.in_(BOOKED) & (model.starts_at < job.ends_at) & (model.ends_at > job.starts_at)
+        model.status.in_(BOOKED_ASSIGNMENTS)
+        & (model.starts_at < job.ends_at)
+        & (model.ends_at > job.starts_at)
     )
 
 
@@ -95,7 +96,7 @@ def job_facts(
         declined = {
             o.worker_id
             for o in Offer.select(Offer.worker).where(
-                (Offer.job == job.id) & Offer.status.in_(("declined", "expired"))
+                (Offer.job == job.id) & Offer.status.in_(REFUSED_OFFERS)
             )
         }
     return JobFacts(
@@ -142,7 +143,7 @@ def worker_facts(
             skills=frozenset(r["skills"] or ()),
             areas=frozenset(r["areas"] or ()),
             availability=r["availability"] or {},
-            active=r["status"] == "active",
+            active=r["status"] == WorkerStatus.ACTIVE,
             priority_groups=tuple(r["priority_groups"] or ()) if r["id"] in consented else (),
             last_assigned_at=r["last_assigned_at"],
             no_show_count=r["no_show_count"],
@@ -194,7 +195,7 @@ def bookings_overlapping(job: Job, worker_id: str | None = None) -> dict[str, li
         column = Assignment.starts_at
         params = (
             worker_id,
-            *BOOKED,
+            *BOOKED_ASSIGNMENTS,
             column.db_value(job.ends_at),
             column.db_value(job.starts_at),
             job.id,
@@ -373,7 +374,7 @@ def ranking_pool(
                 as_set(skills),
                 as_set(areas),
                 decoded(hours) or {},
-                status == "active",
+                status == WorkerStatus.ACTIVE,
                 tuple(decoded(groups) or ()) if wid in consented else (),
                 when(last),
                 no_shows,

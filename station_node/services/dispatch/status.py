@@ -12,17 +12,22 @@ from kuaigong import clock
 from kuaigong.errors import NotFound
 from station_node.matching import Booking, JobFacts, Reason, WorkerFacts, check_eligibility, score
 from station_node.matching.board import board_row
-from station_node.matching.cascade import LIVE_JOB_STATUSES
 from station_node.matching.reasons import stored_as_dicts
 from station_node.models import Assignment, Job, Offer, Presence, PriorityConsent, Ranking, Worker
 from station_node.services.dispatch.rows import (
-    HOLDING,
     WORKER_COLUMNS,
     bookings_with_time,
     config_value,
     job_facts,
     local_day,
     worker_facts,
+)
+from station_node.states import (
+    LIVE_JOBS,
+    PLACE_HOLDING_ASSIGNMENTS,
+    REFUSED_OFFERS,
+    JobStatus,
+    OfferStatus,
 )
 
 BOARD_RECENT_SECONDS = 600
@@ -64,7 +69,7 @@ def _rows(jobs: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
                 Worker.name,
             )
             .join(Worker, on=(Assignment.worker == Worker.id))
-            .where(Assignment.job.in_(ids) & Assignment.status.in_(HOLDING))
+            .where(Assignment.job.in_(ids) & Assignment.status.in_(PLACE_HOLDING_ASSIGNMENTS))
             .order_by(Assignment.confirmed_at)
             .dicts()
         ):
@@ -80,14 +85,14 @@ def board() -> list[dict[str, Any]]:
     jobs = list(
         Job.select(*_JOB_COLUMNS)
         .where(
-            Job.status.in_(LIVE_JOB_STATUSES)
-            | ((Job.status == "filled") & (Job.filled_at >= recent))
+            Job.status.in_(LIVE_JOBS)
+            | ((Job.status == JobStatus.FILLED) & (Job.filled_at >= recent))
         )
         .order_by(Job.dispatch_started_at.desc(nulls="LAST"), Job.id)
         .dicts()
     )
     rows = _rows(jobs, now)
-    order = {"escalated": 0, "open": 1, "filled": 2}
+    order = {JobStatus.ESCALATED: 0, JobStatus.OPEN: 1, JobStatus.FILLED: 2}
     rows.sort(key=lambda r: order.get(r["status"], 3))
     return rows
 
@@ -119,7 +124,7 @@ def pending_offers(worker_id: str) -> list[dict[str, Any]]:
         .join(Job, on=(Offer.job == Job.id))
         .where(
             (Offer.worker == str(worker_id))
-            & (Offer.status == "pending")
+            & (Offer.status == OfferStatus.PENDING)
             & (Offer.expires_at > now)
         )
         .order_by(Offer.expires_at)
@@ -141,11 +146,11 @@ def _outcomes(job_id: str) -> dict[str, str]:
     for o in (
         Offer.select(Offer.worker, Offer.status).where(Offer.job == job_id).order_by(Offer.sent_at)
     ):
-        found[o.worker_id] = {"pending": "offered"}.get(o.status, o.status)
+        found[o.worker_id] = "offered" if o.status == OfferStatus.PENDING else o.status
     for a in Assignment.select(Assignment.worker, Assignment.status).where(
         Assignment.job == job_id
     ):
-        found[a.worker_id] = "confirmed" if a.status in HOLDING else a.status
+        found[a.worker_id] = "confirmed" if a.status in PLACE_HOLDING_ASSIGNMENTS else a.status
     return found
 
 
@@ -205,9 +210,7 @@ def _facts_as_of(job: Job, row: dict[str, Any], at: dt.datetime) -> tuple[JobFac
     declined = {
         o
         for (o,) in Offer.select(Offer.worker)
-        .where(
-            (Offer.job == job.id) & Offer.status.in_(("declined", "expired")) & (Offer.sent_at < at)
-        )
+        .where((Offer.job == job.id) & Offer.status.in_(REFUSED_OFFERS) & (Offer.sent_at < at))
         .tuples()
     }
     return job_facts(job, assigned=assigned, declined=declined), facts
