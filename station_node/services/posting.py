@@ -1,6 +1,6 @@
 """Posting a job: full validation, screening, and the start of dispatch — or a hold for review.
 
-A job that screening flags is stored with status "held" and its reasons and is never
+A job that screening flags is stored held (`JobStatus.HELD`) with its reasons and is never
 dispatched until a staff member releases it; release and rejection record who and when.
 """
 
@@ -18,6 +18,13 @@ from station_node import catalog, changelog, db
 from station_node.models import Assignment, Employer, Job, Offer, Staff
 from station_node.services import get_or_404, require_staff, utc_offset_hours, vocabulary
 from station_node.services.screening import screen_job
+from station_node.states import (
+    ENDED_JOBS,
+    SHOWED_UP_ASSIGNMENTS,
+    AssignmentStatus,
+    JobStatus,
+    OfferStatus,
+)
 from station_node.validation import (
     clean_bool,
     clean_choice,
@@ -235,7 +242,7 @@ def post_job(data: Mapping[str, Any], actor: Staff | None) -> Job:
             reasons = _screen(fields, employer, phrases)
         job = Job.create(
             employer=employer,
-            status="held" if reasons else "open",
+            status=JobStatus.HELD if reasons else JobStatus.OPEN,
             screening_reasons=reasons,
             posted_by=actor,
             posted_at=now,
@@ -269,7 +276,7 @@ def _start_dispatch(job: Job) -> None:
 
 def _held_job(job_id: str) -> Job:
     job = get_or_404(Job, job_id, "该工作", "Job")
-    if job.status != "held":
+    if job.status != JobStatus.HELD:
         raise Conflict(
             "job_not_held",
             f"该工作不在待审核状态（当前：{job.status}）",
@@ -309,7 +316,7 @@ def release_job(job_id: str, actor: Staff | None) -> Job:
             raise Conflict(
                 "job_expired", "该工作的时间已过，无法发布", "The job's time has already passed"
             )
-        _review(job, staff, "open", {})
+        _review(job, staff, JobStatus.OPEN, {})
         _start_dispatch(job)
     return job
 
@@ -323,7 +330,9 @@ def reject_job(job_id: str, actor: Staff | None, reason: str) -> Job:
     with db.atomic():
         job = _held_job(job_id)
         note = {"code": "rejected_by_staff", "message_zh": text, "message_en": text}
-        _review(job, staff, "rejected", {"screening_reasons": [*job.screening_reasons, note]})
+        _review(
+            job, staff, JobStatus.REJECTED, {"screening_reasons": [*job.screening_reasons, note]}
+        )
     return job
 
 
@@ -335,7 +344,7 @@ def cancel_job(job_id: str, actor: Staff | None, reason: str) -> Job:
     errs.raise_if_any()
     with db.atomic():
         job = get_or_404(Job, job_id, "该工作", "Job")
-        if job.status in ("cancelled", "closed", "rejected"):
+        if job.status in ENDED_JOBS:
             raise Conflict(
                 "job_finished",
                 "该工作已结束或已取消",
@@ -343,7 +352,7 @@ def cancel_job(job_id: str, actor: Staff | None, reason: str) -> Job:
                 job_status=job.status,
             )
         started = Assignment.select().where(
-            (Assignment.job == job) & Assignment.status.in_(("checked_in", "completed", "settled"))
+            (Assignment.job == job) & Assignment.status.in_(SHOWED_UP_ASSIGNMENTS)
         )
         if started.exists():
             raise Conflict(
@@ -352,17 +361,19 @@ def cancel_job(job_id: str, actor: Staff | None, reason: str) -> Job:
                 "Workers have already started; handle each assignment instead",
             )
         now = clock.now()
-        for offer in Offer.select().where((Offer.job == job) & (Offer.status == "pending")):
-            offer.status, offer.answered_at = "withdrawn", now
+        for offer in Offer.select().where(
+            (Offer.job == job) & (Offer.status == OfferStatus.PENDING)
+        ):
+            offer.status, offer.answered_at = OfferStatus.WITHDRAWN, now
             offer.save()
             changelog.record(
-                "offer", offer.id, "update", {"status": "withdrawn", "answered_at": now}
+                "offer", offer.id, "update", {"status": OfferStatus.WITHDRAWN, "answered_at": now}
             )
         late_by = job.starts_at is not None and job.starts_at - now < _late_window()
         for assignment in Assignment.select().where(
-            (Assignment.job == job) & (Assignment.status == "confirmed")
+            (Assignment.job == job) & (Assignment.status == AssignmentStatus.CONFIRMED)
         ):
-            assignment.status, assignment.cancelled_by = "cancelled", "employer"
+            assignment.status, assignment.cancelled_by = AssignmentStatus.CANCELLED, "employer"
             assignment.cancel_late, assignment.cancel_reason, assignment.updated_at = (
                 late_by,
                 text,
@@ -374,21 +385,21 @@ def cancel_job(job_id: str, actor: Staff | None, reason: str) -> Job:
                 assignment.id,
                 "update",
                 {
-                    "status": "cancelled",
+                    "status": AssignmentStatus.CANCELLED,
                     "cancelled_by": "employer",
                     "cancel_late": late_by,
                     "cancel_reason": text,
                     "updated_at": now,
                 },
             )
-        job.status, job.confirmed_count, job.updated_at = "cancelled", 0, now
+        job.status, job.confirmed_count, job.updated_at = JobStatus.CANCELLED, 0, now
         job.save()
         changelog.record(
             "job",
             job.id,
             "update",
             {
-                "status": "cancelled",
+                "status": JobStatus.CANCELLED,
                 "confirmed_count": 0,
                 "cancel_reason": text,
                 "cancelled_by": staff.username,
