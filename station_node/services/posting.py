@@ -7,7 +7,8 @@ dispatched until a staff member releases it; release and rejection record who an
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -61,6 +62,102 @@ _LOGGED = (
     "status",
     "screening_reasons",
     "posted_at",
+)
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One posted field: its cleaner (a `station_node.validation.clean_*`), its names in error
+    messages, and the cleaner's keyword options (limits, choices, default, required)."""
+
+    name: str
+    zh: str
+    en: str
+    clean: Callable[..., Any]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    limits: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None  # from earlier fields
+    when: Callable[[dict[str, Any]], bool] | None = None  # asked only then; else stored None
+    empty: Any = None  # stored when an optional field is left blank
+
+
+def _communities(_: dict[str, Any]) -> Mapping[str, Any]:
+    """The station's communities, read per posting: an instance may configure its own."""
+    return {"options": {area: area for area in catalog.areas()}}
+
+
+def _pay_cap(out: dict[str, Any]) -> Mapping[str, Any]:
+    """The highest pay for the chosen unit (the highest of all when the unit was bad)."""
+    return {"maximum": catalog.MAX_PAY_FEN.get(out["pay_unit"] or "", _MAX_PAY_FEN)}
+
+
+def _from_department(out: dict[str, Any]) -> bool:
+    return out["source"] == "department"
+
+
+_MAX_PAY_FEN = max(catalog.MAX_PAY_FEN.values())
+# In the order their errors are listed; pay_fen comes after pay_unit, which sets its cap.
+_FIELDS = (
+    _Field("title", "工作名称", "Title", clean_text, {"max_len": 100}),
+    _Field("category", "行业类别", "Category", clean_choice, {"options": catalog.CATEGORIES}),
+    _Field(
+        "description",
+        "工作内容",
+        "Description",
+        clean_text,
+        {"max_len": 2000, "required": False, "multiline": True},
+        empty="",
+    ),
+    _Field("skills", "技能", "Skills", clean_codes, {"options": catalog.SKILLS, "required": False}),
+    _Field(
+        "headcount",
+        "招聘人数",
+        "Headcount",
+        clean_int,
+        {"minimum": 1, "maximum": MAX_HEADCOUNT},
+    ),
+    _Field("pay_unit", "计酬方式", "Pay unit", clean_choice, {"options": catalog.PAY_UNITS}),
+    _Field("address", "工作地点", "Address", clean_text, {"max_len": 200}),
+    _Field("community", "所在社区", "Community", clean_choice, limits=_communities),
+    _Field(
+        "term", "用工期限", "Term", clean_choice, {"options": catalog.TERMS, "default": "short"}
+    ),
+    _Field(
+        "urgency",
+        "紧急程度",
+        "Urgency",
+        clean_choice,
+        {"options": catalog.URGENCIES, "default": "normal"},
+    ),
+    _Field(
+        "insurance_required",
+        "需要保险",
+        "Insurance required",
+        clean_bool,
+        {"default": True},
+    ),
+    _Field(
+        "source",
+        "信息来源",
+        "Source",
+        clean_choice,
+        {"options": catalog.SOURCES, "default": "walk_in"},
+    ),
+    _Field(
+        "dispatch_mode",
+        "派工方式",
+        "Dispatch mode",
+        clean_choice,
+        {"options": catalog.DISPATCH_MODES, "default": "offer"},
+    ),
+    _Field("pay_fen", "报酬（分）", "Pay (fen)", clean_int, {"minimum": 1}, limits=_pay_cap),
+    _Field(
+        "source_department",
+        "派单部门",
+        "Department",
+        clean_text,
+        {"max_len": 100},
+        when=_from_department,
+    ),
 )
 
 
@@ -128,101 +225,14 @@ def clean_job(data: Mapping[str, Any], now: dt.datetime) -> tuple[dict[str, Any]
             "找不到该雇主，请先登记",
             "Unknown employer; register it first",
         )
-    out: dict[str, Any] = {
-        "title": clean_text(data.get("title"), errs, "title", "工作名称", "Title", max_len=100),
-        "category": clean_choice(
-            data.get("category"), errs, "category", "行业类别", "Category", catalog.CATEGORIES
-        ),
-        "description": clean_text(
-            data.get("description"),
-            errs,
-            "description",
-            "工作内容",
-            "Description",
-            max_len=2000,
-            required=False,
-            multiline=True,
-        )
-        or "",
-        "skills": clean_codes(
-            data.get("skills"), errs, "skills", "技能", "Skills", catalog.SKILLS, required=False
-        ),
-        "headcount": clean_int(
-            data.get("headcount"),
-            errs,
-            "headcount",
-            "招聘人数",
-            "Headcount",
-            minimum=1,
-            maximum=MAX_HEADCOUNT,
-        ),
-        "pay_unit": clean_choice(
-            data.get("pay_unit"), errs, "pay_unit", "计酬方式", "Pay unit", catalog.PAY_UNITS
-        ),
-        "address": clean_text(
-            data.get("address"), errs, "address", "工作地点", "Address", max_len=200
-        ),
-        "community": clean_choice(
-            data.get("community"),
-            errs,
-            "community",
-            "所在社区",
-            "Community",
-            {a: a for a in catalog.areas()},
-        ),
-        "term": clean_choice(
-            data.get("term"), errs, "term", "用工期限", "Term", catalog.TERMS, default="short"
-        ),
-        "urgency": clean_choice(
-            data.get("urgency"),
-            errs,
-            "urgency",
-            "紧急程度",
-            "Urgency",
-            catalog.URGENCIES,
-            default="normal",
-        ),
-        "insurance_required": clean_bool(
-            data.get("insurance_required"),
-            errs,
-            "insurance_required",
-            "需要保险",
-            "Insurance required",
-            default=True,
-        ),
-        "source": clean_choice(
-            data.get("source"),
-            errs,
-            "source",
-            "信息来源",
-            "Source",
-            catalog.SOURCES,
-            default="walk_in",
-        ),
-        "dispatch_mode": clean_choice(
-            data.get("dispatch_mode"),
-            errs,
-            "dispatch_mode",
-            "派工方式",
-            "Dispatch mode",
-            catalog.DISPATCH_MODES,
-            default="offer",
-        ),
-    }
-    cap = catalog.MAX_PAY_FEN.get(out["pay_unit"] or "", max(catalog.MAX_PAY_FEN.values()))
-    out["pay_fen"] = clean_int(
-        data.get("pay_fen"), errs, "pay_fen", "报酬（分）", "Pay (fen)", minimum=1, maximum=cap
-    )
-    out["source_department"] = None
-    if out["source"] == "department":
-        out["source_department"] = clean_text(
-            data.get("source_department"),
-            errs,
-            "source_department",
-            "派单部门",
-            "Department",
-            max_len=100,
-        )
+    out: dict[str, Any] = {}
+    for spec in _FIELDS:
+        if spec.when is not None and not spec.when(out):
+            out[spec.name] = None
+            continue
+        options = {**spec.options, **(spec.limits(out) if spec.limits else {})}
+        value = spec.clean(data.get(spec.name), errs, spec.name, spec.zh, spec.en, **options)
+        out[spec.name] = spec.empty if value is None else value
     out.update(_clean_window(data, errs, now))
     errs.raise_if_any()
     return out, employer
