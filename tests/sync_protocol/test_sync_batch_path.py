@@ -23,7 +23,7 @@ from sync_protocol import (
     verify_batch,
 )
 from sync_protocol.batches import parse_batch
-from sync_protocol.verifier import _chain, _chain_batch
+from sync_protocol.chains import _chain, _chain_batch
 
 
 def _both(data: bytes) -> tuple[object, object]:
