@@ -23,8 +23,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from central_hub import i18n
     from central_hub.views.auth import csrf
+    from kuaigong import i18n
 
     i18n.init_app(app)
     csrf.init_app(app)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from central_hub.i18n import lang_code
 from kuaigong.errors import FieldError, KuaigongError
+from kuaigong.i18n import lang as lang_code
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def render_error(error: KuaigongError):  # type: ignore[no-untyped-def]
+def render_error(error: KuaigongError) -> ResponseReturnValue:
     """The error as JSON (API) or as a page, with its HTTP status."""
     lang = lang_code()
     if _wants_json():
@@ -42,11 +43,11 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
     @app.errorhandler(KuaigongError)
-    def _hub_error(error: KuaigongError):  # type: ignore[no-untyped-def]
+    def _hub_error(error: KuaigongError) -> ResponseReturnValue:
         return render_error(error)
 
     @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(error: CSRFError) -> ResponseReturnValue:
         return render_error(
             KuaigongError(
                 "csrf_failed",
@@ -57,7 +58,7 @@ def register(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 400
         code, zh, en = _HTTP_MESSAGES.get(
             status, ("http_error", "请求无法处理", "The request cannot be handled")
@@ -66,7 +67,7 @@ def register(app: Flask) -> None:
         return render_error(KuaigongError(code, zh, en, fields=fields, status=status))
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(error: Exception) -> ResponseReturnValue:
         log.exception("unexpected error on %s %s", request.method, request.path)
         return render_error(
             KuaigongError(

@@ -6,6 +6,7 @@ import zlib
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from central_hub.services import alerts, calls, ingest, stations
 from central_hub.views.auth import csrf
@@ -93,12 +94,12 @@ def read_body(raw: bytes | None = None) -> bytes:
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     return jsonify(status="ok")
 
 
 @bp.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     """The OpenAPI 3.1 document of the station-facing API."""
     from central_hub.views.openapi import document
 
@@ -106,12 +107,12 @@ def openapi():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/enroll")
-def enroll():  # type: ignore[no-untyped-def]
+def enroll() -> ResponseReturnValue:
     return jsonify(stations.enroll(_json_body(MAX_ENROL_BYTES))), 201
 
 
 @bp.post("/stations/<station_id>/push")
-def push(station_id: str):  # type: ignore[no-untyped-def]
+def push(station_id: str) -> ResponseReturnValue:
     """A signed batch; the signed call in the headers is checked before the body is read."""
     limit = current_app.config["MAX_CONTENT_LENGTH"]  # on the wire (MAX_PUSH_BYTES once unpacked)
     if (request.content_length or 0) > limit:
@@ -132,7 +133,7 @@ def push(station_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/stations/<station_id>/hub-log")
-def hub_log(station_id: str):  # type: ignore[no-untyped-def]
+def hub_log(station_id: str) -> ResponseReturnValue:
     return jsonify(
         ingest.pull(
             station_id,
@@ -144,7 +145,7 @@ def hub_log(station_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/stations/<station_id>/alerts")
-def alert(station_id: str):  # type: ignore[no-untyped-def]
+def alert(station_id: str) -> ResponseReturnValue:
     """A station-signed integrity alert (services.alerts)."""
     if (request.content_length or 0) > alerts.MAX_ALERT_BYTES:
         raise _body_error(

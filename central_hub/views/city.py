@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
+from flask.typing import ResponseReturnValue
 
-from central_hub.i18n import lang_code
 from central_hub.services import citystats, reports
 from central_hub.views.auth import login_required
 from kuaigong import clock
 from kuaigong.errors import FieldErrors
+from kuaigong.i18n import lang as lang_code
 
 bp = Blueprint("city", __name__, url_prefix="/city")
 
@@ -35,13 +36,13 @@ def _year() -> int:
 
 @bp.get("/")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template("city.html", view=citystats.city_view())
 
 
 @bp.get("/evaluation")
 @login_required
-def evaluation():  # type: ignore[no-untyped-def]
+def evaluation() -> ResponseReturnValue:
     year = _year()
     return render_template(
         "evaluation.html",
@@ -53,7 +54,7 @@ def evaluation():  # type: ignore[no-untyped-def]
 
 @bp.get("/evaluation.csv")
 @login_required
-def evaluation_csv():  # type: ignore[no-untyped-def]
+def evaluation_csv() -> ResponseReturnValue:
     year = _year()
     body = reports.evaluation_csv(citystats.evaluation(year), lang_code())
     return Response(
@@ -65,7 +66,7 @@ def evaluation_csv():  # type: ignore[no-untyped-def]
 
 @bp.get("/evaluation.xlsx")
 @login_required
-def evaluation_xlsx():  # type: ignore[no-untyped-def]
+def evaluation_xlsx() -> ResponseReturnValue:
     year = _year()
     body = reports.evaluation_xlsx(citystats.evaluation(year), year, lang_code())
     return Response(

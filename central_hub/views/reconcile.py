@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from central_hub.models import KINDS, Evidence, FieldLoss
 from central_hub.services import hublog, stations
 from central_hub.services import reconcile as service
+from central_hub.states import EVIDENCE_KINDS, IssueKind, IssueStatus
 from central_hub.views.auth import admin_required, login_required
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
@@ -14,10 +16,14 @@ bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 
 @bp.get("/")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     kind = request.args.get("kind")
     kind = kind if kind in KINDS else None
-    status = "decided" if request.args.get("status") == "decided" else "open"
+    status = (
+        IssueStatus.DECIDED
+        if request.args.get("status") == IssueStatus.DECIDED
+        else IssueStatus.OPEN
+    )
     return render_template(
         "reconcile.html",
         issues=service.queue(status, kind),
@@ -30,13 +36,13 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/<int:issue_id>")
 @login_required
-def show(issue_id: int):  # type: ignore[no-untyped-def]
+def show(issue_id: int) -> ResponseReturnValue:
     issue = service.get_issue(issue_id)
     evidence = []
-    if issue.kind in ("fork", "rejected") and issue.details.get("evidence"):
+    if issue.kind in EVIDENCE_KINDS and issue.details.get("evidence"):
         evidence = list(Evidence.select().where(Evidence.id == issue.details["evidence"]))
     losses = []
-    if issue.kind == "field":
+    if issue.kind == IssueKind.FIELD:
         d = issue.details
         losses = list(
             FieldLoss.select()
@@ -57,7 +63,7 @@ def show(issue_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:issue_id>/decide")
 @admin_required
-def decide(issue_id: int):  # type: ignore[no-untyped-def]
+def decide(issue_id: int) -> ResponseReturnValue:
     service.decide(
         issue_id,
         request.form.get("decision", ""),

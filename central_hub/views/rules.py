@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from central_hub.models import RULE_KINDS
@@ -18,7 +19,7 @@ bp = Blueprint("rules", __name__, url_prefix="/rules")
 
 @bp.get("/")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template(
         "rules.html",
         rules=service.active_rules(),
@@ -40,7 +41,7 @@ def phrase_kind_labels() -> dict[str, Any]:
 
 @bp.post("/")
 @admin_required
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     data = request.form.to_dict()
     service.add_rule(data.pop("kind", ""), data, g.admin)
     return redirect(url_for("rules.index"))
@@ -48,6 +49,6 @@ def create():  # type: ignore[no-untyped-def]
 
 @bp.post("/<int:rule_id>/withdraw")
 @admin_required
-def withdraw(rule_id: int):  # type: ignore[no-untyped-def]
+def withdraw(rule_id: int) -> ResponseReturnValue:
     service.withdraw_rule(rule_id, g.admin)
     return redirect(url_for("rules.index"))

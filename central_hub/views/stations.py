@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from central_hub.models import AppliedEntry, ClockAllowance, Evidence, Issue, Receipt, StationKey
 from central_hub.services import reconcile, restores
 from central_hub.services import stations as service
+from central_hub.states import HOLDING_KINDS, IssueStatus
 from central_hub.views.auth import admin_required, login_required
 
 bp = Blueprint("stations", __name__)
@@ -14,7 +16,7 @@ bp = Blueprint("stations", __name__)
 
 @bp.get("/")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return render_template(
         "stations.html", rows=service.station_rows(), counts=reconcile.open_counts()
     )
@@ -22,14 +24,14 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.post("/stations")
 @admin_required
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     issued = service.create_station(request.form.to_dict(), g.admin)
     return render_template("code_issued.html", issued=issued), 201
 
 
 @bp.get("/stations/<station_id>")
 @login_required
-def show(station_id: str):  # type: ignore[no-untyped-def]
+def show(station_id: str) -> ResponseReturnValue:
     station = service.get_station(station_id)
     keys = StationKey.select().where(StationKey.station == station).order_by(StationKey.id.desc())
     evidence = (
@@ -39,8 +41,8 @@ def show(station_id: str):  # type: ignore[no-untyped-def]
     applied = AppliedEntry.select().where(AppliedEntry.station == station).count()
     issues = Issue.select().where(
         (Issue.subject == station.id)
-        & (Issue.status == "open")
-        & Issue.kind.in_(("fork", "rejected", "restored", "clock"))
+        & (Issue.status == IssueStatus.OPEN)
+        & Issue.kind.in_(HOLDING_KINDS)
     )
     return render_template(
         "station.html",
@@ -58,14 +60,14 @@ def show(station_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/stations/<station_id>/restart")
 @admin_required
-def restart(station_id: str):  # type: ignore[no-untyped-def]
+def restart(station_id: str) -> ResponseReturnValue:
     issue = restores.restart_station(station_id, request.form.get("reason", ""), g.admin)
     return redirect(url_for("reconcile.show", issue_id=issue.id))
 
 
 @bp.post("/stations/<station_id>/revoke")
 @admin_required
-def revoke(station_id: str):  # type: ignore[no-untyped-def]
+def revoke(station_id: str) -> ResponseReturnValue:
     service.revoke_key(
         station_id, request.form.get("reason", ""), request.form.get("after_seq"), g.admin
     )
@@ -74,6 +76,6 @@ def revoke(station_id: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/stations/<station_id>/rotate")
 @admin_required
-def rotate(station_id: str):  # type: ignore[no-untyped-def]
+def rotate(station_id: str) -> ResponseReturnValue:
     issued = service.issue_rotation_code(station_id, g.admin)
     return render_template("code_issued.html", issued=issued), 201

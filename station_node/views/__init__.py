@@ -5,31 +5,33 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from kuaigong import i18n
+from station_node.views import (
+    api,
+    api_assignments,
+    api_complaints,
+    api_jobs,
+    api_screening,
+    api_workers,
+    board,
+    console,
+    console_complaints,
+    console_jobs,
+    console_screening,
+    console_workers,
+    errors,
+    kiosk,
+    kiosk_complaints,
+    language,
+    sync_status,
+    templating,
+)
+
 csrf = CSRFProtect()
 
 
 def register(app: Flask) -> None:
     """Attach language, CSRF protection, the error handlers and every blueprint to the app."""
-    from station_node import i18n
-    from station_node.views import (
-        api,
-        api_assignments,
-        api_complaints,
-        api_jobs,
-        api_screening,
-        api_workers,
-        board,
-        console,
-        console_complaints,
-        console_jobs,
-        console_screening,
-        console_workers,
-        errors,
-        kiosk,
-        kiosk_complaints,
-        language,
-        templating,
-    )
 
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as UTF-8, not \uXXXX
     i18n.init_app(app)
@@ -52,6 +54,5 @@ def register(app: Flask) -> None:
         board,
     ):
         app.register_blueprint(module.bp)
-    from station_node.views import sync_status  # the link with the hub (station_node.sync)
 
     app.register_blueprint(sync_status.bp)

@@ -14,7 +14,10 @@ from flask import Blueprint, g, jsonify, request
 from kuaigong import jsonbody
 from kuaigong.errors import FieldError, InvalidInput, KuaigongError, NotFound
 from station_node import auth
+from station_node.db import database
+from station_node.services.stats import station_stats
 from station_node.views import serializers
+from station_node.views.openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -95,7 +98,6 @@ def _refuse_malformed_bodies() -> None:
 @bp.get("/healthz")
 def healthz() -> Any:
     """Liveness and database check for the station's monitor."""
-    from station_node.db import database
 
     database.execute_sql("SELECT 1")
     return jsonify(status="ok")
@@ -104,7 +106,6 @@ def healthz() -> Any:
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """The OpenAPI 3.1 document of this API."""
-    from station_node.views.openapi import document
 
     return jsonify(document())
 
@@ -113,7 +114,6 @@ def openapi() -> Any:
 @auth.api_staff
 def stats() -> Any:
     """Station figures: registrations, postings, fill rate, time to fill, no-show rate."""
-    from station_node.services.stats import station_stats
 
     return jsonify(serializers.plain(station_stats()))
 

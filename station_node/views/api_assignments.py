@@ -10,6 +10,15 @@ from flask import Blueprint, jsonify
 from kuaigong.errors import FieldError, InvalidInput
 from station_node import auth
 from station_node.models import Assignment, Staff
+from station_node.services.assignments import (
+    cancel_assignment,
+    check_in_assignment,
+    complete_assignment,
+    mark_no_show,
+    rate_assignment,
+    settle_assignment,
+)
+from station_node.services.assignments import confirm_pay as confirm
 from station_node.views import serializers
 from station_node.views.api import body, found, text_field
 
@@ -67,7 +76,6 @@ def _staff_act(assignment_id: str, action: Callable[[str, Staff | None], Any]) -
 @auth.api_staff
 def check_in(assignment_id: str) -> Any:
     """The worker arrived on site."""
-    from station_node.services.assignments import check_in_assignment
 
     return _staff_act(assignment_id, check_in_assignment)
 
@@ -76,7 +84,6 @@ def check_in(assignment_id: str) -> Any:
 @auth.api_staff
 def no_show(assignment_id: str) -> Any:
     """The worker did not come; it counts against their reliability and frees the place."""
-    from station_node.services.assignments import mark_no_show
 
     return _staff_act(assignment_id, mark_no_show)
 
@@ -85,7 +92,6 @@ def no_show(assignment_id: str) -> Any:
 @auth.api_staff
 def complete(assignment_id: str) -> Any:
     """Work done: {"quantity"} in the job's pay unit (hours in tenths, pieces, days)."""
-    from station_node.services.assignments import complete_assignment
 
     data = body()
     complete_assignment(_assignment(assignment_id).id, data.get("quantity"), auth.current_staff())
@@ -96,7 +102,6 @@ def complete(assignment_id: str) -> Any:
 @auth.api_staff
 def settle(assignment_id: str) -> Any:
     """Record pay handed over: {"pay_fen", "pay_method": cash|transfer}. The station holds no money."""
-    from station_node.services.assignments import settle_assignment
 
     data = body()
     settle_assignment(
@@ -112,7 +117,6 @@ def settle(assignment_id: str) -> Any:
 @auth.api_staff_or_worker
 def confirm_pay(assignment_id: str) -> Any:
     """The worker confirms they received the pay (themselves, or at the desk with staff)."""
-    from station_node.services.assignments import confirm_pay as confirm
 
     row = _own(assignment_id)
     confirm(row.id, row.worker)
@@ -123,7 +127,6 @@ def confirm_pay(assignment_id: str) -> Any:
 @auth.api_staff_or_worker
 def rate(assignment_id: str) -> Any:
     """A rating 1..5: {"by": worker|employer, "stars"}; a worker token rates the employer."""
-    from station_node.services.assignments import rate_assignment
 
     data, row, by = _party(assignment_id)
     if by == "staff":
@@ -145,7 +148,6 @@ def rate(assignment_id: str) -> Any:
 @auth.api_staff_or_worker
 def cancel(assignment_id: str) -> Any:
     """Cancel: {"by": worker|employer|staff, "reason"}; late when close to the start."""
-    from station_node.services.assignments import cancel_assignment
 
     data, row, by = _party(assignment_id)
     reason = text_field(data, "reason", "原因", "Reason", required=False, max_len=200)

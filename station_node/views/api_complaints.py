@@ -9,6 +9,13 @@ from flask import Blueprint, jsonify, request
 from kuaigong.errors import FieldError, InvalidInput
 from station_node import auth
 from station_node.models import Complaint
+from station_node.services.complaints import (
+    STATUSES,
+    file_complaint,
+    list_complaints,
+    resolve_complaint,
+    suggests_blocking,
+)
 from station_node.views import serializers
 from station_node.views.api import body
 
@@ -17,7 +24,6 @@ bp = Blueprint("api_complaints", __name__, url_prefix="/api/v1/complaints")
 
 def complaint(row: Complaint) -> dict[str, Any]:
     """A complaint as the API shows it, with the hint to consider blocking its employer."""
-    from station_node.services.complaints import suggests_blocking
 
     return {
         "id": row.id,
@@ -41,7 +47,6 @@ def complaint(row: Complaint) -> dict[str, Any]:
 @auth.api_staff_or_worker
 def create() -> Any:
     """File a complaint (201). A worker token files as that worker: by=worker, worker_id=self."""
-    from station_node.services.complaints import file_complaint
 
     data = body()
     if auth.current_staff() is None:
@@ -55,7 +60,6 @@ def create() -> Any:
 @auth.api_staff_or_worker
 def list_all() -> Any:
     """Complaints, open first (?status=open|resolved); a worker token sees only their own."""
-    from station_node.services.complaints import STATUSES, list_complaints
 
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
@@ -78,7 +82,6 @@ def list_all() -> Any:
 @auth.api_staff
 def resolve(complaint_id: str) -> Any:
     """Close a complaint: {"resolution": what was done}."""
-    from station_node.services.complaints import resolve_complaint
 
     row = resolve_complaint(complaint_id, body().get("resolution"), auth.current_staff())
     return jsonify(complaint=complaint(row))

@@ -10,13 +10,16 @@ from flask import Blueprint, jsonify, request
 from kuaigong.errors import FieldError, InvalidInput, NotFound
 from station_node import auth
 from station_node.models import Assignment, Job, Offer, Ranking, Staff, Worker
+from station_node.services import dispatch
+from station_node.services.posting import cancel_job, reject_job, release_job
+from station_node.services.posting import post_job as post
+from station_node.states import ACTIVE_JOBS, LIVE_JOBS, JobStatus
 from station_node.views import serializers
 from station_node.views.api import body, found, required_text, text_field
 
 bp = Blueprint("api_jobs", __name__, url_prefix="/api/v1")
 
-JOB_STATUSES = ("held", "open", "escalated", "filled", "closed", "cancelled", "rejected")
-LIVE = ("open", "escalated")
+_JOB_STATUSES = [status.value for status in JobStatus]
 RANKING_IN_ANSWER = 10  # ranking rows in the answer to a posting or release (GET shows all)
 
 
@@ -38,7 +41,6 @@ def job_detail(
     `ranking_limit` shortens the ranking to its first rows (the answer to a posting: a large
     station ranks thousands of workers; GET /jobs/<id> has them all).
     """
-    from station_node.services import dispatch
 
     detail: dict[str, Any] = {"job": serializers.job(job)}
     if job.dispatch_started_at is not None:
@@ -59,7 +61,6 @@ def job_detail(
 @auth.api_staff
 def post_job() -> Any:
     """Post a job: screened, then held for review or opened for dispatch (201)."""
-    from station_node.services.posting import post_job as post
 
     job = post(body(), auth.current_staff())
     return jsonify(job_detail(Job.get_by_id(job.id), True, RANKING_IN_ANSWER)), 201
@@ -70,20 +71,20 @@ def post_job() -> Any:
 def list_jobs() -> Any:
     """Jobs, newest first; ?status= filters (workers see only jobs being dispatched)."""
     status = request.args.get("status")
-    if status and status not in JOB_STATUSES:
+    if status and status not in _JOB_STATUSES:
         raise InvalidInput(
             [
                 FieldError(
                     "status",
                     "invalid_choice",
-                    "岗位状态取值不正确：" + "、".join(JOB_STATUSES),
-                    "status must be one of " + ", ".join(JOB_STATUSES),
+                    "岗位状态取值不正确：" + "、".join(_JOB_STATUSES),
+                    "status must be one of " + ", ".join(_JOB_STATUSES),
                 )
             ]
         )
     query = Job.select().order_by(Job.posted_at.desc())
     if auth.current_staff() is None:
-        query = query.where(Job.status.in_(LIVE))
+        query = query.where(Job.status.in_(LIVE_JOBS))
     if status:
         query = query.where(Job.status == status)
     return jsonify(jobs=[serializers.job(j) for j in query.limit(500)])
@@ -96,9 +97,8 @@ def show_job(job_id: str) -> Any:
     job = _job(job_id)
     if auth.current_staff() is not None:
         return jsonify(job_detail(job, with_explanation=True))
-    if job.status not in LIVE + ("filled",):
+    if job.status not in ACTIVE_JOBS:
         raise NotFound("该岗位", "Job")
-    from station_node.services import dispatch
 
     detail = job_detail(job, with_explanation=False)
     worker = auth.current_worker()
@@ -111,7 +111,6 @@ def show_job(job_id: str) -> Any:
 @auth.api_staff
 def release(job_id: str) -> Any:
     """Release a held job after review: it opens and dispatch starts."""
-    from station_node.services.posting import release_job
 
     job = release_job(_job(job_id).id, auth.current_staff())
     return jsonify(job_detail(Job.get_by_id(job.id), True, RANKING_IN_ANSWER))
@@ -128,7 +127,6 @@ def _with_reason(job_id: str, action: Callable[[str, Staff | None, str], Any]) -
 @auth.api_staff
 def reject(job_id: str) -> Any:
     """Reject a held job with a reason."""
-    from station_node.services.posting import reject_job
 
     return _with_reason(job_id, reject_job)
 
@@ -137,7 +135,6 @@ def reject(job_id: str) -> Any:
 @auth.api_staff
 def cancel(job_id: str) -> Any:
     """Cancel a job with a reason."""
-    from station_node.services.posting import cancel_job
 
     return _with_reason(job_id, cancel_job)
 
@@ -146,7 +143,6 @@ def cancel(job_id: str) -> Any:
 @auth.api_staff_or_worker
 def grab(job_id: str) -> Any:
     """Grab a place: a worker for themselves, or staff for {"worker_id"}. 409 when full/overlapping."""
-    from station_node.services import dispatch
 
     data = body()
     worker = auth.current_worker()
@@ -163,7 +159,6 @@ def grab(job_id: str) -> Any:
 @auth.api_staff
 def assign(job_id: str) -> Any:
     """Staff assign a worker by hand (201); the same guards as a grab."""
-    from station_node.services import dispatch
 
     worker_id = required_text(body(), "worker_id", "工人编号", "worker_id")
     assignment = dispatch.assign(_job(job_id).id, worker_id, auth.current_staff())
@@ -182,7 +177,6 @@ def _offer_for_caller(offer_id: str) -> tuple[Offer, str | None]:
 @auth.api_staff_or_worker
 def accept_offer(offer_id: str) -> Any:
     """The offered worker (or staff on their behalf) accepts: an assignment (201) or 409."""
-    from station_node.services import dispatch
 
     offer, worker_id = _offer_for_caller(offer_id)
     assignment = dispatch.accept_offer(offer.id, worker_id, auth.current_staff())
@@ -193,7 +187,6 @@ def accept_offer(offer_id: str) -> Any:
 @auth.api_staff_or_worker
 def decline_offer(offer_id: str) -> Any:
     """The offered worker declines; the cascade moves on."""
-    from station_node.services import dispatch
 
     offer, worker_id = _offer_for_caller(offer_id)
     declined = dispatch.decline_offer(offer.id, worker_id, auth.current_staff())
@@ -204,7 +197,6 @@ def decline_offer(offer_id: str) -> Any:
 @auth.api_staff_or_worker
 def pending_offers(worker_id: str) -> Any:
     """A worker's pending offers (what the kiosk or phone shows to answer)."""
-    from station_node.services import dispatch
 
     auth.require_self(worker_id)
     worker = found(Worker, worker_id, "该工人", "Worker")
@@ -215,6 +207,5 @@ def pending_offers(worker_id: str) -> Any:
 @auth.api_staff
 def board() -> Any:
     """The live dispatch board rows."""
-    from station_node.services import dispatch
 
     return jsonify(rows=serializers.plain(dispatch.board()))

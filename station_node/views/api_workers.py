@@ -8,6 +8,11 @@ from flask import Blueprint, jsonify, request
 
 from station_node import auth
 from station_node.models import Assignment, Employer, Worker
+from station_node.services import registration
+from station_node.services.registration import block_employer as block
+from station_node.services.registration import check_in_worker, search_workers
+from station_node.services.registration import unblock_employer as unblock
+from station_node.services.staff import issue_worker_token
 from station_node.views import serializers
 from station_node.views.api import body, found, text_field
 
@@ -26,9 +31,8 @@ def _employer(employer_id: str) -> Employer:
 @auth.api_staff
 def register_worker() -> Any:
     """Register a worker (201)."""
-    from station_node.services.registration import register_worker as register
 
-    worker = register(body(), auth.current_staff())
+    worker = registration.register_worker(body(), auth.current_staff())
     return jsonify(worker=serializers.worker(worker)), 201
 
 
@@ -36,7 +40,6 @@ def register_worker() -> Any:
 @auth.api_staff
 def list_workers() -> Any:
     """Workers, newest first; ?q= searches name or mobile (however typed), or a whole ID number."""
-    from station_node.services.registration import search_workers
 
     q = request.args.get("q", "").strip()[:64]
     return jsonify(workers=[serializers.worker(w) for w in search_workers(q)])
@@ -63,7 +66,6 @@ def show_worker(worker_id: str) -> Any:
 @auth.api_staff
 def check_in(worker_id: str) -> Any:
     """Put the worker in today's present pool."""
-    from station_node.services.registration import check_in_worker
 
     presence = check_in_worker(_worker(worker_id).id, auth.current_staff())
     return jsonify(
@@ -77,7 +79,6 @@ def check_in(worker_id: str) -> Any:
 @auth.api_staff
 def issue_token(worker_id: str) -> Any:
     """Issue the worker's own token (for the kiosk or a phone); shown once (201)."""
-    from station_node.services.staff import issue_worker_token
 
     token = issue_worker_token(_worker(worker_id).id, auth.current_staff())
     return jsonify(worker_id=worker_id, token=token), 201
@@ -87,9 +88,8 @@ def issue_token(worker_id: str) -> Any:
 @auth.api_staff
 def register_employer() -> Any:
     """Register an employer: a person or an organisation (201)."""
-    from station_node.services.registration import register_employer as register
 
-    employer = register(body(), auth.current_staff())
+    employer = registration.register_employer(body(), auth.current_staff())
     return jsonify(employer=serializers.employer(employer)), 201
 
 
@@ -104,7 +104,6 @@ def show_employer(employer_id: str) -> Any:
 @auth.api_admin
 def block_employer(employer_id: str) -> Any:
     """Block an employer (admin): their postings are held for review."""
-    from station_node.services.registration import block_employer as block
 
     data = body()
     reason = text_field(data, "reason", "原因", "Reason", required=False, max_len=200)
@@ -116,7 +115,6 @@ def block_employer(employer_id: str) -> Any:
 @auth.api_admin
 def unblock_employer(employer_id: str) -> Any:
     """Lift an employer's block (admin)."""
-    from station_node.services.registration import unblock_employer as unblock
 
     unblock(_employer(employer_id).id, auth.current_staff())
     return jsonify(employer=serializers.employer(_employer(employer_id)))

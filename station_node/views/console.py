@@ -10,10 +10,13 @@ from werkzeug.datastructures import MultiDict
 
 from kuaigong import clock
 from kuaigong.errors import InvalidInput, KuaigongError
+from kuaigong.i18n import lang
 from station_node import auth
-from station_node.i18n import lang
 from station_node.models import Job, Presence, Staff
-from station_node.services import local_today
+from station_node.services import local_today, signin_limits
+from station_node.services.staff import authenticate_password, create_staff
+from station_node.services.stats import station_stats
+from station_node.states import JobStatus
 from station_node.views import forms
 from station_node.views.language import safe_next
 
@@ -35,8 +38,6 @@ def healthz() -> Any:
 @bp.route("/console/login", methods=["GET", "POST"])
 def login() -> Any:
     """Staff sign in with username and password; failures are limited per account and address."""
-    from station_node.services import signin_limits
-    from station_node.services.staff import authenticate_password
 
     error, status, retry = None, 200, None
     if request.method == "POST":
@@ -81,11 +82,10 @@ def logout() -> Any:
 @auth.console_login
 def home() -> Any:
     """Today at the station: figures, held jobs, escalated jobs."""
-    from station_node.services.stats import station_stats
 
     today = local_today()
-    held = Job.select().where(Job.status == "held").count()
-    escalated = Job.select().where(Job.status == "escalated").count()
+    held = Job.select().where(Job.status == JobStatus.HELD).count()
+    escalated = Job.select().where(Job.status == JobStatus.ESCALATED).count()
     present = Presence.select().where(Presence.day == today).count()
     return render_template(
         "console/home.html", stats=station_stats(), held=held, escalated=escalated, present=present
@@ -96,7 +96,6 @@ def home() -> Any:
 @auth.console_login
 def stats() -> Any:
     """Station figures in full."""
-    from station_node.services.stats import station_stats
 
     return render_template("console/stats.html", stats=station_stats(), now=clock.now())
 
@@ -105,7 +104,6 @@ def stats() -> Any:
 @auth.console_admin
 def staff() -> Any:
     """Admins list staff accounts and create new ones (the API token is shown once)."""
-    from station_node.services.staff import create_staff
 
     values: MultiDict[str, str] = (
         request.form if request.method == "POST" else MultiDict({"role": "staff"})
@@ -136,7 +134,6 @@ def staff() -> Any:
 @auth.console_admin
 def signin_locks() -> Any:
     """Admins see the accounts and addresses that must wait or are locked, and the audit trail."""
-    from station_node.services import signin_limits
 
     return render_template(
         "console/signin_locks.html",
@@ -150,7 +147,6 @@ def signin_locks() -> Any:
 @auth.console_admin
 def unlock_signin(row_id: int) -> Any:
     """An admin lifts a sign-in block; the unlock is logged under their name."""
-    from station_node.services import signin_limits
 
     try:
         row = signin_limits.unlock(row_id, auth.current_staff())  # type: ignore[arg-type]

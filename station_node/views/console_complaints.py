@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from kuaigong.errors import KuaigongError
+from kuaigong.i18n import lang
 from station_node import auth, catalog
-from station_node.i18n import lang
 from station_node.models import Complaint, Employer, Job, Staff, Worker
 from station_node.services import complaints
 from station_node.views import forms

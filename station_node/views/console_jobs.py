@@ -11,7 +11,11 @@ from werkzeug.datastructures import MultiDict
 
 from kuaigong import clock
 from station_node import auth, catalog
-from station_node.models import Assignment, Employer, Job, Offer, Worker
+from station_node.models import Assignment, Employer, Job, Offer, Ranking, Worker
+from station_node.services import assignments as svc
+from station_node.services import dispatch, posting
+from station_node.services.posting import post_job
+from station_node.states import JobStatus
 from station_node.views import forms
 from station_node.views.console_workers import _do
 from station_node.views.language import safe_next
@@ -48,7 +52,6 @@ def jobs() -> Any:
 @auth.console_login
 def new_job() -> Any:
     """Post a job; screening may hold it; bad fields come back marked, values kept (422)."""
-    from station_node.services.posting import post_job
 
     values = request.form if request.method == "POST" else MultiDict(JOB_DEFAULTS)
     data, own = forms.job_data(values)
@@ -58,7 +61,7 @@ def new_job() -> Any:
         else forms.blank()
     )
     if job is not None:
-        held = job.status == "held"
+        held = job.status == JobStatus.HELD
         flash(
             _("岗位已暂扣待审核") if held else _("岗位已发布，开始派工"), "warn" if held else "ok"
         )
@@ -80,7 +83,10 @@ def new_job() -> Any:
 def held() -> Any:
     """Jobs held by screening, with their reasons, for release or rejection."""
     rows = (
-        Job.select(Job, Employer).join(Employer).where(Job.status == "held").order_by(Job.posted_at)
+        Job.select(Job, Employer)
+        .join(Employer)
+        .where(Job.status == JobStatus.HELD)
+        .order_by(Job.posted_at)
     )
     return render_template("console/held.html", rows=rows)
 
@@ -89,7 +95,6 @@ def held() -> Any:
 @auth.console_login
 def job(job_id: str) -> Any:
     """A job: ranking with reasons, offers, assignments with their lifecycle buttons."""
-    from station_node.services import dispatch
 
     row = Job.get_or_none(Job.id == job_id) or abort(404)
     workers = {w.id: w for w in Worker.select().where(Worker.id.in_(_people(row)))}
@@ -105,8 +110,6 @@ def job(job_id: str) -> Any:
 
 
 def _people(job: Job) -> list[str]:
-    from station_node.models import Ranking
-
     ids = {r.worker_id for r in job.rankings.select(Ranking.worker)}
     ids |= {o.worker_id for o in job.offers.select(Offer.worker)}
     ids |= {a.worker_id for a in job.assignments.select(Assignment.worker)}
@@ -125,7 +128,6 @@ def _elapsed(job: Job) -> int | None:
 @auth.console_login
 def job_action(job_id: str, action: str) -> Any:
     """Buttons on a job: release, reject, cancel, assign a worker by hand."""
-    from station_node.services import dispatch, posting
 
     reason = request.form.get("reason", "").strip()
     worker_id = request.form.get("worker_id", "").strip()
@@ -146,7 +148,6 @@ def job_action(job_id: str, action: str) -> Any:
 @auth.console_login
 def assignment_action(assignment_id: str, action: str) -> Any:
     """Lifecycle buttons: check in, no-show, complete, settle, confirm pay, rate, cancel."""
-    from station_node.services import assignments as svc
 
     row = Assignment.get_or_none(Assignment.id == assignment_id) or abort(404)
     f = request.form
@@ -185,6 +186,5 @@ def assignment_action(assignment_id: str, action: str) -> Any:
 @auth.console_login
 def board() -> Any:
     """The live dispatch board; a small script refreshes it from /api/v1/board every second."""
-    from station_node.services import dispatch
 
     return render_template("console/board.html", rows=dispatch.board(), now=clock.now())

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from kuaigong.errors import KuaigongError
+from kuaigong.i18n import lang
 from station_node import auth
-from station_node.i18n import lang
 from station_node.services import vocabulary
 from station_node.views import forms
 

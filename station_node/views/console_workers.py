@@ -10,10 +10,20 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from kuaigong.errors import KuaigongError
+from kuaigong.i18n import lang
 from station_node import auth, catalog
-from station_node.i18n import lang
 from station_node.models import Assignment, Employer, IdAccess, Presence, Worker
 from station_node.services import local_today
+from station_node.services.registration import (
+    block_employer,
+    check_in_worker,
+    register_employer,
+    register_worker,
+    reveal_id_number,
+    search_workers,
+    unblock_employer,
+)
+from station_node.services.staff import issue_worker_token
 from station_node.sync import decisions
 from station_node.views import forms
 from station_node.views.language import safe_next
@@ -22,8 +32,6 @@ bp = Blueprint("console_workers", __name__, url_prefix="/console")
 
 
 def _search(q: str) -> Any:
-    from station_node.services.registration import search_workers
-
     return search_workers(q)
 
 
@@ -53,7 +61,6 @@ def workers() -> Any:
 @auth.console_login
 def new_worker() -> Any:
     """Register a worker; bad fields come back marked, values kept (422)."""
-    from station_node.services.registration import register_worker
 
     values = request.form if request.method == "POST" else MultiDict()
     worker, errors, error = (
@@ -120,7 +127,6 @@ def worker(worker_id: str) -> Any:
 @auth.console_login
 def check_in(worker_id: str) -> Any:
     """Check the worker in to today's present pool."""
-    from station_node.services.registration import check_in_worker
 
     _do(lambda: check_in_worker(worker_id, g.staff), _("已签到"))
     return _back(url_for("console_workers.worker", worker_id=worker_id))
@@ -130,7 +136,6 @@ def check_in(worker_id: str) -> Any:
 @auth.console_admin
 def reveal(worker_id: str) -> Any:
     """Admins see the full ID number for a stated purpose; the look is logged."""
-    from station_node.services.registration import reveal_id_number
 
     purpose = request.form.get("purpose", "").strip()
     return _show_once(
@@ -142,7 +147,6 @@ def reveal(worker_id: str) -> Any:
 @auth.console_login
 def token(worker_id: str) -> Any:
     """Issue the worker a personal token for the kiosk; shown once on the page."""
-    from station_node.services.staff import issue_worker_token
 
     return _show_once(worker_id, "token", lambda: issue_worker_token(worker_id, g.staff))
 
@@ -177,7 +181,6 @@ def employers() -> Any:
 @auth.console_login
 def new_employer() -> Any:
     """Register an employer (person or organisation); bad fields come back marked (422)."""
-    from station_node.services.registration import register_employer
 
     values = request.form if request.method == "POST" else MultiDict({"kind": "person"})
     employer, errors, error = (
@@ -204,7 +207,6 @@ def new_employer() -> Any:
 @auth.console_admin
 def block(employer_id: str) -> Any:
     """Block an employer (admin): their postings are held for review."""
-    from station_node.services.registration import block_employer
 
     reason = request.form.get("reason", "").strip()
     _do(lambda: block_employer(employer_id, reason, g.staff), _("已停用该用工方"))
@@ -215,7 +217,6 @@ def block(employer_id: str) -> Any:
 @auth.console_admin
 def unblock(employer_id: str) -> Any:
     """Lift an employer's block (admin)."""
-    from station_node.services.registration import unblock_employer
 
     _do(lambda: unblock_employer(employer_id, g.staff), _("已恢复该用工方"))
     return redirect(url_for("console_workers.employers"))

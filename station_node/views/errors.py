@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from kuaigong.errors import FieldError, KuaigongError
-from station_node.i18n import lang
+from kuaigong.i18n import lang
 
 # status → (code, Chinese, English) for errors raised by Flask/werkzeug itself.
 HTTP_MESSAGES: dict[int, tuple[str, str, str]] = {

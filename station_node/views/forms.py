@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from kuaigong.characters import fold_width
 from kuaigong.errors import FieldError, InvalidInput, KuaigongError
-from station_node.i18n import lang
+from kuaigong.i18n import lang
 
 # service field name → the form input its message is shown next to
 FIELD_ALIASES = {

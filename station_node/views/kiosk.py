@@ -14,8 +14,13 @@ from flask_babel import gettext as _
 
 from kuaigong import clock
 from kuaigong.errors import KuaigongError
-from station_node.i18n import lang
+from kuaigong.i18n import lang
+from station_node import identity
 from station_node.models import Assignment, Job, Offer, Worker
+from station_node.services import dispatch, signin_limits
+from station_node.services.assignments import confirm_pay as confirm
+from station_node.services.staff import authenticate_resident
+from station_node.states import LIVE_JOBS, OfferStatus, WorkerStatus
 from station_node.views.language import safe_next
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
@@ -34,7 +39,7 @@ def _signed_in() -> Worker | None:
     if worker_id is None or _seconds() - seen > IDLE_SECONDS:
         session.pop("kiosk_worker", None)
         return None
-    worker = Worker.get_or_none((Worker.id == worker_id) & (Worker.status == "active"))
+    worker = Worker.get_or_none((Worker.id == worker_id) & (Worker.status == WorkerStatus.ACTIVE))
     if worker is not None:
         session["kiosk_seen"] = _seconds()
     return worker
@@ -43,7 +48,7 @@ def _signed_in() -> Worker | None:
 def _open_jobs() -> Any:
     return (
         Job.select()
-        .where(Job.status.in_(("open", "escalated")))
+        .where(Job.status.in_(LIVE_JOBS))
         .order_by(Job.urgency.desc(), Job.posted_at.desc())
         .limit(50)
     )
@@ -84,9 +89,6 @@ def signin() -> Any:
 
 def _try_signin() -> tuple[Worker | None, str | None, int, int | None]:
     """The resident these credentials name (counted against the ID number and this kiosk)."""
-    from station_node import identity
-    from station_node.services import signin_limits
-    from station_node.services.staff import authenticate_resident
 
     token = request.form.get("token", "").strip()
     id_number = request.form.get("id_number", "").strip()[:64]
@@ -125,7 +127,6 @@ def signout() -> Any:
 @bp.post("/jobs/<job_id>/grab")
 def grab(job_id: str) -> Any:
     """Grab a place on a job for the signed-in resident."""
-    from station_node.services import dispatch
 
     worker = _signed_in()
     if worker is None:
@@ -140,7 +141,7 @@ def mine() -> Any:
     worker = _signed_in()
     if worker is None:
         return redirect(url_for("kiosk.signin"))
-    offers = Offer.select().where((Offer.worker == worker) & (Offer.status == "pending"))
+    offers = Offer.select().where((Offer.worker == worker) & (Offer.status == OfferStatus.PENDING))
     jobs = (
         Assignment.select()
         .where(Assignment.worker == worker)
@@ -154,7 +155,6 @@ def mine() -> Any:
 @bp.post("/offers/<offer_id>/<answer>")
 def answer_offer(offer_id: str, answer: str) -> Any:
     """Accept or decline an offer made to the signed-in resident."""
-    from station_node.services import dispatch
 
     worker = _signed_in()
     if worker is None:
@@ -169,7 +169,6 @@ def answer_offer(offer_id: str, answer: str) -> Any:
 @bp.post("/assignments/<assignment_id>/confirm-pay")
 def confirm_pay(assignment_id: str) -> Any:
     """The resident confirms they received their pay."""
-    from station_node.services.assignments import confirm_pay as confirm
 
     worker = _signed_in()
     if worker is None:

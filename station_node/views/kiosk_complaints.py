@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from kuaigong.errors import InvalidInput, KuaigongError
+from kuaigong.i18n import lang
 from station_node import catalog
-from station_node.i18n import lang
 from station_node.models import Assignment, Worker
 from station_node.services import complaints
 from station_node.views import forms

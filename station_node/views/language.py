@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 from flask import Blueprint, redirect, request
 from werkzeug.wrappers import Response
 
-from station_node import i18n
+from kuaigong import i18n
 
 bp = Blueprint("language", __name__)
 

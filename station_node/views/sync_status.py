@@ -20,6 +20,7 @@ from station_node import auth
 from station_node import station_state as state
 from station_node.hub_records import CityRule
 from station_node.sync import client, decisions
+from station_node.sync.jobs import beat
 
 bp = Blueprint("sync_status", __name__)
 
@@ -77,7 +78,6 @@ def panel() -> Any:
 @auth.console_login
 def sync_now() -> Any:
     """Start a sync round in the background and come back to the page."""
-    from station_node.sync.jobs import beat
 
     if state.enrolment() is None:
         flash(_("本站尚未在市级中心注册，无法同步"), "error")

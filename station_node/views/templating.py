@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Flask
 
+from kuaigong.i18n import lang
 from station_node import catalog
-from station_node.i18n import lang
+from station_node.services import utc_offset_hours
 
 # Status words shown on pages, in both languages (codes stay in the API).
 STATUS_LABELS: dict[str, tuple[str, str]] = {
@@ -118,7 +119,6 @@ def local(value: dt.datetime | None, form: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC time in the station's time zone; `form` is a strftime format or a DATE_FORMS name."""
     if value is None:
         return "—"
-    from station_node.services import utc_offset_hours
 
     if form in DATE_FORMS:
         form = DATE_FORMS[form][lang() == "en"]

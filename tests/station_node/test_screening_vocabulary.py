@@ -343,6 +343,7 @@ def test_console_page_in_chinese_and_english_admins_add_and_remove(
         and "Add a phrase" in english
         and "Bait wording" in english
     )
+    admin.get("/console/screening?lang=zh_CN")  # the choice is kept: back to Chinese
 
     bad = admin.post(
         "/console/screening",

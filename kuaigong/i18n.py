@@ -1,9 +1,10 @@
-"""Language of the station's pages and API answers: Chinese first, English on request.
+"""Language of both apps' pages and API answers: Chinese first, English on request.
 
-Order of choice: `?lang=` in the URL, then the language the user picked with the switch
-(kept in the session), then — for the JSON API only — the Accept-Language header, then zh_CN.
-The console, kiosk and board stay Chinese unless someone switches: many station computers
-ship with an English browser.
+Order of choice: `?lang=` in the URL (remembered in the session, so a link that switched stays
+switched), then the language kept in the session, then — for the JSON API only — the
+Accept-Language header, then zh_CN. Pages stay Chinese unless someone switches: many station
+and office computers ship with an English browser. Message ids in templates and code are the
+Chinese text; each app's translations/en holds the English.
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ def _normalise(value: str | None) -> str | None:
 
 def select_locale() -> str:
     """The locale of the current request (see the module docstring for the order)."""
-    picked = _normalise(request.args.get("lang")) or _normalise(session.get("lang"))
-    if picked:
-        return picked
+    asked = _normalise(request.args.get("lang"))
+    if asked:
+        session["lang"] = asked
+        return asked
+    kept = _normalise(session.get("lang"))
+    if kept:
+        return kept
     if request.path.startswith("/api/"):
         best = request.accept_languages.best_match(["zh_CN", "zh", "zh-CN", "en"])
         return _normalise(best) or "zh_CN"
@@ -38,19 +43,22 @@ def select_locale() -> str:
 
 
 def lang() -> str:
-    """'zh' or 'en': which side of a bilingual message to show."""
-    return "en" if select_locale() == "en" else "zh"
+    """'zh' or 'en': which side of a bilingual message to show ('zh' outside a request)."""
+    try:
+        return "en" if select_locale() == "en" else "zh"
+    except RuntimeError:
+        return "zh"
 
 
 def remember(value: str | None) -> str:
-    """Store the user's choice from the language switch; return the locale kept."""
+    """Store the user's choice from a language switch; return the locale kept."""
     picked = _normalise(value) or "zh_CN"
     session["lang"] = picked
     return picked
 
 
 def init_app(app: Flask) -> None:
-    """Attach Flask-Babel with our selector and translations folder."""
+    """Attach Flask-Babel with this selector and the app's own translations folder."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
 
