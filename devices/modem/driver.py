@@ -23,6 +23,7 @@ from devices.modem.errors import (
     ModemDisconnected,
     ModemError,
     ModemNotReady,
+    ModemTimeout,
 )
 from devices.modem.link import SerialLink
 from devices.modem.pdu import IncomingSms, Reassembler, decode, encode_submit
@@ -76,6 +77,7 @@ class GsmModem:
         self._worker: threading.Thread | None = None
         self._reference = 0
         self._last_error: str | None = None
+        self._unsure = False  # set up the modem again before the next send
 
     @property
     def connected(self) -> bool:
@@ -100,10 +102,17 @@ class GsmModem:
     def send(self, number: str, text: str) -> list[int]:
         """Send `text` to `number`; the modem's message reference for each part."""
         pdus = encode_submit(number, text, self._next_reference())
+        link = self._require_link()
+        if self._unsure:  # after a silence the modem may have restarted and lost its setup
+            self._set_up(link)
         references = []
         for pdu in pdus:
             command = at.send_command(pdu.tpdu_length)
-            reply = self._require_link().send_pdu(command, pdu.hex, self.timeout, self.send_timeout)
+            try:
+                reply = link.send_pdu(command, pdu.hex, self.timeout, self.send_timeout)
+            except ModemTimeout:
+                self._unsure = True
+                raise
             reference = at.number_field(reply, "+CMGS")
             if reference is None:
                 raise ModemCommandError(command, "OK without +CMGS")
@@ -182,7 +191,10 @@ class GsmModem:
                     raise
         for command in at.SETUP:
             link.command(command, self.timeout)
-        sim = at.text_field(link.command(at.CHECK_SIM, self.timeout), "+CPIN")
+        try:
+            sim = at.text_field(link.command(at.CHECK_SIM, self.timeout), "+CPIN")
+        except ModemCommandError as exc:  # +CME ERROR: 10, SIM not inserted, and friends
+            sim = exc.reply
         if sim != "READY":
             raise ModemNotReady(
                 f"SIM 卡未就绪（{sim}），请检查 SIM 卡或 PIN 码",
@@ -196,6 +208,7 @@ class GsmModem:
                 f"短信模块未注册到网络（状态 {registration}），请检查信号或 SIM 卡是否欠费",
                 f"modem not registered on the network (state {registration})",
             )
+        self._unsure = False
 
     def _unsolicited(self, line: str) -> None:
         index = at.new_message_index(line)

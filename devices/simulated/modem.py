@@ -198,8 +198,8 @@ class SimulatedModem:
             except OSError:
                 return
             with self._lock:
-                if not self.answering:
-                    self._reset_session()
+                if not self.answering:  # hung: input is lost, settings are kept
+                    self._buffer, self._awaiting_pdu = "", None
                     continue
                 self._buffer += data.decode("latin-1")
                 self._process()
