@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 _SWEEP = -1  # inbox job: list and read everything in storage
 _REGISTERED = (1, 5)  # +CREG stat: home network, roaming
+_EMPTY_SLOT = 321  # +CMS ERROR: invalid memory index
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,12 @@ class GsmModem:
         send_timeout: float = 60.0,
         on_message: Callable[[IncomingSms], None] | None = None,
         reconnect_delays: Sequence[float] = (0.5, 1.0, 2.0, 5.0, 10.0),
+        sweep_every: float = 300.0,
         rtscts: bool = False,
     ) -> None:
         """`timeout` bounds every command; `send_timeout` the wait for the network to take a
-        message after Ctrl-Z. Without `on_message`, received messages wait in `incoming()`."""
+        message after Ctrl-Z. Without `on_message`, received messages wait in `incoming()`.
+        Every `sweep_every` seconds storage is listed too, for a `+CMTI` lost in a silence."""
         self.port = port
         self.timeout = timeout
         self.send_timeout = send_timeout
@@ -78,6 +82,7 @@ class GsmModem:
         self._reference = 0
         self._last_error: str | None = None
         self._unsure = False  # set up the modem again before the next send
+        self._sweep_every = sweep_every
 
     @property
     def connected(self) -> bool:
@@ -105,6 +110,7 @@ class GsmModem:
         link = self._require_link()
         if self._unsure:  # after a silence the modem may have restarted and lost its setup
             self._set_up(link)
+            self._jobs.put(_SWEEP)
         references = []
         for pdu in pdus:
             command = at.send_command(pdu.tpdu_length)
@@ -245,18 +251,26 @@ class GsmModem:
                 log.info("modem on %s not back yet (attempt %d): %s", self.port, attempt, exc)
 
     def _work(self) -> None:
+        last_sweep = time.monotonic()
         while not self._stopping.is_set():
             try:
                 job = self._jobs.get(timeout=0.2)
             except queue.Empty:
-                continue
+                if time.monotonic() - last_sweep < self._sweep_every or not self.connected:
+                    continue
+                job = _SWEEP
             try:
                 if job == _SWEEP:
+                    last_sweep = time.monotonic()
                     self._sweep()
                 else:
                     self._read_stored(job)
             except ModemDisconnected:
                 pass  # the sweep after reconnecting reads whatever was left
+            except ModemTimeout as exc:
+                self._unsure = True
+                self._last_error = str(exc)
+                log.warning("reading received SMS: %s", exc)
             except ModemError as exc:
                 self._last_error = str(exc)
                 log.warning("reading received SMS: %s", exc)
@@ -267,7 +281,13 @@ class GsmModem:
                 self._take(stored.index, stored.pdu)
 
     def _read_stored(self, index: int) -> None:
-        stored = at.parse_read(self._require_link().command(at.read_command(index), self.timeout))
+        try:
+            reply = self._require_link().command(at.read_command(index), self.timeout)
+        except ModemCommandError as exc:
+            if exc.cms == _EMPTY_SLOT:  # a sweep got there first
+                return
+            raise
+        stored = at.parse_read(reply)
         if stored is not None:
             self._take(index, stored.pdu)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,7 @@ NOW = datetime(2026, 3, 5, 7, 30, tzinfo=CHINA)
 
 
 @pytest.fixture
-def sim(tmp_path: object) -> Iterator[SimulatedModem]:
+def sim(tmp_path: Path) -> Iterator[SimulatedModem]:
     modem = SimulatedModem(str(tmp_path), clock=lambda: NOW)
     modem.start()
     try:
@@ -62,9 +63,9 @@ def _sender(
     return SmsSender(modem, lambda o: outcomes.put((time.monotonic(), o)), **options)
 
 
-def _wait_for(condition: object, timeout: float = 3.0) -> None:
+def _wait_for(condition: Callable[[], bool], timeout: float = 3.0) -> None:
     deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.02)
 
@@ -178,9 +179,25 @@ def test_silent_modem_times_out_instead_of_hanging(sim: SimulatedModem, modem: G
         modem.send(PHONE, OFFER)
     assert time.monotonic() - started < 1.5
     assert "没有回应" in excinfo.value.message_zh
+    sim.deliver("13912345678", "2")  # announced to nobody while the modem is silent
     sim.answering = True
     assert modem.send(PHONE, "ok")
     assert [s.text for s in sim.wait_for_sent(1, timeout=2)] == ["ok"]
+    received = modem.incoming(timeout=2)  # found by listing storage after the silence
+    assert received is not None and received.text == "2"
+
+
+def test_modem_plugged_in_after_start_is_picked_up(sim: SimulatedModem) -> None:
+    sim.unplug()
+    driver = GsmModem(sim.path, timeout=0.5, reconnect_delays=(0.05,))
+    try:
+        driver.connect(keep_trying=True)
+        assert not driver.connected and "not connected" in (driver.status().last_error or "")
+        sim.replug()
+        _wait_for(lambda: driver.connected)
+        assert driver.status().signal == 21
+    finally:
+        driver.close()
 
 
 def test_sim_missing_is_a_clear_error(sim: SimulatedModem) -> None:
