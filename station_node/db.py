@@ -89,8 +89,9 @@ def writing() -> Iterator[None]:
 
     Correctness comes from SQLite's write lock alone. The queue is for speed: a thread waiting
     here starts the moment the writer before it commits, where one waiting inside SQLite's busy
-    handler sleeps in steps of up to 100 ms; and the checkpoint beat can find a moment with no
-    writer in the middle of a transaction. Inside an outer transaction it is a plain savepoint.
+    handler sleeps between retries, ever longer, and may wake well after the lock is free; and
+    the checkpoint beat can find a moment with no writer in the middle of a transaction.
+    Inside an outer transaction it is a plain savepoint.
     """
     if database.in_transaction():
         with atomic():

@@ -4,10 +4,12 @@ Each open place has `parallel_per_place` offers out at once. Offers that pass th
 expire and the next ranked workers get one. The longer a job waits, the wider the cascade:
 after every `widen_after_seconds` one more offer per open place goes out (up to
 `max_parallel_per_place`), so a job still reaches its headcount inside the 60-second target
-when the first workers are slow or silent. The station widens every half offer timeout by
-default (10 s): in the morning-rush benchmark that lifts the share of jobs confirmed within
-60 s from about 93–98 % to 97–100 %, at the price of more late "already filled" answers. A job not full `escalate_after_seconds` after its
-dispatch started — or one with nobody left to offer — is escalated to staff.
+when the first workers are slow or silent. By default it widens every half offer timeout:
+waiting for a whole timeout lets too many jobs miss the target, and the price of widening
+sooner is more workers told "already filled" when they answer late (figures in
+docs/benchmarks.md, "Design notes behind the numbers"). A job not full
+`escalate_after_seconds` after its dispatch started — or one with nobody left to offer — is
+escalated to staff.
 """
 
 from __future__ import annotations

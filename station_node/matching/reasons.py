@@ -128,7 +128,7 @@ def stored_as_dicts(stored: Any) -> list[dict[str, Any]]:
     """Stored reasons (lean lists, or the full dicts of older rankings) as explain() gives them."""
     out: list[dict[str, Any]] = []
     for item in stored or ():
-        if isinstance(item, dict):  # written before reasons were stored lean
+        if isinstance(item, dict):  # as the first release stored them; no migration rewrites them
             out.append(item)
             continue
         code, points = str(item[0]), int(item[1])

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import sys
-import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,6 +27,7 @@ from kuaigong import clock
 from station_node import create_app, db
 from station_node.identity import ensure_keys
 from station_node.models import ChangeEntry, Employer, Job, Staff, Worker
+from station_node.services import dispatch
 
 # T0 (from web_helpers): every test app's clock starts at 2025-05-06 09:00 station time (UTC+8),
 # a Tuesday, whatever the real date; `manual_clock` holds it there.
@@ -70,21 +69,9 @@ def manual_clock(app: Flask) -> clock.ManualClock:
 @pytest.fixture
 def no_dispatch(monkeypatch) -> list[tuple[str, str]]:
     """Replace the dispatch engine's entry points with recorders (for tests of posting alone)."""
-    import station_node.services as services
-
-    try:
-        from station_node.services import dispatch
-    except ImportError:  # the engine is not there yet: stand in a bare module
-        dispatch = types.ModuleType("station_node.services.dispatch")
-        monkeypatch.setitem(sys.modules, "station_node.services.dispatch", dispatch)
-        monkeypatch.setattr(services, "dispatch", dispatch, raising=False)
     calls: list[tuple[str, str]] = []
-    monkeypatch.setattr(
-        dispatch, "start_dispatch", lambda job: calls.append(("start", job.id)), raising=False
-    )
-    monkeypatch.setattr(
-        dispatch, "reopen", lambda job: calls.append(("reopen", job.id)), raising=False
-    )
+    monkeypatch.setattr(dispatch, "start_dispatch", lambda job: calls.append(("start", job.id)))
+    monkeypatch.setattr(dispatch, "reopen", lambda job: calls.append(("reopen", job.id)))
     return calls
 
 

@@ -121,9 +121,9 @@ def _store(job_id: str, ranked: list[Ranked], now: dt.datetime, offset: int = 0)
 def _without_gc_pauses() -> Iterator[None]:
     """Ranking a large pool allocates tens of thousands of short-lived objects (facts, tuples,
     reasons), all freed by reference counting; the cyclic collector running in the middle of
-    it only adds pauses — on the post-latency benchmark p99 dropped by about a fifth with it
-    held off. It is switched back on afterwards (only if it was on: nested or concurrent
-    rankings leave it to whoever switched it off)."""
+    it finds nothing to free and only adds pauses to the slowest postings. It is switched back
+    on afterwards (only if it was on: nested or concurrent rankings leave it to whoever
+    switched it off)."""
     was_on = gc.isenabled()
     gc.disable()
     try:
