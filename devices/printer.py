@@ -230,7 +230,7 @@ class SlipPrinter:
         self._paper_low = False
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        # None until the printer has been asked once; False when it never answers DLE EOT.
+        # Whether the printer answered DLE EOT last time (None: not asked yet); for the log.
         self._status_answers: bool | None = None
 
     # -- the caller's side: never blocks on the printer --------------------------------------
@@ -363,7 +363,7 @@ class SlipPrinter:
             ) from error
         try:
             self._set_write_timeout()
-            if self.setting.query_status and self._status_answers is not False:
+            if self.setting.query_status:
                 self._check_status()
             if data:
                 try:
@@ -393,9 +393,11 @@ class SlipPrinter:
         """DLE EOT 2 (why offline), 4 (paper roll), 3 (which error): raise if it cannot print."""
         offline = self._ask_status(2)
         if offline is None:
-            if self._status_answers is None:
+            # Some printers never answer (or not on this port); print anyway, as we would
+            # with status=off. Asking again next time costs only `status_timeout`.
+            if self._status_answers is not False:
                 log.info("printer at %s does not answer DLE EOT; printing blind", self._where())
-                self._status_answers = False
+            self._status_answers = False
             return
         self._status_answers = True
         paper = self._ask_status(4) or _ANSWER_FIXED
