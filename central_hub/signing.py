@@ -9,6 +9,7 @@ from flask import Flask, current_app
 import sync_protocol as sp
 from central_hub import db, keys
 from central_hub.models import Station, StationKey
+from central_hub.states import KeyStatus
 from sync_protocol.receipts import Receipt, sign_receipt
 from sync_protocol.signed import check_signed, parse_signed
 
@@ -89,7 +90,7 @@ def key_ring(station: Station) -> sp.KeyRing:
         )
         revoked = (
             (row.revoked_after_epoch or station.epoch, row.revoked_after_seq)
-            if row.status == "revoked"
+            if row.status == KeyStatus.REVOKED
             else None
         )
         records.append(

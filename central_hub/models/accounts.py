@@ -5,8 +5,9 @@ from __future__ import annotations
 import peewee
 
 from central_hub.models.base import BaseModel, utcnow
+from central_hub.states import Role
 
-ROLES = ("admin", "auditor")
+ROLES = tuple(Role)
 
 
 class Admin(BaseModel):
@@ -14,7 +15,7 @@ class Admin(BaseModel):
 
     username = peewee.CharField(unique=True, max_length=64)
     display_name = peewee.CharField(max_length=64)
-    role = peewee.CharField(max_length=16, default="admin")
+    role = peewee.CharField(max_length=16, default=Role.ADMIN)
     password_hash = peewee.CharField(max_length=255)
     active = peewee.BooleanField(default=True)
     created_at = peewee.DateTimeField(default=utcnow)
@@ -33,7 +34,7 @@ class IdAccess(BaseModel):
 class SigninThrottle(BaseModel):
     """Failed hub sign-ins counted per typed username and per client address (all processes)."""
 
-    scope = peewee.CharField(max_length=16)  # account | address
+    scope = peewee.CharField(max_length=16)  # ThrottleScope
     key = peewee.CharField(max_length=64)  # the typed username, or the client address
     failures = peewee.IntegerField(default=0)
     last_failure_at = peewee.DateTimeField(null=True)
@@ -47,7 +48,7 @@ class SigninThrottle(BaseModel):
 class SigninEvent(BaseModel):
     """The audit of sign-in locks: locked (why, until) and unlocked (by whom)."""
 
-    event = peewee.CharField(max_length=16)  # locked | unlocked
+    event = peewee.CharField(max_length=16)  # SigninEventKind
     scope = peewee.CharField(max_length=16)
     key = peewee.CharField(max_length=64)
     failures = peewee.IntegerField(default=0)

@@ -6,16 +6,17 @@ import peewee
 
 from central_hub.models.accounts import Admin
 from central_hub.models.base import BaseModel, utcnow
+from central_hub.states import IssueKind, IssueStatus
 from kuaigong.db import JSONField
 
-KINDS = ("merge", "booking", "field", "fork", "rejected", "restored", "clock", "altered")
+KINDS = tuple(IssueKind)
 
 
 class Issue(BaseModel):
     """One item needing a person. `dedupe` keeps two hub processes from opening it twice."""
 
-    kind = peewee.CharField(max_length=16, index=True)
-    status = peewee.CharField(max_length=16, default="open", index=True)  # open | decided
+    kind = peewee.CharField(max_length=16, index=True)  # IssueKind
+    status = peewee.CharField(max_length=16, default=IssueStatus.OPEN, index=True)
     dedupe = peewee.CharField(max_length=200, unique=True)
     subject = peewee.CharField(max_length=64)
     stations = JSONField(default=list)  # the stations it concerns

@@ -6,6 +6,7 @@ import peewee
 
 from central_hub.models.accounts import Admin
 from central_hub.models.base import BaseModel, utcnow
+from central_hub.states import CodePurpose, KeyStatus, StationStatus
 from kuaigong.db import JSONField
 
 
@@ -16,7 +17,7 @@ class Station(BaseModel):
     name = peewee.CharField(max_length=100)
     district = peewee.CharField(max_length=64)
     community = peewee.CharField(max_length=64)
-    status = peewee.CharField(max_length=16, default="pending")  # pending | active | revoked
+    status = peewee.CharField(max_length=16, default=StationStatus.PENDING)
     created_at = peewee.DateTimeField(default=utcnow)
     enrolled_at = peewee.DateTimeField(null=True)
     # The accepted head of the station's change log.
@@ -47,7 +48,7 @@ class EnrolmentCode(BaseModel):
 
     code_hash = peewee.CharField(max_length=64, unique=True)
     station = peewee.ForeignKeyField(Station, backref="codes", on_delete="CASCADE")
-    purpose = peewee.CharField(max_length=16, default="enrol")  # enrol | rotate
+    purpose = peewee.CharField(max_length=16, default=CodePurpose.ENROL)
     expires_at = peewee.DateTimeField()
     used_at = peewee.DateTimeField(null=True)
     created_by = peewee.ForeignKeyField(Admin, null=True)
@@ -60,7 +61,7 @@ class StationKey(BaseModel):
     station = peewee.ForeignKeyField(Station, backref="keys", on_delete="CASCADE")
     key_id = peewee.CharField(max_length=64, unique=True)
     public_key = peewee.CharField(max_length=64)  # 32 bytes, hex
-    status = peewee.CharField(max_length=16, default="active")  # active | retired | revoked
+    status = peewee.CharField(max_length=16, default=KeyStatus.ACTIVE)
     # The part of the station's log this key may sign: (epoch, seq) positions, inclusive.
     valid_from_epoch = peewee.IntegerField(default=1)
     valid_from_seq = peewee.IntegerField(default=0)
@@ -123,7 +124,7 @@ class Evidence(BaseModel):
     """What a refused batch looked like: forks keep both signed checkpoints."""
 
     station = peewee.ForeignKeyField(Station, on_delete="CASCADE")
-    kind = peewee.CharField(max_length=16)  # fork | rejected
+    kind = peewee.CharField(max_length=16)  # EvidenceKind
     reason = peewee.CharField(max_length=64)
     details = JSONField(default=dict)
     body = peewee.BlobField(null=True)

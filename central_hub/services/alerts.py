@@ -16,19 +16,24 @@ from central_hub import db, signing
 from central_hub.models import AppliedEntry, Issue, Station
 from central_hub.services import reconcile, stations
 from central_hub.services.rejections import refusal_error
+from central_hub.states import (
+    LOG_APART_KINDS,
+    AlertKind,
+    IssueKind,
+    IssueStatus,
+    StationStatus,
+)
 from kuaigong import clock
 from kuaigong.errors import FieldError, InvalidInput, KuaigongError
 
-KINDS = ("entry_altered", "log_restored", "reset_carried")
+KINDS = tuple(AlertKind)
 MAX_ALERT_BYTES = 64 * 1024
-# Open items that already stand for a station whose log went apart from the hub's copy.
-_LOG_ITEMS = ("fork", "restored", "rejected")
 
 
 def receive(station_id: str, body: bytes, skew_ms: int) -> dict[str, Any]:
     """Verify one signed alert and queue (or annotate) the item it calls for."""
     station = stations.get_station(station_id)
-    if station.status != "active":
+    if station.status != StationStatus.ACTIVE:
         raise KuaigongError(
             "not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key", status=403
         )
@@ -85,10 +90,10 @@ def _valid(obj: dict[str, Any], now_ms: int, skew_ms: int) -> dict[str, Any]:
 def _queue(station: Station, alert: dict[str, Any]) -> str:
     kind, details = alert["kind"], alert["details"]
     now = clock.now_ms()
-    if kind == "entry_altered":
+    if kind == AlertKind.ENTRY_ALTERED:
         held = _held_hash(station.id, details)
         reconcile.open_issue(
-            "altered",
+            IssueKind.ALTERED,
             f"altered:{station.id}:{alert['id']}",
             station.id,
             [station.id],
@@ -101,7 +106,7 @@ def _queue(station: Station, alert: dict[str, Any]) -> str:
             },
         )
         return "queued"
-    if kind == "log_restored":
+    if kind == AlertKind.LOG_RESTORED:
         current = _open_log_item(station.id)
         if current is not None:
             Issue.update(details={**current.details, "station_report": details}).where(
@@ -109,7 +114,7 @@ def _queue(station: Station, alert: dict[str, Any]) -> str:
             ).execute()
             return f"noted on #{current.id}"
         reconcile.open_issue(
-            "restored",
+            IssueKind.RESTORED,
             f"restored:{station.id}:alert:{alert['id']}",
             station.id,
             [station.id],
@@ -127,7 +132,7 @@ def _queue(station: Station, alert: dict[str, Any]) -> str:
         Issue.select()
         .where(
             (Issue.subject == station.id)
-            & Issue.kind.in_(_LOG_ITEMS)
+            & Issue.kind.in_(LOG_APART_KINDS)
             & (Issue.decision == "reset_epoch")
         )
         .order_by(Issue.decided_at.desc(), Issue.id.desc())
@@ -161,7 +166,9 @@ def _open_log_item(station_id: str) -> Issue | None:
     return (
         Issue.select()
         .where(
-            (Issue.subject == station_id) & Issue.kind.in_(_LOG_ITEMS) & (Issue.status == "open")
+            (Issue.subject == station_id)
+            & Issue.kind.in_(LOG_APART_KINDS)
+            & (Issue.status == IssueStatus.OPEN)
         )
         .order_by(Issue.id)
         .first()

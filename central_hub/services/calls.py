@@ -16,6 +16,7 @@ from central_hub import db, signing
 from central_hub.models import Station
 from central_hub.models.calls import CallNonce
 from central_hub.services import stations
+from central_hub.states import Verdict
 from kuaigong import clock
 from kuaigong.errors import KuaigongError
 from sync_protocol.calls import body_digest
@@ -51,7 +52,7 @@ def _refuse(station_id: str, code: str, detail: str, status: int = 401) -> Kuaig
         zh,
         en,
         status=status,
-        details={"detail": detail[:300], "verdict": "refused", "hub_time": clock.now_ms()},
+        details={"detail": detail[:300], "verdict": Verdict.REFUSED, "hub_time": clock.now_ms()},
     )
 
 

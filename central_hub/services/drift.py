@@ -19,6 +19,7 @@ from typing import Any
 import sync_protocol as sp
 from central_hub import db
 from central_hub.models import Admin, ClockAllowance, Issue, Station
+from central_hub.states import IssueKind, IssueStatus
 from kuaigong import clock
 from sync_protocol.verifier import AcceptedEntry, Apply, HashAt, Verdict, verify_batch
 
@@ -113,12 +114,12 @@ def note_refusal(
     issue = db.locked(Issue.select().where(Issue.dedupe == dedupe)).get_or_none()
     if issue is None:
         Issue.insert(
-            kind="clock",
+            kind=IssueKind.CLOCK,
             dedupe=dedupe,
             subject=station.id,
             stations=[station.id],
             created_at=clock.now(),
-            status="open",
+            status=IssueStatus.OPEN,
             details={
                 "reason": sp.Reason.CLOCK_DRIFT.value,
                 "epoch": station.epoch,
@@ -134,7 +135,7 @@ def note_refusal(
             },
         ).on_conflict_ignore().execute()
         return
-    if issue.status != "open":
+    if issue.status != IssueStatus.OPEN:
         return  # decided: a later refusal at the same head adds nothing for a person
     d = dict(issue.details)
     marks = [list(m) for m in d.get("marks", [])]

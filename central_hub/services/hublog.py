@@ -10,6 +10,7 @@ from typing import Any
 
 from central_hub import db, signing
 from central_hub.models import HubLogEntry, HubState, Station
+from central_hub.states import StationStatus
 from kuaigong import clock
 
 
@@ -101,7 +102,7 @@ def delivery(seq: int) -> list[dict[str, Any]]:
     entry = HubLogEntry.get_or_none(HubLogEntry.seq == seq)
     if entry is None:
         return []
-    query = Station.select().where(Station.status != "pending").order_by(Station.id)
+    query = Station.select().where(Station.status != StationStatus.PENDING).order_by(Station.id)
     out = []
     for station in query:
         if not concerns(entry, station.id):

@@ -17,6 +17,7 @@ from stdnum.exceptions import ValidationError
 
 from central_hub import db, keys
 from central_hub.models import Admin, IdAccess, Person, Worker
+from central_hub.states import Role
 from kuaigong import clock
 from kuaigong.characters import (
     fold_width,
@@ -162,7 +163,7 @@ def _sealed_copy(id_hash: str, person: Person | None, workers: list[Worker]) -> 
 def reveal_id_number(id_hash: str, actor: Admin | None, purpose: Any) -> str:
     """Open the person's sealed ID number for `actor` (role admin) with a stated purpose; the
     access is logged in the same transaction. Auditors and anonymous callers are refused."""
-    if actor is None or actor.role != "admin":
+    if actor is None or actor.role != Role.ADMIN:
         raise Forbidden(
             "read_only",
             "只有管理员可以查看完整证件号，审计员只能查看脱敏号码",

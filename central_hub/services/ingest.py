@@ -33,6 +33,7 @@ from central_hub import db, signing
 from central_hub.models import AppliedEntry, Evidence, HeldBatch, HubLogEntry, Receipt, Station
 from central_hub.services import calls, drift, hublog, merge, reconcile, restores, stations
 from central_hub.services.rejections import refusal_error
+from central_hub.states import EvidenceKind, IssueKind, StationStatus, Verdict
 from kuaigong import clock
 from kuaigong.errors import KuaigongError, NotFound
 from sync_protocol.receipts import Rejection, sign_rejection
@@ -99,7 +100,7 @@ def authenticate_push(
 ) -> sp.SignedCall:
     """The push's signed call, verified before its body is read (KuaigongError 401 otherwise)."""
     station = stations.get_station(station_id)
-    if station.status == "pending":
+    if station.status == StationStatus.PENDING:
         raise KuaigongError(
             "not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key", status=403
         )
@@ -141,7 +142,7 @@ def _push_once(
     )
     if station is None:
         raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
-    if station.status == "pending":
+    if station.status == StationStatus.PENDING:
         raise KuaigongError(
             "not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key", status=403
         )
@@ -183,10 +184,10 @@ def _push_once(
         if _has_held(station_id):
             applied += _drain_held(station_id, now_ms)
             head = None
-        return _answer("apply", station_id, now_ms, head, applied=applied), 200
+        return _answer(Verdict.APPLY, station_id, now_ms, head, applied=applied), 200
     if isinstance(verdict, Replay):
         Station.update(last_sync_at=now, **contact).where(Station.id == station_id).execute()
-        return _answer("replay", station_id, now_ms, applied=0), 200
+        return _answer(Verdict.REPLAY, station_id, now_ms, applied=0), 200
     if isinstance(verdict, Gap):
         first = verdict.missing_to + 1
         last = sp.parse_batch(verdict.batch, _limits()).checkpoint.checkpoint.seq
@@ -206,7 +207,7 @@ def _push_once(
         ).on_conflict_ignore().execute()
         Station.update(**contact).where(Station.id == station_id).execute()
         return _answer(
-            "gap",
+            Verdict.GAP,
             station_id,
             now_ms,
             missing_from=verdict.missing_from,
@@ -214,7 +215,7 @@ def _push_once(
         ), 202
     if isinstance(verdict, Fork):
         _fork(station, verdict, now)
-        Station.update(last_error="fork", last_error_at=now, **contact).where(
+        Station.update(last_error=Verdict.FORK, last_error_at=now, **contact).where(
             Station.id == station_id
         ).execute()
         error = refusal_error(sp.Reason.FORK, f"seq {verdict.evidence.seq}")
@@ -234,7 +235,11 @@ def _not_theirs(station_id: str, error: KuaigongError) -> tuple[dict[str, Any], 
     """Refuse bytes that are not provably the station's: count them, change nothing else and
     sign nothing."""
     stations.count_refused_push(station_id, error.code, str(error.details.get("detail", "")))
-    return {"verdict": "refused", "station": station_id, "error": error.as_dict()}, error.status
+    return {
+        "verdict": Verdict.REFUSED,
+        "station": station_id,
+        "error": error.as_dict(),
+    }, error.status
 
 
 def _verify(station: Station, body: bytes, now_ms: int) -> Any:
@@ -274,7 +279,7 @@ def _backlog_full(
         f"The hub already holds {len(rows)} out-of-order batches ({held_bytes} bytes) of this "
         f"station, the cap is {cap} / {cap_bytes} bytes; send entries {missing[0]}–{missing[1]} first",
         details={
-            "verdict": "rejected",
+            "verdict": Verdict.REJECTED,
             "held": len(rows),
             "held_bytes": held_bytes,
             "max_held": cap,
@@ -408,7 +413,7 @@ def _refusal(
 ) -> dict[str, Any]:
     """The refusal reply: receipt, error, and a signed rejection with `reason` (default: the
     error's code as a sync_protocol reason)."""
-    body = _answer(error.details.get("verdict", "rejected"), station_id, now_ms)
+    body = _answer(error.details.get("verdict", Verdict.REJECTED), station_id, now_ms)
     detail = error.message_en if reason is None else f"{error.code}: {error.message_en}"
     rejection = sign_rejection(
         Rejection(
@@ -436,7 +441,7 @@ def _fork(station: Station, verdict: Fork, now: Any) -> None:
     }
     evidence = Evidence.create(
         station=station.id,
-        kind="fork",
+        kind=EvidenceKind.FORK,
         reason="fork",
         details=details,
         body=ev.conflicting_batch[:EVIDENCE_BYTES],
@@ -444,7 +449,7 @@ def _fork(station: Station, verdict: Fork, now: Any) -> None:
     )
     stations.freeze(station, f"fork at {ev.epoch}/{ev.seq}")
     reconcile.open_issue(
-        "fork",
+        IssueKind.FORK,
         f"fork:{station.id}:{ev.epoch}:{ev.seq}:{ev.conflicting_hash}",
         station.id,
         [station.id],
@@ -459,7 +464,7 @@ def _rejected(station: Station, verdict: Rejected, body: bytes, now: Any) -> Non
     freezing = verdict.reason in FREEZING
     evidence = Evidence.create(
         station=station.id,
-        kind="rejected",
+        kind=EvidenceKind.REJECTED,
         reason=verdict.reason.value,
         details=details,
         body=body[:EVIDENCE_BYTES] if freezing else None,
@@ -468,7 +473,7 @@ def _rejected(station: Station, verdict: Rejected, body: bytes, now: Any) -> Non
     if freezing and not station.frozen:
         stations.freeze(station, f"{verdict.reason.value}: {verdict.detail[:150]}")
         reconcile.open_issue(
-            "rejected",
+            IssueKind.REJECTED,
             f"rejected:{station.id}:{evidence.id}",
             station.id,
             [station.id],

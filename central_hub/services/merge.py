@@ -27,6 +27,7 @@ from typing import Any
 from central_hub import db, signing
 from central_hub.models import REPLICATED, AppliedEntry, FieldLoss, Ignored
 from central_hub.services import city_blocks, people, reconcile
+from central_hub.states import IssueKind
 from kuaigong import clock
 from sync_protocol import merge as rules
 from sync_protocol.merge import DELETED, OWNED, Version
@@ -514,7 +515,7 @@ class Batch:
         reconcile.open_issues(
             [
                 (
-                    "field",
+                    IssueKind.FIELD,
                     f"field:{x['entity']}:{x['entity_id']}:{x['field']}:{x['loser_station']}:"
                     f"{x['loser_hlc']}:{x['loser_counter']}",
                     x["entity_id"],

@@ -12,19 +12,22 @@ import sync_protocol as sp
 from central_hub import db, signing
 from central_hub.models import KINDS, Admin, Assignment, Issue, Station
 from central_hub.services import city_blocks, drift, hublog, merge
+from central_hub.states import IssueKind, IssueStatus, Role
 from kuaigong import clock
 from kuaigong.errors import Conflict, FieldErrors, Forbidden, NotFound
 from sync_protocol.receipts import EpochReset, sign_reset
 
 DECISIONS: dict[str, tuple[str, ...]] = {
-    "merge": ("confirm", "reject"),
-    "booking": ("keep",),  # keep one assignment (`keep` names it); the others are cancelled
-    "field": ("accept_winner", "use_loser"),
-    "fork": ("unfreeze", "reset_epoch"),
-    "rejected": ("unfreeze", "reset_epoch"),
-    "restored": ("reset_epoch", "dismiss"),  # restored from backup (services.restores)
-    "clock": ("accept_hub_time",),  # a clock far ahead (services.drift); open = keep refusing
-    "altered": (
+    IssueKind.MERGE: ("confirm", "reject"),
+    IssueKind.BOOKING: ("keep",),  # keep one assignment (`keep` names it); the others are cancelled
+    IssueKind.FIELD: ("accept_winner", "use_loser"),
+    IssueKind.FORK: ("unfreeze", "reset_epoch"),
+    IssueKind.REJECTED: ("unfreeze", "reset_epoch"),
+    IssueKind.RESTORED: ("reset_epoch", "dismiss"),  # restored from backup (services.restores)
+    IssueKind.CLOCK: (
+        "accept_hub_time",
+    ),  # a clock far ahead (services.drift); open = keep refusing
+    IssueKind.ALTERED: (
         "acknowledge",
     ),  # a station's signed alert: a logged entry changed (services.alerts)
 }
@@ -42,13 +45,13 @@ def open_issue(
         stations=sorted(set(stations)),
         details=details,
         created_at=clock.now(),
-        status="open",
+        status=IssueStatus.OPEN,
     ).on_conflict_ignore().execute()
 
 
 # Kinds about one person: a further station showing the same person joins the open item
 # instead of queueing another (the caller holds the person's lock).
-PER_PERSON = ("merge", "booking")
+PER_PERSON = frozenset({IssueKind.MERGE, IssueKind.BOOKING})
 
 
 def open_issues(items: list[tuple[str, str, str, list[str], dict[str, Any]]]) -> None:
@@ -64,7 +67,7 @@ def open_issues(items: list[tuple[str, str, str, list[str], dict[str, Any]]]) ->
             "stations": sorted(set(stations)),
             "details": details,
             "created_at": now,
-            "status": "open",
+            "status": IssueStatus.OPEN,
         }
         for kind, dedupe, subject, stations, details in items
     }
@@ -74,7 +77,7 @@ def open_issues(items: list[tuple[str, str, str, list[str], dict[str, Any]]]) ->
             continue
         for current in Issue.select().where(
             (Issue.kind == row["kind"])
-            & (Issue.status == "open")
+            & (Issue.status == IssueStatus.OPEN)
             & (Issue.subject == row["subject"])
         ):
             details = _widened(row["kind"], current.details, row["details"])
@@ -94,12 +97,14 @@ def _widened(kind: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, A
     field = "workers" if kind == "merge" else "assignments"
     known = {r["id"]: r for r in old.get(field, [])}
     fresh = {r["id"]: r for r in new.get(field, [])}
-    if kind == "booking" and not known.keys() & fresh.keys():
+    if kind == IssueKind.BOOKING and not known.keys() & fresh.keys():
         return None
     return {**old, field: [(known | fresh)[i] for i in sorted(known | fresh)]}
 
 
-def queue(status: str = "open", kind: str | None = None, limit: int = 200) -> list[Issue]:
+def queue(
+    status: IssueStatus = IssueStatus.OPEN, kind: str | None = None, limit: int = 200
+) -> list[Issue]:
     """Items of the queue, oldest first."""
     query = Issue.select().where(Issue.status == status)
     if kind:
@@ -122,7 +127,7 @@ def decide(
     issue_id: Any, decision: str, note: str, actor: Admin | None, keep: str | None = None
 ) -> Issue:
     """Record an admin's decision on a queue item and put it in the hub log."""
-    if actor is not None and actor.role != "admin":
+    if actor is not None and actor.role != Role.ADMIN:
         raise Forbidden("read_only", "审计员只能查看，不能做决定", "Auditors may only read")
     with db.atomic():
         issue = db.locked(Issue.select().where(Issue.id == get_issue(issue_id).id)).get()
@@ -135,10 +140,10 @@ def decide(
                 "Choose one of the offered decisions",
             )
         ids = [a["id"] for a in issue.details.get("assignments", [])]
-        if issue.kind == "booking" and keep not in ids:
+        if issue.kind == IssueKind.BOOKING and keep not in ids:
             errs.add("keep", "invalid", "请选择保留哪一个派工", "Choose which booking stands")
         if (
-            issue.kind == "field"
+            issue.kind == IssueKind.FIELD
             and decision == "use_loser"
             and city_blocks.rules_the_field(issue.details)
         ):
@@ -149,7 +154,7 @@ def decide(
                 "A city rule blocks this employer: the station's value cannot be chosen; withdraw the rule instead",
             )
         errs.raise_if_any()
-        if issue.status != "open":
+        if issue.status != IssueStatus.OPEN:
             raise Conflict("already_decided", "该事项已处理过", "This item was already decided")
         fields: dict[str, Any] = {
             "issue": issue.id,
@@ -161,7 +166,7 @@ def decide(
         entity, entity_id = _apply(issue, decision, keep, fields, actor)
         entry = hublog.append(entity, entity_id, "update", fields, targets=issue.stations or None)
         Issue.update(
-            status="decided",
+            status=IssueStatus.DECIDED,
             decision=decision,
             note=(note or "")[:500],
             decided_by=actor,
@@ -188,12 +193,12 @@ def _apply(
             workers=[w | {"station_name": names.get(w["station"], w["station"])} for w in workers],
         )
         return "person", issue.subject
-    if issue.kind == "booking":
+    if issue.kind == IssueKind.BOOKING:
         cancel = [a["id"] for a in d["assignments"] if a["id"] != keep]
         Assignment.update(status="cancelled").where(Assignment.id.in_(cancel)).execute()
         fields.update(keep=keep, cancel=cancel, id_hash=issue.subject)
         return "assignment", keep or ""
-    if issue.kind == "field":
+    if issue.kind == IssueKind.FIELD:
         fields.update(entity=d["entity"], entity_id=d["entity_id"], field=d["field"])
         if decision == "use_loser":
             merge.store_decided_value(
@@ -234,7 +239,7 @@ def _apply(
             base_hash=base_hash,
             reset=sign_reset(reset, signing.hub_key()).decode(),
         )
-        if issue.kind == "fork" and d.get("epoch") == station.epoch:
+        if issue.kind == IssueKind.FORK and d.get("epoch") == station.epoch:
             from central_hub.services.restores import agreed_seq
 
             agreed = agreed_seq(station.id, station.epoch, d.get("evidence"))
@@ -250,10 +255,10 @@ def _apply(
 
 def open_counts() -> dict[str, int]:
     """How many open items of each kind."""
-    counts = dict.fromkeys(KINDS, 0)
+    counts: dict[str, int] = dict.fromkeys(KINDS, 0)
     query = (
         Issue.select(Issue.kind, fn.COUNT(Issue.id))
-        .where(Issue.status == "open")
+        .where(Issue.status == IssueStatus.OPEN)
         .group_by(Issue.kind)
     )
     for kind, n in query.tuples():

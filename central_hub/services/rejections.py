@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sync_protocol as sp
+from central_hub.states import Verdict
 from kuaigong.errors import KuaigongError
 
 _TEXT: dict[sp.Reason, tuple[int, str, str]] = {
@@ -59,7 +60,7 @@ _TEXT: dict[sp.Reason, tuple[int, str, str]] = {
 def refusal_error(reason: sp.Reason, detail: str) -> KuaigongError:
     """The KuaigongError (status, zh, en) for a sync_protocol refusal; `code` is the reason string."""
     status, zh, en = _TEXT.get(reason, (422, "批次被拒收", "The batch was refused"))
-    verdict = "fork" if reason is sp.Reason.FORK else "rejected"
+    verdict = Verdict.FORK if reason is sp.Reason.FORK else Verdict.REJECTED
     return KuaigongError(
         reason.value, zh, en, details={"detail": detail[:300], "verdict": verdict}, status=status
     )

@@ -16,6 +16,7 @@ import sync_protocol as sp
 from central_hub import db
 from central_hub.models import Admin, AppliedEntry, Evidence, Issue, Station
 from central_hub.services import reconcile
+from central_hub.states import IssueKind, IssueStatus, Role, StationStatus
 from kuaigong import clock
 from kuaigong.errors import Conflict, FieldErrors, Forbidden, NotFound
 
@@ -43,11 +44,11 @@ def note_pull(station: Station, after: int, headers: dict[str, str]) -> None:
         signals["hub_log"] = {"acknowledged": station.hub_seq_acked, "asked_after": after}
     if head is not None and head < (station.epoch, station.head_seq):
         signals["head"] = {"reported": list(head), "accepted": [station.epoch, station.head_seq]}
-    if not signals or station.status != "active":
+    if not signals or station.status != StationStatus.ACTIVE:
         return
     with db.atomic():
         reconcile.open_issue(
-            "restored",
+            IssueKind.RESTORED,
             f"restored:{station.id}:{station.epoch}:{station.head_seq}",
             station.id,
             [station.id],
@@ -65,7 +66,7 @@ def note_pull(station: Station, after: int, headers: dict[str, str]) -> None:
 def restart_station(station_id: str, reason: str, actor: Admin | None) -> Issue:
     """An admin restarts a station in a new epoch (restored from backup): the hub-signed reset
     goes into the hub log for the station to pull; an open "restored" item is decided with it."""
-    if actor is not None and actor.role != "admin":
+    if actor is not None and actor.role != Role.ADMIN:
         raise Forbidden("read_only", "审计员只能查看，不能做决定", "Auditors may only read")
     reason = (reason or "").strip()
     errs = FieldErrors()
@@ -85,7 +86,7 @@ def restart_station(station_id: str, reason: str, actor: Admin | None) -> Issue:
         station = db.locked(Station.select().where(Station.id == str(station_id))).get_or_none()
         if station is None:
             raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
-        if station.status != "active":
+        if station.status != StationStatus.ACTIVE:
             raise Conflict(
                 "not_enrolled",
                 "该驿站尚未注册密钥，无需重置纪元",
@@ -94,16 +95,16 @@ def restart_station(station_id: str, reason: str, actor: Admin | None) -> Issue:
         issue = (
             Issue.select()
             .where(
-                (Issue.kind == "restored")
+                (Issue.kind == IssueKind.RESTORED)
                 & (Issue.subject == station.id)
-                & (Issue.status == "open")
+                & (Issue.status == IssueStatus.OPEN)
             )
             .order_by(Issue.id)
             .first()
         )
         if issue is None:
             reconcile.open_issue(
-                "restored",
+                IssueKind.RESTORED,
                 f"restored:{station.id}:{station.epoch}:{station.head_seq}:admin",
                 station.id,
                 [station.id],
@@ -118,7 +119,7 @@ def restart_station(station_id: str, reason: str, actor: Admin | None) -> Issue:
             issue = Issue.get(
                 Issue.dedupe == f"restored:{station.id}:{station.epoch}:{station.head_seq}:admin"
             )
-            if issue.status != "open":
+            if issue.status != IssueStatus.OPEN:
                 raise Conflict(
                     "already_decided",
                     "该驿站已在此处重置过纪元",

@@ -19,6 +19,7 @@ from central_hub import db
 from central_hub.models import RULE_KINDS, Admin, CityRule
 from central_hub.models.rules import PHRASE_KINDS
 from central_hub.services import city_blocks, hublog, idnumbers
+from central_hub.states import Role
 from kuaigong import clock
 from kuaigong.errors import Conflict, FieldErrors, Forbidden, NotFound
 
@@ -28,7 +29,7 @@ _HOTLINE = re.compile(r"^\d{3,12}$")
 
 
 def _require_admin(actor: Admin | None) -> None:
-    if actor is not None and actor.role != "admin":
+    if actor is not None and actor.role != Role.ADMIN:
         raise Forbidden("read_only", "审计员只能查看，不能修改", "Auditors may only read")
 
 

@@ -19,6 +19,7 @@ from flask import current_app, has_app_context
 
 from central_hub import db
 from central_hub.models import Admin, SigninEvent, SigninThrottle
+from central_hub.states import SigninEventKind, ThrottleScope
 from kuaigong import clock
 from kuaigong.errors import KuaigongError, NotFound
 from kuaigong.signin_policy import (
@@ -103,9 +104,12 @@ def _locked_row(scope: str, key: str) -> SigninThrottle:
 def begin(username: str, address: str | None) -> Attempt:
     """Count an attempt against the typed username and the address, or refuse it (429)."""
     now = clock.now()
-    keys = {"account": username[:64], "address": (address or "unknown")[:64]}
-    if not keys["account"]:
-        del keys["account"]
+    keys: dict[str, str] = {
+        ThrottleScope.ACCOUNT: username[:64],
+        ThrottleScope.ADDRESS: (address or "unknown")[:64],
+    }
+    if not keys[ThrottleScope.ACCOUNT]:
+        del keys[ThrottleScope.ACCOUNT]
     attempt = Attempt(keys)
     with db.atomic():
         forget_old(SigninThrottle, now)
@@ -122,14 +126,18 @@ def begin(username: str, address: str | None) -> Attempt:
 def succeeded(attempt: Attempt) -> None:
     """The password was right: clear the account's count and take back the address's."""
     with db.atomic():
-        if "account" in attempt.keys:
-            SigninThrottle.delete().where(_where("account", attempt.keys["account"])).execute()
+        if ThrottleScope.ACCOUNT in attempt.keys:
+            account = attempt.keys[ThrottleScope.ACCOUNT]
+            SigninThrottle.delete().where(_where(ThrottleScope.ACCOUNT, account)).execute()
         row = db.locked(
-            SigninThrottle.select().where(_where("address", attempt.keys["address"]))
+            SigninThrottle.select().where(
+                _where(ThrottleScope.ADDRESS, attempt.keys[ThrottleScope.ADDRESS])
+            )
         ).first()
         if row is None:
             return
-        take_back(row, attempt.before["address"], attempt.after["address"])
+        address = ThrottleScope.ADDRESS
+        take_back(row, attempt.before[address], attempt.after[address])
         row.save()
 
 
@@ -142,7 +150,7 @@ def failed(attempt: Attempt) -> WrongCredentials:
                 locked and until is not None
             ):  # `begin` refuses while blocked: every lock here is new
                 SigninEvent.create(
-                    event="locked",
+                    event=SigninEventKind.LOCKED,
                     scope=scope,
                     key=attempt.keys[scope],
                     failures=failures,
@@ -167,7 +175,7 @@ def unlock(row_id: int, actor: Admin) -> SigninThrottle:
             raise NotFound("该登录限制（可能已解除）", "Sign-in block (already lifted?)")
         SigninThrottle.delete().where(SigninThrottle.id == row.id).execute()
         SigninEvent.create(
-            event="unlocked",
+            event=SigninEventKind.UNLOCKED,
             scope=row.scope,
             key=row.key,
             failures=row.failures,

@@ -14,6 +14,7 @@ import sync_protocol as sp
 from central_hub import db, keys
 from central_hub.models import Admin, EnrolmentCode, Station, StationKey
 from central_hub.services import hublog
+from central_hub.states import NO_KEY, CodePurpose, KeyStatus, StationStatus
 from kuaigong import clock
 from kuaigong.errors import Conflict, FieldErrors, KuaigongError, NotFound
 
@@ -53,7 +54,7 @@ def _text(data: dict[str, Any], name: str, zh: str, en: str, errs: FieldErrors, 
     return value.strip()
 
 
-def _issue(station: Station, purpose: str, actor: Admin | None) -> IssuedCode:
+def _issue(station: Station, purpose: CodePurpose, actor: Admin | None) -> IssuedCode:
     code = _new_code()
     expires = clock.now() + dt.timedelta(hours=current_app.config["ENROLMENT_CODE_HOURS"])
     EnrolmentCode.create(
@@ -82,7 +83,7 @@ def create_station(data: dict[str, Any], actor: Admin | None) -> IssuedCode:
             community=community,
             created_at=clock.now(),
         )
-        return _issue(station, "enrol", actor)
+        return _issue(station, CodePurpose.ENROL, actor)
 
 
 def names() -> dict[str, str]:
@@ -102,7 +103,7 @@ def issue_rotation_code(station_id: str, actor: Admin | None) -> IssuedCode:
     """A fresh one-time code with which the station enrols a new key (the old one retires)."""
     with db.atomic():
         station = get_station(station_id)
-        return _issue(station, "rotate", actor)
+        return _issue(station, CodePurpose.ROTATE, actor)
 
 
 def _parse_public_key(value: Any, errs: FieldErrors) -> str:
@@ -175,7 +176,7 @@ def enroll(data: dict[str, Any]) -> dict[str, Any]:
             valid_from_epoch=station.epoch,
             valid_from_seq=station.head_seq + 1 if retired else 0,
         )
-        Station.update(status="active", enrolled_at=station.enrolled_at or now).where(
+        Station.update(status=StationStatus.ACTIVE, enrolled_at=station.enrolled_at or now).where(
             Station.id == station.id
         ).execute()
         hublog.append(
@@ -209,11 +210,13 @@ def enroll(data: dict[str, Any]) -> dict[str, Any]:
 
 def _retire_active_keys(station: Station, now: dt.datetime) -> list[str]:
     active = list(
-        StationKey.select().where((StationKey.station == station) & (StationKey.status == "active"))
+        StationKey.select().where(
+            (StationKey.station == station) & (StationKey.status == KeyStatus.ACTIVE)
+        )
     )
     for key in active:
         StationKey.update(
-            status="retired",
+            status=KeyStatus.RETIRED,
             revoked_at=now,
             valid_until_epoch=station.epoch,
             valid_until_seq=station.head_seq,
@@ -248,7 +251,7 @@ def revoke_key(station_id: str, reason: str, after_seq: Any, actor: Admin | None
         if station is None:
             raise NotFound(f"驿站 {station_id}", f"Station {station_id}")
         key = StationKey.get_or_none(
-            (StationKey.station == station) & (StationKey.status == "active")
+            (StationKey.station == station) & (StationKey.status == KeyStatus.ACTIVE)
         )
         if key is None:
             raise Conflict(
@@ -258,7 +261,7 @@ def revoke_key(station_id: str, reason: str, after_seq: Any, actor: Admin | None
             )
         point = station.head_seq if point is None else point
         StationKey.update(
-            status="revoked",
+            status=KeyStatus.REVOKED,
             revoked_at=now,
             revoked_after_seq=point,
             revoked_after_epoch=station.epoch,
@@ -310,7 +313,7 @@ def key_status(station: Station) -> str:
         .order_by(StationKey.id.desc())
         .first()
     )
-    return key.status if key else "none"
+    return key.status if key else NO_KEY
 
 
 def station_rows() -> list[dict[str, Any]]:
@@ -337,11 +340,11 @@ def record_rotation(station_id: str, record: sp.KeyRecord, ring: sp.KeyRing) -> 
         if kid == record.key_id or rec.valid_until == sp.keys.FOREVER:
             continue
         StationKey.update(
-            status="retired",
+            status=KeyStatus.RETIRED,
             revoked_at=now,
             valid_until_epoch=rec.valid_until[0],
             valid_until_seq=rec.valid_until[1],
-        ).where((StationKey.key_id == kid) & (StationKey.status == "active")).execute()
+        ).where((StationKey.key_id == kid) & (StationKey.status == KeyStatus.ACTIVE)).execute()
     StationKey.insert(
         station=station_id,
         key_id=record.key_id,
