@@ -347,6 +347,22 @@ class SlipPrinter:
             self._set_state("ready", "", "")
 
     def _send(self, data: bytes) -> None:
+        """Deliver `data` (empty: only connect and ask), raising _Problem for anything wrong."""
+        try:
+            self._deliver(data)
+        except _Problem:
+            raise
+        except Exception as error:
+            # A failure nobody foresaw must not kill the worker and strand the queue.
+            log.exception("printing to %s failed unexpectedly", self._where())
+            raise _Problem(
+                "error",
+                f"打印时出现意外错误（{self._where()}）",
+                f"unexpected error printing to {self._where()}: {_short(error)}",
+                wrote=bool(data),
+            ) from error
+
+    def _deliver(self, data: bytes) -> None:
         printer = self.escpos
         where = self._where()
         try:

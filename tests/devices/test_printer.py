@@ -632,6 +632,26 @@ def test_the_dummy_printer_keeps_the_bytes(
     assert printer.escpos.output == GOLDEN.read_bytes()
 
 
+def test_an_unforeseen_driver_failure_is_retried_not_fatal(
+    make_printer: Callable[..., SlipPrinter], outcomes
+) -> None:
+    printer = make_printer("dummy:")
+    real_raw = printer.escpos._raw
+    calls: list[bytes] = []
+
+    def fails_once(msg: bytes) -> None:
+        calls.append(msg)
+        if len(calls) == 1:
+            raise AssertionError("driver bug")
+        real_raw(msg)
+
+    printer.escpos._raw = fails_once
+    job = printer.submit(make_slip())
+    assert outcomes.get(timeout=5) == PrintOutcome(job, True)
+    assert printer.escpos.output == GOLDEN.read_bytes()
+    assert "意外" in printer.status().last_error_zh
+
+
 def test_a_failing_callback_does_not_stop_the_queue(fake_printer: FakeNetworkPrinter) -> None:
     printed: list[int] = []
 
