@@ -185,11 +185,6 @@ def print_slip(
     printer._raw(render_slip(slip, paper, qr_mode))
 
 
-def encode_text(text: str) -> bytes:
-    """Text as the printer reads it in Chinese mode: GB18030, control characters removed."""
-    return _clean(text).encode("gb18030", errors="replace")
-
-
 def _clean(text: str) -> str:
     """One line of printable text: control and format characters (a stray ESC in a job title
     would be obeyed as a printer command) become spaces, runs of blanks one space."""
