@@ -21,6 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_views(app: Flask) -> None:
+    # App factory: the views import this package, so they load once create_app runs.
     from station_node.views import register
 
     register(app)

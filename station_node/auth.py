@@ -17,6 +17,7 @@ from wtforms.validators import ValidationError
 
 from kuaigong.errors import Forbidden, KuaigongError
 from station_node.models import Staff, Worker
+from station_node.services import staff as staff_service
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,8 +53,6 @@ def identify() -> None:
     g.staff, g.worker, g.auth_via = None, None, None
     token = _bearer_token()
     if token is not None:
-        from station_node.services import staff as staff_service
-
         staff = staff_service.authenticate_token(token)
         if staff is not None:
             g.staff, g.auth_via = staff, "token"

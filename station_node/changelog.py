@@ -24,6 +24,8 @@ from flask import has_app_context
 
 import sync_protocol as sp
 from kuaigong import clock
+from station_node import sealing
+from station_node import station_state as state
 from station_node.db import database
 from station_node.models import ChangeEntry
 
@@ -35,8 +37,6 @@ SEALED_ENTITIES = ("worker", "employer")
 
 def _station_id() -> str:
     if has_app_context():
-        from station_node import station_state as state
-
         return state.station_id()
     return "station-local"
 
@@ -108,8 +108,6 @@ def _note_if_restored(
         return
     check = sp.check_restore(epoch, head_seq, head_hash, receipt)
     if not check.may_append:
-        from station_node import station_state as state
-
         state.mark_restored(epoch, head_seq, head_hash, check.reason)
 
 
@@ -119,7 +117,6 @@ def _sealed(entity: str, entity_id: str, op: str, fields: dict[str, Any]) -> dic
         return fields
     if not fields.get("id_hash") or "id_sealed" in fields:
         return fields
-    from station_node import sealing
 
     sealed = sealing.sealed_copy(entity, entity_id)
     return fields if sealed is None else {**fields, "id_sealed": sealed}
@@ -146,7 +143,6 @@ def record(entity: str, entity_id: str | int, op: str, fields: dict[str, Any]) -
     stat each): the head of the chain is read from the database every time, inside the
     caller's transaction, so a restored database or another writer is always seen.
     """
-    from station_node import station_state as state
 
     last = database.execute_sql(_HEAD).fetchone()  # (seq, epoch, hash, wall, counter) | None
     in_app = has_app_context()

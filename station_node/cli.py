@@ -8,15 +8,27 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import waitress
 from flask import Flask
+
+from kuaigong.errors import KuaigongError
+from station_node import create_app, db
+from station_node.identity import ensure_keys
+from station_node.sample_data import seed
+from station_node.scheduler import start_scheduler
+from station_node.services import staff as staff_service
+from station_node.services.registration import normalise_stored_id_numbers
+from station_node.sync.backup import backup, restore
+from station_node.sync.bundles import export_bundle, import_bundle
+from station_node.sync.client import sync_once
+from station_node.sync.enrolment import enroll
+from station_node.sync.jobs import check_on_start
 
 DEFAULT_DATA = "station-data"
 T = TypeVar("T")
 
 
 def _app(data: str, **config: object) -> Flask:
-    from station_node import create_app
-
     return create_app({"DATA_DIR": str(Path(data).resolve()), **config})
 
 
@@ -38,8 +50,6 @@ def station() -> None:
 @data_option
 def init_command(data: str) -> None:
     """Create the data folder, the database tables and the station's keys."""
-    from station_node import db
-    from station_node.identity import ensure_keys
 
     app = _app(data)
     applied = db.migrate()
@@ -57,9 +67,6 @@ def create_staff_command(
     data: str, username: str, display_name: str | None, role: str, password: str | None
 ) -> None:
     """Create a staff account and print its API token."""
-    from kuaigong.errors import KuaigongError
-    from station_node import db
-    from station_node.services import staff as staff_service
 
     app = _app(data)
     db.migrate()
@@ -83,8 +90,6 @@ def create_staff_command(
 @data_option
 def seed_demo_command(data: str) -> None:
     """Fill the station with sample workers, employers and jobs."""
-    from station_node import db
-    from station_node.sample_data import seed
 
     app = _app(data)
     db.migrate()
@@ -101,12 +106,6 @@ def seed_demo_command(data: str) -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 def run_command(data: str, host: str, port: int, threads: int) -> None:
     """Serve the station (console, kiosk, board, API) with waitress."""
-    import waitress
-
-    from station_node import db
-    from station_node.identity import ensure_keys
-    from station_node.scheduler import start_scheduler
-    from station_node.sync.jobs import check_on_start
 
     app = _app(data)
     db.migrate()
@@ -134,8 +133,6 @@ def run_command(data: str, host: str, port: int, threads: int) -> None:
 
 def _sync_step(data: str, step: Callable[[Flask], T]) -> T:
     """Open the station in DATA (migrated) and run one sync step; a refusal exits 2 with its reason."""
-    from kuaigong.errors import KuaigongError
-    from station_node import db
 
     app = _app(data)
     db.migrate()
@@ -152,8 +149,6 @@ def _sync_step(data: str, step: Callable[[Flask], T]) -> T:
 @click.argument("code")
 def enroll_command(data: str, hub_url: str, code: str) -> None:
     """Enrol with the hub: make the station key, register it with CODE, pin the hub's keys."""
-    from station_node.identity import ensure_keys
-    from station_node.sync.enrolment import enroll
 
     def _enroll(app: Flask) -> dict[str, Any]:
         ensure_keys(app)
@@ -172,7 +167,6 @@ def enroll_command(data: str, hub_url: str, code: str) -> None:
 @data_option
 def sync_command(data: str) -> None:
     """Sync with the hub once, now: push unsent entries, pull the hub log."""
-    from station_node.sync.client import sync_once
 
     out = _sync_step(data, sync_once)
     click.echo(
@@ -187,7 +181,6 @@ def sync_command(data: str) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def export_bundle_command(data: str, path: str) -> None:
     """Write the entries the hub has not acknowledged to a bundle file (USB stick)."""
-    from station_node.sync.bundles import export_bundle
 
     out = _sync_step(data, lambda app: export_bundle(app, path))
     click.echo(
@@ -201,7 +194,6 @@ def export_bundle_command(data: str, path: str) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_bundle_command(data: str, path: str) -> None:
     """Apply a bundle from the hub (receipt and hub log); importing it twice changes nothing."""
-    from station_node.sync.bundles import import_bundle
 
     out = _sync_step(data, lambda app: import_bundle(app, path))
     click.echo(
@@ -216,7 +208,6 @@ def import_bundle_command(data: str, path: str) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def backup_command(data: str, path: str) -> None:
     """Back the station up to one file (safe while it runs): database, keys, enrolment, receipt."""
-    from station_node.sync.backup import backup
 
     out = _sync_step(data, lambda app: backup(app, path))
     click.echo(f"backed up station {out['station']} (log row {out['head']['row_seq']}) to {path}")
@@ -227,7 +218,6 @@ def backup_command(data: str, path: str) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def restore_command(data: str, path: str) -> None:
     """Restore the station from a backup file (stop the station first); nothing made later is lost."""
-    from station_node.sync.backup import restore
 
     out = _sync_step(data, lambda app: restore(app, path))
     click.echo(
@@ -246,8 +236,6 @@ def restore_command(data: str, path: str) -> None:
 @data_option
 def normalise_ids_command(data: str) -> None:
     """Bring stored ID numbers typed full-width (before they were normalised) to one form."""
-    from station_node import db
-    from station_node.services.registration import normalise_stored_id_numbers
 
     app = _app(data)
     db.migrate()

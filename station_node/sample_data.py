@@ -21,6 +21,7 @@ from stdnum.cn import ric, uscc
 from kuaigong import clock
 from kuaigong.errors import Conflict, KuaigongError
 from station_node import catalog, config
+from station_node import station_state as state
 from station_node.identity import ensure_keys
 from station_node.models import Employer, Job, Staff, Worker
 from station_node.services import assignments, dispatch, local_now, local_today, utc_offset_hours
@@ -404,7 +405,6 @@ def _jobs(employers: list[Any], communities: list[str]) -> list[dict[str, Any]]:
 def seed_key(app: Flask) -> str:
     """What a station's demo data are drawn from: its enrolled id (the hub's id for it), else an
     id configured for it, else a random one — never one id shared by every station."""
-    from station_node import station_state as state
 
     enr = state.enrolment(app)
     if enr is not None:

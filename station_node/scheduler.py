@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from station_node import db
+from station_node.services import dispatch
 from station_node.sync.jobs import add_sync_job
 
 log = logging.getLogger(__name__)
@@ -19,11 +20,10 @@ CHECKPOINT_SECONDS = 5
 
 def run_tick(app: Flask) -> dict[str, int] | None:
     """One dispatch tick inside an app context with its own database connection."""
-    from station_node.services.dispatch import tick
 
     with app.app_context(), db.database.connection_context():
         try:
-            return tick()
+            return dispatch.tick()
         except Exception:  # keep beating: one bad tick must not stop dispatch
             log.exception("dispatch tick failed")
             return None

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from station_node import identity
 from station_node import station_state as state
+from station_node.models import Employer, Worker
 
 SEAL_INFO = b"kuaigong/seal-id/v1"
 
@@ -35,7 +36,6 @@ def seal(plaintext: str, recipient_hex: str) -> str:
 
 def sealed_copy(entity: str, entity_id: str) -> str | None:
     """The ID number of a worker or person employer sealed to the hub (None when not enrolled)."""
-    from station_node.models import Employer, Worker
 
     enr = state.enrolment()
     if enr is None or not enr.seal_public_key:

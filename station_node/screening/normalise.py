@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+import opencc
+
 # Marks that end a clause: a negation before one does not reach a fee after it.
 _CLAUSE_MARKS = frozenset("，。；;！!？?\n\r\u2028\u2029,.：:|/\\~～…—")
 # Symbols kept as text because they carry meaning for screening (money).
@@ -71,8 +73,6 @@ class Normalised:
 
 @functools.cache
 def _converter() -> Any:
-    import opencc
-
     return opencc.OpenCC("t2s")
 
 

@@ -11,6 +11,9 @@ import functools
 import unicodedata
 from dataclasses import dataclass
 
+from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PINYIN_DICT
+
 _MAX_SYLLABLE = 6  # "zhuang", "shuang"
 # Every toneless pinyin syllable (ü written v), for splitting letters typed as pinyin.
 _SYLLABLES = frozenset(
@@ -73,8 +76,6 @@ def _plain(reading: str) -> str:
 
 @functools.cache
 def _table() -> dict[int, str]:
-    from pypinyin.constants import PINYIN_DICT
-
     return PINYIN_DICT  # type: ignore[no-any-return]
 
 
@@ -94,7 +95,6 @@ def primary(char: str) -> str:
 
 def syllables_of(phrase: str) -> tuple[str, ...]:
     """The pinyin of a phrase as a reader would say it (polyphones resolved in context)."""
-    from pypinyin import Style, lazy_pinyin
 
     return tuple(_plain(s) for s in lazy_pinyin(phrase, style=Style.NORMAL, v_to_u=False))
 

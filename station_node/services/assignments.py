@@ -23,7 +23,7 @@ from kuaigong import clock
 from kuaigong.errors import Conflict, FieldErrors, Forbidden
 from station_node import catalog, changelog, db
 from station_node.models import Assignment, Job, Staff, Worker
-from station_node.services import get_or_404
+from station_node.services import dispatch, get_or_404
 from station_node.validation import clean_choice, clean_int, clean_text
 
 LIVE = ("confirmed", "checked_in", "completed")  # still has something to happen
@@ -114,8 +114,6 @@ def _close_job_if_done(job_id: str) -> None:
 
 
 def _free_place(job: Job) -> None:
-    from station_node.services import dispatch
-
     dispatch.reopen(job)
 
 

@@ -36,8 +36,9 @@ import sync_protocol as sp
 from kuaigong import clock
 from station_node import changelog, db
 from station_node import station_state as state
+from station_node.identity import ensure_keys
 from station_node.models import ChangeEntry
-from station_node.sync import outbox
+from station_node.sync import client, outbox
 from station_node.sync.transport import SyncError
 
 FORMAT = "kuaigong-station-backup"
@@ -163,8 +164,6 @@ def restore(app: Flask, source: str | Path) -> dict[str, Any]:
     db.open_database(target)
     db.migrate()
     if any(name.startswith("keys/") for name in written):
-        from station_node.identity import ensure_keys
-
         ensure_keys(app)  # the keys that came with the backup, not the ones loaded before
     with app.app_context(), db.database.connection_context():
         return {"written": written, **_note_restore()}
@@ -224,7 +223,6 @@ def _missing_files(archive: zipfile.ZipFile, folder: Path) -> list[str]:
 
 def _note_restore() -> dict[str, Any]:
     """After a restore: is the log behind the hub's newest receipt? Then note where it goes on."""
-    from station_node.sync import client
 
     enr = state.enrolment()
     h = outbox.head()

@@ -20,6 +20,7 @@ import sync_protocol as sp
 from kuaigong import clock
 from station_node import changelog, db
 from station_node import station_state as state
+from station_node.models import ChangeEntry
 from station_node.sync import alerts, decisions, outbox
 from station_node.sync.transport import HubClient, HubRefused, HubUnreachable, SyncError
 from sync_protocol.signed import sign
@@ -218,8 +219,6 @@ def _check_log(enr: state.Enrolment, paused: bool) -> SyncError | None:
 
 
 def _note_altered(enr: state.Enrolment, exc: SyncError) -> SyncError | None:
-    from station_node.models import ChangeEntry
-
     h = outbox.head()
     seq = int(exc.details.get("seq") or 0)
     receipt = state.acked().receipt

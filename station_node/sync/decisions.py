@@ -20,6 +20,7 @@ from station_node import changelog, db
 from station_node import station_state as state
 from station_node.hub_records import CityRule, HubEntry
 from station_node.models import Assignment, Employer, Staff, Worker
+from station_node.services import assignments, registration
 from station_node.sync import outbox
 
 # What applying a hub entry did here, the first word of its stored outcome (see `_did`).
@@ -166,7 +167,6 @@ def _city_rule(e: sp.Entry) -> str:
 def _block_employers(f: dict[str, Any]) -> str:
     """Block the employers held here whose credit code or keyed ID hash the rule names; their
     live jobs are held at once (registration.block_employer)."""
-    from station_node.services import registration
 
     code = str(f.get("credit_code") or "").strip().upper()
     id_hash = str(f.get("id_hash") or "")
@@ -188,8 +188,6 @@ def _block_employers(f: dict[str, Any]) -> str:
 
 
 def _booking(f: dict[str, Any]) -> str:
-    from station_node.services import assignments
-
     cancelled = 0
     for assignment_id in f.get("cancel") or []:
         row = Assignment.get_or_none(Assignment.id == assignment_id)
@@ -223,7 +221,6 @@ DECIDABLE_WORKER_FIELDS = ("name", "mobile", "skills", "areas", "availability")
 
 def _field(e: sp.Entry) -> str:
     """A field conflict decided at the hub: the decided value stands here too (SYNC.md rule 8)."""
-    from station_node.services import registration
 
     name = e.fields.get("field")
     if e.entity != "worker" or Worker.get_or_none(Worker.id == e.entity_id) is None:
@@ -330,6 +327,7 @@ def _reset(f: dict[str, Any]) -> str:
         return _did(REFUSED, f"reset refused, {exc.reason.value}")
     if reset.epoch <= h.epoch:
         return _did(NOTHING_HERE, "reset already applied")
+    # Imported here: backup imports client, which imports this module.
     from station_node.sync.backup import carry_into_epoch  # our unsent entries go along
 
     carried = carry_into_epoch(reset, f)
