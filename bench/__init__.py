@@ -1,1 +1,2 @@
-"""Benchmarks. Each module has `main()` that measures, prints and writes its section of docs/benchmarks.md."""
+"""Benchmarks. Each module has `main()` that measures, prints and writes its section of
+docs/benchmarks.md."""

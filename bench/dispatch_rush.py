@@ -317,7 +317,8 @@ def main() -> None:
     t: Tally = figures["tally"]
     others = "\n".join(
         f"| {seed} | {f['jobs']} / {f['places']} | {f['filled_within_60s']} / {f['fillable']} = "
-        f"{f['share_within_60s']:.1%} | {f['median_seconds']} | {f['p90_seconds']} | {f['over_assigned_jobs']} |"
+        f"{f['share_within_60s']:.1%} | {f['median_seconds']} | {f['p90_seconds']} "
+        f"| {f['over_assigned_jobs']} |"
         for seed, f in zip(SEEDS, runs, strict=True)
     )
     goal = "met" if figures["share_within_60s"] >= 0.95 else "MISSED"
@@ -326,22 +327,27 @@ Through the real HTTP API (waitress on 127.0.0.1:0, staff and worker bearer toke
 station's clock is a ManualClock moved one second at a time, with the dispatch tick run each
 simulated second. 300 workers registered and checked in (2–4 of 8 skills, 3–8 of 8
 communities), 60 offer-mode jobs (headcount 1–4, one skill, four shifts tomorrow) posted at
-random moments over 10 minutes (first table: seed {SEEDS[0]}). Each offer: 15 % silence, 15 % decline, 70 % accept, answered
-after 2–30 s (answers after the 20 s deadline find the offer closed).
+random moments over 10 minutes (first table: seed {SEEDS[0]}). Each offer: 15 % silence,
+15 % decline, 70 % accept, answered after 2–30 s (answers after the 20 s deadline find the offer
+closed).
 
 | figure | value |
 | --- | --- |
 | jobs posted / places | {figures["jobs"]} / {figures["places"]} |
 | fillable jobs (enough eligible workers) | {figures["fillable"]} |
-| **fully confirmed within 60 s** | **{figures["filled_within_60s"]} / {figures["fillable"]} = {figures["share_within_60s"]:.1%}** (goal ≥ 95 %: {goal}) |
+| **fully confirmed within 60 s** | **{figures["filled_within_60s"]} / {figures["fillable"]} = \
+{figures["share_within_60s"]:.1%}** (goal ≥ 95 %: {goal}) |
 | median seconds to full confirmation | {figures["median_seconds"]} |
 | 90th percentile seconds | {figures["p90_seconds"]} |
-| slowest fill (s) / fillable jobs never filled | {figures["max_seconds"]} / {figures["unfilled_fillable"]} |
+| slowest fill (s) / fillable jobs never filled | {figures["max_seconds"]} / \
+{figures["unfilled_fillable"]} |
 | jobs escalated to staff (45 s) | {figures["escalated"]} |
-| offers sent / accepted / declined / silent / answered too late | {t.offers_seen} / {t.accepted} / {t.declined} / {t.silent} / {t.too_late} |
+| offers sent / accepted / declined / silent / answered too late | {t.offers_seen} / \
+{t.accepted} / {t.declined} / {t.silent} / {t.too_late} |
 | other refusals | {t.refused or "none"} |
 | jobs with more assignments than headcount | {figures["over_assigned_jobs"]} |
-| wall time: setup / simulation | {figures["setup_seconds"]:.1f} s / {figures["sim_seconds"]:.1f} s |
+| wall time: setup / simulation | {figures["setup_seconds"]:.1f} s / \
+{figures["sim_seconds"]:.1f} s |
 
 The same rush with other random seeds (other jobs, answers and delays):
 

@@ -336,17 +336,24 @@ worst case).
 | spread start ({STAGGER_SECONDS:.0f} s) | value |
 | --- | --- |
 | grab requests | {spread["requests"]} in {spread["wall_seconds"]:.1f} s |
-| **latency p50 / p99** (all answers) | **{spread["p50_ms"]:.1f} ms / {spread["p99_ms"]:.1f} ms** (goal p99 ≤ 100 ms: {spread_goal}) |
+| **latency p50 / p99** (all answers) | **{spread["p50_ms"]:.1f} ms / {spread["p99_ms"]:.1f} \
+ms** (goal p99 ≤ 100 ms: {spread_goal}) |
 | first taps p50 / p99 | {spread["opening_p50_ms"]:.1f} ms / {spread["opening_p99_ms"]:.1f} ms |
-| over-assigned jobs / overlapping pairs / 5xx | {spread["jobs_over_headcount"]} / {spread["overlapping_pairs"]} / {spread["errors_5xx"]} |
+| over-assigned jobs / overlapping pairs / 5xx | {spread["jobs_over_headcount"]} / \
+{spread["overlapping_pairs"]} / {spread["errors_5xx"]} |
 
 | simultaneous start | value |
 | --- | --- |
-| grab requests | {f["requests"]} in {f["wall_seconds"]:.1f} s ({f["requests"] / f["wall_seconds"]:.0f}/s) |
-| **latency p50 / p99, whole run** (all answers) | **{f["p50_ms"]:.1f} ms / {f["p99_ms"]:.1f} ms** (goal p99 ≤ 100 ms: {whole_goal}) |
-| **opening burst** ({f["opening_requests"]} first taps at one instant): p50 / p99 / slowest | **{f["opening_p50_ms"]:.1f} ms / {f["opening_p99_ms"]:.1f} ms** / {f["opening_max_ms"]:.1f} ms (≤ 100 ms: {opening_goal}) |
+| grab requests | {f["requests"]} in {f["wall_seconds"]:.1f} s \
+({f["requests"] / f["wall_seconds"]:.0f}/s) |
+| **latency p50 / p99, whole run** (all answers) | **{f["p50_ms"]:.1f} ms / {f["p99_ms"]:.1f} \
+ms** (goal p99 ≤ 100 ms: {whole_goal}) |
+| **opening burst** ({f["opening_requests"]} first taps at one instant): p50 / p99 / slowest | \
+**{f["opening_p50_ms"]:.1f} ms / {f["opening_p99_ms"]:.1f} ms** / {f["opening_max_ms"]:.1f} ms \
+(≤ 100 ms: {opening_goal}) |
 | latency p50 / p99 of successful grabs | {f["won_p50_ms"]:.1f} ms / {f["won_p99_ms"]:.1f} ms |
-| during the rush (until 90 % of places were taken, {f["rush_seconds"]:.1f} s, {f["rush_requests"]} requests): p50 / p99 | {f["rush_p50_ms"]:.1f} ms / {f["rush_p99_ms"]:.1f} ms |
+| during the rush (until 90 % of places were taken, {f["rush_seconds"]:.1f} s, \
+{f["rush_requests"]} requests): p50 / p99 | {f["rush_p50_ms"]:.1f} ms / {f["rush_p99_ms"]:.1f} ms |
 | after that: p50 / p99 | {f["after_p50_ms"]:.1f} ms / {f["after_p99_ms"]:.1f} ms |
 | slowest answer | {f["max_ms"]:.1f} ms |
 | answers by code | {codes} |

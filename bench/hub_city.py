@@ -372,7 +372,8 @@ def main() -> None:
         f"({sizes['people']:,} people; {SHARED:,} registered at a second station), "
         f"{sizes['jobs']:,} jobs, {sizes['assignments']:,} assignments, {sizes['complaints']:,} "
         f"complaints, {sizes['issues']:,} open merge proposals; loaded with COPY and "
-        f"`VACUUM ANALYZE` in {build_s:.1f} s. Pages fetched over HTTP (waitress on 127.0.0.1, signed-in admin), "
+        f"`VACUUM ANALYZE` in {build_s:.1f} s. Pages fetched over HTTP "
+        "(waitress on 127.0.0.1, signed-in admin), "
         f"{REQUESTS} requests each after one warm-up.",
         "",
         "| page | p50 ms | p95 ms | max ms |",

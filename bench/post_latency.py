@@ -295,25 +295,33 @@ def main() -> None:
     body = f"""
 A station process (waitress on 127.0.0.1, 8 threads, dispatch scheduler ticking) on a
 database holding {WORKERS:,} workers (encrypted ID numbers, 2–4 skills and 1–3 of 8 communities
-each, {PRESENT} checked in today), {EMPLOYERS} employers and {JOBS:,} jobs ({OPEN_JOBS} open, the rest past and
-closed), written in bulk beforehand. One staff client (bearer token, keep-alive connection)
+each, {PRESENT} checked in today), {EMPLOYERS} employers and {JOBS:,} jobs ({OPEN_JOBS} open,
+the rest past and closed), written in bulk beforehand. One staff client (bearer token, keep-alive
+connection)
 posts {POSTS} jobs one after another through `POST /api/v1/jobs` — half grab mode, half offer
 mode, one skill, headcount 1–4, tomorrow's shifts — each screened, ranked over the pool of
 workers in its community with its skill and those present today (workers in the community
 without the skill are counted in the same query, not ranked), Ranking rows with reasons
-stored for the best {RANKING_STORED} eligible workers and the ineligible ones present today (the offer
-cascade ranks the rest again if those run out; anyone else is explained on request), logged,
-first offers sent, answered 201 with the job, its dispatch state and the first {RANKING_IN_ANSWER} ranking rows.
+stored for the best {RANKING_STORED} eligible workers and the ineligible ones present today
+(the offer cascade ranks the rest again if those run out; anyone else is explained on request),
+logged,
+first offers sent, answered 201 with the job, its dispatch state and the first
+{RANKING_IN_ANSWER} ranking rows.
 
 | figure | value |
 | --- | --- |
-| **post latency p50 / p99** | **{f["p50_ms"]:.1f} ms / {f["p99_ms"]:.1f} ms** (goal p99 ≤ 100 ms: {latency_goal}) |
+| **post latency p50 / p99** | **{f["p50_ms"]:.1f} ms / {f["p99_ms"]:.1f} ms** (goal p99 ≤ 100 \
+ms: {latency_goal}) |
 | slowest post | {f["max_ms"]:.1f} ms |
 | postings by outcome | {statuses} |
-| workers per posting (mean): ranked / counted only (no skill) / eligible | {f["pool_ranked_mean"]:.0f} / {f["pool_counted_mean"]:.0f} / {f["pool_eligible_mean"]:.0f} |
-| Ranking rows stored per posting (mean): eligible / all (with the ineligible present today) | {f["stored_mean"]:.0f} / {f["ranked_mean"]:.0f} |
+| workers per posting (mean): ranked / counted only (no skill) / eligible | \
+{f["pool_ranked_mean"]:.0f} / {f["pool_counted_mean"]:.0f} / {f["pool_eligible_mean"]:.0f} |
+| Ranking rows stored per posting (mean): eligible / all (with the ineligible present today) | \
+{f["stored_mean"]:.0f} / {f["ranked_mean"]:.0f} |
 | answer size (mean) | {f["answer_kib_mean"]:.0f} KiB |
-| **station RSS**: idle after start / after the postings / peak (VmHWM) | {f["rss_idle_mib"]:.0f} MiB / {f["rss_after_mib"]:.0f} MiB / **{f["rss_peak_mib"]:.0f} MiB** (goal ≤ 150 MB: {memory_goal}) |
+| **station RSS**: idle after start / after the postings / peak (VmHWM) | \
+{f["rss_idle_mib"]:.0f} MiB / {f["rss_after_mib"]:.0f} MiB / **{f["rss_peak_mib"]:.0f} MiB** \
+(goal ≤ 150 MB: {memory_goal}) |
 | making the base data (not measured above) | {f["setup_seconds"]:.1f} s |
 """
     write_section("Dispatch: post latency and memory", body)

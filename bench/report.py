@@ -18,7 +18,10 @@ HEADER = (
 
 def machine() -> str:
     """One line naming the machine the figures were measured on."""
-    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
+    return (
+        f"{platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} cores, {platform.machine()}"
+    )
 
 
 def write_section(name: str, body: str) -> None:

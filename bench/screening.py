@@ -142,17 +142,23 @@ def blind_batches() -> list[dict[str, Any]]:
 
 def _blind_table(batches: list[dict[str, Any]]) -> str:
     rows = [
-        f"| {b['batch']} | {b['scored']} | {b['caught']} / {b['holds']} ({b['caught'] / b['holds']:.0%}) "
-        f"| {b['held']} / {b['ordinary']} ({b['held'] / b['ordinary']:.0%}) | {b.get('missed', '')} "
+        f"| {b['batch']} | {b['scored']} | {b['caught']} / {b['holds']} "
+        f"({b['caught'] / b['holds']:.0%}) "
+        f"| {b['held']} / {b['ordinary']} ({b['held'] / b['ordinary']:.0%}) "
+        f"| {b.get('missed', '')} "
         f"{('— held: ' + b['false']) if b.get('false') else ''} |"
         for b in batches
     ]
     caught, holds = sum(b["caught"] for b in batches), sum(b["holds"] for b in batches)
     held, ordinary = sum(b["held"] for b in batches), sum(b["ordinary"] for b in batches)
     rows.append(
-        f"| all | | {caught} / {holds} ({caught / holds:.0%}) | {held} / {ordinary} ({held / ordinary:.1%}) | |"
+        f"| all | | {caught} / {holds} ({caught / holds:.0%}) "
+        f"| {held} / {ordinary} ({held / ordinary:.1%}) | |"
     )
-    head = "| batch | scored | must-hold caught | ordinary held | what it missed / held wrongly |\n| --- | --- | ---: | ---: | --- |"
+    head = (
+        "| batch | scored | must-hold caught | ordinary held | what it missed / held wrongly |\n"
+        "| --- | --- | ---: | ---: | --- |"
+    )
     return head + "\n" + "\n".join(rows)
 
 
@@ -195,12 +201,14 @@ there are none, 押运员, ID cards shown but not kept, 免费培训). A must-ho
 held for its own reason. The corpus was written in batches, each before the engine was scored on
 it, but the engine was then corrected on what it got wrong, so these are figures on postings it
 has seen. The honest figure is the blind batches below: postings written after the engine was
-built, scored once before any correction, then added to the corpus. The latest batch ({last["batch"]})
-caught {last["caught"]} of {last["holds"]} must-hold postings and held {last["held"]} of
+built, scored once before any correction, then added to the corpus. The latest batch
+({last["batch"]}) caught {last["caught"]} of {last["holds"]} must-hold postings and held
+{last["held"]} of
 {last["ordinary"]} ordinary ones as first scored; the last five batches together caught
-{recent_caught} of {recent_holds} ({recent_caught / recent_holds:.1%}) and held {recent_held} of {recent_ordinary}
-({recent_held / recent_ordinary:.1%}). The goal (≥ 98 % and ≤ 2 % on unseen postings) is not yet met on first
-sight; the corpus figures below are on postings the engine has seen.
+{recent_caught} of {recent_holds} ({recent_caught / recent_holds:.1%}) and held {recent_held} of
+{recent_ordinary} ({recent_held / recent_ordinary:.1%}). The goal (≥ 98 % and ≤ 2 % on unseen
+postings) is not yet met on first sight; the corpus figures below are on postings the engine has
+seen.
 Policy: wages held back as a deposit or forfeited on leaving are held (Chinese labour law forbids
 withholding wages); payroll paid a month in arrears on a fixed day (押一发一, 每月15号发上月工资)
 is ordinary.
@@ -210,13 +218,19 @@ median {times["wall_median"]:.0f} µs; load average when measured: {load:.2f}.
 
 | figure | value | goal | |
 | --- | ---: | ---: | --- |
-| recall on must-hold postings | {result["recall"]:.1%} ({result["holds"] - len(result["missed"])} / {result["holds"]}) | ≥ {RECALL_GOAL:.0%} | {_goal(result["recall"] >= RECALL_GOAL)} |
-| false holds on ordinary postings | {result["false_holds"]:.1%} ({len(result["wrongly"])} / {result["ordinary"]}) | ≤ {FALSE_HOLD_GOAL:.0%} | {_goal(result["false_holds"] <= FALSE_HOLD_GOAL)} |
+| recall on must-hold postings | {result["recall"]:.1%} \
+({result["holds"] - len(result["missed"])} / {result["holds"]}) | ≥ {RECALL_GOAL:.0%} | \
+{_goal(result["recall"] >= RECALL_GOAL)} |
+| false holds on ordinary postings | {result["false_holds"]:.1%} ({len(result["wrongly"])} / \
+{result["ordinary"]}) | ≤ {FALSE_HOLD_GOAL:.0%} | \
+{_goal(result["false_holds"] <= FALSE_HOLD_GOAL)} |
 | time per posting, median | {times["median"]:.0f} µs | ~1 ms | {_goal(times["median"] <= 1000)} |
 | time per posting, p99 | {times["p99"]:.0f} µs | | |
 | time per posting, mean / slowest | {times["mean"]:.0f} / {times["max"]:.0f} µs | | |
-| 2,000 characters dense with fee words ({" / ".join(long)}) | {" / ".join(f"{v:.1f}" for v in long.values())} ms | ≤ 100 ms | {_goal(max(long.values()) <= 100)} |
-| fresh process: import (tables loaded at import) / first posting | {imported * 1000:.0f} ms / {first * 1000:.2f} ms | | |
+| 2,000 characters dense with fee words ({" / ".join(long)}) | \
+{" / ".join(f"{v:.1f}" for v in long.values())} ms | ≤ 100 ms | {_goal(max(long.values()) <= 100)} |
+| fresh process: import (tables loaded at import) / first posting | {imported * 1000:.0f} ms / \
+{first * 1000:.2f} ms | | |
 
 | reason | held / must hold | recall |
 | --- | ---: | ---: |

@@ -240,6 +240,25 @@ def main() -> None:
     def part(name: str, rates: tuple[float, float, float]) -> str:
         return f"| {name} | {rates[0]:,.0f} | {rates[1]:,.0f} | {rates[2]:,.0f} |"
 
+    verify_row = row(
+        "verify and decode (chain, canonical check, one Ed25519 verify per batch)",
+        verify,
+        "100,000",
+        verdict_v,
+    )
+    verify_held_row = row(
+        "the same, the caller holding the cyclic garbage collector off too "
+        "(as the hub's ingest does)",
+        verify_held,
+        "100,000",
+        verdict_h,
+    )
+    sign_row = row(
+        f"append and sign (make, encode, hash each entry; one Ed25519 signature per {BATCH})",
+        sign,
+        "50,000",
+        verdict_s,
+    )
     body = f"""
 {BATCHES} batches of {BATCH} entries ({n:,} entries, {total_bytes / n:.0f} bytes per entry on
 average: worker registrations and job postings one in ten each, the rest offers, assignments
@@ -249,11 +268,11 @@ measured: {os.getloadavg()[0]:.2f}.
 
 | measure | entries/s (median) | best | slowest | goal | |
 | --- | ---: | ---: | ---: | ---: | --- |
-{row("verify and decode (chain, canonical check, one Ed25519 verify per batch)", verify, "100,000", verdict_v)}
-{row("the same, the caller holding the cyclic garbage collector off too (as the hub's ingest does)", verify_held, "100,000", verdict_h)}
+{verify_row}
+{verify_held_row}
 {row("raw SHA-256 over the same entry bytes (baseline)", sha)}
 | verify-and-decode / raw SHA-256 (medians) | {verify[0] / sha[0]:.3f} | | | | |
-{row("append and sign (make, encode, hash each entry; one Ed25519 signature per " + str(BATCH) + ")", sign, "50,000", verdict_s)}
+{sign_row}
 
 Where verification's time goes, each part alone over the same entries:
 

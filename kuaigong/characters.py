@@ -67,7 +67,8 @@ def _drop_invisible(text: str) -> str:
 
 
 def normalise_id_number(text: str) -> str:
-    """A typed resident ID number as stored and hashed: folded, no spaces or hyphens, upper-case X."""
+    """A typed resident ID number as stored and hashed: folded, no spaces or hyphens,
+    upper-case X."""
     return _SEPARATORS.sub("", _drop_invisible(fold_width(text))).upper()
 
 

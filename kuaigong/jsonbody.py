@@ -76,7 +76,8 @@ def _whole(code: str, zh: str, en: str) -> BodyError:
 
 
 def parse_object(raw: bytes) -> dict[str, Any]:
-    """Strict JSON of one object: UTF-8, no duplicate keys, no NaN/Infinity or giant numbers, not too deep."""
+    """Strict JSON of one object: UTF-8, no duplicate keys, no NaN/Infinity or giant numbers,
+    not too deep."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -24,7 +24,8 @@ class Policy:
     forget_after: int = 24 * 3600  # a quiet spell this long wipes the count
 
     def block_for(self, failures: int) -> tuple[int, bool]:
-        """Seconds to refuse further attempts after this many failures, and whether it is the lock."""
+        """Seconds to refuse further attempts after this many failures, and whether it is the
+        lock."""
         if failures >= self.lock_after:
             return self.lock_seconds, True
         if failures >= self.free:

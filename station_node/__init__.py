@@ -11,7 +11,8 @@ from station_node import db
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the station app: defaults → instance config.py → KUAIGONG_STATION_* env → test_config."""
+    """Build the station app: defaults → instance config.py → KUAIGONG_STATION_* env →
+    test_config."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, "station_node.config", "KUAIGONG_STATION", test_config)
 

@@ -46,7 +46,8 @@ def _wall_ms() -> int:
 
 
 def plain(value: Any) -> Any:
-    """What `record` logs of a value: dates, datetimes and bytes as text; the log holds no floats."""
+    """What `record` logs of a value: dates, datetimes and bytes as text; the log holds no
+    floats."""
     if isinstance(value, dt.datetime):
         return value.replace(microsecond=0).isoformat() + "Z"
     if isinstance(value, dt.date):

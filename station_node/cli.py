@@ -113,14 +113,16 @@ def run_command(data: str, host: str, port: int, threads: int) -> None:
     start = check_on_start(app)
     if start.get("enrolled") and not start.get("may_append"):
         click.echo(
-            "警告 warning: 本站数据库落后于中心回执（可能从旧备份恢复）：照常登记，新数据待中心签发新纪元后上传 / "
-            "the database is behind the hub's receipt (restored?): serving as usual; new entries wait "
-            "for the hub's epoch reset",
+            "警告 warning: 本站数据库落后于中心回执（可能从旧备份恢复）：照常登记，"
+            "新数据待中心签发新纪元后上传 / "
+            "the database is behind the hub's receipt (restored?): serving as usual; "
+            "new entries wait for the hub's epoch reset",
             err=True,
         )
     if start.get("altered"):
         click.echo(
-            f"警告 warning: 第 {start['altered']} 条变更记录被改动过 / entry {start['altered']} was altered",
+            f"警告 warning: 第 {start['altered']} 条变更记录被改动过 / "
+            f"entry {start['altered']} was altered",
             err=True,
         )
     scheduler = start_scheduler(app)
@@ -132,7 +134,8 @@ def run_command(data: str, host: str, port: int, threads: int) -> None:
 
 
 def _sync_step(data: str, step: Callable[[Flask], T]) -> T:
-    """Open the station in DATA (migrated) and run one sync step; a refusal exits 2 with its reason."""
+    """Open the station in DATA (migrated) and run one sync step; a refusal exits 2 with its
+    reason."""
 
     app = _app(data)
     db.migrate()
@@ -217,7 +220,8 @@ def backup_command(data: str, path: str) -> None:
 @data_option
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def restore_command(data: str, path: str) -> None:
-    """Restore the station from a backup file (stop the station first); nothing made later is lost."""
+    """Restore the station from a backup file (stop the station first); nothing made later is
+    lost."""
 
     out = _sync_step(data, lambda app: restore(app, path))
     click.echo(

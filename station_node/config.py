@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-# Where the station keeps its database, keys and instance config. Set by `kuaigong station run --data`.
+# Where the station keeps its database, keys and instance config.
+# Set by `kuaigong station run --data`.
 DATA_DIR = "instance"
 # SQLite file inside DATA_DIR unless an absolute path is given.
 DATABASE = "station.sqlite"

@@ -21,7 +21,8 @@ class HubEntry(BaseModel):
 
 
 class CityRule(BaseModel):
-    """A city-wide rule from the hub: blocked employer or intermediary, announcement, service rules."""
+    """A city-wide rule from the hub: blocked employer or intermediary, announcement, service
+    rules."""
 
     id = peewee.CharField(primary_key=True, max_length=64)  # the hub's rule id
     kind = peewee.CharField(max_length=32)

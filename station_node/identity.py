@@ -73,8 +73,9 @@ def _keys() -> StationKeys:
 
 
 def normalise_id(id_number: str) -> str:
-    """The canonical form of an ID number (`kuaigong.characters.normalise_id_number`): full-width folded,
-    no spaces or hyphens, upper-case check character — one person, one hash, however typed."""
+    """The canonical form of an ID number (`kuaigong.characters.normalise_id_number`):
+    full-width folded, no spaces or hyphens, upper-case check character — one person, one hash,
+    however typed."""
     return normalise_id_number(id_number)
 
 

@@ -272,7 +272,8 @@ class StationState(BaseModel):
 
 
 class ScreeningPhrase(BaseModel):
-    """A phrase a station admin added to screening's vocabulary (stored normalised, one per kind)."""
+    """A phrase a station admin added to screening's vocabulary (stored normalised, one per
+    kind)."""
 
     id = peewee.CharField(primary_key=True, max_length=32, default=new_id)
     kind = peewee.CharField(max_length=32)  # screening.PHRASE_KINDS

@@ -459,7 +459,8 @@ def seed(app: Flask) -> list[str]:
         admin,
     )
     return [
-        f"示例数据已写入 (sample data): {len(workers)} 名劳动者 workers, {len(employers)} 家雇主 employers, "
+        f"示例数据已写入 (sample data): {len(workers)} 名劳动者 workers, "
+        f"{len(employers)} 家雇主 employers, "
         f"{len(jobs)} 个工作 jobs（{len(held)} 个待审核 held for review）",
         "今日签到 (checked in today): 15",
         f"前天完成的工作 (finished the day before yesterday): {len(finished)} 份派工 assignments",

@@ -250,7 +250,8 @@ def epoch_start(log: dict[str, Any], epoch: int) -> tuple[int, str]:
 
 
 def start_epoch(epoch: int, last_row_seq: int, base_seq: int, base_hash: str) -> None:
-    """Append in `epoch` after (base_seq, base_hash), from local row last_row_seq + 1 (caller's transaction)."""
+    """Append in `epoch` after (base_seq, base_hash), from local row last_row_seq + 1 (caller's
+    transaction)."""
     value = log_state()
     value = {
         "epoch": epoch,

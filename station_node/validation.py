@@ -99,7 +99,8 @@ def _refused_characters(value: str, errs: FieldErrors, field: str, zh: str, en: 
             field,
             "bidi_characters",
             f"{zh}含有改变文字方向的隐藏字符（{describe(bidi)}），请删除后重新输入",
-            f"{en} contains hidden text-direction characters ({describe(bidi)}); please type it again without them",
+            f"{en} contains hidden text-direction characters ({describe(bidi)}); "
+            "please type it again without them",
         )
         return True
     controls = control_characters(value)

@@ -217,7 +217,10 @@ class SimulatedIdCardReader:
             data = data[os.write(self._master, data) :]
 
 
-_HELP = "输入编号放卡，0 取走，c 下一帧校验字节出错，q 退出 (number: place, 0: remove, c: corrupt, q: quit)"
+_HELP = (
+    "输入编号放卡，0 取走，c 下一帧校验字节出错，q 退出 "
+    "(number: place, 0: remove, c: corrupt, q: quit)"
+)
 
 
 def main() -> int:

@@ -36,8 +36,10 @@ def _rotation(p: Mapping[str, Any]) -> Texts:
         return "从未派到过工作，排在前面", "has never been given work: front of the line"
     hours = p["hours"]
     return (
-        f"距上次派到工作 {hours} 小时（每小时 +{ROTATION_POINTS_PER_HOUR}，最多 +{ROTATION_MAX_POINTS}）",
-        f"{hours} h since last given work (+{ROTATION_POINTS_PER_HOUR}/h, at most +{ROTATION_MAX_POINTS})",
+        f"距上次派到工作 {hours} 小时"
+        f"（每小时 +{ROTATION_POINTS_PER_HOUR}，最多 +{ROTATION_MAX_POINTS}）",
+        f"{hours} h since last given work "
+        f"(+{ROTATION_POINTS_PER_HOUR}/h, at most +{ROTATION_MAX_POINTS})",
     )
 
 
@@ -106,7 +108,8 @@ _RENDER: dict[str, Callable[[Mapping[str, Any]], Texts]] = {
     "declined": lambda p: ("已拒绝或未回复此工作的派单", "declined or let this job's offer lapse"),
     "overlapping_booking": _booking,
     "ranked_below": lambda p: (
-        f"符合条件，但有 {p.get('ahead', 0)} 名工人得分不低于本人，排在前面（排名只保存前 {p.get('stored', 0)} 名）",
+        f"符合条件，但有 {p.get('ahead', 0)} 名工人得分不低于本人，排在前面"
+        f"（排名只保存前 {p.get('stored', 0)} 名）",
         f"eligible, but {p.get('ahead', 0)} workers scored as high or higher and were ahead "
         f"(the ranking stores the best {p.get('stored', 0)})",
     ),

@@ -19,8 +19,10 @@ from station_node.screening.vocabulary import Phrase, PhraseSet
 
 _HAN_NUMERALS = "零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟"
 AMOUNT = re.compile(
-    rf"(?:[¥$]|rmb|cny)\d+(?:\.\d+)?|\d+(?:\.\d+)?(?:元|块|圆|rmb|yuan|cny|¥)?|[{_HAN_NUMERALS}]+(?:元|块|圆)"
-    rf"|[{_HAN_NUMERALS}]*[十百千万拾佰仟][{_HAN_NUMERALS}]*"  # 三千八, 两百: no unit, but a magnitude
+    rf"(?:[¥$]|rmb|cny)\d+(?:\.\d+)?|\d+(?:\.\d+)?(?:元|块|圆|rmb|yuan|cny|¥)?"
+    rf"|[{_HAN_NUMERALS}]+(?:元|块|圆)"
+    # 三千八, 两百: no unit, but a magnitude
+    rf"|[{_HAN_NUMERALS}]*[十百千万拾佰仟][{_HAN_NUMERALS}]*"
 )
 
 

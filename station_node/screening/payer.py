@@ -191,7 +191,8 @@ _MINUTES = re.compile(r"(?:\d+|几|十几|几十)分钟.{0,16}?(?:稳拿|稳赚|
 _PLEDGE = re.compile(r"(?:押|保证|担保|抵押)(?:款|钱)")
 _BARE = re.compile(r"\d{2,}")
 _ENGLISH = re.compile(
-    r"(?:must|need to|needs to|required to|have to|has to|should) (?:first )?(?:pay|transfer|deposit|send|hand over|leave|give)"
+    r"(?:must|need to|needs to|required to|have to|has to|should) (?:first )?"
+    r"(?:pay|transfer|deposit|send|hand over|leave|give)"
     r"[a-z ]{0,20}?(?:rmb|cny|¥|\$)?(\d+)"
 )
 _COLLECTED = re.compile(
@@ -471,7 +472,8 @@ def given_to_worker(text: Text, at: int) -> bool:
 
 
 def reimbursed(text: Text, start: int) -> bool:
-    """Whether the cost at text[start] is paid back by the employer (凭票报销) in its clause or the next."""
+    """Whether the cost at text[start] is paid back by the employer (凭票报销) in its clause or
+    the next."""
     norm = text.norm
     end = norm.clause_end(start)
     if end < len(text.text):
@@ -506,7 +508,8 @@ def priced(text: Text, end: int) -> bool:
 
 
 def deposit_named(text: Text, scope: Scope) -> list[tuple[int, int]]:
-    """Money named as a pledge (押款, 担保钱, 保证款) with an amount beside it: a deposit by any name."""
+    """Money named as a pledge (押款, 担保钱, 保证款) with an amount beside it: a deposit by any
+    name."""
     out: list[tuple[int, int]] = []
     for pledge in _PLEDGE.finditer(text.text):
         amount = _AMOUNT.match(text.text, pledge.end()) or _BARE.match(text.text, pledge.end())
@@ -526,7 +529,8 @@ def english_demand(text: Text) -> list[tuple[int, int]]:
 
 
 def wages_collected(text: Text) -> list[tuple[int, int]]:
-    """Wages drawn by someone else on the workers' behalf (工钱先由带班统一领): they may never arrive."""
+    """Wages drawn by someone else on the workers' behalf (工钱先由带班统一领): they may never
+    arrive."""
     match = _COLLECTED.search(text.text)
     return [(match.start(), match.end())] if match else []
 
@@ -544,7 +548,8 @@ def paid_by_customer(text: Text, end: int) -> bool:
 
 
 def minutes_for_money(text: Text, scope: Scope) -> list[tuple[int, int]]:
-    """A few minutes of trivial effort for sure money (每天刷视频30分钟，一天稳拿100): a scam's promise."""
+    """A few minutes of trivial effort for sure money (每天刷视频30分钟，一天稳拿100): a scam's
+    promise."""
     match = _MINUTES.search(text.text)
     if match is None or scope.negated_before(match.start()) or scope.warns(match.start()):
         return []

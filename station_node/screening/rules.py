@@ -144,13 +144,15 @@ class _Screen:
                 self._add("asks_for_money", hit, hit.start, amount[1])
 
     def _paid_back(self, hit: Hit, end: int) -> bool:
-        """Whether a cost (never a deposit) is the employer's after all: 体检费200元公司报销, 垫付…凭票报销."""
+        """Whether a cost (never a deposit) is the employer's after all: 体检费200元公司报销,
+        垫付…凭票报销."""
         if any(word in hit.phrase.text for word in ("押", "保证", "抵")):
             return False
         return self.scope.employer_pays(hit.start, end) or payer.reimbursed(self.text, hit.start)
 
     def _paid_by_another(self, hit: Hit) -> bool:
-        """Whether a paying phrase (先垫付, 预交) has someone else before it as its payer (公司先垫付)."""
+        """Whether a paying phrase (先垫付, 预交) has someone else before it as its payer
+        (公司先垫付)."""
         if not hit.phrase.text.lstrip("先需要须预").startswith(_PAYING):
             return False
         return payer.employer_subject(
@@ -158,8 +160,8 @@ class _Screen:
         )
 
     def _deposit_like(self) -> None:
-        """A word in 金 or 费 never listed (安全金, 履约金, 加盟费) with an amount beside it; 金 also
-        with a refund promised after it (安全金，年底返)."""
+        """A word in 金 or 费 never listed (安全金, 履约金, 加盟费) with an amount beside it;
+        金 also with a refund promised after it (安全金，年底返)."""
         vocab, scope, text = self.vocab, self.scope, self.text.text
         refunds: list[Hit] | None = None
         for suffix in "金费":
@@ -202,7 +204,8 @@ class _Screen:
                 at = text.find(suffix, at + 1)
 
     def _unlisted_name(self, at: int, suffix: str) -> bool:
-        """Whether text[at] (金 or 费) closes the name of a charge no list names (安全金, 人头费)."""
+        """Whether text[at] (金 or 费) closes the name of a charge no list names
+        (安全金, 人头费)."""
         text = self.text.text
         if not is_han(text[at - 1]) or any(s <= at < e for s, e in self._listed):
             return False
@@ -222,7 +225,8 @@ class _Screen:
         return any(nonzero(m.group(0)) for m in AMOUNT.finditer(window) if m.group(0))
 
     def _wages(self) -> None:
-        """Wages held back (工资押半个月, 押一个月工资): a wage word and a withholding verb in one clause."""
+        """Wages held back (工资押半个月, 押一个月工资): a wage word and a withholding verb in one
+        clause."""
         vocab, text = self.vocab, self.text
         verbs = find(text, vocab.wage_verbs, vocab.wage_exceptions)
         if not verbs:
@@ -284,8 +288,8 @@ class _Screen:
             text.text.startswith(vocab.anaphors, clause[1])
             or self._taken_in_charge(doc.end, clause[1])
         ):
-            # named again (工资卡统一办理，卡由线长统一保管), or taken in charge (护照由公司统一办理，
-            # 到达后统一收回保管): the next clause's verbs keep it too
+            # named again (工资卡统一办理，卡由线长统一保管), or taken in charge
+            # (护照由公司统一办理，到达后统一收回保管): the next clause's verbs keep it too
             clause = (clause[0], text.norm.clause_end(clause[1]))
         rest = text.text[doc.end : min(clause[1], doc.end + 30)]
         if any(w in rest for w in vocab.only_checked) and not any(w in rest for w in vocab.kept):
@@ -373,7 +377,8 @@ class _Screen:
                 return
 
     def _loan_for_training(self, loan: Hit, about: list[Hit]) -> bool:
-        """An instalment or loan in the clause of the training, or near it and about nothing else."""
+        """An instalment or loan in the clause of the training, or near it and about nothing
+        else."""
         norm = self.text.norm
         start = norm.clause_start(loan.start)
         if any(norm.clause_start(a.start) == start for a in about):
@@ -418,7 +423,8 @@ class _Screen:
 def compile_extra(
     extra_phrases: Iterable[Mapping[str, Any]], kinds: Iterable[str]
 ) -> dict[str, tuple[Phrase, ...]]:
-    """Extra phrases ({"kind", "phrase"}) by kind, compiled; unknown kinds and blanks are skipped."""
+    """Extra phrases ({"kind", "phrase"}) by kind, compiled; unknown kinds and blanks are
+    skipped."""
     known = set(kinds)
     out: dict[str, list[Phrase]] = {}
     for item in extra_phrases:

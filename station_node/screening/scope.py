@@ -116,7 +116,8 @@ class Scope:
                 if kind == "contrast" and token not in self.vocab.fillers:
                     return False
                 if named and kind not in ("modifier", "fee"):
-                    return False  # what a fee is for stands right before it (无罚款押金, not 包住宿需交押金)
+                    # what a fee is for stands right before it (无罚款押金, not 包住宿需交押金)
+                    return False
                 after_fee = after_fee or kind == "fee"
                 named = kind == "modifier"
             return True
@@ -250,7 +251,8 @@ class Scope:
         return False
 
     def amount_beside(self, start: int, end: int) -> tuple[int, int] | None:
-        """The span of a nonzero money amount right beside text[start:end] (押金200元, 二百元押金)."""
+        """The span of a nonzero money amount right beside text[start:end]
+        (押金200元, 二百元押金)."""
         text, breaks = self.text.text, self.text.norm.breaks
         at = end
         for _ in range(2):
@@ -288,7 +290,8 @@ class Scope:
         return None
 
     def money_context(self, start: int, end: int) -> bool:
-        """Whether the clause around text[start:end] speaks of paying (a paying verb or an amount)."""
+        """Whether the clause around text[start:end] speaks of paying (a paying verb or an
+        amount)."""
         text, norm = self.text.text, self.text.norm
         begin = max(norm.clause_start(start), start - _REACH)
         finish = min(norm.clause_end(max(start, end - 1)), end + _REACH)
@@ -301,7 +304,8 @@ class Scope:
         )
 
     def customers_pay(self, start: int, end: int, lead: int = 0) -> bool:
-        """Whether the fee at text[start:end] is one the worker handles for customers (向客户收取押金).
+        """Whether the fee at text[start:end] is one the worker handles for customers
+        (向客户收取押金).
 
         `lead`: characters at the start of the hit that are a verb of its own (收取 in 收取…费).
         """

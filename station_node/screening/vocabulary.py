@@ -100,7 +100,8 @@ def compile_phrases(texts: Iterable[str]) -> tuple[Phrase, ...]:
 
 
 def _plain_set(texts: Iterable[str]) -> PhraseSet:
-    """Phrases matched only as written: helper words (工资, 退还) have no homophones worth finding."""
+    """Phrases matched only as written: helper words (工资, 退还) have no homophones worth
+    finding."""
     return phrase_set(tuple(replace(p, syllables=None) for p in compile_phrases(texts)))
 
 

@@ -40,7 +40,8 @@ MAX_SETTLED_FEN = 100_000_000
 _AFTER_START = {
     "employer": (
         "工作已经开始，用工方不能再取消派工：劳动者已到岗的，请登记完工并按实际工作量结算；未到岗的，请登记未到岗",
-        "The work has started, so the employer can no longer cancel: record completion and pay for the work done, or mark a no-show",
+        "The work has started, so the employer can no longer cancel: record completion and pay "
+        "for the work done, or mark a no-show",
     ),
     "worker": (
         "工作已经开始，不能再取消；未能到岗请联系驿站工作人员",
@@ -179,7 +180,8 @@ def cancel_assignment(assignment_id: str, by: str, reason: str, actor: Staff | N
 
 
 def complete_assignment(assignment_id: str, quantity: Any, actor: Staff | None) -> Assignment:
-    """The work is done: quantity in the job's unit (tenths of hours, days, pieces; 1 for a whole job).
+    """The work is done: quantity in the job's unit (tenths of hours, days, pieces; 1 for a
+    whole job).
 
     Staff enter what was actually worked; no more than the job's window (plus two hours of
     overtime for hourly pay) is accepted.
@@ -275,7 +277,8 @@ def confirm_pay(assignment_id: str, worker: Worker | str | None) -> Assignment:
 
 
 def rate_assignment(assignment_id: str, by: str, stars: Any, actor: Staff | None) -> Assignment:
-    """A rating of 1..5: by the worker of the employer, or by the employer of the worker; once each."""
+    """A rating of 1..5: by the worker of the employer, or by the employer of the worker; once
+    each."""
     errs = FieldErrors()
     who = clean_choice(by, errs, "by", "评价方", "Rated by", RATED_BY)
     value = clean_int(stars, errs, "stars", "评分", "Stars", minimum=1, maximum=5)

@@ -1,4 +1,5 @@
-"""Complaints taken at the station: filed by a worker, an employer or any resident, resolved by staff.
+"""Complaints taken at the station: filed by a worker, an employer or any resident, resolved by
+staff.
 
 A complaint may name the job, worker and employer it is about (each checked to exist; a job
 brings its employer along). Complaints that an employer demanded money or kept an ID card are
@@ -74,7 +75,8 @@ def _sized_text(
 def _reference(
     data: Mapping[str, Any], errs: FieldErrors, field: str, model: Any, zh: str, en: str
 ) -> Any:
-    """The row an optional `<thing>_id` names; a field error when it is the wrong type or unknown."""
+    """The row an optional `<thing>_id` names; a field error when it is the wrong type or
+    unknown."""
     value = data.get(field)
     if value is None or value == "":
         return None

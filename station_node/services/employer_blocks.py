@@ -30,7 +30,9 @@ def blocked_reason(why: str | None) -> dict[str, Any]:
     return {
         "code": "employer_blocked",
         "message_zh": f"该雇主已被暂停（{why or '未写原因'}），发布的工作须经工作人员审核",
-        "message_en": f"The employer is blocked ({why or 'no reason given'}); its postings need review",
+        "message_en": (
+            f"The employer is blocked ({why or 'no reason given'}); its postings need review"
+        ),
     }
 
 

@@ -99,8 +99,10 @@ def _pay_reason(data: Mapping[str, Any]) -> dict[str, Any] | None:
     unit_en = catalog.label(catalog.PAY_UNITS, unit, "en")
     return _reason(
         "pay_far_above_going_rate",
-        f"报酬 {pay / 100:.2f} {unit_zh} 远高于该行业通常水平 {rate / 100:.2f} {unit_zh}，疑似以高薪诱骗",
-        f"Pay {pay / 100:.2f} {unit_en} is far above the going rate {rate / 100:.2f} {unit_en} (possible bait)",
+        f"报酬 {pay / 100:.2f} {unit_zh} 远高于该行业通常水平 {rate / 100:.2f} {unit_zh}，"
+        "疑似以高薪诱骗",
+        f"Pay {pay / 100:.2f} {unit_en} is far above the going rate {rate / 100:.2f} {unit_en} "
+        "(possible bait)",
         going_rate_fen=rate,
     )
 

@@ -63,7 +63,10 @@ class TooManyAttempts(KuaigongError):
                 "station time), or ask the staff at the desk for help."
             )
         else:
-            zh = f"登录失败次数太多，{what_zh}。请在 {when_zh}后（{local} 以后）再试，或请驿站管理员解锁。"
+            zh = (
+                f"登录失败次数太多，{what_zh}。请在 {when_zh}后（{local} 以后）再试，"
+                "或请驿站管理员解锁。"
+            )
             en = (
                 f"Too many failed sign-ins. {what_en}: try again in {when_en} (after {local} "
                 "station time), or ask a station admin to unlock it."
@@ -138,7 +141,8 @@ def succeeded(attempt: Attempt) -> None:
 
 
 def failed(attempt: Attempt) -> TooManyAttempts | None:
-    """The credentials were wrong: log a lock this failure started; say how long to wait, if at all."""
+    """The credentials were wrong: log a lock this failure started; say how long to wait, if at
+    all."""
     now = clock.now()
     for scope, (failures, until, locked) in attempt.after.items():
         if locked and until is not None:  # `begin` refuses while blocked: every lock here is new

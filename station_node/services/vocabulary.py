@@ -83,7 +83,8 @@ def clean_phrase(
             "phrase",
             "too_short",
             f"词语至少{PHRASE_MIN}个字（不计空格和标点）",
-            f"The phrase needs at least {PHRASE_MIN} characters (spaces and punctuation not counted)",
+            f"The phrase needs at least {PHRASE_MIN} characters "
+            "(spaces and punctuation not counted)",
         )
     elif phrase and len(phrase) > PHRASE_MAX:
         errs.add(

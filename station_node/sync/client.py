@@ -338,7 +338,8 @@ def runs(raws: list[bytes], first: int) -> list[list[bytes]]:
     except sp.LocalProtocolError as exc:
         raise SyncError(
             "entry_oversized",
-            f"第 {first} 条起有一条变更记录超过单条上限（{PUSH_LIMITS.max_entry_bytes} 字节），无法上传；请联系技术支持",
+            f"第 {first} 条起有一条变更记录超过单条上限（{PUSH_LIMITS.max_entry_bytes} 字节），"
+            "无法上传；请联系技术支持",
             f"An entry from {first} on is larger than {PUSH_LIMITS.max_entry_bytes} bytes and "
             f"cannot be sent ({exc.detail})",
             status=409,

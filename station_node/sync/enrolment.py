@@ -99,7 +99,8 @@ def _adopt_city_hash_key(app: Flask, city_key: bytes) -> None:
 
 
 def _rehash() -> int:
-    """Hash every stored ID number again under the (city) key; log each change with a sealed copy."""
+    """Hash every stored ID number again under the (city) key; log each change with a sealed
+    copy."""
     enr = state.enrolment()
     seal_key = enr.seal_public_key if enr else ""
     changed = 0

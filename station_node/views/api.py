@@ -28,7 +28,8 @@ def _body_error(code: str, zh: str, en: str, status: int = 400) -> KuaigongError
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """Strict JSON of one object (kuaigong.jsonbody): 400 naming the body, or 422 naming the field."""
+    """Strict JSON of one object (kuaigong.jsonbody): 400 naming the body, or 422 naming the
+    field."""
     try:
         return jsonbody.parse_object(raw)
     except jsonbody.BodyError as exc:

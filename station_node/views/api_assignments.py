@@ -101,7 +101,8 @@ def complete(assignment_id: str) -> Any:
 @bp.post("/<assignment_id>/settle")
 @auth.api_staff
 def settle(assignment_id: str) -> Any:
-    """Record pay handed over: {"pay_fen", "pay_method": cash|transfer}. The station holds no money."""
+    """Record pay handed over: {"pay_fen", "pay_method": cash|transfer}. The station holds no
+    money."""
 
     data = body()
     settle_assignment(

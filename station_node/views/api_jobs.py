@@ -142,7 +142,8 @@ def cancel(job_id: str) -> Any:
 @bp.post("/jobs/<job_id>/grab")
 @auth.api_staff_or_worker
 def grab(job_id: str) -> Any:
-    """Grab a place: a worker for themselves, or staff for {"worker_id"}. 409 when full/overlapping."""
+    """Grab a place: a worker for themselves, or staff for {"worker_id"}. 409 when
+    full/overlapping."""
 
     data = body()
     worker = auth.current_worker()

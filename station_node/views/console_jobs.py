@@ -1,4 +1,5 @@
-"""Staff console: post a job, review held jobs, a job's page with its ranking, the dispatch board."""
+"""Staff console: post a job, review held jobs, a job's page with its ranking, the dispatch
+board."""
 
 from __future__ import annotations
 

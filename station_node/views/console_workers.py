@@ -107,7 +107,8 @@ def _worker_page(worker_id: str, revealed: str | None = None, token: str | None 
 
 
 def _show_once(worker_id: str, name: str, make: Callable[[], str]) -> Any:
-    """The worker's page showing `make()` once as `name` (full ID number, token); a refusal is flashed."""
+    """The worker's page showing `make()` once as `name` (full ID number, token); a refusal is
+    flashed."""
     try:
         value = make()
     except KuaigongError as exc:

@@ -256,7 +256,9 @@ def _schemas() -> dict[str, Any]:
                         "code": text,
                         "message": {
                             "type": "string",
-                            "description": "Chinese by default; English with Accept-Language: en or ?lang=en",
+                            "description": (
+                                "Chinese by default; English with Accept-Language: en or ?lang=en"
+                            ),
                         },
                         "fields": {
                             "type": "array",
@@ -549,9 +551,10 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Kuaigong station API (快工·零工驿站)",
             "version": "1.0.0",
-            "description": "Offline station API. Staff: Authorization: Bearer <token> (kuaigong station "
-            "create-staff prints one) or the console session with an X-CSRFToken header. Workers: their "
-            'own token, acting only for themselves. Errors: {"error": {code, message, fields}}.',
+            "description": "Offline station API. Staff: Authorization: Bearer <token> "
+            "(kuaigong station create-staff prints one) or the console session with an "
+            "X-CSRFToken header. Workers: their own token, acting only for themselves. "
+            'Errors: {"error": {code, message, fields}}.',
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],

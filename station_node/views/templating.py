@@ -102,7 +102,8 @@ def money(fen: int | None) -> str:
 
 
 def pay(job: Any) -> str:
-    """A job's pay with its unit: '180 元/天' or '180 yuan per day' (the unit names the currency)."""
+    """A job's pay with its unit: '180 元/天' or '180 yuan per day' (the unit names the
+    currency)."""
     yuan, rest = divmod(int(job.pay_fen), 100)
     amount = f"{yuan}.{rest:02d}" if rest else str(yuan)
     return f"{amount} {label(job.pay_unit, 'pay_unit')}"
@@ -116,7 +117,8 @@ DATE_FORMS: dict[str, tuple[str, str]] = {
 
 
 def local(value: dt.datetime | None, form: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time in the station's time zone; `form` is a strftime format or a DATE_FORMS name."""
+    """A stored UTC time in the station's time zone; `form` is a strftime format or a
+    DATE_FORMS name."""
     if value is None:
         return "—"
 
@@ -139,7 +141,8 @@ def labels(codes: list[str] | None, table: str) -> str:
 
 
 def message(item: dict[str, Any]) -> str:
-    """A bilingual reason dict (message_zh/_en, detail_zh/_en, or message) in the page's language."""
+    """A bilingual reason dict (message_zh/_en, detail_zh/_en, or message) in the page's
+    language."""
     side = "en" if lang() == "en" else "zh"
     for key in (f"message_{side}", f"detail_{side}", "message", "detail", "code"):
         if item.get(key):

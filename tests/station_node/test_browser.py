@@ -45,7 +45,8 @@ def _need_browser() -> None:
 
 @pytest.fixture
 def station(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """A station served by waitress on 127.0.0.1:<free port> in a thread; yields (url, employer name)."""
+    """A station served by waitress on 127.0.0.1:<free port> in a thread; yields (url, employer
+    name)."""
     import waitress
 
     app = make_web_app(tmp_path)

@@ -1,5 +1,6 @@
 """Complaints: filed at the desk, by API or at the kiosk, resolved by staff, counted in the figures;
-money demanded or an ID card kept puts a block prompt in front of staff (never an automatic block)."""
+money demanded or an ID card kept puts a block prompt in front of staff (never an automatic
+block)."""
 
 from __future__ import annotations
 

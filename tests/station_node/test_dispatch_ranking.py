@@ -1,4 +1,5 @@
-"""The pure engine: eligibility with reasons, the score's named parts, rotation, the cascade plan."""
+"""The pure engine: eligibility with reasons, the score's named parts, rotation, the cascade
+plan."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Registering workers and employers: derived facts, privacy, every bad field named, no half writes."""
+"""Registering workers and employers: derived facts, privacy, every bad field named, no half
+writes."""
 
 from __future__ import annotations
 

@@ -656,7 +656,8 @@ def test_scam_wording_in_new_words(text, held):
         ("油漆工：每做一个活，要给介绍你的人抽一成", "asks_for_money"),
         ("电商运营：带你入行，需先报名精品班，名额有限，3680一期", "training_trap"),
         ("月嫂：考高级月嫂证先交考务费和教材，共980", "training_trap"),
-        # round five: a price alone in the next clause, costs 自理, earnings handed over, rent cut from wages
+        # round five: a price alone in the next clause, costs 自理, earnings handed over,
+        # rent cut from wages
         ("装卸工：报名须知：到岗先交床位管理1月，150元，满月退", "asks_for_money"),
         ("服务员：新人上岗前统一订做工装，每人自理260元", "asks_for_money"),
         ("家政保洁：注意：首单收入归公司作为入职手续", "asks_for_money"),
@@ -664,7 +665,8 @@ def test_scam_wording_in_new_words(text, held):
         ("家教老师：每单成交后老师需将首月课酬的30%转给平台", "asks_for_money"),
         ("化妆师助理：需先参加公司组织的三个月专业提升课，课时费按月从工资扣", "training_trap"),
         ("抖音推广员：每天刷视频30分钟，一天稳拿100", "bait_wording"),
-        # round six: a red packet to the manager, wages or takings handed over, a course the worker attends
+        # round six: a red packet to the manager, wages or takings handed over, a course the
+        # worker attends
         ("小时工：干活前先在群里发个888的红包给管理，才能接活", "asks_for_money"),
         ("钟点工：公司帮你介绍客户，每介绍一户你要返公司100", "asks_for_money"),
         ("保姆：首月工资给中介当服务费", "asks_for_money"),
@@ -673,7 +675,8 @@ def test_scam_wording_in_new_words(text, held):
         ("厨工：入职后健康证原件存在店长抽屉，离职时拿", "withholds_id_card"),
         ("SPA技师：技师需先上店内手法课两周，课时费2000元，考核后上钟", "training_trap"),
         ("兼职：帮忙点外卖写好评，每单返20", "bait_wording"),
-        # round seven: the worker bears a total, a sum handed to the gang head, a price in Chinese numerals
+        # round seven: the worker bears a total, a sum handed to the gang head, a price in
+        # Chinese numerals
         ("保洁：公司统一购买的清洁套装，员工按成本价承担，共420", "asks_for_money"),
         ("骑手：每月站点管理服务费200，直接从配送费里扣", "asks_for_money"),
         ("工地：每人先拿1000给班主做担保，完工退", "asks_for_money"),

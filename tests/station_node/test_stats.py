@@ -1,4 +1,5 @@
-"""Station figures from known rows: counts, fill rate, time to fill, no-show rate, today vs all time."""
+"""Station figures from known rows: counts, fill rate, time to fill, no-show rate, today vs all
+time."""
 
 from __future__ import annotations
 

@@ -256,10 +256,12 @@ def _cascade_job(job: Job | _LiveJob) -> CascadeJob:
 
 
 _CANDIDATES = (
-    'SELECT "r"."worker_id", "r"."rank" FROM "ranking" AS "r" JOIN "worker" AS "w" ON "w"."id" = "r"."worker_id" '
+    'SELECT "r"."worker_id", "r"."rank" FROM "ranking" AS "r" '
+    'JOIN "worker" AS "w" ON "w"."id" = "r"."worker_id" '
     'WHERE "r"."job_id" = ? AND "r"."eligible" = 1 AND "w"."status" = \'active\' '
     'AND NOT EXISTS (SELECT 1 FROM "offer" AS "o" WHERE "o"."worker_id" = "r"."worker_id" AND '
-    '(("o"."job_id" = ? AND "o"."status" != \'withdrawn\') OR ("o"."status" = \'pending\' AND "o"."expires_at" > ?))) '
+    '(("o"."job_id" = ? AND "o"."status" != \'withdrawn\') '
+    'OR ("o"."status" = \'pending\' AND "o"."expires_at" > ?))) '
     'AND NOT EXISTS (SELECT 1 FROM "assignment" AS "a" WHERE "a"."worker_id" = "r"."worker_id" AND '
     '("a"."job_id" = ?{clash})) ORDER BY "r"."rank" LIMIT ?'
 )
@@ -669,13 +671,15 @@ class _LiveJob(NamedTuple):
 
 _LIVE_JOBS = (
     'SELECT "id", "dispatch_mode", "status", "headcount", "confirmed_count", "time_flexible", '
-    '"starts_at", "ends_at", "dispatch_started_at", "escalated_at" FROM "job" WHERE "status" IN (?, ?)'
+    '"starts_at", "ends_at", "dispatch_started_at", "escalated_at" '
+    'FROM "job" WHERE "status" IN (?, ?)'
 )
 _PENDING_OFFERS = 'SELECT "id", "job_id", "worker_id", "expires_at" FROM "offer" WHERE "status" = ?'
 
 
 def _live_jobs_and_offers(now: dt.datetime) -> tuple[list[_LiveJob], dict[str, list[OfferView]]]:
     """Every live job and the pending offers by job, as plain values."""
+    rows = db.database.execute_sql(_LIVE_JOBS, tuple(LIVE_JOBS))
     jobs = [
         _LiveJob(
             i,
@@ -689,9 +693,7 @@ def _live_jobs_and_offers(now: dt.datetime) -> tuple[list[_LiveJob], dict[str, l
             stored_time(started),
             stored_time(escalated),
         )
-        for i, mode, status, head, confirmed, flexible, start, end, started, escalated in db.database.execute_sql(
-            _LIVE_JOBS, tuple(LIVE_JOBS)
-        )
+        for i, mode, status, head, confirmed, flexible, start, end, started, escalated in rows
     ]
     pending: dict[str, list[OfferView]] = {}
     for offer_id, job_id, worker_id, expires in db.database.execute_sql(

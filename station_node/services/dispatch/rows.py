@@ -282,12 +282,16 @@ def _pool_query(job: Job, unranked_only: bool) -> tuple[str, list[Any]]:
         unranked = '"worker"."id" NOT IN (SELECT "worker_id" FROM "ranking" WHERE "job_id" = ?)'
         unranked_params = [job.id]
     sql = (
-        f'WITH "area" AS MATERIALIZED (SELECT "worker"."rowid" AS "r", {skilled} AS "ok", {here} AS "here" '
+        f'WITH "area" AS MATERIALIZED (SELECT "worker"."rowid" AS "r", {skilled} AS "ok", '
+        f'{here} AS "here" '
         f'FROM "worker" WHERE "worker"."status" = \'active\' AND {in_area} AND {unranked}) '
-        f'SELECT {_COLUMNS} FROM "area" JOIN "worker" ON "worker"."rowid" = "area"."r" WHERE "area"."ok" '
-        f'UNION ALL SELECT {_COLUMNS} FROM "worker" WHERE "worker"."status" = \'active\' AND {here} '
+        f'SELECT {_COLUMNS} FROM "area" JOIN "worker" ON "worker"."rowid" = "area"."r" '
+        f'WHERE "area"."ok" '
+        f'UNION ALL SELECT {_COLUMNS} FROM "worker" '
+        f'WHERE "worker"."status" = \'active\' AND {here} '
         f'AND {unranked} AND "worker"."rowid" NOT IN (SELECT "r" FROM "area" WHERE "ok") '
-        f'UNION ALL SELECT NULL, (SELECT COUNT(*) FROM "area" WHERE NOT "ok" AND NOT "here"), {_NO_COLUMNS}'
+        f'UNION ALL SELECT NULL, (SELECT COUNT(*) FROM "area" WHERE NOT "ok" AND NOT "here"), '
+        f"{_NO_COLUMNS}"
     )
     params = [
         *skilled_params,
