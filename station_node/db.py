@@ -56,7 +56,8 @@ def open_database(path: str | Path) -> peewee.SqliteDatabase:
 
 
 def close_all() -> None:
-    """Close every pooled connection of the bound database (before its file is moved or replaced)."""
+    """Close every pooled connection of the bound database (before its file is moved or
+    replaced)."""
     db = database.obj
     if isinstance(db, PooledSqliteDatabase):
         db.close_all()

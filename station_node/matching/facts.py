@@ -103,7 +103,8 @@ class Reason:
 
 @dataclass(slots=True)
 class Ranked:
-    """One worker's place for one job. `rank` counts from 1 among eligible workers; 0 = ineligible."""
+    """One worker's place for one job. `rank` counts from 1 among eligible workers;
+    0 = ineligible."""
 
     worker_id: str
     eligible: bool

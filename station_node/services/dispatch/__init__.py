@@ -86,7 +86,8 @@ _writing = db.writing  # the process's write queue: see db.writing
 
 
 def assignment_id(job_id: str, worker_id: str) -> str:
-    """The assignment's id: derived from its job and worker, the same on every station and the hub."""
+    """The assignment's id: derived from its job and worker, the same on every station and the
+    hub."""
     return hashlib.sha256(f"{job_id}:{worker_id}".encode()).hexdigest()[:32]
 
 
@@ -209,9 +210,9 @@ def ranking_entry(
     eligible workers with their score and reason codes (who was first in line, and why), how
     many were in the pool (`ranked`), eligible and stored, and how many were left out for each
     reason (`unskilled`, logged as `counted_unskilled`: workers in the area without the job's
-    skills, counted by the pool query and not ranked, so only their missing skills count). Each offer's own entry carries its
-    rank, so offers further down are still visible. A top-up (`after_rank` > 0, op update)
-    logs the next workers stored, ranked after the stored ones.
+    skills, counted by the pool query and not ranked, so only their missing skills count).
+    Each offer's own entry carries its rank, so offers further down are still visible. A top-up
+    (`after_rank` > 0, op update) logs the next workers stored, ranked after the stored ones.
     """
     left_out = dict(ranked.left_out)
     if unskilled:
@@ -597,7 +598,8 @@ def _grabbable(job: Job) -> None:
 
 
 def assign(job_id: str, worker_id: str, actor: Staff | None) -> Assignment:
-    """Staff confirm a worker by hand: skills and area may be skipped, headcount and overlap never."""
+    """Staff confirm a worker by hand: skills and area may be skipped, headcount and overlap
+    never."""
     with _writing():
         return _confirm(str(job_id), str(worker_id), "manual", actor)
 
