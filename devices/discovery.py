@@ -173,7 +173,8 @@ class StationAdvertiser:
         self.api_version = api_version
         self._fixed_addresses = tuple(addresses) if addresses is not None else None
         self._check_interval = address_check_interval
-        self._label = _host_label(station_id)
+        self._base_label = _host_label(station_id)
+        self._label = self._base_label
         self._lock = threading.RLock()
         self._zc: Zeroconf | None = None
         self._info: ServiceInfo | None = None
@@ -270,7 +271,7 @@ class StationAdvertiser:
     def _register(self) -> None:
         """Register under our label; if another host holds it, try `-2`, `-3`, ..."""
         assert self._zc is not None
-        base = self._label
+        base = self._base_label
         for number in range(1, _MAX_NAME_SUFFIX + 1):
             self._label = base if number == 1 else f"{base}-{number}"
             info = self._service_info()
