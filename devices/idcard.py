@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+import serial
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
@@ -474,8 +475,6 @@ class IdCardReader:
 
     def __init__(self, port: str | Port, timeout: float = 2.0, baudrate: int = 115200) -> None:
         if isinstance(port, str):
-            import serial  # pyserial; imported here so the pure functions above need nothing
-
             self._port: Port = serial.Serial(port, baudrate=baudrate, timeout=timeout)
         else:
             self._port = port
