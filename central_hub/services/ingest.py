@@ -17,10 +17,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import os
 import re
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -295,7 +292,6 @@ def _backlog_full(
 def _apply(station: Station, verdict: Apply, now: Any, **contact: Any) -> int:
     """Apply the entries and move the station's head (with `contact` fields) in one update."""
     applied = merge.apply_entries(station, verdict.entries)
-    _test_pause()
     last = verdict.entries[-1].entry
     db.update_row(
         Station._meta.table_name,
@@ -396,16 +392,6 @@ def _answer(
         "receipt": receipt.decode(),
         **extra,
     }
-
-
-def _test_pause() -> None:
-    """Tests only: with KUAIGONG_HUB_TEST_APPLY_DELAY=<seconds> set, say so on stderr and wait
-    inside the push's transaction, after its entries are written and before the commit, so a
-    test can kill the process in the middle of an apply."""
-    delay = os.environ.get("KUAIGONG_HUB_TEST_APPLY_DELAY")
-    if delay:
-        print("kuaigong-hub: applying (test delay)", file=sys.stderr, flush=True)
-        time.sleep(float(delay))
 
 
 def _refusal(
