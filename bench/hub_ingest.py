@@ -70,8 +70,8 @@ def _run(engine: str, data: Path) -> dict[str, Any]:
             batches = _batches(issued.station.id, key, clock.now_ms() - 3_600_000)
             started, cpu = time.perf_counter(), time.process_time()
             for body in batches:
-                answer, status = ingest.push(issued.station.id, body, {})
-                assert status == 200, answer
+                pushed = ingest.push(issued.station.id, body, ingest.StationReport())
+                assert pushed.verdict == "apply", pushed.reply
             ingest_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu
             rows = [
                 (e.station_id, e.epoch, e.seq, e.entry_hash, e.entity, e.entity_id, e.op, e.hlc)

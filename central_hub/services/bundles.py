@@ -48,7 +48,10 @@ def import_bundle(blob: bytes) -> dict[str, Any]:
     for part in bundle.parts:
         if part.kind != "batch":
             continue
-        answer, _status = ingest.push(header.station, part.data, {})
+        try:
+            answer = ingest.push(header.station, part.data, ingest.StationReport()).reply
+        except ingest.PushRefused as refused:
+            answer = refused.reply
         verdicts[answer["verdict"]] = verdicts.get(answer["verdict"], 0) + 1
         if "error" in answer:
             errors.append(answer["error"])

@@ -57,12 +57,12 @@ def _refuse(station_id: str, code: str, detail: str, status: int = 401) -> Kuaig
 
 
 def authenticate(
-    station: Station, headers: dict[str, str], method: str, path: str, content_length: int | None
+    station: Station, header: str, method: str, path: str, content_length: int | None
 ) -> sp.SignedCall:
-    """The station's verified call for `method` `path`, checked before the body is read.
+    """The station's verified call for `method` `path` (`header`: its X-Kuaigong-Call, empty
+    when missing), checked before the body is read.
 
     KuaigongError 401 (or 413 for a declared body over the limit) after counting, otherwise."""
-    header = headers.get(sp.CALL_HEADER, "")
     if not header:
         raise _refuse(station.id, "call_missing", f"{method} {path} without {sp.CALL_HEADER}")
     try:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import re
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import peewee
 from flask import current_app
@@ -41,6 +41,56 @@ _RECEIPT_COLUMNS = ("station_id", "epoch", "seq", "head_hash", "hub_seq", "body"
 FREEZING = {sp.Reason.BROKEN_CHAIN, sp.Reason.REVOKED_KEY}
 EVIDENCE_BYTES = 256 * 1024
 MAX_HELD_DRAIN = 50
+
+
+@dataclass(frozen=True)
+class StationReport:
+    """What a station sent alongside a batch, read from its request by the view."""
+
+    # Its verified signed call; None for a batch from a bundle file, which only the batch's own
+    # checkpoint signature vouches for.
+    call: sp.SignedCall | None = None
+    pending: int | None = None  # entries it says still wait to be sent (this batch among them)
+    wall_ms: int | None = None  # its wall clock when it sent the batch
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """A batch the hub took (applied, replayed or held): the reply the station gets, with the
+    hub's signed receipt of its head."""
+
+    verdict: Verdict
+    reply: dict[str, Any]
+
+
+class PushRefused(KuaigongError):
+    """A refused batch: the error, and the reply the station still gets (the receipt and a
+    signed rejection; only the error for bytes that are not provably the station's)."""
+
+    def __init__(self, error: KuaigongError, reply: dict[str, Any]) -> None:
+        super().__init__(
+            error.code,
+            error.message_zh,
+            error.message_en,
+            fields=error.fields,
+            details=error.details,
+            status=error.status,
+        )
+        self.reply = reply
+
+
+class HubLogPage(TypedDict):
+    """One page of the hub log for a station, as one hub-signed batch."""
+
+    hub: str
+    station: str
+    after: int
+    count: int
+    last_seq: int
+    hub_seq: int
+    more: bool
+    hub_time: int
+    batch: str | None
 
 
 def _limits() -> sp.Limits:
@@ -71,12 +121,6 @@ def _hash_at(station: Station) -> Any:
     return hash_at
 
 
-def _int_header(headers: dict[str, str], name: str) -> int | None:
-    """A whole-number header in ASCII digits that a database column can hold; else None."""
-    text = headers.get(name, "").strip()
-    return int(text) if re.fullmatch(r"-?[0-9]{1,17}", text) else None
-
-
 @contextlib.contextmanager
 def _collector_held_off() -> Iterator[None]:
     """A batch makes tens of thousands of short-lived objects (decoded entries, rows, stamps),
@@ -93,7 +137,7 @@ def _collector_held_off() -> Iterator[None]:
 
 
 def authenticate_push(
-    station_id: str, headers: dict[str, str], path: str, content_length: int | None
+    station_id: str, call_header: str, path: str, content_length: int | None
 ) -> sp.SignedCall:
     """The push's signed call, verified before its body is read (KuaigongError 401 otherwise)."""
     station = stations.get_station(station_id)
@@ -101,30 +145,31 @@ def authenticate_push(
         raise KuaigongError(
             "not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key", status=403
         )
-    return calls.authenticate(station, headers, "POST", path, content_length)
+    return calls.authenticate(station, call_header, "POST", path, content_length)
 
 
-def push(
-    station_id: str, body: bytes, headers: dict[str, str], call: sp.SignedCall | None = None
-) -> tuple[dict[str, Any], int]:
-    """Verify and apply one signed batch; answer (JSON body, HTTP status) with a signed receipt.
+def push(station_id: str, body: bytes, report: StationReport) -> Pushed:
+    """Verify and apply one signed batch; the reply carries a signed receipt of the head.
 
-    `call` is the push's verified signed call (HTTP); None for a batch from a bundle file, which
-    only its own checkpoint signature vouches for."""
+    PushRefused (after what the refusal records is committed: evidence, a freeze, the count)
+    when the batch is refused."""
     for attempt in range(3):
         try:
             with _collector_held_off(), db.atomic():
-                return _push_once(station_id, body, headers, call)
+                outcome = _push_once(station_id, body, report)
+            break
         except peewee.IntegrityError:
             # Another hub process committed the same entries first; verifying again sees a replay.
             if attempt == 2:
                 raise
-    raise AssertionError("unreachable")
+    else:
+        raise AssertionError("unreachable")
+    if isinstance(outcome, PushRefused):
+        raise outcome
+    return outcome
 
 
-def _push_once(
-    station_id: str, body: bytes, headers: dict[str, str], call: sp.SignedCall | None
-) -> tuple[dict[str, Any], int]:
+def _push_once(station_id: str, body: bytes, report: StationReport) -> Pushed | PushRefused:
     now, now_ms = clock.now(), clock.now_ms()
     station = next(
         iter(
@@ -143,6 +188,7 @@ def _push_once(
         raise KuaigongError(
             "not_enrolled", "该驿站尚未注册密钥", "This station has not enrolled a key", status=403
         )
+    call = report.call
     if call is not None and not calls.take_nonce(station_id, call):
         return _not_theirs(
             station_id,
@@ -158,12 +204,9 @@ def _push_once(
     if call is None and isinstance(verdict, Rejected) and not verdict.proven:
         return _not_theirs(station_id, refusal_error(verdict.reason, verdict.detail))
     contact: dict[str, Any] = {"last_contact_at": now}
-    pending = _int_header(headers, "X-Kuaigong-Pending")
-    if pending is not None and pending >= 0:
+    pending, wall = report.pending, report.wall_ms
+    if pending is not None:
         contact["pending_reported"] = pending
-    else:
-        pending = None
-    wall = _int_header(headers, "X-Kuaigong-Wall")
     if wall is not None:
         contact["clock_offset_ms"] = wall - now_ms
 
@@ -181,10 +224,12 @@ def _push_once(
         if _has_held(station_id):
             applied += _drain_held(station_id, now_ms)
             head = None
-        return _answer(Verdict.APPLY, station_id, now_ms, head, applied=applied), 200
+        return Pushed(
+            Verdict.APPLY, _answer(Verdict.APPLY, station_id, now_ms, head, applied=applied)
+        )
     if isinstance(verdict, Replay):
         Station.update(last_sync_at=now, **contact).where(Station.id == station_id).execute()
-        return _answer(Verdict.REPLAY, station_id, now_ms, applied=0), 200
+        return Pushed(Verdict.REPLAY, _answer(Verdict.REPLAY, station_id, now_ms, applied=0))
     if isinstance(verdict, Gap):
         first = verdict.missing_to + 1
         last = sp.parse_batch(verdict.batch, _limits()).checkpoint.checkpoint.seq
@@ -193,7 +238,7 @@ def _push_once(
             Station.update(last_error=full.code, last_error_at=now, **contact).where(
                 Station.id == station_id
             ).execute()
-            return _refusal(station_id, full, now_ms, sp.Reason.NOT_ALLOWED), full.status
+            return _refusal(station_id, full, now_ms, sp.Reason.NOT_ALLOWED)
         HeldBatch.insert(
             station=station_id,
             epoch=station.epoch,
@@ -203,20 +248,22 @@ def _push_once(
             received_at=now,
         ).on_conflict_ignore().execute()
         Station.update(**contact).where(Station.id == station_id).execute()
-        return _answer(
+        reply = _answer(
             Verdict.GAP,
             station_id,
             now_ms,
             missing_from=verdict.missing_from,
             missing_to=verdict.missing_to,
-        ), 202
+        )
+        return Pushed(Verdict.GAP, reply)
     if isinstance(verdict, Fork):
         _fork(station, verdict, now)
         Station.update(last_error=Verdict.FORK, last_error_at=now, **contact).where(
             Station.id == station_id
         ).execute()
-        error = refusal_error(sp.Reason.FORK, f"seq {verdict.evidence.seq}")
-        return _refusal(station_id, error, now_ms), error.status
+        return _refusal(
+            station_id, refusal_error(sp.Reason.FORK, f"seq {verdict.evidence.seq}"), now_ms
+        )
     assert isinstance(verdict, Rejected)
     _rejected(station, verdict, body, now)
     if verdict.reason is sp.Reason.CLOCK_DRIFT:
@@ -224,19 +271,15 @@ def _push_once(
     Station.update(last_error=verdict.reason.value, last_error_at=now, **contact).where(
         Station.id == station_id
     ).execute()
-    error = refusal_error(verdict.reason, verdict.detail)
-    return _refusal(station_id, error, now_ms), error.status
+    return _refusal(station_id, refusal_error(verdict.reason, verdict.detail), now_ms)
 
 
-def _not_theirs(station_id: str, error: KuaigongError) -> tuple[dict[str, Any], int]:
+def _not_theirs(station_id: str, error: KuaigongError) -> PushRefused:
     """Refuse bytes that are not provably the station's: count them, change nothing else and
     sign nothing."""
     stations.count_refused_push(station_id, error.code, str(error.details.get("detail", "")))
-    return {
-        "verdict": Verdict.REFUSED,
-        "station": station_id,
-        "error": error.as_dict(),
-    }, error.status
+    reply = {"verdict": Verdict.REFUSED, "station": station_id, "error": error.as_dict()}
+    return PushRefused(error, reply)
 
 
 def _verify(station: Station, body: bytes, now_ms: int) -> Any:
@@ -396,7 +439,7 @@ def _answer(
 
 def _refusal(
     station_id: str, error: KuaigongError, now_ms: int, reason: sp.Reason | None = None
-) -> dict[str, Any]:
+) -> PushRefused:
     """The refusal reply: receipt, error, and a signed rejection with `reason` (default: the
     error's code as a sync_protocol reason)."""
     body = _answer(error.details.get("verdict", Verdict.REJECTED), station_id, now_ms)
@@ -412,7 +455,7 @@ def _refusal(
         ),
         signing.hub_key(),
     )
-    return {**body, "error": error.as_dict(), "rejection": rejection.decode()}
+    return PushRefused(error, {**body, "error": error.as_dict(), "rejection": rejection.decode()})
 
 
 def _fork(station: Station, verdict: Fork, now: Any) -> None:
@@ -467,12 +510,19 @@ def _rejected(station: Station, verdict: Rejected, body: bytes, now: Any) -> Non
         )
 
 
-def pull(station_id: str, after: Any, limit: Any, headers: dict[str, str]) -> dict[str, Any]:
-    """Hub-log entries after `after` as one hub-signed batch, for a station that signed the ask."""
+def pull(
+    station_id: str,
+    after: Any,
+    limit: Any,
+    auth: bytes,
+    reported_head: tuple[int, int] | None = None,
+) -> HubLogPage:
+    """Hub-log entries after `after` as one hub-signed batch, for a station that signed the ask
+    (`auth`: its signed request; `reported_head`: the (epoch, seq) its log says it holds)."""
     station = stations.get_station(station_id)
     now_ms = clock.now_ms()
     after_seq = _after(after)
-    _authenticate_pull(station, headers, after_seq, now_ms)
+    _authenticate_pull(station, auth, after_seq, now_ms)
     page = current_app.config["HUB_LOG_PAGE"]
     try:
         count = min(page, max(1, int(limit))) if limit not in (None, "") else page
@@ -498,7 +548,7 @@ def pull(station_id: str, after: Any, limit: Any, headers: dict[str, str]) -> di
         hlc = max(state_hlc, (now_ms, 0))
         batch = signing.hub_batch([r.raw.encode("utf-8") for r in rows], hlc).decode("utf-8")
     served = rows[-1].seq if rows else after_seq
-    restores.note_pull(station, after_seq, headers)
+    restores.note_pull(station, after_seq, reported_head)
     hublog.record_pull(station, after_seq, served)
     return {
         "hub": signing.hub_id(),
@@ -528,12 +578,7 @@ def _after(value: Any) -> int:
     return after
 
 
-def _authenticate_pull(station: Station, headers: dict[str, str], after: int, now_ms: int) -> None:
-    token = headers.get("X-Kuaigong-Auth", "")
-    try:
-        data = bytes.fromhex(token)
-    except ValueError:
-        data = b""
+def _authenticate_pull(station: Station, data: bytes, after: int, now_ms: int) -> None:
     if not data:
         raise KuaigongError(
             "auth_required",

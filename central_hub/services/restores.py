@@ -20,23 +20,10 @@ from central_hub.states import IssueKind, IssueStatus, Role, StationStatus
 from kuaigong import clock
 from kuaigong.errors import Conflict, FieldErrors, Forbidden, NotFound
 
-HEAD_HEADER = "X-Kuaigong-Head"  # optional on a pull: "<epoch>:<seq>" of the station's log
 
-
-def _reported_head(headers: dict[str, str]) -> tuple[int, int] | None:
-    value = headers.get(HEAD_HEADER, "")
-    epoch, _, seq = value.partition(":")
-    try:
-        head = (int(epoch), int(seq))
-    except ValueError:
-        return None
-    return head if head[0] >= 1 and head[1] >= 0 else None
-
-
-def note_pull(station: Station, after: int, headers: dict[str, str]) -> None:
+def note_pull(station: Station, after: int, head: tuple[int, int] | None) -> None:
     """Open (once per accepted head) a "restored from backup" item when an authenticated pull
-    shows the station's database went back in time."""
-    head = _reported_head(headers)
+    shows the station's database went back in time (`head`: the (epoch, seq) it reported)."""
     if head is not None and head[0] < station.epoch:
         return  # a reset to a newer epoch is on its way to the station; it has not applied it yet
     signals: dict[str, Any] = {}

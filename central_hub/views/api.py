@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import zlib
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
+import sync_protocol as sp
 from central_hub.services import alerts, calls, ingest, stations
+from central_hub.states import Verdict
 from central_hub.views.auth import csrf
 from kuaigong import jsonbody
 from kuaigong.errors import FieldError, InvalidInput, KuaigongError
@@ -19,6 +22,29 @@ csrf.exempt(bp)
 
 # Largest enrolment body read (a code and a 64-hex key need a few hundred bytes).
 MAX_ENROL_BYTES = 4 * 1024
+# What a station says about itself beside a push (optional): entries still waiting, its clock.
+PENDING_HEADER = "X-Kuaigong-Pending"
+WALL_HEADER = "X-Kuaigong-Wall"
+# A pull's credential (the station-signed request, hex) and, optionally, "<epoch>:<seq>" of the
+# station's own log (services.restores notices a database gone back in time from it).
+AUTH_HEADER = "X-Kuaigong-Auth"
+HEAD_HEADER = "X-Kuaigong-Head"
+
+
+def _int_header(name: str) -> int | None:
+    """A whole-number header in ASCII digits that a database column can hold; else None."""
+    text = request.headers.get(name, "").strip()
+    return int(text) if re.fullmatch(r"-?[0-9]{1,17}", text) else None
+
+
+def _reported_head() -> tuple[int, int] | None:
+    """The (epoch, seq) a pulling station reports of its own log; None when absent or odd."""
+    epoch, _, seq = request.headers.get(HEAD_HEADER, "").partition(":")
+    try:
+        head = (int(epoch), int(seq))
+    except ValueError:
+        return None
+    return head if head[0] >= 1 and head[1] >= 0 else None
 
 
 def _body_error(code: str, zh: str, en: str, status: int = 400) -> KuaigongError:
@@ -122,26 +148,41 @@ def push(station_id: str) -> ResponseReturnValue:
             f"The body is larger than {limit} bytes",
             status=413,
         )
-    headers = dict(request.headers)
     call = ingest.authenticate_push(
-        station_id, headers, f"/stations/{station_id}/push", request.content_length
+        station_id,
+        request.headers.get(sp.CALL_HEADER, ""),
+        f"/stations/{station_id}/push",
+        request.content_length,
     )
     raw = request.stream.read(call.call.body_bytes + 1)
     calls.check_body(station_id, call, raw)
-    result, status = ingest.push(station_id, read_body(raw), headers, call=call)
-    return jsonify(result), status
+    pending = _int_header(PENDING_HEADER)
+    report = ingest.StationReport(
+        call=call,
+        pending=pending if pending is not None and pending >= 0 else None,
+        wall_ms=_int_header(WALL_HEADER),
+    )
+    try:
+        pushed = ingest.push(station_id, read_body(raw), report)
+    except ingest.PushRefused as refused:
+        return jsonify(refused.reply), refused.status
+    return jsonify(pushed.reply), 202 if pushed.verdict is Verdict.GAP else 200
 
 
 @bp.get("/stations/<station_id>/hub-log")
 def hub_log(station_id: str) -> ResponseReturnValue:
-    return jsonify(
-        ingest.pull(
-            station_id,
-            request.args.get("after", "0"),
-            request.args.get("limit"),
-            dict(request.headers),
-        )
-    ), 200
+    try:
+        auth = bytes.fromhex(request.headers.get(AUTH_HEADER, ""))
+    except ValueError:
+        auth = b""
+    page = ingest.pull(
+        station_id,
+        request.args.get("after", "0"),
+        request.args.get("limit"),
+        auth,
+        _reported_head(),
+    )
+    return jsonify(page), 200
 
 
 @bp.post("/stations/<station_id>/alerts")
