@@ -6,6 +6,7 @@ export packs the station's latest receipt and the hub log after a given seq.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sync_protocol as sp
@@ -20,15 +21,26 @@ from sync_protocol.bundles import read_bundle, write_bundle
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 HUB_LOG_PER_PART = 500
 
+log = logging.getLogger(__name__)
+
 
 def import_bundle(blob: bytes) -> dict[str, Any]:
     """Apply every batch of a station's bundle; returns the station and a count per verdict."""
     try:
         bundle = read_bundle(blob, MAX_BUNDLE_BYTES)
     except sp.BundleError as exc:
+        log.warning(
+            "bundle refused: %s (%d bytes): %s", exc.reason.value, len(blob), exc.detail[:200]
+        )
         raise refusal_error(exc.reason, exc.detail) from None
     header = bundle.header
     if header.direction != "to_hub":
+        log.warning(
+            "bundle of station %s refused: wrong_direction (%s, %d bytes)",
+            header.station,
+            header.direction,
+            len(blob),
+        )
         raise KuaigongError(
             "wrong_direction",
             "该数据包是发给驿站的，不是发给中心的",
@@ -36,6 +48,12 @@ def import_bundle(blob: bytes) -> dict[str, Any]:
             status=422,
         )
     if header.hub != signing.hub_id():
+        log.warning(
+            "bundle of station %s refused: wrong_hub (for %s, %d bytes)",
+            header.station,
+            header.hub,
+            len(blob),
+        )
         raise KuaigongError(
             "wrong_hub",
             f"该数据包是发给 {header.hub} 的",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -41,6 +42,8 @@ _RECEIPT_COLUMNS = ("station_id", "epoch", "seq", "head_hash", "hub_seq", "body"
 FREEZING = {sp.Reason.BROKEN_CHAIN, sp.Reason.REVOKED_KEY}
 EVIDENCE_BYTES = 256 * 1024
 MAX_HELD_DRAIN = 50
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,15 @@ def _push_once(station_id: str, body: bytes, report: StationReport) -> Pushed | 
             station_id, refusal_error(sp.Reason.FORK, f"seq {verdict.evidence.seq}"), now_ms
         )
     assert isinstance(verdict, Rejected)
+    log.warning(
+        "batch from station %s refused: %s at head %d/%d (%d bytes): %s",
+        station_id,
+        verdict.reason.value,
+        station.epoch,
+        station.head_seq,
+        len(body),
+        verdict.detail[:200],
+    )
     _rejected(station, verdict, body, now)
     if verdict.reason is sp.Reason.CLOCK_DRIFT:
         drift.note_refusal(station, body, pending, wall, now_ms, _limits())
@@ -312,6 +324,18 @@ def _backlog_full(
     if len(rows) < cap and held_bytes + size <= cap_bytes:
         return None
     missing = (gap.missing_from, min([first, *(a for a, _, _ in rows)]) - 1)  # before all held
+    log.warning(
+        "batch %d-%d from station %s refused: held_batches_full (%d held, %d bytes; cap %d, "
+        "%d bytes); missing %d-%d",
+        first,
+        last,
+        station.id,
+        len(rows),
+        held_bytes,
+        cap,
+        cap_bytes,
+        *missing,
+    )
     return KuaigongError(
         "held_batches_full",
         f"中心已暂存本站 {len(rows)} 个乱序批次（{held_bytes} 字节），已达上限 {cap} 个 / {cap_bytes} "
@@ -477,6 +501,14 @@ def _fork(station: Station, verdict: Fork, now: Any) -> None:
         created_at=now,
     )
     stations.freeze(station, f"fork at {ev.epoch}/{ev.seq}")
+    log.warning(
+        "station %s frozen: fork at epoch %d seq %d (held %s, sent %s)",
+        station.id,
+        ev.epoch,
+        ev.seq,
+        ev.accepted_hash[:16],
+        ev.conflicting_hash[:16],
+    )
     reconcile.open_issue(
         IssueKind.FORK,
         f"fork:{station.id}:{ev.epoch}:{ev.seq}:{ev.conflicting_hash}",
@@ -501,6 +533,15 @@ def _rejected(station: Station, verdict: Rejected, body: bytes, now: Any) -> Non
     )
     if freezing and not station.frozen:
         stations.freeze(station, f"{verdict.reason.value}: {verdict.detail[:150]}")
+        log.warning(
+            "station %s frozen: %s at head %d/%d (evidence %d): %s",
+            station.id,
+            verdict.reason.value,
+            station.epoch,
+            station.head_seq,
+            evidence.id,
+            verdict.detail[:150],
+        )
         reconcile.open_issue(
             IssueKind.REJECTED,
             f"rejected:{station.id}:{evidence.id}",
@@ -522,7 +563,17 @@ def pull(
     station = stations.get_station(station_id)
     now_ms = clock.now_ms()
     after_seq = _after(after)
-    _authenticate_pull(station, auth, after_seq, now_ms)
+    try:
+        _authenticate_pull(station, auth, after_seq, now_ms)
+    except KuaigongError as exc:
+        log.warning(
+            "pull by station %s refused: %s (after %d, hub time %d)",
+            station.id,
+            exc.code,
+            after_seq,
+            now_ms,
+        )
+        raise
     page = current_app.config["HUB_LOG_PAGE"]
     try:
         count = min(page, max(1, int(limit))) if limit not in (None, "") else page
@@ -530,6 +581,12 @@ def pull(
         count = page
     head_seq, _ = hublog.head()
     if after_seq > head_seq:
+        log.warning(
+            "pull by station %s refused: after_beyond_head (after %d, head %d)",
+            station.id,
+            after_seq,
+            head_seq,
+        )
         raise KuaigongError(
             "after_beyond_head",
             f"after={after_seq} 超出中心日志末尾 {head_seq}",

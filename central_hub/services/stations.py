@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -13,10 +14,13 @@ from flask import current_app
 import sync_protocol as sp
 from central_hub import db, keys
 from central_hub.models import Admin, EnrolmentCode, Station, StationKey
+from central_hub.models.calls import PushRefusal
 from central_hub.services import hublog
 from central_hub.states import NO_KEY, CodePurpose, KeyStatus, StationStatus
 from kuaigong import clock
 from kuaigong.errors import Conflict, FieldErrors, KuaigongError, NotFound
+
+log = logging.getLogger(__name__)
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud over the phone
 
@@ -282,7 +286,8 @@ def revoke_key(station_id: str, reason: str, after_seq: Any, actor: Admin | None
 
 
 def freeze(station: Station, reason: str) -> None:
-    """Stop accepting a station's entries until an admin resolves the cause (caller's transaction)."""
+    """Stop accepting a station's entries until an admin resolves the cause (inside the caller's
+    transaction)."""
     Station.update(frozen=True, frozen_reason=reason[:200], frozen_at=clock.now()).where(
         Station.id == station.id
     ).execute()
@@ -368,8 +373,6 @@ def record_rotation(station_id: str, record: sp.KeyRecord, ring: sp.KeyRing) -> 
 
 def count_refused_push(station_id: str, reason: str, detail: str) -> None:
     """Count one push refused as not provably the station's own (no other state changes)."""
-    from central_hub.models.calls import PushRefusal
-
     now = clock.now()
     with db.atomic():
         PushRefusal.insert(
@@ -387,10 +390,16 @@ def count_refused_push(station_id: str, reason: str, detail: str) -> None:
                 PushRefusal.last_detail: detail[:200],
             },
         ).execute()
+        count = PushRefusal.get_by_id(station_id).count
+    log.warning(
+        "push to station %s refused as not its own: %s (%s); %d refused so far",
+        station_id,
+        reason,
+        detail[:200],
+        count,
+    )
 
 
-def refused_pushes(station_id: str) -> Any:
+def refused_pushes(station_id: str) -> PushRefusal | None:
     """The station's count of pushes refused as not its own (a PushRefusal row), or None."""
-    from central_hub.models.calls import PushRefusal
-
     return PushRefusal.get_or_none(PushRefusal.station == station_id)
