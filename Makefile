@@ -6,11 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-clock lint bench browser faketime clean
 
+# Quiet: one line of our own, then pip's errors only (-qq), so a first `make demo` shows the URLs.
 $(STAMP): setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "Installing Kuaigong and its tools into $(VENV)/ (takes a minute or two)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -qq --upgrade pip
+	@$(BIN)/python -m pip install -qq -e '.[test]'
+	@touch $(STAMP)
 
 # Debian's Chromium for the browser tests; never a downloaded browser build.
 browser:
@@ -46,8 +48,9 @@ test-clock: $(STAMP) faketime
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# A hub on 127.0.0.1:8200 and stations on 8201-8203; their logs go to demo-data/logs/.
 demo: $(STAMP)
-	$(BIN)/kuaigong demo --data demo-data
+	@$(BIN)/kuaigong demo --data demo-data
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache .mypy_cache .ruff_cache
