@@ -1,4 +1,9 @@
-"""`kuaigong demo`: a hub and three stations on loopback with sample data, each its own process."""
+"""`kuaigong demo`: a hub and three stations on loopback with sample data, each its own process.
+
+The terminal gets only the demo's own lines: where everything is, then how to sign in. What the
+processes themselves say (setup steps, waitress, the sync scheduler) goes to one log file per
+process in the demo's data folder, and the last lines say where.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import unicodedata
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +25,15 @@ STATIONS = [
     ("maizidian", "麦子店街道零工驿站", "麦子店社区"),
     ("liulitun", "六里屯街道零工驿站", "六里屯社区"),
 ]
+# Not the ports the README uses in its examples (a station on 8080, a hub on 8090), so the demo
+# can run next to a station or hub set up from them.
+BASE_PORT = 8200
+HUB_ADMIN = ("admin", "kuaigong")
+# What `kuaigong station seed-demo` creates (station_node.sample_data: ADMIN_USERNAME and
+# ADMIN_PASSWORD, and SHARED_RESIDENT, registered at every station). Kept as text here because
+# this package sits below the apps; tests/kuaigong/test_demo.py signs in with what is printed.
+STATION_STAFF = ("admin", "kuaigong")
+RESIDENT = ("张秀英", "11010519491231002X", "13911112222")
 
 
 @dataclass
@@ -32,11 +47,21 @@ def _kuaigong(*args: str) -> list[str]:
     return [sys.executable, "-m", "kuaigong", *args]
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
+def _step(args: list[str], env: dict[str, str], log: Path) -> str:
+    """Run one setup command with its output in `log`; its standard output, or a clear error."""
+    done = subprocess.run(_kuaigong(*args), env=env, capture_output=True, text=True)
+    with open(log, "a", encoding="utf-8") as out:
+        out.write(f"$ kuaigong {' '.join(args)}\n{done.stdout}{done.stderr}")
+    if done.returncode != 0:
+        raise click.ClickException(f"`kuaigong {' '.join(args[:2])}` failed: see {log}")
+    return done.stdout
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise click.ClickException(f"{url} exited with code {proc.returncode}")
+            raise click.ClickException(f"{url} exited with code {proc.returncode}: see {log}")
         try:
             with urllib.request.urlopen(url, timeout=1) as answer:
                 if answer.status == 200:
@@ -44,71 +69,78 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) 
         except OSError:
             pass  # not listening yet
         time.sleep(0.3)
-    raise click.ClickException(f"{url} did not answer within {seconds:.0f} s")
+    raise click.ClickException(f"{url} did not answer within {seconds:.0f} s: see {log}")
 
 
-def _hub_setup(folder: Path, env: dict[str, str]) -> list[str]:
+def _hub_setup(folder: Path, env: dict[str, str], log: Path) -> list[str]:
     """Initialise the hub with an admin and one enrolment code per demo station."""
-    subprocess.run(
-        _kuaigong("hub", "init", "--data", str(folder)),
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    subprocess.run(
-        _kuaigong(
-            "hub",
-            "create-admin",
-            "--data",
-            str(folder),
-            "admin",
-            "--name",
-            "市级管理员",
-            "--password",
-            "kuaigong",
-        ),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    data = ["--data", str(folder)]
+    _step(["hub", "init", *data], env, log)
+    username, password = HUB_ADMIN
+    _step(
+        ["hub", "create-admin", *data, username, "--name", "市级管理员", "--password", password],
+        env,
+        log,
     )
     codes = []
     for _, name, community in STATIONS:
-        out = subprocess.run(
-            _kuaigong(
-                "hub",
-                "add-station",
-                "--data",
-                str(folder),
-                "--name",
-                name,
-                "--district",
-                "朝阳区",
-                "--community",
-                community,
-            ),
-            check=True,
-            env=env,
-            capture_output=True,
-            text=True,
-        ).stdout.split()
+        out = _step(
+            ["hub", "add-station", *data, "--name", name, "--district", "朝阳区"]
+            + ["--community", community],
+            env,
+            log,
+        ).split()
         codes.append(out[out.index("code") + 1])
     return codes
 
 
 def _start(name: str, url: str, args: list[str], env: dict[str, str], log: Path) -> _Process:
     with open(log, "ab") as out:
-        proc = subprocess.Popen(_kuaigong(*args), env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            _kuaigong(*args),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     return _Process(name, url, proc)
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, columns: int) -> str:
+    return text + " " * max(1, columns - _width(text))
+
+
+def _announce(running: list[_Process], logs: Path) -> None:
+    """The demo's whole say: where everything is, how to sign in, where the logs are."""
+    hub, stations = running[0], running[1:]
+    column = max(_width(p.name) for p in running) + 2
+    click.echo("Kuaigong demo is running (Ctrl-C stops it):")
+    click.echo(f"  {_pad(hub.name, column)}{hub.url}")
+    for p in stations:
+        click.echo(
+            f"  {_pad(p.name, column)}{p.url}console/  kiosk {p.url}kiosk/  board {p.url}board/"
+        )
+    name, id_number, mobile = RESIDENT
+    click.echo("Sign in:")
+    click.echo(f"  station staff (console):  {' / '.join(STATION_STAFF)}")
+    click.echo(f"  hub admin:                {' / '.join(HUB_ADMIN)}")
+    click.echo(f"  resident (kiosk: ID number / mobile):  {id_number} / {mobile}  ({name})")
+    click.echo(f"Logs: {logs}{os.sep}")
 
 
 @click.command("demo")
 @click.option("--data", default="demo-data", show_default=True, help="Folder for all demo data.")
 @click.option(
     "--base-port",
-    default=8080,
+    default=BASE_PORT,
     show_default=True,
     type=int,
-    help="The hub listens here, the stations on the next ports.",
+    help="The hub listens here, the stations on the next three ports.",
 )
 @click.option(
     "--fresh/--keep",
@@ -122,67 +154,60 @@ def demo(data: str, base_port: int, fresh: bool) -> None:
     if fresh and root.exists():
         shutil.rmtree(root)
     first_run = not (root / "hub").exists()
-    root.mkdir(parents=True, exist_ok=True)
+    logs = root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     hub_url = f"http://127.0.0.1:{base_port}/"
     running: list[_Process] = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        codes = _hub_setup(root / "hub", env) if first_run else []
+        if first_run:
+            click.echo("Setting up a hub and three stations with sample data...")
+        codes = _hub_setup(root / "hub", env, logs / "hub.log") if first_run else []
         running.append(
             _start(
                 "市级枢纽 hub",
                 hub_url,
                 ["hub", "run", "--data", str(root / "hub"), "--port", str(base_port)],
                 env,
-                root / "hub.log",
+                logs / "hub.log",
             )
         )
-        _wait_healthy(hub_url + "api/v1/healthz", running[0].proc)
+        _wait_healthy(hub_url + "api/v1/healthz", running[0].proc, logs / "hub.log")
         for index, (slug, name, _community) in enumerate(STATIONS, start=1):
             folder = str(root / slug)
+            log = logs / f"{slug}.log"
             station_env = {
                 **env,
                 "KUAIGONG_STATION_STATION_ID": slug,
                 "KUAIGONG_STATION_STATION_NAME": name,
             }
             if first_run:
-                for args in (["init"], ["enroll", hub_url, codes[index - 1]], ["seed-demo"]):
-                    subprocess.run(
-                        _kuaigong("station", args[0], "--data", folder, *args[1:]),
-                        check=True,
-                        env=station_env,
-                        stdout=subprocess.DEVNULL,
-                    )
+                _step(["station", "init", "--data", folder], station_env, log)
+                _step(
+                    ["station", "enroll", "--data", folder, hub_url, codes[index - 1]],
+                    station_env,
+                    log,
+                )
+                _step(["station", "seed-demo", "--data", folder], station_env, log)
             port = base_port + index
+            args = ["station", "run", "--data", folder, "--host", "127.0.0.1"]
             running.append(
                 _start(
                     name,
                     f"http://127.0.0.1:{port}/",
-                    [
-                        "station",
-                        "run",
-                        "--data",
-                        folder,
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                    ],
+                    [*args, "--port", str(port)],
                     station_env,
-                    root / f"{slug}.log",
+                    log,
                 )
             )
-        for p in running[1:]:
-            _wait_healthy(p.url + "api/v1/healthz", p.proc)
-        click.echo("\nKuaigong demo is running (Ctrl-C stops it):")
-        click.echo(f"  {running[0].name}: {hub_url}  (login admin / kuaigong)")
-        for p in running[1:]:
-            click.echo(f"  {p.name}: {p.url}console/  kiosk {p.url}kiosk/  board {p.url}board/")
-        click.echo("  station staff login: admin / kuaigong")
-        click.echo(f"  logs: {root}/*.log")
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        for p, (slug, _, _) in zip(running[1:], STATIONS, strict=True):
+            _wait_healthy(p.url + "api/v1/healthz", p.proc, logs / f"{slug}.log")
+        _announce(running, logs)
         while all(p.proc.poll() is None for p in running):
             time.sleep(1)
+        stopped = next(p for p in running if p.proc.poll() is not None)
+        raise click.ClickException(f"{stopped.name} stopped: see the log in {logs}")
     except KeyboardInterrupt:
         pass
     finally:
