@@ -29,6 +29,7 @@ from station_node.services.complaints import file_complaint
 from station_node.services.posting import post_job
 from station_node.services.registration import check_in_worker, register_employer, register_worker
 from station_node.services.staff import create_staff
+from station_node.states import JobStatus
 
 # One resident registered at every demo station (the standard's own example ID number): the hub
 # proposes merging the registrations, and the evening shift each station books them on is an
@@ -440,7 +441,7 @@ def seed(app: Flask) -> list[str]:
 
     employers = [register_employer(data, admin) for data in _employers(rng, today)]
     jobs = [post_job(data, admin) for data in _jobs(employers, communities)]
-    held = [job for job in jobs if job.status == "held"]
+    held = [job for job in jobs if job.status == JobStatus.HELD]
     shared = register_worker({**SHARED_RESIDENT, "areas": communities[:4]}, admin)
     evening_shift = next(job for job in jobs if job.category == "logistics")
     try:
