@@ -24,10 +24,9 @@ from kuaigong.errors import Conflict, FieldErrors, Forbidden
 from station_node import catalog, changelog, db
 from station_node.models import Assignment, Job, Staff, Worker
 from station_node.services import dispatch, get_or_404
+from station_node.states import ACTIVE_JOBS, UNFINISHED_ASSIGNMENTS, AssignmentStatus, JobStatus
 from station_node.validation import clean_choice, clean_int, clean_text
 
-LIVE = ("confirmed", "checked_in", "completed")  # still has something to happen
-FINISHED = ("settled", "no_show", "cancelled")
 CANCELLED_BY = {
     "worker": ("劳动者", "Worker"),
     "employer": ("雇主", "Employer"),
@@ -49,12 +48,12 @@ _AFTER_START = {
     ),
 }
 _STATE_ZH = {
-    "confirmed": "已确认",
-    "checked_in": "已到岗",
-    "completed": "已完工",
-    "settled": "已结算",
-    "no_show": "未到岗",
-    "cancelled": "已取消",
+    AssignmentStatus.CONFIRMED: "已确认",
+    AssignmentStatus.CHECKED_IN: "已到岗",
+    AssignmentStatus.COMPLETED: "已完工",
+    AssignmentStatus.SETTLED: "已结算",
+    AssignmentStatus.NO_SHOW: "未到岗",
+    AssignmentStatus.CANCELLED: "已取消",
 }
 
 
@@ -100,18 +99,19 @@ def _bump_worker(worker_id: str, **increments: int) -> Worker:
 def _close_job_if_done(job_id: str) -> None:
     """Close the job when none of its assignments has anything left to happen."""
     job = Job.get_by_id(job_id)
-    if job.status not in ("open", "escalated", "filled"):
+    if job.status not in ACTIVE_JOBS:
         return
     statuses = [a.status for a in Assignment.select(Assignment.status).where(Assignment.job == job)]
-    if not statuses or any(s in LIVE for s in statuses) or "settled" not in statuses:
+    unfinished = any(s in UNFINISHED_ASSIGNMENTS for s in statuses)
+    if not statuses or unfinished or AssignmentStatus.SETTLED not in statuses:
         return
     now = clock.now()
     over = job.ends_at is not None and job.ends_at <= now
-    if job.status != "filled" and not over:
+    if job.status != JobStatus.FILLED and not over:
         return  # places are still being filled
-    job.status, job.updated_at = "closed", now
+    job.status, job.updated_at = JobStatus.CLOSED, now
     job.save()
-    changelog.record("job", job.id, "update", {"status": "closed", "updated_at": now})
+    changelog.record("job", job.id, "update", {"status": JobStatus.CLOSED, "updated_at": now})
 
 
 def _free_place(job: Job) -> None:
@@ -122,8 +122,8 @@ def check_in_assignment(assignment_id: str, actor: Staff | None) -> Assignment:
     """The worker arrived on site."""
     with db.atomic():
         assignment = _load(assignment_id)
-        _require_status(assignment, ("confirmed",), "登记到岗", "check in")
-        _save(assignment, status="checked_in", checked_in_at=clock.now())
+        _require_status(assignment, (AssignmentStatus.CONFIRMED,), "登记到岗", "check in")
+        _save(assignment, status=AssignmentStatus.CHECKED_IN, checked_in_at=clock.now())
     return assignment
 
 
@@ -131,13 +131,13 @@ def mark_no_show(assignment_id: str, actor: Staff | None) -> Assignment:
     """The worker did not come: counts against their reliability."""
     with db.atomic():
         assignment = _load(assignment_id)
-        _require_status(assignment, ("confirmed",), "登记未到岗", "mark as no-show")
+        _require_status(assignment, (AssignmentStatus.CONFIRMED,), "登记未到岗", "mark as no-show")
         job = assignment.job
         if job.starts_at is not None and clock.now() < job.starts_at:
             raise Conflict(
                 "not_started", "工作还没开始，不能登记未到岗", "The job has not started yet"
             )
-        _save(assignment, status="no_show")
+        _save(assignment, status=AssignmentStatus.NO_SHOW)
         _bump_worker(assignment.worker_id, no_show_count=1)
         _free_place(job)
         _close_job_if_done(job.id)
@@ -161,7 +161,7 @@ def cancel_assignment(assignment_id: str, by: str, reason: str, actor: Staff | N
         )
     with db.atomic():
         assignment = _load(assignment_id)
-        _require_status(assignment, ("confirmed",), "取消", "cancel")
+        _require_status(assignment, (AssignmentStatus.CONFIRMED,), "取消", "cancel")
         job = assignment.job
         now = clock.now()
         if who in _AFTER_START and job.starts_at is not None and job.starts_at <= now:
@@ -170,7 +170,11 @@ def cancel_assignment(assignment_id: str, by: str, reason: str, actor: Staff | N
         hours = int(current_app.config.get("LATE_CANCEL_HOURS", 12))
         late = job.starts_at is not None and job.starts_at - now < dt.timedelta(hours=hours)
         _save(
-            assignment, status="cancelled", cancelled_by=who, cancel_late=late, cancel_reason=text
+            assignment,
+            status=AssignmentStatus.CANCELLED,
+            cancelled_by=who,
+            cancel_late=late,
+            cancel_reason=text,
         )
         if who == "worker" and late:
             _bump_worker(assignment.worker_id, late_cancel_count=1)
@@ -188,7 +192,12 @@ def complete_assignment(assignment_id: str, quantity: Any, actor: Staff | None) 
     """
     with db.atomic():
         assignment = _load(assignment_id)
-        _require_status(assignment, ("confirmed", "checked_in"), "登记完工", "complete")
+        _require_status(
+            assignment,
+            (AssignmentStatus.CONFIRMED, AssignmentStatus.CHECKED_IN),
+            "登记完工",
+            "complete",
+        )
         job = assignment.job
         errs = FieldErrors()
         if quantity in (None, "") and job.pay_unit == "job":
@@ -197,7 +206,9 @@ def complete_assignment(assignment_id: str, quantity: Any, actor: Staff | None) 
             quantity, errs, "quantity", "工作量", "Quantity", minimum=1, maximum=_max_quantity(job)
         )
         errs.raise_if_any()
-        _save(assignment, status="completed", quantity=amount, completed_at=clock.now())
+        _save(
+            assignment, status=AssignmentStatus.COMPLETED, quantity=amount, completed_at=clock.now()
+        )
         _bump_worker(assignment.worker_id, completed_count=1)
     return assignment
 
@@ -252,8 +263,14 @@ def settle_assignment(
     errs.raise_if_any()
     with db.atomic():
         assignment = _load(assignment_id)
-        _require_status(assignment, ("completed",), "登记结算", "settle")
-        _save(assignment, status="settled", pay_fen=amount, pay_method=method, paid_at=clock.now())
+        _require_status(assignment, (AssignmentStatus.COMPLETED,), "登记结算", "settle")
+        _save(
+            assignment,
+            status=AssignmentStatus.SETTLED,
+            pay_fen=amount,
+            pay_method=method,
+            paid_at=clock.now(),
+        )
         _close_job_if_done(assignment.job_id)
     return assignment
 
@@ -267,7 +284,7 @@ def confirm_pay(assignment_id: str, worker: Worker | str | None) -> Assignment:
             raise Forbidden(
                 "not_your_assignment", "这不是您的派工记录", "This assignment is not yours"
             )
-        _require_status(assignment, ("settled",), "确认收款", "confirm pay for")
+        _require_status(assignment, (AssignmentStatus.SETTLED,), "确认收款", "confirm pay for")
         if assignment.worker_confirmed_pay_at is not None:
             raise Conflict(
                 "already_confirmed", "已经确认过收款", "Pay receipt is already confirmed"
@@ -285,7 +302,9 @@ def rate_assignment(assignment_id: str, by: str, stars: Any, actor: Staff | None
     errs.raise_if_any()
     with db.atomic():
         assignment = _load(assignment_id)
-        _require_status(assignment, ("completed", "settled"), "评价", "rate")
+        _require_status(
+            assignment, (AssignmentStatus.COMPLETED, AssignmentStatus.SETTLED), "评价", "rate"
+        )
         field = "rating_of_employer" if who == "worker" else "rating_of_worker"
         if getattr(assignment, field) is not None:
             raise Conflict(

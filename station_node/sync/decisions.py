@@ -21,6 +21,7 @@ from station_node import station_state as state
 from station_node.hub_records import CityRule, HubEntry
 from station_node.models import Assignment, Employer, Staff, Worker
 from station_node.services import assignments, registration
+from station_node.states import AssignmentStatus
 from station_node.sync import outbox
 
 # What applying a hub entry did here, the first word of its stored outcome (see `_did`).
@@ -191,7 +192,7 @@ def _booking(f: dict[str, Any]) -> str:
     cancelled = 0
     for assignment_id in f.get("cancel") or []:
         row = Assignment.get_or_none(Assignment.id == assignment_id)
-        if row is None or row.status != "confirmed":
+        if row is None or row.status != AssignmentStatus.CONFIRMED:
             continue
         assignments.cancel_assignment(
             row.id,
@@ -342,7 +343,8 @@ def _reset(f: dict[str, Any]) -> str:
             reset.hub_time,
         )
     )
-    state.save_acked(None, max(tuple(reset.hlc_floor), (reset.hub_time, 0)))  # type: ignore[arg-type]
+    floor = (reset.hlc_floor.wall, reset.hlc_floor.counter)
+    state.save_acked(None, max(floor, (reset.hub_time, 0)))
     state.update_status(rejection=None, blocked=None)
     current_app.logger.warning(
         "hub reset our log to epoch %s after seq %s", reset.epoch, reset.base_seq
