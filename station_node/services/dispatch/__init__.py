@@ -43,6 +43,7 @@ from station_node.services.dispatch.rows import (
     consented_ids,
     is_timed,
     job_facts,
+    marks,
     present_ids,
     ranking_pool,
     settings,
@@ -59,6 +60,7 @@ from station_node.states import (
     AssignmentStatus,
     JobStatus,
     OfferStatus,
+    WorkerStatus,
 )
 
 __all__ = [
@@ -259,16 +261,17 @@ def _cascade_job(job: Job | _LiveJob) -> CascadeJob:
 _CANDIDATES = (
     'SELECT "r"."worker_id", "r"."rank" FROM "ranking" AS "r" '
     'JOIN "worker" AS "w" ON "w"."id" = "r"."worker_id" '
-    'WHERE "r"."job_id" = ? AND "r"."eligible" = 1 AND "w"."status" = \'active\' '
+    f'WHERE "r"."job_id" = ? AND "r"."eligible" = 1 AND "w"."status" = \'{WorkerStatus.ACTIVE}\' '
     'AND NOT EXISTS (SELECT 1 FROM "offer" AS "o" WHERE "o"."worker_id" = "r"."worker_id" AND '
-    '(("o"."job_id" = ? AND "o"."status" != \'withdrawn\') '
-    'OR ("o"."status" = \'pending\' AND "o"."expires_at" > ?))) '
+    f'(("o"."job_id" = ? AND "o"."status" != \'{OfferStatus.WITHDRAWN}\') '
+    f'OR ("o"."status" = \'{OfferStatus.PENDING}\' AND "o"."expires_at" > ?))) '
     'AND NOT EXISTS (SELECT 1 FROM "assignment" AS "a" WHERE "a"."worker_id" = "r"."worker_id" AND '
     '("a"."job_id" = ?{clash})) ORDER BY "r"."rank" LIMIT ?'
 )
 _CANDIDATES_FLEXIBLE = _CANDIDATES.format(clash="")
 _CANDIDATES_TIMED = _CANDIDATES.format(
-    clash=' OR ("a"."status" IN (?, ?) AND "a"."starts_at" < ? AND "a"."ends_at" > ?)'
+    clash=f' OR ("a"."status" IN ({marks(BOOKED_ASSIGNMENTS)}) '
+    'AND "a"."starts_at" < ? AND "a"."ends_at" > ?)'
 )
 
 
@@ -674,7 +677,7 @@ class _LiveJob(NamedTuple):
 _LIVE_JOBS = (
     'SELECT "id", "dispatch_mode", "status", "headcount", "confirmed_count", "time_flexible", '
     '"starts_at", "ends_at", "dispatch_started_at", "escalated_at" '
-    'FROM "job" WHERE "status" IN (?, ?)'
+    f'FROM "job" WHERE "status" IN ({marks(LIVE_JOBS)})'
 )
 _PENDING_OFFERS = 'SELECT "id", "job_id", "worker_id", "expires_at" FROM "offer" WHERE "status" = ?'
 

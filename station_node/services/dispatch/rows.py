@@ -181,9 +181,15 @@ def consented_ids() -> set[str]:
     return {c.worker_id for c in query}
 
 
+def marks(values: frozenset[str]) -> str:
+    """One parameter mark per value, for `IN (...)` in fixed SQL."""
+    return ", ".join("?" * len(values))
+
+
 _BOOKINGS_OF_WORKER = (
     'SELECT "job_id", "starts_at", "ends_at" FROM "assignment" WHERE "worker_id" = ? '
-    'AND "status" IN (?, ?) AND "starts_at" < ? AND "ends_at" > ? AND "job_id" != ?'
+    f'AND "status" IN ({marks(BOOKED_ASSIGNMENTS)}) AND "starts_at" < ? AND "ends_at" > ? '
+    'AND "job_id" != ?'
 )
 
 
@@ -284,11 +290,12 @@ def _pool_query(job: Job, unranked_only: bool) -> tuple[str, list[Any]]:
     sql = (
         f'WITH "area" AS MATERIALIZED (SELECT "worker"."rowid" AS "r", {skilled} AS "ok", '
         f'{here} AS "here" '
-        f'FROM "worker" WHERE "worker"."status" = \'active\' AND {in_area} AND {unranked}) '
+        f'FROM "worker" WHERE "worker"."status" = \'{WorkerStatus.ACTIVE}\' '
+        f"AND {in_area} AND {unranked}) "
         f'SELECT {_COLUMNS} FROM "area" JOIN "worker" ON "worker"."rowid" = "area"."r" '
         f'WHERE "area"."ok" '
         f'UNION ALL SELECT {_COLUMNS} FROM "worker" '
-        f'WHERE "worker"."status" = \'active\' AND {here} '
+        f'WHERE "worker"."status" = \'{WorkerStatus.ACTIVE}\' AND {here} '
         f'AND {unranked} AND "worker"."rowid" NOT IN (SELECT "r" FROM "area" WHERE "ok") '
         f'UNION ALL SELECT NULL, (SELECT COUNT(*) FROM "area" WHERE NOT "ok" AND NOT "here"), '
         f"{_NO_COLUMNS}"
