@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ParamSpec
 
 from flask import g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -19,7 +19,7 @@ from kuaigong.errors import Forbidden, KuaigongError
 from station_node.models import Staff, Worker
 from station_node.services import staff as staff_service
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
 
 SESSION_STAFF = "staff_id"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -82,6 +82,22 @@ def current_worker() -> Worker | None:
     return g.worker
 
 
+def signed_in_staff() -> Staff:
+    """The staff member a staff-only view was let in for (401 if there is none after all)."""
+    staff = current_staff()
+    if staff is None:
+        raise Unauthorized()
+    return staff
+
+
+def acting_worker() -> Worker:
+    """The worker whose own token came with this request (401 if there is none)."""
+    worker = current_worker()
+    if worker is None:
+        raise Unauthorized()
+    return worker
+
+
 def _check_session_csrf() -> None:
     """API calls riding on a console session must carry the CSRF token (X-CSRFToken header)."""
     if g.auth_via == "session" and request.method in UNSAFE_METHODS:
@@ -97,25 +113,25 @@ def _not_staff() -> Forbidden:
     )
 
 
-def api_staff(view: F) -> F:
+def api_staff(view: Callable[P, Any]) -> Callable[P, Any]:
     """API view for staff (token or session); 401 without credentials, 403 for a worker."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
         identify()
         if g.staff is None:
             raise _not_staff() if g.worker is not None else Unauthorized()
         _check_session_csrf()
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def api_admin(view: F) -> F:
+def api_admin(view: Callable[P, Any]) -> Callable[P, Any]:
     """API view for station admins only."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
         identify()
         if g.staff is None:
             raise _not_staff() if g.worker is not None else Unauthorized()
@@ -126,21 +142,21 @@ def api_admin(view: F) -> F:
         _check_session_csrf()
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def api_staff_or_worker(view: F) -> F:
+def api_staff_or_worker(view: Callable[P, Any]) -> Callable[P, Any]:
     """API view open to staff and to a worker acting for themselves."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
         identify()
         if g.staff is None and g.worker is None:
             raise Unauthorized()
         _check_session_csrf()
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def require_self(worker_id: str | None) -> None:
@@ -154,23 +170,23 @@ def require_self(worker_id: str | None) -> None:
         )
 
 
-def console_login(view: F) -> F:
+def console_login(view: Callable[P, Any]) -> Callable[P, Any]:
     """Console page for signed-in staff; others go to the login page."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
         if current_staff() is None or g.auth_via != "session":
             return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def console_admin(view: F) -> F:
+def console_admin(view: Callable[P, Any]) -> Callable[P, Any]:
     """Console page for station admins only."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
         if current_staff() is None or g.auth_via != "session":
             return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
         if g.staff.role != "admin":
@@ -179,7 +195,7 @@ def console_admin(view: F) -> F:
             )
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def log_in(staff: Staff) -> None:

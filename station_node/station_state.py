@@ -85,7 +85,7 @@ def _cached(path: Path, kind: str, build: Callable[[Any], T]) -> T:
     key = (str(path), kind)
     hit = _cache.get(key)
     if hit is not None and hit[0] == sig:
-        return hit[1]  # type: ignore[no-any-return]
+        return hit[1]
     value = None if sig is None else json.loads(path.read_text(encoding="utf-8"))
     built = build(value)
     if sig is not None and _signature(path) == sig:  # not replaced while we read it

@@ -76,7 +76,7 @@ def _plain(reading: str) -> str:
 
 @functools.cache
 def _table() -> dict[int, str]:
-    return PINYIN_DICT  # type: ignore[no-any-return]
+    return PINYIN_DICT
 
 
 @functools.lru_cache(maxsize=8192)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
 
 from kuaigong import i18n
@@ -33,7 +34,8 @@ csrf = CSRFProtect()
 def register(app: Flask) -> None:
     """Attach language, CSRF protection, the error handlers and every blueprint to the app."""
 
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as UTF-8, not \uXXXX
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.ensure_ascii = False  # Chinese as UTF-8, not \uXXXX
     i18n.init_app(app)
     csrf.init_app(app)
     errors.register(app)

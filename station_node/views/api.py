@@ -44,7 +44,7 @@ def body() -> dict[str, Any]:
     """The request's JSON object; {} when empty. 400 naming the body when it is not one."""
     cached = g.get("json_body")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     raw = request.get_data(cache=True)
     data = {} if not raw or not raw.strip() else parse_json_object(raw)
     g.json_body = data
@@ -80,7 +80,7 @@ def found(model: type[M], row_id: str, what_zh: str, what_en: str) -> M:
     row = model.get_or_none(model._meta.primary_key == row_id)
     if row is None:
         raise NotFound(what_zh, what_en)
-    return row  # type: ignore[no-any-return]
+    return row
 
 
 @bp.before_app_request
@@ -126,5 +126,5 @@ def me() -> Any:
     staff = auth.current_staff()
     if staff is not None:
         return jsonify(kind="staff", staff=serializers.staff(staff))
-    worker = auth.current_worker()
-    return jsonify(kind="worker", worker=serializers.worker(worker))  # type: ignore[arg-type]
+    worker = auth.acting_worker()
+    return jsonify(kind="worker", worker=serializers.worker(worker))

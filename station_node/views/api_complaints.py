@@ -51,7 +51,7 @@ def create() -> Any:
     data = body()
     if auth.current_staff() is None:
         auth.require_self(data.get("worker_id") if isinstance(data.get("worker_id"), str) else None)
-        data = data | {"by": "worker", "worker_id": auth.current_worker().id}  # type: ignore[union-attr]
+        data = data | {"by": "worker", "worker_id": auth.acting_worker().id}
     row = file_complaint(data, auth.current_staff())
     return jsonify(complaint=complaint(row)), 201
 

@@ -101,9 +101,9 @@ def show_job(job_id: str) -> Any:
         raise NotFound("该岗位", "Job")
 
     detail = job_detail(job, with_explanation=False)
-    worker = auth.current_worker()
+    worker = auth.acting_worker()
     # "Why not me": the worker's own entry in the ranking, with its reasons.
-    detail["my_ranking"] = serializers.plain(dispatch.explain(job.id, worker.id))  # type: ignore[union-attr]
+    detail["my_ranking"] = serializers.plain(dispatch.explain(job.id, worker.id))
     return jsonify(detail)
 
 

@@ -149,7 +149,7 @@ def unlock_signin(row_id: int) -> Any:
     """An admin lifts a sign-in block; the unlock is logged under their name."""
 
     try:
-        row = signin_limits.unlock(row_id, auth.current_staff())  # type: ignore[arg-type]
+        row = signin_limits.unlock(row_id, auth.signed_in_staff())
         flash(_("已解锁：%(label)s", label=row.label), "ok")
     except KuaigongError as exc:
         flash(exc.message(lang()), "error")

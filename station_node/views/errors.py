@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from kuaigong.errors import FieldError, KuaigongError
 from kuaigong.i18n import lang
@@ -84,9 +84,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
         response = _answer(_from_http(exc))
-        if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             body, status = response
-            return body, status, {"Allow": ", ".join(exc.valid_methods)}  # type: ignore[attr-defined]
+            return body, status, {"Allow": ", ".join(exc.valid_methods)}
         return response
 
     @app.errorhandler(Exception)

@@ -354,7 +354,7 @@ def ranking_pool(
     def decoded(text: str | None) -> Any:
         if text in objects:
             return objects[text]
-        found = objects[text] = json.loads(text)  # type: ignore[arg-type]
+        found = objects[text] = None if text is None else json.loads(text)
         return found
 
     when = _converter(Worker.last_assigned_at, {})
