@@ -23,6 +23,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    # App-factory registration: `from central_hub import db` (CLI, migrations, tests) should
+    # not load every view, model and service.
     from central_hub.views.auth import csrf
     from kuaigong import i18n
 
@@ -31,6 +33,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_views(app: Flask) -> None:
+    # App-factory registration, as above.
     from central_hub.views import register
 
     register(app)

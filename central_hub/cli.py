@@ -6,7 +6,13 @@ import sys
 from pathlib import Path
 
 import click
+import waitress
 from flask import Flask
+
+from central_hub import create_app, db, keys
+from central_hub.services import admins, bundles, stations
+from central_hub.states import Role
+from kuaigong.errors import KuaigongError
 
 DEFAULT_DATA = "hub-data"
 
@@ -20,8 +26,6 @@ data_option = click.option(
 
 
 def _app(data: str) -> Flask:
-    from central_hub import create_app, db
-
     app = create_app({"DATA_DIR": str(Path(data).resolve())})
     db.migrate(app.config.get("DATABASE_SCHEMA", ""))
     return app
@@ -36,8 +40,6 @@ def hub() -> None:
 @data_option
 def init_command(data: str) -> None:
     """Create the data folder, the database tables and the hub's keys."""
-    from central_hub import db, keys
-
     app = _app(data)
     keys.ensure_keys(app)
     with app.app_context():
@@ -49,16 +51,17 @@ def init_command(data: str) -> None:
 @data_option
 @click.argument("username")
 @click.option("--name", "display_name", default=None, help="Name shown on the pages.")
-@click.option("--role", type=click.Choice(["admin", "auditor"]), default="admin", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.ADMIN.value,
+    show_default=True,
+)
 @click.option("--password", default=None, help="Password (prompted when omitted).")
 def create_admin_command(
     data: str, username: str, display_name: str | None, role: str, password: str | None
 ) -> None:
     """Create a hub admin (or a read-only auditor)."""
-    from central_hub import db
-    from central_hub.services import admins
-    from kuaigong.errors import KuaigongError
-
     app = _app(data)
     if password is None:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
@@ -78,10 +81,6 @@ def create_admin_command(
 @click.option("--community", required=True, help="Community (社区).")
 def add_station_command(data: str, name: str, district: str, community: str) -> None:
     """Create a station and print its id and one-time enrolment code."""
-    from central_hub import db
-    from central_hub.services import stations
-    from kuaigong.errors import KuaigongError
-
     app = _app(data)
     with app.app_context(), db.database.connection_context():
         try:
@@ -92,7 +91,8 @@ def add_station_command(data: str, name: str, district: str, community: str) -> 
             click.echo(f"错误 error: {exc.message('zh')} / {exc.message_en}", err=True)
             sys.exit(2)
     click.echo(
-        f"station {issued.station.id} code {issued.code} expires {issued.expires_at:%Y-%m-%d %H:%M} UTC"
+        f"station {issued.station.id} code {issued.code} "
+        f"expires {issued.expires_at:%Y-%m-%d %H:%M} UTC"
     )
 
 
@@ -101,10 +101,6 @@ def add_station_command(data: str, name: str, district: str, community: str) -> 
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_bundle_command(data: str, path: str) -> None:
     """Apply a station's bundle file (USB stick); importing it twice changes nothing."""
-    from central_hub import db
-    from central_hub.services import bundles
-    from kuaigong.errors import KuaigongError
-
     app = _app(data)
     with app.app_context(), db.database.connection_context():
         try:
@@ -115,7 +111,8 @@ def import_bundle_command(data: str, path: str) -> None:
     click.echo(f"station {result['station']}: {result['summary']}")
     for error in result.get("errors") or []:
         click.echo(
-            f"错误 error [{error.get('code')}]: {error.get('message')} / {error.get('message_en', '')}",
+            f"错误 error [{error.get('code')}]: {error.get('message')} / "
+            f"{error.get('message_en', '')}",
             err=True,
         )
     if result.get("errors"):
@@ -131,10 +128,6 @@ def import_bundle_command(data: str, path: str) -> None:
 )
 def export_bundle_command(data: str, station_id: str, path: str, after: int) -> None:
     """Write the hub log (and the station's latest receipt) to a bundle file for the station."""
-    from central_hub import db
-    from central_hub.services import bundles
-    from kuaigong.errors import KuaigongError
-
     app = _app(data)
     with app.app_context(), db.database.connection_context():
         try:
@@ -153,10 +146,6 @@ def export_bundle_command(data: str, station_id: str, path: str, after: int) -> 
 @click.option("--threads", default=8, show_default=True, type=int)
 def run_command(data: str, host: str, port: int, threads: int) -> None:
     """Serve the hub (admin pages and station API) with waitress."""
-    import waitress
-
-    from central_hub import keys
-
     app = _app(data)
     keys.ensure_keys(app)
     click.echo(f"hub serving on http://{host}:{port}/ (data: {app.config['DATA_DIR']})", err=False)

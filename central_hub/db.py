@@ -15,6 +15,7 @@ from typing import Any
 import peewee
 from flask import Flask
 from playhouse.db_url import connect
+from psycopg2.extras import execute_batch, execute_values
 
 from central_hub import migrations
 from kuaigong import db as kernel
@@ -153,8 +154,6 @@ def insert_values(
             f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT {conflict}', rows
         )
         return
-    from psycopg2.extras import execute_values
-
     execute_values(
         cursor,
         f'INSERT INTO "{table}" ({names}) VALUES %s ON CONFLICT {conflict}',
@@ -174,8 +173,6 @@ def update_values(
         sets = ", ".join(f'"{c}" = ?' for c in columns)
         cursor.executemany(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', rows)
         return
-    from psycopg2.extras import execute_batch
-
     sets = ", ".join(f'"{c}" = %s' for c in columns)
     execute_batch(
         cursor, f'UPDATE "{table}" SET {sets} WHERE "{key}" = %s', rows, page_size=PAGE_ROWS

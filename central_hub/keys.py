@@ -89,7 +89,8 @@ def seal_public_key(app: Flask | None = None) -> str:
 
 
 def hash_id(id_number: str, app: Flask | None = None) -> str:
-    """The keyed hash of an ID number, as stations compute it: HMAC-SHA256 hex of the upper-case number."""
+    """The keyed hash of an ID number, as stations compute it: HMAC-SHA256 hex of the
+    upper-case number."""
     return hmac.new(
         id_hash_key(app), id_number.strip().upper().encode(), hashlib.sha256
     ).hexdigest()
@@ -100,7 +101,8 @@ def _seal_key(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
 
 
 def seal(plaintext: str, recipient_hex: str) -> str:
-    """Seal text to an X25519 public key: hex of ephemeral key (32) ‖ nonce (12) ‖ AES-GCM ciphertext."""
+    """Seal text to an X25519 public key: hex of ephemeral key (32) ‖ nonce (12) ‖ AES-GCM
+    ciphertext."""
     recipient = bytes.fromhex(recipient_hex)
     ephemeral = X25519PrivateKey.generate()
     eph_pub = public_key_bytes(ephemeral.public_key())
@@ -111,7 +113,7 @@ def seal(plaintext: str, recipient_hex: str) -> str:
 
 
 def unseal(sealed_hex: str, app: Flask | None = None) -> str:
-    """Open a sealed ID number with the hub's sealing key (raises ValueError when it is not ours)."""
+    """Open a sealed ID number with the hub's sealing key (ValueError when it is not ours)."""
     try:
         blob = bytes.fromhex(sealed_hex)
         eph_pub, nonce, body = blob[:32], blob[32:44], blob[44:]

@@ -56,7 +56,8 @@ class EnrolmentCode(BaseModel):
 
 
 class StationKey(BaseModel):
-    """A station's Ed25519 public key. Revoked keys are refused for entries after `revoked_after_seq`."""
+    """A station's Ed25519 public key. Revoked keys are refused for entries after
+    `revoked_after_seq`."""
 
     station = peewee.ForeignKeyField(Station, backref="keys", on_delete="CASCADE")
     key_id = peewee.CharField(max_length=64, unique=True)

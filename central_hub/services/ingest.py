@@ -338,10 +338,12 @@ def _backlog_full(
     )
     return KuaigongError(
         "held_batches_full",
-        f"中心已暂存本站 {len(rows)} 个乱序批次（{held_bytes} 字节），已达上限 {cap} 个 / {cap_bytes} "
-        f"字节；请先补发第 {missing[0]}–{missing[1]} 条",
+        f"中心已暂存本站 {len(rows)} 个乱序批次（{held_bytes} 字节），"
+        f"已达上限 {cap} 个 / {cap_bytes} 字节；"
+        f"请先补发第 {missing[0]}–{missing[1]} 条",
         f"The hub already holds {len(rows)} out-of-order batches ({held_bytes} bytes) of this "
-        f"station, the cap is {cap} / {cap_bytes} bytes; send entries {missing[0]}–{missing[1]} first",
+        f"station, the cap is {cap} / {cap_bytes} bytes; "
+        f"send entries {missing[0]}–{missing[1]} first",
         details={
             "verdict": Verdict.REJECTED,
             "held": len(rows),

@@ -47,7 +47,8 @@ def lock_persons(known: dict[str, dict[str, Any]]) -> None:
         ("id_hash", "id_masked", "id_sealed", "created_at"),
         rows,
         (
-            f'(id_hash) DO UPDATE SET id_masked = COALESCE(excluded.id_masked, "{table}".id_masked), '
+            "(id_hash) DO UPDATE SET "
+            f'id_masked = COALESCE(excluded.id_masked, "{table}".id_masked), '
             f'id_sealed = COALESCE(excluded.id_sealed, "{table}".id_sealed)'
         ),
     )
@@ -67,7 +68,8 @@ def check_identities(station_id: str, mine: dict[str, dict[str, Any]]) -> None:
         {
             row[0]
             for row in db.fetch_in(
-                'SELECT DISTINCT "id_hash" FROM "worker" WHERE {in} AND "station" <> {p} AND NOT "deleted"',
+                'SELECT DISTINCT "id_hash" FROM "worker" '
+                'WHERE {in} AND "station" <> {p} AND NOT "deleted"',
                 "id_hash",
                 hashes,
                 [station_id],

@@ -151,7 +151,8 @@ def decide(
                 "decision",
                 "city_rule",
                 "该用工方由市级规则停用，不能选用驿站的值；如需解除请撤销该规则",
-                "A city rule blocks this employer: the station's value cannot be chosen; withdraw the rule instead",
+                "A city rule blocks this employer: the station's value cannot be chosen; "
+                "withdraw the rule instead",
             )
         errs.raise_if_any()
         if issue.status != IssueStatus.OPEN:
@@ -240,6 +241,7 @@ def _apply(
             reset=sign_reset(reset, signing.hub_key()).decode(),
         )
         if issue.kind == IssueKind.FORK and d.get("epoch") == station.epoch:
+            # Here, not at the top: services.restores queues and decides through this module.
             from central_hub.services.restores import agreed_seq
 
             agreed = agreed_seq(station.id, station.epoch, d.get("evidence"))

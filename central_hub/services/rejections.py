@@ -58,7 +58,7 @@ _TEXT: dict[sp.Reason, tuple[int, str, str]] = {
 
 
 def refusal_error(reason: sp.Reason, detail: str) -> KuaigongError:
-    """The KuaigongError (status, zh, en) for a sync_protocol refusal; `code` is the reason string."""
+    """The KuaigongError (status, zh, en) for a sync_protocol refusal; `code` is the reason."""
     status, zh, en = _TEXT.get(reason, (422, "批次被拒收", "The batch was refused"))
     verdict = Verdict.FORK if reason is sp.Reason.FORK else Verdict.REJECTED
     return KuaigongError(

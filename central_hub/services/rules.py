@@ -143,7 +143,8 @@ def _phrase_body(data: dict[str, Any], errs: FieldErrors) -> dict[str, Any]:
             "phrase",
             "length",
             f"词语去掉空格和标点后应为 {PHRASE_MIN}–{PHRASE_MAX} 个字",
-            f"The phrase must be {PHRASE_MIN}-{PHRASE_MAX} characters without spaces and punctuation",
+            f"The phrase must be {PHRASE_MIN}-{PHRASE_MAX} characters "
+            "without spaces and punctuation",
         )
     elif isinstance(kind, str) and _active_phrase(kind, phrase):
         errs.add(

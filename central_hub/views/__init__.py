@@ -37,6 +37,8 @@ def render_error(error: KuaigongError) -> ResponseReturnValue:
 
 def register(app: Flask) -> None:
     """Attach every blueprint and the error handlers."""
+    # App-factory registration: the blueprints (and the models and services they use) load
+    # when an app is built, not whenever the views package is imported.
     from central_hub.views import api, auth, city, people, reconcile, rules, stations
 
     for module in (auth, stations, reconcile, people, city, rules, api):

@@ -13,6 +13,7 @@ import sync_protocol as sp
 from central_hub.services import alerts, calls, ingest, stations
 from central_hub.states import Verdict
 from central_hub.views.auth import csrf
+from central_hub.views.openapi import document
 from kuaigong import jsonbody
 from kuaigong.errors import FieldError, InvalidInput, KuaigongError
 
@@ -127,8 +128,6 @@ def healthz() -> ResponseReturnValue:
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The OpenAPI 3.1 document of the station-facing API."""
-    from central_hub.views.openapi import document
-
     return jsonify(document())
 
 

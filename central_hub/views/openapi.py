@@ -87,8 +87,8 @@ def _paths() -> dict[str, Any]:
                         "in": "header",
                         "required": True,
                         "schema": {"type": "string"},
-                        "description": "Hex of the station-signed call: method, path, station, time, "
-                        "nonce, body length and SHA-256 (docs/sync-protocol.md, section 12)",
+                        "description": "Hex of the station-signed call: method, path, station, "
+                        "time, nonce, body length and SHA-256 (docs/sync-protocol.md, section 12)",
                     },
                     {
                         "name": "X-Kuaigong-Pending",
@@ -157,8 +157,9 @@ def _paths() -> dict[str, Any]:
         },
         "/stations/{station_id}/alerts": {
             "post": {
-                "summary": "A station-signed integrity alert: an altered log entry, a log that went on "
-                "after a restore, entries an epoch reset carried (the signature is the credential)",
+                "summary": "A station-signed integrity alert: an altered log entry, a log that "
+                "went on after a restore, entries an epoch reset carried (the signature is the "
+                "credential)",
                 "security": [],
                 "parameters": [_station_id()],
                 "requestBody": {
@@ -166,7 +167,8 @@ def _paths() -> dict[str, Any]:
                     "content": {
                         "application/octet-stream": {
                             "schema": {"type": "string", "format": "binary"},
-                            "description": "sync_protocol.signed.sign('alert', {station, time, id, kind, details}, key)",
+                            "description": "sync_protocol.signed.sign('alert', "
+                            "{station, time, id, kind, details}, key)",
                         }
                     },
                 },
@@ -314,8 +316,8 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Kuaigong hub API for stations (快工·城市枢纽)",
             "version": "1.0.0",
-            "description": "Stations enrol with a one-time code, push signed change-log batches and pull "
-            "the hub log with X-Kuaigong-Auth (see central_hub/README.md). Errors: "
+            "description": "Stations enrol with a one-time code, push signed change-log batches "
+            "and pull the hub log with X-Kuaigong-Auth (see central_hub/README.md). Errors: "
             '{"error": {code, message, message_en, fields?, details?}}.',
         },
         "servers": [{"url": "/api/v1"}],
@@ -325,7 +327,8 @@ def document() -> dict[str, Any]:
                     "type": "apiKey",
                     "in": "header",
                     "name": "X-Kuaigong-Auth",
-                    "description": "hex of sync_protocol.signed.sign('request', {after, station, time}, key)",
+                    "description": "hex of sync_protocol.signed.sign('request', "
+                    "{after, station, time}, key)",
                 }
             },
             "schemas": _schemas(),

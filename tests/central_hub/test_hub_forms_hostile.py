@@ -291,7 +291,8 @@ QUERY = [
 def test_hostile_query_strings_on_every_page(
     walk: tuple[Flask, FlaskClient, dict[str, str]],
 ) -> None:
-    """Every GET route (pages, CSV/XLSX exports, API) with hostile values in the usual query names."""
+    """Every GET route (pages, CSV/XLSX exports, API) with hostile values in the usual query
+    names."""
     app, client, ids = walk
     failures = []
     for rule in app.url_map.iter_rules():

@@ -1,4 +1,5 @@
-"""Ingest through sync_protocol: apply once, replay, gap held, tampered and foreign batches refused."""
+"""Ingest through sync_protocol: apply once, replay, gap held, tampered and foreign batches
+refused."""
 
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ Opener = Callable[[str], tuple[peewee.Database, str | None]]
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def open_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
-    """Opens a new, empty hub database by name (a SQLite file, or a PostgreSQL schema of its own)."""
+    """Opens a new, empty hub database by name (a SQLite file, or a PostgreSQL schema of its
+    own)."""
     schemas: list[str] = []
 
     def _open(name: str) -> tuple[peewee.Database, str | None]:
@@ -182,7 +183,8 @@ def test_an_upgraded_database_keeps_its_rows(open_db: Opener) -> None:
     posted, filled = db.dbtime(STAMP), db.dbtime(STAMP + dt.timedelta(minutes=7))
     database.execute_sql(
         'INSERT INTO "job" ("id", "station", "data", "stamps", "deleted", "received_at", "title", '
-        f'"category", "status", "headcount", "posted_at", "filled_at") VALUES ({", ".join([mark] * 12)})',
+        '"category", "status", "headcount", "posted_at", "filled_at") '
+        f"VALUES ({', '.join([mark] * 12)})",
         ["j1", "s1", "{}", "{}", False, posted, "搬家工", "moving", "filled", 2, posted, filled],
     )
     assert _migrate(database, schema) == NUMBERS[2:]

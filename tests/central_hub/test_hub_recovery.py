@@ -113,7 +113,8 @@ def test_admin_restarts_a_restored_station_in_a_new_epoch(
     shown = admin_client.get(f"/reconcile/{issue.id}").get_data(as_text=True)
     assert "驿站从备份恢复" in shown and "由管理员在驿站页面发起" in shown
 
-    # The station continues in epoch 2 right after what the hub holds; a second restart is a new one.
+    # The station continues in epoch 2 right after what the hub holds; a second restart is a new
+    # one.
     east.epoch = 2
     east.add("worker", "w3", "create", {"name": "赵六"})
     assert _push(app, east, 3, 3).status_code == 200
