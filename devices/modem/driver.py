@@ -274,6 +274,8 @@ class GsmModem:
             except ModemError as exc:
                 self._last_error = str(exc)
                 log.warning("reading received SMS: %s", exc)
+            except Exception:  # a bug here must not stop the station hearing replies
+                log.exception("reading received SMS")
 
     def _sweep(self) -> None:
         for stored in at.parse_list(self._require_link().command(at.LIST_ALL, self.timeout)):

@@ -137,7 +137,8 @@ class SerialLink:
         assert self._serial is not None
         try:
             self._serial.write(text.encode("ascii"))
-        except (serial.SerialException, OSError) as exc:
+        except (serial.SerialException, OSError, TypeError) as exc:
+            # TypeError: pyserial writing to a port another thread is closing
             self._mark_lost(str(exc))
             raise ModemDisconnected(self.port, str(exc)) from exc
 

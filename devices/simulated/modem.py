@@ -63,6 +63,7 @@ class SimulatedModem:
         self._changed = threading.Condition(self._lock)
         self._storage: dict[int, _Stored] = {}
         self._sent: list[SentSms] = []
+        self._commands: list[str] = []
         self._parts = Reassembler()
         self._part_references: dict[tuple[str, int], list[int]] = {}
         self._reference = 0
@@ -92,6 +93,12 @@ class SimulatedModem:
     def sent(self) -> list[SentSms]:
         with self._lock:
             return list(self._sent)
+
+    @property
+    def commands(self) -> list[str]:
+        """Every command line received so far, in order (PDUs not included)."""
+        with self._lock:
+            return list(self._commands)
 
     @property
     def stored(self) -> list[int]:
@@ -233,6 +240,7 @@ class SimulatedModem:
             self._command(line)
 
     def _command(self, line: str) -> None:
+        self._commands.append(line)
         upper = line.upper()
         name, _, argument = upper.partition("=")
         if upper in ("AT", "ATZ"):

@@ -151,11 +151,14 @@ def test_reply_1_is_read_then_deleted_from_the_sim(sim: SimulatedModem) -> None:
     driver = GsmModem(sim.path, timeout=0.5, on_message=replies.put)
     driver.connect()
     try:
+        _wait_for(lambda: "AT+CMGL=4" in sim.commands)  # the sweep on connecting has listed
         [index] = sim.deliver("13912345678", "1")
-        assert index in sim.stored
         received = replies.get(timeout=2)
         assert (received.number, received.text) == ("13912345678", "1")
         assert sim.wait_until_stored(0, timeout=2) == []
+        commands = sim.commands
+        read = commands.index(f"AT+CMGR={index}")
+        assert f"AT+CMGD={index}" in commands[read:]
     finally:
         driver.close()
 
