@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -106,6 +107,20 @@ def _start(name: str, url: str, args: list[str], env: dict[str, str], log: Path)
     return _Process(name, url, proc)
 
 
+def _check_ports_free(ports: range) -> None:
+    """Refuse to start over another demo (or anything else) listening on our ports."""
+    for port in ports:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress binds
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                raise click.ClickException(
+                    f"port {port} is in use (another demo still running?): stop it, or choose "
+                    "other ports with --base-port"
+                ) from None
+
+
 def _width(text: str) -> int:
     """Columns `text` takes in a terminal: Chinese characters take two."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
@@ -150,6 +165,7 @@ def _announce(running: list[_Process], logs: Path) -> None:
 )
 def demo(data: str, base_port: int, fresh: bool) -> None:
     """Start a hub and three stations on loopback with sample data, syncing; print their URLs."""
+    _check_ports_free(range(base_port, base_port + 1 + len(STATIONS)))
     root = Path(data).resolve()
     if fresh and root.exists():
         shutil.rmtree(root)

@@ -31,6 +31,7 @@ URL = r"http://127\.0\.0\.1:\d+/"
 class Demo:
     proc: subprocess.Popen[str]
     lines: list[str]
+    args: list[str]
 
 
 def _free_base_port() -> int:
@@ -78,11 +79,14 @@ def _read_until_logs_line(proc: subprocess.Popen[str], seconds: float) -> list[s
     raise AssertionError(f"no URLs within {seconds:.0f} s:\n" + "\n".join(out))
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Demo]:
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """One demo for the module's tests (starting one takes most of a minute)."""
+    data = tmp_path_factory.mktemp("demo") / "demo-data"
+    args = [sys.executable, "-m", "kuaigong", "demo", "--data", str(data)]
+    args += ["--base-port", str(_free_base_port())]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kuaigong", "demo", "--data", str(tmp_path / "demo-data")]
-        + ["--base-port", str(_free_base_port())],
+        args,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -90,7 +94,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
         start_new_session=True,  # its own group, so teardown can stop the stations it started
     )
     try:
-        yield Demo(proc, _read_until_logs_line(proc, 240))
+        yield Demo(proc, _read_until_logs_line(proc, 240), args)
     finally:
         proc.send_signal(signal.SIGTERM)  # the demo stops its processes, then itself
         try:
@@ -164,3 +168,13 @@ def test_the_demo_prints_only_its_own_lines_and_its_sign_ins_work(demo: Demo) ->
         "tuanjiehu.log",
     ]
     assert "serving on" in (logs / "hub.log").read_text(encoding="utf-8")
+
+
+def test_a_second_demo_on_the_same_ports_refuses_and_keeps_the_first_ones_data(demo: Demo) -> None:
+    again = subprocess.run(demo.args, capture_output=True, text=True, timeout=60)
+    assert again.returncode != 0
+    assert "is in use" in again.stderr and "--base-port" in again.stderr, again.stderr
+    data = Path(demo.args[demo.args.index("--data") + 1])
+    assert (data / "hub").is_dir() and (data / "logs" / "hub.log").is_file()
+    hub_url = re.findall(URL, demo.lines[2])[0]
+    assert requests.get(hub_url + "login", timeout=10).status_code == 200  # the first one runs on
