@@ -109,7 +109,13 @@ class GsmModem:
         pdus = encode_submit(number, text, self._next_reference())
         link = self._require_link()
         if self._unsure:  # after a silence the modem may have restarted and lost its setup
-            self._set_up(link)
+            try:
+                self._set_up(link)
+            except ModemTimeout as exc:
+                # Still silent: treat it as gone, so callers wait for it instead of failing
+                # message after message, and reopen the port until it answers again.
+                self._drop(link, str(exc))
+                raise ModemDisconnected(self.port, "the modem stopped answering") from exc
             self._jobs.put(_SWEEP)
         references = []
         for pdu in pdus:
@@ -220,6 +226,13 @@ class GsmModem:
         index = at.new_message_index(line)
         if index is not None:
             self._jobs.put(index)
+
+    def _drop(self, link: SerialLink, reason: str) -> None:
+        with self._lock:
+            if self._link is link:
+                self._link = None
+        link.close()
+        self._lost(reason)
 
     def _lost(self, reason: str) -> None:
         self._last_error = reason

@@ -280,6 +280,13 @@ def test_submit_never_blocks_even_when_the_modem_hangs(
         _, outcome = outcomes.get(timeout=3)
         assert outcome.message_id == 0 and not outcome.sent
         assert "没有回应" in outcome.reason_zh
+        # Still silent on the next try: taken as unplugged, so the rest wait unharmed.
+        _wait_for(lambda: not modem.connected)
+        assert outcomes.empty() and all(q.attempts == 0 for q in sender.snapshot())
+        sim.answering = True
+        _wait_for(lambda: modem.connected)
+        _, outcome = outcomes.get(timeout=3)
+        assert outcome.message_id == 1 and outcome.sent
     finally:
         sender.stop()
 
