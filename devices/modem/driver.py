@@ -93,6 +93,8 @@ class GsmModem:
         """Open the port and set the modem up. With `keep_trying`, a modem that is not there
         yet is retried in the background instead of raising."""
         self._stopping.clear()
+        if self.connected:
+            return
         if self._worker is None:
             self._worker = threading.Thread(target=self._work, name="modem-inbox", daemon=True)
             self._worker.start()
@@ -185,8 +187,9 @@ class GsmModem:
             link.close()
             raise
         with self._lock:
-            if self._stopping.is_set():
-                link.close()
+            current = self._link
+            if self._stopping.is_set() or (current is not None and current.alive):
+                link.close()  # closed meanwhile, or another thread got there first
                 return
             self._link = link
         self._last_error = None

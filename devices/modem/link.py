@@ -162,7 +162,7 @@ class SerialLink:
             if not data:
                 continue
             pieces = _LINE_BREAK.split(pending + data.decode("latin-1"))
-            pending = pieces.pop()  # text after the last line break: an unfinished line
+            pending = pieces.pop()[-256:]  # an unfinished line; line noise must not pile up
             for line in pieces:
                 if line.strip():
                     self._take_line(line.strip())
