@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from devices.modem import (
     GsmModem,
@@ -19,7 +21,7 @@ from devices.modem import (
     ModemTimeout,
     at,
 )
-from devices.modem.pdu import Reassembler, decode, encode_deliver, encode_submit
+from devices.modem.pdu import IncomingSms, Reassembler, decode, encode_deliver, encode_submit
 from devices.simulated.modem import CHINA, SimulatedModem
 from devices.sms_sender import Outcome, Priority, SmsSender
 
@@ -95,6 +97,23 @@ def test_pdus_carry_chinese_and_long_texts_both_ways() -> None:
         assert wholes[-1] is not None
         assert (wholes[-1].number, wholes[-1].text, wholes[-1].sent_at) == (PHONE, text, NOW)
     assert len(encode_submit(PHONE, LONG, reference=1)) == 3  # 67 characters a part
+
+
+_GSM7_TEXT = st.text(alphabet="abcXYZ 0123@$\n{}[]~^|\\€èé", min_size=1, max_size=500)
+_BMP_TEXT = st.text(
+    alphabet=st.characters(max_codepoint=0xFFFF, blacklist_categories=("Cs",)), max_size=600
+).filter(bool)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(_GSM7_TEXT, _BMP_TEXT))
+def test_any_text_survives_submit_and_deliver_encoding(text: str) -> None:
+    parts = encode_submit(PHONE, text, reference=3)
+    joined = Reassembler()
+    assert [joined.add(decode(p.hex)) for p in parts][-1] == IncomingSms(PHONE, text, None)
+    joined = Reassembler()
+    wholes = [joined.add(decode(h)) for h in encode_deliver(PHONE, text + "😀", NOW, 7)]
+    assert wholes[-1] is not None and wholes[-1].text == text + "😀"
 
 
 def test_bad_numbers_and_texts_are_refused_before_the_modem() -> None:
