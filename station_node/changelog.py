@@ -60,7 +60,7 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, enum.Enum):  # a state (station_node.states): the log holds its text
+    if isinstance(value, enum.Enum):  # a state (kuaigong.states): the log holds its text
         return value.value
     return value
 

@@ -14,14 +14,14 @@ import peewee
 
 from kuaigong import clock
 from kuaigong.db import JSONField, Model
-from station_node.db import database
-from station_node.states import (
+from kuaigong.states import (
     AssignmentStatus,
     ComplaintStatus,
     JobStatus,
     OfferStatus,
     WorkerStatus,
 )
+from station_node.db import database
 
 
 def new_id() -> str:

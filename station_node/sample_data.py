@@ -20,6 +20,7 @@ from stdnum.cn import ric, uscc
 
 from kuaigong import clock
 from kuaigong.errors import Conflict, KuaigongError
+from kuaigong.states import JobStatus
 from station_node import catalog, config
 from station_node import station_state as state
 from station_node.identity import ensure_keys
@@ -29,7 +30,6 @@ from station_node.services.complaints import file_complaint
 from station_node.services.posting import post_job
 from station_node.services.registration import check_in_worker, register_employer, register_worker
 from station_node.services.staff import create_staff
-from station_node.states import JobStatus
 
 # One resident registered at every demo station (the standard's own example ID number): the hub
 # proposes merging the registrations, and the evening shift each station books them on is an

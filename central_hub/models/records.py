@@ -14,6 +14,7 @@ import peewee
 
 from central_hub.models.base import BaseModel, utcnow
 from kuaigong.db import JSONField
+from kuaigong.states import AssignmentStatus, ComplaintStatus, JobStatus
 
 
 class Person(BaseModel):
@@ -53,7 +54,7 @@ class Employer(_Replicated):
 class Job(_Replicated):
     title = peewee.CharField(max_length=100, default="")
     category = peewee.CharField(max_length=32, default="")
-    status = peewee.CharField(max_length=16, default="open")
+    status = peewee.CharField(max_length=16, default=JobStatus.OPEN)
     headcount = peewee.IntegerField(default=0)
     posted_at = peewee.DateTimeField(null=True)
     dispatch_started_at = peewee.DateTimeField(null=True)
@@ -79,7 +80,7 @@ class Assignment(_Replicated):
     job_id = peewee.CharField(max_length=64, index=True)
     worker_id = peewee.CharField(max_length=64, index=True)
     id_hash = peewee.CharField(max_length=64, null=True, index=True)
-    status = peewee.CharField(max_length=16, default="confirmed")
+    status = peewee.CharField(max_length=16, default=AssignmentStatus.CONFIRMED)
     starts_at = peewee.DateTimeField(null=True)
     ends_at = peewee.DateTimeField(null=True)
     confirmed_at = peewee.DateTimeField(null=True)
@@ -87,7 +88,7 @@ class Assignment(_Replicated):
 
 class Complaint(_Replicated):
     kind = peewee.CharField(max_length=32, default="")
-    status = peewee.CharField(max_length=16, default="open")
+    status = peewee.CharField(max_length=16, default=ComplaintStatus.OPEN)
     resolved_at = peewee.DateTimeField(null=True)
 
 

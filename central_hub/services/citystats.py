@@ -10,6 +10,7 @@ from peewee import SQL, fn
 
 from central_hub import db
 from central_hub.models import Assignment, Complaint, Job, Station, Worker
+from kuaigong.states import AssignmentStatus, ComplaintStatus, JobStatus
 
 EVALUATION_COLUMNS: list[tuple[str, str, str]] = [
     ("station_id", "驿站编号", "Station id"),
@@ -69,11 +70,13 @@ def city_view() -> dict[str, Any]:
         'SELECT COUNT(*) FROM "worker" WHERE NOT deleted AND id_hash IS NULL'
     ).fetchone()[0]
     workers = int(people or 0) + int(no_hash or 0)
+    mark = db.database.param
     jobs, dispatchable, filled = (
         int(x or 0)
         for x in db.database.execute_sql(
-            "SELECT COUNT(*), SUM(CASE WHEN status NOT IN ('held', 'rejected') THEN 1 ELSE 0 END), "
-            'SUM(CASE WHEN filled_at IS NOT NULL THEN 1 ELSE 0 END) FROM "job" WHERE NOT deleted'
+            f"SELECT COUNT(*), SUM(CASE WHEN status NOT IN ({mark}, {mark}) THEN 1 ELSE 0 END), "
+            'SUM(CASE WHEN filled_at IS NOT NULL THEN 1 ELSE 0 END) FROM "job" WHERE NOT deleted',
+            (JobStatus.HELD.value, JobStatus.REJECTED.value),
         ).fetchone()
     )
     times = _fill_times()
@@ -105,8 +108,8 @@ def city_view() -> dict[str, Any]:
         "fill_rate": round(100 * filled / dispatchable, 1) if dispatchable else None,
         "filled": filled,
         "stations": stations,
-        "complaints_open": complaints.get("open", 0),
-        "complaints_resolved": complaints.get("resolved", 0),
+        "complaints_open": complaints.get(ComplaintStatus.OPEN, 0),
+        "complaints_resolved": complaints.get(ComplaintStatus.RESOLVED, 0),
         "complaints_total": sum(complaints.values()),
     }
 
@@ -132,10 +135,14 @@ def evaluation(year: int) -> list[dict[str, Any]]:
     regs = _count_by_station(Worker, Worker.created_at, start, end)
     posts = _count_by_station(Job, Job.posted_at, start, end)
     no_shows = _count_by_station(
-        Assignment, Assignment.confirmed_at, start, end, Assignment.status == "no_show"
+        Assignment,
+        Assignment.confirmed_at,
+        start,
+        end,
+        Assignment.status == AssignmentStatus.NO_SHOW,
     )
     resolved = _count_by_station(
-        Complaint, Complaint.resolved_at, start, end, Complaint.status == "resolved"
+        Complaint, Complaint.resolved_at, start, end, Complaint.status == ComplaintStatus.RESOLVED
     )
     times = _fill_times(start, end)
     rows = []

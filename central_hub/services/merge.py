@@ -29,6 +29,7 @@ from central_hub.models import REPLICATED, AppliedEntry, FieldLoss, Ignored
 from central_hub.services import city_blocks, people, reconcile
 from central_hub.states import IssueKind
 from kuaigong import clock
+from kuaigong.states import BOOKED_ASSIGNMENTS
 from sync_protocol import merge as rules
 from sync_protocol.merge import DELETED, OWNED, Version
 
@@ -541,7 +542,7 @@ class Batch:
         out = []
         for aid in sorted(self.watch["assignment"]):
             rec = self.rows[("assignment", aid)]
-            if rec.id_hash and not rec.deleted and rec.data.get("status") in people.ACTIVE_BOOKINGS:
+            if rec.id_hash and not rec.deleted and rec.data.get("status") in BOOKED_ASSIGNMENTS:
                 out.append(
                     people.Booking(
                         aid,

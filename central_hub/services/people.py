@@ -18,8 +18,7 @@ from central_hub import db
 from central_hub.models import Assignment, Job, Person, Worker
 from central_hub.services import reconcile
 from kuaigong import clock
-
-ACTIVE_BOOKINGS = ("confirmed", "checked_in")
+from kuaigong.states import BOOKED_ASSIGNMENTS
 
 
 class Booking(NamedTuple):
@@ -134,7 +133,7 @@ def check_bookings(station_id: str, bookings: list[Booking]) -> None:
         .where(
             Assignment.id_hash.in_(people)
             & (Assignment.station != station_id)
-            & Assignment.status.in_(ACTIVE_BOOKINGS)
+            & Assignment.status.in_(BOOKED_ASSIGNMENTS)
             & ~Assignment.deleted
         )
         .tuples()

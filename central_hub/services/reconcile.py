@@ -15,6 +15,7 @@ from central_hub.services import city_blocks, drift, hublog, merge
 from central_hub.states import IssueKind, IssueStatus, Role
 from kuaigong import clock
 from kuaigong.errors import Conflict, FieldErrors, Forbidden, NotFound
+from kuaigong.states import AssignmentStatus
 from sync_protocol.receipts import EpochReset, sign_reset
 
 DECISIONS: dict[str, tuple[str, ...]] = {
@@ -196,7 +197,9 @@ def _apply(
         return "person", issue.subject
     if issue.kind == IssueKind.BOOKING:
         cancel = [a["id"] for a in d["assignments"] if a["id"] != keep]
-        Assignment.update(status="cancelled").where(Assignment.id.in_(cancel)).execute()
+        Assignment.update(status=AssignmentStatus.CANCELLED).where(
+            Assignment.id.in_(cancel)
+        ).execute()
         fields.update(keep=keep, cancel=cancel, id_hash=issue.subject)
         return "assignment", keep or ""
     if issue.kind == IssueKind.FIELD:

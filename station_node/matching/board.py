@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from station_node.states import JobStatus, OfferStatus
+from kuaigong.states import JobStatus, OfferStatus
 
 
 def mask_name(name: str) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from station_node.states import LIVE_JOBS, JobStatus, OfferStatus
+from kuaigong.states import LIVE_JOBS, JobStatus, OfferStatus
 
 
 @dataclass(frozen=True)

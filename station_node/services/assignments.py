@@ -21,10 +21,10 @@ from flask import current_app
 
 from kuaigong import clock
 from kuaigong.errors import Conflict, FieldErrors, Forbidden
+from kuaigong.states import ACTIVE_JOBS, UNFINISHED_ASSIGNMENTS, AssignmentStatus, JobStatus
 from station_node import catalog, changelog, db
 from station_node.models import Assignment, Job, Staff, Worker
 from station_node.services import dispatch, get_or_404
-from station_node.states import ACTIVE_JOBS, UNFINISHED_ASSIGNMENTS, AssignmentStatus, JobStatus
 from station_node.validation import clean_choice, clean_int, clean_text
 
 CANCELLED_BY = {

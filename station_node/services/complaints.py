@@ -16,10 +16,10 @@ import peewee
 
 from kuaigong import clock
 from kuaigong.errors import Conflict, FieldError, FieldErrors, InvalidInput
+from kuaigong.states import ComplaintStatus
 from station_node import catalog, changelog, db
 from station_node.models import Complaint, Employer, Job, Staff, Worker
 from station_node.services import get_or_404, require_staff
-from station_node.states import ComplaintStatus
 from station_node.validation import clean_choice, clean_text
 
 KINDS: catalog.Labels = {

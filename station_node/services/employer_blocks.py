@@ -13,10 +13,10 @@ from typing import Any
 
 from kuaigong import clock
 from kuaigong.errors import Conflict
+from kuaigong.states import LIVE_JOBS, JobStatus, OfferStatus
 from station_node import changelog, db
 from station_node.hub_records import CityRule
 from station_node.models import Employer, Job, Offer
-from station_node.states import LIVE_JOBS, JobStatus, OfferStatus
 
 CITY_BLOCK_KINDS = ("blocked_employer", "blocked_intermediary")
 _BLOCKED_OF_JOB = (

@@ -15,17 +15,17 @@ from flask import current_app
 
 from kuaigong import clock
 from kuaigong.errors import Conflict, FieldError, FieldErrors, InvalidInput
-from station_node import catalog, changelog, db
-from station_node.models import Assignment, Employer, Job, Offer, Staff
-from station_node.services import get_or_404, require_staff, utc_offset_hours, vocabulary
-from station_node.services.screening import screen_job
-from station_node.states import (
+from kuaigong.states import (
     ENDED_JOBS,
     SHOWED_UP_ASSIGNMENTS,
     AssignmentStatus,
     JobStatus,
     OfferStatus,
 )
+from station_node import catalog, changelog, db
+from station_node.models import Assignment, Employer, Job, Offer, Staff
+from station_node.services import get_or_404, require_staff, utc_offset_hours, vocabulary
+from station_node.services.screening import screen_job
 from station_node.validation import (
     clean_bool,
     clean_choice,

@@ -13,10 +13,10 @@ import peewee
 
 from kuaigong import clock
 from kuaigong.errors import Conflict, FieldError, FieldErrors, InvalidInput
+from kuaigong.states import WorkerStatus
 from station_node import catalog, changelog, db, identity
 from station_node.models import Employer, IdAccess, Presence, PriorityConsent, Staff, Worker
 from station_node.services import employer_blocks, get_or_404, local_today, require_staff
-from station_node.states import WorkerStatus
 from station_node.validation import (
     EMPLOYER_MIN_AGE,
     WORKER_MIN_AGE,

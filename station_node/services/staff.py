@@ -14,11 +14,11 @@ from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kuaigong.errors import Conflict, FieldErrors
+from kuaigong.states import WorkerStatus
 from station_node import changelog, db
 from station_node.models import Staff, Worker
 from station_node.services import get_or_404, require_staff
 from station_node.services.registration import find_worker_by_id_number
-from station_node.states import WorkerStatus
 from station_node.validation import clean_choice, clean_text, normalise_mobile
 
 ROLES = {"staff": ("工作人员", "Staff"), "admin": ("驿站管理员", "Station admin")}

@@ -15,10 +15,10 @@ from typing import Any
 import peewee
 
 from kuaigong import clock
+from kuaigong.states import SHOWED_UP_ASSIGNMENTS, AssignmentStatus, JobStatus
 from station_node.models import Assignment, Employer, Job, Worker
 from station_node.services import utc_offset_hours
 from station_node.services.complaints import complaint_counts
-from station_node.states import SHOWED_UP_ASSIGNMENTS, AssignmentStatus, JobStatus
 
 TARGET_SECONDS = 60
 

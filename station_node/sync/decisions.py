@@ -16,12 +16,12 @@ from flask import current_app
 
 import sync_protocol as sp
 from kuaigong.errors import KuaigongError
+from kuaigong.states import AssignmentStatus
 from station_node import changelog, db
 from station_node import station_state as state
 from station_node.hub_records import CityRule, HubEntry
 from station_node.models import Assignment, Employer, Staff, Worker
 from station_node.services import assignments, registration
-from station_node.states import AssignmentStatus
 from station_node.sync import outbox
 
 # What applying a hub entry did here, the first word of its stored outcome (see `_did`).

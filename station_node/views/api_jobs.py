@@ -8,12 +8,12 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from kuaigong.errors import FieldError, InvalidInput, NotFound
+from kuaigong.states import ACTIVE_JOBS, LIVE_JOBS, JobStatus
 from station_node import auth
 from station_node.models import Assignment, Job, Offer, Ranking, Staff, Worker
 from station_node.services import dispatch
 from station_node.services.posting import cancel_job, reject_job, release_job
 from station_node.services.posting import post_job as post
-from station_node.states import ACTIVE_JOBS, LIVE_JOBS, JobStatus
 from station_node.views import serializers
 from station_node.views.api import body, found, required_text, text_field
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
+from kuaigong.states import LIVE_JOBS
 from station_node.models import Job
-from station_node.states import LIVE_JOBS
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 

@@ -11,12 +11,12 @@ from werkzeug.datastructures import MultiDict
 from kuaigong import clock
 from kuaigong.errors import InvalidInput, KuaigongError
 from kuaigong.i18n import lang
+from kuaigong.states import JobStatus
 from station_node import auth
 from station_node.models import Job, Presence, Staff
 from station_node.services import local_today, signin_limits
 from station_node.services.staff import authenticate_password, create_staff
 from station_node.services.stats import station_stats
-from station_node.states import JobStatus
 from station_node.views import forms
 from station_node.views.language import safe_next
 

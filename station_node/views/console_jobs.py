@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from kuaigong import clock
+from kuaigong.states import JobStatus
 from station_node import auth, catalog
 from station_node.models import Assignment, Employer, Job, Offer, Ranking, Worker
 from station_node.services import assignments as svc
 from station_node.services import dispatch, posting
 from station_node.services.posting import post_job
-from station_node.states import JobStatus
 from station_node.views import forms
 from station_node.views.console_workers import _do
 from station_node.views.language import safe_next

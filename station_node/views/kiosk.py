@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from kuaigong import clock
 from kuaigong.errors import KuaigongError
 from kuaigong.i18n import lang
+from kuaigong.states import LIVE_JOBS, OfferStatus, WorkerStatus
 from station_node import identity
 from station_node.models import Assignment, Job, Offer, Worker
 from station_node.services import dispatch, signin_limits
 from station_node.services.assignments import confirm_pay as confirm
 from station_node.services.staff import authenticate_resident
-from station_node.states import LIVE_JOBS, OfferStatus, WorkerStatus
 from station_node.views.language import safe_next
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kuaigong.states import JobStatus
 from station_node import catalog
 from station_node.services import complaints, vocabulary
-from station_node.states import JobStatus
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from kuaigong.states import JobStatus
 from station_node.models import Assignment, Employer, Job, Offer, Ranking, Staff, Worker
-from station_node.states import JobStatus
 
 
 def when(value: dt.datetime | dt.date | None) -> str | None:

@@ -22,6 +22,16 @@ import peewee
 
 from kuaigong import clock
 from kuaigong.errors import Conflict, Forbidden, NotFound
+from kuaigong.states import (
+    BOOKED_ASSIGNMENTS,
+    DROPPED_ASSIGNMENTS,
+    LIVE_JOBS,
+    PLACE_HOLDING_ASSIGNMENTS,
+    AssignmentStatus,
+    JobStatus,
+    OfferStatus,
+    WorkerStatus,
+)
 from station_node import changelog, db
 from station_node.matching import (
     CascadeJob,
@@ -52,16 +62,6 @@ from station_node.services.dispatch.rows import (
     worker_facts,
 )
 from station_node.services.dispatch.status import board, explain, job_state, pending_offers
-from station_node.states import (
-    BOOKED_ASSIGNMENTS,
-    DROPPED_ASSIGNMENTS,
-    LIVE_JOBS,
-    PLACE_HOLDING_ASSIGNMENTS,
-    AssignmentStatus,
-    JobStatus,
-    OfferStatus,
-    WorkerStatus,
-)
 
 __all__ = [
     "accept_offer",

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import peewee
 from flask import current_app, has_app_context
 
+from kuaigong.states import BOOKED_ASSIGNMENTS, REFUSED_OFFERS, WorkerStatus
 from station_node.db import database
 from station_node.matching import Booking, CascadeSettings, JobFacts, WorkerFacts
 from station_node.models import (
@@ -23,7 +24,6 @@ from station_node.models import (
     Worker,
 )
 from station_node.services import local_today, utc_offset_hours
-from station_node.states import BOOKED_ASSIGNMENTS, REFUSED_OFFERS, WorkerStatus
 
 RANKING_STORED = 200  # eligible workers stored per ranking (and per top-up), best first
 

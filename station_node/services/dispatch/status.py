@@ -10,6 +10,13 @@ from peewee import fn
 
 from kuaigong import clock
 from kuaigong.errors import NotFound
+from kuaigong.states import (
+    LIVE_JOBS,
+    PLACE_HOLDING_ASSIGNMENTS,
+    REFUSED_OFFERS,
+    JobStatus,
+    OfferStatus,
+)
 from station_node.matching import Booking, JobFacts, Reason, WorkerFacts, check_eligibility, score
 from station_node.matching.board import board_row
 from station_node.matching.reasons import stored_as_dicts
@@ -21,13 +28,6 @@ from station_node.services.dispatch.rows import (
     job_facts,
     local_day,
     worker_facts,
-)
-from station_node.states import (
-    LIVE_JOBS,
-    PLACE_HOLDING_ASSIGNMENTS,
-    REFUSED_OFFERS,
-    JobStatus,
-    OfferStatus,
 )
 
 BOARD_RECENT_SECONDS = 600
