@@ -34,6 +34,7 @@ faketime:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/mypy
 
 test: $(STAMP) browser faketime lint
