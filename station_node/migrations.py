@@ -161,6 +161,34 @@ _SIGNIN_THROTTLE = (
     '"key")',
 )
 
+_SMS_MESSAGES = (
+    'CREATE TABLE "sms_message" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"direction" VARCHAR(4) NOT NULL, "mobile" VARCHAR(32) NOT NULL, "text" TEXT NOT NULL, '
+    '"priority" INTEGER NOT NULL, "purpose" VARCHAR(8) NOT NULL, "worker_id" VARCHAR(32), '
+    '"offer_id" VARCHAR(32), "status" VARCHAR(8) NOT NULL, "attempts" INTEGER NOT NULL, '
+    '"error" VARCHAR(200), "outcome" VARCHAR(16), "references" TEXT NOT NULL, '
+    '"created_at" DATETIME NOT NULL, "not_before" DATETIME, "claimed_at" DATETIME, '
+    '"sent_at" DATETIME, FOREIGN KEY ("worker_id") REFERENCES "worker" ("id") '
+    'ON DELETE SET NULL, FOREIGN KEY ("offer_id") REFERENCES "offer" ("id") ON DELETE SET NULL)',
+    'CREATE INDEX "sms_message_mobile" ON "sms_message" ("mobile")',
+    'CREATE INDEX "sms_message_worker_id" ON "sms_message" ("worker_id")',
+    'CREATE INDEX "sms_message_offer_id" ON "sms_message" ("offer_id")',
+    'CREATE INDEX "sms_message_direction_status_priority" ON "sms_message" '
+    '("direction", "status", "priority")',
+)
+
+_DEVICES = (
+    'CREATE TABLE "device" ("id" VARCHAR(32) NOT NULL PRIMARY KEY, "kind" VARCHAR(16) NOT NULL, '
+    '"name" VARCHAR(64) NOT NULL, "token_hash" VARCHAR(64) NOT NULL, '
+    '"paired_at" DATETIME NOT NULL, "paired_by" VARCHAR(64) NOT NULL, "last_seen_at" DATETIME, '
+    '"revoked_at" DATETIME, "revoked_by" VARCHAR(64))',
+    'CREATE UNIQUE INDEX "device_token_hash" ON "device" ("token_hash")',
+    'CREATE TABLE "pairing_code" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"code_hash" VARCHAR(64) NOT NULL, "created_by" VARCHAR(64) NOT NULL, '
+    '"created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "used_at" DATETIME, '
+    '"device_id" VARCHAR(32))',
+)
+
 
 def _run(database: Any, statements: Sequence[str]) -> None:
     for sql in statements:
@@ -198,6 +226,16 @@ def _create_signin_throttle(database: Any) -> None:
     _run(database, _SIGNIN_THROTTLE)
 
 
+def _create_sms_messages(database: Any) -> None:
+    """The SMS outbox and inbox the gateway's modem works through."""
+    _run(database, _SMS_MESSAGES)
+
+
+def _create_devices(database: Any) -> None:
+    """Paired devices and the pairing codes staff show them."""
+    _run(database, _DEVICES)
+
+
 # Numbered migrations, applied in order, each once, given the database to change.
 MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (1, _create_first_release),
@@ -206,4 +244,6 @@ MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (4, _record_complaint_staff),
     (5, _create_screening_phrases),
     (6, _create_signin_throttle),
+    (7, _create_sms_messages),
+    (8, _create_devices),
 ]

@@ -22,6 +22,7 @@ from kuaigong.states import (
     WorkerStatus,
 )
 from station_node.db import database
+from station_node.sms_states import SmsPriority
 
 
 def new_id() -> str:
@@ -185,6 +186,30 @@ class Offer(BaseModel):
     answered_at = peewee.DateTimeField(null=True)
 
 
+class SmsMessage(BaseModel):
+    """One SMS in the station's outbox or inbox (local; the gateway's modem sends and reads)."""
+
+    direction = peewee.CharField(max_length=4)  # SmsDirection
+    mobile = peewee.CharField(max_length=32, index=True)  # as the network gave it, for inbound
+    text = peewee.TextField()
+    priority = peewee.IntegerField(default=SmsPriority.NOTICE)  # SmsPriority, lower first
+    purpose = peewee.CharField(max_length=8)  # SmsPurpose
+    worker = peewee.ForeignKeyField(Worker, null=True, on_delete="SET NULL")
+    offer = peewee.ForeignKeyField(Offer, null=True, on_delete="SET NULL")
+    status = peewee.CharField(max_length=8)  # SmsStatus
+    attempts = peewee.IntegerField(default=0)
+    error = peewee.CharField(max_length=200, null=True)  # why the last send failed
+    outcome = peewee.CharField(max_length=16, null=True)  # SmsOutcome, inbound only
+    references = JSONField(default=list)  # the network's message references, one a part
+    created_at = peewee.DateTimeField(default=utcnow)
+    not_before = peewee.DateTimeField(null=True)  # a retry waits until then
+    claimed_at = peewee.DateTimeField(null=True)  # handed to the gateway
+    sent_at = peewee.DateTimeField(null=True)  # outbound: sent; inbound: received by the modem
+
+    class Meta:
+        indexes = ((("direction", "status", "priority"), False),)
+
+
 class Assignment(BaseModel):
     """A worker confirmed on a job, followed to completion and pay."""
 
@@ -311,6 +336,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     Presence,
     Ranking,
     Offer,
+    SmsMessage,
     Assignment,
     Complaint,
     IdAccess,
