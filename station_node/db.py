@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -107,9 +107,37 @@ def writing() -> Iterator[None]:
             write_gate.release()
 
 
-def atomic() -> Any:
-    """A write transaction; on SQLite it takes the write lock first (BEGIN IMMEDIATE)."""
-    return kernel.atomic(database)
+@contextlib.contextmanager
+def atomic() -> Iterator[None]:
+    """A write transaction; on SQLite it takes the write lock first (BEGIN IMMEDIATE).
+
+    Nested, a savepoint. What `on_commit` queued inside runs once the outermost one commits, and
+    is dropped with the part of the transaction that rolls back.
+    """
+    queued = _after_commit.__dict__.setdefault("calls", [])
+    mark, outermost = len(queued), not database.in_transaction()
+    try:
+        with kernel.atomic(database):
+            yield
+    except BaseException:
+        del queued[mark:]
+        raise
+    if outermost:
+        calls, queued[:] = list(queued), []
+        for call in calls:
+            call()
+
+
+_after_commit = threading.local()
+
+
+def on_commit(call: Callable[[], None]) -> None:
+    """Run `call` once the current transaction commits (now if there is none), never if it
+    rolls back: for what must not be seen before the data is (live events)."""
+    if not database.in_transaction():
+        call()
+        return
+    _after_commit.__dict__.setdefault("calls", []).append(call)
 
 
 # -- fixed SQL for hot paths ------------------------------------------------------------------
