@@ -60,6 +60,40 @@ class KuaigongError(Exception):
         return body
 
 
+def openapi_schema() -> dict[str, Any]:
+    """The OpenAPI schema of an error answer (`{"error": KuaigongError.as_dict()}`), for both
+    apps' API documents."""
+    text = {"type": "string"}
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": text,
+                    "message": {
+                        "type": "string",
+                        "description": "Chinese unless English is asked for (?lang=en, or "
+                        "Accept-Language: en on the API)",
+                    },
+                    "message_en": {"type": "string", "description": "beside a Chinese message"},
+                    "fields": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["field", "code", "message"],
+                            "properties": {"field": text, "code": text, "message": text},
+                        },
+                    },
+                    "details": {"type": "object"},
+                },
+            }
+        },
+    }
+
+
 class InvalidInput(KuaigongError):
     """One or more fields were wrong (422); all of them are named."""
 

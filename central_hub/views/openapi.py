@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from kuaigong import errors
+
 ERROR_TEXT = {
     400: "Malformed body (not JSON, not an object, not UTF-8, nested too deeply) or damaged gzip",
     401: "The station's signature (X-Kuaigong-Auth) is missing or wrong",
@@ -185,33 +187,7 @@ def _schemas() -> dict[str, Any]:
     text = {"type": "string"}
     integer = {"type": "integer"}
     return {
-        "Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "required": ["code", "message"],
-                    "properties": {
-                        "code": text,
-                        "message": {
-                            "type": "string",
-                            "description": "Chinese by default; English with ?lang=en",
-                        },
-                        "message_en": text,
-                        "fields": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["field", "code", "message"],
-                                "properties": {"field": text, "code": text, "message": text},
-                            },
-                        },
-                        "details": {"type": "object"},
-                    },
-                }
-            },
-        },
+        "Error": errors.openapi_schema(),
         "EnrolInput": {
             "type": "object",
             "required": ["code", "public_key"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kuaigong import errors
 from kuaigong.states import JobStatus
 from station_node import catalog
 from station_node.services import complaints, vocabulary
@@ -245,34 +246,7 @@ def _paths() -> dict[str, Any]:
 def _schemas() -> dict[str, Any]:
     text = {"type": "string"}
     return {
-        "Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "required": ["code", "message", "fields"],
-                    "properties": {
-                        "code": text,
-                        "message": {
-                            "type": "string",
-                            "description": (
-                                "Chinese by default; English with Accept-Language: en or ?lang=en"
-                            ),
-                        },
-                        "fields": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["field", "code", "message"],
-                                "properties": {"field": text, "code": text, "message": text},
-                            },
-                        },
-                        "details": {"type": "object"},
-                    },
-                }
-            },
-        },
+        "Error": errors.openapi_schema(),
         "WorkerInput": {
             "type": "object",
             "required": ["name", "id_number", "mobile", "skills", "areas"],
