@@ -22,7 +22,7 @@ from kuaigong.states import (
     JobStatus,
     OfferStatus,
 )
-from station_node import catalog, changelog, db
+from station_node import catalog, changelog, db, events
 from station_node.models import Assignment, Employer, Job, Offer, Staff
 from station_node.services import get_or_404, require_staff, utc_offset_hours, vocabulary
 from station_node.services.screening import screen_job
@@ -268,7 +268,16 @@ def post_job(data: Mapping[str, Any], actor: Staff | None) -> Job:
         )
         if not reasons:
             _start_dispatch(job)
+        _announce(job, "posted")
     return job
+
+
+def _announce(job: Job, change: str) -> None:
+    """The board (open jobs only) and the console learn of the job once the change commits."""
+    data = {"job_id": job.id, "status": job.status, "change": change}
+    if job.status not in (JobStatus.HELD, JobStatus.REJECTED):
+        events.publish(events.BOARD, "job", data)
+    events.publish(events.STAFF, "job", data)
 
 
 def _screen(
@@ -328,6 +337,7 @@ def release_job(job_id: str, actor: Staff | None) -> Job:
             )
         _review(job, staff, JobStatus.OPEN, {})
         _start_dispatch(job)
+        _announce(job, "released")
     return job
 
 
@@ -343,6 +353,7 @@ def reject_job(job_id: str, actor: Staff | None, reason: str) -> Job:
         _review(
             job, staff, JobStatus.REJECTED, {"screening_reasons": [*job.screening_reasons, note]}
         )
+        _announce(job, "rejected")
     return job
 
 
@@ -376,6 +387,7 @@ def cancel_job(job_id: str, actor: Staff | None, reason: str) -> Job:
         ):
             offer.status, offer.answered_at = OfferStatus.WITHDRAWN, now
             offer.save()
+            _tell_worker(offer.worker_id, "offer_closed", offer.id, job.id, offer.status)
             changelog.record(
                 "offer", offer.id, "update", {"status": OfferStatus.WITHDRAWN, "answered_at": now}
             )
@@ -390,6 +402,9 @@ def cancel_job(job_id: str, actor: Staff | None, reason: str) -> Job:
                 now,
             )
             assignment.save()
+            _tell_worker(
+                assignment.worker_id, "booking_cancelled", assignment.id, job.id, "cancelled"
+            )
             changelog.record(
                 "assignment",
                 assignment.id,
@@ -416,7 +431,15 @@ def cancel_job(job_id: str, actor: Staff | None, reason: str) -> Job:
                 "updated_at": now,
             },
         )
+        _announce(job, "cancelled")
     return job
+
+
+def _tell_worker(worker_id: str, kind: str, row_id: str, job_id: str, status: str) -> None:
+    key = "offer_id" if kind.startswith("offer") else "assignment_id"
+    data = {key: row_id, "job_id": job_id, "worker_id": worker_id, "status": status}
+    events.publish(events.worker_topic(worker_id), kind, data)
+    events.publish(events.STAFF, kind, data)
 
 
 def _late_window() -> dt.timedelta:

@@ -32,7 +32,7 @@ from kuaigong.states import (
     OfferStatus,
     WorkerStatus,
 )
-from station_node import changelog, db
+from station_node import changelog, db, events
 from station_node.matching import (
     CascadeJob,
     CascadePlan,
@@ -46,7 +46,7 @@ from station_node.matching import (
 )
 from station_node.matching.cascade import parallel_offers
 from station_node.models import Assignment, ChangeEntry, Job, Offer, Ranking, Staff, Worker, new_id
-from station_node.services import employer_blocks
+from station_node.services import employer_blocks, printing
 from station_node.services.dispatch.rows import (
     WORKER_COLUMNS,
     bookings_overlapping,
@@ -316,11 +316,40 @@ def _set_job(job: Job, now: dt.datetime, **changes: Any) -> None:
     job.updated_at = now
     db.update_row(Job, job.id, {"updated_at": now, **changes})
     changelog.record("job", job.id, "update", changes)
+    _job_event(job)
+
+
+def _job_event(job: Job) -> None:
+    """The board and the console redraw the job once the change commits."""
+    data = {"job_id": job.id, "status": job.status, "places_left": _places_left(job)}
+    events.publish(events.BOARD, "job", data)
+    events.publish(events.STAFF, "job", data)
+
+
+def _places_left(job: Job) -> int:
+    return max(0, int(job.headcount or 0) - int(job.confirmed_count or 0))
+
+
+_OFFER_OWNER = 'SELECT "worker_id", "job_id" FROM "offer" WHERE "id" = ?'
+
+
+def _offer_event(offer_id: str, status: str, worker_id: str = "", job_id: str = "") -> None:
+    """Tell the worker (their phone page or the kiosk) and the console an offer changed."""
+    if not worker_id:
+        found = db.database.execute_sql(_OFFER_OWNER, (offer_id,)).fetchone()
+        if found is None:
+            return
+        worker_id, job_id = found
+    data = {"offer_id": offer_id, "job_id": job_id, "worker_id": worker_id, "status": status}
+    kind = "offer" if status == OfferStatus.PENDING else "offer_closed"
+    events.publish(events.worker_topic(worker_id), kind, data)
+    events.publish(events.STAFF, kind, data)
 
 
 def _close_offer(offer_id: str, status: str, now: dt.datetime) -> None:
     Offer.update(status=status, answered_at=now).where(Offer.id == offer_id).execute()
     changelog.record("offer", offer_id, "update", {"status": status, "answered_at": now})
+    _offer_event(offer_id, status)
 
 
 def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
@@ -336,6 +365,7 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
     for offer_id in step.expire:
         Offer.update(status=OfferStatus.EXPIRED).where(Offer.id == offer_id).execute()
         changelog.record("offer", offer_id, "update", {"status": OfferStatus.EXPIRED})
+        _offer_event(offer_id, OfferStatus.EXPIRED)
     for worker_id in step.offer_to:
         offer = Offer.create(
             id=new_id(),
@@ -359,6 +389,7 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
                 "expires_at": step.expires_at,
             },
         )
+        _offer_event(offer.id, OfferStatus.PENDING, worker_id, job.id)
     if step.escalate:
         _set_job(job, now, status=JobStatus.ESCALATED, escalated_at=now)
     return step
@@ -502,6 +533,7 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
     )
     db.insert_row(Assignment, assignment.__data__)  # what Assignment.create would write
     assignment._dirty.clear()
+    printing.queue_slip(assignment, job=job)  # the slip is written with the confirmation
     changelog.record(
         "assignment",
         assignment.id,
@@ -519,6 +551,9 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
     )
     db.update_row(Worker, worker_id, {"last_assigned_at": now, "updated_at": now})
     changelog.record("worker", worker_id, "update", {"last_assigned_at": now})
+    booked = {"job_id": job.id, "assignment_id": assignment.id, "worker_id": worker_id, "via": via}
+    events.publish(events.worker_topic(worker_id), "booked", booked)
+    events.publish(events.STAFF, "booked", booked)
     offers = job.dispatch_mode == "offer"
     if offers:
         for offer in Offer.select(Offer.id).where(
