@@ -17,6 +17,7 @@ from wtforms.validators import ValidationError
 
 from kuaigong.errors import Forbidden, KuaigongError
 from station_node.models import Staff, Worker
+from station_node.services import devices as devices_service
 from station_node.services import staff as staff_service
 
 P = ParamSpec("P")
@@ -168,6 +169,24 @@ def require_self(worker_id: str | None) -> None:
             "工人令牌只能为本人操作",
             "A worker token can act only for that worker",
         )
+
+
+def api_device(*kinds: str) -> Callable[[Callable[P, Any]], Callable[P, Any]]:
+    """API view for a paired device of one of `kinds` (any kind when none are named).
+
+    The device's bearer token sets `g.device`; no token, an unknown one or a revoked device
+    gets 401, a device of another kind 403 (messages in Chinese, English beside them).
+    """
+
+    def decorate(view: Callable[P, Any]) -> Callable[P, Any]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+            g.device = devices_service.authenticate(_bearer_token(), kinds)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def console_login(view: Callable[P, Any]) -> Callable[P, Any]:

@@ -327,6 +327,34 @@ class SigninThrottle(BaseModel):
         indexes = ((("kind", "scope", "key"), True),)
 
 
+class Device(BaseModel):
+    """A kiosk, board or runner the station has paired; local to the station (not synced).
+
+    Only the SHA-256 of its token is kept: the token itself is shown to the device once.
+    """
+
+    id = peewee.CharField(primary_key=True, max_length=32, default=new_id)
+    kind = peewee.CharField(max_length=16)  # devices.kinds.DeviceKind
+    name = peewee.CharField(max_length=64)
+    token_hash = peewee.CharField(max_length=64, unique=True)
+    paired_at = peewee.DateTimeField(default=utcnow)
+    paired_by = peewee.CharField(max_length=64)  # username of the staff member who showed the code
+    last_seen_at = peewee.DateTimeField(null=True)
+    revoked_at = peewee.DateTimeField(null=True)
+    revoked_by = peewee.CharField(max_length=64, null=True)
+
+
+class PairingCode(BaseModel):
+    """The six-digit code staff show to pair one device (hashed; at most one live at a time)."""
+
+    code_hash = peewee.CharField(max_length=64)
+    created_by = peewee.CharField(max_length=64)  # staff username
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)
+    device_id = peewee.CharField(max_length=32, null=True)  # the device it paired
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Staff,
     Worker,
@@ -344,4 +372,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     StationState,
     ScreeningPhrase,
     SigninThrottle,
+    Device,
+    PairingCode,
 ]
