@@ -189,6 +189,16 @@ _DEVICES = (
     '"device_id" VARCHAR(32))',
 )
 
+_PRINT_JOBS = (
+    'CREATE TABLE "print_job" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"assignment_id" VARCHAR(32) NOT NULL, "slip" TEXT NOT NULL, "reason" VARCHAR(16) NOT NULL, '
+    '"status" VARCHAR(8) NOT NULL, "error" VARCHAR(200), "attempts" INTEGER NOT NULL, '
+    '"created_at" DATETIME NOT NULL, "claimed_at" DATETIME, "finished_at" DATETIME, '
+    'FOREIGN KEY ("assignment_id") REFERENCES "assignment" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX "print_job_assignment_id" ON "print_job" ("assignment_id")',
+    'CREATE INDEX "print_job_status" ON "print_job" ("status")',
+)
+
 
 def _run(database: Any, statements: Sequence[str]) -> None:
     for sql in statements:
@@ -236,6 +246,11 @@ def _create_devices(database: Any) -> None:
     _run(database, _DEVICES)
 
 
+def _create_print_jobs(database: Any) -> None:
+    """The job slips waiting for the receipt printer."""
+    _run(database, _PRINT_JOBS)
+
+
 # Numbered migrations, applied in order, each once, given the database to change.
 MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (1, _create_first_release),
@@ -246,4 +261,5 @@ MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (6, _create_signin_throttle),
     (7, _create_sms_messages),
     (8, _create_devices),
+    (9, _create_print_jobs),
 ]

@@ -241,6 +241,24 @@ class Assignment(BaseModel):
         indexes = ((("job", "worker"), True), (("worker", "status"), False))
 
 
+class PrintJob(BaseModel):
+    """A job slip for the receipt printer (local to the station, not synced).
+
+    Written in the same transaction as the confirmation it belongs to, so a slip is never lost
+    to a crash; the printer's device process claims queued slips and reports each outcome.
+    """
+
+    assignment = peewee.ForeignKeyField(Assignment, on_delete="CASCADE")
+    slip = JSONField()  # the JobSlip fields as final text (local time, masked ID number)
+    reason = peewee.CharField(max_length=16)  # confirmed | on_demand
+    status = peewee.CharField(max_length=8, default="queued", index=True)  # PRINT_STATES
+    error = peewee.CharField(max_length=200, null=True)  # why the last attempt failed
+    attempts = peewee.IntegerField(default=0)  # claims by the printer process
+    created_at = peewee.DateTimeField(default=utcnow)
+    claimed_at = peewee.DateTimeField(null=True)
+    finished_at = peewee.DateTimeField(null=True)
+
+
 class Complaint(BaseModel):
     """A complaint taken at the station (by a worker or an employer)."""
 
@@ -366,6 +384,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     Offer,
     SmsMessage,
     Assignment,
+    PrintJob,
     Complaint,
     IdAccess,
     ChangeEntry,
