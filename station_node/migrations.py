@@ -199,6 +199,16 @@ _PRINT_JOBS = (
     'CREATE INDEX "print_job_status" ON "print_job" ("status")',
 )
 
+_PHONE_CODES = (
+    'CREATE TABLE "phone_code" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"worker_id" VARCHAR(32) NOT NULL, "code_hash" VARCHAR(64) NOT NULL, '
+    '"channel" VARCHAR(8) NOT NULL, "created_at" DATETIME NOT NULL, '
+    '"expires_at" DATETIME NOT NULL, "used_at" DATETIME, "attempts" INTEGER NOT NULL, '
+    'FOREIGN KEY ("worker_id") REFERENCES "worker" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX "phone_code_worker_id" ON "phone_code" ("worker_id")',
+    'CREATE INDEX "phone_code_expires_at" ON "phone_code" ("expires_at")',
+)
+
 
 def _run(database: Any, statements: Sequence[str]) -> None:
     for sql in statements:
@@ -251,6 +261,11 @@ def _create_print_jobs(database: Any) -> None:
     _run(database, _PRINT_JOBS)
 
 
+def _create_phone_codes(database: Any) -> None:
+    """One-time codes that sign workers in on their own phones."""
+    _run(database, _PHONE_CODES)
+
+
 # Numbered migrations, applied in order, each once, given the database to change.
 MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (1, _create_first_release),
@@ -262,4 +277,5 @@ MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (7, _create_sms_messages),
     (8, _create_devices),
     (9, _create_print_jobs),
+    (10, _create_phone_codes),
 ]

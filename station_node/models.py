@@ -158,6 +158,19 @@ class Presence(BaseModel):
         indexes = ((("worker", "day"), True),)
 
 
+class PhoneCode(BaseModel):
+    """A one-time code that signs a worker in on their own phone (/m/): sent by SMS or shown on
+    the kiosk. Local to the station (not synced); only its keyed hash is kept."""
+
+    worker = peewee.ForeignKeyField(Worker, on_delete="CASCADE")
+    code_hash = peewee.CharField(max_length=64)
+    channel = peewee.CharField(max_length=8)  # sms | kiosk
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField(index=True)
+    used_at = peewee.DateTimeField(null=True)
+    attempts = peewee.IntegerField(default=0)  # wrong codes typed while it was live
+
+
 class Ranking(BaseModel):
     """One worker's place in a job's ranking, with every reason that put them there."""
 
@@ -380,6 +393,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     Employer,
     Job,
     Presence,
+    PhoneCode,
     Ranking,
     Offer,
     SmsMessage,

@@ -41,7 +41,11 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 AUDIT_ENTITY = "signin_lock"
-KINDS = {"console": ("控制台", "console"), "kiosk": ("自助服务一体机", "kiosk")}
+KINDS = {
+    "console": ("控制台", "console"),
+    "kiosk": ("自助服务一体机", "kiosk"),
+    "phone": ("手机登录", "phone sign-in"),
+}
 SCOPES = {"account": ("账号", "account"), "address": ("设备地址", "client address")}
 
 
@@ -53,7 +57,7 @@ class TooManyAttempts(KuaigongError):
         local, when_zh, when_en = waiting.local, waiting.when_zh, waiting.when_en
         what_zh = "已暂时锁定" if locked else "请稍候再试"
         what_en = "Sign-in is locked for now" if locked else "Please wait before trying again"
-        if kind == "kiosk":
+        if kind in ("kiosk", "phone"):  # residents: the desk helps them
             zh = (
                 f"登录失败次数太多，{what_zh}。请在 {when_zh}后（{local} 以后）再试，"
                 "或请服务台工作人员帮您登录。"
