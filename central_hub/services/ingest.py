@@ -14,11 +14,8 @@ the station (freeze, evidence) only when its own checkpoint signature proves it
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -32,7 +29,7 @@ from central_hub.models import AppliedEntry, Evidence, HeldBatch, HubLogEntry, R
 from central_hub.services import calls, drift, hublog, merge, reconcile, restores, stations
 from central_hub.services.rejections import refusal_error
 from central_hub.states import EvidenceKind, IssueKind, StationStatus, Verdict
-from kuaigong import clock
+from kuaigong import clock, collector
 from kuaigong.errors import KuaigongError, NotFound
 from sync_protocol.receipts import Rejection, sign_rejection
 from sync_protocol.verifier import Apply, ChainHead, Fork, Gap, Rejected, Replay, verify_batch
@@ -124,21 +121,6 @@ def _hash_at(station: Station) -> Any:
     return hash_at
 
 
-@contextlib.contextmanager
-def _collector_held_off() -> Iterator[None]:
-    """A batch makes tens of thousands of short-lived objects (decoded entries, rows, stamps),
-    all freed by reference counting; the cyclic collector running in the middle only adds
-    pauses. It is held off for the one bounded batch and switched back on after (only if it
-    was on: a concurrent push leaves it to whoever switched it off)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def authenticate_push(
     station_id: str, call_header: str, path: str, content_length: int | None
 ) -> sp.SignedCall:
@@ -158,7 +140,7 @@ def push(station_id: str, body: bytes, report: StationReport) -> Pushed:
     when the batch is refused."""
     for attempt in range(3):
         try:
-            with _collector_held_off(), db.atomic():
+            with collector.held_off(), db.atomic():
                 outcome = _push_once(station_id, body, report)
             break
         except peewee.IntegrityError:

@@ -9,18 +9,15 @@ headcount nor give one worker two overlapping bookings.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
 import json
 import time
-from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import peewee
 
-from kuaigong import clock
+from kuaigong import clock, collector
 from kuaigong.errors import Conflict, Forbidden, NotFound
 from kuaigong.states import (
     BOOKED_ASSIGNMENTS,
@@ -46,7 +43,8 @@ from station_node.matching import (
 )
 from station_node.matching.cascade import parallel_offers
 from station_node.models import Assignment, ChangeEntry, Job, Offer, Ranking, Staff, Worker, new_id
-from station_node.services import employer_blocks, printing
+from station_node.services import employer_blocks, printing, sms
+from station_node.services.dispatch import channels
 from station_node.services.dispatch.rows import (
     WORKER_COLUMNS,
     bookings_overlapping,
@@ -120,22 +118,6 @@ def _store(job_id: str, ranked: list[Ranked], now: dt.datetime, offset: int = 0)
     )
 
 
-@contextlib.contextmanager
-def _without_gc_pauses() -> Iterator[None]:
-    """Ranking a large pool allocates tens of thousands of short-lived objects (facts, tuples,
-    reasons), all freed by reference counting; the cyclic collector running in the middle of
-    it finds nothing to free and only adds pauses to the slowest postings. It is switched back
-    on afterwards (only if it was on: nested or concurrent rankings leave it to whoever
-    switched it off)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def _rank_and_store(job: Job, now: dt.datetime) -> tuple[int, int]:
     """Rank the pool for `job`, replace its stored Ranking rows, log them; (eligible, ineligible).
 
@@ -146,7 +128,7 @@ def _rank_and_store(job: Job, now: dt.datetime) -> tuple[int, int]:
     ranks the rest again and stores the next ones if the stored workers run out.
     """
     present = present_ids()
-    with _without_gc_pauses():
+    with collector.held_off():
         pool = ranking_pool(job, present, consented_ids(), bookings_overlapping(job))
         unskilled = pool.unskilled
         ranked = rank_best(job_facts(job), pool.workers, now, keep=stored_limit())
@@ -185,7 +167,7 @@ def _top_up(job: Job, now: dt.datetime) -> bool:
     if not _ranking_cut(job.id):
         return False
     present = present_ids()
-    with _without_gc_pauses():
+    with collector.held_off():
         pool = ranking_pool(
             job, present, consented_ids(), bookings_overlapping(job), unranked_only=True
         )
@@ -357,16 +339,26 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
     offers = _offer_views(job.id)
     live_out = sum(1 for o in offers if o.expires_at > now)
     wanted = parallel_offers(_cascade_job(job), now, cfg) - live_out
-    candidates = _candidates(job, wanted, now)
+    candidates = _candidates(job, channels.look_ahead(wanted, now), now)
     if len(candidates) < wanted and _top_up(job, now):
-        candidates = _candidates(job, wanted, now)
+        candidates = _candidates(job, channels.look_ahead(wanted, now), now)
     ranks = dict(candidates)
-    step = plan(_cascade_job(job), offers, [w for w, _ in candidates], now, cfg)
+    reach = channels.reach([w for w, _ in candidates], cfg, now)
+    step = plan(
+        _cascade_job(job),
+        offers,
+        [w for w, _ in candidates],
+        now,
+        reach.settings,
+        channels=reach.planned_channels(),
+        sms_queued=reach.sms_queued,
+    )
     for offer_id in step.expire:
         Offer.update(status=OfferStatus.EXPIRED).where(Offer.id == offer_id).execute()
         changelog.record("offer", offer_id, "update", {"status": OfferStatus.EXPIRED})
         _offer_event(offer_id, OfferStatus.EXPIRED)
     for worker_id in step.offer_to:
+        expires_at = step.deadline(worker_id)
         offer = Offer.create(
             id=new_id(),
             job=job.id,
@@ -374,7 +366,7 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
             rank=ranks[worker_id],
             status=OfferStatus.PENDING,
             sent_at=now,
-            expires_at=step.expires_at,
+            expires_at=expires_at,
         )
         changelog.record(
             "offer",
@@ -386,9 +378,11 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
                 "rank": offer.rank,
                 "status": OfferStatus.PENDING,
                 "sent_at": now,
-                "expires_at": step.expires_at,
+                "expires_at": expires_at,
             },
         )
+        if reach.by_sms(worker_id) and expires_at is not None:
+            sms.queue_offer(offer.id, job.id, worker_id, expires_at)
         _offer_event(offer.id, OfferStatus.PENDING, worker_id, job.id)
     if step.escalate:
         _set_job(job, now, status=JobStatus.ESCALATED, escalated_at=now)
