@@ -41,12 +41,15 @@ class SmsPurpose(enum.StrEnum):
 
 class SmsStatus(enum.StrEnum):
     """Where a message is. Outbound: queued → sending → sent | failed (a retryable failure goes
-    back to queued). Inbound: received → handled."""
+    back to queued), or cancelled when its offer closed before it went.
+    Inbound: received → handled."""
 
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+    """Not sent: the offer it carried closed before the modem got to it."""
     RECEIVED = "received"
     HANDLED = "handled"
 

@@ -10,11 +10,20 @@ sooner is more workers told "already filled" when they answer late (figures in
 docs/benchmarks.md, "Design notes behind the numbers"). A job not full
 `escalate_after_seconds` after its dispatch started — or one with nobody left to offer — is
 escalated to staff.
+
+Channels: a worker is reached at the station (checked in today), on the phone page (a live
+stream) or only by SMS. The first two see an offer at once and get `offer_timeout_seconds`.
+An SMS waits in the modem's queue (one message every `sms_send_interval_seconds`), so each
+SMS offer's deadline is its expected send time plus `sms_answer_seconds`, and no SMS offer is
+made that would wait longer than `sms_max_queue_seconds`: the cascade passes over SMS-only
+workers to the next ones it can reach in time, and comes back to them when the queue drains.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kuaigong.states import LIVE_JOBS, JobStatus, OfferStatus
@@ -27,6 +36,16 @@ class CascadeSettings:
     parallel_per_place: int = 1
     widen_after_seconds: int = 10
     max_parallel_per_place: int = 3
+    sms_send_interval_seconds: float = 5.0
+    sms_answer_seconds: int = 40
+    sms_max_queue_seconds: int = 20
+
+
+STATION = "station"  # checked in at the station today
+PHONE = "phone"  # the phone page (or the kiosk) has a live stream open
+SMS = "sms"  # reachable only by text message
+UNREACHABLE = "none"  # no way to tell them now
+CHANNELS = (STATION, PHONE, SMS, UNREACHABLE)
 
 
 @dataclass(frozen=True)
@@ -59,11 +78,20 @@ class CascadePlan:
     expire: tuple[str, ...] = ()
     offer_to: tuple[str, ...] = ()
     escalate: bool = False
-    expires_at: dt.datetime | None = None  # deadline of the new offers
+    expires_at: dt.datetime | None = None  # deadline of the new offers seen at once
+    by_sms: tuple[tuple[str, dt.datetime], ...] = ()  # (worker, deadline) of offers sent by SMS
 
     @property
     def idle(self) -> bool:
         return not (self.expire or self.offer_to or self.escalate)
+
+    def sms_deadline(self, worker_id: str) -> dt.datetime | None:
+        """The deadline of the offer to `worker_id` when it goes by SMS, else None."""
+        return dict(self.by_sms).get(worker_id)
+
+    def deadline(self, worker_id: str) -> dt.datetime | None:
+        """The deadline of the new offer to `worker_id`."""
+        return self.sms_deadline(worker_id) or self.expires_at
 
 
 def parallel_offers(job: CascadeJob, now: dt.datetime, settings: CascadeSettings) -> int:
@@ -84,11 +112,16 @@ def plan(
     candidates: list[str],
     now: dt.datetime,
     settings: CascadeSettings,
+    *,
+    channels: Mapping[str, str] | None = None,
+    sms_queued: int = 0,
 ) -> CascadePlan:
     """Decide the cascade step for `job` at `now`.
 
     `candidates` are the eligible workers not yet offered this job and free to take an offer,
-    best ranked first.
+    best ranked first. With `channels` (worker → STATION, PHONE, SMS or UNREACHABLE) offers
+    are planned per channel, `sms_queued` being the offers already waiting for the modem;
+    without, every candidate is taken to see an offer at once.
     """
     pending = [o for o in offers if o.status == OfferStatus.PENDING]
     expire = tuple(o.id for o in pending if o.expires_at <= now)
@@ -96,9 +129,13 @@ def plan(
     live = job.status in LIVE_JOBS and job.open_places > 0
 
     offer_to: tuple[str, ...] = ()
+    by_sms: tuple[tuple[str, dt.datetime], ...] = ()
     if live and job.mode == "offer":
-        wanted = parallel_offers(job, now, settings) - still_out
-        offer_to = tuple(candidates[: max(0, wanted)])
+        wanted = max(0, parallel_offers(job, now, settings) - still_out)
+        if channels is None:
+            offer_to = tuple(candidates[:wanted])
+        else:
+            offer_to, by_sms = _reachable(candidates, wanted, channels, sms_queued, now, settings)
 
     escalate = False
     if live and job.escalated_at is None and job.status == JobStatus.OPEN:
@@ -107,4 +144,39 @@ def plan(
         exhausted = job.mode == "offer" and still_out == 0 and not offer_to
         escalate = overdue or exhausted
     expires_at = now + dt.timedelta(seconds=settings.offer_timeout_seconds) if offer_to else None
-    return CascadePlan(expire=expire, offer_to=offer_to, escalate=escalate, expires_at=expires_at)
+    return CascadePlan(
+        expire=expire, offer_to=offer_to, escalate=escalate, expires_at=expires_at, by_sms=by_sms
+    )
+
+
+def sms_wait_seconds(position: int, settings: CascadeSettings) -> float:
+    """When the `position`-th SMS in the modem's queue (1 = next) is expected to have gone."""
+    return position * max(0.0, settings.sms_send_interval_seconds)
+
+
+def _reachable(
+    candidates: list[str],
+    wanted: int,
+    channels: Mapping[str, str],
+    sms_queued: int,
+    now: dt.datetime,
+    settings: CascadeSettings,
+) -> tuple[tuple[str, ...], tuple[tuple[str, dt.datetime], ...]]:
+    """The first `wanted` candidates who can hear of an offer in time, in rank order, and the
+    deadlines of those reached by SMS."""
+    chosen: list[str] = []
+    by_sms: list[tuple[str, dt.datetime]] = []
+    for worker_id in candidates:
+        if len(chosen) >= wanted:
+            break
+        channel = channels.get(worker_id, UNREACHABLE)
+        if channel in (STATION, PHONE):
+            chosen.append(worker_id)
+        elif channel == SMS:
+            wait = sms_wait_seconds(sms_queued + len(by_sms) + 1, settings)
+            if wait > settings.sms_max_queue_seconds:
+                continue
+            answer = math.ceil(wait) + settings.sms_answer_seconds
+            chosen.append(worker_id)
+            by_sms.append((worker_id, now + dt.timedelta(seconds=answer)))
+    return tuple(chosen), tuple(by_sms)
