@@ -79,6 +79,23 @@ def station_fingerprint(app: Flask | None = None) -> str:
     return _group(hmac.new(secret, _FALLBACK_TAG, hashlib.sha256).hexdigest())
 
 
+@dataclass(frozen=True)
+class StationIdentity:
+    """What a device learns about the station: announced on the LAN and returned on pairing."""
+
+    station_id: str
+    name: str
+    fingerprint: str
+
+
+def station_identity(app: Flask | None = None) -> StationIdentity:
+    """The station's id, its name and its key's fingerprint."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    enrolment = state.enrolment(app)
+    name = (enrolment.station_name if enrolment else "") or str(app.config["STATION_NAME"])
+    return StationIdentity(state.station_id(app), name, station_fingerprint(app))
+
+
 # -- pairing codes ------------------------------------------------------------------------------
 def _live_code(now: dt.datetime) -> PairingCode | None:
     return (
@@ -269,6 +286,7 @@ __all__ = [
     "CODE_LIFETIME",
     "DeviceKind",
     "ShownCode",
+    "StationIdentity",
     "authenticate",
     "kind_label",
     "list_devices",
@@ -277,4 +295,5 @@ __all__ = [
     "revoke",
     "start_pairing",
     "station_fingerprint",
+    "station_identity",
 ]

@@ -11,12 +11,14 @@ from station_node.views import (
     api,
     api_assignments,
     api_complaints,
+    api_devices,
     api_jobs,
     api_screening,
     api_workers,
     board,
     console,
     console_complaints,
+    console_devices,
     console_jobs,
     console_screening,
     console_workers,
@@ -40,7 +42,15 @@ def register(app: Flask) -> None:
     csrf.init_app(app)
     errors.register(app)
     templating.register(app)
-    for module in (api, api_workers, api_jobs, api_assignments, api_complaints, api_screening):
+    for module in (
+        api,
+        api_workers,
+        api_jobs,
+        api_assignments,
+        api_complaints,
+        api_screening,
+        api_devices,
+    ):
         # Bearer-token clients carry no cookie to forge; session callers are checked in auth.
         csrf.exempt(module.bp)
         app.register_blueprint(module.bp)
@@ -51,6 +61,7 @@ def register(app: Flask) -> None:
         console_jobs,
         console_complaints,
         console_screening,
+        console_devices,
         kiosk,
         kiosk_complaints,
         board,

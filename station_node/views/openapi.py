@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from devices.kinds import DeviceKind
 from kuaigong import errors
 from kuaigong.states import JobStatus
 from station_node import catalog
@@ -27,6 +28,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         409: "The state forbids it (job_full, overlapping_booking, job_not_open, offer_closed …)",
         413: "Body too large",
         422: "Invalid fields: each named in error.fields",
+        429: "Too many wrong attempts: wait error.details.retry_after seconds",
     }
     return {
         str(s): {"description": text[s], "content": {"application/json": {"schema": _ref("Error")}}}
@@ -231,6 +233,24 @@ def _paths() -> dict[str, Any]:
         "delete": _op(
             "Remove a screening phrase (admin)", 200, "PhraseEnvelope", errors=(401, 403, 404)
         ),
+    }
+    paths["/devices/pair"] = {
+        "post": _op(
+            "Pair a device with the 6-digit code shown on the console; the token is shown once",
+            201,
+            "DevicePairing",
+            "PairInput",
+            (400, 401, 413, 422, 429),
+            public=True,
+        )
+    }
+    paths["/devices/me"] = {
+        "get": _op(
+            "The paired device this device token belongs to, and its station",
+            200,
+            "DeviceMe",
+            errors=(401, 403),
+        )
     }
     for action, (summary, body) in lifecycle.items():
         paths[f"/assignments/{{assignment_id}}/{action}"] = {
@@ -510,6 +530,56 @@ def _schemas() -> dict[str, Any]:
                 },
                 "kinds": {"type": "array", "items": text},
             },
+        },
+        "PairInput": {
+            "type": "object",
+            "required": ["code", "kind", "name"],
+            "properties": {
+                "code": {"type": "string", "pattern": "^[0-9]{6}$"},
+                "kind": {"type": "string", "enum": [k.value for k in DeviceKind]},
+                "name": {"type": "string", "minLength": 1, "maxLength": 64},
+            },
+        },
+        "Device": {
+            "type": "object",
+            "required": ["id", "kind", "name", "paired_at"],
+            "properties": {
+                "id": text,
+                "kind": {"type": "string", "enum": [k.value for k in DeviceKind]},
+                "name": text,
+                "paired_at": text,
+                "last_seen_at": {"type": ["string", "null"]},
+                "revoked_at": {"type": ["string", "null"]},
+            },
+        },
+        "PairedStation": {
+            "type": "object",
+            "required": ["id", "name", "fingerprint"],
+            "properties": {
+                "id": text,
+                "name": text,
+                "fingerprint": {
+                    "type": "string",
+                    "description": "The station key's fingerprint, as announced over mDNS",
+                },
+            },
+        },
+        "DevicePairing": {
+            "type": "object",
+            "required": ["device", "token", "station"],
+            "properties": {
+                "device": _ref("Device"),
+                "token": {
+                    "type": "string",
+                    "description": "Send as Authorization: Bearer <token>; shown only once",
+                },
+                "station": _ref("PairedStation"),
+            },
+        },
+        "DeviceMe": {
+            "type": "object",
+            "required": ["device", "station"],
+            "properties": {"device": _ref("Device"), "station": _ref("PairedStation")},
         },
         "Stats": {
             "type": "object",
