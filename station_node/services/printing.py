@@ -21,7 +21,7 @@ from flask import current_app, has_request_context, request
 
 from devices.slips import LABOUR_HOTLINE, JobSlip, SlipError
 from kuaigong import clock
-from kuaigong.errors import Conflict, NotFound
+from kuaigong.errors import Conflict, FieldError, InvalidInput, NotFound
 from station_node import catalog, db
 from station_node.models import Assignment, Employer, Job, PrintJob, Staff, Worker
 from station_node.services import require_staff, utc_offset_hours
@@ -91,19 +91,15 @@ def slip_data(job: Job, worker: Worker, employer: Employer) -> dict[str, str]:
     }
 
 
-def queue_slip(
-    assignment: Assignment, reason: str = "confirmed", job: Job | None = None
-) -> PrintJob:
+def queue_slip(assignment: Assignment, reason: str = "confirmed") -> PrintJob:
     """Queue the slip of a confirmed worker, inside the caller's transaction.
 
     Never raises for a slip it cannot build: the confirmation matters more than its paper, so
     such a slip is stored as failed, with the reason, for staff to see.
     """
     now = clock.now()
-    if job is None or job.id != assignment.job_id:
-        job = Job.get_by_id(assignment.job_id)
-    worker = Worker.get_by_id(assignment.worker_id)
-    data = slip_data(job, worker, Employer.get_by_id(job.employer_id))
+    job = Job.select(Job, Employer).join(Employer).where(Job.id == assignment.job_id).get()
+    data = slip_data(job, Worker.get_by_id(assignment.worker_id), job.employer)
     status, error = QUEUED, None
     try:
         JobSlip(**data)
@@ -219,8 +215,8 @@ def record_status(values: dict[str, Any]) -> PrinterReport:
     """Keep the printer's status as the device reported it (`PrinterStatus.as_dict()`)."""
     state = values.get("state")
     if state not in STATES:
-        raise Conflict(
-            "bad_state", f"打印机状态不对：{state!r}", f"unknown printer state {state!r}"
+        raise InvalidInput(
+            [FieldError("state", "invalid", "打印机状态不认识", f"unknown printer state {state!r}")]
         )
     report = PrinterReport(
         state=str(state),

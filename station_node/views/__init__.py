@@ -11,6 +11,7 @@ from station_node.views import (
     api,
     api_assignments,
     api_complaints,
+    api_devices_io,
     api_devices,
     api_jobs,
     api_screening,
@@ -20,11 +21,13 @@ from station_node.views import (
     console_complaints,
     console_devices,
     console_jobs,
+    console_printer,
     console_screening,
     console_workers,
     errors,
     kiosk,
     kiosk_complaints,
+    kiosk_idcard,
     language,
     sync_status,
     templating,
@@ -69,3 +72,6 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
     app.register_blueprint(sync_status.bp)
+    csrf.exempt(api_devices_io.bp)  # device tokens only: no cookie to forge
+    for module in (api_devices_io, console_printer, kiosk_idcard):
+        app.register_blueprint(module.bp)

@@ -527,7 +527,7 @@ def _confirm(job: Job | str, worker_id: str, via: str, actor: Staff | None) -> A
     )
     db.insert_row(Assignment, assignment.__data__)  # what Assignment.create would write
     assignment._dirty.clear()
-    printing.queue_slip(assignment, job=job)  # the slip is written with the confirmation
+    printing.queue_slip(assignment)  # the slip is written with the confirmation
     changelog.record(
         "assignment",
         assignment.id,
