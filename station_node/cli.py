@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,11 +13,13 @@ import click
 import waitress
 from flask import Flask
 
+from devices.discovery import DiscoveryError, StationAdvertiser
 from kuaigong.errors import KuaigongError
 from station_node import create_app, db
 from station_node.identity import ensure_keys
 from station_node.sample_data import seed
 from station_node.scheduler import start_scheduler
+from station_node.services import devices as devices_service
 from station_node.services import staff as staff_service
 from station_node.services.registration import normalise_stored_id_numbers
 from station_node.sync.backup import backup, restore
@@ -104,7 +108,12 @@ def seed_demo_command(data: str) -> None:
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def run_command(data: str, host: str, port: int, threads: int) -> None:
+@click.option(
+    "--advertise/--no-advertise",
+    default=None,
+    help="Announce the station on the LAN for devices to find (default: the ADVERTISE setting).",
+)
+def run_command(data: str, host: str, port: int, threads: int, advertise: bool | None) -> None:
     """Serve the station (console, kiosk, board, API) with waitress."""
 
     app = _app(data)
@@ -126,11 +135,43 @@ def run_command(data: str, host: str, port: int, threads: int) -> None:
             err=True,
         )
     scheduler = start_scheduler(app)
+    advertiser = None
+    if app.config["ADVERTISE"] if advertise is None else advertise:
+        advertiser = _advertise(app, host, port)
+    if threading.current_thread() is threading.main_thread():
+        # A service manager stops the station with SIGTERM: unwind, so the finally below runs
+        # and devices hear the station leave instead of waiting for its records to expire.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"station serving on http://{host}:{port}/ (data: {app.config['DATA_DIR']})")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="kuaigong-station")
     finally:
+        if advertiser is not None:
+            advertiser.stop()
         scheduler.shutdown(wait=False)
+
+
+def _advertise(app: Flask, host: str, port: int) -> StationAdvertiser | None:
+    """Announce the station over mDNS; serving goes on without it if that fails."""
+    with app.app_context():
+        station = devices_service.station_identity(app)
+    # Serving on every interface: announce them all (and follow DHCP changes); else only the one.
+    addresses = None if host in ("0.0.0.0", "") else [host]
+    try:
+        advertiser = StationAdvertiser(
+            station.station_id, station.name, port, station.fingerprint, addresses=addresses
+        )
+        advertiser.start()
+    except (DiscoveryError, OSError) as exc:
+        click.echo(
+            f"警告 warning: 无法在局域网上广播本站 / cannot announce the station: {exc}", err=True
+        )
+        return None
+    click.echo(
+        f"announcing station {station.station_id} on the LAN as {advertiser.instance_name} "
+        f"(key fingerprint {station.fingerprint})"
+    )
+    return advertiser
 
 
 def _sync_step(data: str, step: Callable[[Flask], T]) -> T:

@@ -10,6 +10,9 @@ DATABASE = "station.sqlite"
 # Station identity; replaced at enrolment with the hub.
 STATION_ID = "station-local"
 STATION_NAME = "零工驿站"
+# Announce the station on the LAN (mDNS `_kuaigong._tcp`) while `kuaigong station run` serves,
+# so devices find it without typing its address.
+ADVERTISE = True
 
 # Bodies larger than this are refused with 413.
 MAX_CONTENT_LENGTH = 256 * 1024
