@@ -23,6 +23,7 @@ _TYPES = {
         "time": "DATETIME",
         "bytes": "BLOB",
         "bigint": "INTEGER",
+        "double": "REAL",
     },
     "postgres": {
         "serial": "SERIAL",
@@ -30,6 +31,7 @@ _TYPES = {
         "time": "TIMESTAMP",
         "bytes": "BYTEA",
         "bigint": "BIGINT",
+        "double": "DOUBLE PRECISION",
     },
 }
 
@@ -213,6 +215,27 @@ _CALL_GUARD = (
     '"id") ON DELETE CASCADE)',
 )
 
+_EVALUATION = (
+    'CREATE TABLE "evaluation_scheme" ("year" INTEGER NOT NULL PRIMARY KEY, '
+    '"indicators" TEXT NOT NULL, "excellent_at" {double} NOT NULL, "pass_at" {double} NOT NULL, '
+    '"subsidy_full" INTEGER NOT NULL, "subsidy_standard" INTEGER NOT NULL, '
+    '"updated_by" VARCHAR(64), "updated_at" {time} NOT NULL)',
+    'CREATE TABLE "evaluation_result" ("id" {serial} NOT NULL PRIMARY KEY, '
+    '"year" INTEGER NOT NULL, "station" VARCHAR(32) NOT NULL, "measured" TEXT NOT NULL, '
+    '"scores" TEXT NOT NULL, "total" {double} NOT NULL, "grade" VARCHAR(16) NOT NULL, '
+    '"band" VARCHAR(16) NOT NULL, "subsidy" INTEGER NOT NULL, "computed_at" {time} NOT NULL, '
+    '"published_at" {time})',
+    'CREATE UNIQUE INDEX "evaluation_result_year_station" ON "evaluation_result" '
+    '("year", "station")',
+    'CREATE TABLE "rectification_case" ("id" {serial} NOT NULL PRIMARY KEY, '
+    '"station" VARCHAR(32) NOT NULL, "year" INTEGER NOT NULL, "reasons" TEXT NOT NULL, '
+    '"total" {double} NOT NULL, "deadline" {time} NOT NULL, "status" VARCHAR(16) NOT NULL, '
+    '"opened_at" {time} NOT NULL, "opened_by" VARCHAR(64), "reevaluated_at" {time}, '
+    '"re_total" {double}, "re_grade" VARCHAR(16), "note" VARCHAR(500) NOT NULL)',
+    'CREATE UNIQUE INDEX "rectification_case_station_year" ON "rectification_case" '
+    '("station", "year")',
+)
+
 _REPLICATED_TABLES = ("worker", "employer", "job", "assignment", "complaint")
 
 
@@ -322,6 +345,11 @@ def _call_guard(database: Any) -> None:
     _run(database, _CALL_GUARD)
 
 
+def _evaluation(database: Any) -> None:
+    """The annual evaluation: each year's scheme, the stations' results, rectification cases."""
+    _run(database, _EVALUATION)
+
+
 # Numbered migrations, applied in order, each once, given the database to change.
 MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (1, _create_first_release),
@@ -333,4 +361,5 @@ MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (7, _clock_allowances),
     (8, _signin_limits),
     (10, _call_guard),
+    (12, _evaluation),
 ]

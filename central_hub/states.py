@@ -109,3 +109,27 @@ class SigninEventKind(enum.StrEnum):
 
     LOCKED = "locked"  # too many failures: locked until a time
     UNLOCKED = "unlocked"  # an admin lifted the lock
+
+
+class Grade(enum.StrEnum):
+    """A station's grade in the annual evaluation (EvaluationResult.grade)."""
+
+    EXCELLENT = "excellent"  # 优秀: at or above the scheme's excellent score
+    PASS = "pass"  # 合格: at or above the pass score
+    FAIL = "fail"  # 不合格: below it; a rectification case is opened when the year is published
+
+
+class SubsidyBand(enum.StrEnum):
+    """The service subsidy a grade earns (EvaluationResult.band); the amounts are per year."""
+
+    FULL = "full"  # 优秀
+    STANDARD = "standard"  # 合格
+    NONE = "none"  # 不合格: no subsidy until the station passes again
+
+
+class CaseStatus(enum.StrEnum):
+    """Where a failed station's rectification stands (RectificationCase.status)."""
+
+    OPEN = "open"  # ordered to fix things by the deadline
+    FIXED = "fixed"  # a re-evaluation passed
+    FAILED_AGAIN = "failed_again"  # failed again after the deadline: closure recommended

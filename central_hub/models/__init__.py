@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from central_hub.models.accounts import ROLES, Admin, IdAccess, SigninEvent, SigninThrottle
 from central_hub.models.base import BaseModel, utcnow
+from central_hub.models.evaluation import EvaluationResult, EvaluationScheme, RectificationCase
 from central_hub.models.hublog import HubLogEntry, HubState
 from central_hub.models.reconcile import KINDS, Issue
 from central_hub.models.records import (
@@ -55,6 +56,9 @@ ALL_MODELS: list[type[BaseModel]] = [
     ClockAllowance,
     SigninThrottle,
     SigninEvent,
+    EvaluationScheme,
+    EvaluationResult,
+    RectificationCase,
 ]
 
 __all__ = [
@@ -72,6 +76,8 @@ __all__ = [
     "Complaint",
     "Employer",
     "EnrolmentCode",
+    "EvaluationResult",
+    "EvaluationScheme",
     "Evidence",
     "FieldLoss",
     "HeldBatch",
@@ -84,6 +90,7 @@ __all__ = [
     "Job",
     "Person",
     "Receipt",
+    "RectificationCase",
     "SigninEvent",
     "SigninThrottle",
     "Station",
