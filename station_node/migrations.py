@@ -165,7 +165,7 @@ _SMS_MESSAGES = (
     'CREATE TABLE "sms_message" ("id" INTEGER NOT NULL PRIMARY KEY, '
     '"direction" VARCHAR(4) NOT NULL, "mobile" VARCHAR(32) NOT NULL, "text" TEXT NOT NULL, '
     '"priority" INTEGER NOT NULL, "purpose" VARCHAR(8) NOT NULL, "worker_id" VARCHAR(32), '
-    '"offer_id" VARCHAR(32), "status" VARCHAR(8) NOT NULL, "attempts" INTEGER NOT NULL, '
+    '"offer_id" VARCHAR(32), "status" VARCHAR(16) NOT NULL, "attempts" INTEGER NOT NULL, '
     '"error" VARCHAR(200), "outcome" VARCHAR(16), "references" TEXT NOT NULL, '
     '"created_at" DATETIME NOT NULL, "not_before" DATETIME, "claimed_at" DATETIME, '
     '"sent_at" DATETIME, FOREIGN KEY ("worker_id") REFERENCES "worker" ("id") '

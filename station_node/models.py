@@ -209,7 +209,7 @@ class SmsMessage(BaseModel):
     purpose = peewee.CharField(max_length=8)  # SmsPurpose
     worker = peewee.ForeignKeyField(Worker, null=True, on_delete="SET NULL")
     offer = peewee.ForeignKeyField(Offer, null=True, on_delete="SET NULL")
-    status = peewee.CharField(max_length=8)  # SmsStatus
+    status = peewee.CharField(max_length=16)  # SmsStatus
     attempts = peewee.IntegerField(default=0)
     error = peewee.CharField(max_length=200, null=True)  # why the last send failed
     outcome = peewee.CharField(max_length=16, null=True)  # SmsOutcome, inbound only

@@ -11,10 +11,11 @@ from station_node.views import (
     api,
     api_assignments,
     api_complaints,
-    api_devices_io,
     api_devices,
+    api_devices_io,
     api_jobs,
     api_screening,
+    api_sms,
     api_workers,
     board,
     console,
@@ -23,12 +24,15 @@ from station_node.views import (
     console_jobs,
     console_printer,
     console_screening,
+    console_sms,
     console_workers,
     errors,
+    events,
     kiosk,
     kiosk_complaints,
     kiosk_idcard,
     language,
+    phone,
     sync_status,
     templating,
 )
@@ -53,6 +57,7 @@ def register(app: Flask) -> None:
         api_complaints,
         api_screening,
         api_devices,
+        api_sms,
     ):
         # Bearer-token clients carry no cookie to forge; session callers are checked in auth.
         csrf.exempt(module.bp)
@@ -65,6 +70,7 @@ def register(app: Flask) -> None:
         console_complaints,
         console_screening,
         console_devices,
+        console_sms,
         kiosk,
         kiosk_complaints,
         board,
@@ -72,6 +78,8 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
     app.register_blueprint(sync_status.bp)
+    app.register_blueprint(events.bp)  # GET only: the event stream
+    app.register_blueprint(phone.bp)
     csrf.exempt(api_devices_io.bp)  # device tokens only: no cookie to forge
     for module in (api_devices_io, console_printer, kiosk_idcard):
         app.register_blueprint(module.bp)
