@@ -1,26 +1,37 @@
-"""Station figures: registrations, postings, fill rate, time to full confirmation, no-shows.
+"""Station figures, by the city's one definition (docs/figures.md, `kuaigong.figures`).
 
-Read-only. `station_stats()` gives today (station local day) and all time; `range_stats()` any
-[since, until) range of UTC times. Time to fill runs from dispatch start (`dispatch_started_at`,
-when the job became dispatchable) to full confirmation (`filled_at`).
+Read-only. `station_stats()` gives today (station local day), all time and month by month;
+`range_stats()` any [since, until) range of UTC times. Each record counts in the period of its
+own time: a job by its posting, an assignment by its confirmation, a complaint by its receipt,
+a worker or employer by registration. The hub computes the same figures from the same records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import statistics
 from typing import Any
 
 import peewee
+from flask import current_app, has_app_context
 
 from kuaigong import clock
-from kuaigong.states import SHOWED_UP_ASSIGNMENTS, AssignmentStatus, JobStatus
-from station_node.models import Assignment, Employer, Job, Worker
+from kuaigong import figures as fig
+from kuaigong.states import JobStatus
+from station_node.models import Assignment, Complaint, Employer, Job, Worker
 from station_node.services import utc_offset_hours
 from station_node.services.complaints import complaint_counts
 
-TARGET_SECONDS = 60
+TARGET_SECONDS = fig.DEFAULT_TARGET_SECONDS
+
+
+def settings() -> fig.Settings:
+    """The figures' settings: dispatch target, complaint deadline, the station's zone."""
+    cfg: Any = current_app.config if has_app_context() else {}
+    return fig.Settings(
+        target_seconds=int(cfg.get("DISPATCH_TARGET_SECONDS", fig.DEFAULT_TARGET_SECONDS)),
+        resolve_hours=int(cfg.get("COMPLAINT_RESOLVE_HOURS", fig.DEFAULT_RESOLVE_HOURS)),
+        utc_offset_hours=utc_offset_hours(),
+    )
 
 
 def _within(field: peewee.Field, since: dt.datetime | None, until: dt.datetime | None) -> Any:
@@ -32,20 +43,67 @@ def _within(field: peewee.Field, since: dt.datetime | None, until: dt.datetime |
     return cond
 
 
-def _tuples(query: Any) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in query.tuples()]
+def job_facts(since: dt.datetime | None, until: dt.datetime | None) -> list[fig.JobFacts]:
+    query = Job.select(
+        Job.posted_at,
+        Job.status,
+        Job.headcount,
+        Job.confirmed_count,
+        Job.category,
+        Job.dispatch_started_at,
+        Job.filled_at,
+    ).where(_within(Job.posted_at, since, until))
+    return [fig.JobFacts(*row) for row in query.tuples()]
 
 
-def _percentile(values: list[float], share: float) -> float | None:
-    """Nearest-rank percentile (the value at least `share` of the values do not exceed)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+def assignment_facts(
+    since: dt.datetime | None, until: dt.datetime | None
+) -> list[fig.AssignmentFacts]:
+    query = (
+        Assignment.select(
+            Assignment.confirmed_at,
+            Assignment.status,
+            Assignment.pay_fen,
+            Worker.priority_groups,
+            Job.category,
+        )
+        .join(Worker, on=(Assignment.worker == Worker.id))
+        .switch(Assignment)
+        .join(Job, on=(Assignment.job == Job.id))
+        .where(_within(Assignment.confirmed_at, since, until))
+    )
+    return [
+        fig.AssignmentFacts(at, status, pay, tuple(groups or ()), category)
+        for at, status, pay, groups, category in query.tuples()
+    ]
 
 
-def _ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
+def complaint_facts(
+    since: dt.datetime | None, until: dt.datetime | None
+) -> list[fig.ComplaintFacts]:
+    query = Complaint.select(Complaint.created_at, Complaint.resolved_at).where(
+        _within(Complaint.created_at, since, until)
+    )
+    return [fig.ComplaintFacts(*row) for row in query.tuples()]
+
+
+def figures(
+    since: dt.datetime | None, until: dt.datetime | None, now: dt.datetime | None = None
+) -> fig.Figures:
+    """The station's figures for records of [since, until) (None: unbounded)."""
+    return fig.summarise(
+        job_facts(since, until),
+        assignment_facts(since, until),
+        complaint_facts(since, until),
+        now=now or clock.now(),
+        settings=settings(),
+        registrations=Worker.select().where(_within(Worker.created_at, since, until)).count(),
+    )
+
+
+def _ratio(ratio: fig.Ratio) -> float | None:
+    value = ratio.value
+    return None if value is None else round(value, 4)
 
 
 def range_stats(
@@ -53,73 +111,70 @@ def range_stats(
 ) -> dict[str, Any]:
     """The station's figures for records made in [since, until) (None: unbounded)."""
     now = now or clock.now()
+    result = figures(since, until, now)
+    t = result.tally
     by_status = {status.value: 0 for status in JobStatus}
-    for status, count in _tuples(
+    for status, count in (
         Job.select(Job.status, peewee.fn.COUNT(Job.id))
         .where(_within(Job.posted_at, since, until))
         .group_by(Job.status)
+        .tuples()
     ):
         by_status[status] = count
-    dispatched = _tuples(
-        Job.select(Job.dispatch_started_at, Job.filled_at, Job.status).where(
-            _within(Job.dispatch_started_at, since, until)
-        )
-    )
-    seconds = [
-        (filled - started).total_seconds()
-        for started, filled, _ in dispatched
-        if filled is not None
-    ]
-    # A job still being filled inside the target window has not missed it yet: leave it out.
-    decided = [
-        row
-        for row in dispatched
-        if row[1] is not None or (now - row[0]).total_seconds() >= TARGET_SECONDS
-    ]
-    fast = sum(1 for s in seconds if s <= TARGET_SECONDS)
     assignments: dict[str, int] = dict(
-        _tuples(
-            Assignment.select(Assignment.status, peewee.fn.COUNT(Assignment.id))
-            .where(_within(Assignment.confirmed_at, since, until))
-            .group_by(Assignment.status)
-        )
+        Assignment.select(Assignment.status, peewee.fn.COUNT(Assignment.id))
+        .where(_within(Assignment.confirmed_at, since, until))
+        .group_by(Assignment.status)
+        .tuples()
     )
-    showed = sum(assignments.get(s, 0) for s in SHOWED_UP_ASSIGNMENTS)
-    no_shows = assignments.get(AssignmentStatus.NO_SHOW, 0)
     return {
         "since": since,
         "until": until,
+        "figures": result.as_dict(),
         "registrations": {
-            "workers": Worker.select().where(_within(Worker.created_at, since, until)).count(),
+            "workers": t.registrations,
             "employers": Employer.select()
             .where(_within(Employer.created_at, since, until))
             .count(),
         },
-        "postings": {"total": sum(by_status.values()), "by_status": by_status},
-        "dispatched_jobs": len(dispatched),
-        "filled_jobs": len(seconds),
-        "fill_rate": _ratio(len(seconds), len(dispatched)),
+        "postings": {"total": t.posted, "by_status": by_status},
+        "dispatched_jobs": t.dispatchable,
+        "filled_jobs": t.filled,
+        "fill_rate": _ratio(result.fill_rate),
         "time_to_fill": {
-            "median_seconds": statistics.median(seconds) if seconds else None,
-            "p90_seconds": _percentile(seconds, 0.9),
-            "within_60s_share": _ratio(fast, len(decided)),
-            "within_60s": fast,
-            "decided": len(decided),
+            "median_seconds": result.median_fill_seconds,
+            "p90_seconds": result.p90_fill_seconds,
+            "within_60s_share": _ratio(result.within_target_share),
+            "within_60s": t.within_target,
+            "decided": result.decided,
         },
-        "assignments": {"total": sum(assignments.values()), "by_status": assignments},
-        "no_show_rate": _ratio(no_shows, no_shows + showed),
+        "assignments": {"total": t.assignments, "by_status": assignments},
+        "no_show_rate": _ratio(result.no_show_rate),
     }
+
+
+def monthly(now: dt.datetime | None = None, months: int = 12) -> list[tuple[str, fig.Figures]]:
+    """The last `months` local months up to this one, oldest first, each with its figures."""
+    now = now or clock.now()
+    offset = utc_offset_hours()
+    this_month = fig.month_of(now, offset)
+    year, mon = (int(part) for part in this_month.split("-"))
+    back = year * 12 + mon - 1 - (months - 1)
+    first = f"{back // 12:04d}-{back % 12 + 1:02d}"
+    out = []
+    for month in fig.months_between(first, this_month):
+        since, until = fig.month_bounds(month, offset)
+        out.append((month, figures(since, until, now)))
+    return out
 
 
 def station_stats(now: dt.datetime | None = None) -> dict[str, Any]:
     """Today's figures (station local day), all-time figures, and complaints open and resolved."""
     now = now or clock.now()
-    offset = dt.timedelta(hours=utc_offset_hours())
-    local_midnight = dt.datetime.combine((now + offset).date(), dt.time())
-    start_of_day = local_midnight - offset
+    start_of_day, end_of_day = fig.day_bounds(now, utc_offset_hours())
     return {
         "generated_at": now,
-        "today": range_stats(start_of_day, start_of_day + dt.timedelta(days=1), now),
+        "today": range_stats(start_of_day, end_of_day, now),
         "all_time": range_stats(None, None, now),
         "complaints": complaint_counts(),  # as they stand now: open and resolved
     }
