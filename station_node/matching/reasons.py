@@ -12,6 +12,10 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flask import current_app, has_app_context
+
+from station_node import catalog
+
 ROTATION_POINTS_PER_HOUR = 10
 ROTATION_MAX_POINTS = 400
 
@@ -22,11 +26,14 @@ Texts = tuple[str, str]
 
 
 def _when(value: Any) -> str:
-    """A stored moment (ISO text) as month-day hours:minutes; "-" when unknown."""
+    """A stored UTC moment (ISO text) as the station's month-day hours:minutes; "-" when
+    unknown."""
     if not isinstance(value, str) or not value:
         return "-"
     try:
-        return dt.datetime.fromisoformat(value).strftime("%m-%d %H:%M")
+        offset = current_app.config.get("UTC_OFFSET_HOURS", 8) if has_app_context() else 8
+        moment = dt.datetime.fromisoformat(value) + dt.timedelta(hours=int(offset))
+        return moment.strftime("%m-%d %H:%M")
     except ValueError:
         return value
 
@@ -70,19 +77,23 @@ def _time(p: Mapping[str, Any]) -> Texts:
 
 def _booking(p: Mapping[str, Any]) -> Texts:
     since, until = _when(p.get("from")), _when(p.get("to"))
-    return f"该时段已有工作（{since}–{until} UTC）", f"already booked {since}–{until} UTC"
+    return f"该时段已有工作（{since}–{until}）", f"already booked {since}–{until}"
 
 
 def _skills(p: Mapping[str, Any]) -> Texts:
-    missing = [str(s) for s in p.get("skills") or ()]
-    return "缺少所需技能：" + "、".join(missing), "lacks the required skills: " + ", ".join(missing)
+    codes = [str(s) for s in p.get("skills") or ()]
+    zh = [catalog.label(catalog.SKILLS, c, "zh") for c in codes]
+    en = [catalog.label(catalog.SKILLS, c, "en") for c in codes]
+    return "缺少所需技能：" + "、".join(zh), "lacks the required skills: " + ", ".join(en)
 
 
 def _groups(p: Mapping[str, Any]) -> Texts:
-    groups = [str(g) for g in p.get("groups") or ()]
+    codes = [str(g) for g in p.get("groups") or ()]
+    zh = "、".join(catalog.label(catalog.PRIORITY_GROUPS, c, "zh") for c in codes)
+    en = ", ".join(catalog.label(catalog.PRIORITY_GROUPS, c, "en") for c in codes)
     return (
-        f"重点群体（{'、'.join(groups)}），已同意",
-        f"priority group ({', '.join(groups)}), with consent",
+        f"重点群体：{zh}（已同意）",
+        f"priority group: {en} (with consent)",
     )
 
 

@@ -15,11 +15,21 @@
     return node;
   }
 
+  // Seconds as staff read them, matching the page's first draw: "45秒", "2分15秒".
+  function duration(total) {
+    var s = Math.max(0, Math.round(total || 0));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    if (labels.lang === "en") {
+      return h ? h + " h " + m + " min" : (m ? m + " min " + r + " s" : r + " s");
+    }
+    return h ? h + "小时" + m + "分" : (m ? m + "分" + r + "秒" : r + "秒");
+  }
+
   function people(list, cls, withSeconds) {
     var span = el("span");
     if (!list || list.length === 0) { span.textContent = "—"; return span; }
     list.forEach(function (p) {
-      var text = p.name + (withSeconds && p.seconds_left !== undefined ? " (" + p.seconds_left + "s)" : "");
+      var text = p.name + (withSeconds && p.seconds_left !== undefined ? " (" + duration(p.seconds_left) + ")" : "");
       span.appendChild(el("span", "person " + cls, text));
     });
     return span;
@@ -27,7 +37,8 @@
 
   function row(r) {
     var open = r.status !== "filled";
-    var art = el("article", "board-row" + (r.escalated && open ? " escalated" : "") + (open ? "" : " filled"));
+    var art = el("article", "board-row" + (r.needs_staff ? " overdue" : "") +
+      (r.dispatching ? " dispatching" : "") + (open ? "" : " filled"));
     art.setAttribute("data-job", r.job_id);
     var head = el("header");
     var h2 = el("h2");
@@ -38,8 +49,10 @@
     head.appendChild(el("span", "community", r.community));
     head.appendChild(el("span", "mode", labels[r.mode] || r.mode));
     head.appendChild(el("span", "count", r.confirmed_count + "/" + r.headcount));
-    head.appendChild(el("span", "timer", r.seconds_since_start + "s"));
-    if (r.escalated && open) { head.appendChild(el("strong", "tag alert", labels.escalated)); }
+    head.appendChild(el("span", "timer", duration(r.seconds_since_start)));
+    if (r.needs_staff) { head.appendChild(el("strong", "tag alert", labels.escalated)); }
+    else if (r.dispatching) { head.appendChild(el("strong", "tag open", labels.dispatching)); }
+    else if (open) { head.appendChild(el("span", "tag", labels.waiting)); }
     art.appendChild(head);
     var p = el("p");
     p.appendChild(document.createTextNode(labels.offered + "："));

@@ -6,7 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -17,7 +28,8 @@ from station_node.models import Assignment, Employer, Job, Offer, Ranking, Worke
 from station_node.services import assignments as svc
 from station_node.services import dispatch, posting
 from station_node.services.posting import post_job
-from station_node.views import forms
+from station_node.views import console_attention as attention
+from station_node.views import forms, serializers
 from station_node.views.console_workers import _do
 from station_node.views.language import safe_next
 
@@ -188,4 +200,16 @@ def assignment_action(assignment_id: str, action: str) -> Any:
 def board() -> Any:
     """The live dispatch board; a small script refreshes it from /api/v1/board every second."""
 
-    return render_template("console/board.html", rows=dispatch.board(), now=clock.now())
+    return render_template("console/board.html", rows=_board_rows(), now=clock.now())
+
+
+@bp.get("/board.json")
+@auth.console_login
+def board_json() -> Any:
+    """The board's rows for its refresh script, in the console's order, with what is overdue."""
+    return jsonify(rows=serializers.plain(_board_rows()))
+
+
+def _board_rows() -> list[dict[str, Any]]:
+    target = int(current_app.config.get("DISPATCH_TARGET_SECONDS", 60))
+    return attention.board_rows(dispatch.board(), target)

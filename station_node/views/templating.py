@@ -10,6 +10,9 @@ from flask import Flask
 from kuaigong.i18n import lang
 from station_node import catalog
 from station_node.services import utc_offset_hours
+from station_node.views import console_attention
+
+SHORT_ID_LENGTH = 8
 
 # Status words shown on pages, in both languages (codes stay in the API).
 STATUS_LABELS: dict[str, tuple[str, str]] = {
@@ -127,6 +130,84 @@ def local(value: dt.datetime | None, form: str = "%Y-%m-%d %H:%M") -> str:
     return (value + dt.timedelta(hours=utc_offset_hours())).strftime(form)
 
 
+_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _shifted(value: dt.datetime) -> dt.datetime:
+    return value + dt.timedelta(hours=utc_offset_hours())
+
+
+def _day_words(moment: dt.datetime) -> str:
+    """A local moment's date as people say it: '12月5日 周六' / 'Sat Dec 5'."""
+    if lang() == "en":
+        return f"{_WEEKDAYS_EN[moment.weekday()]} {moment.strftime('%b')} {moment.day}"
+    return f"{moment.month}月{moment.day}日 {_WEEKDAYS[moment.weekday()]}"
+
+
+def when(value: dt.datetime | None) -> str:
+    """A stored UTC moment as the station reads it: '12月5日 周六 18:00'."""
+    if value is None:
+        return "—"
+    moment = _shifted(value)
+    return f"{_day_words(moment)} {moment:%H:%M}"
+
+
+def span(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    """A job's time: '12月5日 周六 18:00–22:00', both dates only when it crosses midnight."""
+    if start is None:
+        return "—"
+    if end is None:
+        return when(start)
+    first, last = _shifted(start), _shifted(end)
+    if first.date() == last.date():
+        return f"{_day_words(first)} {first:%H:%M}–{last:%H:%M}"
+    return f"{when(start)} – {when(end)}"
+
+
+def duration(seconds: float | int | None) -> str:
+    """A length of time in words: '45秒', '2分15秒', '1小时5分' (English: '2 min 15 s')."""
+    if seconds is None:
+        return "—"
+    total = max(int(round(float(seconds))), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    en = lang() == "en"
+    if hours:
+        return f"{hours} h {minutes} min" if en else f"{hours}小时{minutes}分"
+    if minutes:
+        return f"{minutes} min {secs} s" if en else f"{minutes}分{secs}秒"
+    return f"{secs} s" if en else f"{secs}秒"
+
+
+def weekly(availability: dict[str, Any] | None) -> str:
+    """Weekly availability in words: '每天 06:00–23:30', '周一至周五 08:00–18:00'."""
+    if not availability:
+        return "Any time" if lang() == "en" else "不限"
+    names = _WEEKDAYS_EN if lang() == "en" else _WEEKDAYS
+    days = sorted({int(d) % 7 for d in availability.get("days", range(7))})
+    if days == list(range(7)):
+        text = "Every day" if lang() == "en" else "每天"
+    elif days and days == list(range(days[0], days[-1] + 1)) and len(days) > 2:
+        text = (
+            f"{names[days[0]]}–{names[days[-1]]}"
+            if lang() == "en"
+            else (f"{names[days[0]]}至{names[days[-1]]}")
+        )
+    else:
+        text = ("、" if lang() == "zh" else ", ").join(names[d] for d in days)
+    since, until = availability.get("from", ""), availability.get("to", "")
+    return f"{text} {since}–{until}" if since and until else text
+
+
+def short_id(value: str | None) -> str:
+    """The short number staff read and type for a record: the start of its id, upper-case
+    (the same number job slips print)."""
+    if not value:
+        return "—"
+    return str(value)[:SHORT_ID_LENGTH].upper()
+
+
 def label(code: str | None, table: str) -> str:
     """The catalog label of a code in the page's language."""
     if code is None:
@@ -153,7 +234,18 @@ def message(item: dict[str, Any]) -> str:
 def register(app: Flask) -> None:
     """Install the filters and globals."""
     app.jinja_env.filters.update(
-        money=money, pay=pay, local=local, label=label, labels=labels, message=message
+        money=money,
+        pay=pay,
+        local=local,
+        label=label,
+        labels=labels,
+        message=message,
+        when=when,
+        span=span,
+        duration=duration,
+        weekly=weekly,
+        short_id=short_id,
+        needs_staff=console_attention.job_needs_staff,
     )
 
     @app.context_processor

@@ -25,8 +25,8 @@ BEFORE = {
         (
             "priority_group",
             50,
-            "重点群体（veteran、low_income），已同意",
-            "priority group (veteran, low_income), with consent",
+            "重点群体：退役军人、低收入家庭（已同意）",
+            "priority group: Veteran, Low-income household (with consent)",
         ),
     ],
     "小王": [
@@ -49,7 +49,7 @@ BEFORE = {
         ("rating", -30, "平均评分 1.5 星（2 次）", "average rating 1.5 stars (2 ratings)"),
     ],
     "外区": [  # present today, so stored although ineligible
-        ("skills_missing", 0, "缺少所需技能：cleaning", "lacks the required skills: cleaning"),
+        ("skills_missing", 0, "缺少所需技能：保洁", "lacks the required skills: Cleaning"),
         (
             "outside_area",
             0,
@@ -131,7 +131,7 @@ def test_an_ineligible_worker_outside_the_stored_ranking_is_told_why_not(clock_a
     assert why["live"] and not why["eligible"] and why["rank"] == 0
     assert why["as_of"] == Job.get_by_id(job.id).dispatch_started_at.isoformat() + "Z"
     assert _tuples(why["reasons"]) == [
-        ("skills_missing", 0, "缺少所需技能：cleaning", "lacks the required skills: cleaning"),
+        ("skills_missing", 0, "缺少所需技能：保洁", "lacks the required skills: Cleaning"),
         (
             "outside_area",
             0,
@@ -141,7 +141,7 @@ def test_an_ineligible_worker_outside_the_stored_ranking_is_told_why_not(clock_a
     ]
     (booked,) = dispatch.explain(job.id, busy.id)
     assert [r["code"] for r in booked["reasons"]] == ["overlapping_booking"]
-    assert "05-06 22:00–05-07 02:00 UTC" in booked["reasons"][0]["detail_en"]
+    assert "05-07 06:00–05-07 10:00" in booked["reasons"][0]["detail_en"]
 
     # An hour later the answer is still the one as at ranking time.
     clock_at_t0.advance(3600)
