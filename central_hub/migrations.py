@@ -11,6 +11,8 @@ that the last step leaves what the models declare.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -350,6 +352,70 @@ def _evaluation(database: Any) -> None:
     _run(database, _EVALUATION)
 
 
+_FIGURE_COLUMNS = (
+    'ALTER TABLE "worker" ADD COLUMN "priority_groups" VARCHAR(200)',
+    'ALTER TABLE "job" ADD COLUMN "confirmed_count" INTEGER',
+    'ALTER TABLE "assignment" ADD COLUMN "pay_fen" INTEGER',
+    'ALTER TABLE "assignment" ADD COLUMN "paid_at" {time}',
+)
+
+
+def _figure_time(value: Any) -> Any:
+    """A change-log time ("2026-05-01T08:00:00Z") as naive UTC, as migration 11 read it."""
+    if not isinstance(value, str) or not value.endswith("Z"):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value[:-1])
+    except ValueError:
+        return None
+    return None if parsed.tzinfo is not None else parsed
+
+
+def _figure_int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _figure_fields(database: Any) -> None:
+    """The city figures read workers' priority groups (as ",code,code,"), jobs' confirmed
+    places and assignments' pay, filled in from the records' stored fields."""
+    sqlite = _is_sqlite(database)
+    _run(database, _FIGURE_COLUMNS)
+    mark = "?" if sqlite else "%s"
+    rows = database.execute_sql(
+        f'SELECT "id", "data" FROM "worker" WHERE "data" LIKE {mark}', ('%"priority_groups"%',)
+    ).fetchall()
+    for wid, data in rows:
+        groups = json.loads(data).get("priority_groups")
+        codes = sorted(str(g) for g in groups) if isinstance(groups, list) else []
+        value = (",".join(["", *codes, ""]) if codes else None) if groups is not None else None
+        database.execute_sql(
+            f'UPDATE "worker" SET "priority_groups" = {mark} WHERE "id" = {mark}', (value, wid)
+        )
+    rows = database.execute_sql(
+        f'SELECT "id", "data" FROM "job" WHERE "data" LIKE {mark}', ('%"confirmed_count"%',)
+    ).fetchall()
+    for jid, data in rows:
+        count = _figure_int(json.loads(data).get("confirmed_count"))
+        database.execute_sql(
+            f'UPDATE "job" SET "confirmed_count" = {mark} WHERE "id" = {mark}', (count, jid)
+        )
+    rows = database.execute_sql(
+        f'SELECT "id", "data" FROM "assignment" WHERE "data" LIKE {mark} OR "data" LIKE {mark}',
+        ('%"pay_fen"%', '%"paid_at"%'),
+    ).fetchall()
+    for aid, data in rows:
+        fields = json.loads(data)
+        paid = _figure_time(fields.get("paid_at"))
+        database.execute_sql(
+            f'UPDATE "assignment" SET "pay_fen" = {mark}, "paid_at" = {mark} WHERE "id" = {mark}',
+            (
+                _figure_int(fields["pay_fen"]) if "pay_fen" in fields else None,
+                (str(paid) if sqlite else paid) if paid is not None else None,
+                aid,
+            ),
+        )
+
+
 # Numbered migrations, applied in order, each once, given the database to change.
 MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (1, _create_first_release),
@@ -361,5 +427,6 @@ MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (7, _clock_allowances),
     (8, _signin_limits),
     (10, _call_guard),
+    (11, _figure_fields),
     (12, _evaluation),
 ]

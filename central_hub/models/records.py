@@ -41,6 +41,8 @@ class Worker(_Replicated):
     id_hash = peewee.CharField(max_length=64, null=True)
     name = peewee.CharField(max_length=64, default="")
     status = peewee.CharField(max_length=16, default="active")
+    # ",veteran,low_income," (the codes between commas) so the city figures count by LIKE.
+    priority_groups = peewee.CharField(max_length=200, null=True)
 
 
 class Employer(_Replicated):
@@ -62,6 +64,7 @@ class Job(_Replicated):
     # Whole seconds from dispatch start (else posting) to full: kept in step with those times by
     # ingest (services.merge) and by `save`, for the city view.
     fill_seconds = peewee.IntegerField(null=True)
+    confirmed_count = peewee.IntegerField(null=True)
 
     def save(self, *args: Any, **kwargs: Any) -> Any:
         start = self.dispatch_started_at or self.posted_at
@@ -84,6 +87,8 @@ class Assignment(_Replicated):
     starts_at = peewee.DateTimeField(null=True)
     ends_at = peewee.DateTimeField(null=True)
     confirmed_at = peewee.DateTimeField(null=True)
+    pay_fen = peewee.IntegerField(null=True)
+    paid_at = peewee.DateTimeField(null=True)
 
 
 class Complaint(_Replicated):

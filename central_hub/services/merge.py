@@ -36,7 +36,7 @@ from sync_protocol.merge import DELETED, OWNED, Version
 _BOOKING_FIELDS = {"status", "starts_at", "ends_at", "worker_id"}
 # Columns kept beside `data` so the city view can query them: column -> (field, type).
 _COLUMNS: dict[str, dict[str, str]] = {
-    "worker": {"id_hash": "str", "name": "str", "status": "str"},
+    "worker": {"id_hash": "str", "name": "str", "status": "str", "priority_groups": "codes"},
     "employer": {
         "kind": "str",
         "name": "str",
@@ -54,6 +54,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
         "filled_at": "time",
         "starts_at": "time",
         "ends_at": "time",
+        "confirmed_count": "int",
     },
     "assignment": {
         "job_id": "str",
@@ -62,6 +63,8 @@ _COLUMNS: dict[str, dict[str, str]] = {
         "starts_at": "time",
         "ends_at": "time",
         "confirmed_at": "time",
+        "pay_fen": "int",
+        "paid_at": "time",
     },
     "complaint": {"kind": "str", "status": "str", "resolved_at": "time"},
 }
@@ -116,6 +119,9 @@ def _cast(kind: str, value: Any) -> Any:
         return value if isinstance(value, int) and not isinstance(value, bool) else 0
     if kind == "bool":
         return bool(value)
+    if kind == "codes":  # a list of codes, kept as ",a,b," for LIKE '%,a,%'
+        codes = sorted(str(v) for v in value) if isinstance(value, list) else []
+        return ",".join(["", *codes, ""]) if codes else None
     return None if value is None else str(value)[:200]
 
 
