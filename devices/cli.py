@@ -116,8 +116,12 @@ def _error_of(response: requests.Response) -> tuple[str, str, str]:
         return "", f"驿站返回 HTTP {response.status_code}：{text}", f"HTTP {response.status_code}"
 
 
-def _unreachable(url: str, exc: Exception) -> DeviceSetupError:
-    return DeviceSetupError(
+class StationUnreachable(DeviceSetupError):
+    """Nothing answered at the station's address (moved, switched off, another network)."""
+
+
+def _unreachable(url: str, exc: Exception) -> StationUnreachable:
+    return StationUnreachable(
         f"连不上驿站 {url}。请确认驿站电脑已开机、驿站程序正在运行、本设备与驿站在同一网络。",
         f"Cannot reach the station at {url} ({exc}).",
     )
@@ -130,6 +134,36 @@ def _discover(
         return find_station(timeout, station_id=station_id, fingerprint=fingerprint)
     except DiscoveryError as exc:
         raise DeviceSetupError(exc.message_zh, exc.message_en) from None
+
+
+def _same(found: str, expected: str) -> bool:
+    return normalize_fingerprint(found) == normalize_fingerprint(expected)
+
+
+def _mismatch(found: str, expected: str) -> DeviceSetupError:
+    return DeviceSetupError(
+        f"驿站的密钥指纹是 {found}，与给定的 {expected} 不一致，未配对。"
+        "请确认连的是本驿站，并与控制台“设备”页上的指纹核对。",
+        f"The station's key fingerprint is {found}, not {expected}; not paired. "
+        "Check the address and the fingerprint on the console's devices page.",
+    )
+
+
+def station_about(station_url: str) -> dict[str, str]:
+    """The station's id, name and fingerprint as it answers at this address."""
+    url = station_url.rstrip("/")
+    try:
+        response = requests.get(f"{url}{API}/devices/station", timeout=HTTP_TIMEOUT)
+        response.raise_for_status()
+        about: dict[str, str] = response.json()["station"]
+    except requests.RequestException as exc:
+        raise _unreachable(url, exc) from None
+    except (ValueError, KeyError, TypeError):
+        raise DeviceSetupError(
+            f"{url} 上运行的不是驿站程序（或版本太旧），请核对驿站地址。",
+            f"{url} does not answer as a Kuaigong station; check the address.",
+        ) from None
+    return about
 
 
 def _pair(
@@ -149,15 +183,9 @@ def _pair(
         raise DeviceSetupError(f"配对失败：{zh}", f"Pairing failed: {en}")
     answer = response.json()
     station = answer["station"]
-    if fingerprint is not None and normalize_fingerprint(
-        station["fingerprint"]
-    ) != normalize_fingerprint(fingerprint):
-        raise DeviceSetupError(
-            f"驿站的密钥指纹是 {station['fingerprint']}，与给定的 {fingerprint} 不一致，"
-            "令牌未保存。请确认连的是本驿站，并在控制台停用这台设备。",
-            f"The station's key fingerprint is {station['fingerprint']}, not {fingerprint}; "
-            "the token was not kept. Revoke this device on the console.",
-        )
+    if fingerprint is not None and not _same(station["fingerprint"], fingerprint):
+        # Checked before pairing too; a station that changed its key in between is refused.
+        raise _mismatch(station["fingerprint"], fingerprint)
     return Pairing(
         kind=kind.value,
         name=name,
@@ -188,6 +216,17 @@ def check_token(pairing: Pairing) -> None:
         )
 
 
+def _confirm_fingerprint() -> None:
+    if not click.confirm(
+        "请与驿站控制台“设备”页上显示的指纹核对。完全一致吗？ "
+        "Does it match the one on the console's devices page?"
+    ):
+        raise DeviceSetupError(
+            "指纹不一致，未配对。请确认本设备连在驿站的网络上，或用 --station 指定驿站地址。",
+            "The fingerprint does not match; not paired. Use --station to give the address.",
+        )
+
+
 def connect(
     kind: DeviceKind,
     *,
@@ -206,7 +245,7 @@ def connect(
             kept.station_url = station.rstrip("/")
         try:
             check_token(kept)
-        except DeviceSetupError:
+        except StationUnreachable:
             if station is not None:
                 raise
             # The station may have a new address: look for it by its id and fingerprint.
@@ -223,15 +262,17 @@ def connect(
         station = found.base_url
         echo(f"找到驿站“{found.name}”（{found.station_id}），地址 {station}")
         echo(f"驿站密钥指纹 station key fingerprint: {found.fingerprint}")
-        if fingerprint is None and not click.confirm(
-            "请与驿站控制台“设备”页上显示的指纹核对。完全一致吗？ "
-            "Does it match the one on the console's devices page?"
-        ):
-            raise DeviceSetupError(
-                "指纹不一致，未配对。请确认本设备连在驿站的网络上，或用 --station 指定驿站地址。",
-                "The fingerprint does not match; not paired. Use --station to give the address.",
-            )
+        if fingerprint is None:
+            _confirm_fingerprint()
         fingerprint = found.fingerprint
+    else:
+        about = station_about(station)
+        if fingerprint is not None and not _same(about["fingerprint"], fingerprint):
+            raise _mismatch(about["fingerprint"], fingerprint)
+        if fingerprint is None:
+            echo(f"驿站“{about['name']}”（{about['id']}），地址 {station}")
+            echo(f"驿站密钥指纹 station key fingerprint: {about['fingerprint']}")
+            _confirm_fingerprint()
     if code is None:
         code = click.prompt("请输入控制台“设备”页显示的 6 位配对码 / pairing code").strip()
     device_name = name or f"{KIND_LABELS[kind][0]}（{socket.gethostname()}）"

@@ -32,6 +32,12 @@ def _station() -> dict[str, str]:
     return {"id": station.station_id, "name": station.name, "fingerprint": station.fingerprint}
 
 
+@bp.get("/station")
+def station() -> Any:
+    """Which station this is and its key's fingerprint, for a device to check before pairing."""
+    return jsonify(station=_station())
+
+
 @bp.post("/pair")
 def pair() -> Any:
     """Trade the six-digit code for a device token (201); the token is shown only this once."""

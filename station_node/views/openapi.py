@@ -244,6 +244,15 @@ def _paths() -> dict[str, Any]:
             public=True,
         )
     }
+    paths["/devices/station"] = {
+        "get": _op(
+            "This station's id, name and key fingerprint (for a device to check before pairing)",
+            200,
+            "StationAbout",
+            errors=(),
+            public=True,
+        )
+    }
     paths["/devices/me"] = {
         "get": _op(
             "The paired device this device token belongs to, and its station",
@@ -575,6 +584,11 @@ def _schemas() -> dict[str, Any]:
                 },
                 "station": _ref("PairedStation"),
             },
+        },
+        "StationAbout": {
+            "type": "object",
+            "required": ["station"],
+            "properties": {"station": _ref("PairedStation")},
         },
         "DeviceMe": {
             "type": "object",
