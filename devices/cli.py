@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,11 +36,11 @@ from devices.kinds import KIND_LABELS, DeviceKind
 DEFAULT_DATA = "device-data"
 HTTP_TIMEOUT = 10.0
 API = "/api/v1"
-# Where each kind's runner lives: module, function. They poll the station with the token.
+# Where each kind's runner lives (module, name); loaded only when that kind starts.
 RUNNERS: dict[DeviceKind, tuple[str, str]] = {
     DeviceKind.SMS: ("devices.runners.sms", "run_sms_gateway"),
-    DeviceKind.PRINTER: ("devices.runners.printer", "run_printer"),
-    DeviceKind.IDREADER: ("devices.runners.idreader", "run_idreader"),
+    DeviceKind.PRINTER: ("devices.runners.printer", "PrinterRunner"),
+    DeviceKind.IDREADER: ("devices.runners.idreader", "IdReaderRunner"),
 }
 PAGES = {DeviceKind.KIOSK: "/kiosk/", DeviceKind.BOARD: "/board/"}
 
@@ -333,27 +337,41 @@ def _screen(kind: DeviceKind, options: dict[str, Any], open_browser: bool) -> No
     subprocess.Popen([browser, "--kiosk", "--noerrdialogs", "--disable-infobars", url])
 
 
-def _runner(kind: DeviceKind) -> Callable[..., Any]:
-    module_name, function = RUNNERS[kind]
+def _runner(kind: DeviceKind) -> Any:
+    module_name, name = RUNNERS[kind]
     label_zh, label_en = KIND_LABELS[kind]
     try:
-        module = importlib.import_module(module_name)
-        run: Callable[..., Any] = getattr(module, function)
+        return getattr(importlib.import_module(module_name), name)
     except (ImportError, AttributeError):
         raise DeviceSetupError(
-            f"本版本还没有{label_zh}的运行程序（{module_name}.{function}），暂时不能使用。",
-            f"The {label_en} runner ({module_name}.{function}) is not available yet.",
+            f"本版本还没有{label_zh}的运行程序（{module_name}.{name}），暂时不能使用。",
+            f"The {label_en} runner ({module_name}.{name}) is not available yet.",
         ) from None
-    return run
 
 
-def _run_runner(kind: DeviceKind, options: dict[str, Any], **runner_options: Any) -> None:
-    run = _runner(kind)  # before pairing: no token is spent on a kind that cannot run
-    pairing = _connect(kind, options)
+def _until_stopped(runner: Any) -> None:
+    """Run a runner's own thread until Ctrl-C or SIGTERM, then stop it cleanly."""
+    runner.start()
     try:
-        run(pairing.station_url, pairing.token, **runner_options)
+        threading.Event().wait()
+    finally:
+        runner.stop()
+
+
+def _start_runner(kind: DeviceKind, options: dict[str, Any], launch: Callable[..., None]) -> None:
+    runner = _runner(kind)  # before pairing: no code is spent on a kind that cannot run
+    pairing = _connect(kind, options)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:  # SIGTERM unwinds like Ctrl-C, so the runner stops cleanly
+        before = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        launch(runner, pairing.station_url, pairing.token)
     except KeyboardInterrupt:
         click.echo("已停止 / stopped")
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, before)
 
 
 @click.group()
@@ -379,23 +397,61 @@ def board_command(open_browser: bool, **options: Any) -> None:
 
 @device.command("sms")
 @_common
-def sms_command(**options: Any) -> None:
+@click.option(
+    "--port",
+    default=None,
+    envvar="KUAIGONG_MODEM_PORT",
+    help="The GSM modem's serial port, e.g. /dev/ttyUSB0.",
+)
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between two texts.")
+def sms_command(port: str | None, interval: float, **options: Any) -> None:
     """The SMS gateway: pair, then send the station's outbox and deliver replies."""
-    _run_runner(DeviceKind.SMS, options)
+
+    def launch(run_sms_gateway: Any, url: str, token: str) -> None:
+        run_sms_gateway(url, token, port, interval=interval)
+
+    _start_runner(DeviceKind.SMS, options, launch)
 
 
 @device.command("printer")
 @_common
-def printer_command(**options: Any) -> None:
+@click.option(
+    "--printer",
+    "printer_url",
+    required=True,
+    envvar="KUAIGONG_PRINTER",
+    help="The receipt printer: tcp://host:9100, serial:///dev/ttyUSB0, a device file, dummy:.",
+)
+def printer_command(printer_url: str, **options: Any) -> None:
     """The receipt printer: pair, then print the station's job slips."""
-    _run_runner(DeviceKind.PRINTER, options)
+
+    def launch(printer_runner: Any, url: str, token: str) -> None:
+        from devices.runners.station_api import StationApi
+
+        _until_stopped(printer_runner(StationApi(url, token), printer_url))
+
+    _start_runner(DeviceKind.PRINTER, options, launch)
 
 
 @device.command("idreader")
 @_common
-def idreader_command(**options: Any) -> None:
+@click.option(
+    "--port",
+    required=True,
+    envvar="KUAIGONG_IDREADER_PORT",
+    help="The ID card reader's serial port, e.g. /dev/ttyUSB1.",
+)
+def idreader_command(port: str, **options: Any) -> None:
     """The ID card reader: pair, then pass card reads to the station."""
-    _run_runner(DeviceKind.IDREADER, options)
+
+    def launch(idreader_runner: Any, url: str, token: str) -> None:
+        from devices.idcard import IdCardReader
+        from devices.runners.station_api import StationApi
+
+        with IdCardReader(port) as reader:
+            _until_stopped(idreader_runner(StationApi(url, token), reader))
+
+    _start_runner(DeviceKind.IDREADER, options, launch)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m devices.cli`

@@ -153,24 +153,27 @@ def test_a_runner_gets_the_station_and_token(
 ) -> None:
     calls: list[tuple[Any, ...]] = []
     fake = types.ModuleType("fake_sms_runner")
-    fake.run = lambda url, token, **kw: calls.append((url, token, kw))  # type: ignore[attr-defined]
+    fake.run = lambda *args, **kw: calls.append((*args, kw))  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "fake_sms_runner", fake)
     monkeypatch.setitem(cli.RUNNERS, DeviceKind.SMS, ("fake_sms_runner", "run"))
     data = tmp_path / "sms"
     done = _device(
         "sms", "--station", station.url, "--data", str(data),
         "--code", station.code(), "--fingerprint", station.fingerprint(),
+        "--port", "/dev/ttyUSB3", "--interval", "2",
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     token = json.loads((data / "device-sms.json").read_text(encoding="utf-8"))["token"]
-    assert [call[:2] for call in calls] == [(station.url, token)]
+    assert calls == [(station.url, token, "/dev/ttyUSB3", {"interval": 2.0})]
 
 
 def test_a_missing_runner_is_a_clear_error_before_any_pairing(
     station: Station, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(cli.RUNNERS, DeviceKind.PRINTER, ("devices.runners.no_such", "run"))
-    done = _device("printer", "--station", station.url, "--data", str(tmp_path / "p"))
+    done = _device(
+        "printer", "--station", station.url, "--data", str(tmp_path / "p"), "--printer", "dummy:"
+    )
     assert done.exit_code == 2
     assert "还没有小票打印机的运行程序" in done.output and "not available yet" in done.output
     assert station.devices() == []
