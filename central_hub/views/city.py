@@ -1,15 +1,18 @@
-"""City view and the annual station evaluation (page, CSV, XLSX)."""
+"""City view (the annual evaluation has its own pages: views.evaluation)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
-from flask.typing import ResponseReturnValue
+from typing import Any
 
-from central_hub.services import citystats, reports
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from central_hub import charts
+from central_hub.services import citystats
 from central_hub.views.auth import login_required
 from kuaigong import clock
 from kuaigong.errors import FieldErrors
-from kuaigong.i18n import lang as lang_code
 
 bp = Blueprint("city", __name__, url_prefix="/city")
 
@@ -34,43 +37,53 @@ def _year() -> int:
     return year
 
 
+def _charts(view: dict[str, Any]) -> list[Any]:
+    """Month-by-month trends of the main figures, drawn on the server."""
+    months = [m for m, _f in view["trend"]]
+    series = [f for _m, f in view["trend"]]
+    return [
+        charts.line_chart(
+            months, [f.tally.posted for f in series], title=_("每月发布岗位"), empty=_("暂无数据")
+        ),
+        charts.line_chart(
+            months,
+            [f.fill_rate.percent for f in series],
+            title=_("每月满员率"),
+            unit="%",
+            empty=_("暂无数据"),
+        ),
+        charts.line_chart(
+            months,
+            [f.within_target_share.percent for f in series],
+            title=_("每月 60 秒内满员占比"),
+            unit="%",
+            empty=_("暂无数据"),
+        ),
+        charts.line_chart(
+            months,
+            [f.no_show_rate.percent for f in series],
+            title=_("每月爽约率"),
+            unit="%",
+            empty=_("暂无数据"),
+        ),
+        charts.line_chart(
+            months,
+            [f.tally.wage_paid_fen / 100 for f in series],
+            title=_("每月发放工资（元）"),
+            empty=_("暂无数据"),
+        ),
+    ]
+
+
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
-    return render_template("city.html", view=citystats.city_view())
+    view = citystats.city_view()
+    return render_template("city.html", view=view, trend_charts=_charts(view))
 
 
 @bp.get("/evaluation")
 @login_required
 def evaluation() -> ResponseReturnValue:
-    year = _year()
-    return render_template(
-        "evaluation.html",
-        rows=citystats.evaluation(year),
-        year=year,
-        columns=citystats.EVALUATION_COLUMNS,
-    )
-
-
-@bp.get("/evaluation.csv")
-@login_required
-def evaluation_csv() -> ResponseReturnValue:
-    year = _year()
-    body = reports.evaluation_csv(citystats.evaluation(year), lang_code())
-    return Response(
-        body,
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="station-evaluation-{year}.csv"'},
-    )
-
-
-@bp.get("/evaluation.xlsx")
-@login_required
-def evaluation_xlsx() -> ResponseReturnValue:
-    year = _year()
-    body = reports.evaluation_xlsx(citystats.evaluation(year), year, lang_code())
-    return Response(
-        body,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="station-evaluation-{year}.xlsx"'},
-    )
+    """Old links to the evaluation land on its own pages."""
+    return redirect(url_for("evaluation.index", year=request.args.get("year") or None))
