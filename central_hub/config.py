@@ -43,3 +43,11 @@ LANGUAGES = ["zh_CN", "en"]
 WTF_CSRF_TIME_LIMIT = None
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
+
+# People read times in this zone; the database keeps naive UTC.
+TIME_ZONE = "Asia/Shanghai"
+# Annual evaluation: a failed station has this many days to rectify; a screening hold counts as
+# reviewed in time within these hours of posting, a complaint as closed in time within these days.
+EVALUATION_RECTIFY_DAYS = 90
+EVALUATION_HOLD_REVIEW_HOURS = 24
+EVALUATION_COMPLAINT_DAYS = 7

@@ -1,14 +1,11 @@
-"""City view against the 2027 targets and the annual evaluation as CSV and XLSX."""
+"""City view against the 2027 targets."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from flask import Flask
 from flask.testing import FlaskClient
-from openpyxl import load_workbook
 
 from central_hub import db
 from central_hub.models import Assignment, Complaint, Job, Station, Worker
@@ -70,30 +67,3 @@ def test_city_view_counts_people_once_against_the_targets(
     assert "200000" in page and "50000" in page
     assert '<strong id="fill-rate">75.0%</strong>' in page
     assert '<strong id="complaints">2</strong>' in page
-
-
-def test_evaluation_exports_match_the_page(app: Flask, admin_client: FlaskClient) -> None:
-    seed(app)
-    response = admin_client.get("/city/evaluation.csv?year=2026")
-    assert response.status_code == 200
-    text = response.get_data().decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][:2] == ["驿站编号", "驿站名称"]
-    by_id = {r[0]: r for r in rows[1:]}
-    # registrations, postings, fills, median s, share ≤60 s, no-shows, complaints resolved
-    assert by_id["sta"][4:] == ["3", "3", "3", "50", "66.7", "1", "0"]
-    assert by_id["stb"][4:] == ["1", "1", "0", "", "", "0", "1"]
-
-    xlsx = admin_client.get("/city/evaluation.xlsx?year=2026&lang=en")
-    assert xlsx.status_code == 200
-    sheet = load_workbook(io.BytesIO(xlsx.get_data())).active
-    values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[0][0] == "Station id"
-    east = next(v for v in values[1:] if v[0] == "sta")
-    assert east[4:] == [3, 3, 3, 50, 66.7, 1, 0]
-
-
-def test_bad_year_is_named(admin_client: FlaskClient) -> None:
-    response = admin_client.get("/city/evaluation.csv?year=twenty")
-    assert response.status_code == 422
-    assert 'data-field="year"' in response.get_data(as_text=True)
