@@ -273,12 +273,17 @@ def claim(limit: int = 1, interval: float | None = None) -> list[dict[str, Any]]
             if not rows:
                 break
             for row in rows:
-                if row.offer_id is not None and not _offer_open(row.offer_id, now):
+                if _carries_closed_offer(row, now):
                     _set(row, status=SmsStatus.CANCELLED, error="派单已结束，未发送")
                     continue
                 _set(row, status=SmsStatus.SENDING, attempts=row.attempts + 1, claimed_at=now)
                 claimed.append(_outgoing(row))
     return claimed
+
+
+def _carries_closed_offer(row: SmsMessage, now: dt.datetime) -> bool:
+    """An offer text whose offer can no longer be taken: not worth the modem's time."""
+    return row.purpose == SmsPurpose.OFFER and not _offer_open(row.offer_id, now)
 
 
 def _offer_open(offer_id: str, now: dt.datetime) -> bool:
@@ -320,8 +325,8 @@ def record_result(
             return row
         reason = (error or "发送失败")[:200]
         worth_retrying = retryable and row.attempts < MAX_ATTEMPTS
-        if worth_retrying and row.offer_id is not None:
-            worth_retrying = _offer_open(row.offer_id, now)
+        if worth_retrying:
+            worth_retrying = not _carries_closed_offer(row, now)
         if worth_retrying:
             delay = RETRY_SECONDS.get(SmsPriority(row.priority), 60)
             _set(
