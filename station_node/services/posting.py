@@ -214,7 +214,7 @@ def clean_job(data: Mapping[str, Any], now: dt.datetime) -> tuple[dict[str, Any]
     employer = None
     employer_id = data.get("employer_id")
     if employer_id in (None, ""):
-        errs.add("employer_id", "required", "请选择雇主", "Choose the employer")
+        errs.add("employer_id", "required", "请选择用工方", "Choose the employer")
     elif (
         not isinstance(employer_id, str)
         or (employer := Employer.get_or_none(Employer.id == employer_id)) is None

@@ -29,6 +29,7 @@ from station_node.services import assignments as svc
 from station_node.services import dispatch, posting
 from station_node.services.posting import post_job
 from station_node.views import console_attention as attention
+from station_node.views import console_posting as posting_form
 from station_node.views import forms, serializers
 from station_node.views.console_workers import _do
 from station_node.views.language import safe_next
@@ -66,7 +67,7 @@ def jobs() -> Any:
 def new_job() -> Any:
     """Post a job; screening may hold it; bad fields come back marked, values kept (422)."""
 
-    values = request.form if request.method == "POST" else MultiDict(JOB_DEFAULTS)
+    values = request.form if request.method == "POST" else _starting_values()
     data, own = forms.job_data(values)
     job, errors, error = (
         forms.submit(lambda: post_job(data, g.staff), own)
@@ -87,8 +88,34 @@ def new_job() -> Any:
         error=error,
         employer_choices=[(e.id, e.name) for e in employers],
         areas=[(a, a) for a in catalog.areas()],
+        pay_units=posting_form.PAY_UNIT_BY_CATEGORY,
     )
     return page, (422 if error else 200)
+
+
+def _starting_values() -> MultiDict[str, str]:
+    """A blank form with today's community, or a past job to repeat (?repeat=), or an
+    employer's usual job (?employer=)."""
+    values = MultiDict({**JOB_DEFAULTS, "community": posting_form.todays_community()})
+    past = request.args.get("repeat", "").strip()
+    if past:
+        job = Job.get_or_none(Job.id == past)
+        if job is not None:
+            return posting_form.repeat_values(job)
+        flash(_("没有找到要重发的岗位，请重新选择"), "error")
+    wanted = request.args.get("employer", "").strip()
+    if wanted:
+        employer = Employer.get_or_none(Employer.id == wanted)
+        if employer is not None:
+            return posting_form.employer_values(employer, values)
+    return values
+
+
+@bp.get("/employers/find")
+@auth.console_login
+def find_employers() -> Any:
+    """Employers matching what staff have typed so far, for the job form's search box."""
+    return jsonify(employers=posting_form.find_employers(request.args.get("q", "")))
 
 
 @bp.get("/jobs/held")

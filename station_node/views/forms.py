@@ -122,7 +122,9 @@ def job_data(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError
     own: list[FieldError] = []
     raw_pay = form.get("pay_yuan", "").strip()
     fen = yuan_to_fen(raw_pay) if raw_pay else None
-    if raw_pay and fen is None:
+    if not raw_pay:
+        own.append(FieldError("pay_yuan", "required", "请填写工资（元）", "Enter the pay in yuan"))
+    elif fen is None:
         own.append(
             FieldError(
                 "pay_yuan",

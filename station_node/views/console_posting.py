@@ -1,0 +1,177 @@
+"""Posting in seconds: what the job form can fill in by itself.
+
+A station posts the same few jobs for the same employers again and again, so the form starts
+from what it already knows: the employer found as staff type, that employer's address and
+usual community, their last jobs ready to repeat with the same hours on the next day they fit,
+today's community and the pay unit a category is usually paid in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from peewee import fn
+from werkzeug.datastructures import MultiDict
+
+from kuaigong import clock
+from station_node import catalog
+from station_node.models import Employer, Job
+from station_node.services import local_today, utc_offset_hours
+from station_node.views import templating
+
+FOUND_LIMIT = 8
+RECENT_JOBS = 3
+FORM_TIME = "%Y-%m-%dT%H:%M"
+
+# The unit most jobs of a category are paid in; staff can still pick another.
+PAY_UNIT_BY_CATEGORY = {
+    "major_project": "day",
+    "education": "hour",
+    "elderly_care": "hour",
+    "construction": "day",
+    "property": "day",
+    "agriculture": "day",
+    "household": "hour",
+    "catering": "hour",
+    "advertising": "day",
+    "logistics": "piece",
+}
+
+
+def todays_community() -> str:
+    """The community most of today's postings went to, else the station's first."""
+    since = _utc(dt.datetime.combine(local_today(), dt.time()))
+    row = (
+        Job.select(Job.community, fn.COUNT(Job.id).alias("n"))
+        .where(Job.posted_at >= since)
+        .group_by(Job.community)
+        .order_by(fn.COUNT(Job.id).desc(), fn.MAX(Job.posted_at).desc())
+        .first()
+    )
+    if row is not None and row.community in catalog.areas():
+        return str(row.community)
+    areas = catalog.areas()
+    return areas[0] if areas else ""
+
+
+def _utc(local: dt.datetime) -> dt.datetime:
+    return local - dt.timedelta(hours=utc_offset_hours())
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    return moment + dt.timedelta(hours=utc_offset_hours())
+
+
+def _yuan(fen: int) -> str:
+    yuan, rest = divmod(int(fen), 100)
+    return f"{yuan}.{rest:02d}" if rest else str(yuan)
+
+
+def next_window(
+    starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """A past job's hours moved to the first day they still lie ahead (UTC in, UTC out)."""
+    length = ends_at - starts_at
+    local_start = _local(starts_at)
+    local_now = _local(now)
+    day = local_now.date()
+    candidate = dt.datetime.combine(day, local_start.time())
+    if candidate <= local_now:
+        candidate += dt.timedelta(days=1)
+    return _utc(candidate), _utc(candidate) + length
+
+
+def repeat_values(job: Job, now: dt.datetime | None = None) -> MultiDict[str, str]:
+    """The job form filled from a past job, its hours moved to the next day they fit."""
+    values: MultiDict[str, str] = MultiDict(
+        {
+            "employer_id": job.employer_id,
+            "title": job.title,
+            "category": job.category,
+            "headcount": str(job.headcount),
+            "pay_yuan": _yuan(job.pay_fen),
+            "pay_unit": job.pay_unit,
+            "description": job.description or "",
+            "address": job.address,
+            "community": job.community,
+            "term": job.term,
+            "urgency": job.urgency,
+            "source": job.source,
+            "source_department": job.source_department or "",
+            "dispatch_mode": job.dispatch_mode,
+        }
+    )
+    for skill in job.skills or []:
+        values.add("skills", skill)
+    if job.insurance_required:
+        values["insurance_required"] = "1"
+    if job.time_flexible or job.starts_at is None or job.ends_at is None:
+        values["time_flexible"] = "1"
+    else:
+        start, end = next_window(job.starts_at, job.ends_at, now or clock.now())
+        values["starts_at"] = _local(start).strftime(FORM_TIME)
+        values["ends_at"] = _local(end).strftime(FORM_TIME)
+    return values
+
+
+def _recent(employer_id: str) -> list[Job]:
+    return list(
+        Job.select()
+        .where(Job.employer == employer_id)
+        .order_by(Job.posted_at.desc())
+        .limit(RECENT_JOBS)
+    )
+
+
+def _job_summary(job: Job) -> str:
+    when = (
+        "时间灵活"
+        if job.time_flexible or job.starts_at is None
+        else f"{_local(job.starts_at):%H:%M}–{_local(job.ends_at or job.starts_at):%H:%M}"
+    )
+    return f"{job.title} · {job.headcount}人 · {templating.pay(job)} · {when}"
+
+
+def find_employers(query: str) -> list[dict[str, Any]]:
+    """Employers whose name, contact, mobile or short number matches, with their last jobs."""
+    text = query.strip()[:64]
+    if not text:
+        return []
+    match = (
+        Employer.name.contains(text)
+        | Employer.contact_name.contains(text)
+        | Employer.mobile.contains(text)
+    )
+    if text.isalnum() and text.isascii():
+        match |= Employer.id.startswith(text.lower())
+    rows = Employer.select().where(match).order_by(Employer.blocked, Employer.name)
+    found = []
+    for employer in rows.limit(FOUND_LIMIT):
+        recent = _recent(employer.id)
+        found.append(
+            {
+                "id": employer.id,
+                "number": templating.short_id(employer.id),
+                "name": employer.name,
+                "contact": employer.contact_name,
+                "mobile": employer.mobile,
+                "address": recent[0].address if recent else employer.address,
+                "community": recent[0].community if recent else "",
+                "blocked": employer.blocked,
+                "jobs": [{"id": j.id, "text": _job_summary(j)} for j in recent],
+            }
+        )
+    return found
+
+
+def employer_values(employer: Employer, base: MultiDict[str, str]) -> MultiDict[str, str]:
+    """The form for a new job of this employer: their usual job if they have one, else their
+    address."""
+    recent = _recent(employer.id)
+    if recent:
+        return repeat_values(recent[0])
+    values = base.copy()
+    values["employer_id"] = employer.id
+    values["address"] = employer.address
+    return values
