@@ -2,11 +2,12 @@
 weight and thresholds an admin sets per year; a score, a grade and a subsidy band per station; and a
 rectification case with a deadline for a failed station, closed by a re-evaluation.
 
-Every indicator is measured for all stations at once, one grouped query each over the
-replicated records (no query per station), so a year recomputes in a few queries whatever the
-number of stations. Fill rate and the 60-second share follow the city view's definitions:
-filled jobs over dispatchable jobs (not held, not rejected) posted in the year, and jobs filled
-in the year within the dispatch target over all jobs filled in the year.
+Every indicator is measured for all stations at once, grouped queries over the replicated
+records (no query per station), so a year recomputes in a few queries whatever the number of
+stations. The figures the stations and the city view also show (registrations, postings,
+placements, complaints closed in time, fill rate, the 60-second share, priority-group
+placements) come from their one definition in kuaigong.figures, summed per station by
+services.citystats; the year is the city's local year.
 
 A published evaluation goes to its station through the hub-signed log (entity "evaluation",
 one entry per station, targeted at it), so the station shows its own score and what pulls it
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +26,11 @@ from flask import current_app
 
 from central_hub import db
 from central_hub.models import Admin, EvaluationResult, EvaluationScheme, RectificationCase, Station
-from central_hub.services import hublog
+from central_hub.services import citystats, hublog
 from central_hub.states import CaseStatus, Grade, Role, SubsidyBand
-from kuaigong import clock
+from kuaigong import clock, figures
 from kuaigong.errors import Conflict, FieldErrors, Forbidden, NotFound
-from kuaigong.states import PLACE_HOLDING_ASSIGNMENTS, SHOWED_UP_ASSIGNMENTS, JobStatus
+from kuaigong.states import JobStatus
 
 HEADINGS: list[tuple[str, str, str]] = [
     ("workload", "工作量", "Workload"),
@@ -312,48 +313,42 @@ def _json_rating(field: str) -> str:
     return f"(CASE WHEN {text} ~ '^[1-5]$' THEN CAST({text} AS INTEGER) END)"
 
 
-def _in(values: Sequence[str]) -> tuple[str, list[Any]]:
-    p = db.database.param
-    return "(" + ", ".join([p] * len(values)) + ")", [str(v) for v in values]
+def year_bounds(year: int, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) in naive UTC of the city's local year (the figures' months at its offset)."""
+    offset = citystats.settings(now).utc_offset_hours
+    return (
+        figures.month_bounds(f"{year}-01", offset)[0],
+        figures.month_bounds(f"{year}-12", offset)[1],
+    )
 
 
 class _Measure:
-    """Runs the grouped queries for one year, optionally narrowed to some stations."""
+    """Runs the grouped queries for one local year, optionally narrowed to one station."""
 
-    def __init__(self, year: int, stations: Sequence[str] | None) -> None:
-        self.start, self.end = dt.datetime(year, 1, 1), dt.datetime(year + 1, 1, 1)
-        self.stations = stations
-        self.p = db.database.param
+    def __init__(self, year: int, station: str | None) -> None:
         self.now = clock.now()
+        self.start, self.end = year_bounds(year, self.now)
+        self.station = station
+        self.p = db.database.param
 
     def _where(self, column: str, alias: str = "") -> tuple[str, list[Any]]:
         pre = f"{alias}." if alias else ""
         sql = f"NOT {pre}deleted AND {pre}{column} >= {self.p} AND {pre}{column} < {self.p}"
         params: list[Any] = [db.dbtime(self.start), db.dbtime(self.end)]
-        if self.stations is not None:
-            marks, values = _in(self.stations)
-            sql += f" AND {pre}station IN {marks}"
-            params += values
+        if self.station is not None:
+            sql += f" AND {pre}station = {self.p}"
+            params.append(self.station)
         return sql, params
 
     def _rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(db.database.execute_sql(sql, params).fetchall())
 
-    def count(self, table: str, column: str, extra: str = "", extra_params: Any = ()) -> Any:
-        where, params = self._where(column)
-        sql = f'SELECT station, COUNT(*) FROM "{table}" WHERE {where}{extra} GROUP BY station'
-        return {s: int(n) for s, n in self._rows(sql, params + list(extra_params))}
-
     def share(self, sql: str, params: list[Any]) -> dict[str, float | None]:
         """From rows (station, hits, of): hits as a percentage of `of` (None when of is 0)."""
         return {
-            s: (round(100 * int(hits or 0) / int(of), 1) if of else None)
+            s: figures.Ratio(int(hits or 0), int(of or 0)).percent
             for s, hits, of in self._rows(sql, params)
         }
-
-    def placements(self) -> dict[str, int]:
-        marks, states = _in(sorted(PLACE_HOLDING_ASSIGNMENTS | SHOWED_UP_ASSIGNMENTS))
-        return self.count("assignment", "confirmed_at", f" AND status IN {marks}", states)
 
     def holds_in_time(self) -> dict[str, float | None]:
         """Held jobs posted in the year: share reviewed within the hours allowed; a hold still
@@ -372,21 +367,6 @@ class _Measure:
             GROUP BY station"""
         return self.share(sql, [late_from, *params, JobStatus.HELD.value, '%"reviewed_at":"%'])
 
-    def complaints_in_time(self) -> dict[str, float | None]:
-        """Complaints made in the year: share resolved within the days allowed; an open one
-        counts once its time is up."""
-        days = int(current_app.config["EVALUATION_COMPLAINT_DAYS"])
-        where, params = self._where("created_at")
-        late_from = db.dbtime(self.now - dt.timedelta(days=days))
-        sql = f"""
-            SELECT station,
-                   SUM(CASE WHEN resolved_at IS NOT NULL AND {_epoch("resolved_at")}
-                            - {_epoch("created_at")} <= {days * 86400} THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN resolved_at IS NOT NULL OR created_at < {self.p}
-                            THEN 1 ELSE 0 END)
-            FROM "complaint" WHERE {where} GROUP BY station"""
-        return self.share(sql, [late_from, *params])
-
     def duplicates(self) -> dict[str, int]:
         """Workers registered in the year whose ID number the station had already registered."""
         where, params = self._where("created_at", "w")
@@ -403,22 +383,8 @@ class _Measure:
         """Entries the station sent that the hub took into its chain but could not apply."""
         sql = f"""SELECT station, COUNT(*) FROM "ignored" WHERE at >= {self.p} AND at < {self.p}
                   GROUP BY station"""
-        return {s: int(n) for s, n in self._rows(sql, [db.dbtime(self.start), db.dbtime(self.end)])}
-
-    def fill_rate(self) -> dict[str, float | None]:
-        where, params = self._where("posted_at")
-        sql = f"""
-            SELECT station, SUM(CASE WHEN filled_at IS NOT NULL THEN 1 ELSE 0 END), COUNT(*)
-            FROM "job" WHERE {where} AND status NOT IN ({self.p}, {self.p}) GROUP BY station"""
-        return self.share(sql, [*params, JobStatus.HELD.value, JobStatus.REJECTED.value])
-
-    def share_60s(self) -> dict[str, float | None]:
-        target = int(current_app.config["DISPATCH_TARGET_SECONDS"])
-        where, params = self._where("filled_at")
-        sql = f"""
-            SELECT station, SUM(CASE WHEN fill_seconds <= {target} THEN 1 ELSE 0 END), COUNT(*)
-            FROM "job" WHERE {where} AND fill_seconds IS NOT NULL GROUP BY station"""
-        return self.share(sql, params)
+        params = [db.dbtime(self.start), db.dbtime(self.end)]
+        return {s: int(n) for s, n in self._rows(sql, params)}
 
     def rating(self) -> dict[str, float | None]:
         """The mean of every 1–5 rating given on the station's placements of the year, by
@@ -435,33 +401,23 @@ class _Measure:
             for s, total, n in self._rows(sql, params)
         }
 
-    def priority_placements(self) -> dict[str, int]:
-        """Placements of workers who declared a priority group (with consent) at registration.
-        `data` is compact sorted JSON (kuaigong.db.JSONField), so a non-empty list reads as
-        `"priority_groups":["`."""
-        where, params = self._where("confirmed_at", "a")
-        marks, states = _in(sorted(PLACE_HOLDING_ASSIGNMENTS | SHOWED_UP_ASSIGNMENTS))
-        sql = f"""
-            SELECT a.station, COUNT(*) FROM "assignment" a
-            JOIN "worker" w ON w.id = a.worker_id
-            WHERE {where} AND a.status IN {marks} AND w.data LIKE {self.p}
-            GROUP BY a.station"""
-        return {s: int(n) for s, n in self._rows(sql, [*params, *states, '%"priority_groups":["%'])}
-
     def all(self) -> dict[str, dict[str, Any]]:
-        """indicator code -> {station -> value}."""
+        """indicator code -> {station -> value}. The figures the station's own figures page and
+        the city view show come from their one definition (kuaigong.figures, summed per station
+        by citystats); the evaluation's own indicators from the queries above."""
+        shared = citystats.figures_by("station", self.start, self.end, self.station, self.now)
         return {
-            "registrations": self.count("worker", "created_at"),
-            "postings": self.count("job", "posted_at"),
-            "placements": self.placements(),
+            "registrations": {s: f.tally.registrations for s, f in shared.items()},
+            "postings": {s: f.tally.posted for s, f in shared.items()},
+            "placements": {s: f.tally.placements for s, f in shared.items()},
             "holds_in_time": self.holds_in_time(),
-            "complaints_in_time": self.complaints_in_time(),
+            "complaints_in_time": {s: f.complaints_in_time.percent for s, f in shared.items()},
             "duplicates": self.duplicates(),
             "rejected_entries": self.rejected_entries(),
-            "fill_rate": self.fill_rate(),
-            "share_60s": self.share_60s(),
+            "fill_rate": {s: f.fill_rate.percent for s, f in shared.items()},
+            "share_60s": {s: f.within_target_share.percent for s, f in shared.items()},
             "rating": self.rating(),
-            "priority_placements": self.priority_placements(),
+            "priority_placements": {s: f.tally.placements_priority for s, f in shared.items()},
         }
 
 
@@ -505,13 +461,13 @@ def _count_zero(code: str) -> bool:
     }
 
 
-def compute(year: int, stations: Sequence[str] | None = None) -> list[EvaluationResult]:
-    """Measure and score the year for every station (or those named), store the results."""
+def compute(year: int, station: str | None = None) -> list[EvaluationResult]:
+    """Measure and score the year for every station (or the one named), store the results."""
     plan = scheme(year)
-    measured = _Measure(year, stations).all()
+    measured = _Measure(year, station).all()
     query = Station.select(Station.id).order_by(Station.id)
-    if stations is not None:
-        query = query.where(Station.id.in_(list(stations)))
+    if station is not None:
+        query = query.where(Station.id == station)
     ids = [s.id for s in query]
     now = clock.now()
     rows = []
@@ -540,19 +496,19 @@ def compute(year: int, stations: Sequence[str] | None = None) -> list[Evaluation
         )
     with db.atomic():
         gone = EvaluationResult.delete().where(EvaluationResult.year == year)
-        if stations is not None:
-            gone = gone.where(EvaluationResult.station.in_(ids))
+        if station is not None:
+            gone = gone.where(EvaluationResult.station == station)
         gone.execute()
         for i in range(0, len(rows), 500):
             EvaluationResult.insert_many(rows[i : i + 500]).execute()
-    return results(year, stations)
+    return results(year, station)
 
 
-def results(year: int, stations: Sequence[str] | None = None) -> list[EvaluationResult]:
+def results(year: int, station: str | None = None) -> list[EvaluationResult]:
     """Stored results of the year, best score first."""
     query = EvaluationResult.select().where(EvaluationResult.year == year)
-    if stations is not None:
-        query = query.where(EvaluationResult.station.in_(list(stations)))
+    if station is not None:
+        query = query.where(EvaluationResult.station == station)
     return list(query.order_by(EvaluationResult.total.desc(), EvaluationResult.station))
 
 
@@ -711,7 +667,7 @@ def reevaluate(case_id: Any, actor: Admin | None, note: str = "") -> Rectificati
         errs = FieldErrors()
         errs.add("note", "too_long", "说明最多 500 个字", "The note is longer than 500")
         errs.raise_if_any()
-    [result] = compute(case.year, [case.station])
+    [result] = compute(case.year, case.station)
     plan = scheme(case.year)
     now = clock.now()
     if result.grade != Grade.FAIL:

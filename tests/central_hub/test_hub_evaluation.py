@@ -28,7 +28,7 @@ from central_hub.models import (
 )
 from central_hub.services import evaluation
 from central_hub.states import CaseStatus, Grade
-from kuaigong import clock
+from kuaigong import clock, figures
 from kuaigong.errors import Forbidden, InvalidInput
 
 T0 = dt.datetime(2026, 4, 1, 8, 0, 0)
@@ -56,7 +56,8 @@ def seed(app: Flask) -> None:
             id_hash="1" * 64,
             name="甲",
             created_at=T0,
-            data={"priority_groups": ["disabled"]},
+            data={"priority_groups": ["disability"]},
+            priority_groups=",disability,",
         )
         Worker.create(id="a1", station="sta", id_hash="2" * 64, name="乙", created_at=T0)
         Worker.create(id="a2", station="sta", id_hash="3" * 64, name="丙", created_at=T0)
@@ -151,7 +152,7 @@ SMALL = {
     "postings": (10, 5, 2),
     "placements": (10, 2, 1),
     "holds_in_time": (10, 95, 50),
-    "complaints_in_time": (10, 95, 50),
+    "complaints_in_time": (10, 95, 30),
     "duplicates": (5, 0, 1),
     "rejected_entries": (5, 1, 5),
     "fill_rate": (12, 90, 60),
@@ -190,25 +191,37 @@ def test_indicators_are_measured_by_their_definitions(hub: Flask) -> None:
             "postings": 6,
             "placements": 2,
             "holds_in_time": 50.0,
-            "complaints_in_time": 50.0,
+            "complaints_in_time": 33.3,
             "duplicates": 1,
             "rejected_entries": 2,
             "fill_rate": 60.0,
-            "share_60s": 66.7,
+            "share_60s": 40.0,
             "rating": 4.0,
             "priority_placements": 1,
         }
         assert rows["stb"].measured["fill_rate"] == 0.0
-        assert rows["stb"].measured["share_60s"] is None
+        assert rows["stb"].measured["share_60s"] == 0.0
+        assert rows["stc"].measured["share_60s"] is None
         assert rows["stc"].measured["registrations"] == 0
-        # Fill rate and 60-second share as the city view defines them, counted in Python.
-        jobs = [j for j in Job.select() if j.station == "sta" and not j.deleted]
-        dispatchable = [j for j in jobs if j.status not in ("held", "rejected")]
-        filled = [j for j in dispatchable if j.filled_at is not None]
-        assert sta["fill_rate"] == round(100 * len(filled) / len(dispatchable), 1)
-        quick = [j for j in jobs if j.fill_seconds is not None and j.fill_seconds <= 60]
-        timed = [j for j in jobs if j.fill_seconds is not None]
-        assert sta["share_60s"] == round(100 * len(quick) / len(timed), 1)
+        # The shared definitions, computed by kuaigong.figures from the same records.
+        jobs = [
+            figures.JobFacts(
+                posted_at=j.posted_at,
+                status=j.status,
+                headcount=j.headcount,
+                dispatch_started_at=j.dispatch_started_at,
+                filled_at=j.filled_at,
+            )
+            for j in Job.select().where(Job.station == "sta")
+        ]
+        complaints = [
+            figures.ComplaintFacts(c.created_at, c.resolved_at)
+            for c in Complaint.select().where(Complaint.station == "sta")
+        ]
+        shared = figures.summarise(jobs, (), complaints, now=NOW)
+        assert sta["fill_rate"] == shared.fill_rate.percent
+        assert sta["share_60s"] == shared.within_target_share.percent
+        assert sta["complaints_in_time"] == shared.complaints_in_time.percent
 
 
 def test_default_scheme_then_an_admins_scheme_changes_scores_and_grades(hub: Flask) -> None:
@@ -217,13 +230,13 @@ def test_default_scheme_then_an_admins_scheme_changes_scores_and_grades(hub: Fla
         admin = Admin.get(Admin.username == "chen")
         by_default = {r.station: r for r in evaluation.compute(2026)}
         # Defaults are sized for a real year; these few records meet only the easy marks.
-        assert by_default["sta"].total == 20.0
+        assert by_default["sta"].total == 14.0
         assert by_default["sta"].grade == Grade.FAIL
         evaluation.save_scheme(2026, scheme_form(), admin)
         rows = {r.station: r for r in evaluation.compute(2026)}
         assert rows["sta"].scores["duplicates"] == 2.5  # one duplicate: the half mark
         assert (rows["sta"].total, rows["sta"].grade, rows["sta"].band) == (
-            69.0,
+            63.0,
             "pass",
             "standard",
         )
@@ -232,11 +245,11 @@ def test_default_scheme_then_an_admins_scheme_changes_scores_and_grades(hub: Fla
         # Moving weight from registrations to the priority groups moves the score.
         evaluation.save_scheme(
             2026,
-            scheme_form(registrations_weight=0, priority_placements_weight=18, excellent_at="69"),
+            scheme_form(registrations_weight=0, priority_placements_weight=18, excellent_at="63"),
             admin,
         )
         rows = {r.station: r for r in evaluation.compute(2026)}
-        assert rows["sta"].total == 69.0
+        assert rows["sta"].total == 63.0
         assert rows["stb"].total == 30.0
         assert rows["sta"].grade == Grade.EXCELLENT  # at the excellent score exactly
         assert rows["sta"].subsidy == 50000
@@ -308,7 +321,7 @@ def test_a_failed_station_gets_a_case_and_a_re_evaluation_closes_it(hub: Flask) 
         )}  # fmt: skip
         assert set(sent) == {("sta",), ("stb",), ("stc",)}
         assert sent[("stb",)]["case"]["deadline"] == "2027-04-02T15:59:59Z"
-        assert sent[("sta",)]["total"] == "69" and sent[("sta",)]["case"] is None
+        assert sent[("sta",)]["total"] == "63" and sent[("sta",)]["case"] is None
 
         # Before the deadline, still failing: the case stays open.
         still = evaluation.reevaluate(cases["stb"].id, admin)
@@ -321,6 +334,7 @@ def test_a_failed_station_gets_a_case_and_a_re_evaluation_closes_it(hub: Flask) 
                 id_hash=f"{i + 5:064x}",
                 created_at=T0,
                 data={"priority_groups": ["veteran"]},
+                priority_groups=",veteran,",
             )
             Job.create(
                 id=f"jb{i + 1}",
@@ -345,7 +359,7 @@ def test_a_failed_station_gets_a_case_and_a_re_evaluation_closes_it(hub: Flask) 
         Job.get_by_id("jb0").save()  # keeps fill_seconds in step
         fixed = evaluation.reevaluate(cases["stb"].id, admin, "补登记、加快派工")
         assert (fixed.status, fixed.re_grade, fixed.re_total) == ("fixed", "excellent", 100.0)
-        assert evaluation.results(2026, ["sta"])[0].total == 69.0  # others untouched
+        assert evaluation.results(2026, "sta")[0].total == 63.0  # others untouched
         # 南城 changes nothing; after the deadline it has failed again: closure recommended.
         clock.install(hub, clock.ManualClock(dt.datetime(2027, 4, 3)))
         again = evaluation.reevaluate(cases["stc"].id, admin)
@@ -369,7 +383,7 @@ XLSX_SUMMARY = [
         "补贴金额（元）",
         "整改期限",
     ],
-    ["sta", "东城驿站", "东城区", "和平里", 30, 15, 24, 69, "合格", "标准补贴", 30000, None],
+    ["sta", "东城驿站", "东城区", "和平里", 30, 15, 18, 63, "合格", "标准补贴", 30000, None],
     [
         "stb",
         "西城驿站",
@@ -429,7 +443,7 @@ XLSX_PROFESSIONALISM = [
         "被拒数据条数得分",
         "小计",
     ],
-    ["sta", "东城驿站", 50, 5, 50, 5, 1, 2.5, 2, 2.5, 15],
+    ["sta", "东城驿站", 50, 5, 33.3, 5, 1, 2.5, 2, 2.5, 15],
     ["stb", "西城驿站", None, 10, None, 10, 0, 5, 0, 5, 30],
     ["stc", "南城驿站", None, 10, None, 10, 0, 5, 0, 5, 30],
 ]
@@ -447,8 +461,8 @@ XLSX_RESULTS = [
         "重点群体上岗人次得分",
         "小计",
     ],
-    ["sta", "东城驿站", 60, 6, 66.7, 6, 4, 4, 1, 8, 24],
-    ["stb", "西城驿站", 0, 0, None, 0, None, 0, 0, 0, 0],
+    ["sta", "东城驿站", 60, 6, 40, 0, 4, 4, 1, 8, 18],
+    ["stb", "西城驿站", 0, 0, 0, 0, None, 0, 0, 0, 0],
     ["stc", "南城驿站", None, 0, None, 0, None, 0, 0, 0, 0],
 ]
 
@@ -501,8 +515,8 @@ def test_xlsx_export_cell_by_cell(hub: Flask) -> None:
         "和平里",
         "30.0",
         "15.0",
-        "24.0",
-        "69.0",
+        "18.0",
+        "63.0",
     ] + [
         "合格",
         "标准补贴",
