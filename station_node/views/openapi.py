@@ -234,6 +234,33 @@ def _paths() -> dict[str, Any]:
             "Remove a screening phrase (admin)", 200, "PhraseEnvelope", errors=(401, 403, 404)
         ),
     }
+    paths["/sms/claim"] = {
+        "post": _op(
+            "SMS gateway: claim up to `limit` queued messages, most urgent first (now sending)",
+            200,
+            "SmsClaimed",
+            "SmsClaimInput",
+            (400, 401, 403, 413, 422),
+        )
+    }
+    paths["/sms/{message_id}/result"] = {
+        "post": _op(
+            "SMS gateway: a claimed message was sent (with references) or failed (with why)",
+            200,
+            "SmsResultEnvelope",
+            "SmsResultInput",
+            (400, 401, 403, 404, 413, 422),
+        )
+    }
+    paths["/sms/incoming"] = {
+        "post": _op(
+            "SMS gateway: a message a phone sent; a reply 1/2 answers that worker's offer",
+            201,
+            "SmsIncomingEnvelope",
+            "SmsIncomingInput",
+            (400, 401, 403, 413, 422),
+        )
+    }
     paths["/devices/pair"] = {
         "post": _op(
             "Pair a device with the 6-digit code shown on the console; the token is shown once",
@@ -589,6 +616,88 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["station"],
             "properties": {"station": _ref("PairedStation")},
+        },
+        "SmsClaimInput": {
+            "type": "object",
+            "properties": {
+                "limit": {"type": "integer", "minimum": 1, "maximum": 20, "default": 1},
+                "interval": {
+                    "type": "number",
+                    "minimum": 0.1,
+                    "maximum": 600,
+                    "description": "Seconds between the modem's messages: offers are paced by it",
+                },
+            },
+        },
+        "SmsClaimed": {
+            "type": "object",
+            "required": ["messages"],
+            "properties": {
+                "messages": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "mobile": text,
+                            "text": text,
+                            "priority": {"type": "integer", "enum": [0, 1, 2]},
+                            "purpose": {
+                                "type": "string",
+                                "enum": ["offer", "code", "notice", "reply"],
+                            },
+                            "attempts": {"type": "integer"},
+                        },
+                    },
+                }
+            },
+        },
+        "SmsResultInput": {
+            "type": "object",
+            "required": ["sent"],
+            "properties": {
+                "sent": {"type": "boolean"},
+                "references": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                "reason": {"type": "string", "maxLength": 200},
+                "retryable": {"type": "boolean", "default": True},
+            },
+        },
+        "SmsResultEnvelope": {
+            "type": "object",
+            "properties": {"message": {"type": "object"}},
+        },
+        "SmsIncomingInput": {
+            "type": "object",
+            "required": ["number", "text"],
+            "properties": {
+                "number": {"type": "string", "maxLength": 32},
+                "text": {"type": "string", "maxLength": 1000},
+                "received_at": {"type": ["string", "null"], "format": "date-time"},
+            },
+        },
+        "SmsIncomingEnvelope": {
+            "type": "object",
+            "properties": {
+                "message": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "status": text,
+                        "outcome": {
+                            "type": "string",
+                            "enum": [
+                                "accepted",
+                                "declined",
+                                "late",
+                                "help",
+                                "unknown_number",
+                                "ignored",
+                            ],
+                        },
+                        "received_at": {"type": ["string", "null"]},
+                    },
+                }
+            },
         },
         "DeviceMe": {
             "type": "object",
