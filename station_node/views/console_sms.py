@@ -18,12 +18,12 @@ def _labels() -> dict[str, dict[Any, str]]:
     return {
         "priority": {
             sms.SmsPriority.OFFER: _("派单"),
-            sms.SmsPriority.CODE: _("验证码"),
+            sms.SmsPriority.CODE: _("验证码短信"),
             sms.SmsPriority.NOTICE: _("通知"),
         },
         "purpose": {
             sms.SmsPurpose.OFFER: _("派单"),
-            sms.SmsPurpose.CODE: _("验证码"),
+            sms.SmsPurpose.CODE: _("验证码短信"),
             sms.SmsPurpose.NOTICE: _("通知"),
             sms.SmsPurpose.REPLY: _("自动回复"),
         },
