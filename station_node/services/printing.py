@@ -202,9 +202,9 @@ class PrinterReport:
     """The printer as its device process last described it."""
 
     state: str  # unknown | ready | offline | error (devices.printer.PrinterStatus)
-    message: str
+    message: tuple[str, str]  # (Chinese, English): the problem now
     paper_low: bool
-    last_error: str
+    last_error: tuple[str, str]  # the most recent problem, even once cleared
     reported_at: dt.datetime
 
 
@@ -220,9 +220,9 @@ def record_status(values: dict[str, Any]) -> PrinterReport:
         )
     report = PrinterReport(
         state=str(state),
-        message=str(values.get("message") or "")[:200],
+        message=(_text(values, "message"), _text(values, "message_en")),
         paper_low=bool(values.get("paper_low")),
-        last_error=str(values.get("last_error") or "")[:200],
+        last_error=(_text(values, "last_error"), _text(values, "last_error_en")),
         reported_at=clock.now(),
     )
     with _status_lock:
@@ -230,17 +230,23 @@ def record_status(values: dict[str, Any]) -> PrinterReport:
     return report
 
 
-def printer_status() -> dict[str, Any]:
+def _text(values: dict[str, Any], name: str) -> str:
+    value = values.get(name)
+    return value[:200] if isinstance(value, str) else ""
+
+
+def printer_status(lang: str = "zh") -> dict[str, Any]:
     """What the console shows: the last report (or that no printer process reports) and counts."""
     with _status_lock:
         report: PrinterReport | None = current_app.extensions.get(_STATUS_KEY)
     running = report is not None and clock.now() - report.reported_at <= STATUS_STALE_AFTER
+    side = 1 if lang == "en" else 0
     return {
         "running": running,
         "state": report.state if running and report else "absent",
-        "message": report.message if running and report else "",
+        "message": report.message[side] or report.message[0] if running and report else "",
         "paper_low": bool(report and running and report.paper_low),
-        "last_error": report.last_error if report else "",
+        "last_error": (report.last_error[side] or report.last_error[0]) if report else "",
         "reported_at": report.reported_at if report else None,
         "waiting": waiting_count(),
         "failed": PrintJob.select().where(PrintJob.status == FAILED).count(),

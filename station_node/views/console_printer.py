@@ -30,7 +30,7 @@ def page() -> Any:
     recent = PrintJob.select().order_by(PrintJob.id.desc()).limit(20)
     return render_template(
         "console/printer.html",
-        status=printing.printer_status(),
+        status=printing.printer_status(lang()),
         failed=printing.failed_slips(),
         recent=recent,
     )

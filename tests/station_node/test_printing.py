@@ -323,3 +323,25 @@ def test_the_kiosk_watches_only_its_own_reader(web_app: Flask, api: Api):
 def test_printing_states_are_the_models_vocabulary():
     assert printing.PRINT_STATES == ("queued", "printing", "printed", "failed")
     assert dt.timedelta(minutes=5) < printing.RECLAIM_AFTER
+
+
+def test_the_printer_page_and_card_sign_in_read_in_english(
+    web_app: Flask, printer: Api, console: FlaskClient
+):
+    offline = {
+        "state": "offline",
+        "message": "连不上打印机（tcp://10.0.0.9:9100）",
+        "message_en": "cannot reach the printer (tcp://10.0.0.9:9100)",
+    }
+    printer.post("/printer/status", offline)
+    console.get("/lang/en?next=/console/printer")
+    page = console.get("/console/printer").get_data(as_text=True)
+    assert "Receipt printer" in page and "cannot reach the printer (tcp://10.0.0.9:9100)" in page
+    assert not re.search(r"[\u4e00-\u9fff]", page.split("<main", 1)[-1].split("</main>")[0])
+    form = console.get("/console/workers/new").get_data(as_text=True)
+    assert "Read ID card" in form
+    kiosk = web_app.test_client()
+    kiosk.get("/lang/en?next=/kiosk/signin")
+    assert "Place your ID card on the reader to sign in" in kiosk.get("/kiosk/signin").get_data(
+        as_text=True
+    )
