@@ -14,6 +14,7 @@ the hub counted only filled jobs).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,39 @@ REGISTER = dt.datetime(2025, 4, 22, 2, 0, 0)  # 10:00 on 22 April at the station
 LAST_APRIL = dt.datetime(2025, 4, 30, 15, 30, 0)  # 23:30 on 30 April, local
 FIRST_MAY = dt.datetime(2025, 4, 30, 16, 30, 0)  # 00:30 on 1 May, local (still April in UTC)
 END = dt.datetime(2025, 5, 1, 1, 0, 0)  # 09:00 on 1 May, local
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _signed_in(app: Any, path: str, username: str, password: str) -> Any:
+    """A test client signed in through the app's own login form."""
+    client = app.test_client()
+    token = CSRF.search(client.get(path).get_data(as_text=True))
+    assert token is not None
+    answer = client.post(
+        path, data={"username": username, "password": password, "csrf_token": token.group(1)}
+    )
+    assert answer.status_code == 302
+    return client
+
+
+def _pages(hub: Hub, st: Station) -> tuple[str, str]:
+    """The station's figures page and the hub's city page, both at END."""
+    from central_hub.services import admins
+
+    station_page = (
+        _signed_in(st.app, "/console/login", "wang", "password-1")
+        .get("/console/stats")
+        .get_data(as_text=True)
+    )
+    app_clock.install(hub.app, app_clock.ManualClock(END))
+    with hub.ctx():
+        admins.create_admin("chen", "陈管理员", "admin", "hub-admin-password-1")
+    city_page = (
+        _signed_in(hub.app, "/login", "chen", "hub-admin-password-1")
+        .get("/city/")
+        .get_data(as_text=True)
+    )
+    return station_page, city_page
 
 
 def _job(
@@ -183,6 +217,13 @@ def test_station_and_hub_show_the_same_figures(
     st.sync()
     st.sync()
     assert _hub_figures(hub, st.station_id) == at_station
+
+    station_page, city_page = _pages(hub, st)
+    assert '<td data-figure="within_target_share">7.1%</td>' in station_page
+    assert '<td data-figure="within_target_share_all">13.3%</td>' in station_page
+    row = re.search(rf'<tr data-station="{st.station_id}">.*?</tr>', city_page, re.S)
+    assert row is not None
+    assert '<td class="today-share">7.1%</td><td class="share">13.3%</td>' in row.group(0)
 
     with st.ctx():
         from station_node.services.stats import station_stats
