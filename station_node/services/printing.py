@@ -48,7 +48,7 @@ def job_url(job_id: str) -> str:
     base = str(current_app.config.get("PUBLIC_URL") or "")
     if not base and has_request_context():
         base = request.host_url
-    return f"{(base or 'http://localhost').rstrip('/')}/m/jobs/{job_id}"
+    return f"{(base or 'http://localhost').rstrip('/')}/m/jobs/{job_number(job_id)}"
 
 
 def _time_window(job: Job) -> str:

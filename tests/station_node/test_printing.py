@@ -47,7 +47,7 @@ def test_a_grab_queues_the_slip_in_its_own_transaction(app: Flask, make_job, mak
     assert "*" in slip["worker_id_masked"] and slip["worker_id_masked"] == worker.id_masked
     assert slip["employer_phone"].endswith("13912345678")
     assert slip["job_number"] == job.id[:8].upper()
-    assert slip["qr_url"] == f"http://localhost/m/jobs/{job.id}"
+    assert slip["qr_url"] == f"http://localhost/m/jobs/{job.id[:8].upper()}"  # the phone page
     assert slip["labour_hotline"] == "12333"
 
     data = render_slip(JobSlip(**slip))
@@ -73,7 +73,7 @@ def test_accepted_offers_and_staff_assignments_queue_slips(
     dispatch.assign(job.id, other.id, staff)
     rows = list(PrintJob.select().order_by(PrintJob.id))
     assert [r.assignment.worker_id for r in rows] == [worker_id, other.id]
-    assert rows[0].slip["qr_url"] == f"https://zhan.example.cn/m/jobs/{job.id}"
+    assert rows[0].slip["qr_url"] == f"https://zhan.example.cn/m/jobs/{job.id[:8].upper()}"
     assert rows[0].slip["station_hotline"] == "010-65001234"
 
 
