@@ -577,7 +577,8 @@ def _utc_z(value: dt.datetime | None) -> str | None:
 
 
 def _send(result: EvaluationResult, plan: Scheme, case: RectificationCase | None) -> None:
-    """The station's evaluation as a hub-log entry for it alone (inside the caller's atomic)."""
+    """The station's evaluation as a hub-log entry for it alone (inside the caller's atomic),
+    with the names it is shown under, so the station needs no copy of the catalogue."""
     fields: dict[str, Any] = {
         "year": result.year,
         "total": _fmt(float(result.total)),
@@ -586,10 +587,15 @@ def _send(result: EvaluationResult, plan: Scheme, case: RectificationCase | None
         "subsidy": int(result.subsidy),
         "pass_at": _fmt(plan.pass_at),
         "excellent_at": _fmt(plan.excellent_at),
+        "grade_name": list(GRADE_NAMES[Grade(result.grade)]),
+        "band_name": list(BAND_NAMES[SubsidyBand(result.band)]),
+        "headings": [[code, zh, en] for code, zh, en in HEADINGS],
         "indicators": [
             {
                 "code": line["indicator"].code,
                 "heading": line["indicator"].heading,
+                "name": [line["indicator"].zh, line["indicator"].en],
+                "unit": line["indicator"].unit,
                 "value": _fmt(line["value"]),
                 "weight": _fmt(line["weight"]),
                 "full": _fmt(line["full"]),
@@ -604,6 +610,7 @@ def _send(result: EvaluationResult, plan: Scheme, case: RectificationCase | None
     if case is not None:
         fields["case"] = {
             "status": str(case.status),
+            "status_name": list(CASE_NAMES[CaseStatus(case.status)]),
             "deadline": _utc_z(case.deadline),
             "reasons": list(case.reasons or []),
             "re_total": _fmt(case.re_total) if case.re_total is not None else None,

@@ -130,6 +130,8 @@ def _effect(e: sp.Entry, station: str, hub: str) -> str:
 
 def _dispatch(e: sp.Entry, station: str) -> str:
     f = e.fields
+    if e.entity == "evaluation":  # kept as its HubEntry row, read by `evaluations`
+        return _did(APPLIED, f"evaluation {f.get('year')} received")
     if e.entity == "city_rule":
         return _city_rule(e)
     if e.entity == "assignment" and f.get("kind") == "booking":
@@ -263,6 +265,52 @@ def person_decisions(worker: Worker) -> list[PersonDecision]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The hub's annual evaluation of this station, as last sent (fields: services.evaluation
+    `_send` at the hub: score, grade, each indicator with what it lost, the rectification)."""
+
+    year: int
+    fields: dict[str, Any]
+    received_at: datetime.datetime
+
+    @property
+    def deadline(self) -> datetime.datetime | None:
+        """The rectification deadline (naive UTC), if the station has a case."""
+        case = self.fields.get("case")
+        raw = case.get("deadline") if isinstance(case, dict) else None
+        if not isinstance(raw, str) or not raw.endswith("Z"):
+            return None
+        try:
+            return datetime.datetime.fromisoformat(raw[:-1])
+        except ValueError:
+            return None
+
+    @property
+    def pulls_down(self) -> list[dict[str, Any]]:
+        """The indicators that lost points, the most lost first."""
+        lines = [i for i in self.fields.get("indicators") or [] if isinstance(i, dict)]
+
+        def lost(line: dict[str, Any]) -> float:
+            try:
+                return float(line.get("lost") or 0)
+            except ValueError:
+                return 0.0
+
+        return sorted((i for i in lines if lost(i) > 0), key=lambda i: -lost(i))
+
+
+def evaluations() -> list[Evaluation]:
+    """The hub's evaluations of this station, the latest of each year, newest year first."""
+    latest: dict[int, Evaluation] = {}
+    rows = HubEntry.select().where(HubEntry.entity == "evaluation").order_by(HubEntry.seq)
+    for row in rows:
+        f = row.fields if isinstance(row.fields, dict) else {}
+        if isinstance(f.get("year"), int) and outcome_code(row.outcome) == APPLIED:
+            latest[f["year"]] = Evaluation(f["year"], f, row.applied_at)
+    return [latest[y] for y in sorted(latest, reverse=True)]
 
 
 def recent(limit: int = 20) -> list[HubEntry]:
