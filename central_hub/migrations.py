@@ -416,6 +416,34 @@ def _figure_fields(database: Any) -> None:
         )
 
 
+def _indexes_for_pages(database: Any) -> None:
+    """What the stations, people and jobs pages search and sort by, over live records: names
+    and titles by their first characters (bytewise on PostgreSQL, so a prefix LIKE reads the
+    index), people by mobile number and by the last four characters of the masked ID number,
+    jobs newest first overall and within a sector or a state."""
+    sqlite = _is_sqlite(database)
+    if not sqlite:
+        database.execute_sql(
+            'ALTER TABLE "worker" ALTER COLUMN "name" TYPE varchar(64) COLLATE "C"'
+        )
+        database.execute_sql('ALTER TABLE "job" ALTER COLUMN "title" TYPE varchar(100) COLLATE "C"')
+
+    def text(key: str) -> str:
+        return f"json_extract(data, '$.{key}')" if sqlite else f"((data::jsonb) ->> '{key}')"
+
+    tail = f"substr({text('id_masked')}, -4)" if sqlite else f"right({text('id_masked')}, 4)"
+    for name, table, columns in (
+        ("worker_live_name", "worker", '"name", "id"'),
+        ("worker_live_mobile", "worker", f"({text('mobile')})"),
+        ("worker_live_id_tail", "worker", f"({tail})"),
+        ("job_live_title", "job", '"title"'),
+        ("job_live_posted_at", "job", '"posted_at", "id"'),
+        ("job_live_category_posted_at", "job", '"category", "posted_at", "id"'),
+        ("job_live_status_posted_at", "job", '"status", "posted_at", "id"'),
+    ):
+        database.execute_sql(f'CREATE INDEX "{name}" ON "{table}" ({columns}) WHERE NOT deleted')
+
+
 # Numbered migrations, applied in order, each once, given the database to change.
 MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (1, _create_first_release),
@@ -429,4 +457,5 @@ MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (10, _call_guard),
     (11, _figure_fields),
     (12, _evaluation),
+    (13, _indexes_for_pages),
 ]

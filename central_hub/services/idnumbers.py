@@ -125,7 +125,7 @@ def person_view(id_hash: str) -> dict[str, Any]:
     the sealed number and why (newest first). Never the number itself."""
     person = Person.get_or_none(Person.id_hash == str(id_hash))
     workers = list(
-        Worker.select(Worker.id, Worker.station, Worker.name, Worker.data)
+        Worker.select(Worker.id, Worker.station, Worker.name, Worker.data, Worker.created_at)
         .where((Worker.id_hash == str(id_hash)) & ~Worker.deleted)
         .order_by(Worker.station, Worker.id)
     )

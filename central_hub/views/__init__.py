@@ -30,9 +30,21 @@ def register(app: Flask) -> None:
     """Attach every blueprint and the error handlers."""
     # App-factory registration: the blueprints (and the models and services they use) load
     # when an app is built, not whenever the views package is imported.
-    from central_hub.views import api, auth, city, evaluation, people, reconcile, rules, stations
+    from central_hub.views import (
+        api,
+        auth,
+        city,
+        evaluation,
+        jobs,
+        people,
+        reconcile,
+        rules,
+        stations,
+    )
+    from central_hub.views.templating import register as register_templating
 
-    for module in (auth, stations, reconcile, people, city, evaluation, rules, api):
+    for module in (auth, stations, reconcile, people, jobs, city, evaluation, rules, api):
         app.register_blueprint(module.bp)
+    register_templating(app)
 
     answers.install(app, render_error)

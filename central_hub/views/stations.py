@@ -1,4 +1,5 @@
-"""Station pages: watch every station, create and enrol one, revoke and rotate its keys."""
+"""Station pages: watch every station (searched, a page at a time, and by district and
+community), create and enrol one, revoke and rotate its keys."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from central_hub.models import AppliedEntry, ClockAllowance, Evidence, Issue, Receipt, StationKey
-from central_hub.services import reconcile, restores
+from central_hub.services import browse, reconcile, restores
 from central_hub.services import stations as service
 from central_hub.states import HOLDING_KINDS, IssueStatus
 from central_hub.views.auth import admin_required, login_required
+from central_hub.views.templating import zone
+from kuaigong import clock
 
 bp = Blueprint("stations", __name__)
 
@@ -17,9 +20,26 @@ bp = Blueprint("stations", __name__)
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
+    page = browse.stations(request.args.to_dict(), service.station_rows())
     return render_template(
-        "stations.html", rows=service.station_rows(), counts=reconcile.open_counts()
+        "stations.html",
+        page=page,
+        districts=browse.districts(),
+        counts=reconcile.open_counts(),
+        args=request.args,
     )
+
+
+@bp.get("/city/districts")
+@login_required
+def districts() -> ResponseReturnValue:
+    return render_template("districts.html", view=browse.drill_down())
+
+
+@bp.get("/city/districts/<district>")
+@login_required
+def district(district: str) -> ResponseReturnValue:
+    return render_template("districts.html", view=browse.drill_down(district))
 
 
 @bp.post("/stations")
@@ -55,6 +75,7 @@ def show(station_id: str) -> ResponseReturnValue:
         issues=list(issues),
         allowance=ClockAllowance.get_or_none(ClockAllowance.station == station.id),
         refused=service.refused_pushes(station.id),
+        activity=browse.station_activity(station.id, zone(), clock.now()),
     )
 
 

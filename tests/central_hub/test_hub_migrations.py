@@ -26,6 +26,13 @@ INDEXES_BEYOND_MODELS = {
     "worker_live_id_hash",
     "job_live_fill_seconds",
     "job_live_station_posted_at",
+    "worker_live_name",
+    "worker_live_mobile",
+    "worker_live_id_tail",
+    "job_live_title",
+    "job_live_posted_at",
+    "job_live_category_posted_at",
+    "job_live_status_posted_at",
     *(
         f"{t}_live_station_created_at"
         for t in ("worker", "employer", "job", "assignment", "complaint")
@@ -149,11 +156,12 @@ def test_a_database_made_at_migration_1_and_upgraded_equals_a_new_one(open_db: O
     assert _migrate(database, schema) == NUMBERS
     assert schema_of(database, schema) == upgraded
     if schema:
-        assert upgraded["worker"]["collations"] == {"id_hash": "C"}
+        assert upgraded["worker"]["collations"] == {"id_hash": "C", "name": "C"}
+        assert upgraded["job"]["collations"] == {"title": "C"}
 
 
 def test_a_new_database_is_what_the_models_declare(open_db: Opener) -> None:
-    """Tables, columns, foreign keys and indexes; not collations, which only migration 4 sets."""
+    """Tables, columns, foreign keys and indexes; not collations (migrations 4, 13 set them)."""
     database, schema = open_db("declared")
     database.create_tables(_declared_models())
     declared = schema_of(database, schema)

@@ -62,11 +62,11 @@ def test_admin_restarts_a_restored_station_in_a_new_epoch(
     assert _push(app, east, 1, 2).status_code == 200
     page = admin_client.get(f"/stations/{east.station_id}").get_data(as_text=True)
     assert (
-        "让驿站以新纪元重新开始（已从备份恢复）" in page
-        and "新纪元 2 接在中心已接收的 1:2 之后" in page
+        "让驿站重新开始同步（已从备份恢复）" in page
+        and "驿站从中心已收到的第 2 条变更之后继续记录" in page
     )
     english = admin_client.get(f"/stations/{east.station_id}?lang=en").get_data(as_text=True)
-    assert "Restart this station in a new epoch (restored from backup)" in english
+    assert "Restart syncing this station (restored from backup)" in english
     admin_client.get("/?lang=zh_CN")
 
     path = f"/stations/{east.station_id}/restart"
