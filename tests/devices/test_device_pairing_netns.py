@@ -185,8 +185,13 @@ def test_a_device_on_another_host_discovers_pairs_and_is_revoked(
             *_kuaigong("device", "board", "--data", str(board), "--station", station_url),
         )  # fmt: skip
         assert stopped.returncode == 2 and "停用" in stopped.stderr
+
+        # A service manager's SIGTERM ends the station cleanly (withdrawing its announcement).
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+        assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace")
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
