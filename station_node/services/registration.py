@@ -450,6 +450,36 @@ def check_in_worker(worker_id: str, actor: Staff | None) -> Presence:
     return presence
 
 
+def check_out_worker(worker_id: str, actor: Staff | None) -> Presence:
+    """Take a worker out of today's present pool (they left the station); offers for the rest
+    of the day go to those still here. Checking out twice keeps the first time."""
+    day = local_today()
+    with db.atomic():
+        worker = get_or_404(Worker, worker_id, "该劳动者", "Worker")
+        presence = Presence.get_or_none((Presence.worker == worker) & (Presence.day == day))
+        if presence is None:
+            raise Conflict(
+                "not_checked_in", "该劳动者今天没有签到", "This worker has not checked in today"
+            )
+        if presence.checked_out_at is not None:
+            return presence
+        now = clock.now()
+        presence.checked_out_at = now
+        presence.save()
+        changelog.record(
+            "presence",
+            f"{worker.id}:{day.isoformat()}",
+            "update",
+            {
+                "worker_id": worker.id,
+                "day": day,
+                "checked_in_at": presence.checked_in_at,
+                "checked_out_at": now,
+            },
+        )
+    return presence
+
+
 def reveal_id_number(entity: str, entity_id: str, actor: Staff | None, purpose: str) -> str:
     """Decrypt a worker's or employer's ID number for staff, logging who looked and why."""
     staff = require_staff(actor)

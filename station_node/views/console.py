@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -17,7 +17,7 @@ from station_node.models import Job, Presence, Staff
 from station_node.services import local_today, signin_limits
 from station_node.services.staff import authenticate_password, create_staff
 from station_node.services.stats import station_stats
-from station_node.views import forms
+from station_node.views import console_attention, console_exports, console_lists, forms
 from station_node.views.language import safe_next
 
 bp = Blueprint("console", __name__)
@@ -85,11 +85,29 @@ def home() -> Any:
 
     today = local_today()
     held = Job.select().where(Job.status == JobStatus.HELD).count()
-    escalated = Job.select().where(Job.status == JobStatus.ESCALATED).count()
-    present = Presence.select().where(Presence.day == today).count()
-    return render_template(
-        "console/home.html", stats=station_stats(), held=held, escalated=escalated, present=present
+    present = (
+        Presence.select().where((Presence.day == today) & Presence.checked_out_at.is_null()).count()
     )
+    now_list = console_attention.needs_you_now()
+    return render_template(
+        "console/home.html",
+        stats=station_stats(),
+        held=held,
+        escalated=now_list["by_hand_total"],
+        present=present,
+        now_list=now_list,
+    )
+
+
+@bp.get("/console/export/<what>.<fmt>")
+@auth.console_login
+def export(what: str, fmt: str) -> Any:
+    """Workers, jobs, assignments or the figures as CSV or XLSX, in the words pages use."""
+    if what not in console_exports.TABLES or fmt not in ("csv", "xlsx"):
+        abort(404)
+    columns, rows = console_exports.TABLES[what]()
+    day = local_today().isoformat()
+    return console_lists.export(f"{console_exports.FILE_NAMES[what]}-{day}", fmt, columns, rows)
 
 
 @bp.get("/console/stats")

@@ -14,11 +14,14 @@ import datetime as dt
 from typing import Any
 
 from kuaigong import clock
-from kuaigong.states import LIVE_JOBS, JobStatus
-from station_node.models import Job
+from kuaigong.states import LIVE_JOBS, ComplaintStatus, JobStatus, OfferStatus
+from station_node.models import Complaint, Employer, Job, Offer, Worker
 
 # An unfilled job starting within this window is the staff's to fill by hand.
 ACT_WITHIN = dt.timedelta(hours=4)
+# An offer this close to lapsing is worth a phone call to the worker.
+LAPSING_WITHIN = dt.timedelta(seconds=60)
+SHOWN = 8
 
 
 def needs_staff(
@@ -87,3 +90,40 @@ def board_rows(rows: list[dict[str, Any]], target_seconds: int) -> list[dict[str
 
     rows.sort(key=rank)
     return rows
+
+
+def needs_you_now() -> dict[str, Any]:
+    """The home page's list of what staff must do now: complaints waiting, jobs to dispatch by
+    hand, offers about to lapse, postings held for review."""
+    now = clock.now()
+    live = (
+        Job.select(Job, Employer)
+        .join(Employer)
+        .where(Job.status.in_(list(LIVE_JOBS)) & Job.escalated_at.is_null(False))
+        .order_by(Job.starts_at.asc(nulls="LAST"))
+    )
+    by_hand = [j for j in live if job_needs_staff(j, now)]
+    offers = list(
+        Offer.select(Offer, Job, Worker)
+        .join(Job, on=(Offer.job == Job.id))
+        .switch(Offer)
+        .join(Worker, on=(Offer.worker == Worker.id))
+        .where(
+            (Offer.status == OfferStatus.PENDING)
+            & (Offer.expires_at > now)
+            & (Offer.expires_at <= now + LAPSING_WITHIN)
+        )
+        .order_by(Offer.expires_at)
+        .limit(SHOWN)
+    )
+    complaints = Complaint.select().where(Complaint.status == ComplaintStatus.OPEN)
+    held = Job.select(Job, Employer).join(Employer).where(Job.status == JobStatus.HELD)
+    return {
+        "complaints": list(complaints.order_by(Complaint.created_at).limit(SHOWN)),
+        "complaints_total": complaints.count(),
+        "by_hand": by_hand[:SHOWN],
+        "by_hand_total": len(by_hand),
+        "lapsing": [(o, max(0, int((o.expires_at - now).total_seconds()))) for o in offers],
+        "held": list(held.order_by(Job.posted_at).limit(SHOWN)),
+        "held_total": held.count(),
+    }

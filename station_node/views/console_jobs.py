@@ -31,6 +31,7 @@ from station_node.services.posting import post_job
 from station_node.views import console_attention as attention
 from station_node.views import console_posting as posting_form
 from station_node.views import forms, serializers
+from station_node.views.console_lists import page_of
 from station_node.views.console_workers import _do
 from station_node.views.language import safe_next
 
@@ -59,7 +60,8 @@ def jobs() -> Any:
     query = Job.select(Job, Employer).join(Employer).order_by(Job.posted_at.desc())
     if status:
         query = query.where(Job.status == status)
-    return render_template("console/jobs.html", rows=query.limit(300), status=status)
+    page = page_of(query)
+    return render_template("console/jobs.html", rows=page.rows, page=page, status=status)
 
 
 @bp.route("/jobs/new", methods=["GET", "POST"])

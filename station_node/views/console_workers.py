@@ -7,16 +7,19 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from peewee import fn
 from werkzeug.datastructures import MultiDict
 
 from kuaigong.errors import KuaigongError
 from kuaigong.i18n import lang
 from station_node import auth, catalog
-from station_node.models import Assignment, Employer, IdAccess, Presence, Worker
+from station_node.models import Assignment, Complaint, Employer, IdAccess, Job, Presence, Worker
+from station_node.services import complaints as complaint_kinds
 from station_node.services import local_today
 from station_node.services.registration import (
     block_employer,
     check_in_worker,
+    check_out_worker,
     register_employer,
     register_worker,
     reveal_id_number,
@@ -26,13 +29,30 @@ from station_node.services.registration import (
 from station_node.services.staff import issue_worker_token
 from station_node.sync import decisions
 from station_node.views import forms
+from station_node.views.console_lists import page_of
 from station_node.views.language import safe_next
 
 bp = Blueprint("console_workers", __name__, url_prefix="/console")
+MAX_FOUND = 500
 
 
 def _search(q: str) -> Any:
-    return search_workers(q)
+    """Workers by name, mobile, whole ID number (its keyed hash) or worker number."""
+    found = search_workers(q, limit=MAX_FOUND)
+    number = q.strip().lower()
+    if 4 <= len(number) <= 32 and number.isalnum() and number.isascii():
+        by_number = Worker.select().where(Worker.id.startswith(number))
+        ids = {w.id for w in found}
+        return list(found) + [w for w in by_number.limit(MAX_FOUND) if w.id not in ids]
+    return found
+
+
+def _workers_query(q: str) -> Any:
+    """The workers list's query: everyone, or those matching `q` (see `_search`)."""
+    if not q:
+        return Worker.select().order_by(Worker.created_at.desc())
+    ids = [w.id for w in _search(q)]
+    return Worker.select().where(Worker.id.in_(ids)).order_by(Worker.created_at.desc())
 
 
 def _back(default: str) -> Any:
@@ -52,9 +72,11 @@ def _do(action: Any, ok_text: str) -> None:
 @bp.get("/workers")
 @auth.console_login
 def workers() -> Any:
-    """Workers, newest first, with search by name or mobile."""
+    """Workers, newest first, a page at a time, with search by name, mobile, ID number or
+    worker number."""
     q = request.args.get("q", "").strip()[:64]
-    return render_template("console/workers.html", rows=_search(q), q=q)
+    page = page_of(_workers_query(q))
+    return render_template("console/workers.html", rows=page.rows, page=page, q=q)
 
 
 @bp.route("/workers/new", methods=["GET", "POST"])
@@ -133,6 +155,15 @@ def check_in(worker_id: str) -> Any:
     return _back(url_for("console_workers.worker", worker_id=worker_id))
 
 
+@bp.post("/workers/<worker_id>/checkout")
+@auth.console_login
+def check_out(worker_id: str) -> Any:
+    """Take the worker out of today's present pool (they left the station)."""
+
+    _do(lambda: check_out_worker(worker_id, g.staff), _("已签退"))
+    return _back(url_for("console_workers.worker", worker_id=worker_id))
+
+
 @bp.post("/workers/<worker_id>/reveal")
 @auth.console_admin
 def reveal(worker_id: str) -> Any:
@@ -164,18 +195,25 @@ def presence() -> Any:
         .where(Presence.day == today)
         .order_by(Presence.checked_in_at.desc())
     )
-    return render_template("console/presence.html", rows=rows, found=_search(q) if q else [], q=q)
+    page = page_of(rows)
+    found = list(_search(q))[:20] if q else []
+    return render_template("console/presence.html", rows=page.rows, page=page, found=found, q=q)
 
 
 @bp.get("/employers")
 @auth.console_login
 def employers() -> Any:
-    """Employers, newest first, with search by name."""
+    """Employers, newest first, a page at a time, with search by name, contact or mobile."""
     q = request.args.get("q", "").strip()[:64]
     query = Employer.select().order_by(Employer.created_at.desc())
     if q:
-        query = query.where(Employer.name.contains(q) | Employer.contact_name.contains(q))
-    return render_template("console/employers.html", rows=query.limit(200), q=q)
+        query = query.where(
+            Employer.name.contains(q)
+            | Employer.contact_name.contains(q)
+            | Employer.mobile.contains(q)
+        )
+    page = page_of(query)
+    return render_template("console/employers.html", rows=page.rows, page=page, q=q)
 
 
 @bp.route("/employers/new", methods=["GET", "POST"])
@@ -204,6 +242,42 @@ def new_employer() -> Any:
     return page, (422 if error else 200)
 
 
+@bp.get("/employers/<employer_id>")
+@auth.console_login
+def employer(employer_id: str) -> Any:
+    """An employer's page: who they are, whether they are blocked, their jobs (a page at a
+    time, each repeatable), what their workers were paid, and complaints about them."""
+    row = Employer.get_or_none(Employer.id == employer_id) or abort(404)
+    jobs = page_of(Job.select().where(Job.employer == row).order_by(Job.posted_at.desc()), 20)
+    history = (
+        Assignment.select(
+            fn.COUNT(Assignment.id).alias("placed"),
+            fn.SUM(Assignment.pay_fen).alias("paid_fen"),
+        )
+        .join(Job)
+        .where(Job.employer == row)
+        .dicts()
+        .first()
+    )
+    complaints = (
+        Complaint.select()
+        .where(Complaint.employer == row)
+        .order_by(Complaint.created_at.desc())
+        .limit(50)
+    )
+    language = lang()
+    return render_template(
+        "console/employer.html",
+        employer=row,
+        jobs=jobs.rows,
+        page=jobs,
+        posted=jobs.total,
+        history=history or {},
+        complaints=list(complaints),
+        kind_label=lambda code: catalog.label(complaint_kinds.KINDS, code, language),
+    )
+
+
 @bp.post("/employers/<employer_id>/block")
 @auth.console_admin
 def block(employer_id: str) -> Any:
@@ -211,7 +285,7 @@ def block(employer_id: str) -> Any:
 
     reason = request.form.get("reason", "").strip()
     _do(lambda: block_employer(employer_id, reason, g.staff), _("已停用该用工方"))
-    return redirect(url_for("console_workers.employers"))
+    return _back(url_for("console_workers.employers"))
 
 
 @bp.post("/employers/<employer_id>/unblock")
@@ -220,4 +294,4 @@ def unblock(employer_id: str) -> Any:
     """Lift an employer's block (admin)."""
 
     _do(lambda: unblock_employer(employer_id, g.staff), _("已恢复该用工方"))
-    return redirect(url_for("console_workers.employers"))
+    return _back(url_for("console_workers.employers"))

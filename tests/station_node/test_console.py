@@ -73,7 +73,7 @@ def test_every_console_page_renders_in_chinese(
     held = api.post("/jobs", job_body(employer_id, description="先交培训费500元")).get_json()["job"]
     pages = {
         "/console/": "今日驿站",
-        "/console/workers": "按姓名或手机号查找",
+        "/console/workers": "按姓名、手机号、身份证号或工人编号查找",
         "/console/workers/new": "登记工人",
         f"/console/workers/{worker_ids[0]}": "信用情况",
         "/console/presence": "今日在站工人",

@@ -139,7 +139,7 @@ def test_console_sync_page(web_app: Flask, admin_token: str) -> None:
         )
     page = client.get("/console/sync").get_data(as_text=True)
     assert 'id="hub-unreachable"' in page and "st-east" in page
-    assert "2026-05-01" in page and 'id="pending"' in page
+    assert "5月1日 周五 10:00" in page and 'id="pending"' in page
     assert "驿站时钟与中心相差太大" in page and "clock_drift" in page
     assert "立即同步" in page
     panel = client.get("/console/sync/panel").get_data(as_text=True)
