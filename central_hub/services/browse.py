@@ -74,8 +74,9 @@ def _like(text: str) -> str:
 def _starts(field: peewee.Field, text: str) -> peewee.Node:
     """`field` starts with `text` (case as typed), as a LIKE that an index of the column reads
     (the column compares bytewise on PostgreSQL, migration 13)."""
-    pattern = peewee.Value(_like(text), unpack=False)
-    return peewee.NodeList((field, peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '\\'")))
+    pattern = peewee.Value(_like(text), converter=str, unpack=False)  # not the column's
+    like = (field, peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '\\'"))
+    return peewee.NodeList(like, parens=True)
 
 
 def _page(query: peewee.Select, number: int) -> Page:
@@ -165,7 +166,8 @@ def _json_text(field: peewee.Field, key: str) -> peewee.Node:
     """The text under `key` of a JSON text column, as the indexes of migration 13 spell it."""
     if db.is_sqlite():
         return peewee.fn.json_extract(field, peewee.SQL(f"'$.{key}'"))
-    return peewee.NodeList((peewee.Cast(field, "jsonb"), peewee.SQL(f"->> '{key}'")), glue=" ")
+    text = (peewee.Cast(field, "jsonb"), peewee.SQL(f"->> '{key}'"))
+    return peewee.NodeList(text, glue=" ", parens=True)
 
 
 def _masked_tail(field: peewee.Field) -> peewee.Node:
