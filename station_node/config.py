@@ -32,3 +32,10 @@ LANGUAGES = ["zh_CN", "en"]
 
 WTF_CSRF_TIME_LIMIT = None
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# The station's own phone number, printed on every job slip (empty: the slip says to see the
+# station's notice board).
+STATION_HOTLINE = ""
+# The paired ID card reader (device id or name) whose cards sign residents in at the kiosk;
+# None: any reader's.
+IDCARD_READER_FOR_KIOSK = None

@@ -34,7 +34,8 @@ class CardRead:
     """One card read by one reader: the card, or why it was refused."""
 
     read_id: int
-    reader: str
+    reader: str  # the reader's device id
+    reader_name: str  # and the name it was paired under
     at: dt.datetime
     card: IdCard | None
     refused_zh: str = ""
@@ -106,16 +107,17 @@ def card_from_json(body: dict[str, Any]) -> IdCard:
         ) from None
 
 
-def record(reader: str, card: IdCard) -> CardRead:
+def record(reader: str, card: IdCard, reader_name: str = "") -> CardRead:
     """Keep a reader's latest card; an expired card is kept only as its refusal, then raised."""
     now = clock.now()
+    name = reader_name or reader
     try:
         card.check_valid(local_today())
     except IdCardError as exc:
-        refused = CardRead(next(_ids), reader, now, None, exc.message_zh, exc.message_en)
+        refused = CardRead(next(_ids), reader, name, now, None, exc.message_zh, exc.message_en)
         _keep(refused)
         raise CardRefused(exc) from None
-    read = CardRead(next(_ids), reader, now, card)
+    read = CardRead(next(_ids), reader, name, now, card)
     _keep(read)
     return read
 
@@ -130,13 +132,13 @@ def _keep(read: CardRead) -> None:
 
 
 def latest(reader: str | None = None) -> CardRead | None:
-    """The newest read still fresh, from `reader` or (None) from any reader."""
+    """The newest read still fresh, from `reader` (its device id or name) or (None) any reader."""
     now = clock.now()
     with _lock:
         fresh = [
             read
             for read in _reads().values()
-            if now - read.at <= KEEP and (reader is None or read.reader == reader)
+            if now - read.at <= KEEP and reader in (None, read.reader, read.reader_name)
         ]
     return max(fresh, key=lambda read: read.read_id, default=None)
 
@@ -155,7 +157,8 @@ def take(read_id: int, reader: str | None = None) -> CardRead | None:
 
 
 def kiosk_reader() -> str | None:
-    """The reader that serves the kiosk (IDCARD_READER_FOR_KIOSK; unset: any reader)."""
+    """The reader that serves the kiosk (IDCARD_READER_FOR_KIOSK, a device id or name; unset:
+    any reader)."""
     return current_app.config.get("IDCARD_READER_FOR_KIOSK") or None
 
 

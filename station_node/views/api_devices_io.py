@@ -66,5 +66,5 @@ def status() -> Any:
 def card_read() -> Any:
     """A card was read (201); an expired card is refused (409, the message says why)."""
     card = idcard_reads.card_from_json(body())
-    read = idcard_reads.record(g.device.id, card)
+    read = idcard_reads.record(g.device.id, card, g.device.name)
     return jsonify(read=read.read_id, name=card.name), 201

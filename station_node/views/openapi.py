@@ -288,6 +288,39 @@ def _paths() -> dict[str, Any]:
             errors=(401, 403),
         )
     }
+    paths["/printer/claim"] = {
+        "post": _op(
+            "Printer: claim up to `limit` (1-50, default 5) queued job slips (now printing)",
+            200,
+            None,
+            errors=(400, 401, 403, 413, 422),
+        )
+    }
+    for outcome in ("printed", "failed"):
+        paths[f"/printer/slips/{{slip_id}}/{outcome}"] = {
+            "post": _op(
+                f"Printer: a claimed slip was {outcome} (`error` says why it failed)",
+                200,
+                None,
+                errors=(400, 401, 403, 404, 409, 413),
+            )
+        }
+    paths["/printer/status"] = {
+        "post": _op(
+            "Printer: its state (unknown, ready, offline, error) and problem, for the console",
+            200,
+            None,
+            errors=(400, 401, 403, 413, 422),
+        )
+    }
+    paths["/idcard/reads"] = {
+        "post": _op(
+            "ID card reader: a card's text fields (never the photo); an expired card gets 409",
+            201,
+            None,
+            errors=(400, 401, 403, 409, 413, 422),
+        )
+    }
     for action, (summary, body) in lifecycle.items():
         paths[f"/assignments/{{assignment_id}}/{action}"] = {
             "post": _op(summary, 200, "AssignmentEnvelope", body, (400, 401, 403, 404, 409, 422))

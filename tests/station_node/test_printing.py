@@ -318,6 +318,11 @@ def test_the_kiosk_watches_only_its_own_reader(web_app: Flask, api: Api):
     assert kiosk.get("/kiosk/idcard").get_json() == {"state": "none"}
     Api(web_app.test_client(), kiosk_token).post("/idcard/reads", card_json(body["id_number"]))
     assert kiosk.get("/kiosk/idcard").get_json()["state"] == "card"
+    web_app.config["IDCARD_READER_FOR_KIOSK"] = "窗口读卡器"  # by the name it was paired under
+    Api(web_app.test_client(), desk_token).post("/idcard/reads", card_json(body["id_number"]))
+    read = kiosk.get("/kiosk/idcard").get_json()["read"]
+    Api(web_app.test_client(), kiosk_token).post("/idcard/reads", card_json(body["id_number"]))
+    assert kiosk.get("/kiosk/idcard").get_json()["read"] == read
 
 
 def test_printing_states_are_the_models_vocabulary():
