@@ -547,6 +547,10 @@ def test_pages_for_admins_and_auditors(hub: Flask) -> None:
     pulls = mine[mine.index('id="pulls-down"') :]
     assert pulls.index("岗位满员率") < pulls.index("新登记人数")  # 12 points lost before 10
 
+    english = admin.get("/evaluation/station/stb?year=2026&lang=en").get_data(as_text=True)
+    assert '<strong id="grade">Fail</strong>' in english and "Rectify by" in english
+    assert "Fill rate" in english and "What pulls the score down" in english
+    admin.get("/evaluation/?lang=zh_CN")
     cases = admin.get("/evaluation/cases?year=2026").get_data(as_text=True)
     assert "2027-04-02 23:59" in cases and "整改中" in cases
     assert admin.get("/evaluation/station/nowhere?year=2026").status_code == 404
