@@ -25,7 +25,7 @@ from kuaigong.states import (
 DEFAULT_UTC_OFFSET_HOURS = 8
 DEFAULT_TARGET_SECONDS = 60
 # A complaint is resolved in time when it is resolved within this many hours of being received.
-DEFAULT_RESOLVE_HOURS = 72
+DEFAULT_RESOLVE_HOURS = 7 * 24
 PRIORITY_GROUPS = (
     "veteran",
     "disability",
@@ -105,6 +105,22 @@ class Tally:
     registrations: int = 0
 
 
+def combine(tallies: Iterable[Tally]) -> Tally:
+    """The tally of several disjoint sets of records (stations into a district, months into a
+    year): every count adds up."""
+    total = Tally()
+    for tally in tallies:
+        for name, value in vars(tally).items():
+            if name == "placements_by_group":
+                for group, count in value.items():
+                    total.placements_by_group[group] = (
+                        total.placements_by_group.get(group, 0) + count
+                    )
+            else:
+                setattr(total, name, getattr(total, name) + value)
+    return total
+
+
 @dataclass(frozen=True)
 class Ratio:
     part: int
@@ -166,23 +182,30 @@ def whole_seconds(moment: dt.datetime) -> dt.datetime:
     return moment.replace(microsecond=0)
 
 
+def dispatch_start(job: JobFacts) -> dt.datetime:
+    """When the clock to fill the job started: dispatch start (the latest, after a reopening),
+    else its posting (records from before stations kept the dispatch start)."""
+    return job.dispatch_started_at or job.posted_at
+
+
 def fill_seconds(job: JobFacts) -> int | None:
-    """Whole seconds from the start of dispatch to full (None: not full or never dispatched)."""
-    if job.filled_at is None or job.dispatch_started_at is None:
+    """Whole seconds from the start of dispatch to full (None: not full)."""
+    if job.filled_at is None:
         return None
-    spent = whole_seconds(job.filled_at) - whole_seconds(job.dispatch_started_at)
+    spent = whole_seconds(job.filled_at) - whole_seconds(dispatch_start(job))
     return max(0, int(spent.total_seconds()))
 
 
 def job_kind(job: JobFacts) -> str:
-    """'dispatchable' once dispatch began; else why not: held, rejected or cancelled."""
-    if job.dispatch_started_at is not None:
-        return "dispatchable"
-    if job.status == JobStatus.CANCELLED:
-        return "cancelled_before_dispatch"
+    """'dispatchable', or why the job is reported apart: held (waiting for review), rejected,
+    or cancelled before its dispatch began."""
+    if job.status == JobStatus.HELD:
+        return "held"
     if job.status == JobStatus.REJECTED:
         return "rejected"
-    return "held"
+    if job.status == JobStatus.CANCELLED and job.dispatch_started_at is None:
+        return "cancelled_before_dispatch"
+    return "dispatchable"
 
 
 def median_positions(n: int) -> tuple[int, int]:
@@ -220,7 +243,6 @@ def add_job(tally: Tally, job: JobFacts, now: dt.datetime, settings: Settings) -
     if kind != "dispatchable":
         setattr(tally, kind, getattr(tally, kind) + 1)
         return
-    assert job.dispatch_started_at is not None
     tally.dispatchable += 1
     tally.places += max(0, job.headcount)
     tally.places_confirmed += min(max(0, job.confirmed_count), max(0, job.headcount))
@@ -234,7 +256,7 @@ def add_job(tally: Tally, job: JobFacts, now: dt.datetime, settings: Settings) -
         tally.partly_filled += 1
     else:
         tally.unfilled += 1
-    if whole_seconds(job.dispatch_started_at) > pending_cutoff(now, settings):
+    if whole_seconds(dispatch_start(job)) > pending_cutoff(now, settings):
         tally.pending += 1
 
 
@@ -292,7 +314,7 @@ def summarise(
     for job in jobs:
         add_job(tally, job, now, settings)
         spent = fill_seconds(job)
-        if spent is not None:
+        if spent is not None and job_kind(job) == "dispatchable":
             seconds.append(spent)
     for assignment in assignments:
         add_assignment(tally, assignment)

@@ -1,9 +1,11 @@
 """City figures from the replicated records, by the one definition (docs/figures.md).
 
-The counts are added up in SQL, one GROUP BY per kind of record and grouping (station,
-district, sector, month, or the whole city), and turned into figures by `kuaigong.figures`,
-the same functions the stations use; the median and p90 seconds to fill are picked in SQL at
-the positions `kuaigong.figures` names. Nothing loops over records in Python. Each record
+The counts are added up in SQL, one GROUP BY per kind of record into cells of station ×
+sector × local month (`cube`); every grouping the page shows (station, district, sector,
+month, the whole city) is a sum of those cells, turned into figures by `kuaigong.figures`, the
+same functions the stations use. The median and p90 seconds to fill do not add up: they are
+picked in SQL per grouping, at the positions `kuaigong.figures` names. Nothing loops over
+records in Python. Each record
 counts in the period of its own time (job: posted, assignment: confirmed, complaint:
 received, worker: registered); months are local months in the city's zone.
 (The annual evaluation: services.evaluation.)
@@ -66,22 +68,18 @@ def _plus_hours(column: str, hours: int) -> str:
     return f"({column} + interval '{hours:d} hours')"
 
 
-def _key(grouping: str, table: str, time_column: str, offset: int) -> tuple[str, str]:
-    """(key expression, join) grouping rows of `table` (alias t) the given way."""
+def _job_key(grouping: str, offset: int) -> tuple[str, str]:
+    """(key expression, join) grouping jobs (alias t) the given way, as `roll_up` groups cells."""
     if grouping == "city":
         return "'city'", ""
     if grouping == "station":
         return "t.station", ""
     if grouping == "district":
-        return "s.district", 'JOIN "station" s ON s.id = t.station'
+        return "COALESCE(s.district, '')", 'LEFT JOIN "station" s ON s.id = t.station'
     if grouping == "month":
-        return _month(f"t.{time_column}", offset), ""
+        return _month("t.posted_at", offset), ""
     if grouping == "sector":
-        if table == "job":
-            return "t.category", ""
-        if table == "assignment":
-            return "COALESCE(j.category, '')", 'LEFT JOIN "job" j ON j.id = t.job_id'
-        raise ValueError("complaints and registrations belong to no sector")
+        return "t.category", ""
     raise ValueError(grouping)
 
 
@@ -144,11 +142,27 @@ def _sum(cond: str, value: str = "1") -> str:
     return f"SUM(CASE WHEN {cond} THEN {value} ELSE 0 END)"
 
 
-def _job_tallies(
-    grouping: str, since: Any, until: Any, station: str | None, now: dt.datetime, cfg: fig.Settings
-) -> dict[str, fig.Tally]:
-    key, join = _key(grouping, "job", "posted_at", cfg.utc_offset_hours)
-    q = _Query("posted_at", since, until, station)
+# A cell of the cube: (station, sector or None for records without one, local month).
+Cell = tuple[str, str | None, str]
+
+
+def _cube_sql(table: str, columns: list[str], where: str, cfg: fig.Settings) -> str:
+    """Counts per station, sector and local month of one kind of record (alias t)."""
+    time_column = {"job": "posted_at", "assignment": "confirmed_at"}.get(table, "created_at")
+    month = _month(f"t.{time_column}", cfg.utc_offset_hours)
+    sector, join = "NULL", ""
+    if table == "job":
+        sector = "t.category"
+    elif table == "assignment":
+        sector = "COALESCE(j.category, '')"
+        join = 'LEFT JOIN "job" j ON j.id = t.job_id LEFT JOIN "worker" w ON w.id = t.worker_id'
+    return (
+        f"SELECT t.station, {sector}, {month}, {', '.join(columns)} "
+        f'FROM "{table}" t {join} WHERE {where} GROUP BY 1, 2, 3'
+    )
+
+
+def _job_cube(q: _Query, now: dt.datetime, cfg: fig.Settings, cube: dict[Cell, fig.Tally]) -> None:
     p = db.database.param
     d = _DISPATCHABLE
     confirmed = "COALESCE(t.confirmed_count, 0)"
@@ -171,14 +185,10 @@ def _job_tallies(
             f"CASE WHEN {confirmed} < t.headcount THEN {confirmed} ELSE t.headcount END",
         ),
     ]
-    sql = (
-        f"SELECT {key}, {', '.join(columns)} "
-        f'FROM "job" t {join} WHERE {q.where}{_group(grouping, key)}'
-    )
     cutoff = db.dbtime(fig.pending_cutoff(now, cfg))
-    out = {}
+    sql = _cube_sql("job", columns, q.where, cfg)
     for row in _rows(sql, [cfg.target_seconds, cutoff, *q.params]):
-        tally = fig.Tally()
+        tally = cube.setdefault((str(row[0]), str(row[1] or ""), str(row[2])), fig.Tally())
         (
             tally.posted,
             tally.held,
@@ -192,16 +202,109 @@ def _job_tallies(
             tally.pending,
             tally.places,
             tally.places_confirmed,
-        ) = (int(v or 0) for v in row[1:])
-        out[str(row[0])] = tally
-    return out
+        ) = (int(v or 0) for v in row[3:])
+
+
+def _assignment_cube(q: _Query, cfg: fig.Settings, cube: dict[Cell, fig.Tally]) -> None:
+    placed = ", ".join(_lit(s) for s in sorted(fig.PLACED))
+    showed = ", ".join(_lit(s) for s in sorted(fig.SHOWED_UP_ASSIGNMENTS))
+    is_placed = f"t.status IN ({placed})"
+    groups = [_has_code("w.priority_groups", g) for g in fig.PRIORITY_GROUPS]
+    columns = [
+        "COUNT(*)",
+        _sum(f"t.status IN ({showed})"),
+        _sum(f"t.status = {_lit(AssignmentStatus.NO_SHOW)}"),
+        _sum(is_placed),
+        _sum(f"{is_placed} AND ({' OR '.join(groups)})"),
+        _sum(f"t.status = {_lit(AssignmentStatus.SETTLED)}", "COALESCE(t.pay_fen, 0)"),
+        *(_sum(f"{is_placed} AND {cond}") for cond in groups),
+    ]
+    for row in _rows(_cube_sql("assignment", columns, q.where, cfg), q.params):
+        tally = cube.setdefault((str(row[0]), str(row[1] or ""), str(row[2])), fig.Tally())
+        values = [int(v or 0) for v in row[3:]]
+        (
+            tally.assignments,
+            tally.showed_up,
+            tally.no_shows,
+            tally.placements,
+            tally.placements_priority,
+            tally.wage_paid_fen,
+        ) = values[:6]
+        tally.placements_by_group = dict(zip(fig.PRIORITY_GROUPS, values[6:], strict=True))
+
+
+def _complaint_cube(q: _Query, cfg: fig.Settings, cube: dict[Cell, fig.Tally]) -> None:
+    in_time = f"t.resolved_at <= {_plus_hours('t.created_at', cfg.resolve_hours)}"
+    columns = [
+        "COUNT(*)",
+        _sum("t.resolved_at IS NULL"),
+        _sum(f"t.resolved_at IS NOT NULL AND {in_time}"),
+        _sum(f"t.resolved_at IS NOT NULL AND NOT ({in_time})"),
+    ]
+    for row in _rows(_cube_sql("complaint", columns, q.where, cfg), q.params):
+        tally = cube.setdefault((str(row[0]), None, str(row[2])), fig.Tally())
+        (
+            tally.complaints_received,
+            tally.complaints_open,
+            tally.complaints_resolved_in_time,
+            tally.complaints_resolved_late,
+        ) = (int(v or 0) for v in row[3:])
+
+
+def _registration_cube(q: _Query, cfg: fig.Settings, cube: dict[Cell, fig.Tally]) -> None:
+    for row in _rows(_cube_sql("worker", ["COUNT(*)"], q.where, cfg), q.params):
+        cube.setdefault((str(row[0]), None, str(row[2])), fig.Tally()).registrations = int(row[3])
+
+
+def cube(
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    station: str | None,
+    now: dt.datetime,
+    cfg: fig.Settings,
+) -> dict[Cell, fig.Tally]:
+    """Every count per station, sector and local month, for records of [since, until): one
+    GROUP BY per kind of record; the groupings the page shows are sums of these cells."""
+    cells: dict[Cell, fig.Tally] = {}
+    _job_cube(_Query("posted_at", since, until, station), now, cfg, cells)
+    _assignment_cube(_Query("confirmed_at", since, until, station), cfg, cells)
+    _complaint_cube(_Query("created_at", since, until, station), cfg, cells)
+    _registration_cube(_Query("created_at", since, until, station), cfg, cells)
+    return cells
+
+
+def _districts() -> dict[str, str]:
+    return {str(sid): str(d) for sid, d in _rows('SELECT id, district FROM "station"', [])}
+
+
+def roll_up(
+    cells: dict[Cell, fig.Tally], grouping: str, districts: dict[str, str]
+) -> dict[str, fig.Tally]:
+    """The cube's cells summed per station, district, sector, month or for the whole city.
+    Cells without a sector (complaints, registrations) are left out of the sectors."""
+    parts: dict[str, list[fig.Tally]] = {}
+    for (station, sector, month), tally in cells.items():
+        if grouping == "city":
+            key = "city"
+        elif grouping == "station":
+            key = station
+        elif grouping == "district":
+            key = districts.get(station, "")
+        elif grouping == "month":
+            key = month
+        elif sector is None:
+            continue
+        else:
+            key = sector
+        parts.setdefault(key, []).append(tally)
+    return {key: fig.combine(tallies) for key, tallies in parts.items()}
 
 
 def _fill_percentiles(
     grouping: str, since: Any, until: Any, station: str | None, cfg: fig.Settings
 ) -> dict[str, tuple[float | None, int | None]]:
     """(median, p90) seconds to fill per group, picked in SQL where kuaigong.figures says."""
-    key, join = _key(grouping, "job", "posted_at", cfg.utc_offset_hours)
+    key, join = _job_key(grouping, cfg.utc_offset_hours)
     q = _Query("posted_at", since, until, station)
     part = _partition(grouping, key)
     sql = f"""
@@ -222,109 +325,31 @@ def _fill_percentiles(
     }
 
 
-def _assignment_tallies(
-    grouping: str, since: Any, until: Any, station: str | None, cfg: fig.Settings
-) -> dict[str, dict[str, int]]:
-    key, join = _key(grouping, "assignment", "confirmed_at", cfg.utc_offset_hours)
-    q = _Query("confirmed_at", since, until, station)
-    placed = ", ".join(_lit(s) for s in sorted(fig.PLACED))
-    showed = ", ".join(_lit(s) for s in sorted(fig.SHOWED_UP_ASSIGNMENTS))
-    is_placed = f"t.status IN ({placed})"
-    groups = [_has_code("w.priority_groups", g) for g in fig.PRIORITY_GROUPS]
-    columns = [
-        "COUNT(*)",
-        _sum(f"t.status IN ({showed})"),
-        _sum(f"t.status = {_lit(AssignmentStatus.NO_SHOW)}"),
-        _sum(is_placed),
-        _sum(f"{is_placed} AND ({' OR '.join(groups)})"),
-        _sum(f"t.status = {_lit(AssignmentStatus.SETTLED)}", "COALESCE(t.pay_fen, 0)"),
-        *(_sum(f"{is_placed} AND {cond}") for cond in groups),
-    ]
-    sql = (
-        f"SELECT {key}, {', '.join(columns)} "
-        f'FROM "assignment" t {join} LEFT JOIN "worker" w ON w.id = t.worker_id '
-        f"WHERE {q.where}{_group(grouping, key)}"
-    )
-    names = ["assignments", "showed_up", "no_shows", "placements", "placements_priority"]
-    names += ["wage_paid_fen", *fig.PRIORITY_GROUPS]
-    return {
-        str(row[0]): dict(zip(names, (int(v or 0) for v in row[1:]), strict=True))
-        for row in _rows(sql, q.params)
-    }
-
-
-def _complaint_tallies(
-    grouping: str, since: Any, until: Any, station: str | None, cfg: fig.Settings
-) -> dict[str, dict[str, int]]:
-    key, join = _key(grouping, "complaint", "created_at", cfg.utc_offset_hours)
-    q = _Query("created_at", since, until, station)
-    in_time = f"t.resolved_at <= {_plus_hours('t.created_at', cfg.resolve_hours)}"
-    sql = f"""
-        SELECT {key}, COUNT(*),
-          {_sum("t.resolved_at IS NULL")},
-          {_sum(f"t.resolved_at IS NOT NULL AND {in_time}")},
-          {_sum(f"t.resolved_at IS NOT NULL AND NOT ({in_time})")}
-        FROM "complaint" t {join} WHERE {q.where}{_group(grouping, key)}"""
-    names = ["received", "open", "in_time", "late"]
-    return {
-        str(row[0]): dict(zip(names, (int(v or 0) for v in row[1:]), strict=True))
-        for row in _rows(sql, q.params)
-    }
-
-
-def _registrations(
-    grouping: str, since: Any, until: Any, station: str | None, cfg: fig.Settings
-) -> dict[str, int]:
-    key, join = _key(grouping, "worker", "created_at", cfg.utc_offset_hours)
-    q = _Query("created_at", since, until, station)
-    sql = f'SELECT {key}, COUNT(*) FROM "worker" t {join} WHERE {q.where}{_group(grouping, key)}'
-    return {str(k): int(n) for k, n in _rows(sql, q.params)}
-
-
 def figures_by(
     grouping: str,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     station: str | None = None,
     now: dt.datetime | None = None,
+    cells: dict[Cell, fig.Tally] | None = None,
 ) -> dict[str, fig.Figures]:
     """The figures per station, district, sector or month (or 'city': one key), for records of
-    [since, until) (None: unbounded), of one station when given."""
+    [since, until) (None: unbounded), of one station when given. `cells`: the cube of the same
+    records, when the caller already has it."""
     if grouping not in GROUPINGS:
         raise ValueError(grouping)
     now = now or clock.now()
     cfg = settings(now)
-    jobs = _job_tallies(grouping, since, until, station, now, cfg)
+    if cells is None:
+        cells = cube(since, until, station, now, cfg)
+    tallies = roll_up(cells, grouping, _districts() if grouping == "district" else {})
     times = _fill_percentiles(grouping, since, until, station, cfg)
-    assignments = _assignment_tallies(grouping, since, until, station, cfg)
-    complaints: dict[str, dict[str, int]] = {}
-    registrations: dict[str, int] = {}
-    if grouping != "sector":  # complaints and registrations belong to no sector
-        complaints = _complaint_tallies(grouping, since, until, station, cfg)
-        registrations = _registrations(grouping, since, until, station, cfg)
-    keys = set(jobs) | set(assignments) | set(complaints) | set(registrations)
-    out = {}
-    for key in sorted(keys):
-        tally = jobs.get(key) or fig.Tally()
-        a = assignments.get(key)
-        if a is not None:
-            tally.assignments, tally.showed_up, tally.no_shows = (
-                a["assignments"],
-                a["showed_up"],
-                a["no_shows"],
-            )
-            tally.placements, tally.placements_priority = a["placements"], a["placements_priority"]
-            tally.wage_paid_fen = a["wage_paid_fen"]
-            tally.placements_by_group = {g: a[g] for g in fig.PRIORITY_GROUPS}
-        c = complaints.get(key)
-        if c is not None:
-            tally.complaints_received, tally.complaints_open = c["received"], c["open"]
-            tally.complaints_resolved_in_time = c["in_time"]
-            tally.complaints_resolved_late = c["late"]
-        tally.registrations = registrations.get(key, 0)
-        median, p90 = times.get(key, (None, None))
-        out[key] = fig.derive(tally, median, p90)
-    return out
+    if grouping == "city":
+        tallies.setdefault("city", fig.Tally())
+    return {
+        key: fig.derive(tally, *times.get(key, (None, None)))
+        for key, tally in sorted(tallies.items())
+    }
 
 
 def station_figures(
@@ -351,37 +376,22 @@ def registered_people() -> int:
     return int(people or 0) + int(no_hash or 0)
 
 
-def people_by_month(offset: int) -> list[tuple[str, int]]:
-    """New people per local month: each person counts in the month of their first registration."""
-    month = _month("first", offset)
-    sql = f"""
-        SELECT {month}, COUNT(*) FROM (
-            SELECT MIN(created_at) AS first FROM "worker"
-            WHERE NOT deleted AND id_hash IS NOT NULL AND created_at IS NOT NULL GROUP BY id_hash
-            UNION ALL
-            SELECT created_at FROM "worker"
-            WHERE NOT deleted AND id_hash IS NULL AND created_at IS NOT NULL) AS f
-        GROUP BY {month}"""
-    return sorted((str(m), int(n)) for m, n in _rows(sql, []))
-
-
 def targets(monthly: dict[str, fig.Figures], now: dt.datetime | None = None) -> dict[str, Any]:
-    """Registered people and jobs posted against the city's 2027 targets, with projections."""
+    """Registered people and jobs posted against the city's 2027 targets, with projections
+    from the monthly registrations and postings."""
     now = now or clock.now()
     cfg = current_app.config
-    offset = settings(now).utc_offset_hours
-    this_month = fig.month_of(now, offset)
-    jobs_posted = sum(f.tally.posted for f in monthly.values())
+    this_month = fig.month_of(now, settings(now).utc_offset_hours)
     return {
         "workers": fig.project(
             registered_people(),
-            people_by_month(offset),
+            [(m, f.tally.registrations) for m, f in monthly.items()],
             this_month,
             int(cfg["TARGET_WORKERS"]),
             TARGET_MONTH,
         ),
         "jobs": fig.project(
-            jobs_posted,
+            sum(f.tally.posted for f in monthly.values()),
             [(m, f.tally.posted) for m, f in monthly.items()],
             this_month,
             int(cfg["TARGET_JOBS"]),
@@ -402,28 +412,31 @@ def trend(monthly: dict[str, fig.Figures], this_month: str, months: int = 24) ->
 
 
 def city_view(now: dt.datetime | None = None) -> dict[str, Any]:
-    """The city figures page: totals, today, breakdowns, month-by-month trends and targets."""
+    """The city figures page: totals, today, breakdowns, month-by-month trends and targets.
+    Two cubes (all time, today) hold every count; the rest are sums of their cells."""
     now = now or clock.now()
     cfg = settings(now)
     this_month = fig.month_of(now, cfg.utc_offset_hours)
-    day_start, day_end = fig.day_bounds(now, cfg.utc_offset_hours)
-    monthly = figures_by("month", now=now)
+    day = fig.day_bounds(now, cfg.utc_offset_hours)
+    cells = cube(None, None, None, now, cfg)
+    today = cube(*day, None, now, cfg)
+    monthly = figures_by("month", now=now, cells=cells)
     stations = {st.id: st for st in Station.select().order_by(Station.district, Station.name)}
-    per_station = figures_by("station", now=now)
-    per_station_today = figures_by("station", day_start, day_end, now=now)
+    per_station = figures_by("station", now=now, cells=cells)
+    per_station_today = figures_by("station", *day, now=now, cells=today)
     empty = fig.derive(fig.Tally(), None, None)
     return {
         "now": now,
         "settings": cfg,
         "this_month": this_month,
-        "city": figures_by("city", now=now).get("city", empty),
-        "today": figures_by("city", day_start, day_end, now=now).get("city", empty),
+        "city": figures_by("city", now=now, cells=cells)["city"],
+        "today": figures_by("city", *day, now=now, cells=today)["city"],
         "stations": [
             (st, per_station.get(sid, empty), per_station_today.get(sid, empty))
             for sid, st in stations.items()
         ],
-        "districts": figures_by("district", now=now),
-        "sectors": figures_by("sector", now=now),
+        "districts": figures_by("district", now=now, cells=cells),
+        "sectors": figures_by("sector", now=now, cells=cells),
         "trend": trend(monthly, this_month),
         "targets": targets(monthly, now),
         "priority_groups": fig.PRIORITY_GROUPS,

@@ -117,8 +117,8 @@ def test_targets_count_people_once_and_project_the_trend(app: Flask) -> None:
         view = citystats.city_view()
         workers, jobs = view["targets"]["workers"], view["targets"]["jobs"]
         assert (workers.current, jobs.current) == (2, 6)  # w1 and w3 are one person
-        # people per month: March 1, April 1 → flat; jobs: March 2, April 4 → +2 a month
-        assert workers.projected == 2 + 20
+        # registrations per month: March 1, April 2 → +1 a month; jobs: March 2, April 4 → +2
+        assert workers.projected == 2 + sum(range(3, 23))
         assert jobs.projected == 6 + sum(6 + 2 * k for k in range(20))
         assert [m for m, _f in view["trend"]] == ["2026-03", "2026-04"]
 
