@@ -154,3 +154,12 @@ def test_projection_follows_the_monthly_trend_to_the_end_of_2027() -> None:
     falling = fig.project(50, [("2027-01", 30), ("2027-02", 20)], "2027-02", 100)
     assert falling.projected == 50 + 10  # 10 in March, then nothing below zero
     assert fig.project(5, [("2027-01", 5)], "2027-01", 10).projected is None
+
+
+def test_tallies_of_disjoint_records_add_up() -> None:
+    first = [_job(fill=20), _job("held", fill=None, dispatch_started_at=None)]
+    second = [_job(fill=90), _job("escalated", fill=None, confirmed_count=1)]
+    paid = [fig.AssignmentFacts(T, "settled", 100, ("veteran",))]
+    whole = fig.summarise(first + second, paid, now=NOW).tally
+    parts = [fig.summarise(first, paid, now=NOW).tally, fig.summarise(second, now=NOW).tally]
+    assert fig.combine(parts) == whole
