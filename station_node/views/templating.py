@@ -119,11 +119,13 @@ DATE_FORMS: dict[str, tuple[str, str]] = {
 }
 
 
-def local(value: dt.datetime | None, form: str = "%Y-%m-%d %H:%M") -> str:
+def local(value: dt.datetime | None, form: str | None = None) -> str:
     """A stored UTC time in the station's time zone; `form` is a strftime format or a
-    DATE_FORMS name."""
+    DATE_FORMS name, and without one the time reads as people say it (see `when`)."""
     if value is None:
         return "—"
+    if form is None:
+        return when(value)
 
     if form in DATE_FORMS:
         form = DATE_FORMS[form][lang() == "en"]
