@@ -503,6 +503,10 @@ def compute(year: int, station: str | None = None) -> list[EvaluationResult]:
             }
         )
     with db.atomic():
+        # A recomputed result keeps when it was last sent to its station.
+        sent = {r.station: r.published_at for r in results(year, station)}
+        for row in rows:
+            row["published_at"] = sent.get(row["station"])
         gone = EvaluationResult.delete().where(EvaluationResult.year == year)
         if station is not None:
             gone = gone.where(EvaluationResult.station == station)

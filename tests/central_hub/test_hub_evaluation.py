@@ -323,6 +323,8 @@ def test_a_failed_station_gets_a_case_and_a_re_evaluation_closes_it(hub: Flask) 
         assert sent[("stb",)]["case"]["deadline"] == "2027-04-02T15:59:59Z"
         assert sent[("sta",)]["total"] == "63" and sent[("sta",)]["case"] is None
 
+        evaluation.compute(2026)  # a recompute keeps when each result was sent
+        assert evaluation.results(2026, "sta")[0].published_at == NOW
         # Before the deadline, still failing: the case stays open.
         still = evaluation.reevaluate(cases["stb"].id, admin)
         assert (still.status, still.re_total) == (CaseStatus.OPEN, 30.0)
