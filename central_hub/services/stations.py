@@ -324,13 +324,17 @@ def key_status(station: Station) -> str:
 def station_rows() -> list[dict[str, Any]]:
     """Every station with what the watch page shows."""
     limit_ms = current_app.config["CLOCK_OFFSET_LIMIT_SECONDS"] * 1000
+    newest: dict[str, str] = {}  # each station's newest key's status, read in one query
+    keys = StationKey.select(StationKey.station, StationKey.status).order_by(StationKey.id.desc())
+    for station_id, status in keys.tuples():
+        newest.setdefault(station_id, status)
     out = []
     for st in Station.select().order_by(Station.district, Station.name):
         offset = st.clock_offset_ms
         out.append(
             {
                 "station": st,
-                "key_status": key_status(st),
+                "key_status": newest.get(st.id, NO_KEY),
                 "clock_flag": offset is not None and abs(offset) > limit_ms,
                 "offset_s": None if offset is None else round(offset / 1000),
             }
