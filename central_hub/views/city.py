@@ -37,41 +37,20 @@ def _year() -> int:
     return year
 
 
-def _charts(view: dict[str, Any]) -> list[Any]:
-    """Month-by-month trends of the main figures, drawn on the server."""
+def _charts(view: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Month-by-month trends of the main figures, drawn on the server: (caption, svg)."""
     months = [m for m, _f in view["trend"]]
     series = [f for _m, f in view["trend"]]
+    lines: list[tuple[str, list[float | None], str]] = [
+        (_("每月发布岗位"), [f.tally.posted for f in series], ""),
+        (_("每月满员率"), [f.fill_rate.percent for f in series], "%"),
+        (_("每月 60 秒内满员占比"), [f.within_target_share.percent for f in series], "%"),
+        (_("每月爽约率"), [f.no_show_rate.percent for f in series], "%"),
+        (_("每月发放工资（元）"), [f.tally.wage_paid_fen / 100 for f in series], ""),
+    ]
     return [
-        charts.line_chart(
-            months, [f.tally.posted for f in series], title=_("每月发布岗位"), empty=_("暂无数据")
-        ),
-        charts.line_chart(
-            months,
-            [f.fill_rate.percent for f in series],
-            title=_("每月满员率"),
-            unit="%",
-            empty=_("暂无数据"),
-        ),
-        charts.line_chart(
-            months,
-            [f.within_target_share.percent for f in series],
-            title=_("每月 60 秒内满员占比"),
-            unit="%",
-            empty=_("暂无数据"),
-        ),
-        charts.line_chart(
-            months,
-            [f.no_show_rate.percent for f in series],
-            title=_("每月爽约率"),
-            unit="%",
-            empty=_("暂无数据"),
-        ),
-        charts.line_chart(
-            months,
-            [f.tally.wage_paid_fen / 100 for f in series],
-            title=_("每月发放工资（元）"),
-            empty=_("暂无数据"),
-        ),
+        (title, charts.line_chart(months, values, title=title, unit=unit, empty=_("暂无数据")))
+        for title, values, unit in lines
     ]
 
 
