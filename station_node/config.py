@@ -30,6 +30,13 @@ LATE_CANCEL_HOURS = 12
 BABEL_DEFAULT_LOCALE = "zh_CN"
 LANGUAGES = ["zh_CN", "en"]
 
+# The station's address as phones on its Wi-Fi reach it (e.g. "http://192.168.1.10:8000"), for
+# the QR codes on the board and on slips; empty: the address the board itself was opened with.
+PUBLIC_URL = ""
+# A live event stream ends after this many seconds and the browser reconnects (see
+# views/events.py): each open stream holds one of the server's threads meanwhile.
+EVENTS_STREAM_SECONDS = 25
+
 WTF_CSRF_TIME_LIMIT = None
 SESSION_COOKIE_SAMESITE = "Lax"
 

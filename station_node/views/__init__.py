@@ -11,8 +11,8 @@ from station_node.views import (
     api,
     api_assignments,
     api_complaints,
-    api_devices_io,
     api_devices,
+    api_devices_io,
     api_jobs,
     api_screening,
     api_sms,
@@ -28,10 +28,12 @@ from station_node.views import (
     console_sms,
     console_workers,
     errors,
+    events,
     kiosk,
     kiosk_complaints,
     kiosk_idcard,
     language,
+    phone,
     sync_status,
     templating,
 )
@@ -78,6 +80,8 @@ def register(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
     app.register_blueprint(sync_status.bp)
+    app.register_blueprint(events.bp)  # GET only: the event stream
+    app.register_blueprint(phone.bp)
     csrf.exempt(api_devices_io.bp)  # device tokens only: no cookie to forge
     for module in (api_devices_io, console_printer, kiosk_idcard):
         app.register_blueprint(module.bp)

@@ -16,9 +16,9 @@ from kuaigong import clock
 from kuaigong.errors import KuaigongError
 from kuaigong.i18n import lang
 from kuaigong.states import LIVE_JOBS, OfferStatus, WorkerStatus
-from station_node import identity
+from station_node import events, identity
 from station_node.models import Assignment, Job, Offer, Worker
-from station_node.services import dispatch, signin_limits
+from station_node.services import dispatch, phone_signin, signin_limits
 from station_node.services.assignments import confirm_pay as confirm
 from station_node.services.staff import authenticate_resident
 from station_node.views.language import safe_next
@@ -33,14 +33,15 @@ def _seconds() -> float:
     return clock.now().replace(tzinfo=dt.UTC).timestamp()
 
 
-def _signed_in() -> Worker | None:
-    """The resident using the kiosk now, or None (idle sessions expire)."""
+def _signed_in(touch: bool = True) -> Worker | None:
+    """The resident using the kiosk now, or None (idle sessions expire). A live redraw passes
+    touch=False: only the resident's own taps keep them signed in."""
     worker_id, seen = session.get("kiosk_worker"), session.get("kiosk_seen", 0)
     if worker_id is None or _seconds() - seen > IDLE_SECONDS:
         session.pop("kiosk_worker", None)
         return None
     worker = Worker.get_or_none((Worker.id == worker_id) & (Worker.status == WorkerStatus.ACTIVE))
-    if worker is not None:
+    if worker is not None and touch:
         session["kiosk_seen"] = _seconds()
     return worker
 
@@ -67,7 +68,11 @@ def _attempt(action: Any, ok_text: str) -> bool:
 @bp.get("/")
 def home() -> Any:
     """Open jobs in large type, and the sign-in button or the signed-in resident's name."""
-    return render_template("kiosk/home.html", jobs=_open_jobs(), worker=_signed_in())
+    if request.args.get("fragment"):  # live.js redraws the list when the board changes
+        return render_template("kiosk/_jobs.html", jobs=_open_jobs(), worker=_signed_in(False))
+    return render_template(
+        "kiosk/home.html", jobs=_open_jobs(), worker=_signed_in(), last_id=events.last_id()
+    )
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -138,9 +143,14 @@ def grab(job_id: str) -> Any:
 @bp.get("/mine")
 def mine() -> Any:
     """The resident's offers to answer and their jobs."""
-    worker = _signed_in()
+    fragment = bool(request.args.get("fragment"))
+    worker = _signed_in(touch=not fragment)
     if worker is None:
-        return redirect(url_for("kiosk.signin"))
+        return ("", 401) if fragment else redirect(url_for("kiosk.signin"))
+    return _mine(worker, fragment)
+
+
+def _mine(worker: Worker, fragment: bool = False, phone_code: Any = None) -> Any:
     offers = Offer.select().where((Offer.worker == worker) & (Offer.status == OfferStatus.PENDING))
     jobs = (
         Assignment.select()
@@ -148,8 +158,24 @@ def mine() -> Any:
         .order_by(Assignment.confirmed_at.desc())
     )
     return render_template(
-        "kiosk/mine.html", worker=worker, offers=offers, assignments=jobs.limit(20)
+        "kiosk/_mine.html" if fragment else "kiosk/mine.html",
+        worker=worker,
+        offers=offers,
+        assignments=jobs.limit(20),
+        last_id=events.last_id(),
+        phone_code=phone_code,
+        now=clock.now(),
     )
+
+
+@bp.post("/phone-code")
+def phone_code() -> Any:
+    """Show the signed-in resident a one-time code to sign in on their own phone (/m/)."""
+    worker = _signed_in()
+    if worker is None:
+        return redirect(url_for("kiosk.signin"))
+    code, expires = phone_signin.kiosk_code(worker)
+    return _mine(worker, phone_code={"code": code, "expires_at": expires})
 
 
 @bp.post("/offers/<offer_id>/<answer>")

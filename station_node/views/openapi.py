@@ -75,6 +75,32 @@ def _id(name: str) -> dict[str, Any]:
     }
 
 
+def _events_op() -> dict[str, Any]:
+    """The live event stream: Server-Sent Events, not JSON."""
+    op = _op(
+        "Live events as Server-Sent Events (id, event, data as JSON). Topics: board (public); "
+        "worker or worker:<id> (that worker's phone or kiosk session or token, or staff); "
+        "staff; screen:<device id>. Resume with the Last-Event-ID header (or last_event_id); "
+        "an id older than the station holds gets a `reload` event. Each stream ends after "
+        "about 25 s and the client reconnects.",
+        200,
+        None,
+        errors=(400, 401, 403, 422),
+        public=True,
+    )
+    event = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "event": {"type": "string"}, "data": {}},
+    }
+    op["responses"]["200"]["content"] = {"text/event-stream": {"schema": event}}
+    op["parameters"] = [
+        {"name": "topics", "in": "query", "schema": {"type": "string", "default": "board"}},
+        {"name": "last_event_id", "in": "query", "schema": {"type": "integer"}},
+        {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}},
+    ]
+    return op
+
+
 def _paths() -> dict[str, Any]:
     lifecycle = {
         "checkin": ("The worker arrived on site", None),
@@ -288,6 +314,7 @@ def _paths() -> dict[str, Any]:
             errors=(401, 403),
         )
     }
+    paths["/events"] = {"get": _events_op()}
     paths["/printer/claim"] = {
         "post": _op(
             "Printer: claim up to `limit` (1-50, default 5) queued job slips (now printing)",

@@ -56,7 +56,7 @@ CHECKS = [
 @pytest.fixture
 def pinned(tmp_path: Any) -> Iterator[Flask]:
     """The station on a fresh database with its clock pinned at T0."""
-    app = make_web_app(tmp_path)
+    app = make_web_app(tmp_path, EVENTS_STREAM_SECONDS=0.05)  # event streams end at once
     clock.install(app, clock.ManualClock(T0))
     yield app
     if not db.database.is_closed():
