@@ -107,7 +107,13 @@ def seed_demo_command(data: str) -> None:
 @data_option
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option(
+    "--threads",
+    default=64,
+    show_default=True,
+    type=int,
+    help="Requests served at once; each open live page (kiosk, board, phone) holds one.",
+)
 @click.option(
     "--advertise/--no-advertise",
     default=None,
