@@ -9,9 +9,11 @@ today's community and the pay unit a category is usually paid in.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from peewee import fn
+from pypinyin import Style, lazy_pinyin
 from werkzeug.datastructures import MultiDict
 
 from kuaigong import clock
@@ -21,6 +23,7 @@ from station_node.services import local_today, utc_offset_hours
 from station_node.views import templating
 
 FOUND_LIMIT = 8
+INITIALS_SCAN = 20_000
 RECENT_JOBS = 3
 FORM_TIME = "%Y-%m-%dT%H:%M"
 
@@ -133,8 +136,29 @@ def _job_summary(job: Job) -> str:
     return f"{job.title} · {job.headcount}人 · {templating.pay(job)} · {when}"
 
 
+@functools.lru_cache(maxsize=20_000)
+def initials(name: str) -> str:
+    """A name's pinyin initials (团结湖物业 → tjhwy), so staff can find it without an input
+    method."""
+    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
+
+
+def _by_initials(text: str, seen: set[str], limit: int) -> list[Employer]:
+    """Employers whose name's pinyin initials start with `text` (the names are few enough per
+    station to read through)."""
+    out: list[Employer] = []
+    query = Employer.select().order_by(Employer.blocked, Employer.name).limit(INITIALS_SCAN)
+    for employer in query:
+        if employer.id not in seen and initials(employer.name).startswith(text):
+            out.append(employer)
+            if len(out) >= limit:
+                break
+    return out
+
+
 def find_employers(query: str) -> list[dict[str, Any]]:
-    """Employers whose name, contact, mobile or short number matches, with their last jobs."""
+    """Employers whose name, contact, mobile, short number or name's pinyin initials match,
+    with their last jobs."""
     text = query.strip()[:64]
     if not text:
         return []
@@ -145,9 +169,13 @@ def find_employers(query: str) -> list[dict[str, Any]]:
     )
     if text.isalnum() and text.isascii():
         match |= Employer.id.startswith(text.lower())
-    rows = Employer.select().where(match).order_by(Employer.blocked, Employer.name)
+    rows = list(
+        Employer.select().where(match).order_by(Employer.blocked, Employer.name).limit(FOUND_LIMIT)
+    )
+    if len(rows) < FOUND_LIMIT and text.isascii() and text.isalpha():
+        rows += _by_initials(text.lower(), {e.id for e in rows}, FOUND_LIMIT - len(rows))
     found = []
-    for employer in rows.limit(FOUND_LIMIT):
+    for employer in rows:
         recent = _recent(employer.id)
         found.append(
             {
