@@ -130,18 +130,21 @@ def plan(
 
     offer_to: tuple[str, ...] = ()
     by_sms: tuple[tuple[str, dt.datetime], ...] = ()
+    deferred = False  # someone can be texted once the modem's queue drains
     if live and job.mode == "offer":
         wanted = max(0, parallel_offers(job, now, settings) - still_out)
         if channels is None:
             offer_to = tuple(candidates[:wanted])
         else:
-            offer_to, by_sms = _reachable(candidates, wanted, channels, sms_queued, now, settings)
+            offer_to, by_sms, deferred = _reachable(
+                candidates, wanted, channels, sms_queued, now, settings
+            )
 
     escalate = False
     if live and job.escalated_at is None and job.status == JobStatus.OPEN:
         started = job.dispatch_started_at or now
         overdue = (now - started).total_seconds() >= settings.escalate_after_seconds
-        exhausted = job.mode == "offer" and still_out == 0 and not offer_to
+        exhausted = job.mode == "offer" and still_out == 0 and not offer_to and not deferred
         escalate = overdue or exhausted
     expires_at = now + dt.timedelta(seconds=settings.offer_timeout_seconds) if offer_to else None
     return CascadePlan(
@@ -161,11 +164,13 @@ def _reachable(
     sms_queued: int,
     now: dt.datetime,
     settings: CascadeSettings,
-) -> tuple[tuple[str, ...], tuple[tuple[str, dt.datetime], ...]]:
-    """The first `wanted` candidates who can hear of an offer in time, in rank order, and the
-    deadlines of those reached by SMS."""
+) -> tuple[tuple[str, ...], tuple[tuple[str, dt.datetime], ...], bool]:
+    """The first `wanted` candidates who can hear of an offer in time, in rank order, the
+    deadlines of those reached by SMS, and whether an SMS-only worker was passed over only
+    because the modem's queue is full."""
     chosen: list[str] = []
     by_sms: list[tuple[str, dt.datetime]] = []
+    deferred = False
     for worker_id in candidates:
         if len(chosen) >= wanted:
             break
@@ -175,8 +180,9 @@ def _reachable(
         elif channel == SMS:
             wait = sms_wait_seconds(sms_queued + len(by_sms) + 1, settings)
             if wait > settings.sms_max_queue_seconds:
+                deferred = True
                 continue
             answer = math.ceil(wait) + settings.sms_answer_seconds
             chosen.append(worker_id)
             by_sms.append((worker_id, now + dt.timedelta(seconds=answer)))
-    return tuple(chosen), tuple(by_sms)
+    return tuple(chosen), tuple(by_sms), deferred

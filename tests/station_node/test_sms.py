@@ -102,6 +102,14 @@ def test_plan_reaches_workers_by_channel_and_paces_sms_to_the_modem() -> None:
     assert full.offer_to == ("c", "e") and full.by_sms == ()  # a 5th text would wait 25 s
 
 
+def test_a_job_waiting_only_for_the_modem_is_not_escalated_as_exhausted() -> None:
+    channels = {"a": SMS, "b": UNREACHABLE}
+    waiting = plan(_job(1), [], ["a", "b"], NOW, PACED, channels=channels, sms_queued=4)
+    assert waiting.offer_to == () and not waiting.escalate
+    nobody = plan(_job(1), [], ["b"], NOW, PACED, channels=channels, sms_queued=4)
+    assert nobody.offer_to == () and nobody.escalate  # no one left who can be told
+
+
 def test_plan_without_channels_offers_in_rank_order_as_before() -> None:
     step = plan(_job(2), [], ["a", "b", "c"], NOW, PACED)
     assert step.offer_to == ("a", "b") and step.by_sms == ()
