@@ -12,6 +12,7 @@ import json
 import stat
 import sys
 import threading
+import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from werkzeug.serving import make_server
 
 from devices import cli
 from devices.kinds import DeviceKind
+from devices.simulated.idcard import SAMPLE_CARDS, SimulatedIdCardReader
 from kuaigong import clock
 from station_node import create_app, db
 from station_node.identity import ensure_keys
@@ -184,3 +186,56 @@ def test_nothing_at_the_address_says_so(tmp_path: Path) -> None:
         "kiosk", "--station", "http://127.0.0.1:9", "--data", str(tmp_path / "k"), "--code", "1"
     )
     assert done.exit_code == 2 and "连不上驿站" in done.output
+
+
+def _run_until_heard(station: Station, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Replace the wait-for-Ctrl-C with: start the runner, wait until the station has heard
+    from the device (its last contact is noted), stop it."""
+    runners: list[Any] = []
+
+    def until_heard(runner: Any) -> None:
+        runners.append(runner)
+        runner.start()
+        try:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                if any(d.last_seen_at is not None for d in station.devices()):
+                    return
+                time.sleep(0.1)
+            pytest.fail("the station never heard from the runner")
+        finally:
+            runner.stop()
+
+    monkeypatch.setattr(cli, "_until_stopped", until_heard)
+    return runners
+
+
+def test_the_printer_runner_talks_to_the_station_with_its_token(
+    station: Station, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runners = _run_until_heard(station, monkeypatch)
+    done = _device(
+        "printer", "--station", station.url, "--data", str(tmp_path / "printer"),
+        "--code", station.code(), "--fingerprint", station.fingerprint(), "--printer", "dummy:",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert [type(r).__name__ for r in runners] == ["PrinterRunner"]
+    assert runners[0].api.base_url == station.url
+    [device] = station.devices()
+    assert device.kind == "printer" and device.last_seen_at is not None
+
+
+def test_the_idreader_runner_sends_a_card_read_with_its_token(
+    station: Station, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runners = _run_until_heard(station, monkeypatch)
+    with SimulatedIdCardReader() as sim:
+        sim.place(SAMPLE_CARDS[0])
+        done = _device(
+            "idreader", "--station", station.url, "--data", str(tmp_path / "reader"),
+            "--code", station.code(), "--fingerprint", station.fingerprint(), "--port", sim.port,
+        )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert [type(r).__name__ for r in runners] == ["IdReaderRunner"]
+    [device] = station.devices()
+    assert device.kind == "idreader" and device.last_seen_at is not None
