@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from kuaigong.characters import fold_width
 from kuaigong.errors import FieldError, InvalidInput, KuaigongError
 from kuaigong.i18n import lang
+from station_node import catalog
 
 # service field name → the form input its message is shown next to
 FIELD_ALIASES = {
@@ -131,6 +132,18 @@ def job_data(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError
                 "invalid_amount",
                 "工资金额格式不正确，例如 180 或 25.50",
                 "Pay must be an amount like 180 or 25.50",
+            )
+        )
+    elif fen <= 0:
+        own.append(FieldError("pay_yuan", "too_small", "工资应大于 0 元", "Pay must be above 0"))
+    elif fen > catalog.MAX_PAY_FEN.get(data["pay_unit"], max(catalog.MAX_PAY_FEN.values())):
+        cap = catalog.MAX_PAY_FEN.get(data["pay_unit"], max(catalog.MAX_PAY_FEN.values())) // 100
+        own.append(
+            FieldError(
+                "pay_yuan",
+                "too_large",
+                f"工资不能超过 {cap} 元",
+                f"Pay must be at most {cap} yuan",
             )
         )
     # An unreadable amount goes on as -1, which the service refuses with everything else wrong.

@@ -220,6 +220,10 @@ def test_times_and_words_not_codes(station, page) -> None:
     page.get_by_role("button", name="发布", exact=True).click()
     expect(page.locator("#pay_yuan-error")).to_have_text("请填写工资（元）")
     expect(page.locator("#employer_id-error")).to_contain_text("用工方")
+    page.get_by_label("工资（元）").fill("999999")
+    page.get_by_label("计酬方式").select_option("day")
+    page.get_by_role("button", name="发布", exact=True).click()
+    expect(page.locator("#pay_yuan-error")).to_have_text("工资不能超过 50000 元")
 
 
 def test_overdue_only_for_what_staff_must_act_on_now(station, page) -> None:
