@@ -169,8 +169,17 @@ def default_indicators() -> dict[str, dict[str, float]]:
 
 
 def scheme(year: int) -> Scheme:
-    """The year's scheme; a year no admin has set yet uses the plan's defaults."""
+    """The year's scheme. A year no admin has set yet takes the latest earlier year's (an
+    admin's choices carry on until changed), else the plan's defaults; either way unsaved."""
     row = EvaluationScheme.get_or_none(EvaluationScheme.year == year)
+    stored = row is not None
+    if row is None:
+        row = (
+            EvaluationScheme.select()
+            .where(EvaluationScheme.year < year)
+            .order_by(EvaluationScheme.year.desc())
+            .first()
+        )
     if row is None:
         return Scheme(
             year,
@@ -192,7 +201,7 @@ def scheme(year: int) -> Scheme:
         float(row.pass_at),
         int(row.subsidy_full),
         int(row.subsidy_standard),
-        True,
+        stored,
     )
 
 

@@ -251,6 +251,9 @@ def test_default_scheme_then_an_admins_scheme_changes_scores_and_grades(hub: Fla
         rows = {r.station: r for r in evaluation.compute(2026)}
         assert rows["sta"].total == 63.0
         assert rows["stb"].total == 30.0
+        following = evaluation.scheme(2027)  # carries on until an admin sets 2027
+        assert not following.stored and following.indicators["priority_placements"]["weight"] == 18
+        assert evaluation.scheme(2025).indicators["priority_placements"]["weight"] == 8
         assert rows["sta"].grade == Grade.EXCELLENT  # at the excellent score exactly
         assert rows["sta"].subsidy == 50000
 
