@@ -80,7 +80,7 @@ def line_chart(
     known = [v for v in values if v is not None]
     if not labels or not known:
         return _empty("line", width, height, title, empty)
-    left, right, top, bottom = 48, 16, 16, 36
+    left, right, top, bottom = 48, 32, 16, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = _nice_top(max(known + ([target] if target is not None else [])))
     step = plot_w / max(1, len(labels) - 1)
