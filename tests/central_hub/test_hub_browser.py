@@ -59,7 +59,7 @@ def _feed(hub: Hub, tmp_path: Path) -> list[Station]:
     change log pushed to the hub by its sync client."""
     from central_hub.services import stations as hub_stations
 
-    made = []
+    made: list[Station] = []
     for name, district, community, people, jobs in STATIONS:
         with hub.ctx():
             issued = hub_stations.create_station(
