@@ -17,6 +17,7 @@ from pypinyin import Style, lazy_pinyin
 from werkzeug.datastructures import MultiDict
 
 from kuaigong import clock
+from kuaigong.i18n import lang
 from station_node import catalog
 from station_node.models import Employer, Job
 from station_node.services import local_today, utc_offset_hours
@@ -128,12 +129,13 @@ def _recent(employer_id: str) -> list[Job]:
 
 
 def _job_summary(job: Job) -> str:
-    when = (
-        "时间灵活"
-        if job.time_flexible or job.starts_at is None
-        else f"{_local(job.starts_at):%H:%M}–{_local(job.ends_at or job.starts_at):%H:%M}"
-    )
-    return f"{job.title} · {job.headcount}人 · {templating.pay(job)} · {when}"
+    en = lang() == "en"
+    if job.time_flexible or job.starts_at is None:
+        when = "flexible hours" if en else "时间灵活"
+    else:
+        when = f"{_local(job.starts_at):%H:%M}–{_local(job.ends_at or job.starts_at):%H:%M}"
+    people = f"{job.headcount} people" if en else f"{job.headcount}人"
+    return f"{job.title} · {people} · {templating.pay(job)} · {when}"
 
 
 @functools.lru_cache(maxsize=20_000)
