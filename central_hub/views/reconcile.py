@@ -58,6 +58,7 @@ def show(issue_id: int) -> ResponseReturnValue:
         losses=losses,
         delivery=delivery,
         decisions=service.DECISIONS[issue.kind],
+        station_names=stations.names(),
     )
 
 
