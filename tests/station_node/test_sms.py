@@ -365,6 +365,17 @@ def test_the_console_shows_the_queue_and_the_replies(web) -> None:
     assert 'href="/console/sms"' in html and code.status == SmsStatus.QUEUED
 
 
+def test_the_console_page_in_english(web) -> None:
+    app, gateway, staff_api = web
+    with app.app_context(), db.database.connection_context():
+        sms_inbox.receive("10086", "余额提醒")
+    console = _console(app)
+    console.get("/lang/en?next=/console/sms")
+    html = console.get("/console/sms").get_data(as_text=True)
+    assert "SMS gateway not connected" in html and "Unknown number, not answered" in html
+    assert "Replies received" in html
+
+
 def _console(app: Flask) -> Any:
     client = app.test_client()
     form = client.get("/console/login").get_data(as_text=True)
