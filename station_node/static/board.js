@@ -78,12 +78,32 @@
     status.textContent = labels.updated + " " + new Date().toLocaleTimeString();
   }
 
+  // The timers on each row tick every second; a change (an offer made, answered, a grab) is
+  // redrawn at once from the station's event stream instead of waiting for the next tick.
+  var timer = null, busy = false, again = false;
+  function schedule(delay) {
+    if (busy) { again = true; return; }
+    if (timer !== null) { window.clearTimeout(timer); }
+    timer = window.setTimeout(refresh, delay);
+  }
   function refresh() {
+    timer = null;
+    busy = true;
     fetch(source, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (res) { if (!res.ok) { throw new Error(res.status); } return res.json(); })
       .then(function (data) { draw(data.rows || []); })
       .catch(function () { status.textContent = labels.offline; })
-      .finally(function () { window.setTimeout(refresh, 1000); });
+      .finally(function () {
+        busy = false;
+        schedule(again ? 0 : 1000);
+        again = false;
+      });
   }
-  window.setTimeout(refresh, 1000);
+  if (window.EventSource) {
+    var stream = new EventSource("/api/v1/events?topics=staff");
+    ["job", "offer", "offer_closed", "booked", "booking_cancelled"].forEach(function (kind) {
+      stream.addEventListener(kind, function () { schedule(0); });
+    });
+  }
+  schedule(1000);
 }());

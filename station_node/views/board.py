@@ -7,6 +7,7 @@ on the station's Wi-Fi (`/m/jobs/<number>`).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
@@ -28,9 +29,11 @@ def public_url() -> str:
     return str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
 
 
-def _qr(job: Job, base: str) -> str:
+@functools.lru_cache(maxsize=256)
+def _qr(url: str) -> str:
+    """The job's code, made once: every change redraws the board, with up to 40 codes on it."""
     try:
-        return qr_svg(f"{base}/m/jobs/{job_number(job.id)}", scale=3)
+        return qr_svg(url, scale=3)
     except QrError:
         return ""  # a station address no phone could open: the job shows without its code
 
@@ -45,7 +48,7 @@ def display() -> Any:
         .limit(40)
     )
     base = public_url()
-    codes = {job.id: _qr(job, base) for job in jobs}
+    codes = {job.id: _qr(f"{base}/m/jobs/{job_number(job.id)}") for job in jobs}
     context = {"jobs": jobs, "codes": codes, "number": job_number}
     if request.args.get("fragment"):
         return render_template("board/_jobs.html", **context)
