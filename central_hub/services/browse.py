@@ -23,6 +23,9 @@ from central_hub.models import Job, Station, Worker
 from kuaigong.errors import FieldErrors, NotFound
 
 PER_PAGE = 25
+# Counting stops here: beyond it a page says "10000 多条" instead of reading every index entry
+# of the city's 200,000 people for a figure nobody pages through.
+COUNT_CAP = 10_000
 MAX_QUERY = 64
 _MOBILE = re.compile(r"^1\d{10}$")
 _ID_TAIL = re.compile(r"^\d{3}[\dXx]$")
@@ -36,8 +39,13 @@ class Page:
 
     rows: list[Any]
     number: int
-    total: int
+    total: int  # COUNT_CAP + 1 when there are more than COUNT_CAP
     per_page: int = PER_PAGE
+    more: bool = False  # whether a later page has rows (known even past the cap)
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
 
     @property
     def pages(self) -> int:
@@ -49,7 +57,7 @@ class Page:
 
     @property
     def has_next(self) -> bool:
-        return self.number < self.pages
+        return self.more
 
 
 def _page_number(raw: Any, errs: FieldErrors) -> int:
@@ -80,9 +88,9 @@ def _starts(field: peewee.Field, text: str) -> peewee.Node:
 
 
 def _page(query: peewee.Select, number: int) -> Page:
-    total = query.order_by().count()
-    rows = list(query.paginate(number, PER_PAGE))
-    return Page(rows, number, total)
+    total = query.order_by().limit(COUNT_CAP + 1).count()
+    rows = list(query.limit(PER_PAGE + 1).offset((number - 1) * PER_PAGE))
+    return Page(rows[:PER_PAGE], number, total, more=len(rows) > PER_PAGE)
 
 
 # ---------------------------------------------------------------- stations
@@ -108,7 +116,8 @@ def stations(args: dict[str, Any], rows: list[dict[str, Any]]) -> Page:
         and (not status or r["station"].status == status)
     ]
     start = (number - 1) * PER_PAGE
-    return Page(picked[start : start + PER_PAGE], number, len(picked))
+    more = len(picked) > start + PER_PAGE
+    return Page(picked[start : start + PER_PAGE], number, len(picked), more=more)
 
 
 def districts() -> list[str]:
@@ -188,19 +197,25 @@ def people(args: dict[str, Any]) -> tuple[Page, str]:
         Worker.id, Worker.station, Worker.name, Worker.id_hash, Worker.created_at, Worker.data
     ).where(~Worker.deleted)
     if not q:
-        how = "all"
-    elif _MOBILE.match(q):
-        how = "mobile"
-        query = query.where(_json_text(Worker.data, "mobile") == q)
-    elif _ID_MASKED.match(q) or _ID_TAIL.match(q):
-        how = "id_masked"
+        return _page(query.order_by(Worker.name, Worker.id), number), "all"
+    if _MOBILE.match(q):
+        return _few(query.where(_json_text(Worker.data, "mobile") == q), number), "mobile"
+    if _ID_MASKED.match(q) or _ID_TAIL.match(q):
         query = query.where(_masked_tail(Worker.data) == q[-4:].upper())
         if len(q) > 4:
             query = query.where(_json_text(Worker.data, "id_masked") == q.upper())
-    else:
-        how = "name"
-        query = query.where(_starts(Worker.name, q))
-    return _page(query.order_by(Worker.name, Worker.id), number), how
+        return _few(query, number), "id_masked"
+    query = query.where(_starts(Worker.name, q))
+    return _page(query.order_by(Worker.name, Worker.id), number), "name"
+
+
+def _few(query: peewee.Select, number: int) -> Page:
+    """A page of the few people a number matches, sorted here: asked to sort by name, PostgreSQL
+    would walk the whole name index looking for them."""
+    rows = sorted(query.limit(COUNT_CAP + 1), key=lambda w: (w.name, w.id))
+    start = (number - 1) * PER_PAGE
+    more = len(rows) > start + PER_PAGE
+    return Page(rows[start : start + PER_PAGE], number, len(rows), more=more)
 
 
 # ---------------------------------------------------------------- jobs

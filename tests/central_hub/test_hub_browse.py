@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -145,3 +146,16 @@ def test_a_stations_page_names_it_and_charts_its_postings(
     assert "<h1>东城驿站</h1>" in page and '<svg class="chart line"' in page
     assert json.dumps("st0") not in page
     assert re.search(r'id="station-jobs">20<', page)
+
+
+def test_counting_stops_at_the_cap_but_paging_goes_on(
+    app: Flask, admin_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from central_hub.services import browse
+
+    client = _client(app, admin_client)
+    monkeypatch.setattr(browse, "COUNT_CAP", 20)
+    first = client.get("/people/").get_data(as_text=True)
+    assert "第 1 页 · 共 20 多条" in first and 'rel="next"' in first
+    last = client.get("/people/?page=2").get_data(as_text=True)
+    assert len(re.findall(r"138\*\*\*\*", last)) == 5 and 'rel="next"' not in last
