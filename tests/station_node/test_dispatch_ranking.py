@@ -69,7 +69,7 @@ def test_each_ineligibility_has_its_reason_in_both_languages():
         reasons = check_eligibility(JOB, who)
         assert codes(reasons) == [code], code
         assert reasons[0].detail_zh and reasons[0].detail_en
-    assert "cleaning" in check_eligibility(JOB, cases["skills_missing"])[0].detail_zh
+    assert "保洁" in check_eligibility(JOB, cases["skills_missing"])[0].detail_zh
 
 
 def test_already_assigned_and_declined_workers_are_not_ranked_again():

@@ -121,7 +121,7 @@ def test_grab_refuses_the_ineligible_the_doubly_booked_and_offer_jobs(clock_at_t
     job = add_job(headcount=5, dispatch_mode="grab")
     with pytest.raises(Conflict) as why:
         dispatch.grab(job.id, unskilled.id, None)
-    assert why.value.code == "not_eligible" and "cleaning" in why.value.message_zh
+    assert why.value.code == "not_eligible" and "保洁" in why.value.message_zh
     dispatch.grab(job.id, able.id, None)
     with pytest.raises(Conflict) as twice:
         dispatch.grab(job.id, able.id, None)
