@@ -23,6 +23,22 @@ def _back(default: str) -> Any:
     return redirect(safe_next(back) if back else default)
 
 
+@bp.app_context_processor
+def _printer_trouble() -> dict[str, Any]:
+    """`printer_trouble()` for the console's header: what is wrong with the printer, if anything
+    (a station without a printer program running has nothing to warn about)."""
+    return {"printer_trouble": _trouble}
+
+
+def _trouble() -> str | None:
+    status = printing.printer_status(lang())
+    if status["state"] in ("offline", "error"):
+        return _("打印机有问题：%(problem)s", problem=status["message"] or status["state"])
+    if status["failed"]:
+        return _("%(n)s 张派工单没有打印出来", n=status["failed"])
+    return None
+
+
 @bp.get("/printer")
 @auth.console_login
 def page() -> Any:

@@ -149,6 +149,7 @@ def test_printer_claims_reports_and_the_console_shows_failures(
 
     page = console.get("/console/printer").get_data(as_text=True)
     assert "纸用完了" in page and "重新打印" in page and "打印程序没有运行" in page
+    assert "1 张派工单没有打印出来" in console.get("/console/workers").get_data(as_text=True)
     token = _csrf(console, "/console/printer")
     console.post(f"/console/printer/slips/{slip['id']}/retry", data={"csrf_token": token})
     [again] = printer.post("/printer/claim", {}).get_json()["slips"]
@@ -174,7 +175,8 @@ def test_an_offline_printer_never_blocks_a_grab_and_shows_on_the_console(
     _, _, _ = _grabbed(api)  # succeeds while the printer is down
     page = console.get("/console/printer").get_data(as_text=True)
     assert "连不上打印机（tcp://10.0.0.9:9100）" in page and 'data-state="offline"' in page
-    assert console.get("/console/").status_code == 200
+    home = console.get("/console/").get_data(as_text=True)  # every console page warns
+    assert "打印机有问题：连不上打印机（tcp://10.0.0.9:9100）" in home
 
 
 def test_staff_print_a_slip_on_demand_from_the_job_page(
