@@ -263,3 +263,29 @@ def test_a_phone_sees_an_offer_without_reload_and_accepts_it_in_one_tap(served, 
             expect(phone.get_by_role("heading", name="Today's jobs")).to_be_visible()
         finally:
             browser.close()
+
+
+def test_live_redraws_never_keep_a_kiosk_resident_signed_in(pinned):
+    """A kiosk page redraws itself on every board change; only the resident's own taps may keep
+    their session alive, or the next person at the kiosk would find them still signed in."""
+    app, api, manual = pinned
+    body = worker_body()
+    worker = api.post("/workers", json=body).get_json()["worker"]
+    kiosk = app.test_client()
+    kiosk.post(
+        "/kiosk/signin",
+        data={
+            "csrf_token": _token(kiosk, "/kiosk/signin"),
+            "id_number": body["id_number"],
+            "mobile": body["mobile"],
+        },
+    )
+    stream = kiosk.get("/api/v1/events?topics=worker", buffered=False)
+    assert stream.status_code == 200  # the kiosk's session names the worker
+    stream.close()
+    assert worker["id"] in events.connected_workers()  # just closed: still counted a moment
+    manual.advance(120)
+    assert kiosk.get("/kiosk/mine?fragment=1").status_code == 200
+    manual.advance(120)  # 240 s since the last tap, though a redraw came 120 s ago
+    assert kiosk.get("/kiosk/mine?fragment=1").status_code == 401
+    assert kiosk.get("/api/v1/events?topics=worker").status_code == 401
