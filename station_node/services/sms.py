@@ -48,6 +48,9 @@ __all__ = [
 MAX_TEXT_CHARS = 670  # ten UCS2 parts of 67: what the modem driver accepts at most
 MAX_ATTEMPTS = 3  # sends of one message before it counts as failed
 RETRY_SECONDS = {SmsPriority.OFFER: 5, SmsPriority.CODE: 10, SmsPriority.NOTICE: 60}
+# A code or notice that has waited this long goes out next even in a rush of offers: without
+# it a busy modem never reaches the "接单成功" a worker is waiting for, nor a sign-in code.
+OVERDUE_SECONDS = {SmsPriority.CODE: 30, SmsPriority.NOTICE: 60}
 STALE_SENDING_SECONDS = 120  # a claimed message the gateway never reported goes back in line
 GATEWAY_STATE = "sms.gateway"  # StationState: when the gateway last asked, and its pace
 GATEWAY_SILENT_SECONDS = 30  # a gateway not heard from for this long counts as gone
@@ -267,7 +270,7 @@ def claim(limit: int = 1, interval: float | None = None) -> list[dict[str, Any]]
                     & (SmsMessage.status == SmsStatus.QUEUED)
                     & (SmsMessage.not_before.is_null() | (SmsMessage.not_before <= now))
                 )
-                .order_by(SmsMessage.priority, SmsMessage.id)
+                .order_by(_urgency(now), SmsMessage.id)
                 .limit(limit - len(claimed))
             )
             if not rows:
@@ -281,9 +284,24 @@ def claim(limit: int = 1, interval: float | None = None) -> list[dict[str, Any]]
     return claimed
 
 
+def _urgency(now: dt.datetime) -> Any:
+    """Sort key: the priority, except that an overdue code or notice ranks with the offers."""
+    overdue = [
+        (
+            (SmsMessage.priority == priority)
+            & (SmsMessage.created_at <= now - dt.timedelta(seconds=s)),
+            int(SmsPriority.OFFER),
+        )
+        for priority, s in OVERDUE_SECONDS.items()
+    ]
+    return peewee.Case(None, overdue, SmsMessage.priority)
+
+
 def _carries_closed_offer(row: SmsMessage, now: dt.datetime) -> bool:
     """An offer text whose offer can no longer be taken: not worth the modem's time."""
-    return row.purpose == SmsPurpose.OFFER and not _offer_open(row.offer_id, now)
+    if row.purpose != SmsPurpose.OFFER or row.offer_id is None:
+        return False
+    return not _offer_open(row.offer_id, now)
 
 
 def _offer_open(offer_id: str, now: dt.datetime) -> bool:

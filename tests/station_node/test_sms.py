@@ -182,6 +182,23 @@ def test_claim_hands_out_offers_first_and_cancels_texts_of_closed_offers(clock_a
     assert SmsMessage.get_by_id(text.id).status == SmsStatus.CANCELLED
 
 
+def test_a_code_or_notice_waiting_too_long_goes_before_new_offers(clock_at_t0):
+    notice = sms.queue_message(
+        "13900000001", "接单成功", priority=SmsPriority.NOTICE, purpose="notice"
+    )
+    code = sms.queue_message(
+        "13900000002", "验证码 1234", priority=SmsPriority.CODE, purpose="code"
+    )
+    clock_at_t0.advance(sms.OVERDUE_SECONDS[SmsPriority.CODE])
+    offers = [
+        sms.queue_message(f"1390000001{i}", "派单", priority=SmsPriority.OFFER, purpose="offer")
+        for i in range(3)
+    ]
+    assert [m["id"] for m in sms.claim(2)] == [code.id, offers[0].id]
+    clock_at_t0.advance(sms.OVERDUE_SECONDS[SmsPriority.NOTICE])
+    assert [m["id"] for m in sms.claim(2)] == [notice.id, offers[1].id]
+
+
 def test_results_retry_a_failed_send_then_give_up_with_the_reason(clock_at_t0):
     code = sms.queue_message(
         "13900000002", "验证码 1234", priority=SmsPriority.CODE, purpose="code"
