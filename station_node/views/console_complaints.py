@@ -14,6 +14,9 @@ from station_node import auth, catalog
 from station_node.models import Complaint, Employer, Job, Staff, Worker
 from station_node.services import complaints
 from station_node.views import forms
+from station_node.views.console_lists import page_of_list
+
+MAX_LISTED = 100_000
 
 bp = Blueprint("console_complaints", __name__, url_prefix="/console")
 
@@ -37,10 +40,14 @@ def labels() -> dict[str, Any]:
 def complaints_list() -> Any:
     """Complaints, open ones first; ?status=open|resolved narrows the list."""
     status = request.args.get("status", "")
-    rows = complaints.list_complaints(status=status if status in complaints.STATUSES else None)
+    rows = complaints.list_complaints(
+        status=status if status in complaints.STATUSES else None, limit=MAX_LISTED
+    )
+    page = page_of_list(rows)
     return render_template(
         "console/complaints.html",
-        rows=rows,
+        rows=page.rows,
+        page=page,
         status=status,
         counts=complaints.complaint_counts(),
         suggests_blocking=complaints.suggests_blocking,

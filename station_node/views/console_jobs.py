@@ -130,7 +130,8 @@ def held() -> Any:
         .where(Job.status == JobStatus.HELD)
         .order_by(Job.posted_at)
     )
-    return render_template("console/held.html", rows=rows)
+    page = page_of(rows)
+    return render_template("console/held.html", rows=page.rows, page=page)
 
 
 @bp.get("/jobs/<job_id>")

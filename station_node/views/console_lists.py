@@ -61,6 +61,18 @@ def page_of(query: peewee.ModelSelect, per_page: int = PER_PAGE) -> Page:
     return Page(rows=rows, total=total, number=number, per_page=per_page)
 
 
+def page_of_list(items: list[Any], per_page: int = PER_PAGE) -> Page:
+    """`page_of` for rows a service already gave as a list."""
+    try:
+        wanted = int(request.args.get("page", "1"))
+    except ValueError:
+        wanted = 1
+    pages = max(1, -(-len(items) // per_page))
+    number = min(max(wanted, 1), pages)
+    start = (number - 1) * per_page
+    return Page(items[start : start + per_page], len(items), number, per_page)
+
+
 Columns = list[tuple[str, Callable[[Any], Any]]]
 
 

@@ -327,6 +327,9 @@ def test_home_employer_presence_and_sync(station, page) -> None:
     expect(now.locator("#now-held")).to_contain_text("促销员")
     expect(now.locator("#now-complaints")).to_contain_text("工资还没有结清")
     _shot(page, "home")
+    for path in ("/console/complaints", "/console/jobs/held"):
+        page.goto(url + path)
+        expect(page.locator("#list-count")).to_have_text("共 1 条，显示第 1–1 条")
 
     page.goto(url + "/console/employers")
     expect(page.locator("#list-count")).to_have_text("共 2 条，显示第 1–2 条")
