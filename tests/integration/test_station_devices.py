@@ -50,8 +50,12 @@ class Served:
     def __init__(self, station: Station) -> None:
         self.station = station
         clock.install(station.app, clock.ManualClock(T0))
-        self.server = make_server("127.0.0.1", 0, station.app, threaded=True)
+        self.start(0)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def start(self, port: int) -> None:
+        """Serve (again on the same port after `close`, like a station PC back from a restart)."""
+        self.server = make_server("127.0.0.1", port, self.station.app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -141,8 +145,8 @@ class NetworkPrinter:
     """A raw-port (9100) receipt printer on 127.0.0.1: keeps each connection's bytes, answers
     the DLE EOT status queries as a printer with paper does."""
 
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
+    def __init__(self, port: int = 0) -> None:
+        self.listener = socket.create_server(("127.0.0.1", port))
         self.listener.settimeout(0.1)
         self.port = self.listener.getsockname()[1]
         self.jobs: list[bytes] = []
@@ -333,3 +337,35 @@ def test_card_data_never_reaches_the_station_log_or_database(
     for path in data_dir.rglob("*"):
         if path.is_file():
             assert VALID.id_number.encode() not in path.read_bytes(), path
+
+
+def test_a_slip_printed_while_the_station_was_away_is_reported_when_it_is_back(served: Served):
+    free = socket.create_server(("127.0.0.1", 0))
+    printer_port = free.getsockname()[1]
+    free.close()  # the printer is still off
+    grabbed_job(served)
+    api = StationApi(served.url, served.pair(DeviceKind.PRINTER, "柜台打印机"), timeout=2)
+    runner = PrinterRunner(
+        api,
+        f"tcp://127.0.0.1:{printer_port}",
+        poll_interval=0.1,
+        probe_interval=None,  # not probed before the first slip: it is claimed, then waits
+        retry_interval=0.1,
+        connect_timeout=0.5,
+    )
+    runner.start()
+    printer = None
+    try:
+        wait_for(lambda: _slip_states(served) == ["printing"])
+        station_port = served.server.server_port
+        served.close()  # the station PC restarts…
+        printer = NetworkPrinter(printer_port)  # …while the printer comes on and prints
+        wait_for(lambda: [j for j in printer.jobs if b"\x1dV" in j])
+        time.sleep(0.3)  # rounds pass: the report cannot be sent yet
+        assert _slip_states(served) == ["printing"]
+        served.start(station_port)
+        wait_for(lambda: _slip_states(served) == ["printed"])
+    finally:
+        runner.stop()
+        if printer is not None:
+            printer.close()
