@@ -211,3 +211,26 @@ def test_a_subscriber_left_behind_the_buffer_is_told_to_reload(app, monkeypatch)
             events.publish("staff", "job", {"n": n})
         assert sub.wait(0.01) == [] or sub.reload
         assert sub.reload
+
+
+def test_an_expired_offer_is_announced_to_its_worker_and_the_next_one_offered(
+    app, manual_clock, make_worker, make_employer, make_job
+):
+    from station_node.services import dispatch
+
+    events.reset()
+    first, second = make_worker(), make_worker()
+    with events.subscribe([events.worker_topic(first.id), events.worker_topic(second.id)]) as sub:
+        job = make_job(dispatch_mode="offer", headcount=1)
+        made = sub.wait(0.5)
+        assert [(e.kind, e.data["job_id"]) for e in made] == [("offer", job.id)]
+        offered = made[0].data["worker_id"]
+        manual_clock.advance(app.config["OFFER_TIMEOUT_SECONDS"] + 1)
+        dispatch.tick()
+        seen = sub.wait(0.5)
+    assert [(e.kind, e.data["status"], e.data["worker_id"]) for e in seen[:1]] == [
+        ("offer_closed", "expired", offered)
+    ]
+    assert [(e.kind, e.data["worker_id"]) for e in seen[1:]] == [
+        ("offer", ({first.id, second.id} - {offered}).pop())
+    ]

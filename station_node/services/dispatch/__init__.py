@@ -337,6 +337,7 @@ def _close_offer(offer_id: str, status: str, now: dt.datetime) -> None:
 def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
     """Run one cascade step for `job` inside the caller's transaction and apply it."""
     offers = _offer_views(job.id)
+    owners = {o.id: o.worker_id for o in offers}
     live_out = sum(1 for o in offers if o.expires_at > now)
     wanted = parallel_offers(_cascade_job(job), now, cfg) - live_out
     candidates = _candidates(job, channels.look_ahead(wanted, now), now)
@@ -356,7 +357,7 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
     for offer_id in step.expire:
         Offer.update(status=OfferStatus.EXPIRED).where(Offer.id == offer_id).execute()
         changelog.record("offer", offer_id, "update", {"status": OfferStatus.EXPIRED})
-        _offer_event(offer_id, OfferStatus.EXPIRED)
+        _offer_event(offer_id, OfferStatus.EXPIRED, owners.get(offer_id, ""), job.id)
     for worker_id in step.offer_to:
         expires_at = step.deadline(worker_id)
         offer = Offer.create(
