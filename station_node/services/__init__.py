@@ -6,6 +6,8 @@ model instances. Views and the CLI call these; nothing else writes the database.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import zoneinfo
 from typing import Any, TypeVar
 
 import peewee
@@ -18,13 +20,25 @@ from station_node.models import Staff
 M = TypeVar("M", bound=peewee.Model)
 
 DEFAULT_UTC_OFFSET_HOURS = 8  # China Standard Time, no daylight saving
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 def utc_offset_hours() -> int:
-    """The station's local offset from UTC (config UTC_OFFSET_HOURS, default +8)."""
-    if has_app_context():
-        return int(current_app.config.get("UTC_OFFSET_HOURS", DEFAULT_UTC_OFFSET_HOURS))
-    return DEFAULT_UTC_OFFSET_HOURS
+    """The station's local offset from UTC in whole hours: config UTC_OFFSET_HOURS, else the
+    zone TIME_ZONE (default Asia/Shanghai) as it stands now (China keeps no summer time)."""
+    if not has_app_context():
+        return DEFAULT_UTC_OFFSET_HOURS
+    cfg = current_app.config
+    if cfg.get("UTC_OFFSET_HOURS") is not None:
+        return int(cfg["UTC_OFFSET_HOURS"])
+    zone = _zone(str(cfg.get("TIME_ZONE") or DEFAULT_TIME_ZONE))
+    delta = clock.now().replace(tzinfo=dt.UTC).astimezone(zone).utcoffset() or dt.timedelta()
+    return int(delta.total_seconds() // 3600)
+
+
+@functools.lru_cache(maxsize=8)
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)
 
 
 def local_now() -> dt.datetime:

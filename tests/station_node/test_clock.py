@@ -72,3 +72,21 @@ def test_the_kiosk_signs_out_after_idle_minutes_on_the_apps_clock(web_app: Flask
     manual.advance(181)  # three idle minutes by the station's clock, however little real time
     gone = kiosk.get("/kiosk/mine")
     assert gone.status_code == 302 and gone.headers["Location"].endswith("/kiosk/signin")
+
+
+def test_the_station_zone_is_a_setting_defaulting_to_shanghai(tmp_path) -> None:
+    from web_helpers import make_web_app
+
+    from station_node.services import utc_offset_hours
+    from station_node.views.templating import when
+
+    shanghai = make_web_app(tmp_path / "sh")
+    with shanghai.test_request_context():
+        assert utc_offset_hours() == 8
+        assert when(T0) == "5月6日 周二 09:00"
+    tokyo = make_web_app(tmp_path / "tk", TIME_ZONE="Asia/Tokyo")
+    with tokyo.test_request_context():
+        assert when(T0) == "5月6日 周二 10:00"
+    fixed = make_web_app(tmp_path / "fx", TIME_ZONE="Asia/Tokyo", UTC_OFFSET_HOURS=7)
+    with fixed.test_request_context():
+        assert utc_offset_hours() == 7
