@@ -238,6 +238,9 @@ def test_a_phone_sees_an_offer_without_reload_and_accepts_it_in_one_tap(served, 
             board.goto(url + "/board/")
             expect(board.locator("html[data-live=on]")).to_have_count(1)
             expect(board.get_by_text("暂无空缺岗位")).to_be_visible()
+            kiosk = context.new_page()
+            kiosk.goto(url + "/kiosk/")
+            expect(kiosk.locator("html[data-live=on]")).to_have_count(1)
 
             posted = api.post(
                 "/jobs", json=job_body(employer["id"], title="仓库搬运", dispatch_mode="offer")
@@ -249,6 +252,7 @@ def test_a_phone_sees_an_offer_without_reload_and_accepts_it_in_one_tap(served, 
             row = board.locator("tbody#live tr", has_text="仓库搬运")
             expect(row).to_be_visible(timeout=3_000)
             expect(row.locator("td.qr svg")).to_have_count(1)
+            expect(kiosk.locator("article.card", has_text="仓库搬运")).to_be_visible(timeout=3_000)
             phone.screenshot(path=str(shots / "phone-offer.png"), full_page=True)
 
             offer.get_by_role("button", name="接单").click()
