@@ -46,3 +46,6 @@ STATION_HOTLINE = ""
 # The paired ID card reader (device id or name) whose cards sign residents in at the kiosk;
 # None: any reader's.
 IDCARD_READER_FOR_KIOSK = None
+# Its cards reach only a kiosk at the address the reader posts from (the same machine); turn
+# off for a reader wired to another machine.
+IDCARD_KIOSK_SAME_ADDRESS = True

@@ -36,6 +36,7 @@ class CardRead:
     read_id: int
     reader: str  # the reader's device id
     reader_name: str  # and the name it was paired under
+    address: str | None  # the network address the reader posted from
     at: dt.datetime
     card: IdCard | None
     refused_zh: str = ""
@@ -107,17 +108,21 @@ def card_from_json(body: dict[str, Any]) -> IdCard:
         ) from None
 
 
-def record(reader: str, card: IdCard, reader_name: str = "") -> CardRead:
+def record(
+    reader: str, card: IdCard, reader_name: str = "", address: str | None = None
+) -> CardRead:
     """Keep a reader's latest card; an expired card is kept only as its refusal, then raised."""
     now = clock.now()
     name = reader_name or reader
     try:
         card.check_valid(local_today())
     except IdCardError as exc:
-        refused = CardRead(next(_ids), reader, name, now, None, exc.message_zh, exc.message_en)
+        refused = CardRead(
+            next(_ids), reader, name, address, now, None, exc.message_zh, exc.message_en
+        )
         _keep(refused)
         raise CardRefused(exc) from None
-    read = CardRead(next(_ids), reader, name, now, card)
+    read = CardRead(next(_ids), reader, name, address, now, card)
     _keep(read)
     return read
 
@@ -131,21 +136,24 @@ def _keep(read: CardRead) -> None:
                 del reads[reader]
 
 
-def latest(reader: str | None = None) -> CardRead | None:
-    """The newest read still fresh, from `reader` (its device id or name) or (None) any reader."""
+def latest(reader: str | None = None, address: str | None = None) -> CardRead | None:
+    """The newest read still fresh, from `reader` (its device id or name) or (None) any reader;
+    with `address`, only a reader posting from that network address."""
     now = clock.now()
     with _lock:
         fresh = [
             read
             for read in _reads().values()
-            if now - read.at <= KEEP and reader in (None, read.reader, read.reader_name)
+            if now - read.at <= KEEP
+            and reader in (None, read.reader, read.reader_name)
+            and (address is None or read.address == address)
         ]
     return max(fresh, key=lambda read: read.read_id, default=None)
 
 
-def take(read_id: int, reader: str | None = None) -> CardRead | None:
+def take(read_id: int, reader: str | None = None, address: str | None = None) -> CardRead | None:
     """Use a read once (a kiosk sign-in): it is forgotten as it is handed out."""
-    found = latest(reader)
+    found = latest(reader, address)
     if found is None or found.read_id != read_id or found.card is None:
         return None
     with _lock:
@@ -160,6 +168,19 @@ def kiosk_reader() -> str | None:
     """The reader that serves the kiosk (IDCARD_READER_FOR_KIOSK, a device id or name; unset:
     any reader)."""
     return current_app.config.get("IDCARD_READER_FOR_KIOSK") or None
+
+
+def kiosk_address(remote_addr: str | None) -> str | None:
+    """The address a kiosk's reader must post from: the kiosk's own, unless
+    IDCARD_KIOSK_SAME_ADDRESS is off (a reader wired to another machine).
+
+    The kiosk pages need no sign-in, so without this any phone on the station's network could
+    watch for a card and sign in as whoever placed it; the reader's runner and the kiosk's
+    browser normally run on the same machine.
+    """
+    if not current_app.config.get("IDCARD_KIOSK_SAME_ADDRESS", True):
+        return None
+    return remote_addr or ""
 
 
 def forget_all() -> None:

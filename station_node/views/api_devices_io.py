@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 
 from devices.kinds import DeviceKind
 from kuaigong.errors import FieldError, InvalidInput
@@ -66,5 +66,5 @@ def status() -> Any:
 def card_read() -> Any:
     """A card was read (201); an expired card is refused (409, the message says why)."""
     card = idcard_reads.card_from_json(body())
-    read = idcard_reads.record(g.device.id, card, g.device.name)
+    read = idcard_reads.record(g.device.id, card, g.device.name, request.remote_addr)
     return jsonify(read=read.read_id, name=card.name), 201

@@ -31,7 +31,9 @@ def card() -> Any:
     headers = {"Cache-Control": "no-store"}
     if kiosk._signed_in() is not None:
         return jsonify(state="signed_in"), 200, headers
-    read = idcard_reads.latest(idcard_reads.kiosk_reader())
+    read = idcard_reads.latest(
+        idcard_reads.kiosk_reader(), idcard_reads.kiosk_address(request.remote_addr)
+    )
     if read is None:
         return jsonify(state="none"), 200, headers
     if read.card is None:
@@ -52,7 +54,8 @@ def signin() -> Any:
         read_id = int(request.form.get("read", ""))
     except ValueError:
         read_id = 0
-    read = idcard_reads.take(read_id, idcard_reads.kiosk_reader())
+    where = idcard_reads.kiosk_address(request.remote_addr)
+    read = idcard_reads.take(read_id, idcard_reads.kiosk_reader(), where)
     if read is None or read.card is None:
         return _refused(_("请把身份证放在读卡器上"), 409)
     id_number = read.card.id_number

@@ -354,3 +354,20 @@ def test_the_printer_page_and_card_sign_in_read_in_english(
     assert "Place your ID card on the reader to sign in" in kiosk.get("/kiosk/signin").get_data(
         as_text=True
     )
+
+
+def test_only_the_kiosk_beside_the_reader_sees_its_cards(web_app: Flask, api: Api, reader: Api):
+    """The reader posts from 127.0.0.1 (the kiosk machine); a phone on the station's Wi-Fi
+    must not be able to watch for cards and sign in as whoever places one."""
+    body = worker_body()
+    api.post("/workers", body)
+    reader.post("/idcard/reads", card_json(body["id_number"]))
+    phone = web_app.test_client()
+    phone.environ_base["REMOTE_ADDR"] = "192.168.1.77"
+    assert phone.get("/kiosk/idcard").get_json() == {"state": "none"}
+    read = web_app.test_client().get("/kiosk/idcard").get_json()["read"]
+    token = _csrf(phone, "/kiosk/signin")
+    taken = phone.post("/kiosk/idcard/signin", data={"csrf_token": token, "read": read})
+    assert taken.status_code == 409
+    web_app.config["IDCARD_KIOSK_SAME_ADDRESS"] = False  # a reader wired to another machine
+    assert phone.get("/kiosk/idcard").get_json()["state"] == "card"
