@@ -31,14 +31,15 @@ def utc_offset_hours() -> int:
     cfg = current_app.config
     if cfg.get("UTC_OFFSET_HOURS") is not None:
         return int(cfg["UTC_OFFSET_HOURS"])
-    zone = _zone(str(cfg.get("TIME_ZONE") or DEFAULT_TIME_ZONE))
-    delta = clock.now().replace(tzinfo=dt.UTC).astimezone(zone).utcoffset() or dt.timedelta()
-    return int(delta.total_seconds() // 3600)
+    hour = clock.now().replace(minute=0, second=0, microsecond=0)
+    return _zone_offset(str(cfg.get("TIME_ZONE") or DEFAULT_TIME_ZONE), hour)
 
 
-@functools.lru_cache(maxsize=8)
-def _zone(name: str) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(name)
+@functools.lru_cache(maxsize=64)
+def _zone_offset(name: str, hour: dt.datetime) -> int:
+    """The zone's offset in whole hours during one UTC hour (cached: asked per row shown)."""
+    moment = hour.replace(tzinfo=dt.UTC).astimezone(zoneinfo.ZoneInfo(name))
+    return int((moment.utcoffset() or dt.timedelta()).total_seconds() // 3600)
 
 
 def local_now() -> dt.datetime:
