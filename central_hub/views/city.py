@@ -64,5 +64,7 @@ def index() -> ResponseReturnValue:
 @bp.get("/evaluation")
 @login_required
 def evaluation() -> ResponseReturnValue:
-    """Old links to the evaluation land on its own pages."""
-    return redirect(url_for("evaluation.index", year=request.args.get("year") or None))
+    """Old links to the evaluation land on its own pages (a year carried over only as digits:
+    whatever else was typed stays out of the Location header)."""
+    year = str(request.args.get("year") or "")
+    return redirect(url_for("evaluation.index", year=year if year.isdigit() else None))
