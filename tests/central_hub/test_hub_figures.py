@@ -130,6 +130,7 @@ def test_city_page_in_both_languages(app: Flask, admin_client: FlaskClient) -> N
     assert '<strong id="within-target">50.0%</strong>' in page
     assert '<td data-group="veteran">1</td>' in page
     assert 'id="districts-figures"' in page and "东城区" in page
+    assert '<th scope="row">物业管理</th>' in page  # sectors by name, not code
     assert 'id="projection-jobs"' in page and "<svg" in page
     assert '<td id="wage-paid">123.45</td>' in page
     english = admin_client.get("/city/?lang=en").get_data(as_text=True)
