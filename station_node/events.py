@@ -158,6 +158,12 @@ def connected_workers() -> set[str]:
     return found
 
 
+def open_streams() -> int:
+    """How many subscriptions are open now (each an open page, holding a server thread)."""
+    with _lock:
+        return len(_streams)
+
+
 def reset() -> None:
     """Forget every event and stream (tests, and a station reloading its data)."""
     with _lock:

@@ -58,6 +58,7 @@ def station(tmp_path: Any) -> Iterator[Station]:
     try:
         yield Station(app, f"http://127.0.0.1:{port}", port, api, employer_id)
     finally:
+        _let_streams_end()
         server.close()
         thread.join(timeout=5)
 
@@ -234,3 +235,10 @@ def test_an_expired_offer_is_announced_to_its_worker_and_the_next_one_offered(
     assert [(e.kind, e.data["worker_id"]) for e in seen[1:]] == [
         ("offer", ({first.id, second.id} - {offered}).pop())
     ]
+
+
+def _let_streams_end(limit: float = 5.0) -> None:
+    """Closing waitress under a stream still being written races its select loop."""
+    deadline = time.monotonic() + limit
+    while events.open_streams() and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,7 @@ def served(pinned) -> Iterator[tuple[str, Flask, Api]]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}", app, api
     finally:
+        _let_streams_end()
         server.close()
         thread.join(timeout=5)
 
@@ -293,3 +295,10 @@ def test_live_redraws_never_keep_a_kiosk_resident_signed_in(pinned):
     manual.advance(120)  # 240 s since the last tap, though a redraw came 120 s ago
     assert kiosk.get("/kiosk/mine?fragment=1").status_code == 401
     assert kiosk.get("/api/v1/events?topics=worker").status_code == 401
+
+
+def _let_streams_end(limit: float = 5.0) -> None:
+    """Closing waitress under a stream still being written races its select loop."""
+    deadline = time.monotonic() + limit
+    while events.open_streams() and time.monotonic() < deadline:
+        time.sleep(0.05)
