@@ -380,11 +380,13 @@ offers are few. The SMS channel's own limit shows when fewer workers are on a sc
 the modem is busy {only_sms["modem_busy_share"]:.0%} of the time and
 {only_sms["share_within_60s"]:.0%} of jobs fill within 60 s (median
 {only_sms["median_seconds"]} s): {SEND_INTERVAL} s a message is 15 texts a minute for every
-job at once; a text waits up to 20 s for the modem, its worker then needs a human delay to
+job at once; a text is planned to wait at most 20 s for the modem (longer when overdue
+confirmations go first: the p90 above), its worker then needs a human delay to
 answer, and a decline or silence costs that whole turn (about a minute) before the next text,
 where an on-screen offer lapses after 20 s and several go out at once. Offers go first in the
-queue, so in a busy spell the confirmations ("接单成功") and the "名额已满或已过期" answers wait
-(texts sent SMS only: {", ".join(f"{k} {v}" for k, v in sorted(sms_sent.items()))}). More
+queue; a confirmation ("接单成功") or a "名额已满或已过期" answer goes next once it has waited
+60 s (a sign-in code 30 s), and each of those is a text an offer does not get (texts sent, SMS
+only: {", ".join(f"{k} {v}" for k, v in sorted(sms_sent.items()))}). More
 modems (one per SIM, each its own gateway) or fewer texts per job (offers to the best
 candidates on a screen first) are what would move the SMS-only figure.
 """
