@@ -119,7 +119,7 @@ def test_restored_station_is_restarted_in_a_new_epoch_by_an_admin(
 
     admin = _admin(hub)
     page = f"/stations/{st.station_id}"
-    assert "让驿站以新纪元重新开始（已从备份恢复）" in admin.get(page).get_data(as_text=True)
+    assert "让驿站重新开始同步（已从备份恢复）" in admin.get(page).get_data(as_text=True)
     done = admin.post(
         f"{page}/restart",
         data={"reason": "一体机从上周的备份恢复", "csrf_token": _csrf(admin, page)},
