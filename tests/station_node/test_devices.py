@@ -152,9 +152,7 @@ def test_wrong_codes_are_limited_even_before_the_right_one(
 
 def test_bad_pairing_input_names_the_fields(web_app: Flask, pinned: clock.ManualClock) -> None:
     client = web_app.test_client()
-    bad = client.post(
-        "/api/v1/devices/pair", json={"code": "12ab", "kind": "toaster", "name": ""}
-    )
+    bad = client.post("/api/v1/devices/pair", json={"code": "12ab", "kind": "toaster", "name": ""})
     assert bad.status_code == 422
     fields = {f["field"] for f in bad.get_json()["error"]["fields"]}
     assert fields == {"code", "kind", "name"}
