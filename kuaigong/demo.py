@@ -8,6 +8,7 @@ process in the demo's data folder, and the last lines say where.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import requests
+
+from kuaigong.demo_devices import DemoDevices
 
 STATIONS = [
     ("tuanjiehu", "团结湖街道零工驿站", "团结湖社区"),
@@ -35,6 +39,14 @@ HUB_ADMIN = ("admin", "kuaigong")
 # this package sits below the apps; tests/kuaigong/test_demo.py signs in with what is printed.
 STATION_STAFF = ("admin", "kuaigong")
 RESIDENT = ("张秀英", "11010519491231002X", "13911112222")
+# After the hub and the stations: the demo devices page, then the printer stand-in.
+DEVICE_PORTS = 2
+# Minutes, not the real 40 s, for a newcomer to find the SMS on the page and answer it.
+SMS_ANSWER_SECONDS = 300
+# What `kuaigong device …` pairs and starts for the first station, with its own options.
+DEVICE_KINDS = ("sms", "printer", "idreader")
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+PAIRING_CODE = re.compile(r'id="pairing-code"[^>]*>\s*(\d{6})\s*<')
 
 
 @dataclass
@@ -130,10 +142,72 @@ def _pad(text: str, columns: int) -> str:
     return text + " " * max(1, columns - _width(text))
 
 
-def _announce(running: list[_Process], logs: Path) -> None:
+def _signed_in_console(station_url: str) -> requests.Session:
+    """A console session as the sample staff, for making pairing codes as staff do."""
+    console = requests.Session()
+    page = station_url + "console/login"
+    token = CSRF.search(console.get(page, timeout=10).text)
+    username, password = STATION_STAFF
+    form = {
+        "username": username,
+        "password": password,
+        "csrf_token": token.group(1) if token else "",
+    }
+    if console.post(page, data=form, allow_redirects=False, timeout=10).status_code != 302:
+        raise click.ClickException(f"could not sign in to {page} as {username}")
+    return console
+
+
+def _pairing_code(console: requests.Session, station_url: str) -> str:
+    """A fresh six-digit code from the console's devices page (a new one cancels the last)."""
+    page = station_url + "console/devices"
+    token = CSRF.search(console.get(page, timeout=10).text)
+    answer = console.post(
+        page + "/pairing", data={"csrf_token": token.group(1) if token else ""}, timeout=10
+    )
+    code = PAIRING_CODE.search(answer.text)
+    if code is None:
+        raise click.ClickException(f"no pairing code on {page} (HTTP {answer.status_code})")
+    return code.group(1)
+
+
+def _start_devices(
+    station_url: str, sim: DemoDevices, root: Path, env: dict[str, str]
+) -> list[_Process]:
+    """Pair the SMS gateway, printer and ID reader with the station (the first run only; the
+    tokens are kept in the data folder) and start each `kuaigong device …` process."""
+    folder = root / "devices"
+    extra = {
+        "sms": ["--port", sim.modem_port, "--interval", "1"],
+        "printer": ["--printer", sim.printer_url],
+        "idreader": ["--port", sim.reader_port],
+    }
+    started: list[_Process] = []
+    fingerprint = requests.get(station_url + "api/v1/devices/station", timeout=10).json()[
+        "station"
+    ]["fingerprint"]
+    with _signed_in_console(station_url) as console:
+        for kind in DEVICE_KINDS:
+            log = root / "logs" / f"device-{kind}.log"
+            args = ["device", kind, "--station", station_url, "--data", str(folder)]
+            paired = folder / f"device-{kind}.json"
+            if not paired.exists():
+                code = _pairing_code(console, station_url)
+                args += ["--fingerprint", fingerprint, "--code", code, "--name", f"演示{kind}"]
+            process = _start(f"device {kind}", station_url, [*args, *extra[kind]], env, log)
+            started.append(process)
+            deadline = time.monotonic() + 30
+            while not paired.exists():  # one code pairs one device: wait before the next
+                if process.proc.poll() is not None or time.monotonic() > deadline:
+                    raise click.ClickException(f"`kuaigong device {kind}` did not pair: see {log}")
+                time.sleep(0.2)
+    return started
+
+
+def _announce(running: list[_Process], logs: Path, sim: DemoDevices, root: Path) -> None:
     """The demo's whole say: where everything is, how to sign in, where the logs are."""
-    hub, stations = running[0], running[1:]
-    column = max(_width(p.name) for p in running) + 2
+    hub, stations = running[0], running[1 : 1 + len(STATIONS)]
+    column = max(_width(p.name) for p in running[: 1 + len(STATIONS)]) + 2
     click.echo("Kuaigong demo is running (Ctrl-C stops it):")
     click.echo(f"  {_pad(hub.name, column)}{hub.url}")
     for p in stations:
@@ -145,6 +219,10 @@ def _announce(running: list[_Process], logs: Path) -> None:
     click.echo(f"  station staff (console):  {' / '.join(STATION_STAFF)}")
     click.echo(f"  hub admin:                {' / '.join(HUB_ADMIN)}")
     click.echo(f"  resident (kiosk: ID number / mobile):  {id_number} / {mobile}  ({name})")
+    click.echo(f"Devices of {stations[0].name} (SMS, ID card, slips): {sim.page_url}")
+    click.echo("  发单后，短信会出现在上面的页面；点“回复 1 接单”即接单")
+    click.echo(f"  刷身份证：先打开自助机登录页 {stations[0].url}kiosk/signin ，再在该页点一张卡")
+    click.echo(f"  派工单：{root / 'slips'}{os.sep}")
     click.echo(f"Logs: {logs}{os.sep}")
 
 
@@ -155,7 +233,8 @@ def _announce(running: list[_Process], logs: Path) -> None:
     default=BASE_PORT,
     show_default=True,
     type=int,
-    help="The hub listens here, the stations on the next three ports.",
+    help="The hub listens here, the stations on the next three ports, then the demo devices "
+    "page and the printer stand-in.",
 )
 @click.option(
     "--fresh/--keep",
@@ -165,7 +244,7 @@ def _announce(running: list[_Process], logs: Path) -> None:
 )
 def demo(data: str, base_port: int, fresh: bool) -> None:
     """Start a hub and three stations on loopback with sample data, syncing; print their URLs."""
-    _check_ports_free(range(base_port, base_port + 1 + len(STATIONS)))
+    _check_ports_free(range(base_port, base_port + 1 + len(STATIONS) + DEVICE_PORTS))
     root = Path(data).resolve()
     if fresh and root.exists():
         shutil.rmtree(root)
@@ -175,6 +254,7 @@ def demo(data: str, base_port: int, fresh: bool) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     hub_url = f"http://127.0.0.1:{base_port}/"
     running: list[_Process] = []
+    sim: DemoDevices | None = None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if first_run:
@@ -197,6 +277,7 @@ def demo(data: str, base_port: int, fresh: bool) -> None:
                 **env,
                 "KUAIGONG_STATION_STATION_ID": slug,
                 "KUAIGONG_STATION_STATION_NAME": name,
+                "KUAIGONG_STATION_SMS_ANSWER_SECONDS": str(SMS_ANSWER_SECONDS),
             }
             if first_run:
                 _step(["station", "init", "--data", folder], station_env, log)
@@ -219,7 +300,11 @@ def demo(data: str, base_port: int, fresh: bool) -> None:
             )
         for p, (slug, _, _) in zip(running[1:], STATIONS, strict=True):
             _wait_healthy(p.url + "api/v1/healthz", p.proc, logs / f"{slug}.log")
-        _announce(running, logs)
+        devices_port = base_port + 1 + len(STATIONS)
+        sim = DemoDevices(root, devices_port, devices_port + 1, RESIDENT)
+        sim.start()
+        running += _start_devices(running[1].url, sim, root, env)
+        _announce(running, logs, sim, root)
         while all(p.proc.poll() is None for p in running):
             time.sleep(1)
         stopped = next(p for p in running if p.proc.poll() is not None)
@@ -227,10 +312,12 @@ def demo(data: str, base_port: int, fresh: bool) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        for p in running:
+        for p in reversed(running):  # the devices before their station
             p.proc.terminate()
         for p in running:
             try:
                 p.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.proc.kill()
+        if sim is not None:
+            sim.stop()
