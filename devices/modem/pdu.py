@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import gsmmodem.pdu as gsmmodem_pdu
 from gsmmodem.pdu import (
     Concatenation,
     decodeSmsPdu,
@@ -24,6 +25,26 @@ from gsmmodem.pdu import (
 )
 
 from devices.modem.errors import InvalidMessage, MalformedPdu
+
+_library_unpack = gsmmodem_pdu.unpackSeptets
+
+
+def _unpack_septets(
+    septets: Any, numberOfSeptets: int | None = None, prevOctet: int | None = None, shift: int = 7
+) -> bytearray:
+    """python-gsmmodem-new's septet unpacking, but a last septet of 0 ("@") is kept.
+
+    The library drops a final septet left in the last octet's top bits when its value is 0, so
+    a GSM-7 text whose septets end an octet exactly and whose last character is "@" lost it.
+    The user-data length says how many septets there are; a missing last one was that "@".
+    """
+    result: bytearray = _library_unpack(septets, numberOfSeptets, prevOctet, shift)
+    if numberOfSeptets is not None and len(result) == numberOfSeptets - 1:
+        result.append(0)
+    return result
+
+
+gsmmodem_pdu.unpackSeptets = _unpack_septets  # the decoder looks it up at call time
 
 _NUMBER = re.compile(r"^\+?\d{3,20}$")
 MAX_PARTS = 10  # a notice longer than ten SMS (about 670 Chinese characters) is a bug upstream
@@ -76,6 +97,12 @@ def encode_submit(number: str, text: str, reference: int) -> list[SubmitPdu]:
         )
     if not text:
         raise InvalidMessage("短信内容为空", "empty message text")
+    if any(ch < " " and ch not in "\r\n" for ch in text):
+        # ESC (0x1B) would be read as GSM-7's switch to its extension table and the text cut
+        # short; no control character belongs in a message a person reads.
+        raise InvalidMessage(
+            "短信含有控制字符，请删去后重试", "text has control characters an SMS must not carry"
+        )
     if any(ord(ch) > 0xFFFF for ch in text):
         raise InvalidMessage(
             "短信含有表情等无法发送的字符，请删去后重试",
