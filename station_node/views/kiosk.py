@@ -16,9 +16,9 @@ from kuaigong import clock
 from kuaigong.errors import KuaigongError
 from kuaigong.i18n import lang
 from kuaigong.states import LIVE_JOBS, OfferStatus, WorkerStatus
-from station_node import events, identity
+from station_node import catalog, events, identity
 from station_node.models import Assignment, Job, Offer, Worker
-from station_node.services import dispatch, phone_signin, signin_limits
+from station_node.services import dispatch, phone_signin, signin_limits, utc_offset_hours
 from station_node.services.assignments import confirm_pay as confirm
 from station_node.services.staff import authenticate_resident
 from station_node.views.language import safe_next
@@ -26,6 +26,34 @@ from station_node.views.language import safe_next
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 
 IDLE_SECONDS = 180
+# The screen itself clears to the attract screen after this long untouched (static/kiosk.js);
+# the session outlives it a little so a slow reader is not signed out mid-sentence server-side.
+SCREEN_IDLE_SECONDS = 60
+
+# The services word their refusals for staff ("该工人…"); a resident at the kiosk reads these.
+RESIDENT_WORDS: dict[str, tuple[str, str]] = {
+    "already_assigned": ("您已抢到这个岗位，不用再抢", "You already have this job"),
+    "job_full": ("这个岗位的人已经招满了，看看别的岗位吧", "This job is full; try another one"),
+    "job_not_open": ("这个岗位现在不招人了，看看别的岗位吧", "This job is closed; try another"),
+    "not_eligible": (
+        "这个岗位的要求和您登记的情况不一样，请问问驿站工作人员",
+        "This job asks for something your registration does not show; ask the staff",
+    ),
+    "overlapping_booking": ("这个时间您已经有别的工作了", "You already have work at that time"),
+    "offer_closed": (
+        "这个派单已经结束了（过了时间、已回复或人已招满）",
+        "This offer is over (time ran out, it was answered or the job is full)",
+    ),
+    "not_your_offer": ("这个派单不是给您的", "This offer is for someone else"),
+    "not_found": ("找不到这个岗位，可能已经撤下了", "This job is no longer listed"),
+}
+_OTHER = ("没有办成，请问问驿站工作人员", "That did not work; please ask the staff")
+
+
+def resident_message(exc: KuaigongError) -> str:
+    """A service's refusal in words written to the resident, never the console's staff words."""
+    zh, en = RESIDENT_WORDS.get(exc.code, _OTHER)
+    return en if lang() == "en" else zh
 
 
 def _seconds() -> float:
@@ -46,20 +74,70 @@ def _signed_in(touch: bool = True) -> Worker | None:
     return worker
 
 
-def _open_jobs() -> Any:
-    return (
-        Job.select()
-        .where(Job.status.in_(LIVE_JOBS))
-        .order_by(Job.urgency.desc(), Job.posted_at.desc())
-        .limit(50)
-    )
+DAYS = ("today", "tomorrow", "later")
+
+
+def _filters() -> dict[str, str]:
+    """The list's filters from the query: community, skill code and day (today/tomorrow/later)."""
+    args = request.args
+    day = args.get("day", "")
+    return {
+        "community": args.get("community", "")[:64],
+        "skill": args.get("skill", "") if args.get("skill", "") in catalog.SKILLS else "",
+        "day": day if day in DAYS else "",
+    }
+
+
+def _station_day(days: int) -> dt.datetime:
+    """The start of the station's calendar day `days` from now, in stored UTC."""
+    offset = dt.timedelta(hours=utc_offset_hours())
+    local_midnight = dt.datetime.combine((clock.now() + offset).date(), dt.time())
+    return local_midnight - offset + dt.timedelta(days=days)
+
+
+def _open_jobs(chosen: dict[str, str] | None = None, mine: set[str] | None = None) -> list[Job]:
+    """Jobs open to residents, and (marked 已抢到) the ones this resident grabbed that are not
+    over yet, even when that grab filled the last place."""
+    chosen = chosen or {}
+    listed = Job.status.in_(LIVE_JOBS)
+    if mine:
+        not_over = Job.ends_at.is_null() | (Job.ends_at > clock.now())
+        listed = listed | (Job.id.in_(sorted(mine)) & not_over)
+    query = Job.select().where(listed)
+    if chosen.get("community"):
+        query = query.where(Job.community == chosen["community"])
+    day = chosen.get("day")
+    if day:
+        start, end = {"today": (0, 1), "tomorrow": (1, 2), "later": (2, 3650)}[day]
+        # a flexible job can be done any day, so it stays in every day's list
+        query = query.where(
+            Job.time_flexible
+            | ((Job.starts_at >= _station_day(start)) & (Job.starts_at < _station_day(end)))
+        )
+    jobs = list(query.order_by(Job.urgency.desc(), Job.posted_at.desc()).limit(200))
+    if chosen.get("skill"):
+        jobs = [j for j in jobs if chosen["skill"] in (j.skills or [])]
+    return jobs[:50]
+
+
+def _communities() -> list[str]:
+    rows = Job.select(Job.community).where(Job.status.in_(LIVE_JOBS)).distinct()
+    return sorted({r.community for r in rows if r.community})
+
+
+def _grabbed(worker: Worker | None) -> set[str]:
+    """Ids of the jobs this resident already has a place on (shown as 已抢到)."""
+    if worker is None:
+        return set()
+    rows = Assignment.select(Assignment.job).where(Assignment.worker == worker)
+    return {r.job_id for r in rows}
 
 
 def _attempt(action: Any, ok_text: str) -> bool:
     try:
         action()
     except KuaigongError as exc:
-        flash(exc.message(lang()), "error")
+        flash(resident_message(exc), "error")
         return False
     flash(ok_text, "ok")
     return True
@@ -68,10 +146,19 @@ def _attempt(action: Any, ok_text: str) -> bool:
 @bp.get("/")
 def home() -> Any:
     """Open jobs in large type, and the sign-in button or the signed-in resident's name."""
+    chosen = _filters()
+    worker = _signed_in(not request.args.get("fragment"))
+    grabbed = _grabbed(worker)
+    shown = {"jobs": _open_jobs(chosen, grabbed), "worker": worker, "grabbed": grabbed}
     if request.args.get("fragment"):  # live.js redraws the list when the board changes
-        return render_template("kiosk/_jobs.html", jobs=_open_jobs(), worker=_signed_in(False))
+        return render_template("kiosk/_jobs.html", **shown)
     return render_template(
-        "kiosk/home.html", jobs=_open_jobs(), worker=_signed_in(), last_id=events.last_id()
+        "kiosk/home.html",
+        last_id=events.last_id(),
+        chosen=chosen,
+        communities=_communities(),
+        skills=catalog.choices(catalog.SKILLS, lang()),
+        **shown,
     )
 
 
@@ -79,7 +166,10 @@ def home() -> Any:
 def signin() -> Any:
     """Sign in with ID number and mobile, or with a personal token; failures are limited."""
     error, status, retry = None, 200, None
+    typed = {"id_number": "", "mobile": ""}
     if request.method == "POST":
+        # a failed attempt keeps what was typed: retyping 18 digits is the hard part
+        typed = {k: request.form.get(k, "")[:20] for k in typed}
         worker, error, status, retry = _try_signin()
         if worker is not None:
             session["kiosk_worker"], session["kiosk_seen"] = worker.id, _seconds()
@@ -89,7 +179,7 @@ def signin() -> Any:
                 else url_for("kiosk.mine")
             )
     headers = {"Retry-After": str(retry)} if retry else {}
-    return render_template("kiosk/signin.html", error=error), status, headers
+    return render_template("kiosk/signin.html", error=error, typed=typed), status, headers
 
 
 def _try_signin() -> tuple[Worker | None, str | None, int, int | None]:
@@ -126,7 +216,7 @@ def _try_signin() -> tuple[Worker | None, str | None, int, int | None]:
 def signout() -> Any:
     """Forget the resident on this kiosk."""
     session.pop("kiosk_worker", None)
-    return redirect(url_for("kiosk.home"))
+    return redirect(url_for("kiosk.home", attract=1))
 
 
 @bp.post("/jobs/<job_id>/grab")
@@ -135,9 +225,10 @@ def grab(job_id: str) -> Any:
 
     worker = _signed_in()
     if worker is None:
-        return redirect(url_for("kiosk.signin"))
-    ok = _attempt(lambda: dispatch.grab(job_id, worker.id, None), _("抢单成功！请按时到岗"))
-    return redirect(url_for("kiosk.mine" if ok else "kiosk.home"))
+        back = url_for("kiosk.home", _anchor=f"job-{job_id}")
+        return redirect(url_for("kiosk.signin", then=back))
+    _attempt(lambda: dispatch.grab(job_id, worker.id, None), _("您已抢到这个岗位！请按时到岗"))
+    return redirect(url_for("kiosk.home", _anchor=f"job-{job_id}"))
 
 
 @bp.get("/mine")

@@ -84,5 +84,5 @@ def check_in() -> Any:
         check_in_worker(worker.id, None)
         flash(_("签到成功"), "ok")
     except KuaigongError as exc:
-        flash(exc.message(lang()), "error")
+        flash(kiosk.resident_message(exc), "error")
     return redirect(url_for("kiosk.mine"))
