@@ -217,6 +217,12 @@ def test_every_job_shows_across_the_pages_uncut_today_first(station, page) -> No
     assert sizes["tag"] >= 28, sizes
     assert sizes["least"] >= 28, sizes
 
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    serious = [(v["id"], v["impact"]) for v in found if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+
 
 def test_live_without_reloads_and_back_by_itself_after_the_station_was_away(station, page) -> None:
     from playwright.sync_api import expect
