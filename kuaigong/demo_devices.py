@@ -254,13 +254,16 @@ def _page_handler(devices: DemoDevices) -> type[BaseHTTPRequestHandler]:
                         raise ValueError("回复需要手机号和内容 / a reply needs a number and text")
                     devices.reply(number, text)
                 elif self.path == "/card":
-                    devices.place(int(form.get("card", "")))
+                    card = form.get("card", "")
+                    if not card.isdigit() or int(card) >= len(devices.cards):
+                        raise ValueError(f"没有这张卡 / no such card: {card!r}")
+                    devices.place(int(card))
                 elif self.path == "/remove":
                     devices.remove()
                 else:
                     self._send(404, "没有这个操作 / not found", "text/plain")
                     return
-            except (ValueError, IndexError) as exc:
+            except ValueError as exc:
                 self._send(400, f"{exc}", "text/plain")
                 return
             self.send_response(303)
