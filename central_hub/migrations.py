@@ -444,6 +444,31 @@ def _indexes_for_pages(database: Any) -> None:
         database.execute_sql(f'CREATE INDEX "{name}" ON "{table}" ({columns}) WHERE NOT deleted')
 
 
+_CITY_CELLS = (
+    'CREATE TABLE "city_cell_build" ("station" VARCHAR(32) NOT NULL PRIMARY KEY, '
+    '"utc_offset_hours" INTEGER NOT NULL, "target_seconds" INTEGER NOT NULL, '
+    '"resolve_hours" INTEGER NOT NULL, "live_workers" INTEGER NOT NULL, '
+    '"live_jobs" INTEGER NOT NULL, "built_at" {time} NOT NULL)',
+    'CREATE TABLE "city_cell" ("id" {serial} NOT NULL PRIMARY KEY, '
+    '"station" VARCHAR(32) NOT NULL, "kind" VARCHAR(16) NOT NULL, "sector" VARCHAR(64) NOT NULL, '
+    '"month" VARCHAR(7) NOT NULL, "counts" TEXT NOT NULL)',
+    'CREATE INDEX "city_cell_station" ON "city_cell" ("station")',
+    'CREATE TABLE "city_fill_time" ("id" {serial} NOT NULL PRIMARY KEY, '
+    '"station" VARCHAR(32) NOT NULL, "sector" VARCHAR(64), "month" VARCHAR(7) NOT NULL, '
+    '"seconds" INTEGER NOT NULL, "jobs" INTEGER NOT NULL)',
+    'CREATE INDEX "city_fill_time_station" ON "city_fill_time" ("station")',
+    'CREATE INDEX "job_live_unfilled_dispatch" ON "job" '
+    '(COALESCE("dispatch_started_at", "posted_at")) WHERE NOT deleted AND "filled_at" IS NULL',
+)
+
+
+def _city_cells(database: Any) -> None:
+    """The city figures' summary per station, sector and local month (empty: the first figures
+    page counts every station, ingest keeps them current), and the jobs still waiting within
+    their dispatch target, which the page counts at the moment it is shown."""
+    _run(database, _CITY_CELLS)
+
+
 # Numbered migrations, applied in order, each once, given the database to change.
 MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (1, _create_first_release),
@@ -458,4 +483,5 @@ MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (11, _figure_fields),
     (12, _evaluation),
     (13, _indexes_for_pages),
+    (14, _city_cells),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from central_hub.models.accounts import ROLES, Admin, IdAccess, SigninEvent, SigninThrottle
 from central_hub.models.base import BaseModel, utcnow
+from central_hub.models.citycells import CityCell, CityCellBuild, CityFillTime
 from central_hub.models.evaluation import EvaluationResult, EvaluationScheme, RectificationCase
 from central_hub.models.hublog import HubLogEntry, HubState
 from central_hub.models.reconcile import KINDS, Issue
@@ -59,6 +60,9 @@ ALL_MODELS: list[type[BaseModel]] = [
     EvaluationScheme,
     EvaluationResult,
     RectificationCase,
+    CityCellBuild,
+    CityCell,
+    CityFillTime,
 ]
 
 __all__ = [
@@ -71,6 +75,9 @@ __all__ = [
     "AppliedEntry",
     "Assignment",
     "BaseModel",
+    "CityCell",
+    "CityCellBuild",
+    "CityFillTime",
     "CityRule",
     "ClockAllowance",
     "Complaint",

@@ -139,15 +139,18 @@ def _live_counts(model: type[peewee.Model]) -> Counter[str]:
     return Counter(dict(query))
 
 
-def drill_down(district: str | None = None) -> dict[str, Any]:
-    """Stations, people and jobs per district (or, given a district, per community in it)."""
+def drill_down(
+    district: str | None = None, counts: tuple[Counter[str], Counter[str]] | None = None
+) -> dict[str, Any]:
+    """Stations, people and jobs per district (or, given a district, per community in it);
+    `counts`: live workers and jobs per station when the caller has them."""
     query = Station.select().order_by(Station.district, Station.community, Station.name)
     if district is not None:
         query = query.where(Station.district == district)
     stations_ = list(query)
     if district is not None and not stations_:
         raise NotFound(f"区县 {district}", f"District {district}")
-    workers, jobs = _live_counts(Worker), _live_counts(Job)
+    workers, jobs = counts or (_live_counts(Worker), _live_counts(Job))
     groups: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"stations": [], "workers": 0, "jobs": 0}
     )

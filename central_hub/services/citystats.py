@@ -13,15 +13,19 @@ received, worker: registered); months are local months in the city's zone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+import operator
 import zoneinfo
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_app_context
 
 from central_hub import db
-from central_hub.models import Station
+from central_hub.models import CityCell, CityCellBuild, CityFillTime, Station
 from kuaigong import clock
 from kuaigong import figures as fig
 from kuaigong.states import AssignmentStatus, JobStatus
@@ -60,6 +64,19 @@ def _month(column: str, offset: int) -> str:
     if db.is_sqlite():
         return f"strftime('%Y-%m', {column}, '{offset:+d} hours')"
     return f"to_char({column} + interval '{offset:d} hours', 'YYYY-MM')"
+
+
+def _month_start(column: str, offset: int) -> str:
+    """What to group by for local months: on PostgreSQL the month's first moment (truncating
+    is much cheaper than formatting every row; `_month_text` formats the groups afterwards)."""
+    if db.is_sqlite():
+        return _month(column, offset)
+    return f"date_trunc('month', {column} + interval '{offset:d} hours')"
+
+
+def _month_text(grouped: str) -> str:
+    """'YYYY-MM' of a `_month_start` group."""
+    return grouped if db.is_sqlite() else f"to_char({grouped}, 'YYYY-MM')"
 
 
 def _plus_hours(column: str, hours: int) -> str:
@@ -149,20 +166,23 @@ Cell = tuple[str, str | None, str]
 def _cube_sql(table: str, columns: list[str], where: str, cfg: fig.Settings) -> str:
     """Counts per station, sector and local month of one kind of record (alias t)."""
     time_column = {"job": "posted_at", "assignment": "confirmed_at"}.get(table, "created_at")
-    month = _month(f"t.{time_column}", cfg.utc_offset_hours)
+    month = _month_start(f"t.{time_column}", cfg.utc_offset_hours)
     sector, join = "NULL", ""
     if table == "job":
         sector = "t.category"
     elif table == "assignment":
         sector = "COALESCE(j.category, '')"
         join = 'LEFT JOIN "job" j ON j.id = t.job_id LEFT JOIN "worker" w ON w.id = t.worker_id'
+    named = ", ".join(f"{c} AS v{i}" for i, c in enumerate(columns))
+    values = ", ".join(f"v{i}" for i in range(len(columns)))
     return (
-        f"SELECT t.station, {sector}, {month}, {', '.join(columns)} "
-        f'FROM "{table}" t {join} WHERE {where} GROUP BY 1, 2, 3'
+        f"SELECT st, sec, {_month_text('m')}, {values} FROM (SELECT t.station AS st, "
+        f'{sector} AS sec, {month} AS m, {named} FROM "{table}" t {join} '
+        f"WHERE {where} GROUP BY 1, 2, 3) AS g"
     )
 
 
-def _job_cube(q: _Query, now: dt.datetime, cfg: fig.Settings, cube: dict[Cell, fig.Tally]) -> None:
+def _job_sql(q: _Query, cutoff: Any, cfg: fig.Settings) -> tuple[str, list[Any]]:
     p = db.database.param
     d = _DISPATCHABLE
     confirmed = "COALESCE(t.confirmed_count, 0)"
@@ -185,27 +205,27 @@ def _job_cube(q: _Query, now: dt.datetime, cfg: fig.Settings, cube: dict[Cell, f
             f"CASE WHEN {confirmed} < t.headcount THEN {confirmed} ELSE t.headcount END",
         ),
     ]
-    cutoff = db.dbtime(fig.pending_cutoff(now, cfg))
-    sql = _cube_sql("job", columns, q.where, cfg)
-    for row in _rows(sql, [cfg.target_seconds, cutoff, *q.params]):
-        tally = cube.setdefault((str(row[0]), str(row[1] or ""), str(row[2])), fig.Tally())
-        (
-            tally.posted,
-            tally.held,
-            tally.rejected,
-            tally.cancelled_before_dispatch,
-            tally.dispatchable,
-            tally.filled,
-            tally.partly_filled,
-            tally.unfilled,
-            tally.within_target,
-            tally.pending,
-            tally.places,
-            tally.places_confirmed,
-        ) = (int(v or 0) for v in row[3:])
+    return _cube_sql("job", columns, q.where, cfg), [cfg.target_seconds, cutoff, *q.params]
 
 
-def _assignment_cube(q: _Query, cfg: fig.Settings, cube: dict[Cell, fig.Tally]) -> None:
+def _job_counts(tally: fig.Tally, values: list[int]) -> None:
+    (
+        tally.posted,
+        tally.held,
+        tally.rejected,
+        tally.cancelled_before_dispatch,
+        tally.dispatchable,
+        tally.filled,
+        tally.partly_filled,
+        tally.unfilled,
+        tally.within_target,
+        tally.pending,
+        tally.places,
+        tally.places_confirmed,
+    ) = values
+
+
+def _assignment_sql(q: _Query, cutoff: Any, cfg: fig.Settings) -> tuple[str, list[Any]]:
     placed = ", ".join(_lit(s) for s in sorted(fig.PLACED))
     showed = ", ".join(_lit(s) for s in sorted(fig.SHOWED_UP_ASSIGNMENTS))
     is_placed = f"t.status IN ({placed})"
@@ -219,21 +239,22 @@ def _assignment_cube(q: _Query, cfg: fig.Settings, cube: dict[Cell, fig.Tally]) 
         _sum(f"t.status = {_lit(AssignmentStatus.SETTLED)}", "COALESCE(t.pay_fen, 0)"),
         *(_sum(f"{is_placed} AND {cond}") for cond in groups),
     ]
-    for row in _rows(_cube_sql("assignment", columns, q.where, cfg), q.params):
-        tally = cube.setdefault((str(row[0]), str(row[1] or ""), str(row[2])), fig.Tally())
-        values = [int(v or 0) for v in row[3:]]
-        (
-            tally.assignments,
-            tally.showed_up,
-            tally.no_shows,
-            tally.placements,
-            tally.placements_priority,
-            tally.wage_paid_fen,
-        ) = values[:6]
-        tally.placements_by_group = dict(zip(fig.PRIORITY_GROUPS, values[6:], strict=True))
+    return _cube_sql("assignment", columns, q.where, cfg), q.params
 
 
-def _complaint_cube(q: _Query, cfg: fig.Settings, cube: dict[Cell, fig.Tally]) -> None:
+def _assignment_counts(tally: fig.Tally, values: list[int]) -> None:
+    (
+        tally.assignments,
+        tally.showed_up,
+        tally.no_shows,
+        tally.placements,
+        tally.placements_priority,
+        tally.wage_paid_fen,
+    ) = values[:6]
+    tally.placements_by_group = dict(zip(fig.PRIORITY_GROUPS, values[6:], strict=True))
+
+
+def _complaint_sql(q: _Query, cutoff: Any, cfg: fig.Settings) -> tuple[str, list[Any]]:
     in_time = f"t.resolved_at <= {_plus_hours('t.created_at', cfg.resolve_hours)}"
     columns = [
         "COUNT(*)",
@@ -241,19 +262,44 @@ def _complaint_cube(q: _Query, cfg: fig.Settings, cube: dict[Cell, fig.Tally]) -
         _sum(f"t.resolved_at IS NOT NULL AND {in_time}"),
         _sum(f"t.resolved_at IS NOT NULL AND NOT ({in_time})"),
     ]
-    for row in _rows(_cube_sql("complaint", columns, q.where, cfg), q.params):
-        tally = cube.setdefault((str(row[0]), None, str(row[2])), fig.Tally())
-        (
-            tally.complaints_received,
-            tally.complaints_open,
-            tally.complaints_resolved_in_time,
-            tally.complaints_resolved_late,
-        ) = (int(v or 0) for v in row[3:])
+    return _cube_sql("complaint", columns, q.where, cfg), q.params
 
 
-def _registration_cube(q: _Query, cfg: fig.Settings, cube: dict[Cell, fig.Tally]) -> None:
-    for row in _rows(_cube_sql("worker", ["COUNT(*)"], q.where, cfg), q.params):
-        cube.setdefault((str(row[0]), None, str(row[2])), fig.Tally()).registrations = int(row[3])
+def _complaint_counts(tally: fig.Tally, values: list[int]) -> None:
+    (
+        tally.complaints_received,
+        tally.complaints_open,
+        tally.complaints_resolved_in_time,
+        tally.complaints_resolved_late,
+    ) = values
+
+
+def _worker_sql(q: _Query, cutoff: Any, cfg: fig.Settings) -> tuple[str, list[Any]]:
+    return _cube_sql("worker", ["COUNT(*)"], q.where, cfg), q.params
+
+
+def _worker_counts(tally: fig.Tally, values: list[int]) -> None:
+    (tally.registrations,) = values
+
+
+# Per kind of record: the time it counts by, its cube query, how a cube row fills a tally, and
+# whether it has a sector.
+_KINDS: dict[str, tuple[str, Callable[..., tuple[str, list[Any]]], Callable[..., None], bool]] = {
+    "job": ("posted_at", _job_sql, _job_counts, True),
+    "assignment": ("confirmed_at", _assignment_sql, _assignment_counts, True),
+    "complaint": ("created_at", _complaint_sql, _complaint_counts, False),
+    "worker": ("created_at", _worker_sql, _worker_counts, False),
+}
+
+
+def _add_row(
+    cells: dict[Cell, fig.Tally], kind: str, station: Any, sector: Any, month: Any, values: Any
+) -> None:
+    """One cube row of a kind of record into its cell (records of a kind without a sector go
+    to a cell of no sector; jobs without one to the sector "")."""
+    has_sector, fill = _KINDS[kind][3], _KINDS[kind][2]
+    key = (str(station), str(sector or "") if has_sector else None, str(month))
+    fill(cells.setdefault(key, fig.Tally()), [int(v or 0) for v in values])
 
 
 def cube(
@@ -266,11 +312,199 @@ def cube(
     """Every count per station, sector and local month, for records of [since, until): one
     GROUP BY per kind of record; the groupings the page shows are sums of these cells."""
     cells: dict[Cell, fig.Tally] = {}
-    _job_cube(_Query("posted_at", since, until, station), now, cfg, cells)
-    _assignment_cube(_Query("confirmed_at", since, until, station), cfg, cells)
-    _complaint_cube(_Query("created_at", since, until, station), cfg, cells)
-    _registration_cube(_Query("created_at", since, until, station), cfg, cells)
+    cutoff = db.dbtime(fig.pending_cutoff(now, cfg))
+    for kind, (time_column, sql, _fill, _sector) in _KINDS.items():
+        q = _Query(time_column, since, until, station)
+        for row in _rows(*sql(q, cutoff, cfg)):
+            _add_row(cells, kind, row[0], row[1], row[2], row[3:])
     return cells
+
+
+FIGURE_KINDS = frozenset(("job", "assignment", "complaint", "worker"))
+
+# -- the summary ----------------------------------------------------------------------------------
+# The all-time cube is kept per station in city_cell (and the seconds to fill in city_fill_time)
+# by the transactions that change the records: ingest (services.merge), an admin's decided value
+# and a booking conflict's cancellations. Only `pending` depends on the moment the page is shown:
+# the summary holds none (a cutoff no job reaches) and the page counts them live.
+_NEVER = dt.datetime(9999, 12, 31)
+
+
+def _built_with(cfg: fig.Settings) -> tuple[int, int, int]:
+    return cfg.utc_offset_hours, cfg.target_seconds, cfg.resolve_hours
+
+
+def refresh_stations(stations: Iterable[str]) -> None:
+    """Count these stations' cells again, inside the caller's transaction, after their records
+    changed. Outside an app (no settings to count with) the stations are only marked stale:
+    the next figures page counts them."""
+    wanted = sorted(set(stations))
+    if not wanted:
+        return
+    if not has_app_context():
+        CityCellBuild.delete().where(CityCellBuild.station.in_(wanted)).execute()
+        return
+    cfg = settings()
+    for station in wanted:  # in order: two transactions never wait on each other's stations
+        _count_station(station, cfg)
+
+
+def stations_of(table: str, column: str, ids: Iterable[str]) -> set[str]:
+    """Stations whose assignments refer to these jobs or workers: their cells count the job's
+    sector and the worker's priority groups."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    assert table == "assignment" and column in ("job_id", "worker_id")
+    return {
+        str(s)
+        for (s,) in db.fetch_in(f'SELECT "station" FROM "{table}" WHERE {{in}}', column, wanted)
+    }
+
+
+def _count_station(station: str, cfg: fig.Settings) -> None:
+    if not db.is_sqlite():  # one writer of a station's cells at a time; later reads see it all
+        lock = f"SELECT pg_advisory_xact_lock(hashtext({db.database.param}))"
+        _rows(lock, [f"city_cell:{station}"])
+    CityCell.delete().where(CityCell.station == station).execute()
+    CityFillTime.delete().where(CityFillTime.station == station).execute()
+    cells = []
+    for kind, (time_column, sql, _fill, _sector) in _KINDS.items():
+        q = _Query(time_column, None, None, station)
+        for row in _rows(*sql(q, db.dbtime(_NEVER), cfg)):
+            counts = [int(v or 0) for v in row[3:]]
+            cells.append((station, kind, str(row[1] or ""), str(row[2]), json.dumps(counts)))
+    db.insert_values(
+        CityCell._meta.table_name, ("station", "kind", "sector", "month", "counts"), cells
+    )
+    q = _Query("posted_at", None, None, station)
+    month = _month("t.posted_at", cfg.utc_offset_hours)
+    times = _rows(
+        f'SELECT t.category, {month}, t.fill_seconds, COUNT(*) FROM "job" t '
+        f"WHERE {q.where} AND {_DISPATCHABLE} AND t.fill_seconds IS NOT NULL GROUP BY 1, 2, 3",
+        q.params,
+    )
+    db.insert_values(
+        CityFillTime._meta.table_name,
+        ("station", "sector", "month", "seconds", "jobs"),
+        [(station, sector, str(m), int(s), int(n)) for sector, m, s, n in times],
+    )
+    p = db.database.param
+    live = [
+        int(
+            _rows(f'SELECT COUNT(*) FROM "{table}" WHERE station = {p} AND NOT deleted', [station])[
+                0
+            ][0]
+        )
+        for table in ("worker", "job")
+    ]
+    CityCellBuild.insert(
+        station=station,
+        utc_offset_hours=cfg.utc_offset_hours,
+        target_seconds=cfg.target_seconds,
+        resolve_hours=cfg.resolve_hours,
+        live_workers=live[0],
+        live_jobs=live[1],
+        built_at=clock.now(),
+    ).on_conflict(
+        conflict_target=[CityCellBuild.station],
+        preserve=[
+            CityCellBuild.utc_offset_hours,
+            CityCellBuild.target_seconds,
+            CityCellBuild.resolve_hours,
+            CityCellBuild.live_workers,
+            CityCellBuild.live_jobs,
+            CityCellBuild.built_at,
+        ],
+    ).execute()
+
+
+def current_builds(cfg: fig.Settings) -> dict[str, CityCellBuild]:
+    """Every station's build, counting first the stations whose cells are missing or were
+    counted with other settings (a new hub, a changed setting)."""
+    builds = {b.station: b for b in CityCellBuild.select()}
+    stale = [
+        sid
+        for (sid,) in Station.select(Station.id).tuples()
+        if sid not in builds
+        or (builds[sid].utc_offset_hours, builds[sid].target_seconds, builds[sid].resolve_hours)
+        != _built_with(cfg)
+    ]
+    if stale:
+        with db.atomic():
+            for station in sorted(stale):
+                _count_station(station, cfg)
+        builds = {b.station: b for b in CityCellBuild.select()}
+    return builds
+
+
+def live_counts() -> tuple[Counter[str], Counter[str]]:
+    """Live (not deleted) workers and jobs per station, as the summary keeps them."""
+    builds = current_builds(settings()).values()
+    return (
+        Counter({b.station: b.live_workers for b in builds}),
+        Counter({b.station: b.live_jobs for b in builds}),
+    )
+
+
+def summary_cube(now: dt.datetime, cfg: fig.Settings) -> dict[Cell, fig.Tally]:
+    """The all-time cube from the summary, with the jobs pending at `now` counted live."""
+    current_builds(cfg)
+    cells: dict[Cell, fig.Tally] = {}
+    for station, kind, sector, month, counts in _rows(
+        'SELECT station, kind, sector, month, counts FROM "city_cell"', []
+    ):
+        _add_row(cells, kind, station, sector, month, json.loads(counts))
+    unfilled = f"{_DISPATCHABLE} AND t.filled_at IS NULL"
+    start = "COALESCE(t.dispatch_started_at, t.posted_at)"
+    q = _Query("posted_at", None, None, None)
+    p = db.database.param
+    month = _month("t.posted_at", cfg.utc_offset_hours)
+    cutoff = db.dbtime(fig.pending_cutoff(now, cfg))
+    pending = _rows(
+        f'SELECT t.station, t.category, {month}, COUNT(*) FROM "job" t '
+        f"WHERE {q.where} AND {unfilled} AND {start} > {p} GROUP BY 1, 2, 3",
+        [*q.params, cutoff],
+    )
+    for station, sector, month_, count in pending:
+        cells.setdefault((str(station), str(sector or ""), str(month_)), fig.Tally()).pending = int(
+            count
+        )
+    return cells
+
+
+def summary_fill_times(cfg: fig.Settings, grouping: str) -> FillTimes:
+    """(median, p90) seconds to fill per group of all time, picked from the summary's counts
+    of jobs per second at the positions kuaigong.figures names."""
+    key = {
+        "city": "'city'",
+        "station": "f.station",
+        "district": "COALESCE(s.district, '')",
+        "sector": "f.sector",
+        "month": "f.month",
+    }[grouping]
+    join = 'LEFT JOIN "station" s ON s.id = f.station' if grouping == "district" else ""
+    group = "f.seconds" if grouping == "city" else f"{key}, f.seconds"
+    upto = "CAST(SUM(c) OVER (PARTITION BY k ORDER BY s) AS BIGINT)"
+    n = "CAST(SUM(c) OVER (PARTITION BY k) AS BIGINT)"
+
+    def at(position: str) -> str:
+        return f"(upto - c <= {position} AND {position} < upto)"
+
+    sql = f"""
+        WITH h AS (
+            SELECT {key} AS k, f.seconds AS s, SUM(f.jobs) AS c
+            FROM "city_fill_time" f {join} GROUP BY {group}),
+        r AS (SELECT k, s, c, {upto} AS upto, {n} AS n FROM h)
+        SELECT k,
+               AVG(CASE WHEN {at("(n - 1) / 2")} OR {at("n / 2")} THEN s END),
+               MAX(CASE WHEN {at("(9 * n + 9) / 10 - 1")} THEN s END)
+        FROM r GROUP BY k"""
+    return {
+        str(k): (float(med), int(p90))
+        for k, med, p90 in _rows(sql, [])
+        if k is not None and med is not None
+    }
 
 
 def _districts() -> dict[str, str]:
@@ -282,7 +516,7 @@ def roll_up(
 ) -> dict[str, fig.Tally]:
     """The cube's cells summed per station, district, sector, month or for the whole city.
     Cells without a sector (complaints, registrations) are left out of the sectors."""
-    parts: dict[str, list[fig.Tally]] = {}
+    parts: dict[str, list[tuple[int, ...]]] = {}
     for (station, sector, month), tally in cells.items():
         if grouping == "city":
             key = "city"
@@ -296,8 +530,29 @@ def roll_up(
             continue
         else:
             key = sector
-        parts.setdefault(key, []).append(tally)
-    return {key: fig.combine(tallies) for key, tallies in parts.items()}
+        parts.setdefault(key, []).append(_counts_of(tally))
+    return {
+        key: _tally_of([sum(c) for c in zip(*rows, strict=True)]) for key, rows in parts.items()
+    }
+
+
+# The counts of a tally as one row of numbers, so thousands of cells add up column by column
+# (what fig.combine does, field by field).
+_FIELDS = tuple(f.name for f in dataclasses.fields(fig.Tally) if f.name != "placements_by_group")
+_counts_of_fields = operator.attrgetter(*_FIELDS)
+_counts_of_groups = operator.itemgetter(*fig.PRIORITY_GROUPS)
+
+
+def _counts_of(tally: fig.Tally) -> tuple[int, ...]:
+    return (*_counts_of_fields(tally), *_counts_of_groups(tally.placements_by_group))
+
+
+def _tally_of(counts: list[int]) -> fig.Tally:
+    tally = fig.Tally()
+    for name, count in zip(_FIELDS, counts, strict=False):
+        setattr(tally, name, count)
+    tally.placements_by_group = dict(zip(fig.PRIORITY_GROUPS, counts[len(_FIELDS) :], strict=True))
+    return tally
 
 
 def _fill_percentiles(
@@ -325,6 +580,48 @@ def _fill_percentiles(
     }
 
 
+FillTimes = dict[str, tuple[float | None, int | None]]
+
+
+def fill_times(
+    since: Any,
+    until: Any,
+    station: str | None,
+    cfg: fig.Settings,
+    groupings: Sequence[str] = GROUPINGS,
+) -> dict[str, FillTimes]:
+    """(median, p90) seconds to fill per group, for each of several groupings. PostgreSQL picks
+    them for every grouping in one pass (GROUPING SETS): percentile_cont(0.5) is the mean of
+    the values at `fig.median_positions`, percentile_disc(0.9) the value at the nearest rank
+    ceil(0.9 n), i.e. `fig.p90_position`. SQLite picks them per grouping by row number."""
+    if db.is_sqlite():
+        return {g: _fill_percentiles(g, since, until, station, cfg) for g in groupings}
+    keyed = [g for g in groupings if g != "city"]
+    keys = [_job_key(g, cfg.utc_offset_hours)[0] for g in keyed]
+    join = _job_key("district", cfg.utc_offset_hours)[1] if "district" in keyed else ""
+    sets = ["()"] if "city" in groupings else []
+    sets += [f"({k})" for k in keys]
+    q = _Query("posted_at", since, until, station)
+    sql = f"""
+        SELECT {"".join(f"{k}, GROUPING({k}), " for k in keys)}
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY t.fill_seconds),
+               percentile_disc(0.9) WITHIN GROUP (ORDER BY t.fill_seconds)
+        FROM "job" t {join}
+        WHERE {q.where} AND {_DISPATCHABLE} AND t.fill_seconds IS NOT NULL
+        GROUP BY GROUPING SETS ({", ".join(sets)})"""
+    out: dict[str, FillTimes] = {g: {} for g in groupings}
+    for row in _rows(sql, q.params):
+        med, p90 = row[-2:]
+        grouped = [g for i, g in enumerate(keyed) if row[2 * i + 1] == 0]
+        grouping, key = (
+            (grouped[0], row[2 * keyed.index(grouped[0])]) if grouped else ("city", "city")
+        )
+        if med is None or key is None:  # no filled job at all; jobs without a sector
+            continue
+        out[grouping][str(key)] = (float(med), int(p90))
+    return out
+
+
 def figures_by(
     grouping: str,
     since: dt.datetime | None = None,
@@ -332,10 +629,11 @@ def figures_by(
     station: str | None = None,
     now: dt.datetime | None = None,
     cells: dict[Cell, fig.Tally] | None = None,
+    times: FillTimes | None = None,
 ) -> dict[str, fig.Figures]:
     """The figures per station, district, sector or month (or 'city': one key), for records of
-    [since, until) (None: unbounded), of one station when given. `cells`: the cube of the same
-    records, when the caller already has it."""
+    [since, until) (None: unbounded), of one station when given. `cells` and `times`: the cube
+    and the fill times (`fill_times`) of the same records, when the caller already has them."""
     if grouping not in GROUPINGS:
         raise ValueError(grouping)
     now = now or clock.now()
@@ -343,7 +641,8 @@ def figures_by(
     if cells is None:
         cells = cube(since, until, station, now, cfg)
     tallies = roll_up(cells, grouping, _districts() if grouping == "district" else {})
-    times = _fill_percentiles(grouping, since, until, station, cfg)
+    if times is None:
+        times = fill_times(since, until, station, cfg, (grouping,))[grouping]
     if grouping == "city":
         tallies.setdefault("city", fig.Tally())
     return {
@@ -418,25 +717,33 @@ def city_view(now: dt.datetime | None = None) -> dict[str, Any]:
     cfg = settings(now)
     this_month = fig.month_of(now, cfg.utc_offset_hours)
     day = fig.day_bounds(now, cfg.utc_offset_hours)
-    cells = cube(None, None, None, now, cfg)
+    cells = summary_cube(now, cfg)
     today = cube(*day, None, now, cfg)
-    monthly = figures_by("month", now=now, cells=cells)
+    times = {g: summary_fill_times(cfg, g) for g in GROUPINGS}
+    times_today = fill_times(*day, None, cfg, ("city", "station"))
+
+    def by(grouping: str) -> dict[str, fig.Figures]:
+        return figures_by(grouping, now=now, cells=cells, times=times[grouping])
+
+    def by_today(grouping: str) -> dict[str, fig.Figures]:
+        return figures_by(grouping, *day, now=now, cells=today, times=times_today[grouping])
+
+    monthly = by("month")
     stations = {st.id: st for st in Station.select().order_by(Station.district, Station.name)}
-    per_station = figures_by("station", now=now, cells=cells)
-    per_station_today = figures_by("station", *day, now=now, cells=today)
+    per_station, per_station_today = by("station"), by_today("station")
     empty = fig.derive(fig.Tally(), None, None)
     return {
         "now": now,
         "settings": cfg,
         "this_month": this_month,
-        "city": figures_by("city", now=now, cells=cells)["city"],
-        "today": figures_by("city", *day, now=now, cells=today)["city"],
+        "city": by("city")["city"],
+        "today": by_today("city")["city"],
         "stations": [
             (st, per_station.get(sid, empty), per_station_today.get(sid, empty))
             for sid, st in stations.items()
         ],
-        "districts": figures_by("district", now=now, cells=cells),
-        "sectors": figures_by("sector", now=now, cells=cells),
+        "districts": by("district"),
+        "sectors": by("sector"),
         "trend": trend(monthly, this_month),
         "targets": targets(monthly, now),
         "priority_groups": fig.PRIORITY_GROUPS,

@@ -26,7 +26,7 @@ from typing import Any
 
 from central_hub import db, signing
 from central_hub.models import REPLICATED, AppliedEntry, FieldLoss, Ignored
-from central_hub.services import city_blocks, people, reconcile
+from central_hub.services import city_blocks, citystats, people, reconcile
 from central_hub.states import IssueKind
 from kuaigong import clock
 from kuaigong.states import BOOKED_ASSIGNMENTS
@@ -171,7 +171,27 @@ def store_decided_value(
     if name in _COLUMNS[entity]:
         changes[name] = _cast(_COLUMNS[entity][name], value)
     model.update(**changes).where(model.id == entity_id).execute()
+    citystats.refresh_stations(_figure_stations(entity, [(entity_id, row.station)]))
     return True
+
+
+def refresh_figures(entity: str, ids: list[str]) -> None:
+    """Count the city figures again after the hub itself changed these records."""
+    model = REPLICATED[entity]
+    rows = model.select(model.id, model.station).where(model.id.in_(ids)).tuples()
+    citystats.refresh_stations(_figure_stations(entity, [(str(i), str(s)) for i, s in rows]))
+
+
+def _figure_stations(entity: str, records: list[tuple[str, str]]) -> set[str]:
+    """Stations whose city figures change with these (id, station) records of a kind: their
+    own, and for jobs and workers those of the assignments that count their sector and
+    priority groups."""
+    if entity not in citystats.FIGURE_KINDS:
+        return set()
+    stations = {station for _id, station in records}
+    if entity in ("job", "worker"):
+        stations |= citystats.stations_of("assignment", f"{entity}_id", [i for i, _s in records])
+    return stations
 
 
 def fields_text(raw: bytes) -> str | None:
@@ -241,6 +261,7 @@ def apply_entries(station: Any, accepted: Any) -> int:
     batch.write()
     people.check_identities(station.id, batch.identities())
     people.check_bookings(station.id, batch.bookings())
+    citystats.refresh_stations(batch.figure_stations())
     if restate:  # last: the hub-log head is the last lock an ingest takes
         city_blocks.restate(restate, station.id)
     return changed
@@ -532,6 +553,14 @@ class Batch:
                 for x in self.losses
             ]
         )
+
+    def figure_stations(self) -> set[str]:
+        """Stations whose city figures the written records change."""
+        written: dict[str, list[tuple[str, str]]] = {}
+        for (kind, eid), rec in self.rows.items():
+            if rec.new or (kind, eid) in self.dirty:
+                written.setdefault(kind, []).append((eid, rec.station))
+        return set().union(*(_figure_stations(k, recs) for k, recs in written.items()))
 
     def identities(self) -> dict[str, dict[str, Any]]:
         """Keyed ID hash → the worker's data, for live workers whose identity may be new."""

@@ -200,6 +200,7 @@ def _apply(
         Assignment.update(status=AssignmentStatus.CANCELLED).where(
             Assignment.id.in_(cancel)
         ).execute()
+        merge.refresh_figures("assignment", cancel)
         fields.update(keep=keep, cancel=cancel, id_hash=issue.subject)
         return "assignment", keep or ""
     if issue.kind == IssueKind.FIELD:

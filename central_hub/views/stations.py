@@ -7,7 +7,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from central_hub.models import AppliedEntry, ClockAllowance, Evidence, Issue, Receipt, StationKey
-from central_hub.services import browse, reconcile, restores
+from central_hub.services import browse, citystats, reconcile, restores
 from central_hub.services import stations as service
 from central_hub.states import HOLDING_KINDS, IssueStatus
 from central_hub.views.auth import admin_required, login_required
@@ -33,13 +33,14 @@ def index() -> ResponseReturnValue:
 @bp.get("/city/districts")
 @login_required
 def districts() -> ResponseReturnValue:
-    return render_template("districts.html", view=browse.drill_down())
+    return render_template("districts.html", view=browse.drill_down(counts=citystats.live_counts()))
 
 
 @bp.get("/city/districts/<district>")
 @login_required
 def district(district: str) -> ResponseReturnValue:
-    return render_template("districts.html", view=browse.drill_down(district))
+    view = browse.drill_down(district, counts=citystats.live_counts())
+    return render_template("districts.html", view=view)
 
 
 @bp.post("/stations")

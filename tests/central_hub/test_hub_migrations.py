@@ -33,6 +33,7 @@ INDEXES_BEYOND_MODELS = {
     "job_live_posted_at",
     "job_live_category_posted_at",
     "job_live_status_posted_at",
+    "job_live_unfilled_dispatch",
     *(
         f"{t}_live_station_created_at"
         for t in ("worker", "employer", "job", "assignment", "complaint")
