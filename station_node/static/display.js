@@ -100,13 +100,22 @@
   // fresh stream is opened.
   var KINDS = ["job", "offer", "offer_closed", "booked", "booking_cancelled"];
   var health = jobs.getAttribute("data-health");
-  var source = null;
+  var source = null, connects = 0;
   function connect() {
     var url = "/api/v1/events?topics=" + encodeURIComponent(jobs.getAttribute("data-live-topics"));
+    var lastId = jobs.getAttribute("data-live-last-id");
+    if (connects === 0 && lastId) { url += "&last_event_id=" + encodeURIComponent(lastId); }
     var mine = new EventSource(url);
+    var catchUp = connects > 0;  // a new stream after an outage: what changed meanwhile
+    connects += 1;
     source = mine;
     KINDS.forEach(function (kind) { mine.addEventListener(kind, refresh); });
     mine.addEventListener("reload", refresh);  // events were missed: one redraw catches up
+    mine.addEventListener("open", function () {
+      if (catchUp) { catchUp = false; refresh(); }
+      reachable(true);
+      document.documentElement.setAttribute("data-live", "on");  // as live.js marks its pages
+    });
     mine.addEventListener("error", function () {
       if (mine.readyState === EventSource.CLOSED && source === mine) { source = null; }
     });

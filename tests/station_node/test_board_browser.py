@@ -36,6 +36,7 @@ VIEWPORT = {"width": 1920, "height": 1080}
 TODAY_JOBS = 5
 LATER_JOBS = 14
 PAGE_MS = 8_000  # display.js turns a page this often
+SLIDE_MS = 10_000  # and shows the next of the rules
 
 
 class Station:
@@ -183,6 +184,20 @@ def test_every_job_shows_across_the_pages_uncut_today_first(station, page) -> No
     assert pages > 1  # 19 jobs do not fit one screen, so the pages turn
     assert sorted(seen) == sorted(every)
     expect(page.locator("#board-page")).to_contain_text(f"共 {len(every)} 个岗位")
+
+    slides = page.locator(".board-slide").count()
+    headings = set()
+    for _ in range(slides):  # the rules and the fraud warning take turns, none cut either
+        side = page.evaluate(
+            """() => { const s = document.querySelector('.board-side');
+                       const h = Array.from(s.querySelectorAll('.board-slide'))
+                           .filter(e => !e.hidden).map(e => e.innerText);
+                       return {fits: s.scrollHeight <= s.clientHeight, shown: h}; }"""
+        )
+        assert side["fits"] and len(side["shown"]) == 1, side
+        headings.add(side["shown"][0])
+        page.clock.run_for(SLIDE_MS)
+    assert len(headings) == slides and any("诈骗" in h for h in headings)
 
     # Words people read: the station's local time, skills by name, short numbers, no codes.
     first = page.locator(".board-job").first

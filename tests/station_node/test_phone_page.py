@@ -251,9 +251,9 @@ def test_a_phone_sees_an_offer_without_reload_and_accepts_it_in_one_tap(served, 
             offer = phone.locator("article.offer", has_text="仓库搬运")
             expect(offer).to_be_visible(timeout=3_000)  # no reload: the stream brought it
             expect(offer.locator(".seconds")).not_to_have_text("0")
-            row = board.locator("tbody#live tr", has_text="仓库搬运")
+            row = board.locator(".board-job", has_text="仓库搬运")
             expect(row).to_be_visible(timeout=3_000)
-            expect(row.locator("td.qr svg")).to_have_count(1)
+            expect(row.locator(".qr svg")).to_have_count(1)
             expect(kiosk.locator("article.card", has_text="仓库搬运")).to_be_visible(timeout=3_000)
             phone.screenshot(path=str(shots / "phone-offer.png"), full_page=True)
 
