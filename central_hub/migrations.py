@@ -451,7 +451,9 @@ _CITY_CELLS = (
     '"live_jobs" INTEGER NOT NULL, "built_at" {time} NOT NULL)',
     'CREATE TABLE "city_cell" ("id" {serial} NOT NULL PRIMARY KEY, '
     '"station" VARCHAR(32) NOT NULL, "kind" VARCHAR(16) NOT NULL, "sector" VARCHAR(64) NOT NULL, '
-    '"month" VARCHAR(7) NOT NULL, "counts" TEXT NOT NULL)',
+    '"month" VARCHAR(7) NOT NULL, '
+    + ", ".join(f'"n{i}" {{bigint}} NOT NULL' for i in range(13))
+    + ")",
     'CREATE INDEX "city_cell_station" ON "city_cell" ("station")',
     'CREATE TABLE "city_fill_time" ("id" {serial} NOT NULL PRIMARY KEY, '
     '"station" VARCHAR(32) NOT NULL, "sector" VARCHAR(64), "month" VARCHAR(7) NOT NULL, '

@@ -6,7 +6,6 @@ from __future__ import annotations
 import peewee
 
 from central_hub.models.base import BaseModel, utcnow
-from kuaigong.db import JSONField
 
 
 class CityCellBuild(BaseModel):
@@ -24,14 +23,26 @@ class CityCellBuild(BaseModel):
 
 class CityCell(BaseModel):
     """One cell of the city's cube: the counts of one kind of record (job, assignment, complaint,
-    worker) of a station, sector ("" for kinds without one) and local month, in the order that
-    kind's cube query lists them."""
+    worker) of a station, sector ("" for kinds without one) and local month, in n0, n1, … in the
+    order that kind's cube query lists them (wages in fen: 64-bit)."""
 
     station = peewee.CharField(max_length=32, index=True)
     kind = peewee.CharField(max_length=16)
     sector = peewee.CharField(max_length=64)
     month = peewee.CharField(max_length=7)
-    counts = JSONField(default=list)
+    n0 = peewee.BigIntegerField(default=0)
+    n1 = peewee.BigIntegerField(default=0)
+    n2 = peewee.BigIntegerField(default=0)
+    n3 = peewee.BigIntegerField(default=0)
+    n4 = peewee.BigIntegerField(default=0)
+    n5 = peewee.BigIntegerField(default=0)
+    n6 = peewee.BigIntegerField(default=0)
+    n7 = peewee.BigIntegerField(default=0)
+    n8 = peewee.BigIntegerField(default=0)
+    n9 = peewee.BigIntegerField(default=0)
+    n10 = peewee.BigIntegerField(default=0)
+    n11 = peewee.BigIntegerField(default=0)
+    n12 = peewee.BigIntegerField(default=0)
 
 
 class CityFillTime(BaseModel):

@@ -5,7 +5,10 @@ sector × local month (`cube`); every grouping the page shows (station, district
 month, the whole city) is a sum of those cells, turned into figures by `kuaigong.figures`, the
 same functions the stations use. The median and p90 seconds to fill do not add up: they are
 picked in SQL per grouping, at the positions `kuaigong.figures` names. Nothing loops over
-records in Python. Each record
+records in Python. The all-time figures of the city page come from a summary of those cells
+per station (`refresh_stations`, kept by the transactions that change the records), so a
+view does not count the whole city again; other periods are counted from the records. Each
+record
 counts in the period of its own time (job: posted, assignment: confirmed, complaint:
 received, worker: registered); months are local months in the city's zone.
 (The annual evaluation: services.evaluation.)
@@ -15,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import operator
 import zoneinfo
 from collections import Counter
@@ -328,6 +330,9 @@ FIGURE_KINDS = frozenset(("job", "assignment", "complaint", "worker"))
 # and a booking conflict's cancellations. Only `pending` depends on the moment the page is shown:
 # the summary holds none (a cutoff no job reaches) and the page counts them live.
 _NEVER = dt.datetime(9999, 12, 31)
+# How many counts each kind's cube query gives; a cell keeps them in n0, n1, …
+_WIDTHS = {"job": 12, "assignment": 6 + len(fig.PRIORITY_GROUPS), "complaint": 4, "worker": 1}
+_COUNT_COLUMNS = tuple(f"n{i}" for i in range(max(_WIDTHS.values())))
 
 
 def _built_with(cfg: fig.Settings) -> tuple[int, int, int]:
@@ -373,9 +378,10 @@ def _count_station(station: str, cfg: fig.Settings) -> None:
         q = _Query(time_column, None, None, station)
         for row in _rows(*sql(q, db.dbtime(_NEVER), cfg)):
             counts = [int(v or 0) for v in row[3:]]
-            cells.append((station, kind, str(row[1] or ""), str(row[2]), json.dumps(counts)))
+            counts += [0] * (len(_COUNT_COLUMNS) - len(counts))
+            cells.append((station, kind, str(row[1] or ""), str(row[2]), *counts))
     db.insert_values(
-        CityCell._meta.table_name, ("station", "kind", "sector", "month", "counts"), cells
+        CityCell._meta.table_name, ("station", "kind", "sector", "month", *_COUNT_COLUMNS), cells
     )
     q = _Query("posted_at", None, None, station)
     month = _month("t.posted_at", cfg.utc_offset_hours)
@@ -447,30 +453,69 @@ def live_counts() -> tuple[Counter[str], Counter[str]]:
     )
 
 
-def summary_cube(now: dt.datetime, cfg: fig.Settings) -> dict[Cell, fig.Tally]:
-    """The all-time cube from the summary, with the jobs pending at `now` counted live."""
-    current_builds(cfg)
-    cells: dict[Cell, fig.Tally] = {}
-    for station, kind, sector, month, counts in _rows(
-        'SELECT station, kind, sector, month, counts FROM "city_cell"', []
-    ):
-        _add_row(cells, kind, station, sector, month, json.loads(counts))
+def summary_figures(
+    grouping: str,
+    now: dt.datetime,
+    cfg: fig.Settings,
+    pending: list[tuple[str, str, str, int]] | None = None,
+) -> dict[str, fig.Figures]:
+    """The figures of all time per station, district, sector or month (or 'city'), the counts
+    summed from the summary's cells in SQL, with the jobs pending at `now` counted live.
+    `pending`: `pending_jobs` of the same moment, from a caller that has made sure of the
+    summary (`current_builds`) already."""
+    if grouping not in GROUPINGS:
+        raise ValueError(grouping)
+    if pending is None:
+        current_builds(cfg)
+        pending = pending_jobs(now, cfg)
+    key, join, where = {
+        "city": ("'city'", "", ""),
+        "station": ("c.station", "", ""),
+        "district": ("COALESCE(s.district, '')", 'LEFT JOIN "station" s ON s.id = c.station', ""),
+        "sector": ("c.sector", "", "WHERE c.kind IN ('job', 'assignment')"),
+        "month": ("c.month", "", ""),
+    }[grouping]
+    group = "c.kind" if grouping == "city" else f"c.kind, {key}"
+    sums = ", ".join(f"SUM(c.{n})" for n in _COUNT_COLUMNS)
+    tallies: dict[str, fig.Tally] = {}
+    if grouping == "city":
+        tallies["city"] = fig.Tally()
+    sql = f'SELECT c.kind, {key}, {sums} FROM "city_cell" c {join} {where} GROUP BY {group}'
+    for kind, k, *counts in _rows(sql, []):
+        fill = _KINDS[str(kind)][2]
+        fill(
+            tallies.setdefault(str(k), fig.Tally()), [int(v or 0) for v in counts[: _WIDTHS[kind]]]
+        )
+    districts = _districts() if grouping == "district" else {}
+    for station, sector, month, count in pending:
+        k = {
+            "city": "city",
+            "station": station,
+            "district": districts.get(station, ""),
+            "sector": sector,
+            "month": month,
+        }[grouping]
+        tallies.setdefault(k, fig.Tally()).pending += count
+    times = summary_fill_times(cfg, grouping)
+    return {
+        k: fig.derive(tally, *times.get(k, (None, None))) for k, tally in sorted(tallies.items())
+    }
+
+
+def pending_jobs(now: dt.datetime, cfg: fig.Settings) -> list[tuple[str, str, str, int]]:
+    """(station, sector, local month, jobs) of the dispatchable jobs not full whose dispatch
+    began less than the target before `now`: the one count that changes with the clock."""
     unfilled = f"{_DISPATCHABLE} AND t.filled_at IS NULL"
     start = "COALESCE(t.dispatch_started_at, t.posted_at)"
     q = _Query("posted_at", None, None, None)
-    p = db.database.param
     month = _month("t.posted_at", cfg.utc_offset_hours)
     cutoff = db.dbtime(fig.pending_cutoff(now, cfg))
-    pending = _rows(
+    rows = _rows(
         f'SELECT t.station, t.category, {month}, COUNT(*) FROM "job" t '
-        f"WHERE {q.where} AND {unfilled} AND {start} > {p} GROUP BY 1, 2, 3",
+        f"WHERE {q.where} AND {unfilled} AND {start} > {db.database.param} GROUP BY 1, 2, 3",
         [*q.params, cutoff],
     )
-    for station, sector, month_, count in pending:
-        cells.setdefault((str(station), str(sector or ""), str(month_)), fig.Tally()).pending = int(
-            count
-        )
-    return cells
+    return [(str(st), str(sector or ""), str(m), int(n)) for st, sector, m, n in rows]
 
 
 def summary_fill_times(cfg: fig.Settings, grouping: str) -> FillTimes:
@@ -717,13 +762,14 @@ def city_view(now: dt.datetime | None = None) -> dict[str, Any]:
     cfg = settings(now)
     this_month = fig.month_of(now, cfg.utc_offset_hours)
     day = fig.day_bounds(now, cfg.utc_offset_hours)
-    cells = summary_cube(now, cfg)
     today = cube(*day, None, now, cfg)
-    times = {g: summary_fill_times(cfg, g) for g in GROUPINGS}
     times_today = fill_times(*day, None, cfg, ("city", "station"))
 
+    current_builds(cfg)
+    pending = pending_jobs(now, cfg)
+
     def by(grouping: str) -> dict[str, fig.Figures]:
-        return figures_by(grouping, now=now, cells=cells, times=times[grouping])
+        return summary_figures(grouping, now, cfg, pending)
 
     def by_today(grouping: str) -> dict[str, fig.Figures]:
         return figures_by(grouping, *day, now=now, cells=today, times=times_today[grouping])

@@ -46,16 +46,14 @@ def _figures(summary: bool) -> dict[str, Any]:
     from central_hub.services import citystats
 
     cfg = citystats.settings(NOW)
-    if summary:
-        cells = citystats.summary_cube(NOW, cfg)
-        times = {g: citystats.summary_fill_times(cfg, g) for g in citystats.GROUPINGS}
-    else:
-        cells = citystats.cube(None, None, None, NOW, cfg)
-        times = citystats.fill_times(None, None, None, cfg)
     return {
         g: {
             k: f.as_dict()
-            for k, f in citystats.figures_by(g, now=NOW, cells=cells, times=times[g]).items()
+            for k, f in (
+                citystats.summary_figures(g, NOW, cfg)
+                if summary
+                else citystats.figures_by(g, now=NOW)
+            ).items()
         }
         for g in citystats.GROUPINGS
     }
