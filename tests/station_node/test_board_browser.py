@@ -65,10 +65,12 @@ class Station:
         (closing only the listening socket keeps answering on the browser's kept-alive ones)."""
         from waitress import wasyncore
 
-        self.server.task_dispatcher.shutdown(timeout=1)
-        wasyncore.close_all(self.server._map)
+        # Closed from inside the server's own loop: closing its sockets from this thread would
+        # pull them from under the select() it is waiting in.
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
         self.thread.join(timeout=5)
         assert not self.thread.is_alive()
+        self.server.task_dispatcher.shutdown(timeout=1)
 
     @property
     def url(self) -> str:
