@@ -373,8 +373,14 @@ def _count_station(station: str, cfg: fig.Settings) -> None:
         _rows(lock, [f"city_cell:{station}"])
     CityCell.delete().where(CityCell.station == station).execute()
     CityFillTime.delete().where(CityFillTime.station == station).execute()
-    cells = []
+    registered = _registrations(station, cfg)
+    cells = [
+        (station, "worker", "", month, count, *[0] * (len(_COUNT_COLUMNS) - 1))
+        for month, count in registered
+    ]
     for kind, (time_column, sql, _fill, _sector) in _KINDS.items():
+        if kind == "worker":
+            continue
         q = _Query(time_column, None, None, station)
         for row in _rows(*sql(q, db.dbtime(_NEVER), cfg)):
             counts = [int(v or 0) for v in row[3:]]
@@ -396,21 +402,17 @@ def _count_station(station: str, cfg: fig.Settings) -> None:
         [(station, sector, str(m), int(s), int(n)) for sector, m, s, n in times],
     )
     p = db.database.param
-    live = [
-        int(
-            _rows(f'SELECT COUNT(*) FROM "{table}" WHERE station = {p} AND NOT deleted', [station])[
-                0
-            ][0]
-        )
-        for table in ("worker", "job")
-    ]
+    live = f"station = {p} AND NOT deleted"
+    undated = _rows(f'SELECT COUNT(*) FROM "worker" WHERE {live} AND created_at IS NULL', [station])
+    jobs = _rows(f'SELECT COUNT(*) FROM "job" WHERE {live}', [station])
+    live_workers = sum(n for _m, n in registered) + int(undated[0][0])
     CityCellBuild.insert(
         station=station,
         utc_offset_hours=cfg.utc_offset_hours,
         target_seconds=cfg.target_seconds,
         resolve_hours=cfg.resolve_hours,
-        live_workers=live[0],
-        live_jobs=live[1],
+        live_workers=live_workers,
+        live_jobs=int(jobs[0][0]),
         built_at=clock.now(),
     ).on_conflict(
         conflict_target=[CityCellBuild.station],
@@ -423,6 +425,35 @@ def _count_station(station: str, cfg: fig.Settings) -> None:
             CityCellBuild.built_at,
         ],
     ).execute()
+
+
+def _registrations(station: str, cfg: fig.Settings) -> list[tuple[str, int]]:
+    """(local month, live workers registered in it) of a station. A station has thousands of
+    workers and ingest recounts it after every batch: each month is counted over its range of
+    the (station, created_at) index instead of working out every worker's month."""
+    p = db.database.param
+    live = f"t.station = {p} AND NOT t.deleted AND t.created_at IS NOT NULL"
+    # apart: SQLite reads a MIN or a MAX off the index only when it is alone
+    first, last = (
+        _rows(f'SELECT {end}(t.created_at) FROM "worker" t WHERE {live}', [station])[0][0]
+        for end in ("MIN", "MAX")
+    )
+    if first is None:
+        return []
+    months = fig.months_between(
+        *(fig.month_of(_as_time(v), cfg.utc_offset_hours) for v in (first, last))
+    )
+    bounds = [fig.month_bounds(m, cfg.utc_offset_hours) for m in months]
+    within = f"{live} AND t.created_at >= {p} AND t.created_at < {p}"
+    counts = [f'(SELECT COUNT(*) FROM "worker" t WHERE {within})' for _m in months]
+    params = [v for lo, hi in bounds for v in (station, db.dbtime(lo), db.dbtime(hi))]
+    found = _rows(f"SELECT {', '.join(counts)}", params)[0]
+    return [(m, int(n)) for m, n in zip(months, found, strict=True) if n]
+
+
+def _as_time(value: Any) -> dt.datetime:
+    """A stored time as the driver returns it (text on SQLite)."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
 
 
 def current_builds(cfg: fig.Settings) -> dict[str, CityCellBuild]:
