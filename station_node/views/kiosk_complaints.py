@@ -19,6 +19,7 @@ from station_node.models import Assignment, Worker
 from station_node.services import complaints
 from station_node.views import forms
 from station_node.views.kiosk import _signed_in as signed_in
+from station_node.views.kiosk import resident_message
 
 bp = Blueprint("kiosk_complaints", __name__, url_prefix="/kiosk")
 
@@ -72,6 +73,6 @@ def complain() -> Any:
         errors, error = forms.field_messages(exc)
         return _page(worker, values, errors, error), 422
     except KuaigongError as exc:
-        return _page(worker, values, {}, exc.message(lang())), exc.status
+        return _page(worker, values, {}, resident_message(exc)), exc.status
     flash(_("您的投诉已提交，驿站工作人员会尽快处理"), "ok")
     return redirect(url_for("kiosk_complaints.complain"))
