@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import current_app, has_app_context
 
+from kuaigong import words
+
 Labels = dict[str, tuple[str, str]]  # code -> (zh, en)
 
 SKILLS: Labels = {
@@ -42,18 +44,7 @@ SKILLS: Labels = {
 }
 
 # Sectors a job comes from (DOMAIN.md: job sources by sector).
-CATEGORIES: Labels = {
-    "major_project": ("重大项目", "Major projects"),
-    "education": ("教育培训", "Education and training"),
-    "elderly_care": ("养老服务", "Elderly care"),
-    "construction": ("建筑装修", "Construction and decoration"),
-    "property": ("物业管理", "Property management"),
-    "agriculture": ("农业", "Agriculture"),
-    "household": ("家政服务", "Household services"),
-    "catering": ("餐饮", "Catering"),
-    "advertising": ("广告宣传", "Advertising"),
-    "logistics": ("快递物流", "Courier and logistics"),
-}
+CATEGORIES: Labels = words.SECTORS
 
 PAY_UNITS: Labels = {
     "hour": ("元/小时", "yuan per hour"),

@@ -14,37 +14,17 @@ from flask import Flask, current_app, request, url_for
 from markupsafe import Markup, escape
 
 from central_hub import charts
-from kuaigong import clock
+from kuaigong import clock, words
 from kuaigong.i18n import lang
 
 # Record states as people say them (codes stay in the API and the tables).
 STATE_WORDS: dict[str, tuple[str, str]] = {
-    "held": ("待审核", "Held for review"),
-    "open": ("派工中", "Dispatching"),
-    "escalated": ("超时待人工派工", "Escalated to staff"),
-    "filled": ("已满员", "Filled"),
-    "closed": ("已结束", "Closed"),
-    "cancelled": ("已取消", "Cancelled"),
-    "rejected": ("已驳回", "Rejected"),
-    "active": ("正常", "Active"),
-    "blocked": ("已停用", "Blocked"),
+    **words.RECORD_STATES,
     "pending": ("待注册", "Not yet enrolled"),
     "revoked": ("已吊销", "Revoked"),
 }
 
-# Sectors jobs come from, as the stations list them (station_node.catalog.CATEGORIES).
-SECTOR_WORDS: dict[str, tuple[str, str]] = {
-    "major_project": ("重大项目", "Major projects"),
-    "education": ("教育培训", "Education and training"),
-    "elderly_care": ("养老服务", "Elderly care"),
-    "construction": ("建筑装修", "Construction and decoration"),
-    "property": ("物业管理", "Property management"),
-    "agriculture": ("农业", "Agriculture"),
-    "household": ("家政服务", "Household services"),
-    "catering": ("餐饮", "Catering"),
-    "advertising": ("广告宣传", "Advertising"),
-    "logistics": ("快递物流", "Courier and logistics"),
-}
+SECTOR_WORDS = words.SECTORS
 
 
 def zone() -> ZoneInfo:

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from kuaigong import words
 from kuaigong.i18n import lang
 from station_node import catalog
 from station_node.services import utc_offset_hours
@@ -16,25 +17,8 @@ SHORT_ID_LENGTH = 8
 
 # Status words shown on pages, in both languages (codes stay in the API).
 STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "held": ("待审核", "Held for review"),
-    "open": ("派工中", "Dispatching"),
-    "escalated": ("超时待人工派工", "Escalated to staff"),
-    "filled": ("已满员", "Filled"),
-    "closed": ("已结束", "Closed"),
-    "cancelled": ("已取消", "Cancelled"),
-    "rejected": ("已驳回", "Rejected"),
-    "confirmed": ("已确认", "Confirmed"),
-    "checked_in": ("已到岗", "Checked in"),
-    "completed": ("已完工", "Completed"),
-    "settled": ("已结算", "Paid"),
-    "no_show": ("未到岗", "No-show"),
+    **words.RECORD_STATES,
     "pending": ("等待回复", "Waiting"),
-    "accepted": ("已接受", "Accepted"),
-    "declined": ("已拒绝", "Declined"),
-    "expired": ("已超时", "Timed out"),
-    "withdrawn": ("已撤回", "Withdrawn"),
-    "active": ("正常", "Active"),
-    "blocked": ("已停用", "Blocked"),
     "staff": ("工作人员", "Staff"),
     "admin": ("管理员", "Admin"),
     "M": ("男", "Male"),
