@@ -11,30 +11,8 @@ from flask_babel import gettext as _
 from central_hub import charts
 from central_hub.services import citystats
 from central_hub.views.auth import login_required
-from kuaigong import clock
-from kuaigong.errors import FieldErrors
 
 bp = Blueprint("city", __name__, url_prefix="/city")
-
-
-def _year() -> int:
-    raw = request.args.get("year")
-    if raw in (None, ""):
-        return clock.now().year
-    errs = FieldErrors()
-    try:
-        year = int(str(raw))
-    except ValueError:
-        year = 0
-    if not 2000 <= year <= 2100:
-        errs.add(
-            "year",
-            "invalid",
-            "年份须为 2000–2100 之间的整数",
-            "Year must be a whole number 2000–2100",
-        )
-    errs.raise_if_any()
-    return year
 
 
 def _charts(view: dict[str, Any]) -> list[tuple[str, Any]]:

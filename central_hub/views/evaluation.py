@@ -10,35 +10,15 @@ from flask.typing import ResponseReturnValue
 
 from central_hub.services import evaluation as service
 from central_hub.services import reports
+from central_hub.views import params
 from central_hub.views.auth import admin_required, login_required
 from kuaigong import clock
-from kuaigong.errors import FieldErrors
 from kuaigong.i18n import lang as lang_code
 
 bp = Blueprint("evaluation", __name__, url_prefix="/evaluation")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SORTS = ("score", "score_asc", "name")
-
-
-def _year(raw: Any = None) -> int:
-    raw = request.values.get("year") if raw is None else raw
-    if raw in (None, ""):
-        return clock.now().year
-    errs = FieldErrors()
-    try:
-        year = int(str(raw))
-    except ValueError:
-        year = 0
-    if not 2000 <= year <= 2100:
-        errs.add(
-            "year",
-            "invalid",
-            "年份须为 2000–2100 之间的整数",
-            "Year must be a whole number 2000–2100",
-        )
-    errs.raise_if_any()
-    return year
 
 
 def _names() -> dict[str, Any]:
@@ -56,7 +36,7 @@ def _names() -> dict[str, Any]:
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
-    year = _year()
+    year = params.year()
     sort = request.args.get("sort") or "score"
     if sort not in SORTS:
         sort = "score"
@@ -73,7 +53,7 @@ def index() -> ResponseReturnValue:
 @bp.post("/compute")
 @admin_required
 def compute() -> ResponseReturnValue:
-    year = _year()
+    year = params.year()
     service.compute(year)
     return redirect(url_for("evaluation.index", year=year))
 
@@ -81,7 +61,7 @@ def compute() -> ResponseReturnValue:
 @bp.post("/publish")
 @admin_required
 def publish() -> ResponseReturnValue:
-    year = _year()
+    year = params.year()
     service.publish(year, g.admin)
     return redirect(url_for("evaluation.index", year=year))
 
@@ -89,7 +69,7 @@ def publish() -> ResponseReturnValue:
 @bp.get("/scheme")
 @login_required
 def scheme() -> ResponseReturnValue:
-    year = _year()
+    year = params.year()
     return render_template(
         "evaluation_scheme.html", year=year, scheme=service.scheme(year), **_names()
     )
@@ -98,7 +78,7 @@ def scheme() -> ResponseReturnValue:
 @bp.post("/scheme")
 @admin_required
 def save_scheme() -> ResponseReturnValue:
-    year = _year()
+    year = params.year()
     service.save_scheme(year, request.form.to_dict(), g.admin)
     return redirect(url_for("evaluation.scheme", year=year))
 
@@ -106,7 +86,7 @@ def save_scheme() -> ResponseReturnValue:
 @bp.get("/station/<station_id>")
 @login_required
 def page(station_id: str) -> ResponseReturnValue:
-    year = _year()
+    year = params.year()
     return render_template(
         "evaluation_station.html", view=service.station_view(year, station_id), **_names()
     )
@@ -116,7 +96,7 @@ def page(station_id: str) -> ResponseReturnValue:
 @login_required
 def cases() -> ResponseReturnValue:
     raw = request.args.get("year")
-    year = _year(raw) if raw else None
+    year = params.year(raw) if raw else None
     return render_template(
         "evaluation_cases.html", cases=service.cases(year), year=year, now=clock.now(), **_names()
     )
@@ -132,7 +112,7 @@ def reevaluate(case_id: int) -> ResponseReturnValue:
 @bp.get("/export.csv")
 @login_required
 def export_csv() -> ResponseReturnValue:
-    year = _year()
+    year = params.year()
     body = reports.evaluation_csv(service.table(year), lang_code())
     return Response(
         body,
@@ -144,7 +124,7 @@ def export_csv() -> ResponseReturnValue:
 @bp.get("/export.xlsx")
 @login_required
 def export_xlsx() -> ResponseReturnValue:
-    year = _year()
+    year = params.year()
     body = reports.evaluation_xlsx(service.table(year), year, lang_code())
     return Response(
         body,
