@@ -24,7 +24,7 @@ from kuaigong.states import JobStatus
 from station_node import catalog, config
 from station_node import station_state as state
 from station_node.identity import ensure_keys
-from station_node.models import Employer, Job, Staff, Worker
+from station_node.models import Employer, Job, Ranking, Staff, Worker
 from station_node.services import assignments, dispatch, local_now, local_today, utc_offset_hours
 from station_node.services.complaints import file_complaint
 from station_node.services.posting import post_job
@@ -442,6 +442,7 @@ def seed(app: Flask) -> list[str]:
     employers = [register_employer(data, admin) for data in _employers(rng, today)]
     jobs = [post_job(data, admin) for data in _jobs(employers, communities)]
     held = [job for job in jobs if job.status == JobStatus.HELD]
+    filled = _fill_this_mornings_offers(jobs, admin)
     shared = register_worker({**SHARED_RESIDENT, "areas": communities[:4]}, admin)
     evening_shift = next(job for job in jobs if job.category == "logistics")
     try:
@@ -462,13 +463,47 @@ def seed(app: Flask) -> list[str]:
     return [
         f"示例数据已写入 (sample data): {len(workers)} 名劳动者 workers, "
         f"{len(employers)} 家雇主 employers, "
-        f"{len(jobs)} 个工作 jobs（{len(held)} 个待审核 held for review）",
+        f"{len(jobs)} 个工作 jobs（{len(held)} 个待审核 held for review, "
+        f"{filled} 个已派满 filled）",
         "今日签到 (checked in today): 15",
         f"前天完成的工作 (finished the day before yesterday): {len(finished)} 份派工 assignments",
         f"工作人员登录 (staff login): {ADMIN_USERNAME} / {ADMIN_PASSWORD}",
         f"示例数据按本站编号生成 (drawn for station): {key}",
         f"管理员 API 令牌 (admin API token): {token}",
     ]
+
+
+# The one sample offer job still looking for people when the demo starts: its SMS offers go out
+# at once, and its trade (painting) leaves the cleaners free for a job a newcomer posts.
+STILL_OFFERING_SKILL = "painting"
+
+
+def _fill_this_mornings_offers(jobs: list[Job], admin: Staff) -> int:
+    """Staff filled most offer jobs this morning from each job's ranking (by phone, say), so
+    the demo opens with a station at work rather than every fitting worker holding an offer.
+    Returns how many jobs are full."""
+    filled = 0
+    for job in jobs:
+        if job.dispatch_mode != "offer" or job.status not in (JobStatus.OPEN, JobStatus.ESCALATED):
+            continue
+        if STILL_OFFERING_SKILL in (job.skills or []):
+            continue
+        ranked = (
+            Ranking.select(Ranking.worker)
+            .where((Ranking.job == job.id) & Ranking.eligible)
+            .order_by(Ranking.rank)
+        )
+        places = int(job.headcount)
+        for row in ranked:
+            if places == 0:
+                break
+            try:
+                dispatch.assign(job.id, row.worker_id, admin)
+            except KuaigongError:
+                continue  # booked elsewhere in that window: the next one
+            places -= 1
+        filled += int(places == 0)
+    return filled
 
 
 def _history(

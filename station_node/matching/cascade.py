@@ -9,7 +9,9 @@ waiting for a whole timeout lets too many jobs miss the target, and the price of
 sooner is more workers told "already filled" when they answer late (figures in
 docs/benchmarks.md, "Design notes behind the numbers"). A job not full
 `escalate_after_seconds` after its dispatch started — or one with nobody left to offer — is
-escalated to staff.
+escalated to staff. Workers who fit but are considering another job's offer are not "nobody":
+the job waits for them (a worker holds one live offer at a time, or a reply "1" by SMS would
+be ambiguous), and escalates at the usual time if they do not come free.
 
 Channels: a worker is reached at the station (checked in today), on the phone page (a live
 stream) or only by SMS. The first two see an offer at once and get `offer_timeout_seconds`.
@@ -115,13 +117,16 @@ def plan(
     *,
     channels: Mapping[str, str] | None = None,
     sms_queued: int = 0,
+    busy_elsewhere: bool = False,
 ) -> CascadePlan:
     """Decide the cascade step for `job` at `now`.
 
     `candidates` are the eligible workers not yet offered this job and free to take an offer,
     best ranked first. With `channels` (worker → STATION, PHONE, SMS or UNREACHABLE) offers
     are planned per channel, `sms_queued` being the offers already waiting for the modem;
-    without, every candidate is taken to see an offer at once.
+    without, every candidate is taken to see an offer at once. `busy_elsewhere`: some workers
+    who fit are holding another job's live offer, so running out of candidates is not yet
+    running out of people.
     """
     pending = [o for o in offers if o.status == OfferStatus.PENDING]
     expire = tuple(o.id for o in pending if o.expires_at <= now)
@@ -144,7 +149,13 @@ def plan(
     if live and job.escalated_at is None and job.status == JobStatus.OPEN:
         started = job.dispatch_started_at or now
         overdue = (now - started).total_seconds() >= settings.escalate_after_seconds
-        exhausted = job.mode == "offer" and still_out == 0 and not offer_to and not deferred
+        exhausted = (
+            job.mode == "offer"
+            and still_out == 0
+            and not offer_to
+            and not deferred
+            and not busy_elsewhere
+        )
         escalate = overdue or exhausted
     expires_at = now + dt.timedelta(seconds=settings.offer_timeout_seconds) if offer_to else None
     return CascadePlan(

@@ -214,12 +214,6 @@ def _texts(page: str) -> list[dict[str, str]]:
     return texts
 
 
-@pytest.mark.xfail(
-    reason="known defect: the sample jobs' SMS offers (300 s to answer in the demo) can keep "
-    "every fitting worker busy when the demo starts, so the posted job escalates with no one "
-    "to offer; whether it does depends on the time of day the demo runs",
-    strict=False,
-)
 def test_a_posted_job_is_texted_and_answered_from_the_devices_page_and_a_slip_prints(
     demo: Demo,
 ) -> None:

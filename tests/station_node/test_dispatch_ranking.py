@@ -324,6 +324,9 @@ def test_escalation_at_45_seconds_or_when_nobody_is_left():
     assert not plan(cjob(), pending, [], at(44), SETTINGS).escalate
     assert plan(cjob(), pending, [], at(45), SETTINGS).escalate
     assert plan(cjob(), [], [], at(1), SETTINGS).escalate  # nobody left to offer
+    # those who fit are considering other jobs' offers: wait for them until the usual time
+    assert not plan(cjob(), [], [], at(1), SETTINGS, busy_elsewhere=True).escalate
+    assert plan(cjob(), [], [], at(45), SETTINGS, busy_elsewhere=True).escalate
     assert not plan(
         cjob(escalated_at=at(45), status="escalated"), pending, [], at(50), SETTINGS
     ).escalate

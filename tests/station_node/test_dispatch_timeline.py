@@ -98,6 +98,49 @@ def test_no_one_left_to_offer_escalates_at_once(clock_at_t0):
     assert Job.get_by_id(job.id).status == "escalated"
 
 
+def test_a_job_waits_for_workers_considering_another_offer_and_offers_when_they_come_free(
+    clock_at_t0,
+):
+    add_worker("甲", present=True)
+    first = add_job(headcount=1, title="楼道保洁")
+    assert pending(first) == ["甲"]
+    clock_at_t0.advance(2)
+    second = add_job(headcount=1, title="车库保洁")
+    assert pending(second) == []  # 甲 holds one live offer at a time
+    assert Job.get_by_id(second.id).status == "open"  # not escalated: 甲 may come free
+    clock_at_t0.advance(3)
+    dispatch.tick()
+    assert Job.get_by_id(second.id).status == "open"
+    dispatch.decline_offer(offer_of(first, "甲").id, None, None)
+    clock_at_t0.advance(1)
+    dispatch.tick()
+    assert pending(second) == ["甲"]  # free again: the waiting job offers at once
+    assert Job.get_by_id(second.id).escalated_at is None
+
+
+def test_a_job_waiting_on_a_silent_worker_offers_when_theirs_lapses_then_escalates(
+    clock_at_t0,
+):
+    add_worker("甲", present=True)
+    first = add_job(headcount=1, title="楼道保洁")
+    second = add_job(
+        headcount=1, title="车库保洁", time_flexible=True, starts_at=None, ends_at=None
+    )
+    assert pending(second) == []
+    for _ in range(20):  # 甲 does not answer: the first job's offer lapses at 20 s
+        clock_at_t0.advance(1)
+        dispatch.tick()
+    assert offer_of(first, "甲").status == "expired" and pending(second) == ["甲"]
+    for _ in range(19):
+        clock_at_t0.advance(1)
+        dispatch.tick()
+    assert Job.get_by_id(second.id).escalated_at is None
+    clock_at_t0.advance(1)  # 甲 let this one lapse too: now nobody is left, so staff are told
+    dispatch.tick()
+    job = Job.get_by_id(second.id)
+    assert job.status == "escalated" and job.escalated_at == clock_at_t0.now()
+
+
 def test_grab_up_to_headcount_then_job_full(clock_at_t0):
     workers = [add_worker(f"抢{i}") for i in range(4)]
     job = add_job(headcount=3, dispatch_mode="grab")

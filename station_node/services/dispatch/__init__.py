@@ -251,6 +251,17 @@ _CANDIDATES = (
     '("a"."job_id" = ?{clash})) ORDER BY "r"."rank" LIMIT ?'
 )
 _CANDIDATES_FLEXIBLE = _CANDIDATES.format(clash="")
+# Whether someone who fits the job and was not offered it is holding another job's live offer.
+_BUSY_ELSEWHERE = (
+    'SELECT 1 FROM "ranking" AS "r" JOIN "worker" AS "w" ON "w"."id" = "r"."worker_id" '
+    f'WHERE "r"."job_id" = ? AND "r"."eligible" = 1 AND "w"."status" = \'{WorkerStatus.ACTIVE}\' '
+    'AND NOT EXISTS (SELECT 1 FROM "offer" AS "o" WHERE "o"."worker_id" = "r"."worker_id" AND '
+    f'"o"."job_id" = ? AND "o"."status" != \'{OfferStatus.WITHDRAWN}\') '
+    'AND EXISTS (SELECT 1 FROM "offer" AS "o" WHERE "o"."worker_id" = "r"."worker_id" AND '
+    f'"o"."status" = \'{OfferStatus.PENDING}\' AND "o"."expires_at" > ?) '
+    'AND NOT EXISTS (SELECT 1 FROM "assignment" AS "a" WHERE "a"."worker_id" = "r"."worker_id" '
+    'AND "a"."job_id" = ?) LIMIT 1'
+)
 _CANDIDATES_TIMED = _CANDIDATES.format(
     clash=f' OR ("a"."status" IN ({marks(BOOKED_ASSIGNMENTS)}) '
     'AND "a"."starts_at" < ? AND "a"."ends_at" > ?)'
@@ -282,6 +293,13 @@ def _candidates(job: Job | _LiveJob, limit: int, now: dt.datetime) -> list[tuple
     else:
         params, sql = (job.id, job.id, at, job.id, limit), _CANDIDATES_FLEXIBLE
     return [(w, r) for w, r in db.database.execute_sql(sql, params)]
+
+
+def _busy_elsewhere(job_id: str, now: dt.datetime) -> bool:
+    """Whether a worker who fits `job_id` is only waiting on another job's live offer."""
+    at = Offer.expires_at.db_value(now)
+    params = (job_id, job_id, at, job_id)
+    return db.database.execute_sql(_BUSY_ELSEWHERE, params).fetchone() is not None
 
 
 def _offer_views(job_id: str) -> list[OfferView]:
@@ -353,6 +371,7 @@ def _cascade(job: Job, now: dt.datetime, cfg: CascadeSettings) -> CascadePlan:
         reach.settings,
         channels=reach.planned_channels(),
         sms_queued=reach.sms_queued,
+        busy_elsewhere=len(candidates) < wanted and _busy_elsewhere(job.id, now),
     )
     for offer_id in step.expire:
         Offer.update(status=OfferStatus.EXPIRED).where(Offer.id == offer_id).execute()
@@ -752,7 +771,8 @@ def tick() -> dict[str, int]:
         offers = pending.get(job.id, [])
         live_out = sum(1 for o in offers if o.expires_at > now)
         wants_more = parallel_offers(_cascade_job(job), now, cfg) > live_out
-        quiet = plan(_cascade_job(job), offers, [], now, cfg)
+        # Running out of candidates is decided in _cascade, which knows who is busy elsewhere.
+        quiet = plan(_cascade_job(job), offers, [], now, cfg, busy_elsewhere=True)
         if quiet.idle and not (wants_more and (_candidates(job, 1, now) or _ranking_cut(job.id))):
             continue
         with _writing():
