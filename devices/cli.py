@@ -5,7 +5,9 @@ first time, it finds the station on the LAN (or takes `--station URL`), shows th
 fingerprint for staff to compare with the console's devices page, and trades the six-digit
 code shown there for a device token. The token, the station's address and its fingerprint are
 kept in `--data DIR` (one file per kind, mode 600), so the device pairs once; if the station
-moves to a new address, the device finds it again by its id and fingerprint.
+moves to a new address, the device finds it again by its id and fingerprint. A kiosk or board
+then asks for a one-time link (two minutes) for its browser: the station shows the kiosk and
+board pages only in a browser that opened one.
 
 This module talks to the station only over HTTP; it imports nothing from the station.
 """
@@ -322,10 +324,38 @@ def _connect(kind: DeviceKind, options: dict[str, Any]) -> Pairing:
     )
 
 
+def screen_link(pairing: Pairing) -> str:
+    """A one-time link (two minutes) that lets this screen's browser show its page."""
+    try:
+        response = requests.post(
+            f"{pairing.station_url}{API}/devices/screen-link",
+            headers={"Authorization": f"Bearer {pairing.token}"},
+            timeout=HTTP_TIMEOUT,
+        )
+    except requests.RequestException as exc:
+        raise _unreachable(pairing.station_url, exc) from None
+    if response.status_code != 201:
+        _code, zh, en = _error_of(response)
+        raise DeviceSetupError(f"取不到屏幕链接：{zh}", f"No screen link: {en}")
+    try:
+        link = str(response.json()["link"])
+    except (ValueError, KeyError, TypeError):
+        raise DeviceSetupError(
+            f"{pairing.station_url} 的回答里没有屏幕链接（驿站程序版本太旧？）。",
+            f"{pairing.station_url} answered without a screen link (an older station?).",
+        ) from None
+    return pairing.station_url + link
+
+
 def _screen(kind: DeviceKind, options: dict[str, Any], open_browser: bool) -> None:
     pairing = _connect(kind, options)
-    url = pairing.station_url + PAGES[kind]
+    url = screen_link(pairing)
     click.echo(f"请用浏览器全屏打开 open full-screen: {url}")
+    click.echo(
+        f"（此链接只能用一次，2 分钟内有效；打开后本屏幕显示 {pairing.station_url}{PAGES[kind]}）\n"
+        f"(the link works once, within 2 minutes; it then shows "
+        f"{pairing.station_url}{PAGES[kind]} on this screen)"
+    )
     if not open_browser:
         return
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -383,7 +413,7 @@ def device() -> None:
 @_common
 @click.option("--open", "open_browser", is_flag=True, help="Start chromium full-screen on it.")
 def kiosk_command(open_browser: bool, **options: Any) -> None:
-    """The self-service kiosk: pair, then show the kiosk page full-screen."""
+    """The self-service kiosk: pair, then open the kiosk page full-screen (one-time link)."""
     _screen(DeviceKind.KIOSK, options, open_browser)
 
 
@@ -391,7 +421,7 @@ def kiosk_command(open_browser: bool, **options: Any) -> None:
 @_common
 @click.option("--open", "open_browser", is_flag=True, help="Start chromium full-screen on it.")
 def board_command(open_browser: bool, **options: Any) -> None:
-    """The display board: pair, then show the board page full-screen."""
+    """The display board: pair, then open the board page full-screen (one-time link)."""
     _screen(DeviceKind.BOARD, options, open_browser)
 
 

@@ -223,6 +223,9 @@ def _announce(running: list[_Process], logs: Path, sim: DemoDevices, root: Path)
     click.echo("  发单后，短信会出现在上面的页面；点“回复 1 接单”即接单")
     click.echo(f"  刷身份证：先打开自助机登录页 {stations[0].url}kiosk/signin ，再在该页点一张卡")
     click.echo(f"  派工单：{root / 'slips'}{os.sep}")
+    click.echo(
+        "  自助机和大屏：演示中不必配对即可打开；正式驿站要先配对（kuaigong device kiosk|board）"
+    )
     click.echo(f"Logs: {logs}{os.sep}")
 
 
@@ -278,6 +281,8 @@ def demo(data: str, base_port: int, fresh: bool) -> None:
                 "KUAIGONG_STATION_STATION_ID": slug,
                 "KUAIGONG_STATION_STATION_NAME": name,
                 "KUAIGONG_STATION_SMS_ANSWER_SECONDS": str(SMS_ANSWER_SECONDS),
+                # Newcomers open the kiosk and board by hand: no screen pairing in the demo.
+                "KUAIGONG_STATION_SCREENS_NEED_PAIRING": "false",
             }
             if first_run:
                 _step(["station", "init", "--data", folder], station_env, log)

@@ -26,6 +26,11 @@ OFFER_PARALLEL_PER_PLACE = 1
 # A late cancellation is one made less than this many hours before the start.
 LATE_CANCEL_HOURS = 12
 
+# The kiosk (/kiosk/) and display board (/board/) pages show only in the browser of a screen
+# paired with `kuaigong device kiosk|board` (or to staff signed in on the console); others get a
+# page saying how to pair. False: any browser on the station's network sees them.
+SCREENS_NEED_PAIRING = True
+
 # Language of the user interfaces.
 BABEL_DEFAULT_LOCALE = "zh_CN"
 LANGUAGES = ["zh_CN", "en"]

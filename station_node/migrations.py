@@ -209,6 +209,14 @@ _PHONE_CODES = (
     'CREATE INDEX "phone_code_expires_at" ON "phone_code" ("expires_at")',
 )
 
+_SCREEN_LINKS = (
+    'CREATE TABLE "screen_link" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"device_id" VARCHAR(32) NOT NULL, "link_hash" VARCHAR(64) NOT NULL, '
+    '"created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "used_at" DATETIME)',
+    'CREATE INDEX "screen_link_device_id" ON "screen_link" ("device_id")',
+    'CREATE UNIQUE INDEX "screen_link_link_hash" ON "screen_link" ("link_hash")',
+)
+
 
 def _run(database: Any, statements: Sequence[str]) -> None:
     for sql in statements:
@@ -266,6 +274,11 @@ def _create_phone_codes(database: Any) -> None:
     _run(database, _PHONE_CODES)
 
 
+def _create_screen_links(database: Any) -> None:
+    """One-time links that let a paired kiosk or board screen show its pages."""
+    _run(database, _SCREEN_LINKS)
+
+
 # Numbered migrations, applied in order, each once, given the database to change.
 MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (1, _create_first_release),
@@ -278,4 +291,5 @@ MIGRATIONS: list[tuple[int, Callable[[Any], None]]] = [
     (8, _create_devices),
     (9, _create_print_jobs),
     (10, _create_phone_codes),
+    (11, _create_screen_links),
 ]

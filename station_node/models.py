@@ -386,6 +386,18 @@ class PairingCode(BaseModel):
     device_id = peewee.CharField(max_length=32, null=True)  # the device it paired
 
 
+class ScreenLink(BaseModel):
+    """A one-time link a paired kiosk or board asks for with its token: opening it in the
+    screen's browser leaves the cookie that lets the kiosk or board pages show (hashed; lives two
+    minutes, works once)."""
+
+    device_id = peewee.CharField(max_length=32, index=True)
+    link_hash = peewee.CharField(max_length=64, unique=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)
+
+
 ALL_MODELS: list[type[BaseModel]] = [
     Staff,
     Worker,
@@ -407,4 +419,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     SigninThrottle,
     Device,
     PairingCode,
+    ScreenLink,
 ]

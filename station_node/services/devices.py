@@ -25,9 +25,9 @@ import sync_protocol as sp
 from devices.kinds import KIND_LABELS, DeviceKind
 from kuaigong import clock
 from kuaigong.errors import FieldErrors, Forbidden, KuaigongError, Unauthorized
-from station_node import db, identity
+from station_node import db, events, identity
 from station_node import station_state as state
-from station_node.models import Device, PairingCode, Staff
+from station_node.models import Device, PairingCode, ScreenLink, Staff
 from station_node.services import get_or_404, require_staff, signin_limits
 from station_node.validation import clean_choice, clean_text
 
@@ -36,8 +36,20 @@ CODE_LIFETIME = dt.timedelta(minutes=5)
 # A device's last contact is written at most this often, not on every request.
 LAST_SEEN_EVERY = dt.timedelta(minutes=1)
 SIGNIN_KIND = "pairing"
+# The kinds that are screens: a browser shows their pages once a one-time link was opened on it.
+SCREEN_KINDS = (DeviceKind.KIOSK.value, DeviceKind.BOARD.value)
+SCREEN_PAGES = {DeviceKind.KIOSK.value: "/kiosk/", DeviceKind.BOARD.value: "/board/"}
+SCREEN_LINK_LIFETIME = dt.timedelta(minutes=2)
 _FINGERPRINT_HEX = 16  # 64 bits: four groups of four, short enough to read aloud
 _FALLBACK_TAG = b"kuaigong:device-fingerprint:v1"
+
+
+@dataclass(frozen=True)
+class ShownLink:
+    """A fresh one-time screen link's secret part, for the screen device to open (hashed)."""
+
+    token: str
+    expires_at: dt.datetime  # naive UTC
 
 
 @dataclass(frozen=True)
@@ -267,7 +279,8 @@ def list_devices() -> list[Device]:
 
 
 def revoke(device_id: str, actor: Staff | None) -> Device:
-    """A station admin stops a device: its token is refused from now on (401)."""
+    """A station admin stops a device: its token is refused from now on (401); a kiosk or
+    board's open page is told at once (`screen:<id>`) and shows that it was revoked."""
     staff = require_staff(actor)
     if staff.role != "admin":
         raise Forbidden(
@@ -279,20 +292,128 @@ def revoke(device_id: str, actor: Staff | None) -> Device:
             device.revoked_at = clock.now()
             device.revoked_by = staff.username
             device.save()
+            if device.kind in SCREEN_KINDS:
+                events.publish(events.screen_topic(device.id), "revoked", {})
+    return device
+
+
+# -- screens: a paired kiosk or board shows its pages ------------------------------------------
+def screen_link(device: Device) -> ShownLink:
+    """A one-time link for a paired screen's browser, valid two minutes (only its hash kept)."""
+    if device.kind not in SCREEN_KINDS:
+        raise Forbidden(
+            "not_a_screen",
+            f"只有自助服务一体机和信息发布大屏需要屏幕链接，本设备是{kind_label(device.kind)}。",
+            f"Only a kiosk or a display board opens a screen link; this device is a "
+            f"{kind_label(device.kind, 'en')}.",
+        )
+    token = secrets.token_urlsafe(24)
+    now = clock.now()
+    with db.writing():
+        # Links used or run out are of no further use: each new one sweeps them away.
+        ScreenLink.delete().where(
+            ScreenLink.used_at.is_null(False) | (ScreenLink.expires_at <= now)
+        ).execute()
+        row = ScreenLink.create(
+            device_id=device.id,
+            link_hash=_hash(token),
+            created_at=now,
+            expires_at=now + SCREEN_LINK_LIFETIME,
+        )
+    return ShownLink(token, row.expires_at)
+
+
+def _link_refused(code: str, zh: str, en: str, status: int) -> KuaigongError:
+    again_zh = (
+        "请在这台屏幕电脑上重新运行 kuaigong device kiosk（信息发布大屏用 kuaigong device board），"
+        "它会打开一个新的链接。"
+    )
+    again_en = (
+        "Run kuaigong device kiosk (kuaigong device board for the display board) again on "
+        "this screen's computer; it opens a new link."
+    )
+    return KuaigongError(code, zh + again_zh, f"{en} {again_en}", status=status)
+
+
+def open_screen_link(token: str) -> Device:
+    """The screen a one-time link was made for; the link is used up (404/410/403 otherwise)."""
+    now = clock.now()
+    with db.writing():
+        row = ScreenLink.get_or_none(ScreenLink.link_hash == _hash(token))
+        if row is None:
+            raise _link_refused(
+                "screen_link_unknown",
+                "这个屏幕链接不存在（可能抄错了，或已被清理）。",
+                "This screen link is unknown (mistyped, or cleared away).",
+                404,
+            )
+        if row.used_at is not None:
+            raise _link_refused(
+                "screen_link_used",
+                "这个屏幕链接已经用过了（每个链接只能打开一次）。",
+                "This screen link was already used (each link opens once).",
+                410,
+            )
+        if row.expires_at <= now:
+            raise _link_refused(
+                "screen_link_expired",
+                "这个屏幕链接已过期（有效期 2 分钟）。",
+                "This screen link has expired (links last 2 minutes).",
+                410,
+            )
+        claimed = (
+            ScreenLink.update(used_at=now)
+            .where((ScreenLink.id == row.id) & ScreenLink.used_at.is_null())
+            .execute()
+        )
+        if claimed != 1:
+            raise _link_refused(
+                "screen_link_used",
+                "这个屏幕链接已经用过了（每个链接只能打开一次）。",
+                "This screen link was already used (each link opens once).",
+                410,
+            )
+        device = Device.get_or_none(Device.id == row.device_id)
+        if device is None or device.revoked_at is not None:
+            raise Forbidden(
+                "device_revoked",
+                "这台屏幕已被驿站停用。请工作人员在控制台“设备”页生成配对码，"
+                "再在这台电脑上用 --code 重新配对。",
+                "This screen was revoked by the station; pair it again with a new code.",
+            )
+    _note_seen(device)
+    return device
+
+
+def screen(device_id: str) -> Device | None:
+    """The paired screen (kiosk or board) with this id, as a page request sees it: None when
+    there is none; its revoked_at is set when staff stopped it. Notes the contact time."""
+    device = db.get_row(Device, "id", device_id)  # every screen request: fixed SQL
+    if device is None or device.kind not in SCREEN_KINDS:
+        return None
+    if device.revoked_at is None:
+        _note_seen(device)
     return device
 
 
 __all__ = [
     "CODE_LIFETIME",
+    "SCREEN_KINDS",
+    "SCREEN_LINK_LIFETIME",
+    "SCREEN_PAGES",
     "DeviceKind",
     "ShownCode",
+    "ShownLink",
     "StationIdentity",
     "authenticate",
     "kind_label",
     "list_devices",
     "live_code",
+    "open_screen_link",
     "pair",
     "revoke",
+    "screen",
+    "screen_link",
     "start_pairing",
     "station_fingerprint",
     "station_identity",

@@ -34,6 +34,7 @@ from station_node.views import (
     kiosk_idcard,
     language,
     phone,
+    screens,
     sync_status,
     templating,
 )
@@ -85,3 +86,4 @@ def register(app: Flask) -> None:
     csrf.exempt(api_devices_io.bp)  # device tokens only: no cookie to forge
     for module in (api_devices_io, console_printer, kiosk_idcard):
         app.register_blueprint(module.bp)
+    screens.register(app)  # the kiosk and board pages show only on a paired screen

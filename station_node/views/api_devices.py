@@ -1,10 +1,11 @@
-"""API: a device pairs with the code staff showed, then asks who it is with its token."""
+"""API: a device pairs with the code staff showed, then asks who it is with its token; a kiosk
+or board asks for the one-time link its browser opens (`views/screens.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from station_node import auth
 from station_node.models import Device
@@ -53,3 +54,19 @@ def pair() -> Any:
 def me() -> Any:
     """The device the token belongs to, and the station it is paired with."""
     return jsonify(device=device(g.device), station=_station())
+
+
+@bp.post("/screen-link")
+@auth.api_device(*devices.SCREEN_KINDS)
+def screen_link() -> Any:
+    """A kiosk or board's one-time link for its browser (201): works once, for two minutes."""
+    shown = devices.screen_link(g.device)
+    return (
+        jsonify(
+            link=url_for("screens.open_link", token=shown.token),
+            expires_at=serializers.when(shown.expires_at),
+            page=devices.SCREEN_PAGES[g.device.kind],
+            device=device(g.device),
+        ),
+        201,
+    )

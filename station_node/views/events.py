@@ -2,9 +2,10 @@
 
 `?topics=board` is public. `worker` (or `worker:<id>`) needs that worker: signed in on their
 phone page or at the kiosk, or their own bearer token; staff may follow any topic; a paired
-screen its own `screen:<device id>`. Each stream ends after STREAM_SECONDS: a stream holds one of
-the server's threads, and the browser's EventSource reconnects by itself (after `retry:`) with
-the last id it saw in `Last-Event-ID`, so nothing is missed.
+screen its own `screen:<device id>` (its token, or the cookie its one-time link left). Each
+stream ends after STREAM_SECONDS: a stream holds one of the server's threads, and the browser's
+EventSource reconnects by itself (after `retry:`) with the last id it saw in `Last-Event-ID`, so
+nothing is missed.
 """
 
 from __future__ import annotations
@@ -117,8 +118,12 @@ def _worker_id() -> str | None:
 
 
 def _is_device(device_id: str) -> bool:
+    """The device itself: its bearer token, or the paired screen's cookie in its browser."""
     from station_node.services import devices
+    from station_node.views import screens
 
+    if screens.follows(device_id):
+        return True
     try:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         device = devices.authenticate(token.strip() if scheme.lower() == "bearer" else None)

@@ -314,6 +314,14 @@ def _paths() -> dict[str, Any]:
             errors=(401, 403),
         )
     }
+    paths["/devices/screen-link"] = {
+        "post": _op(
+            "Kiosk or board: a one-time link (2 minutes) its browser opens to show its pages",
+            201,
+            "ScreenLink",
+            errors=(401, 403),
+        )
+    }
     paths["/events"] = {"get": _events_op()}
     paths["/printer/claim"] = {
         "post": _op(
@@ -670,6 +678,20 @@ def _schemas() -> dict[str, Any]:
                     "description": "Send as Authorization: Bearer <token>; shown only once",
                 },
                 "station": _ref("PairedStation"),
+            },
+        },
+        "ScreenLink": {
+            "type": "object",
+            "required": ["link", "expires_at", "page", "device"],
+            "properties": {
+                "link": {
+                    "type": "string",
+                    "description": "Path on the station; open station URL + link in the screen's "
+                    "browser once, before expires_at (it leaves the screen's cookie)",
+                },
+                "expires_at": text,
+                "page": {"type": "string", "enum": ["/kiosk/", "/board/"]},
+                "device": _ref("Device"),
             },
         },
         "StationAbout": {

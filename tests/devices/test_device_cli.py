@@ -114,6 +114,37 @@ def test_a_device_pairs_once_and_keeps_its_token_private(station: Station, tmp_p
     assert "已被驿站停用" in revoked.output and "--code" in revoked.output
 
 
+def test_a_screen_prints_a_one_time_link_that_opens_its_page(
+    station: Station, tmp_path: Path
+) -> None:
+    import re
+
+    import requests
+
+    data = str(tmp_path / "board")
+    first = _device(
+        "board", "--station", station.url, "--data", data,
+        "--code", station.code(), "--fingerprint", station.fingerprint(),
+    )  # fmt: skip
+    assert first.exit_code == 0, first.output
+    links = re.findall(rf"{re.escape(station.url)}/screens/link/\S+", first.output)
+    assert len(links) == 1, first.output
+    assert "只能用一次" in first.output and "2 分钟" in first.output
+    assert requests.get(station.url + "/board/", timeout=10).status_code == 403  # not paired yet
+    with requests.Session() as screen:
+        shown = screen.get(links[0], timeout=10)
+        assert shown.status_code == 200 and shown.url == f"{station.url}/board/"
+        assert "board-jobs" in shown.text
+        assert screen.get(links[0], timeout=10).status_code == 410  # once only
+
+    # Each start asks for a new link: the browser of a restarted screen gets in again.
+    again = _device("board", "--data", data)
+    assert again.exit_code == 0, again.output
+    [fresh] = re.findall(rf"{re.escape(station.url)}/screens/link/\S+", again.output)
+    assert fresh != links[0]
+    assert requests.get(fresh, timeout=10).status_code == 200
+
+
 def test_without_a_fingerprint_the_person_compares_it(station: Station, tmp_path: Path) -> None:
     data = str(tmp_path / "board")
     declined = _device(

@@ -203,6 +203,7 @@ class Station:
                 "DATA_DIR": str(tmp / name),
                 "TESTING": True,
                 "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                "SCREENS_NEED_PAIRING": False,  # its tests open the kiosk pages directly
                 **config,
             }
         )

@@ -131,6 +131,7 @@ def test_the_demo_prints_only_its_own_lines_and_its_sign_ins_work(demo: Demo) ->
         r"  发单后，短信会出现在上面的页面；点“回复 1 接单”即接单",
         rf"  刷身份证：先打开自助机登录页 {URL}kiosk/signin ，再在该页点一张卡",
         r"  派工单：/.+/slips/",
+        r"  自助机和大屏：演示中不必配对即可打开；正式驿站要先配对（kuaigong device kiosk\|board）",
         r"Logs: /.+/",
     ]
     assert len(lines) == len(expected), "\n".join(lines)  # no line from the processes themselves

@@ -49,6 +49,7 @@ def app(tmp_path) -> Iterator[Flask]:
             "DATA_DIR": str(tmp_path),
             "TESTING": True,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "SCREENS_NEED_PAIRING": False,
         }
     )
     clock.install(app, clock.RunningClock(T0))

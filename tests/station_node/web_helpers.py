@@ -23,6 +23,9 @@ T0 = dt.datetime(2025, 5, 6, 1, 0, 0)
 STATION_UTC_OFFSET = dt.timedelta(hours=8)
 
 FAST_PASSWORDS = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+# Tests not about screen pairing open the kiosk and board pages directly (test_screen_pairing.py
+# turns the check back on).
+SCREENS_OPEN = {"SCREENS_NEED_PAIRING": False}
 ADMIN_PASSWORD = "station-admin-1"
 STAFF_PASSWORD = "station-staff-1"
 
@@ -123,8 +126,11 @@ class Api:
 
 def make_web_app(tmp_path: Any, **config: Any) -> Flask:
     """The station app on a fresh database in tmp_path, migrated, keys made, its clock
-    started at T0 (it runs on from there; tests that move time install a ManualClock)."""
-    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, **FAST_PASSWORDS, **config})
+    started at T0 (it runs on from there; tests that move time install a ManualClock). Its
+    kiosk and board pages open in any browser unless SCREENS_NEED_PAIRING=True is passed."""
+    app = create_app(
+        {"DATA_DIR": str(tmp_path), "TESTING": True, **SCREENS_OPEN, **FAST_PASSWORDS, **config}
+    )
     clock.install(app, clock.RunningClock(T0))
     db.migrate()
     ensure_keys(app)
