@@ -115,6 +115,11 @@ def _interface_addresses() -> frozenset[tuple[str, str]]:
     return frozenset(found)
 
 
+def lan_addresses() -> tuple[str, ...]:
+    """This machine's IPv4 addresses other than loopback, in order."""
+    return tuple(sorted({ip for _, ip in _interface_addresses()}))
+
+
 def _host_label(station_id: str) -> str:
     """A DNS label (letters, digits, hyphens) naming the station, at most 63 bytes."""
     safe = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in station_id)

@@ -281,6 +281,10 @@ def demo(data: str, base_port: int, fresh: bool) -> None:
                 "KUAIGONG_STATION_STATION_ID": slug,
                 "KUAIGONG_STATION_STATION_NAME": name,
                 "KUAIGONG_STATION_SMS_ANSWER_SECONDS": str(SMS_ANSWER_SECONDS),
+                # QR codes on slips and the board open this station (slips printed while the
+                # sample data are written have no request to take an address from).
+                "KUAIGONG_STATION_PUBLIC_URL": f"http://127.0.0.1:{base_port + index}",
+                "KUAIGONG_STATION_STATION_HOTLINE": f"010-6500 120{index}",
                 # Newcomers open the kiosk and board by hand: no screen pairing in the demo.
                 "KUAIGONG_STATION_SCREENS_NEED_PAIRING": "false",
             }

@@ -13,7 +13,7 @@ import click
 import waitress
 from flask import Flask
 
-from devices.discovery import DiscoveryError, StationAdvertiser
+from devices.discovery import DiscoveryError, StationAdvertiser, lan_addresses
 from kuaigong.errors import KuaigongError
 from station_node import create_app, db
 from station_node.identity import ensure_keys
@@ -140,6 +140,7 @@ def run_command(data: str, host: str, port: int, threads: int, advertise: bool |
             f"entry {start['altered']} was altered",
             err=True,
         )
+    app.config["SERVING_URL"] = serving_url(host, port)
     scheduler = start_scheduler(app)
     advertiser = None
     if app.config["ADVERTISE"] if advertise is None else advertise:
@@ -155,6 +156,16 @@ def run_command(data: str, host: str, port: int, threads: int, advertise: bool |
         if advertiser is not None:
             advertiser.stop()
         scheduler.shutdown(wait=False)
+
+
+def serving_url(host: str, port: int) -> str:
+    """Where this station can be reached: the address it serves on, or when it serves on every
+    interface, its first LAN address (what QR codes carry when PUBLIC_URL is not set)."""
+    if host in ("0.0.0.0", "", "::"):
+        found = lan_addresses()
+        host = found[0] if found else "127.0.0.1"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
 
 
 def _advertise(app: Flask, host: str, port: int) -> StationAdvertiser | None:

@@ -36,7 +36,8 @@ BABEL_DEFAULT_LOCALE = "zh_CN"
 LANGUAGES = ["zh_CN", "en"]
 
 # The station's address as phones on its Wi-Fi reach it (e.g. "http://192.168.1.10:8000"), for
-# the QR codes on the board and on slips; empty: the address the board itself was opened with.
+# the QR codes on the board and on slips; empty: the address a request came in on unless that
+# is loopback, else the address `kuaigong station run` serves on (services/phone_address.py).
 PUBLIC_URL = ""
 # A live event stream ends after this many seconds and the browser reconnects (see
 # views/events.py): each open stream holds one of the server's threads meanwhile.

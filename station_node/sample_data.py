@@ -473,8 +473,8 @@ def seed(app: Flask) -> list[str]:
     ]
 
 
-# The one sample offer job still looking for people when the demo starts: its SMS offers go out
-# at once, and its trade (painting) leaves the cleaners free for a job a newcomer posts.
+# The one sample offer job left looking for people when the demo starts (staff see it on the
+# console); its trade, painting, leaves the cleaners free for a job a newcomer posts.
 STILL_OFFERING_SKILL = "painting"
 
 

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 
 from devices.slips import LABOUR_HOTLINE, JobSlip, SlipError
 from kuaigong import clock
@@ -25,6 +25,7 @@ from kuaigong.errors import Conflict, FieldError, InvalidInput, NotFound
 from station_node import catalog, db
 from station_node.models import Assignment, Employer, Job, PrintJob, Staff, Worker
 from station_node.services import require_staff, utc_offset_hours
+from station_node.services.phone_address import phone_base_url
 
 QUEUED, PRINTING, PRINTED, FAILED = "queued", "printing", "printed", "failed"
 PRINT_STATES = (QUEUED, PRINTING, PRINTED, FAILED)
@@ -44,11 +45,8 @@ def job_number(job_id: str) -> str:
 
 
 def job_url(job_id: str) -> str:
-    """The phone page of a job, for the slip's QR code (PUBLIC_URL, else this station's URL)."""
-    base = str(current_app.config.get("PUBLIC_URL") or "")
-    if not base and has_request_context():
-        base = request.host_url
-    return f"{(base or 'http://localhost').rstrip('/')}/m/jobs/{job_number(job_id)}"
+    """The phone page of a job, for the slip's QR code (see `phone_address`)."""
+    return f"{phone_base_url()}/m/jobs/{job_number(job_id)}"
 
 
 def _time_window(job: Job) -> str:

@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from devices.qr import QrError, qr_svg
 from kuaigong import clock
@@ -22,6 +22,7 @@ from kuaigong.states import LIVE_JOBS
 from station_node import events
 from station_node.models import Job
 from station_node.services import utc_offset_hours
+from station_node.services.phone_address import phone_base_url
 from station_node.views.phone import job_number
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -30,9 +31,8 @@ MOST_JOBS = 200  # far more than a station has open; the screen pages through th
 
 
 def public_url() -> str:
-    """The address phones use for this station: PUBLIC_URL, else the one the board was opened
-    with."""
-    return str(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+    """The address phones use for this station (see `services.phone_address`)."""
+    return phone_base_url()
 
 
 @functools.lru_cache(maxsize=512)
