@@ -7,8 +7,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask.testing import FlaskClient
-from web_helpers import ADMIN_PASSWORD, STAFF_PASSWORD, Api, job_body, worker_body, worker_token
+from web_helpers import (
+    ADMIN_PASSWORD,
+    STAFF_PASSWORD,
+    Api,
+    console_client,
+    csrf_token,
+    job_body,
+    worker_body,
+    worker_token,
+)
 
 from kuaigong.errors import Conflict, Forbidden, InvalidInput, NotFound
 from station_node import db
@@ -314,24 +322,8 @@ def test_a_worker_token_files_and_sees_only_their_own(api: Api, worker_ids):
 # --- the console ---------------------------------------------------------------------------
 
 
-def _csrf(client: FlaskClient, path: str) -> str:
-    page = client.get(path)
-    assert page.status_code == 200, (path, page.status_code)
-    return CSRF.search(page.get_data(as_text=True)).group(1)
-
-
-def _console(web_app, username: str, password: str) -> FlaskClient:
-    client = web_app.test_client()
-    token = _csrf(client, "/console/login")
-    response = client.post(
-        "/console/login", data={"username": username, "password": password, "csrf_token": token}
-    )
-    assert response.status_code == 302
-    return client
-
-
 def test_console_take_down_show_prompt_and_resolve(web_app, api: Api, employer_id):
-    console = _console(web_app, "admin", ADMIN_PASSWORD)
+    console = console_client(web_app, "admin", ADMIN_PASSWORD)
     home = console.get("/console/").get_data(as_text=True)
     assert 'href="/console/complaints"' in home  # in the menu
     form = console.get("/console/complaints/new?employer_id=" + employer_id).get_data(as_text=True)
@@ -410,7 +402,7 @@ def test_console_plain_staff_are_told_to_ask_an_admin_and_english_works(
             "employer_id": employer_id,
         },
     )
-    console = _console(web_app, "clerk", STAFF_PASSWORD)
+    console = console_client(web_app, "clerk", STAFF_PASSWORD)
     complaint_id = api.get("/complaints").get_json()["complaints"][0]["id"]
     page = console.get(f"/console/complaints/{complaint_id}").get_data(as_text=True)
     assert "请转告管理员" in page and "/block" not in page
@@ -433,7 +425,7 @@ def test_kiosk_resident_complains_about_their_own_job(web_app, api: Api, employe
     assert (
         away.status_code == 302 and "/kiosk/signin?then=/kiosk/complain" in away.headers["Location"]
     )
-    token = _csrf(kiosk, "/kiosk/signin")
+    token = csrf_token(kiosk, "/kiosk/signin")
     signed = kiosk.post(
         away.headers["Location"],
         data={"csrf_token": token, "id_number": body["id_number"], "mobile": body["mobile"]},

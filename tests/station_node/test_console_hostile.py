@@ -17,6 +17,7 @@ from web_helpers import (
     ADMIN_PASSWORD,
     Api,
     create_staff,
+    csrf_token,
     employer_body,
     id_number,
     job_body,
@@ -32,7 +33,6 @@ from station_node import db
 # Tuesday 2025-05-06 09:00 station time (UTC+8).
 T0 = dt.datetime(2025, 5, 6, 1, 0, 0)
 DAY = (T0 + dt.timedelta(hours=8, days=1)).date()
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 # Tables that a refused sign-in is meant to write (the failure counter), and none other.
 COUNTERS = {"signin_throttle"}
 # Sign-out would end the session the walk runs in; sign-in pages are walked last.
@@ -230,25 +230,20 @@ def walk(tmp_path: Any) -> Iterator[tuple[Flask, FlaskClient, dict[str, str]]]:
         "row_id": "1",
     }
     client = app.test_client()
-    token = _csrf(client, "/console/login")
+    token = csrf_token(client, "/console/login")
     signed = client.post(
         "/console/login",
         data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token},
     )
     assert signed.status_code == 302
     kiosk = client.post(
-        "/kiosk/signin", data={"token": kiosk_token, "csrf_token": _csrf(client, "/kiosk/signin")}
+        "/kiosk/signin",
+        data={"token": kiosk_token, "csrf_token": csrf_token(client, "/kiosk/signin")},
     )
     assert kiosk.status_code == 302, kiosk.get_data(as_text=True)[:300]
     yield app, client, ids
     if not db.database.is_closed():
         db.database.close()
-
-
-def _csrf(client: FlaskClient, path: str) -> str:
-    match = CSRF.search(client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
 
 
 def _counts(app: Flask) -> dict[str, int]:
@@ -308,7 +303,7 @@ def _post(
 
 def test_hostile_values_in_every_form(walk: tuple[Flask, FlaskClient, dict[str, str]]) -> None:
     app, client, ids = walk
-    token = _csrf(client, "/console/")
+    token = csrf_token(client, "/console/")
     failures: list[str] = []
     urls = _urls(app, ids)
     assert {"/console/workers/new", "/console/jobs/new", "/kiosk/complain"} <= set(urls)
@@ -378,7 +373,7 @@ def test_one_hostile_field_in_an_otherwise_valid_form(
     walk: tuple[Flask, FlaskClient, dict[str, str]],
 ) -> None:
     app, client, ids = walk
-    token = _csrf(client, "/console/")
+    token = csrf_token(client, "/console/")
     failures: list[str] = []
     for url, form in _valid_forms(ids).items():
         for name in form:
@@ -409,7 +404,7 @@ def test_sign_in_never_sends_staff_elsewhere(tmp_path: Any, target: str) -> None
         data={
             "username": "admin",
             "password": ADMIN_PASSWORD,
-            "csrf_token": _csrf(client, "/console/login"),
+            "csrf_token": csrf_token(client, "/console/login"),
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]

@@ -11,7 +11,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask import Flask
-from test_sync_station import _console
+from web_helpers import console_client
 
 from station_node import station_state as state
 
@@ -52,7 +52,7 @@ def test_compiled_catalog_matches_the_po_file() -> None:
 
 
 def test_sync_page_in_english(web_app: Flask, admin_token: str) -> None:
-    client = _console(web_app)
+    client = console_client(web_app)
     client.get("/lang/en?next=/console/sync")
     page = client.get("/console/sync").get_data(as_text=True)
     assert "kuaigong station enroll HUB_URL CODE" in page

@@ -12,14 +12,21 @@ from typing import Any
 import pytest
 from flask import Flask, g, jsonify
 from flask.testing import FlaskClient
-from web_helpers import ADMIN_PASSWORD, STAFF_PASSWORD, T0, Api, create_staff
+from web_helpers import (
+    ADMIN_PASSWORD,
+    STAFF_PASSWORD,
+    T0,
+    Api,
+    console_client,
+    create_staff,
+    csrf_token,
+)
 
 from kuaigong import clock
 from station_node import auth, db
 from station_node.models import Device, PairingCode, Staff
 from station_node.services import devices
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CODE_ON_PAGE = re.compile(r'id="pairing-code"[^>]*>(\d{6})<')
 
 
@@ -42,27 +49,9 @@ def sms_only(web_app: Flask) -> Flask:
     return web_app
 
 
-def _csrf(client: FlaskClient, path: str) -> str:
-    page = client.get(path)
-    assert page.status_code == 200, (path, page.status_code)
-    found = CSRF.search(page.get_data(as_text=True))
-    assert found is not None
-    return found.group(1)
-
-
-def _console(app: Flask, username: str, password: str) -> FlaskClient:
-    client = app.test_client()
-    token = _csrf(client, "/console/login")
-    response = client.post(
-        "/console/login", data={"username": username, "password": password, "csrf_token": token}
-    )
-    assert response.status_code == 302
-    return client
-
-
 def _show_code(console: FlaskClient) -> str:
     """Press the console's button; return the code the page shows big."""
-    token = _csrf(console, "/console/devices")
+    token = csrf_token(console, "/console/devices")
     page = console.post("/console/devices/pairing", data={"csrf_token": token})
     assert page.status_code == 200
     found = CODE_ON_PAGE.search(page.get_data(as_text=True))
@@ -77,7 +66,7 @@ def _pair(client: FlaskClient, code: str, kind: str = "board", name: str = "大�
 def test_a_code_pairs_one_device_whose_token_then_works(
     web_app: Flask, admin_token: str, pinned: clock.ManualClock
 ) -> None:
-    console = _console(web_app, "admin", ADMIN_PASSWORD)
+    console = console_client(web_app, "admin", ADMIN_PASSWORD)
     code = _show_code(console)
     with web_app.app_context(), db.database.connection_context():
         stored = PairingCode.get()
@@ -111,7 +100,7 @@ def test_a_code_pairs_one_device_whose_token_then_works(
 def test_a_code_lasts_five_minutes_and_a_new_one_replaces_it(
     web_app: Flask, admin_token: str, pinned: clock.ManualClock
 ) -> None:
-    console = _console(web_app, "admin", ADMIN_PASSWORD)
+    console = console_client(web_app, "admin", ADMIN_PASSWORD)
     client = web_app.test_client()
     first = _show_code(console)
     second = _show_code(console)
@@ -134,7 +123,7 @@ def test_a_code_lasts_five_minutes_and_a_new_one_replaces_it(
 def test_wrong_codes_are_limited_even_before_the_right_one(
     web_app: Flask, admin_token: str, pinned: clock.ManualClock
 ) -> None:
-    console = _console(web_app, "admin", ADMIN_PASSWORD)
+    console = console_client(web_app, "admin", ADMIN_PASSWORD)
     code = _show_code(console)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     client = web_app.test_client()
@@ -217,7 +206,7 @@ def test_the_console_lists_devices_and_only_admins_revoke(
     web_app: Flask, admin_token: str, pinned: clock.ManualClock
 ) -> None:
     create_staff(web_app, "clerk", "staff", STAFF_PASSWORD)
-    clerk = _console(web_app, "clerk", STAFF_PASSWORD)
+    clerk = console_client(web_app, "clerk", STAFF_PASSWORD)
     code = _show_code(clerk)  # any staff member may pair a device
     token = _pair(web_app.test_client(), code, kind="printer", name="服务台打印机").get_json()[
         "token"
@@ -230,18 +219,18 @@ def test_the_console_lists_devices_and_only_admins_revoke(
     assert "小票打印机" in page and "服务台打印机" in page and fingerprint in page
     assert "使用中" in page
     assert clerk.get(f"/console/devices/{device.id}/revoke").status_code == 403
-    token_for_post = _csrf(clerk, "/console/devices")
+    token_for_post = csrf_token(clerk, "/console/devices")
     refused = clerk.post(
         f"/console/devices/{device.id}/revoke", data={"csrf_token": token_for_post}
     )
     assert refused.status_code == 403
 
-    admin = _console(web_app, "admin", ADMIN_PASSWORD)
+    admin = console_client(web_app, "admin", ADMIN_PASSWORD)
     confirm = admin.get(f"/console/devices/{device.id}/revoke")
     assert confirm.status_code == 200 and "确定要停用" in confirm.get_data(as_text=True)
     done = admin.post(
         f"/console/devices/{device.id}/revoke",
-        data={"csrf_token": _csrf(admin, f"/console/devices/{device.id}/revoke")},
+        data={"csrf_token": csrf_token(admin, f"/console/devices/{device.id}/revoke")},
     )
     assert done.status_code == 302
     page = admin.get("/console/devices").get_data(as_text=True)
@@ -252,6 +241,6 @@ def test_the_console_lists_devices_and_only_admins_revoke(
 def test_the_page_speaks_english_too(
     web_app: Flask, admin_token: str, pinned: clock.ManualClock
 ) -> None:
-    console = _console(web_app, "admin", ADMIN_PASSWORD)
+    console = console_client(web_app, "admin", ADMIN_PASSWORD)
     page = console.get("/console/devices?lang=en").get_data(as_text=True)
     assert "Pair a new device" in page and "Station key fingerprint" in page

@@ -9,8 +9,7 @@ import re
 from typing import Any
 
 from flask import Flask
-from test_sync_station import _console
-from web_helpers import Api, worker_body
+from web_helpers import Api, console_client, worker_body
 
 import sync_protocol as sp
 from station_node import db
@@ -144,7 +143,7 @@ def test_a_person_decision_is_shown_on_the_workers_page(web_app: Flask, api: Api
         {"id": worker_id, "station": US, "station_name": "东城驿站"},
         {"id": "w-west", "station": "st-west", "station_name": "西城驿站"},
     ]
-    console = _console(web_app)
+    console = console_client(web_app)
     assert 'id="city-person"' not in console.get(f"/console/workers/{worker_id}").get_data(
         as_text=True
     )
@@ -190,7 +189,7 @@ def test_the_sync_page_lists_the_hubs_decisions_and_what_they_did_here(
 ) -> None:
     _enrol(web_app)
     worker_id = api.post("/workers", worker_body()).get_json()["worker"]["id"]
-    console = _console(web_app)
+    console = console_client(web_app)
     assert 'id="hub-decisions"' not in console.get("/console/sync").get_data(as_text=True)
 
     _apply(

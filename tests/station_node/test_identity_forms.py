@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,15 @@ from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from web_helpers import ADMIN_PASSWORD, Api, credit_code, employer_body, id_number, worker_body
+from web_helpers import (
+    Api,
+    console_client,
+    credit_code,
+    csrf_token,
+    employer_body,
+    id_number,
+    worker_body,
+)
 
 from kuaigong import clock
 from kuaigong.characters import fold_width, foreign_digits
@@ -34,7 +40,6 @@ EXAMPLE = "11010519491231002X"
 CASES = json.loads((Path(__file__).parents[1] / "data" / "identifiers.json").read_text("utf-8"))[
     "cases"
 ]
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 RLO, ZWSP = "\u202e", "\u200b"
 
 
@@ -418,12 +423,6 @@ def _fields(response: Any) -> dict[str, str]:
     return {f["field"]: f["code"] for f in data["error"].get("fields", [])}
 
 
-def _csrf(client: FlaskClient, path: str) -> str:
-    match = CSRF.search(client.get(path).get_data(as_text=True))
-    assert match, path
-    return match.group(1)
-
-
 def _count(app: Flask, model: Any) -> int:
     with app.app_context(), db.database.connection_context():
         return int(model.select().count())
@@ -480,7 +479,7 @@ def test_kiosk_sign_in_with_a_full_width_id_number(web_app: Flask, api: Api, pin
         api.post("/workers", worker_body(id_number=number, mobile="13700137000")).status_code == 201
     )
     kiosk = web_app.test_client()
-    token = _csrf(kiosk, "/kiosk/signin")
+    token = csrf_token(kiosk, "/kiosk/signin")
     for typed_id, typed_mobile in (
         (_full_width(number), "+86 137-0013-7000"),
         (_full_width(number.lower()), _full_width("13700137000")),
@@ -576,24 +575,13 @@ def test_under_sixteen_is_refused_by_the_stations_date_not_utcs(
     assert person.status_code == 422 and _fields(person) == {"id_number": "too_young"}
 
 
-def _console(web_app: Flask) -> FlaskClient:
-    client = web_app.test_client()
-    token = _csrf(client, "/console/login")
-    response = client.post(
-        "/console/login",
-        data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 302
-    return client
-
-
 def test_the_console_form_registers_a_full_width_number_once(
     web_app: Flask, api: Api, pinned: Any
 ) -> None:
     number = id_number(birth="19770707", seq=27)
-    console = _console(web_app)
+    console = console_client(web_app)
     form = {
-        "csrf_token": _csrf(console, "/console/workers/new"),
+        "csrf_token": csrf_token(console, "/console/workers/new"),
         "name": "刘洋",
         "mobile": "１３６ ００１３ ６０００",
         "skills": "cleaning",
@@ -648,7 +636,7 @@ def test_the_console_search_finds_a_worker_however_the_number_is_typed(
         == 201
     )
     assert api.post("/workers", worker_body(name="钱军")).status_code == 201
-    console = _console(web_app)
+    console = console_client(web_app)
     for typed in (
         _full_width("135 0013"),
         "+86 135-0013-5000",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from web_helpers import ADMIN_PASSWORD, Api, employer_body, job_body, worker_body
+from web_helpers import ADMIN_PASSWORD, Api, csrf_token, employer_body, job_body, worker_body
 
 from devices.idcard import IdCard
 from devices.kinds import DeviceKind
@@ -119,10 +119,6 @@ def console(web_app: Flask, admin_token: str) -> FlaskClient:
     return client
 
 
-def _csrf(client: FlaskClient, path: str) -> str:
-    return CSRF.search(client.get(path).get_data(as_text=True)).group(1)
-
-
 def _grabbed(api: Api) -> tuple[str, str, dict[str, Any]]:
     """A worker grabs a one-place job through the API; returns job id, worker id, assignment."""
     employer_id = api.post("/employers", employer_body()).get_json()["employer"]["id"]
@@ -150,7 +146,7 @@ def test_printer_claims_reports_and_the_console_shows_failures(
     page = console.get("/console/printer").get_data(as_text=True)
     assert "纸用完了" in page and "重新打印" in page and "打印程序没有运行" in page
     assert "1 张派工单没有打印出来" in console.get("/console/workers").get_data(as_text=True)
-    token = _csrf(console, "/console/printer")
+    token = csrf_token(console, "/console/printer")
     console.post(f"/console/printer/slips/{slip['id']}/retry", data={"csrf_token": token})
     [again] = printer.post("/printer/claim", {}).get_json()["slips"]
     assert again["id"] == slip["id"] and again["attempts"] == 2
@@ -187,7 +183,7 @@ def test_staff_print_a_slip_on_demand_from_the_job_page(
     assert "打印派工单" in page
     with web_app.app_context(), db.database.connection_context():
         assignment_id = dispatch.assignment_id(job_id, worker_id)
-    token = _csrf(console, f"/console/jobs/{job_id}")
+    token = csrf_token(console, f"/console/jobs/{job_id}")
     done = console.post(
         f"/console/assignments/{assignment_id}/print-slip",
         data={"csrf_token": token, "back": f"/console/jobs/{job_id}"},
@@ -289,7 +285,7 @@ def test_a_card_on_the_kiosk_reader_signs_in_and_checks_in(web_app: Flask, api: 
     other = web_app.test_client()
     again = other.post(
         "/kiosk/idcard/signin",
-        data={"csrf_token": _csrf(other, "/kiosk/signin"), "read": waiting["read"]},
+        data={"csrf_token": csrf_token(other, "/kiosk/signin"), "read": waiting["read"]},
     )
     assert again.status_code == 409
 
@@ -298,7 +294,7 @@ def test_an_unknown_or_expired_card_at_the_kiosk_says_what_to_do(
     web_app: Flask, api: Api, reader: Api, id_number
 ):
     kiosk = web_app.test_client()
-    token = _csrf(kiosk, "/kiosk/signin")
+    token = csrf_token(kiosk, "/kiosk/signin")
     stranger = id_number(birth="19700202", seq=77)
     reader.post("/idcard/reads", card_json(stranger))
     read = kiosk.get("/kiosk/idcard").get_json()["read"]
@@ -366,7 +362,7 @@ def test_only_the_kiosk_beside_the_reader_sees_its_cards(web_app: Flask, api: Ap
     phone.environ_base["REMOTE_ADDR"] = "192.168.1.77"
     assert phone.get("/kiosk/idcard").get_json() == {"state": "none"}
     read = web_app.test_client().get("/kiosk/idcard").get_json()["read"]
-    token = _csrf(phone, "/kiosk/signin")
+    token = csrf_token(phone, "/kiosk/signin")
     taken = phone.post("/kiosk/idcard/signin", data={"csrf_token": token, "read": read})
     assert taken.status_code == 409
     web_app.config["IDCARD_KIOSK_SAME_ADDRESS"] = False  # a reader wired to another machine

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from web_helpers import ADMIN_PASSWORD, T0, create_staff, make_web_app
+from web_helpers import ADMIN_PASSWORD, T0, console_client, create_staff, csrf_token, make_web_app
 
 from kuaigong import clock
 from station_node import db, events
@@ -22,7 +22,6 @@ from station_node.models import Device
 from station_node.services import devices
 from station_node.views import screens
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CODE_ON_PAGE = re.compile(r'id="pairing-code"[^>]*>(\d{6})<')
 NOT_PAIRED = "这台屏幕还没有与驿站配对"
 REVOKED = "这台屏幕已被驿站停用"
@@ -43,29 +42,10 @@ def pinned(app: Flask) -> clock.ManualClock:
     return manual
 
 
-def _csrf(client: FlaskClient, path: str) -> str:
-    page = client.get(path)
-    assert page.status_code == 200, (path, page.status_code)
-    found = CSRF.search(page.get_data(as_text=True))
-    assert found is not None
-    return found.group(1)
-
-
-def _console(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    token = _csrf(client, "/console/login")
-    response = client.post(
-        "/console/login",
-        data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token},
-    )
-    assert response.status_code == 302
-    return client
-
-
 def _paired_token(app: Flask, kind: str, name: str = "大厅屏幕") -> tuple[str, str]:
     """Staff show a code on the console; the device pairs with it: (device id, token)."""
-    console = _console(app)
-    token = _csrf(console, "/console/devices")
+    console = console_client(app)
+    token = csrf_token(console, "/console/devices")
     page = console.post("/console/devices/pairing", data={"csrf_token": token})
     found = CODE_ON_PAGE.search(page.get_data(as_text=True))
     assert found is not None
@@ -100,8 +80,8 @@ def _screen(app: Flask, kind: str) -> tuple[FlaskClient, str]:
 
 
 def _revoke(app: Flask, device_id: str) -> None:
-    console = _console(app)
-    token = _csrf(console, f"/console/devices/{device_id}/revoke")
+    console = console_client(app)
+    token = csrf_token(console, f"/console/devices/{device_id}/revoke")
     done = console.post(f"/console/devices/{device_id}/revoke", data={"csrf_token": token})
     assert done.status_code == 302
 
@@ -254,11 +234,11 @@ def test_a_forged_or_foreign_cookie_counts_as_none(app: Flask, tmp_path: Any) ->
 
 
 def test_staff_signed_in_on_the_console_may_preview_the_screens(app: Flask) -> None:
-    console = _console(app)
+    console = console_client(app)
     assert console.get("/kiosk/").status_code == 200
     assert console.get("/board/").status_code == 200
     assert 'data-topic="screen:' not in _text(console.get("/board/"))
-    console.post("/console/logout", data={"csrf_token": _csrf(console, "/console/")})
+    console.post("/console/logout", data={"csrf_token": csrf_token(console, "/console/")})
     assert console.get("/kiosk/").status_code == 403
 
 

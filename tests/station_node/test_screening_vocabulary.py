@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from web_helpers import ADMIN_PASSWORD, STAFF_PASSWORD, Api, employer_body
+from web_helpers import ADMIN_PASSWORD, STAFF_PASSWORD, Api, console_client, employer_body
 
 import sync_protocol as sp
 from kuaigong import clock
@@ -317,15 +316,6 @@ def test_the_openapi_document_describes_the_vocabulary(web_app: Flask, api: Api)
     assert schema["properties"]["kind"]["enum"] == list(vocabulary.PHRASE_KINDS)
 
 
-def _console(web_app: Flask, username: str, password: str) -> FlaskClient:
-    client = web_app.test_client()
-    token = CSRF.search(client.get("/console/login").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-    client.post(
-        "/console/login", data={"username": username, "password": password, "csrf_token": token}
-    )
-    return client
-
-
 def _token(page: str) -> str:
     return CSRF.search(page).group(1)  # type: ignore[union-attr]
 
@@ -334,7 +324,7 @@ def test_console_page_in_chinese_and_english_admins_add_and_remove(
     web_app: Flask, admin_token: str, staff_token: str
 ) -> None:
     _pinned(web_app)
-    admin = _console(web_app, "admin", ADMIN_PASSWORD)
+    admin = console_client(web_app, "admin", ADMIN_PASSWORD)
     page = admin.get("/console/screening").get_data(as_text=True)
     assert "筛查词库" in page and "添加词语" in page and "本站暂未添加词语" in page
     english = admin.get("/console/screening?lang=en").get_data(as_text=True)
@@ -360,7 +350,7 @@ def test_console_page_in_chinese_and_english_admins_add_and_remove(
     with web_app.app_context(), db.database.connection_context():
         phrase_id = ScreeningPhrase.get().id
 
-    clerk = _console(web_app, "clerk", STAFF_PASSWORD)
+    clerk = console_client(web_app, "clerk", STAFF_PASSWORD)
     seen = clerk.get("/console/screening").get_data(as_text=True)
     assert PHRASE in seen and "只有驿站管理员可以修改筛查词库" in seen and "添加词语" not in seen
     refused = clerk.post(

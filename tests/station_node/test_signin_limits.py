@@ -4,14 +4,21 @@ limited per account and per client address, over HTTP, on the app's pinned clock
 from __future__ import annotations
 
 import datetime as dt
-import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from web_helpers import ADMIN_PASSWORD, STAFF_PASSWORD, Api, create_staff, make_web_app, worker_body
+from web_helpers import (
+    ADMIN_PASSWORD,
+    STAFF_PASSWORD,
+    Api,
+    create_staff,
+    csrf_token,
+    make_web_app,
+    worker_body,
+)
 
 from kuaigong import clock
 from station_node import db
@@ -28,12 +35,6 @@ def pinned(web_app: Flask) -> clock.ManualClock:
     return manual
 
 
-def _csrf(client: FlaskClient, path: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
 def _client(app: Flask, address: str = "127.0.0.1") -> FlaskClient:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
@@ -45,7 +46,7 @@ class Kiosk:
 
     def __init__(self, app: Flask, address: str = "192.168.1.20") -> None:
         self.client = _client(app, address)
-        self.token = _csrf(self.client, "/kiosk/signin")
+        self.token = csrf_token(self.client, "/kiosk/signin")
 
     def sign_in(self, id_number: str, mobile: str) -> Any:
         return self.client.post(
@@ -59,7 +60,7 @@ class Console:
 
     def __init__(self, app: Flask, address: str = "127.0.0.1") -> None:
         self.client = _client(app, address)
-        self.token = _csrf(self.client, "/console/login")
+        self.token = csrf_token(self.client, "/console/login")
 
     def log_in(self, username: str, password: str) -> Any:
         response = self.client.post(
@@ -67,7 +68,7 @@ class Console:
             data={"csrf_token": self.token, "username": username, "password": password},
         )
         if response.status_code == 302:  # a new session: a new CSRF token
-            self.token = _csrf(self.client, "/console/login")
+            self.token = csrf_token(self.client, "/console/login")
         return response
 
 
@@ -177,7 +178,7 @@ def test_wrong_passwords_at_the_console_lock_and_an_admin_unlocks(
     page = admin.client.get("/console/signin-locks").get_data(as_text=True)
     assert "clerk" in page and "已锁定" in page and "连续失败 8 次" in page
     row = next(r for r in _rows(web_app) if r.label == "clerk")
-    token = _csrf(admin.client, "/console/signin-locks")
+    token = csrf_token(admin.client, "/console/signin-locks")
     unlocked = admin.client.post(
         f"/console/signin-locks/{row.id}/unlock", data={"csrf_token": token}
     )
@@ -194,7 +195,7 @@ def test_only_admins_see_and_lift_locks(web_app: Flask, pinned, admin_token):
     clerk = Console(web_app)
     assert clerk.log_in("clerk", STAFF_PASSWORD).status_code == 302
     assert clerk.client.get("/console/signin-locks").status_code == 403
-    token = _csrf(clerk.client, "/console/")
+    token = csrf_token(clerk.client, "/console/")
     assert (
         clerk.client.post("/console/signin-locks/1/unlock", data={"csrf_token": token}).status_code
         == 403

@@ -5,13 +5,12 @@ API and the console page. Real SQLite files; the clock is always pinned."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import pytest
 from dispatch_conftest import T0, add_job, add_worker, clock_at_t0, engine_app
 from flask import Flask
-from web_helpers import ADMIN_PASSWORD, Api, create_staff
+from web_helpers import ADMIN_PASSWORD, Api, console_client, create_staff
 
 from kuaigong import clock
 from kuaigong.errors import InvalidInput
@@ -373,7 +372,7 @@ def test_the_console_shows_the_queue_and_the_replies(web) -> None:
     client = app.test_client()
     page = client.get("/console/sms")
     assert page.status_code == 302  # staff only
-    console = _console(app)
+    console = console_client(app)
     html = console.get("/console/sms").get_data(as_text=True)
     assert "短信网关在线，每 4.0 秒发送一条" in html
     assert "验证码 5678" in html and "信号太弱" in html and "王短信" in html
@@ -386,18 +385,8 @@ def test_the_console_page_in_english(web) -> None:
     app, gateway, staff_api = web
     with app.app_context(), db.database.connection_context():
         sms_inbox.receive("10086", "余额提醒")
-    console = _console(app)
+    console = console_client(app)
     console.get("/lang/en?next=/console/sms")
     html = console.get("/console/sms").get_data(as_text=True)
     assert "SMS gateway not connected" in html and "Unknown number, not answered" in html
     assert "Replies received" in html
-
-
-def _console(app: Flask) -> Any:
-    client = app.test_client()
-    form = client.get("/console/login").get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert found is not None
-    login = {"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": found.group(1)}
-    assert client.post("/console/login", data=login).status_code == 302
-    return client

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any
 
 import pytest
 from flask import Flask
-from web_helpers import ADMIN_PASSWORD
+from web_helpers import console_client
 
 import sync_protocol as sp
 from station_node import changelog
@@ -108,18 +107,8 @@ def test_damaged_bundles_get_typed_errors(app: Flask) -> None:
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def _console(web_app: Flask) -> Any:
-    client = web_app.test_client()
-    token = CSRF.search(client.get("/console/login").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-    client.post(
-        "/console/login",
-        data={"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": token},
-    )
-    return client
-
-
 def test_console_sync_page(web_app: Flask, admin_token: str) -> None:
-    client = _console(web_app)
+    client = console_client(web_app)
     page = client.get("/console/sync").get_data(as_text=True)
     assert "尚未在市级中心注册" in page
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from typing import Any
 
 from flask import Flask
@@ -30,6 +31,7 @@ ADMIN_PASSWORD = "station-admin-1"
 STAFF_PASSWORD = "station-staff-1"
 
 _seq = itertools.count(1)
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def id_number(birth: str = "19850101", seq: int | None = None, area: str = "110105") -> str:
@@ -153,3 +155,24 @@ def worker_token(api: Api, worker_id: str) -> str:
     response = api.post(f"/workers/{worker_id}/token")
     assert response.status_code == 201, response.get_json()
     return response.get_json()["token"]
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on the page at `path`."""
+    page = client.get(path)
+    found = CSRF_FIELD.search(page.get_data(as_text=True))
+    assert found is not None, f"no CSRF token on {path} ({page.status_code})"
+    return found.group(1)
+
+
+def console_client(
+    app: Flask, username: str = "admin", password: str = ADMIN_PASSWORD
+) -> FlaskClient:
+    """A test client signed in to the console."""
+    client = app.test_client()
+    token = csrf_token(client, "/console/login")
+    response = client.post(
+        "/console/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
