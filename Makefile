@@ -37,14 +37,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/mypy
 
+# Every test, its files spread over a pytest-xdist worker per CPU (TEST_JOBS); then the clock runs.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 test: $(STAMP) browser faketime lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_JOBS) --dist loadfile
 	@$(MAKE) --no-print-directory test-clock
 
-# The suites again with the clock pinned by faketime to each day of a week and to Saturday
-# 23:59:30 UTC, in other time zones (see .ci/clock_runs): no test may depend on the real date.
+# The suites again under faketime, each test at a moment of its own near a midnight (every day of
+# the week, UTC, the station's UTC+8, far zones, a DST change, the new year), in another time
+# zone (see .ci/clock_runs): no test may depend on the real date, time of day or zone.
 test-clock: $(STAMP) faketime
-	PYTEST=$(BIN)/pytest .ci/clock_runs
+	PYTEST=$(BIN)/pytest CLOCK_JOBS=$(TEST_JOBS) .ci/clock_runs
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
