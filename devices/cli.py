@@ -204,16 +204,23 @@ def _pair(
     )
 
 
-def check_token(pairing: Pairing) -> None:
-    """Ask the station whether the token still works; raise what to do if it does not."""
+def _as_device(pairing: Pairing, method: str, path: str) -> requests.Response:
+    """Call the station's device API with this device's token; an unreachable station is a
+    clear error."""
     try:
-        response = requests.get(
-            f"{pairing.station_url}{API}/devices/me",
+        return requests.request(
+            method,
+            f"{pairing.station_url}{API}{path}",
             headers={"Authorization": f"Bearer {pairing.token}"},
             timeout=HTTP_TIMEOUT,
         )
     except requests.RequestException as exc:
         raise _unreachable(pairing.station_url, exc) from None
+
+
+def check_token(pairing: Pairing) -> None:
+    """Ask the station whether the token still works; raise what to do if it does not."""
+    response = _as_device(pairing, "GET", "/devices/me")
     if response.status_code != 200:
         _code, zh, en = _error_of(response)
         raise DeviceSetupError(
@@ -326,14 +333,7 @@ def _connect(kind: DeviceKind, options: dict[str, Any]) -> Pairing:
 
 def screen_link(pairing: Pairing) -> str:
     """A one-time link (two minutes) that lets this screen's browser show its page."""
-    try:
-        response = requests.post(
-            f"{pairing.station_url}{API}/devices/screen-link",
-            headers={"Authorization": f"Bearer {pairing.token}"},
-            timeout=HTTP_TIMEOUT,
-        )
-    except requests.RequestException as exc:
-        raise _unreachable(pairing.station_url, exc) from None
+    response = _as_device(pairing, "POST", "/devices/screen-link")
     if response.status_code != 201:
         _code, zh, en = _error_of(response)
         raise DeviceSetupError(f"取不到屏幕链接：{zh}", f"No screen link: {en}")
