@@ -7,9 +7,7 @@ the test's tmp dir; with KUAIGONG_SCREENS=docs/screens they refresh the README's
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser import CHROMIUM, LAUNCH_ARGS, _need_browser
+from test_browser import CHROMIUM, LAUNCH_ARGS, _need_browser, keep_screenshot
 from web_helpers import (
     ADMIN_PASSWORD,
     Api,
@@ -131,12 +129,7 @@ def _shot(page: Any, name: str) -> None:
     """The screen as the panel shows it, in the tmp dir and, with KUAIGONG_SCREENS, there too
     as board-NAME.png."""
     path = page.shots / f"board-{name}.png"
-    page.screenshot(path=str(path))
-    assert path.stat().st_size > 10_000
-    target = os.environ.get("KUAIGONG_SCREENS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / path.name)
+    keep_screenshot(page, path)
 
 
 def _shown(page: Any) -> list[dict[str, Any]]:

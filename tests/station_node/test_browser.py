@@ -6,9 +6,11 @@ under CI."""
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from web_helpers import (
@@ -41,6 +43,17 @@ def _need_browser() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"browser test cannot run under CI: {missing}")
         pytest.skip(missing)
+
+
+def keep_screenshot(page: Any, path: Path) -> None:
+    """Photograph the page into `path` (a real picture, not a blank one) and, when
+    KUAIGONG_SCREENS names a folder, copy it there too (how docs/screens is refreshed)."""
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000, f"{path.name} looks blank"
+    target = os.environ.get("KUAIGONG_SCREENS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / path.name)
 
 
 @pytest.fixture

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser import CHROMIUM, LAUNCH_ARGS, _need_browser
+from test_browser import CHROMIUM, LAUNCH_ARGS, _need_browser, keep_screenshot
 from web_helpers import (
     ADMIN_PASSWORD,
     T0,
@@ -183,12 +181,7 @@ def _shot(page: Any, name: str) -> None:
     """The page as the staff PC shows it (1366×768, not the whole scroll), kept in the test's
     tmp dir and, when KUAIGONG_SCREENS names a folder, copied there as console-NAME.png."""
     path = page.shots / f"console-{name}.png"
-    page.screenshot(path=str(path))
-    assert path.stat().st_size > 10_000
-    target = os.environ.get("KUAIGONG_SCREENS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / path.name)
+    keep_screenshot(page, path)
 
 
 def test_times_and_words_not_codes(station, page) -> None:

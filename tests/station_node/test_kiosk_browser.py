@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser import CHROMIUM, LAUNCH_ARGS, _need_browser
+from test_browser import CHROMIUM, LAUNCH_ARGS, _need_browser, keep_screenshot
 from web_helpers import (
     ADMIN_PASSWORD,
     create_staff,
@@ -141,12 +139,7 @@ def _shot(page: Any, station: dict[str, Any], name: str) -> None:
     """The screen as the kiosk shows it, in the tmp dir; copied as kiosk-NAME-SCREEN.png into
     KUAIGONG_SCREENS when that names a folder."""
     path = station["shots"] / f"kiosk-{name}-{page.screen_name}.png"
-    page.screenshot(path=str(path))
-    assert path.stat().st_size > 10_000
-    target = os.environ.get("KUAIGONG_SCREENS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / path.name)
+    keep_screenshot(page, path)
 
 
 def _type(page: Any, label: str, text: str) -> None:

@@ -37,8 +37,9 @@ def app(tmp_path: Any) -> Flask:
 
 @pytest.fixture
 def pinned(app: Flask) -> clock.ManualClock:
-    manual = clock.ManualClock(T0)
-    clock.install(app, manual)
+    """The app's clock, held at T0 until the test moves it."""
+    manual = clock.installed(app)
+    assert isinstance(manual, clock.ManualClock)
     return manual
 
 
