@@ -12,15 +12,14 @@ address its QR code would point phones at themselves.
 from __future__ import annotations
 
 import ipaddress
+from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
 
 
 def _loopback(host: str) -> bool:
-    if host.startswith("["):  # [IPv6]:port
-        name = host[1 : host.find("]")] if "]" in host else host
-    else:
-        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host  # drop the port
+    """Whether a Host header ("127.0.0.1:8080", "[::1]:8080", "localhost") names this PC."""
+    name = urlsplit(f"//{host}").hostname or ""
     if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
